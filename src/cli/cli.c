@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `vigil` entry point and subcommand dispatcher.  Every subcommand plugs in
+ * through the table below; `vigil --help` lists them from it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"hash", "hash image files: PDQ, MD5, SHA-1, SHA-256", vg_cli_hash},
+};
+
+void vg_cli_errorf(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("vigil: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int vg_cli_parse_size(const char *s, int si, unsigned long long *out)
+{
+    char *end;
+    unsigned long long v, mul = 1, base = si ? 1000 : 1024;
+
+    if (!s || !*s || *s == '-')
+        return -1;
+    v = strtoull(s, &end, 10);
+    if (end == s)
+        return -1;
+    switch (*end) {
+    case '\0':
+        break;
+    case 'k': case 'K':
+        mul = base;
+        end++;
+        break;
+    case 'm': case 'M':
+        mul = base * base;
+        end++;
+        break;
+    case 'g': case 'G':
+        mul = base * base * base;
+        end++;
+        break;
+    default:
+        return -1;
+    }
+    if (*end || v == 0 || v > ~0ull / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: vigil [--help] [--version] COMMAND [ARGS...]\n"
+            "\n"
+            "Vigil: crawl, hash, match and take down known child sexual abuse\n"
+            "material for hotlines and their partners.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'vigil COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return VG_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        if (argc > 2 && strcmp(argv[1], "help") == 0) {
+            char *sub[] = {argv[2], "--help", NULL};
+            for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (!strcmp(commands[i].name, argv[2]))
+                    return commands[i].run(2, sub);
+        }
+        usage(stdout);
+        return VG_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("vigil %s\n", VIGIL_VERSION);
+        return VG_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(commands[i].name, argv[1]))
+            return commands[i].run(argc - 1, argv + 1);
+    vg_cli_errorf("unknown command '%s'", argv[1]);
+    usage(stderr);
+    return VG_EXIT_USAGE;
+}

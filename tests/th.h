@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The in-house test harness: typed assertions that record failures and go
+ * on, TH_RUN to run a test function, and th_done() which prints the closing
+ * line "N passed, N failed" and returns the exit status.  Header-only.
+ */
+#ifndef VIGIL_TH_H
+#define VIGIL_TH_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int th_passed, th_failed, th_cur_failed;
+
+#define TH_FAIL_(...)                                            \
+    do {                                                         \
+        fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__);   \
+        fprintf(stderr, __VA_ARGS__);                            \
+        fputc('\n', stderr);                                     \
+        th_cur_failed++;                                         \
+    } while (0)
+
+#define TH_CHECK(cond)                                           \
+    do {                                                         \
+        if (!(cond))                                             \
+            TH_FAIL_("%s", #cond);                               \
+    } while (0)
+
+#define TH_EQ_INT(a, b)                                                      \
+    do {                                                                     \
+        long long th_a_ = (long long)(a), th_b_ = (long long)(b);            \
+        if (th_a_ != th_b_)                                                  \
+            TH_FAIL_("%s == %s: %lld != %lld", #a, #b, th_a_, th_b_);        \
+    } while (0)
+
+#define TH_EQ_STR(a, b)                                                      \
+    do {                                                                     \
+        const char *th_a_ = (a), *th_b_ = (b);                               \
+        if (!th_a_ || !th_b_ || strcmp(th_a_, th_b_))                        \
+            TH_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b,                   \
+                     th_a_ ? th_a_ : "(null)", th_b_ ? th_b_ : "(null)");    \
+    } while (0)
+
+#define TH_RUN(fn)                                                   \
+    do {                                                             \
+        th_cur_failed = 0;                                           \
+        fn();                                                        \
+        if (th_cur_failed) {                                         \
+            th_failed++;                                             \
+            fprintf(stderr, "not ok - %s\n", #fn);                   \
+        } else {                                                     \
+            th_passed++;                                             \
+            fprintf(stderr, "ok - %s\n", #fn);                       \
+        }                                                            \
+    } while (0)
+
+static inline int th_done(void)
+{
+    printf("%d passed, %d failed\n", th_passed, th_failed);
+    return th_failed ? 1 : 0;
+}
+
+#endif
