@@ -71,8 +71,8 @@ static void KSYM(luma)(const uint8_t *restrict px, unsigned channels,
         const __m256i mg = _mm256_add_epi8(mr, _mm256_set1_epi32(1));
         const __m256i mb = _mm256_add_epi8(mr, _mm256_set1_epi32(2));
         /* 8 pixels from two 16-byte loads at byte 0 and byte 12; the last
-         * load reaches 4 bytes past the 8 pixels, so stop one pixel early */
-        for (; i + 9 <= n; i += 8) {
+         * load reaches 4 bytes past the 8 pixels: keep 2 pixels in hand */
+        for (; i + 10 <= n; i += 8) {
             const uint8_t *p = px + 3 * (size_t)i;
             __m256i v = _mm256_setr_m128i(
                 _mm_loadu_si128((const __m128i *)p),

@@ -22,10 +22,13 @@ int vg__media_bmp_plausible(const uint8_t *data, size_t len)
 {
     uint32_t hsize;
 
-    if (len < 18 || data[0] != 'B' || data[1] != 'M')
+    /* 16 bytes suffice (callers sniff a short head): the header size's
+     * missing high bytes then count as zero */
+    if (len < 16 || data[0] != 'B' || data[1] != 'M')
         return 0;
     hsize = (uint32_t)data[14] | (uint32_t)data[15] << 8 |
-            (uint32_t)data[16] << 16 | (uint32_t)data[17] << 24;
+            (len > 16 ? (uint32_t)data[16] << 16 : 0) |
+            (len > 17 ? (uint32_t)data[17] << 24 : 0);
     switch (hsize) {
     case 12: case 16: case 40: case 52: case 56: case 64: case 108: case 124:
         return 1;
@@ -141,6 +144,16 @@ int vg__media_check_dims(struct vg__media_ctx *ctx, const char *what,
     return VG_OK;
 }
 
+/* The sink's code, with a message (the sink has no vg_err of its own). */
+static int sink_stopped(struct vg__media_ctx *ctx, int rc)
+{
+    if (rc == VG_OK)
+        return VG_OK;
+    return vg_err_set(ctx->err, rc, "%s: the receiver of the pixels failed "
+                      "(%s)", vg_media_format_name(ctx->info->format),
+                      vg_strerror(rc));
+}
+
 int vg__media_begin(struct vg__media_ctx *ctx)
 {
     const struct vg_media_info *in = ctx->info;
@@ -152,7 +165,7 @@ int vg__media_begin(struct vg__media_ctx *ctx)
                           in->out_width, in->out_height, in->channels);
     ctx->begun = 1;
     if (ctx->sink->begin)
-        return ctx->sink->begin(ctx->sink->ctx, in);
+        return sink_stopped(ctx, ctx->sink->begin(ctx->sink->ctx, in));
     return VG_OK;
 }
 
@@ -166,7 +179,8 @@ int vg__media_push(struct vg__media_ctx *ctx, const uint8_t *rows,
                           "media: decoder pushed too many rows");
     ctx->rows_pushed += nrows;
     if (ctx->sink->rows)
-        return ctx->sink->rows(ctx->sink->ctx, rows, stride, nrows);
+        return sink_stopped(ctx, ctx->sink->rows(ctx->sink->ctx, rows, stride,
+                                                 nrows));
     return VG_OK;
 }
 
