@@ -77,6 +77,14 @@ int vg__media_rows_fill(struct vg__media_ctx *ctx, struct vg__media_rows *r,
 
 /* The decoders; each returns VG_OK or a VG_E* code with detail in ctx->err. */
 int vg__media_jpeg(struct vg__media_ctx *ctx);
+/*
+ * Fast mode (jpeg_prune.c): copy a progressive JPEG without the scans that
+ * a decode of components `needed` (bit i = i-th frame component) reading
+ * coefficients up to zig-zag index maxzz cannot use.  *out is vg_malloc'd.
+ * VG_EFORMAT when the stream is not as expected (decode the original).
+ */
+int vg__media_jpeg_prune(const uint8_t *data, size_t len, unsigned needed,
+                         unsigned maxzz, uint8_t **out, size_t *outlen);
 int vg__media_png(struct vg__media_ctx *ctx);
 int vg__media_gif(struct vg__media_ctx *ctx);
 int vg__media_webp(struct vg__media_ctx *ctx);

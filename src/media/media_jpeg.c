@@ -62,6 +62,8 @@ struct jpeg_job {
     int late_error; /* such a later error happened (message in jerr.msg) */
     uint8_t *buf;
     JSAMPROW *rowp;
+    uint8_t *pruned; /* fast mode: the stream without unused scans */
+    size_t pruned_len;
 };
 
 static void jerr_exit(j_common_ptr cinfo)
@@ -255,6 +257,33 @@ static int read_rows(struct vg__media_ctx *ctx, struct jpeg_job *job)
     return VG_OK;
 }
 
+/*
+ * Fast mode, progressive JPEG: switch the decoder to a copy without the
+ * scans this reduced decode does not need (jpeg_prune.c).  Returns 1 when
+ * the decode must restart on job->pruned.
+ */
+static int prune(struct vg__media_ctx *ctx, struct jpeg_job *job)
+{
+    j_decompress_ptr ci = &job->cinfo;
+    /* last zig-zag index the reduced IDCT reads: 1x1, 2x2, 4x4, 8x8 */
+    unsigned maxzz = ci->scale_denom >= 8 ? 0 : ci->scale_denom >= 4 ? 4
+                   : ci->scale_denom >= 2 ? 24 : 63;
+    unsigned needed = ci->out_color_space == JCS_GRAYSCALE
+                          ? 1u : (1u << ci->num_components) - 1;
+    size_t n = 0;
+
+    if (maxzz == 63 && needed != 1)
+        return 0;
+    if (vg__media_jpeg_prune(ctx->data, ctx->len, needed, maxzz,
+                             &job->pruned, &n) != VG_OK)
+        return 0;
+    jpeg_destroy_decompress(ci);
+    job->created = 0;
+    job->cmyk = 0;
+    job->pruned_len = n;
+    return 1;
+}
+
 static int jpeg_run(struct vg__media_ctx *ctx, struct jpeg_job *job)
 {
     j_decompress_ptr ci = &job->cinfo;
@@ -279,7 +308,10 @@ static int jpeg_run(struct vg__media_ctx *ctx, struct jpeg_job *job)
     }
     job->created = 1; /* destroy is safe even if create fails midway */
     jpeg_create_decompress(ci);
-    jpeg_mem_src(ci, ctx->data, (unsigned long)ctx->len);
+    if (job->pruned)
+        jpeg_mem_src(ci, job->pruned, (unsigned long)job->pruned_len);
+    else
+        jpeg_mem_src(ci, ctx->data, (unsigned long)ctx->len);
     job->prog.progress_monitor = jpeg_progress;
     ci->progress = &job->prog;
     jpeg_read_header(ci, TRUE);
@@ -306,6 +338,9 @@ static int jpeg_run(struct vg__media_ctx *ctx, struct jpeg_job *job)
     ci->do_block_smoothing = TRUE;
     ci->quantize_colors = FALSE;
     choose_scale(ci, ctx->scale_min_side);
+    if (ctx->scale_min_side && ci->progressive_mode && !job->pruned &&
+        prune(ctx, job))
+        return jpeg_run(ctx, job); /* again, on the pruned stream */
 
     jpeg_start_decompress(ci);
     if (ci->output_components != (job->cmyk ? 4 : (int)info->channels))
@@ -350,6 +385,7 @@ int vg__media_jpeg(struct vg__media_ctx *ctx)
         jpeg_destroy_decompress(&job->cinfo);
     vg_free(job->rowp);
     vg_free(job->buf);
+    vg_free(job->pruned);
     vg_free(job);
     return rc;
 }
