@@ -198,7 +198,12 @@ int vg_imagehash_file(const char *path, const struct vg_imagehash_opts *opts,
         rc = e == ENOENT ? VG_ENOENT : e == EACCES ? VG_EACCES : VG_EIO;
         return vg_err_set(err, rc, "%s", strerror(e));
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return vg_err_set(err, VG_EIO, "%s", strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
         close(fd);
         return vg_err_set(err, S_ISDIR(st.st_mode) ? VG_EISDIR : VG_EINVAL,
                           "not a regular file");
