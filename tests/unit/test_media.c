@@ -252,7 +252,8 @@ static int have_tool(const char *name)
     snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", name);
     if (system(cmd) == 0)
         return 1;
-    fprintf(stderr, "  skip: %s not installed\n", name);
+    TH_FAIL_("reference decoder %s not installed (scripts/install-deps)",
+             name);
     return 0;
 }
 
