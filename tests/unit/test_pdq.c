@@ -31,6 +31,38 @@ static void test_constants(void)
     TH_EQ_INT(f2bits((float)sqrt(2.0 / 64.0)), 0x3e3504f3);
 }
 
+/* Every kernel's luma is the spec 4 expression, bit for bit, at any width
+ * (the SIMD body, its tail, and rows ending right after a vector). */
+static void test_luma_kernels(void)
+{
+    static const char *impls[] = {"scalar", "sse2", "avx2", "avx512"};
+    uint8_t px[3 * 37];
+    float out[37];
+
+    for (int i = 0; i < 3 * 37; i++)
+        px[i] = (uint8_t)(i * 97 + 13);
+    px[0] = 255, px[1] = 255, px[2] = 255;
+    for (size_t k = 0; k < 4; k++) {
+        if (vg_pdq_set_impl(impls[k]) != VG_OK)
+            continue;
+        for (unsigned n = 1; n <= 37; n++) {
+            vg__pdq_kernels()->luma(px, 3, out, n);
+            for (unsigned i = 0; i < n; i++) {
+                float r = (float)px[3 * i], g = (float)px[3 * i + 1],
+                      b = (float)px[3 * i + 2];
+                float want = (0.299f * r + 0.587f * g) + 0.114f * b;
+                if (f2bits(out[i]) != f2bits(want))
+                    TH_FAIL_("%s luma[%u] of %u", impls[k], i, n);
+            }
+            vg__pdq_kernels()->luma(px, 1, out, n);
+            for (unsigned i = 0; i < n; i++)
+                if (out[i] != (float)px[i])
+                    TH_FAIL_("%s grey luma[%u]", impls[k], i);
+        }
+    }
+    vg_pdq_set_impl("scalar");
+}
+
 static void test_dct_table(void)
 {
     struct vg_digest_ctx *dc = NULL;
@@ -306,6 +338,26 @@ static void test_dihedral_signs(void)
     free(px), free(l), free(t);
 }
 
+/* The threshold is the lower median: without ties exactly 128 bits are set
+ * (spec 9; the reference's --details prints norm=128). */
+static void test_median_norm(void)
+{
+    for (unsigned seed = 0; seed < 6; seed++) {
+        unsigned w = 90 + 37 * seed, h = 70 + 23 * seed;
+        uint8_t *px = make_image(w, h, 3, seed);
+        float *l = luma_of(px, w, h, 3);
+        struct vg_pdq_result r;
+        struct vg_pdq_hash zero;
+        memset(&zero, 0, sizeof(zero));
+        TH_EQ_INT(vg_pdq_hash_luma(l, w, h, VG_PDQ_DIHEDRAL, &r), VG_OK);
+        TH_EQ_INT(vg_pdq_distance(&r.hash, &zero), 128);
+        for (int d = 0; d < VG_PDQ_NDIHEDRAL; d++)
+            TH_EQ_INT(vg_pdq_distance(&r.dihedral[d], &zero), 128);
+        free(px);
+        free(l);
+    }
+}
+
 static void test_quality_and_tiny(void)
 {
     float flat[100 * 100];
@@ -356,6 +408,7 @@ static void test_stream_errors(void)
 int main(void)
 {
     TH_RUN(test_constants);
+    TH_RUN(test_luma_kernels);
     TH_RUN(test_dct_table);
     TH_RUN(test_windows);
     TH_RUN(test_box_geometry);
@@ -364,6 +417,7 @@ int main(void)
     TH_RUN(test_stream_matches_oracle);
     TH_RUN(test_prescale);
     TH_RUN(test_dihedral_signs);
+    TH_RUN(test_median_norm);
     TH_RUN(test_quality_and_tiny);
     TH_RUN(test_stream_errors);
     return th_done();
