@@ -103,7 +103,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(commands[i].name, argv[1]))
             return commands[i].run(argc - 1, argv + 1);
-    vg_cli_errorf("unknown command '%s'", argv[1]);
+    if (argv[1][0] == '-')
+        vg_cli_errorf("unknown option '%s'", argv[1]);
+    else
+        vg_cli_errorf("unknown command '%s'", argv[1]);
     usage(stderr);
     return VG_EXIT_USAGE;
 }

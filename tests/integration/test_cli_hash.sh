@@ -20,6 +20,10 @@ check "hash --help" bash -c "'$VIGIL' hash --help | grep -q -- '--dihedral'"
 check "unknown option exits 2" test $rc -eq 2
 check "unknown option names it" grep -q -- "--bogus" "$T/err"
 "$VIGIL" frobnicate >/dev/null 2>&1; check "unknown command exits 2" test $? -eq 2
+"$VIGIL" --frob >/dev/null 2>"$T/err"; rc=$?
+check "unknown global option exits 2" test $rc -eq 2
+check "unknown global option prints usage" grep -q "^Usage: vigil" "$T/err"
+"$VIGIL" help hash | grep -q -- "--prescale-512"; check "vigil help hash" test $? -eq 0
 "$VIGIL" hash >/dev/null 2>&1; check "no PATH exits 2" test $? -eq 2
 "$VIGIL" hash -j 0 x >/dev/null 2>&1; check "-j 0 exits 2" test $? -eq 2
 
