@@ -15,6 +15,7 @@
  * operation sequence, so they agree bit for bit.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,21 +60,27 @@ static const struct vg__pdq_kernels *kernels_by_name(const char *name)
     return NULL;
 }
 
-const struct vg__pdq_kernels *vg__pdq_kernels(void)
+static pthread_once_t kernels_once = PTHREAD_ONCE_INIT;
+
+static void kernels_pick(void)
 {
     static const char *const best[] = {"avx512", "avx2", "sse2", "scalar"};
-    const struct vg__pdq_kernels *k = kernels;
-
-    if (k)
-        return k;
+    const struct vg__pdq_kernels *k = NULL;
     /* VIGIL_PDQ_IMPL lets tests and benchmarks pin a kernel set. */
     const char *env = getenv("VIGIL_PDQ_IMPL");
+
     if (env && *env)
         k = kernels_by_name(env);
     for (size_t i = 0; !k && i < sizeof(best) / sizeof(best[0]); i++)
         k = kernels_by_name(best[i]);
-    kernels = k;
-    return k;
+    if (!kernels)
+        kernels = k;
+}
+
+const struct vg__pdq_kernels *vg__pdq_kernels(void)
+{
+    pthread_once(&kernels_once, kernels_pick);
+    return kernels;
 }
 
 int vg_pdq_set_impl(const char *name)
@@ -82,6 +89,7 @@ int vg_pdq_set_impl(const char *name)
 
     if (!k)
         return VG_EINVAL;
+    pthread_once(&kernels_once, kernels_pick);
     kernels = k;
     return VG_OK;
 }
