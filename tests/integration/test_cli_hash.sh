@@ -108,6 +108,7 @@ check "empty file is an error" bash -c "'$VIGIL' hash '$T/bad/empty.jpg' 2>&1 >/
 check "random bytes: unsupported format" bash -c "'$VIGIL' hash '$T/bad/random.bin' 2>&1 >/dev/null | grep -q 'unsupported format'"
 check "huge PNG refused from its header" bash -c "'$VIGIL' hash '$T/bad/huge.png' 2>&1 >/dev/null | grep -q 'exceeds the configured limit'"
 check "truncated JPEG hashed with a warning" bash -c "'$VIGIL' hash '$T/bad/trunc.jpg' 2>&1 >/dev/null | grep -q 'warning'"
+check "truncated JPEG: JSON warning field" bash -c "'$VIGIL' hash --json '$T/bad/trunc.jpg' 2>/dev/null | python3 -c 'import json,sys; r=json.load(sys.stdin); assert \"truncated\" in r[\"warning\"] and len(r[\"pdq\"])==64'"
 "$VIGIL" hash --max-size 10K "$J" >/dev/null 2>"$T/e"; rc=$?
 check "file over --max-size: exit 1" test $rc -eq 1
 check "file over --max-size: says so" grep -q "over the limit" "$T/e"
