@@ -11,6 +11,8 @@ median wall times, so machine noise hits both alike.
 """
 import argparse, os, resource, statistics, subprocess, sys, time
 
+END = "<!-- end of hash_bench.py output -->"
+
 def run(cmd):
     t = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -123,8 +125,14 @@ def main():
     text = "\n".join(lines)
     print(text)
     if a.out:
+        # keep the sections other benchmarks wrote below this one
+        rest = ""
+        if os.path.exists(a.out):
+            old = open(a.out).read()
+            if END in old:
+                rest = old[old.index(END) + len(END):]
         with open(a.out, "w") as o:
-            o.write(text + "\n")
+            o.write(text + "\n\n" + END + rest)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -73,8 +73,7 @@ static void kernels_pick(void)
         k = kernels_by_name(env);
     for (size_t i = 0; !k && i < sizeof(best) / sizeof(best[0]); i++)
         k = kernels_by_name(best[i]);
-    if (!kernels)
-        kernels = k;
+    kernels = k;
 }
 
 const struct vg__pdq_kernels *vg__pdq_kernels(void)
