@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Names, sizes and the canonical byte form of hash values (vigil/algo.h).
+ * The canonical form of a PDQ hash is its hex text decoded byte by byte, so
+ * byte 2k is the high byte of word 15-k (spec section 9).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "vigil/algo.h"
+
+static const struct {
+    const char *name;
+    size_t size;
+} algos[VG_ALGO_COUNT] = {
+    [VG_ALGO_PDQ] = {"pdq", 32},
+    [VG_ALGO_MD5] = {"md5", 16},
+    [VG_ALGO_SHA1] = {"sha1", 20},
+    [VG_ALGO_SHA256] = {"sha256", 32},
+};
+
+const char *vg_algo_name(enum vg_algo a)
+{
+    return (unsigned)a < VG_ALGO_COUNT ? algos[a].name : NULL;
+}
+
+size_t vg_algo_size(enum vg_algo a)
+{
+    return (unsigned)a < VG_ALGO_COUNT ? algos[a].size : 0;
+}
+
+int vg_algo_from_name(const char *name, size_t len, enum vg_algo *out)
+{
+    static const struct {
+        const char *alias;
+        enum vg_algo algo;
+    } aliases[] = {{"sha-1", VG_ALGO_SHA1}, {"sha-256", VG_ALGO_SHA256}};
+
+    if (!name)
+        return VG_EINVAL;
+    for (unsigned i = 0; i < VG_ALGO_COUNT; i++)
+        if (strlen(algos[i].name) == len &&
+            !strncasecmp(name, algos[i].name, len)) {
+            *out = (enum vg_algo)i;
+            return VG_OK;
+        }
+    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+        if (strlen(aliases[i].alias) == len &&
+            !strncasecmp(name, aliases[i].alias, len)) {
+            *out = aliases[i].algo;
+            return VG_OK;
+        }
+    return VG_EINVAL;
+}
+
+static int nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int vg_hex_decode(const char *hex, size_t len, uint8_t *out, size_t n)
+{
+    if (!hex || len != 2 * n)
+        return VG_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return VG_EINVAL;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return VG_OK;
+}
+
+void vg_pdq_to_bytes(const struct vg_pdq_hash *h, uint8_t out[32])
+{
+    for (int k = 0; k < 16; k++) {
+        out[2 * k] = (uint8_t)(h->w[15 - k] >> 8);
+        out[2 * k + 1] = (uint8_t)(h->w[15 - k] & 0xff);
+    }
+}
+
+void vg_pdq_from_bytes(const uint8_t in[32], struct vg_pdq_hash *out)
+{
+    for (int k = 0; k < 16; k++)
+        out->w[15 - k] = (uint16_t)(in[2 * k] << 8 | in[2 * k + 1]);
+}
