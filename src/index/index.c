@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The index's public surface (vigil/index.h): one read-write lock around
+ * the PDQ set and the three digest sets, the group table (radius, enabled),
+ * and the filtering every lookup ends with: a hit counts when its entry and
+ * its group are enabled and it is within its group's radius; each entry is
+ * reported once, with its smallest distance.  The PDQ search runs at the
+ * largest radius of any enabled group, so one pass serves every list.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "index_int.h"
+#include "vigil/alloc.h"
+
+struct group {
+    int16_t radius;
+    uint8_t enabled;
+};
+
+struct vg_index {
+    pthread_rwlock_t lock;
+    struct vg__pdq_set pdq;
+    struct vg__digest_set dig[VG_ALGO_COUNT]; /* [VG_ALGO_PDQ] unused */
+    struct group *groups;                     /* VG_INDEX_MAXGROUP + 1 */
+    int max_radius;                           /* over enabled groups */
+};
+
+int vg_index_new(struct vg_index **out)
+{
+    struct vg_index *ix;
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+
+    *out = NULL;
+    if (!(ix = vg_calloc(1, sizeof(*ix))))
+        return VG_ENOMEM;
+    if (!(ix->groups = vg_mallocarray(VG_INDEX_MAXGROUP + 1,
+                                      sizeof(*ix->groups)))) {
+        vg_free(ix);
+        return VG_ENOMEM;
+    }
+    if (pthread_rwlock_init(&ix->lock, NULL)) {
+        vg_free(ix->groups);
+        vg_free(ix);
+        return VG_ENOMEM;
+    }
+    for (size_t g = 0; g <= VG_INDEX_MAXGROUP; g++)
+        ix->groups[g] = (struct group){VG_INDEX_DEFAULT_RADIUS, 1};
+    ix->max_radius = VG_INDEX_DEFAULT_RADIUS;
+    /* a failed getrandom leaves the fixed seed: slower at worst, not wrong */
+    (void)!getrandom(&seed, sizeof(seed), GRND_NONBLOCK);
+    vg__pdq_init(&ix->pdq);
+    for (int a = VG_ALGO_MD5; a < VG_ALGO_COUNT; a++)
+        vg__digest_init(&ix->dig[a], vg_algo_size((enum vg_algo)a),
+                        seed + (uint64_t)a);
+    *out = ix;
+    return VG_OK;
+}
+
+void vg_index_free(struct vg_index *ix)
+{
+    if (!ix)
+        return;
+    vg__pdq_fini(&ix->pdq);
+    for (int a = VG_ALGO_MD5; a < VG_ALGO_COUNT; a++)
+        vg__digest_fini(&ix->dig[a]);
+    pthread_rwlock_destroy(&ix->lock);
+    vg_free(ix->groups);
+    vg_free(ix);
+}
+
+int vg_index_reserve(struct vg_index *ix, size_t n_pdq)
+{
+    int rc;
+
+    pthread_rwlock_wrlock(&ix->lock);
+    rc = vg__pdq_reserve(&ix->pdq, n_pdq);
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
+int vg_index_group_set(struct vg_index *ix, uint32_t group, int radius,
+                       int enabled)
+{
+    int max = -1;
+
+    if (group > VG_INDEX_MAXGROUP || radius < 0 || radius > 256)
+        return VG_EINVAL;
+    pthread_rwlock_wrlock(&ix->lock);
+    ix->groups[group] = (struct group){(int16_t)radius, (uint8_t)!!enabled};
+    for (size_t g = 0; g <= VG_INDEX_MAXGROUP; g++)
+        if (ix->groups[g].enabled && ix->groups[g].radius > max)
+            max = ix->groups[g].radius;
+    ix->max_radius = max;
+    pthread_rwlock_unlock(&ix->lock);
+    return VG_OK;
+}
+
+int vg_index_add(struct vg_index *ix, enum vg_algo algo, const uint8_t *value,
+                 uint32_t group, int64_t id)
+{
+    int rc;
+
+    if ((unsigned)algo >= VG_ALGO_COUNT || group > VG_INDEX_MAXGROUP || !value)
+        return VG_EINVAL;
+    pthread_rwlock_wrlock(&ix->lock);
+    if (algo == VG_ALGO_PDQ) {
+        struct vg_pdq_hash h;
+        uint64_t code[4];
+
+        vg_pdq_from_bytes(value, &h);
+        memcpy(code, &h, sizeof(code));
+        rc = vg__pdq_add(&ix->pdq, code, (uint16_t)group, id);
+        /* amortised: the tail is folded when it reaches 1/256 of the base,
+         * but not while a reserve says a bulk load is under way */
+        if (!rc && ix->pdq.tn == ix->pdq.tcap && vg__pdq_tail_full(&ix->pdq))
+            rc = vg__pdq_build(&ix->pdq);
+    } else {
+        rc = vg__digest_add(&ix->dig[algo], value, (uint16_t)group, id);
+    }
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
+int vg_index_set_enabled(struct vg_index *ix, int64_t id, int enabled)
+{
+    int found = 0;
+
+    pthread_rwlock_wrlock(&ix->lock);
+    found |= vg__pdq_set_enabled(&ix->pdq, id, enabled) == VG_OK;
+    for (int a = VG_ALGO_MD5; a < VG_ALGO_COUNT; a++)
+        found |= vg__digest_set_enabled(&ix->dig[a], id, enabled) == VG_OK;
+    pthread_rwlock_unlock(&ix->lock);
+    return found ? VG_OK : VG_ENOENT;
+}
+
+int vg_index_build(struct vg_index *ix)
+{
+    int rc;
+
+    pthread_rwlock_wrlock(&ix->lock);
+    rc = vg__pdq_build(&ix->pdq);
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
+static int hit_pos_cmp(const void *a, const void *b)
+{
+    const struct vg__index_hit *x = a, *y = b;
+
+    if (x->pos != y->pos)
+        return x->pos < y->pos ? -1 : 1;
+    if (x->dist != y->dist)
+        return x->dist - y->dist;
+    return x->variant - y->variant;
+}
+
+static int match_cmp(const void *a, const void *b)
+{
+    const struct vg_index_match *x = a, *y = b;
+
+    if (x->distance != y->distance)
+        return x->distance - y->distance;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Hits to matches: deduplicated, filtered, sorted by (distance, id). */
+static int finish(struct vg_index *ix, enum vg_algo algo, struct vg__hits *h,
+                  struct vg_index_match *out, size_t max, size_t *n)
+{
+    struct vg_index_match *m = NULL;
+    size_t k = 0;
+
+    *n = 0;
+    if (!h->n)
+        return VG_OK;
+    if (!(m = vg_mallocarray(h->n, sizeof(*m))))
+        return VG_ENOMEM;
+    qsort(h->v, h->n, sizeof(*h->v), hit_pos_cmp);
+    for (size_t i = 0; i < h->n; i++) {
+        struct vg__entry_ref ref;
+        const struct group *g;
+
+        if (i && h->v[i].pos == h->v[i - 1].pos)
+            continue; /* the first of a position has the best distance */
+        if (algo == VG_ALGO_PDQ)
+            vg__pdq_ref(&ix->pdq, h->v[i].pos, &ref);
+        else
+            vg__digest_ref(&ix->dig[algo], h->v[i].pos, &ref);
+        g = &ix->groups[ref.group];
+        if (ref.disabled || !g->enabled ||
+            (algo == VG_ALGO_PDQ && h->v[i].dist > g->radius))
+            continue;
+        m[k++] = (struct vg_index_match){ref.id, ref.group, algo,
+                                         h->v[i].dist, h->v[i].variant};
+    }
+    qsort(m, k, sizeof(*m), match_cmp);
+    memcpy(out, m, (k < max ? k : max) * sizeof(*m));
+    *n = k;
+    vg_free(m);
+    return VG_OK;
+}
+
+static int lookup_pdq(struct vg_index *ix, const struct vg_pdq_hash *q,
+                      unsigned nq, int scan, struct vg_index_match *out,
+                      size_t max, size_t *n)
+{
+    uint64_t codes[VG_PDQ_NDIHEDRAL][4];
+    struct vg__hits h = {0};
+    int rc;
+
+    *n = 0;
+    if (!q || nq == 0 || nq > VG_PDQ_NDIHEDRAL)
+        return VG_EINVAL;
+    for (unsigned v = 0; v < nq; v++)
+        memcpy(codes[v], &q[v], sizeof(codes[v]));
+    pthread_rwlock_rdlock(&ix->lock);
+    rc = vg__pdq_search(&ix->pdq, (const uint64_t(*)[4])codes, nq,
+                        ix->max_radius, scan, &h);
+    if (!rc)
+        rc = finish(ix, VG_ALGO_PDQ, &h, out, max, n);
+    pthread_rwlock_unlock(&ix->lock);
+    vg_free(h.v);
+    return rc;
+}
+
+int vg_index_lookup_pdq(struct vg_index *ix, const struct vg_pdq_hash *q,
+                        unsigned nq, struct vg_index_match *out, size_t max,
+                        size_t *n)
+{
+    return lookup_pdq(ix, q, nq, 0, out, max, n);
+}
+
+int vg_index_lookup_pdq_scan(struct vg_index *ix, const struct vg_pdq_hash *q,
+                             unsigned nq, struct vg_index_match *out,
+                             size_t max, size_t *n)
+{
+    return lookup_pdq(ix, q, nq, 1, out, max, n);
+}
+
+int vg_index_lookup_digest(struct vg_index *ix, enum vg_algo algo,
+                           const uint8_t *value, struct vg_index_match *out,
+                           size_t max, size_t *n)
+{
+    struct vg__hits h = {0};
+    int rc;
+
+    *n = 0;
+    if (algo == VG_ALGO_PDQ || (unsigned)algo >= VG_ALGO_COUNT || !value)
+        return VG_EINVAL;
+    pthread_rwlock_rdlock(&ix->lock);
+    rc = vg__digest_search(&ix->dig[algo], value, &h);
+    if (!rc)
+        rc = finish(ix, algo, &h, out, max, n);
+    pthread_rwlock_unlock(&ix->lock);
+    vg_free(h.v);
+    return rc;
+}
+
+void vg_index_stats(struct vg_index *ix, struct vg_index_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_rwlock_rdlock(&ix->lock);
+    out->pdq_count = ix->pdq.n + ix->pdq.tn;
+    out->pdq_tail = ix->pdq.tn;
+    out->bytes = sizeof(*ix) + (VG_INDEX_MAXGROUP + 1) * sizeof(*ix->groups) +
+                 ix->pdq.bytes;
+    for (int a = VG_ALGO_MD5; a < VG_ALGO_COUNT; a++) {
+        out->digest_count += ix->dig[a].n;
+        out->bytes += ix->dig[a].bytes;
+    }
+    out->tables = ix->pdq.m;
+    out->table_bits = ix->pdq.bits;
+    pthread_rwlock_unlock(&ix->lock);
+}

@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Exact radius search over 256-bit PDQ hashes by multi-index hashing
+ * (Norouzi, Punjani, Fleet, "Fast search in Hamming space with multi-index
+ * hashing", CVPR 2012), with the pigeonhole bound generalised to uneven
+ * per-table thresholds.
+ *
+ * The base holds n hashes sorted by id.  M = 12 tables each key a hash by
+ * one disjoint `bits`-bit substring (bits = floor(log2 n) - 2, at most 21,
+ * so a bucket holds 4 to 8 hashes on average and the bucket starts cost
+ * 6-12 bytes per hash).  If d(q, x) <= r then the substring distances d_i
+ * sum to at most r; choosing thresholds t_i with sum(t_i + 1) >= r + 1,
+ * some i has d_i <= t_i (else the sum would exceed r).  So probing, in
+ * every table i, each key within t_i bits of the query's key finds every
+ * hash within r, and verifying each candidate's full distance removes
+ * every hash beyond r: the answer is exact.  Bits not covered by a table
+ * only weaken the filter, never the bound.  For r = 31 that is 8 tables at
+ * t = 2 and 4 at t = 1.  When the probes would cost more than reading
+ * everything (large radii, tiny sets) the search scans instead.
+ *
+ * Memory per hash: 32 (hash) + 48 (12 table positions) + 4 (id) + 2 (group)
+ * + 1/8 (disabled bit) + 6..12 (bucket starts) bytes, under 100.
+ *
+ * Lookups are batched for memory-level parallelism: a variant's probe keys
+ * are generated, their bucket starts prefetched, the buckets' positions
+ * gathered, and the candidates' hashes prefetched a few ahead of the
+ * popcount.  Adds go to a tail that every search scans; vg__pdq_build folds
+ * it in (index.c does so when the tail reaches 1/256 of the base).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_int.h"
+#include "vigil/alloc.h"
+
+#define PREFETCH_AHEAD 12
+
+void vg__pdq_init(struct vg__pdq_set *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+static void free_base(struct vg__pdq_set *s)
+{
+    vg_free_aligned(s->code);
+    vg_free(s->id32);
+    vg_free(s->id64);
+    vg_free(s->group);
+    vg_free(s->disabled);
+    vg_free(s->off);
+    vg_free(s->pos);
+}
+
+void vg__pdq_fini(struct vg__pdq_set *s)
+{
+    if (!s)
+        return;
+    free_base(s);
+    vg_free(s->tcode);
+    vg_free(s->tid);
+    vg_free(s->tgroup);
+    vg_free(s->tdisabled);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Inlined into the loops below, which are compiled twice (popcnt, plain x86-64)
+ * and picked by the CPU at load time. */
+static inline __attribute__((always_inline)) int dist256(const uint64_t *a, const uint64_t *b)
+{
+    return __builtin_popcountll(a[0] ^ b[0]) + __builtin_popcountll(a[1] ^ b[1]) +
+           __builtin_popcountll(a[2] ^ b[2]) + __builtin_popcountll(a[3] ^ b[3]);
+}
+
+static uint32_t code_key(const uint64_t c[4], unsigned table, unsigned bits)
+{
+    unsigned start = table * bits, w = start >> 6, sh = start & 63;
+    uint64_t v = c[w] >> sh;
+
+    if (sh + bits > 64)
+        v |= c[w + 1] << (64 - sh);
+    return (uint32_t)(v & ((UINT64_C(1) << bits) - 1));
+}
+
+static int64_t base_id(const struct vg__pdq_set *s, size_t pos)
+{
+    return s->id64 ? s->id64[pos] : s->id_base + (int64_t)s->id32[pos];
+}
+
+/* ---- adding to the tail ---- */
+
+static int grow_tail(struct vg__pdq_set *s, size_t want)
+{
+    size_t cap = s->tcap ? s->tcap : 1024;
+    void *p;
+
+    while (cap < want)
+        cap *= 2;
+    if (cap == s->tcap)
+        return VG_OK;
+    if (!(p = vg_realloc(s->tcode, cap * sizeof(*s->tcode))))
+        return VG_ENOMEM;
+    s->tcode = p;
+    if (!(p = vg_realloc(s->tid, cap * sizeof(*s->tid))))
+        return VG_ENOMEM;
+    s->tid = p;
+    if (!(p = vg_realloc(s->tgroup, cap * sizeof(*s->tgroup))))
+        return VG_ENOMEM;
+    s->tgroup = p;
+    if (!(p = vg_realloc(s->tdisabled, cap)))
+        return VG_ENOMEM;
+    s->tdisabled = p;
+    s->bytes += (cap - s->tcap) * (sizeof(*s->tcode) + sizeof(*s->tid) +
+                                   sizeof(*s->tgroup) + 1);
+    s->tcap = cap;
+    return VG_OK;
+}
+
+int vg__pdq_reserve(struct vg__pdq_set *s, size_t n)
+{
+    if (s->tn + n < s->tn)
+        return VG_ENOMEM;
+    return grow_tail(s, s->tn + n);
+}
+
+int vg__pdq_add(struct vg__pdq_set *s, const uint64_t code[4], uint16_t group,
+                int64_t id)
+{
+    int rc;
+
+    if (s->tn == s->tcap && (rc = grow_tail(s, s->tn + 1)))
+        return rc;
+    memcpy(s->tcode[s->tn], code, sizeof(s->tcode[0]));
+    s->tid[s->tn] = id;
+    s->tgroup[s->tn] = group;
+    s->tdisabled[s->tn] = 0;
+    s->tn++;
+    return VG_OK;
+}
+
+int vg__pdq_tail_full(const struct vg__pdq_set *s)
+{
+    size_t limit = s->n / 256;
+
+    return s->tn >= (limit > 1024 ? limit : 1024);
+}
+
+/* ---- building ---- */
+
+struct order {
+    int64_t id;
+    size_t from; /* < n: base position; else tail index + n */
+};
+
+static int order_cmp(const void *a, const void *b)
+{
+    const struct order *x = a, *y = b;
+
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->from < y->from ? -1 : x->from > y->from;
+}
+
+/* Key bits for n hashes: floor(log2 n) - 2, within 8..21; 0 = no tables. */
+static unsigned table_bits(size_t n)
+{
+    unsigned lg = 0;
+
+    while (lg < 63 && (UINT64_C(1) << (lg + 1)) <= n)
+        lg++;
+    if (lg < 12)
+        return 0;
+    return lg - 2 > 21 ? 21 : lg - 2;
+}
+
+static int build_tables(struct vg__pdq_set *s)
+{
+    unsigned bits = table_bits(s->n), m = bits ? VG__PDQ_TABLES : 0;
+    size_t nkeys = (size_t)1 << bits;
+    uint32_t *off = NULL, *pos = NULL;
+
+    s->m = 0;
+    s->bits = 0;
+    if (!m)
+        return VG_OK;
+    if (!(off = vg_calloc(m * (nkeys + 1), sizeof(*off))) ||
+        !(pos = vg_mallocarray(m * s->n, sizeof(*pos)))) {
+        vg_free(off);
+        return VG_ENOMEM;
+    }
+    for (unsigned t = 0; t < m; t++) {
+        uint32_t *o = off + t * (nkeys + 1), *p = pos + t * s->n;
+
+        /* counting sort: o[k + 1] counts, then starts, then fill moves o[k]
+         * to the end of bucket k, i.e. the start of k + 1 */
+        for (size_t i = 0; i < s->n; i++)
+            o[code_key(s->code[i], t, bits) + 1]++;
+        for (size_t k = 0; k < nkeys; k++)
+            o[k + 1] += o[k];
+        for (size_t i = 0; i < s->n; i++)
+            p[o[code_key(s->code[i], t, bits)]++] = (uint32_t)i;
+        memmove(o + 1, o, nkeys * sizeof(*o));
+        o[0] = 0;
+    }
+    s->off = off;
+    s->pos = pos;
+    s->m = m;
+    s->bits = bits;
+    s->bytes += (m * (nkeys + 1) + m * s->n) * sizeof(uint32_t);
+    return VG_OK;
+}
+
+static int tail_sorted_after_base(const struct vg__pdq_set *s)
+{
+    for (size_t i = 0; i < s->tn; i++)
+        if ((i == 0 && s->n && s->tid[0] <= base_id(s, s->n - 1)) ||
+            (i > 0 && s->tid[i] <= s->tid[i - 1]))
+            return 0;
+    return 1;
+}
+
+int vg__pdq_build(struct vg__pdq_set *s)
+{
+    size_t n = s->n + s->tn, i;
+    uint64_t(*code)[4] = NULL;
+    int64_t *ids = NULL;
+    uint16_t *group = NULL;
+    uint64_t *disabled = NULL;
+    uint32_t *id32 = NULL;
+    struct order *ord = NULL;
+    int rc = VG_ENOMEM;
+
+    if (!s->tn && (s->m || !table_bits(s->n)))
+        return VG_OK;
+    if (n > UINT32_MAX)
+        return VG_ETOOBIG;
+    if (!(code = vg_malloc_aligned(n * sizeof(*code) + 1)) ||
+        !(ids = vg_mallocarray(n + 1, sizeof(*ids))) ||
+        !(group = vg_mallocarray(n + 1, sizeof(*group))) ||
+        !(disabled = vg_calloc(n / 64 + 1, sizeof(*disabled))))
+        goto fail;
+    if (!tail_sorted_after_base(s)) {
+        if (!(ord = vg_mallocarray(n, sizeof(*ord))))
+            goto fail;
+        for (i = 0; i < s->n; i++)
+            ord[i] = (struct order){base_id(s, i), i};
+        for (i = 0; i < s->tn; i++)
+            ord[s->n + i] = (struct order){s->tid[i], s->n + i};
+        qsort(ord, n, sizeof(*ord), order_cmp);
+    }
+    for (i = 0; i < n; i++) {
+        size_t from = ord ? ord[i].from : i;
+        int off_ = 0;
+
+        if (from < s->n) {
+            memcpy(code[i], s->code[from], sizeof(code[i]));
+            ids[i] = base_id(s, from);
+            group[i] = s->group[from];
+            off_ = (int)(s->disabled[from / 64] >> (from % 64) & 1);
+        } else {
+            from -= s->n;
+            memcpy(code[i], s->tcode[from], sizeof(code[i]));
+            ids[i] = s->tid[from];
+            group[i] = s->tgroup[from];
+            off_ = s->tdisabled[from];
+        }
+        disabled[i / 64] |= (uint64_t)off_ << (i % 64);
+    }
+    if (n && (uint64_t)ids[n - 1] - (uint64_t)ids[0] <= UINT32_MAX) {
+        if (!(id32 = vg_mallocarray(n, sizeof(*id32))))
+            goto fail;
+        for (i = 0; i < n; i++)
+            id32[i] = (uint32_t)(ids[i] - ids[0]);
+    }
+    free_base(s);
+    s->code = code;
+    s->group = group;
+    s->disabled = disabled;
+    s->id_base = n ? ids[0] : 0;
+    s->id32 = id32;
+    s->id64 = id32 ? NULL : ids;
+    if (id32)
+        vg_free(ids);
+    ids = NULL;
+    code = NULL;
+    group = NULL;
+    disabled = NULL;
+    s->n = n;
+    s->off = NULL;
+    s->pos = NULL;
+    /* the tail starts again small: a reserve for loading must not stay */
+    vg_free(s->tcode);
+    vg_free(s->tid);
+    vg_free(s->tgroup);
+    vg_free(s->tdisabled);
+    s->tcode = NULL;
+    s->tid = NULL;
+    s->tgroup = NULL;
+    s->tdisabled = NULL;
+    s->tn = s->tcap = 0;
+    s->bytes = n * (sizeof(*s->code) + (id32 ? 4 : 8) + sizeof(*s->group)) +
+               (n / 64 + 1) * 8;
+    rc = build_tables(s);
+fail:
+    vg_free(ord);
+    vg_free_aligned(code);
+    vg_free(ids);
+    vg_free(group);
+    vg_free(disabled);
+    return rc;
+}
+
+/* ---- enabling ---- */
+
+int vg__pdq_set_enabled(struct vg__pdq_set *s, int64_t id, int enabled)
+{
+    size_t lo = 0, hi = s->n;
+    int found = 0;
+
+    while (lo < hi) { /* first base position with id >= the one asked */
+        size_t mid = lo + (hi - lo) / 2;
+        if (base_id(s, mid) < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < s->n && base_id(s, lo) == id; lo++, found = 1) {
+        if (enabled)
+            s->disabled[lo / 64] &= ~(UINT64_C(1) << (lo % 64));
+        else
+            s->disabled[lo / 64] |= UINT64_C(1) << (lo % 64);
+    }
+    for (size_t i = 0; i < s->tn; i++)
+        if (s->tid[i] == id) {
+            s->tdisabled[i] = !enabled;
+            found = 1;
+        }
+    return found ? VG_OK : VG_ENOENT;
+}
+
+void vg__pdq_ref(const struct vg__pdq_set *s, size_t pos,
+                 struct vg__entry_ref *out)
+{
+    if (pos < s->n) {
+        out->id = base_id(s, pos);
+        out->group = s->group[pos];
+        out->disabled = (int)(s->disabled[pos / 64] >> (pos % 64) & 1);
+    } else {
+        pos -= s->n;
+        out->id = s->tid[pos];
+        out->group = s->tgroup[pos];
+        out->disabled = s->tdisabled[pos];
+    }
+}
+
+/* ---- searching ---- */
+
+int vg__hits_push(struct vg__hits *h, size_t pos, int dist, int variant)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        void *p = vg_realloc(h->v, cap * sizeof(*h->v));
+        if (!p)
+            return VG_ENOMEM;
+        h->v = p;
+        h->cap = cap;
+    }
+    h->v[h->n++] = (struct vg__index_hit){pos, dist, variant};
+    return VG_OK;
+}
+
+static size_t binom_upto(unsigned n, int t)
+{
+    size_t sum = 0, c = 1;
+
+    for (int k = 0; k <= t && (unsigned)k <= n; k++) {
+        sum += c;
+        c = c * (n - (unsigned)k) / (unsigned)(k + 1);
+    }
+    return sum;
+}
+
+/* Per-table thresholds with sum(t_i + 1) = r + 1; -1 skips a table. */
+static void thresholds(unsigned m, int radius, int t[VG__PDQ_TABLES])
+{
+    int q = (radius + 1) / (int)m, rem = (radius + 1) % (int)m;
+
+    for (unsigned i = 0; i < m; i++)
+        t[i] = q + ((int)i < rem) - 1;
+}
+
+static void enum_keys(uint32_t key, unsigned from, unsigned bits, int left,
+                      uint32_t *out, size_t *n)
+{
+    for (unsigned b = from; b < bits; b++) {
+        uint32_t k = key ^ (UINT32_C(1) << b);
+        out[(*n)++] = k;
+        if (left > 1)
+            enum_keys(k, b + 1, bits, left - 1, out, n);
+    }
+}
+
+__attribute__((target_clones("popcnt", "default")))
+static int scan(uint64_t (*code)[4], size_t n, size_t pos0,
+                const uint64_t (*q)[4], unsigned nq, int radius,
+                struct vg__hits *out)
+{
+    for (size_t i = 0; i < n; i++)
+        for (unsigned v = 0; v < nq; v++) {
+            int d = dist256(code[i], q[v]);
+            if (d <= radius) {
+                int rc = vg__hits_push(out, pos0 + i, d, (int)v);
+                if (rc)
+                    return rc;
+            }
+        }
+    return VG_OK;
+}
+
+struct cands {
+    uint32_t *v;
+    size_t n, cap;
+};
+
+static int cands_reserve(struct cands *c, size_t more)
+{
+    if (c->n + more > c->cap) {
+        size_t cap = c->cap ? c->cap : 4096;
+        void *p;
+        while (cap < c->n + more)
+            cap *= 2;
+        if (!(p = vg_realloc(c->v, cap * sizeof(*c->v))))
+            return VG_ENOMEM;
+        c->v = p;
+        c->cap = cap;
+    }
+    return VG_OK;
+}
+
+/* Gather the positions in every bucket within t of the key in table t. */
+static int gather(const struct vg__pdq_set *s, unsigned table, uint32_t key,
+                  int t, uint32_t *keys, struct cands *c)
+{
+    const uint32_t *o = s->off + table * (((size_t)1 << s->bits) + 1);
+    const uint32_t *p = s->pos + table * s->n;
+    size_t nk = 1, total = 0;
+    int rc;
+
+    keys[0] = key;
+    if (t > 0)
+        enum_keys(key, 0, s->bits, t, keys, &nk);
+    for (size_t k = 0; k < nk; k++)
+        __builtin_prefetch(&o[keys[k]]);
+    for (size_t k = 0; k < nk; k++) {
+        uint32_t lo = o[keys[k]], hi = o[keys[k] + 1];
+        __builtin_prefetch(&p[lo]);
+        total += hi - lo;
+    }
+    if ((rc = cands_reserve(c, total)))
+        return rc;
+    for (size_t k = 0; k < nk; k++) {
+        uint32_t lo = o[keys[k]], hi = o[keys[k] + 1];
+        memcpy(c->v + c->n, p + lo, (hi - lo) * sizeof(*p));
+        c->n += hi - lo;
+    }
+    return VG_OK;
+}
+
+__attribute__((target_clones("popcnt", "default")))
+static int verify(const struct vg__pdq_set *s, const struct cands *c,
+                  const uint64_t q[4], int variant, int radius,
+                  struct vg__hits *out)
+{
+    for (size_t j = 0; j < c->n; j++) {
+        int d;
+        if (j + PREFETCH_AHEAD < c->n)
+            __builtin_prefetch(s->code[c->v[j + PREFETCH_AHEAD]]);
+        d = dist256(s->code[c->v[j]], q);
+        if (d <= radius) {
+            int rc = vg__hits_push(out, c->v[j], d, variant);
+            if (rc)
+                return rc;
+        }
+    }
+    return VG_OK;
+}
+
+int vg__pdq_search(const struct vg__pdq_set *s, const uint64_t (*q)[4],
+                   unsigned nq, int radius, int force_scan,
+                   struct vg__hits *out)
+{
+    int t[VG__PDQ_TABLES], rc = VG_OK;
+    size_t probes = 0, maxkeys = 0, hits0 = out->n;
+    uint32_t *keys = NULL;
+    struct cands c = {0};
+
+    if (radius < 0)
+        return VG_OK;
+    if ((rc = scan(s->tcode, s->tn, s->n, q, nq, radius, out)))
+        return rc;
+    if (s->m && !force_scan) {
+        thresholds(s->m, radius, t);
+        for (unsigned i = 0; i < s->m; i++) {
+            size_t k = t[i] < 0 ? 0 : binom_upto(s->bits, t[i]);
+            probes += k;
+            maxkeys = k > maxkeys ? k : maxkeys;
+        }
+        /* a probe and its expected bucket cost about a hash read each;
+         * a scan reads n hashes per query (all variants at once) */
+        force_scan = (probes + (probes * s->n >> s->bits)) * nq > s->n / 2;
+    }
+    if (!s->m || force_scan)
+        return scan(s->code, s->n, 0, q, nq, radius, out);
+    if (!(keys = vg_mallocarray(maxkeys, sizeof(*keys))))
+        return VG_ENOMEM;
+    for (unsigned v = 0; v < nq && !rc; v++) {
+        c.n = 0;
+        for (unsigned i = 0; i < s->m && !rc; i++)
+            if (t[i] >= 0)
+                rc = gather(s, i, code_key(q[v], i, s->bits), t[i], keys, &c);
+        if (!rc && c.n > s->n) {
+            /* clustered data defeated the estimate: a scan is cheaper */
+            out->n = hits0;
+            rc = scan(s->tcode, s->tn, s->n, q, nq, radius, out);
+            if (!rc)
+                rc = scan(s->code, s->n, 0, q, nq, radius, out);
+            break;
+        }
+        if (!rc)
+            rc = verify(s, &c, q[v], (int)v, radius, out);
+    }
+    vg_free(keys);
+    vg_free(c.v);
+    return rc;
+}
