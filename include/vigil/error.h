@@ -23,6 +23,9 @@
     XX(EFORMAT, "unsupported format")                                        \
     XX(ECORRUPT, "corrupt data")                                             \
     XX(EUSAGE, "usage error")                                                \
+    XX(EEXIST, "already exists")                                             \
+    XX(EVERSION, "unsupported version")                                      \
+    XX(EBUSY, "resource busy")                                               \
     XX(EINTERNAL, "internal error")
 
 enum vg_errno {

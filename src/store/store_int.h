@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private to the store: the few database primitives every backend provides
+ * (prepared statements with `?` parameters, steps, columns, transactions),
+ * so the SQL of store_lists.c and the migrations of store_schema.c are
+ * written once for SQLite and PostgreSQL.  Primitives do not lock; the
+ * public functions hold the store's mutex around them.
+ */
+#ifndef VIGIL_STORE_INT_H
+#define VIGIL_STORE_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/store.h"
+
+struct vg__db;
+struct vg__stmt;
+
+/* step results */
+#define VG__ROW 1
+#define VG__DONE 0
+
+struct vg__db_ops {
+    const char *name;
+    /* schema dialect: an auto-increment primary key, a byte string */
+    const char *id_pk, *blob;
+    int (*exec)(struct vg__db *db, const char *sql, struct vg_err *err);
+    int (*prepare)(struct vg__db *db, const char *sql, struct vg__stmt **out,
+                   struct vg_err *err);
+    int (*bind_int)(struct vg__stmt *s, int i, int64_t v);
+    int (*bind_text)(struct vg__stmt *s, int i, const char *v); /* NULL ok */
+    int (*bind_blob)(struct vg__stmt *s, int i, const void *v, size_t n);
+    /* VG__ROW, VG__DONE or a VG_E* code (err says why) */
+    int (*step)(struct vg__stmt *s, struct vg_err *err);
+    int64_t (*col_int)(struct vg__stmt *s, int i);
+    const char *(*col_text)(struct vg__stmt *s, int i); /* NULL for NULL */
+    const uint8_t *(*col_blob)(struct vg__stmt *s, int i, size_t *n);
+    int (*reset)(struct vg__stmt *s);
+    void (*finalize)(struct vg__stmt *s);
+    int64_t (*changes)(struct vg__db *db);
+    /* a write transaction that excludes other writers from the start */
+    int (*begin_write)(struct vg__db *db, struct vg_err *err);
+    void (*close)(struct vg__db *db);
+};
+
+struct vg_store {
+    const struct vg__db_ops *ops;
+    struct vg__db *db;
+    pthread_mutex_t lock;
+};
+
+/* store_sqlite.c */
+extern const struct vg__db_ops vg__sqlite_ops;
+int vg__sqlite_open(const char *path, struct vg__db **out, struct vg_err *err);
+
+/* store_schema.c: statement i of migration v (1-based; NULL after the
+ * last) and the migration's description */
+int vg__schema_count(void);
+const char *vg__schema_sql(int v, int i);
+const char *vg__schema_desc(int v);
+
+/* Run sql with no parameters and no rows wanted; VG_OK or an error. */
+int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);
+
+#endif

@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Hash lists, their imports and their entries in the store (vigil/store.h),
+ * written once over the backend primitives of store_int.h.  Every public
+ * function holds the store's mutex; an import holds it from begin to commit
+ * or abort, and runs in one write transaction, so a killed import leaves
+ * the list exactly as it was.
+ *
+ * Test hook: VIGIL_TEST_KILL_AFTER_ROWS=N makes an import kill its own
+ * process with SIGKILL after N rows, mid-transaction (tests/integration).
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_int.h"
+#include "vigil/alloc.h"
+
+#define LOCK(st) pthread_mutex_lock(&(st)->lock)
+#define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
+
+static int name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+int vg_list_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+
+    if (n == 0 || n > VG_LIST_NAME_MAX || name[0] == '-')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!name_char(name[i]))
+            return 0;
+    return 1;
+}
+
+/* prepare + bind by a format: 'i' int64, 't' text (NULL ok), 'b' blob+len */
+static int query(struct vg_store *st, struct vg__stmt **out, struct vg_err *err,
+                 const char *sql, const char *fmt, ...)
+{
+    struct vg__stmt *s = NULL;
+    va_list ap;
+    int rc, i = 1;
+
+    if ((rc = st->ops->prepare(st->db, sql, &s, err)))
+        return rc;
+    va_start(ap, fmt);
+    for (; *fmt && !rc; fmt++, i++) {
+        if (*fmt == 'i') {
+            rc = st->ops->bind_int(s, i, va_arg(ap, int64_t));
+        } else if (*fmt == 't') {
+            rc = st->ops->bind_text(s, i, va_arg(ap, const char *));
+        } else {
+            const void *p = va_arg(ap, const void *);
+            rc = st->ops->bind_blob(s, i, p, va_arg(ap, size_t));
+        }
+    }
+    va_end(ap);
+    if (rc) {
+        st->ops->finalize(s);
+        return vg_err_set(err, rc, "cannot bind a query parameter");
+    }
+    *out = s;
+    return VG_OK;
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+static int run(struct vg_store *st, struct vg__stmt *s, struct vg_err *err)
+{
+    int rc = st->ops->step(s, err);
+
+    st->ops->finalize(s);
+    return rc == VG__DONE || rc == VG__ROW ? VG_OK : rc;
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+}
+
+/* ---- lists ---- */
+
+static int category_valid(const char *c)
+{
+    return vg_list_name_valid(c);
+}
+
+int vg_store_list_create(struct vg_store *st, const struct vg_list *l,
+                         int64_t *id, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    if (!vg_list_name_valid(l->name))
+        return vg_err_set(err, VG_EINVAL,
+                          "list name \"%s\": use 1 to %d letters, digits, "
+                          "'.', '_' or '-'",
+                          l->name, VG_LIST_NAME_MAX);
+    if (!category_valid(l->category))
+        return vg_err_set(err, VG_EINVAL,
+                          "category \"%s\": use 1 to %d letters, digits, "
+                          "'.', '_' or '-'",
+                          l->category, VG_LIST_NAME_MAX);
+    if (l->pdq_distance < 0 || l->pdq_distance > 256)
+        return vg_err_set(err, VG_EINVAL, "PDQ distance %d is not in 0..256",
+                          l->pdq_distance);
+    LOCK(st);
+    rc = query(st, &s, err,
+               "INSERT INTO hash_lists (name, source, category, pdq_distance,"
+               " kind, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+               "RETURNING id",
+               "tttitii", l->name, l->source, l->category,
+               (int64_t)l->pdq_distance,
+               l->kind == VG_LIST_ALLOW ? "allow" : "block",
+               (int64_t)!!l->enabled, (int64_t)time(NULL));
+    if (!rc) {
+        rc = st->ops->step(s, err);
+        if (rc == VG__ROW) {
+            *id = st->ops->col_int(s, 0);
+            rc = VG_OK;
+        } else if (rc == VG_EEXIST) {
+            rc = vg_err_set(err, VG_EEXIST, "a list named \"%s\" exists",
+                            l->name);
+        } else if (rc == VG__DONE) {
+            rc = vg_err_set(err, VG_EINTERNAL, "no id for the new list");
+        }
+        st->ops->finalize(s);
+    }
+    UNLOCK(st);
+    return rc;
+}
+
+#define LIST_COLUMNS                                                       \
+    "SELECT l.id, l.name, l.source, l.category, l.pdq_distance, l.kind,"   \
+    " l.enabled, l.created_at,"                                            \
+    " (SELECT COUNT(*) FROM list_entries e WHERE e.list_id = l.id),"       \
+    " (SELECT COUNT(*) FROM list_entries e WHERE e.list_id = l.id"         \
+    "  AND e.enabled = 1),"                                                \
+    " (SELECT COUNT(*) FROM list_imports i WHERE i.list_id = l.id),"       \
+    " (SELECT COALESCE(MAX(imported_at), 0) FROM list_imports i"           \
+    "  WHERE i.list_id = l.id) FROM hash_lists l "
+
+static void row_list(struct vg_store *st, struct vg__stmt *s, struct vg_list *l)
+{
+    const char *kind;
+
+    memset(l, 0, sizeof(*l));
+    l->id = st->ops->col_int(s, 0);
+    copy_text(l->name, sizeof(l->name), st->ops->col_text(s, 1));
+    copy_text(l->source, sizeof(l->source), st->ops->col_text(s, 2));
+    copy_text(l->category, sizeof(l->category), st->ops->col_text(s, 3));
+    l->pdq_distance = (int)st->ops->col_int(s, 4);
+    kind = st->ops->col_text(s, 5);
+    l->kind = kind && !strcmp(kind, "allow") ? VG_LIST_ALLOW : VG_LIST_BLOCK;
+    l->enabled = st->ops->col_int(s, 6) != 0;
+    l->created_at = st->ops->col_int(s, 7);
+    l->entries = st->ops->col_int(s, 8);
+    l->entries_enabled = st->ops->col_int(s, 9);
+    l->imports = st->ops->col_int(s, 10);
+    l->last_import_at = st->ops->col_int(s, 11);
+}
+
+int vg_store_list_get(struct vg_store *st, const char *name,
+                      struct vg_list *out, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = query(st, &s, err, LIST_COLUMNS "WHERE l.name = ?", "t", name);
+    if (!rc) {
+        rc = st->ops->step(s, err);
+        if (rc == VG__ROW) {
+            row_list(st, s, out);
+            rc = VG_OK;
+        } else if (rc == VG__DONE) {
+            rc = vg_err_set(err, VG_ENOENT, "no list named \"%s\"", name);
+        }
+        st->ops->finalize(s);
+    }
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_lists(struct vg_store *st,
+                   int (*cb)(void *ctx, const struct vg_list *l), void *ctx,
+                   struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    struct vg_list l;
+    int rc;
+
+    LOCK(st);
+    rc = query(st, &s, err, LIST_COLUMNS "ORDER BY l.name", "");
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        row_list(st, s, &l);
+        rc = cb(ctx, &l);
+    }
+    if (rc == VG__DONE)
+        rc = VG_OK;
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
+
+static int update_one(struct vg_store *st, struct vg__stmt *s, const char *what,
+                      int64_t id, struct vg_err *err)
+{
+    int rc = run(st, s, err);
+
+    if (!rc && st->ops->changes(st->db) == 0)
+        rc = vg_err_set(err, VG_ENOENT, "no %s with id %lld", what,
+                        (long long)id);
+    return rc;
+}
+
+int vg_store_list_set_enabled(struct vg_store *st, int64_t list_id,
+                              int enabled, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = query(st, &s, err, "UPDATE hash_lists SET enabled = ? WHERE id = ?",
+               "ii", (int64_t)!!enabled, list_id);
+    if (!rc)
+        rc = update_one(st, s, "list", list_id, err);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_list_delete(struct vg_store *st, int64_t list_id,
+                         struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = query(st, &s, err, "DELETE FROM hash_lists WHERE id = ?", "i",
+               list_id);
+    if (!rc)
+        rc = update_one(st, s, "list", list_id, err);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_list_imports(struct vg_store *st, int64_t list_id,
+                          int (*cb)(void *ctx, const struct vg_list_import *i),
+                          void *ctx, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    struct vg_list_import im;
+    int rc;
+
+    LOCK(st);
+    rc = query(st, &s, err,
+               "SELECT id, list_id, imported_at, source_file, format,"
+               " file_sha256, lines, added, already_present FROM list_imports"
+               " WHERE list_id = ? ORDER BY id",
+               "i", list_id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        im.id = st->ops->col_int(s, 0);
+        im.list_id = st->ops->col_int(s, 1);
+        im.imported_at = st->ops->col_int(s, 2);
+        im.source_file = st->ops->col_text(s, 3);
+        im.format = st->ops->col_text(s, 4);
+        im.file_sha256 = st->ops->col_text(s, 5);
+        im.lines = st->ops->col_int(s, 6);
+        im.added = st->ops->col_int(s, 7);
+        im.already_present = st->ops->col_int(s, 8);
+        rc = cb(ctx, &im);
+    }
+    if (rc == VG__DONE)
+        rc = VG_OK;
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
+
+/* ---- imports ---- */
+
+struct vg_store_import {
+    struct vg_store *st;
+    struct vg__stmt *ins;
+    int64_t id, list_id, now, added, present, rows, kill_after;
+};
+
+int vg_store_import_begin(struct vg_store *st, int64_t list_id,
+                          const char *source_file, const char *format,
+                          const char *file_sha256,
+                          struct vg_store_import **out, struct vg_err *err)
+{
+    struct vg_store_import *im;
+    struct vg__stmt *s = NULL;
+    const char *kill = getenv("VIGIL_TEST_KILL_AFTER_ROWS");
+    int rc;
+
+    *out = NULL;
+    if (!(im = vg_calloc(1, sizeof(*im))))
+        return VG_ENOMEM;
+    im->st = st;
+    im->list_id = list_id;
+    im->now = (int64_t)time(NULL);
+    im->kill_after = kill ? atoll(kill) : 0;
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err))) {
+        UNLOCK(st);
+        vg_free(im);
+        return rc;
+    }
+    rc = query(st, &s, err,
+               "INSERT INTO list_imports (list_id, imported_at, source_file,"
+               " format, file_sha256) VALUES (?, ?, ?, ?, ?) RETURNING id",
+               "iittt", list_id, im->now, source_file, format, file_sha256);
+    if (!rc) {
+        rc = st->ops->step(s, err);
+        if (rc == VG__ROW) {
+            im->id = st->ops->col_int(s, 0);
+            rc = VG_OK;
+        } else if (rc == VG__DONE || rc == VG_EEXIST) {
+            /* the foreign key refused it */
+            rc = vg_err_set(err, VG_ENOENT, "no list with id %lld",
+                            (long long)list_id);
+        }
+        st->ops->finalize(s);
+    }
+    if (!rc)
+        rc = st->ops->prepare(
+            st->db,
+            "INSERT INTO list_entries (list_id, algo, value, category,"
+            " external_id, metadata, quality, enabled, import_id, added_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+            " ON CONFLICT (list_id, algo, value) DO NOTHING",
+            &im->ins, err);
+    if (rc) {
+        vg_store_import_abort(im);
+        return rc;
+    }
+    *out = im;
+    return VG_OK;
+}
+
+int vg_store_import_add(struct vg_store_import *im,
+                        const struct vg_list_entry *e, struct vg_err *err)
+{
+    const struct vg__db_ops *ops = im->st->ops;
+    struct vg__stmt *s = im->ins;
+    const char *algo = vg_algo_name(e->algo);
+    int rc;
+
+    if (!algo)
+        return vg_err_set(err, VG_EINVAL, "unknown algorithm");
+    if ((rc = ops->bind_int(s, 1, im->list_id)) ||
+        (rc = ops->bind_text(s, 2, algo)) ||
+        (rc = ops->bind_blob(s, 3, e->value, vg_algo_size(e->algo))) ||
+        (rc = ops->bind_text(s, 4, e->category)) ||
+        (rc = ops->bind_text(s, 5, e->external_id)) ||
+        (rc = ops->bind_text(s, 6, e->metadata)) ||
+        (rc = e->quality >= 0 ? ops->bind_int(s, 7, e->quality)
+                              : ops->bind_text(s, 7, NULL)) ||
+        (rc = ops->bind_int(s, 8, im->id)) ||
+        (rc = ops->bind_int(s, 9, im->now)))
+        return vg_err_set(err, rc, "cannot bind an entry");
+    rc = ops->step(s, err);
+    ops->reset(s);
+    if (rc != VG__DONE)
+        return rc;
+    if (ops->changes(im->st->db))
+        im->added++;
+    else
+        im->present++;
+    if (++im->rows == im->kill_after)
+        raise(SIGKILL);
+    return VG_OK;
+}
+
+int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
+                           int64_t *added, int64_t *present,
+                           struct vg_err *err)
+{
+    struct vg_store *st = im->st;
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    rc = query(st, &s, err,
+               "UPDATE list_imports SET lines = ?, added = ?,"
+               " already_present = ? WHERE id = ?",
+               "iiii", lines, im->added, im->present, im->id);
+    if (!rc)
+        rc = run(st, s, err);
+    if (!rc)
+        rc = vg__store_exec(st, "COMMIT", err);
+    if (rc) {
+        vg_store_import_abort(im);
+        return rc;
+    }
+    if (added)
+        *added = im->added;
+    if (present)
+        *present = im->present;
+    st->ops->finalize(im->ins);
+    UNLOCK(st);
+    vg_free(im);
+    return VG_OK;
+}
+
+void vg_store_import_abort(struct vg_store_import *im)
+{
+    if (!im)
+        return;
+    im->st->ops->finalize(im->ins);
+    vg__store_exec(im->st, "ROLLBACK", NULL);
+    UNLOCK(im->st);
+    vg_free(im);
+}
+
+/* ---- entries ---- */
+
+#define ENTRY_COLUMNS                                                      \
+    "SELECT e.id, e.list_id, e.algo, e.value, e.category, e.external_id,"  \
+    " e.metadata, e.quality, e.enabled FROM list_entries e "
+
+/* A row to an entry; VG_ECORRUPT if the algorithm or value is not sane. */
+static int row_entry(struct vg_store *st, struct vg__stmt *s,
+                     struct vg_list_entry *e, struct vg_err *err)
+{
+    const char *algo = st->ops->col_text(s, 2);
+    const uint8_t *v;
+    size_t n;
+
+    memset(e, 0, sizeof(*e));
+    e->id = st->ops->col_int(s, 0);
+    e->list_id = st->ops->col_int(s, 1);
+    v = st->ops->col_blob(s, 3, &n);
+    if (!algo || vg_algo_from_name(algo, strlen(algo), &e->algo) ||
+        n != vg_algo_size(e->algo) || !v)
+        return vg_err_set(err, VG_ECORRUPT, "entry %lld: bad algorithm or value",
+                          (long long)e->id);
+    memcpy(e->value, v, n);
+    e->category = st->ops->col_text(s, 4);
+    e->external_id = st->ops->col_text(s, 5);
+    e->metadata = st->ops->col_text(s, 6);
+    e->quality = st->ops->col_text(s, 7) ? (int)st->ops->col_int(s, 7) : -1;
+    e->enabled = st->ops->col_int(s, 8) != 0;
+    return VG_OK;
+}
+
+static const char *entries_where(int64_t list_id, unsigned flags)
+{
+    static const char *const w[8] = {
+        "WHERE ? = 0 ",
+        "WHERE ? = 0 AND e.enabled = 1 ",
+        "WHERE ? = 0 AND e.list_id IN (SELECT id FROM hash_lists"
+        " WHERE enabled = 1) ",
+        "WHERE ? = 0 AND e.enabled = 1 AND e.list_id IN (SELECT id FROM"
+        " hash_lists WHERE enabled = 1) ",
+        "WHERE e.list_id = ? ",
+        "WHERE e.list_id = ? AND e.enabled = 1 ",
+        "WHERE e.list_id = ? ",
+        "WHERE e.list_id = ? AND e.enabled = 1 ",
+    };
+    return w[(list_id ? 4 : 0) | (flags & 3)];
+}
+
+int vg_store_entries(struct vg_store *st, int64_t list_id, unsigned flags,
+                     int (*cb)(void *ctx, const struct vg_list_entry *e),
+                     void *ctx, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    struct vg_list_entry e;
+    char sql[512];
+    int rc;
+
+    snprintf(sql, sizeof(sql), "%s%sORDER BY e.id", ENTRY_COLUMNS,
+             entries_where(list_id, flags));
+    LOCK(st);
+    rc = query(st, &s, err, sql, "i", list_id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW)
+        if (!(rc = row_entry(st, s, &e, err)))
+            rc = cb(ctx, &e);
+    if (rc == VG__DONE)
+        rc = VG_OK;
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_entries_count(struct vg_store *st, int64_t list_id,
+                           unsigned flags, int64_t *out, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    char sql[512];
+    int rc;
+
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM list_entries e %s",
+             entries_where(list_id, flags));
+    LOCK(st);
+    rc = query(st, &s, err, sql, "i", list_id);
+    if (!rc) {
+        rc = st->ops->step(s, err);
+        if (rc == VG__ROW) {
+            *out = st->ops->col_int(s, 0);
+            rc = VG_OK;
+        }
+        st->ops->finalize(s);
+    }
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_entry_get(struct vg_store *st, int64_t id,
+                       int (*cb)(void *ctx, const struct vg_list_entry *e),
+                       void *ctx, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    struct vg_list_entry e;
+    int rc;
+
+    LOCK(st);
+    rc = query(st, &s, err, ENTRY_COLUMNS "WHERE e.id = ?", "i", id);
+    if (!rc) {
+        rc = st->ops->step(s, err);
+        if (rc == VG__ROW) {
+            if (!(rc = row_entry(st, s, &e, err)))
+                rc = cb(ctx, &e);
+        } else if (rc == VG__DONE) {
+            rc = vg_err_set(err, VG_ENOENT, "no entry with id %lld",
+                            (long long)id);
+        }
+        st->ops->finalize(s);
+    }
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_entry_find(struct vg_store *st, int64_t list_id,
+                        enum vg_algo algo, const uint8_t *value, int64_t *id,
+                        struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = query(st, &s, err,
+               "SELECT id FROM list_entries WHERE list_id = ? AND algo = ?"
+               " AND value = ?",
+               "itb", list_id, vg_algo_name(algo), (const void *)value,
+               vg_algo_size(algo));
+    if (!rc) {
+        rc = st->ops->step(s, err);
+        if (rc == VG__ROW) {
+            *id = st->ops->col_int(s, 0);
+            rc = VG_OK;
+        } else if (rc == VG__DONE) {
+            rc = vg_err_set(err, VG_ENOENT, "no such entry in the list");
+        }
+        st->ops->finalize(s);
+    }
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_entry_set_enabled(struct vg_store *st, int64_t id, int enabled,
+                               struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = query(st, &s, err, "UPDATE list_entries SET enabled = ? WHERE id = ?",
+               "ii", (int64_t)!!enabled, id);
+    if (!rc)
+        rc = update_one(st, s, "entry", id, err);
+    UNLOCK(st);
+    return rc;
+}

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The schema, as numbered migrations.  A migration is never edited once
+ * released: a change is a new migration at the end.  SQL is portable
+ * between SQLite and PostgreSQL; {ID} and {BLOB} are replaced by the
+ * backend's auto-increment key and byte-string type.  Times are Unix
+ * seconds (UTC) in INTEGER columns; flags are INTEGER 0/1.
+ *
+ *   1  hash lists, their import history and their entries
+ *   2  the rest of DESIGN.md: reports, URLs and the crawl frontier, media,
+ *      sightings, detections and reviews, providers, cases, notices and
+ *      re-checks, users, sessions, API keys, the audit log
+ */
+#include "store_int.h"
+
+#define MAX_STATEMENTS 40
+
+/* Statements one by one: ISO C caps a string literal near 4 KiB. */
+static const struct {
+    const char *desc;
+    const char *sql[MAX_STATEMENTS];
+} migrations[] = {
+    {"hash lists and entries",
+     {"CREATE TABLE hash_lists ("
+     " id {ID},"
+     " name TEXT NOT NULL UNIQUE,"
+     " source TEXT NOT NULL DEFAULT '',"
+     " category TEXT NOT NULL,"
+     " pdq_distance INTEGER NOT NULL DEFAULT 31"
+     "  CHECK (pdq_distance BETWEEN 0 AND 256),"
+     " kind TEXT NOT NULL DEFAULT 'block' CHECK (kind IN ('block', 'allow')),"
+     " enabled INTEGER NOT NULL DEFAULT 1,"
+     " created_at INTEGER NOT NULL)",
+     "CREATE TABLE list_imports ("
+     " id {ID},"
+     " list_id INTEGER NOT NULL REFERENCES hash_lists(id) ON DELETE CASCADE,"
+     " imported_at INTEGER NOT NULL,"
+     " source_file TEXT NOT NULL,"
+     " format TEXT NOT NULL,"
+     " file_sha256 TEXT,"
+     " lines INTEGER NOT NULL DEFAULT 0,"
+     " added INTEGER NOT NULL DEFAULT 0,"
+     " already_present INTEGER NOT NULL DEFAULT 0)",
+     "CREATE INDEX list_imports_list ON list_imports(list_id)",
+     "CREATE TABLE list_entries ("
+     " id {ID},"
+     " list_id INTEGER NOT NULL REFERENCES hash_lists(id) ON DELETE CASCADE,"
+     " algo TEXT NOT NULL CHECK (algo IN ('pdq', 'md5', 'sha1', 'sha256')),"
+     " value {BLOB} NOT NULL,"
+     " category TEXT,"
+     " external_id TEXT,"
+     " metadata TEXT,"
+     " quality INTEGER,"
+     " enabled INTEGER NOT NULL DEFAULT 1,"
+     " import_id INTEGER REFERENCES list_imports(id) ON DELETE SET NULL,"
+     " added_at INTEGER NOT NULL,"
+     " UNIQUE (list_id, algo, value))",
+     "CREATE INDEX list_entries_import ON list_entries(import_id)", NULL}},
+
+    {"reports, crawl, media, detections, notices, users, audit",
+     /* what the public and partners report */
+     {"CREATE TABLE reports ("
+     " id {ID},"
+     " reference TEXT NOT NULL UNIQUE,"
+     " received_at INTEGER NOT NULL,"
+     " channel TEXT NOT NULL CHECK (channel IN ('web', 'api', 'partner')),"
+     " language TEXT NOT NULL DEFAULT 'en',"
+     " incident_type TEXT NOT NULL,"
+     " incident_at TEXT,"
+     " description TEXT NOT NULL DEFAULT '',"
+     " details TEXT NOT NULL DEFAULT '{}',"
+     " reporter_contact {BLOB},"
+     " named_child INTEGER NOT NULL DEFAULT 0,"
+     " priority INTEGER NOT NULL DEFAULT 0,"
+     " status TEXT NOT NULL DEFAULT 'new',"
+     " api_key_id INTEGER,"
+     " idempotency_key TEXT,"
+     " UNIQUE (api_key_id, idempotency_key))",
+     "CREATE TABLE incidents ("
+     " id {ID},"
+     " report_id INTEGER NOT NULL REFERENCES reports(id),"
+     " incident_type TEXT NOT NULL,"
+     " outcome TEXT,"
+     " notes TEXT NOT NULL DEFAULT '',"
+     " updated_at INTEGER NOT NULL)",
+     /* every URL Vigil knows, canonicalised, and the crawl frontier */
+     "CREATE TABLE urls ("
+     " id {ID},"
+     " url TEXT NOT NULL UNIQUE,"
+     " host TEXT NOT NULL,"
+     " first_seen_at INTEGER NOT NULL)",
+     "CREATE INDEX urls_host ON urls(host)",
+     "CREATE TABLE report_urls ("
+     " report_id INTEGER NOT NULL REFERENCES reports(id),"
+     " url_id INTEGER NOT NULL REFERENCES urls(id),"
+     " PRIMARY KEY (report_id, url_id))",
+     "CREATE TABLE crawls ("
+     " id {ID},"
+     " started_at INTEGER NOT NULL,"
+     " finished_at INTEGER,"
+     " params TEXT NOT NULL DEFAULT '{}',"
+     " status TEXT NOT NULL DEFAULT 'running')",
+     "CREATE TABLE frontier ("
+     " crawl_id INTEGER NOT NULL REFERENCES crawls(id),"
+     " url_id INTEGER NOT NULL REFERENCES urls(id),"
+     " host TEXT NOT NULL,"
+     " priority INTEGER NOT NULL,"
+     " depth INTEGER NOT NULL,"
+     " parent_url_id INTEGER REFERENCES urls(id),"
+     " state TEXT NOT NULL DEFAULT 'queued'"
+     "  CHECK (state IN ('queued', 'leased', 'done', 'failed')),"
+     " lease_owner TEXT,"
+     " lease_until INTEGER,"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " not_before INTEGER NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (crawl_id, url_id))",
+     "CREATE INDEX frontier_next ON frontier(state, priority, depth)",
+     "CREATE INDEX frontier_host ON frontier(host, state)",
+     /* media: hashes only, never the bytes */
+     "CREATE TABLE media ("
+     " id {ID},"
+     " sha256 {BLOB} NOT NULL UNIQUE,"
+     " md5 {BLOB} NOT NULL,"
+     " sha1 {BLOB} NOT NULL,"
+     " pdq {BLOB},"
+     " pdq_quality INTEGER,"
+     " format TEXT,"
+     " width INTEGER,"
+     " height INTEGER,"
+     " bytes INTEGER,"
+     " first_seen_at INTEGER NOT NULL,"
+     " thumbnail {BLOB})",
+     "CREATE TABLE sightings ("
+     " id {ID},"
+     " media_id INTEGER NOT NULL REFERENCES media(id),"
+     " url_id INTEGER NOT NULL REFERENCES urls(id),"
+     " page_url_id INTEGER REFERENCES urls(id),"
+     " seen_at INTEGER NOT NULL,"
+     " http_status INTEGER,"
+     " server_ip TEXT,"
+     " headers TEXT)",
+     "CREATE INDEX sightings_media ON sightings(media_id)",
+     "CREATE INDEX sightings_url ON sightings(url_id)",
+     "CREATE TABLE detections ("
+     " id {ID},"
+     " sighting_id INTEGER NOT NULL REFERENCES sightings(id),"
+     " media_id INTEGER NOT NULL REFERENCES media(id),"
+     " entry_id INTEGER REFERENCES list_entries(id) ON DELETE SET NULL,"
+     " list_id INTEGER REFERENCES hash_lists(id) ON DELETE SET NULL,"
+     " algo TEXT NOT NULL,"
+     " distance INTEGER NOT NULL,"
+     " variant TEXT,"
+     " detected_at INTEGER NOT NULL,"
+     " status TEXT NOT NULL DEFAULT 'open',"
+     " UNIQUE (sighting_id, entry_id))",
+     "CREATE TABLE reviews ("
+     " id {ID},"
+     " media_id INTEGER NOT NULL REFERENCES media(id),"
+     " user_id INTEGER NOT NULL,"
+     " classification TEXT NOT NULL,"
+     " decided_at INTEGER NOT NULL,"
+     " UNIQUE (media_id, user_id))",
+     /* hosting providers, removal cases, notices, re-checks */
+     "CREATE TABLE providers ("
+     " id {ID},"
+     " name TEXT NOT NULL UNIQUE,"
+     " abuse_emails TEXT NOT NULL DEFAULT '',"
+     " language TEXT NOT NULL DEFAULT 'en',"
+     " one_notice_per_url INTEGER NOT NULL DEFAULT 0,"
+     " notes TEXT NOT NULL DEFAULT '',"
+     " created_at INTEGER NOT NULL)",
+     "CREATE TABLE provider_domains ("
+     " provider_id INTEGER NOT NULL REFERENCES providers(id) ON DELETE CASCADE,"
+     " domain TEXT NOT NULL UNIQUE)",
+     "CREATE TABLE provider_networks ("
+     " provider_id INTEGER NOT NULL REFERENCES providers(id) ON DELETE CASCADE,"
+     " cidr TEXT,"
+     " asn INTEGER)",
+     "CREATE TABLE cases ("
+     " id {ID},"
+     " url_id INTEGER NOT NULL REFERENCES urls(id),"
+     " provider_id INTEGER REFERENCES providers(id),"
+     " first_detection_id INTEGER REFERENCES detections(id),"
+     " reupload_of INTEGER REFERENCES cases(id),"
+     " opened_at INTEGER NOT NULL,"
+     " first_notice_at INTEGER,"
+     " removed_at INTEGER,"
+     " status TEXT NOT NULL DEFAULT 'open',"
+     " notices_sent INTEGER NOT NULL DEFAULT 0,"
+     " escalated INTEGER NOT NULL DEFAULT 0)",
+     "CREATE TABLE notices ("
+     " id {ID},"
+     " provider_id INTEGER NOT NULL REFERENCES providers(id),"
+     " cycle INTEGER NOT NULL,"
+     " message_id TEXT NOT NULL UNIQUE,"
+     " language TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " sent_at INTEGER,"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " result TEXT,"
+     " UNIQUE (provider_id, cycle))",
+     "CREATE TABLE notice_cases ("
+     " notice_id INTEGER NOT NULL REFERENCES notices(id),"
+     " case_id INTEGER NOT NULL REFERENCES cases(id),"
+     " PRIMARY KEY (notice_id, case_id))",
+     "CREATE TABLE rechecks ("
+     " id {ID},"
+     " case_id INTEGER NOT NULL REFERENCES cases(id),"
+     " checked_at INTEGER NOT NULL,"
+     " http_status INTEGER,"
+     " result TEXT NOT NULL)",
+     /* people and keys, and what they did */
+     "CREATE TABLE users ("
+     " id {ID},"
+     " username TEXT NOT NULL UNIQUE,"
+     " password_hash TEXT NOT NULL,"
+     " role TEXT NOT NULL CHECK (role IN ('analyst', 'admin')),"
+     " disabled INTEGER NOT NULL DEFAULT 0,"
+     " failed_logins INTEGER NOT NULL DEFAULT 0,"
+     " locked_until INTEGER NOT NULL DEFAULT 0,"
+     " created_at INTEGER NOT NULL)",
+     "CREATE TABLE sessions ("
+     " token_hash {BLOB} PRIMARY KEY,"
+     " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     " csrf TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL,"
+     " expires_at INTEGER NOT NULL)",
+     "CREATE TABLE api_keys ("
+     " id {ID},"
+     " name TEXT NOT NULL,"
+     " key_hash {BLOB} NOT NULL UNIQUE,"
+     " scopes TEXT NOT NULL DEFAULT '',"
+     " created_at INTEGER NOT NULL,"
+     " revoked_at INTEGER)",
+     "CREATE TABLE audit_log ("
+     " id {ID},"
+     " at INTEGER NOT NULL,"
+     " user_id INTEGER,"
+     " action TEXT NOT NULL,"
+     " object_type TEXT,"
+     " object_id INTEGER,"
+     " detail TEXT NOT NULL DEFAULT '',"
+     " prev_hash {BLOB},"
+     " hash {BLOB} NOT NULL)", NULL}},
+};
+
+int vg__schema_count(void)
+{
+    return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+const char *vg__schema_sql(int v, int i)
+{
+    if (v < 1 || v > vg__schema_count() || i < 0 || i >= MAX_STATEMENTS)
+        return NULL;
+    return migrations[v - 1].sql[i];
+}
+
+const char *vg__schema_desc(int v)
+{
+    return v >= 1 && v <= vg__schema_count() ? migrations[v - 1].desc : NULL;
+}

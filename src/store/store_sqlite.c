@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SQLite backend's primitives (store_int.h).  A database is opened in
+ * WAL mode with synchronous=FULL (a committed transaction survives a crash
+ * of the process and of the machine), foreign keys on, and a 10 s busy
+ * timeout so a second process waits for a writer instead of failing.
+ */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "store_int.h"
+#include "vigil/alloc.h"
+
+struct vg__db {
+    sqlite3 *h;
+};
+
+struct vg__stmt {
+    sqlite3_stmt *h;
+    struct vg__db *db;
+};
+
+static int map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return VG_ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return VG_EBUSY;
+    case SQLITE_CONSTRAINT:
+        return VG_EEXIST;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+        return VG_ECORRUPT;
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+        return VG_EACCES;
+    case SQLITE_TOOBIG:
+        return VG_ETOOBIG;
+    default:
+        return VG_EIO;
+    }
+}
+
+static int fail(sqlite3 *h, int rc, struct vg_err *err)
+{
+    return vg_err_set(err, map_rc(rc), "sqlite: %s",
+                      h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+}
+
+static int db_exec(struct vg__db *db, const char *sql, struct vg_err *err)
+{
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+
+    return rc == SQLITE_OK ? VG_OK : fail(db->h, rc, err);
+}
+
+static int db_prepare(struct vg__db *db, const char *sql, struct vg__stmt **out,
+                      struct vg_err *err)
+{
+    struct vg__stmt *s;
+    int rc;
+
+    *out = NULL;
+    if (!(s = vg_calloc(1, sizeof(*s))))
+        return VG_ENOMEM;
+    rc = sqlite3_prepare_v2(db->h, sql, -1, &s->h, NULL);
+    if (rc != SQLITE_OK) {
+        vg_free(s);
+        return fail(db->h, rc, err);
+    }
+    s->db = db;
+    *out = s;
+    return VG_OK;
+}
+
+static int bind_int(struct vg__stmt *s, int i, int64_t v)
+{
+    return sqlite3_bind_int64(s->h, i, v) == SQLITE_OK ? VG_OK : VG_EINVAL;
+}
+
+static int bind_text(struct vg__stmt *s, int i, const char *v)
+{
+    int rc = v ? sqlite3_bind_text(s->h, i, v, -1, SQLITE_STATIC)
+               : sqlite3_bind_null(s->h, i);
+    return rc == SQLITE_OK ? VG_OK : VG_EINVAL;
+}
+
+static int bind_blob(struct vg__stmt *s, int i, const void *v, size_t n)
+{
+    return sqlite3_bind_blob(s->h, i, v, (int)n, SQLITE_STATIC) == SQLITE_OK
+               ? VG_OK
+               : VG_EINVAL;
+}
+
+static int step(struct vg__stmt *s, struct vg_err *err)
+{
+    int rc = sqlite3_step(s->h);
+
+    if (rc == SQLITE_ROW)
+        return VG__ROW;
+    if (rc == SQLITE_DONE)
+        return VG__DONE;
+    return fail(s->db->h, rc, err);
+}
+
+static int64_t col_int(struct vg__stmt *s, int i)
+{
+    return sqlite3_column_int64(s->h, i);
+}
+
+static const char *col_text(struct vg__stmt *s, int i)
+{
+    return (const char *)sqlite3_column_text(s->h, i);
+}
+
+static const uint8_t *col_blob(struct vg__stmt *s, int i, size_t *n)
+{
+    const uint8_t *p = sqlite3_column_blob(s->h, i);
+
+    *n = (size_t)sqlite3_column_bytes(s->h, i);
+    return p;
+}
+
+static int reset(struct vg__stmt *s)
+{
+    sqlite3_reset(s->h);
+    return sqlite3_clear_bindings(s->h) == SQLITE_OK ? VG_OK : VG_EIO;
+}
+
+static void finalize(struct vg__stmt *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->h);
+    vg_free(s);
+}
+
+static int64_t changes(struct vg__db *db)
+{
+    return sqlite3_changes64(db->h);
+}
+
+static int begin_write(struct vg__db *db, struct vg_err *err)
+{
+    return db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+static void db_close(struct vg__db *db)
+{
+    if (!db)
+        return;
+    sqlite3_close_v2(db->h);
+    vg_free(db);
+}
+
+const struct vg__db_ops vg__sqlite_ops = {
+    .name = "sqlite",
+    .id_pk = "INTEGER PRIMARY KEY AUTOINCREMENT",
+    .blob = "BLOB",
+    .exec = db_exec,
+    .prepare = db_prepare,
+    .bind_int = bind_int,
+    .bind_text = bind_text,
+    .bind_blob = bind_blob,
+    .step = step,
+    .col_int = col_int,
+    .col_text = col_text,
+    .col_blob = col_blob,
+    .reset = reset,
+    .finalize = finalize,
+    .changes = changes,
+    .begin_write = begin_write,
+    .close = db_close,
+};
+
+int vg__sqlite_open(const char *path, struct vg__db **out, struct vg_err *err)
+{
+    static const char setup[] = "PRAGMA foreign_keys=ON;"
+                                "PRAGMA synchronous=FULL;"
+                                "PRAGMA cache_size=-131072;";
+    struct vg__db *db;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!(db = vg_calloc(1, sizeof(*db))))
+        return VG_ENOMEM;
+    rc = sqlite3_open_v2(path, &db->h,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                             SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                         NULL);
+    if (rc != SQLITE_OK) {
+        rc = vg_err_set(err, map_rc(rc), "%s: cannot open: %s", path,
+                        db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(db->h, 10000);
+    /* WAL: readers never block the writer; the answer says if it took */
+    rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        !strcmp((const char *)sqlite3_column_text(st, 0), "wal")) {
+        sqlite3_finalize(st);
+    } else {
+        rc = sqlite3_errcode(db->h);
+        sqlite3_finalize(st);
+        rc = vg_err_set(err, rc == SQLITE_NOTADB ? VG_ECORRUPT : VG_EIO,
+                        "%s: %s", path,
+                        rc == SQLITE_NOTADB
+                            ? "not a Vigil database (not an SQLite file)"
+                            : sqlite3_errmsg(db->h));
+        goto fail;
+    }
+    if ((rc = sqlite3_exec(db->h, setup, NULL, NULL, NULL)) != SQLITE_OK) {
+        rc = fail(db->h, rc, err);
+        goto fail;
+    }
+    *out = db;
+    return VG_OK;
+fail:
+    db_close(db);
+    return rc;
+}
