@@ -47,6 +47,7 @@ static int pick(struct vg__listfile_reader *rd, json_t *o, const char *k1,
 {
     json_t *a = json_object_get(o, k1), *b = json_object_get(o, k2);
 
+    *out = NULL;
     if (json_is_null(a))
         a = NULL;
     if (json_is_null(b))
