@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "vigil/alloc.h"
 
 struct command {
     const char *name;
@@ -18,6 +19,9 @@ struct command {
 
 static const struct command commands[] = {
     {"hash", "hash image files: PDQ, MD5, SHA-1, SHA-256", vg_cli_hash},
+    {"lists", "manage hash lists: create, import, export, enable, ...",
+     vg_cli_lists},
+    {"match", "hash files and look them up in the hash lists", vg_cli_match},
 };
 
 void vg_cli_errorf(const char *fmt, ...)
@@ -29,6 +33,34 @@ void vg_cli_errorf(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+void vg_cli_bad_option(const char *cmd, char **argv)
+{
+    if (optopt && optopt < 256)
+        vg_cli_errorf("%s: unknown option '-%c' or missing value", cmd,
+                      optopt);
+    else
+        vg_cli_errorf("%s: unknown option '%s' or missing value", cmd,
+                      argv[optind - 1]);
+}
+
+int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
+{
+    struct vg_err err = {0};
+    char *url = db ? NULL : vg_store_default_url();
+    int rc;
+
+    if (!db && !url) {
+        vg_cli_errorf("%s: no --db given and no default (set VIGIL_DB or "
+                      "HOME)", cmd);
+        return VG_EINVAL;
+    }
+    rc = vg_store_open(db ? db : url, NULL, out, &err);
+    if (rc)
+        vg_cli_errorf("%s: %s", cmd, err.msg[0] ? err.msg : vg_strerror(rc));
+    vg_free(url);
+    return rc;
 }
 
 int vg_cli_parse_size(const char *s, int si, unsigned long long *out)

@@ -9,12 +9,94 @@
 #ifndef VIGIL_CLI_H
 #define VIGIL_CLI_H
 
+#include <getopt.h>
+
+#include "vigil/buf.h"
+#include "vigil/imagehash.h"
+#include "vigil/store.h"
+
 #define VG_EXIT_OK 0
 #define VG_EXIT_FAIL 1
 #define VG_EXIT_USAGE 2
 
 /* argv[0] is the subcommand name. */
 int vg_cli_hash(int argc, char **argv);
+int vg_cli_lists(int argc, char **argv);
+int vg_cli_match(int argc, char **argv);
+
+/* ---- the file-hashing engine behind `hash` and `match` (cli_hash.c) ---- */
+
+struct vg_cli_hash_job;
+
+/*
+ * Called in a worker thread for each file hashed: append the output to out
+ * and messages to errs; set *flagged (for match: the file matched).
+ * Returns VG_OK or an error code (the file is then reported as failed).
+ */
+typedef int (*vg_cli_hash_format_fn)(void *ctx,
+                                     const struct vg_cli_hash_job *job,
+                                     const char *path,
+                                     const struct vg_imagehash *h,
+                                     struct vg_buf *out, struct vg_buf *errs,
+                                     int *flagged);
+
+struct vg_cli_hash_job {
+    const char *cmd;               /* for messages */
+    struct vg_imagehash_opts opts;
+    int json;
+    unsigned jobs;
+    vg_cli_hash_format_fn format;  /* default: vigil hash's output */
+    void *ctx;
+};
+
+/* Options every hashing command takes (getopt_long codes below). */
+enum {
+    VG_CLI_OPT_FAST = 256,
+    VG_CLI_OPT_JSON,
+    VG_CLI_OPT_MAXPX,
+    VG_CLI_OPT_MAXSIZE,
+    VG_CLI_OPT_FIRST_FREE
+};
+#define VG_CLI_HASH_LONGOPTS                                              \
+    {"fast", no_argument, NULL, VG_CLI_OPT_FAST},                         \
+        {"json", no_argument, NULL, VG_CLI_OPT_JSON},                     \
+        {"jobs", required_argument, NULL, 'j'},                           \
+        {"max-pixels", required_argument, NULL, VG_CLI_OPT_MAXPX},        \
+        {"max-size", required_argument, NULL, VG_CLI_OPT_MAXSIZE}
+#define VG_CLI_HASH_HELP                                                  \
+    "  --fast            faster, approximate: JPEG decoded at reduced size\n" \
+    "                    (sides >= 512) with the decoder's luma\n"          \
+    "  --json            JSON Lines with digests, size and warnings\n"     \
+    "  -j, --jobs N      hash N files in parallel (default: CPU cores)\n"  \
+    "  --max-pixels N    refuse images over N pixels (default 128M)\n"     \
+    "  --max-size N      refuse files over N bytes (default 256M; K/M/G)\n"
+
+void vg_cli_hash_job_init(struct vg_cli_hash_job *job, const char *cmd);
+/* 1 if c was a common option (applied), 0 if not, -1 after a usage error. */
+int vg_cli_hash_option(struct vg_cli_hash_job *job, int c, const char *arg);
+
+#define VG_CLI_HASH_FAILED 1  /* some file could not be hashed */
+#define VG_CLI_HASH_FLAGGED 2 /* some file was flagged by the formatter */
+/* Hash every path; the VG_CLI_HASH_* bits seen, or -1 on a usage error. */
+int vg_cli_hash_files(const struct vg_cli_hash_job *job, char **paths,
+                      int npaths);
+/*
+ * vigil hash's output for one file; with open (JSON only) the object is
+ * left open for the caller to add fields and close.
+ */
+int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
+                       const struct vg_imagehash *h, int open,
+                       struct vg_buf *out, struct vg_buf *errs);
+
+/* ---- shared helpers (cli.c) ---- */
+
+/* Report the unknown option getopt just stopped at. */
+void vg_cli_bad_option(const char *cmd, char **argv);
+/*
+ * Open the store at db (NULL: vg_store_default_url), reporting failures
+ * as "vigil: CMD: ...".  Returns VG_OK or the error code.
+ */
+int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out);
 
 /* "vigil: " + message on stderr. */
 void vg_cli_errorf(const char *fmt, ...)

@@ -24,13 +24,12 @@
 
 struct result {
     int done;
-    int failed;
+    int failed, flagged;
     struct vg_buf out, err;
 };
 
 struct pool {
-    struct vg_imagehash_opts opts;
-    int json;
+    const struct vg_cli_hash_job *job;
     struct vg_walk *walk;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -56,74 +55,78 @@ static void usage(FILE *f)
         "Options:\n"
         "  --dihedral        also the 8 dihedral hashes (orig, rot90, rot180,\n"
         "                    rot270, flipx, flipy, flipplus1, flipminus1)\n"
-        "  --fast            faster, approximate: JPEG decoded at reduced size\n"
-        "                    (sides >= 512) with the decoder's luma\n"
         "  --prescale-512    C++ pdq-photo-hasher convention: resize larger\n"
         "                    images to 512x512 (nearest neighbour) first\n"
-        "  --json            JSON Lines with digests, size and warnings\n"
-        "  -j, --jobs N      hash N files in parallel (default: CPU cores)\n"
-        "  --max-pixels N    refuse images over N pixels (default 128M)\n"
-        "  --max-size N      refuse files over N bytes (default 256M; K/M/G)\n"
+        VG_CLI_HASH_HELP
         "  -h, --help        show this help\n"
         "\n"
         "Exit status: 0 if every file was hashed, 1 if any failed, 2 on usage\n"
         "errors.\n");
 }
 
-/* Format one successful result. */
-static int format_ok(const struct pool *p, const char *path,
-                     const struct vg_imagehash *h, struct result *r)
+int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
+                       const struct vg_imagehash *h, int open,
+                       struct vg_buf *out, struct vg_buf *errs)
 {
     char hex[65], md5[33], sha1[41], sha256[65];
-    int rc = 0, dih = p->opts.flags & VG_IMAGEHASH_DIHEDRAL;
+    int rc = 0, dih = job->opts.flags & VG_IMAGEHASH_DIHEDRAL;
 
     vg_pdq_to_hex(&h->pdq.hash, hex);
-    if (!p->json) {
+    if (!job->json) {
         if (dih)
             for (int d = 0; !rc && d < VG_PDQ_NDIHEDRAL; d++) {
                 vg_pdq_to_hex(&h->pdq.dihedral[d], hex);
-                rc = vg_buf_printf(&r->out, "%s,", hex);
+                rc = vg_buf_printf(out, "%s,", hex);
             }
         else
-            rc = vg_buf_printf(&r->out, "%s,", hex);
+            rc = vg_buf_printf(out, "%s,", hex);
         if (!rc)
-            rc = vg_buf_printf(&r->out, "%d,%s\n", h->pdq.quality, path);
+            rc = vg_buf_printf(out, "%d,%s\n", h->pdq.quality, path);
         if (!rc && h->warning[0])
-            rc = vg_buf_printf(&r->err, "vigil: %s: warning: %s\n", path,
+            rc = vg_buf_printf(errs, "vigil: %s: warning: %s\n", path,
                                h->warning);
         return rc;
     }
     vg_hex_encode(h->digests.md5, 16, md5);
     vg_hex_encode(h->digests.sha1, 20, sha1);
     vg_hex_encode(h->digests.sha256, 32, sha256);
-    rc = vg_buf_puts(&r->out, "{\"path\":");
+    rc = vg_buf_puts(out, "{\"path\":");
     if (!rc)
-        rc = vg_buf_json_str(&r->out, path, strlen(path));
+        rc = vg_buf_json_str(out, path, strlen(path));
     if (!rc)
-        rc = vg_buf_printf(&r->out,
+        rc = vg_buf_printf(out,
                            ",\"pdq\":\"%s\",\"quality\":%d,\"md5\":\"%s\","
                            "\"sha1\":\"%s\",\"sha256\":\"%s\",\"width\":%u,"
                            "\"height\":%u,\"format\":\"%s\"",
                            hex, h->pdq.quality, md5, sha1, sha256, h->width,
                            h->height, vg_media_format_name(h->format));
     if (!rc && dih) {
-        rc = vg_buf_puts(&r->out, ",\"dihedral\":[");
+        rc = vg_buf_puts(out, ",\"dihedral\":[");
         for (int d = 0; !rc && d < VG_PDQ_NDIHEDRAL; d++) {
             vg_pdq_to_hex(&h->pdq.dihedral[d], hex);
-            rc = vg_buf_printf(&r->out, "%s\"%s\"", d ? "," : "", hex);
+            rc = vg_buf_printf(out, "%s\"%s\"", d ? "," : "", hex);
         }
         if (!rc)
-            rc = vg_buf_puts(&r->out, "]");
+            rc = vg_buf_puts(out, "]");
     }
     if (!rc && h->warning[0]) {
-        rc = vg_buf_puts(&r->out, ",\"warning\":");
+        rc = vg_buf_puts(out, ",\"warning\":");
         if (!rc)
-            rc = vg_buf_json_str(&r->out, h->warning, strlen(h->warning));
+            rc = vg_buf_json_str(out, h->warning, strlen(h->warning));
         if (!rc)
-            rc = vg_buf_printf(&r->err, "vigil: %s: warning: %s\n", path,
+            rc = vg_buf_printf(errs, "vigil: %s: warning: %s\n", path,
                                h->warning);
     }
-    return rc ? rc : vg_buf_puts(&r->out, "}\n");
+    return rc || open ? rc : vg_buf_puts(out, "}\n");
+}
+
+static int format_ok(void *ctx, const struct vg_cli_hash_job *job,
+                     const char *path, const struct vg_imagehash *h,
+                     struct vg_buf *out, struct vg_buf *errs, int *flagged)
+{
+    (void)ctx;
+    *flagged = 0;
+    return vg_cli_hash_format(job, path, h, 0, out, errs);
 }
 
 static int format_err(const struct pool *p, const char *path, int code,
@@ -137,7 +140,7 @@ static int format_err(const struct pool *p, const char *path, int code,
     else
         snprintf(text, sizeof(text), "%s", vg_strerror(code));
     r->failed = 1;
-    if (p->json) {
+    if (p->job->json) {
         rc = vg_buf_puts(&r->out, "{\"path\":");
         if (!rc)
             rc = vg_buf_json_str(&r->out, path, strlen(path));
@@ -180,13 +183,20 @@ static int run_one(struct pool *p, const struct vg_walk_entry *e,
     if (e->from_dir && !looks_like_image(e->path))
         return 1;
     if (!strcmp(e->path, "-"))
-        rc = vg_imagehash_stream(stdin, &p->opts, &h, &err);
+        rc = vg_imagehash_stream(stdin, &p->job->opts, &h, &err);
     else
-        rc = vg_imagehash_file(e->path, &p->opts, &h, &err);
-    if (rc)
+        rc = vg_imagehash_file(e->path, &p->job->opts, &h, &err);
+    if (rc) {
         format_err(p, e->path, rc, err.msg, r);
-    else if (format_ok(p, e->path, &h, r))
-        format_err(p, e->path, VG_ENOMEM, "formatting the result", r);
+    } else {
+        vg_err_clear(&err);
+        rc = p->job->format(p->job->ctx, p->job, e->path, &h, &r->out,
+                            &r->err, &r->flagged);
+        if (rc) {
+            vg_buf_reset(&r->out);
+            format_err(p, e->path, rc, err.msg, r);
+        }
+    }
     return 0;
 }
 
@@ -243,10 +253,10 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Print results in order as they complete; returns 1 if any failed. */
+/* Print results in order as they complete; the VG_CLI_HASH_* bits seen. */
 static int printer(struct pool *p)
 {
-    int any_failed = 0;
+    int any = 0;
 
     pthread_mutex_lock(&p->mu);
     for (;;) {
@@ -262,104 +272,84 @@ static int printer(struct pool *p)
             fflush(stdout);
             fwrite(r->err.data, 1, r->err.len, stderr);
         }
-        any_failed |= r->failed;
+        any |= (r->failed ? VG_CLI_HASH_FAILED : 0) |
+               (r->flagged ? VG_CLI_HASH_FLAGGED : 0);
         vg_buf_reset(&r->out);
         vg_buf_reset(&r->err);
         pthread_mutex_lock(&p->mu);
-        r->done = r->failed = 0;
+        r->done = r->failed = r->flagged = 0;
         p->printed++;
         pthread_cond_broadcast(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
-    return any_failed;
+    return any;
 }
 
-enum { OPT_DIHEDRAL = 256, OPT_FAST, OPT_PRESCALE, OPT_JSON, OPT_MAXPX,
-       OPT_MAXSIZE };
-
-int vg_cli_hash(int argc, char **argv)
+int vg_cli_hash_option(struct vg_cli_hash_job *job, int c, const char *arg)
 {
-    static const struct option longopts[] = {
-        {"dihedral", no_argument, NULL, OPT_DIHEDRAL},
-        {"fast", no_argument, NULL, OPT_FAST},
-        {"prescale-512", no_argument, NULL, OPT_PRESCALE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"jobs", required_argument, NULL, 'j'},
-        {"max-pixels", required_argument, NULL, OPT_MAXPX},
-        {"max-size", required_argument, NULL, OPT_MAXSIZE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    struct pool p;
     unsigned long long v;
+
+    switch (c) {
+    case VG_CLI_OPT_FAST: job->opts.flags |= VG_IMAGEHASH_FAST; return 1;
+    case VG_CLI_OPT_JSON: job->json = 1; return 1;
+    case 'j':
+        if (vg_cli_parse_size(arg, 1, &v) || v < 1 || v > 1024) {
+            vg_cli_errorf("%s: -j wants a number from 1 to 1024, not '%s'",
+                          job->cmd, arg);
+            return -1;
+        }
+        job->jobs = (unsigned)v;
+        return 1;
+    case VG_CLI_OPT_MAXPX:
+        if (vg_cli_parse_size(arg, 1, &v)) {
+            vg_cli_errorf("%s: bad --max-pixels '%s'", job->cmd, arg);
+            return -1;
+        }
+        job->opts.limits.max_pixels = v;
+        return 1;
+    case VG_CLI_OPT_MAXSIZE:
+        if (vg_cli_parse_size(arg, 0, &v)) {
+            vg_cli_errorf("%s: bad --max-size '%s'", job->cmd, arg);
+            return -1;
+        }
+        job->opts.limits.max_bytes = v;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void vg_cli_hash_job_init(struct vg_cli_hash_job *job, const char *cmd)
+{
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned jobs = ncpu > 0 ? (unsigned)ncpu : 1;
+
+    memset(job, 0, sizeof(*job));
+    job->cmd = cmd;
+    job->jobs = ncpu > 0 ? (unsigned)ncpu : 1;
+    job->format = format_ok;
+}
+
+int vg_cli_hash_files(const struct vg_cli_hash_job *job, char **paths,
+                      int npaths)
+{
+    struct pool p;
     pthread_t *threads = NULL;
     unsigned started = 0;
-    int c, status = VG_EXIT_OK;
+    int status = 0;
 
     memset(&p, 0, sizeof(p));
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+j:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DIHEDRAL: p.opts.flags |= VG_IMAGEHASH_DIHEDRAL; break;
-        case OPT_FAST: p.opts.flags |= VG_IMAGEHASH_FAST; break;
-        case OPT_PRESCALE: p.opts.flags |= VG_IMAGEHASH_PRESCALE_512; break;
-        case OPT_JSON: p.json = 1; break;
-        case 'j':
-            if (vg_cli_parse_size(optarg, 1, &v) || v > 1024) {
-                vg_cli_errorf("hash: -j wants a number from 1 to 1024, not "
-                              "'%s'", optarg);
-                return VG_EXIT_USAGE;
-            }
-            jobs = (unsigned)v;
-            break;
-        case OPT_MAXPX:
-            if (vg_cli_parse_size(optarg, 1, &v)) {
-                vg_cli_errorf("hash: bad --max-pixels '%s'", optarg);
-                return VG_EXIT_USAGE;
-            }
-            p.opts.limits.max_pixels = v;
-            break;
-        case OPT_MAXSIZE:
-            if (vg_cli_parse_size(optarg, 0, &v)) {
-                vg_cli_errorf("hash: bad --max-size '%s'", optarg);
-                return VG_EXIT_USAGE;
-            }
-            p.opts.limits.max_bytes = v;
-            break;
-        case 'h':
-            usage(stdout);
-            return VG_EXIT_OK;
-        default:
-            if (optopt)
-                vg_cli_errorf("hash: unknown option '-%c'", optopt);
-            else
-                vg_cli_errorf("hash: unknown option '%s'", argv[optind - 1]);
-            usage(stderr);
-            return VG_EXIT_USAGE;
+    p.job = job;
+    for (int i = 0, n = 0; i < npaths; i++)
+        if (!strcmp(paths[i], "-") && ++n > 1) {
+            vg_cli_errorf("%s: '-' (standard input) may be given once",
+                          job->cmd);
+            return -1;
         }
-    }
-    if (optind >= argc) {
-        vg_cli_errorf("hash: no PATH given");
-        usage(stderr);
-        return VG_EXIT_USAGE;
-    }
-    if ((p.opts.flags & VG_IMAGEHASH_FAST) &&
-        (p.opts.flags & VG_IMAGEHASH_PRESCALE_512)) {
-        vg_cli_errorf("hash: --fast and --prescale-512 are exclusive");
-        return VG_EXIT_USAGE;
-    }
-    for (int i = optind, n = 0; i < argc; i++)
-        if (!strcmp(argv[i], "-") && ++n > 1) {
-            vg_cli_errorf("hash: '-' (standard input) may be given once");
-            return VG_EXIT_USAGE;
-        }
-    if (vg_walk_new(argv + optind, argc - optind, &p.walk))
+    if (vg_walk_new(paths, npaths, &p.walk))
         goto oom;
-    p.window = jobs * 4;
+    p.window = job->jobs * 4;
     if (!(p.slots = vg_calloc(p.window, sizeof(*p.slots))) ||
-        !(threads = vg_calloc(jobs, sizeof(*threads))))
+        !(threads = vg_calloc(job->jobs, sizeof(*threads))))
         goto oom;
     for (unsigned i = 0; i < p.window; i++) {
         vg_buf_init(&p.slots[i].out, 0);
@@ -367,24 +357,24 @@ int vg_cli_hash(int argc, char **argv)
     }
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv, NULL);
-    for (; started < jobs; started++)
+    for (; started < job->jobs; started++)
         if (pthread_create(&threads[started], NULL, worker, &p))
             break;
     if (!started) {
-        vg_cli_errorf("hash: cannot start worker threads");
-        status = VG_EXIT_FAIL;
-    } else if (printer(&p)) {
-        status = VG_EXIT_FAIL;
+        vg_cli_errorf("%s: cannot start worker threads", job->cmd);
+        status = VG_CLI_HASH_FAILED;
+    } else {
+        status = printer(&p);
     }
     for (unsigned i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     if (p.fatal) {
-        vg_cli_errorf("hash: %s", vg_strerror(p.fatal));
-        status = VG_EXIT_FAIL;
+        vg_cli_errorf("%s: %s", job->cmd, vg_strerror(p.fatal));
+        status |= VG_CLI_HASH_FAILED;
     }
     if (fflush(stdout) != 0) {
-        vg_cli_errorf("hash: writing the output failed");
-        status = VG_EXIT_FAIL;
+        vg_cli_errorf("%s: writing the output failed", job->cmd);
+        status |= VG_CLI_HASH_FAILED;
     }
     pthread_mutex_destroy(&p.mu);
     pthread_cond_destroy(&p.cv);
@@ -397,9 +387,58 @@ int vg_cli_hash(int argc, char **argv)
     vg_walk_free(p.walk);
     return status;
 oom:
-    vg_cli_errorf("hash: out of memory");
+    vg_cli_errorf("%s: out of memory", job->cmd);
     vg_free(p.slots);
     vg_free(threads);
     vg_walk_free(p.walk);
-    return VG_EXIT_FAIL;
+    return VG_CLI_HASH_FAILED;
+}
+
+enum { OPT_DIHEDRAL = VG_CLI_OPT_FIRST_FREE, OPT_PRESCALE };
+
+int vg_cli_hash(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        VG_CLI_HASH_LONGOPTS,
+        {"dihedral", no_argument, NULL, OPT_DIHEDRAL},
+        {"prescale-512", no_argument, NULL, OPT_PRESCALE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct vg_cli_hash_job job;
+    int c, st;
+
+    vg_cli_hash_job_init(&job, "hash");
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+j:h", longopts, NULL)) != -1) {
+        if ((st = vg_cli_hash_option(&job, c, optarg)) < 0)
+            return VG_EXIT_USAGE;
+        if (st)
+            continue;
+        switch (c) {
+        case OPT_DIHEDRAL: job.opts.flags |= VG_IMAGEHASH_DIHEDRAL; break;
+        case OPT_PRESCALE: job.opts.flags |= VG_IMAGEHASH_PRESCALE_512; break;
+        case 'h':
+            usage(stdout);
+            return VG_EXIT_OK;
+        default:
+            vg_cli_bad_option("hash", argv);
+            usage(stderr);
+            return VG_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        vg_cli_errorf("hash: no PATH given");
+        usage(stderr);
+        return VG_EXIT_USAGE;
+    }
+    if ((job.opts.flags & VG_IMAGEHASH_FAST) &&
+        (job.opts.flags & VG_IMAGEHASH_PRESCALE_512)) {
+        vg_cli_errorf("hash: --fast and --prescale-512 are exclusive");
+        return VG_EXIT_USAGE;
+    }
+    st = vg_cli_hash_files(&job, argv + optind, argc - optind);
+    if (st < 0)
+        return VG_EXIT_USAGE;
+    return st ? VG_EXIT_FAIL : VG_EXIT_OK;
 }

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Hash lists as a whole (module `lists`): importing a list file into the
+ * store all or nothing, and the matcher, which loads every list of a store
+ * into an index and answers "does this image match anything we know?".
+ *
+ * Matching rules.  An image's PDQ hash is looked up with its 8 dihedral
+ * variants, within each list's own distance; its MD5, SHA-1 and SHA-256
+ * exactly.  Only enabled entries of enabled lists match.  A PDQ hash of
+ * quality below the matcher's minimum is not looked up (featureless images
+ * match unrelated ones).  A match in an allow list (known false positives)
+ * suppresses every match of the image in the other lists: the result says
+ * it was allowed, by which entries, and what was suppressed.
+ */
+#ifndef VIGIL_LISTS_H
+#define VIGIL_LISTS_H
+
+#include <stdint.h>
+
+#include "vigil/imagehash.h"
+#include "vigil/listfile.h"
+#include "vigil/store.h"
+
+/* ---- import ---- */
+
+struct vg_lists_import_result {
+    enum vg_listfile_format format; /* as detected */
+    int64_t lines;                  /* lines read */
+    int64_t records;                /* hashes found */
+    int64_t added, present;         /* new, and already in the list */
+    unsigned long bad;              /* bad lines (nothing imported if > 0) */
+};
+
+/*
+ * Import the list file at path ("-" = standard input) into the list named
+ * list.  Every bad line, and every hash that appears twice in the file, is
+ * passed to on_error (may be NULL) with its line number; if there is any,
+ * nothing is imported and the result is VG_EFORMAT.  Otherwise all entries
+ * are added in one transaction (entries the list already has are counted
+ * as present and left alone) with the file's provenance (name, format,
+ * SHA-256, counts).  Returns VG_OK, VG_EFORMAT, VG_ENOENT (no such list or
+ * file), VG_EIO, VG_ENOMEM, VG_ETOOBIG.
+ */
+int vg_lists_import(struct vg_store *st, const char *list, const char *path,
+                    const struct vg_listfile_opts *opts,
+                    int (*on_error)(void *ctx, unsigned long line,
+                                    const char *msg),
+                    void *ctx, struct vg_lists_import_result *res,
+                    struct vg_err *err);
+
+/* ---- matching ---- */
+
+struct vg_matcher;
+
+struct vg_match {
+    const char *list;        /* borrowed from the matcher */
+    enum vg_list_kind kind;
+    int64_t entry;
+    char *category;          /* the entry's, else the list's */
+    char *external_id;       /* NULL if none */
+    char *metadata;          /* NULL if none */
+    enum vg_algo algo;
+    int distance;            /* 0 for digests */
+    int variant;             /* enum vg_pdq_dihedral; -1 for digests */
+};
+
+struct vg_match_result {
+    struct vg_match *matches;    /* from block lists (empty when allowed) */
+    size_t nmatches;
+    struct vg_match *allowed_by; /* allow-list matches */
+    size_t nallowed;
+    struct vg_match *suppressed; /* block matches an allow match cancelled */
+    size_t nsuppressed;
+    int pdq_skipped;             /* quality below the minimum */
+};
+
+/*
+ * Load every list and entry of st (disabled ones too, so that enabling
+ * needs no reload).  min_quality: PDQ queries below it are not looked up
+ * (50 is Meta's advice).  The matcher keeps st for entry details: close
+ * the store only after vg_matcher_free.
+ */
+int vg_matcher_load(struct vg_store *st, int min_quality,
+                    struct vg_matcher **out, struct vg_err *err);
+void vg_matcher_free(struct vg_matcher *m);
+
+/*
+ * Look up an image's hashes (h->pdq.dihedral must be filled: hash with
+ * VG_IMAGEHASH_DIHEDRAL).  Fills *out (free with vg_match_result_fini).
+ * Thread-safe: many lookups may run at once.
+ */
+int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
+                      struct vg_match_result *out, struct vg_err *err);
+void vg_match_result_fini(struct vg_match_result *r);
+
+/* Entries loaded, for reports. */
+size_t vg_matcher_size(const struct vg_matcher *m);
+
+#endif

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The matcher (vigil/lists.h): every list of a store in one index, a list
+ * being an index group with the list's distance and enabled flag, and the
+ * allow-list rule applied to what the index finds.  Entry details (category,
+ * external id, metadata) stay in the store and are read only for matches,
+ * which are rare; the index holds just the hashes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/alloc.h"
+#include "vigil/index.h"
+#include "vigil/lists.h"
+
+#define MAX_HITS 4096 /* matches reported per image and algorithm */
+
+struct mlist {
+    struct vg_list l;
+};
+
+struct vg_matcher {
+    struct vg_store *st;
+    struct vg_index *ix;
+    struct mlist *lists; /* index group = position here */
+    size_t nlists, cap;
+    size_t entries;
+    int min_quality;
+};
+
+static int add_list(void *ctx, const struct vg_list *l)
+{
+    struct vg_matcher *m = ctx;
+
+    if (m->nlists > VG_INDEX_MAXGROUP)
+        return VG_ETOOBIG;
+    if (m->nlists == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        void *p = vg_realloc(m->lists, cap * sizeof(*m->lists));
+        if (!p)
+            return VG_ENOMEM;
+        m->lists = p;
+        m->cap = cap;
+    }
+    m->lists[m->nlists++].l = *l;
+    return VG_OK;
+}
+
+static int group_of(const struct vg_matcher *m, int64_t list_id)
+{
+    size_t lo = 0, hi = m->nlists; /* lists are few: ids sorted below */
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->lists[mid].l.id < list_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->nlists && m->lists[lo].l.id == list_id ? (int)lo : -1;
+}
+
+static int add_entry(void *ctx, const struct vg_list_entry *e)
+{
+    struct vg_matcher *m = ctx;
+    int g = group_of(m, e->list_id), rc;
+
+    if (g < 0)
+        return VG_OK; /* a list created after we read the lists */
+    if ((rc = vg_index_add(m->ix, e->algo, e->value, (uint32_t)g, e->id)))
+        return rc;
+    if (!e->enabled && (rc = vg_index_set_enabled(m->ix, e->id, 0)))
+        return rc;
+    m->entries++;
+    return VG_OK;
+}
+
+static int list_id_cmp(const void *a, const void *b)
+{
+    const struct mlist *x = a, *y = b;
+
+    return x->l.id < y->l.id ? -1 : x->l.id > y->l.id;
+}
+
+int vg_matcher_load(struct vg_store *st, int min_quality,
+                    struct vg_matcher **out, struct vg_err *err)
+{
+    struct vg_matcher *m;
+    int64_t n = 0;
+    int rc;
+
+    *out = NULL;
+    if (!(m = vg_calloc(1, sizeof(*m))))
+        return VG_ENOMEM;
+    m->st = st;
+    m->min_quality = min_quality;
+    if ((rc = vg_index_new(&m->ix)))
+        goto fail;
+    if ((rc = vg_store_lists(st, add_list, m, err)))
+        goto fail;
+    /* groups by list id order, so entries find theirs by binary search */
+    qsort(m->lists, m->nlists, sizeof(*m->lists), list_id_cmp);
+    for (size_t g = 0; g < m->nlists; g++)
+        if ((rc = vg_index_group_set(m->ix, (uint32_t)g,
+                                     m->lists[g].l.pdq_distance,
+                                     m->lists[g].l.enabled)))
+            goto fail;
+    if ((rc = vg_store_entries_count(st, 0, 0, &n, err)) ||
+        (rc = vg_index_reserve(m->ix, (size_t)n)) ||
+        (rc = vg_store_entries(st, 0, 0, add_entry, m, err)) ||
+        (rc = vg_index_build(m->ix)))
+        goto fail;
+    *out = m;
+    return VG_OK;
+fail:
+    if (rc == VG_ENOMEM)
+        vg_err_set(err, rc, "out of memory loading the lists");
+    vg_matcher_free(m);
+    return rc;
+}
+
+void vg_matcher_free(struct vg_matcher *m)
+{
+    if (!m)
+        return;
+    vg_index_free(m->ix);
+    vg_free(m->lists);
+    vg_free(m);
+}
+
+size_t vg_matcher_size(const struct vg_matcher *m)
+{
+    return m->entries;
+}
+
+static void match_fini(struct vg_match *x)
+{
+    vg_free(x->category);
+    vg_free(x->external_id);
+    vg_free(x->metadata);
+}
+
+static void matches_free(struct vg_match *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        match_fini(&v[i]);
+    vg_free(v);
+}
+
+void vg_match_result_fini(struct vg_match_result *r)
+{
+    if (!r)
+        return;
+    matches_free(r->matches, r->nmatches);
+    matches_free(r->allowed_by, r->nallowed);
+    matches_free(r->suppressed, r->nsuppressed);
+    memset(r, 0, sizeof(*r));
+}
+
+static int dup_or_null(const char *s, char **out)
+{
+    *out = NULL;
+    return s && !(*out = vg_strdup(s)) ? VG_ENOMEM : VG_OK;
+}
+
+static int fill_details(void *ctx, const struct vg_list_entry *e)
+{
+    struct vg_match *x = ctx;
+    int rc;
+
+    if ((rc = dup_or_null(e->category, &x->category)) ||
+        (rc = dup_or_null(e->external_id, &x->external_id)) ||
+        (rc = dup_or_null(e->metadata, &x->metadata)))
+        return rc;
+    return VG_OK;
+}
+
+struct acc {
+    struct vg_match *v;
+    size_t n, cap;
+};
+
+static int acc_push(struct vg_matcher *m, struct acc *a,
+                    const struct vg_index_match *im, struct vg_err *err)
+{
+    const struct mlist *ml = &m->lists[im->group];
+    struct vg_match *x;
+    int rc;
+
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 8;
+        void *p = vg_realloc(a->v, cap * sizeof(*a->v));
+        if (!p)
+            return VG_ENOMEM;
+        a->v = p;
+        a->cap = cap;
+    }
+    x = &a->v[a->n];
+    memset(x, 0, sizeof(*x));
+    x->list = ml->l.name;
+    x->kind = ml->l.kind;
+    x->entry = im->id;
+    x->algo = im->algo;
+    x->distance = im->distance;
+    x->variant = im->algo == VG_ALGO_PDQ ? im->variant : -1;
+    a->n++;
+    rc = vg_store_entry_get(m->st, im->id, fill_details, x, err);
+    if (rc == VG_ENOENT) /* deleted since loading: report what we know */
+        rc = VG_OK;
+    if (!rc && !x->category && !(x->category = vg_strdup(ml->l.category)))
+        rc = VG_ENOMEM;
+    return rc;
+}
+
+int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
+                      struct vg_match_result *out, struct vg_err *err)
+{
+    struct vg_index_match *hv = NULL;
+    struct acc block = {0}, allow = {0};
+    size_t n;
+    int rc = VG_OK;
+    const uint8_t *digests[VG_ALGO_COUNT] = {
+        NULL, h->digests.md5, h->digests.sha1, h->digests.sha256};
+
+    memset(out, 0, sizeof(*out));
+    if (!(hv = vg_mallocarray(MAX_HITS, sizeof(*hv))))
+        return VG_ENOMEM;
+    for (int a = VG_ALGO_PDQ; a < VG_ALGO_COUNT && !rc; a++) {
+        if (a == VG_ALGO_PDQ) {
+            if (h->pdq.quality < m->min_quality) {
+                out->pdq_skipped = 1;
+                continue;
+            }
+            rc = vg_index_lookup_pdq(m->ix, h->pdq.dihedral, VG_PDQ_NDIHEDRAL,
+                                     hv, MAX_HITS, &n);
+        } else {
+            rc = vg_index_lookup_digest(m->ix, (enum vg_algo)a, digests[a], hv,
+                                        MAX_HITS, &n);
+        }
+        for (size_t i = 0; !rc && i < n && i < MAX_HITS; i++)
+            rc = acc_push(m, m->lists[hv[i].group].l.kind == VG_LIST_ALLOW
+                                 ? &allow
+                                 : &block,
+                          &hv[i], err);
+    }
+    vg_free(hv);
+    if (rc) {
+        matches_free(block.v, block.n);
+        matches_free(allow.v, allow.n);
+        return rc;
+    }
+    out->allowed_by = allow.v;
+    out->nallowed = allow.n;
+    if (allow.n) {
+        out->suppressed = block.v;
+        out->nsuppressed = block.n;
+    } else {
+        out->matches = block.v;
+        out->nmatches = block.n;
+    }
+    return VG_OK;
+}
