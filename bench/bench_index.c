@@ -598,9 +598,10 @@ struct result {
     double build_s[M_COUNT];
     size_t rss[M_COUNT], counted[M_COUNT];
     struct lat lat[M_COUNT];
-    struct lat vigil_sub;  /* Vigil on FAISS's queries */
-    size_t timed[M_COUNT]; /* queries timed */
-    double split_vs_full;  /* full scan mean / split scan mean */
+    struct lat vigil_sub;         /* Vigil on FAISS's queries */
+    size_t timed[M_COUNT];        /* queries timed */
+    double kind_mean[M_COUNT][3]; /* planted, near miss, none */
+    double split_vs_full;         /* full scan mean / split scan mean */
     size_t matches, hit_queries, max_hits, nq;
     struct vg_index_stats vst;
     const char *brute_impl;
@@ -946,6 +947,18 @@ static void latency_stats(struct ctx *c, struct result *res)
     size_t nq = c->q->n, k;
 
     for (int m = 0; m < M_COUNT; m++) {
+        double sum[3] = {0, 0, 0};
+        size_t cnt[3] = {0, 0, 0};
+
+        for (size_t qi = 0; qi < nq; qi++)
+            if (m != M_FAISS || faiss_runs(c->every, qi)) {
+                int kind = qi % 4 < 2 ? 0 : (int)(qi % 4) - 1;
+
+                sum[kind] += c->lat[m][qi];
+                cnt[kind]++;
+            }
+        for (int j = 0; j < 3; j++)
+            res->kind_mean[m][j] = cnt[j] ? sum[j] / (double)cnt[j] : 0;
         k = 0;
         for (size_t qi = 0; qi < nq; qi++)
             if (m != M_FAISS || faiss_runs(c->every, qi))
@@ -1080,6 +1093,19 @@ static void print_results(const struct result *rs, size_t nres)
                r->vst.tables, r->vst.table_bits,
                (double)r->counted[M_FAISS] / 1e6, p50, mean, r->split_vs_full);
     }
+    printf("\n| data | contender | mean: planted (50%%) | near miss (25%%) "
+           "| none (25%%) |\n|---|---|---|---|---|\n");
+    for (size_t i = 0; i < nres; i++)
+        for (int m = 0; m < M_COUNT; m++) {
+            char t[3][32];
+
+            if (!rs[i].have[m])
+                continue;
+            for (int j = 0; j < 3; j++)
+                fmt_time(t[j], sizeof(t[j]), rs[i].kind_mean[m][j]);
+            printf("| %s | %s | %s | %s | %s |\n", rs[i].name, method_name[m],
+                   t[0], t[1], t[2]);
+        }
     printf("\nbrute force: %s; latency = one query of %d hashes, "
            "single thread.\n",
            nres ? rs[0].brute_impl : "-", NV);
