@@ -9,8 +9,9 @@
  * longer one is reported and skipped without being buffered, so memory is
  * O(max_line) whatever the file.  Every line must be UTF-8 (RFC 3629: no
  * overlongs, surrogates or code points past U+10FFFF) without NUL bytes; a
- * UTF-8 byte order mark is skipped at the start of line 1 and an error at
- * the start of any other line.  Columns in messages count bytes, 1-based.
+ * UTF-8 byte order mark is skipped at the start of line 1 and is text
+ * anywhere else (so a hash line starting with one is a non-hex error).
+ * Columns in messages count bytes, 1-based.
  * Blank lines are skipped in every format, and lines starting with '#'
  * everywhere except CSV rows after the header.
  */
@@ -115,21 +116,21 @@ void vg__listfile_excerpt(char out[48], const char *s, size_t n)
     out[o] = '\0';
 }
 
-/* How a bad character looks in a message: 'g', 'é' or U+0009. */
-static void show_char(char out[16], const char *s, size_t n)
+/* How a bad character looks in a message: 'g', 'é' (U+00E9) or U+0009. */
+static void show_char(char out[24], const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t k = utf8_len(u, n);
 
     if (k > 1) {
-        out[0] = '\'';
-        memcpy(out + 1, s, k);
-        out[k + 1] = '\'';
-        out[k + 2] = '\0';
+        uint32_t cp = u[0] & (0x7f >> k);
+        for (size_t i = 1; i < k; i++)
+            cp = cp << 6 | (u[i] & 0x3f);
+        snprintf(out, 24, "'%.*s' (U+%04X)", (int)k, s, (unsigned)cp);
     } else if (u[0] > 0x20 && u[0] < 0x7f) {
-        snprintf(out, 16, "'%c'", u[0]);
+        snprintf(out, 24, "'%c'", u[0]);
     } else {
-        snprintf(out, 16, "U+%04X", u[0]);
+        snprintf(out, 24, "U+%04X", u[0]);
     }
 }
 
@@ -192,7 +193,7 @@ int vg__listfile_add(struct vg__listfile_reader *rd, const char *hex,
     const unsigned char *u = (const unsigned char *)hex;
     struct vg_listfile_record *r;
     unsigned all = 1;
-    char ch[16];
+    char ch[24];
     int a;
 
     if (n == 0)
@@ -341,12 +342,8 @@ static int next_line(struct vg__listfile_reader *rd, int *kind)
         vg__listfile_bad(rd, "line longer than %zu bytes", rd->opts.max_line);
         return VG_OK;
     }
-    if (len >= 3 && !memcmp(rd->line, "\xef\xbb\xbf", 3)) {
-        if (rd->lineno != 1) {
-            vg__listfile_bad(rd, "byte order mark (U+FEFF) at the start of "
-                                 "a line other than the first");
-            return VG_OK;
-        }
+    /* Elsewhere U+FEFF is text: it may be inside a quoted CSV field. */
+    if (rd->lineno == 1 && len >= 3 && !memcmp(rd->line, "\xef\xbb\xbf", 3)) {
         rd->text += 3;
         rd->text_len -= 3;
     }

@@ -250,10 +250,77 @@ static void put(struct vg__listfile_csv *c, char ch)
     c->fbuf[c->flen++] = ch;
 }
 
+/*
+ * Run the RFC 4180 state machine over one physical line.  Returns VG_OK or
+ * VG_ENOMEM; *what is set (and the scan stopped at *at) on a syntax error.
+ * Invariant: flen <= reclen + 1 <= max_line + 1 < fcap, since quotes and
+ * commas are not copied and each field's NUL stands for its comma.
+ */
+static int scan(struct vg__listfile_reader *rd, const char *s, size_t n,
+                const char **what, size_t *at)
+{
+    struct vg__listfile_csv *c = &rd->csv;
+    int rc;
+
+    *what = NULL;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        *at = i;
+        switch (c->state) {
+        case FSTART:
+            if (ch == '"') {
+                c->fcol[c->nf - 1] = i + 2;
+                c->state = QUOTED;
+                break;
+            }
+            c->fcol[c->nf - 1] = i + 1;
+            c->state = UNQUOTED;
+            /* fall through */
+        case UNQUOTED:
+            if (ch == '"') {
+                *what = "quote inside an unquoted field";
+                return VG_OK;
+            }
+            if (ch != ',') {
+                put(c, ch);
+                break;
+            }
+            put(c, '\0');
+            if ((rc = add_field(rd, i + 2)))
+                return rc;
+            c->state = FSTART;
+            break;
+        case QUOTED:
+            if (ch == '"')
+                c->state = QUOTE_IN_QUOTED;
+            else
+                put(c, ch);
+            break;
+        default: /* QUOTE_IN_QUOTED */
+            if (ch == '"') {
+                put(c, '"');
+                c->state = QUOTED;
+            } else if (ch == ',') {
+                put(c, '\0');
+                if ((rc = add_field(rd, i + 2)))
+                    return rc;
+                c->state = FSTART;
+            } else {
+                *what = "character after a closing quote";
+                return VG_OK;
+            }
+            break;
+        }
+    }
+    return VG_OK;
+}
+
 int vg__listfile_csv_feed(struct vg__listfile_reader *rd, const char *s,
                           size_t n)
 {
     struct vg__listfile_csv *c = &rd->csv;
+    const char *what;
+    size_t at = 0;
     int rc;
 
     if (!c->pending) {
@@ -281,53 +348,10 @@ int vg__listfile_csv_feed(struct vg__listfile_reader *rd, const char *s,
         put(c, '\n');
     }
     c->reclen += n;
-    /* Invariant: flen <= reclen + nf <= max_line + 2 < fcap, since quotes
-     * and commas (one per field after the first) are not copied. */
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        switch (c->state) {
-        case FSTART:
-            if (ch == '"') {
-                c->fcol[c->nf - 1] = i + 2;
-                c->state = QUOTED;
-                break;
-            }
-            c->fcol[c->nf - 1] = i + 1;
-            c->state = UNQUOTED;
-            /* fall through */
-        case UNQUOTED:
-            if (ch == ',') {
-                put(c, '\0');
-                if ((rc = add_field(rd, i + 2)))
-                    return rc;
-                c->state = FSTART;
-            } else if (ch == '"') {
-                return syntax(rd, "quote inside an unquoted field", i);
-            } else {
-                put(c, ch);
-            }
-            break;
-        case QUOTED:
-            if (ch == '"')
-                c->state = QUOTE_IN_QUOTED;
-            else
-                put(c, ch);
-            break;
-        default: /* QUOTE_IN_QUOTED */
-            if (ch == '"') {
-                put(c, '"');
-                c->state = QUOTED;
-            } else if (ch == ',') {
-                put(c, '\0');
-                if ((rc = add_field(rd, i + 2)))
-                    return rc;
-                c->state = FSTART;
-            } else {
-                return syntax(rd, "character after a closing quote", i);
-            }
-            break;
-        }
-    }
+    if ((rc = scan(rd, s, n, &what, &at)))
+        return rc;
+    if (what)
+        return syntax(rd, what, at);
     if (c->state == QUOTED) {
         c->pending = 1;
         c->prev_cr = rd->had_cr;
