@@ -132,8 +132,9 @@ struct vg_list_entry {
  * An import: begin, add entries, then commit or abort.  Nothing is visible
  * to other readers and nothing survives a crash until commit returns VG_OK
  * (one transaction).  An entry whose (algorithm, value) the list already
- * has is counted as already present and left as it is.
- * Between begin and commit/abort the calling thread owns the store.
+ * has is counted as already present and left as it is.  Entries are
+ * copied (written in batches).  Between begin and commit/abort the import
+ * holds the store: the caller must make no other store call meanwhile.
  */
 struct vg_store_import;
 
@@ -153,7 +154,8 @@ void vg_store_import_abort(struct vg_store_import *im);
 
 enum {
     VG_ENTRIES_ENABLED_ONLY = 1 << 0, /* skip disabled entries */
-    VG_ENTRIES_ACTIVE_LISTS = 1 << 1  /* all lists: only enabled lists */
+    VG_ENTRIES_ACTIVE_LISTS = 1 << 1, /* all lists: only enabled lists */
+    VG_ENTRIES_HASH_ONLY = 1 << 2     /* no category, ids, metadata, quality */
 };
 
 /*

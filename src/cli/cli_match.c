@@ -175,7 +175,8 @@ int vg_cli_match(int argc, char **argv)
     job.ctx = &ctx;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+j:h", longopts, NULL)) != -1) {
+    /* options may follow the paths */
+    while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
         if ((rc = vg_cli_hash_option(&job, c, optarg)) < 0)
             return VG_EXIT_USAGE;
         if (rc)

@@ -27,8 +27,10 @@
  * popcount.  Adds go to a tail that every search scans; vg__pdq_build folds
  * it in (index.c does so when the tail reaches 1/256 of the base).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "index_int.h"
 #include "vigil/alloc.h"
@@ -172,39 +174,86 @@ static unsigned table_bits(size_t n)
     return lg - 2 > 21 ? 21 : lg - 2;
 }
 
+struct table_job {
+    struct vg__pdq_set *s;
+    unsigned first, step;
+};
+
+/*
+ * Counting sort of every step-th table from first, all of them in the same
+ * two passes over the hashes (reading 32 bytes a hash once per pass, not
+ * once per table): o[k + 1] counts, then starts; the fill moves o[k] to the
+ * start of k + 1, which the final shift undoes.
+ */
+static void *build_some(void *arg)
+{
+    const struct table_job *j = arg;
+    struct vg__pdq_set *s = j->s;
+    size_t nkeys = (size_t)1 << s->bits;
+    uint32_t *o[VG__PDQ_TABLES], *p[VG__PDQ_TABLES];
+    unsigned tab[VG__PDQ_TABLES], nt = 0;
+
+    for (unsigned t = j->first; t < s->m; t += j->step) {
+        tab[nt] = t;
+        o[nt] = s->off + t * (nkeys + 1);
+        p[nt++] = s->pos + t * s->n;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        for (unsigned k = 0; k < nt; k++)
+            o[k][code_key(s->code[i], tab[k], s->bits) + 1]++;
+    for (unsigned k = 0; k < nt; k++)
+        for (size_t key = 0; key < nkeys; key++)
+            o[k][key + 1] += o[k][key];
+    for (size_t i = 0; i < s->n; i++)
+        for (unsigned k = 0; k < nt; k++)
+            p[k][o[k][code_key(s->code[i], tab[k], s->bits)]++] = (uint32_t)i;
+    for (unsigned k = 0; k < nt; k++) {
+        memmove(o[k] + 1, o[k], nkeys * sizeof(*o[k]));
+        o[k][0] = 0;
+    }
+    return NULL;
+}
+
+/* The tables are independent: build them on up to MAX_BUILD_THREADS cores
+ * (one thread is always the caller's). */
+#define MAX_BUILD_THREADS 8
+
 static int build_tables(struct vg__pdq_set *s)
 {
     unsigned bits = table_bits(s->n), m = bits ? VG__PDQ_TABLES : 0;
     size_t nkeys = (size_t)1 << bits;
-    uint32_t *off = NULL, *pos = NULL;
+    struct table_job jobs[MAX_BUILD_THREADS];
+    pthread_t th[MAX_BUILD_THREADS];
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned nth = ncpu < 1 ? 1 : ncpu > MAX_BUILD_THREADS ? MAX_BUILD_THREADS
+                                                          : (unsigned)ncpu;
+    unsigned started = 1;
 
     s->m = 0;
     s->bits = 0;
     if (!m)
         return VG_OK;
-    if (!(off = vg_calloc(m * (nkeys + 1), sizeof(*off))) ||
-        !(pos = vg_mallocarray(m * s->n, sizeof(*pos)))) {
-        vg_free(off);
+    if (!(s->off = vg_calloc(m * (nkeys + 1), sizeof(*s->off))) ||
+        !(s->pos = vg_mallocarray(m * s->n, sizeof(*s->pos)))) {
+        vg_free(s->off);
+        s->off = NULL;
         return VG_ENOMEM;
     }
-    for (unsigned t = 0; t < m; t++) {
-        uint32_t *o = off + t * (nkeys + 1), *p = pos + t * s->n;
-
-        /* counting sort: o[k + 1] counts, then starts, then fill moves o[k]
-         * to the end of bucket k, i.e. the start of k + 1 */
-        for (size_t i = 0; i < s->n; i++)
-            o[code_key(s->code[i], t, bits) + 1]++;
-        for (size_t k = 0; k < nkeys; k++)
-            o[k + 1] += o[k];
-        for (size_t i = 0; i < s->n; i++)
-            p[o[code_key(s->code[i], t, bits)]++] = (uint32_t)i;
-        memmove(o + 1, o, nkeys * sizeof(*o));
-        o[0] = 0;
-    }
-    s->off = off;
-    s->pos = pos;
     s->m = m;
     s->bits = bits;
+    if (nth > m)
+        nth = m;
+    for (unsigned i = 0; i < nth; i++)
+        jobs[i] = (struct table_job){s, i, nth};
+    /* a thread that cannot start leaves its tables to the caller */
+    for (; started < nth; started++)
+        if (pthread_create(&th[started], NULL, build_some, &jobs[started]))
+            break;
+    for (unsigned i = started; i < nth; i++)
+        build_some(&jobs[i]);
+    build_some(&jobs[0]);
+    for (unsigned i = 1; i < started; i++)
+        pthread_join(th[i], NULL);
     s->bytes += (m * (nkeys + 1) + m * s->n) * sizeof(uint32_t);
     return VG_OK;
 }

@@ -107,7 +107,8 @@ int vg_matcher_load(struct vg_store *st, int min_quality,
             goto fail;
     if ((rc = vg_store_entries_count(st, 0, 0, &n, err)) ||
         (rc = vg_index_reserve(m->ix, (size_t)n)) ||
-        (rc = vg_store_entries(st, 0, 0, add_entry, m, err)) ||
+        (rc = vg_store_entries(st, 0, VG_ENTRIES_HASH_ONLY, add_entry, m,
+                              err)) ||
         (rc = vg_index_build(m->ix)))
         goto fail;
     *out = m;

@@ -18,6 +18,7 @@
 
 #include "store_int.h"
 #include "vigil/alloc.h"
+#include "vigil/buf.h"
 
 #define LOCK(st) pthread_mutex_lock(&(st)->lock)
 #define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
@@ -290,11 +291,114 @@ int vg_store_list_imports(struct vg_store *st, int64_t list_id,
 
 /* ---- imports ---- */
 
+/*
+ * Rows go in BATCH at a time through one multi-row INSERT: a statement
+ * step per row costs more than the row itself (cursors opened, checks set
+ * up), and 9 * BATCH parameters stay under every backend's limit.
+ */
+#define BATCH 128
+#define COLS 9
+
+struct row {
+    enum vg_algo algo;
+    uint8_t value[VG_ALGO_MAXSIZE];
+    int quality;
+    size_t category, external_id, metadata; /* offsets + 1 into strs; 0 NULL */
+};
+
 struct vg_store_import {
     struct vg_store *st;
-    struct vg__stmt *ins;
-    int64_t id, list_id, now, added, present, rows, kill_after;
+    struct vg__stmt *full;       /* the BATCH-row statement */
+    struct row rows[BATCH];
+    unsigned n;
+    struct vg_buf strs;
+    int64_t id, list_id, now, added, present, rows_done, kill_after;
 };
+
+static int insert_sql(unsigned nrows, char **out)
+{
+    struct vg_buf b;
+    int rc;
+
+    vg_buf_init(&b, 0);
+    rc = vg_buf_puts(&b, "INSERT INTO list_entries (list_id, algo, value,"
+                         " category, external_id, metadata, quality, enabled,"
+                         " import_id, added_at) VALUES ");
+    for (unsigned i = 0; !rc && i < nrows; i++)
+        rc = vg_buf_puts(&b, i ? ",(?,?,?,?,?,?,?,1,?,?)"
+                               : "(?,?,?,?,?,?,?,1,?,?)");
+    if (!rc)
+        rc = vg_buf_puts(&b, " ON CONFLICT (list_id, algo, value) DO NOTHING");
+    if (!rc)
+        rc = vg_buf_append(&b, "", 1);
+    if (rc) {
+        vg_buf_fini(&b);
+        return rc;
+    }
+    *out = b.data;
+    return VG_OK;
+}
+
+static int prepare_insert(struct vg_store *st, unsigned nrows,
+                          struct vg__stmt **out, struct vg_err *err)
+{
+    char *sql = NULL;
+    int rc = insert_sql(nrows, &sql);
+
+    if (!rc)
+        rc = st->ops->prepare(st->db, sql, out, err);
+    vg_free(sql);
+    return rc;
+}
+
+static const char *row_str(const struct vg_store_import *im, size_t off)
+{
+    return off ? im->strs.data + off - 1 : NULL;
+}
+
+static int flush(struct vg_store_import *im, struct vg_err *err)
+{
+    const struct vg__db_ops *ops = im->st->ops;
+    struct vg__stmt *s = im->full, *part = NULL;
+    int rc = VG_OK, k = 1;
+    int64_t added;
+
+    if (!im->n)
+        return VG_OK;
+    if (im->n < BATCH && (rc = prepare_insert(im->st, im->n, &part, err)))
+        return rc;
+    if (part)
+        s = part;
+    for (unsigned i = 0; !rc && i < im->n; i++, k += COLS) {
+        const struct row *r = &im->rows[i];
+        if ((rc = ops->bind_int(s, k, im->list_id)) ||
+            (rc = ops->bind_text(s, k + 1, vg_algo_name(r->algo))) ||
+            (rc = ops->bind_blob(s, k + 2, r->value, vg_algo_size(r->algo))) ||
+            (rc = ops->bind_text(s, k + 3, row_str(im, r->category))) ||
+            (rc = ops->bind_text(s, k + 4, row_str(im, r->external_id))) ||
+            (rc = ops->bind_text(s, k + 5, row_str(im, r->metadata))) ||
+            (rc = r->quality >= 0 ? ops->bind_int(s, k + 6, r->quality)
+                                  : ops->bind_text(s, k + 6, NULL)) ||
+            (rc = ops->bind_int(s, k + 7, im->id)) ||
+            (rc = ops->bind_int(s, k + 8, im->now)))
+            rc = vg_err_set(err, rc, "cannot bind an entry");
+    }
+    if (!rc && (rc = ops->step(s, err)) == VG__DONE)
+        rc = VG_OK;
+    ops->reset(s);
+    if (!rc) {
+        added = ops->changes(im->st->db);
+        im->added += added;
+        im->present += im->n - added;
+        im->rows_done += im->n;
+    }
+    ops->finalize(part);
+    im->n = 0;
+    vg_buf_reset(&im->strs);
+    if (!rc && im->kill_after && im->rows_done >= im->kill_after)
+        raise(SIGKILL);
+    return rc;
+}
 
 int vg_store_import_begin(struct vg_store *st, int64_t list_id,
                           const char *source_file, const char *format,
@@ -313,9 +417,11 @@ int vg_store_import_begin(struct vg_store *st, int64_t list_id,
     im->list_id = list_id;
     im->now = (int64_t)time(NULL);
     im->kill_after = kill ? atoll(kill) : 0;
+    vg_buf_init(&im->strs, 0);
     LOCK(st);
     if ((rc = st->ops->begin_write(st->db, err))) {
         UNLOCK(st);
+        vg_buf_fini(&im->strs);
         vg_free(im);
         return rc;
     }
@@ -336,13 +442,7 @@ int vg_store_import_begin(struct vg_store *st, int64_t list_id,
         st->ops->finalize(s);
     }
     if (!rc)
-        rc = st->ops->prepare(
-            st->db,
-            "INSERT INTO list_entries (list_id, algo, value, category,"
-            " external_id, metadata, quality, enabled, import_id, added_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
-            " ON CONFLICT (list_id, algo, value) DO NOTHING",
-            &im->ins, err);
+        rc = prepare_insert(st, BATCH, &im->full, err);
     if (rc) {
         vg_store_import_abort(im);
         return rc;
@@ -351,37 +451,32 @@ int vg_store_import_begin(struct vg_store *st, int64_t list_id,
     return VG_OK;
 }
 
+static int keep_str(struct vg_store_import *im, const char *s, size_t *off)
+{
+    *off = 0;
+    if (!s)
+        return VG_OK;
+    *off = im->strs.len + 1;
+    return vg_buf_append(&im->strs, s, strlen(s) + 1);
+}
+
 int vg_store_import_add(struct vg_store_import *im,
                         const struct vg_list_entry *e, struct vg_err *err)
 {
-    const struct vg__db_ops *ops = im->st->ops;
-    struct vg__stmt *s = im->ins;
-    const char *algo = vg_algo_name(e->algo);
+    struct row *r = &im->rows[im->n];
     int rc;
 
-    if (!algo)
+    if (!vg_algo_name(e->algo))
         return vg_err_set(err, VG_EINVAL, "unknown algorithm");
-    if ((rc = ops->bind_int(s, 1, im->list_id)) ||
-        (rc = ops->bind_text(s, 2, algo)) ||
-        (rc = ops->bind_blob(s, 3, e->value, vg_algo_size(e->algo))) ||
-        (rc = ops->bind_text(s, 4, e->category)) ||
-        (rc = ops->bind_text(s, 5, e->external_id)) ||
-        (rc = ops->bind_text(s, 6, e->metadata)) ||
-        (rc = e->quality >= 0 ? ops->bind_int(s, 7, e->quality)
-                              : ops->bind_text(s, 7, NULL)) ||
-        (rc = ops->bind_int(s, 8, im->id)) ||
-        (rc = ops->bind_int(s, 9, im->now)))
-        return vg_err_set(err, rc, "cannot bind an entry");
-    rc = ops->step(s, err);
-    ops->reset(s);
-    if (rc != VG__DONE)
-        return rc;
-    if (ops->changes(im->st->db))
-        im->added++;
-    else
-        im->present++;
-    if (++im->rows == im->kill_after)
-        raise(SIGKILL);
+    r->algo = e->algo;
+    memcpy(r->value, e->value, vg_algo_size(e->algo));
+    r->quality = e->quality;
+    if ((rc = keep_str(im, e->category, &r->category)) ||
+        (rc = keep_str(im, e->external_id, &r->external_id)) ||
+        (rc = keep_str(im, e->metadata, &r->metadata)))
+        return vg_err_set(err, rc, "entry text too large");
+    if (++im->n == BATCH)
+        return flush(im, err);
     return VG_OK;
 }
 
@@ -391,12 +486,13 @@ int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
 {
     struct vg_store *st = im->st;
     struct vg__stmt *s = NULL;
-    int rc;
+    int rc = flush(im, err);
 
-    rc = query(st, &s, err,
-               "UPDATE list_imports SET lines = ?, added = ?,"
-               " already_present = ? WHERE id = ?",
-               "iiii", lines, im->added, im->present, im->id);
+    if (!rc)
+        rc = query(st, &s, err,
+                   "UPDATE list_imports SET lines = ?, added = ?,"
+                   " already_present = ? WHERE id = ?",
+                   "iiii", lines, im->added, im->present, im->id);
     if (!rc)
         rc = run(st, s, err);
     if (!rc)
@@ -409,7 +505,8 @@ int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
         *added = im->added;
     if (present)
         *present = im->present;
-    st->ops->finalize(im->ins);
+    st->ops->finalize(im->full);
+    vg_buf_fini(&im->strs);
     UNLOCK(st);
     vg_free(im);
     return VG_OK;
@@ -419,9 +516,10 @@ void vg_store_import_abort(struct vg_store_import *im)
 {
     if (!im)
         return;
-    im->st->ops->finalize(im->ins);
+    im->st->ops->finalize(im->full);
     vg__store_exec(im->st, "ROLLBACK", NULL);
     UNLOCK(im->st);
+    vg_buf_fini(&im->strs);
     vg_free(im);
 }
 
@@ -430,6 +528,9 @@ void vg_store_import_abort(struct vg_store_import *im)
 #define ENTRY_COLUMNS                                                      \
     "SELECT e.id, e.list_id, e.algo, e.value, e.category, e.external_id,"  \
     " e.metadata, e.quality, e.enabled FROM list_entries e "
+#define ENTRY_HASH_COLUMNS                                                 \
+    "SELECT e.id, e.list_id, e.algo, e.value, NULL, NULL, NULL, NULL,"     \
+    " e.enabled FROM list_entries e "
 
 /* A row to an entry; VG_ECORRUPT if the algorithm or value is not sane. */
 static int row_entry(struct vg_store *st, struct vg__stmt *s,
@@ -482,7 +583,8 @@ int vg_store_entries(struct vg_store *st, int64_t list_id, unsigned flags,
     char sql[512];
     int rc;
 
-    snprintf(sql, sizeof(sql), "%s%sORDER BY e.id", ENTRY_COLUMNS,
+    snprintf(sql, sizeof(sql), "%s%sORDER BY e.id",
+             flags & VG_ENTRIES_HASH_ONLY ? ENTRY_HASH_COLUMNS : ENTRY_COLUMNS,
              entries_where(list_id, flags));
     LOCK(st);
     rc = query(st, &s, err, sql, "i", list_id);

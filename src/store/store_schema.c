@@ -52,10 +52,9 @@ static const struct {
      " metadata TEXT,"
      " quality INTEGER,"
      " enabled INTEGER NOT NULL DEFAULT 1,"
-     " import_id INTEGER REFERENCES list_imports(id) ON DELETE SET NULL,"
+     " import_id INTEGER,"
      " added_at INTEGER NOT NULL,"
-     " UNIQUE (list_id, algo, value))",
-     "CREATE INDEX list_entries_import ON list_entries(import_id)", NULL}},
+     " UNIQUE (list_id, algo, value))", NULL}},
 
     {"reports, crawl, media, detections, notices, users, audit",
      /* what the public and partners report */
