@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store on SQLite: migrations from empty and from every earlier
+ * version (data kept), refusal of a newer schema and of a non-database,
+ * concurrent first opens, lists, imports (commit, abort, counts) and
+ * entries, and allocation failures while opening.
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "th.h"
+#include "vigil/alloc.h"
+#include "vigil/store.h"
+
+static char dir[] = "/tmp/vigil-test-store-XXXXXX";
+
+static void path_of(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", dir, name);
+}
+
+static int count_rows(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *s = NULL;
+    int n = -1;
+
+    if (sqlite3_open(db, &h) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return n;
+}
+
+static struct vg_list list_spec(const char *name)
+{
+    struct vg_list l;
+
+    memset(&l, 0, sizeof(l));
+    snprintf(l.name, sizeof(l.name), "%s", name);
+    snprintf(l.category, sizeof(l.category), "csam");
+    l.pdq_distance = 31;
+    l.enabled = 1;
+    return l;
+}
+
+static int import_n(struct vg_store *st, int64_t list, int n, int seed,
+                    int commit, int64_t *added, int64_t *present)
+{
+    struct vg_store_import *im = NULL;
+    struct vg_list_entry e;
+    struct vg_err err = {0};
+    int rc = vg_store_import_begin(st, list, "test.txt", "lines", NULL, &im,
+                                   &err);
+
+    for (int i = 0; !rc && i < n; i++) {
+        memset(&e, 0, sizeof(e));
+        e.algo = i % 2 ? VG_ALGO_PDQ : VG_ALGO_MD5;
+        e.value[0] = (uint8_t)seed;
+        e.value[1] = (uint8_t)(i >> 8);
+        e.value[2] = (uint8_t)i;
+        e.quality = e.algo == VG_ALGO_PDQ ? 90 : -1;
+        e.metadata = i == 7 ? "seven" : NULL;
+        rc = vg_store_import_add(im, &e, &err);
+    }
+    if (rc || !commit) {
+        vg_store_import_abort(im);
+        return rc;
+    }
+    return vg_store_import_commit(im, n, added, present, &err);
+}
+
+static void test_fresh(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    int v = 0;
+
+    path_of(db, sizeof(db), "sub/dir/fresh.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_schema_version(st, &v, &err), VG_OK);
+    TH_EQ_INT(v, vg_store_schema_latest());
+    TH_CHECK(v >= 2);
+    vg_store_close(st);
+    /* every table of DESIGN.md is there */
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE type ="
+                             " 'table' AND name IN ('hash_lists',"
+                             " 'list_entries', 'list_imports', 'reports',"
+                             " 'urls', 'frontier', 'media', 'sightings',"
+                             " 'detections', 'providers', 'notices',"
+                             " 'rechecks', 'users', 'sessions', 'api_keys',"
+                             " 'audit_log', 'cases')"),
+              17);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM schema_migrations"), v);
+    /* opening again changes nothing */
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    vg_store_close(st);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM schema_migrations"), v);
+}
+
+static void test_from_each_version(void)
+{
+    for (int from = 1; from < vg_store_schema_latest(); from++) {
+        char db[256], name[32];
+        struct vg_store_opts o = {from};
+        struct vg_store *st = NULL;
+        struct vg_err err = {0};
+        struct vg_list l = list_spec("old"), got;
+        int64_t id = 0, added = 0;
+        int v = 0;
+
+        snprintf(name, sizeof(name), "from%d.db", from);
+        path_of(db, sizeof(db), name);
+        TH_EQ_INT(vg_store_open(db, &o, &st, &err), VG_OK);
+        TH_EQ_INT(vg_store_schema_version(st, &v, &err), VG_OK);
+        TH_EQ_INT(v, from);
+        TH_EQ_INT(vg_store_list_create(st, &l, &id, &err), VG_OK);
+        TH_EQ_INT(import_n(st, id, 100, 1, 1, &added, NULL), VG_OK);
+        vg_store_close(st);
+        TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE"
+                                 " name = 'reports'"),
+                  0);
+        /* a normal open migrates the rest and keeps the data */
+        TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+        TH_EQ_INT(vg_store_schema_version(st, &v, &err), VG_OK);
+        TH_EQ_INT(v, vg_store_schema_latest());
+        TH_EQ_INT(vg_store_list_get(st, "old", &got, &err), VG_OK);
+        TH_EQ_INT(got.entries, 100);
+        TH_EQ_INT(got.imports, 1);
+        vg_store_close(st);
+    }
+}
+
+static void test_newer_refused(void)
+{
+    char db[256], sql[160];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    sqlite3 *h = NULL;
+
+    path_of(db, sizeof(db), "newer.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    vg_store_close(st);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO schema_migrations VALUES (%d, 'future', 0)",
+             vg_store_schema_latest() + 1);
+    TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+    TH_EQ_INT(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_EVERSION);
+    TH_CHECK(strstr(err.msg, "upgrade vigil") != NULL);
+    TH_CHECK(st == NULL);
+}
+
+static void test_not_a_database(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    FILE *f;
+
+    path_of(db, sizeof(db), "text.db");
+    f = fopen(db, "w");
+    TH_CHECK(f != NULL);
+    for (int i = 0; f && i < 200; i++)
+        fputs("this is not a database, just some text\n", f);
+    if (f)
+        fclose(f);
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_ECORRUPT);
+    TH_CHECK(strstr(err.msg, "not a Vigil database") != NULL);
+    TH_EQ_INT(vg_store_open("postgresql://x/y", NULL, &st, &err), VG_EFORMAT);
+    TH_EQ_INT(vg_store_open("", NULL, &st, &err), VG_EINVAL);
+}
+
+static void *open_close(void *arg)
+{
+    struct vg_store *st = NULL;
+    intptr_t rc = vg_store_open(arg, NULL, &st, NULL);
+
+    vg_store_close(st);
+    return (void *)rc;
+}
+
+static void test_concurrent_first_open(void)
+{
+    char db[256];
+    pthread_t t[4];
+    void *rc;
+
+    path_of(db, sizeof(db), "race.db");
+    for (int i = 0; i < 4; i++)
+        TH_EQ_INT(pthread_create(&t[i], NULL, open_close, db), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], &rc);
+        TH_EQ_INT((intptr_t)rc, VG_OK);
+    }
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM schema_migrations"),
+              vg_store_schema_latest());
+}
+
+static int count_cb(void *ctx, const struct vg_list_entry *e)
+{
+    int *n = ctx;
+
+    (*n)++;
+    if (e->metadata)
+        TH_EQ_STR(e->metadata, "seven");
+    return VG_OK;
+}
+
+static void test_lists_and_imports(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct vg_list l = list_spec("known"), got;
+    int64_t id = 0, id2 = 0, added = 0, present = 0, eid = 0, n64 = 0;
+    uint8_t v[32] = {3, 0, 7};
+    int n = 0;
+
+    path_of(db, sizeof(db), "lists.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, &l, &id, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, &l, &id2, &err), VG_EEXIST);
+    l = list_spec("bad name");
+    TH_EQ_INT(vg_store_list_create(st, &l, &id2, &err), VG_EINVAL);
+    l = list_spec("other");
+    l.pdq_distance = 257;
+    TH_EQ_INT(vg_store_list_create(st, &l, &id2, &err), VG_EINVAL);
+    l.pdq_distance = 10;
+    l.kind = VG_LIST_ALLOW;
+    TH_EQ_INT(vg_store_list_create(st, &l, &id2, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_get(st, "other", &got, &err), VG_OK);
+    TH_EQ_INT(got.kind, VG_LIST_ALLOW);
+    TH_EQ_INT(got.pdq_distance, 10);
+    TH_EQ_INT(vg_store_list_get(st, "nope", &got, &err), VG_ENOENT);
+
+    /* an aborted import leaves nothing; a committed one counts */
+    TH_EQ_INT(import_n(st, id, 300, 3, 0, NULL, NULL), VG_OK);
+    TH_EQ_INT(vg_store_entries_count(st, id, 0, &n64, &err), VG_OK);
+    TH_EQ_INT(n64, 0);
+    TH_EQ_INT(import_n(st, id, 300, 3, 1, &added, &present), VG_OK);
+    TH_EQ_INT(added, 300);
+    TH_EQ_INT(present, 0);
+    TH_EQ_INT(import_n(st, id, 310, 3, 1, &added, &present), VG_OK);
+    TH_EQ_INT(added, 10);
+    TH_EQ_INT(present, 300);
+    TH_EQ_INT(import_n(st, 9999, 1, 3, 1, NULL, NULL), VG_ENOENT);
+    TH_EQ_INT(vg_store_list_get(st, "known", &got, &err), VG_OK);
+    TH_EQ_INT(got.entries, 310);
+    TH_EQ_INT(got.imports, 2);
+
+    /* entries: find, quarantine, walks with flags */
+    TH_EQ_INT(vg_store_entry_find(st, id, VG_ALGO_PDQ, v, &eid, &err), VG_OK);
+    TH_EQ_INT(vg_store_entry_set_enabled(st, eid, 0, &err), VG_OK);
+    TH_EQ_INT(vg_store_entry_set_enabled(st, 1 << 30, 0, &err), VG_ENOENT);
+    TH_EQ_INT(vg_store_entries(st, id, VG_ENTRIES_ENABLED_ONLY, count_cb, &n,
+                               &err),
+              VG_OK);
+    TH_EQ_INT(n, 309);
+    TH_EQ_INT(vg_store_list_set_enabled(st, id, 0, &err), VG_OK);
+    TH_EQ_INT(vg_store_entries_count(st, 0, VG_ENTRIES_ACTIVE_LISTS, &n64,
+                                     &err),
+              VG_OK);
+    TH_EQ_INT(n64, 0);
+    TH_EQ_INT(vg_store_entries_count(st, 0, 0, &n64, &err), VG_OK);
+    TH_EQ_INT(n64, 310);
+
+    /* deleting a list takes its entries and history */
+    TH_EQ_INT(vg_store_list_delete(st, id, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_delete(st, id, &err), VG_ENOENT);
+    TH_EQ_INT(vg_store_entries_count(st, 0, 0, &n64, &err), VG_OK);
+    TH_EQ_INT(n64, 0);
+    vg_store_close(st);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM list_imports"), 0);
+}
+
+static void test_alloc_failures(void)
+{
+    char db[256];
+    int ok = 1;
+
+    path_of(db, sizeof(db), "alloc.db");
+    for (long k = 0; k < 60; k++) {
+        struct vg_store *st = NULL;
+        struct vg_list l = list_spec("x");
+        int64_t id;
+        int rc;
+
+        vg_alloc_fail_after(k);
+        rc = vg_store_open(db, NULL, &st, NULL);
+        if (!rc)
+            rc = vg_store_list_create(st, &l, &id, NULL);
+        vg_alloc_fail_after(-1);
+        if (rc && rc != VG_ENOMEM && rc != VG_EEXIST)
+            ok = 0;
+        vg_store_close(st);
+    }
+    TH_CHECK(ok);
+}
+
+int main(void)
+{
+    char cmd[300];
+    int status;
+
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    TH_RUN(test_fresh);
+    TH_RUN(test_from_each_version);
+    TH_RUN(test_newer_refused);
+    TH_RUN(test_not_a_database);
+    TH_RUN(test_concurrent_first_open);
+    TH_RUN(test_lists_and_imports);
+    TH_RUN(test_alloc_failures);
+    status = th_done();
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        status = 1;
+    return status;
+}
