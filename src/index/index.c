@@ -197,7 +197,8 @@ static int finish(struct vg_index *ix, enum vg_algo algo, struct vg__hits *h,
                                          h->v[i].dist, h->v[i].variant};
     }
     qsort(m, k, sizeof(*m), match_cmp);
-    memcpy(out, m, (k < max ? k : max) * sizeof(*m));
+    if (k && max)
+        memcpy(out, m, (k < max ? k : max) * sizeof(*m));
     *n = k;
     vg_free(m);
     return VG_OK;

@@ -131,7 +131,8 @@ static int find_duplicates(struct batch *b)
     char msg[96];
     int rc;
 
-    qsort(b->r, b->n, sizeof(*b->r), rec_cmp);
+    if (b->n)
+        qsort(b->r, b->n, sizeof(*b->r), rec_cmp);
     for (size_t i = 1, first = 0; i < b->n; i++) {
         if (b->r[i].algo != b->r[first].algo ||
             memcmp(b->r[i].value, b->r[first].value, sizeof(b->r[i].value))) {

@@ -99,7 +99,8 @@ int vg_matcher_load(struct vg_store *st, int min_quality,
     if ((rc = vg_store_lists(st, add_list, m, err)))
         goto fail;
     /* groups by list id order, so entries find theirs by binary search */
-    qsort(m->lists, m->nlists, sizeof(*m->lists), list_id_cmp);
+    if (m->nlists)
+        qsort(m->lists, m->nlists, sizeof(*m->lists), list_id_cmp);
     for (size_t g = 0; g < m->nlists; g++)
         if ((rc = vg_index_group_set(m->ix, (uint32_t)g,
                                      m->lists[g].l.pdq_distance,
