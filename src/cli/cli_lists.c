@@ -424,7 +424,7 @@ static int export(struct vg_store *st, struct args *a, struct vg_err *err)
     if (!(rc = vg_listfile_write_header(x.f, x.fmt)))
         rc = vg_store_entries(st, l.id, a->all ? 0 : VG_ENTRIES_ENABLED_ONLY,
                               export_one, &x, err);
-    if ((x.f != stdout ? fclose(x.f) : fflush(x.f)) && !rc)
+    if ((a->out ? fclose(x.f) : fflush(stdout)) && !rc)
         rc = vg_err_set(err, VG_EIO, "%s: write failed",
                         a->out ? a->out : "standard output");
     return rc;
