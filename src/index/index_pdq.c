@@ -177,40 +177,69 @@ static unsigned table_bits(size_t n)
 struct table_job {
     struct vg__pdq_set *s;
     unsigned first, step;
+    int *failed; /* set when a job runs out of memory */
 };
 
 /*
- * Counting sort of every step-th table from first, all of them in the same
- * two passes over the hashes (reading 32 bytes a hash once per pass, not
- * once per table): o[k + 1] counts, then starts; the fill moves o[k] to the
- * start of k + 1, which the final shift undoes.
+ * Build every step-th table from first.  A table is its positions sorted by
+ * key (stable, so ascending within a bucket) and the bucket starts.  The
+ * sort is an LSD radix sort of (key << 32 | position) in passes of at most
+ * 8 key bits: each pass streams through the array and writes to at most
+ * 256 places at once, whose cache lines stay in L1, where scattering
+ * straight into 2^21 buckets would miss the cache on nearly every write.
  */
 static void *build_some(void *arg)
 {
     const struct table_job *j = arg;
     struct vg__pdq_set *s = j->s;
-    size_t nkeys = (size_t)1 << s->bits;
-    uint32_t *o[VG__PDQ_TABLES], *p[VG__PDQ_TABLES];
-    unsigned tab[VG__PDQ_TABLES], nt = 0;
+    size_t nkeys = (size_t)1 << s->bits, n = s->n;
+    unsigned passes = (s->bits + 7) / 8;
+    uint64_t *a = vg_mallocarray(n, sizeof(*a)), *b = vg_mallocarray(n, sizeof(*b));
+    size_t *hist = vg_calloc(256, sizeof(*hist));
 
+    if (!a || !b || !hist) {
+        __atomic_store_n(j->failed, 1, __ATOMIC_RELAXED);
+        goto out;
+    }
     for (unsigned t = j->first; t < s->m; t += j->step) {
-        tab[nt] = t;
-        o[nt] = s->off + t * (nkeys + 1);
-        p[nt++] = s->pos + t * s->n;
+        uint32_t *o = s->off + t * (nkeys + 1), *p = s->pos + t * n;
+
+        for (size_t i = 0; i < n; i++)
+            a[i] = (uint64_t)code_key(s->code[i], t, s->bits) << 32 | i;
+        for (unsigned pass = 0, shift = 32, left = s->bits; pass < passes;
+             pass++) {
+            unsigned width = (left + (passes - pass) - 1) / (passes - pass);
+            size_t nb = (size_t)1 << width, sum = 0;
+            uint64_t mask = nb - 1, *tmp;
+
+            memset(hist, 0, nb * sizeof(*hist));
+            for (size_t i = 0; i < n; i++)
+                hist[a[i] >> shift & mask]++;
+            for (size_t k = 0; k < nb; k++) {
+                size_t c = hist[k];
+                hist[k] = sum;
+                sum += c;
+            }
+            for (size_t i = 0; i < n; i++)
+                b[hist[a[i] >> shift & mask]++] = a[i];
+            tmp = a, a = b, b = tmp;
+            shift += width;
+            left -= width;
+        }
+        /* a is sorted by key: positions out, bucket starts from the runs */
+        for (size_t i = 0, k = 0; i < n; i++) {
+            size_t key = (size_t)(a[i] >> 32);
+            while (k <= key)
+                o[k++] = (uint32_t)i;
+            p[i] = (uint32_t)a[i];
+        }
+        for (size_t k = n ? (size_t)(a[n - 1] >> 32) + 1 : 0; k <= nkeys; k++)
+            o[k] = (uint32_t)n;
     }
-    for (size_t i = 0; i < s->n; i++)
-        for (unsigned k = 0; k < nt; k++)
-            o[k][code_key(s->code[i], tab[k], s->bits) + 1]++;
-    for (unsigned k = 0; k < nt; k++)
-        for (size_t key = 0; key < nkeys; key++)
-            o[k][key + 1] += o[k][key];
-    for (size_t i = 0; i < s->n; i++)
-        for (unsigned k = 0; k < nt; k++)
-            p[k][o[k][code_key(s->code[i], tab[k], s->bits)]++] = (uint32_t)i;
-    for (unsigned k = 0; k < nt; k++) {
-        memmove(o[k] + 1, o[k], nkeys * sizeof(*o[k]));
-        o[k][0] = 0;
-    }
+out:
+    vg_free(a);
+    vg_free(b);
+    vg_free(hist);
     return NULL;
 }
 
@@ -228,6 +257,7 @@ static int build_tables(struct vg__pdq_set *s)
     unsigned nth = ncpu < 1 ? 1 : ncpu > MAX_BUILD_THREADS ? MAX_BUILD_THREADS
                                                           : (unsigned)ncpu;
     unsigned started = 1;
+    int failed = 0;
 
     s->m = 0;
     s->bits = 0;
@@ -244,7 +274,7 @@ static int build_tables(struct vg__pdq_set *s)
     if (nth > m)
         nth = m;
     for (unsigned i = 0; i < nth; i++)
-        jobs[i] = (struct table_job){s, i, nth};
+        jobs[i] = (struct table_job){s, i, nth, &failed};
     /* a thread that cannot start leaves its tables to the caller */
     for (; started < nth; started++)
         if (pthread_create(&th[started], NULL, build_some, &jobs[started]))
@@ -254,6 +284,15 @@ static int build_tables(struct vg__pdq_set *s)
     build_some(&jobs[0]);
     for (unsigned i = 1; i < started; i++)
         pthread_join(th[i], NULL);
+    if (failed) {
+        vg_free(s->off);
+        vg_free(s->pos);
+        s->off = NULL;
+        s->pos = NULL;
+        s->m = 0;
+        s->bits = 0;
+        return VG_ENOMEM;
+    }
     s->bytes += (m * (nkeys + 1) + m * s->n) * sizeof(uint32_t);
     return VG_OK;
 }
