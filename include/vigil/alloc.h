@@ -19,6 +19,12 @@ void *vg_mallocarray(size_t count, size_t size);
 /* Cache-line (64-byte) aligned allocation; release with vg_free_aligned. */
 void *vg_malloc_aligned(size_t n);
 void vg_free_aligned(void *p);
+/*
+ * For large arrays read at random (the index): 2 MiB aligned and marked for
+ * transparent huge pages, so lookups do not miss the TLB on every access.
+ * Smaller sizes get vg_malloc_aligned.  Release with vg_free_aligned.
+ */
+void *vg_malloc_huge(size_t n);
 void vg_free(void *p);
 char *vg_strdup(const char *s);
 

@@ -49,7 +49,8 @@ struct vg__pdq_set {
     uint64_t *disabled;     /* bitmap, n bits */
     unsigned m, bits;       /* tables and key bits; m 0 = no tables */
     uint32_t *off;          /* m * (2^bits + 1) bucket starts */
-    uint32_t *pos;          /* m * n positions, bucket order */
+    uint8_t *pos;           /* m * n positions of pos_w bytes, bucket order */
+    unsigned pos_w;
     /* tail: appended since the last build, scanned linearly */
     size_t tn, tcap;
     uint64_t (*tcode)[4];

@@ -5,27 +5,32 @@
  * hashing", CVPR 2012), with the pigeonhole bound generalised to uneven
  * per-table thresholds.
  *
- * The base holds n hashes sorted by id.  M = 12 tables each key a hash by
- * one disjoint `bits`-bit substring (bits = floor(log2 n) - 2, at most 21,
- * so a bucket holds 4 to 8 hashes on average and the bucket starts cost
- * 6-12 bytes per hash).  If d(q, x) <= r then the substring distances d_i
+ * The base holds n hashes sorted by id.  M tables (12, or as many as fit
+ * in 256 bits) each key a hash by one disjoint `bits`-bit substring, with
+ * bits = floor(log2 n) - 1 (see table_bits), so a bucket holds 2 to 4
+ * hashes on average.  If d(q, x) <= r then the substring distances d_i
  * sum to at most r; choosing thresholds t_i with sum(t_i + 1) >= r + 1,
  * some i has d_i <= t_i (else the sum would exceed r).  So probing, in
  * every table i, each key within t_i bits of the query's key finds every
  * hash within r, and verifying each candidate's full distance removes
  * every hash beyond r: the answer is exact.  Bits not covered by a table
- * only weaken the filter, never the bound.  For r = 31 that is 8 tables at
- * t = 2 and 4 at t = 1.  When the probes would cost more than reading
- * everything (large radii, tiny sets) the search scans instead.
+ * only weaken the filter, never the bound.  At 10 M hashes (11 tables of 22
+ * bits) and r = 31 that is 10 tables at t = 2 and 1 at t = 1.  When the
+ * probes would cost more than reading everything (large radii, tiny sets)
+ * the search scans instead.
  *
- * Memory per hash: 32 (hash) + 48 (12 table positions) + 4 (id) + 2 (group)
- * + 1/8 (disabled bit) + 6..12 (bucket starts) bytes, under 100.
+ * Memory per hash: 32 (hash) + 3 per table (position; 4 from 2^24 hashes)
+ * + 4 (id) + 2 (group) + 1/8 (disabled bit) + the bucket starts, 12 to 24
+ * bytes (6 to 12 with 4-byte positions): under 100 (89.6 at 10 M).
  *
- * Lookups are batched for memory-level parallelism: a variant's probe keys
- * are generated, their bucket starts prefetched, the buckets' positions
- * gathered, and the candidates' hashes prefetched a few ahead of the
- * popcount.  Adds go to a tail that every search scans; vg__pdq_build folds
- * it in (index.c does so when the tail reaches 1/256 of the base).
+ * Lookups are bound by memory latency, so they are built for memory-level
+ * parallelism: all probe keys of a query hash are generated and their
+ * bucket starts prefetched, then the buckets, then the candidates' hashes
+ * PREFETCH_AHEAD ahead of the popcount, all into L2 (which tracks more
+ * misses at once than L1: 1.3x faster here).  The big arrays sit in huge
+ * pages (no TLB miss per access).  Adds go to a tail that every search
+ * scans; vg__pdq_build folds it in (index.c does so when the tail reaches
+ * 1/256 of the base).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -35,7 +40,7 @@
 #include "index_int.h"
 #include "vigil/alloc.h"
 
-#define PREFETCH_AHEAD 12
+#define PREFETCH_AHEAD 48 /* candidates: about one DRAM latency of work */
 
 void vg__pdq_init(struct vg__pdq_set *s)
 {
@@ -49,8 +54,8 @@ static void free_base(struct vg__pdq_set *s)
     vg_free(s->id64);
     vg_free(s->group);
     vg_free(s->disabled);
-    vg_free(s->off);
-    vg_free(s->pos);
+    vg_free_aligned(s->off);
+    vg_free_aligned(s->pos);
 }
 
 void vg__pdq_fini(struct vg__pdq_set *s)
@@ -162,7 +167,17 @@ static int order_cmp(const void *a, const void *b)
     return x->from < y->from ? -1 : x->from > y->from;
 }
 
-/* Key bits for n hashes: floor(log2 n) - 2, within 8..21; 0 = no tables. */
+/*
+ * Positions take 3 bytes below 2^24 hashes, else 4; key bits are then
+ * floor(log2 n) - 1 (2 to 4 hashes a bucket), else floor(log2 n) - 2, so
+ * the bucket starts cost 12 to 24 (6 to 12) bytes a hash and the total
+ * stays under 100.  0 bits = too few hashes for tables (scan).
+ */
+static unsigned pos_width(size_t n)
+{
+    return n < ((size_t)1 << 24) ? 3 : 4;
+}
+
 static unsigned table_bits(size_t n)
 {
     unsigned lg = 0;
@@ -171,7 +186,27 @@ static unsigned table_bits(size_t n)
         lg++;
     if (lg < 12)
         return 0;
-    return lg - 2 > 21 ? 21 : lg - 2;
+    lg -= pos_width(n) == 3 ? 1 : 2;
+    return lg > 26 ? 26 : lg;
+}
+
+/* As many tables as fit in 256 bits, at most VG__PDQ_TABLES. */
+static unsigned table_count(unsigned bits)
+{
+    return !bits ? 0 : 256 / bits < VG__PDQ_TABLES ? 256 / bits : VG__PDQ_TABLES;
+}
+
+static uint32_t pos_get(const uint8_t *p, unsigned w, size_t i)
+{
+    uint32_t v;
+
+    memcpy(&v, p + i * w, sizeof(v)); /* little-endian; 1 byte of padding */
+    return w == 4 ? v : v & 0xffffff;
+}
+
+static void pos_put(uint8_t *p, unsigned w, size_t i, uint32_t v)
+{
+    memcpy(p + i * w, &v, w); /* little-endian x86-64 and arm64 */
 }
 
 struct table_job {
@@ -202,7 +237,8 @@ static void *build_some(void *arg)
         goto out;
     }
     for (unsigned t = j->first; t < s->m; t += j->step) {
-        uint32_t *o = s->off + t * (nkeys + 1), *p = s->pos + t * n;
+        uint32_t *o = s->off + t * (nkeys + 1);
+        uint8_t *p = s->pos + t * n * s->pos_w;
 
         for (size_t i = 0; i < n; i++)
             a[i] = (uint64_t)code_key(s->code[i], t, s->bits) << 32 | i;
@@ -231,7 +267,7 @@ static void *build_some(void *arg)
             size_t key = (size_t)(a[i] >> 32);
             while (k <= key)
                 o[k++] = (uint32_t)i;
-            p[i] = (uint32_t)a[i];
+            pos_put(p, s->pos_w, i, (uint32_t)a[i]);
         }
         for (size_t k = n ? (size_t)(a[n - 1] >> 32) + 1 : 0; k <= nkeys; k++)
             o[k] = (uint32_t)n;
@@ -249,7 +285,7 @@ out:
 
 static int build_tables(struct vg__pdq_set *s)
 {
-    unsigned bits = table_bits(s->n), m = bits ? VG__PDQ_TABLES : 0;
+    unsigned bits = table_bits(s->n), m = table_count(bits);
     size_t nkeys = (size_t)1 << bits;
     struct table_job jobs[MAX_BUILD_THREADS];
     pthread_t th[MAX_BUILD_THREADS];
@@ -263,9 +299,10 @@ static int build_tables(struct vg__pdq_set *s)
     s->bits = 0;
     if (!m)
         return VG_OK;
-    if (!(s->off = vg_calloc(m * (nkeys + 1), sizeof(*s->off))) ||
-        !(s->pos = vg_mallocarray(m * s->n, sizeof(*s->pos)))) {
-        vg_free(s->off);
+    s->pos_w = pos_width(s->n);
+    if (!(s->off = vg_malloc_huge(m * (nkeys + 1) * sizeof(*s->off))) ||
+        !(s->pos = vg_malloc_huge(m * s->n * s->pos_w + 1))) {
+        vg_free_aligned(s->off);
         s->off = NULL;
         return VG_ENOMEM;
     }
@@ -285,15 +322,15 @@ static int build_tables(struct vg__pdq_set *s)
     for (unsigned i = 1; i < started; i++)
         pthread_join(th[i], NULL);
     if (failed) {
-        vg_free(s->off);
-        vg_free(s->pos);
+        vg_free_aligned(s->off);
+        vg_free_aligned(s->pos);
         s->off = NULL;
         s->pos = NULL;
         s->m = 0;
         s->bits = 0;
         return VG_ENOMEM;
     }
-    s->bytes += (m * (nkeys + 1) + m * s->n) * sizeof(uint32_t);
+    s->bytes += m * (nkeys + 1) * sizeof(uint32_t) + m * s->n * s->pos_w;
     return VG_OK;
 }
 
@@ -321,7 +358,7 @@ int vg__pdq_build(struct vg__pdq_set *s)
         return VG_OK;
     if (n > UINT32_MAX)
         return VG_ETOOBIG;
-    if (!(code = vg_malloc_aligned(n * sizeof(*code) + 1)) ||
+    if (!(code = vg_malloc_huge(n * sizeof(*code) + 1)) ||
         !(ids = vg_mallocarray(n + 1, sizeof(*ids))) ||
         !(group = vg_mallocarray(n + 1, sizeof(*group))) ||
         !(disabled = vg_calloc(n / 64 + 1, sizeof(*disabled))))
@@ -524,32 +561,46 @@ static int cands_reserve(struct cands *c, size_t more)
     return VG_OK;
 }
 
-/* Gather the positions in every bucket within t of the key in table t. */
-static int gather(const struct vg__pdq_set *s, unsigned table, uint32_t key,
-                  int t, uint32_t *keys, struct cands *c)
+/*
+ * Gather the positions in every bucket within t[i] of the query's key in
+ * every table i, in three sweeps so each miss has a sweep to arrive in:
+ * the bucket starts of all probes are prefetched, then read (prefetching
+ * the buckets), then the buckets are copied.  slot holds, per probe, the
+ * index of its bucket start in s->off, then of its first position.
+ */
+static int gather(const struct vg__pdq_set *s, const uint64_t q[4],
+                  const int *t, size_t *slot, uint32_t *keys, struct cands *c)
 {
-    const uint32_t *o = s->off + table * (((size_t)1 << s->bits) + 1);
-    const uint32_t *p = s->pos + table * s->n;
-    size_t nk = 1, total = 0;
+    size_t nkeys = (size_t)1 << s->bits, np = 0, total = 0;
+    unsigned w = s->pos_w;
+    uint32_t *cnt = keys; /* reused: bucket sizes once the keys are used */
     int rc;
 
-    keys[0] = key;
-    if (t > 0)
-        enum_keys(key, 0, s->bits, t, keys, &nk);
-    for (size_t k = 0; k < nk; k++)
-        __builtin_prefetch(&o[keys[k]]);
-    for (size_t k = 0; k < nk; k++) {
-        uint32_t lo = o[keys[k]], hi = o[keys[k] + 1];
-        __builtin_prefetch(&p[lo]);
+    for (unsigned i = 0; i < s->m; i++) {
+        size_t nk = 1;
+        if (t[i] < 0)
+            continue;
+        keys[0] = code_key(q, i, s->bits);
+        if (t[i] > 0)
+            enum_keys(keys[0], 0, s->bits, t[i], keys, &nk);
+        for (size_t k = 0; k < nk; k++) {
+            slot[np] = i * (nkeys + 1) + keys[k];
+            __builtin_prefetch(&s->off[slot[np++]], 0, 1);
+        }
+    }
+    for (size_t k = 0; k < np; k++) {
+        size_t tab = slot[k] / (nkeys + 1);
+        uint32_t lo = s->off[slot[k]], hi = s->off[slot[k] + 1];
+        slot[k] = (tab * s->n + lo) * w;
+        cnt[k] = hi - lo;
         total += hi - lo;
+        __builtin_prefetch(s->pos + slot[k], 0, 1);
     }
     if ((rc = cands_reserve(c, total)))
         return rc;
-    for (size_t k = 0; k < nk; k++) {
-        uint32_t lo = o[keys[k]], hi = o[keys[k] + 1];
-        memcpy(c->v + c->n, p + lo, (hi - lo) * sizeof(*p));
-        c->n += hi - lo;
-    }
+    for (size_t k = 0; k < np; k++)
+        for (uint32_t j = 0; j < cnt[k]; j++)
+            c->v[c->n++] = pos_get(s->pos + slot[k], w, j);
     return VG_OK;
 }
 
@@ -561,7 +612,7 @@ static int verify(const struct vg__pdq_set *s, const struct cands *c,
     for (size_t j = 0; j < c->n; j++) {
         int d;
         if (j + PREFETCH_AHEAD < c->n)
-            __builtin_prefetch(s->code[c->v[j + PREFETCH_AHEAD]]);
+            __builtin_prefetch(s->code[c->v[j + PREFETCH_AHEAD]], 0, 1);
         d = dist256(s->code[c->v[j]], q);
         if (d <= radius) {
             int rc = vg__hits_push(out, c->v[j], d, variant);
@@ -577,7 +628,7 @@ int vg__pdq_search(const struct vg__pdq_set *s, const uint64_t (*q)[4],
                    struct vg__hits *out)
 {
     int t[VG__PDQ_TABLES], rc = VG_OK;
-    size_t probes = 0, maxkeys = 0, hits0 = out->n;
+    size_t probes = 0, hits0 = out->n, *slot = NULL;
     uint32_t *keys = NULL;
     struct cands c = {0};
 
@@ -588,9 +639,7 @@ int vg__pdq_search(const struct vg__pdq_set *s, const uint64_t (*q)[4],
     if (s->m && !force_scan) {
         thresholds(s->m, radius, t);
         for (unsigned i = 0; i < s->m; i++) {
-            size_t k = t[i] < 0 ? 0 : binom_upto(s->bits, t[i]);
-            probes += k;
-            maxkeys = k > maxkeys ? k : maxkeys;
+            probes += t[i] < 0 ? 0 : binom_upto(s->bits, t[i]);
         }
         /* a probe and its expected bucket cost about a hash read each;
          * a scan reads n hashes per query (all variants at once) */
@@ -598,13 +647,14 @@ int vg__pdq_search(const struct vg__pdq_set *s, const uint64_t (*q)[4],
     }
     if (!s->m || force_scan)
         return scan(s->code, s->n, 0, q, nq, radius, out);
-    if (!(keys = vg_mallocarray(maxkeys, sizeof(*keys))))
+    if (!(keys = vg_mallocarray(probes, sizeof(*keys))) ||
+        !(slot = vg_mallocarray(probes, sizeof(*slot)))) {
+        vg_free(keys);
         return VG_ENOMEM;
+    }
     for (unsigned v = 0; v < nq && !rc; v++) {
         c.n = 0;
-        for (unsigned i = 0; i < s->m && !rc; i++)
-            if (t[i] >= 0)
-                rc = gather(s, i, code_key(q[v], i, s->bits), t[i], keys, &c);
+        rc = gather(s, q[v], t, slot, keys, &c);
         if (!rc && c.n > s->n) {
             /* clustered data defeated the estimate: a scan is cheaper */
             out->n = hits0;
@@ -617,6 +667,7 @@ int vg__pdq_search(const struct vg__pdq_set *s, const uint64_t (*q)[4],
             rc = verify(s, &c, q[v], (int)v, radius, out);
     }
     vg_free(keys);
+    vg_free(slot);
     vg_free(c.v);
     return rc;
 }

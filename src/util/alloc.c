@@ -4,10 +4,12 @@
  * (include/vigil/alloc.h).  The counter is atomic so that the hook is safe,
  * if not deterministic, when threads allocate.
  */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vigil/alloc.h"
 
@@ -74,6 +76,25 @@ void *vg_malloc_aligned(size_t n)
     n = (n + 63) & ~(size_t)63;
     if (posix_memalign(&p, 64, n ? n : 64))
         return NULL;
+    return p;
+}
+
+void *vg_malloc_huge(size_t n)
+{
+    const size_t huge = (size_t)2 << 20;
+    void *p = NULL;
+
+    if (n < huge)
+        return vg_malloc_aligned(n);
+    if (should_fail())
+        return NULL;
+    n = (n + huge - 1) & ~(huge - 1);
+    if (posix_memalign(&p, huge, n))
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    /* a hint: without transparent huge pages the memory still works */
+    (void)madvise(p, n, MADV_HUGEPAGE);
+#endif
     return p;
 }
 
