@@ -14,6 +14,11 @@
 #include "cli/cli.h"
 #include "vigil/lists.h"
 
+/* match's own exit statuses (cli.h's names read wrongly here) */
+#define MATCH_EXIT_NONE 0
+#define MATCH_EXIT_FOUND 1
+#define MATCH_EXIT_ERROR 2
+
 struct ctx {
     struct vg_matcher *m;
     int min_quality;
@@ -178,7 +183,7 @@ int vg_cli_match(int argc, char **argv)
     /* options may follow the paths */
     while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
         if ((rc = vg_cli_hash_option(&job, c, optarg)) < 0)
-            return VG_EXIT_USAGE;
+            return MATCH_EXIT_ERROR;
         if (rc)
             continue;
         switch (c) {
@@ -187,36 +192,36 @@ int vg_cli_match(int argc, char **argv)
             if (vg_cli_parse_size(optarg, 1, &v) || v > 100) {
                 vg_cli_errorf("match: --min-quality wants 0 to 100, not '%s'",
                               optarg);
-                return VG_EXIT_USAGE;
+                return MATCH_EXIT_ERROR;
             }
             ctx.min_quality = (int)v;
             break;
         case 'h':
             usage(stdout);
-            return VG_EXIT_OK;
+            return MATCH_EXIT_NONE;
         default:
             vg_cli_bad_option("match", argv);
             usage(stderr);
-            return VG_EXIT_USAGE;
+            return MATCH_EXIT_ERROR;
         }
     }
     if (optind >= argc) {
         vg_cli_errorf("match: no PATH given");
         usage(stderr);
-        return VG_EXIT_USAGE;
+        return MATCH_EXIT_ERROR;
     }
     if (vg_cli_open_store("match", db, &st))
-        return VG_EXIT_USAGE;
+        return MATCH_EXIT_ERROR;
     if ((rc = vg_matcher_load(st, ctx.min_quality, &ctx.m, &err))) {
         vg_cli_errorf("match: loading the lists: %s",
                       err.msg[0] ? err.msg : vg_strerror(rc));
         vg_store_close(st);
-        return VG_EXIT_USAGE;
+        return MATCH_EXIT_ERROR;
     }
     status = vg_cli_hash_files(&job, argv + optind, argc - optind);
     vg_matcher_free(ctx.m);
     vg_store_close(st);
     if (status < 0 || (status & VG_CLI_HASH_FAILED))
-        return VG_EXIT_USAGE;
-    return status & VG_CLI_HASH_FLAGGED ? VG_EXIT_FAIL : VG_EXIT_OK;
+        return MATCH_EXIT_ERROR;
+    return status & VG_CLI_HASH_FLAGGED ? MATCH_EXIT_FOUND : MATCH_EXIT_NONE;
 }
