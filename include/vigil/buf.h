@@ -36,4 +36,10 @@ int vg_buf_printf(struct vg_buf *b, const char *fmt, ...)
  */
 int vg_buf_json_str(struct vg_buf *b, const char *s, size_t len);
 
+/*
+ * Length of the valid UTF-8 sequence at s (1..4; n > 0 bytes available),
+ * or 0 if it is not one (overlong, surrogate, above U+10FFFF, cut short).
+ */
+size_t vg_utf8_len(const unsigned char *s, size_t n);
+
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "vigil/alloc.h"
+#include "vigil/algo.h"
 #include "vigil/pdq.h"
 #include "pdq_int.h"
 
@@ -349,35 +350,14 @@ void vg_pdq_to_hex(const struct vg_pdq_hash *h, char out[65])
     out[64] = '\0';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int vg_pdq_from_hex(const char *hex, size_t len, struct vg_pdq_hash *out)
 {
-    struct vg_pdq_hash h;
+    uint8_t bytes[32];
+    int rc = vg_hex_decode(hex, len, bytes, sizeof(bytes));
 
-    if (!hex || len != 64)
-        return VG_EINVAL;
-    for (int word = 15, i = 0; word >= 0; word--) {
-        unsigned v = 0;
-        for (int d = 0; d < 4; d++, i++) {
-            int x = hexval(hex[i]);
-            if (x < 0)
-                return VG_EINVAL;
-            v = (v << 4) | (unsigned)x;
-        }
-        h.w[word] = (uint16_t)v;
-    }
-    *out = h;
-    return VG_OK;
+    if (!rc)
+        vg_pdq_from_bytes(bytes, out);
+    return rc;
 }
 
 int vg_pdq_distance(const struct vg_pdq_hash *a, const struct vg_pdq_hash *b)

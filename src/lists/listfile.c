@@ -22,6 +22,7 @@
 
 #include "lists/listfile_int.h"
 #include "vigil/alloc.h"
+#include "vigil/buf.h"
 #include "vigil/digest.h"
 
 #define CHUNK ((size_t)64 << 10)
@@ -64,42 +65,13 @@ int vg__listfile_bad(struct vg__listfile_reader *rd, const char *fmt, ...)
     return VG__LF_BAD;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    uint32_t cp;
-    size_t len;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 void vg__listfile_excerpt(char out[48], const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t o = 0, i = 0;
 
     while (i < n) {
-        size_t k = utf8_len(u + i, n - i);
+        size_t k = vg_utf8_len(u + i, n - i);
         if (k == 0)
             k = 1;
         if (o + k > 40) {
@@ -120,7 +92,7 @@ void vg__listfile_excerpt(char out[48], const char *s, size_t n)
 static void show_char(char out[24], const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t k = utf8_len(u, n);
+    size_t k = vg_utf8_len(u, n);
 
     if (k > 1) {
         uint32_t cp = u[0] & (0x7f >> k);
@@ -288,7 +260,7 @@ static size_t utf8_check(const unsigned char *s, size_t n)
         }
         if (s[i] == 0)
             return i;
-        if (!(k = utf8_len(s + i, n - i)))
+        if (!(k = vg_utf8_len(s + i, n - i)))
             return i;
         i += k;
     }

@@ -90,8 +90,7 @@ int vg_buf_printf(struct vg_buf *b, const char *fmt, ...)
     return VG_OK;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t vg_utf8_len(const unsigned char *s, size_t n)
 {
     uint32_t cp;
     size_t len;
@@ -134,7 +133,7 @@ int vg_buf_json_str(struct vg_buf *b, const char *str, size_t len)
         } else if (c < 0x20 || c == 0x7f) {
             rc = vg_buf_printf(b, "\\u%04x", c);
             i++;
-        } else if ((n = utf8_len(s + i, len - i)) == 0) {
+        } else if ((n = vg_utf8_len(s + i, len - i)) == 0) {
             rc = vg_buf_printf(b, "\\udc%02x", c);
             i++;
         } else {
