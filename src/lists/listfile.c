@@ -333,19 +333,15 @@ static int next_line(struct vg__listfile_reader *rd, int *kind)
 
 /* ---- lines and hashcsv ---- */
 
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* Trim spaces and tabs; *off gets the number dropped at the front. */
-static void trim(const char **s, size_t *n, size_t *off)
+/* Trim spaces and tabs; *off (may be NULL) gets the number dropped at the
+ * front. */
+void vg__listfile_trim(const char **s, size_t *n, size_t *off)
 {
     size_t a = 0, b = *n;
 
-    while (a < b && is_space((*s)[a]))
+    while (a < b && ((*s)[a] == ' ' || (*s)[a] == '\t'))
         a++;
-    while (b > a && is_space((*s)[b - 1]))
+    while (b > a && ((*s)[b - 1] == ' ' || (*s)[b - 1] == '\t'))
         b--;
     *s += a;
     *n = b - a;
@@ -357,7 +353,7 @@ static int parse_lines(struct vg__listfile_reader *rd, const char *s, size_t n)
 {
     size_t off;
 
-    trim(&s, &n, &off);
+    vg__listfile_trim(&s, &n, &off);
     return vg__listfile_add(rd, s, n, off + 1, NULL, -1, -1, NULL, NULL, NULL);
 }
 
@@ -403,7 +399,7 @@ static int detect(struct vg__listfile_reader *rd, const char *s, size_t n,
     const char *t = s;
     size_t tn = n, h;
 
-    trim(&t, &tn, NULL);
+    vg__listfile_trim(&t, &tn, NULL);
     if (hex_run(t, tn) == tn) {
         *out = VG_LISTFILE_LINES;
         return VG_OK;
@@ -446,7 +442,7 @@ static int is_skipped(const struct vg__listfile_reader *rd, const char *s,
 {
     size_t i = 0;
 
-    while (i < n && (is_space(s[i]) || s[i] == '\r'))
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
         i++;
     if (i == n)
         return 1;

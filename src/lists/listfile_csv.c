@@ -48,24 +48,6 @@ void vg__listfile_csv_abort(struct vg__listfile_reader *rd)
     rd->csv.pending = 0;
 }
 
-static int is_space(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static void trim(const char **s, size_t *n, size_t *off)
-{
-    size_t a = 0, b = *n;
-
-    while (a < b && is_space((*s)[a]))
-        a++;
-    while (b > a && is_space((*s)[b - 1]))
-        b--;
-    *s += a;
-    *n = b - a;
-    *off = a;
-}
-
 int vg__listfile_csv_probe(const char *s, size_t n)
 {
     size_t i = 0;
@@ -77,7 +59,7 @@ int vg__listfile_csv_probe(const char *s, size_t n)
         while (j < n && s[j] != ',')
             j++;
         fn = j - i;
-        trim(&f, &fn, &off);
+        vg__listfile_trim(&f, &fn, &off);
         if (fn >= 2 && f[0] == '"' && f[fn - 1] == '"')
             f++, fn -= 2;
         if ((fn == 4 && !strncasecmp(f, "hash", 4)) ||
@@ -125,7 +107,7 @@ static const char *cell(struct vg__listfile_reader *rd, int idx, int trimmed,
     s = c->fbuf + c->fstart[idx];
     n = strlen(s);
     if (trimmed)
-        trim(&s, &n, &off);
+        vg__listfile_trim(&s, &n, &off);
     ((char *)s)[n] = '\0';
     *len = n;
     *col = c->fcol[idx] + off;

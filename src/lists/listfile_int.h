@@ -113,4 +113,8 @@ int vg__listfile_csv_probe(const char *s, size_t n);
 int vg__listfile_json_line(struct vg__listfile_reader *rd, const char *s,
                            size_t n);
 
+/* Trim spaces and tabs; *off (may be NULL) gets the number dropped at the
+ * front. */
+void vg__listfile_trim(const char **s, size_t *n, size_t *off);
+
 #endif
