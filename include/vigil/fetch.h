@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The crawler's fetcher (module `crawl`): many HTTP(S) transfers in flight
+ * on one libcurl multi handle, each with the limits a hostile web calls
+ * for, and the answer a hotline needs as evidence.
+ *
+ * Every transfer: http and https only, also after redirects (file:, ftp:,
+ * gopher: ... refused); at most max_redirects redirects; connect timeout,
+ * total timeout and a low-speed limit (slow drip, stalled servers); the
+ * body capped per kind, counted after decompression (gzip, deflate,
+ * brotli, zstd), so neither a lying Content-Length nor a compression bomb
+ * gets past the cap; and, unless allow_private is set, a connection only to
+ * public addresses (vigil/netaddr.h), checked on the address actually
+ * connected to, after DNS and after every redirect.
+ *
+ * Politeness (per-host delays, robots.txt) is the scheduler's: the fetcher
+ * fetches what it is given.  Thread safety: one thread drives a fetcher.
+ */
+#ifndef VIGIL_FETCH_H
+#define VIGIL_FETCH_H
+
+#include <stddef.h>
+
+#include "vigil/error.h"
+
+enum vg_fetch_kind {
+    VG_FETCH_PAGE = 0, /* HTML: capped at max_page_bytes */
+    VG_FETCH_MEDIA     /* images, video: capped at max_media_bytes */
+};
+
+struct vg_fetch_opts {
+    const char *user_agent;   /* required: names the operator */
+    unsigned max_in_flight;   /* 0 = 32 */
+    unsigned max_redirects;   /* 0 = 5 */
+    long connect_timeout_ms;  /* 0 = 10 s */
+    long total_timeout_ms;    /* 0 = 60 s */
+    long low_speed_bytes;     /* abort below this many bytes a second ... */
+    long low_speed_seconds;   /* ... for this long; 0 = 1000 B/s, 15 s */
+    size_t max_page_bytes;    /* 0 = 8 MiB (after decompression) */
+    size_t max_media_bytes;   /* 0 = 64 MiB (after decompression) */
+    int allow_private;        /* connect to private addresses (tests) */
+};
+
+/* Why a fetch failed (VG_FETCH_OK: an HTTP answer, whatever its status). */
+enum vg_fetch_error {
+    VG_FETCH_OK = 0,
+    VG_FETCH_TOO_LARGE,    /* the cap, after decompression */
+    VG_FETCH_TIMEOUT,      /* connect, total or low-speed limit */
+    VG_FETCH_REDIRECTS,    /* more than max_redirects */
+    VG_FETCH_SCHEME,       /* not http/https, at first or after a redirect */
+    VG_FETCH_PRIVATE,      /* the address is not public */
+    VG_FETCH_DNS,          /* the host does not resolve */
+    VG_FETCH_CONNECT,      /* refused, reset, TLS failure, bad answer */
+    VG_FETCH_OTHER
+};
+
+struct vg_fetch_result {
+    const char *url;           /* as submitted */
+    const char *final_url;     /* after redirects (NULL if none reached) */
+    enum vg_fetch_kind kind;
+    enum vg_fetch_error error;
+    const char *error_text;    /* curl's words, or ours */
+    long status;               /* HTTP status, 0 without an answer */
+    const char *content_type;  /* NULL if none */
+    const char *server_ip;     /* the address connected to, or NULL */
+    const char *body;          /* decoded body (body[len] == 0) */
+    size_t len;
+    double seconds;            /* the whole transfer */
+    void *ctx;                 /* the submitter's */
+};
+
+struct vg_fetcher;
+
+/* VG_OK, VG_EINVAL (no user agent), VG_ENOMEM. */
+int vg_fetcher_new(const struct vg_fetch_opts *opts, struct vg_fetcher **out);
+void vg_fetcher_free(struct vg_fetcher *f);
+
+/* Queue a URL (copied).  VG_OK or VG_ENOMEM. */
+int vg_fetcher_submit(struct vg_fetcher *f, const char *url,
+                      enum vg_fetch_kind kind, void *ctx);
+
+/* Transfers queued or in flight. */
+size_t vg_fetcher_pending(const struct vg_fetcher *f);
+
+/*
+ * Drive transfers for up to wait_ms milliseconds (or until one finishes),
+ * calling done for each finished transfer (the result is valid during the
+ * call).  Returns VG_OK, or the first non-VG_OK code done returned.
+ */
+int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
+                   int (*done)(void *arg, const struct vg_fetch_result *r),
+                   void *arg);
+
+#endif

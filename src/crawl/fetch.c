@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The fetcher (vigil/fetch.h) on libcurl's multi interface: one event loop,
+ * up to max_in_flight easy handles, a FIFO of what waits.  The limits are
+ * libcurl's own options where they are enforced in full (protocols,
+ * redirects, timeouts, low speed) and ours where they are not: libcurl
+ * 7.88 checks CURLOPT_MAXFILESIZE only against an announced size and never
+ * after decompression, so the write callback counts the decoded bytes and
+ * stops the transfer at the cap; and the public-address rule is applied in
+ * the open-socket callback, which sees every address libcurl connects to,
+ * whatever the URL, DNS answer or redirect said.
+ */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "vigil/alloc.h"
+#include "vigil/buf.h"
+#include "vigil/fetch.h"
+#include "vigil/netaddr.h"
+
+struct xfer {
+    struct vg_fetcher *f;
+    CURL *h;
+    char *url;
+    enum vg_fetch_kind kind;
+    void *ctx;
+    struct vg_buf body;
+    int too_large, refused_private;
+    char errbuf[CURL_ERROR_SIZE];
+    struct xfer *next;
+};
+
+struct vg_fetcher {
+    struct vg_fetch_opts o;
+    char *user_agent;
+    CURLM *m;
+    struct xfer *head, *tail; /* waiting */
+    struct xfer *active;      /* in flight */
+    size_t waiting, running;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int vg_fetcher_new(const struct vg_fetch_opts *opts, struct vg_fetcher **out)
+{
+    struct vg_fetcher *f;
+
+    *out = NULL;
+    if (!opts || !opts->user_agent || !*opts->user_agent)
+        return VG_EINVAL;
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK)
+        return VG_ENOMEM;
+    if (!(f = vg_calloc(1, sizeof(*f))))
+        return VG_ENOMEM;
+    f->o = *opts;
+    if (!f->o.max_in_flight)
+        f->o.max_in_flight = 32;
+    if (!f->o.max_redirects)
+        f->o.max_redirects = 5;
+    if (!f->o.connect_timeout_ms)
+        f->o.connect_timeout_ms = 10000;
+    if (!f->o.total_timeout_ms)
+        f->o.total_timeout_ms = 60000;
+    if (!f->o.low_speed_bytes)
+        f->o.low_speed_bytes = 1000;
+    if (!f->o.low_speed_seconds)
+        f->o.low_speed_seconds = 15;
+    if (!f->o.max_page_bytes)
+        f->o.max_page_bytes = (size_t)8 << 20;
+    if (!f->o.max_media_bytes)
+        f->o.max_media_bytes = (size_t)64 << 20;
+    if (!(f->user_agent = vg_strdup(opts->user_agent)) ||
+        !(f->m = curl_multi_init())) {
+        vg_fetcher_free(f);
+        return VG_ENOMEM;
+    }
+    f->o.user_agent = f->user_agent;
+    *out = f;
+    return VG_OK;
+}
+
+static void xfer_free(struct xfer *x)
+{
+    if (!x)
+        return;
+    if (x->h) {
+        curl_multi_remove_handle(x->f->m, x->h);
+        curl_easy_cleanup(x->h);
+    }
+    vg_buf_fini(&x->body);
+    vg_free(x->url);
+    vg_free(x);
+}
+
+void vg_fetcher_free(struct vg_fetcher *f)
+{
+    if (!f)
+        return;
+    while (f->head) {
+        struct xfer *x = f->head;
+        f->head = x->next;
+        xfer_free(x);
+    }
+    while (f->active) {
+        struct xfer *x = f->active;
+        f->active = x->next;
+        xfer_free(x);
+    }
+    curl_multi_cleanup(f->m);
+    vg_free(f->user_agent);
+    vg_free(f);
+}
+
+int vg_fetcher_submit(struct vg_fetcher *f, const char *url,
+                      enum vg_fetch_kind kind, void *ctx)
+{
+    struct xfer *x = vg_calloc(1, sizeof(*x));
+
+    if (!x || !(x->url = vg_strdup(url))) {
+        vg_free(x);
+        return VG_ENOMEM;
+    }
+    x->f = f;
+    x->kind = kind;
+    x->ctx = ctx;
+    if (f->tail)
+        f->tail->next = x;
+    else
+        f->head = x;
+    f->tail = x;
+    f->waiting++;
+    return VG_OK;
+}
+
+size_t vg_fetcher_pending(const struct vg_fetcher *f)
+{
+    return f->waiting + f->running;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    struct xfer *x = arg;
+
+    n *= size;
+    if (x->body.len + n > x->body.cap) {
+        x->too_large = 1;
+        return 0; /* stops the transfer: CURLE_WRITE_ERROR */
+    }
+    return vg_buf_append(&x->body, data, n) == VG_OK ? n : 0;
+}
+
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose,
+                                    struct curl_sockaddr *a)
+{
+    struct xfer *x = arg;
+
+    (void)purpose;
+    if (!x->f->o.allow_private && !vg_netaddr_is_public(&a->addr)) {
+        x->refused_private = 1;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+static int start(struct vg_fetcher *f, struct xfer *x)
+{
+    const struct vg_fetch_opts *o = &f->o;
+    size_t cap = x->kind == VG_FETCH_MEDIA ? o->max_media_bytes
+                                           : o->max_page_bytes;
+    CURL *h = curl_easy_init();
+
+    if (!h)
+        return VG_ENOMEM;
+    x->h = h;
+    vg_buf_init(&x->body, cap);
+    if (curl_easy_setopt(h, CURLOPT_URL, x->url) ||
+        curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)x) ||
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
+        curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") ||
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) ||
+        curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)o->max_redirects) ||
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms) ||
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->total_timeout_ms) ||
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_bytes) ||
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->low_speed_seconds) ||
+        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap) ||
+        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") ||
+        curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent) ||
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf) ||
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) ||
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, x) ||
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) ||
+        curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x) ||
+        curl_multi_add_handle(f->m, h))
+        return VG_ENOMEM;
+    x->next = f->active;
+    f->active = x;
+    f->running++;
+    return VG_OK;
+}
+
+static enum vg_fetch_error classify(const struct xfer *x, CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_OK:
+        return VG_FETCH_OK;
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+        return x->too_large || cc == CURLE_FILESIZE_EXCEEDED
+                   ? VG_FETCH_TOO_LARGE
+                   : VG_FETCH_OTHER;
+    case CURLE_OPERATION_TIMEDOUT:
+        return VG_FETCH_TIMEOUT;
+    case CURLE_TOO_MANY_REDIRECTS:
+        return VG_FETCH_REDIRECTS;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return VG_FETCH_SCHEME;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return VG_FETCH_DNS;
+    case CURLE_COULDNT_CONNECT:
+        return x->refused_private ? VG_FETCH_PRIVATE : VG_FETCH_CONNECT;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_BAD_CONTENT_ENCODING:
+        return VG_FETCH_CONNECT;
+    default:
+        return x->refused_private ? VG_FETCH_PRIVATE : VG_FETCH_OTHER;
+    }
+}
+
+static int finish(struct vg_fetcher *f, struct xfer *x, CURLcode cc,
+                  int (*done)(void *, const struct vg_fetch_result *),
+                  void *arg)
+{
+    struct vg_fetch_result r;
+    char *s = NULL;
+    double secs = 0;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    r.url = x->url;
+    r.kind = x->kind;
+    r.ctx = x->ctx;
+    r.error = classify(x, cc);
+    r.error_text = r.error == VG_FETCH_OK ? NULL
+                   : r.error == VG_FETCH_TOO_LARGE
+                       ? "body over the size limit (after decompression)"
+                   : r.error == VG_FETCH_PRIVATE
+                       ? "refused: not a public address"
+                   : x->errbuf[0] ? x->errbuf
+                                  : curl_easy_strerror(cc);
+    curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r.status);
+    if (!curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &s))
+        r.final_url = s;
+    s = NULL;
+    if (!curl_easy_getinfo(x->h, CURLINFO_CONTENT_TYPE, &s))
+        r.content_type = s;
+    s = NULL;
+    if (!curl_easy_getinfo(x->h, CURLINFO_PRIMARY_IP, &s) && s && *s)
+        r.server_ip = s;
+    curl_easy_getinfo(x->h, CURLINFO_TOTAL_TIME, &secs);
+    r.seconds = secs;
+    if (vg_buf_append(&x->body, "", 1) == VG_OK) {
+        r.body = x->body.data;
+        r.len = x->body.len - 1;
+    } else {
+        r.body = "";
+    }
+    rc = done(arg, &r);
+    for (struct xfer **p = &f->active; *p; p = &(*p)->next)
+        if (*p == x) {
+            *p = x->next;
+            break;
+        }
+    f->running--;
+    xfer_free(x);
+    return rc;
+}
+
+int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
+                   int (*done)(void *arg, const struct vg_fetch_result *r),
+                   void *arg)
+{
+    CURLMsg *msg;
+    int still = 0, left = 0, rc = VG_OK;
+
+    while (f->head && f->running < f->o.max_in_flight) {
+        struct xfer *x = f->head;
+        if (!(f->head = x->next))
+            f->tail = NULL;
+        f->waiting--;
+        if ((rc = start(f, x))) {
+            xfer_free(x);
+            return rc;
+        }
+    }
+    if (curl_multi_perform(f->m, &still) ||
+        (still && curl_multi_poll(f->m, NULL, 0, (int)wait_ms, NULL)) ||
+        curl_multi_perform(f->m, &still))
+        return VG_EIO;
+    while (!rc && (msg = curl_multi_info_read(f->m, &left))) {
+        struct xfer *x = NULL;
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        rc = finish(f, x, msg->data.result, done, arg);
+    }
+    return rc;
+}
