@@ -62,7 +62,8 @@ int vg_html_scanner_new(const struct vg_html_limits *lim, vg_html_link_cb cb,
  * links).  Returns VG_OK, a callback's code, or VG_ENOMEM.
  */
 int vg_html_scan(struct vg_html_scanner *s, const char *data, size_t len);
-/* End of document: report what an unterminated tag still holds. */
+/* End of document.  A tag cut off by the end is dropped, as the WHATWG
+ * tokenizer does, so this reports nothing more; it returns VG_OK. */
 int vg_html_finish(struct vg_html_scanner *s);
 /* Links reported so far, and whether max_links cut the document short. */
 size_t vg_html_links_seen(const struct vg_html_scanner *s, int *truncated);
