@@ -34,6 +34,9 @@ int vg_algo_from_name(const char *name, size_t len, enum vg_algo *out);
 /* Size of a value in bytes: 32, 16, 20, 32. */
 size_t vg_algo_size(enum vg_algo a);
 
+/* Value of one hex digit (either case), or -1. */
+int vg_hex_value(int c);
+
 /*
  * Decode exactly 2*n hex digits (either case) into n bytes.  Returns VG_OK,
  * or VG_EINVAL for a wrong length or a non-hex digit.

@@ -24,6 +24,9 @@
 
 #define VG_URL_MAX 2048
 
+/* An RFC 3986 unreserved character (ALPHA DIGIT - . _ ~)? */
+int vg_url_unreserved(int c);
+
 /*
  * Resolve ref (len bytes as found in a page: surrounding whitespace and
  * embedded tabs and newlines are ignored, '\' counts as '/') against base

@@ -12,6 +12,7 @@
  * a reference buffers at most REF_CAP bytes, each looked at once.
  */
 #include "crawl/htmlscan_int.h"
+#include "vigil/algo.h"
 #include "vigil/alloc.h"
 
 static const uint32_t c1_remap[32] = {
@@ -215,7 +216,7 @@ int vg__html_ref_step(struct vg_html_scanner *s, unsigned char c,
         }
         break;
     case S_CR_HEX_START:
-        if (hex_val(c) >= 0) {
+        if (vg_hex_value(c) >= 0) {
             s->st = S_CR_HEX;
             *consumed = 0;
             return VG_OK;
@@ -223,7 +224,7 @@ int vg__html_ref_step(struct vg_html_scanner *s, unsigned char c,
         break;
     case S_CR_HEX:
     case S_CR_DEC:
-        h = s->st == S_CR_HEX ? hex_val(c) : (is_digit(c) ? c - '0' : -1);
+        h = s->st == S_CR_HEX ? vg_hex_value(c) : (is_digit(c) ? c - '0' : -1);
         if (h >= 0) {
             /* saturate past U+10FFFF: the value is then U+FFFD anyway */
             s->num = s->num > 0x10FFFF ? s->num

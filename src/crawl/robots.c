@@ -46,8 +46,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/algo.h"
 #include "vigil/alloc.h"
 #include "vigil/robots.h"
+#include "vigil/url.h"
 
 #define RULE_MAX ((size_t)2048)
 #define MAX_RULES ((size_t)10000)
@@ -79,24 +81,6 @@ struct vg_robots {
 
 /* ---- normal form ---- */
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-           c == '~';
-}
-
 /*
  * Write the normal form of s[0..n) to out (room for cap octets, no NUL
  * written).  is_pat selects pattern rules for '*' and '$'.  Returns the
@@ -112,12 +96,12 @@ static size_t normalise(const char *s, size_t n, int is_pat, char *out,
         unsigned char c = (unsigned char)s[i];
         int lit;
 
-        if (c == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
-            hexval((unsigned char)s[i + 2]) >= 0) {
-            c = (unsigned char)(hexval((unsigned char)s[i + 1]) * 16 +
-                                hexval((unsigned char)s[i + 2]));
+        if (c == '%' && i + 2 < n && vg_hex_value((unsigned char)s[i + 1]) >= 0 &&
+            vg_hex_value((unsigned char)s[i + 2]) >= 0) {
+            c = (unsigned char)(vg_hex_value((unsigned char)s[i + 1]) * 16 +
+                                vg_hex_value((unsigned char)s[i + 2]));
             i += 2;
-            lit = unreserved(c);
+            lit = vg_url_unreserved(c);
         } else if (c == '*' || c == '$') {
             lit = is_pat && (c == '*' || i + 1 == n);
         } else {

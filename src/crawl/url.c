@@ -16,32 +16,22 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vigil/algo.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/url.h"
 
-static int is_unreserved(unsigned char c)
+int vg_url_unreserved(int c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
            c == '~';
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Bytes a path or query may hold as they are (RFC 3986 pchar, '/', '?'). */
 static int keep_as_is(unsigned char c)
 {
-    return is_unreserved(c) || strchr("!$&'()*+,;=:@/?", c) != NULL;
+    return vg_url_unreserved(c) || strchr("!$&'()*+,;=:@/?", c) != NULL;
 }
 
 /* Append s (n bytes) with percent-encoding normalised. */
@@ -55,10 +45,10 @@ static int append_normalised(struct vg_buf *b, const char *s, size_t n)
         int hi, lo;
 
         if (c == '%' && i + 2 < n &&
-            (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+            (hi = vg_hex_value((unsigned char)s[i + 1])) >= 0 &&
+            (lo = vg_hex_value((unsigned char)s[i + 2])) >= 0) {
             unsigned char d = (unsigned char)(hi << 4 | lo);
-            if (is_unreserved(d)) {
+            if (vg_url_unreserved(d)) {
                 rc = vg_buf_append(b, &d, 1);
             } else {
                 char e[3] = {'%', hex[hi], hex[lo]};
