@@ -180,4 +180,64 @@ int vg_store_entry_find(struct vg_store *st, int64_t list_id,
 int vg_store_entry_set_enabled(struct vg_store *st, int64_t id, int enabled,
                                struct vg_err *err);
 
+/* ---- crawls and their frontier ---- */
+
+/*
+ * A crawl's frontier is durable: URLs wait in the store (queued), are
+ * leased in batches, and end done or failed, so a crawl killed at any
+ * point resumes with vg_store_crawl_reopen (leased URLs go back to the
+ * queue) and loses nothing, and fetches nothing twice that was finished.
+ * Each URL is stored once (canonical text) however many crawls hold it.
+ * Leases come highest priority first (lowest number: reported URLs get
+ * 0), then shallowest, then oldest.
+ */
+int vg_store_crawl_new(struct vg_store *st, const char *params_json,
+                       int64_t *id, struct vg_err *err);
+/* After a restart: leased URLs of the crawl are queued again. */
+int vg_store_crawl_reopen(struct vg_store *st, int64_t crawl_id,
+                          int64_t *requeued, struct vg_err *err);
+
+struct vg_frontier_url {
+    const char *url;      /* canonical (vigil/url.h) */
+    const char *host;
+    int priority;         /* 0 first */
+    int depth;
+    int64_t parent_url_id; /* 0 if none */
+};
+
+/*
+ * Add n URLs in one transaction; ones the crawl already holds are left as
+ * they are.  *added (may be NULL) gets how many were new.
+ */
+int vg_store_frontier_add(struct vg_store *st, int64_t crawl_id,
+                          const struct vg_frontier_url *v, size_t n,
+                          size_t *added, struct vg_err *err);
+
+struct vg_frontier_lease {
+    int64_t url_id;
+    const char *url, *host;
+    int priority, depth;
+};
+
+/*
+ * Lease up to max queued URLs whose not-before time is at most now (Unix
+ * seconds), in priority order, and pass each to cb after the lease is
+ * committed.  *n (may be NULL) gets the count.
+ */
+int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
+                            int64_t now,
+                            int (*cb)(void *ctx,
+                                      const struct vg_frontier_lease *l),
+                            void *ctx, size_t *n, struct vg_err *err);
+/* A leased URL is finished: done, or failed. */
+int vg_store_frontier_finish(struct vg_store *st, int64_t crawl_id,
+                             int64_t url_id, int ok, struct vg_err *err);
+
+struct vg_frontier_counts {
+    int64_t queued, leased, done, failed;
+};
+int vg_store_frontier_counts(struct vg_store *st, int64_t crawl_id,
+                             struct vg_frontier_counts *out,
+                             struct vg_err *err);
+
 #endif

@@ -61,6 +61,16 @@ int vg__schema_count(void);
 const char *vg__schema_sql(int v, int i);
 const char *vg__schema_desc(int v);
 
+#define LOCK(st) pthread_mutex_lock(&(st)->lock)
+#define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
+
+/* Prepare sql and bind its parameters by a format: 'i' int64_t, 't' text
+ * (NULL for SQL NULL), 'b' blob (pointer, then size_t length). */
+int vg__store_query(struct vg_store *st, struct vg__stmt **out,
+                    struct vg_err *err, const char *sql, const char *fmt, ...);
+/* Step a statement that returns no rows, then finalize it. */
+int vg__store_run(struct vg_store *st, struct vg__stmt *s, struct vg_err *err);
+
 /* Run sql with no parameters and no rows wanted; VG_OK or an error. */
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);
 

@@ -20,8 +20,6 @@
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 
-#define LOCK(st) pthread_mutex_lock(&(st)->lock)
-#define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
 
 static int name_char(char c)
 {
@@ -41,8 +39,7 @@ int vg_list_name_valid(const char *name)
     return 1;
 }
 
-/* prepare + bind by a format: 'i' int64, 't' text (NULL ok), 'b' blob+len */
-static int query(struct vg_store *st, struct vg__stmt **out, struct vg_err *err,
+int vg__store_query(struct vg_store *st, struct vg__stmt **out, struct vg_err *err,
                  const char *sql, const char *fmt, ...)
 {
     struct vg__stmt *s = NULL;
@@ -71,8 +68,7 @@ static int query(struct vg_store *st, struct vg__stmt **out, struct vg_err *err,
     return VG_OK;
 }
 
-/* Step a statement that returns no rows, then finalize it. */
-static int run(struct vg_store *st, struct vg__stmt *s, struct vg_err *err)
+int vg__store_run(struct vg_store *st, struct vg__stmt *s, struct vg_err *err)
 {
     int rc = st->ops->step(s, err);
 
@@ -117,7 +113,7 @@ int vg_store_list_create(struct vg_store *st, const struct vg_list *l,
         return vg_err_set(err, VG_EINVAL, "PDQ distance %d is not in 0..256",
                           l->pdq_distance);
     LOCK(st);
-    rc = query(st, &s, err,
+    rc = vg__store_query(st, &s, err,
                "INSERT INTO hash_lists (name, source, category, pdq_distance,"
                " kind, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
                "RETURNING id",
@@ -179,7 +175,7 @@ int vg_store_list_get(struct vg_store *st, const char *name,
     int rc;
 
     LOCK(st);
-    rc = query(st, &s, err, LIST_COLUMNS "WHERE l.name = ?", "t", name);
+    rc = vg__store_query(st, &s, err, LIST_COLUMNS "WHERE l.name = ?", "t", name);
     if (!rc) {
         rc = st->ops->step(s, err);
         if (rc == VG__ROW) {
@@ -203,7 +199,7 @@ int vg_store_lists(struct vg_store *st,
     int rc;
 
     LOCK(st);
-    rc = query(st, &s, err, LIST_COLUMNS "ORDER BY l.name", "");
+    rc = vg__store_query(st, &s, err, LIST_COLUMNS "ORDER BY l.name", "");
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         row_list(st, s, &l);
         rc = cb(ctx, &l);
@@ -218,7 +214,7 @@ int vg_store_lists(struct vg_store *st,
 static int update_one(struct vg_store *st, struct vg__stmt *s, const char *what,
                       int64_t id, struct vg_err *err)
 {
-    int rc = run(st, s, err);
+    int rc = vg__store_run(st, s, err);
 
     if (!rc && st->ops->changes(st->db) == 0)
         rc = vg_err_set(err, VG_ENOENT, "no %s with id %lld", what,
@@ -233,7 +229,7 @@ int vg_store_list_set_enabled(struct vg_store *st, int64_t list_id,
     int rc;
 
     LOCK(st);
-    rc = query(st, &s, err, "UPDATE hash_lists SET enabled = ? WHERE id = ?",
+    rc = vg__store_query(st, &s, err, "UPDATE hash_lists SET enabled = ? WHERE id = ?",
                "ii", (int64_t)!!enabled, list_id);
     if (!rc)
         rc = update_one(st, s, "list", list_id, err);
@@ -248,7 +244,7 @@ int vg_store_list_delete(struct vg_store *st, int64_t list_id,
     int rc;
 
     LOCK(st);
-    rc = query(st, &s, err, "DELETE FROM hash_lists WHERE id = ?", "i",
+    rc = vg__store_query(st, &s, err, "DELETE FROM hash_lists WHERE id = ?", "i",
                list_id);
     if (!rc)
         rc = update_one(st, s, "list", list_id, err);
@@ -265,7 +261,7 @@ int vg_store_list_imports(struct vg_store *st, int64_t list_id,
     int rc;
 
     LOCK(st);
-    rc = query(st, &s, err,
+    rc = vg__store_query(st, &s, err,
                "SELECT id, list_id, imported_at, source_file, format,"
                " file_sha256, lines, added, already_present FROM list_imports"
                " WHERE list_id = ? ORDER BY id",
@@ -425,7 +421,7 @@ int vg_store_import_begin(struct vg_store *st, int64_t list_id,
         vg_free(im);
         return rc;
     }
-    rc = query(st, &s, err,
+    rc = vg__store_query(st, &s, err,
                "INSERT INTO list_imports (list_id, imported_at, source_file,"
                " format, file_sha256) VALUES (?, ?, ?, ?, ?) RETURNING id",
                "iittt", list_id, im->now, source_file, format, file_sha256);
@@ -489,12 +485,12 @@ int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
     int rc = flush(im, err);
 
     if (!rc)
-        rc = query(st, &s, err,
+        rc = vg__store_query(st, &s, err,
                    "UPDATE list_imports SET lines = ?, added = ?,"
                    " already_present = ? WHERE id = ?",
                    "iiii", lines, im->added, im->present, im->id);
     if (!rc)
-        rc = run(st, s, err);
+        rc = vg__store_run(st, s, err);
     if (!rc)
         rc = vg__store_exec(st, "COMMIT", err);
     if (rc) {
@@ -587,7 +583,7 @@ int vg_store_entries(struct vg_store *st, int64_t list_id, unsigned flags,
              flags & VG_ENTRIES_HASH_ONLY ? ENTRY_HASH_COLUMNS : ENTRY_COLUMNS,
              entries_where(list_id, flags));
     LOCK(st);
-    rc = query(st, &s, err, sql, "i", list_id);
+    rc = vg__store_query(st, &s, err, sql, "i", list_id);
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW)
         if (!(rc = row_entry(st, s, &e, err)))
             rc = cb(ctx, &e);
@@ -608,7 +604,7 @@ int vg_store_entries_count(struct vg_store *st, int64_t list_id,
     snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM list_entries e %s",
              entries_where(list_id, flags));
     LOCK(st);
-    rc = query(st, &s, err, sql, "i", list_id);
+    rc = vg__store_query(st, &s, err, sql, "i", list_id);
     if (!rc) {
         rc = st->ops->step(s, err);
         if (rc == VG__ROW) {
@@ -630,7 +626,7 @@ int vg_store_entry_get(struct vg_store *st, int64_t id,
     int rc;
 
     LOCK(st);
-    rc = query(st, &s, err, ENTRY_COLUMNS "WHERE e.id = ?", "i", id);
+    rc = vg__store_query(st, &s, err, ENTRY_COLUMNS "WHERE e.id = ?", "i", id);
     if (!rc) {
         rc = st->ops->step(s, err);
         if (rc == VG__ROW) {
@@ -654,7 +650,7 @@ int vg_store_entry_find(struct vg_store *st, int64_t list_id,
     int rc;
 
     LOCK(st);
-    rc = query(st, &s, err,
+    rc = vg__store_query(st, &s, err,
                "SELECT id FROM list_entries WHERE list_id = ? AND algo = ?"
                " AND value = ?",
                "itb", list_id, vg_algo_name(algo), (const void *)value,
@@ -680,7 +676,7 @@ int vg_store_entry_set_enabled(struct vg_store *st, int64_t id, int enabled,
     int rc;
 
     LOCK(st);
-    rc = query(st, &s, err, "UPDATE list_entries SET enabled = ? WHERE id = ?",
+    rc = vg__store_query(st, &s, err, "UPDATE list_entries SET enabled = ? WHERE id = ?",
                "ii", (int64_t)!!enabled, id);
     if (!rc)
         rc = update_one(st, s, "entry", id, err);

@@ -198,20 +198,31 @@ int vg__sqlite_open(const char *path, struct vg__db **out, struct vg_err *err)
         goto fail;
     }
     sqlite3_busy_timeout(db->h, 10000);
-    /* WAL: readers never block the writer; the answer says if it took */
-    rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        !strcmp((const char *)sqlite3_column_text(st, 0), "wal")) {
-        sqlite3_finalize(st);
-    } else {
+    /* WAL: readers never block the writer.  The answer says if it took:
+     * while another connection is opening the same new file the switch
+     * cannot be made and the old mode comes back, so try again a while. */
+    for (int tries = 0;; tries++) {
+        const char *mode = NULL;
+
+        rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+            mode = (const char *)sqlite3_column_text(st, 0);
+        if (mode && !strcmp(mode, "wal")) {
+            sqlite3_finalize(st);
+            break;
+        }
         rc = sqlite3_errcode(db->h);
         sqlite3_finalize(st);
-        rc = vg_err_set(err, rc == SQLITE_NOTADB ? VG_ECORRUPT : VG_EIO,
-                        "%s: %s", path,
-                        rc == SQLITE_NOTADB
-                            ? "not a Vigil database (not an SQLite file)"
-                            : sqlite3_errmsg(db->h));
-        goto fail;
+        st = NULL;
+        if (rc == SQLITE_NOTADB || tries == 200) {
+            rc = vg_err_set(err, rc == SQLITE_NOTADB ? VG_ECORRUPT : VG_EBUSY,
+                            "%s: %s", path,
+                            rc == SQLITE_NOTADB
+                                ? "not a Vigil database (not an SQLite file)"
+                                : "cannot switch to WAL mode (busy)");
+            goto fail;
+        }
+        sqlite3_sleep(50);
     }
     if ((rc = sqlite3_exec(db->h, setup, NULL, NULL, NULL)) != SQLITE_OK) {
         rc = fail(db->h, rc, err);

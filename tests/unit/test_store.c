@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "th.h"
@@ -281,6 +282,94 @@ static void test_lists_and_imports(void)
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM list_imports"), 0);
 }
 
+struct lease_log {
+    int64_t ids[16];
+    char urls[16][64];
+    int prio[16], depth[16];
+    size_t n;
+};
+
+static int log_lease(void *ctx, const struct vg_frontier_lease *l)
+{
+    struct lease_log *g = ctx;
+
+    if (g->n < 16) {
+        g->ids[g->n] = l->url_id;
+        snprintf(g->urls[g->n], sizeof(g->urls[0]), "%s", l->url);
+        g->prio[g->n] = l->priority;
+        g->depth[g->n++] = l->depth;
+    }
+    return VG_OK;
+}
+
+static void test_frontier(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct vg_frontier_counts c;
+    struct lease_log g = {0};
+    int64_t crawl = 0, other = 0, requeued = 0;
+    size_t added = 0, n = 0;
+    const struct vg_frontier_url seeds[] = {
+        {"https://a.example/deep", "a.example", 1, 3, 0},
+        {"https://a.example/", "a.example", 0, 0, 0},
+        {"https://b.example/x", "b.example", 1, 1, 0},
+        {"https://a.example/", "a.example", 0, 0, 0}, /* again */
+    };
+
+    path_of(db, sizeof(db), "frontier.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_crawl_new(st, "{\"max_depth\":3}", &crawl, &err), VG_OK);
+    TH_EQ_INT(vg_store_crawl_new(st, NULL, &other, &err), VG_OK);
+    TH_CHECK(other != crawl);
+    TH_EQ_INT(vg_store_frontier_add(st, crawl, seeds, 4, &added, &err), VG_OK);
+    TH_EQ_INT(added, 3);
+    /* the same URL in another crawl is that crawl's own entry, one URL row */
+    TH_EQ_INT(vg_store_frontier_add(st, other, seeds, 1, &added, &err), VG_OK);
+    TH_EQ_INT(added, 1);
+    /* priority first, then depth */
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 2, time(NULL), log_lease, &g,
+                                      &n, &err),
+              VG_OK);
+    TH_EQ_INT(n, 2);
+    TH_EQ_STR(g.urls[0], "https://a.example/");
+    TH_EQ_STR(g.urls[1], "https://b.example/x");
+    TH_EQ_INT(vg_store_frontier_finish(st, crawl, g.ids[0], 1, &err), VG_OK);
+    TH_EQ_INT(vg_store_frontier_finish(st, crawl, g.ids[0], 1, &err),
+              VG_ENOENT);
+    TH_EQ_INT(vg_store_frontier_counts(st, crawl, &c, &err), VG_OK);
+    TH_EQ_INT(c.queued, 1);
+    TH_EQ_INT(c.leased, 1);
+    TH_EQ_INT(c.done, 1);
+    /* a kill -9 now: the store survives with one URL leased */
+    vg_store_close(st);
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_crawl_reopen(st, crawl, &requeued, &err), VG_OK);
+    TH_EQ_INT(requeued, 1);
+    /* re-adding a finished URL does not bring it back */
+    TH_EQ_INT(vg_store_frontier_add(st, crawl, seeds + 1, 1, &added, &err),
+              VG_OK);
+    TH_EQ_INT(added, 0);
+    g.n = 0;
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, time(NULL), log_lease, &g,
+                                      &n, &err),
+              VG_OK);
+    TH_EQ_INT(n, 2);
+    TH_EQ_STR(g.urls[0], "https://b.example/x");
+    TH_EQ_STR(g.urls[1], "https://a.example/deep");
+    TH_EQ_INT(vg_store_frontier_finish(st, crawl, g.ids[1], 0, &err), VG_OK);
+    TH_EQ_INT(vg_store_frontier_counts(st, crawl, &c, &err), VG_OK);
+    TH_EQ_INT(c.queued + c.leased + c.done + c.failed, 3);
+    TH_EQ_INT(c.failed, 1);
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, time(NULL), log_lease, &g,
+                                      &n, &err),
+              VG_OK);
+    TH_EQ_INT(n, 0);
+    vg_store_close(st);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM urls"), 3);
+}
+
 static void test_alloc_failures(void)
 {
     char db[256];
@@ -320,6 +409,7 @@ int main(void)
     TH_RUN(test_not_a_database);
     TH_RUN(test_concurrent_first_open);
     TH_RUN(test_lists_and_imports);
+    TH_RUN(test_frontier);
     TH_RUN(test_alloc_failures);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Crawls and their durable frontier (vigil/store.h) over the backend
+ * primitives: the urls table holds each canonical URL once, the frontier
+ * one row per (crawl, URL) with its state (queued, leased, done, failed).
+ * Adding and leasing run in write transactions, so a crash leaves every
+ * URL in exactly one state; a lease is handed to the caller only after it
+ * is committed.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "store_int.h"
+#include "vigil/alloc.h"
+#include "vigil/buf.h"
+
+int vg_store_crawl_new(struct vg_store *st, const char *params_json,
+                       int64_t *id, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "INSERT INTO crawls (started_at, params) VALUES (?, ?)"
+                         " RETURNING id",
+                         "it", (int64_t)time(NULL),
+                         params_json ? params_json : "{}");
+    if (!rc) {
+        if ((rc = st->ops->step(s, err)) == VG__ROW) {
+            *id = st->ops->col_int(s, 0);
+            rc = VG_OK;
+        } else if (rc == VG__DONE) {
+            rc = vg_err_set(err, VG_EINTERNAL, "no id for the new crawl");
+        }
+        st->ops->finalize(s);
+    }
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_crawl_reopen(struct vg_store *st, int64_t crawl_id,
+                          int64_t *requeued, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "UPDATE frontier SET state = 'queued', lease_owner ="
+                         " NULL, lease_until = NULL WHERE crawl_id = ? AND"
+                         " state = 'leased'",
+                         "i", crawl_id);
+    if (!rc && !(rc = vg__store_run(st, s, err)) && requeued)
+        *requeued = st->ops->changes(st->db);
+    UNLOCK(st);
+    return rc;
+}
+
+/* The id of url, inserting it if new (inside the caller's transaction). */
+static int url_id(struct vg_store *st, const struct vg_frontier_url *u,
+                  int64_t now, int64_t *id, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    if ((rc = vg__store_query(st, &s, err,
+                              "INSERT INTO urls (url, host, first_seen_at)"
+                              " VALUES (?, ?, ?) ON CONFLICT (url) DO NOTHING",
+                              "tti", u->url, u->host, now)) ||
+        (rc = vg__store_run(st, s, err)) ||
+        (rc = vg__store_query(st, &s, err, "SELECT id FROM urls WHERE url = ?",
+                              "t", u->url)))
+        return rc;
+    if ((rc = st->ops->step(s, err)) == VG__ROW) {
+        *id = st->ops->col_int(s, 0);
+        rc = VG_OK;
+    } else if (rc == VG__DONE) {
+        rc = vg_err_set(err, VG_EINTERNAL, "URL not stored");
+    }
+    st->ops->finalize(s);
+    return rc;
+}
+
+/* the parent is bound as NULL (no parent) or as an id */
+#define FRONTIER_INSERT                                                    \
+    "INSERT INTO frontier (crawl_id, url_id, host, priority, depth,"       \
+    " parent_url_id) VALUES (?, ?, ?, ?, ?, ?)"                            \
+    " ON CONFLICT (crawl_id, url_id) DO NOTHING"
+
+int vg_store_frontier_add(struct vg_store *st, int64_t crawl_id,
+                          const struct vg_frontier_url *v, size_t n,
+                          size_t *added, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t now = (int64_t)time(NULL), id = 0;
+    size_t count = 0;
+    int rc;
+
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err))) {
+        UNLOCK(st);
+        return rc;
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        if ((rc = url_id(st, &v[i], now, &id, err)) ||
+            (rc = v[i].parent_url_id
+                      ? vg__store_query(st, &s, err, FRONTIER_INSERT, "iitiii",
+                                        crawl_id, id, v[i].host,
+                                        (int64_t)v[i].priority,
+                                        (int64_t)v[i].depth,
+                                        v[i].parent_url_id)
+                      : vg__store_query(st, &s, err, FRONTIER_INSERT, "iitiit",
+                                        crawl_id, id, v[i].host,
+                                        (int64_t)v[i].priority,
+                                        (int64_t)v[i].depth,
+                                        (const char *)NULL)) ||
+            (rc = vg__store_run(st, s, err)))
+            break;
+        count += (size_t)st->ops->changes(st->db);
+    }
+    if (!rc)
+        rc = vg__store_exec(st, "COMMIT", err);
+    else
+        vg__store_exec(st, "ROLLBACK", NULL);
+    UNLOCK(st);
+    if (!rc && added)
+        *added = count;
+    return rc;
+}
+
+struct leased {
+    int64_t url_id;
+    size_t url, host; /* offsets in the text buffer */
+    int priority, depth;
+};
+
+int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
+                            int64_t now,
+                            int (*cb)(void *ctx,
+                                      const struct vg_frontier_lease *l),
+                            void *ctx, size_t *n, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    struct leased *v = NULL;
+    struct vg_buf text;
+    size_t k = 0;
+    int rc;
+
+    if (n)
+        *n = 0;
+    if (!max)
+        return VG_OK;
+    if (!(v = vg_mallocarray(max, sizeof(*v))))
+        return VG_ENOMEM;
+    vg_buf_init(&text, 0);
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    rc = vg__store_query(st, &s, err,
+                         "SELECT f.url_id, u.url, f.host, f.priority, f.depth"
+                         " FROM frontier f JOIN urls u ON u.id = f.url_id"
+                         " WHERE f.crawl_id = ? AND f.state = 'queued' AND"
+                         " f.not_before <= ? ORDER BY f.priority, f.depth,"
+                         " f.url_id LIMIT ?",
+                         "iii", crawl_id, now, (int64_t)max);
+    while (!rc && k < max && (rc = st->ops->step(s, err)) == VG__ROW) {
+        const char *u = st->ops->col_text(s, 1), *h = st->ops->col_text(s, 2);
+        v[k] = (struct leased){st->ops->col_int(s, 0), text.len, 0,
+                               (int)st->ops->col_int(s, 3),
+                               (int)st->ops->col_int(s, 4)};
+        if ((rc = vg_buf_append(&text, u ? u : "", strlen(u ? u : "") + 1)))
+            break;
+        v[k].host = text.len;
+        rc = vg_buf_append(&text, h ? h : "", strlen(h ? h : "") + 1);
+        k++;
+    }
+    if (rc == VG__DONE || rc == VG__ROW)
+        rc = VG_OK;
+    st->ops->finalize(s);
+    for (size_t i = 0; i < k && !rc; i++)
+        if (!(rc = vg__store_query(st, &s, err,
+                                   "UPDATE frontier SET state = 'leased',"
+                                   " attempts = attempts + 1 WHERE crawl_id = ?"
+                                   " AND url_id = ?",
+                                   "ii", crawl_id, v[i].url_id)))
+            rc = vg__store_run(st, s, err);
+    if (!rc)
+        rc = vg__store_exec(st, "COMMIT", err);
+    else
+        vg__store_exec(st, "ROLLBACK", NULL);
+unlock:
+    UNLOCK(st);
+    for (size_t i = 0; i < k && !rc; i++) {
+        struct vg_frontier_lease l = {v[i].url_id, text.data + v[i].url,
+                                      text.data + v[i].host, v[i].priority,
+                                      v[i].depth};
+        rc = cb(ctx, &l);
+    }
+    if (n && !rc)
+        *n = k;
+    vg_buf_fini(&text);
+    vg_free(v);
+    return rc;
+}
+
+int vg_store_frontier_finish(struct vg_store *st, int64_t crawl_id,
+                             int64_t url_id, int ok, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "UPDATE frontier SET state = ?, lease_owner = NULL,"
+                         " lease_until = NULL WHERE crawl_id = ? AND url_id = ?"
+                         " AND state = 'leased'",
+                         "tii", ok ? "done" : "failed", crawl_id, url_id);
+    if (!rc && !(rc = vg__store_run(st, s, err)) &&
+        st->ops->changes(st->db) == 0)
+        rc = vg_err_set(err, VG_ENOENT, "URL %lld is not leased in crawl %lld",
+                        (long long)url_id, (long long)crawl_id);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_frontier_counts(struct vg_store *st, int64_t crawl_id,
+                             struct vg_frontier_counts *out,
+                             struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT state, COUNT(*) FROM frontier WHERE"
+                         " crawl_id = ? GROUP BY state",
+                         "i", crawl_id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        const char *state = st->ops->col_text(s, 0);
+        int64_t c = st->ops->col_int(s, 1);
+
+        rc = VG_OK;
+        if (!state)
+            continue;
+        if (!strcmp(state, "queued"))
+            out->queued = c;
+        else if (!strcmp(state, "leased"))
+            out->leased = c;
+        else if (!strcmp(state, "done"))
+            out->done = c;
+        else if (!strcmp(state, "failed"))
+            out->failed = c;
+    }
+    if (rc == VG__DONE)
+        rc = VG_OK;
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
