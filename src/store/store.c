@@ -93,6 +93,7 @@ static char *dialect(const struct vg__db_ops *ops, const char *sql)
 static int read_version(struct vg_store *st, int *out, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
+    int64_t v = 0;
     int rc;
 
     if ((rc = st->ops->prepare(st->db,
@@ -100,13 +101,10 @@ static int read_version(struct vg_store *st, int *out, struct vg_err *err)
                                "FROM schema_migrations",
                                &s, err)))
         return rc;
-    if ((rc = st->ops->step(s, err)) == VG__ROW) {
-        *out = (int)st->ops->col_int(s, 0);
-        rc = VG_OK;
-    } else if (rc == VG__DONE) {
-        rc = vg_err_set(err, VG_EINTERNAL, "no schema version");
-    }
-    st->ops->finalize(s);
+    if ((rc = vg__store_scalar(st, s, &v, err)) == VG_ENOENT)
+        return vg_err_set(err, VG_EINTERNAL, "no schema version");
+    if (!rc)
+        *out = (int)v;
     return rc;
 }
 

@@ -26,15 +26,8 @@ int vg_store_crawl_new(struct vg_store *st, const char *params_json,
                          " RETURNING id",
                          "it", (int64_t)time(NULL),
                          params_json ? params_json : "{}");
-    if (!rc) {
-        if ((rc = st->ops->step(s, err)) == VG__ROW) {
-            *id = st->ops->col_int(s, 0);
-            rc = VG_OK;
-        } else if (rc == VG__DONE) {
-            rc = vg_err_set(err, VG_EINTERNAL, "no id for the new crawl");
-        }
-        st->ops->finalize(s);
-    }
+    if (!rc && (rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
+        rc = vg_err_set(err, VG_EINTERNAL, "no id for the new crawl");
     UNLOCK(st);
     return rc;
 }
@@ -72,13 +65,8 @@ static int url_id(struct vg_store *st, const struct vg_frontier_url *u,
         (rc = vg__store_query(st, &s, err, "SELECT id FROM urls WHERE url = ?",
                               "t", u->url)))
         return rc;
-    if ((rc = st->ops->step(s, err)) == VG__ROW) {
-        *id = st->ops->col_int(s, 0);
-        rc = VG_OK;
-    } else if (rc == VG__DONE) {
+    if ((rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
         rc = vg_err_set(err, VG_EINTERNAL, "URL not stored");
-    }
-    st->ops->finalize(s);
     return rc;
 }
 

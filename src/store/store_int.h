@@ -68,6 +68,13 @@ const char *vg__schema_desc(int v);
  * (NULL for SQL NULL), 'b' blob (pointer, then size_t length). */
 int vg__store_query(struct vg_store *st, struct vg__stmt **out,
                     struct vg_err *err, const char *sql, const char *fmt, ...);
+/*
+ * Step s for its one row and take the first column, then finalize s.
+ * VG_OK, VG_ENOENT when there is no row (err untouched: the caller says
+ * what was missing), or the step's error.
+ */
+int vg__store_scalar(struct vg_store *st, struct vg__stmt *s, int64_t *out,
+                     struct vg_err *err);
 /* Step a statement that returns no rows, then finalize it. */
 int vg__store_run(struct vg_store *st, struct vg__stmt *s, struct vg_err *err);
 

@@ -68,6 +68,21 @@ int vg__store_query(struct vg_store *st, struct vg__stmt **out, struct vg_err *e
     return VG_OK;
 }
 
+int vg__store_scalar(struct vg_store *st, struct vg__stmt *s, int64_t *out,
+                     struct vg_err *err)
+{
+    int rc = st->ops->step(s, err);
+
+    if (rc == VG__ROW) {
+        *out = st->ops->col_int(s, 0);
+        rc = VG_OK;
+    } else if (rc == VG__DONE) {
+        rc = VG_ENOENT;
+    }
+    st->ops->finalize(s);
+    return rc;
+}
+
 int vg__store_run(struct vg_store *st, struct vg__stmt *s, struct vg_err *err)
 {
     int rc = st->ops->step(s, err);
@@ -425,18 +440,10 @@ int vg_store_import_begin(struct vg_store *st, int64_t list_id,
                "INSERT INTO list_imports (list_id, imported_at, source_file,"
                " format, file_sha256) VALUES (?, ?, ?, ?, ?) RETURNING id",
                "iittt", list_id, im->now, source_file, format, file_sha256);
-    if (!rc) {
-        rc = st->ops->step(s, err);
-        if (rc == VG__ROW) {
-            im->id = st->ops->col_int(s, 0);
-            rc = VG_OK;
-        } else if (rc == VG__DONE || rc == VG_EEXIST) {
-            /* the foreign key refused it */
-            rc = vg_err_set(err, VG_ENOENT, "no list with id %lld",
-                            (long long)list_id);
-        }
-        st->ops->finalize(s);
-    }
+    if (!rc && ((rc = vg__store_scalar(st, s, &im->id, err)) == VG_ENOENT ||
+                rc == VG_EEXIST)) /* the foreign key refused it */
+        rc = vg_err_set(err, VG_ENOENT, "no list with id %lld",
+                        (long long)list_id);
     if (!rc)
         rc = prepare_insert(st, BATCH, &im->full, err);
     if (rc) {
@@ -604,15 +611,8 @@ int vg_store_entries_count(struct vg_store *st, int64_t list_id,
     snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM list_entries e %s",
              entries_where(list_id, flags));
     LOCK(st);
-    rc = vg__store_query(st, &s, err, sql, "i", list_id);
-    if (!rc) {
-        rc = st->ops->step(s, err);
-        if (rc == VG__ROW) {
-            *out = st->ops->col_int(s, 0);
-            rc = VG_OK;
-        }
-        st->ops->finalize(s);
-    }
+    if (!(rc = vg__store_query(st, &s, err, sql, "i", list_id)))
+        rc = vg__store_scalar(st, s, out, err);
     UNLOCK(st);
     return rc;
 }
@@ -655,16 +655,8 @@ int vg_store_entry_find(struct vg_store *st, int64_t list_id,
                " AND value = ?",
                "itb", list_id, vg_algo_name(algo), (const void *)value,
                vg_algo_size(algo));
-    if (!rc) {
-        rc = st->ops->step(s, err);
-        if (rc == VG__ROW) {
-            *id = st->ops->col_int(s, 0);
-            rc = VG_OK;
-        } else if (rc == VG__DONE) {
-            rc = vg_err_set(err, VG_ENOENT, "no such entry in the list");
-        }
-        st->ops->finalize(s);
-    }
+    if (!rc && (rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
+        rc = vg_err_set(err, VG_ENOENT, "no such entry in the list");
     UNLOCK(st);
     return rc;
 }
