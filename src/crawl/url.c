@@ -159,8 +159,8 @@ static int lower_host(const char *host, char **out, struct vg_err *err)
     return VG_OK;
 }
 
-/* A reference with a scheme other than http or https (RFC 3986 3.1). */
-static int other_scheme(const char *r)
+/* Length of the scheme the reference starts with (RFC 3986 3.1), or 0. */
+static size_t scheme_len(const char *r)
 {
     size_t n = 0;
 
@@ -170,10 +170,35 @@ static int other_scheme(const char *r)
            (r[n] >= '0' && r[n] <= '9') || r[n] == '+' || r[n] == '-' ||
            r[n] == '.')
         n++;
-    if (r[n] != ':')
+    return r[n] == ':' ? n : 0;
+}
+
+/* A reference with a scheme other than http or https. */
+static int other_scheme(const char *r)
+{
+    size_t n = scheme_len(r);
+
+    return n && !((n == 4 && !strncasecmp(r, "http", 4)) ||
+                  (n == 5 && !strncasecmp(r, "https", 5)));
+}
+
+/* Does the reference name a host that decoding or IDNA may turn into text
+ * curl would read differently (a '%' or a non-ASCII byte in it)?  curl
+ * takes the host behind any number of slashes, after "http:" or, without
+ * a scheme, after "//". */
+static int host_needs_recheck(const char *r)
+{
+    size_t n = scheme_len(r);
+
+    if (n)
+        r += n + 1;
+    else if (strncmp(r, "//", 2))
         return 0;
-    return !((n == 4 && !strncasecmp(r, "http", 4)) ||
-             (n == 5 && !strncasecmp(r, "https", 5)));
+    r += strspn(r, "/");
+    for (n = strcspn(r, "/?#"); n--; r++)
+        if (*r == '%' || (unsigned char)*r >= 0x80)
+            return 1;
+    return 0;
 }
 
 static int curl_err(CURLUcode uc, struct vg_err *err)
@@ -289,10 +314,13 @@ int vg_url_resolve(const char *base, const char *ref, size_t len, char **out,
         goto out;
     }
     rc = assemble(h, out, err);
-    /* Escapes in a host decode into text curl would have read differently
-     * (http://%37/ is host "7", which parsed afresh is 0.0.0.7): parse the
-     * result again until it no longer changes. */
-    for (int round = 0; !rc; round++) {
+    /* Escapes and IDNA can turn a host into text curl would have read
+     * differently (http://%37/ is host "7", which parsed afresh is
+     * 0.0.0.7): then parse the result again until it no longer changes.
+     * Only then: this runs for every link of every page. */
+    for (int round = 0;
+         !rc && (host_needs_recheck(r) || (base && host_needs_recheck(base)));
+         round++) {
         char *again = NULL;
         if ((uc = curl_url_set(h, CURLUPART_URL, *out, 0))) {
             rc = curl_err(uc, err);
