@@ -34,6 +34,7 @@ struct batch {
     size_t n, cap;
     struct vg_buf arena;
     unsigned long bad;
+    unsigned long last_line; /* of the last hash read */
     int (*on_error)(void *ctx, unsigned long line, const char *msg);
     void *ctx;
 };
@@ -97,6 +98,7 @@ static int on_record(void *ctx, const struct vg_listfile_record *r)
     x->algo = (uint8_t)r->algo;
     x->quality = (int16_t)r->quality;
     x->line = (uint32_t)r->line;
+    b->last_line = r->line;
     if ((rc = str_add(b, r->category, &x->category)) ||
         (rc = str_add(b, r->external_id, &x->external_id)) ||
         (rc = str_add(b, r->metadata, &x->metadata)))
@@ -182,15 +184,6 @@ static int write_batch(struct vg_store *st, const struct vg_list *l,
                                   err);
 }
 
-/* Lines in the file: the reader counts them as it goes. */
-static int64_t last_line(const struct batch *b, int64_t seen)
-{
-    for (size_t i = 0; i < b->n; i++)
-        if ((int64_t)b->r[i].line > seen)
-            seen = b->r[i].line;
-    return seen;
-}
-
 int vg_lists_import(struct vg_store *st, const char *list, const char *path,
                     const struct vg_listfile_opts *opts,
                     int (*on_error)(void *ctx, unsigned long line,
@@ -240,7 +233,7 @@ int vg_lists_import(struct vg_store *st, const char *list, const char *path,
     }
     vg_hex_encode(md, 32, sha);
     res->records = (int64_t)b.n;
-    res->lines = last_line(&b, 0);
+    res->lines = (int64_t)b.last_line;
     if ((rc = find_duplicates(&b)))
         goto out;
     res->bad = b.bad;
