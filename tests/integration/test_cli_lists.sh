@@ -75,12 +75,14 @@ p = [x for x in o["matches"] if x["list"] == "known"][0]
 assert p["algo"] == "pdq" and p["variant"] == "orig" and p["metadata"].endswith("fish.gif")
 assert set(p) == {"list", "entry", "category", "algo", "distance", "variant", "external_id", "metadata"}
 PY
-v match --json "$S/trout.png" >"$T/j"
+v match --json "$S/goldfish.webp" >"$T/j"
 check "csv metadata and external id returned" python3 - "$T/j" <<'PY'
 import json, sys
 o = json.loads(open(sys.argv[1]).read())
 ms = [x for x in o["matches"] if x["list"] == "partner"]
-assert not ms or (ms[0]["external_id"].startswith("ext-") and ms[0]["metadata"].startswith("partner, record"))
+assert len(ms) == 1, ms
+assert ms[0]["external_id"] == "ext-2" and ms[0]["metadata"] == "partner, record 2"
+assert ms[0]["category"] == "sexual-exploitation" and ms[0]["algo"] == "md5"
 PY
 convert -size 64x64 gradient:blue-yellow "$T/other.png"
 v match "$T/other.png" >"$T/out"; rc=$?
