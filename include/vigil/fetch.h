@@ -63,6 +63,11 @@ struct vg_fetch_result {
     long status;               /* HTTP status, 0 without an answer */
     const char *content_type;  /* NULL if none */
     const char *server_ip;     /* the address connected to, or NULL */
+    const char *headers;       /* evidence: selected headers of the final
+                                  response, "name: value\n" each, names
+                                  lowercase (content-type, server, date,
+                                  last-modified, etag, ...); never NULL */
+    const char *retry_after;   /* the Retry-After header, or NULL */
     const char *body;          /* decoded body (body[len] == 0) */
     size_t len;
     double seconds;            /* the whole transfer */
@@ -83,7 +88,14 @@ int vg_fetcher_submit(struct vg_fetcher *f, const char *url,
 size_t vg_fetcher_pending(const struct vg_fetcher *f);
 
 /*
- * Drive transfers for up to wait_ms milliseconds (or until one finishes),
+ * Wake a vg_fetcher_run that waits (from any thread: e.g. a worker that
+ * has finished something the loop should look at).
+ */
+void vg_fetcher_wakeup(struct vg_fetcher *f);
+
+/*
+ * Drive transfers for up to wait_ms milliseconds (or until one finishes or
+ * a wakeup; with nothing in flight it just waits),
  * calling done for each finished transfer (the result is valid during the
  * call).  Returns VG_OK, or the first non-VG_OK code done returned.
  */

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "vigil/alloc.h"
@@ -27,6 +28,7 @@ struct xfer {
     enum vg_fetch_kind kind;
     void *ctx;
     struct vg_buf body;
+    struct vg_buf headers; /* the selected headers of the last response */
     int too_large, refused_private;
     char errbuf[CURL_ERROR_SIZE];
     struct xfer *next;
@@ -97,6 +99,7 @@ static void xfer_free(struct xfer *x)
         curl_easy_cleanup(x->h);
     }
     vg_buf_fini(&x->body);
+    vg_buf_fini(&x->headers);
     vg_free(x->url);
     vg_free(x);
 }
@@ -158,6 +161,57 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     return vg_buf_append(&x->body, data, n) == VG_OK ? n : 0;
 }
 
+/* The response headers kept as evidence (and Retry-After, for politeness). */
+static const char *const kept_headers[] = {
+    "content-type", "content-length", "content-encoding", "last-modified",
+    "etag", "server", "date", "location", "retry-after", "x-powered-by",
+    "via", "cf-ray", "x-cache", "x-served-by"};
+
+#define MAX_HEADERS_BYTES 4096
+#define MAX_HEADER_VALUE 512
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+    struct xfer *x = arg;
+    size_t len = size * n, name;
+    const char *colon = memchr(data, ':', len);
+
+    if (len >= 5 && !memcmp(data, "HTTP/", 5)) {
+        x->headers.len = 0; /* a new response (after a redirect or 100) */
+        return len;
+    }
+    if (!colon)
+        return len;
+    name = (size_t)(colon - data);
+    for (size_t i = 0; i < sizeof(kept_headers) / sizeof(*kept_headers); i++) {
+        size_t v = name + 1, end = len;
+        if (strlen(kept_headers[i]) != name ||
+            strncasecmp(kept_headers[i], data, name))
+            continue;
+        while (v < end && (data[v] == ' ' || data[v] == '\t'))
+            v++;
+        while (end > v && (data[end - 1] == '\r' || data[end - 1] == '\n' ||
+                           data[end - 1] == ' '))
+            end--;
+        if (end - v > MAX_HEADER_VALUE)
+            end = v + MAX_HEADER_VALUE;
+        if (x->headers.len + name + (end - v) + 3 > MAX_HEADERS_BYTES)
+            break;
+        /* lowercase name, ": ", value, "\n"; control bytes dropped */
+        for (size_t k = 0; k < name; k++) {
+            char c = kept_headers[i][k];
+            vg_buf_append(&x->headers, &c, 1);
+        }
+        vg_buf_append(&x->headers, ": ", 2);
+        for (size_t k = v; k < end; k++)
+            if ((unsigned char)data[k] >= 0x20 && data[k] != 0x7f)
+                vg_buf_append(&x->headers, &data[k], 1);
+        vg_buf_append(&x->headers, "\n", 1);
+        break;
+    }
+    return len;
+}
+
 static curl_socket_t on_open_socket(void *arg, curlsocktype purpose,
                                     struct curl_sockaddr *a)
 {
@@ -182,6 +236,7 @@ static int start(struct vg_fetcher *f, struct xfer *x)
         return VG_ENOMEM;
     x->h = h;
     vg_buf_init(&x->body, cap);
+    vg_buf_init(&x->headers, MAX_HEADERS_BYTES + 1);
     if (curl_easy_setopt(h, CURLOPT_URL, x->url) ||
         curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)x) ||
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
@@ -199,6 +254,8 @@ static int start(struct vg_fetcher *f, struct xfer *x)
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf) ||
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) ||
         curl_easy_setopt(h, CURLOPT_WRITEDATA, x) ||
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) ||
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, x) ||
         curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) ||
         curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x) ||
         curl_multi_add_handle(f->m, h))
@@ -245,11 +302,34 @@ static enum vg_fetch_error classify(const struct xfer *x, CURLcode cc)
     }
 }
 
+/* The value of a kept header (name lowercase), copied into buf, or NULL. */
+static const char *header_value(const char *headers, const char *name,
+                                char *buf, size_t n)
+{
+    size_t len = strlen(name);
+
+    for (const char *p = headers; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t line = eol ? (size_t)(eol - p) : strlen(p);
+        if (line > len + 2 && !memcmp(p, name, len) && p[len] == ':') {
+            size_t v = line - len - 2;
+            if (v >= n)
+                v = n - 1;
+            memcpy(buf, p + len + 2, v);
+            buf[v] = 0;
+            return buf;
+        }
+        p += line + (eol != NULL);
+    }
+    return NULL;
+}
+
 static int finish(struct vg_fetcher *f, struct xfer *x, CURLcode cc,
                   int (*done)(void *, const struct vg_fetch_result *),
                   void *arg)
 {
     struct vg_fetch_result r;
+    char retry_after[MAX_HEADER_VALUE + 1];
     char *s = NULL;
     double secs = 0;
     int rc;
@@ -275,6 +355,13 @@ static int finish(struct vg_fetcher *f, struct xfer *x, CURLcode cc,
     s = NULL;
     if (!curl_easy_getinfo(x->h, CURLINFO_PRIMARY_IP, &s) && s && *s)
         r.server_ip = s;
+    if (vg_buf_append(&x->headers, "", 1) == VG_OK) {
+        r.headers = x->headers.data;
+        r.retry_after = header_value(r.headers, "retry-after",
+                                     retry_after, sizeof(retry_after));
+    } else {
+        r.headers = "";
+    }
     curl_easy_getinfo(x->h, CURLINFO_TOTAL_TIME, &secs);
     r.seconds = secs;
     if (vg_buf_append(&x->body, "", 1) == VG_OK) {
@@ -294,6 +381,11 @@ static int finish(struct vg_fetcher *f, struct xfer *x, CURLcode cc,
     return rc;
 }
 
+void vg_fetcher_wakeup(struct vg_fetcher *f)
+{
+    curl_multi_wakeup(f->m);
+}
+
 int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
                    int (*done)(void *arg, const struct vg_fetch_result *r),
                    void *arg)
@@ -311,8 +403,9 @@ int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
             return rc;
         }
     }
+    /* with nothing in flight, poll still waits: for wait_ms or a wakeup */
     if (curl_multi_perform(f->m, &still) ||
-        (still && curl_multi_poll(f->m, NULL, 0, (int)wait_ms, NULL)) ||
+        curl_multi_poll(f->m, NULL, 0, (int)wait_ms, NULL) ||
         curl_multi_perform(f->m, &still))
         return VG_EIO;
     while (!rc && (msg = curl_multi_info_read(f->m, &left))) {

@@ -2,10 +2,11 @@
 /*
  * Crawls and their durable frontier (vigil/store.h) over the backend
  * primitives: the urls table holds each canonical URL once, the frontier
- * one row per (crawl, URL) with its state (queued, leased, done, failed).
- * Adding and leasing run in write transactions, so a crash leaves every
- * URL in exactly one state; a lease is handed to the caller only after it
- * is committed.
+ * one row per (crawl, URL) with its kind and state (queued, leased, done,
+ * failed).  Adding, leasing and committing run in write transactions, so a
+ * crash leaves every URL in exactly one state; a lease is handed to the
+ * caller only after it is committed.  Sightings and detections are written
+ * here too, inside the commit that finishes their fetch.
  */
 #include <string.h>
 #include <time.h>
@@ -50,6 +51,29 @@ int vg_store_crawl_reopen(struct vg_store *st, int64_t crawl_id,
     return rc;
 }
 
+int vg_store_crawl_end(struct vg_store *st, int64_t crawl_id,
+                       const char *status, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "UPDATE crawls SET status = ?, finished_at = ?"
+                         " WHERE id = ?",
+                         "tii", status, (int64_t)time(NULL), crawl_id);
+    if (!rc && !(rc = vg__store_run(st, s, err)) &&
+        st->ops->changes(st->db) == 0)
+        rc = vg_err_set(err, VG_ENOENT, "no crawl %lld", (long long)crawl_id);
+    UNLOCK(st);
+    return rc;
+}
+
+static const char *kind_name(enum vg_frontier_kind k)
+{
+    return k == VG_FRONTIER_MEDIA ? "media" : "page";
+}
+
 /* The id of url, inserting it if new (inside the caller's transaction). */
 static int url_id(struct vg_store *st, const struct vg_frontier_url *u,
                   int64_t now, int64_t *id, struct vg_err *err)
@@ -71,56 +95,61 @@ static int url_id(struct vg_store *st, const struct vg_frontier_url *u,
 }
 
 /* the parent is bound as NULL (no parent) or as an id */
+/* the parent is bound as NULL (no parent) or as an id */
 #define FRONTIER_INSERT                                                    \
     "INSERT INTO frontier (crawl_id, url_id, host, priority, depth,"       \
-    " parent_url_id) VALUES (?, ?, ?, ?, ?, ?)"                            \
+    " parent_url_id, kind, offsite) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"       \
     " ON CONFLICT (crawl_id, url_id) DO NOTHING"
 
-int vg_store_frontier_add(struct vg_store *st, int64_t crawl_id,
-                          const struct vg_frontier_url *v, size_t n,
-                          size_t *added, struct vg_err *err)
+/* Add n URLs inside the caller's transaction. */
+static int add_urls(struct vg_store *st, int64_t crawl_id,
+                    const struct vg_frontier_url *v, size_t n, size_t *added,
+                    struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int64_t now = (int64_t)time(NULL), id = 0;
     size_t count = 0;
-    int rc;
+    int rc = VG_OK;
 
-    LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err))) {
-        UNLOCK(st);
-        return rc;
-    }
     for (size_t i = 0; i < n && !rc; i++) {
-        if ((rc = url_id(st, &v[i], now, &id, err)) ||
-            (rc = v[i].parent_url_id
-                      ? vg__store_query(st, &s, err, FRONTIER_INSERT, "iitiii",
-                                        crawl_id, id, v[i].host,
-                                        (int64_t)v[i].priority,
-                                        (int64_t)v[i].depth,
-                                        v[i].parent_url_id)
-                      : vg__store_query(st, &s, err, FRONTIER_INSERT, "iitiit",
-                                        crawl_id, id, v[i].host,
-                                        (int64_t)v[i].priority,
-                                        (int64_t)v[i].depth,
-                                        (const char *)NULL)) ||
+        const struct vg_frontier_url *u = &v[i];
+        if ((rc = url_id(st, u, now, &id, err)) ||
+            (rc = u->parent_url_id
+                      ? vg__store_query(st, &s, err, FRONTIER_INSERT,
+                                        "iitiiiti", crawl_id, id, u->host,
+                                        (int64_t)u->priority,
+                                        (int64_t)u->depth, u->parent_url_id,
+                                        kind_name(u->kind),
+                                        (int64_t)u->offsite)
+                      : vg__store_query(st, &s, err, FRONTIER_INSERT,
+                                        "iitiitti", crawl_id, id, u->host,
+                                        (int64_t)u->priority,
+                                        (int64_t)u->depth, (const char *)NULL,
+                                        kind_name(u->kind),
+                                        (int64_t)u->offsite)) ||
             (rc = vg__store_run(st, s, err)))
             break;
         count += (size_t)st->ops->changes(st->db);
     }
-    if (!rc)
-        rc = vg__store_exec(st, "COMMIT", err);
-    else
-        vg__store_exec(st, "ROLLBACK", NULL);
-    UNLOCK(st);
     if (!rc && added)
         *added = count;
     return rc;
 }
 
+int vg_store_frontier_add(struct vg_store *st, int64_t crawl_id,
+                          const struct vg_frontier_url *v, size_t n,
+                          size_t *added, struct vg_err *err)
+{
+    struct vg_crawl_batch b = {.add = v, .nadd = n};
+
+    return vg_store_crawl_commit(st, crawl_id, &b, added, err);
+}
+
 struct leased {
-    int64_t url_id;
+    int64_t url_id, parent;
     size_t url, host; /* offsets in the text buffer */
-    int priority, depth;
+    int priority, depth, offsite;
+    enum vg_frontier_kind kind;
 };
 
 int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
@@ -146,7 +175,8 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
     if ((rc = st->ops->begin_write(st->db, err)))
         goto unlock;
     rc = vg__store_query(st, &s, err,
-                         "SELECT f.url_id, u.url, f.host, f.priority, f.depth"
+                         "SELECT f.url_id, u.url, f.host, f.priority, f.depth,"
+                         " f.parent_url_id, f.kind, f.offsite"
                          " FROM frontier f JOIN urls u ON u.id = f.url_id"
                          " WHERE f.crawl_id = ? AND f.state = 'queued' AND"
                          " f.not_before <= ? ORDER BY f.priority, f.depth,"
@@ -154,9 +184,14 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
                          "iii", crawl_id, now, (int64_t)max);
     while (!rc && k < max && (rc = st->ops->step(s, err)) == VG__ROW) {
         const char *u = st->ops->col_text(s, 1), *h = st->ops->col_text(s, 2);
-        v[k] = (struct leased){st->ops->col_int(s, 0), text.len, 0,
-                               (int)st->ops->col_int(s, 3),
-                               (int)st->ops->col_int(s, 4)};
+        const char *kind = st->ops->col_text(s, 6);
+        v[k] = (struct leased){st->ops->col_int(s, 0), st->ops->col_int(s, 5),
+                               text.len, 0, (int)st->ops->col_int(s, 3),
+                               (int)st->ops->col_int(s, 4),
+                               (int)st->ops->col_int(s, 7),
+                               kind && !strcmp(kind, "media")
+                                   ? VG_FRONTIER_MEDIA
+                                   : VG_FRONTIER_PAGE};
         if ((rc = vg_buf_append(&text, u ? u : "", strlen(u ? u : "") + 1)))
             break;
         v[k].host = text.len;
@@ -180,9 +215,10 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
 unlock:
     UNLOCK(st);
     for (size_t i = 0; i < k && !rc; i++) {
-        struct vg_frontier_lease l = {v[i].url_id, text.data + v[i].url,
+        struct vg_frontier_lease l = {v[i].url_id,    text.data + v[i].url,
                                       text.data + v[i].host, v[i].priority,
-                                      v[i].depth};
+                                      v[i].depth,     v[i].parent,
+                                      v[i].kind,      v[i].offsite};
         rc = cb(ctx, &l);
     }
     if (n && !rc)
@@ -192,22 +228,77 @@ unlock:
     return rc;
 }
 
-int vg_store_frontier_finish(struct vg_store *st, int64_t crawl_id,
-                             int64_t url_id, int ok, struct vg_err *err)
+int vg_store_frontier_each(struct vg_store *st, int64_t crawl_id,
+                           int (*cb)(void *ctx, const char *url,
+                                     const char *host,
+                                     enum vg_frontier_kind kind),
+                           void *ctx, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
 
     LOCK(st);
     rc = vg__store_query(st, &s, err,
-                         "UPDATE frontier SET state = ?, lease_owner = NULL,"
-                         " lease_until = NULL WHERE crawl_id = ? AND url_id = ?"
-                         " AND state = 'leased'",
-                         "tii", ok ? "done" : "failed", crawl_id, url_id);
-    if (!rc && !(rc = vg__store_run(st, s, err)) &&
-        st->ops->changes(st->db) == 0)
-        rc = vg_err_set(err, VG_ENOENT, "URL %lld is not leased in crawl %lld",
-                        (long long)url_id, (long long)crawl_id);
+                         "SELECT u.url, f.host, f.kind FROM frontier f"
+                         " JOIN urls u ON u.id = f.url_id WHERE f.crawl_id = ?",
+                         "i", crawl_id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        const char *u = st->ops->col_text(s, 0), *h = st->ops->col_text(s, 1);
+        const char *kind = st->ops->col_text(s, 2);
+        rc = cb(ctx, u ? u : "", h ? h : "",
+                kind && !strcmp(kind, "media") ? VG_FRONTIER_MEDIA
+                                               : VG_FRONTIER_PAGE);
+    }
+    if (rc == VG__DONE)
+        rc = VG_OK;
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
+
+static int finish_url(struct vg_store *st, int64_t crawl_id,
+                      const struct vg_frontier_done *d, int64_t now,
+                      struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    if ((rc = vg__store_query(
+             st, &s, err,
+             "UPDATE frontier SET state = ?, lease_owner = NULL, lease_until"
+             " = NULL, http_status = ?, error = ?, finished_at = ? WHERE"
+             " crawl_id = ? AND url_id = ? AND state = 'leased'",
+             "titiii", d->ok ? "done" : "failed", (int64_t)d->http_status,
+             d->error, now, crawl_id, d->url_id)) ||
+        (rc = vg__store_run(st, s, err)))
+        return rc;
+    if (st->ops->changes(st->db) == 0)
+        return vg_err_set(err, VG_ENOENT, "URL %lld is not leased in crawl %lld",
+                          (long long)d->url_id, (long long)crawl_id);
+    return VG_OK;
+}
+
+int vg_store_crawl_commit(struct vg_store *st, int64_t crawl_id,
+                          const struct vg_crawl_batch *b, size_t *added,
+                          struct vg_err *err)
+{
+    int64_t now = (int64_t)time(NULL);
+    int rc;
+
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err))) {
+        UNLOCK(st);
+        return rc;
+    }
+    rc = add_urls(st, crawl_id, b->add, b->nadd, added, err);
+    for (size_t i = 0; i < b->nsightings && !rc; i++)
+        rc = vg__store_sighting(st, crawl_id, &b->sightings[i], err);
+    for (size_t i = 0; i < b->ndone && !rc; i++)
+        rc = finish_url(st, crawl_id, &b->done[i], now, err);
+    if (!rc)
+        rc = vg__store_exec(st, "COMMIT", err);
+    else
+        vg__store_exec(st, "ROLLBACK", NULL);
     UNLOCK(st);
     return rc;
 }
@@ -222,16 +313,21 @@ int vg_store_frontier_counts(struct vg_store *st, int64_t crawl_id,
     memset(out, 0, sizeof(*out));
     LOCK(st);
     rc = vg__store_query(st, &s, err,
-                         "SELECT state, COUNT(*) FROM frontier WHERE"
-                         " crawl_id = ? GROUP BY state",
+                         "SELECT state, kind, COUNT(*) FROM frontier WHERE"
+                         " crawl_id = ? GROUP BY state, kind",
                          "i", crawl_id);
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         const char *state = st->ops->col_text(s, 0);
-        int64_t c = st->ops->col_int(s, 1);
+        const char *kind = st->ops->col_text(s, 1);
+        int64_t c = st->ops->col_int(s, 2);
 
         rc = VG_OK;
         if (!state)
             continue;
+        if (kind && !strcmp(kind, "media"))
+            out->media += c;
+        else
+            out->pages += c;
         if (!strcmp(state, "queued"))
             out->queued = c;
         else if (!strcmp(state, "leased"))

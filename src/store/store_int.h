@@ -78,6 +78,10 @@ int vg__store_scalar(struct vg_store *st, struct vg__stmt *s, int64_t *out,
 /* Step a statement that returns no rows, then finalize it. */
 int vg__store_run(struct vg_store *st, struct vg__stmt *s, struct vg_err *err);
 
+/* store_found.c: record a sighting and its detections (in a transaction). */
+int vg__store_sighting(struct vg_store *st, int64_t crawl_id,
+                       const struct vg_sighting_rec *r, struct vg_err *err);
+
 /* Run sql with no parameters and no rows wanted; VG_OK or an error. */
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);
 

@@ -10,6 +10,8 @@
  *   2  the rest of DESIGN.md: reports, URLs and the crawl frontier, media,
  *      sightings, detections and reviews, providers, cases, notices and
  *      re-checks, users, sessions, API keys, the audit log
+ *   3  the crawler's: a frontier URL's kind (page or media), links followed
+ *      off-site, fetch outcome; sightings by crawl
  */
 #include "store_int.h"
 
@@ -241,6 +243,21 @@ static const struct {
      " detail TEXT NOT NULL DEFAULT '',"
      " prev_hash {BLOB},"
      " hash {BLOB} NOT NULL)", NULL}},
+
+    {"the crawler: URL kinds, fetch outcomes, sightings by crawl",
+     {"ALTER TABLE frontier ADD COLUMN kind TEXT NOT NULL DEFAULT 'page'"
+      " CHECK (kind IN ('page', 'media'))",
+      "ALTER TABLE frontier ADD COLUMN offsite INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE frontier ADD COLUMN http_status INTEGER",
+      "ALTER TABLE frontier ADD COLUMN error TEXT",
+      "ALTER TABLE frontier ADD COLUMN finished_at INTEGER",
+      "DROP INDEX frontier_next",
+      "CREATE INDEX frontier_lease ON frontier(crawl_id, state, priority,"
+      " depth, url_id)",
+      "ALTER TABLE sightings ADD COLUMN crawl_id INTEGER REFERENCES"
+      " crawls(id)",
+      "CREATE INDEX sightings_crawl ON sightings(crawl_id)",
+      "CREATE INDEX detections_sighting ON detections(sighting_id)", NULL}},
 };
 
 int vg__schema_count(void)

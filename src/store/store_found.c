@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What crawls found (vigil/store.h): media (hashes only, one row per
+ * SHA-256), sightings (a media at a URL, on a page, with the fetch's
+ * evidence), detections (a sighting's match with a list entry), and the
+ * reports over them: crawls with their counts, detections with evidence.
+ */
+#include <string.h>
+
+#include "store_int.h"
+
+static int media_id(struct vg_store *st, const struct vg_sighting_rec *r,
+                    int64_t *id, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    if (r->pdq)
+        rc = vg__store_query(
+            st, &s, err,
+            "INSERT INTO media (sha256, md5, sha1, pdq, pdq_quality, format,"
+            " width, height, bytes, first_seen_at) VALUES (?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+            "bbbbitiiii", r->sha256, (size_t)32, r->md5, (size_t)16, r->sha1,
+            (size_t)20, r->pdq, (size_t)32, (int64_t)r->pdq_quality, r->format,
+            (int64_t)r->width, (int64_t)r->height, r->bytes, r->seen_at);
+    else
+        rc = vg__store_query(
+            st, &s, err,
+            "INSERT INTO media (sha256, md5, sha1, format, width, height,"
+            " bytes, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (sha256) DO NOTHING",
+            "bbbtiiii", r->sha256, (size_t)32, r->md5, (size_t)16, r->sha1,
+            (size_t)20, r->format, (int64_t)r->width, (int64_t)r->height,
+            r->bytes, r->seen_at);
+    if (rc || (rc = vg__store_run(st, s, err)) ||
+        (rc = vg__store_query(st, &s, err,
+                              "SELECT id FROM media WHERE sha256 = ?", "b",
+                              r->sha256, (size_t)32)))
+        return rc;
+    if ((rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
+        rc = vg_err_set(err, VG_EINTERNAL, "media not stored");
+    return rc;
+}
+
+int vg__store_sighting(struct vg_store *st, int64_t crawl_id,
+                       const struct vg_sighting_rec *r, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t media = 0, sighting = 0;
+    int rc;
+
+    if ((rc = media_id(st, r, &media, err)))
+        return rc;
+    rc = r->page_url_id
+             ? vg__store_query(st, &s, err,
+                               "INSERT INTO sightings (media_id, url_id,"
+                               " page_url_id, seen_at, http_status, server_ip,"
+                               " headers, crawl_id) VALUES (?, ?, ?, ?, ?, ?,"
+                               " ?, ?) RETURNING id",
+                               "iiiiitti", media, r->url_id, r->page_url_id,
+                               r->seen_at, (int64_t)r->http_status,
+                               r->server_ip, r->headers_json, crawl_id)
+             : vg__store_query(st, &s, err,
+                               "INSERT INTO sightings (media_id, url_id,"
+                               " page_url_id, seen_at, http_status, server_ip,"
+                               " headers, crawl_id) VALUES (?, ?, ?, ?, ?, ?,"
+                               " ?, ?) RETURNING id",
+                               "iitiitti", media, r->url_id,
+                               (const char *)NULL, r->seen_at,
+                               (int64_t)r->http_status, r->server_ip,
+                               r->headers_json, crawl_id);
+    if (rc || (rc = vg__store_scalar(st, s, &sighting, err)) == VG_ENOENT)
+        return rc ? rc : vg_err_set(err, VG_EINTERNAL, "sighting not stored");
+    for (size_t i = 0; i < r->ndetections && !rc; i++) {
+        const struct vg_detection_rec *d = &r->detections[i];
+        if (!(rc = vg__store_query(
+                  st, &s, err,
+                  "INSERT INTO detections (sighting_id, media_id, entry_id,"
+                  " list_id, algo, distance, variant, detected_at) SELECT ?,"
+                  " ?, e.id, e.list_id, ?, ?, ?, ? FROM list_entries e WHERE"
+                  " e.id = ? ON CONFLICT (sighting_id, entry_id) DO NOTHING",
+                  "iititii", sighting, media, d->algo, (int64_t)d->distance,
+                  d->variant, r->seen_at, d->entry_id)))
+            rc = vg__store_run(st, s, err);
+    }
+    return rc;
+}
+
+int vg_store_crawls(struct vg_store *st, int64_t id,
+                    int (*cb)(void *ctx, const struct vg_crawl_info *c),
+                    void *ctx, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc, rows = 0;
+
+    LOCK(st);
+    rc = vg__store_query(
+        st, &s, err,
+        "SELECT c.id, c.started_at, c.finished_at, c.status, c.params,"
+        " (SELECT COUNT(*) FROM sightings g WHERE g.crawl_id = c.id),"
+        " (SELECT COUNT(*) FROM detections d JOIN sightings g ON g.id ="
+        " d.sighting_id WHERE g.crawl_id = c.id)"
+        " FROM crawls c WHERE ? = 0 OR c.id = ? ORDER BY c.id DESC",
+        "ii", id, id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        const char *status = st->ops->col_text(s, 3);
+        const char *params = st->ops->col_text(s, 4);
+        struct vg_crawl_info c = {st->ops->col_int(s, 0),
+                                  st->ops->col_int(s, 1),
+                                  st->ops->col_int(s, 2),
+                                  status ? status : "",
+                                  params ? params : "{}",
+                                  st->ops->col_int(s, 5),
+                                  st->ops->col_int(s, 6)};
+        rows++;
+        rc = cb(ctx, &c);
+    }
+    if (rc == VG__DONE)
+        rc = id && !rows ? vg_err_set(err, VG_ENOENT, "no crawl %lld",
+                                      (long long)id)
+                         : VG_OK;
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
+
+static const uint8_t *blob(struct vg_store *st, struct vg__stmt *s, int i,
+                           size_t want)
+{
+    size_t n = 0;
+    const uint8_t *b = st->ops->col_blob(s, i, &n);
+
+    return b && n == want ? b : NULL;
+}
+
+int vg_store_detections(struct vg_store *st, int64_t crawl_id,
+                        int (*cb)(void *ctx,
+                                  const struct vg_detection_info *d),
+                        void *ctx, struct vg_err *err)
+{
+    static const uint8_t zero[32];
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = vg__store_query(
+        st, &s, err,
+        "SELECT d.id, g.crawl_id, u.url, p.url, g.seen_at, g.http_status,"
+        " g.server_ip, g.headers, m.sha256, m.md5, m.pdq, m.pdq_quality,"
+        " m.format, m.width, m.height, d.entry_id, d.list_id, l.name,"
+        " COALESCE(e.category, l.category), e.external_id, d.algo, d.variant,"
+        " d.distance, d.status"
+        " FROM detections d JOIN sightings g ON g.id = d.sighting_id"
+        " JOIN media m ON m.id = d.media_id JOIN urls u ON u.id = g.url_id"
+        " LEFT JOIN urls p ON p.id = g.page_url_id"
+        " LEFT JOIN list_entries e ON e.id = d.entry_id"
+        " LEFT JOIN hash_lists l ON l.id = d.list_id"
+        " WHERE ? = 0 OR g.crawl_id = ? ORDER BY d.id",
+        "ii", crawl_id, crawl_id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        const uint8_t *sha = blob(st, s, 8, 32), *md5 = blob(st, s, 9, 16);
+        struct vg_detection_info d = {
+            .id = st->ops->col_int(s, 0),
+            .crawl_id = st->ops->col_int(s, 1),
+            .url = st->ops->col_text(s, 2),
+            .page_url = st->ops->col_text(s, 3),
+            .fetched_at = st->ops->col_int(s, 4),
+            .http_status = (long)st->ops->col_int(s, 5),
+            .server_ip = st->ops->col_text(s, 6),
+            .headers_json = st->ops->col_text(s, 7),
+            .sha256 = sha ? sha : zero,
+            .md5 = md5 ? md5 : zero,
+            .pdq = blob(st, s, 10, 32),
+            .pdq_quality = (int)st->ops->col_int(s, 11),
+            .format = st->ops->col_text(s, 12),
+            .width = (unsigned)st->ops->col_int(s, 13),
+            .height = (unsigned)st->ops->col_int(s, 14),
+            .entry_id = st->ops->col_int(s, 15),
+            .list_id = st->ops->col_int(s, 16),
+            .list = st->ops->col_text(s, 17),
+            .category = st->ops->col_text(s, 18),
+            .external_id = st->ops->col_text(s, 19),
+            .algo = st->ops->col_text(s, 20),
+            .variant = st->ops->col_text(s, 21),
+            .distance = (int)st->ops->col_int(s, 22),
+            .status = st->ops->col_text(s, 23),
+        };
+        if (!d.url)
+            d.url = "";
+        rc = cb(ctx, &d);
+    }
+    if (rc == VG__DONE)
+        rc = VG_OK;
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
