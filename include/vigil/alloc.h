@@ -16,6 +16,8 @@ void *vg_calloc(size_t count, size_t size);   /* checks count*size overflow */
 void *vg_realloc(void *p, size_t n);
 /* n * size bytes, NULL on overflow or failure (a checked malloc). */
 void *vg_mallocarray(size_t count, size_t size);
+/* vg_realloc to count * size bytes, NULL on overflow (p then untouched). */
+void *vg_reallocarray(void *p, size_t count, size_t size);
 /* Cache-line (64-byte) aligned allocation; release with vg_free_aligned. */
 void *vg_malloc_aligned(size_t n);
 void vg_free_aligned(void *p);

@@ -234,12 +234,13 @@ struct vg_frontier_lease {
 };
 
 /*
- * Lease up to max queued URLs whose not-before time is at most now (Unix
- * seconds), in priority order, and pass each to cb after the lease is
- * committed.  *n (may be NULL) gets the count.
+ * Lease up to max queued URLs (of every kind, or only media) whose
+ * not-before time is at most now (Unix seconds), in priority order, and
+ * pass each to cb after the lease is committed.  *n (may be NULL) gets the
+ * count.
  */
 int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
-                            int64_t now,
+                            int only_media, int64_t now,
                             int (*cb)(void *ctx,
                                       const struct vg_frontier_lease *l),
                             void *ctx, size_t *n, struct vg_err *err);
@@ -322,9 +323,13 @@ struct vg_crawl_info {
     const char *status;              /* running, stopped, finished */
     const char *params;              /* JSON, as given to crawl_new */
     int64_t sightings, detections;
+    struct vg_frontier_counts urls;
 };
 
-/* Crawls, newest first (id 0: all; else that one, VG_ENOENT if none). */
+/*
+ * Crawls, newest first (id 0: all; else that one, VG_ENOENT if none).
+ * cb must not call the store.
+ */
 int vg_store_crawls(struct vg_store *st, int64_t id,
                     int (*cb)(void *ctx, const struct vg_crawl_info *c),
                     void *ctx, struct vg_err *err);

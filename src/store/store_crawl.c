@@ -153,7 +153,7 @@ struct leased {
 };
 
 int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
-                            int64_t now,
+                            int only_media, int64_t now,
                             int (*cb)(void *ctx,
                                       const struct vg_frontier_lease *l),
                             void *ctx, size_t *n, struct vg_err *err)
@@ -179,9 +179,10 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
                          " f.parent_url_id, f.kind, f.offsite"
                          " FROM frontier f JOIN urls u ON u.id = f.url_id"
                          " WHERE f.crawl_id = ? AND f.state = 'queued' AND"
-                         " f.not_before <= ? ORDER BY f.priority, f.depth,"
-                         " f.url_id LIMIT ?",
-                         "iii", crawl_id, now, (int64_t)max);
+                         " f.not_before <= ? AND (? = 0 OR f.kind = 'media')"
+                         " ORDER BY f.priority, f.depth, f.url_id LIMIT ?",
+                         "iiii", crawl_id, now, (int64_t)only_media,
+                         (int64_t)max);
     while (!rc && k < max && (rc = st->ops->step(s, err)) == VG__ROW) {
         const char *u = st->ops->col_text(s, 1), *h = st->ops->col_text(s, 2);
         const char *kind = st->ops->col_text(s, 6);
@@ -303,15 +304,14 @@ int vg_store_crawl_commit(struct vg_store *st, int64_t crawl_id,
     return rc;
 }
 
-int vg_store_frontier_counts(struct vg_store *st, int64_t crawl_id,
-                             struct vg_frontier_counts *out,
-                             struct vg_err *err)
+/* The counts of a crawl's URLs by state and kind (store locked). */
+static int count_urls(struct vg_store *st, int64_t crawl_id,
+                      struct vg_frontier_counts *out, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    LOCK(st);
     rc = vg__store_query(st, &s, err,
                          "SELECT state, kind, COUNT(*) FROM frontier WHERE"
                          " crawl_id = ? GROUP BY state, kind",
@@ -329,17 +329,69 @@ int vg_store_frontier_counts(struct vg_store *st, int64_t crawl_id,
         else
             out->pages += c;
         if (!strcmp(state, "queued"))
-            out->queued = c;
+            out->queued += c;
         else if (!strcmp(state, "leased"))
-            out->leased = c;
+            out->leased += c;
         else if (!strcmp(state, "done"))
-            out->done = c;
+            out->done += c;
         else if (!strcmp(state, "failed"))
-            out->failed = c;
+            out->failed += c;
     }
     if (rc == VG__DONE)
         rc = VG_OK;
     st->ops->finalize(s);
+    return rc;
+}
+
+int vg_store_frontier_counts(struct vg_store *st, int64_t crawl_id,
+                             struct vg_frontier_counts *out,
+                             struct vg_err *err)
+{
+    int rc;
+
+    LOCK(st);
+    rc = count_urls(st, crawl_id, out, err);
     UNLOCK(st);
     return rc;
 }
+
+int vg_store_crawls(struct vg_store *st, int64_t id,
+                    int (*cb)(void *ctx, const struct vg_crawl_info *c),
+                    void *ctx, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc, rows = 0;
+
+    LOCK(st);
+    rc = vg__store_query(
+        st, &s, err,
+        "SELECT c.id, c.started_at, c.finished_at, c.status, c.params,"
+        " (SELECT COUNT(*) FROM sightings g WHERE g.crawl_id = c.id),"
+        " (SELECT COUNT(*) FROM detections d JOIN sightings g ON g.id ="
+        " d.sighting_id WHERE g.crawl_id = c.id)"
+        " FROM crawls c WHERE ? = 0 OR c.id = ? ORDER BY c.id DESC",
+        "ii", id, id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        const char *status = st->ops->col_text(s, 3);
+        const char *params = st->ops->col_text(s, 4);
+        struct vg_crawl_info c = {st->ops->col_int(s, 0),
+                                  st->ops->col_int(s, 1),
+                                  st->ops->col_int(s, 2),
+                                  status ? status : "",
+                                  params ? params : "{}",
+                                  st->ops->col_int(s, 5),
+                                  st->ops->col_int(s, 6),
+                                  {0, 0, 0, 0, 0, 0}};
+        rows++;
+        if (!(rc = count_urls(st, c.id, &c.urls, err)))
+            rc = cb(ctx, &c);
+    }
+    if (rc == VG__DONE)
+        rc = id && !rows ? vg_err_set(err, VG_ENOENT, "no crawl %lld",
+                                      (long long)id)
+                         : VG_OK;
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
+

@@ -3,7 +3,7 @@
  * What crawls found (vigil/store.h): media (hashes only, one row per
  * SHA-256), sightings (a media at a URL, on a page, with the fetch's
  * evidence), detections (a sighting's match with a list entry), and the
- * reports over them: crawls with their counts, detections with evidence.
+ * list of detections with their evidence.
  */
 #include <string.h>
 
@@ -84,44 +84,6 @@ int vg__store_sighting(struct vg_store *st, int64_t crawl_id,
                   d->variant, r->seen_at, d->entry_id)))
             rc = vg__store_run(st, s, err);
     }
-    return rc;
-}
-
-int vg_store_crawls(struct vg_store *st, int64_t id,
-                    int (*cb)(void *ctx, const struct vg_crawl_info *c),
-                    void *ctx, struct vg_err *err)
-{
-    struct vg__stmt *s = NULL;
-    int rc, rows = 0;
-
-    LOCK(st);
-    rc = vg__store_query(
-        st, &s, err,
-        "SELECT c.id, c.started_at, c.finished_at, c.status, c.params,"
-        " (SELECT COUNT(*) FROM sightings g WHERE g.crawl_id = c.id),"
-        " (SELECT COUNT(*) FROM detections d JOIN sightings g ON g.id ="
-        " d.sighting_id WHERE g.crawl_id = c.id)"
-        " FROM crawls c WHERE ? = 0 OR c.id = ? ORDER BY c.id DESC",
-        "ii", id, id);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
-        const char *status = st->ops->col_text(s, 3);
-        const char *params = st->ops->col_text(s, 4);
-        struct vg_crawl_info c = {st->ops->col_int(s, 0),
-                                  st->ops->col_int(s, 1),
-                                  st->ops->col_int(s, 2),
-                                  status ? status : "",
-                                  params ? params : "{}",
-                                  st->ops->col_int(s, 5),
-                                  st->ops->col_int(s, 6)};
-        rows++;
-        rc = cb(ctx, &c);
-    }
-    if (rc == VG__DONE)
-        rc = id && !rows ? vg_err_set(err, VG_ENOENT, "no crawl %lld",
-                                      (long long)id)
-                         : VG_OK;
-    st->ops->finalize(s);
-    UNLOCK(st);
     return rc;
 }
 

@@ -67,6 +67,13 @@ void *vg_realloc(void *p, size_t n)
     return realloc(p, n ? n : 1);
 }
 
+void *vg_reallocarray(void *p, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    return vg_realloc(p, count * size);
+}
+
 void *vg_malloc_aligned(size_t n)
 {
     void *p = NULL;

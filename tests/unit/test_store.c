@@ -341,7 +341,7 @@ static void test_frontier(void)
     TH_EQ_INT(vg_store_frontier_add(st, other, seeds, 1, &added, &err), VG_OK);
     TH_EQ_INT(added, 1);
     /* priority first, then depth */
-    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 2, time(NULL), log_lease, &g,
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 2, 0, time(NULL), log_lease, &g,
                                       &n, &err),
               VG_OK);
     TH_EQ_INT(n, 2);
@@ -364,7 +364,7 @@ static void test_frontier(void)
               VG_OK);
     TH_EQ_INT(added, 0);
     g.n = 0;
-    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, time(NULL), log_lease, &g,
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, 0, time(NULL), log_lease, &g,
                                       &n, &err),
               VG_OK);
     TH_EQ_INT(n, 2);
@@ -374,7 +374,7 @@ static void test_frontier(void)
     TH_EQ_INT(vg_store_frontier_counts(st, crawl, &c, &err), VG_OK);
     TH_EQ_INT(c.queued + c.leased + c.done + c.failed, 3);
     TH_EQ_INT(c.failed, 1);
-    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, time(NULL), log_lease, &g,
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, 0, time(NULL), log_lease, &g,
                                       &n, &err),
               VG_OK);
     TH_EQ_INT(n, 0);

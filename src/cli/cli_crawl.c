@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `vigil crawl` (run, resume, status) and `vigil detections`: the crawler
+ * (vigil/crawler.h) from the command line.  A crawl's options are stored
+ * with it as JSON, so `--resume` continues it exactly as it was started.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "vigil/alloc.h"
+#include "vigil/crawler.h"
+
+static void crawl_usage(FILE *f)
+{
+    struct vg_crawl_opts d;
+
+    vg_crawl_opts_default(&d);
+    fprintf(
+        f,
+        "Usage: vigil crawl [--db URL] --seed URL... | --seeds FILE [OPTIONS]\n"
+        "       vigil crawl [--db URL] --resume [ID] [--quiet] [--json]\n"
+        "       vigil crawl status [--db URL] [ID] [--json]\n"
+        "\n"
+        "Crawl from the seeds: fetch pages, follow their links within the\n"
+        "bounds, fetch every image, hash it and match it against the hash\n"
+        "lists; every sighting and detection is stored with its evidence\n"
+        "(see 'vigil detections').  The crawl is durable: after a crash or\n"
+        "Ctrl-C, '--resume' continues it where it stopped.\n"
+        "\n"
+        "Seeds and bounds:\n"
+        "  --seed URL          a URL to start from (repeatable)\n"
+        "  --seeds FILE        URLs to start from, one a line ('-': stdin)\n"
+        "  --max-depth N       link hops from a seed to a page (default %d);\n"
+        "                      the images of the last pages are fetched\n"
+        "  --max-pages N       stop after N pages (default: no limit)\n"
+        "  --same-site         follow links within the seed's site only\n"
+        "                      (registrable domain; the default)\n"
+        "  --follow-offsite N  follow links up to N sites away\n"
+        "  --max-host-pages N  pages queued per host (default %lld; 0: no\n"
+        "                      limit)\n"
+        "  --max-pattern N     URLs per near-identical pattern per host, e.g.\n"
+        "                      /cal?y=#&m=# (default %lld; 0: no limit)\n"
+        "Politeness and safety:\n"
+        "  --delay MS          between two requests to a host (default %lld;\n"
+        "                      the larger of this and robots.txt Crawl-delay)\n"
+        "  --per-host N        requests in flight per host (default %u)\n"
+        "  --max-in-flight N   requests in flight in all (default %u)\n"
+        "  --user-agent TEXT   sent with every request; name your hotline and\n"
+        "                      a contact (default \"%s\")\n"
+        "  --ignore-robots     do not obey robots.txt (the operator's call)\n"
+        "  --allow-private     connect to private and loopback addresses\n"
+        "                      (tests; refused by default)\n"
+        "Hashing:\n"
+        "  --fast              faster, approximate JPEG hashing (as vigil hash)\n"
+        "  -j, --threads N     hashing threads (default: CPU cores)\n"
+        "  --min-quality N     PDQ hashes below N are not matched (default 50)\n"
+        "Output:\n"
+        "  --quiet             no progress line\n"
+        "  --json              the summary as one JSON object\n"
+        "\n"
+        "Exit status: 0 when the crawl ran (finished or stopped at a bound),\n"
+        "1 on an error, 2 on a usage error, 130 when interrupted (resumable).\n",
+        d.max_depth, (long long)d.max_host_pages, (long long)d.max_pattern,
+        (long long)d.delay_ms, d.per_host, d.max_in_flight, d.user_agent);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int number(const char *cmd, const char *opt, const char *s,
+                  long long max, long long *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > max) {
+        vg_cli_errorf("%s: %s wants a number from 0 to %lld, not '%s'", cmd,
+                      opt, max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ---- options <-> the crawl's stored parameters ---- */
+
+static json_t *params_json(const struct vg_crawl_opts *o, int min_quality,
+                           json_t *seeds)
+{
+    return json_pack(
+        "{s:o, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:b, s:b,"
+        " s:b, s:i}",
+        "seeds", seeds, "max_depth", o->max_depth, "follow_offsite",
+        o->follow_offsite, "max_pages", (json_int_t)o->max_pages,
+        "max_host_pages", (json_int_t)o->max_host_pages, "max_pattern",
+        (json_int_t)o->max_pattern, "delay_ms", (json_int_t)o->delay_ms,
+        "per_host", (json_int_t)o->per_host, "max_in_flight",
+        (int)o->max_in_flight, "threads", (int)o->threads, "user_agent",
+        o->user_agent, "fast", (o->hash_flags & VG_IMAGEHASH_FAST) != 0,
+        "ignore_robots", o->ignore_robots, "allow_private", o->allow_private,
+        "min_quality", min_quality);
+}
+
+/* Restore options from a crawl's parameters (ua: kept alive by p). */
+static void params_apply(json_t *p, struct vg_crawl_opts *o, int *min_quality)
+{
+    json_t *v;
+
+#define INT(name, field, type)                                             \
+    if ((v = json_object_get(p, name)) && json_is_integer(v))              \
+        o->field = (type)json_integer_value(v);
+    INT("max_depth", max_depth, int)
+    INT("follow_offsite", follow_offsite, int)
+    INT("max_pages", max_pages, int64_t)
+    INT("max_host_pages", max_host_pages, int64_t)
+    INT("max_pattern", max_pattern, int64_t)
+    INT("delay_ms", delay_ms, int64_t)
+    INT("per_host", per_host, unsigned)
+    INT("max_in_flight", max_in_flight, unsigned)
+    INT("threads", threads, unsigned)
+#undef INT
+    if ((v = json_object_get(p, "user_agent")) && json_is_string(v))
+        o->user_agent = json_string_value(v);
+    if (json_is_true(json_object_get(p, "fast")))
+        o->hash_flags |= VG_IMAGEHASH_FAST;
+    o->ignore_robots = json_is_true(json_object_get(p, "ignore_robots"));
+    o->allow_private = json_is_true(json_object_get(p, "allow_private"));
+    if ((v = json_object_get(p, "min_quality")) && json_is_integer(v))
+        *min_quality = (int)json_integer_value(v);
+}
+
+static int add_seeds_file(const char *path, json_t *seeds)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    char line[8192];
+    unsigned long n = 0;
+
+    if (!f) {
+        vg_cli_errorf("crawl: %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        size_t len = strlen(line);
+        char *p = line;
+        n++;
+        if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
+            vg_cli_errorf("crawl: %s:%lu: line too long", path, n);
+            if (f != stdin)
+                fclose(f);
+            return -1;
+        }
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+                       line[len - 1] == ' ' || line[len - 1] == '\t'))
+            line[--len] = 0;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p && *p != '#')
+            json_array_append_new(seeds, json_string(p));
+    }
+    if (f != stdin)
+        fclose(f);
+    return 0;
+}
+
+/* ---- progress and summary ---- */
+
+static void progress(void *ctx, const struct vg_crawl_stats *s)
+{
+    (void)ctx;
+    fprintf(stderr,
+            "\r\033[K%.0fs  pages %lld (%lld failed)  images %lld  hashed "
+            "%lld  detections %lld  %.1f pages/s",
+            s->seconds, (long long)s->pages, (long long)s->pages_failed,
+            (long long)s->media, (long long)s->media_hashed,
+            (long long)s->detections,
+            s->seconds > 0 ? (double)s->pages / s->seconds : 0.0);
+    fflush(stderr);
+}
+
+static void summary(int64_t id, const struct vg_crawl_stats *s, int json)
+{
+    const char *status = s->finished ? "finished" : "stopped";
+
+    if (json) {
+        printf("{\"crawl\":%lld,\"status\":\"%s\",\"pages\":%lld,"
+               "\"pages_failed\":%lld,\"media\":%lld,\"media_failed\":%lld,"
+               "\"media_hashed\":%lld,\"media_duplicates\":%lld,"
+               "\"not_media\":%lld,\"detections\":%lld,\"urls_added\":%lld,"
+               "\"robots_denied\":%lld,\"trapped\":%lld,\"bytes\":%lld,"
+               "\"queued\":%lld,\"seconds\":%.3f}\n",
+               (long long)id, status, (long long)s->pages,
+               (long long)s->pages_failed, (long long)s->media,
+               (long long)s->media_failed, (long long)s->media_hashed,
+               (long long)s->media_dup, (long long)s->not_media,
+               (long long)s->detections, (long long)s->urls_added,
+               (long long)s->robots_denied, (long long)s->trapped,
+               (long long)s->bytes, (long long)s->queued, s->seconds);
+        return;
+    }
+    printf("crawl %lld %s in %.1f s\n"
+           "  pages:      %lld fetched (%.1f/s), %lld failed\n"
+           "  images:     %lld fetched, %lld failed, %lld hashed, %lld seen "
+           "before, %lld not images\n"
+           "  detections: %lld\n"
+           "  skipped:    %lld by robots.txt, %lld by trap limits\n"
+           "  queued:     %lld URLs left%s\n",
+           (long long)id, status, s->seconds, (long long)s->pages,
+           s->seconds > 0 ? (double)s->pages / s->seconds : 0.0,
+           (long long)s->pages_failed, (long long)s->media,
+           (long long)s->media_failed, (long long)s->media_hashed,
+           (long long)s->media_dup, (long long)s->not_media,
+           (long long)s->detections, (long long)s->robots_denied,
+           (long long)s->trapped, (long long)s->queued,
+           s->queued ? " (vigil crawl --resume continues)" : "");
+}
+
+/* ---- vigil crawl status ---- */
+
+struct status_ctx {
+    struct vg_store *st;
+    int json;
+};
+
+static void utc(int64_t t, char *buf, size_t n)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (!t || !gmtime_r(&tt, &tm) ||
+        !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, n, "-");
+}
+
+static int print_crawl(void *ctx, const struct vg_crawl_info *c)
+{
+    struct status_ctx *s = ctx;
+    const struct vg_frontier_counts fc = c->urls;
+    char started[32], finished[32];
+
+    utc(c->started_at, started, sizeof(started));
+    utc(c->finished_at, finished, sizeof(finished));
+    if (s->json) {
+        printf("{\"crawl\":%lld,\"status\":\"%s\",\"started\":\"%s\","
+               "\"ended\":%s%s%s,\"queued\":%lld,\"leased\":%lld,"
+               "\"done\":%lld,\"failed\":%lld,\"pages\":%lld,\"media\":%lld,"
+               "\"sightings\":%lld,\"detections\":%lld,\"params\":%s}\n",
+               (long long)c->id, c->status, started,
+               c->finished_at ? "\"" : "",
+               c->finished_at ? finished : "null",
+               c->finished_at ? "\"" : "", (long long)fc.queued,
+               (long long)fc.leased, (long long)fc.done, (long long)fc.failed,
+               (long long)fc.pages, (long long)fc.media,
+               (long long)c->sightings, (long long)c->detections, c->params);
+    } else {
+        printf("crawl %lld: %s, started %s, ended %s\n"
+               "  URLs: %lld queued, %lld in progress, %lld done, %lld failed"
+               " (%lld pages, %lld images)\n"
+               "  sightings %lld, detections %lld\n",
+               (long long)c->id, c->status, started, finished,
+               (long long)fc.queued, (long long)fc.leased,
+               (long long)fc.done, (long long)fc.failed, (long long)fc.pages,
+               (long long)fc.media, (long long)c->sightings,
+               (long long)c->detections);
+    }
+    return VG_OK;
+}
+
+static int crawl_status(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'J'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct status_ctx s = {NULL, 0};
+    struct vg_err err = {0};
+    const char *db = NULL;
+    long long id = 0;
+    int c, rc;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'J': s.json = 1; break;
+        case 'h': crawl_usage(stdout); return VG_EXIT_OK;
+        default:
+            vg_cli_bad_option("crawl status", argv);
+            return VG_EXIT_USAGE;
+        }
+    }
+    if (optind < argc &&
+        number("crawl status", "ID", argv[optind++], INT64_MAX, &id))
+        return VG_EXIT_USAGE;
+    if (optind < argc) {
+        vg_cli_errorf("crawl status: unexpected '%s'", argv[optind]);
+        return VG_EXIT_USAGE;
+    }
+    if (vg_cli_open_store("crawl status", db, &s.st))
+        return VG_EXIT_FAIL;
+    rc = vg_store_crawls(s.st, id, print_crawl, &s, &err);
+    if (rc)
+        vg_cli_errorf("crawl status: %s", err.msg[0] ? err.msg
+                                                     : vg_strerror(rc));
+    vg_store_close(s.st);
+    return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
+}
+
+/* ---- vigil crawl ---- */
+
+static int latest_unfinished(void *ctx, const struct vg_crawl_info *c)
+{
+    int64_t *id = ctx;
+
+    if (!*id && strcmp(c->status, "finished"))
+        *id = c->id;
+    return VG_OK;
+}
+
+static int copy_params(void *ctx, const struct vg_crawl_info *c)
+{
+    json_t **p = ctx;
+
+    *p = json_loads(c->params, 0, NULL);
+    return *p ? VG_OK : VG_EFORMAT;
+}
+
+enum {
+    OPT_DB = 256, OPT_SEED, OPT_SEEDS, OPT_DEPTH, OPT_PAGES, OPT_SAMESITE,
+    OPT_OFFSITE, OPT_HOSTPAGES, OPT_PATTERN, OPT_DELAY, OPT_PERHOST,
+    OPT_INFLIGHT, OPT_UA, OPT_NOROBOTS, OPT_PRIVATE, OPT_FAST, OPT_MINQ,
+    OPT_QUIET, OPT_JSON, OPT_RESUME
+};
+
+int vg_cli_crawl(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"seeds", required_argument, NULL, OPT_SEEDS},
+        {"max-depth", required_argument, NULL, OPT_DEPTH},
+        {"max-pages", required_argument, NULL, OPT_PAGES},
+        {"same-site", no_argument, NULL, OPT_SAMESITE},
+        {"follow-offsite", required_argument, NULL, OPT_OFFSITE},
+        {"max-host-pages", required_argument, NULL, OPT_HOSTPAGES},
+        {"max-pattern", required_argument, NULL, OPT_PATTERN},
+        {"delay", required_argument, NULL, OPT_DELAY},
+        {"per-host", required_argument, NULL, OPT_PERHOST},
+        {"max-in-flight", required_argument, NULL, OPT_INFLIGHT},
+        {"user-agent", required_argument, NULL, OPT_UA},
+        {"ignore-robots", no_argument, NULL, OPT_NOROBOTS},
+        {"allow-private", no_argument, NULL, OPT_PRIVATE},
+        {"fast", no_argument, NULL, OPT_FAST},
+        {"threads", required_argument, NULL, 'j'},
+        {"min-quality", required_argument, NULL, OPT_MINQ},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"resume", no_argument, NULL, OPT_RESUME},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct vg_crawl_opts o;
+    struct vg_crawl_stats stats;
+    struct vg_store *st = NULL;
+    struct vg_matcher *m = NULL;
+    struct vg_err err = {0};
+    json_t *seeds = json_array(), *params = NULL;
+    const char *db = NULL;
+    int min_quality = 50, quiet = 0, json = 0, resume = 0, c, rc;
+    int status = VG_EXIT_FAIL;
+    long long v;
+    int64_t id = 0;
+    char *text = NULL;
+    struct sigaction sa;
+
+    if (argc > 1 && !strcmp(argv[1], "status")) {
+        json_decref(seeds);
+        return crawl_status(argc - 1, argv + 1);
+    }
+    vg_crawl_opts_default(&o);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DB: db = optarg; break;
+        case OPT_SEED: json_array_append_new(seeds, json_string(optarg)); break;
+        case OPT_SEEDS:
+            if (add_seeds_file(optarg, seeds))
+                goto usage;
+            break;
+#define NUM(opt, max, field, type)                                         \
+    if (number("crawl", opt, optarg, max, &v))                             \
+        goto usage;                                                        \
+    o.field = (type)v;                                                     \
+    break;
+        case OPT_DEPTH: NUM("--max-depth", 1000000, max_depth, int)
+        case OPT_PAGES: NUM("--max-pages", INT64_MAX, max_pages, int64_t)
+        case OPT_OFFSITE: NUM("--follow-offsite", 1000, follow_offsite, int)
+        case OPT_HOSTPAGES:
+            NUM("--max-host-pages", INT64_MAX, max_host_pages, int64_t)
+        case OPT_PATTERN: NUM("--max-pattern", INT64_MAX, max_pattern, int64_t)
+        case OPT_DELAY: NUM("--delay", 3600000, delay_ms, int64_t)
+        case OPT_PERHOST: NUM("--per-host", 1000, per_host, unsigned)
+        case OPT_INFLIGHT: NUM("--max-in-flight", 10000, max_in_flight,
+                               unsigned)
+        case 'j': NUM("--threads", 1024, threads, unsigned)
+#undef NUM
+        case OPT_SAMESITE: o.follow_offsite = 0; break;
+        case OPT_UA: o.user_agent = optarg; break;
+        case OPT_NOROBOTS: o.ignore_robots = 1; break;
+        case OPT_PRIVATE: o.allow_private = 1; break;
+        case OPT_FAST: o.hash_flags |= VG_IMAGEHASH_FAST; break;
+        case OPT_MINQ:
+            if (number("crawl", "--min-quality", optarg, 100, &v))
+                goto usage;
+            min_quality = (int)v;
+            break;
+        case OPT_QUIET: quiet = 1; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_RESUME: resume = 1; break;
+        case 'h':
+            crawl_usage(stdout);
+            json_decref(seeds);
+            return VG_EXIT_OK;
+        default:
+            vg_cli_bad_option("crawl", argv);
+            goto usage;
+        }
+    }
+    if (resume && optind < argc &&
+        number("crawl", "--resume ID", argv[optind++], INT64_MAX, &v) == 0)
+        id = (int64_t)v;
+    else if (resume && optind < argc)
+        goto usage;
+    if (optind < argc) {
+        vg_cli_errorf("crawl: unexpected '%s' (seeds go after --seed)",
+                      argv[optind]);
+        goto usage;
+    }
+    if (!o.per_host || !o.max_in_flight) {
+        vg_cli_errorf("crawl: --per-host and --max-in-flight must be >= 1");
+        goto usage;
+    }
+    if (resume == !!json_array_size(seeds)) {
+        vg_cli_errorf(resume ? "crawl: --resume takes no seeds"
+                             : "crawl: no --seed or --seeds given");
+        goto usage;
+    }
+    if (vg_cli_open_store("crawl", db, &st))
+        goto out;
+    if (resume) {
+        if (!id && (rc = vg_store_crawls(st, 0, latest_unfinished, &id, &err)))
+            goto fail;
+        if (!id) {
+            vg_cli_errorf("crawl: no unfinished crawl to resume");
+            goto out;
+        }
+        if ((rc = vg_store_crawls(st, id, copy_params, &params, &err)))
+            goto fail;
+        params_apply(params, &o, &min_quality);
+    } else {
+        json_t *p = params_json(&o, min_quality, json_incref(seeds));
+        if (!p || !(text = json_dumps(p, JSON_COMPACT))) {
+            json_decref(p);
+            rc = vg_err_set(&err, VG_ENOMEM, "out of memory");
+            goto fail;
+        }
+        json_decref(p);
+        if ((rc = vg_store_crawl_new(st, text, &id, &err)))
+            goto fail;
+        for (size_t i = 0; i < json_array_size(seeds); i++)
+            if ((rc = vg_crawl_seed(st, id,
+                                    json_string_value(json_array_get(seeds, i)),
+                                    0, &err)))
+                goto fail;
+    }
+    if ((rc = vg_matcher_load(st, min_quality, &m, &err)))
+        goto fail;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (!quiet && !json)
+        fprintf(stderr, "vigil: crawl %lld: %zu list entries loaded\n",
+                (long long)id, vg_matcher_size(m));
+    rc = vg_crawl_run(st, m, id, &o, &interrupted,
+                      quiet || !isatty(STDERR_FILENO) ? NULL : progress, NULL,
+                      &stats, &err);
+    if (!quiet && isatty(STDERR_FILENO))
+        fputs("\r\033[K", stderr);
+    if (rc)
+        goto fail;
+    summary(id, &stats, json);
+    status = interrupted ? 130 : VG_EXIT_OK;
+    goto out;
+usage:
+    crawl_usage(stderr);
+    status = VG_EXIT_USAGE;
+    goto out;
+fail:
+    vg_cli_errorf("crawl: %s", err.msg[0] ? err.msg : vg_strerror(rc));
+out:
+    vg_matcher_free(m);
+    vg_store_close(st);
+    json_decref(seeds);
+    json_decref(params);
+    free(text);
+    return status;
+}
+
+/* ---- vigil detections ---- */
+
+static void detections_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: vigil detections [--db URL] [--crawl ID] [--json]\n"
+            "\n"
+            "List what crawls found that matched a hash list, oldest first,\n"
+            "with the evidence: the image URL and the page it was on, when\n"
+            "it was fetched (UTC), the HTTP status, the server's address,\n"
+            "selected response headers, the image's SHA-256, MD5 and PDQ,\n"
+            "and the list entry it matched, at what distance and in which\n"
+            "variant (rotation or mirror).\n"
+            "\n"
+            "  --crawl ID  only this crawl's\n"
+            "  --json      JSON Lines, one detection a line\n");
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+static void json_string_or_null(const char *s)
+{
+    if (!s) {
+        fputs("null", stdout);
+        return;
+    }
+    json_t *j = json_string(s); /* NULL if not UTF-8 */
+    char *e = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+
+    fputs(e ? e : "null", stdout);
+    free(e);
+    json_decref(j);
+}
+
+static int print_detection(void *ctx, const struct vg_detection_info *d)
+{
+    char at[32], sha[65], md5[33], pdq[65];
+    int json = *(int *)ctx;
+
+    utc(d->fetched_at, at, sizeof(at));
+    hex(d->sha256, 32, sha);
+    hex(d->md5, 16, md5);
+    if (d->pdq)
+        hex(d->pdq, 32, pdq);
+    if (!json) {
+        printf("detection %lld (crawl %lld): %s\n"
+               "  on page:  %s\n"
+               "  fetched:  %s, HTTP %ld from %s\n"
+               "  image:    %s %ux%u sha256 %s\n"
+               "  matched:  list %s entry %lld (%s%s%s) by %s at distance %d"
+               "%s%s\n",
+               (long long)d->id, (long long)d->crawl_id, d->url,
+               d->page_url ? d->page_url : "-", at, d->http_status,
+               d->server_ip ? d->server_ip : "-",
+               d->format ? d->format : "?", d->width, d->height, sha,
+               d->list ? d->list : "(deleted)", (long long)d->entry_id,
+               d->category ? d->category : "-",
+               d->external_id ? ", id " : "",
+               d->external_id ? d->external_id : "", d->algo ? d->algo : "?",
+               d->distance, d->variant ? ", variant " : "",
+               d->variant ? d->variant : "");
+        return VG_OK;
+    }
+    printf("{\"id\":%lld,\"crawl\":%lld,\"url\":", (long long)d->id,
+           (long long)d->crawl_id);
+    json_string_or_null(d->url);
+    fputs(",\"page_url\":", stdout);
+    json_string_or_null(d->page_url);
+    printf(",\"fetched_at\":\"%s\",\"http_status\":%ld,\"server_ip\":", at,
+           d->http_status);
+    json_string_or_null(d->server_ip);
+    printf(",\"headers\":%s,\"sha256\":\"%s\",\"md5\":\"%s\",\"pdq\":",
+           d->headers_json && *d->headers_json ? d->headers_json : "{}", sha,
+           md5);
+    if (d->pdq)
+        printf("\"%s\",\"pdq_quality\":%d", pdq, d->pdq_quality);
+    else
+        fputs("null", stdout);
+    fputs(",\"format\":", stdout);
+    json_string_or_null(d->format);
+    printf(",\"width\":%u,\"height\":%u,\"list\":", d->width, d->height);
+    json_string_or_null(d->list);
+    printf(",\"entry\":%lld,\"category\":", (long long)d->entry_id);
+    json_string_or_null(d->category);
+    fputs(",\"external_id\":", stdout);
+    json_string_or_null(d->external_id);
+    fputs(",\"algo\":", stdout);
+    json_string_or_null(d->algo);
+    printf(",\"distance\":%d,\"variant\":", d->distance);
+    json_string_or_null(d->variant);
+    fputs(",\"status\":", stdout);
+    json_string_or_null(d->status);
+    fputs("}\n", stdout);
+    return VG_OK;
+}
+
+int vg_cli_detections(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"crawl", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'J'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    const char *db = NULL;
+    long long crawl = 0;
+    int json = 0, c, rc;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'c':
+            if (number("detections", "--crawl", optarg, INT64_MAX, &crawl))
+                return VG_EXIT_USAGE;
+            break;
+        case 'J': json = 1; break;
+        case 'h': detections_usage(stdout); return VG_EXIT_OK;
+        default:
+            vg_cli_bad_option("detections", argv);
+            detections_usage(stderr);
+            return VG_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        vg_cli_errorf("detections: unexpected '%s'", argv[optind]);
+        return VG_EXIT_USAGE;
+    }
+    if (vg_cli_open_store("detections", db, &st))
+        return VG_EXIT_FAIL;
+    rc = vg_store_detections(st, (int64_t)crawl, print_detection, &json, &err);
+    if (rc)
+        vg_cli_errorf("detections: %s", err.msg[0] ? err.msg
+                                                   : vg_strerror(rc));
+    vg_store_close(st);
+    return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
+}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The crawler's hashing pool (crawl_int.h): worker threads take fetched
+ * bytes, hash them (digests, PDQ with its dihedral variants) and match
+ * them, so the event loop never waits on a decoder.  Bytes seen before in
+ * the run (same SHA-256) take their hashes from a bounded cache instead of
+ * being decoded again; the match is looked up afresh (lists change).
+ */
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "crawl_int.h"
+#include "vigil/alloc.h"
+
+#define CACHE_SLOTS 4096 /* hashes of recent distinct images, ~2 MB */
+
+struct cached {
+    int used;
+    struct vg_imagehash h;
+};
+
+struct vg__hash_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct vg__hash_task *in, *in_tail, *out;
+    size_t outstanding;
+    int stopping;
+    unsigned nthreads;
+    pthread_t *threads;
+    struct vg_imagehash_opts opts;
+    struct vg_matcher *m;
+    void (*wake)(void *ctx);
+    void *wake_ctx;
+    struct cached *cache; /* guarded by mu */
+};
+
+void vg__hash_task_free(struct vg__hash_task *t)
+{
+    if (!t)
+        return;
+    if (t->matched)
+        vg_match_result_fini(&t->mr);
+    vg_free(t->data);
+    vg_free(t);
+}
+
+static struct cached *cache_slot(struct vg__hash_pool *p, const uint8_t *sha)
+{
+    uint32_t k;
+
+    memcpy(&k, sha, sizeof(k));
+    return &p->cache[k % CACHE_SLOTS];
+}
+
+static void hash_one(struct vg__hash_pool *p, struct vg__hash_task *t)
+{
+    uint8_t sha[SHA256_DIGEST_LENGTH];
+    struct vg_err err = {0};
+    struct cached *c;
+
+    SHA256(t->data, t->len, sha);
+    pthread_mutex_lock(&p->mu);
+    c = cache_slot(p, sha);
+    if (c->used && !memcmp(c->h.digests.sha256, sha, sizeof(sha))) {
+        t->h = c->h;
+        t->dup = 1;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (!t->dup && vg_imagehash_mem(t->data, t->len, &p->opts, &t->h, &err)) {
+        /* not decodable (or over the pixel limit): the digests still
+           identify it, and digest lists can still match */
+        struct vg_digest_ctx *d = NULL;
+        snprintf(t->err, sizeof(t->err), "%s", err.msg);
+        memset(&t->h, 0, sizeof(t->h));
+        t->h.format = vg_media_sniff(t->data, t->len);
+        t->undecodable = 1;
+        if ((t->rc = vg_digest_new(&d)) ||
+            (t->rc = vg_digest_update(d, t->data, t->len)) ||
+            (t->rc = vg_digest_final(d, &t->h.digests))) {
+            vg_digest_free(d);
+            return;
+        }
+        vg_digest_free(d);
+    } else if (!t->dup) {
+        pthread_mutex_lock(&p->mu);
+        c = cache_slot(p, sha);
+        c->used = 1;
+        c->h = t->h;
+        pthread_mutex_unlock(&p->mu);
+    }
+    if (p->m) {
+        err.msg[0] = 0;
+        if ((t->rc = vg_matcher_lookup(p->m, &t->h, &t->mr, &err)))
+            snprintf(t->err, sizeof(t->err), "%s", err.msg);
+        else
+            t->matched = 1;
+    }
+}
+
+static void *worker(void *arg)
+{
+    struct vg__hash_pool *p = arg;
+
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        struct vg__hash_task *t;
+        while (!p->in && !p->stopping)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stopping)
+            break;
+        t = p->in;
+        if (!(p->in = t->next))
+            p->in_tail = NULL;
+        pthread_mutex_unlock(&p->mu);
+        hash_one(p, t);
+        vg_free(t->data); /* the bytes are not needed any more */
+        t->data = NULL;
+        pthread_mutex_lock(&p->mu);
+        t->next = p->out;
+        p->out = t;
+        pthread_mutex_unlock(&p->mu);
+        p->wake(p->wake_ctx);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+int vg__hash_pool_new(unsigned threads, unsigned flags, struct vg_matcher *m,
+                      void (*wake)(void *ctx), void *ctx,
+                      struct vg__hash_pool **out)
+{
+    struct vg__hash_pool *p = vg_calloc(1, sizeof(*p));
+
+    *out = NULL;
+    if (!p)
+        return VG_ENOMEM;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->opts.flags = flags | VG_IMAGEHASH_DIHEDRAL;
+    p->m = m;
+    p->wake = wake;
+    p->wake_ctx = ctx;
+    p->cache = vg_calloc(CACHE_SLOTS, sizeof(*p->cache));
+    p->threads = vg_calloc(threads ? threads : 1, sizeof(*p->threads));
+    if (!p->cache || !p->threads) {
+        vg__hash_pool_free(p);
+        return VG_ENOMEM;
+    }
+    for (unsigned i = 0; i < (threads ? threads : 1); i++) {
+        if (pthread_create(&p->threads[i], NULL, worker, p)) {
+            vg__hash_pool_free(p);
+            return VG_ENOMEM;
+        }
+        p->nthreads++;
+    }
+    *out = p;
+    return VG_OK;
+}
+
+void vg__hash_pool_submit(struct vg__hash_pool *p, struct vg__hash_task *t)
+{
+    t->next = NULL;
+    pthread_mutex_lock(&p->mu);
+    if (p->in_tail)
+        p->in_tail->next = t;
+    else
+        p->in = t;
+    p->in_tail = t;
+    p->outstanding++;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+struct vg__hash_task *vg__hash_pool_done(struct vg__hash_pool *p)
+{
+    struct vg__hash_task *t;
+
+    pthread_mutex_lock(&p->mu);
+    if ((t = p->out)) {
+        p->out = t->next;
+        p->outstanding--;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return t;
+}
+
+size_t vg__hash_pool_outstanding(const struct vg__hash_pool *p)
+{
+    return p->outstanding; /* only the submitting thread changes it upward */
+}
+
+void vg__hash_pool_free(struct vg__hash_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    for (struct vg__hash_task *t = p->in, *n; t; t = n) {
+        n = t->next;
+        vg__hash_task_free(t);
+    }
+    for (struct vg__hash_task *t = p->out, *n; t; t = n) {
+        n = t->next;
+        vg__hash_task_free(t);
+    }
+    vg_free(p->cache);
+    vg_free(p->threads);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    vg_free(p);
+}

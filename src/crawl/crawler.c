@@ -1,0 +1,1016 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The crawler's scheduler (vigil/crawler.h).  One loop on one thread:
+ *
+ *   lease URLs from the store -> wait for their origin's robots.txt and
+ *   their host's politeness -> fetch (vg_fetcher) -> pages: extract links
+ *   (vg_html_scanner), resolve, bound, dedupe, queue them; images: hand
+ *   the bytes to the hashing pool -> hashed images come back as sightings
+ *   and detections -> everything a fetch produced is committed with the
+ *   finishing of its URL, in batches (vg_store_crawl_commit).
+ *
+ * Jobs a lease brings wait in memory (a short list); the store holds the
+ * rest.  The loop sleeps in the fetcher's poll, which the hashing pool
+ * wakes when a result is ready.
+ */
+#include <libpsl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crawl_int.h"
+#include "vigil/alloc.h"
+#include "vigil/buf.h"
+#include "vigil/algo.h"
+#include "vigil/fetch.h"
+#include "vigil/htmlscan.h"
+#include "vigil/politeness.h"
+#include "vigil/robots.h"
+#include "vigil/url.h"
+
+#define ROBOTS_TOKEN "vigil"
+#define ROBOTS_TTL_MS (24LL * 3600 * 1000)
+#define MAX_TRIES 3          /* fetches of a URL answered 429/503 */
+#define COMMIT_MS 200        /* a batch waits at most this long */
+#define COMMIT_ITEMS 2000    /* or this many finished URLs */
+#define ORIGINS_MAX 65536    /* robots.txt answers kept */
+#define SEEN_BITS 20         /* 8 MiB of URL fingerprints */
+#define COUNTS_MAX (1u << 21) /* host and pattern counters: 24 MiB at most */
+
+void vg_crawl_opts_default(struct vg_crawl_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->user_agent = "Vigil/0.4 (child-protection hotline crawler;"
+                    " operator not configured)";
+    o->max_depth = 5;
+    o->max_host_pages = 20000;
+    o->max_pattern = 2000;
+    o->per_host = 2;
+    o->delay_ms = 1000;
+    o->max_in_flight = 32;
+}
+
+/* ---- jobs and origins ---- */
+
+enum job_kind { JOB_PAGE, JOB_MEDIA, JOB_ROBOTS };
+
+enum origin_state { ORIGIN_NEW, ORIGIN_FETCHING, ORIGIN_READY };
+
+struct origin {
+    char *key; /* scheme://host[:port] */
+    enum origin_state state;
+    struct vg_robots *robots;
+    int64_t fetched_ms;
+    size_t refs; /* jobs pointing here */
+    struct origin *next;
+};
+
+struct job {
+    enum job_kind kind;
+    struct vg_frontier_lease l; /* strings owned (url, host) */
+    struct origin *origin;
+    int tries;
+    /* evidence of an image fetch, kept while it is hashed */
+    int64_t fetched_at;
+    long status;
+    char *server_ip, *headers_json;
+    int64_t bytes;
+    struct job *next;             /* in the waiting list */
+    struct job *prev_all, *next_all; /* every live job, to free at the end */
+};
+
+struct batch {
+    struct vg_frontier_done *done;
+    size_t ndone, cdone;
+    struct vg_frontier_url *add;
+    size_t nadd, cadd;
+    struct vg_sighting_rec *sig;
+    size_t nsig, csig;
+    void **owned; /* freed after the commit */
+    size_t nowned, cowned;
+    int64_t since_ms;
+};
+
+struct crawler {
+    struct vg_store *st;
+    int64_t crawl;
+    struct vg_crawl_opts o;
+    struct vg_crawl_stats *stats;
+    struct vg_err *err;
+    struct vg_fetcher *f;
+    struct vg_polite *pol;
+    struct vg__hash_pool *pool;
+    const psl_ctx_t *psl;
+    struct vg__seen seen;
+    struct vg__counts counts;
+    struct job *all;
+    struct job *wait_head, *wait_tail;
+    size_t nwait, fetching, hashing;
+    struct origin **otab;
+    size_t obuckets, ocount;
+    struct batch b;
+    int store_may_have; /* queued URLs the loop has not leased */
+    int64_t pages_started;
+    struct vg_buf links; /* scratch: kind byte, URL, NUL; ... */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct job *job_new(struct crawler *c)
+{
+    struct job *j = vg_calloc(1, sizeof(*j));
+
+    if (j) {
+        j->next_all = c->all;
+        if (c->all)
+            c->all->prev_all = j;
+        c->all = j;
+    }
+    return j;
+}
+
+static void job_free(struct crawler *c, struct job *j)
+{
+    if (!j)
+        return;
+    if (j->prev_all)
+        j->prev_all->next_all = j->next_all;
+    else
+        c->all = j->next_all;
+    if (j->next_all)
+        j->next_all->prev_all = j->prev_all;
+    if (j->origin)
+        j->origin->refs--;
+    vg_free((char *)j->l.url);
+    vg_free((char *)j->l.host);
+    vg_free(j->server_ip);
+    vg_free(j->headers_json);
+    vg_free(j);
+}
+
+/* The origin part of a canonical URL: its length ("https://h:p"). */
+static size_t origin_len(const char *url)
+{
+    const char *p = strstr(url, "://"), *slash;
+
+    if (!p)
+        return strlen(url);
+    slash = strchr(p + 3, '/');
+    return slash ? (size_t)(slash - url) : strlen(url);
+}
+
+static struct origin *origin_get(struct crawler *c, const char *url)
+{
+    size_t n = origin_len(url);
+    uint64_t h = vg__fnv64(VG__FNV_SEED, url, n);
+    struct origin **pp = &c->otab[h % c->obuckets], *o;
+
+    for (o = *pp; o; o = o->next)
+        if (!strncmp(o->key, url, n) && !o->key[n])
+            return o;
+    if (c->ocount >= ORIGINS_MAX) {
+        /* forget robots.txt answers no job waits on (fetched again later) */
+        for (size_t i = 0; i < c->obuckets; i++)
+            for (struct origin **q = &c->otab[i]; *q;) {
+                struct origin *x = *q;
+                if (x->refs || x->state == ORIGIN_FETCHING) {
+                    q = &x->next;
+                    continue;
+                }
+                *q = x->next;
+                vg_robots_free(x->robots);
+                vg_free(x->key);
+                vg_free(x);
+                c->ocount--;
+            }
+    }
+    if (!(o = vg_calloc(1, sizeof(*o))) || !(o->key = vg_malloc(n + 1))) {
+        vg_free(o);
+        return NULL;
+    }
+    memcpy(o->key, url, n);
+    o->key[n] = 0;
+    o->next = *pp;
+    *pp = o;
+    c->ocount++;
+    return o;
+}
+
+static void origins_free(struct crawler *c)
+{
+    for (size_t i = 0; c->otab && i < c->obuckets; i++)
+        for (struct origin *o = c->otab[i], *n; o; o = n) {
+            n = o->next;
+            vg_robots_free(o->robots);
+            vg_free(o->key);
+            vg_free(o);
+        }
+    vg_free(c->otab);
+}
+
+/* ---- the batch of results waiting for a commit ---- */
+
+#define GROW(arr, n, cap)                                                   \
+    ((n) < (cap) ? VG_OK                                                    \
+                 : vg__grow((void **)&(arr), &(cap), sizeof(*(arr))))
+
+static int vg__grow(void **arr, size_t *cap, size_t size)
+{
+    size_t n = *cap ? *cap * 2 : 64;
+    void *p = vg_reallocarray(*arr, n, size);
+
+    if (!p)
+        return VG_ENOMEM;
+    *arr = p;
+    *cap = n;
+    return VG_OK;
+}
+
+/* Keep p until the commit (freed then); NULL p is fine. */
+static int own(struct crawler *c, void *p)
+{
+    if (!p)
+        return VG_OK;
+    if (GROW(c->b.owned, c->b.nowned, c->b.cowned)) {
+        vg_free(p);
+        return VG_ENOMEM;
+    }
+    c->b.owned[c->b.nowned++] = p;
+    return VG_OK;
+}
+
+static char *own_str(struct crawler *c, const char *s)
+{
+    char *d = s ? vg_strdup(s) : NULL;
+
+    return d && own(c, d) == VG_OK ? d : NULL;
+}
+
+static void batch_started(struct crawler *c)
+{
+    if (!c->b.ndone && !c->b.nadd && !c->b.nsig)
+        c->b.since_ms = now_ms();
+}
+
+static int finish(struct crawler *c, const struct job *j, int ok, long status,
+                  const char *error)
+{
+    struct vg_frontier_done *d;
+
+    if (GROW(c->b.done, c->b.ndone, c->b.cdone))
+        return VG_ENOMEM;
+    batch_started(c);
+    d = &c->b.done[c->b.ndone];
+    *d = (struct vg_frontier_done){j->l.url_id, ok, status, NULL};
+    if (error && !(d->error = own_str(c, error)))
+        return VG_ENOMEM;
+    c->b.ndone++;
+    return VG_OK;
+}
+
+static int commit(struct crawler *c)
+{
+    struct vg_crawl_batch cb = {c->b.done, c->b.ndone, c->b.add, c->b.nadd,
+                                c->b.sig,  c->b.nsig};
+    size_t added = 0;
+    int rc = VG_OK;
+
+    if (c->b.ndone || c->b.nadd || c->b.nsig)
+        rc = vg_store_crawl_commit(c->st, c->crawl, &cb, &added, c->err);
+    if (!rc && added) {
+        c->stats->urls_added += (int64_t)added;
+        c->store_may_have = 1;
+    }
+    for (size_t i = 0; i < c->b.nowned; i++)
+        vg_free(c->b.owned[i]);
+    c->b.ndone = c->b.nadd = c->b.nsig = c->b.nowned = 0;
+    return rc;
+}
+
+static void batch_free(struct crawler *c)
+{
+    for (size_t i = 0; i < c->b.nowned; i++)
+        vg_free(c->b.owned[i]);
+    vg_free(c->b.owned);
+    vg_free(c->b.done);
+    vg_free(c->b.add);
+    vg_free(c->b.sig);
+}
+
+/* ---- what links a page leads to ---- */
+
+/* The registrable domain of host (the host itself for IPs and suffixes). */
+static const char *site_of(const struct crawler *c, const char *host)
+{
+    const char *d = c->psl ? psl_registrable_domain(c->psl, host) : NULL;
+
+    return d ? d : host;
+}
+
+/*
+ * A link found on page j (url canonical, caller's): queue it if the bounds,
+ * the traps and the seen-set let it through.
+ */
+static int consider(struct crawler *c, const struct job *j, const char *url,
+                    enum vg_frontier_kind kind)
+{
+    char host[256], pattern[512];
+    struct vg_frontier_url *u;
+    int offsite = j->l.offsite;
+    int64_t cap;
+    uint64_t key;
+
+    if (vg_url_host(url, host, sizeof(host)))
+        return VG_OK;
+    if (kind == VG_FRONTIER_PAGE) {
+        if (j->l.depth + 1 > c->o.max_depth)
+            return VG_OK;
+        if (strcmp(site_of(c, host), site_of(c, j->l.host)) &&
+            ++offsite > c->o.follow_offsite)
+            return VG_OK;
+    }
+    if (vg__seen_test_set(&c->seen, url))
+        return VG_OK;
+    key = vg__fnv64(VG__FNV_SEED, host, strlen(host) + 1);
+    if (kind == VG_FRONTIER_PAGE && (cap = c->o.max_host_pages) > 0 &&
+        vg__counts_add(&c->counts, key) > (uint64_t)cap) {
+        c->stats->trapped++;
+        return VG_OK;
+    }
+    vg_crawl_url_pattern(url, pattern, sizeof(pattern));
+    if ((cap = c->o.max_pattern) > 0 &&
+        vg__counts_add(&c->counts, vg__fnv64(key, pattern, strlen(pattern))) >
+            (uint64_t)cap) {
+        c->stats->trapped++;
+        return VG_OK;
+    }
+    if (GROW(c->b.add, c->b.nadd, c->b.cadd))
+        return VG_ENOMEM;
+    batch_started(c);
+    u = &c->b.add[c->b.nadd];
+    *u = (struct vg_frontier_url){own_str(c, url), own_str(c, host),
+                                  j->l.priority, j->l.depth + 1,
+                                  j->l.url_id, kind, offsite};
+    if (!u->url || !u->host)
+        return VG_ENOMEM;
+    c->b.nadd++;
+    return VG_OK;
+}
+
+static int collect_link(void *ctx, const struct vg_html_link *l)
+{
+    struct crawler *c = ctx;
+    char kind = (char)l->kind;
+
+    if (vg_buf_append(&c->links, &kind, 1) ||
+        vg_buf_append(&c->links, l->url, l->len + 1))
+        return VG_ENOMEM;
+    return VG_OK;
+}
+
+/* Does a body the server sent for a page look like HTML? */
+static int looks_html(const struct vg_fetch_result *r)
+{
+    const char *p = r->body, *end = r->body + r->len;
+
+    if (r->content_type)
+        return strstr(r->content_type, "html") || strstr(r->content_type, "xml");
+    if (end - p >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p < end && *p == '<';
+}
+
+static int scan_page(struct crawler *c, const struct job *j,
+                     const struct vg_fetch_result *r)
+{
+    struct vg_html_scanner *s = NULL;
+    struct vg_err uerr = {0};
+    const char *doc = r->final_url ? r->final_url : j->l.url;
+    char *canon_doc = NULL, *base = NULL;
+    int rc;
+
+    vg_buf_reset(&c->links);
+    if ((rc = vg_html_scanner_new(NULL, collect_link, c, &s)) ||
+        (rc = vg_html_scan(s, r->body, r->len)) || (rc = vg_html_finish(s))) {
+        vg_html_scanner_free(s);
+        return rc;
+    }
+    vg_html_scanner_free(s);
+    /* the document's URL (after redirects), then its <base href> */
+    if (vg_url_canonical(doc, &canon_doc, &uerr) &&
+        !(canon_doc = vg_strdup(j->l.url)))
+        return VG_ENOMEM;
+    for (size_t i = 0; i < c->links.len;) {
+        const char *u = c->links.data + i + 1;
+        size_t len = strlen(u);
+        if (c->links.data[i] == VG_HTML_BASE && !base)
+            vg_url_resolve(canon_doc, u, len, &base, &uerr);
+        i += len + 2;
+    }
+    for (size_t i = 0; i < c->links.len && !rc;) {
+        int kind = c->links.data[i];
+        const char *u = c->links.data + i + 1;
+        size_t len = strlen(u);
+        char *abs = NULL;
+        i += len + 2;
+        if (kind == VG_HTML_BASE ||
+            vg_url_resolve(base ? base : canon_doc, u, len, &abs, &uerr))
+            continue;
+        rc = consider(c, j, abs,
+                      kind == VG_HTML_MEDIA ? VG_FRONTIER_MEDIA
+                                            : VG_FRONTIER_PAGE);
+        vg_free(abs);
+    }
+    vg_free(base);
+    vg_free(canon_doc);
+    return rc;
+}
+
+/* ---- fetching ---- */
+
+static void enqueue(struct crawler *c, struct job *j, int front)
+{
+    j->next = NULL;
+    if (front) {
+        j->next = c->wait_head;
+        c->wait_head = j;
+        if (!c->wait_tail)
+            c->wait_tail = j;
+    } else {
+        if (c->wait_tail)
+            c->wait_tail->next = j;
+        else
+            c->wait_head = j;
+        c->wait_tail = j;
+    }
+    c->nwait++;
+}
+
+static int on_lease(void *ctx, const struct vg_frontier_lease *l)
+{
+    struct crawler *c = ctx;
+    struct job *j = job_new(c);
+
+    if (!j)
+        return VG_ENOMEM;
+    j->l = *l;
+    j->kind = l->kind == VG_FRONTIER_MEDIA ? JOB_MEDIA : JOB_PAGE;
+    j->l.url = vg_strdup(l->url);
+    j->l.host = vg_strdup(l->host);
+    if (!j->l.url || !j->l.host || !(j->origin = origin_get(c, l->url))) {
+        job_free(c, j);
+        return VG_ENOMEM;
+    }
+    j->origin->refs++;
+    enqueue(c, j, 0);
+    return VG_OK;
+}
+
+/* A robots.txt fetch for an origin, as a job of its own. */
+static int fetch_robots(struct crawler *c, struct origin *o)
+{
+    struct job *j = job_new(c);
+    char host[256];
+    size_t n = strlen(o->key);
+
+    if (!j || !(j->l.url = vg_malloc(n + sizeof("/robots.txt"))))
+        goto oom;
+    memcpy((char *)j->l.url, o->key, n);
+    memcpy((char *)j->l.url + n, "/robots.txt", sizeof("/robots.txt"));
+    if (vg_url_host(j->l.url, host, sizeof(host)) ||
+        !(j->l.host = vg_strdup(host)))
+        goto oom;
+    j->kind = JOB_ROBOTS;
+    j->origin = o;
+    o->refs++;
+    o->state = ORIGIN_FETCHING;
+    enqueue(c, j, 1);
+    return VG_OK;
+oom:
+    job_free(c, j);
+    return VG_ENOMEM;
+}
+
+/* Start what may start; *next_ms gets how long until something may. */
+static int start_jobs(struct crawler *c, int64_t now, int64_t *next_ms)
+{
+    size_t budget = c->nwait;
+    struct job **pp = &c->wait_head, *prev = NULL;
+    int rc;
+
+    *next_ms = 1000;
+    while (*pp && budget--) {
+        struct job *j = *pp;
+        struct origin *o = j->origin;
+        int64_t wait;
+
+        if (c->fetching >= c->o.max_in_flight)
+            break;
+        if (j->kind != JOB_ROBOTS && !c->o.ignore_robots) {
+            if (o->state == ORIGIN_READY && now - o->fetched_ms > ROBOTS_TTL_MS)
+                o->state = ORIGIN_NEW; /* older than a day: ask again */
+            if (o->state == ORIGIN_NEW && (rc = fetch_robots(c, o)))
+                return rc;
+            if (o->state != ORIGIN_READY) {
+                prev = j;
+                pp = &j->next;
+                continue;
+            }
+            if (!vg_robots_allowed(o->robots, j->l.url + strlen(o->key))) {
+                *pp = j->next;
+                if (c->wait_tail == j)
+                    c->wait_tail = prev;
+                c->nwait--;
+                c->stats->robots_denied++;
+                rc = finish(c, j, 0, 0, "disallowed by robots.txt");
+                job_free(c, j);
+                if (rc)
+                    return rc;
+                continue;
+            }
+        }
+        if (j->kind == JOB_PAGE && c->o.max_pages > 0 &&
+            c->pages_started >= c->o.max_pages) {
+            /* past the page limit: left leased, queued again at the end */
+            *pp = j->next;
+            if (c->wait_tail == j)
+                c->wait_tail = prev;
+            c->nwait--;
+            job_free(c, j);
+            continue;
+        }
+        if (j->kind == JOB_MEDIA &&
+            vg__hash_pool_outstanding(c->pool) >= 4 * (c->o.threads + 1)) {
+            /* hashing is behind: fetch no more images until it catches up */
+            prev = j;
+            pp = &j->next;
+            *next_ms = 5;
+            continue;
+        }
+        if ((wait = vg_polite_wait(c->pol, j->l.host, now)) != 0) {
+            if (wait < 0)
+                return (int)wait;
+            if (wait < *next_ms)
+                *next_ms = wait;
+            prev = j;
+            pp = &j->next;
+            continue;
+        }
+        *pp = j->next;
+        if (c->wait_tail == j)
+            c->wait_tail = prev;
+        c->nwait--;
+        if ((rc = vg_polite_start(c->pol, j->l.host, now)) ||
+            (rc = vg_fetcher_submit(c->f, j->l.url,
+                                    j->kind == JOB_MEDIA ? VG_FETCH_MEDIA
+                                                         : VG_FETCH_PAGE,
+                                    j))) {
+            job_free(c, j);
+            return rc;
+        }
+        c->fetching++;
+        if (j->kind == JOB_PAGE)
+            c->pages_started++;
+    }
+    return VG_OK;
+}
+
+/* The kept headers as a JSON object. */
+static char *headers_json(const char *h)
+{
+    struct vg_buf b;
+    int rc;
+
+    vg_buf_init(&b, 16384);
+    rc = vg_buf_puts(&b, "{");
+    for (const char *p = h; *p && !rc;) {
+        const char *eol = strchr(p, '\n'), *colon = strstr(p, ": ");
+        size_t line = eol ? (size_t)(eol - p) : strlen(p);
+        if (colon && colon < p + line)
+            rc = (b.len > 1 ? vg_buf_puts(&b, ",") : 0) ||
+                 vg_buf_json_str(&b, p, (size_t)(colon - p)) ||
+                 vg_buf_puts(&b, ":") ||
+                 vg_buf_json_str(&b, colon + 2,
+                                 line - (size_t)(colon + 2 - p));
+        p += line + (eol != NULL);
+    }
+    if (rc || vg_buf_append(&b, "}", 2)) {
+        vg_buf_fini(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* Hand fetched image bytes to the pool with the fetch's evidence. */
+static int hash_later(struct crawler *c, struct job *j,
+                      const struct vg_fetch_result *r)
+{
+    struct vg__hash_task *t = vg_calloc(1, sizeof(*t));
+
+    if (!t || !(t->data = vg_malloc(r->len ? r->len : 1))) {
+        vg_free(t);
+        return VG_ENOMEM;
+    }
+    memcpy(t->data, r->body, r->len);
+    t->len = r->len;
+    t->job = j;
+    j->fetched_at = (int64_t)time(NULL);
+    j->status = r->status;
+    j->bytes = (int64_t)r->len;
+    if ((r->server_ip && !(j->server_ip = vg_strdup(r->server_ip))) ||
+        !(j->headers_json = headers_json(r->headers))) {
+        vg__hash_task_free(t);
+        return VG_ENOMEM;
+    }
+    vg__hash_pool_submit(c->pool, t);
+    c->hashing++;
+    return VG_OK;
+}
+
+static int on_robots(struct crawler *c, struct job *j,
+                     const struct vg_fetch_result *r)
+{
+    struct origin *o = j->origin;
+    double delay;
+    int rc;
+
+    vg_robots_free(o->robots);
+    o->robots = NULL;
+    /* the status after redirects; a transfer error counts as unreachable */
+    rc = vg_robots_from_fetch(r->error == VG_FETCH_OK ? (int)r->status : 0,
+                              r->body, r->len, ROBOTS_TOKEN, &o->robots);
+    if (rc)
+        return rc;
+    o->state = ORIGIN_READY;
+    o->fetched_ms = now_ms();
+    if ((delay = vg_robots_crawl_delay(o->robots)) >= 0)
+        return vg_polite_crawl_delay(c->pol, j->l.host, delay);
+    return VG_OK;
+}
+
+static int on_fetched(void *arg, const struct vg_fetch_result *r)
+{
+    struct crawler *c = arg;
+    struct job *j = r->ctx;
+    int answered = r->error == VG_FETCH_OK, rc;
+    enum vg_media_format fmt;
+    char why[64];
+
+    c->fetching--;
+    c->stats->bytes += (int64_t)r->len;
+    if ((rc = vg_polite_end(c->pol, j->l.host, now_ms(),
+                            answered ? r->status : 0, r->retry_after)))
+        goto out;
+    if (j->kind == JOB_ROBOTS) {
+        rc = on_robots(c, j, r);
+        goto out;
+    }
+    if (answered && (r->status == 429 || r->status == 503) &&
+        ++j->tries < MAX_TRIES) {
+        if (j->kind == JOB_PAGE)
+            c->pages_started--;
+        enqueue(c, j, 0); /* again, after the host's back-off */
+        return VG_OK;
+    }
+    if (!answered || r->status >= 400) {
+        if (answered)
+            snprintf(why, sizeof(why), "HTTP %ld", r->status);
+        if (j->kind == JOB_PAGE)
+            c->stats->pages_failed++;
+        else
+            c->stats->media_failed++;
+        rc = finish(c, j, 0, answered ? r->status : 0,
+                    answered ? why : r->error_text);
+        goto out;
+    }
+    if (j->kind == JOB_PAGE)
+        c->stats->pages++;
+    else
+        c->stats->media++;
+    /* the bytes decide what it is, not the Content-Type */
+    fmt = vg_media_sniff((const uint8_t *)r->body, r->len);
+    if (fmt != VG_MEDIA_UNKNOWN) {
+        if (j->kind == JOB_PAGE)
+            c->stats->media++; /* an image behind a page link */
+        if ((rc = hash_later(c, j, r)))
+            goto out;
+        return VG_OK; /* finished when hashed */
+    }
+    if (j->kind == JOB_MEDIA) {
+        c->stats->not_media++;
+        rc = finish(c, j, 1, r->status, "not an image");
+    } else if (looks_html(r)) {
+        if (!(rc = scan_page(c, j, r)))
+            rc = finish(c, j, 1, r->status, NULL);
+    } else {
+        rc = finish(c, j, 1, r->status, "not HTML");
+    }
+out:
+    job_free(c, j);
+    return rc;
+}
+
+/* ---- hashing results ---- */
+
+static int add_detection(struct crawler *c, struct vg_detection_rec **v,
+                         size_t *n, const struct vg_match *m)
+{
+    struct vg_detection_rec *d = vg_reallocarray(*v, *n + 1, sizeof(**v));
+
+    if (!d)
+        return VG_ENOMEM;
+    *v = d;
+    d[*n] = (struct vg_detection_rec){
+        m->entry, vg_algo_name(m->algo), m->distance,
+        m->variant >= 0 ? vg_pdq_dihedral_name((enum vg_pdq_dihedral)m->variant)
+                        : NULL};
+    (*n)++;
+    (void)c;
+    return VG_OK;
+}
+
+static int on_hashed(struct crawler *c, struct vg__hash_task *t)
+{
+    struct job *j = t->job;
+    struct vg_sighting_rec *s;
+    struct vg_detection_rec *dets = NULL;
+    size_t ndets = 0;
+    uint8_t *pdq = NULL;
+    int rc = VG_OK;
+
+    c->hashing--;
+    if (t->rc) {
+        /* no digests, or the matcher failed: nothing to record but why */
+        c->stats->media_failed++;
+        rc = finish(c, j, 0, j->status, t->err);
+        goto out;
+    }
+    if (t->dup)
+        c->stats->media_dup++;
+    else if (!t->undecodable)
+        c->stats->media_hashed++;
+    if (t->matched)
+        for (size_t i = 0; i < t->mr.nmatches && !rc; i++)
+            rc = add_detection(c, &dets, &ndets, &t->mr.matches[i]);
+    if (rc || (rc = own(c, dets)))
+        goto out;
+    if (ndets)
+        c->stats->detections++;
+    if (!t->undecodable) {
+        if (!(pdq = vg_malloc(32)) || (rc = own(c, pdq)))
+            goto out;
+        vg_pdq_to_bytes(&t->h.pdq.hash, pdq);
+    }
+    if ((rc = GROW(c->b.sig, c->b.nsig, c->b.csig)))
+        goto out;
+    batch_started(c);
+    s = &c->b.sig[c->b.nsig];
+    *s = (struct vg_sighting_rec){
+        .url_id = j->l.url_id,
+        .page_url_id = j->l.parent_url_id,
+        .seen_at = j->fetched_at,
+        .http_status = j->status,
+        .server_ip = own_str(c, j->server_ip),
+        .headers_json = own_str(c, j->headers_json),
+        .md5 = NULL,
+        .pdq = pdq,
+        .pdq_quality = t->undecodable ? 0 : t->h.pdq.quality,
+        .format = vg_media_format_name(t->h.format),
+        .width = t->h.width,
+        .height = t->h.height,
+        .bytes = j->bytes,
+        .detections = dets,
+        .ndetections = ndets,
+    };
+    /* the digests live in the task: copy them into the batch */
+    {
+        uint8_t *d = vg_malloc(32 + 16 + 20);
+        if (!d || (rc = own(c, d)))
+            goto out;
+        memcpy(d, t->h.digests.sha256, 32);
+        memcpy(d + 32, t->h.digests.md5, 16);
+        memcpy(d + 48, t->h.digests.sha1, 20);
+        s->sha256 = d;
+        s->md5 = d + 32;
+        s->sha1 = d + 48;
+    }
+    c->b.nsig++;
+    rc = finish(c, j, 1, j->status, t->undecodable ? t->err : NULL);
+out:
+    job_free(c, j);
+    vg__hash_task_free(t);
+    return rc;
+}
+
+/* ---- the loop ---- */
+
+static int rebuild_one(void *ctx, const char *url, const char *host,
+                       enum vg_frontier_kind kind)
+{
+    struct crawler *c = ctx;
+    char pattern[512];
+    uint64_t key = vg__fnv64(VG__FNV_SEED, host, strlen(host) + 1);
+
+    vg__seen_test_set(&c->seen, url);
+    if (kind == VG_FRONTIER_PAGE && c->o.max_host_pages > 0)
+        vg__counts_add(&c->counts, key);
+    if (c->o.max_pattern > 0) {
+        vg_crawl_url_pattern(url, pattern, sizeof(pattern));
+        vg__counts_add(&c->counts, vg__fnv64(key, pattern, strlen(pattern)));
+    }
+    return VG_OK;
+}
+
+static void wake_loop(void *ctx)
+{
+    vg_fetcher_wakeup(ctx);
+}
+
+static int setup(struct crawler *c, struct vg_matcher *m)
+{
+    struct vg_fetch_opts fo = {0};
+    struct vg_polite_opts po = {0};
+    unsigned threads = c->o.threads;
+    int rc;
+
+    if (!threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (unsigned)n : 1;
+    }
+    c->o.threads = threads;
+    if (!c->o.max_in_flight)
+        c->o.max_in_flight = 32;
+    fo.user_agent = c->o.user_agent;
+    fo.max_in_flight = c->o.max_in_flight;
+    fo.allow_private = c->o.allow_private;
+    fo.max_page_bytes = c->o.max_page_bytes;
+    fo.max_media_bytes = c->o.max_media_bytes;
+    fo.total_timeout_ms = c->o.total_timeout_ms;
+    po.max_per_host = c->o.per_host;
+    po.delay_ms = c->o.delay_ms > 0 ? c->o.delay_ms : -1;
+    c->psl = psl_latest(NULL);
+    if (!c->psl)
+        c->psl = psl_builtin();
+    c->obuckets = 4096;
+    vg_buf_init(&c->links, (size_t)64 << 20);
+    vg__counts_init(&c->counts, COUNTS_MAX);
+    if (!(c->otab = vg_calloc(c->obuckets, sizeof(*c->otab))) ||
+        vg__seen_init(&c->seen, SEEN_BITS))
+        return vg_err_set(c->err, VG_ENOMEM, "out of memory");
+    if ((rc = vg_fetcher_new(&fo, &c->f)))
+        return vg_err_set(c->err, rc, rc == VG_EINVAL ? "no user agent"
+                                                      : "out of memory");
+    if ((rc = vg_polite_new(&po, &c->pol)) ||
+        (rc = vg__hash_pool_new(threads, c->o.hash_flags, m, wake_loop, c->f,
+                                &c->pool)))
+        return vg_err_set(c->err, rc, "cannot start the crawler: %s",
+                          vg_strerror(rc));
+    return VG_OK;
+}
+
+static void teardown(struct crawler *c)
+{
+    vg__hash_pool_free(c->pool); /* first: its threads wake the fetcher */
+    vg_fetcher_free(c->f);
+    while (c->all) /* waiting, in flight, being hashed */
+        job_free(c, c->all);
+    vg_polite_free(c->pol);
+    origins_free(c);
+    vg__seen_fini(&c->seen);
+    vg__counts_fini(&c->counts);
+    vg_buf_fini(&c->links);
+    batch_free(c);
+    if (c->psl && c->psl != psl_builtin())
+        psl_free((psl_ctx_t *)c->psl);
+}
+
+int vg_crawl_seed(struct vg_store *st, int64_t crawl_id, const char *url,
+                  int priority, struct vg_err *err)
+{
+    char *canon = NULL, host[256];
+    struct vg_frontier_url u;
+    int rc;
+
+    if ((rc = vg_url_canonical(url, &canon, err)))
+        return rc == VG_EFORMAT || rc == VG_ETOOBIG
+                   ? vg_err_set(err, VG_EINVAL, "not an http(s) URL: %s", url)
+                   : rc;
+    if (vg_url_host(canon, host, sizeof(host))) {
+        vg_free(canon);
+        return vg_err_set(err, VG_EINVAL, "no host in %s", url);
+    }
+    u = (struct vg_frontier_url){canon, host, priority, 0, 0,
+                                 VG_FRONTIER_PAGE, 0};
+    rc = vg_store_frontier_add(st, crawl_id, &u, 1, NULL, err);
+    vg_free(canon);
+    return rc;
+}
+
+int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
+                 const struct vg_crawl_opts *o,
+                 const volatile sig_atomic_t *stop,
+                 void (*progress)(void *ctx, const struct vg_crawl_stats *s),
+                 void *progress_ctx, struct vg_crawl_stats *stats,
+                 struct vg_err *err)
+{
+    struct crawler c = {0};
+    struct vg_frontier_counts fc;
+    int64_t started = now_ms(), last_progress = started, requeued = 0;
+    int rc;
+
+    memset(stats, 0, sizeof(*stats));
+    c.st = st;
+    c.crawl = crawl_id;
+    c.o = *o;
+    c.stats = stats;
+    c.err = err;
+    c.store_may_have = 1;
+    if ((rc = setup(&c, m)) ||
+        (rc = vg_store_crawl_reopen(st, crawl_id, &requeued, err)) ||
+        (rc = vg_store_frontier_each(st, crawl_id, rebuild_one, &c, err)))
+        goto done;
+    for (;;) {
+        int64_t now = now_ms(), next = 1000;
+        size_t low = 2 * c.o.max_in_flight + 64;
+        struct vg__hash_task *t;
+
+        if (stop && *stop)
+            break;
+        /* results from the hashing threads */
+        while (!rc && (t = vg__hash_pool_done(c.pool)))
+            rc = on_hashed(&c, t);
+        if (rc)
+            break;
+        /* commit when the batch is old or large, or before leasing */
+        if ((c.b.ndone || c.b.nadd || c.b.nsig) &&
+            (now - c.b.since_ms >= COMMIT_MS || c.b.ndone >= COMMIT_ITEMS ||
+             c.b.nadd >= COMMIT_ITEMS ||
+             (c.nwait < low && c.b.nadd) ||
+             (!c.nwait && !c.fetching && !c.hashing)) &&
+            (rc = commit(&c)))
+            break;
+        if (c.nwait < low && c.store_may_have) {
+            /* past the page limit, only images are still fetched */
+            int only_media =
+                c.o.max_pages > 0 && c.pages_started >= c.o.max_pages;
+            size_t want = 2 * low - c.nwait, got = 0;
+            if ((rc = vg_store_frontier_lease(st, crawl_id, want, only_media,
+                                              (int64_t)time(NULL), on_lease,
+                                              &c, &got, err)))
+                break;
+            if (got < want)
+                c.store_may_have = 0;
+        }
+        if (!c.nwait && !c.fetching && !c.hashing && !c.b.ndone &&
+            !c.b.nadd && !c.b.nsig && !c.store_may_have) {
+            if (!c.o.continuous)
+                break;
+            c.store_may_have = 1; /* new seeds may have come: look again */
+            next = 1000;
+        }
+        if ((rc = start_jobs(&c, now, &next)))
+            break;
+        if (c.b.ndone || c.b.nadd || c.b.nsig) {
+            int64_t due = COMMIT_MS - (now - c.b.since_ms);
+            if (due < next)
+                next = due > 0 ? due : 0;
+        }
+        if ((rc = vg_fetcher_run(c.f, (long)(next > 0 ? next : 0), on_fetched,
+                                 &c))) {
+            if (rc == VG_EIO)
+                vg_err_set(err, rc, "the fetcher's event loop failed");
+            break;
+        }
+        if (progress && now - last_progress >= 1000) {
+            stats->seconds = (double)(now - started) / 1000.0;
+            progress(progress_ctx, stats);
+            last_progress = now;
+        }
+    }
+    if (!rc)
+        rc = commit(&c);
+done:
+    teardown(&c);
+    stats->seconds = (double)(now_ms() - started) / 1000.0;
+    if (!rc) {
+        /* what was leased but not finished goes back to the queue */
+        if (!(rc = vg_store_crawl_reopen(st, crawl_id, &requeued, err)) &&
+            !(rc = vg_store_frontier_counts(st, crawl_id, &fc, err))) {
+            stats->queued = fc.queued;
+            stats->finished = !fc.queued && !(stop && *stop);
+            rc = vg_store_crawl_end(st, crawl_id,
+                                    stats->finished ? "finished" : "stopped",
+                                    err);
+        }
+    }
+    return rc;
+}
