@@ -15,14 +15,18 @@
 
 #define CACHE_SLOTS 4096 /* hashes of recent distinct images, ~2 MB */
 
+enum { SLOT_EMPTY, SLOT_HASHING, SLOT_READY };
+
 struct cached {
-    int used;
-    struct vg_imagehash h;
+    int state;
+    uint8_t sha256[32];
+    struct vg_imagehash h; /* when ready */
 };
 
 struct vg__hash_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_cond_t hashed; /* a slot left SLOT_HASHING */
     struct vg__hash_task *in, *in_tail, *out;
     size_t outstanding;
     int stopping;
@@ -58,13 +62,24 @@ static void hash_one(struct vg__hash_pool *p, struct vg__hash_task *t)
     uint8_t sha[SHA256_DIGEST_LENGTH];
     struct vg_err err = {0};
     struct cached *c;
+    int mine = 0;
 
+    /*
+     * The same bytes at several URLs are often fetched at once: the first
+     * worker hashes them, the others wait for its result.
+     */
     SHA256(t->data, t->len, sha);
     pthread_mutex_lock(&p->mu);
     c = cache_slot(p, sha);
-    if (c->used && !memcmp(c->h.digests.sha256, sha, sizeof(sha))) {
+    while (c->state == SLOT_HASHING && !memcmp(c->sha256, sha, sizeof(sha)))
+        pthread_cond_wait(&p->hashed, &p->mu);
+    if (c->state == SLOT_READY && !memcmp(c->sha256, sha, sizeof(sha))) {
         t->h = c->h;
         t->dup = 1;
+    } else if (c->state != SLOT_HASHING) {
+        c->state = SLOT_HASHING;
+        memcpy(c->sha256, sha, sizeof(sha));
+        mine = 1;
     }
     pthread_mutex_unlock(&p->mu);
     if (!t->dup && vg_imagehash_mem(t->data, t->len, &p->opts, &t->h, &err)) {
@@ -75,20 +90,21 @@ static void hash_one(struct vg__hash_pool *p, struct vg__hash_task *t)
         memset(&t->h, 0, sizeof(t->h));
         t->h.format = vg_media_sniff(t->data, t->len);
         t->undecodable = 1;
-        if ((t->rc = vg_digest_new(&d)) ||
-            (t->rc = vg_digest_update(d, t->data, t->len)) ||
-            (t->rc = vg_digest_final(d, &t->h.digests))) {
-            vg_digest_free(d);
-            return;
-        }
+        if (!(t->rc = vg_digest_new(&d)) &&
+            !(t->rc = vg_digest_update(d, t->data, t->len)))
+            t->rc = vg_digest_final(d, &t->h.digests);
         vg_digest_free(d);
-    } else if (!t->dup) {
+    }
+    if (mine) {
         pthread_mutex_lock(&p->mu);
-        c = cache_slot(p, sha);
-        c->used = 1;
-        c->h = t->h;
+        c->state = t->undecodable ? SLOT_EMPTY : SLOT_READY;
+        if (!t->undecodable)
+            c->h = t->h;
+        pthread_cond_broadcast(&p->hashed);
         pthread_mutex_unlock(&p->mu);
     }
+    if (t->rc)
+        return;
     if (p->m) {
         err.msg[0] = 0;
         if ((t->rc = vg_matcher_lookup(p->m, &t->h, &t->mr, &err)))
@@ -138,6 +154,7 @@ int vg__hash_pool_new(unsigned threads, unsigned flags, struct vg_matcher *m,
         return VG_ENOMEM;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_cond_init(&p->hashed, NULL);
     p->opts.flags = flags | VG_IMAGEHASH_DIHEDRAL;
     p->m = m;
     p->wake = wake;
@@ -212,6 +229,7 @@ void vg__hash_pool_free(struct vg__hash_pool *p)
     vg_free(p->cache);
     vg_free(p->threads);
     pthread_cond_destroy(&p->cv);
+    pthread_cond_destroy(&p->hashed);
     pthread_mutex_destroy(&p->mu);
     vg_free(p);
 }

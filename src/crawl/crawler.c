@@ -16,6 +16,7 @@
 #include <libpsl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -375,17 +376,30 @@ static int collect_link(void *ctx, const struct vg_html_link *l)
     return VG_OK;
 }
 
-/* Does a body the server sent for a page look like HTML? */
+/*
+ * Is a page's body HTML?  The bytes first (WHATWG sniffing: a body that
+ * opens with an HTML tag is HTML whatever its Content-Type claims), then
+ * the Content-Type, then, without one, any markup at the start.
+ */
 static int looks_html(const struct vg_fetch_result *r)
 {
+    static const char *const openers[] = {"<!doctype html", "<html", "<head",
+                                          "<body", "<script", "<iframe",
+                                          "<a ", "<img", "<div", "<p>",
+                                          "<title", "<!--"};
     const char *p = r->body, *end = r->body + r->len;
 
-    if (r->content_type)
-        return strstr(r->content_type, "html") || strstr(r->content_type, "xml");
     if (end - p >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
         p += 3;
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
         p++;
+    for (size_t i = 0; i < sizeof(openers) / sizeof(*openers); i++) {
+        size_t n = strlen(openers[i]);
+        if ((size_t)(end - p) >= n && !strncasecmp(p, openers[i], n))
+            return 1;
+    }
+    if (r->content_type)
+        return strstr(r->content_type, "html") || strstr(r->content_type, "xml");
     return p < end && *p == '<';
 }
 
@@ -518,8 +532,11 @@ static int start_jobs(struct crawler *c, int64_t now, int64_t *next_ms)
         if (j->kind != JOB_ROBOTS && !c->o.ignore_robots) {
             if (o->state == ORIGIN_READY && now - o->fetched_ms > ROBOTS_TTL_MS)
                 o->state = ORIGIN_NEW; /* older than a day: ask again */
-            if (o->state == ORIGIN_NEW && (rc = fetch_robots(c, o)))
-                return rc;
+            if (o->state == ORIGIN_NEW) {
+                if ((rc = fetch_robots(c, o)))
+                    return rc;
+                *next_ms = 0; /* it waits at the head: start it now */
+            }
             if (o->state != ORIGIN_READY) {
                 prev = j;
                 pp = &j->next;

@@ -403,10 +403,16 @@ int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
             return rc;
         }
     }
-    /* with nothing in flight, poll still waits: for wait_ms or a wakeup */
-    if (curl_multi_perform(f->m, &still) ||
-        curl_multi_poll(f->m, NULL, 0, (int)wait_ms, NULL) ||
-        curl_multi_perform(f->m, &still))
+    /*
+     * Wait only if the first round finished nothing (answers from a fast
+     * server often arrive within it); with nothing in flight, poll still
+     * waits, for wait_ms or a wakeup.
+     */
+    if (curl_multi_perform(f->m, &still))
+        return VG_EIO;
+    if ((size_t)still >= f->running &&
+        (curl_multi_poll(f->m, NULL, 0, (int)wait_ms, NULL) ||
+         curl_multi_perform(f->m, &still)))
         return VG_EIO;
     while (!rc && (msg = curl_multi_info_read(f->m, &left))) {
         struct xfer *x = NULL;
