@@ -54,6 +54,10 @@ enum vg_fetch_error {
     VG_FETCH_OTHER
 };
 
+/* "too-large", "timeout", "redirects", "scheme", "private", "dns",
+ * "connect", "other" ("ok" for VG_FETCH_OK). */
+const char *vg_fetch_error_name(enum vg_fetch_error e);
+
 struct vg_fetch_result {
     const char *url;           /* as submitted */
     const char *final_url;     /* after redirects (NULL if none reached) */

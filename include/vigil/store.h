@@ -347,7 +347,7 @@ struct vg_detection_info {
     const char *format;
     unsigned width, height;
     int64_t entry_id, list_id;      /* 0 if since deleted */
-    const char *list, *category, *external_id;
+    const char *list, *category, *external_id, *metadata;
     const char *algo, *variant;
     int distance;
     const char *status;

@@ -51,6 +51,8 @@ static void crawl_usage(FILE *f)
         "  --delay MS          between two requests to a host (default %lld;\n"
         "                      the larger of this and robots.txt Crawl-delay)\n"
         "  --per-host N        requests in flight per host (default %u)\n"
+        "  --timeout S         give up on a transfer after S seconds\n"
+        "                      (default 60; also: under 1000 bytes/s for 15 s)\n"
         "  --max-in-flight N   requests in flight in all (default %u)\n"
         "  --user-agent TEXT   sent with every request; name your hotline and\n"
         "                      a contact (default \"%s\")\n"
@@ -103,7 +105,7 @@ static json_t *params_json(const struct vg_crawl_opts *o, int min_quality,
 {
     return json_pack(
         "{s:o, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:b, s:b,"
-        " s:b, s:i}",
+        " s:b, s:i, s:I}",
         "seeds", seeds, "max_depth", o->max_depth, "follow_offsite",
         o->follow_offsite, "max_pages", (json_int_t)o->max_pages,
         "max_host_pages", (json_int_t)o->max_host_pages, "max_pattern",
@@ -112,7 +114,8 @@ static json_t *params_json(const struct vg_crawl_opts *o, int min_quality,
         (int)o->max_in_flight, "threads", (int)o->threads, "user_agent",
         o->user_agent, "fast", (o->hash_flags & VG_IMAGEHASH_FAST) != 0,
         "ignore_robots", o->ignore_robots, "allow_private", o->allow_private,
-        "min_quality", min_quality);
+        "min_quality", min_quality, "timeout_ms",
+        (json_int_t)o->total_timeout_ms);
 }
 
 /* Restore options from a crawl's parameters (ua: kept alive by p). */
@@ -132,6 +135,7 @@ static void params_apply(json_t *p, struct vg_crawl_opts *o, int *min_quality)
     INT("per_host", per_host, unsigned)
     INT("max_in_flight", max_in_flight, unsigned)
     INT("threads", threads, unsigned)
+    INT("timeout_ms", total_timeout_ms, long)
 #undef INT
     if ((v = json_object_get(p, "user_agent")) && json_is_string(v))
         o->user_agent = json_string_value(v);
@@ -344,7 +348,7 @@ enum {
     OPT_DB = 256, OPT_SEED, OPT_SEEDS, OPT_DEPTH, OPT_PAGES, OPT_SAMESITE,
     OPT_OFFSITE, OPT_HOSTPAGES, OPT_PATTERN, OPT_DELAY, OPT_PERHOST,
     OPT_INFLIGHT, OPT_UA, OPT_NOROBOTS, OPT_PRIVATE, OPT_FAST, OPT_MINQ,
-    OPT_QUIET, OPT_JSON, OPT_RESUME
+    OPT_QUIET, OPT_JSON, OPT_RESUME, OPT_TIMEOUT
 };
 
 int vg_cli_crawl(int argc, char **argv)
@@ -361,6 +365,7 @@ int vg_cli_crawl(int argc, char **argv)
         {"max-pattern", required_argument, NULL, OPT_PATTERN},
         {"delay", required_argument, NULL, OPT_DELAY},
         {"per-host", required_argument, NULL, OPT_PERHOST},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"max-in-flight", required_argument, NULL, OPT_INFLIGHT},
         {"user-agent", required_argument, NULL, OPT_UA},
         {"ignore-robots", no_argument, NULL, OPT_NOROBOTS},
@@ -418,6 +423,11 @@ int vg_cli_crawl(int argc, char **argv)
         case OPT_INFLIGHT: NUM("--max-in-flight", 10000, max_in_flight,
                                unsigned)
         case 'j': NUM("--threads", 1024, threads, unsigned)
+        case OPT_TIMEOUT:
+            if (number("crawl", "--timeout", optarg, 86400, &v) || !v)
+                goto usage;
+            o.total_timeout_ms = (long)v * 1000;
+            break;
 #undef NUM
         case OPT_SAMESITE: o.follow_offsite = 0; break;
         case OPT_UA: o.user_agent = optarg; break;
@@ -617,6 +627,8 @@ static int print_detection(void *ctx, const struct vg_detection_info *d)
     json_string_or_null(d->category);
     fputs(",\"external_id\":", stdout);
     json_string_or_null(d->external_id);
+    fputs(",\"metadata\":", stdout);
+    json_string_or_null(d->metadata);
     fputs(",\"algo\":", stdout);
     json_string_or_null(d->algo);
     printf(",\"distance\":%d,\"variant\":", d->distance);

@@ -61,6 +61,7 @@ enum origin_state { ORIGIN_NEW, ORIGIN_FETCHING, ORIGIN_READY };
 struct origin {
     char *key; /* scheme://host[:port] */
     enum origin_state state;
+    char *unreachable; /* why robots.txt could not be fetched, or NULL */
     struct vg_robots *robots;
     int64_t fetched_ms;
     size_t refs; /* jobs pointing here */
@@ -186,6 +187,7 @@ static struct origin *origin_get(struct crawler *c, const char *url)
                     continue;
                 }
                 *q = x->next;
+                vg_free(x->unreachable);
                 vg_robots_free(x->robots);
                 vg_free(x->key);
                 vg_free(x);
@@ -209,6 +211,7 @@ static void origins_free(struct crawler *c)
     for (size_t i = 0; c->otab && i < c->obuckets; i++)
         for (struct origin *o = c->otab[i], *n; o; o = n) {
             n = o->next;
+            vg_free(o->unreachable);
             vg_robots_free(o->robots);
             vg_free(o->key);
             vg_free(o);
@@ -542,13 +545,22 @@ static int start_jobs(struct crawler *c, int64_t now, int64_t *next_ms)
                 pp = &j->next;
                 continue;
             }
-            if (!vg_robots_allowed(o->robots, j->l.url + strlen(o->key))) {
+            if (o->unreachable ||
+                !vg_robots_allowed(o->robots, j->l.url + strlen(o->key))) {
+                /* the host could not be reached for robots.txt (RFC 9309:
+                   disallow all), and the page would fail the same way */
                 *pp = j->next;
                 if (c->wait_tail == j)
                     c->wait_tail = prev;
                 c->nwait--;
-                c->stats->robots_denied++;
-                rc = finish(c, j, 0, 0, "disallowed by robots.txt");
+                if (o->unreachable)
+                    *(j->kind == JOB_PAGE ? &c->stats->pages_failed
+                                          : &c->stats->media_failed) += 1;
+                else
+                    c->stats->robots_denied++;
+                rc = finish(c, j, 0, 0,
+                            o->unreachable ? o->unreachable
+                                           : "disallowed by robots.txt");
                 job_free(c, j);
                 if (rc)
                     return rc;
@@ -653,6 +665,18 @@ static int hash_later(struct crawler *c, struct job *j,
     return VG_OK;
 }
 
+/* "class: details" of a failed transfer (vg_free it). */
+static char *fetch_error(const struct vg_fetch_result *r)
+{
+    const char *name = vg_fetch_error_name(r->error);
+    const char *text = r->error_text ? r->error_text : "";
+    char *s = vg_malloc(strlen(name) + strlen(text) + 3);
+
+    if (s)
+        sprintf(s, "%s: %s", name, text);
+    return s;
+}
+
 static int on_robots(struct crawler *c, struct job *j,
                      const struct vg_fetch_result *r)
 {
@@ -662,6 +686,10 @@ static int on_robots(struct crawler *c, struct job *j,
 
     vg_robots_free(o->robots);
     o->robots = NULL;
+    vg_free(o->unreachable);
+    o->unreachable = NULL;
+    if (r->error != VG_FETCH_OK && !(o->unreachable = fetch_error(r)))
+        return VG_ENOMEM;
     /* the status after redirects; a transfer error counts as unreachable */
     rc = vg_robots_from_fetch(r->error == VG_FETCH_OK ? (int)r->status : 0,
                               r->body, r->len, ROBOTS_TOKEN, &o->robots);
@@ -680,7 +708,6 @@ static int on_fetched(void *arg, const struct vg_fetch_result *r)
     struct job *j = r->ctx;
     int answered = r->error == VG_FETCH_OK, rc;
     enum vg_media_format fmt;
-    char why[64];
 
     c->fetching--;
     c->stats->bytes += (int64_t)r->len;
@@ -699,25 +726,26 @@ static int on_fetched(void *arg, const struct vg_fetch_result *r)
         return VG_OK;
     }
     if (!answered || r->status >= 400) {
-        if (answered)
-            snprintf(why, sizeof(why), "HTTP %ld", r->status);
+        char *why = answered ? NULL : fetch_error(r);
+        char http[32];
+        snprintf(http, sizeof(http), "HTTP %ld", r->status);
         if (j->kind == JOB_PAGE)
             c->stats->pages_failed++;
         else
             c->stats->media_failed++;
-        rc = finish(c, j, 0, answered ? r->status : 0,
-                    answered ? why : r->error_text);
+        rc = answered || why ? finish(c, j, 0, answered ? r->status : 0,
+                                      answered ? http : why)
+                             : VG_ENOMEM;
+        vg_free(why);
         goto out;
     }
-    if (j->kind == JOB_PAGE)
+    /* the bytes decide what it is, not the Content-Type or the link */
+    fmt = vg_media_sniff((const uint8_t *)r->body, r->len);
+    if (fmt == VG_MEDIA_UNKNOWN && j->kind == JOB_PAGE)
         c->stats->pages++;
     else
         c->stats->media++;
-    /* the bytes decide what it is, not the Content-Type */
-    fmt = vg_media_sniff((const uint8_t *)r->body, r->len);
     if (fmt != VG_MEDIA_UNKNOWN) {
-        if (j->kind == JOB_PAGE)
-            c->stats->media++; /* an image behind a page link */
         if ((rc = hash_later(c, j, r)))
             goto out;
         return VG_OK; /* finished when hashed */

@@ -266,6 +266,15 @@ static int start(struct vg_fetcher *f, struct xfer *x)
     return VG_OK;
 }
 
+const char *vg_fetch_error_name(enum vg_fetch_error e)
+{
+    static const char *const names[] = {"ok",      "too-large", "timeout",
+                                        "redirects", "scheme",  "private",
+                                        "dns",     "connect",   "other"};
+
+    return (unsigned)e < sizeof(names) / sizeof(*names) ? names[e] : "other";
+}
+
 static enum vg_fetch_error classify(const struct xfer *x, CURLcode cc)
 {
     switch (cc) {

@@ -112,7 +112,7 @@ int vg_store_detections(struct vg_store *st, int64_t crawl_id,
         " g.server_ip, g.headers, m.sha256, m.md5, m.pdq, m.pdq_quality,"
         " m.format, m.width, m.height, d.entry_id, d.list_id, l.name,"
         " COALESCE(e.category, l.category), e.external_id, d.algo, d.variant,"
-        " d.distance, d.status"
+        " d.distance, d.status, e.metadata"
         " FROM detections d JOIN sightings g ON g.id = d.sighting_id"
         " JOIN media m ON m.id = d.media_id JOIN urls u ON u.id = g.url_id"
         " LEFT JOIN urls p ON p.id = g.page_url_id"
@@ -147,6 +147,7 @@ int vg_store_detections(struct vg_store *st, int64_t crawl_id,
             .variant = st->ops->col_text(s, 21),
             .distance = (int)st->ops->col_int(s, 22),
             .status = st->ops->col_text(s, 23),
+            .metadata = st->ops->col_text(s, 24),
         };
         if (!d.url)
             d.url = "";
