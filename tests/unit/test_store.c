@@ -382,6 +382,130 @@ static void test_frontier(void)
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM urls"), 3);
 }
 
+struct det_log {
+    struct vg_detection_info d; /* numbers only: strings are gone */
+    uint8_t sha0, md50, pdq0;
+    char url[64], headers[64];
+    int n;
+};
+
+static int log_detection(void *ctx, const struct vg_detection_info *d)
+{
+    struct det_log *out = ctx;
+
+    if (!out->n++) {
+        out->d = *d;
+        out->sha0 = d->sha256[0];
+        out->md50 = d->md5[0];
+        out->pdq0 = d->pdq ? d->pdq[0] : 0;
+        snprintf(out->url, sizeof(out->url), "%s", d->url);
+        snprintf(out->headers, sizeof(out->headers), "%s",
+                 d->headers_json ? d->headers_json : "");
+    }
+    return VG_OK;
+}
+
+static int last_crawl(void *ctx, const struct vg_crawl_info *c)
+{
+    *(struct vg_crawl_info *)ctx = *c;
+    ((struct vg_crawl_info *)ctx)->status = NULL;
+    ((struct vg_crawl_info *)ctx)->params = NULL;
+    return VG_OK;
+}
+
+/* What a crawl found: committed with the finishing of its URLs, or not at
+ * all; shared media rows; detections with evidence; crawl summaries. */
+static void test_crawl_commit(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct vg_list l = list_spec("known");
+    struct lease_log g = {0};
+    struct vg_crawl_info ci;
+    struct det_log dl;
+    int64_t list = 0, crawl = 0, added = 0, entry = 0;
+    size_t n = 0, nadd = 0;
+    uint8_t sha[32] = {1, 2, 3}, md5[16] = {4}, sha1[20] = {5}, pdq[32] = {6};
+    const struct vg_frontier_url seeds[] = {
+        {"http://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0},
+    };
+    const struct vg_frontier_url found[] = {
+        {"http://a.example/x.jpg", "a.example", 0, 1, 0, VG_FRONTIER_MEDIA,
+         0},
+        {"http://cdn.example/y.jpg", "cdn.example", 0, 1, 0,
+         VG_FRONTIER_MEDIA, 0},
+    };
+
+    path_of(db, sizeof(db), "commit.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, &l, &list, &err), VG_OK);
+    TH_EQ_INT(import_n(st, list, 2, 9, 1, &added, NULL), VG_OK);
+    entry = count_rows(db, "SELECT MIN(id) FROM list_entries");
+    TH_EQ_INT(vg_store_crawl_new(st, NULL, &crawl, &err), VG_OK);
+    TH_EQ_INT(vg_store_frontier_add(st, crawl, seeds, 1, &nadd, &err), VG_OK);
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, 0, time(NULL), log_lease,
+                                      &g, &n, &err),
+              VG_OK);
+    TH_EQ_INT(n, 1);
+    {
+        /* the page is done and its two images are found */
+        struct vg_frontier_done d = {g.ids[0], 1, 200, NULL};
+        struct vg_crawl_batch b = {&d, 1, found, 2, NULL, 0};
+        TH_EQ_INT(vg_store_crawl_commit(st, crawl, &b, &nadd, &err), VG_OK);
+        TH_EQ_INT(nadd, 2);
+        /* finishing it twice fails, and takes nothing else with it */
+        TH_EQ_INT(vg_store_crawl_commit(st, crawl, &b, &nadd, &err),
+                  VG_ENOENT);
+    }
+    g.n = 0;
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, 1, time(NULL), log_lease,
+                                      &g, &n, &err),
+              VG_OK);
+    TH_EQ_INT(n, 2);
+    {
+        /* the same bytes at both URLs: one media row, two sightings, one
+           of them matched */
+        struct vg_detection_rec det = {entry, "md5", 0, NULL};
+        struct vg_sighting_rec s[2] = {
+            {g.ids[0], 0, 1764400000, 200, "192.0.2.1",
+             "{\"server\":\"x\"}", sha, md5, sha1, pdq, 90, "jpeg", 640,
+             480, 1234, &det, 1},
+            {g.ids[1], 0, 1764400001, 200, NULL, NULL, sha, md5, sha1, NULL,
+             0, "jpeg", 640, 480, 1234, NULL, 0},
+        };
+        struct vg_frontier_done d[2] = {{g.ids[0], 1, 200, NULL},
+                                        {g.ids[1], 1, 200, NULL}};
+        struct vg_crawl_batch b = {d, 2, NULL, 0, s, 2};
+        TH_EQ_INT(vg_store_crawl_commit(st, crawl, &b, NULL, &err), VG_OK);
+    }
+    memset(&dl, 0, sizeof(dl));
+    TH_EQ_INT(vg_store_detections(st, crawl, log_detection, &dl, &err), VG_OK);
+    TH_EQ_INT(dl.n, 1);
+    TH_EQ_INT(dl.d.entry_id, entry);
+    TH_EQ_INT(dl.d.list_id, list);
+    TH_EQ_INT(dl.d.fetched_at, 1764400000);
+    TH_EQ_INT(dl.d.http_status, 200);
+    TH_EQ_INT(dl.d.width, 640);
+    TH_EQ_INT(dl.pdq0, 6);
+    TH_EQ_INT(dl.sha0, 1);
+    TH_EQ_INT(dl.md50, 4);
+    TH_EQ_STR(dl.url, "http://a.example/x.jpg");
+    TH_EQ_STR(dl.headers, "{\"server\":\"x\"}");
+    TH_EQ_INT(vg_store_crawl_end(st, crawl, "finished", &err), VG_OK);
+    TH_EQ_INT(vg_store_crawls(st, crawl, last_crawl, &ci, &err), VG_OK);
+    TH_EQ_INT(ci.sightings, 2);
+    TH_EQ_INT(ci.detections, 1);
+    TH_EQ_INT(ci.urls.done, 3);
+    TH_EQ_INT(ci.urls.media, 2);
+    TH_CHECK(ci.finished_at > 0);
+    TH_EQ_INT(vg_store_crawls(st, crawl + 1, last_crawl, &ci, &err),
+              VG_ENOENT);
+    vg_store_close(st);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM media"), 1);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sightings"), 2);
+}
+
 static void test_alloc_failures(void)
 {
     char db[256];
@@ -422,6 +546,7 @@ int main(void)
     TH_RUN(test_concurrent_first_open);
     TH_RUN(test_lists_and_imports);
     TH_RUN(test_frontier);
+    TH_RUN(test_crawl_commit);
     TH_RUN(test_alloc_failures);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
