@@ -13,12 +13,14 @@
 #include "crawl_int.h"
 #include "vigil/alloc.h"
 
-#define CACHE_SLOTS 4096 /* hashes of recent distinct images, ~2 MB */
+#define CACHE_SLOTS 8192 /* hashes of recent distinct images, ~4 MB */
+#define CACHE_WAYS 8     /* slots a SHA-256 may use; the oldest is replaced */
 
 enum { SLOT_EMPTY, SLOT_HASHING, SLOT_READY };
 
 struct cached {
     int state;
+    uint64_t used; /* when last used, by the pool's clock */
     uint8_t sha256[32];
     struct vg_imagehash h; /* when ready */
 };
@@ -37,6 +39,7 @@ struct vg__hash_pool {
     void (*wake)(void *ctx);
     void *wake_ctx;
     struct cached *cache; /* guarded by mu */
+    uint64_t clock;
 };
 
 void vg__hash_task_free(struct vg__hash_task *t)
@@ -49,12 +52,33 @@ void vg__hash_task_free(struct vg__hash_task *t)
     vg_free(t);
 }
 
+/*
+ * The slot of a SHA-256: its own among its CACHE_WAYS, else an empty one,
+ * else the least recently used one not being hashed, else NULL.
+ */
 static struct cached *cache_slot(struct vg__hash_pool *p, const uint8_t *sha)
 {
+    struct cached *set, *pick = NULL;
     uint32_t k;
 
     memcpy(&k, sha, sizeof(k));
-    return &p->cache[k % CACHE_SLOTS];
+    set = &p->cache[k % (CACHE_SLOTS / CACHE_WAYS) * CACHE_WAYS];
+    for (int i = 0; i < CACHE_WAYS; i++) {
+        struct cached *c = &set[i];
+        if (c->state != SLOT_EMPTY && !memcmp(c->sha256, sha, 32)) {
+            c->used = ++p->clock;
+            return c;
+        }
+        if (c->state != SLOT_HASHING &&
+            (!pick || pick->state != SLOT_EMPTY) &&
+            (!pick || c->state == SLOT_EMPTY || c->used < pick->used))
+            pick = c;
+    }
+    if (pick) {
+        pick->state = SLOT_EMPTY;
+        pick->used = ++p->clock;
+    }
+    return pick;
 }
 
 static void hash_one(struct vg__hash_pool *p, struct vg__hash_task *t)
@@ -70,13 +94,12 @@ static void hash_one(struct vg__hash_pool *p, struct vg__hash_task *t)
      */
     SHA256(t->data, t->len, sha);
     pthread_mutex_lock(&p->mu);
-    c = cache_slot(p, sha);
-    while (c->state == SLOT_HASHING && !memcmp(c->sha256, sha, sizeof(sha)))
+    while ((c = cache_slot(p, sha)) && c->state == SLOT_HASHING)
         pthread_cond_wait(&p->hashed, &p->mu);
-    if (c->state == SLOT_READY && !memcmp(c->sha256, sha, sizeof(sha))) {
+    if (c && c->state == SLOT_READY) {
         t->h = c->h;
         t->dup = 1;
-    } else if (c->state != SLOT_HASHING) {
+    } else if (c) {
         c->state = SLOT_HASHING;
         memcpy(c->sha256, sha, sizeof(sha));
         mine = 1;
