@@ -196,6 +196,7 @@ start=$(date +%s)
   --seed "$H/to-file" --seed "$H/to-ftp" --seed "$H/to-gopher" \
   --seed "$H/huge-length" --seed "$H/endless" --seed "$H/gzip-bomb" \
   --seed "$H/reset" --seed "$H/ok.html" --seed "$H/photo.jpg" \
+  --seed "$H/liar.png" --seed "$H/429" --seed "https://127.0.0.1:$HP/tls" \
   --seed "http://no-such-host.invalid/" >"$T/hostile.json"; rc=$?
 took=$(( $(date +%s) - start ))
 check "hostile crawl ends (exit $rc, ${took}s)" test $rc -eq 0 -a $took -lt 30
@@ -214,6 +215,9 @@ check "endless body capped" has "/endless failed too-large: "
 check "gzip bomb capped after decompression" has "/gzip-bomb failed too-large: "
 check "reset recorded" has "/reset failed connect: "
 check "DNS failure recorded" has "no-such-host.invalid/ failed dns: "
+check "TLS failure recorded" has "/tls failed connect: "
+check "an image that lies about its size: digests kept, why recorded" has "/liar.png done .*pixels"
+check "429 with Retry-After: tried again after it, then done" has "/429 done"
 check "the good page done" has "/ok.html done"
 check "its link followed (chain/0)" has "/chain/0 done"
 check "the image detected despite the hostile neighbours" grep -q '"detections":1,' "$T/hostile.json"
