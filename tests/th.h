@@ -9,9 +9,32 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int th_passed, th_failed, th_cur_failed;
+
+/* A whole file in memory (free() it), *n its size; NULL if unreadable. */
+static inline uint8_t *th_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *d = NULL;
+    long sz;
+
+    *n = 0;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 &&
+        fseek(f, 0, SEEK_SET) == 0 && (d = malloc((size_t)sz + 1)) &&
+        fread(d, 1, (size_t)sz, f) == (size_t)sz) {
+        *n = (size_t)sz;
+    } else {
+        free(d);
+        d = NULL;
+    }
+    fclose(f);
+    return d;
+}
 
 #define TH_FAIL_(...)                                            \
     do {                                                         \

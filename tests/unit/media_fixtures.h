@@ -64,27 +64,6 @@ static void bytes_free(struct bytes *b)
     memset(b, 0, sizeof(*b));
 }
 
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *d = NULL;
-    long sz;
-
-    *n = 0;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 &&
-        fseek(f, 0, SEEK_SET) == 0 && (d = malloc((size_t)sz + 1)) &&
-        fread(d, 1, (size_t)sz, f) == (size_t)sz) {
-        *n = (size_t)sz;
-    } else {
-        free(d);
-        d = NULL;
-    }
-    fclose(f);
-    return d;
-}
-
 static uint32_t hash3(unsigned x, unsigned y, unsigned c)
 {
     uint32_t v = x * 2654435761u ^ (y + 1) * 40503u ^ (c + 7) * 2246822519u;
@@ -203,7 +182,7 @@ static int decode_path(const char *path, const struct vg_media_opts *opts,
                        struct img *im, struct vg_err *err)
 {
     size_t n;
-    uint8_t *d = slurp(path, &n);
+    uint8_t *d = th_slurp(path, &n);
     int rc;
 
     if (!d) {

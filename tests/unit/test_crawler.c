@@ -89,26 +89,6 @@ static void on_wake(void *ctx)
     pthread_mutex_unlock(&wake_mu);
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *b = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 &&
-        fseek(f, 0, SEEK_SET) == 0 && (b = vg_malloc((size_t)n)) &&
-        fread(b, 1, (size_t)n, f) == (size_t)n)
-        *len = (size_t)n;
-    else {
-        vg_free(b);
-        b = NULL;
-    }
-    fclose(f);
-    return b;
-}
-
 static struct vg__hash_task *task(const uint8_t *data, size_t len, int id)
 {
     struct vg__hash_task *t = vg_calloc(1, sizeof(*t));
@@ -125,7 +105,7 @@ static void test_pool(void)
     struct vg__hash_pool *p = NULL;
     struct vg__hash_task *done[8] = {0};
     size_t len = 0, n = 0;
-    uint8_t *jpeg = slurp(VIGIL_TESTDATA "/photos/0001.jpg", &len);
+    uint8_t *jpeg = th_slurp(VIGIL_TESTDATA "/photos/0001.jpg", &len);
     const uint8_t junk[] = "\xff\xd8\xff not really a JPEG";
     int hashed = 0, dups = 0, undecodable = 0;
     struct timespec pause = {0, 1000000};
@@ -177,7 +157,7 @@ static void test_pool(void)
     for (int i = 0; i < 4; i++)
         vg__hash_pool_submit(p, task(jpeg, len, i));
     vg__hash_pool_free(p);
-    vg_free(jpeg);
+    free(jpeg);
 }
 
 int main(void)

@@ -14,29 +14,19 @@
 #include "vigil/alloc.h"
 #include "vigil/imagehash.h"
 
-static uint8_t *slurp(const char *name, size_t *len)
+/* A photo of the test data in memory. */
+static uint8_t *photo(const char *name, size_t *len)
 {
     char path[1024];
-    FILE *f;
-    uint8_t *b;
-    long n;
 
     snprintf(path, sizeof(path), "%s/photos/%s", VIGIL_TESTDATA, name);
-    if (!(f = fopen(path, "rb")))
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = malloc((size_t)n);
-    *len = fread(b, 1, (size_t)n, f);
-    fclose(f);
-    return b;
+    return th_slurp(path, len);
 }
 
 static void test_prunes_progressive(void)
 {
     size_t len = 0, n = 0;
-    uint8_t *d = slurp("0002.jpg", &len), *out = NULL;
+    uint8_t *d = photo("0002.jpg", &len), *out = NULL;
 
     TH_CHECK(d != NULL);
     if (!d)
@@ -66,7 +56,7 @@ static void test_fast_close_to_exact(void)
 
     for (size_t i = 0; i < 4; i++) {
         size_t len = 0;
-        uint8_t *d = slurp(files[i], &len);
+        uint8_t *d = photo(files[i], &len);
         struct vg_imagehash a, b;
         struct vg_imagehash_opts fast = {VG_IMAGEHASH_FAST, {0, 0}};
         struct vg_err err;
@@ -87,7 +77,7 @@ static void test_fast_close_to_exact(void)
 static void test_hostile(void)
 {
     size_t len = 0, n;
-    uint8_t *d = slurp("0029.jpg", &len), *out;
+    uint8_t *d = photo("0029.jpg", &len), *out;
     const uint8_t junk[] = {0xff, 0xd8, 0xff, 0xda, 0x00, 0x02, 0x00};
 
     TH_EQ_INT(vg__media_jpeg_prune(junk, 2, 1, 4, &out, &n), VG_EFORMAT);

@@ -1024,7 +1024,7 @@ static void make_samples(void)
     add_sample("bmp 565", &b);
     make_rle_bmp(&b, 0);
     add_sample("bmp rle8", &b);
-    if ((rgb = slurp(MISC "small.jpg", &n))) {
+    if ((rgb = th_slurp(MISC "small.jpg", &n))) {
         put(&b, rgb, n);
         free(rgb);
         add_sample("small.jpg", &b);
@@ -1191,7 +1191,7 @@ static void test_photos_expected(void)
         if (!(all && *all == '1') && count++ % 16)
             continue;
         snprintf(path, sizeof(path), "%s%s", PHOTOS, name);
-        if (!(d = slurp(path, &n))) {
+        if (!(d = th_slurp(path, &n))) {
             TH_FAIL_("cannot read %s", path);
             continue;
         }
