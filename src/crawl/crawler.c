@@ -42,8 +42,8 @@
 void vg_crawl_opts_default(struct vg_crawl_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->user_agent = "Vigil/0.4 (child-protection hotline crawler;"
-                    " operator not configured)";
+    o->user_agent = "Vigil/" VIGIL_VERSION " (child-protection hotline"
+                    " crawler; operator not configured)";
     o->max_depth = 5;
     o->max_host_pages = 20000;
     o->max_pattern = 2000;
