@@ -4,6 +4,9 @@
  * WAL mode with synchronous=FULL (a committed transaction survives a crash
  * of the process and of the machine), foreign keys on, and a 10 s busy
  * timeout so a second process waits for a writer instead of failing.
+ * Prepared statements are kept for reuse, keyed by their SQL text: the
+ * store's SQL is a small fixed set, and a crawl runs the same few
+ * statements millions of times.
  */
 #include <sqlite3.h>
 #include <string.h>
@@ -11,13 +14,19 @@
 #include "store_int.h"
 #include "vigil/alloc.h"
 
-struct vg__db {
-    sqlite3 *h;
-};
+#define STMT_CACHE 64
 
 struct vg__stmt {
     sqlite3_stmt *h;
     struct vg__db *db;
+    char *sql;  /* a cached statement's text; NULL: not cached */
+    int in_use; /* cached and handed out */
+};
+
+struct vg__db {
+    sqlite3 *h;
+    struct vg__stmt cache[STMT_CACHE];
+    unsigned next; /* the slot to reuse when all are taken */
 };
 
 static int map_rc(int rc)
@@ -60,17 +69,46 @@ static int db_exec(struct vg__db *db, const char *sql, struct vg_err *err)
 static int db_prepare(struct vg__db *db, const char *sql, struct vg__stmt **out,
                       struct vg_err *err)
 {
-    struct vg__stmt *s;
+    struct vg__stmt *s = NULL;
+    sqlite3_stmt *h = NULL;
     int rc;
 
     *out = NULL;
-    if (!(s = vg_calloc(1, sizeof(*s))))
-        return VG_ENOMEM;
-    rc = sqlite3_prepare_v2(db->h, sql, -1, &s->h, NULL);
-    if (rc != SQLITE_OK) {
-        vg_free(s);
-        return fail(db->h, rc, err);
+    for (unsigned i = 0; i < STMT_CACHE; i++) {
+        s = &db->cache[i];
+        if (s->sql && !s->in_use && !strcmp(s->sql, sql)) {
+            s->in_use = 1;
+            *out = s;
+            return VG_OK;
+        }
     }
+    rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &h,
+                            NULL);
+    if (rc != SQLITE_OK)
+        return fail(db->h, rc, err);
+    /* keep it in a free slot, else in the next one not in use */
+    s = NULL;
+    for (unsigned k = 0; k < STMT_CACHE && !s; k++) {
+        struct vg__stmt *c = &db->cache[(db->next + k) % STMT_CACHE];
+        if (!c->in_use)
+            s = c;
+    }
+    if (s) {
+        char *text = vg_strdup(sql);
+        if (!text) {
+            sqlite3_finalize(h);
+            return VG_ENOMEM;
+        }
+        db->next = (unsigned)(s - db->cache + 1) % STMT_CACHE;
+        sqlite3_finalize(s->h);
+        vg_free(s->sql);
+        s->sql = text;
+        s->in_use = 1;
+    } else if (!(s = vg_calloc(1, sizeof(*s)))) {
+        sqlite3_finalize(h);
+        return VG_ENOMEM;
+    }
+    s->h = h;
     s->db = db;
     *out = s;
     return VG_OK;
@@ -134,6 +172,12 @@ static void finalize(struct vg__stmt *s)
 {
     if (!s)
         return;
+    if (s->sql) { /* cached: back to the cache, ready for the next use */
+        sqlite3_reset(s->h);
+        sqlite3_clear_bindings(s->h);
+        s->in_use = 0;
+        return;
+    }
     sqlite3_finalize(s->h);
     vg_free(s);
 }
@@ -152,6 +196,10 @@ static void db_close(struct vg__db *db)
 {
     if (!db)
         return;
+    for (unsigned i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(db->cache[i].h);
+        vg_free(db->cache[i].sql);
+    }
     sqlite3_close_v2(db->h);
     vg_free(db);
 }
