@@ -15,8 +15,8 @@
  * domain, public suffix list), pages per host, URLs per near-identical
  * pattern per host (digit runs, long tokens and query values folded:
  * calendars, session ids), URL length (VG_URL_MAX), pages in all.
- * robots.txt (RFC 9309) is fetched per origin, cached for 24 hours and
- * obeyed unless opts.ignore_robots.  A 429 or 503 answer puts the URL back
+ * robots.txt (RFC 9309) is fetched per origin, cached for at most 24 hours
+ * (opts.robots_ttl_ms) and obeyed unless opts.ignore_robots.  A 429 or 503 answer puts the URL back
  * (three tries) and backs its host off.  Every fetch failure is recorded
  * on its URL and the crawl goes on.
  *
@@ -49,6 +49,7 @@ struct vg_crawl_opts {
     unsigned hash_flags;    /* VG_IMAGEHASH_FAST ... (dihedral is implied) */
     int allow_private;      /* connect to private addresses (tests) */
     int ignore_robots;
+    int64_t robots_ttl_ms;  /* robots.txt kept this long; 0 = 24 h (most) */
     int continuous;         /* wait for new seeds instead of ending */
     size_t max_page_bytes, max_media_bytes; /* 0 = the fetcher's */
     long total_timeout_ms;                  /* 0 = the fetcher's */

@@ -58,6 +58,8 @@ static void crawl_usage(FILE *f)
         "                      a contact (default:\n"
         "                      \"%s\")\n"
         "  --ignore-robots     do not obey robots.txt (the operator's call)\n"
+        "  --robots-cache S    ask for a host's robots.txt again after S\n"
+        "                      seconds (default and most: 86400)\n"
         "  --allow-private     connect to private and loopback addresses\n"
         "                      (tests; refused by default)\n"
         "Hashing:\n"
@@ -106,7 +108,7 @@ static json_t *params_json(const struct vg_crawl_opts *o, int min_quality,
 {
     return json_pack(
         "{s:o, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:b, s:b,"
-        " s:b, s:i, s:I}",
+        " s:b, s:i, s:I, s:I}",
         "seeds", seeds, "max_depth", o->max_depth, "follow_offsite",
         o->follow_offsite, "max_pages", (json_int_t)o->max_pages,
         "max_host_pages", (json_int_t)o->max_host_pages, "max_pattern",
@@ -116,7 +118,8 @@ static json_t *params_json(const struct vg_crawl_opts *o, int min_quality,
         o->user_agent, "fast", (o->hash_flags & VG_IMAGEHASH_FAST) != 0,
         "ignore_robots", o->ignore_robots, "allow_private", o->allow_private,
         "min_quality", min_quality, "timeout_ms",
-        (json_int_t)o->total_timeout_ms);
+        (json_int_t)o->total_timeout_ms, "robots_ttl_ms",
+        (json_int_t)o->robots_ttl_ms);
 }
 
 /* Restore options from a crawl's parameters (ua: kept alive by p). */
@@ -137,6 +140,7 @@ static void params_apply(json_t *p, struct vg_crawl_opts *o, int *min_quality)
     INT("max_in_flight", max_in_flight, unsigned)
     INT("threads", threads, unsigned)
     INT("timeout_ms", total_timeout_ms, long)
+    INT("robots_ttl_ms", robots_ttl_ms, int64_t)
 #undef INT
     if ((v = json_object_get(p, "user_agent")) && json_is_string(v))
         o->user_agent = json_string_value(v);
@@ -349,7 +353,7 @@ enum {
     OPT_DB = 256, OPT_SEED, OPT_SEEDS, OPT_DEPTH, OPT_PAGES, OPT_SAMESITE,
     OPT_OFFSITE, OPT_HOSTPAGES, OPT_PATTERN, OPT_DELAY, OPT_PERHOST,
     OPT_INFLIGHT, OPT_UA, OPT_NOROBOTS, OPT_PRIVATE, OPT_FAST, OPT_MINQ,
-    OPT_QUIET, OPT_JSON, OPT_RESUME, OPT_TIMEOUT
+    OPT_QUIET, OPT_JSON, OPT_RESUME, OPT_TIMEOUT, OPT_ROBOTSTTL
 };
 
 int vg_cli_crawl(int argc, char **argv)
@@ -367,6 +371,7 @@ int vg_cli_crawl(int argc, char **argv)
         {"delay", required_argument, NULL, OPT_DELAY},
         {"per-host", required_argument, NULL, OPT_PERHOST},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"robots-cache", required_argument, NULL, OPT_ROBOTSTTL},
         {"max-in-flight", required_argument, NULL, OPT_INFLIGHT},
         {"user-agent", required_argument, NULL, OPT_UA},
         {"ignore-robots", no_argument, NULL, OPT_NOROBOTS},
@@ -428,6 +433,11 @@ int vg_cli_crawl(int argc, char **argv)
             if (number("crawl", "--timeout", optarg, 86400, &v) || !v)
                 goto usage;
             o.total_timeout_ms = (long)v * 1000;
+            break;
+        case OPT_ROBOTSTTL:
+            if (number("crawl", "--robots-cache", optarg, 86400, &v) || !v)
+                goto usage;
+            o.robots_ttl_ms = (int64_t)v * 1000;
             break;
 #undef NUM
         case OPT_SAMESITE: o.follow_offsite = 0; break;

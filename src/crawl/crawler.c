@@ -533,7 +533,8 @@ static int start_jobs(struct crawler *c, int64_t now, int64_t *next_ms)
         if (c->fetching >= c->o.max_in_flight)
             break;
         if (j->kind != JOB_ROBOTS && !c->o.ignore_robots) {
-            if (o->state == ORIGIN_READY && now - o->fetched_ms > ROBOTS_TTL_MS)
+            if (o->state == ORIGIN_READY &&
+                now - o->fetched_ms >= c->o.robots_ttl_ms)
                 o->state = ORIGIN_NEW; /* older than a day: ask again */
             if (o->state == ORIGIN_NEW) {
                 if ((rc = fetch_robots(c, o)))
@@ -892,6 +893,8 @@ static int setup(struct crawler *c, struct vg_matcher *m)
         threads = n > 0 ? (unsigned)n : 1;
     }
     c->o.threads = threads;
+    if (c->o.robots_ttl_ms <= 0 || c->o.robots_ttl_ms > ROBOTS_TTL_MS)
+        c->o.robots_ttl_ms = ROBOTS_TTL_MS; /* RFC 9309 2.4: at most a day */
     if (!c->o.max_in_flight)
         c->o.max_in_flight = 32;
     fo.user_agent = c->o.user_agent;

@@ -166,7 +166,8 @@ DB="$T/c.db"
 sleep 1.2; lines=$(wc -l <"$T/ng/access.log")
 crawl "$DB" --delay 300 --per-host 2 --max-pages 5 >/dev/null
 sleep 1.5
-tail -n +"$((lines + 1))" "$T/ng/access.log" | awk '{printf "%.3f\n", $1 - $5}' >"$T/times"
+tail -n +"$((lines + 1))" "$T/ng/access.log" >"$T/times.log"
+awk '{printf "%.3f\n", $1 - $5}' "$T/times.log" >"$T/times"
 check "politeness: requests to the host started at least 300 ms apart" python3 - "$T/times" <<'EOF'
 import sys
 t = sorted(float(x) for x in open(sys.argv[1]))
@@ -175,6 +176,15 @@ print("   ", len(t), "requests, smallest gap %.3f s" % min(gaps))
 sys.exit(0 if len(t) >= 5 and min(gaps) >= 0.29 else 1)
 EOF
 check "page limit: stopped with URLs left" bash -c "'$VIGIL' crawl status --db '$DB' | grep -q 'crawl 1: stopped'"
+check "robots.txt cached for the crawl (fetched once)" bash -c "grep -c ' /robots.txt ' '$T/times.log' | grep -qx 1"
+
+# --- robots.txt asked for again when its cache time is up
+DB="$T/c2.db"
+sleep 1.2; lines=$(wc -l <"$T/ng/access.log")
+crawl "$DB" --delay 400 --per-host 1 --max-pages 6 --robots-cache 1 >/dev/null
+sleep 1.5
+check "robots.txt fetched again after --robots-cache 1" bash -c \
+  "[ \$(tail -n +$((lines + 1)) '$T/ng/access.log' | grep -c ' /robots.txt ') -ge 2 ]"
 
 # --- SSRF: a reported URL on a private address is refused without --allow-private
 DB="$T/d.db"
