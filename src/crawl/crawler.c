@@ -368,15 +368,29 @@ static int consider(struct crawler *c, const struct job *j, const char *url,
     return VG_OK;
 }
 
+/* Links are kept as: kind (1 byte), length (size_t), bytes, NUL. */
 static int collect_link(void *ctx, const struct vg_html_link *l)
 {
     struct crawler *c = ctx;
     char kind = (char)l->kind;
 
     if (vg_buf_append(&c->links, &kind, 1) ||
+        vg_buf_append(&c->links, &l->len, sizeof(l->len)) ||
         vg_buf_append(&c->links, l->url, l->len + 1))
         return VG_ENOMEM;
     return VG_OK;
+}
+
+/* The link at offset *i of c->links; moves *i past it. */
+static const char *next_link(const struct crawler *c, size_t *i, int *kind,
+                             size_t *len)
+{
+    const char *p = c->links.data + *i;
+
+    *kind = p[0];
+    memcpy(len, p + 1, sizeof(*len));
+    *i += 1 + sizeof(*len) + *len + 1;
+    return p + 1 + sizeof(*len);
 }
 
 /*
@@ -427,18 +441,17 @@ static int scan_page(struct crawler *c, const struct job *j,
         !(canon_doc = vg_strdup(j->l.url)))
         return VG_ENOMEM;
     for (size_t i = 0; i < c->links.len;) {
-        const char *u = c->links.data + i + 1;
-        size_t len = strlen(u);
-        if (c->links.data[i] == VG_HTML_BASE && !base)
+        int kind;
+        size_t len;
+        const char *u = next_link(c, &i, &kind, &len);
+        if (kind == VG_HTML_BASE && !base)
             vg_url_resolve(canon_doc, u, len, &base, &uerr);
-        i += len + 2;
     }
     for (size_t i = 0; i < c->links.len && !rc;) {
-        int kind = c->links.data[i];
-        const char *u = c->links.data + i + 1;
-        size_t len = strlen(u);
+        int kind;
+        size_t len;
+        const char *u = next_link(c, &i, &kind, &len);
         char *abs = NULL;
-        i += len + 2;
         if (kind == VG_HTML_BASE ||
             vg_url_resolve(base ? base : canon_doc, u, len, &abs, &uerr))
             continue;
