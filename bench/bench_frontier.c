@@ -69,7 +69,7 @@ static struct vg_frontier_url make_url(uint32_t i, struct gen *g)
              g->host, dir, i, h);
     return (struct vg_frontier_url){g->url, g->host, 1, 1 + (int)(h >> 27) % 5,
                                     0, media ? VG_FRONTIER_MEDIA
-                                             : VG_FRONTIER_PAGE, 0};
+                                             : VG_FRONTIER_PAGE, 0, i / HOSTS};
 }
 
 /* A line of /proc/self/status in kB ("VmRSS", "VmHWM"), -1 if absent. */

@@ -193,7 +193,7 @@ int vg_store_entry_set_enabled(struct vg_store *st, int64_t id, int enabled,
  * is stored once (canonical text) however many crawls hold it; the
  * (crawl, URL) key is the crawl's seen-set, on disk.  Leases come highest
  * priority first (lowest number: reported URLs get 0), then shallowest,
- * then oldest.
+ * then round-robin over hosts (host_seq), then oldest.
  */
 int vg_store_crawl_new(struct vg_store *st, const char *params_json,
                        int64_t *id, struct vg_err *err);
@@ -214,6 +214,9 @@ struct vg_frontier_url {
     int64_t parent_url_id; /* 0 if none */
     enum vg_frontier_kind kind;
     int offsite;          /* links followed off the seed's site to here */
+    int64_t host_seq;     /* the n-th URL of its host in the crawl: leases
+                             take the hosts' first URLs, then their second,
+                             ... so one busy host does not fill the window */
 };
 
 /*

@@ -318,6 +318,13 @@ static const char *site_of(const struct crawler *c, const char *host)
     return d ? d : host;
 }
 
+/* The next position among the host's URLs (0 once the counters are full). */
+static int64_t host_seq(struct crawler *c, const char *host)
+{
+    return vg__counts_add(&c->counts, vg__fnv64(VG__FNV_SEED ^ 1, host,
+                                                strlen(host) + 1));
+}
+
 /*
  * A link found on page j (url canonical, caller's): queue it if the bounds,
  * the traps and the seen-set let it through.
@@ -359,9 +366,10 @@ static int consider(struct crawler *c, const struct job *j, const char *url,
         return VG_ENOMEM;
     batch_started(c);
     u = &c->b.add[c->b.nadd];
-    *u = (struct vg_frontier_url){own_str(c, url), own_str(c, host),
-                                  j->l.priority, j->l.depth + 1,
-                                  j->l.url_id, kind, offsite};
+    *u = (struct vg_frontier_url){own_str(c, url),     own_str(c, host),
+                                  j->l.priority,       j->l.depth + 1,
+                                  j->l.url_id,         kind,
+                                  offsite,             host_seq(c, host)};
     if (!u->url || !u->host)
         return VG_ENOMEM;
     c->b.nadd++;
@@ -880,6 +888,7 @@ static int rebuild_one(void *ctx, const char *url, const char *host,
     uint64_t key = vg__fnv64(VG__FNV_SEED, host, strlen(host) + 1);
 
     vg__seen_test_set(&c->seen, url);
+    host_seq(c, host);
     if (kind == VG_FRONTIER_PAGE && c->o.max_host_pages > 0)
         vg__counts_add(&c->counts, key);
     if (c->o.max_pattern > 0) {
@@ -970,7 +979,7 @@ int vg_crawl_seed(struct vg_store *st, int64_t crawl_id, const char *url,
         return vg_err_set(err, VG_EINVAL, "no host in %s", url);
     }
     u = (struct vg_frontier_url){canon, host, priority, 0, 0,
-                                 VG_FRONTIER_PAGE, 0};
+                                 VG_FRONTIER_PAGE, 0, 0};
     rc = vg_store_frontier_add(st, crawl_id, &u, 1, NULL, err);
     vg_free(canon);
     return rc;

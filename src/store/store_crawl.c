@@ -98,8 +98,8 @@ static int url_id(struct vg_store *st, const struct vg_frontier_url *u,
 /* the parent is bound as NULL (no parent) or as an id */
 #define FRONTIER_INSERT                                                    \
     "INSERT INTO frontier (crawl_id, url_id, host, priority, depth,"       \
-    " parent_url_id, kind, offsite) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"       \
-    " ON CONFLICT (crawl_id, url_id) DO NOTHING"
+    " parent_url_id, kind, offsite, host_seq) VALUES (?, ?, ?, ?, ?, ?,"   \
+    " ?, ?, ?) ON CONFLICT (crawl_id, url_id) DO NOTHING"
 
 /* Add n URLs inside the caller's transaction. */
 static int add_urls(struct vg_store *st, int64_t crawl_id,
@@ -116,17 +116,17 @@ static int add_urls(struct vg_store *st, int64_t crawl_id,
         if ((rc = url_id(st, u, now, &id, err)) ||
             (rc = u->parent_url_id
                       ? vg__store_query(st, &s, err, FRONTIER_INSERT,
-                                        "iitiiiti", crawl_id, id, u->host,
+                                        "iitiiitii", crawl_id, id, u->host,
                                         (int64_t)u->priority,
                                         (int64_t)u->depth, u->parent_url_id,
                                         kind_name(u->kind),
-                                        (int64_t)u->offsite)
+                                        (int64_t)u->offsite, u->host_seq)
                       : vg__store_query(st, &s, err, FRONTIER_INSERT,
-                                        "iitiitti", crawl_id, id, u->host,
+                                        "iitiittii", crawl_id, id, u->host,
                                         (int64_t)u->priority,
                                         (int64_t)u->depth, (const char *)NULL,
                                         kind_name(u->kind),
-                                        (int64_t)u->offsite)) ||
+                                        (int64_t)u->offsite, u->host_seq)) ||
             (rc = vg__store_run(st, s, err)))
             break;
         count += (size_t)st->ops->changes(st->db);
@@ -180,7 +180,8 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
                          " FROM frontier f JOIN urls u ON u.id = f.url_id"
                          " WHERE f.crawl_id = ? AND f.state = 'queued' AND"
                          " f.not_before <= ? AND (? = 0 OR f.kind = 'media')"
-                         " ORDER BY f.priority, f.depth, f.url_id LIMIT ?",
+                         " ORDER BY f.priority, f.depth, f.host_seq, f.url_id"
+                         " LIMIT ?",
                          "iiii", crawl_id, now, (int64_t)only_media,
                          (int64_t)max);
     while (!rc && k < max && (rc = st->ops->step(s, err)) == VG__ROW) {

@@ -248,6 +248,7 @@ static const struct {
      {"ALTER TABLE frontier ADD COLUMN kind TEXT NOT NULL DEFAULT 'page'"
       " CHECK (kind IN ('page', 'media'))",
       "ALTER TABLE frontier ADD COLUMN offsite INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE frontier ADD COLUMN host_seq INTEGER NOT NULL DEFAULT 0",
       "ALTER TABLE frontier ADD COLUMN http_status INTEGER",
       "ALTER TABLE frontier ADD COLUMN error TEXT",
       "ALTER TABLE frontier ADD COLUMN finished_at INTEGER",
@@ -257,7 +258,7 @@ static const struct {
       "DROP INDEX frontier_host",
       "DROP INDEX urls_host",
       "CREATE INDEX frontier_lease ON frontier(crawl_id, state, priority,"
-      " depth, url_id)",
+      " depth, host_seq, url_id)",
       "CREATE INDEX frontier_state ON frontier(crawl_id, state, kind)",
       "ALTER TABLE sightings ADD COLUMN crawl_id INTEGER REFERENCES"
       " crawls(id)",

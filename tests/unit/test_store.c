@@ -324,10 +324,12 @@ static void test_frontier(void)
     int64_t crawl = 0, other = 0, requeued = 0;
     size_t added = 0, n = 0;
     const struct vg_frontier_url seeds[] = {
-        {"https://a.example/deep", "a.example", 1, 3, 0, VG_FRONTIER_PAGE, 0},
-        {"https://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0},
-        {"https://b.example/x", "b.example", 1, 1, 0, VG_FRONTIER_MEDIA, 1},
-        {"https://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0},
+        {"https://a.example/deep", "a.example", 1, 3, 0, VG_FRONTIER_PAGE, 0,
+         0},
+        {"https://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 0},
+        {"https://b.example/x", "b.example", 1, 1, 0, VG_FRONTIER_MEDIA, 1,
+         0},
+        {"https://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 0},
     };
 
     path_of(db, sizeof(db), "frontier.db");
@@ -389,6 +391,44 @@ struct det_log {
     int n;
 };
 
+/* Within a depth, leases go round the hosts: a busy host's URLs do not
+ * come all before another host's first. */
+static void test_lease_round_robin(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct lease_log g = {0};
+    int64_t crawl = 0;
+    size_t n = 0;
+    const struct vg_frontier_url v[] = {
+        {"http://a.example/1", "a.example", 0, 1, 0, VG_FRONTIER_PAGE, 0, 1},
+        {"http://a.example/2", "a.example", 0, 1, 0, VG_FRONTIER_PAGE, 0, 2},
+        {"http://a.example/3", "a.example", 0, 1, 0, VG_FRONTIER_PAGE, 0, 3},
+        {"http://b.example/1", "b.example", 0, 1, 0, VG_FRONTIER_PAGE, 0, 1},
+        {"http://c.example/1", "c.example", 0, 1, 0, VG_FRONTIER_PAGE, 0, 1},
+        {"http://c.example/2", "c.example", 0, 1, 0, VG_FRONTIER_PAGE, 0, 2},
+        {"http://a.example/0", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 4},
+    };
+
+    path_of(db, sizeof(db), "roundrobin.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_crawl_new(st, NULL, &crawl, &err), VG_OK);
+    TH_EQ_INT(vg_store_frontier_add(st, crawl, v, 7, NULL, &err), VG_OK);
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 7, 0, time(NULL), log_lease,
+                                      &g, &n, &err),
+              VG_OK);
+    TH_EQ_INT(n, 7);
+    TH_EQ_STR(g.urls[0], "http://a.example/0"); /* shallowest first */
+    TH_EQ_STR(g.urls[1], "http://a.example/1");
+    TH_EQ_STR(g.urls[2], "http://b.example/1");
+    TH_EQ_STR(g.urls[3], "http://c.example/1");
+    TH_EQ_STR(g.urls[4], "http://a.example/2");
+    TH_EQ_STR(g.urls[5], "http://c.example/2");
+    TH_EQ_STR(g.urls[6], "http://a.example/3");
+    vg_store_close(st);
+}
+
 static int log_detection(void *ctx, const struct vg_detection_info *d)
 {
     struct det_log *out = ctx;
@@ -428,13 +468,13 @@ static void test_crawl_commit(void)
     size_t n = 0, nadd = 0;
     uint8_t sha[32] = {1, 2, 3}, md5[16] = {4}, sha1[20] = {5}, pdq[32] = {6};
     const struct vg_frontier_url seeds[] = {
-        {"http://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0},
+        {"http://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 0},
     };
     const struct vg_frontier_url found[] = {
         {"http://a.example/x.jpg", "a.example", 0, 1, 0, VG_FRONTIER_MEDIA,
-         0},
+         0, 1},
         {"http://cdn.example/y.jpg", "cdn.example", 0, 1, 0,
-         VG_FRONTIER_MEDIA, 0},
+         VG_FRONTIER_MEDIA, 0, 1},
     };
 
     path_of(db, sizeof(db), "commit.db");
@@ -546,6 +586,7 @@ int main(void)
     TH_RUN(test_concurrent_first_open);
     TH_RUN(test_lists_and_imports);
     TH_RUN(test_frontier);
+    TH_RUN(test_lease_round_robin);
     TH_RUN(test_crawl_commit);
     TH_RUN(test_alloc_failures);
     status = th_done();
