@@ -362,4 +362,78 @@ int vg_store_detections(struct vg_store *st, int64_t crawl_id,
                                   const struct vg_detection_info *d),
                         void *ctx, struct vg_err *err);
 
+/* ---- people: analyst and admin accounts ---- */
+
+enum vg_role { VG_ROLE_ANALYST = 0, VG_ROLE_ADMIN };
+
+#define VG_USERNAME_MAX 64
+#define VG_PASSWORD_HASH_MAX 128
+
+struct vg_user {
+    int64_t id;
+    char username[VG_USERNAME_MAX + 1];
+    enum vg_role role;
+    int disabled;
+    int failed_logins;
+    int64_t locked_until; /* Unix seconds; 0 if not locked */
+    int64_t created_at;
+    char password_hash[VG_PASSWORD_HASH_MAX + 1]; /* Argon2id, encoded */
+};
+
+/* "analyst", "admin"; vg_role_parse: VG_OK or VG_EINVAL. */
+const char *vg_role_name(enum vg_role r);
+int vg_role_parse(const char *s, enum vg_role *out);
+
+/*
+ * Accounts change only with an audit record, in the same transaction.
+ * actor is the user who acts (0: the command line, i.e. the operator).
+ * Usernames: 1 to 64 of [a-z0-9._-] (VG_EINVAL otherwise).
+ */
+int vg_store_user_add(struct vg_store *st, int64_t actor, const char *username,
+                      const char *password_hash, enum vg_role role,
+                      int64_t *id, struct vg_err *err); /* VG_EEXIST */
+int vg_store_user_get(struct vg_store *st, const char *username,
+                      struct vg_user *out, struct vg_err *err); /* VG_ENOENT */
+int vg_store_user_set_password(struct vg_store *st, int64_t actor,
+                               const char *username, const char *hash,
+                               struct vg_err *err);
+/* Disabling also ends the user's sessions. */
+int vg_store_user_set_disabled(struct vg_store *st, int64_t actor,
+                               const char *username, int disabled,
+                               struct vg_err *err);
+/* All accounts, by name (password hashes left empty). */
+int vg_store_users(struct vg_store *st,
+                   int (*cb)(void *ctx, const struct vg_user *u), void *ctx,
+                   struct vg_err *err);
+
+/* ---- the audit log: append-only, each record chained to the last ---- */
+
+/*
+ * Record an action (inside its own transaction).  Each record's hash is
+ * SHA-256 over the previous record's hash and this record's fields, so
+ * changing, removing or reordering any record breaks the chain.
+ */
+int vg_store_audit_append(struct vg_store *st, int64_t actor,
+                          const char *action, const char *object_type,
+                          int64_t object_id, const char *detail,
+                          struct vg_err *err);
+
+struct vg_audit_record {
+    int64_t id, at, actor; /* actor 0: the command line */
+    const char *action, *object_type, *detail;
+    int64_t object_id;
+};
+
+/* Records in order (oldest first); limit 0: all. */
+int vg_store_audit(struct vg_store *st, int64_t limit,
+                   int (*cb)(void *ctx, const struct vg_audit_record *r),
+                   void *ctx, struct vg_err *err);
+
+/*
+ * Walk the chain: VG_OK with *count records if intact; VG_ECORRUPT with
+ * *bad the first record whose hash does not follow (err says how).
+ */
+int vg_store_audit_verify(struct vg_store *st, int64_t *count, int64_t *bad,
+                          struct vg_err *err);
+
 #endif

@@ -24,6 +24,10 @@ static const struct command commands[] = {
     {"match", "hash files and look them up in the hash lists", vg_cli_match},
     {"crawl", "crawl sites for known images; crawl status", vg_cli_crawl},
     {"detections", "what crawls found, with the evidence", vg_cli_detections},
+    {"users", "console accounts: add, passwd, disable, enable, ls",
+     vg_cli_users},
+    {"audit", "the audit log of analyst and admin actions: verify, ls",
+     vg_cli_audit},
 };
 
 void vg_cli_errorf(const char *fmt, ...)

@@ -82,6 +82,11 @@ int vg__store_run(struct vg_store *st, struct vg__stmt *s, struct vg_err *err);
 int vg__store_sighting(struct vg_store *st, int64_t crawl_id,
                        const struct vg_sighting_rec *r, struct vg_err *err);
 
+/* store_audit.c: append an audit record inside the caller's transaction. */
+int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
+                    const char *object_type, int64_t object_id,
+                    const char *detail, struct vg_err *err);
+
 /* Run sql with no parameters and no rows wanted; VG_OK or an error. */
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);
 

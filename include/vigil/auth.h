@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Passwords for analyst and admin accounts (module `web`): Argon2id hashes
+ * through libsodium (crypto_pwhash_str, its "interactive" cost: 64 MiB and
+ * 2 passes, fit for logins on a small server), and the password rule.
+ * Thread safety: all functions are thread-safe after vg_auth_init.
+ */
+#ifndef VIGIL_AUTH_H
+#define VIGIL_AUTH_H
+
+#include <stddef.h>
+
+#include "vigil/error.h"
+#include "vigil/store.h"
+
+#define VG_PASSWORD_MIN 12   /* characters (UTF-8 code points) */
+#define VG_PASSWORD_MAX 1024 /* bytes */
+
+/* Start libsodium (idempotent).  VG_OK or VG_EINTERNAL. */
+int vg_auth_init(void);
+
+/* Is pw acceptable?  VG_OK, or VG_EINVAL with the reason in err. */
+int vg_auth_password_check(const char *pw, struct vg_err *err);
+
+/* The Argon2id hash of pw, encoded, into out (VG_PASSWORD_HASH_MAX + 1). */
+int vg_auth_hash_password(const char *pw, char *out, struct vg_err *err);
+
+/* 1 if pw matches the encoded hash, 0 if not (or the hash is malformed). */
+int vg_auth_verify_password(const char *hash, const char *pw);
+
+/* 1 if the hash was made with weaker parameters than today's. */
+int vg_auth_needs_rehash(const char *hash);
+
+#endif

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `vigil users` (accounts of analysts and admins: the first admin is made
+ * here) and `vigil audit` (the hash-chained log of what they did).
+ * Passwords are read from the terminal without echo (asked twice), or as
+ * the first line of standard input when it is not a terminal; they never
+ * appear on the command line, where other users of the machine could see
+ * them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "vigil/auth.h"
+
+static void users_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: vigil users add NAME [--role analyst|admin] [--db URL]\n"
+            "       vigil users passwd NAME [--db URL]\n"
+            "       vigil users disable|enable NAME [--db URL]\n"
+            "       vigil users ls [--db URL]\n"
+            "\n"
+            "Accounts for the analyst console.  The first admin is made here.\n"
+            "The password is asked on the terminal (twice, not shown), or read\n"
+            "as the first line of standard input; at least %d characters.\n"
+            "Passwords are stored as Argon2id hashes.  Disabling an account\n"
+            "ends its sessions.  Every change is in the audit log.\n"
+            "\n"
+            "  --role R   analyst (default) or admin\n",
+            VG_PASSWORD_MIN);
+}
+
+/* Read a line without echo from the terminal, or a line of stdin. */
+static int read_line(const char *prompt, char *buf, size_t n)
+{
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO), ok;
+    size_t len;
+
+    if (tty) {
+        fputs(prompt, stderr);
+        fflush(stderr);
+        if (tcgetattr(STDIN_FILENO, &old))
+            return -1;
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    ok = fgets(buf, (int)n, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    if (!ok)
+        return -1;
+    len = strlen(buf);
+    if (len && buf[len - 1] != '\n' && len == n - 1)
+        return -2; /* longer than the buffer */
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        buf[--len] = 0;
+    return 0;
+}
+
+/* A new password, checked, hashed into hash. */
+static int new_password(char *hash)
+{
+    char pw[VG_PASSWORD_MAX + 2], again[VG_PASSWORD_MAX + 2];
+    struct vg_err err = {0};
+    int rc = -1;
+
+    if (read_line("New password: ", pw, sizeof(pw))) {
+        vg_cli_errorf("users: no password given (or over %d bytes)",
+                      VG_PASSWORD_MAX);
+        goto out;
+    }
+    if (isatty(STDIN_FILENO) &&
+        (read_line("Again: ", again, sizeof(again)) || strcmp(pw, again))) {
+        vg_cli_errorf("users: the passwords differ");
+        goto out;
+    }
+    if (vg_auth_hash_password(pw, hash, &err)) {
+        vg_cli_errorf("users: %s", err.msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    memset(pw, 0, sizeof(pw));
+    memset(again, 0, sizeof(again));
+    return rc;
+}
+
+static int print_user(void *ctx, const struct vg_user *u)
+{
+    char created[32];
+    time_t t = (time_t)u->created_at;
+    struct tm tm;
+
+    (void)ctx;
+    if (!gmtime_r(&t, &tm) ||
+        !strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(created, sizeof(created), "-");
+    printf("%-24s %-8s %-9s %s\n", u->username, vg_role_name(u->role),
+           u->disabled ? "disabled" : "active", created);
+    return VG_OK;
+}
+
+int vg_cli_users(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"role", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    char hash[VG_PASSWORD_HASH_MAX + 1];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    const char *db = NULL, *verb, *name = NULL;
+    enum vg_role role = VG_ROLE_ANALYST;
+    int c, rc = VG_OK, status = VG_EXIT_FAIL;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'r':
+            if (vg_role_parse(optarg, &role)) {
+                vg_cli_errorf("users: --role is analyst or admin, not '%s'",
+                              optarg);
+                return VG_EXIT_USAGE;
+            }
+            break;
+        case 'h': users_usage(stdout); return VG_EXIT_OK;
+        default:
+            vg_cli_bad_option("users", argv);
+            users_usage(stderr);
+            return VG_EXIT_USAGE;
+        }
+    }
+    verb = optind < argc ? argv[optind++] : NULL;
+    if (verb && strcmp(verb, "ls"))
+        name = optind < argc ? argv[optind++] : NULL;
+    if (!verb || (strcmp(verb, "ls") && !name) || optind < argc ||
+        (strcmp(verb, "add") && strcmp(verb, "passwd") &&
+         strcmp(verb, "disable") && strcmp(verb, "enable") &&
+         strcmp(verb, "ls"))) {
+        users_usage(stderr);
+        return VG_EXIT_USAGE;
+    }
+    if (vg_cli_open_store("users", db, &st))
+        return VG_EXIT_FAIL;
+    if (!strcmp(verb, "ls")) {
+        rc = vg_store_users(st, print_user, NULL, &err);
+    } else if (!strcmp(verb, "add")) {
+        struct vg_user u;
+        if (vg_store_user_get(st, name, &u, &err) == VG_OK) {
+            vg_cli_errorf("users: a user named %s exists", name);
+            goto out;
+        }
+        err.msg[0] = 0;
+        if (new_password(hash))
+            goto out;
+        if (!(rc = vg_store_user_add(st, 0, name, hash, role, NULL, &err)))
+            printf("added %s (%s)\n", name, vg_role_name(role));
+    } else if (!strcmp(verb, "passwd")) {
+        struct vg_user u;
+        if ((rc = vg_store_user_get(st, name, &u, &err)))
+            goto fail;
+        if (new_password(hash))
+            goto out;
+        if (!(rc = vg_store_user_set_password(st, 0, name, hash, &err)))
+            printf("password of %s changed\n", name);
+    } else {
+        int off = !strcmp(verb, "disable");
+        if (!(rc = vg_store_user_set_disabled(st, 0, name, off, &err)))
+            printf("%s %s\n", name, off ? "disabled" : "enabled");
+    }
+fail:
+    if (rc)
+        vg_cli_errorf("users: %s", err.msg[0] ? err.msg : vg_strerror(rc));
+    else
+        status = VG_EXIT_OK;
+out:
+    vg_store_close(st);
+    return status;
+}
+
+/* ---- vigil audit ---- */
+
+static void audit_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: vigil audit verify [--db URL]\n"
+            "       vigil audit ls [--limit N] [--db URL]\n"
+            "\n"
+            "The audit log records every analyst and admin action, each record\n"
+            "chained to the one before by its SHA-256, so a changed, removed\n"
+            "or reordered record shows.  'verify' walks the chain (exit 1 and\n"
+            "the first bad record if it is broken); 'ls' prints the latest\n"
+            "records (default 50; 0: all).\n");
+}
+
+static int print_audit(void *ctx, const struct vg_audit_record *r)
+{
+    char at[32];
+    time_t t = (time_t)r->at;
+    struct tm tm;
+
+    (void)ctx;
+    if (!gmtime_r(&t, &tm) ||
+        !strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(at, sizeof(at), "-");
+    printf("%lld %s %s %s %s#%lld %s\n", (long long)r->id, at,
+           r->actor ? "user" : "cli", r->action ? r->action : "-",
+           r->object_type ? r->object_type : "-", (long long)r->object_id,
+           r->detail ? r->detail : "");
+    return VG_OK;
+}
+
+int vg_cli_audit(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"limit", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    const char *db = NULL, *verb;
+    unsigned long long limit = 50;
+    int64_t count = 0, bad = 0;
+    int c, rc;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'l':
+            if (!strcmp(optarg, "0"))
+                limit = 0;
+            else if (vg_cli_parse_size(optarg, 1, &limit)) {
+                vg_cli_errorf("audit: --limit wants a number, not '%s'",
+                              optarg);
+                return VG_EXIT_USAGE;
+            }
+            break;
+        case 'h': audit_usage(stdout); return VG_EXIT_OK;
+        default:
+            vg_cli_bad_option("audit", argv);
+            audit_usage(stderr);
+            return VG_EXIT_USAGE;
+        }
+    }
+    verb = optind < argc ? argv[optind++] : NULL;
+    if (!verb || optind < argc || (strcmp(verb, "verify") && strcmp(verb, "ls"))) {
+        audit_usage(stderr);
+        return VG_EXIT_USAGE;
+    }
+    if (vg_cli_open_store("audit", db, &st))
+        return VG_EXIT_FAIL;
+    if (!strcmp(verb, "ls")) {
+        rc = vg_store_audit(st, (int64_t)limit, print_audit, NULL, &err);
+    } else {
+        rc = vg_store_audit_verify(st, &count, &bad, &err);
+        if (!rc)
+            printf("audit log intact: %lld records\n", (long long)count);
+    }
+    if (rc)
+        vg_cli_errorf("audit: %s", err.msg[0] ? err.msg : vg_strerror(rc));
+    vg_store_close(st);
+    return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Analyst and admin accounts (vigil/store.h).  The store keeps the
+ * password hash the caller made (Argon2id, vigil/auth.h), never a
+ * password; every change is audited in its own transaction.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "store_int.h"
+
+const char *vg_role_name(enum vg_role r)
+{
+    return r == VG_ROLE_ADMIN ? "admin" : "analyst";
+}
+
+int vg_role_parse(const char *s, enum vg_role *out)
+{
+    if (!strcmp(s, "analyst"))
+        *out = VG_ROLE_ANALYST;
+    else if (!strcmp(s, "admin"))
+        *out = VG_ROLE_ADMIN;
+    else
+        return VG_EINVAL;
+    return VG_OK;
+}
+
+static int valid_username(const char *u, struct vg_err *err)
+{
+    size_t n = strlen(u);
+
+    for (size_t i = 0; i < n; i++)
+        if (!((u[i] >= 'a' && u[i] <= 'z') || (u[i] >= '0' && u[i] <= '9') ||
+              u[i] == '.' || u[i] == '_' || u[i] == '-'))
+            return vg_err_set(err, VG_EINVAL,
+                              "user names are lowercase letters, digits, '.',"
+                              " '_' and '-' (not '%c')",
+                              u[i]);
+    if (!n || n > VG_USERNAME_MAX)
+        return vg_err_set(err, VG_EINVAL, "a user name has 1 to %d characters",
+                          VG_USERNAME_MAX);
+    return VG_OK;
+}
+
+/* The id of a user (store locked). */
+static int user_id(struct vg_store *st, const char *username, int64_t *id,
+                   struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc = vg__store_query(st, &s, err,
+                             "SELECT id FROM users WHERE username = ?", "t",
+                             username);
+
+    if (!rc && (rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
+        rc = vg_err_set(err, VG_ENOENT, "no user %s", username);
+    return rc;
+}
+
+/*
+ * Run a change and its audit record in one write transaction; the object
+ * is *rowid (in: the user's id; with returning, out: the new row's id).
+ */
+static int audited(struct vg_store *st, struct vg__stmt *s, int64_t actor,
+                   const char *action, const char *username,
+                   const char *detail, int returning, int64_t *rowid,
+                   struct vg_err *err)
+{
+    int64_t id = *rowid;
+    int rc;
+
+    if ((rc = st->ops->begin_write(st->db, err))) {
+        st->ops->finalize(s);
+        return rc;
+    }
+    rc = returning ? vg__store_scalar(st, s, &id, err)
+                   : vg__store_run(st, s, err);
+    if (!rc && !returning && st->ops->changes(st->db) == 0)
+        rc = vg_err_set(err, VG_ENOENT, "no user %s", username);
+    if (rc == VG_EEXIST)
+        rc = vg_err_set(err, VG_EEXIST, "a user named %s exists", username);
+    if (!rc)
+        rc = vg__store_audit(st, actor, action, "user", id, detail, err);
+    if (!rc)
+        rc = vg__store_exec(st, "COMMIT", err);
+    else
+        vg__store_exec(st, "ROLLBACK", NULL);
+    if (!rc)
+        *rowid = id;
+    return rc;
+}
+
+int vg_store_user_add(struct vg_store *st, int64_t actor, const char *username,
+                      const char *password_hash, enum vg_role role,
+                      int64_t *id, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    char detail[128];
+    int64_t got = 0;
+    int rc;
+
+    if ((rc = valid_username(username, err)))
+        return rc;
+    snprintf(detail, sizeof(detail), "%s, role %s", username,
+             vg_role_name(role));
+    LOCK(st);
+    if (!(rc = vg__store_query(st, &s, err,
+                               "INSERT INTO users (username, password_hash,"
+                               " role, created_at) VALUES (?, ?, ?, ?)"
+                               " RETURNING id",
+                               "ttti", username, password_hash,
+                               vg_role_name(role), (int64_t)time(NULL))))
+        rc = audited(st, s, actor, "user.add", username, detail, 1, &got,
+                     err);
+    UNLOCK(st);
+    if (!rc && id)
+        *id = got;
+    return rc;
+}
+
+int vg_store_user_get(struct vg_store *st, const char *username,
+                      struct vg_user *out, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT id, username, role, disabled, failed_logins,"
+                         " locked_until, created_at, password_hash FROM users"
+                         " WHERE username = ?",
+                         "t", username);
+    if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        const char *name = st->ops->col_text(s, 1);
+        const char *role = st->ops->col_text(s, 2);
+        const char *hash = st->ops->col_text(s, 7);
+        out->id = st->ops->col_int(s, 0);
+        snprintf(out->username, sizeof(out->username), "%s", name ? name : "");
+        vg_role_parse(role ? role : "", &out->role);
+        out->disabled = (int)st->ops->col_int(s, 3);
+        out->failed_logins = (int)st->ops->col_int(s, 4);
+        out->locked_until = st->ops->col_int(s, 5);
+        out->created_at = st->ops->col_int(s, 6);
+        snprintf(out->password_hash, sizeof(out->password_hash), "%s",
+                 hash ? hash : "");
+        rc = VG_OK;
+    } else if (rc == VG__DONE) {
+        rc = vg_err_set(err, VG_ENOENT, "no user %s", username);
+    }
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_user_set_password(struct vg_store *st, int64_t actor,
+                               const char *username, const char *hash,
+                               struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t id = 0;
+    int rc;
+
+    LOCK(st);
+    if (!(rc = user_id(st, username, &id, err)) &&
+        !(rc = vg__store_query(st, &s, err,
+                               "UPDATE users SET password_hash = ?,"
+                               " failed_logins = 0, locked_until = 0"
+                               " WHERE id = ?",
+                               "ti", hash, id)))
+        rc = audited(st, s, actor, "user.password", username, username, 0,
+                     &id, err);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_user_set_disabled(struct vg_store *st, int64_t actor,
+                               const char *username, int disabled,
+                               struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t id = 0;
+    int rc;
+
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    if (!(rc = user_id(st, username, &id, err)) &&
+        !(rc = vg__store_query(st, &s, err,
+                               "UPDATE users SET disabled = ? WHERE id = ?",
+                               "ii", (int64_t)(disabled != 0), id)))
+        rc = vg__store_run(st, s, err);
+    /* a disabled user's sessions end with it, in the same transaction */
+    if (!rc && disabled &&
+        !(rc = vg__store_query(st, &s, err,
+                               "DELETE FROM sessions WHERE user_id = ?", "i",
+                               id)))
+        rc = vg__store_run(st, s, err);
+    if (!rc)
+        rc = vg__store_audit(st, actor,
+                             disabled ? "user.disable" : "user.enable", "user",
+                             id, username, err);
+    if (!rc)
+        rc = vg__store_exec(st, "COMMIT", err);
+    else
+        vg__store_exec(st, "ROLLBACK", NULL);
+unlock:
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_users(struct vg_store *st,
+                   int (*cb)(void *ctx, const struct vg_user *u), void *ctx,
+                   struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT id, username, role, disabled, failed_logins,"
+                         " locked_until, created_at FROM users ORDER BY"
+                         " username",
+                         "");
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        struct vg_user u;
+        const char *name = st->ops->col_text(s, 1);
+        const char *role = st->ops->col_text(s, 2);
+        memset(&u, 0, sizeof(u));
+        u.id = st->ops->col_int(s, 0);
+        snprintf(u.username, sizeof(u.username), "%s", name ? name : "");
+        vg_role_parse(role ? role : "", &u.role);
+        u.disabled = (int)st->ops->col_int(s, 3);
+        u.failed_logins = (int)st->ops->col_int(s, 4);
+        u.locked_until = st->ops->col_int(s, 5);
+        u.created_at = st->ops->col_int(s, 6);
+        rc = cb(ctx, &u);
+    }
+    if (rc == VG__DONE)
+        rc = VG_OK;
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}

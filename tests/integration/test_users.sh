@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `vigil users` and `vigil audit` on a fresh store: accounts with Argon2id
+# hashes (never the password), the password rule, roles, disabling (which
+# ends sessions), and an audit chain that shows any changed, removed or
+# reordered record.
+# Usage: test_users.sh VIGIL_BINARY TESTDATA_DIR
+set -u
+VIGIL=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+DB="$T/vigil.db"
+v() { "$VIGIL" "$@" --db "$DB"; }
+q() { sqlite3 "$DB" "$1"; }
+
+check "first admin added" bash -c "echo 'correct horse battery' | '$VIGIL' users add alice --role admin --db '$DB' | grep -qx 'added alice (admin)'"
+check "stored as an Argon2id hash, not the password" bash -c "sqlite3 '$DB' 'SELECT password_hash FROM users' | grep -q '^\\\$argon2id\\\$' && ! sqlite3 '$DB' .dump | grep -q 'correct horse'"
+echo 'short' | v users add bob >/dev/null 2>"$T/err"; rc=$?
+check "a short password is refused" test $rc -eq 1
+check "and says why" grep -q 'at least 12 characters' "$T/err"
+check "nothing added" test "$(q 'SELECT COUNT(*) FROM users')" -eq 1
+echo 'another long password' | v users add alice >/dev/null 2>"$T/err"; rc=$?
+check "a second alice is refused" test $rc -eq 1
+check "and says why" grep -q 'a user named alice exists' "$T/err"
+echo 'another long password' | v users add 'Bob Smith' >/dev/null 2>"$T/err"; rc=$?
+check "a bad user name is refused" test $rc -eq 1
+v users add carol --role root </dev/null >/dev/null 2>&1; rc=$?
+check "an unknown role is a usage error" test $rc -eq 2
+check "an analyst added" bash -c "echo 'another long password' | '$VIGIL' users add bob --db '$DB' | grep -qx 'added bob (analyst)'"
+check "ls lists both" bash -c "'$VIGIL' users ls --db '$DB' | grep -c active | grep -qx 2"
+q "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (x'01', 2, 'c', 0, 9999999999)"
+check "disable" bash -c "'$VIGIL' users disable bob --db '$DB' | grep -qx 'bob disabled'"
+check "disabled in ls" bash -c "'$VIGIL' users ls --db '$DB' | grep -q 'bob .*disabled'"
+check "disabling ended bob's sessions" test "$(q 'SELECT COUNT(*) FROM sessions')" -eq 0
+check "enable" bash -c "'$VIGIL' users enable bob --db '$DB' | grep -qx 'bob enabled'"
+old=$(q "SELECT password_hash FROM users WHERE username = 'alice'")
+check "passwd" bash -c "echo 'a new long password' | '$VIGIL' users passwd alice --db '$DB' | grep -q 'password of alice changed'"
+check "the hash changed" test "$(q "SELECT password_hash FROM users WHERE username = 'alice'")" != "$old"
+echo 'a new long password' | v users passwd nobody >/dev/null 2>"$T/err"; rc=$?
+check "passwd of nobody fails" test $rc -eq 1
+check "and says so" grep -q 'no user nobody' "$T/err"
+
+# the audit log: every change above, chained
+check "five records (2 adds, disable, enable, passwd)" test "$(q "SELECT COUNT(*) FROM audit_log")" -eq 5
+check "ls shows them" bash -c "'$VIGIL' audit ls --db '$DB' | grep -c 'cli user' | grep -qx 5"
+check "verify: intact" bash -c "'$VIGIL' audit verify --db '$DB' | grep -qx 'audit log intact: 5 records'"
+cp "$DB" "$T/changed.db"
+sqlite3 "$T/changed.db" "UPDATE audit_log SET detail = 'bob, role admin' WHERE id = 2"
+"$VIGIL" audit verify --db "$T/changed.db" >/dev/null 2>"$T/err"; rc=$?
+check "a changed record is found" test $rc -eq 1
+check "by number" grep -q 'record 2 was changed' "$T/err"
+cp "$DB" "$T/removed.db"
+sqlite3 "$T/removed.db" "DELETE FROM audit_log WHERE id = 3"
+"$VIGIL" audit verify --db "$T/removed.db" >/dev/null 2>"$T/err"; rc=$?
+check "a removed record is found" test $rc -eq 1
+check "at the next one" grep -q 'record 4 does not follow' "$T/err"
+cp "$DB" "$T/first.db"
+sqlite3 "$T/first.db" "DELETE FROM audit_log WHERE id = 1"
+"$VIGIL" audit verify --db "$T/first.db" >/dev/null 2>"$T/err"; rc=$?
+check "removing the first record is found too" test $rc -eq 1
+finish
