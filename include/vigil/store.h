@@ -362,6 +362,48 @@ int vg_store_detections(struct vg_store *st, int64_t crawl_id,
                                   const struct vg_detection_info *d),
                         void *ctx, struct vg_err *err);
 
+/* ---- reports from the public and partners ---- */
+
+#define VG_REFERENCE_LEN 14 /* "XXXX-XXXX-XXXX" */
+
+/* A report as stored (validated by the caller: vigil/report.h). */
+struct vg_report_rec {
+    const char *channel;        /* "web", "api", "partner" */
+    const char *language;       /* "en", "fr" */
+    const char *incident_type;  /* one of the eight (vigil/report.h) */
+    const char *incident_at;    /* as the reporter gave it, or NULL */
+    const char *description;
+    const char *details_json;   /* the other answers, a JSON object */
+    const uint8_t *contact;     /* sealed contact details, or NULL */
+    size_t contact_len;
+    int named_child;            /* names a child victim or a suspect */
+    int64_t api_key_id;         /* 0 for the public form */
+    const char *idempotency_key; /* with api_key_id: a retry is not stored
+                                    twice; NULL if none */
+    const struct vg_frontier_url *urls; /* canonical url and host only */
+    size_t nurls;
+};
+
+struct vg_report_ack {
+    char reference[VG_REFERENCE_LEN + 1]; /* what the reporter can quote */
+    int64_t id;
+    int duplicate; /* the idempotency key was seen: the first report's */
+};
+
+/*
+ * Store n reports in one transaction (group commit: the caller batches
+ * concurrent submissions), each with a fresh random reference; their URLs
+ * become seeds of the standing "reports" crawl at the highest priority.
+ * When this returns VG_OK the reports are on disk.
+ */
+int vg_store_reports_add(struct vg_store *st, const struct vg_report_rec *v,
+                         size_t n, struct vg_report_ack *acks,
+                         struct vg_err *err);
+
+/* The standing crawl reported URLs go to (created on first use). */
+int vg_store_reports_crawl(struct vg_store *st, int64_t *crawl_id,
+                           struct vg_err *err);
+
 /* ---- people: analyst and admin accounts ---- */
 
 enum vg_role { VG_ROLE_ANALYST = 0, VG_ROLE_ADMIN };

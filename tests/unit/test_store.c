@@ -546,6 +546,71 @@ static void test_crawl_commit(void)
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sightings"), 2);
 }
 
+static int ref_ok(const char *r)
+{
+    static const char digits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+    if (strlen(r) != VG_REFERENCE_LEN || r[4] != '-' || r[9] != '-')
+        return 0;
+    for (int i = 0; i < VG_REFERENCE_LEN; i++)
+        if (i != 4 && i != 9 && !strchr(digits, r[i]))
+            return 0;
+    return 1;
+}
+
+/* Reports in one batch: fresh references, idempotent partner retries,
+ * URLs as first-priority seeds of the standing crawl, contact sealed. */
+static void test_reports(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    const uint8_t sealed[] = {1, 2, 3, 4};
+    const struct vg_frontier_url urls[] = {
+        {"https://a.example/x", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 0},
+        {"https://b.example/", "b.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 0},
+    };
+    struct vg_report_rec v[3] = {
+        {"web", "fr", "luring", "2026-11-28 21:00", "desc <b>", "{}", sealed,
+         sizeof(sealed), 1, 0, NULL, urls, 2},
+        {"web", "en", "csam", NULL, "", NULL, NULL, 0, 0, 0, NULL, NULL, 0},
+        {"api", "en", "csam", NULL, "from a partner", "{\"a\":1}", NULL, 0,
+         0, 7, "key-1", urls + 1, 1},
+    };
+    struct vg_report_ack acks[3], again;
+    int64_t crawl = 0, crawl2 = 0;
+
+    path_of(db, sizeof(db), "reports.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_reports_add(st, v, 3, acks, &err), VG_OK);
+    for (int i = 0; i < 3; i++) {
+        TH_CHECK(ref_ok(acks[i].reference));
+        TH_CHECK(acks[i].id > 0);
+        TH_EQ_INT(acks[i].duplicate, 0);
+    }
+    TH_CHECK(strcmp(acks[0].reference, acks[1].reference) != 0);
+    /* a partner's retry with the same key: the first report, not a new one */
+    TH_EQ_INT(vg_store_reports_add(st, v + 2, 1, &again, &err), VG_OK);
+    TH_EQ_INT(again.duplicate, 1);
+    TH_EQ_INT(again.id, acks[2].id);
+    TH_EQ_STR(again.reference, acks[2].reference);
+    TH_EQ_INT(vg_store_reports_crawl(st, &crawl, &err), VG_OK);
+    TH_EQ_INT(vg_store_reports_crawl(st, &crawl2, &err), VG_OK);
+    TH_EQ_INT(crawl, crawl2);
+    vg_store_close(st);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM reports"), 3);
+    TH_EQ_INT(count_rows(db, "SELECT priority FROM reports WHERE named_child"),
+              0);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM report_urls"), 3);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM frontier WHERE priority = 0"
+                             " AND depth = 0 AND state = 'queued'"),
+              2);
+    TH_EQ_INT(count_rows(db, "SELECT length(reporter_contact) FROM reports"
+                             " WHERE language = 'fr'"),
+              4);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM crawls"), 1);
+}
+
 static void test_alloc_failures(void)
 {
     char db[256];
@@ -588,6 +653,7 @@ int main(void)
     TH_RUN(test_frontier);
     TH_RUN(test_lease_round_robin);
     TH_RUN(test_crawl_commit);
+    TH_RUN(test_reports);
     TH_RUN(test_alloc_failures);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
