@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A report from the public or a partner (module `web`): what the report
+ * form and `POST /api/v1/reports` accept, checked by one set of rules so
+ * both give the same answers.  Errors name the field and a message key of
+ * the i18n catalogues ("err.required", ...), so the form can show each
+ * next to its field in the reporter's language.
+ *
+ * The eight incident types are those of the Canadian tip-line (DOMAIN.md).
+ * Where it happened is a technology; a website needs at least one URL
+ * (http or https, canonicalised; up to VG_REPORT_MAX_URLS), the others a
+ * detail (a magnet link, a newsgroup, an address, a game...).  Luring
+ * reports answer two more questions (plans to meet? images exchanged?),
+ * intimate-image reports two (are you the person? are you threatened?).
+ * Contact details are optional: reports can be anonymous.
+ */
+#ifndef VIGIL_REPORT_H
+#define VIGIL_REPORT_H
+
+#include <stddef.h>
+
+#include "vigil/error.h"
+#include "vigil/store.h"
+
+#define VG_REPORT_MAX_URLS 20
+#define VG_REPORT_MAX_DESCRIPTION 10000 /* characters */
+#define VG_REPORT_MAX_FIELD 500         /* characters, other text fields */
+
+/* The eight incident types, by code ("csam", "luring", ...). */
+extern const char *const vg_report_types[8];
+/* Where it happened: "website", "p2p", "bittorrent", "newsgroup", "email",
+ * "gaming", "other". */
+extern const char *const vg_report_technologies[7];
+
+/* As submitted; NULL or "" is absent. */
+struct vg_report_input {
+    const char *language;      /* "en" or "fr" (else "en") */
+    const char *incident_type; /* a code of vg_report_types */
+    const char *incident_at;   /* when, as the reporter says it */
+    const char *technology;    /* a code of vg_report_technologies */
+    const char *const *urls;   /* website: the URLs */
+    size_t nurls;
+    const char *detail;        /* other technologies: where */
+    const char *description;
+    const char *luring_meet, *luring_images;          /* "yes", "no", "unsure" */
+    const char *intimate_self, *intimate_threatened;  /* the same */
+    const char *named_child;   /* "yes": names a child victim or a suspect */
+    const char *contact_name, *contact_email, *contact_phone;
+};
+
+struct vg_report_error {
+    const char *field; /* the input's name: "incident_type", "urls", ... */
+    const char *key;   /* message key: "err.required", "err.url", ... */
+};
+
+/* A checked report, ready for the store (free with vg_report_fini). */
+struct vg_report {
+    struct vg_report_rec rec;      /* rec.urls points into urls */
+    struct vg_frontier_url *urls;
+    char *details_json;            /* technology, detail, the answers */
+    char *contact_json;            /* the contact details, NULL if none:
+                                      the caller seals it into rec.contact */
+};
+
+/*
+ * Check in; on success fill *out (channel, api key and idempotency key are
+ * the caller's to set) and return VG_OK.  Otherwise VG_EINVAL with up to
+ * maxerr errors in errs (*nerr of them; more may exist), or VG_ENOMEM.
+ */
+int vg_report_check(const struct vg_report_input *in, struct vg_report *out,
+                    struct vg_report_error *errs, size_t maxerr, size_t *nerr);
+void vg_report_fini(struct vg_report *r);
+
+#endif
