@@ -31,4 +31,13 @@ int vg_auth_verify_password(const char *hash, const char *pw);
 /* 1 if the hash was made with weaker parameters than today's. */
 int vg_auth_needs_rehash(const char *hash);
 
+/* ---- API keys: "vgk_" and 64 hex digits (256 random bits) ---- */
+
+#define VG_APIKEY_LEN 68
+
+/* A new key (shown once, never stored) and its SHA-256 (stored). */
+int vg_auth_apikey_new(char key[VG_APIKEY_LEN + 1], unsigned char hash[32]);
+/* The SHA-256 of a presented key; VG_EINVAL if it is not shaped as one. */
+int vg_auth_apikey_hash(const char *key, unsigned char hash[32]);
+
 #endif

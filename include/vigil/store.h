@@ -448,6 +448,29 @@ int vg_store_users(struct vg_store *st,
                    int (*cb)(void *ctx, const struct vg_user *u), void *ctx,
                    struct vg_err *err);
 
+/* ---- API keys of partner hotlines and platforms ---- */
+
+struct vg_apikey {
+    int64_t id;
+    const char *name, *scopes;
+    int64_t created_at, revoked_at; /* revoked 0 while valid */
+};
+
+/* Keys are stored as SHA-256 (32 bytes) of the secret, never the secret. */
+int vg_store_apikey_add(struct vg_store *st, int64_t actor, const char *name,
+                        const char *scopes, const uint8_t hash[32],
+                        int64_t *id, struct vg_err *err);
+int vg_store_apikey_revoke(struct vg_store *st, int64_t actor, int64_t id,
+                           struct vg_err *err); /* VG_ENOENT */
+/* The valid key with this hash: VG_OK (*out's strings valid in cb only:
+ * copy what you keep), VG_ENOENT if none or revoked. */
+int vg_store_apikey_find(struct vg_store *st, const uint8_t hash[32],
+                         int (*cb)(void *ctx, const struct vg_apikey *k),
+                         void *ctx, struct vg_err *err);
+int vg_store_apikeys(struct vg_store *st,
+                     int (*cb)(void *ctx, const struct vg_apikey *k),
+                     void *ctx, struct vg_err *err);
+
 /* ---- the audit log: append-only, each record chained to the last ---- */
 
 /*

@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"detections", "what crawls found, with the evidence", vg_cli_detections},
     {"users", "console accounts: add, passwd, disable, enable, ls",
      vg_cli_users},
+    {"apikeys", "partners' API keys: add, revoke, ls", vg_cli_apikeys},
     {"audit", "the audit log of analyst and admin actions: verify, ls",
      vg_cli_audit},
 };

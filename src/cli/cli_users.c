@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `vigil users` (accounts of analysts and admins: the first admin is made
- * here) and `vigil audit` (the hash-chained log of what they did).
+ * here), `vigil apikeys` (partners' keys) and `vigil audit` (the
+ * hash-chained log of what they all did).
  * Passwords are read from the terminal without echo (asked twice), or as
  * the first line of standard input when it is not a terminal; they never
  * appear on the command line, where other users of the machine could see
@@ -188,6 +189,89 @@ fail:
 out:
     vg_store_close(st);
     return status;
+}
+
+/* ---- vigil apikeys ---- */
+
+static void apikeys_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: vigil apikeys add NAME [--scopes S] [--db URL]\n"
+            "       vigil apikeys revoke ID [--db URL]\n"
+            "       vigil apikeys ls [--db URL]\n"
+            "\n"
+            "Keys for partner hotlines and platforms calling the API.  'add'\n"
+            "prints the new key once: give it to the partner over a safe\n"
+            "channel; Vigil keeps only its SHA-256.  A revoked key is refused\n"
+            "at once.  Every change is in the audit log.\n"
+            "\n"
+            "  --scopes S  what the key may do, e.g. \"reports\" (default)\n");
+}
+
+static int print_key(void *ctx, const struct vg_apikey *k)
+{
+    (void)ctx;
+    printf("%-6lld %-32s %-16s %s\n", (long long)k->id, k->name, k->scopes,
+           k->revoked_at ? "revoked" : "valid");
+    return VG_OK;
+}
+
+int vg_cli_apikeys(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"scopes", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    char key[VG_APIKEY_LEN + 1];
+    unsigned char hash[32];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    const char *db = NULL, *scopes = "reports", *verb, *arg = NULL;
+    unsigned long long id = 0;
+    int64_t newid = 0;
+    int c, rc;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 's': scopes = optarg; break;
+        case 'h': apikeys_usage(stdout); return VG_EXIT_OK;
+        default:
+            vg_cli_bad_option("apikeys", argv);
+            apikeys_usage(stderr);
+            return VG_EXIT_USAGE;
+        }
+    }
+    verb = optind < argc ? argv[optind++] : NULL;
+    if (verb && strcmp(verb, "ls"))
+        arg = optind < argc ? argv[optind++] : NULL;
+    if (!verb || optind < argc || (strcmp(verb, "ls") && !arg) ||
+        (strcmp(verb, "add") && strcmp(verb, "revoke") && strcmp(verb, "ls")) ||
+        (!strcmp(verb, "revoke") && vg_cli_parse_size(arg, 1, &id))) {
+        apikeys_usage(stderr);
+        return VG_EXIT_USAGE;
+    }
+    if (vg_cli_open_store("apikeys", db, &st))
+        return VG_EXIT_FAIL;
+    if (!strcmp(verb, "ls")) {
+        rc = vg_store_apikeys(st, print_key, NULL, &err);
+    } else if (!strcmp(verb, "revoke")) {
+        if (!(rc = vg_store_apikey_revoke(st, 0, (int64_t)id, &err)))
+            printf("key %llu revoked\n", id);
+    } else if ((rc = vg_auth_apikey_new(key, hash))) {
+        vg_err_set(&err, rc, "no random bytes for a key");
+    } else if (!(rc = vg_store_apikey_add(st, 0, arg, scopes, hash, &newid,
+                                          &err))) {
+        printf("key %lld for %s (shown once, keep it safe):\n%s\n",
+               (long long)newid, arg, key);
+    }
+    if (rc)
+        vg_cli_errorf("apikeys: %s", err.msg[0] ? err.msg : vg_strerror(rc));
+    vg_store_close(st);
+    return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
 }
 
 /* ---- vigil audit ---- */

@@ -66,3 +66,32 @@ int vg_auth_needs_rehash(const char *hash)
 {
     return crypto_pwhash_str_needs_rehash(hash, OPSLIMIT, MEMLIMIT) != 0;
 }
+
+int vg_auth_apikey_new(char key[VG_APIKEY_LEN + 1], unsigned char hash[32])
+{
+    unsigned char r[32];
+
+    if (vg_auth_init())
+        return VG_EINTERNAL;
+    randombytes_buf(r, sizeof(r));
+    memcpy(key, "vgk_", 4);
+    sodium_bin2hex(key + 4, VG_APIKEY_LEN - 4 + 1, r, sizeof(r));
+    sodium_memzero(r, sizeof(r));
+    return vg_auth_apikey_hash(key, hash);
+}
+
+int vg_auth_apikey_hash(const char *key, unsigned char hash[32])
+{
+    size_t n = strlen(key);
+
+    if (n != VG_APIKEY_LEN || strncmp(key, "vgk_", 4))
+        return VG_EINVAL;
+    for (size_t i = 4; i < n; i++)
+        if (!((key[i] >= '0' && key[i] <= '9') ||
+              (key[i] >= 'a' && key[i] <= 'f')))
+            return VG_EINVAL;
+    if (vg_auth_init())
+        return VG_EINTERNAL;
+    crypto_hash_sha256(hash, (const unsigned char *)key, n);
+    return VG_OK;
+}

@@ -41,10 +41,21 @@ echo 'a new long password' | v users passwd nobody >/dev/null 2>"$T/err"; rc=$?
 check "passwd of nobody fails" test $rc -eq 1
 check "and says so" grep -q 'no user nobody' "$T/err"
 
+# API keys: shown once, stored as a hash, revocable
+v apikeys add "Partner Hotline A" >"$T/key.out"
+key=$(tail -1 "$T/key.out")
+check "a key is vgk_ and 64 hex digits" bash -c "echo '$key' | grep -Eqx 'vgk_[0-9a-f]{64}'"
+check "the store holds its SHA-256, not the key" bash -c "[ \"\$(sqlite3 '$DB' 'SELECT hex(key_hash) FROM api_keys' | tr A-F a-f)\" = \"\$(printf %s '$key' | sha256sum | cut -d' ' -f1)\" ] && ! sqlite3 '$DB' .dump | grep -q '${key#vgk_}'"
+check "ls: valid" bash -c "'$VIGIL' apikeys ls --db '$DB' | grep -q 'Partner Hotline A .*valid'"
+check "revoke" bash -c "'$VIGIL' apikeys revoke 1 --db '$DB' | grep -qx 'key 1 revoked'"
+v apikeys revoke 1 >/dev/null 2>&1; rc=$?
+check "revoking twice fails" test $rc -eq 1
+check "ls: revoked" bash -c "'$VIGIL' apikeys ls --db '$DB' | grep -q 'Partner Hotline A .*revoked'"
+
 # the audit log: every change above, chained
-check "five records (2 adds, disable, enable, passwd)" test "$(q "SELECT COUNT(*) FROM audit_log")" -eq 5
-check "ls shows them" bash -c "'$VIGIL' audit ls --db '$DB' | grep -c 'cli user' | grep -qx 5"
-check "verify: intact" bash -c "'$VIGIL' audit verify --db '$DB' | grep -qx 'audit log intact: 5 records'"
+check "seven records (2 adds, disable, enable, passwd, key add, revoke)" test "$(q "SELECT COUNT(*) FROM audit_log")" -eq 7
+check "ls shows them" bash -c "'$VIGIL' audit ls --db '$DB' | grep -c '^[0-9]* .* cli ' | grep -qx 7"
+check "verify: intact" bash -c "'$VIGIL' audit verify --db '$DB' | grep -qx 'audit log intact: 7 records'"
 cp "$DB" "$T/changed.db"
 sqlite3 "$T/changed.db" "UPDATE audit_log SET detail = 'bob, role admin' WHERE id = 2"
 "$VIGIL" audit verify --db "$T/changed.db" >/dev/null 2>"$T/err"; rc=$?

@@ -58,8 +58,28 @@ static void test_rule(void)
     TH_EQ_INT(vg_auth_hash_password("short", h, &err), VG_EINVAL);
 }
 
+static void test_apikeys(void)
+{
+    char key[VG_APIKEY_LEN + 1], key2[VG_APIKEY_LEN + 1];
+    unsigned char h[32], again[32], h2[32];
+
+    TH_EQ_INT(vg_auth_apikey_new(key, h), VG_OK);
+    TH_EQ_INT(strlen(key), VG_APIKEY_LEN);
+    TH_CHECK(!strncmp(key, "vgk_", 4));
+    TH_EQ_INT(vg_auth_apikey_hash(key, again), VG_OK);
+    TH_CHECK(!memcmp(h, again, 32));
+    TH_EQ_INT(vg_auth_apikey_new(key2, h2), VG_OK);
+    TH_CHECK(strcmp(key, key2) != 0 && memcmp(h, h2, 32) != 0);
+    /* not shaped as a key: refused before any lookup */
+    TH_EQ_INT(vg_auth_apikey_hash("", again), VG_EINVAL);
+    TH_EQ_INT(vg_auth_apikey_hash("vgk_xyz", again), VG_EINVAL);
+    key[10] = 'G';
+    TH_EQ_INT(vg_auth_apikey_hash(key, again), VG_EINVAL);
+}
+
 int main(void)
 {
+    TH_RUN(test_apikeys);
     TH_RUN(test_hash_verify);
     TH_RUN(test_rule);
     return th_done();
