@@ -13,7 +13,7 @@
 
 const char *const vg_report_types[8] = {
     "csam",        "luring",      "prostitution", "travel",
-    "trafficking", "explicit-to-child", "agreement", "intimate-images"};
+    "trafficking", "explicit_material", "agreement", "intimate_images"};
 
 const char *const vg_report_technologies[7] = {
     "website", "p2p", "bittorrent", "newsgroup", "email", "gaming", "other"};
@@ -172,7 +172,7 @@ static char *details(const struct vg_report_input *in)
         json_object_set_new(d, "luring",
                             json_pack("{s:s, s:s}", "meet", in->luring_meet,
                                       "images", in->luring_images));
-    if (!strcmp(in->incident_type, "intimate-images"))
+    if (!strcmp(in->incident_type, "intimate_images"))
         json_object_set_new(d, "intimate",
                             json_pack("{s:s, s:s}", "self", in->intimate_self,
                                       "threatened", in->intimate_threatened));
@@ -228,7 +228,7 @@ int vg_report_check(const struct vg_report_input *in, struct vg_report *out,
         choice(&k, "luring_images", in->luring_images, answers, 3);
     }
     if (given(in->incident_type) &&
-        !strcmp(in->incident_type, "intimate-images")) {
+        !strcmp(in->incident_type, "intimate_images")) {
         choice(&k, "intimate_self", in->intimate_self, answers, 3);
         choice(&k, "intimate_threatened", in->intimate_threatened, answers, 3);
     }

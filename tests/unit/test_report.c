@@ -119,7 +119,7 @@ static void test_luring_and_images(void)
     TH_EQ_STR(r.contact_json,
               "{\"name\":\"Alex\",\"email\":\"alex@example.org\"}");
     vg_report_fini(&r);
-    in.incident_type = "intimate-images";
+    in.incident_type = "intimate_images";
     TH_EQ_INT(vg_report_check(&in, &r, e, 8, &n), VG_EINVAL);
     TH_CHECK(has_error(e, n, "intimate_self", "err.required"));
     TH_CHECK(!has_error(e, n, "luring_meet", "err.required"));
