@@ -3,8 +3,9 @@
  * A report from the public or a partner (module `web`): what the report
  * form and `POST /api/v1/reports` accept, checked by one set of rules so
  * both give the same answers.  Errors name the field and a message key of
- * the i18n catalogues ("err.required", ...), so the form can show each
- * next to its field in the reporter's language.
+ * the i18n catalogues (web/i18n: "error.required", "error.url.invalid",
+ * ...), so the form can show each next to its field in the reporter's
+ * language.
  *
  * The eight incident types are those of the Canadian tip-line (DOMAIN.md).
  * Where it happened is a technology; a website needs at least one URL
@@ -26,11 +27,12 @@
 #define VG_REPORT_MAX_DESCRIPTION 10000 /* characters */
 #define VG_REPORT_MAX_FIELD 500         /* characters, other text fields */
 
-/* The eight incident types, by code ("csam", "luring", ...). */
+/* The eight incident types, by code ("csam", "luring", ...: the
+ * catalogues' type.* keys). */
 extern const char *const vg_report_types[8];
-/* Where it happened: "website", "p2p", "bittorrent", "newsgroup", "email",
- * "gaming", "other". */
-extern const char *const vg_report_technologies[7];
+/* Where it happened: "website", "p2p", "magnet", "newsgroup", "email",
+ * "chat", "gaming", "other" (the catalogues' tech.* keys). */
+extern const char *const vg_report_technologies[8];
 
 /* As submitted; NULL or "" is absent. */
 struct vg_report_input {
@@ -50,7 +52,7 @@ struct vg_report_input {
 
 struct vg_report_error {
     const char *field; /* the input's name: "incident_type", "urls", ... */
-    const char *key;   /* message key: "err.required", "err.url", ... */
+    const char *key;   /* message key: "error.required", ... */
 };
 
 /* A checked report, ready for the store (free with vg_report_fini). */

@@ -15,8 +15,8 @@ const char *const vg_report_types[8] = {
     "csam",        "luring",      "prostitution", "travel",
     "trafficking", "explicit_material", "agreement", "intimate_images"};
 
-const char *const vg_report_technologies[7] = {
-    "website", "p2p", "bittorrent", "newsgroup", "email", "gaming", "other"};
+const char *const vg_report_technologies[8] = {
+    "website", "p2p", "magnet", "newsgroup", "email", "chat", "gaming", "other"};
 
 static const char *const answers[] = {"yes", "no", "unsure"};
 
@@ -56,13 +56,15 @@ static void text(struct checker *k, const char *field, const char *s,
 
     if (!given(s)) {
         if (required)
-            fail(k, field, "err.required");
+            fail(k, field, !strcmp(field, "description")
+                               ? "error.description.required"
+                               : "error.required");
         return;
     }
     if ((n = chars(s)) < 0)
-        fail(k, field, "err.encoding");
+        fail(k, field, "error.encoding");
     else if (n > max)
-        fail(k, field, "err.too_long");
+        fail(k, field, "error.too_long");
 }
 
 static int one_of(const char *s, const char *const *set, size_t n)
@@ -76,10 +78,14 @@ static int one_of(const char *s, const char *const *set, size_t n)
 static void choice(struct checker *k, const char *field, const char *s,
                    const char *const *set, size_t n)
 {
+    int type = !strcmp(field, "incident_type");
+
     if (!given(s))
-        fail(k, field, "err.required");
+        fail(k, field, type ? "error.type.required"
+                       : !strcmp(field, "technology") ? "error.where.required"
+                                                      : "error.required");
     else if (!one_of(s, set, n))
-        fail(k, field, "err.choice");
+        fail(k, field, type ? "error.type.invalid" : "error.answer.invalid");
 }
 
 static int email_ok(const char *e)
@@ -118,11 +124,11 @@ static int check_urls(struct checker *k, const struct vg_report_input *in,
     size_t n = 0;
 
     if (!in->nurls) {
-        fail(k, "urls", "err.url_required");
+        fail(k, "urls", "error.url.required");
         return VG_OK;
     }
     if (in->nurls > VG_REPORT_MAX_URLS) {
-        fail(k, "urls", "err.too_many");
+        fail(k, "urls", "error.url.too_many");
         return VG_OK;
     }
     if (!(out->urls = vg_calloc(in->nurls, sizeof(*out->urls))))
@@ -139,7 +145,7 @@ static int check_urls(struct checker *k, const struct vg_report_input *in,
             return rc;
         if (rc || vg_url_host(canon, host, sizeof(host))) {
             vg_free(canon);
-            fail(k, "urls", "err.url");
+            fail(k, "urls", "error.url.invalid");
             continue;
         }
         for (size_t j = 0; j < n && !dup; j++)
@@ -154,7 +160,7 @@ static int check_urls(struct checker *k, const struct vg_report_input *in,
             return VG_ENOMEM;
     }
     if (!n && !k->n)
-        fail(k, "urls", "err.url_required");
+        fail(k, "urls", "error.url.required");
     out->rec.urls = out->urls;
     return VG_OK;
 }
@@ -215,13 +221,13 @@ int vg_report_check(const struct vg_report_input *in, struct vg_report *out,
     memset(out, 0, sizeof(*out));
     *nerr = 0;
     choice(&k, "incident_type", in->incident_type, vg_report_types, 8);
-    choice(&k, "technology", in->technology, vg_report_technologies, 7);
+    choice(&k, "technology", in->technology, vg_report_technologies, 8);
     text(&k, "incident_at", in->incident_at, 100, 0);
     text(&k, "description", in->description, VG_REPORT_MAX_DESCRIPTION, 1);
     website = given(in->technology) && !strcmp(in->technology, "website");
     if (website)
         rc = check_urls(&k, in, out);
-    else if (one_of(in->technology, vg_report_technologies, 7))
+    else if (one_of(in->technology, vg_report_technologies, 8))
         text(&k, "detail", in->detail, VG_REPORT_MAX_FIELD, 1);
     if (given(in->incident_type) && !strcmp(in->incident_type, "luring")) {
         choice(&k, "luring_meet", in->luring_meet, answers, 3);
@@ -234,13 +240,13 @@ int vg_report_check(const struct vg_report_input *in, struct vg_report *out,
     }
     if (given(in->named_child) && strcmp(in->named_child, "yes") &&
         strcmp(in->named_child, "no"))
-        fail(&k, "named_child", "err.choice");
+        fail(&k, "named_child", "error.answer.invalid");
     text(&k, "contact_name", in->contact_name, 200, 0);
     if (given(in->contact_email) &&
         (chars(in->contact_email) < 0 || !email_ok(in->contact_email)))
-        fail(&k, "contact_email", "err.email");
+        fail(&k, "contact_email", "error.email.invalid");
     if (given(in->contact_phone) && !phone_ok(in->contact_phone))
-        fail(&k, "contact_phone", "err.phone");
+        fail(&k, "contact_phone", "error.phone.invalid");
     *nerr = k.n < maxerr ? k.n : maxerr;
     if (rc || k.n) {
         vg_report_fini(out);

@@ -9,11 +9,24 @@
 
 #include "th.h"
 #include "vigil/alloc.h"
+#include "vigil/i18n.h"
 #include "vigil/report.h"
+
+static struct vg_i18n *catalogues;
+
+/* Every error's message key is in both catalogues. */
+static void keys_exist(const struct vg_report_error *e, size_t n)
+{
+    for (size_t i = 0; i < n && catalogues; i++)
+        if (!vg_i18n_has(catalogues, "en", e[i].key) ||
+            !vg_i18n_has(catalogues, "fr", e[i].key))
+            TH_FAIL_("no message %s in web/i18n", e[i].key);
+}
 
 static int has_error(const struct vg_report_error *e, size_t n,
                      const char *field, const char *key)
 {
+    keys_exist(e, n);
     for (size_t i = 0; i < n; i++)
         if (!strcmp(e[i].field, field) && !strcmp(e[i].key, key))
             return 1;
@@ -58,9 +71,9 @@ static void test_errors_by_field(void)
 
     /* nothing at all */
     TH_EQ_INT(vg_report_check(&in, &r, e, 16, &n), VG_EINVAL);
-    TH_CHECK(has_error(e, n, "incident_type", "err.required"));
-    TH_CHECK(has_error(e, n, "technology", "err.required"));
-    TH_CHECK(has_error(e, n, "description", "err.required"));
+    TH_CHECK(has_error(e, n, "incident_type", "error.type.required"));
+    TH_CHECK(has_error(e, n, "technology", "error.where.required"));
+    TH_CHECK(has_error(e, n, "description", "error.description.required"));
     /* wrong choices, bad URLs, bad contact details */
     in.incident_type = "something";
     in.technology = "website";
@@ -71,11 +84,11 @@ static void test_errors_by_field(void)
     in.contact_email = "not an address";
     in.contact_phone = "call me";
     TH_EQ_INT(vg_report_check(&in, &r, e, 16, &n), VG_EINVAL);
-    TH_CHECK(has_error(e, n, "incident_type", "err.choice"));
-    TH_CHECK(has_error(e, n, "urls", "err.url"));
-    TH_CHECK(has_error(e, n, "named_child", "err.choice"));
-    TH_CHECK(has_error(e, n, "contact_email", "err.email"));
-    TH_CHECK(has_error(e, n, "contact_phone", "err.phone"));
+    TH_CHECK(has_error(e, n, "incident_type", "error.type.invalid"));
+    TH_CHECK(has_error(e, n, "urls", "error.url.invalid"));
+    TH_CHECK(has_error(e, n, "named_child", "error.answer.invalid"));
+    TH_CHECK(has_error(e, n, "contact_email", "error.email.invalid"));
+    TH_CHECK(has_error(e, n, "contact_phone", "error.phone.invalid"));
     /* a website with no URL; invalid UTF-8 */
     in.incident_type = "csam";
     in.nurls = 0;
@@ -83,8 +96,8 @@ static void test_errors_by_field(void)
     in.contact_email = in.contact_phone = NULL;
     in.description = "bad \xff bytes";
     TH_EQ_INT(vg_report_check(&in, &r, e, 16, &n), VG_EINVAL);
-    TH_CHECK(has_error(e, n, "urls", "err.url_required"));
-    TH_CHECK(has_error(e, n, "description", "err.encoding"));
+    TH_CHECK(has_error(e, n, "urls", "error.url.required"));
+    TH_CHECK(has_error(e, n, "description", "error.encoding"));
     /* the error list is capped, the count says so */
     TH_EQ_INT(vg_report_check(&(struct vg_report_input){0}, &r, e, 1, &n),
               VG_EINVAL);
@@ -102,9 +115,9 @@ static void test_luring_and_images(void)
     in.technology = "gaming";
     in.description = "An adult asked my son to meet.";
     TH_EQ_INT(vg_report_check(&in, &r, e, 8, &n), VG_EINVAL);
-    TH_CHECK(has_error(e, n, "detail", "err.required"));
-    TH_CHECK(has_error(e, n, "luring_meet", "err.required"));
-    TH_CHECK(has_error(e, n, "luring_images", "err.required"));
+    TH_CHECK(has_error(e, n, "detail", "error.required"));
+    TH_CHECK(has_error(e, n, "luring_meet", "error.required"));
+    TH_CHECK(has_error(e, n, "luring_images", "error.required"));
     in.detail = "a game's chat";
     in.luring_meet = "yes";
     in.luring_images = "unsure";
@@ -121,8 +134,8 @@ static void test_luring_and_images(void)
     vg_report_fini(&r);
     in.incident_type = "intimate_images";
     TH_EQ_INT(vg_report_check(&in, &r, e, 8, &n), VG_EINVAL);
-    TH_CHECK(has_error(e, n, "intimate_self", "err.required"));
-    TH_CHECK(!has_error(e, n, "luring_meet", "err.required"));
+    TH_CHECK(has_error(e, n, "intimate_self", "error.required"));
+    TH_CHECK(!has_error(e, n, "luring_meet", "error.required"));
 }
 
 static void test_limits(void)
@@ -143,8 +156,8 @@ static void test_limits(void)
     in.nurls = VG_REPORT_MAX_URLS + 1;
     in.description = big;
     TH_EQ_INT(vg_report_check(&in, &r, e, 8, &n), VG_EINVAL);
-    TH_CHECK(has_error(e, n, "urls", "err.too_many"));
-    TH_CHECK(has_error(e, n, "description", "err.too_long"));
+    TH_CHECK(has_error(e, n, "urls", "error.url.too_many"));
+    TH_CHECK(has_error(e, n, "description", "error.too_long"));
     /* out of memory anywhere: VG_ENOMEM, nothing leaked (ASan checks) */
     in.nurls = 2;
     in.description = "ok";
@@ -162,9 +175,18 @@ static void test_limits(void)
 
 int main(void)
 {
+    struct vg_err err = {0};
+    int status;
+
+    if (vg_i18n_load_dir(VIGIL_SOURCE_DIR "/web/i18n", &catalogues, &err)) {
+        fprintf(stderr, "web/i18n: %s\n", err.msg);
+        return 1;
+    }
     TH_RUN(test_anonymous_website);
     TH_RUN(test_errors_by_field);
     TH_RUN(test_luring_and_images);
     TH_RUN(test_limits);
-    return th_done();
+    status = th_done();
+    vg_i18n_free(catalogues);
+    return status;
 }
