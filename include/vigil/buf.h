@@ -42,4 +42,7 @@ int vg_buf_json_str(struct vg_buf *b, const char *s, size_t len);
  */
 size_t vg_utf8_len(const unsigned char *s, size_t n);
 
+/* Characters (code points) of the text s[0..n), or -1 if not valid UTF-8. */
+long vg_utf8_count(const char *s, size_t n);
+
 #endif

@@ -118,6 +118,16 @@ size_t vg_utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+long vg_utf8_count(const char *s, size_t n)
+{
+    long count = 0;
+
+    for (size_t i = 0, k; i < n; i += k, count++)
+        if (!(k = vg_utf8_len((const unsigned char *)s + i, n - i)))
+            return -1;
+    return count;
+}
+
 int vg_buf_json_str(struct vg_buf *b, const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;

@@ -18,15 +18,14 @@ int vg_auth_init(void)
 
 int vg_auth_password_check(const char *pw, struct vg_err *err)
 {
-    size_t n = strlen(pw), chars = 0;
+    size_t n = strlen(pw);
+    long chars;
 
     if (n > VG_PASSWORD_MAX)
         return vg_err_set(err, VG_EINVAL, "a password has at most %d bytes",
                           VG_PASSWORD_MAX);
-    for (size_t i = 0, k; i < n; i += k, chars++)
-        if (!(k = vg_utf8_len((const unsigned char *)pw + i, n - i)))
-            return vg_err_set(err, VG_EINVAL,
-                              "the password is not valid UTF-8");
+    if ((chars = vg_utf8_count(pw, n)) < 0)
+        return vg_err_set(err, VG_EINVAL, "the password is not valid UTF-8");
     if (chars < VG_PASSWORD_MIN)
         return vg_err_set(err, VG_EINVAL,
                           "a password has at least %d characters (a few words"

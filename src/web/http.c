@@ -35,6 +35,7 @@
 
 #include <microhttpd.h>
 
+#include "vigil/algo.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "web/http_int.h"
@@ -97,17 +98,6 @@ struct call {
 
 /* ---- small helpers ---- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Percent-decode s[0..n) into out (room for n bytes), '+' as a space if
  * plus.  -1 on a bad escape or a NUL byte, else the decoded length.
@@ -120,8 +110,8 @@ static long pct_decode(const char *s, size_t n, int plus, char *out)
         int c = (unsigned char)s[i];
         if (c == '%') {
             int hi, lo;
-            if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
-                (lo = hexval(s[i + 2])) < 0)
+            if (i + 2 >= n || (hi = vg_hex_value(s[i + 1])) < 0 ||
+                (lo = vg_hex_value(s[i + 2])) < 0)
                 return -1;
             c = hi << 4 | lo;
             i += 2;
@@ -133,18 +123,6 @@ static long pct_decode(const char *s, size_t n, int plus, char *out)
         out[o++] = (char)c;
     }
     return (long)o;
-}
-
-static int utf8_ok(const char *s, size_t n)
-{
-    size_t i = 0, k;
-
-    while (i < n) {
-        if (!(k = vg_utf8_len((const unsigned char *)s + i, n - i)))
-            return 0;
-        i += k;
-    }
-    return 1;
 }
 
 static int is_tchar(int c)
@@ -243,8 +221,8 @@ int vg_http_form_parse(struct vg_http_form *form, const char *s, size_t len,
             rc = vg_err_set(err, VG_ETOOBIG, "form: field %zu too long", k);
             goto fail;
         }
-        if (!utf8_ok(f[k].name, f[k].name_len) ||
-            !utf8_ok(f[k].value, f[k].value_len)) {
+        if (vg_utf8_count(f[k].name, f[k].name_len) < 0 ||
+            vg_utf8_count(f[k].value, f[k].value_len) < 0) {
             rc = vg_err_set(err, VG_EFORMAT, "form: field %zu not UTF-8", k);
             goto fail;
         }

@@ -88,18 +88,6 @@ static int ent_cmp(const void *a, const void *b)
                   ((const struct entry *)b)->key);
 }
 
-static int valid_utf8(const char *s, size_t n)
-{
-    size_t i = 0, k;
-
-    while (i < n) {
-        if (!(k = vg_utf8_len((const unsigned char *)s + i, n - i)))
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
 static int is_blank(int c)
 {
     return c == ' ' || c == '\t' || c == '\r';
@@ -150,7 +138,7 @@ static int parse_lines(struct catalogue *c, size_t len, const char *src,
         if ((size_t)(te - t) > VG_I18N_MAX_TEXT)
             return vg_err_set(err, VG_EFORMAT, "%s:%u: text longer than %d "
                               "bytes", src, line, VG_I18N_MAX_TEXT);
-        if (!valid_utf8(t, (size_t)(te - t)) || memchr(t, '\0', (size_t)(te - t)))
+        if (vg_utf8_count(t, (size_t)(te - t)) < 0 || memchr(t, '\0', (size_t)(te - t)))
             return vg_err_set(err, VG_EFORMAT, "%s:%u: text is not valid "
                               "UTF-8", src, line);
         *ke = '\0';

@@ -40,12 +40,7 @@ static int given(const char *s)
 /* Characters of valid UTF-8 text, or -1. */
 static long chars(const char *s)
 {
-    size_t n = strlen(s), count = 0;
-
-    for (size_t i = 0, k; i < n; i += k, count++)
-        if (!(k = vg_utf8_len((const unsigned char *)s + i, n - i)))
-            return -1;
-    return (long)count;
+    return vg_utf8_count(s, strlen(s));
 }
 
 /* A text field: valid UTF-8 of at most max characters (required or not). */

@@ -54,6 +54,19 @@ static void test_json(void)
     json("", 0);
 }
 
+static void test_utf8(void)
+{
+    TH_EQ_INT(vg_utf8_count("", 0), 0);
+    TH_EQ_INT(vg_utf8_count("abc", 3), 3);
+    TH_EQ_INT(vg_utf8_count("\xc3\xa9t\xc3\xa9", 5), 3);          /* été */
+    TH_EQ_INT(vg_utf8_count("\xf0\x9f\x98\x80", 4), 1);            /* U+1F600 */
+    TH_EQ_INT(vg_utf8_count("\xc3", 1), -1);                       /* cut */
+    TH_EQ_INT(vg_utf8_count("\xc0\xaf", 2), -1);                   /* overlong */
+    TH_EQ_INT(vg_utf8_count("\xed\xa0\x80", 3), -1);               /* surrogate */
+    TH_EQ_INT(vg_utf8_count("\xf4\x90\x80\x80", 4), -1);           /* > U+10FFFF */
+    TH_EQ_INT(vg_utf8_count("a\xff" "b", 3), -1);
+}
+
 static void test_buf_cap(void)
 {
     struct vg_buf b;
@@ -150,6 +163,7 @@ int main(void)
 {
     TH_RUN(test_errors);
     TH_RUN(test_json);
+    TH_RUN(test_utf8);
     TH_RUN(test_buf_cap);
     TH_RUN(test_walk);
     TH_RUN(test_digests);
