@@ -24,6 +24,8 @@ static const struct command commands[] = {
     {"match", "hash files and look them up in the hash lists", vg_cli_match},
     {"crawl", "crawl sites for known images; crawl status", vg_cli_crawl},
     {"detections", "what crawls found, with the evidence", vg_cli_detections},
+    {"serve", "the HTTP server: partner intake API (more to come)",
+     vg_cli_serve},
     {"users", "console accounts: add, passwd, disable, enable, ls",
      vg_cli_users},
     {"apikeys", "partners' API keys: add, revoke, ls", vg_cli_apikeys},

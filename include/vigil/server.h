@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `vigil serve`'s server (module `web`): the HTTP layer with Vigil's
+ * routes on one store.  So far the partner intake API:
+ *
+ *   POST /api/v1/reports   Authorization: Bearer <API key>
+ *                          Idempotency-Key: <up to 200 bytes> (optional)
+ *   a JSON object: incident_type, technology, description, urls (array),
+ *   detail, incident_at, language, luring_meet, luring_images,
+ *   intimate_self, intimate_threatened, named_child (bool), contact
+ *   ({name, email, phone}) -- the rules of vigil/report.h.
+ *   201 {"reference": "...", "id": N} once the report is on disk (200 with
+ *   the first report's reference for a retried Idempotency-Key); errors
+ *   {"detail": "..."} with 400 (not JSON), 401 (no key, unknown or revoked
+ *   key), 413, 415 (not application/json), 422 (the report breaks a rule:
+ *   also "errors": [{"field", "code", "message"}]).
+ *
+ * Reports are stored through the group-commit intake; contact details are
+ * sealed with the key file's key before they reach the store.
+ */
+#ifndef VIGIL_SERVER_H
+#define VIGIL_SERVER_H
+
+#include "vigil/store.h"
+
+struct vg_server_opts {
+    struct vg_store *store; /* required; outlives the server */
+    const char *listen;     /* "127.0.0.1:8080" (port 0: any free one) */
+    const char *web_dir;    /* the web/ directory (catalogues...) */
+    const char *key_file;   /* the sealing key (created if missing) */
+    unsigned threads;       /* HTTP threads; 0 = 4 */
+};
+
+struct vg_server;
+
+int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
+                  struct vg_err *err);
+int vg_server_start(struct vg_server *s, struct vg_err *err);
+int vg_server_port(const struct vg_server *s);
+/* Stop taking requests, finish those in flight and their reports. */
+int vg_server_stop(struct vg_server *s);
+void vg_server_free(struct vg_server *s);
+
+#endif

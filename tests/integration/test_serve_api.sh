@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `vigil serve`'s partner intake API on 127.0.0.1: API keys (none, bad,
+# revoked), the rules of a report with every error named, idempotent
+# retries, 4xx for malformed and oversized bodies, security headers,
+# contact details sealed at rest, reported URLs seeded for the crawler, a
+# graceful SIGTERM, and SIGKILL at random moments under load: every report
+# that got a reference is in the store after a restart.
+# Usage: test_serve_api.sh VIGIL_BINARY TESTDATA_DIR
+set -u
+VIGIL=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+T=$(mktemp -d)
+PID=
+cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+DB="$T/vigil.db"
+c() { curl -s --noproxy '*' --max-time 20 "$@"; }
+start() { # start the server, set PID and URL
+  "$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
+  PID=$!
+  for _ in $(seq 100); do
+    PORT=$(grep -o ':[0-9][0-9]*/' "$T/serve.out" 2>/dev/null | tr -d ':/')
+    [ -n "$PORT" ] && break
+    sleep 0.05
+  done
+  URL="http://127.0.0.1:$PORT/api/v1/reports"
+}
+post() { # post KEY BODY [curl options...]: prints body, then the status
+  local key=$1 body=$2; shift 2
+  c -X POST "$URL" -H "Authorization: Bearer $key" \
+    -H 'Content-Type: application/json' -d "$body" -w '\n%{http_code}' "$@"
+}
+status() { tail -1; }
+
+KEY=$("$VIGIL" apikeys add "Partner A" --db "$DB" | tail -1)
+OLD=$("$VIGIL" apikeys add "Partner B" --db "$DB" | tail -1)
+"$VIGIL" apikeys revoke 2 --db "$DB" >/dev/null
+start
+check "serving" test -n "$PORT"
+GOOD='{"incident_type":"luring","technology":"website","urls":["HTTPS://Example.COM/a/../chat#x"],"description":"<script>alert(1)</script> asked to meet","luring_meet":"yes","luring_images":"no","named_child":true,"contact":{"name":"Alex","email":"alex@example.org"},"language":"fr"}'
+
+post "$KEY" "$GOOD" -H 'Idempotency-Key: r-1' >"$T/r1"
+check "201 Created" bash -c "[ \$(tail -1 '$T/r1') = 201 ]"
+REF=$(head -1 "$T/r1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["reference"])')
+check "a reference to quote" bash -c "echo '$REF' | grep -Eqx '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}'"
+post "$KEY" "$GOOD" -H 'Idempotency-Key: r-1' >"$T/r2"
+check "a retry with the same Idempotency-Key: 200, the same reference" bash -c "[ \$(tail -1 '$T/r2') = 200 ] && grep -q '$REF' '$T/r2'"
+check "stored once" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')" -eq 1
+check "named child first in the queue" test "$(sqlite3 "$DB" 'SELECT priority FROM reports')" -eq 0
+check "the description kept as sent" bash -c "sqlite3 '$DB' 'SELECT description FROM reports' | grep -qF '<script>alert(1)</script>'"
+check "contact details sealed: no address in the database" bash -c "! sqlite3 '$DB' .dump | grep -q 'alex@example' && [ \$(sqlite3 '$DB' 'SELECT length(reporter_contact) FROM reports') -gt 40 ]"
+check "the key file is private" bash -c "[ \$(stat -c %a '$DB.key') = 600 ]"
+check "the URL seeded for the crawler, canonical, first" bash -c "sqlite3 '$DB' \"SELECT u.url, f.priority FROM frontier f JOIN urls u ON u.id = f.url_id\" | grep -qx 'https://example.com/chat|0'"
+
+post "$KEY" '{"incident_type":"nope","technology":"website","urls":["javascript:alert(1)"],"contact":{"email":"bad"}}' >"$T/r3"
+check "a broken report: 422" bash -c "[ \$(tail -1 '$T/r3') = 422 ]"
+for f in incident_type description urls contact_email; do
+  check "  names $f" grep -q "\"field\":\"$f\"" "$T/r3"
+done
+check "  in words" grep -q 'Please describe what happened' "$T/r3"
+check "unknown field: 422" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H 'Authorization: Bearer $KEY' -H 'Content-Type: application/json' -d '{\"incident_typo\":1}' -w '%{http_code}' -o /dev/null) = 422 ]"
+check "no key: 401" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H 'Content-Type: application/json' -d '{}' -w '%{http_code}' -o /dev/null) = 401 ]"
+check "a key that is not a key: 401" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H 'Authorization: Bearer nope' -H 'Content-Type: application/json' -d '{}' -w '%{http_code}' -o /dev/null) = 401 ]"
+check "a revoked key: 401" test "$(post "$OLD" "$GOOD" | status)" = 401
+check "not JSON: 415" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H 'Authorization: Bearer $KEY' -H 'Content-Type: text/plain' -d 'x' -w '%{http_code}' -o /dev/null) = 415 ]"
+check "malformed JSON: 400" test "$(post "$KEY" '{"incident_type":' | status)" = 400
+check "a JSON array: 400" test "$(post "$KEY" '[1,2]' | status)" = 400
+head -c 400000 /dev/zero | tr '\0' 'a' >"$T/big"
+check "an oversized body: 413" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H 'Authorization: Bearer $KEY' -H 'Content-Type: application/json' --data-binary @'$T/big' -w '%{http_code}' -o /dev/null) = 413 ]"
+c -D "$T/headers" -o /dev/null -X POST "$URL" -H 'Content-Type: application/json' -d '{}'
+check "security headers" bash -c "grep -qi '^content-security-policy:.*frame-ancestors .none.' '$T/headers' && grep -qi '^x-content-type-options: nosniff' '$T/headers' && grep -qi '^referrer-policy: no-referrer' '$T/headers'"
+check "GET is 405" bash -c "[ \$(curl -s --noproxy '*' '$URL' -w '%{http_code}' -o /dev/null) = 405 ]"
+check "unknown path is 404" bash -c "[ \$(curl -s --noproxy '*' 'http://127.0.0.1:$PORT/nope' -w '%{http_code}' -o /dev/null) = 404 ]"
+check "still one report" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')" -eq 1
+kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
+check "SIGTERM: a graceful stop, exit 0" test $rc -eq 0
+
+# --- SIGKILL under load: every acknowledged report survives
+: >"$T/acked"
+for round in 1 2 3; do
+  start
+  for w in 1 2 3 4; do
+    ( for i in $(seq 40); do
+        out=$(post "$KEY" "{\"incident_type\":\"csam\",\"technology\":\"website\",\"urls\":[\"https://example.com/$round/$w/$i\"],\"description\":\"r$round w$w i$i\"}" 2>/dev/null)
+        [ "$(echo "$out" | tail -1)" = 201 ] && echo "$out" | head -1 >>"$T/acked.$w"
+      done ) &
+  done
+  sleep "0.$((RANDOM % 6 + 2))"
+  kill -9 "$PID"; wait "$PID" 2>/dev/null; PID=
+  wait
+  cat "$T"/acked.* >>"$T/acked" 2>/dev/null; rm -f "$T"/acked.*
+done
+n=$(grep -c reference "$T/acked")
+python3 - "$T/acked" "$DB" >"$T/lost" <<'EOF'
+import json, sqlite3, sys
+acked = [json.loads(l)["reference"] for l in open(sys.argv[1]) if l.strip()]
+have = {r for (r,) in sqlite3.connect(sys.argv[2]).execute("SELECT reference FROM reports")}
+print(len([r for r in acked if r not in have]))
+EOF
+check "killed 3 times under load: $n acknowledged, lost $(cat "$T/lost")" test "$n" -gt 0 -a "$(cat "$T/lost")" -eq 0
+finish
