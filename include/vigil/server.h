@@ -13,7 +13,8 @@
  *   the first report's reference for a retried Idempotency-Key); errors
  *   {"detail": "..."} with 400 (not JSON), 401 (no key, unknown or revoked
  *   key), 413, 415 (not application/json), 422 (the report breaks a rule:
- *   also "errors": [{"field", "code", "message"}]).
+ *   also "errors": [{"field", "code", "message"}]), 429 (over the rate
+ *   limit of the client's address, with Retry-After).
  *
  * Reports are stored through the group-commit intake; contact details are
  * sealed with the key file's key before they reach the store.
@@ -29,6 +30,8 @@ struct vg_server_opts {
     const char *web_dir;    /* the web/ directory (catalogues...) */
     const char *key_file;   /* the sealing key (created if missing) */
     unsigned threads;       /* HTTP threads; 0 = 4 */
+    unsigned rate_per_minute; /* reports a minute per client address (and
+                                 as many at once); 0 = no limit */
 };
 
 struct vg_server;

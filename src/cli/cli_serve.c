@@ -26,6 +26,10 @@ static void serve_usage(FILE *f)
             "Put it behind a TLS-terminating proxy (nginx) in a deployment.\n"
             "\n"
             "  --listen ADDR:PORT  default 127.0.0.1:8080 (port 0: any free)\n"
+            "  --rate-limit N      reports a minute per client address, and\n"
+            "                      as many at once (default 30; 0: none).\n"
+            "                      Addresses are kept only as a keyed hash,\n"
+            "                      in memory\n"
             "  --web DIR           the web/ directory (default: the sources')\n"
             "  --key-file PATH     the key that seals contact details at rest\n"
             "                      (default: the database's path + \".key\";\n"
@@ -40,6 +44,7 @@ int vg_cli_serve(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'},
         {"web", required_argument, NULL, 'w'},
         {"key-file", required_argument, NULL, 'k'},
+        {"rate-limit", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct vg_server_opts o = {0};
@@ -49,9 +54,11 @@ int vg_cli_serve(int argc, char **argv)
     const char *db = NULL, *key = NULL;
     char *url = NULL, keybuf[4096];
     sigset_t sigs;
+    unsigned long long n = 0;
     int c, sig = 0, status = VG_EXIT_FAIL;
 
     o.listen = "127.0.0.1:8080";
+    o.rate_per_minute = 30;
     o.web_dir = VIGIL_WEB_DIR;
     optind = 1;
     opterr = 0;
@@ -61,6 +68,15 @@ int vg_cli_serve(int argc, char **argv)
         case 'l': o.listen = optarg; break;
         case 'w': o.web_dir = optarg; break;
         case 'k': key = optarg; break;
+        case 'r':
+            if (!strcmp(optarg, "0"))
+                o.rate_per_minute = 0;
+            else if (vg_cli_parse_size(optarg, 1, &n) || n > 1000000) {
+                vg_cli_errorf("serve: --rate-limit wants 0 to 1000000");
+                return VG_EXIT_USAGE;
+            } else
+                o.rate_per_minute = (unsigned)n;
+            break;
         case 'h': serve_usage(stdout); return VG_EXIT_OK;
         default:
             vg_cli_bad_option("serve", argv);

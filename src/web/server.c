@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vigil/alloc.h"
 #include "vigil/auth.h"
 #include "vigil/http.h"
 #include "vigil/i18n.h"
 #include "vigil/intake.h"
+#include "vigil/ratelimit.h"
 #include "vigil/report.h"
 #include "vigil/seal.h"
 #include "vigil/server.h"
@@ -26,7 +28,16 @@ struct vg_server {
     struct vg_intake *intake;
     struct vg_sealer *sealer;
     struct vg_i18n *i18n;
+    struct vg_ratelimit *limit; /* NULL: none */
 };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* {"detail": text} with status. */
 static int detail(struct vg_http_resp *resp, int status, const char *text)
@@ -139,8 +150,17 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     size_t nerr = 0, nsealed = 0;
     int64_t key;
     char body[96];
+    unsigned wait;
     int rc;
 
+    if (s->limit && (wait = vg_ratelimit_take(s->limit, req->client,
+                                              now_ms()))) {
+        snprintf(body, sizeof(body), "%u", wait);
+        if ((rc = vg_http_resp_header(resp, "Retry-After", body)))
+            return rc;
+        return detail(resp, 429, "too many reports from this address; try"
+                                 " again after Retry-After seconds");
+    }
     if (!(key = api_key(s, req)))
         return detail(resp, 401, "a valid API key is required"
                                  " (Authorization: Bearer vgk_...)");
@@ -234,6 +254,12 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
     ho.threads = o->threads ? o->threads : 4;
     ho.max_body = 256 << 10;
     snprintf(path, sizeof(path), "%s/i18n", o->web_dir);
+    if (o->rate_per_minute &&
+        (rc = vg_ratelimit_new(o->rate_per_minute, o->rate_per_minute,
+                               &s->limit))) {
+        vg_server_free(s);
+        return rc;
+    }
     if ((rc = vg_i18n_load_dir(path, &s->i18n, err)) ||
         (rc = vg_seal_open(o->key_file, 1, &s->sealer, err)) ||
         (rc = vg_intake_new(o->store, 0, &s->intake)) ||
@@ -270,5 +296,6 @@ void vg_server_free(struct vg_server *s)
     vg_intake_free(s->intake); /* drains what was submitted */
     vg_seal_free(s->sealer);
     vg_i18n_free(s->i18n);
+    vg_ratelimit_free(s->limit);
     vg_free(s);
 }

@@ -17,8 +17,9 @@ cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 DB="$T/vigil.db"
 c() { curl -s --noproxy '*' --max-time 20 "$@"; }
-start() { # start the server, set PID and URL
-  "$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
+start() { # start the server (options: serve's), set PID and URL
+  "$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 "$@" \
+    >"$T/serve.out" 2>"$T/serve.err" &
   PID=$!
   for _ in $(seq 100); do
     PORT=$(grep -o ':[0-9][0-9]*/' "$T/serve.out" 2>/dev/null | tr -d ':/')
@@ -76,6 +77,15 @@ check "unknown path is 404" bash -c "[ \$(curl -s --noproxy '*' 'http://127.0.0.
 check "still one report" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')" -eq 1
 kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
 check "SIGTERM: a graceful stop, exit 0" test $rc -eq 0
+
+# --- the rate limit per client address
+start --rate-limit 2
+codes=""
+for i in 1 2 3; do codes="$codes $(post "$KEY" '{}' | status)"; done
+check "rate limit 2: the third request gets 429 (codes:$codes)" test "$codes" = " 422 422 429"
+c -D "$T/h429" -o /dev/null -X POST "$URL" -H 'Content-Type: application/json' -d '{}'
+check "  with Retry-After" grep -qi '^retry-after: [0-9]' "$T/h429"
+kill -TERM "$PID"; wait "$PID"; PID=
 
 # --- SIGKILL under load: every acknowledged report survives
 : >"$T/acked"

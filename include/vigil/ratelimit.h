@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Rate limits per client address (module `web`), without keeping the
+ * address: each is reduced to a keyed hash (SipHash-2-4 under a random
+ * key made at start and never stored), and only that, with a token
+ * bucket, is kept in a fixed table in memory.  Forgotten when the process
+ * ends or when the slot is needed for another client; a client that
+ * comes back after its bucket refilled is indistinguishable from a new one.
+ * Thread safety: vg_ratelimit_take from any thread.
+ */
+#ifndef VIGIL_RATELIMIT_H
+#define VIGIL_RATELIMIT_H
+
+#include <stdint.h>
+
+#include "vigil/error.h"
+
+struct vg_ratelimit;
+
+/* burst requests at once, then per_minute a minute (both > 0). */
+int vg_ratelimit_new(unsigned burst, unsigned per_minute,
+                     struct vg_ratelimit **out);
+void vg_ratelimit_free(struct vg_ratelimit *rl);
+
+/*
+ * May client make a request at now_ms (milliseconds, any epoch)?  0 if
+ * yes (a token is taken), else the seconds until it may (at least 1).
+ */
+unsigned vg_ratelimit_take(struct vg_ratelimit *rl, const char *client,
+                           int64_t now_ms);
+
+#endif
