@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "vigil/alloc.h"
@@ -70,6 +71,16 @@ int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
         vg_cli_errorf("%s: %s", cmd, err.msg[0] ? err.msg : vg_strerror(rc));
     vg_free(url);
     return rc;
+}
+
+void vg_cli_utc(int64_t t, char *buf, size_t n)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    if (!t || !gmtime_r(&tt, &tm) ||
+        !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, n, "-");
 }
 
 int vg_cli_parse_size(const char *s, int si, unsigned long long *out)

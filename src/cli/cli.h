@@ -96,6 +96,9 @@ int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
 
 /* ---- shared helpers (cli.c) ---- */
 
+/* Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf ("-" for 0). */
+void vg_cli_utc(int64_t t, char *buf, size_t n);
+
 /* Report the unknown option getopt just stopped at. */
 void vg_cli_bad_option(const char *cmd, char **argv);
 /*

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "vigil/alloc.h"
 #include "vigil/crawler.h"
+#include "vigil/digest.h"
 
 static void crawl_usage(FILE *f)
 {
@@ -244,24 +245,14 @@ struct status_ctx {
     int json;
 };
 
-static void utc(int64_t t, char *buf, size_t n)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (!t || !gmtime_r(&tt, &tm) ||
-        !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, n, "-");
-}
-
 static int print_crawl(void *ctx, const struct vg_crawl_info *c)
 {
     struct status_ctx *s = ctx;
     const struct vg_frontier_counts fc = c->urls;
     char started[32], finished[32];
 
-    utc(c->started_at, started, sizeof(started));
-    utc(c->finished_at, finished, sizeof(finished));
+    vg_cli_utc(c->started_at, started, sizeof(started));
+    vg_cli_utc(c->finished_at, finished, sizeof(finished));
     if (s->json) {
         printf("{\"crawl\":%lld,\"status\":\"%s\",\"started\":\"%s\","
                "\"ended\":%s%s%s,\"queued\":%lld,\"leased\":%lld,"
@@ -561,17 +552,6 @@ static void detections_usage(FILE *f)
             "  --json      JSON Lines, one detection a line\n");
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
 static void json_string_or_null(const char *s)
 {
     if (!s) {
@@ -591,11 +571,11 @@ static int print_detection(void *ctx, const struct vg_detection_info *d)
     char at[32], sha[65], md5[33], pdq[65];
     int json = *(int *)ctx;
 
-    utc(d->fetched_at, at, sizeof(at));
-    hex(d->sha256, 32, sha);
-    hex(d->md5, 16, md5);
+    vg_cli_utc(d->fetched_at, at, sizeof(at));
+    vg_hex_encode(d->sha256, 32, sha);
+    vg_hex_encode(d->md5, 16, md5);
     if (d->pdq)
-        hex(d->pdq, 32, pdq);
+        vg_hex_encode(d->pdq, 32, pdq);
     if (!json) {
         printf("detection %lld (crawl %lld): %s\n"
                "  on page:  %s\n"

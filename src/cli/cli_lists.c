@@ -184,15 +184,6 @@ static int want_args(const struct args *a, int n, const char *what)
     return -1;
 }
 
-static void print_time(char *buf, size_t n, int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (!t || !gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, n, "-");
-}
-
 static void json_str(FILE *f, const char *s)
 {
     struct vg_buf b;
@@ -209,7 +200,7 @@ static void print_list(FILE *f, const struct vg_list *l, int json)
 {
     char when[32];
 
-    print_time(when, sizeof(when), l->last_import_at);
+    vg_cli_utc(l->last_import_at, when, sizeof(when));
     if (!json) {
         fprintf(f, "%-20s %-5s %-8s %-18s %3d %10" PRId64 " %10" PRId64
                    "  %s  %s\n",
@@ -251,7 +242,7 @@ static int show_import(void *ctx, const struct vg_list_import *im)
     char when[32];
     int json = *(int *)ctx;
 
-    print_time(when, sizeof(when), im->imported_at);
+    vg_cli_utc(im->imported_at, when, sizeof(when));
     if (!json) {
         printf("  import %" PRId64 "  %s  %s (%s, sha256 %s)\n"
                "             %" PRId64 " lines, %" PRId64 " added, %" PRId64

@@ -98,13 +98,9 @@ out:
 static int print_user(void *ctx, const struct vg_user *u)
 {
     char created[32];
-    time_t t = (time_t)u->created_at;
-    struct tm tm;
 
     (void)ctx;
-    if (!gmtime_r(&t, &tm) ||
-        !strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(created, sizeof(created), "-");
+    vg_cli_utc(u->created_at, created, sizeof(created));
     printf("%-24s %-8s %-9s %s\n", u->username, vg_role_name(u->role),
            u->disabled ? "disabled" : "active", created);
     return VG_OK;
@@ -292,13 +288,9 @@ static void audit_usage(FILE *f)
 static int print_audit(void *ctx, const struct vg_audit_record *r)
 {
     char at[32];
-    time_t t = (time_t)r->at;
-    struct tm tm;
 
     (void)ctx;
-    if (!gmtime_r(&t, &tm) ||
-        !strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(at, sizeof(at), "-");
+    vg_cli_utc(r->at, at, sizeof(at));
     printf("%lld %s %s %s %s#%lld %s\n", (long long)r->id, at,
            r->actor ? "user" : "cli", r->action ? r->action : "-",
            r->object_type ? r->object_type : "-", (long long)r->object_id,

@@ -326,10 +326,12 @@ static int64_t host_seq(struct crawler *c, const char *host)
 }
 
 /*
- * A link found on page j (url canonical, caller's): queue it if the bounds,
+ * A link found on page j (url canonical, caller's; page_site: the page
+ * host's site): queue it if the bounds,
  * the traps and the seen-set let it through.
  */
-static int consider(struct crawler *c, const struct job *j, const char *url,
+static int consider(struct crawler *c, const struct job *j,
+                    const char *page_site, const char *url,
                     enum vg_frontier_kind kind)
 {
     char host[256], pattern[512];
@@ -343,7 +345,7 @@ static int consider(struct crawler *c, const struct job *j, const char *url,
     if (kind == VG_FRONTIER_PAGE) {
         if (j->l.depth + 1 > c->o.max_depth)
             return VG_OK;
-        if (strcmp(site_of(c, host), site_of(c, j->l.host)) &&
+        if (strcmp(site_of(c, host), page_site) &&
             ++offsite > c->o.follow_offsite)
             return VG_OK;
     }
@@ -434,6 +436,7 @@ static int scan_page(struct crawler *c, const struct job *j,
     struct vg_html_scanner *s = NULL;
     struct vg_err uerr = {0};
     const char *doc = r->final_url ? r->final_url : j->l.url;
+    const char *page_site = site_of(c, j->l.host); /* once, not per link */
     char *canon_doc = NULL, *base = NULL;
     int rc;
 
@@ -463,7 +466,7 @@ static int scan_page(struct crawler *c, const struct job *j,
         if (kind == VG_HTML_BASE ||
             vg_url_resolve(base ? base : canon_doc, u, len, &abs, &uerr))
             continue;
-        rc = consider(c, j, abs,
+        rc = consider(c, j, page_site, abs,
                       kind == VG_HTML_MEDIA ? VG_FRONTIER_MEDIA
                                             : VG_FRONTIER_PAGE);
         vg_free(abs);

@@ -64,6 +64,14 @@ int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err)
     return st->ops->exec(st->db, sql, err);
 }
 
+int vg__store_end(struct vg_store *st, int rc, struct vg_err *err)
+{
+    if (!rc)
+        return vg__store_exec(st, "COMMIT", err);
+    vg__store_exec(st, "ROLLBACK", NULL);
+    return rc;
+}
+
 /* sql with {ID} and {BLOB} replaced by the backend's types. */
 static char *dialect(const struct vg__db_ops *ops, const char *sql)
 {

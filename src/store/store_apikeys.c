@@ -31,10 +31,7 @@ int vg_store_apikey_add(struct vg_store *st, int64_t actor, const char *name,
     if (!rc)
         rc = vg__store_audit(st, actor, "apikey.add", "api_key", got, name,
                              err);
-    if (!rc)
-        rc = vg__store_exec(st, "COMMIT", err);
-    else
-        vg__store_exec(st, "ROLLBACK", NULL);
+    rc = vg__store_end(st, rc, err);
 unlock:
     UNLOCK(st);
     if (!rc && id)
@@ -61,10 +58,7 @@ int vg_store_apikey_revoke(struct vg_store *st, int64_t actor, int64_t id,
     if (!rc)
         rc = vg__store_audit(st, actor, "apikey.revoke", "api_key", id, NULL,
                              err);
-    if (!rc)
-        rc = vg__store_exec(st, "COMMIT", err);
-    else
-        vg__store_exec(st, "ROLLBACK", NULL);
+    rc = vg__store_end(st, rc, err);
 unlock:
     UNLOCK(st);
     return rc;

@@ -118,10 +118,7 @@ int vg_store_audit_append(struct vg_store *st, int64_t actor,
     if (!(rc = st->ops->begin_write(st->db, err))) {
         rc = vg__store_audit(st, actor, action, object_type, object_id,
                              detail, err);
-        if (!rc)
-            rc = vg__store_exec(st, "COMMIT", err);
-        else
-            vg__store_exec(st, "ROLLBACK", NULL);
+        rc = vg__store_end(st, rc, err);
     }
     UNLOCK(st);
     return rc;

@@ -210,10 +210,7 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
                                    " AND url_id = ?",
                                    "ii", crawl_id, v[i].url_id)))
             rc = vg__store_run(st, s, err);
-    if (!rc)
-        rc = vg__store_exec(st, "COMMIT", err);
-    else
-        vg__store_exec(st, "ROLLBACK", NULL);
+    rc = vg__store_end(st, rc, err);
 unlock:
     UNLOCK(st);
     for (size_t i = 0; i < k && !rc; i++) {
@@ -297,10 +294,7 @@ int vg_store_crawl_commit(struct vg_store *st, int64_t crawl_id,
         rc = vg__store_sighting(st, crawl_id, &b->sightings[i], err);
     for (size_t i = 0; i < b->ndone && !rc; i++)
         rc = finish_url(st, crawl_id, &b->done[i], now, err);
-    if (!rc)
-        rc = vg__store_exec(st, "COMMIT", err);
-    else
-        vg__store_exec(st, "ROLLBACK", NULL);
+    rc = vg__store_end(st, rc, err);
     UNLOCK(st);
     return rc;
 }

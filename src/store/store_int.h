@@ -90,4 +90,8 @@ int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
 /* Run sql with no parameters and no rows wanted; VG_OK or an error. */
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);
 
+/* End the write transaction begun: COMMIT if rc is VG_OK, else ROLLBACK;
+ * returns the outcome (rc, or COMMIT's error). */
+int vg__store_end(struct vg_store *st, int rc, struct vg_err *err);
+
 #endif

@@ -56,10 +56,7 @@ int vg_store_reports_crawl(struct vg_store *st, int64_t *crawl_id,
     LOCK(st);
     if (!(rc = st->ops->begin_write(st->db, err))) {
         rc = standing_crawl(st, crawl_id, err);
-        if (!rc)
-            rc = vg__store_exec(st, "COMMIT", err);
-        else
-            vg__store_exec(st, "ROLLBACK", NULL);
+        rc = vg__store_end(st, rc, err);
     }
     UNLOCK(st);
     return rc;
@@ -186,10 +183,7 @@ int vg_store_reports_add(struct vg_store *st, const struct vg_report_rec *v,
     rc = standing_crawl(st, &crawl, err);
     for (size_t i = 0; i < n && !rc; i++)
         rc = insert_one(st, &v[i], crawl, now, &acks[i], err);
-    if (!rc)
-        rc = vg__store_exec(st, "COMMIT", err);
-    else
-        vg__store_exec(st, "ROLLBACK", NULL);
+    rc = vg__store_end(st, rc, err);
     UNLOCK(st);
     return rc;
 }

@@ -81,10 +81,7 @@ static int audited(struct vg_store *st, struct vg__stmt *s, int64_t actor,
         rc = vg_err_set(err, VG_EEXIST, "a user named %s exists", username);
     if (!rc)
         rc = vg__store_audit(st, actor, action, "user", id, detail, err);
-    if (!rc)
-        rc = vg__store_exec(st, "COMMIT", err);
-    else
-        vg__store_exec(st, "ROLLBACK", NULL);
+    rc = vg__store_end(st, rc, err);
     if (!rc)
         *rowid = id;
     return rc;
@@ -200,10 +197,7 @@ int vg_store_user_set_disabled(struct vg_store *st, int64_t actor,
         rc = vg__store_audit(st, actor,
                              disabled ? "user.disable" : "user.enable", "user",
                              id, username, err);
-    if (!rc)
-        rc = vg__store_exec(st, "COMMIT", err);
-    else
-        vg__store_exec(st, "ROLLBACK", NULL);
+    rc = vg__store_end(st, rc, err);
 unlock:
     UNLOCK(st);
     return rc;
