@@ -265,7 +265,9 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
         (rc = vg_intake_new(o->store, 0, &s->intake)) ||
         (rc = vg_http_new(&ho, &s->http, err)) ||
         (rc = vg_http_route(s->http, "POST", "/api/v1/reports", post_report,
-                            s, err))) {
+                            s, err)) ||
+        (snprintf(path, sizeof(path), "%s/static", o->web_dir),
+         rc = vg_http_static(s->http, "/static/", path, err))) {
         vg_server_free(s);
         return rc;
     }
