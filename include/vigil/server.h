@@ -32,6 +32,8 @@ struct vg_server_opts {
     unsigned threads;       /* HTTP threads; 0 = 4 */
     unsigned rate_per_minute; /* reports a minute per client address (and
                                  as many at once); 0 = no limit */
+    unsigned reviewers;       /* analysts who must agree on a media item;
+                                 0 = 2 */
 };
 
 struct vg_server;

@@ -17,6 +17,7 @@
 #ifndef VIGIL_STORE_H
 #define VIGIL_STORE_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "vigil/algo.h"
@@ -500,5 +501,86 @@ int vg_store_audit(struct vg_store *st, int64_t limit,
  */
 int vg_store_audit_verify(struct vg_store *st, int64_t *count, int64_t *bad,
                           struct vg_err *err);
+
+/* ---- the analyst console: sessions, sign-in, the report queue ---- */
+
+struct vg_session {
+    int64_t user_id;
+    char username[VG_USERNAME_MAX + 1];
+    enum vg_role role;
+    char csrf[65];      /* the session's CSRF token (hex) */
+    int64_t expires_at; /* Unix seconds */
+};
+
+/*
+ * A new session for user_id, known by the SHA-256 of its token (the
+ * token itself is only in the browser's cookie), with its CSRF token;
+ * sessions past their expiry are deleted on the way.  Audited as
+ * "login".
+ */
+int vg_store_session_new(struct vg_store *st, int64_t user_id,
+                         const uint8_t token_hash[32], const char *csrf,
+                         int64_t now, int64_t expires_at, struct vg_err *err);
+/* The live session (not expired, user not disabled); VG_ENOENT if none. */
+int vg_store_session_get(struct vg_store *st, const uint8_t token_hash[32],
+                         int64_t now, struct vg_session *out,
+                         struct vg_err *err);
+/* End it (sign out; audited as "logout").  No session: VG_OK. */
+int vg_store_session_end(struct vg_store *st, const uint8_t token_hash[32],
+                         struct vg_err *err);
+
+/*
+ * A failed sign-in of user_id at now: one more failure; at max_failures
+ * in a row the account is locked until now + lock_s (audited as
+ * "login.locked") and the count starts again.  *locked_until is the lock's
+ * end (0: not locked).
+ */
+int vg_store_login_failed(struct vg_store *st, int64_t user_id, int64_t now,
+                          int max_failures, int64_t lock_s,
+                          int64_t *locked_until, struct vg_err *err);
+
+/* Which reports the queue shows; NULL or "" fields: any. */
+struct vg_queue_filter {
+    const char *status; /* "new", "in_review", "closed" */
+    const char *incident_type;
+    int64_t limit, offset; /* limit 0: 100 */
+};
+
+/*
+ * The queue as JSON: {"total": n, "reports": [{id, reference, received_at,
+ * channel, language, incident_type, named_child, status, urls}]}, the
+ * highest priority first (a named child victim or suspect), then arrival
+ * order.
+ */
+int vg_store_report_queue(struct vg_store *st, const struct vg_queue_filter *f,
+                          json_t **out, struct vg_err *err);
+
+/*
+ * Open report id for an analyst (actor): the first time, its first
+ * incident is made from the report's own type and the report goes to
+ * "in_review"; every opening is audited ("report.view").  *out is the
+ * report as JSON with "urls" (each with its crawl state) and "incidents";
+ * *contact the sealed contact details (vg_malloc'd; NULL if none).
+ * VG_ENOENT if there is no such report.
+ */
+int vg_store_report_open(struct vg_store *st, int64_t actor, int64_t id,
+                         json_t **out, uint8_t **contact, size_t *ncontact,
+                         struct vg_err *err);
+
+/* Split a report: a new incident of incident_type (audited). */
+int vg_store_incident_add(struct vg_store *st, int64_t actor,
+                          int64_t report_id, const char *incident_type,
+                          int64_t *id, struct vg_err *err);
+/*
+ * Re-classify an incident of report_id and record its outcome ("police",
+ * "child_welfare", "partner_hotline", "no_action", or NULL: none yet) and
+ * notes (audited).  The report is "closed" once every incident has an
+ * outcome, "in_review" otherwise.  VG_ENOENT if the incident is not the
+ * report's.
+ */
+int vg_store_incident_update(struct vg_store *st, int64_t actor,
+                             int64_t report_id, int64_t incident_id,
+                             const char *incident_type, const char *outcome,
+                             const char *notes, struct vg_err *err);
 
 #endif

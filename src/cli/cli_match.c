@@ -83,7 +83,7 @@ static int json_match(struct vg_buf *b, const struct vg_match *x)
     return rc ? rc : vg_buf_puts(b, "}");
 }
 
-static int json_array(struct vg_buf *b, const char *key,
+static int put_matches(struct vg_buf *b, const char *key,
                       const struct vg_match *v, size_t n)
 {
     int rc = vg_buf_printf(b, ",\"%s\":[", key);
@@ -127,14 +127,14 @@ static int format(void *vctx, const struct vg_cli_hash_job *job,
     if (!rc && job->json) {
         rc = vg_cli_hash_format(job, path, h, 1, out, errs);
         if (!rc)
-            rc = json_array(out, "matches", r.matches, r.nmatches);
+            rc = put_matches(out, "matches", r.matches, r.nmatches);
         if (!rc)
             rc = vg_buf_printf(out, ",\"allowed\":%s",
                                r.nallowed ? "true" : "false");
         if (!rc && r.nallowed)
-            rc = json_array(out, "allowed_by", r.allowed_by, r.nallowed);
+            rc = put_matches(out, "allowed_by", r.allowed_by, r.nallowed);
         if (!rc && r.nallowed)
-            rc = json_array(out, "suppressed", r.suppressed, r.nsuppressed);
+            rc = put_matches(out, "suppressed", r.suppressed, r.nsuppressed);
         if (!rc && r.pdq_skipped)
             rc = vg_buf_printf(out, ",\"pdq_skipped\":true");
         if (!rc)

@@ -15,6 +15,7 @@
 #include "store_int.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
+#include "vigil/digest.h"
 
 char *vg_store_default_url(void)
 {
@@ -62,6 +63,67 @@ static int make_parent(const char *path, struct vg_err *err)
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err)
 {
     return st->ops->exec(st->db, sql, err);
+}
+
+static json_t *column(struct vg_store *st, struct vg__stmt *s, int i)
+{
+    const uint8_t *b;
+    char *hex;
+    json_t *v;
+    size_t n;
+
+    switch (st->ops->col_kind(s, i)) {
+    case VG__NULL: return json_null();
+    case VG__INT: return json_integer(st->ops->col_int(s, i));
+    case VG__TEXT: return json_string(st->ops->col_text(s, i));
+    default:
+        b = st->ops->col_blob(s, i, &n);
+        if (!(hex = vg_malloc(2 * n + 1)))
+            return NULL;
+        vg_hex_encode(b, n, hex);
+        v = json_string(hex);
+        vg_free(hex);
+        return v;
+    }
+}
+
+int vg__store_json(struct vg_store *st, struct vg__stmt *s, int one,
+                   json_t **out, struct vg_err *err)
+{
+    json_t *all = json_array();
+    int rc = VG_ENOMEM, n = st->ops->ncols(s);
+
+    if (!all)
+        goto out;
+    while ((rc = st->ops->step(s, err)) == VG__ROW) {
+        json_t *row = json_object();
+        if (!row || json_array_append_new(all, row)) {
+            rc = VG_ENOMEM;
+            goto out;
+        }
+        for (int i = 0; i < n; i++)
+            if (json_object_set_new(row, st->ops->col_name(s, i),
+                                    column(st, s, i))) {
+                rc = VG_ENOMEM;
+                goto out;
+            }
+        if (one) {
+            rc = VG__DONE;
+            break;
+        }
+    }
+    if (rc != VG__DONE)
+        goto out;
+    if (one && !json_array_size(all)) {
+        rc = VG_ENOENT;
+        goto out;
+    }
+    *out = json_incref(one ? json_array_get(all, 0) : all);
+    rc = VG_OK;
+out:
+    st->ops->finalize(s);
+    json_decref(all);
+    return rc;
 }
 
 int vg__store_end(struct vg_store *st, int rc, struct vg_err *err)

@@ -9,6 +9,7 @@
 #ifndef VIGIL_STORE_INT_H
 #define VIGIL_STORE_INT_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,9 @@ struct vg__stmt;
 /* step results */
 #define VG__ROW 1
 #define VG__DONE 0
+
+/* column kinds */
+enum { VG__NULL, VG__INT, VG__TEXT, VG__BLOB };
 
 struct vg__db_ops {
     const char *name;
@@ -37,6 +41,11 @@ struct vg__db_ops {
     int64_t (*col_int)(struct vg__stmt *s, int i);
     const char *(*col_text)(struct vg__stmt *s, int i); /* NULL for NULL */
     const uint8_t *(*col_blob)(struct vg__stmt *s, int i, size_t *n);
+    /* the result's columns: how many, each one's name, and the kind of
+     * the current row's value (VG__NULL, VG__INT, VG__TEXT, VG__BLOB) */
+    int (*ncols)(struct vg__stmt *s);
+    const char *(*col_name)(struct vg__stmt *s, int i);
+    int (*col_kind)(struct vg__stmt *s, int i);
     int (*reset)(struct vg__stmt *s);
     void (*finalize)(struct vg__stmt *s);
     int64_t (*changes)(struct vg__db *db);
@@ -86,6 +95,14 @@ int vg__store_sighting(struct vg_store *st, int64_t crawl_id,
 int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
                     const char *object_type, int64_t object_id,
                     const char *detail, struct vg_err *err);
+
+/*
+ * Step s to its end and make its rows JSON objects keyed by column name
+ * (integers, text, null; blobs as lowercase hex), then finalize s.  With
+ * one, *out is the first row (VG_ENOENT if none), else an array of all.
+ */
+int vg__store_json(struct vg_store *st, struct vg__stmt *s, int one,
+                   json_t **out, struct vg_err *err);
 
 /* Run sql with no parameters and no rows wanted; VG_OK or an error. */
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);

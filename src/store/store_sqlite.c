@@ -162,6 +162,26 @@ static const uint8_t *col_blob(struct vg__stmt *s, int i, size_t *n)
     return p;
 }
 
+static int ncols(struct vg__stmt *s)
+{
+    return sqlite3_column_count(s->h);
+}
+
+static const char *col_name(struct vg__stmt *s, int i)
+{
+    return sqlite3_column_name(s->h, i);
+}
+
+static int col_kind(struct vg__stmt *s, int i)
+{
+    switch (sqlite3_column_type(s->h, i)) {
+    case SQLITE_NULL: return VG__NULL;
+    case SQLITE_BLOB: return VG__BLOB;
+    case SQLITE_TEXT: return VG__TEXT;
+    default: return VG__INT;
+    }
+}
+
 static int reset(struct vg__stmt *s)
 {
     sqlite3_reset(s->h);
@@ -217,6 +237,9 @@ const struct vg__db_ops vg__sqlite_ops = {
     .col_int = col_int,
     .col_text = col_text,
     .col_blob = col_blob,
+    .ncols = ncols,
+    .col_name = col_name,
+    .col_kind = col_kind,
     .reset = reset,
     .finalize = finalize,
     .changes = changes,

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The partner intake API of `vigil serve` (vigil/server.h):
+ * POST /api/v1/reports with an API key, the rules of vigil/report.h,
+ * idempotency keys, errors as {"detail": ...}.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/alloc.h"
+#include "vigil/auth.h"
+#include "vigil/report.h"
+#include "web/web_int.h"
+
+#define MAX_ERRORS 32
+#define IDEMPOTENCY_MAX 200
+
+/* {"detail": text} with status. */
+static int detail(struct vg_http_resp *resp, int status, const char *text)
+{
+    json_t *j = json_pack("{s:s}", "detail", text);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    int rc;
+
+    json_decref(j);
+    if (!s)
+        return VG_ENOMEM;
+    rc = vg_http_resp_json(resp, status, s, strlen(s));
+    free(s);
+    return rc;
+}
+
+static int key_found(void *ctx, const struct vg_apikey *k)
+{
+    *(int64_t *)ctx = k->id;
+    return VG_OK;
+}
+
+/* The API key's id from "Authorization: Bearer <key>", or 0. */
+static int64_t api_key(struct vg_server *s, const struct vg_http_req *req)
+{
+    const char *h = vg_http_header(req, "Authorization");
+    unsigned char hash[32];
+    int64_t id = 0;
+
+    if (!h || strncmp(h, "Bearer ", 7) || vg_auth_apikey_hash(h + 7, hash))
+        return 0;
+    if (vg_store_apikey_find(s->o.store, hash, key_found, &id, NULL))
+        return 0;
+    return id;
+}
+
+static const char *str(const json_t *o, const char *name)
+{
+    const json_t *v = json_object_get(o, name);
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Fields the API knows (anything else is refused: partners' typos show). */
+static const char *const known[] = {
+    "incident_type", "incident_at",   "technology",    "urls",
+    "detail",        "description",   "language",      "luring_meet",
+    "luring_images", "intimate_self", "intimate_threatened", "named_child",
+    "contact"};
+
+static int unknown_field(const json_t *o, const char **which)
+{
+    const char *k;
+    json_t *v;
+
+    json_object_foreach((json_t *)o, k, v) {
+        size_t i = 0;
+        while (i < sizeof(known) / sizeof(*known) && strcmp(k, known[i]))
+            i++;
+        if (i == sizeof(known) / sizeof(*known)) {
+            *which = k;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 422 with every broken rule, in English. */
+static int rule_errors(struct vg_server *s, struct vg_http_resp *resp,
+                       const struct vg_report_error *e, size_t n)
+{
+    json_t *j = json_pack("{s:s, s:[]}", "detail",
+                          "the report breaks the rules listed in errors",
+                          "errors");
+    json_t *list = json_object_get(j, "errors");
+    char *out;
+    int rc;
+
+    for (size_t i = 0; i < n && list; i++)
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:s}", "field",
+                                        e[i].field, "code", e[i].key,
+                                        "message",
+                                        vg_i18n_get(s->i18n, "en",
+                                                    e[i].key)));
+    out = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!out)
+        return VG_ENOMEM;
+    rc = vg_http_resp_json(resp, 422, out, strlen(out));
+    free(out);
+    return rc;
+}
+
+static int post_report(void *ctx, const struct vg_http_req *req,
+                       struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *ctype = vg_http_header(req, "Content-Type");
+    const char *idem = vg_http_header(req, "Idempotency-Key"), *bad = NULL;
+    const char *urls[VG_REPORT_MAX_URLS + 1];
+    struct vg_report_error errs[MAX_ERRORS];
+    struct vg_report_input in = {0};
+    struct vg_report r = {0};
+    struct vg_report_ack ack;
+    struct vg_err err = {0};
+    json_error_t jerr;
+    json_t *j = NULL, *v, *contact;
+    uint8_t *sealed = NULL;
+    size_t nerr = 0, nsealed = 0;
+    int64_t key;
+    char body[96];
+    unsigned wait;
+    int rc;
+
+    if (s->limit && (wait = vg_ratelimit_take(s->limit, req->client,
+                                              vg__now_ms()))) {
+        snprintf(body, sizeof(body), "%u", wait);
+        if ((rc = vg_http_resp_header(resp, "Retry-After", body)))
+            return rc;
+        return detail(resp, 429, "too many reports from this address; try"
+                                 " again after Retry-After seconds");
+    }
+    if (!(key = api_key(s, req)))
+        return detail(resp, 401, "a valid API key is required"
+                                 " (Authorization: Bearer vgk_...)");
+    if (!ctype || strncmp(ctype, "application/json", 16))
+        return detail(resp, 415, "send the report as application/json");
+    if (idem && (!*idem || strlen(idem) > IDEMPOTENCY_MAX))
+        return detail(resp, 400, "Idempotency-Key has 1 to 200 bytes");
+    if (!(j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+                         &jerr)) ||
+        !json_is_object(j)) {
+        json_decref(j);
+        return detail(resp, 400, "the body is not a JSON object");
+    }
+    if (unknown_field(j, &bad)) {
+        snprintf(body, sizeof(body), "unknown field \"%.40s\"", bad);
+        rc = detail(resp, 422, body);
+        goto out;
+    }
+    in.incident_type = str(j, "incident_type");
+    in.incident_at = str(j, "incident_at");
+    in.technology = str(j, "technology");
+    in.detail = str(j, "detail");
+    in.description = str(j, "description");
+    in.language = str(j, "language");
+    in.luring_meet = str(j, "luring_meet");
+    in.luring_images = str(j, "luring_images");
+    in.intimate_self = str(j, "intimate_self");
+    in.intimate_threatened = str(j, "intimate_threatened");
+    v = json_object_get(j, "named_child");
+    in.named_child = json_is_true(v) ? "yes" : v ? "no" : NULL;
+    if ((v = json_object_get(j, "urls")) && json_is_array(v)) {
+        size_t i, n = json_array_size(v);
+        for (i = 0; i < n && i <= VG_REPORT_MAX_URLS; i++) {
+            const char *u = json_string_value(json_array_get(v, i));
+            urls[i] = u ? u : "not a string";
+        }
+        in.urls = urls;
+        in.nurls = n > VG_REPORT_MAX_URLS ? VG_REPORT_MAX_URLS + 1 : n;
+    }
+    if ((contact = json_object_get(j, "contact")) && json_is_object(contact)) {
+        in.contact_name = str(contact, "name");
+        in.contact_email = str(contact, "email");
+        in.contact_phone = str(contact, "phone");
+    }
+    if ((rc = vg_report_check(&in, &r, errs, MAX_ERRORS, &nerr))) {
+        rc = rc == VG_EINVAL ? rule_errors(s, resp, errs, nerr) : rc;
+        goto out;
+    }
+    r.rec.channel = "api";
+    r.rec.api_key_id = key;
+    r.rec.idempotency_key = idem;
+    if (r.contact_json) {
+        if ((rc = vg_seal(s->sealer, r.contact_json, strlen(r.contact_json),
+                          &sealed, &nsealed)))
+            goto out;
+        r.rec.contact = sealed;
+        r.rec.contact_len = nsealed;
+    }
+    if ((rc = vg_intake_submit(s->intake, &r.rec, &ack, &err))) {
+        rc = detail(resp, 503, "the report could not be stored: nothing was"
+                               " recorded; try again");
+        goto out;
+    }
+    snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"id\":%lld}",
+             ack.reference, (long long)ack.id);
+    rc = vg_http_resp_json(resp, ack.duplicate ? 200 : 201, body,
+                           strlen(body));
+out:
+    vg_free(sealed);
+    vg_report_fini(&r);
+    json_decref(j);
+    return rc;
+}
+
+int vg__api_routes(struct vg_server *s, struct vg_err *err)
+{
+    return vg_http_route(s->http, "POST", "/api/v1/reports", post_report, s,
+                         err);
+}

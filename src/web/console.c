@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The analyst console (`/console`): signing in and out, sessions and CSRF
+ * tokens, lockout, the report queue, and a report's page where an analyst
+ * splits it into incidents, re-classifies them and records outcomes.
+ *
+ * Sessions: a 256-bit random token in an HttpOnly, SameSite=Strict cookie
+ * (Secure behind a TLS proxy that says X-Forwarded-Proto: https), stored
+ * only as its SHA-256; 8 hours; a new token at every sign-in (so a token
+ * planted before it is worthless).  Every POST carries the session's CSRF
+ * token; the sign-in form its own, double-submitted in a cookie.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vigil/alloc.h"
+#include "vigil/auth.h"
+#include "vigil/buf.h"
+#include "vigil/report.h"
+#include "web/web_int.h"
+
+#define SESSION_COOKIE "vg_session"
+#define LOGIN_COOKIE "vg_login"
+#define SESSION_S (8 * 3600)
+#define MAX_FAILURES 5
+#define LOCK_S (15 * 60)
+#define NOTES_MAX 10000 /* characters */
+
+static const char *const outcomes[] = {"police", "child_welfare",
+                                       "partner_hotline", "no_action"};
+
+void vg__utc(int64_t t, char out[24])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&tt, &tm);
+    strftime(out, 24, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+static unsigned cookie_flags(const struct vg_http_req *req)
+{
+    const char *proto = vg_http_header(req, "X-Forwarded-Proto");
+
+    return VG_HTTP_COOKIE_HTTPONLY | VG_HTTP_COOKIE_STRICT |
+           (proto && !strcmp(proto, "https") ? VG_HTTP_COOKIE_SECURE : 0);
+}
+
+/* The SHA-256 of a session token as sent; VG_EINVAL if not shaped as one. */
+static int token_hash(const char *token, uint8_t hash[32])
+{
+    if (!token || strlen(token) != 64 ||
+        strspn(token, "0123456789abcdef") != 64)
+        return VG_EINVAL;
+    crypto_hash_sha256(hash, (const unsigned char *)token, 64);
+    return VG_OK;
+}
+
+/* Does the request come from our own pages?  A browser sends Origin with
+ * every POST; when it does, it must name the host the request was sent
+ * to. */
+static int same_origin(const struct vg_http_req *req)
+{
+    const char *origin = vg_http_header(req, "Origin");
+    const char *host = vg_http_header(req, "Host");
+    const char *p;
+
+    if (!origin)
+        return 1;
+    if (!host || !(p = strstr(origin, "://")))
+        return 0;
+    return !strcmp(p + 3, host);
+}
+
+int vg__console_enter(struct vg_server *s, const struct vg_http_req *req,
+                      struct vg_http_resp *resp, enum vg_role role,
+                      struct vg_session *me)
+{
+    uint8_t hash[32];
+    int rc;
+
+    if (token_hash(vg_http_cookie(req, SESSION_COOKIE), hash) ||
+        vg_store_session_get(s->o.store, hash, (int64_t)time(NULL), me,
+                             NULL)) {
+        rc = vg_http_resp_redirect(resp, 303, "/console/login");
+        return rc ? rc : VG_EACCES;
+    }
+    if (!strcmp(req->method, "POST") &&
+        (!same_origin(req) ||
+         !vg__token_eq(vg_http_form_value(req, "csrf")
+                           ? vg_http_form_value(req, "csrf")
+                           : "",
+                       me->csrf))) {
+        rc = vg__page_error(s, req, resp, 403, "error.form.expired");
+        return rc ? rc : VG_EACCES;
+    }
+    if (role == VG_ROLE_ADMIN && me->role != VG_ROLE_ADMIN) {
+        rc = vg__page_error(s, req, resp, 403, "console.forbidden");
+        return rc ? rc : VG_EACCES;
+    }
+    return VG_OK;
+}
+
+int vg__console_page(struct vg_server *s, const struct vg_http_req *req,
+                     struct vg_http_resp *resp, int status, const char *name,
+                     json_t *data, const struct vg_session *me)
+{
+    const char *lang = vg__page_lang(s, req, resp);
+
+    if (data && json_object_set_new(data, "me",
+                                    json_pack("{s:s, s:b, s:s}", "username",
+                                              me->username, "admin",
+                                              me->role == VG_ROLE_ADMIN,
+                                              "csrf", me->csrf))) {
+        json_decref(data);
+        return VG_ENOMEM;
+    }
+    return vg__page(s, req, resp, status, name, data, lang);
+}
+
+/* ---- signing in and out ---- */
+
+/* The sign-in form, with a fresh double-submit token; error is a message
+ * key or NULL. */
+static int login_form(struct vg_server *s, const struct vg_http_req *req,
+                      struct vg_http_resp *resp, int status,
+                      const char *error, long minutes)
+{
+    const char *lang = vg__page_lang(s, req, resp);
+    const char *user = vg_http_form_value(req, "username");
+    char token[65];
+    int rc;
+
+    vg__token_hex(token, 32);
+    if ((rc = vg_http_resp_cookie(resp, LOGIN_COOKIE, token, "/console/login",
+                                  3600, cookie_flags(req))))
+        return rc;
+    return vg__page(s, req, resp, status, "login",
+                    json_pack("{s:s, s:s?, s:s, s:i}", "csrf", token, "error",
+                              error, "username", user ? user : "", "minutes",
+                              (int)minutes),
+                    lang);
+}
+
+static int get_login(void *ctx, const struct vg_http_req *req,
+                     struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    struct vg_session me;
+    uint8_t hash[32];
+
+    if (!token_hash(vg_http_cookie(req, SESSION_COOKIE), hash) &&
+        !vg_store_session_get(s->o.store, hash, (int64_t)time(NULL), &me,
+                              NULL))
+        return vg_http_resp_redirect(resp, 303, "/console");
+    return login_form(s, req, resp, 200, NULL, 0);
+}
+
+static int post_login(void *ctx, const struct vg_http_req *req,
+                      struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *name = vg_http_form_value(req, "username");
+    const char *pw = vg_http_form_value(req, "password");
+    const char *csrf = vg_http_form_value(req, "csrf");
+    const char *cookie = vg_http_cookie(req, LOGIN_COOKIE);
+    int64_t now = (int64_t)time(NULL), locked = 0;
+    char token[65], csrf_new[65];
+    struct vg_user u;
+    uint8_t hash[32];
+    int rc, known;
+
+    if (vg_ratelimit_take(s->logins, req->client, vg__now_ms()))
+        return login_form(s, req, resp, 429, "error.rate_limited", 0);
+    if (!same_origin(req) || !csrf || !cookie || !vg__token_eq(csrf, cookie))
+        return login_form(s, req, resp, 403, "error.form.expired", 0);
+    known = name && pw && !vg_store_user_get(s->o.store, name, &u, NULL) &&
+            !u.disabled;
+    if (known && u.locked_until > now)
+        return login_form(s, req, resp, 403, "login.locked",
+                          (long)((u.locked_until - now + 59) / 60));
+    /* the same work whether or not the name exists */
+    if (!vg_auth_verify_password(known ? u.password_hash : s->dummy_hash,
+                                 pw ? pw : "") ||
+        !known) {
+        if (known && !vg_store_login_failed(s->o.store, u.id, now,
+                                            MAX_FAILURES, LOCK_S, &locked,
+                                            NULL) &&
+            locked)
+            return login_form(s, req, resp, 403, "login.locked",
+                              LOCK_S / 60);
+        return login_form(s, req, resp, 401, "login.failed", 0);
+    }
+    vg__token_hex(token, 32);
+    vg__token_hex(csrf_new, 32);
+    token_hash(token, hash);
+    if ((rc = vg_store_session_new(s->o.store, u.id, hash, csrf_new, now,
+                                   now + SESSION_S, NULL)) ||
+        (rc = vg_http_resp_cookie(resp, SESSION_COOKIE, token, "/console",
+                                  SESSION_S, cookie_flags(req))) ||
+        (rc = vg_http_resp_cookie(resp, LOGIN_COOKIE, "", "/console/login", 0,
+                                  cookie_flags(req))))
+        return rc;
+    sodium_memzero(token, sizeof(token));
+    return vg_http_resp_redirect(resp, 303, "/console");
+}
+
+static int post_logout(void *ctx, const struct vg_http_req *req,
+                       struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    struct vg_session me;
+    uint8_t hash[32];
+    int rc;
+
+    if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
+        return rc == VG_EACCES ? VG_OK : rc;
+    token_hash(vg_http_cookie(req, SESSION_COOKIE), hash);
+    if ((rc = vg_store_session_end(s->o.store, hash, NULL)) ||
+        (rc = vg_http_resp_cookie(resp, SESSION_COOKIE, "", "/console", 0,
+                                  cookie_flags(req))))
+        return rc;
+    return vg_http_resp_redirect(resp, 303, "/console/login");
+}
+
+/* ---- the queue ---- */
+
+/* code in set[0..n)?  ("" and NULL are not) */
+static int one_of(const char *code, const char *const *set, size_t n)
+{
+    for (size_t i = 0; code && i < n; i++)
+        if (!strcmp(code, set[i]))
+            return 1;
+    return 0;
+}
+
+/* Options for a <select> of codes, the chosen one marked. */
+static json_t *options(const char *const *set, size_t n, const char *chosen)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:b}", "code", set[i],
+                                           "selected",
+                                           chosen && !strcmp(chosen, set[i])));
+    return a;
+}
+
+static int get_queue(void *ctx, const struct vg_http_req *req,
+                     struct vg_http_resp *resp)
+{
+    static const char *const statuses[] = {"new", "in_review", "closed"};
+    struct vg_server *s = ctx;
+    struct vg_queue_filter f = {0};
+    const char *page_s = vg_http_query(req, "page");
+    struct vg_session me;
+    json_t *q = NULL, *r;
+    long page = page_s ? strtol(page_s, NULL, 10) : 1;
+    size_t i;
+    int rc;
+
+    if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
+        return rc == VG_EACCES ? VG_OK : rc;
+    f.status = vg_http_query(req, "status");
+    f.incident_type = vg_http_query(req, "type");
+    if (!one_of(f.status, statuses, 3))
+        f.status = NULL;
+    if (!one_of(f.incident_type, vg_report_types, 8))
+        f.incident_type = NULL;
+    if (page < 1 || page > 1000000)
+        page = 1;
+    f.limit = 50;
+    f.offset = (page - 1) * 50;
+    if ((rc = vg_store_report_queue(s->o.store, &f, &q, NULL)))
+        return rc;
+    json_array_foreach(json_object_get(q, "reports"), i, r) {
+        char when[24];
+        vg__utc(json_integer_value(json_object_get(r, "received_at")), when);
+        json_object_set_new(r, "received", json_string(when));
+    }
+    if (json_object_set_new(q, "statuses", options(statuses, 3, f.status)) ||
+        json_object_set_new(q, "types", options(vg_report_types, 8,
+                                                f.incident_type)) ||
+        json_object_set_new(q, "page", json_integer(page)) ||
+        json_object_set_new(q, "prev", page > 1 ? json_integer(page - 1)
+                                                : json_null()) ||
+        json_object_set_new(
+            q, "next",
+            json_integer_value(json_object_get(q, "total")) > page * 50
+                ? json_integer(page + 1)
+                : json_null())) {
+        json_decref(q);
+        return VG_ENOMEM;
+    }
+    return vg__console_page(s, req, resp, 200, "queue", q, &me);
+}
+
+/* ---- a report ---- */
+
+/* "/console/reports/12[/incidents[/34]]" into its numbers; 0 if absent.
+ * VG_EINVAL when the path is none of those. */
+static int report_path(const char *path, int64_t *report, int *incidents,
+                       int64_t *incident)
+{
+    const char *p = path + strlen("/console/reports/");
+    char *end;
+
+    *incidents = 0;
+    *incident = 0;
+    *report = strtoll(p, &end, 10);
+    if (end == p || *report <= 0 || *p == '0' || *p == '+' || *p == '-')
+        return VG_EINVAL;
+    if (!*end)
+        return VG_OK;
+    if (strncmp(end, "/incidents", 10))
+        return VG_EINVAL;
+    *incidents = 1;
+    p = end + 10;
+    if (!*p)
+        return VG_OK;
+    if (*p != '/' || p[1] < '1' || p[1] > '9')
+        return VG_EINVAL;
+    *incident = strtoll(p + 1, &end, 10);
+    return *end || *incident <= 0 ? VG_EINVAL : VG_OK;
+}
+
+/* The report's sealed contact details, opened, as an object (or none). */
+static int add_contact(struct vg_server *s, json_t *r, const uint8_t *sealed,
+                       size_t n)
+{
+    char *plain = NULL;
+    size_t len = 0;
+    json_t *c;
+
+    if (!sealed)
+        return VG_OK;
+    if (vg_unseal(s->sealer, sealed, n, &plain, &len, NULL))
+        return json_object_set_new(r, "contact_unreadable", json_true())
+                   ? VG_ENOMEM
+                   : VG_OK;
+    c = json_loadb(plain, len, 0, NULL);
+    sodium_memzero(plain, len);
+    vg_free(plain);
+    return json_object_set_new(r, "contact", c) ? VG_ENOMEM : VG_OK;
+}
+
+static int get_report(struct vg_server *s, const struct vg_http_req *req,
+                      struct vg_http_resp *resp, const struct vg_session *me,
+                      int64_t id)
+{
+    uint8_t *sealed = NULL;
+    size_t nsealed = 0, i;
+    json_t *r = NULL, *inc, *details;
+    char when[24];
+    int rc;
+
+    rc = vg_store_report_open(s->o.store, me->user_id, id, &r, &sealed,
+                              &nsealed, NULL);
+    if (rc == VG_ENOENT)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (rc)
+        return rc;
+    rc = add_contact(s, r, sealed, nsealed);
+    vg_free(sealed);
+    vg__utc(json_integer_value(json_object_get(r, "received_at")), when);
+    details = json_loads(json_string_value(json_object_get(r, "details"))
+                             ? json_string_value(json_object_get(r, "details"))
+                             : "{}",
+                         0, NULL);
+    if (rc || json_object_set_new(r, "received", json_string(when)) ||
+        json_object_set_new(r, "d", details ? details : json_object()) ||
+        json_object_set_new(r, "types", options(vg_report_types, 8, NULL))) {
+        json_decref(r);
+        return VG_ENOMEM;
+    }
+    json_array_foreach(json_object_get(r, "incidents"), i, inc) {
+        const char *t = json_string_value(json_object_get(inc, "incident_type"));
+        const char *o = json_string_value(json_object_get(inc, "outcome"));
+        vg__utc(json_integer_value(json_object_get(inc, "updated_at")), when);
+        json_object_set_new(inc, "types", options(vg_report_types, 8, t));
+        json_object_set_new(inc, "outcomes", options(outcomes, 4, o));
+        json_object_set_new(inc, "updated", json_string(when));
+        json_object_set_new(inc, "report_id", json_integer(id));
+    }
+    return vg__console_page(s, req, resp, 200, "console_report", r, me);
+}
+
+static int post_incident(struct vg_server *s, const struct vg_http_req *req,
+                         struct vg_http_resp *resp,
+                         const struct vg_session *me, int64_t report,
+                         int64_t incident)
+{
+    const char *type = vg_http_form_value(req, "incident_type");
+    const char *outcome = vg_http_form_value(req, "outcome");
+    const char *notes = vg_http_form_value(req, "notes");
+    char loc[96];
+    long n;
+    int rc;
+
+    if (!one_of(type, vg_report_types, 8) ||
+        (outcome && *outcome && !one_of(outcome, outcomes, 4)) ||
+        (notes && ((n = vg_utf8_count(notes, strlen(notes))) < 0 ||
+                   n > NOTES_MAX)))
+        return vg__page_error(s, req, resp, 422, "console.bad_request");
+    rc = incident ? vg_store_incident_update(s->o.store, me->user_id, report,
+                                             incident, type,
+                                             outcome && *outcome ? outcome
+                                                                 : NULL,
+                                             notes, NULL)
+                  : vg_store_incident_add(s->o.store, me->user_id, report,
+                                          type, &incident, NULL);
+    if (rc == VG_ENOENT)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (rc)
+        return rc;
+    snprintf(loc, sizeof(loc), "/console/reports/%lld#incident-%lld",
+             (long long)report, (long long)incident);
+    return vg_http_resp_redirect(resp, 303, loc);
+}
+
+static int reports(void *ctx, const struct vg_http_req *req,
+                   struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    struct vg_session me;
+    int64_t report, incident;
+    int rc, incidents, post = !strcmp(req->method, "POST");
+
+    if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
+        return rc == VG_EACCES ? VG_OK : rc;
+    if (report_path(req->path, &report, &incidents, &incident) ||
+        incidents != post)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    return post ? post_incident(s, req, resp, &me, report, incident)
+                : get_report(s, req, resp, &me, report);
+}
+
+int vg__console_routes(struct vg_server *s, struct vg_err *err)
+{
+    char random_pw[33];
+    int rc;
+
+    /* an Argon2id hash nobody's password matches, for unknown names */
+    vg__token_hex(random_pw, 16);
+    if ((rc = vg_auth_hash_password(random_pw, s->dummy_hash, err)) ||
+        (rc = vg_http_route(s->http, "GET", "/console/login", get_login, s,
+                            err)) ||
+        (rc = vg_http_route(s->http, "POST", "/console/login", post_login, s,
+                            err)) ||
+        (rc = vg_http_route(s->http, "POST", "/console/logout", post_logout,
+                            s, err)) ||
+        (rc = vg_http_route(s->http, "GET", "/console", get_queue, s, err)) ||
+        (rc = vg_http_route(s->http, "GET", "/console/reports/*", reports, s,
+                            err)))
+        return rc;
+    return vg_http_route(s->http, "POST", "/console/reports/*", reports, s,
+                         err);
+}

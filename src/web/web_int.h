@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Private to the web module: the server's parts, shared by the partner
+ * API (api.c), the public pages (pages.c) and the analyst console
+ * (console*.c), and the page helpers of page.c.
+ */
+#ifndef VIGIL_WEB_INT_H
+#define VIGIL_WEB_INT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "vigil/http.h"
+#include "vigil/i18n.h"
+#include "vigil/intake.h"
+#include "vigil/ratelimit.h"
+#include "vigil/resources.h"
+#include "vigil/seal.h"
+#include "vigil/server.h"
+#include "vigil/store.h"
+#include "vigil/template.h"
+
+struct vg_server {
+    struct vg_server_opts o;
+    struct vg_http_server *http;
+    struct vg_intake *intake;
+    struct vg_sealer *sealer;
+    struct vg_i18n *i18n;
+    struct vg_tpl_lib *tpl;
+    struct vg_resources *resources;
+    struct vg_ratelimit *limit;  /* reports per address; NULL: none */
+    struct vg_ratelimit *logins; /* sign-in attempts per address */
+    char dummy_hash[VG_PASSWORD_HASH_MAX + 1]; /* for unknown user names */
+};
+
+int64_t vg__now_ms(void);
+
+/* api.c, pages.c, console.c, console_admin.c: their routes. */
+int vg__api_routes(struct vg_server *s, struct vg_err *err);
+int vg__pages_routes(struct vg_server *s, struct vg_err *err);
+int vg__console_routes(struct vg_server *s, struct vg_err *err);
+int vg__admin_routes(struct vg_server *s, struct vg_err *err);
+
+/*
+ * The page's language: ?lang= (then remembered in a cookie), else the
+ * "lang" cookie, else Accept-Language; one of the loaded catalogues.
+ */
+const char *vg__page_lang(struct vg_server *s, const struct vg_http_req *req,
+                          struct vg_http_resp *resp);
+
+/*
+ * Render template name with data (taken, even on failure) as an HTML page
+ * with status.  Adds to data: "lang", "switch" (the link to the other
+ * language, keeping the query's other parameters) and "path".
+ */
+int vg__page(struct vg_server *s, const struct vg_http_req *req,
+             struct vg_http_resp *resp, int status, const char *name,
+             json_t *data, const char *lang);
+
+/* A short page with a title and a message key, for 403, 404 and such. */
+int vg__page_error(struct vg_server *s, const struct vg_http_req *req,
+                   struct vg_http_resp *resp, int status, const char *key);
+
+/*
+ * The console's door, for every /console page but sign-in: VG_OK with
+ * *me when the request carries a live session (and, for a POST, its CSRF
+ * token and no foreign Origin) of a user with at least role; otherwise
+ * the answer is already in resp (303 to sign-in, or 403) and the result is
+ * VG_EACCES, which the handler returns as VG_OK.
+ */
+int vg__console_enter(struct vg_server *s, const struct vg_http_req *req,
+                      struct vg_http_resp *resp, enum vg_role role,
+                      struct vg_session *me);
+
+/* A console page: vg__page with "me" ({username, admin, csrf}) added. */
+int vg__console_page(struct vg_server *s, const struct vg_http_req *req,
+                     struct vg_http_resp *resp, int status, const char *name,
+                     json_t *data, const struct vg_session *me);
+
+/* "2026-11-29 14:03 UTC" for Unix seconds t, into out (24 bytes). */
+void vg__utc(int64_t t, char out[24]);
+
+/* Constant-time comparison of two NUL-terminated tokens; 1 if equal. */
+int vg__token_eq(const char *a, const char *b);
+
+/* n random bytes as 2n hex digits into out (2n + 1 bytes). */
+void vg__token_hex(char *out, size_t n);
+
+#endif
