@@ -583,4 +583,22 @@ int vg_store_incident_update(struct vg_store *st, int64_t actor,
                              const char *incident_type, const char *outcome,
                              const char *notes, struct vg_err *err);
 
+/* The audit log newest first: records before before_id (0: the latest),
+ * at most limit, as JSON [{id, at, user_id, username, action,
+ * object_type, object_id, detail}]. */
+int vg_store_audit_recent(struct vg_store *st, int64_t before_id,
+                          int64_t limit, json_t **out, struct vg_err *err);
+
+/* A page of a list's entries after after_id, in id order, as JSON
+ * [{id, algo, value (hex), category, external_id, metadata, quality,
+ * enabled}]. */
+int vg_store_entries_page(struct vg_store *st, int64_t list_id,
+                          int64_t after_id, int64_t limit, json_t **out,
+                          struct vg_err *err);
+
+/* Disable (quarantine) or enable an entry of list_id, audited as
+ * actor's.  VG_ENOENT if the list has no such entry. */
+int vg_store_entry_enable(struct vg_store *st, int64_t actor, int64_t list_id,
+                          int64_t entry_id, int enabled, struct vg_err *err);
+
 #endif

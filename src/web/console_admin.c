@@ -1,9 +1,466 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The console's hash lists (every analyst sees them; an admin can disable
+ * an entry) and its admin pages: users, partner API keys and the audit
+ * log.  Every change is audited by the store, as the signed-in user's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/alloc.h"
+#include "vigil/auth.h"
 #include "web/web_int.h"
+
+#define ENTRIES_PAGE 100
+#define AUDIT_PAGE 100
+
+/* A positive decimal id at *p (advancing it), or 0. */
+static int64_t id_at(const char **p)
+{
+    int64_t v = 0;
+
+    if (**p < '1' || **p > '9')
+        return 0;
+    while (**p >= '0' && **p <= '9' && v < INT64_MAX / 10)
+        v = v * 10 + (*(*p)++ - '0');
+    return v;
+}
+
+/* Enter as role; on refusal the handler returns with the answer set. */
+#define ENTER(role)                                                           \
+    do {                                                                      \
+        rc = vg__console_enter(s, req, resp, (role), &me);                    \
+        if (rc)                                                               \
+            return rc == VG_EACCES ? VG_OK : rc;                              \
+    } while (0)
+
+static int date_of(json_t *o, const char *from, const char *to)
+{
+    char when[24];
+
+    if (!json_integer_value(json_object_get(o, from)))
+        return VG_OK;
+    vg__utc(json_integer_value(json_object_get(o, from)), when);
+    return json_object_set_new(o, to, json_string(when)) ? VG_ENOMEM : VG_OK;
+}
+
+/* ---- hash lists ---- */
+
+static int list_row(void *ctx, const struct vg_list *l)
+{
+    char when[24] = "";
+
+    if (l->last_import_at)
+        vg__utc(l->last_import_at, when);
+    return json_array_append_new(
+               ctx, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:b, s:I, s:I,"
+                              " s:I, s:s}",
+                              "id", (json_int_t)l->id, "name", l->name,
+                              "source", l->source, "category", l->category,
+                              "kind",
+                              l->kind == VG_LIST_ALLOW ? "allow" : "block",
+                              "pdq_distance", l->pdq_distance, "enabled",
+                              l->enabled, "entries", (json_int_t)l->entries,
+                              "entries_enabled",
+                              (json_int_t)l->entries_enabled, "imports",
+                              (json_int_t)l->imports, "last_import", when))
+               ? VG_ENOMEM
+               : VG_OK;
+}
+
+static int import_row(void *ctx, const struct vg_list_import *i)
+{
+    char when[24];
+
+    vg__utc(i->imported_at, when);
+    return json_array_append_new(
+               ctx, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "at",
+                              when, "file",
+                              i->source_file ? i->source_file : "", "format",
+                              i->format ? i->format : "", "sha256",
+                              i->file_sha256 ? i->file_sha256 : "", "lines",
+                              (json_int_t)i->lines, "added",
+                              (json_int_t)i->added, "present",
+                              (json_int_t)i->already_present))
+               ? VG_ENOMEM
+               : VG_OK;
+}
+
+static int get_lists(void *ctx, const struct vg_http_req *req,
+                     struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    struct vg_session me;
+    json_t *lists = json_array();
+    int rc;
+
+    if (!lists)
+        return VG_ENOMEM;
+    if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)) ||
+        (rc = vg_store_lists(s->o.store, list_row, lists, NULL))) {
+        json_decref(lists);
+        return rc == VG_EACCES ? VG_OK : rc;
+    }
+    return vg__console_page(s, req, resp, 200, "lists",
+                            json_pack("{s:o}", "lists", lists), &me);
+}
+
+/* The list with this id (as JSON), or NULL. */
+struct find_list {
+    int64_t id;
+    json_t *found;
+};
+
+static int list_by_id(void *ctx, const struct vg_list *l)
+{
+    struct find_list *f = ctx;
+    json_t *one;
+
+    if (l->id != f->id)
+        return VG_OK;
+    if (!(one = json_array()) || list_row(one, l)) {
+        json_decref(one);
+        return VG_ENOMEM;
+    }
+    f->found = json_incref(json_array_get(one, 0));
+    json_decref(one);
+    return VG_OK;
+}
+
+static int show_list(struct vg_server *s, const struct vg_http_req *req,
+                     struct vg_http_resp *resp, const struct vg_session *me,
+                     int64_t id)
+{
+    const char *after_s = vg_http_query(req, "after");
+    int64_t after = after_s ? strtoll(after_s, NULL, 10) : 0;
+    struct find_list f = {id, NULL};
+    json_t *imports = json_array(), *entries = NULL, *e;
+    size_t i;
+    int rc;
+
+    if (!imports)
+        return VG_ENOMEM;
+    if ((rc = vg_store_lists(s->o.store, list_by_id, &f, NULL)) ||
+        !f.found ||
+        (rc = vg_store_list_imports(s->o.store, id, import_row, imports,
+                                    NULL)) ||
+        (rc = vg_store_entries_page(s->o.store, id, after < 0 ? 0 : after,
+                                    ENTRIES_PAGE, &entries, NULL))) {
+        json_decref(imports);
+        json_decref(f.found);
+        if (!rc)
+            return vg__page_error(s, req, resp, 404, "page.not_found");
+        return rc;
+    }
+    json_array_foreach(entries, i, e)
+        json_object_set_new(e, "list_id", json_integer(id));
+    e = json_array_get(entries, json_array_size(entries) - 1);
+    if (json_object_set_new(f.found, "imports", imports) ||
+        json_object_set_new(f.found, "entries", entries) ||
+        json_object_set_new(f.found, "admin",
+                            json_boolean(me->role == VG_ROLE_ADMIN)) ||
+        json_object_set_new(f.found, "next",
+                            json_array_size(entries) == ENTRIES_PAGE
+                                ? json_incref(json_object_get(e, "id"))
+                                : json_null())) {
+        json_decref(f.found);
+        return VG_ENOMEM;
+    }
+    return vg__console_page(s, req, resp, 200, "list", f.found, me);
+}
+
+/* GET /console/lists/ID; POST /console/lists/ID/entries/EID (admin). */
+static int lists_path(void *ctx, const struct vg_http_req *req,
+                      struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *p = req->path + strlen("/console/lists/");
+    const char *enabled;
+    struct vg_session me;
+    int64_t list = id_at(&p), entry = 0;
+    char loc[96];
+    int rc;
+
+    if (!strcmp(req->method, "GET")) {
+        ENTER(VG_ROLE_ANALYST);
+        if (!list || *p)
+            return vg__page_error(s, req, resp, 404, "page.not_found");
+        return show_list(s, req, resp, &me, list);
+    }
+    ENTER(VG_ROLE_ADMIN);
+    if (!list || strncmp(p, "/entries/", 9))
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    p += 9;
+    if (!(entry = id_at(&p)) || *p)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    enabled = vg_http_form_value(req, "enabled");
+    if (!enabled || (strcmp(enabled, "0") && strcmp(enabled, "1")))
+        return vg__page_error(s, req, resp, 422, "console.bad_request");
+    rc = vg_store_entry_enable(s->o.store, me.user_id, list, entry,
+                               *enabled == '1', NULL);
+    if (rc == VG_ENOENT)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (rc)
+        return rc;
+    snprintf(loc, sizeof(loc), "/console/lists/%lld?after=%lld#entry-%lld",
+             (long long)list, (long long)(entry - 1), (long long)entry);
+    return vg_http_resp_redirect(resp, 303, loc);
+}
+
+/* ---- users ---- */
+
+static int user_row(void *ctx, const struct vg_user *u)
+{
+    char when[24];
+
+    vg__utc(u->created_at, when);
+    return json_array_append_new(
+               ctx, json_pack("{s:I, s:s, s:s, s:b, s:b, s:s}", "id",
+                              (json_int_t)u->id, "username", u->username,
+                              "role", vg_role_name(u->role), "disabled",
+                              u->disabled, "locked", u->locked_until > 0,
+                              "created", when))
+               ? VG_ENOMEM
+               : VG_OK;
+}
+
+static int users_page(struct vg_server *s, const struct vg_http_req *req,
+                      struct vg_http_resp *resp, const struct vg_session *me,
+                      int status, const char *error)
+{
+    json_t *users = json_array();
+    int rc;
+
+    if (!users)
+        return VG_ENOMEM;
+    if ((rc = vg_store_users(s->o.store, user_row, users, NULL))) {
+        json_decref(users);
+        return rc;
+    }
+    return vg__console_page(s, req, resp, status, "users",
+                            json_pack("{s:o, s:s?}", "users", users, "error",
+                                      error),
+                            me);
+}
+
+static int get_users(void *ctx, const struct vg_http_req *req,
+                     struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    struct vg_session me;
+    int rc;
+
+    ENTER(VG_ROLE_ADMIN);
+    return users_page(s, req, resp, &me, 200, NULL);
+}
+
+/* POST /console/admin/users: a new account. */
+static int post_users(void *ctx, const struct vg_http_req *req,
+                      struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *name = vg_http_form_value(req, "username");
+    const char *pw = vg_http_form_value(req, "password");
+    const char *role_s = vg_http_form_value(req, "role");
+    char hash[VG_PASSWORD_HASH_MAX + 1];
+    struct vg_err err = {0};
+    struct vg_session me;
+    enum vg_role role;
+    int rc;
+
+    ENTER(VG_ROLE_ADMIN);
+    if (!name || !pw || !role_s || vg_role_parse(role_s, &role))
+        return users_page(s, req, resp, &me, 422, "console.bad_request");
+    if (vg_auth_password_check(pw, &err))
+        return users_page(s, req, resp, &me, 422, "admin.password_weak");
+    if ((rc = vg_auth_hash_password(pw, hash, &err)))
+        return rc;
+    rc = vg_store_user_add(s->o.store, me.user_id, name, hash, role, NULL,
+                           &err);
+    if (rc == VG_EEXIST)
+        return users_page(s, req, resp, &me, 409, "admin.user_exists");
+    if (rc == VG_EINVAL)
+        return users_page(s, req, resp, &me, 422, "admin.username_invalid");
+    if (rc)
+        return rc;
+    return vg_http_resp_redirect(resp, 303, "/console/admin/users");
+}
+
+/* POST /console/admin/users/NAME/disable|enable */
+static int post_user(void *ctx, const struct vg_http_req *req,
+                     struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *p = req->path + strlen("/console/admin/users/");
+    const char *slash = strrchr(p, '/');
+    char name[VG_USERNAME_MAX + 1];
+    struct vg_session me;
+    int rc, disable;
+
+    ENTER(VG_ROLE_ADMIN);
+    if (!slash || slash == p || (size_t)(slash - p) > VG_USERNAME_MAX ||
+        (strcmp(slash, "/disable") && strcmp(slash, "/enable")))
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    snprintf(name, sizeof(name), "%.*s", (int)(slash - p), p);
+    disable = !strcmp(slash, "/disable");
+    if (disable && !strcmp(name, me.username))
+        return users_page(s, req, resp, &me, 422, "admin.not_yourself");
+    rc = vg_store_user_set_disabled(s->o.store, me.user_id, name, disable,
+                                    NULL);
+    if (rc == VG_ENOENT)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (rc)
+        return rc;
+    return vg_http_resp_redirect(resp, 303, "/console/admin/users");
+}
+
+/* ---- API keys ---- */
+
+static int key_row(void *ctx, const struct vg_apikey *k)
+{
+    char when[24], revoked[24] = "";
+
+    vg__utc(k->created_at, when);
+    if (k->revoked_at)
+        vg__utc(k->revoked_at, revoked);
+    return json_array_append_new(
+               ctx, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)k->id,
+                              "name", k->name, "created", when, "revoked",
+                              revoked))
+               ? VG_ENOMEM
+               : VG_OK;
+}
+
+/* The keys page; new_key is shown once (or NULL). */
+static int keys_page(struct vg_server *s, const struct vg_http_req *req,
+                     struct vg_http_resp *resp, const struct vg_session *me,
+                     int status, const char *new_key, const char *error)
+{
+    json_t *keys = json_array();
+    int rc;
+
+    if (!keys)
+        return VG_ENOMEM;
+    if ((rc = vg_store_apikeys(s->o.store, key_row, keys, NULL))) {
+        json_decref(keys);
+        return rc;
+    }
+    return vg__console_page(s, req, resp, status, "keys",
+                            json_pack("{s:o, s:s?, s:s?}", "keys", keys,
+                                      "new_key", new_key, "error", error),
+                            me);
+}
+
+static int get_keys(void *ctx, const struct vg_http_req *req,
+                    struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    struct vg_session me;
+    int rc;
+
+    ENTER(VG_ROLE_ADMIN);
+    return keys_page(s, req, resp, &me, 200, NULL, NULL);
+}
+
+static int post_keys(void *ctx, const struct vg_http_req *req,
+                     struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *name = vg_http_form_value(req, "name");
+    char key[VG_APIKEY_LEN + 1];
+    unsigned char hash[32];
+    struct vg_session me;
+    long n;
+    int rc;
+
+    ENTER(VG_ROLE_ADMIN);
+    if (!name || (n = vg_utf8_count(name, strlen(name))) < 1 || n > 200)
+        return keys_page(s, req, resp, &me, 422, NULL, "admin.key_name");
+    if ((rc = vg_auth_apikey_new(key, hash)) ||
+        (rc = vg_store_apikey_add(s->o.store, me.user_id, name, "", hash,
+                                  NULL, NULL)))
+        return rc;
+    /* shown this once: only its hash is kept */
+    return keys_page(s, req, resp, &me, 201, key, NULL);
+}
+
+/* POST /console/admin/keys/ID/revoke */
+static int post_key(void *ctx, const struct vg_http_req *req,
+                    struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *p = req->path + strlen("/console/admin/keys/");
+    struct vg_session me;
+    int64_t id = id_at(&p);
+    int rc;
+
+    ENTER(VG_ROLE_ADMIN);
+    if (!id || strcmp(p, "/revoke"))
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    rc = vg_store_apikey_revoke(s->o.store, me.user_id, id, NULL);
+    if (rc == VG_ENOENT)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (rc)
+        return rc;
+    return vg_http_resp_redirect(resp, 303, "/console/admin/keys");
+}
+
+/* ---- the audit log ---- */
+
+static int get_audit(void *ctx, const struct vg_http_req *req,
+                     struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *before_s = vg_http_query(req, "before");
+    int64_t before = before_s ? strtoll(before_s, NULL, 10) : 0;
+    int64_t count = 0, bad = 0;
+    struct vg_err verr = {0};
+    struct vg_session me;
+    json_t *recs = NULL, *r;
+    size_t i;
+    int rc, intact;
+
+    ENTER(VG_ROLE_ADMIN);
+    intact = !vg_store_audit_verify(s->o.store, &count, &bad, &verr);
+    if ((rc = vg_store_audit_recent(s->o.store, before < 0 ? 0 : before,
+                                    AUDIT_PAGE, &recs, NULL)))
+        return rc;
+    json_array_foreach(recs, i, r)
+        date_of(r, "at", "when");
+    r = json_array_get(recs, json_array_size(recs) - 1);
+    return vg__console_page(
+        s, req, resp, 200, "audit",
+        json_pack("{s:o, s:b, s:I, s:I, s:s, s:O?}", "records", recs,
+                  "intact", intact, "count", (json_int_t)count, "bad",
+                  (json_int_t)bad, "why", verr.msg,
+                  "before", json_array_size(recs) == AUDIT_PAGE
+                                ? json_object_get(r, "id")
+                                : NULL),
+        &me);
+}
 
 int vg__admin_routes(struct vg_server *s, struct vg_err *err)
 {
-    (void)s;
-    (void)err;
-    return VG_OK;
+    static const struct {
+        const char *method, *path;
+        vg_http_handler h;
+    } routes[] = {
+        {"GET", "/console/lists", get_lists},
+        {"GET", "/console/lists/*", lists_path},
+        {"POST", "/console/lists/*", lists_path},
+        {"GET", "/console/admin/users", get_users},
+        {"POST", "/console/admin/users", post_users},
+        {"POST", "/console/admin/users/*", post_user},
+        {"GET", "/console/admin/keys", get_keys},
+        {"POST", "/console/admin/keys", post_keys},
+        {"POST", "/console/admin/keys/*", post_key},
+        {"GET", "/console/admin/audit", get_audit},
+    };
+    int rc = VG_OK;
+
+    for (size_t i = 0; !rc && i < sizeof(routes) / sizeof(*routes); i++)
+        rc = vg_http_route(s->http, routes[i].method, routes[i].path,
+                           routes[i].h, s, err);
+    return rc;
 }
