@@ -2,8 +2,10 @@
 /*
  * `vigil serve`: the server (vigil/server.h) until SIGTERM or SIGINT, then
  * a graceful stop: no new requests, those in flight finished, every
- * report they submitted on disk.
+ * report they submitted on disk.  Options come from --config FILE
+ * ("name = value" lines) and the command line, which wins.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,17 +16,26 @@
 #include "vigil/alloc.h"
 #include "vigil/server.h"
 
+#define CONFIG_MAX_OPTIONS 32
+#define CONFIG_LINE_MAX 4096
+
 static void serve_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: vigil serve [--db URL] [--listen ADDR:PORT] [--web DIR]\n"
-            "                   [--key-file PATH]\n"
+            "Usage: vigil serve [--config FILE] [--db URL] [--listen ADDR:PORT]\n"
+            "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
+            "                   [--reviewers N] [--trust-proxy]\n"
             "\n"
             "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
-            "requests in flight finish and their reports are stored).  So far\n"
-            "the partner intake API, POST /api/v1/reports (see README).\n"
-            "Put it behind a TLS-terminating proxy (nginx) in a deployment.\n"
+            "requests in flight finish and their reports are stored): the\n"
+            "public report form and help pages, the partner intake API\n"
+            "(POST /api/v1/reports) and the analyst console (/console).\n"
+            "Put it behind a TLS-terminating proxy (nginx: deploy/README.md);\n"
+            "never serve the console over plain HTTP.\n"
             "\n"
+            "  --config FILE       options as \"name = value\" lines, '#' starts\n"
+            "                      a comment (\"trust-proxy = yes\"); the command\n"
+            "                      line wins\n"
             "  --listen ADDR:PORT  default 127.0.0.1:8080 (port 0: any free)\n"
             "  --rate-limit N      reports a minute per client address, and\n"
             "                      as many at once (default 30; 0: none).\n"
@@ -34,60 +45,132 @@ static void serve_usage(FILE *f)
             "  --key-file PATH     the key that seals contact details at rest\n"
             "                      (default: the database's path + \".key\";\n"
             "                      created, mode 600, when missing; keep a copy\n"
-            "                      apart from the database's backups)\n");
+            "                      apart from the database's backups)\n"
+            "  --reviewers N       analysts who must agree on a media item\n"
+            "                      before its hash joins the verified list\n"
+            "                      (default 2)\n"
+            "  --trust-proxy       behind a proxy on this machine: rate limits\n"
+            "                      go by its X-Real-IP header, not the peer\n");
 }
 
-int vg_cli_serve(int argc, char **argv)
+/* Free the argument vector made by with_config. */
+static void free_args(char **args, int n)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"listen", required_argument, NULL, 'l'},
-        {"web", required_argument, NULL, 'w'},
-        {"key-file", required_argument, NULL, 'k'},
-        {"rate-limit", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    struct vg_server_opts o = {0};
+    for (int i = 0; i < n; i++)
+        vg_free(args[i]);
+    vg_free(args);
+}
+
+/*
+ * args = argv[0], the options of the config file as "--name" "value",
+ * then argv[1..]: later options win.  VG_EXIT_OK or a failure (printed).
+ */
+static int with_config(const char *path, int argc, char **argv, char ***out,
+                       int *outc, int *owned)
+{
+    char line[CONFIG_LINE_MAX], **args;
+    FILE *f = fopen(path, "r");
+    int n = 1, lineno = 0;
+
+    if (!f) {
+        vg_cli_errorf("serve: cannot open %s", path);
+        return VG_EXIT_FAIL;
+    }
+    if (!(args = vg_calloc((size_t)argc + 2 * CONFIG_MAX_OPTIONS + 1,
+                           sizeof(*args))) ||
+        !(args[0] = vg_strdup(argv[0])))
+        goto nomem;
+    while (fgets(line, sizeof(line), f)) {
+        char *k = line, *v, *e;
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            vg_cli_errorf("serve: %s:%d: line too long", path, lineno);
+            goto fail;
+        }
+        if ((e = strchr(k, '#')))
+            *e = '\0';
+        while (isspace((unsigned char)*k))
+            k++;
+        if (!*k)
+            continue;
+        if (!(v = strchr(k, '='))) {
+            vg_cli_errorf("serve: %s:%d: expected \"name = value\"", path,
+                          lineno);
+            goto fail;
+        }
+        for (e = v; e > k && isspace((unsigned char)e[-1]);)
+            *--e = '\0';
+        *v++ = '\0';
+        while (isspace((unsigned char)*v))
+            v++;
+        for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
+            *--e = '\0';
+        if (n + 2 > 1 + 2 * CONFIG_MAX_OPTIONS || !strcmp(k, "config")) {
+            vg_cli_errorf("serve: %s:%d: %s", path, lineno,
+                          strcmp(k, "config") ? "too many options"
+                                              : "config cannot nest");
+            goto fail;
+        }
+        if (!(args[n] = vg_malloc(strlen(k) + 3)))
+            goto nomem;
+        sprintf(args[n++], "--%s", k);
+        /* a flag takes no value: "yes" turns it on, "no" leaves it off */
+        if (!strcmp(k, "trust-proxy")) {
+            if (!strcmp(v, "no"))
+                vg_free(args[--n]);
+            else if (strcmp(v, "yes")) {
+                vg_cli_errorf("serve: %s:%d: trust-proxy is yes or no", path,
+                              lineno);
+                goto fail;
+            }
+            continue;
+        }
+        if (!(args[n++] = vg_strdup(v)))
+            goto nomem;
+    }
+    fclose(f);
+    *owned = n;
+    for (int i = 1; i < argc; i++)
+        args[n++] = argv[i];
+    *out = args;
+    *outc = n;
+    return VG_EXIT_OK;
+nomem:
+    vg_cli_errorf("serve: out of memory");
+fail:
+    fclose(f);
+    if (args)
+        free_args(args, n);
+    return VG_EXIT_FAIL;
+}
+
+/* Parse an unsigned option value in [lo, hi]. */
+static int count_arg(const char *opt, const char *v, unsigned lo, unsigned hi,
+                     unsigned *out)
+{
+    unsigned long long n = 0;
+
+    if (!strcmp(v, "0") && lo == 0) {
+        *out = 0;
+        return 0;
+    }
+    if (vg_cli_parse_size(v, 1, &n) || n < lo || n > hi) {
+        vg_cli_errorf("serve: %s wants %u to %u", opt, lo, hi);
+        return -1;
+    }
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int run(struct vg_server_opts *o, const char *db, const char *key)
+{
     struct vg_server *srv = NULL;
     struct vg_store *st = NULL;
     struct vg_err err = {0};
-    const char *db = NULL, *key = NULL;
     char *url = NULL, keybuf[4096];
     sigset_t sigs;
-    unsigned long long n = 0;
-    int c, sig = 0, status = VG_EXIT_FAIL;
+    int sig = 0, status = VG_EXIT_FAIL;
 
-    o.listen = "127.0.0.1:8080";
-    o.rate_per_minute = 30;
-    o.web_dir = VIGIL_WEB_DIR;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'l': o.listen = optarg; break;
-        case 'w': o.web_dir = optarg; break;
-        case 'k': key = optarg; break;
-        case 'r':
-            if (!strcmp(optarg, "0"))
-                o.rate_per_minute = 0;
-            else if (vg_cli_parse_size(optarg, 1, &n) || n > 1000000) {
-                vg_cli_errorf("serve: --rate-limit wants 0 to 1000000");
-                return VG_EXIT_USAGE;
-            } else
-                o.rate_per_minute = (unsigned)n;
-            break;
-        case 'h': serve_usage(stdout); return VG_EXIT_OK;
-        default:
-            vg_cli_bad_option("serve", argv);
-            serve_usage(stderr);
-            return VG_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        serve_usage(stderr);
-        return VG_EXIT_USAGE;
-    }
     if (!key) {
         const char *path = db ? db : (url = vg_store_default_url());
         if (!path || strstr(path, "://")) {
@@ -99,7 +182,7 @@ int vg_cli_serve(int argc, char **argv)
         snprintf(keybuf, sizeof(keybuf), "%s.key", path);
         key = keybuf;
     }
-    o.key_file = key;
+    o->key_file = key;
     /* signals are taken by sigwait below, not by any thread */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -107,15 +190,15 @@ int vg_cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     if (vg_cli_open_store("serve", db, &st))
         goto out;
-    o.store = st;
-    if (vg_server_new(&o, &srv, &err) || vg_server_start(srv, &err)) {
+    o->store = st;
+    if (vg_server_new(o, &srv, &err) || vg_server_start(srv, &err)) {
         vg_cli_errorf("serve: %s", err.msg[0] ? err.msg : "cannot start");
         goto out;
     }
     printf("vigil: serving on http://%.*s:%d/\n",
-           (int)(strrchr(o.listen, ':') ? strrchr(o.listen, ':') - o.listen
-                                        : 0),
-           o.listen, vg_server_port(srv));
+           (int)(strrchr(o->listen, ':') ? strrchr(o->listen, ':') - o->listen
+                                         : 0),
+           o->listen, vg_server_port(srv));
     fflush(stdout);
     sigwait(&sigs, &sig);
     fprintf(stderr, "vigil: %s: stopping\n", sig == SIGTERM ? "SIGTERM"
@@ -126,5 +209,79 @@ out:
     vg_server_free(srv); /* stores what was submitted */
     vg_store_close(st);
     vg_free(url);
+    return status;
+}
+
+int vg_cli_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"db", required_argument, NULL, 'd'},
+        {"listen", required_argument, NULL, 'l'},
+        {"web", required_argument, NULL, 'w'},
+        {"key-file", required_argument, NULL, 'k'},
+        {"rate-limit", required_argument, NULL, 'r'},
+        {"reviewers", required_argument, NULL, 'R'},
+        {"trust-proxy", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct vg_server_opts o = {0};
+    const char *db = NULL, *key = NULL, *config = NULL;
+    char **args = argv;
+    int c, nargs = argc, owned = 0, status = VG_EXIT_USAGE;
+
+    /* the config file first, so that the command line overrides it */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[i + 1];
+        else if (!strncmp(argv[i], "--config=", 9))
+            config = argv[i] + 9;
+    if (config && (status = with_config(config, argc, argv, &args, &nargs,
+                                        &owned)))
+        return status;
+    status = VG_EXIT_USAGE;
+    o.listen = "127.0.0.1:8080";
+    o.rate_per_minute = 30;
+    o.web_dir = VIGIL_WEB_DIR;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(nargs, args, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': break; /* read above */
+        case 'd': db = optarg; break;
+        case 'l': o.listen = optarg; break;
+        case 'w': o.web_dir = optarg; break;
+        case 'k': key = optarg; break;
+        case 'r':
+            if (count_arg("--rate-limit", optarg, 0, 1000000,
+                          &o.rate_per_minute))
+                goto out;
+            break;
+        case 'R':
+            if (count_arg("--reviewers", optarg, 1, 10, &o.reviewers))
+                goto out;
+            break;
+        case 'p': o.trust_proxy = 1; break;
+        case 'h':
+            serve_usage(stdout);
+            status = VG_EXIT_OK;
+            goto out;
+        default:
+            vg_cli_bad_option("serve", args);
+            serve_usage(stderr);
+            goto out;
+        }
+    }
+    if (optind < nargs) {
+        serve_usage(stderr);
+        goto out;
+    }
+    status = run(&o, db, key);
+out:
+    if (args != argv) {
+        for (int i = 0; i < owned; i++)
+            vg_free(args[i]);
+        vg_free(args);
+    }
     return status;
 }

@@ -131,7 +131,7 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     unsigned wait;
     int rc;
 
-    if (s->limit && (wait = vg_ratelimit_take(s->limit, req->client,
+    if (s->limit && (wait = vg_ratelimit_take(s->limit, vg__client(s, req),
                                               vg__now_ms()))) {
         snprintf(body, sizeof(body), "%u", wait);
         if ((rc = vg_http_resp_header(resp, "Retry-After", body)))

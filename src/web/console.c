@@ -173,7 +173,7 @@ static int post_login(void *ctx, const struct vg_http_req *req,
     uint8_t hash[32];
     int rc, known;
 
-    if (vg_ratelimit_take(s->logins, req->client, vg__now_ms()))
+    if (vg_ratelimit_take(s->logins, vg__client(s, req), vg__now_ms()))
         return login_form(s, req, resp, 429, "error.rate_limited", 0);
     if (!same_origin(req) || !csrf || !cookie || !vg__token_eq(csrf, cookie))
         return login_form(s, req, resp, 403, "error.form.expired", 0);

@@ -156,6 +156,17 @@ int vg__page_error(struct vg_server *s, const struct vg_http_req *req,
                     lang);
 }
 
+const char *vg__client(const struct vg_server *s,
+                       const struct vg_http_req *req)
+{
+    const char *real = vg_http_header(req, "X-Real-IP");
+
+    if (s->o.trust_proxy && real && *real &&
+        (!strncmp(req->client, "127.", 4) || !strcmp(req->client, "::1")))
+        return real;
+    return req->client;
+}
+
 int vg__token_eq(const char *a, const char *b)
 {
     size_t n = strlen(a);

@@ -214,7 +214,7 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     int rc;
 
     if (s->limit &&
-        (wait = vg_ratelimit_take(s->limit, req->client, vg__now_ms()))) {
+        (wait = vg_ratelimit_take(s->limit, vg__client(s, req), vg__now_ms()))) {
         static const struct vg_report_error limited = {"form",
                                                        "error.rate_limited"};
         snprintf(wait_s, sizeof(wait_s), "%u", wait);

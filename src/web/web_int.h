@@ -80,6 +80,14 @@ int vg__console_page(struct vg_server *s, const struct vg_http_req *req,
 /* "2026-11-29 14:03 UTC" for Unix seconds t, into out (24 bytes). */
 void vg__utc(int64_t t, char out[24]);
 
+/*
+ * The client's address, for rate limits (in memory only): the peer's, or,
+ * with opts.trust_proxy and a peer on the loopback (the proxy on this
+ * machine), the X-Real-IP header the proxy set.
+ */
+const char *vg__client(const struct vg_server *s,
+                       const struct vg_http_req *req);
+
 /* Constant-time comparison of two NUL-terminated tokens; 1 if equal. */
 int vg__token_eq(const char *a, const char *b);
 
