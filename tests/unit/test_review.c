@@ -323,6 +323,27 @@ static void test_queue(void)
     /* another viewer sees no vote of theirs */
     q = queue(st, 0, VG_REVIEW_QUEUE_UNVOTED, 0, 0, &total);
     TH_EQ_INT(total, 3);
+    /* as JSON, for the console's templates */
+    {
+        json_t *j = NULL, *items, *last;
+        TH_EQ_INT(vg_store_review_queue_json(st, u1, 0, 10, 0, &j, &err),
+                  VG_OK);
+        items = json_object_get(j, "items");
+        TH_EQ_INT(json_integer_value(json_object_get(j, "total")), 3);
+        TH_EQ_INT(json_array_size(items), 3);
+        last = json_array_get(items, 2);
+        TH_EQ_INT(json_integer_value(json_object_get(last, "media_id")),
+                  media_of(db, 4));
+        TH_EQ_STR(json_string_value(json_object_get(
+                      json_array_get(json_object_get(last, "reports"), 0),
+                      "reference")),
+                  ack.reference);
+        TH_CHECK(json_is_null(json_object_get(last, "my_vote")));
+        TH_EQ_STR(json_string_value(json_object_get(json_array_get(items, 1),
+                                                    "my_vote")),
+                  "harmful-abusive");
+        json_decref(j);
+    }
     vg_store_close(st);
 }
 
@@ -438,6 +459,38 @@ static void test_media_item(void)
     vg_review_media_free(NULL);
     TH_EQ_INT(vg_store_review_media(st, 999, &m, &err), VG_ENOENT);
     TH_CHECK(m == NULL);
+    {
+        json_t *j = NULL;
+        TH_EQ_INT(vg_store_review_media_json(st, media_of(db, 5), &j, &err),
+                  VG_OK);
+        TH_CHECK(json_is_true(json_object_get(j, "has_thumbnail")));
+        TH_CHECK(json_object_get(j, "thumbnail") == NULL);
+        TH_EQ_INT(json_integer_value(json_object_get(j, "pdq_quality")), 88);
+        TH_EQ_INT(json_array_size(json_object_get(j, "sightings")), 2);
+        TH_EQ_INT(json_array_size(json_object_get(j, "votes")), 2);
+        TH_EQ_STR(json_string_value(json_object_get(
+                      json_array_get(json_object_get(j, "detections"), 0),
+                      "list")),
+                  "partner");
+        TH_EQ_STR(json_string_value(json_object_get(j, "review")),
+                  "pending");
+        TH_CHECK(json_is_null(json_object_get(j, "classification")));
+        json_decref(j);
+        TH_EQ_INT(vg_store_review_media_json(st, 999, &j, &err), VG_ENOENT);
+    }
+    /* allocations failing one after the other: an error or the item */
+    for (long k = 0; k < 200; k++) {
+        int rc;
+        m = NULL;
+        vg_alloc_fail_after(k);
+        rc = vg_store_review_media(st, media_of(db, 5), &m, &err);
+        vg_alloc_fail_after(-1);
+        TH_CHECK(rc == VG_OK || rc == VG_ENOMEM);
+        TH_CHECK(rc == VG_OK ? m != NULL : m == NULL);
+        vg_review_media_free(m);
+        if (rc == VG_OK)
+            break;
+    }
     vg_store_close(st);
 }
 
