@@ -20,7 +20,8 @@
  * (three tries) and backs its host off.  Every fetch failure is recorded
  * on its URL and the crawl goes on.
  *
- * Identical bytes (same SHA-256) seen again in a run are not hashed again.
+ * Identical bytes (same SHA-256) seen again in a run are not hashed again,
+ * nor given a second review thumbnail.
  * A crawl killed at any point resumes with another vg_crawl_run: leased
  * URLs are queued again, finished ones are not fetched again, and a
  * sighting is committed with the finishing of its URL, so none is
@@ -53,6 +54,19 @@ struct vg_crawl_opts {
     int continuous;         /* wait for new seeds instead of ending */
     size_t max_page_bytes, max_media_bytes; /* 0 = the fetcher's */
     long total_timeout_ms;                  /* 0 = the fetcher's */
+    /*
+     * Review thumbnails (issue 5): an image that matched no list entry
+     * (block or allow), whose bytes the store does not already hold under
+     * review (vg_store_review_wanted), gets a JPEG thumbnail
+     * (vigil/thumb.h) sealed by seal, committed with its sighting: the
+     * media then awaits review.  seal (required with review_thumbs) runs
+     * on the hashing threads: it must be thread-safe; *out is the
+     * caller's to vg_free.  The crawler never stores a thumbnail unsealed.
+     */
+    int review_thumbs;
+    int (*seal)(void *ctx, const uint8_t *plain, size_t n, uint8_t **out,
+                size_t *outn);
+    void *seal_ctx;
 };
 
 /* Defaults suitable for the public web (see vigil crawl --help). */
@@ -64,6 +78,7 @@ struct vg_crawl_stats {
     int64_t media_hashed, media_dup; /* hashed, skipped as seen bytes */
     int64_t not_media;               /* media URLs whose bytes were not */
     int64_t detections;              /* sightings with a list match */
+    int64_t thumbnails;              /* review thumbnails made */
     int64_t urls_added;              /* new URLs queued */
     int64_t robots_denied, trapped;  /* skipped: robots.txt, trap caps */
     int64_t bytes;                   /* bodies received (decoded) */

@@ -5,6 +5,9 @@
  * them, so the event loop never waits on a decoder.  Bytes seen before in
  * the run (same SHA-256) take their hashes from a bounded cache instead of
  * being decoded again; the match is looked up afresh (lists change).
+ * With review thumbnails on, an image that matched nothing is decoded a
+ * second time, DCT-scaled, into a sealed thumbnail (only when the store
+ * wants one: its bytes are new to the review queue).
  */
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -12,6 +15,7 @@
 
 #include "crawl_int.h"
 #include "vigil/alloc.h"
+#include "vigil/thumb.h"
 
 #define CACHE_SLOTS 8192 /* hashes of recent distinct images, ~4 MB */
 #define CACHE_WAYS 8     /* slots a SHA-256 may use; the oldest is replaced */
@@ -40,6 +44,7 @@ struct vg__hash_pool {
     void *wake_ctx;
     struct cached *cache; /* guarded by mu */
     uint64_t clock;
+    struct vg__thumb_cfg thumbs; /* seal NULL: none */
 };
 
 void vg__hash_task_free(struct vg__hash_task *t)
@@ -48,6 +53,7 @@ void vg__hash_task_free(struct vg__hash_task *t)
         return;
     if (t->matched)
         vg_match_result_fini(&t->mr);
+    vg_free(t->thumb);
     vg_free(t->data);
     vg_free(t);
 }
@@ -79,6 +85,37 @@ static struct cached *cache_slot(struct vg__hash_pool *p, const uint8_t *sha)
         pick->used = ++p->clock;
     }
     return pick;
+}
+
+/*
+ * A sealed review thumbnail for an image that matched nothing and that
+ * the store wants one for (the bytes are still in the task).
+ */
+static void make_thumb(struct vg__hash_pool *p, struct vg__hash_task *t)
+{
+    struct vg_thumb_opts o = {0};
+    struct vg_err err = {0};
+    uint8_t *jpeg = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!p->thumbs.seal || t->rc || t->dup || t->undecodable ||
+        (t->matched && (t->mr.nmatches || t->mr.nallowed)) ||
+        (p->thumbs.wanted &&
+         !p->thumbs.wanted(p->thumbs.wanted_ctx, t->h.digests.sha256)))
+        return;
+    o.limits = p->opts.limits;
+    if ((rc = vg_thumb_mem(t->data, t->len, &o, &jpeg, &n, NULL, NULL,
+                           &err)) ||
+        (rc = p->thumbs.seal(p->thumbs.seal_ctx, jpeg, n, &t->thumb,
+                             &t->thumb_len))) {
+        t->thumb_failed = 1;
+        t->thumb = NULL;
+        t->thumb_len = 0;
+        snprintf(t->err, sizeof(t->err), "no review thumbnail: %.400s",
+                 err.msg[0] ? err.msg : vg_strerror(rc));
+    }
+    vg_free(jpeg);
 }
 
 static void hash_one(struct vg__hash_pool *p, struct vg__hash_task *t)
@@ -135,6 +172,7 @@ static void hash_one(struct vg__hash_pool *p, struct vg__hash_task *t)
         else
             t->matched = 1;
     }
+    make_thumb(p, t);
 }
 
 static void *worker(void *arg)
@@ -197,6 +235,14 @@ int vg__hash_pool_new(unsigned threads, unsigned flags, struct vg_matcher *m,
     }
     *out = p;
     return VG_OK;
+}
+
+void vg__hash_pool_set_thumbs(struct vg__hash_pool *p,
+                              const struct vg__thumb_cfg *cfg)
+{
+    pthread_mutex_lock(&p->mu); /* workers read it after taking a task */
+    p->thumbs = *cfg;
+    pthread_mutex_unlock(&p->mu);
 }
 
 void vg__hash_pool_submit(struct vg__hash_pool *p, struct vg__hash_task *t)

@@ -60,6 +60,9 @@ struct vg__hash_task {
     struct vg_imagehash h;
     struct vg_match_result mr;
     int matched;            /* mr holds a result to finish */
+    uint8_t *thumb;         /* sealed review thumbnail, or NULL */
+    size_t thumb_len;
+    int thumb_failed;       /* one was wanted but not made (err says why) */
     struct vg__hash_task *next;
 };
 
@@ -73,6 +76,22 @@ struct vg__hash_pool;
 int vg__hash_pool_new(unsigned threads, unsigned flags, struct vg_matcher *m,
                       void (*wake)(void *ctx), void *ctx,
                       struct vg__hash_pool **out);
+/*
+ * Review thumbnails: for an image hashed here (not a duplicate of the
+ * run) that matched nothing, when wanted(ctx, sha256) says so, a sealed
+ * thumbnail in the task (vigil/crawler.h, review_thumbs).  Set before the
+ * first task is submitted; the callbacks run on the pool's threads.
+ */
+struct vg__thumb_cfg {
+    int (*wanted)(void *ctx, const uint8_t sha256[32]); /* 1: make one */
+    void *wanted_ctx;
+    int (*seal)(void *ctx, const uint8_t *plain, size_t n, uint8_t **out,
+                size_t *outn);
+    void *seal_ctx;
+};
+void vg__hash_pool_set_thumbs(struct vg__hash_pool *p,
+                              const struct vg__thumb_cfg *cfg);
+
 /* Queue a task (the pool owns it until it comes back from _done). */
 void vg__hash_pool_submit(struct vg__hash_pool *p, struct vg__hash_task *t);
 /* Finished tasks, in any order, or NULL; the caller frees each. */

@@ -861,6 +861,17 @@ static int on_hashed(struct crawler *c, struct vg__hash_task *t)
         .detections = dets,
         .ndetections = ndets,
     };
+    if (t->thumb) {
+        /* the batch keeps the sealed thumbnail until the commit */
+        if ((rc = own(c, t->thumb))) {
+            t->thumb = NULL;
+            goto out;
+        }
+        s->thumbnail = t->thumb;
+        s->thumbnail_len = t->thumb_len;
+        t->thumb = NULL;
+        c->stats->thumbnails++;
+    }
     /* the digests live in the task: copy them into the batch */
     {
         uint8_t *d = vg_malloc(32 + 16 + 20);
@@ -874,7 +885,8 @@ static int on_hashed(struct crawler *c, struct vg__hash_task *t)
         s->sha1 = d + 48;
     }
     c->b.nsig++;
-    rc = finish(c, j, 1, j->status, t->undecodable ? t->err : NULL);
+    rc = finish(c, j, 1, j->status,
+                t->undecodable || t->thumb_failed ? t->err : NULL);
 out:
     job_free(c, j);
     vg__hash_task_free(t);
@@ -904,6 +916,17 @@ static int rebuild_one(void *ctx, const char *url, const char *host,
 static void wake_loop(void *ctx)
 {
     vg_fetcher_wakeup(ctx);
+}
+
+/* On a hashing thread: a review thumbnail only for bytes new to review
+   (a store error means none: the next sighting may bring one). */
+static int thumb_wanted(void *ctx, const uint8_t sha256[32])
+{
+    struct crawler *c = ctx;
+    int wanted = 0;
+
+    return vg_store_review_wanted(c->st, sha256, &wanted, NULL) == VG_OK &&
+           wanted;
 }
 
 static int setup(struct crawler *c, struct vg_matcher *m)
@@ -947,6 +970,10 @@ static int setup(struct crawler *c, struct vg_matcher *m)
                                 &c->pool)))
         return vg_err_set(c->err, rc, "cannot start the crawler: %s",
                           vg_strerror(rc));
+    if (c->o.review_thumbs) {
+        struct vg__thumb_cfg tc = {thumb_wanted, c, c->o.seal, c->o.seal_ctx};
+        vg__hash_pool_set_thumbs(c->pool, &tc);
+    }
     return VG_OK;
 }
 
@@ -1001,6 +1028,10 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
     int rc;
 
     memset(stats, 0, sizeof(*stats));
+    if (o->review_thumbs && !o->seal)
+        return vg_err_set(err, VG_EINVAL,
+                          "review thumbnails need a sealer: none is stored"
+                          " in clear");
     c.st = st;
     c.crawl = crawl_id;
     c.o = *o;

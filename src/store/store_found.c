@@ -3,7 +3,8 @@
  * What crawls found (vigil/store.h): media (hashes only, one row per
  * SHA-256), sightings (a media at a URL, on a page, with the fetch's
  * evidence), detections (a sighting's match with a list entry), and the
- * list of detections with their evidence.
+ * list of detections with their evidence.  A sighting that brings a
+ * sealed thumbnail puts media never queued before in the review queue.
  */
 #include <string.h>
 
@@ -51,6 +52,17 @@ int vg__store_sighting(struct vg_store *st, int64_t crawl_id,
     int rc;
 
     if ((rc = media_id(st, r, &media, err)))
+        return rc;
+    /* unknown media join the review queue once: pending or decided media
+       keep what they have (one thumbnail, one decision) */
+    if (r->thumbnail && r->thumbnail_len &&
+        ((rc = vg__store_query(st, &s, err,
+                               "UPDATE media SET thumbnail = ?, review ="
+                               " 'pending', review_queued_at = ? WHERE id = ?"
+                               " AND review IS NULL",
+                               "bii", r->thumbnail, r->thumbnail_len,
+                               r->seen_at, media)) ||
+         (rc = vg__store_run(st, s, err))))
         return rc;
     rc = r->page_url_id
              ? vg__store_query(st, &s, err,

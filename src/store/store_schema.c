@@ -12,6 +12,9 @@
  *      re-checks, users, sessions, API keys, the audit log
  *   3  the crawler's: a frontier URL's kind (page or media), links followed
  *      off-site, fetch outcome; sightings by crawl
+ *   4  media review: a media's review state (NULL: not for review,
+ *      pending, done), when it was queued and decided, the decision; the
+ *      queue's index (pending only); reported URLs by URL
  */
 #include "store_int.h"
 
@@ -264,6 +267,18 @@ static const struct {
       " crawls(id)",
       "CREATE INDEX sightings_crawl ON sightings(crawl_id)",
       "CREATE INDEX detections_sighting ON detections(sighting_id)", NULL}},
+
+    {"media review: state, decision, the queue",
+     {"ALTER TABLE media ADD COLUMN review TEXT"
+      " CHECK (review IN ('pending', 'done'))",
+      "ALTER TABLE media ADD COLUMN review_queued_at INTEGER",
+      "ALTER TABLE media ADD COLUMN reviewed_at INTEGER",
+      "ALTER TABLE media ADD COLUMN classification TEXT",
+      /* the queue, oldest first; partial: only what awaits review */
+      "CREATE INDEX media_review_queue ON media(review_queued_at, id)"
+      " WHERE review = 'pending'",
+      /* which reports led to a URL (the queue's provenance) */
+      "CREATE INDEX report_urls_url ON report_urls(url_id)", NULL}},
 };
 
 int vg__schema_count(void)

@@ -160,11 +160,108 @@ static void test_pool(void)
     free(jpeg);
 }
 
+/* ---- review thumbnails in the pool ---- */
+
+static int want_thumbs = 1;
+static int asked;
+
+static int thumb_wanted(void *ctx, const uint8_t sha256[32])
+{
+    (void)ctx;
+    (void)sha256;
+    pthread_mutex_lock(&wake_mu);
+    asked++;
+    pthread_mutex_unlock(&wake_mu);
+    return want_thumbs;
+}
+
+/* A stand-in sealer: "SEALED" then the bytes. */
+static int fake_seal(void *ctx, const uint8_t *plain, size_t n, uint8_t **out,
+                     size_t *outn)
+{
+    (void)ctx;
+    if (!(*out = vg_malloc(n + 6)))
+        return VG_ENOMEM;
+    memcpy(*out, "SEALED", 6);
+    memcpy(*out + 6, plain, n);
+    *outn = n + 6;
+    return VG_OK;
+}
+
+/* Submit tasks, wait for all; done[] gets them. */
+static size_t run_tasks(struct vg__hash_pool *p, struct vg__hash_task **v,
+                        size_t n, struct vg__hash_task **done)
+{
+    struct timespec pause = {0, 1000000};
+    size_t got = 0;
+
+    for (size_t i = 0; i < n; i++)
+        vg__hash_pool_submit(p, v[i]);
+    for (int spins = 0; got < n && spins < 20000; spins++) {
+        struct vg__hash_task *t = vg__hash_pool_done(p);
+        if (t)
+            done[got++] = t;
+        else
+            nanosleep(&pause, NULL);
+    }
+    return got;
+}
+
+static void test_pool_thumbs(void)
+{
+    struct vg__hash_pool *p = NULL;
+    struct vg__hash_task *v[3], *done[3] = {0};
+    struct vg__thumb_cfg cfg = {thumb_wanted, NULL, fake_seal, NULL};
+    size_t len = 0, n;
+    uint8_t *jpeg = th_slurp(VIGIL_TESTDATA "/photos/0015.jpg", &len);
+    const uint8_t junk[] = "\xff\xd8\xff not really a JPEG";
+    int thumbs = 0;
+
+    TH_CHECK(jpeg != NULL);
+    if (!jpeg)
+        return;
+    TH_EQ_INT(vg__hash_pool_new(2, 0, NULL, on_wake, NULL, &p), VG_OK);
+    vg__hash_pool_set_thumbs(p, &cfg);
+    /* the same bytes twice and junk: one thumbnail (not for the copy, not
+       for bytes that do not decode) */
+    v[0] = task(jpeg, len, 0);
+    v[1] = task(jpeg, len, 1);
+    v[2] = task(junk, sizeof(junk) - 1, 2);
+    n = run_tasks(p, v, 3, done);
+    TH_EQ_INT(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        struct vg__hash_task *t = done[i];
+        if (t->thumb) {
+            thumbs++;
+            TH_EQ_INT(t->dup, 0);
+            TH_CHECK(t->thumb_len > 106 && !memcmp(t->thumb, "SEALED", 6));
+            TH_CHECK(t->thumb[6] == 0xff && t->thumb[7] == 0xd8);
+        }
+        TH_EQ_INT(t->thumb_failed, 0);
+        vg__hash_task_free(t);
+    }
+    TH_EQ_INT(thumbs, 1);
+    TH_EQ_INT(asked, 1);
+    /* the store does not want one: none made */
+    want_thumbs = 0;
+    vg__hash_pool_free(p);
+    TH_EQ_INT(vg__hash_pool_new(1, 0, NULL, on_wake, NULL, &p), VG_OK);
+    vg__hash_pool_set_thumbs(p, &cfg);
+    v[0] = task(jpeg, len, 0);
+    TH_EQ_INT(run_tasks(p, v, 1, done), 1);
+    TH_CHECK(done[0]->thumb == NULL);
+    TH_EQ_INT(asked, 2);
+    vg__hash_task_free(done[0]);
+    vg__hash_pool_free(p);
+    free(jpeg);
+}
+
 int main(void)
 {
     TH_RUN(test_patterns);
     TH_RUN(test_counts);
     TH_RUN(test_seen);
     TH_RUN(test_pool);
+    TH_RUN(test_pool_thumbs);
     return th_done();
 }
