@@ -34,6 +34,9 @@ struct vg_server_opts {
                                  as many at once); 0 = no limit */
     unsigned reviewers;       /* analysts who must agree on a media item;
                                  0 = 2 */
+    int crawl;                /* crawl reported URLs while serving */
+    int allow_private;        /* let that crawl reach private addresses
+                                 (tests on 127.0.0.1 only) */
     int trust_proxy;          /* behind a reverse proxy on this machine:
                                  take the client's address from its
                                  X-Real-IP header */

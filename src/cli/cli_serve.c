@@ -24,7 +24,7 @@ static void serve_usage(FILE *f)
     fprintf(f,
             "Usage: vigil serve [--config FILE] [--db URL] [--listen ADDR:PORT]\n"
             "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
-            "                   [--reviewers N] [--trust-proxy]\n"
+            "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
             "\n"
             "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
             "requests in flight finish and their reports are stored): the\n"
@@ -50,7 +50,12 @@ static void serve_usage(FILE *f)
             "                      before its hash joins the verified list\n"
             "                      (default 2)\n"
             "  --trust-proxy       behind a proxy on this machine: rate limits\n"
-            "                      go by its X-Real-IP header, not the peer\n");
+            "                      go by its X-Real-IP header, not the peer\n"
+            "  --no-crawl          do not crawl reported addresses (by default\n"
+            "                      they are crawled politely while serving, and\n"
+            "                      media that match no list await review)\n"
+            "  --allow-private     let that crawl reach private and loopback\n"
+            "                      addresses (tests only)\n");
 }
 
 /* Free the argument vector made by with_config. */
@@ -115,12 +120,13 @@ static int with_config(const char *path, int argc, char **argv, char ***out,
             goto nomem;
         sprintf(args[n++], "--%s", k);
         /* a flag takes no value: "yes" turns it on, "no" leaves it off */
-        if (!strcmp(k, "trust-proxy")) {
+        if (!strcmp(k, "trust-proxy") || !strcmp(k, "no-crawl") ||
+            !strcmp(k, "allow-private")) {
             if (!strcmp(v, "no"))
                 vg_free(args[--n]);
             else if (strcmp(v, "yes")) {
-                vg_cli_errorf("serve: %s:%d: trust-proxy is yes or no", path,
-                              lineno);
+                vg_cli_errorf("serve: %s:%d: %s is yes or no", path, lineno,
+                              k);
                 goto fail;
             }
             continue;
@@ -223,6 +229,8 @@ int vg_cli_serve(int argc, char **argv)
         {"rate-limit", required_argument, NULL, 'r'},
         {"reviewers", required_argument, NULL, 'R'},
         {"trust-proxy", no_argument, NULL, 'p'},
+        {"no-crawl", no_argument, NULL, 'n'},
+        {"allow-private", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct vg_server_opts o = {0};
@@ -242,6 +250,7 @@ int vg_cli_serve(int argc, char **argv)
     status = VG_EXIT_USAGE;
     o.listen = "127.0.0.1:8080";
     o.rate_per_minute = 30;
+    o.crawl = 1;
     o.web_dir = VIGIL_WEB_DIR;
     optind = 1;
     opterr = 0;
@@ -262,6 +271,8 @@ int vg_cli_serve(int argc, char **argv)
                 goto out;
             break;
         case 'p': o.trust_proxy = 1; break;
+        case 'n': o.crawl = 0; break;
+        case 'P': o.allow_private = 1; break;
         case 'h':
             serve_usage(stdout);
             status = VG_EXIT_OK;

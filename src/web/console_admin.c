@@ -153,8 +153,9 @@ static int show_list(struct vg_server *s, const struct vg_http_req *req,
             return vg__page_error(s, req, resp, 404, "page.not_found");
         return rc;
     }
-    json_array_foreach(entries, i, e)
+    json_array_foreach(entries, i, e) {
         json_object_set_new(e, "list_id", json_integer(id));
+    }
     e = json_array_get(entries, json_array_size(entries) - 1);
     if (json_object_set_new(f.found, "imports", imports) ||
         json_object_set_new(f.found, "entries", entries) ||
@@ -426,8 +427,9 @@ static int get_audit(void *ctx, const struct vg_http_req *req,
     if ((rc = vg_store_audit_recent(s->o.store, before < 0 ? 0 : before,
                                     AUDIT_PAGE, &recs, NULL)))
         return rc;
-    json_array_foreach(recs, i, r)
+    json_array_foreach(recs, i, r) {
         date_of(r, "at", "when");
+    }
     r = json_array_get(recs, json_array_size(recs) - 1);
     return vg__console_page(
         s, req, resp, 200, "audit",

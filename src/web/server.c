@@ -67,7 +67,8 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
                                       "static"),
                              err)) ||
         (rc = vg__api_routes(s, err)) || (rc = vg__pages_routes(s, err)) ||
-        (rc = vg__console_routes(s, err)) || (rc = vg__admin_routes(s, err))) {
+        (rc = vg__console_routes(s, err)) || (rc = vg__admin_routes(s, err)) ||
+        (rc = vg__media_routes(s, err))) {
         vg_server_free(s);
         return rc;
     }
@@ -75,8 +76,25 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
     return VG_OK;
 }
 
+static void crawl_log(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "vigil: crawl: %s\n", msg);
+}
+
 int vg_server_start(struct vg_server *s, struct vg_err *err)
 {
+    struct vg_serve_crawl_opts co;
+    int rc;
+
+    if (s->o.crawl && !s->crawl) {
+        vg__serve_crawl_opts_default(&co);
+        co.crawl.allow_private = s->o.allow_private;
+        co.log = crawl_log;
+        if ((rc = vg__serve_crawl_start(s->o.store, s->sealer, &co,
+                                        &s->crawl, err)))
+            return rc;
+    }
     return vg_http_start(s->http, err);
 }
 
@@ -87,7 +105,11 @@ int vg_server_port(const struct vg_server *s)
 
 int vg_server_stop(struct vg_server *s)
 {
-    return vg_http_stop(s->http);
+    int rc = vg_http_stop(s->http);
+
+    vg__serve_crawl_stop(s->crawl); /* what it fetched is committed */
+    s->crawl = NULL;
+    return rc;
 }
 
 void vg_server_free(struct vg_server *s)
@@ -95,6 +117,7 @@ void vg_server_free(struct vg_server *s)
     if (!s)
         return;
     vg_http_free(s->http);     /* no handler runs after this */
+    vg__serve_crawl_stop(s->crawl);
     vg_intake_free(s->intake); /* drains what was submitted */
     vg_seal_free(s->sealer);
     vg_resources_free(s->resources);

@@ -19,6 +19,7 @@
 #include "vigil/server.h"
 #include "vigil/store.h"
 #include "vigil/template.h"
+#include "web/serve_crawl.h"
 
 struct vg_server {
     struct vg_server_opts o;
@@ -31,6 +32,7 @@ struct vg_server {
     struct vg_ratelimit *limit;  /* reports per address; NULL: none */
     struct vg_ratelimit *logins; /* sign-in attempts per address */
     char dummy_hash[VG_PASSWORD_HASH_MAX + 1]; /* for unknown user names */
+    struct vg__serve_crawl *crawl; /* reported URLs; NULL when off */
 };
 
 int64_t vg__now_ms(void);
@@ -40,6 +42,7 @@ int vg__api_routes(struct vg_server *s, struct vg_err *err);
 int vg__pages_routes(struct vg_server *s, struct vg_err *err);
 int vg__console_routes(struct vg_server *s, struct vg_err *err);
 int vg__admin_routes(struct vg_server *s, struct vg_err *err);
+int vg__media_routes(struct vg_server *s, struct vg_err *err);
 
 /*
  * The page's language: ?lang= (then remembered in a cookie), else the

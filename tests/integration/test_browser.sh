@@ -64,7 +64,7 @@ ANALYST=ana
 ANALYST_PW='analyst browser password 1'
 check "an admin account" bash -c "echo 'admin browser password 1' | '$VIGIL' users add olivia --role admin --db '$DB' >/dev/null"
 check "an analyst account" bash -c "echo '$ANALYST_PW' | '$VIGIL' users add $ANALYST --role analyst --db '$DB' >/dev/null"
-"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 \
+"$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 0 \
   >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
 PORT=

@@ -18,7 +18,7 @@ trap cleanup EXIT
 DB="$T/vigil.db"
 c() { curl -s --noproxy '*' --max-time 20 "$@"; }
 start() { # start the server (options: serve's), set PID and URL
-  "$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 "$@" \
+  "$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 0 "$@" \
     >"$T/serve.out" 2>"$T/serve.err" &
   PID=$!
   for _ in $(seq 100); do

@@ -22,7 +22,7 @@ PW='correct horse battery'
 
 echo "$PW" | "$VIGIL" users add alice --db "$DB" >/dev/null
 echo "$PW" | "$VIGIL" users add root --role admin --db "$DB" >/dev/null
-"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 \
+"$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 0 \
   >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
 for _ in $(seq 100); do

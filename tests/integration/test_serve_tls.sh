@@ -26,7 +26,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 echo "$PW" | "$VIGIL" users add alice --db "$DB" >/dev/null
 VPORT=$(free_port)
-"$VIGIL" serve --db "$DB" --listen "127.0.0.1:$VPORT" --rate-limit 2 \
+"$VIGIL" serve --db "$DB" --no-crawl --listen "127.0.0.1:$VPORT" --rate-limit 2 \
   --trust-proxy >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
 

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The console's media review: media the crawler found at reported
+ * addresses that matched no list, oldest first, each with its hashes,
+ * where it was seen, list matches and the votes so far.  The thumbnail is
+ * sent greyscale and blurred (made so on the server: the clear image never
+ * reaches the browser until the analyst asks for it, and that is audited).
+ * When the configured number of analysts agree, the store puts the hashes
+ * on the verified list and deletes the thumbnail; the crawler then reloads
+ * its lists so that it matches them.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/alloc.h"
+#include "vigil/thumb.h"
+#include "web/web_int.h"
+
+#define QUEUE_PAGE 50
+
+static const char *const classes[] = {"csam", "harmful-abusive",
+                                      "not-actionable"};
+
+static int get_queue(void *ctx, const struct vg_http_req *req,
+                     struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *page_s = vg_http_query(req, "page");
+    const char *mine = vg_http_query(req, "unvoted");
+    long page = page_s ? strtol(page_s, NULL, 10) : 1;
+    struct vg_session me;
+    json_t *q = NULL, *it;
+    size_t i;
+    int rc;
+
+    if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
+        return rc == VG_EACCES ? VG_OK : rc;
+    if (page < 1 || page > 1000000)
+        page = 1;
+    if ((rc = vg_store_review_queue_json(
+             s->o.store, me.user_id,
+             mine && !strcmp(mine, "1") ? VG_REVIEW_QUEUE_UNVOTED : 0,
+             QUEUE_PAGE, (page - 1) * QUEUE_PAGE, &q, NULL)))
+        return rc;
+    json_array_foreach(json_object_get(q, "items"), i, it) {
+        char when[24];
+        vg__utc(json_integer_value(json_object_get(it, "first_seen_at")),
+                when);
+        json_object_set_new(it, "first_seen", json_string(when));
+    }
+    if (json_object_set_new(q, "unvoted", json_boolean(mine &&
+                                                       !strcmp(mine, "1"))) ||
+        json_object_set_new(q, "reviewers", json_integer(s->o.reviewers)) ||
+        json_object_set_new(q, "prev", page > 1 ? json_integer(page - 1)
+                                                : json_null()) ||
+        json_object_set_new(
+            q, "next",
+            json_integer_value(json_object_get(q, "total")) > page * QUEUE_PAGE
+                ? json_integer(page + 1)
+                : json_null())) {
+        json_decref(q);
+        return VG_ENOMEM;
+    }
+    return vg__console_page(s, req, resp, 200, "media_queue", q, &me);
+}
+
+/* Unix seconds in o[from] as text in o[to]. */
+static void when(json_t *o, const char *from, const char *to)
+{
+    char t[24];
+
+    if (json_integer_value(json_object_get(o, from))) {
+        vg__utc(json_integer_value(json_object_get(o, from)), t);
+        json_object_set_new(o, to, json_string(t));
+    }
+}
+
+static int show(struct vg_server *s, const struct vg_http_req *req,
+                struct vg_http_resp *resp, const struct vg_session *me,
+                int64_t id)
+{
+    const char *result = vg_http_query(req, "result");
+    const char *reveal = vg_http_query(req, "reveal");
+    json_t *m = NULL, *x, *opts;
+    const char *mine = NULL;
+    size_t i;
+    int rc;
+
+    rc = vg_store_review_media_json(s->o.store, id, &m, NULL);
+    if (rc == VG_ENOENT)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (rc)
+        return rc;
+    when(m, "first_seen_at", "first_seen");
+    when(m, "reviewed_at", "reviewed");
+    json_array_foreach(json_object_get(m, "sightings"), i, x) {
+        when(x, "seen_at", "seen");
+    }
+    json_array_foreach(json_object_get(m, "votes"), i, x) {
+        when(x, "decided_at", "decided");
+        if (json_integer_value(json_object_get(x, "user_id")) == me->user_id)
+            mine = json_string_value(json_object_get(x, "classification"));
+    }
+    opts = json_array();
+    for (i = 0; opts && i < 3; i++)
+        json_array_append_new(opts, json_pack("{s:s, s:b}", "code",
+                                              classes[i], "checked",
+                                              mine && !strcmp(mine,
+                                                              classes[i])));
+    if (json_object_set_new(m, "classes", opts) ||
+        json_object_set_new(m, "pending",
+                            json_boolean(json_string_value(json_object_get(
+                                             m, "review")) &&
+                                         !strcmp(json_string_value(
+                                                     json_object_get(
+                                                         m, "review")),
+                                                 "pending"))) ||
+        json_object_set_new(m, "revealed",
+                            json_boolean(reveal && !strcmp(reveal, "1"))) ||
+        json_object_set_new(m, "reviewers", json_integer(s->o.reviewers)) ||
+        (result && (!strcmp(result, "recorded") ||
+                    !strcmp(result, "verified") ||
+                    !strcmp(result, "dismissed")) &&
+         json_object_set_new(m, "result", json_string(result)))) {
+        json_decref(m);
+        return VG_ENOMEM;
+    }
+    return vg__console_page(s, req, resp, 200, "media", m, me);
+}
+
+/* The thumbnail as JPEG: greyscale and blurred unless reveal (audited). */
+static int thumb(struct vg_server *s, const struct vg_http_req *req,
+                 struct vg_http_resp *resp, const struct vg_session *me,
+                 int64_t id)
+{
+    const char *reveal_s = vg_http_query(req, "reveal");
+    int reveal = reveal_s && !strcmp(reveal_s, "1");
+    struct vg_thumb_opts o = {0};
+    uint8_t *sealed = NULL, *jpeg = NULL;
+    size_t nsealed = 0, nplain = 0, njpeg = 0;
+    char *plain = NULL;
+    unsigned w, h;
+    int rc;
+
+    rc = vg_store_review_thumbnail(s->o.store, id, &sealed, &nsealed, NULL);
+    if (rc == VG_ENOENT)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (rc)
+        return rc;
+    rc = vg_unseal(s->sealer, sealed, nsealed, &plain, &nplain, NULL);
+    vg_free(sealed);
+    if (rc)
+        return vg__page_error(s, req, resp, 500, "console.contact_unreadable");
+    if (reveal) {
+        rc = vg_store_audit_append(s->o.store, me->user_id, "media.reveal",
+                                   "media", id, "", NULL);
+        if (!rc)
+            return vg_http_resp_take(resp, 200, "image/jpeg", plain, nplain);
+    } else {
+        o.flags = VG_THUMB_GREY | VG_THUMB_BLUR;
+        rc = vg_thumb_mem((const uint8_t *)plain, nplain, &o, &jpeg, &njpeg,
+                          &w, &h, NULL);
+        if (!rc)
+            rc = vg_http_resp_take(resp, 200, "image/jpeg", (char *)jpeg,
+                                   njpeg);
+    }
+    sodium_memzero(plain, nplain);
+    vg_free(plain);
+    return rc;
+}
+
+static int vote(struct vg_server *s, const struct vg_http_req *req,
+                struct vg_http_resp *resp, const struct vg_session *me,
+                int64_t id)
+{
+    static const char *const results[] = {"recorded", "verified",
+                                          "dismissed"};
+    const char *c = vg_http_form_value(req, "classification");
+    struct vg_review_result r;
+    enum vg_review_class cls;
+    char loc[96];
+    int rc;
+
+    if (!c || vg_review_class_parse(c, &cls))
+        return vg__page_error(s, req, resp, 422, "console.bad_request");
+    rc = vg_store_review_add(s->o.store, id, me->user_id, cls,
+                             (int)s->o.reviewers, &r, NULL);
+    if (rc == VG_ENOENT)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (rc == VG_EEXIST)
+        return vg__page_error(s, req, resp, 409, "review.decided");
+    if (rc)
+        return rc;
+    if (r.outcome == VG_REVIEW_VERIFIED && s->crawl)
+        vg__serve_crawl_reload(s->crawl); /* match the new entries */
+    snprintf(loc, sizeof(loc), "/console/media/%lld?result=%s",
+             (long long)id, results[r.outcome]);
+    return vg_http_resp_redirect(resp, 303, loc);
+}
+
+/* /console/media/ID, /console/media/ID/thumb, POST .../review */
+static int media_path(void *ctx, const struct vg_http_req *req,
+                      struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *p = req->path + strlen("/console/media/");
+    int post = !strcmp(req->method, "POST");
+    struct vg_session me;
+    int64_t id = 0;
+    int rc;
+
+    if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
+        return rc == VG_EACCES ? VG_OK : rc;
+    if (*p >= '1' && *p <= '9')
+        while (*p >= '0' && *p <= '9' && id < INT64_MAX / 10)
+            id = id * 10 + (*p++ - '0');
+    if (!id)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (post && !strcmp(p, "/review"))
+        return vote(s, req, resp, &me, id);
+    if (!post && !*p)
+        return show(s, req, resp, &me, id);
+    if (!post && !strcmp(p, "/thumb"))
+        return thumb(s, req, resp, &me, id);
+    return vg__page_error(s, req, resp, 404, "page.not_found");
+}
+
+int vg__media_routes(struct vg_server *s, struct vg_err *err)
+{
+    int rc;
+
+    if ((rc = vg_http_route(s->http, "GET", "/console/media", get_queue, s,
+                            err)) ||
+        (rc = vg_http_route(s->http, "GET", "/console/media/*", media_path, s,
+                            err)))
+        return rc;
+    return vg_http_route(s->http, "POST", "/console/media/*", media_path, s,
+                         err);
+}
