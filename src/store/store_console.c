@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The analyst console's side of the store (vigil/store.h): sessions,
- * failed sign-ins and lockout, the report queue, and a report's incidents.
+ * failed sign-ins and lockout, the report queue, a report's incidents and
+ * the media seen on its pages, the audit log and list entries by page.
  * Every change an analyst makes is audited in the same transaction.
  */
 #include <stdio.h>
@@ -206,6 +207,26 @@ static int report_parts(struct vg_store *st, int64_t id, json_t *obj,
                                "i", id)) &&
         !(rc = vg__store_json(st, s, 0, &v, err)) &&
         json_object_set_new(obj, "incidents", v))
+        rc = VG_ENOMEM;
+    /* media seen at the reported addresses or on the reported pages */
+    if (!rc &&
+        !(rc = vg__store_query(st, &s, err,
+                               "SELECT m.id AS media_id, min(u.url) AS url,"
+                               " m.format, m.width, m.height, m.review,"
+                               " m.classification, (SELECT group_concat("
+                               "DISTINCT l.name) FROM detections d JOIN"
+                               " hash_lists l ON l.id = d.list_id WHERE"
+                               " d.media_id = m.id) AS lists FROM sightings"
+                               " s JOIN media m ON m.id = s.media_id JOIN"
+                               " urls u ON u.id = s.url_id WHERE"
+                               " s.page_url_id IN (SELECT url_id FROM"
+                               " report_urls WHERE report_id = ?1) OR"
+                               " s.url_id IN (SELECT url_id FROM report_urls"
+                               " WHERE report_id = ?1) GROUP BY m.id ORDER"
+                               " BY m.id LIMIT 200",
+                               "i", id)) &&
+        !(rc = vg__store_json(st, s, 0, &v, err)) &&
+        json_object_set_new(obj, "media", v))
         rc = VG_ENOMEM;
     return rc;
 }

@@ -279,6 +279,9 @@ static const struct {
       " WHERE review = 'pending'",
       /* which reports led to a URL (the queue's provenance) */
       "CREATE INDEX report_urls_url ON report_urls(url_id)", NULL}},
+
+    {"the console: media seen on a reported page",
+     {"CREATE INDEX sightings_page ON sightings(page_url_id)", NULL}},
 };
 
 int vg__schema_count(void)

@@ -70,6 +70,8 @@ check "its thumbnail is sealed, not a JPEG at rest" bash -c "[ \"\$(sqlite3 '$DB
 
 login a ann
 c a /console/media >"$T/q.html"
+c a /console/reports/1 >"$T/r.html"
+check "the report's page shows both photos: one matched, one awaiting review" bash -c "grep -q '<span class=\"tag urgent\">known</span>' '$T/r.html' && grep -q 'href=\"/console/media/$MID\"' '$T/r.html' && grep -q 'Awaiting review' '$T/r.html'"
 check "the media review queue lists it with its report" bash -c "grep -q 'href=\"/console/media/$MID\"' '$T/q.html' && grep -q 'href=\"/console/reports/1\"' '$T/q.html'"
 c a "/console/media/$MID" >"$T/m.html"
 check "its page: hashes, where seen, no reveal yet" bash -c "grep -q \"\$(sha256sum '$T/www/new.jpg' | cut -c1-64)\" '$T/m.html' && grep -q 'new.jpg' '$T/m.html' && grep -q 'id=\"thumb\" class=\"veiled\"' '$T/m.html'"
