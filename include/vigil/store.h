@@ -564,7 +564,8 @@ int vg_store_report_queue(struct vg_store *st, const struct vg_queue_filter *f,
  * Open report id for an analyst (actor): the first time, its first
  * incident is made from the report's own type and the report goes to
  * "in_review"; every opening is audited ("report.view").  *out is the
- * report as JSON with "urls" (each with its crawl state), "incidents" and
+ * report as JSON with "urls" (each with its latest crawl's state,
+ * http_status and error), "incidents" and
  * "media" (seen at the reported addresses or on the reported pages, with
  * their review state and the lists they matched);
  * *contact the sealed contact details (vg_malloc'd; NULL if none).

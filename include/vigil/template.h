@@ -18,7 +18,7 @@
  *                                  {name} parts, e.g. {{t type.{code}}}
  *   {{! comment}}                  nothing
  *
- * Falsy: missing, null, false, "", [].  Names are looked up from the
+ * Falsy: missing, null, false, "", [], 0.  Names are looked up from the
  * innermost context outwards (the first dotted part only; the rest descend
  * from there).  A missing value renders as nothing.
  *

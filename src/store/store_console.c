@@ -188,13 +188,13 @@ static int report_parts(struct vg_store *st, int64_t id, json_t *obj,
     int rc;
 
     if (!(rc = vg__store_query(st, &s, err,
-                               "SELECT u.id, u.url, u.host, (SELECT"
-                               " group_concat(f.state || ':' ||"
-                               " coalesce(f.http_status, ''), ' ') FROM"
-                               " frontier f WHERE f.url_id = u.id) AS crawl"
-                               " FROM report_urls ru JOIN urls u ON u.id ="
-                               " ru.url_id WHERE ru.report_id = ? ORDER BY"
-                               " u.id",
+                               "SELECT u.id, u.url, u.host, f.state,"
+                               " f.http_status, f.error FROM report_urls ru"
+                               " JOIN urls u ON u.id = ru.url_id LEFT JOIN"
+                               " frontier f ON f.url_id = u.id AND"
+                               " f.crawl_id = (SELECT max(crawl_id) FROM"
+                               " frontier WHERE url_id = u.id) WHERE"
+                               " ru.report_id = ? ORDER BY u.id",
                                "i", id)) &&
         !(rc = vg__store_json(st, s, 0, &v, err)) &&
         json_object_set_new(obj, "urls", v))

@@ -48,7 +48,7 @@ static const char *const SEC_HEADERS[][2] = {
      "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
      "form-action 'self'"},
     {"X-Content-Type-Options", "nosniff"},
-    {"Referrer-Policy", "no-referrer"},
+    {"Referrer-Policy", "same-origin"},
     {"X-Frame-Options", "DENY"},
     {"Cross-Origin-Opener-Policy", "same-origin"},
     {"Cache-Control", "no-store"},

@@ -152,7 +152,9 @@ int vg__page_error(struct vg_server *s, const struct vg_http_req *req,
     const char *lang = vg__page_lang(s, req, resp);
 
     return vg__page(s, req, resp, status, "error",
-                    json_pack("{s:s, s:i}", "message", key, "status", status),
+                    json_pack("{s:s, s:i, s:b}", "message", key, "status",
+                              status, "console",
+                              !strncmp(req->path, "/console", 8)),
                     lang);
 }
 

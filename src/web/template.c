@@ -915,6 +915,10 @@ static int truthy(const json_t *v)
         return json_string_length(v) > 0;
     if (json_is_array(v))
         return json_array_size(v) > 0;
+    if (json_is_integer(v))
+        return json_integer_value(v) != 0;
+    if (json_is_real(v))
+        return json_real_value(v) != 0.0;
     return 1;
 }
 

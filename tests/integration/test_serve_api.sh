@@ -71,7 +71,7 @@ check "a JSON array: 400" test "$(post "$KEY" '[1,2]' | status)" = 400
 head -c 400000 /dev/zero | tr '\0' 'a' >"$T/big"
 check "an oversized body: 413" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H 'Authorization: Bearer $KEY' -H 'Content-Type: application/json' --data-binary @'$T/big' -w '%{http_code}' -o /dev/null) = 413 ]"
 c -D "$T/headers" -o /dev/null -X POST "$URL" -H 'Content-Type: application/json' -d '{}'
-check "security headers" bash -c "grep -qi '^content-security-policy:.*frame-ancestors .none.' '$T/headers' && grep -qi '^x-content-type-options: nosniff' '$T/headers' && grep -qi '^referrer-policy: no-referrer' '$T/headers'"
+check "security headers" bash -c "grep -qi '^content-security-policy:.*frame-ancestors .none.' '$T/headers' && grep -qi '^x-content-type-options: nosniff' '$T/headers' && grep -qi '^referrer-policy: same-origin' '$T/headers'"
 check "GET is 405" bash -c "[ \$(curl -s --noproxy '*' '$URL' -w '%{http_code}' -o /dev/null) = 405 ]"
 check "unknown path is 404" bash -c "[ \$(curl -s --noproxy '*' 'http://127.0.0.1:$PORT/nope' -w '%{http_code}' -o /dev/null) = 404 ]"
 check "still one report" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')" -eq 1

@@ -156,7 +156,7 @@ static void check_security(const struct reply *r, const char *cache)
 
     TH_EQ_STR(hdr(r, "Content-Security-Policy", v, sizeof(v)), CSP);
     TH_EQ_STR(hdr(r, "X-Content-Type-Options", v, sizeof(v)), "nosniff");
-    TH_EQ_STR(hdr(r, "Referrer-Policy", v, sizeof(v)), "no-referrer");
+    TH_EQ_STR(hdr(r, "Referrer-Policy", v, sizeof(v)), "same-origin");
     TH_EQ_STR(hdr(r, "X-Frame-Options", v, sizeof(v)), "DENY");
     TH_EQ_STR(hdr(r, "Cross-Origin-Opener-Policy", v, sizeof(v)),
               "same-origin");

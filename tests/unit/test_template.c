@@ -118,6 +118,11 @@ static void test_sections(void)
                      "{{^hide}}inv{{/hide}}{{#empty}}e{{/empty}}"
                      "{{^missing}}m{{/missing}}{{#missing}}M{{/missing}}", data),
               "yesinvm");
+    /* numbers: 0 is falsy (a count of nothing, SQLite's false) */
+    TH_EQ_STR(render("{{#n}}[{{n}}]{{/n}}{{^z}}zero{{/z}}{{#z}}Z{{/z}}"
+                     "{{#r}}r{{/r}}{{^r0}}r0{{/r0}}",
+                     "{\"n\": 3, \"z\": 0, \"r\": 0.5, \"r0\": 0.0}"),
+              "[3]zerorr0");
     /* an object section pushes the object */
     TH_EQ_STR(render("{{#o}}{{k}}{{/o}}", "{\"o\": {\"k\": \"v\"}, \"k\": \"outer\"}"),
               "v");
