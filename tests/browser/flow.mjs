@@ -64,22 +64,10 @@ const OUTCOMES = ['police', 'child_welfare', 'partner_hotline', 'no_action'];
 // Page bugs found by this test and reported, by the check that shows them.
 // Take an entry off when its page is fixed (the run says when).
 const KNOWN = {
-  'console forms are accepted from a browser (not 403)':
-    'Referrer-Policy: no-referrer (src/web/http.c) makes Chromium send "Origin: null" with every POST, and same_origin() '
-    + '(src/web/console.c) refuses it: sign-in and every console form answer 403 "This form has expired"',
-  'the named-child tag only on the named-child report':
-    'the queue and report pages tag every report "Named child or suspect": named_child comes from SQLite as the integer 0, '
-    + 'and truthy() in src/web/template.c takes any number as true',
-  'a fresh form shows no #error-summary':
-    'every blank /report shows "There is a problem with 0 answers" (role=alert): {{#count}} with count 0 in report.html, '
-    + 'and truthy() in src/web/template.c takes any number, 0 too, as true',
-  'a fresh form\'s <title> announces no error': 'the same {{#count}} with count 0, in report.html\'s <title>',
   'the awareness video is served (not 404)':
     'web/static/video/awareness-sample.webm is not in the repository (test_serve_pages.sh asks for it too)',
   '  Chromium loads it (metadata, a size, a duration)': 'the video file is missing',
   '  served as video/webm': 'the video file is missing',
-  'no request for a missing /favicon.ico':
-    'no <link rel="icon"> in meta.html, so Chromium asks for /favicon.ico: a 404 and a console error',
 };
 
 // ---- counting checks, as tests/integration/lib.sh does ----
