@@ -282,6 +282,31 @@ static const struct {
 
     {"the console: media seen on a reported page",
      {"CREATE INDEX sightings_page ON sightings(page_url_id)", NULL}},
+
+    {"notices: cases' evidence and schedule, notices' intent and retries",
+     {"ALTER TABLE cases ADD COLUMN media_id INTEGER REFERENCES media(id)",
+      "ALTER TABLE cases ADD COLUMN category TEXT",
+      "ALTER TABLE cases ADD COLUMN detected_at INTEGER",
+      "ALTER TABLE cases ADD COLUMN next_check_at INTEGER",
+      "ALTER TABLE cases ADD COLUMN checks INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE cases ADD COLUMN last_notice_at INTEGER",
+      "ALTER TABLE cases ADD COLUMN removal TEXT",
+      /* one open case per URL; the re-check queue; cases by media */
+      "CREATE UNIQUE INDEX cases_url_open ON cases(url_id)"
+      " WHERE status = 'open'",
+      "CREATE INDEX cases_check ON cases(next_check_at)"
+      " WHERE status = 'open'",
+      "CREATE INDEX cases_media ON cases(media_id)",
+      "CREATE INDEX cases_provider ON cases(provider_id, status)",
+      "CREATE INDEX detections_media ON detections(media_id)",
+      "ALTER TABLE notices ADD COLUMN state TEXT NOT NULL DEFAULT 'pending'"
+      " CHECK (state IN ('pending', 'sent', 'failed'))",
+      "ALTER TABLE notices ADD COLUMN next_attempt_at INTEGER",
+      "ALTER TABLE notices ADD COLUMN recipients TEXT NOT NULL DEFAULT ''",
+      "ALTER TABLE notices ADD COLUMN subject TEXT NOT NULL DEFAULT ''",
+      "ALTER TABLE notices ADD COLUMN body TEXT NOT NULL DEFAULT ''",
+      "CREATE INDEX notices_due ON notices(state, next_attempt_at)",
+      "CREATE INDEX rechecks_case ON rechecks(case_id)", NULL}},
 };
 
 int vg__schema_count(void)

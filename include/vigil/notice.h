@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Notice and takedown (module `notice`): from detections to removed
+ * content.  One cycle (vg_notice_run_once) does, in order:
+ *
+ *  1. Cases.  Every detection of an enabled entry of an enabled block
+ *     list whose category is actionable (opts.actionable) at a URL with no
+ *     open case opens one, with the URL's hosting provider (opts.lookup).
+ *     The same media (SHA-256, or the same list entry) under an earlier
+ *     case at another URL makes the new case a re-upload of the first.
+ *  2. Notices.  Each provider with open cases that were never notified, or
+ *     last notified opts.renotify_s ago or more, gets one notice listing
+ *     all of them (or one per URL for providers that ask for it).  The
+ *     notice is stored first, with its Message-ID, recipients and text (the
+ *     intent), in the transaction that marks its cases notified; then it is
+ *     sent, and marked sent, or retried later with backoff, or failed.  A
+ *     crash between the two sends the same notice again, with the same
+ *     Message-ID, at the next cycle: a cycle is never skipped nor sent as
+ *     two different notices.  After opts.escalate_after notices a case is
+ *     escalated (police referral, upstream provider: an admin's call).
+ *  3. Re-checks.  Each open case is fetched again on a schedule
+ *     (opts.recheck_s, the last interval repeating) through the crawler's
+ *     fetcher and its limits: removed when the URL answers 404 or 410, its
+ *     host no longer resolves, or the bytes no longer match (neither the
+ *     SHA-256 nor a PDQ within VG_NOTICE_PDQ_DISTANCE); still up
+ *     otherwise.  Every check is recorded.
+ *
+ * Time comes from opts.clock, so tests run a week of cycles in seconds.
+ * The provider lookup and the mail transport are the caller's (the CLI and
+ * `vigil serve` use the registry with RDAP and SMTP; tests can use fakes).
+ * Notices never carry media: URLs, times, SHA-256 and classifications.
+ */
+#ifndef VIGIL_NOTICE_H
+#define VIGIL_NOTICE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/error.h"
+#include "vigil/fetch.h"
+#include "vigil/store.h"
+
+#define VG_NOTICE_PDQ_DISTANCE 31
+#define VG_NOTICE_MAX_RECHECKS 8 /* intervals in a schedule */
+
+/* A source of Unix seconds; a NULL now means the system clock. */
+struct vg_clock {
+    int64_t (*now)(void *ctx);
+    void *ctx;
+};
+
+int64_t vg_clock_now(const struct vg_clock *c);
+
+/* One notice as the transport sees it. */
+struct vg_notice_mail {
+    const char *message_id; /* "<...@domain>", stable across retries */
+    const char *to;         /* addresses, comma-separated */
+    const char *language;   /* "en", "fr" */
+    const char *subject, *body;
+};
+
+enum vg_notice_sent {
+    VG_NOTICE_SENT = 0,  /* accepted by the relay */
+    VG_NOTICE_RETRY,     /* a temporary failure: try again later */
+    VG_NOTICE_REJECTED   /* a permanent failure: do not retry */
+};
+
+struct vg_notice_opts {
+    const char *hotline;       /* the hotline's name, in every notice */
+    const char *domain;        /* of Message-IDs; NULL: "vigil.invalid" */
+    const char *templates_dir; /* <lang>.txt notice templates (web/notices) */
+    const char *legal_basis;   /* the operator's text; NULL: none */
+    const char *contact;       /* how to respond: an address or URL */
+    const char *actionable;    /* categories, comma-separated; NULL: "csam" */
+    int64_t renotify_s;        /* 0: 86400 */
+    int64_t recheck_s[VG_NOTICE_MAX_RECHECKS]; /* 0-ended; all 0: 1 h,
+                                                  6 h, 24 h */
+    int escalate_after;        /* notices; 0: 5 */
+    int max_attempts;          /* sending attempts of one notice; 0: 8 */
+    struct vg_clock clock;
+    /* The provider of url (seen at server_ip, may be NULL): *provider_id,
+     * 0 when nobody is known (the case waits for an admin). */
+    int (*lookup)(void *ctx, const char *url, const char *server_ip,
+                  int64_t *provider_id, struct vg_err *err);
+    void *lookup_ctx;
+    /* Send one notice; why gets the relay's words. */
+    enum vg_notice_sent (*send)(void *ctx, const struct vg_notice_mail *m,
+                                char *why, size_t whylen);
+    void *send_ctx;
+    struct vg_fetch_opts fetch; /* for re-checks (user_agent required) */
+};
+
+struct vg_notice_stats {
+    int64_t cases_opened, reuploads, unassigned;
+    int64_t notices_created, notices_sent, notices_retried, notices_failed;
+    int64_t rechecks, removed, still_up, escalated;
+};
+
+/* The delay before sending attempt n (1-based) of a notice: 1 min, 5 min,
+ * 30 min, 2 h, then 6 h. */
+int64_t vg_notice_backoff(int attempt);
+
+/* One cycle, as above.  VG_OK, or the first store or template error (the
+ * cycle stops there; what was done is kept and the next cycle goes on). */
+int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,
+                       struct vg_notice_stats *stats, struct vg_err *err);
+
+#endif

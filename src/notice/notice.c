@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One notice-and-takedown cycle (vigil/notice.h): cases from detections,
+ * notices stored then sent, re-checks.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "notice/notice_int.h"
+#include "vigil/alloc.h"
+#include "vigil/digest.h"
+#include "vigil/imagehash.h"
+#include "vigil/notice.h"
+#include "vigil/pdq.h"
+
+#define RECHECK_BATCH 500
+#define WHY_MAX 512
+
+static const int64_t default_recheck[] = {3600, 6 * 3600, 24 * 3600, 0};
+
+int64_t vg_clock_now(const struct vg_clock *c)
+{
+    return c && c->now ? c->now(c->ctx) : (int64_t)time(NULL);
+}
+
+int64_t vg_notice_backoff(int attempt)
+{
+    static const int64_t steps[] = {60, 300, 1800, 7200};
+
+    if (attempt < 1)
+        attempt = 1;
+    return attempt <= 4 ? steps[attempt - 1] : 6 * 3600;
+}
+
+static void utc(int64_t t, char out[24])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&tt, &tm);
+    strftime(out, 24, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+/* The re-check interval after the n-th check (n from 0: the first). */
+static int64_t recheck_after(const struct vg_notice_opts *o, int64_t n)
+{
+    const int64_t *r = o->recheck_s[0] ? o->recheck_s : default_recheck;
+    int64_t last = 0;
+
+    while (last + 1 < VG_NOTICE_MAX_RECHECKS && r[last + 1] && last < n)
+        last++;
+    return r[last];
+}
+
+/* ---- 1. cases ---- */
+
+struct cand {
+    struct vg_case_candidate c;
+    char *url, *ip, *category;
+};
+
+struct cands {
+    struct cand *v;
+    size_t n, cap;
+};
+
+static int collect(void *ctx, const struct vg_case_candidate *c)
+{
+    struct cands *cs = ctx;
+    struct cand *x;
+
+    if (cs->n == cs->cap) {
+        size_t cap = cs->cap ? 2 * cs->cap : 64;
+        struct cand *v = vg_reallocarray(cs->v, cap, sizeof(*v));
+        if (!v)
+            return VG_ENOMEM;
+        cs->v = v;
+        cs->cap = cap;
+    }
+    x = &cs->v[cs->n];
+    x->c = *c;
+    x->url = vg_strdup(c->url ? c->url : "");
+    x->ip = c->server_ip ? vg_strdup(c->server_ip) : NULL;
+    x->category = vg_strdup(c->category ? c->category : "");
+    if (!x->url || !x->category || (c->server_ip && !x->ip)) {
+        vg_free(x->url);
+        vg_free(x->ip);
+        vg_free(x->category);
+        return VG_ENOMEM;
+    }
+    x->c.url = x->url;
+    x->c.server_ip = x->ip;
+    x->c.category = x->category;
+    cs->n++;
+    return VG_OK;
+}
+
+static void cands_free(struct cands *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        vg_free(cs->v[i].url);
+        vg_free(cs->v[i].ip);
+        vg_free(cs->v[i].category);
+    }
+    vg_free(cs->v);
+}
+
+static int open_cases(struct vg_store *st, const struct vg_notice_opts *o,
+                      int64_t now, struct vg_notice_stats *stats,
+                      struct vg_err *err)
+{
+    struct cands cs = {0};
+    int rc = vg_store_case_candidates(
+        st, o->actionable ? o->actionable : "csam", collect, &cs, err);
+
+    for (size_t i = 0; !rc && i < cs.n; i++) {
+        int64_t provider = 0, id = 0;
+        int reupload = 0;
+        if (o->lookup &&
+            (rc = o->lookup(o->lookup_ctx, cs.v[i].url, cs.v[i].ip,
+                            &provider, err)))
+            break;
+        rc = vg_store_case_open(st, &cs.v[i].c, provider, now,
+                                now + recheck_after(o, 0), &id, &reupload,
+                                err);
+        if (rc == VG_EEXIST) { /* opened meanwhile: nothing to do */
+            rc = VG_OK;
+            continue;
+        }
+        if (!rc) {
+            stats->cases_opened++;
+            stats->reuploads += reupload;
+            stats->unassigned += provider == 0;
+        }
+    }
+    cands_free(&cs);
+    return rc;
+}
+
+/* ---- 2. notices ---- */
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+
+    return s ? s : "";
+}
+
+/* The provider's language if we have its template, else English. */
+static const struct vg__notice_text *
+text_for(const struct vg__notice_text *texts, const char *lang,
+         const char **used)
+{
+    if (!strcmp(lang, "fr") && texts[1].mem) {
+        *used = "fr";
+        return &texts[1];
+    }
+    *used = "en";
+    return &texts[0];
+}
+
+/* Compose and store the notice for cases[from..to) of provider p. */
+static int compose(struct vg_store *st, const struct vg_notice_opts *o,
+                   const struct vg__notice_text *texts, const json_t *p,
+                   const json_t *cases, size_t from, size_t to, int64_t now,
+                   struct vg_notice_stats *stats, struct vg_err *err)
+{
+    static const char *const names[] = {
+        "hotline", "provider", "count", "reference", "urls",
+        "legal_basis", "contact", "reminder"};
+    static const char *const item_names[] = {"url", "detected", "sha256",
+                                             "category"};
+    const char *lang, *values[8];
+    const struct vg__notice_text *t =
+        text_for(texts, jstr(p, "language"), &lang);
+    struct vg_buf urls, subject, body, reminder;
+    char count[24], ref[48], msgid[160], rnd[9], n_s[24];
+    int64_t *ids = NULL, id = 0, escalated = 0, max_sent = 0;
+    struct vg_notice_rec r = {0};
+    int rc = VG_OK;
+
+    vg_buf_init(&urls, 4u << 20);
+    vg_buf_init(&subject, 4096);
+    vg_buf_init(&body, 8u << 20);
+    vg_buf_init(&reminder, 4096);
+    if (!(ids = vg_calloc(to - from, sizeof(*ids)))) {
+        rc = VG_ENOMEM;
+        goto out;
+    }
+    for (size_t i = from; !rc && i < to; i++) {
+        const json_t *c = json_array_get(cases, i);
+        char detected[24], cat[256];
+        const char *item[4];
+        utc(json_integer_value(json_object_get(c, "detected_at")), detected);
+        item[0] = jstr(c, "url");
+        item[1] = detected;
+        item[2] = jstr(c, "sha256");
+        item[3] = vg__notice_category(t, jstr(c, "category"), cat,
+                                      sizeof(cat));
+        ids[i - from] = json_integer_value(json_object_get(c, "id"));
+        if (json_integer_value(json_object_get(c, "notices_sent")) > max_sent)
+            max_sent = json_integer_value(json_object_get(c, "notices_sent"));
+        if ((urls.len && (rc = vg_buf_puts(&urls, "\n"))) ||
+            (rc = vg__notice_fill(&urls, t->section[VG__NT_URL], item_names,
+                                  item, 4)))
+            break;
+    }
+    if (!rc && max_sent) {
+        const char *rn[] = {"n"}, *rv[] = {n_s};
+        snprintf(n_s, sizeof(n_s), "%lld", (long long)max_sent + 1);
+        rc = vg__notice_fill(&reminder, t->section[VG__NT_REMINDER], rn, rv,
+                             1);
+    }
+    /* a reference and Message-ID that no other notice has */
+    {
+        uint8_t b[4];
+        randombytes_buf(b, sizeof(b));
+        vg_hex_encode(b, sizeof(b), rnd);
+    }
+    snprintf(ref, sizeof(ref), "P%lld-%lld-%s",
+             (long long)json_integer_value(json_object_get(p, "provider_id")),
+             (long long)now, rnd);
+    snprintf(msgid, sizeof(msgid), "<notice-%s@%s>", ref,
+             o->domain ? o->domain : "vigil.invalid");
+    snprintf(count, sizeof(count), "%zu", to - from);
+    values[0] = o->hotline ? o->hotline : "Vigil";
+    values[1] = jstr(p, "name");
+    values[2] = count;
+    values[3] = ref;
+    values[4] = urls.data ? urls.data : "";
+    values[5] = o->legal_basis;
+    values[6] = o->contact;
+    values[7] = reminder.data ? reminder.data : "";
+    if (!rc)
+        rc = vg__notice_fill(&subject, t->section[VG__NT_SUBJECT], names,
+                             values, 8);
+    if (!rc)
+        rc = vg__notice_fill(&body, t->section[VG__NT_BODY], names, values,
+                             8);
+    if (!rc && (rc = vg_buf_puts(&body, "\n")) == VG_OK) {
+        r.provider_id = json_integer_value(json_object_get(p, "provider_id"));
+        r.case_ids = ids;
+        r.ncases = to - from;
+        r.message_id = msgid;
+        r.recipients = jstr(p, "abuse_emails");
+        r.language = lang;
+        r.subject = subject.data;
+        r.body = body.data;
+        rc = vg_store_notice_create(st, &r, now,
+                                    o->escalate_after ? o->escalate_after : 5,
+                                    &id, &escalated, err);
+        if (!rc) {
+            stats->notices_created++;
+            stats->escalated += escalated;
+        }
+    }
+out:
+    vg_free(ids);
+    vg_buf_fini(&urls);
+    vg_buf_fini(&subject);
+    vg_buf_fini(&body);
+    vg_buf_fini(&reminder);
+    return rc;
+}
+
+static int make_notices(struct vg_store *st, const struct vg_notice_opts *o,
+                        const struct vg__notice_text *texts, int64_t now,
+                        struct vg_notice_stats *stats, struct vg_err *err)
+{
+    json_t *due = NULL, *p;
+    size_t i;
+    int rc = vg_store_notices_due(st, now,
+                                  o->renotify_s ? o->renotify_s : 86400, &due,
+                                  err);
+
+    json_array_foreach(due, i, p) {
+        const json_t *cases = json_object_get(p, "cases");
+        size_t n = json_array_size(cases);
+        if (rc)
+            break;
+        if (!*jstr(p, "abuse_emails"))
+            continue; /* nobody to write to: visible in the report */
+        if (json_integer_value(json_object_get(p, "one_notice_per_url")))
+            for (size_t k = 0; !rc && k < n; k++)
+                rc = compose(st, o, texts, p, cases, k, k + 1, now, stats,
+                             err);
+        else if (n)
+            rc = compose(st, o, texts, p, cases, 0, n, now, stats, err);
+    }
+    json_decref(due);
+    return rc;
+}
+
+static int send_pending(struct vg_store *st, const struct vg_notice_opts *o,
+                        int64_t now, struct vg_notice_stats *stats,
+                        struct vg_err *err)
+{
+    int max = o->max_attempts ? o->max_attempts : 8;
+    json_t *pending = NULL, *n;
+    size_t i;
+    int rc = vg_store_notices_pending(st, now, &pending, err);
+
+    json_array_foreach(pending, i, n) {
+        struct vg_notice_mail m = {jstr(n, "message_id"), jstr(n, "recipients"),
+                                   jstr(n, "language"), jstr(n, "subject"),
+                                   jstr(n, "body")};
+        int attempt = (int)json_integer_value(json_object_get(n, "attempts"))
+                      + 1;
+        char why[WHY_MAX] = "";
+        enum vg_notice_sent got;
+        const char *state;
+        if (rc)
+            break;
+        got = o->send ? o->send(o->send_ctx, &m, why, sizeof(why))
+                      : VG_NOTICE_RETRY;
+        if (!o->send)
+            snprintf(why, sizeof(why), "no mail transport configured");
+        if (got == VG_NOTICE_SENT) {
+            state = "sent";
+            stats->notices_sent++;
+        } else if (got == VG_NOTICE_REJECTED || attempt >= max) {
+            state = "failed";
+            stats->notices_failed++;
+        } else {
+            state = "pending";
+            stats->notices_retried++;
+        }
+        rc = vg_store_notice_attempt(
+            st, json_integer_value(json_object_get(n, "id")), state, now,
+            now + vg_notice_backoff(attempt), why[0] ? why : state, err);
+    }
+    json_decref(pending);
+    return rc;
+}
+
+/* ---- 3. re-checks ---- */
+
+struct recheck {
+    const struct vg_notice_opts *o;
+    struct vg_store *st;
+    int64_t now;
+    struct vg_notice_stats *stats;
+    int rc;
+    struct vg_err *err;
+};
+
+/* Do these bytes still show the case's media? */
+static int still_matches(const json_t *c, const struct vg_fetch_result *r)
+{
+    const char *sha = jstr(c, "sha256"), *pdq = jstr(c, "pdq");
+    struct vg_pdq_hash want, got;
+    struct vg_imagehash h;
+    uint8_t digest[32];
+    char hex[65];
+
+    crypto_hash_sha256(digest, (const unsigned char *)r->body, r->len);
+    vg_hex_encode(digest, 32, hex);
+    if (!strcmp(hex, sha))
+        return 1;
+    if (strlen(pdq) != 64 || vg_pdq_from_hex(pdq, 64, &want) ||
+        vg_imagehash_mem((const uint8_t *)r->body, r->len, NULL, &h, NULL))
+        return 0;
+    vg_pdq_to_hex(&h.pdq.hash, hex);
+    if (vg_pdq_from_hex(hex, 64, &got))
+        return 0;
+    return vg_pdq_distance(&want, &got) <= VG_NOTICE_PDQ_DISTANCE;
+}
+
+static int checked(void *arg, const struct vg_fetch_result *r)
+{
+    struct recheck *k = arg;
+    const json_t *c = r->ctx;
+    const char *result = "up";
+    char reason[160];
+
+    if (r->error == VG_FETCH_DNS) {
+        result = "removed";
+        snprintf(reason, sizeof(reason), "the host no longer resolves");
+    } else if (r->error != VG_FETCH_OK) {
+        snprintf(reason, sizeof(reason), "still up? %s: %s",
+                 vg_fetch_error_name(r->error),
+                 r->error_text ? r->error_text : "");
+    } else if (r->status == 404 || r->status == 410) {
+        result = "removed";
+        snprintf(reason, sizeof(reason), "HTTP %ld", r->status);
+    } else if (r->status >= 200 && r->status < 300 && !still_matches(c, r)) {
+        result = "removed";
+        snprintf(reason, sizeof(reason),
+                 "HTTP %ld, the content no longer matches", r->status);
+    } else {
+        snprintf(reason, sizeof(reason), "HTTP %ld", r->status);
+    }
+    if (!strcmp(result, "removed"))
+        k->stats->removed++;
+    else
+        k->stats->still_up++;
+    k->stats->rechecks++;
+    if (!k->rc)
+        k->rc = vg_store_recheck_record(
+            k->st, json_integer_value(json_object_get(c, "case_id")), k->now,
+            r->status, result, reason,
+            k->now + recheck_after(
+                         k->o,
+                         json_integer_value(json_object_get(c, "checks")) + 1),
+            k->err);
+    return VG_OK;
+}
+
+static int recheck(struct vg_store *st, const struct vg_notice_opts *o,
+                   int64_t now, struct vg_notice_stats *stats,
+                   struct vg_err *err)
+{
+    struct recheck k = {o, st, now, stats, VG_OK, err};
+    struct vg_fetcher *f = NULL;
+    json_t *due = NULL, *c;
+    size_t i;
+    int rc = vg_store_rechecks_due(st, now, RECHECK_BATCH, &due, err);
+
+    if (rc || !json_array_size(due)) {
+        json_decref(due);
+        return rc;
+    }
+    if ((rc = vg_fetcher_new(&o->fetch, &f))) {
+        json_decref(due);
+        return vg_err_set(err, rc, "re-checks: cannot make a fetcher%s",
+                          o->fetch.user_agent ? "" : " (no user agent)");
+    }
+    json_array_foreach(due, i, c) {
+        if ((rc = vg_fetcher_submit(f, jstr(c, "url"), VG_FETCH_MEDIA,
+                                    (void *)c)))
+            break;
+    }
+    while (!rc && vg_fetcher_pending(f))
+        rc = vg_fetcher_run(f, 1000, checked, &k);
+    vg_fetcher_free(f);
+    json_decref(due);
+    return rc ? rc : k.rc;
+}
+
+int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,
+                       struct vg_notice_stats *stats, struct vg_err *err)
+{
+    struct vg__notice_text texts[2] = {{0}};
+    struct vg_notice_stats local;
+    int64_t now = vg_clock_now(&o->clock);
+    char path[4096];
+    int rc;
+
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof(*stats));
+    if (!o->templates_dir)
+        return vg_err_set(err, VG_EINVAL, "no notice templates directory");
+    snprintf(path, sizeof(path), "%s/en.txt", o->templates_dir);
+    if ((rc = vg__notice_text_load(path, &texts[0], err)))
+        return rc;
+    snprintf(path, sizeof(path), "%s/fr.txt", o->templates_dir);
+    if ((rc = vg__notice_text_load(path, &texts[1], err)) == VG_ENOENT)
+        rc = VG_OK; /* French notices then go in English */
+    if (!rc && !(rc = open_cases(st, o, now, stats, err)) &&
+        !(rc = make_notices(st, o, texts, now, stats, err)) &&
+        !(rc = send_pending(st, o, now, stats, err)))
+        rc = recheck(st, o, now, stats, err);
+    vg__notice_text_free(&texts[0]);
+    vg__notice_text_free(&texts[1]);
+    return rc;
+}

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Notice and takedown (vigil/notice.h) over a simulated week: a real
+ * crawl of nginx on 127.0.0.1 detects a known photo; hourly cycles on an
+ * injected clock open its case, send a notice (in the provider's
+ * language, listing the URL, time, SHA-256 and classification, never the
+ * media), re-check on the schedule, re-notify every 24 hours with a
+ * reminder, retry a refused send with the same Message-ID after the
+ * backoff, escalate after N notices, and close the case once the file is
+ * gone (404), with the time to removal in the provider's figures.  A copy
+ * at a new URL is a re-upload of the first case; disabled entries and
+ * categories that are not actionable never get a notice.
+ */
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "th.h"
+#include "vigil/alloc.h"
+#include "vigil/crawler.h"
+#include "vigil/imagehash.h"
+#include "vigil/lists.h"
+#include "vigil/notice.h"
+#include "vigil/store.h"
+
+#define FIXTURES VIGIL_SOURCE_DIR "/tests/fixtures"
+#define PHOTOS VIGIL_TESTDATA "/photos/"
+#define HOUR 3600
+
+static char dir[] = "/tmp/vigil-test-notice-XXXXXX";
+static char ngdir[256], db[300];
+static int port;
+
+static int run(const char *cmd)
+{
+    int rc = system(cmd);
+
+    if (rc)
+        fprintf(stderr, "  `%s` failed (%d)\n", cmd, rc);
+    return rc;
+}
+
+static int write_file(const char *name, const char *text)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/www/%s", dir, name);
+    if (!(f = fopen(path, "w")))
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+static int start_nginx(void)
+{
+    char cmd[1024], line[256];
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -p %s/www && cp " PHOTOS "0029.jpg %s/www/known.jpg && cp "
+             PHOTOS "0015.jpg %s/www/off.jpg && cp " PHOTOS
+             "0031.jpg %s/www/mild.jpg && chmod -R a+rX %s",
+             dir, dir, dir, dir, dir);
+    if (run(cmd) ||
+        write_file("page.html", "<!doctype html><title>p</title>"
+                                "<img src=\"known.jpg\"><img src=\"off.jpg\">"
+                                "<img src=\"mild.jpg\">"))
+        return -1;
+    snprintf(ngdir, sizeof(ngdir), "%s/ng", dir);
+    snprintf(cmd, sizeof(cmd), "bash " FIXTURES "/nginx_site.sh start %s/www %s",
+             dir, ngdir);
+    if (!(p = popen(cmd, "r")))
+        return -1;
+    while (fgets(line, sizeof(line), p))
+        if (sscanf(line, "PORT %d", &port) == 1)
+            break;
+    return pclose(p) || port <= 0 ? -1 : 0;
+}
+
+/* A list with the SHA-256 of one file, its entries enabled or not. */
+static int list_of(struct vg_store *st, const char *name, const char *category,
+                   const char *file, int enabled)
+{
+    struct vg_store_import *im = NULL;
+    struct vg_list_entry e;
+    struct vg_imagehash h;
+    struct vg_list l;
+    char path[512];
+    int64_t id = 0, entry = 0;
+
+    memset(&l, 0, sizeof(l));
+    snprintf(l.name, sizeof(l.name), "%s", name);
+    snprintf(l.category, sizeof(l.category), "%s", category);
+    l.pdq_distance = 31;
+    l.enabled = 1;
+    memset(&e, 0, sizeof(e));
+    e.algo = VG_ALGO_SHA256;
+    e.quality = -1;
+    snprintf(path, sizeof(path), "%s/www/%s", dir, file);
+    if (vg_imagehash_file(path, NULL, &h, NULL))
+        return -1;
+    memcpy(e.value, h.digests.sha256, 32);
+    if (vg_store_list_create(st, &l, &id, NULL) ||
+        vg_store_import_begin(st, id, name, "lines", NULL, &im, NULL))
+        return -1;
+    if (vg_store_import_add(im, &e, NULL)) {
+        vg_store_import_abort(im);
+        return -1;
+    }
+    if (vg_store_import_commit(im, 1, NULL, NULL, NULL) ||
+        vg_store_entry_find(st, id, VG_ALGO_SHA256, e.value, &entry, NULL))
+        return -1;
+    return enabled ? 0 : vg_store_entry_set_enabled(st, entry, 0, NULL);
+}
+
+static int crawl(struct vg_store *st, const char *path)
+{
+    static volatile sig_atomic_t stop = 0;
+    struct vg_crawl_stats stats;
+    struct vg_crawl_opts o;
+    struct vg_matcher *m = NULL;
+    char url[256];
+    int64_t id = 0;
+    int rc;
+
+    vg_crawl_opts_default(&o);
+    o.user_agent = "vigil-test";
+    o.allow_private = 1;
+    o.delay_ms = 0;
+    o.threads = 1;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", port, path);
+    if ((rc = vg_store_crawl_new(st, NULL, &id, NULL)) ||
+        (rc = vg_crawl_seed(st, id, url, 0, NULL)) ||
+        (rc = vg_matcher_load(st, 50, &m, NULL)))
+        return rc;
+    rc = vg_crawl_run(st, m, id, &o, &stop, NULL, NULL, &stats, NULL);
+    vg_matcher_free(m);
+    return rc;
+}
+
+static int sql(const char *q)
+{
+    sqlite3 *h = NULL;
+    int rc = sqlite3_open(db, &h) || sqlite3_exec(h, q, NULL, NULL, NULL);
+
+    sqlite3_close(h);
+    return rc;
+}
+
+static int64_t count(const char *q)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *s = NULL;
+    int64_t n = -1;
+
+    if (!sqlite3_open(db, &h) && !sqlite3_prepare_v2(h, q, -1, &s, NULL) &&
+        sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return n;
+}
+
+/* ---- the injected world ---- */
+
+static int64_t now_s;
+static int64_t clock_now(void *ctx)
+{
+    (void)ctx;
+    return now_s;
+}
+
+static int lookup(void *ctx, const char *url, const char *ip, int64_t *id,
+                  struct vg_err *err)
+{
+    (void)ctx;
+    (void)ip;
+    (void)err;
+    *id = strstr(url, "127.0.0.1") ? 1 : 0;
+    return VG_OK;
+}
+
+struct mailbox {
+    int n, refuse_next;
+    char ids[16][160], subjects[16][256], to[16][128];
+    char *bodies[16];
+    int64_t at[16];
+};
+
+static enum vg_notice_sent sender(void *ctx, const struct vg_notice_mail *m,
+                                  char *why, size_t n)
+{
+    struct mailbox *b = ctx;
+
+    if (b->refuse_next) {
+        b->refuse_next = 0;
+        snprintf(why, n, "451 4.3.0 try again later");
+        return VG_NOTICE_RETRY;
+    }
+    if (b->n < 16) {
+        snprintf(b->ids[b->n], sizeof(b->ids[0]), "%s", m->message_id);
+        snprintf(b->subjects[b->n], sizeof(b->subjects[0]), "%s", m->subject);
+        snprintf(b->to[b->n], sizeof(b->to[0]), "%s", m->to);
+        b->bodies[b->n] = vg_strdup(m->body);
+        b->at[b->n] = now_s;
+    }
+    b->n++;
+    snprintf(why, n, "250 2.0.0 queued");
+    return VG_NOTICE_SENT;
+}
+
+static void test_week(void)
+{
+    struct vg_store *st = NULL;
+    struct vg_notice_opts o;
+    struct vg_notice_stats s;
+    struct mailbox box;
+    struct vg_err err = {0};
+    char path[512], known_sha[65] = "", url[256];
+    json_t *rep = NULL, *p;
+    int64_t t0, removed_at;
+    int rc = VG_OK;
+
+    memset(&box, 0, sizeof(box));
+    TH_CHECK(mkdtemp(dir) != NULL);
+    TH_CHECK(start_nginx() == 0);
+    snprintf(db, sizeof(db), "%s/vigil.db", dir);
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(list_of(st, "known", "csam", "known.jpg", 1), 0);
+    TH_EQ_INT(list_of(st, "quarantined", "csam", "off.jpg", 0), 0);
+    TH_EQ_INT(list_of(st, "mild", "test", "mild.jpg", 1), 0);
+    TH_EQ_INT(sql("INSERT INTO providers (name, abuse_emails, language,"
+                  " created_at) VALUES ('Hébergeur A',"
+                  " 'abuse@host-a.example', 'fr', 0)"),
+              0);
+    TH_EQ_INT(crawl(st, "page.html"), VG_OK);
+    /* known and mild: a disabled entry matches nothing */
+    TH_EQ_INT(count("SELECT COUNT(*) FROM detections"), 2);
+    {
+        struct vg_imagehash h;
+        snprintf(path, sizeof(path), "%s/www/known.jpg", dir);
+        TH_EQ_INT(vg_imagehash_file(path, NULL, &h, NULL), VG_OK);
+        vg_hex_encode(h.digests.sha256, 32, known_sha);
+    }
+
+    memset(&o, 0, sizeof(o));
+    o.hotline = "Test Hotline";
+    o.domain = "hotline.example";
+    o.templates_dir = VIGIL_SOURCE_DIR "/web/notices";
+    o.legal_basis = "Criminal Code s. 163.1";
+    o.contact = "notices@hotline.example";
+    o.escalate_after = 3;
+    o.clock.now = clock_now;
+    o.lookup = lookup;
+    o.send = sender;
+    o.send_ctx = &box;
+    o.fetch.user_agent = "vigil-test";
+    o.fetch.allow_private = 1;
+    t0 = now_s = (int64_t)time(NULL) + 60;
+
+    /* the first cycle: one case, one notice, in French */
+    TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
+    TH_EQ_INT(s.cases_opened, 1);
+    TH_EQ_INT(s.notices_sent, 1);
+    TH_EQ_INT(box.n, 1);
+    TH_EQ_STR(box.to[0], "abuse@host-a.example");
+    TH_CHECK(strstr(box.subjects[0], "Avis de retrait") != NULL);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/known.jpg", port);
+    TH_CHECK(box.bodies[0] && strstr(box.bodies[0], url) != NULL);
+    TH_CHECK(strstr(box.bodies[0], known_sha) != NULL);
+    TH_CHECK(strstr(box.bodies[0], "matériel d'abus pédosexuel") != NULL);
+    TH_CHECK(strstr(box.bodies[0], "Criminal Code s. 163.1") != NULL);
+    TH_CHECK(strstr(box.bodies[0], "off.jpg") == NULL);  /* disabled */
+    TH_CHECK(strstr(box.bodies[0], "mild.jpg") == NULL); /* not actionable */
+    TH_CHECK(strstr(box.bodies[0], "rappel numéro") == NULL);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM cases"), 1);
+    /* the same moment again: nothing new (a cycle is never sent twice) */
+    TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
+    TH_EQ_INT(box.n, 1);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM notices"), 1);
+
+    /* hourly for a week; the file goes at t0 + 60 h; the third notice's
+     * first send is refused (451) and retried a minute later */
+    for (int h = 1; h <= 7 * 24 && !rc; h++) {
+        now_s = t0 + (int64_t)h * HOUR;
+        if (h == 48)
+            box.refuse_next = 1;
+        if (h == 60) {
+            snprintf(path, sizeof(path), "%s/www/known.jpg", dir);
+            TH_EQ_INT(unlink(path), 0);
+        }
+        rc = vg_notice_run_once(st, &o, &s, &err);
+        if (h == 48) { /* the retry, after the backoff */
+            TH_EQ_INT(s.notices_retried, 1);
+            now_s += 61;
+            rc = vg_notice_run_once(st, &o, &s, &err);
+            TH_EQ_INT(s.notices_sent, 1);
+        }
+    }
+    TH_EQ_INT(rc, VG_OK);
+    /* notices at t0, t0 + 24 h, t0 + 48 h (sent at +48 h 1 min) and
+     * t0 + 72 h (the removal is seen at the re-check of +79 h), then none */
+    TH_EQ_INT(box.n, 4);
+    TH_EQ_INT(box.at[1] - t0, 24 * HOUR);
+    TH_EQ_INT(box.at[2] - t0, 48 * HOUR + 61);
+    TH_EQ_INT(box.at[3] - t0, 72 * HOUR);
+    TH_CHECK(strstr(box.bodies[1], "rappel numéro 2") != NULL);
+    TH_CHECK(strcmp(box.ids[0], box.ids[1]) != 0);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM notices WHERE state = 'sent'"), 4);
+    /* the refused one went out on its second attempt, same Message-ID */
+    TH_EQ_INT(count("SELECT attempts FROM notices WHERE cycle = 3"), 2);
+    TH_EQ_INT(count("SELECT COUNT(DISTINCT message_id) FROM notices"), 4);
+    TH_EQ_INT(count("SELECT escalated FROM cases"), 1);
+    /* removed at the first re-check after t0 + 60 h (daily by then) */
+    removed_at = count("SELECT removed_at FROM cases");
+    TH_EQ_INT(removed_at - t0, 79 * HOUR);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM cases WHERE status = 'removed' AND"
+                    " removal = 'HTTP 404'"),
+              1);
+    /* re-checks at +1 h, +7 h, +31 h, +55 h, then the one that saw 404 */
+    TH_EQ_INT(count("SELECT COUNT(*) FROM rechecks"), 5);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM rechecks WHERE result LIKE"
+                    " 'HTTP 200'"),
+              4);
+
+    /* the figures */
+    TH_EQ_INT(vg_store_notice_report(st, &rep, &err), VG_OK);
+    TH_EQ_INT(json_array_size(rep), 1);
+    p = json_array_get(rep, 0);
+    TH_EQ_STR(json_string_value(json_object_get(p, "provider")),
+              "Hébergeur A");
+    TH_EQ_INT(json_integer_value(json_object_get(p, "notified")), 1);
+    TH_EQ_INT(json_integer_value(json_object_get(p, "removed")), 1);
+    TH_EQ_INT(json_integer_value(json_object_get(p, "up")), 0);
+    TH_EQ_INT(json_integer_value(json_object_get(p, "notices")), 4);
+    TH_EQ_INT(json_integer_value(
+                  json_array_get(json_object_get(p, "ttr"), 0)),
+              removed_at - t0);
+    json_decref(rep);
+
+    /* the same photo at a new address: a re-upload of the first case */
+    snprintf(path, sizeof(path),
+             "cp " PHOTOS "0029.jpg %s/www/again.jpg && chmod a+r %s/www/again.jpg",
+             dir, dir);
+    TH_EQ_INT(run(path), 0);
+    TH_EQ_INT(write_file("two.html", "<img src=\"again.jpg\">"), 0);
+    TH_EQ_INT(crawl(st, "two.html"), VG_OK);
+    now_s = (int64_t)time(NULL) + 8 * 24 * HOUR;
+    TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
+    TH_EQ_INT(s.cases_opened, 1);
+    TH_EQ_INT(s.reuploads, 1);
+    TH_EQ_INT(count("SELECT reupload_of FROM cases WHERE id = 2"), 1);
+    TH_EQ_INT(box.n, 5);
+    TH_CHECK(strstr(box.bodies[4], "again.jpg") != NULL);
+
+    for (int i = 0; i < box.n && i < 16; i++)
+        vg_free(box.bodies[i]);
+    vg_store_close(st);
+    snprintf(path, sizeof(path), "bash " FIXTURES "/nginx_site.sh stop %s",
+             ngdir);
+    run(path);
+    snprintf(path, sizeof(path), "rm -rf %s", dir);
+    run(path);
+}
+
+static void test_backoff_and_templates(void)
+{
+    struct vg_store *st = NULL;
+    struct vg_notice_opts o;
+    struct vg_err err = {0};
+    char tdir[] = "/tmp/vigil-test-notice-tpl-XXXXXX", path[600];
+    FILE *f;
+
+    TH_EQ_INT(vg_notice_backoff(1), 60);
+    TH_EQ_INT(vg_notice_backoff(2), 300);
+    TH_EQ_INT(vg_notice_backoff(4), 7200);
+    TH_EQ_INT(vg_notice_backoff(9), 6 * HOUR);
+    /* a template with an unknown placeholder is refused with its name */
+    TH_CHECK(mkdtemp(tdir) != NULL);
+    snprintf(path, sizeof(path), "%s/en.txt", tdir);
+    TH_CHECK((f = fopen(path, "w")) != NULL);
+    fputs("--- subject\nHi {provdier}\n--- body\nx\n--- url\n{url}\n"
+          "--- reminder\n{n}\n--- categories\n",
+          f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/v.db", tdir);
+    TH_EQ_INT(vg_store_open(path, NULL, &st, &err), VG_OK);
+    memset(&o, 0, sizeof(o));
+    o.templates_dir = tdir;
+    TH_EQ_INT(vg_notice_run_once(st, &o, NULL, &err), VG_EFORMAT);
+    TH_CHECK(strstr(err.msg, "{provdier}") != NULL);
+    vg_store_close(st);
+    snprintf(path, sizeof(path), "rm -rf %s", tdir);
+    run(path);
+}
+
+int main(void)
+{
+    TH_RUN(test_backoff_and_templates);
+    TH_RUN(test_week);
+    return th_done();
+}
