@@ -106,4 +106,12 @@ int64_t vg_notice_backoff(int attempt);
 int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,
                        struct vg_notice_stats *stats, struct vg_err *err);
 
+/*
+ * The figures per provider: vg_store_notice_report's rows with, from the
+ * times from first notice to removal, "median_s" and "p90_s" (nearest
+ * rank; -1 when nothing was removed yet) and "removed_24h_share" (of the
+ * URLs notified, the share removed within 24 hours of the first notice).
+ */
+int vg_notice_figures(struct vg_store *st, json_t **out, struct vg_err *err);
+
 #endif

@@ -342,6 +342,12 @@ static void test_week(void)
                   json_array_get(json_object_get(p, "ttr"), 0)),
               removed_at - t0);
     json_decref(rep);
+    TH_EQ_INT(vg_notice_figures(st, &rep, &err), VG_OK);
+    p = json_array_get(rep, 0);
+    TH_EQ_INT(json_integer_value(json_object_get(p, "median_s")), 79 * HOUR);
+    TH_EQ_INT(json_integer_value(json_object_get(p, "p90_s")), 79 * HOUR);
+    TH_CHECK(json_real_value(json_object_get(p, "removed_24h_share")) == 0.0);
+    json_decref(rep);
 
     /* the same photo at a new address: a re-upload of the first case */
     snprintf(path, sizeof(path),
