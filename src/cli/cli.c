@@ -3,6 +3,7 @@
  * `vigil` entry point and subcommand dispatcher.  Every subcommand plugs in
  * through the table below; `vigil --help` lists them from it.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,3 +163,110 @@ int main(int argc, char **argv)
     usage(stderr);
     return VG_EXIT_USAGE;
 }
+
+/* ---- options from a config file ---- */
+
+#define CONFIG_MAX_OPTIONS 32
+#define CONFIG_LINE_MAX 4096
+
+static int is_flag(const char *const *flags, const char *k)
+{
+    for (; flags && *flags; flags++)
+        if (!strcmp(*flags, k))
+            return 1;
+    return 0;
+}
+
+static void free_args(char **args, int n)
+{
+    for (int i = 0; i < n; i++)
+        vg_free(args[i]);
+    vg_free(args);
+}
+
+int vg_cli_config_args(const char *cmd, const char *path,
+                       const char *const *flags, int argc, char **argv,
+                       char ***out, int *outc, int *owned)
+{
+    char line[CONFIG_LINE_MAX], **args;
+    FILE *f = fopen(path, "r");
+    int n = 1, lineno = 0;
+
+    if (!f) {
+        vg_cli_errorf("%s: cannot open %s", cmd, path);
+        return VG_EXIT_FAIL;
+    }
+    if (!(args = vg_calloc((size_t)argc + 2 * CONFIG_MAX_OPTIONS + 1,
+                           sizeof(*args))) ||
+        !(args[0] = vg_strdup(argv[0])))
+        goto nomem;
+    while (fgets(line, sizeof(line), f)) {
+        char *k = line, *v, *e;
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            vg_cli_errorf("%s: %s:%d: line too long", cmd, path, lineno);
+            goto fail;
+        }
+        if ((e = strchr(k, '#')))
+            *e = '\0';
+        while (isspace((unsigned char)*k))
+            k++;
+        if (!*k)
+            continue;
+        if (!(v = strchr(k, '='))) {
+            vg_cli_errorf("%s: %s:%d: expected \"name = value\"", cmd, path,
+                          lineno);
+            goto fail;
+        }
+        for (e = v; e > k && isspace((unsigned char)e[-1]);)
+            *--e = '\0';
+        *v++ = '\0';
+        while (isspace((unsigned char)*v))
+            v++;
+        for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
+            *--e = '\0';
+        if (n + 2 > 1 + 2 * CONFIG_MAX_OPTIONS || !strcmp(k, "config")) {
+            vg_cli_errorf("%s: %s:%d: %s", cmd, path, lineno,
+                          strcmp(k, "config") ? "too many options"
+                                              : "config cannot nest");
+            goto fail;
+        }
+        if (!(args[n] = vg_malloc(strlen(k) + 3)))
+            goto nomem;
+        sprintf(args[n++], "--%s", k);
+        /* a flag takes no value: "yes" turns it on, "no" leaves it off */
+        if (is_flag(flags, k)) {
+            if (!strcmp(v, "no"))
+                vg_free(args[--n]);
+            else if (strcmp(v, "yes")) {
+                vg_cli_errorf("%s: %s:%d: %s is yes or no", cmd, path, lineno,
+                              k);
+                goto fail;
+            }
+            continue;
+        }
+        if (!(args[n++] = vg_strdup(v)))
+            goto nomem;
+    }
+    fclose(f);
+    *owned = n;
+    for (int i = 1; i < argc; i++)
+        args[n++] = argv[i];
+    *out = args;
+    *outc = n;
+    return VG_EXIT_OK;
+nomem:
+    vg_cli_errorf("%s: out of memory", cmd);
+fail:
+    fclose(f);
+    if (args)
+        free_args(args, n);
+    return VG_EXIT_FAIL;
+}
+
+void vg_cli_config_free(char **args, char **argv, int owned)
+{
+    if (args != argv)
+        free_args(args, owned);
+}
+

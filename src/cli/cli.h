@@ -114,6 +114,19 @@ void vg_cli_errorf(const char *fmt, ...)
 #endif
     ;
 
+/*
+ * Options from a config file of "name = value" lines ('#' comments): args
+ * becomes argv[0], each line as "--name" "value" (a name in flags, NULL-
+ * ended, takes "yes" or "no" and no value), then argv[1..], so the command
+ * line wins.  *owned is how many leading args are the config's.  Returns
+ * VG_EXIT_OK or a failure (printed as "vigil: CMD: ...").  Free with
+ * vg_cli_config_free(args, argv, owned).
+ */
+int vg_cli_config_args(const char *cmd, const char *path,
+                       const char *const *flags, int argc, char **argv,
+                       char ***args, int *nargs, int *owned);
+void vg_cli_config_free(char **args, char **argv, int owned);
+
 /* Parse a positive integer with an optional K/M/G suffix (powers of 1000
  * when si, else 1024).  Returns 0 on success. */
 int vg_cli_parse_size(const char *s, int si, unsigned long long *out);

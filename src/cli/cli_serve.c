@@ -5,7 +5,6 @@
  * report they submitted on disk.  Options come from --config FILE
  * ("name = value" lines) and the command line, which wins.
  */
-#include <ctype.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,9 +14,6 @@
 #include "cli/cli.h"
 #include "vigil/alloc.h"
 #include "vigil/server.h"
-
-#define CONFIG_MAX_OPTIONS 32
-#define CONFIG_LINE_MAX 4096
 
 static void serve_usage(FILE *f)
 {
@@ -56,98 +52,6 @@ static void serve_usage(FILE *f)
             "                      media that match no list await review)\n"
             "  --allow-private     let that crawl reach private and loopback\n"
             "                      addresses (tests only)\n");
-}
-
-/* Free the argument vector made by with_config. */
-static void free_args(char **args, int n)
-{
-    for (int i = 0; i < n; i++)
-        vg_free(args[i]);
-    vg_free(args);
-}
-
-/*
- * args = argv[0], the options of the config file as "--name" "value",
- * then argv[1..]: later options win.  VG_EXIT_OK or a failure (printed).
- */
-static int with_config(const char *path, int argc, char **argv, char ***out,
-                       int *outc, int *owned)
-{
-    char line[CONFIG_LINE_MAX], **args;
-    FILE *f = fopen(path, "r");
-    int n = 1, lineno = 0;
-
-    if (!f) {
-        vg_cli_errorf("serve: cannot open %s", path);
-        return VG_EXIT_FAIL;
-    }
-    if (!(args = vg_calloc((size_t)argc + 2 * CONFIG_MAX_OPTIONS + 1,
-                           sizeof(*args))) ||
-        !(args[0] = vg_strdup(argv[0])))
-        goto nomem;
-    while (fgets(line, sizeof(line), f)) {
-        char *k = line, *v, *e;
-        lineno++;
-        if (!strchr(line, '\n') && !feof(f)) {
-            vg_cli_errorf("serve: %s:%d: line too long", path, lineno);
-            goto fail;
-        }
-        if ((e = strchr(k, '#')))
-            *e = '\0';
-        while (isspace((unsigned char)*k))
-            k++;
-        if (!*k)
-            continue;
-        if (!(v = strchr(k, '='))) {
-            vg_cli_errorf("serve: %s:%d: expected \"name = value\"", path,
-                          lineno);
-            goto fail;
-        }
-        for (e = v; e > k && isspace((unsigned char)e[-1]);)
-            *--e = '\0';
-        *v++ = '\0';
-        while (isspace((unsigned char)*v))
-            v++;
-        for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
-            *--e = '\0';
-        if (n + 2 > 1 + 2 * CONFIG_MAX_OPTIONS || !strcmp(k, "config")) {
-            vg_cli_errorf("serve: %s:%d: %s", path, lineno,
-                          strcmp(k, "config") ? "too many options"
-                                              : "config cannot nest");
-            goto fail;
-        }
-        if (!(args[n] = vg_malloc(strlen(k) + 3)))
-            goto nomem;
-        sprintf(args[n++], "--%s", k);
-        /* a flag takes no value: "yes" turns it on, "no" leaves it off */
-        if (!strcmp(k, "trust-proxy") || !strcmp(k, "no-crawl") ||
-            !strcmp(k, "allow-private")) {
-            if (!strcmp(v, "no"))
-                vg_free(args[--n]);
-            else if (strcmp(v, "yes")) {
-                vg_cli_errorf("serve: %s:%d: %s is yes or no", path, lineno,
-                              k);
-                goto fail;
-            }
-            continue;
-        }
-        if (!(args[n++] = vg_strdup(v)))
-            goto nomem;
-    }
-    fclose(f);
-    *owned = n;
-    for (int i = 1; i < argc; i++)
-        args[n++] = argv[i];
-    *out = args;
-    *outc = n;
-    return VG_EXIT_OK;
-nomem:
-    vg_cli_errorf("serve: out of memory");
-fail:
-    fclose(f);
-    if (args)
-        free_args(args, n);
-    return VG_EXIT_FAIL;
 }
 
 /* Parse an unsigned option value in [lo, hi]. */
@@ -233,6 +137,8 @@ int vg_cli_serve(int argc, char **argv)
         {"allow-private", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
+    static const char *const flags[] = {"trust-proxy", "no-crawl",
+                                        "allow-private", NULL};
     struct vg_server_opts o = {0};
     const char *db = NULL, *key = NULL, *config = NULL;
     char **args = argv;
@@ -244,8 +150,8 @@ int vg_cli_serve(int argc, char **argv)
             config = argv[i + 1];
         else if (!strncmp(argv[i], "--config=", 9))
             config = argv[i] + 9;
-    if (config && (status = with_config(config, argc, argv, &args, &nargs,
-                                        &owned)))
+    if (config && (status = vg_cli_config_args("serve", config, flags, argc,
+                                               argv, &args, &nargs, &owned)))
         return status;
     status = VG_EXIT_USAGE;
     o.listen = "127.0.0.1:8080";
@@ -289,10 +195,6 @@ int vg_cli_serve(int argc, char **argv)
     }
     status = run(&o, db, key);
 out:
-    if (args != argv) {
-        for (int i = 0; i < owned; i++)
-            vg_free(args[i]);
-        vg_free(args);
-    }
+    vg_cli_config_free(args, argv, owned);
     return status;
 }
