@@ -30,6 +30,8 @@ struct vg_server_opts {
     const char *web_dir;    /* the web/ directory (catalogues...) */
     const char *key_file;   /* the sealing key (created if missing) */
     unsigned threads;       /* HTTP threads; 0 = 4 */
+    unsigned max_per_ip;    /* connections at once from one client
+                               address; 0 = 32 (vigil/http.h) */
     unsigned rate_per_minute; /* reports a minute per client address (and
                                  as many at once); 0 = no limit */
     unsigned reviewers;       /* analysts who must agree on a media item;

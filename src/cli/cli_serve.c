@@ -21,6 +21,7 @@ static void serve_usage(FILE *f)
             "Usage: vigil serve [--config FILE] [--db URL] [--listen ADDR:PORT]\n"
             "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
             "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
+            "                   [--threads N] [--per-address N]\n"
             "\n"
             "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
             "requests in flight finish and their reports are stored): the\n"
@@ -37,6 +38,11 @@ static void serve_usage(FILE *f)
             "                      as many at once (default 30; 0: none).\n"
             "                      Addresses are kept only as a keyed hash,\n"
             "                      in memory\n"
+            "  --threads N         HTTP threads (default 4); a request waiting\n"
+            "                      for its report's commit holds one\n"
+            "  --per-address N     connections at once from one client address\n"
+            "                      (default 32); behind a proxy every\n"
+            "                      connection comes from the proxy's address\n"
             "  --web DIR           the web/ directory (default: the sources')\n"
             "  --key-file PATH     the key that seals contact details at rest\n"
             "                      (default: the database's path + \".key\";\n"
@@ -132,6 +138,8 @@ int vg_cli_serve(int argc, char **argv)
         {"key-file", required_argument, NULL, 'k'},
         {"rate-limit", required_argument, NULL, 'r'},
         {"reviewers", required_argument, NULL, 'R'},
+        {"threads", required_argument, NULL, 't'},
+        {"per-address", required_argument, NULL, 'a'},
         {"trust-proxy", no_argument, NULL, 'p'},
         {"no-crawl", no_argument, NULL, 'n'},
         {"allow-private", no_argument, NULL, 'P'},
@@ -174,6 +182,14 @@ int vg_cli_serve(int argc, char **argv)
             break;
         case 'R':
             if (count_arg("--reviewers", optarg, 1, 10, &o.reviewers))
+                goto out;
+            break;
+        case 't':
+            if (count_arg("--threads", optarg, 1, 1024, &o.threads))
+                goto out;
+            break;
+        case 'a':
+            if (count_arg("--per-address", optarg, 1, 1024, &o.max_per_ip))
                 goto out;
             break;
         case 'p': o.trust_proxy = 1; break;

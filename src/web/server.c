@@ -42,6 +42,7 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
         s->o.reviewers = 2;
     ho.listen = o->listen;
     ho.threads = o->threads ? o->threads : 4;
+    ho.max_per_ip = o->max_per_ip;
     ho.max_body = 256 << 10;
     if ((o->rate_per_minute &&
          (rc = vg_ratelimit_new(o->rate_per_minute, o->rate_per_minute,

@@ -78,8 +78,13 @@ check "still one report" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')" 
 kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
 check "SIGTERM: a graceful stop, exit 0" test $rc -eq 0
 
-# --- the rate limit per client address
-start --rate-limit 2
+# --- the rate limit per client address (and the thread and connection
+# options: accepted when in range, refused with a usage error otherwise)
+"$VIGIL" serve --db "$DB" --threads 0 >/dev/null 2>&1; rc=$?
+check "--threads 0: a usage error" test $rc -eq 2
+"$VIGIL" serve --db "$DB" --per-address 2000 >/dev/null 2>&1; rc=$?
+check "--per-address 2000: a usage error" test $rc -eq 2
+start --rate-limit 2 --threads 3 --per-address 8
 codes=""
 for i in 1 2 3; do codes="$codes $(post "$KEY" '{}' | status)"; done
 check "rate limit 2: the third request gets 429 (codes:$codes)" test "$codes" = " 422 422 429"
