@@ -12,7 +12,8 @@
  *
  * Strings handed to callbacks are borrowed for the duration of the call.
  * Thread safety: one store may be used from several threads; calls are
- * serialised inside (an import holds the store until commit or abort).
+ * serialised inside (an import holds the store until commit or abort),
+ * but for vg_store_apikey_find's answers from memory.
  */
 #ifndef VIGIL_STORE_H
 #define VIGIL_STORE_H
@@ -469,7 +470,12 @@ int vg_store_apikey_add(struct vg_store *st, int64_t actor, const char *name,
 int vg_store_apikey_revoke(struct vg_store *st, int64_t actor, int64_t id,
                            struct vg_err *err); /* VG_ENOENT */
 /* The valid key with this hash: VG_OK (*out's strings valid in cb only:
- * copy what you keep), VG_ENOENT if none or revoked. */
+ * copy what you keep), VG_ENOENT if none or revoked.  A key found is
+ * remembered for a second: finds within it are answered from memory,
+ * without waiting for a write transaction in progress.  A key revoked
+ * through this store is refused at once; one revoked by another process
+ * (`vigil apikeys revoke` beside `vigil serve`) within a second of that
+ * commit. */
 int vg_store_apikey_find(struct vg_store *st, const uint8_t hash[32],
                          int (*cb)(void *ctx, const struct vg_apikey *k),
                          void *ctx, struct vg_err *err);

@@ -269,6 +269,11 @@ int vg_store_open(const char *url, const struct vg_store_opts *opts,
         vg_free(st);
         return VG_ENOMEM;
     }
+    if (pthread_mutex_init(&st->keys_lock, NULL)) {
+        pthread_mutex_destroy(&st->lock);
+        vg_free(st);
+        return VG_ENOMEM;
+    }
     st->ops = &vg__sqlite_ops;
     if ((rc = make_parent(url, err)) ||
         (rc = vg__sqlite_open(url, &st->db, err)) ||
@@ -288,6 +293,7 @@ void vg_store_close(struct vg_store *st)
     if (st->db)
         st->ops->close(st->db);
     pthread_mutex_destroy(&st->lock);
+    pthread_mutex_destroy(&st->keys_lock);
     vg_free(st);
 }
 

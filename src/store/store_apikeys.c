@@ -3,11 +3,80 @@
  * API keys (vigil/store.h): only the SHA-256 of a key is stored (a key is
  * 256 random bits, so a fast hash is enough: nothing to brute-force);
  * adding and revoking are audited in the same transaction.
+ * A key found in the database is remembered for KEY_FRESH_MS, counted
+ * from before the query: finds within that time are answered from memory
+ * under the store's keys_lock, without waiting for the store's lock
+ * (which a writer holds for a whole transaction, disk flush included).
+ * Invariant: no remembered key was revoked through this store (revoking
+ * forgets them all, under the store's lock, after the commit; a find
+ * remembers under that same lock); one revoked by another process is
+ * refused at most KEY_FRESH_MS after its commit.  Unknown keys are not
+ * remembered, so a key added elsewhere works at once.
  */
 #include <string.h>
 #include <time.h>
 
 #include "store_int.h"
+
+#define KEY_FRESH_MS 1000
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct vg__key_seen *seen_slot(struct vg_store *st,
+                                      const uint8_t hash[32])
+{
+    return &st->keys[hash[0] % VG__KEYS_SEEN]; /* the hash is uniform */
+}
+
+/* Copy the remembered key with this hash into *out if still fresh. */
+static int seen_get(struct vg_store *st, const uint8_t hash[32],
+                    struct vg__key_seen *out)
+{
+    struct vg__key_seen *k = seen_slot(st, hash);
+    int found;
+
+    pthread_mutex_lock(&st->keys_lock);
+    found = k->until_ms && monotonic_ms() < k->until_ms &&
+            !memcmp(k->hash, hash, 32);
+    if (found)
+        *out = *k;
+    pthread_mutex_unlock(&st->keys_lock);
+    return found;
+}
+
+/* Remember k, found by a query begun at t0 (store locked). */
+static void seen_put(struct vg_store *st, const uint8_t hash[32],
+                     const struct vg_apikey *k, int64_t t0)
+{
+    struct vg__key_seen *e = seen_slot(st, hash);
+
+    if (!k->name || strlen(k->name) >= sizeof(e->name) ||
+        strlen(k->scopes) >= sizeof(e->scopes))
+        return; /* not kept: asked for again next time */
+    pthread_mutex_lock(&st->keys_lock);
+    memcpy(e->hash, hash, 32);
+    e->id = k->id;
+    e->created_at = k->created_at;
+    memcpy(e->name, k->name, strlen(k->name) + 1);
+    memcpy(e->scopes, k->scopes, strlen(k->scopes) + 1);
+    e->until_ms = t0 + KEY_FRESH_MS;
+    pthread_mutex_unlock(&st->keys_lock);
+}
+
+/* Forget every remembered key (store locked). */
+static void seen_clear(struct vg_store *st)
+{
+    pthread_mutex_lock(&st->keys_lock);
+    for (int i = 0; i < VG__KEYS_SEEN; i++)
+        st->keys[i].until_ms = 0;
+    pthread_mutex_unlock(&st->keys_lock);
+}
 
 int vg_store_apikey_add(struct vg_store *st, int64_t actor, const char *name,
                         const char *scopes, const uint8_t hash[32],
@@ -59,6 +128,8 @@ int vg_store_apikey_revoke(struct vg_store *st, int64_t actor, int64_t id,
         rc = vg__store_audit(st, actor, "apikey.revoke", "api_key", id, NULL,
                              err);
     rc = vg__store_end(st, rc, err);
+    if (!rc)
+        seen_clear(st);
 unlock:
     UNLOCK(st);
     return rc;
@@ -84,20 +155,44 @@ static int each(struct vg_store *st, struct vg__stmt *s,
     return rc == VG__DONE ? VG_OK : rc;
 }
 
+struct remember {
+    struct vg_store *st;
+    const uint8_t *hash;
+    int64_t t0;
+    int (*cb)(void *ctx, const struct vg_apikey *k);
+    void *ctx;
+};
+
+static int remember_cb(void *ctx, const struct vg_apikey *k)
+{
+    struct remember *r = ctx;
+
+    seen_put(r->st, r->hash, k, r->t0);
+    return r->cb(r->ctx, k);
+}
+
 int vg_store_apikey_find(struct vg_store *st, const uint8_t hash[32],
                          int (*cb)(void *ctx, const struct vg_apikey *k),
                          void *ctx, struct vg_err *err)
 {
+    struct remember r = {st, hash, 0, cb, ctx};
+    struct vg__key_seen k;
     struct vg__stmt *s = NULL;
     int rows = 0, rc;
 
+    if (seen_get(st, hash, &k)) {
+        struct vg_apikey a = {k.id, k.name, k.scopes, k.created_at, 0};
+        return cb(ctx, &a);
+    }
     LOCK(st);
+    r.t0 = monotonic_ms(); /* before the query: a revocation committed
+                              after it is seen within KEY_FRESH_MS */
     if (!(rc = vg__store_query(st, &s, err,
                                "SELECT id, name, scopes, created_at, 0 FROM"
                                " api_keys WHERE key_hash = ? AND revoked_at IS"
                                " NULL",
                                "b", hash, (size_t)32)))
-        rc = each(st, s, cb, ctx, &rows, err);
+        rc = each(st, s, remember_cb, &r, &rows, err);
     UNLOCK(st);
     if (!rc && !rows)
         rc = VG_ENOENT; /* no message: callers answer 401 without detail */

@@ -54,10 +54,22 @@ struct vg__db_ops {
     void (*close)(struct vg__db *db);
 };
 
+/* API keys found lately (store_apikeys.c), by the first byte of the hash */
+#define VG__KEYS_SEEN 64
+struct vg__key_seen {
+    uint8_t hash[32];
+    int64_t id, created_at;
+    int64_t until_ms; /* answered from here before this; 0: empty slot */
+    char name[201], scopes[256];
+};
+
 struct vg_store {
     const struct vg__db_ops *ops;
     struct vg__db *db;
     pthread_mutex_t lock;
+    /* its own lock, so a find need not wait for a write transaction */
+    pthread_mutex_t keys_lock;
+    struct vg__key_seen keys[VG__KEYS_SEEN];
 };
 
 /* store_sqlite.c */

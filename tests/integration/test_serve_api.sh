@@ -65,6 +65,12 @@ check "unknown field: 422" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H
 check "no key: 401" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H 'Content-Type: application/json' -d '{}' -w '%{http_code}' -o /dev/null) = 401 ]"
 check "a key that is not a key: 401" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H 'Authorization: Bearer nope' -H 'Content-Type: application/json' -d '{}' -w '%{http_code}' -o /dev/null) = 401 ]"
 check "a revoked key: 401" test "$(post "$OLD" "$GOOD" | status)" = 401
+# revoked by another process while serving: refused within a second
+THIRD=$("$VIGIL" apikeys add "Partner C" --db "$DB" | tail -1)
+check "a key added while serving works at once" test "$(post "$THIRD" '{}' | status)" = 422
+"$VIGIL" apikeys revoke 3 --db "$DB" >/dev/null
+sleep 1.2
+check "a key revoked while serving: 401 a second later" test "$(post "$THIRD" '{}' | status)" = 401
 check "not JSON: 415" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H 'Authorization: Bearer $KEY' -H 'Content-Type: text/plain' -d 'x' -w '%{http_code}' -o /dev/null) = 415 ]"
 check "malformed JSON: 400" test "$(post "$KEY" '{"incident_type":' | status)" = 400
 check "a JSON array: 400" test "$(post "$KEY" '[1,2]' | status)" = 400

@@ -3,7 +3,8 @@
  * The store on SQLite: migrations from empty and from every earlier
  * version (data kept), refusal of a newer schema and of a non-database,
  * concurrent first opens, lists, imports (commit, abort, counts) and
- * entries, and allocation failures while opening.
+ * entries, reports, API keys remembered (and revoked) and allocation
+ * failures while opening.
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -613,6 +614,73 @@ static void test_reports(void)
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM crawls"), 1);
 }
 
+static int key_id(void *ctx, const struct vg_apikey *k)
+{
+    *(int64_t *)ctx = k->id;
+    return VG_OK;
+}
+
+static int64_t ms_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* API keys found are remembered for a second: a key revoked by another
+ * connection (another process) is refused within that second, one revoked
+ * through the same store at once; an unknown key is not remembered. */
+static void test_apikey_cache(void)
+{
+    char db[256];
+    struct vg_store *srv = NULL, *cli = NULL;
+    struct vg_err err = {0};
+    uint8_t h1[32], h2[32], h3[32];
+    int64_t id1 = 0, id2 = 0, id3 = 0, got = 0, t0, waited;
+    int rc;
+
+    memset(h1, 1, sizeof(h1));
+    memset(h2, 2, sizeof(h2));
+    memset(h3, 3, sizeof(h3));
+    h3[0] = 1; /* the same slot as h1: both must still be told apart */
+    path_of(db, sizeof(db), "keys.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &srv, &err), VG_OK);
+    TH_EQ_INT(vg_store_open(db, NULL, &cli, &err), VG_OK);
+    TH_EQ_INT(vg_store_apikey_add(cli, 0, "a", "", h1, &id1, &err), VG_OK);
+    TH_EQ_INT(vg_store_apikey_add(cli, 0, "b", NULL, h2, &id2, &err), VG_OK);
+    TH_EQ_INT(vg_store_apikey_find(srv, h1, key_id, &got, &err), VG_OK);
+    TH_EQ_INT(got, id1);
+    TH_EQ_INT(vg_store_apikey_find(srv, h3, key_id, &got, &err), VG_ENOENT);
+    /* unknown a moment ago, added elsewhere: found at once */
+    TH_EQ_INT(vg_store_apikey_add(cli, 0, "c", "", h3, &id3, &err), VG_OK);
+    TH_EQ_INT(vg_store_apikey_find(srv, h3, key_id, &got, &err), VG_OK);
+    TH_EQ_INT(got, id3);
+    TH_EQ_INT(vg_store_apikey_find(srv, h1, key_id, &got, &err), VG_OK);
+    TH_EQ_INT(got, id1);
+
+    /* revoked by another connection: refused within a second */
+    TH_EQ_INT(vg_store_apikey_find(srv, h2, key_id, &got, &err), VG_OK);
+    t0 = ms_now();
+    TH_EQ_INT(vg_store_apikey_revoke(cli, 0, id2, &err), VG_OK);
+    while ((rc = vg_store_apikey_find(srv, h2, key_id, &got, &err)) == VG_OK &&
+           ms_now() - t0 < 3000)
+        nanosleep(&(struct timespec){0, 20000000}, NULL);
+    waited = ms_now() - t0;
+    TH_EQ_INT(rc, VG_ENOENT);
+    TH_CHECK(waited <= 1000 + 100);
+
+    /* revoked through the same store: refused at once */
+    TH_EQ_INT(vg_store_apikey_find(srv, h1, key_id, &got, &err), VG_OK);
+    TH_EQ_INT(vg_store_apikey_revoke(srv, 0, id1, &err), VG_OK);
+    TH_EQ_INT(vg_store_apikey_find(srv, h1, key_id, &got, &err), VG_ENOENT);
+    TH_EQ_INT(vg_store_apikey_find(cli, h1, key_id, &got, &err), VG_ENOENT);
+    TH_EQ_INT(vg_store_apikey_find(srv, h3, key_id, &got, &err), VG_OK);
+    TH_EQ_INT(got, id3);
+    vg_store_close(cli);
+    vg_store_close(srv);
+}
+
 static void test_alloc_failures(void)
 {
     char db[256];
@@ -656,6 +724,7 @@ int main(void)
     TH_RUN(test_lease_round_robin);
     TH_RUN(test_crawl_commit);
     TH_RUN(test_reports);
+    TH_RUN(test_apikey_cache);
     TH_RUN(test_alloc_failures);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
