@@ -38,7 +38,7 @@ static void serve_usage(FILE *f)
             "                      as many at once (default 30; 0: none).\n"
             "                      Addresses are kept only as a keyed hash,\n"
             "                      in memory\n"
-            "  --threads N         HTTP threads (default 4); a request waiting\n"
+            "  --threads N         HTTP threads (default 8); a request waiting\n"
             "                      for its report's commit holds one\n"
             "  --per-address N     connections at once from one client address\n"
             "                      (default 32); behind a proxy every\n"
@@ -164,6 +164,7 @@ int vg_cli_serve(int argc, char **argv)
     status = VG_EXIT_USAGE;
     o.listen = "127.0.0.1:8080";
     o.rate_per_minute = 30;
+    o.threads = 8; /* each report waits for its commit on one */
     o.crawl = 1;
     o.web_dir = VIGIL_WEB_DIR;
     optind = 1;
