@@ -681,6 +681,66 @@ static void test_apikey_cache(void)
     vg_store_close(srv);
 }
 
+struct finder {
+    struct vg_store *st;
+    const uint8_t *hash;
+    int *revoked; /* set (under fmu) once the revoke has returned */
+    int late_ok;  /* finds begun after that which still found the key */
+};
+
+static pthread_mutex_t fmu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *finder_main(void *arg)
+{
+    struct finder *f = arg;
+
+    for (int i = 0; i < 2000; i++) {
+        int64_t got = 0;
+        int after, rc;
+        pthread_mutex_lock(&fmu);
+        after = *f->revoked;
+        pthread_mutex_unlock(&fmu);
+        rc = vg_store_apikey_find(f->st, f->hash, key_id, &got, NULL);
+        if (after && rc == VG_OK)
+            f->late_ok++;
+    }
+    return NULL;
+}
+
+/* Finds on several threads while the key is revoked through the same
+ * store: none begun after the revoke returned finds it. */
+static void test_apikey_cache_threads(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct finder f[4];
+    pthread_t th[4];
+    uint8_t h[32];
+    int64_t id = 0;
+    int revoked = 0, late = 0;
+
+    memset(h, 7, sizeof(h));
+    path_of(db, sizeof(db), "keys-threads.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_apikey_add(st, 0, "t", "", h, &id, &err), VG_OK);
+    for (int i = 0; i < 4; i++) {
+        f[i] = (struct finder){st, h, &revoked, 0};
+        pthread_create(&th[i], NULL, finder_main, &f[i]);
+    }
+    nanosleep(&(struct timespec){0, 2000000}, NULL);
+    TH_EQ_INT(vg_store_apikey_revoke(st, 0, id, &err), VG_OK);
+    pthread_mutex_lock(&fmu);
+    revoked = 1;
+    pthread_mutex_unlock(&fmu);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        late += f[i].late_ok;
+    }
+    TH_EQ_INT(late, 0);
+    vg_store_close(st);
+}
+
 static void test_alloc_failures(void)
 {
     char db[256];
@@ -725,6 +785,7 @@ int main(void)
     TH_RUN(test_crawl_commit);
     TH_RUN(test_reports);
     TH_RUN(test_apikey_cache);
+    TH_RUN(test_apikey_cache_threads);
     TH_RUN(test_alloc_failures);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
