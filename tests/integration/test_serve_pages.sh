@@ -73,6 +73,9 @@ done
 check "what was entered is kept (escaped)" grep -qF 'value="&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"' "$T/err.html"
 check "no injected markup in the page" bash -c "! grep -qF '<script>alert' '$T/err.html' && ! grep -qF '<img src=x' '$T/err.html'"
 check "the type chosen is still chosen" grep -q 'id="type-luring" name="incident_type" value="luring" checked' "$T/err.html"
+# XSS in every text field at once (script, attribute and URL injection)
+c pub /report -d "incident_type=$ENC&technology=$ENC&incident_at=$ENC&urls=$ENC&detail=$ENC&description=$ENC&luring_meet=$ENC&contact_name=$ENC&contact_email=$ENC&contact_phone=$ENC&named_child=$ENC" -o "$T/xss.html"
+check "XSS in every field comes back escaped" bash -c "[ \$(grep -c 'onerror' '$T/xss.html') -ge 6 ] && ! grep -qF '<script>alert' '$T/xss.html' && ! grep -qF '<img src=x' '$T/xss.html' && ! grep -qiF 'href=\"javascript:' '$T/xss.html'"
 check "nothing stored for a report with mistakes" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')" -eq 0
 
 # the same report, right: stored before the page says received
