@@ -33,6 +33,8 @@ static const struct command commands[] = {
     {"apikeys", "partners' API keys: add, revoke, ls", vg_cli_apikeys},
     {"audit", "the audit log of analyst and admin actions: verify, ls",
      vg_cli_audit},
+    {"notices", "removal notices: test-smtp (check the mail relay)",
+     vg_cli_notices},
 };
 
 void vg_cli_errorf(const char *fmt, ...)

@@ -29,6 +29,7 @@ int vg_cli_users(int argc, char **argv);
 int vg_cli_audit(int argc, char **argv);
 int vg_cli_apikeys(int argc, char **argv);
 int vg_cli_serve(int argc, char **argv);
+int vg_cli_notices(int argc, char **argv);
 
 /* ---- the file-hashing engine behind `hash` and `match` (cli_hash.c) ---- */
 
