@@ -63,7 +63,9 @@ struct vg_notice_mail {
 enum vg_notice_sent {
     VG_NOTICE_SENT = 0,  /* accepted by the relay */
     VG_NOTICE_RETRY,     /* a temporary failure: try again later */
-    VG_NOTICE_REJECTED   /* a permanent failure: do not retry */
+    VG_NOTICE_REJECTED,  /* a permanent failure: do not retry */
+    VG_NOTICE_HELD       /* our side is misconfigured (TLS, login): not an
+                            attempt; sending stops until the next cycle */
 };
 
 struct vg_notice_opts {
@@ -77,7 +79,9 @@ struct vg_notice_opts {
     int64_t recheck_s[VG_NOTICE_MAX_RECHECKS]; /* 0-ended; all 0: 1 h,
                                                   6 h, 24 h */
     int escalate_after;        /* notices; 0: 5 */
-    int max_attempts;          /* sending attempts of one notice; 0: 8 */
+    int max_attempts;          /* sending attempts of one notice, retried
+                                  after vigil/smtp.h's backoff; 0: its 20
+                                  (about 4 days) */
     struct vg_clock clock;
     /* The provider of url (seen at server_ip, may be NULL): *provider_id,
      * 0 when nobody is known (the case waits for an admin). */
@@ -94,12 +98,9 @@ struct vg_notice_opts {
 struct vg_notice_stats {
     int64_t cases_opened, reuploads, unassigned;
     int64_t notices_created, notices_sent, notices_retried, notices_failed;
+    int64_t notices_held;
     int64_t rechecks, removed, still_up, escalated;
 };
-
-/* The delay before sending attempt n (1-based) of a notice: 1 min, 5 min,
- * 30 min, 2 h, then 6 h. */
-int64_t vg_notice_backoff(int attempt);
 
 /* One cycle, as above.  VG_OK, or the first store or template error (the
  * cycle stops there; what was done is kept and the next cycle goes on). */

@@ -22,6 +22,7 @@
 #ifndef VIGIL_SERVER_H
 #define VIGIL_SERVER_H
 
+#include "vigil/notice.h"
 #include "vigil/store.h"
 
 struct vg_server_opts {
@@ -39,6 +40,10 @@ struct vg_server_opts {
     int crawl;                /* crawl reported URLs while serving */
     int allow_private;        /* let that crawl reach private addresses
                                  (tests on 127.0.0.1 only) */
+    /* notice and takedown cycles every notice_interval_s (0: 300) while
+     * serving; NULL: none */
+    const struct vg_notice_opts *notices;
+    int64_t notice_interval_s;
     int trust_proxy;          /* behind a reverse proxy on this machine:
                                  take the client's address from its
                                  X-Real-IP header */

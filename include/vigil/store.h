@@ -874,6 +874,11 @@ int vg_store_notice_attempt(struct vg_store *st, int64_t id, const char *state,
                             int64_t now, int64_t next_attempt_at,
                             const char *result, struct vg_err *err);
 
+/* A sending that did not happen because our side is misconfigured:
+ * the result is kept, not the attempt; the notice stays due. */
+int vg_store_notice_hold(struct vg_store *st, int64_t id, const char *why,
+                         struct vg_err *err);
+
 /* Open cases due a re-check at now: [{case_id, url, sha256, pdq, checks,
  * first_notice_at}] (pdq null when the media has none), at most limit. */
 int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,

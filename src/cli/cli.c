@@ -26,15 +26,15 @@ static const struct command commands[] = {
     {"match", "hash files and look them up in the hash lists", vg_cli_match},
     {"crawl", "crawl sites for known images; crawl status", vg_cli_crawl},
     {"detections", "what crawls found, with the evidence", vg_cli_detections},
-    {"serve", "the HTTP server: partner intake API (more to come)",
+    {"serve", "the server: tip-line, partner API, analyst console, notices",
      vg_cli_serve},
+    {"notices", "notice and takedown: run-once, ls, show, report, test-smtp",
+     vg_cli_notices},
     {"users", "console accounts: add, passwd, disable, enable, ls",
      vg_cli_users},
     {"apikeys", "partners' API keys: add, revoke, ls", vg_cli_apikeys},
     {"audit", "the audit log of analyst and admin actions: verify, ls",
      vg_cli_audit},
-    {"notices", "removal notices: test-smtp (check the mail relay)",
-     vg_cli_notices},
 };
 
 void vg_cli_errorf(const char *fmt, ...)

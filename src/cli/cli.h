@@ -13,6 +13,7 @@
 
 #include "vigil/buf.h"
 #include "vigil/imagehash.h"
+#include "vigil/notice.h"
 #include "vigil/store.h"
 
 #define VG_EXIT_OK 0
@@ -94,6 +95,38 @@ int vg_cli_hash_files(const struct vg_cli_hash_job *job, char **paths,
 int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
                        const struct vg_imagehash *h, int open,
                        struct vg_buf *out, struct vg_buf *errs);
+
+/* ---- notice options, shared by notices and serve (cli_notice_opts.c) ---- */
+
+struct vg_cli_notices {
+    struct vg_notice_opts o;  /* what the cycle gets */
+    const char *relay, *from, *starttls, *user, *password_file, *cafile;
+    const char *rdap_bootstrap;
+    int allow_private;
+    int64_t at;               /* --at: a fixed clock; 0 = the real one */
+    int64_t interval_s;       /* serve: between cycles */
+    /* made by vg_cli_notices_ready */
+    struct vg_smtp *smtp;
+    struct vg_provider_lookup *lookup;
+    char *password;
+    char domain[256];
+};
+
+extern const char vg_cli_notice_help[];
+extern const char *const vg_cli_notice_flags[]; /* for vg_cli_config_args */
+
+void vg_cli_notices_init(struct vg_cli_notices *n);
+/* Append the notice options to a getopt_long table; returns how many. */
+size_t vg_cli_notices_longopts(struct option *out, size_t room);
+/* 1 if c was a notice option (taken), 0 if not one, -1 bad (printed). */
+int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v);
+/* Make the transport and the lookup; 0 or -1 (printed). */
+int vg_cli_notices_ready(struct vg_cli_notices *n, struct vg_store *st);
+/* `vigil notices test-smtp` (cli_notices_smtp.c) */
+int vg_cli_notices_test_smtp(int argc, char **argv);
+/* The first line of path into buf (n bytes): 0, or -1 (printed). */
+int vg_cli_read_password(const char *path, char *buf, size_t n);
+void vg_cli_notices_fini(struct vg_cli_notices *n);
 
 /* ---- shared helpers (cli.c) ---- */
 

@@ -1,346 +1,331 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `vigil notices test-smtp`: send one test message through the SMTP relay
- * the hotline's notices will use, and say what happened, so an operator
- * can check the relay URL, TLS, the CA file, the credentials and that the
- * recipients are accepted before any real notice depends on them.
- * The password is read from a file (never the command line, where other
- * users of the machine could see it).
+ * `vigil notices`: notice and takedown from the command line (vigil/notice.h).
+ *
+ *   vigil notices run-once [options]     one cycle (for cron and tests)
+ *   vigil notices ls [--status S] [--json]
+ *   vigil notices show ID [--json]
+ *   vigil notices report [--csv | --json]
  */
-#include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "vigil/alloc.h"
-#include "vigil/buf.h"
-#include "vigil/smtp.h"
-
-#define BODY_MAX (256 * 1024)
-#define PASSWORD_MAX 1024
-
-static const char default_body[] =
-    "This is a test message from Vigil, sent by an operator of the hotline\n"
-    "with `vigil notices test-smtp` to check the configuration of the mail\n"
-    "relay that removal notices are sent through.\n"
-    "\n"
-    "It is not a removal notice: no action is needed.\n";
+#include "vigil/notice.h"
 
 static void notices_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: vigil notices test-smtp --relay URL --from ADDR --to ADDR...\n"
-            "           [--starttls required|try|none] [--cafile FILE]\n"
-            "           [--user NAME --password-file FILE] [--from-name TEXT]\n"
-            "           [--subject TEXT] [--body-file FILE] [--message-id ID]\n"
-            "           [--timeout S] [--connect-timeout S] [--json]\n"
+            "Usage: vigil notices run-once [--db URL] [--config FILE] [NOTICE OPTIONS]\n"
+            "       vigil notices ls [--db URL] [--status open|removed] [--json]\n"
+            "       vigil notices show ID [--db URL] [--json]\n"
+            "       vigil notices report [--db URL] [--csv | --json]\n"
+            "       vigil notices test-smtp --relay URL --from ADDR --to ADDR ...\n"
             "\n"
-            "Send a test message through the SMTP relay that notices go\n"
-            "through, to check its configuration: connection, TLS and its\n"
-            "certificate, authentication, and that each recipient is\n"
-            "accepted.  Prints the outcome (sent, temporary: try again\n"
-            "later, permanent: do not retry, local: fix the configuration),\n"
-            "the relay's reply and each recipient's.\n"
-            "\n"
-            "  --relay URL          smtp://host:port or smtps://host:port; a\n"
-            "                       path is the name given in EHLO\n"
-            "                       (smtp://relay:587/hotline.example)\n"
-            "  --from ADDR          the sender (and envelope sender)\n"
-            "  --to ADDR            a recipient (repeat for more, up to %d)\n"
-            "  --starttls MODE      smtp:// only: required (default), try, none\n"
-            "  --cafile FILE        CA certificates (PEM) to verify the relay\n"
-            "  --user NAME          authenticate (only over TLS) as NAME with\n"
-            "  --password-file F    the password on the first line of F\n"
-            "  --timeout S          for the whole conversation (default 60)\n"
-            "  --connect-timeout S  to connect (default 10)\n"
-            "  --message-id ID      <left@right> (default: a new one)\n"
-            "  --json               one JSON object\n"
-            "\n"
-            "Exit status: 0 when every recipient took the message, 1 when\n"
-            "not, 2 for a usage error.\n",
-            VG_SMTP_MAX_RCPT);
+            "Notice and takedown.  run-once does one cycle: cases for new\n"
+            "detections of actionable list entries, one notice per hosting\n"
+            "provider (stored, then sent by SMTP), re-checks of open URLs, and\n"
+            "a reminder every 24 hours while the material is up.  `vigil serve`\n"
+            "runs the same cycle on a schedule.  ls lists the cases, show one\n"
+            "case with its notices and re-checks, report the figures per\n"
+            "provider (time from first notice to removal), test-smtp sends a\n"
+            "test message through the relay (see vigil notices test-smtp --help).\n"
+            "\n%s",
+            vg_cli_notice_help);
 }
 
-/* The first line of path into buf (n bytes); 0 on success. */
-static int read_password(const char *path, char *buf, size_t n)
+/* Print one JSON value, indented, and free it. */
+static int print_json(json_t *v)
 {
-    FILE *f = fopen(path, "r");
-    size_t len;
-    int ok;
+    int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) ? 1 : 0;
 
-    if (!f) {
-        vg_cli_errorf("notices: %s: %s", path, strerror(errno));
-        return -1;
-    }
-    ok = fgets(buf, (int)n, f) != NULL;
-    fclose(f);
-    len = ok ? strlen(buf) : 0;
-    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-        buf[--len] = '\0';
-    if (!len || len >= n - 1) {
-        vg_cli_errorf("notices: %s: no password on its first line (or over "
-                      "%d bytes)", path, PASSWORD_MAX - 2);
-        return -1;
-    }
-    return 0;
+    putchar('\n');
+    json_decref(v);
+    return rc;
 }
 
-/* The whole file at path, NUL-terminated (vg_free it), or NULL. */
-static char *read_body(const char *path)
+static void when(const json_t *o, const char *k, char *buf, size_t n)
 {
-    struct vg_buf b;
-    char chunk[4096];
-    FILE *f = fopen(path, "rb");
-    size_t k;
-    int rc = VG_OK;
-
-    if (!f) {
-        vg_cli_errorf("notices: %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    vg_buf_init(&b, BODY_MAX);
-    rc = vg_buf_append(&b, "", 0);
-    while (!rc && (k = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = vg_buf_append(&b, chunk, k);
-    if (!rc && (ferror(f) || memchr(b.data, '\0', b.len)))
-        rc = VG_EFORMAT;
-    fclose(f);
-    if (rc) {
-        vg_cli_errorf("notices: %s: %s", path,
-                      rc == VG_EFORMAT ? "unreadable or not text"
-                                       : vg_strerror(rc));
-        vg_buf_fini(&b);
-        return NULL;
-    }
-    return b.data;
+    vg_cli_utc(json_integer_value(json_object_get(o, k)), buf, n);
 }
 
-static int parse_seconds(const char *opt, const char *s, long *ms)
+static int cmd_ls(struct vg_store *st, const char *status, int json)
 {
-    char *end;
-    double v = strtod(s, &end);
-
-    if (end == s || *end || !(v > 0) || v > 86400) {
-        vg_cli_errorf("notices: %s takes seconds (0 to 86400), not '%s'",
-                      opt, s);
-        return -1;
-    }
-    *ms = (long)(v * 1000);
-    return *ms > 0 ? 0 : -1;
-}
-
-static void print_json(const struct vg_smtp_result *res, const char *msgid,
-                       const struct vg_mail *m)
-{
-    struct vg_buf b;
-
-    vg_buf_init(&b, 0);
-    vg_buf_printf(&b, "{\"outcome\":\"%s\",\"stage\":\"%s\",\"code\":%d,"
-                      "\"reply\":",
-                  vg_smtp_outcome_name(res->outcome),
-                  vg_smtp_stage_name(res->stage), res->code);
-    vg_buf_json_str(&b, res->reply, strlen(res->reply));
-    vg_buf_puts(&b, ",\"detail\":");
-    vg_buf_json_str(&b, res->detail, strlen(res->detail));
-    vg_buf_puts(&b, ",\"message_id\":");
-    vg_buf_json_str(&b, msgid, strlen(msgid));
-    vg_buf_puts(&b, ",\"recipients\":[");
-    for (size_t i = 0; i < res->nrcpt; i++) {
-        const struct vg_smtp_rcpt *r = &res->rcpt[i];
-
-        vg_buf_puts(&b, i ? ",{\"address\":" : "{\"address\":");
-        vg_buf_json_str(&b, m->to[i].addr, strlen(m->to[i].addr));
-        vg_buf_printf(&b, ",\"state\":\"%s\",\"code\":%d,\"reply\":",
-                      vg_smtp_rcpt_state_name(r->state), r->code);
-        vg_buf_json_str(&b, r->reply, strlen(r->reply));
-        vg_buf_puts(&b, "}");
-    }
-    vg_buf_puts(&b, "]}\n");
-    if (b.data)
-        fputs(b.data, stdout);
-    vg_buf_fini(&b);
-}
-
-static void print_text(const struct vg_smtp_result *res, const char *msgid,
-                       const struct vg_mail *m)
-{
-    static const char *const hint[] = {
-        "", " (try again later)", " (do not retry)",
-        " (check the relay configuration)"};
-    const char *text = res->code >= 400 || !res->detail[0] ? res->reply
-                                                           : res->detail;
-
-    if (res->outcome == VG_SMTP_SENT)
-        printf("sent: %s\n", res->reply);
-    else
-        printf("%s failure at %s%s: %s\n",
-               vg_smtp_outcome_name(res->outcome),
-               vg_smtp_stage_name(res->stage), hint[res->outcome], text);
-    printf("message-id: %s\n", msgid);
-    for (size_t i = 0; i < res->nrcpt; i++)
-        printf("recipient %s: %s%s%s\n", m->to[i].addr,
-               vg_smtp_rcpt_state_name(res->rcpt[i].state),
-               res->rcpt[i].reply[0] ? ": " : "", res->rcpt[i].reply);
-}
-
-/* Send the test message; the exit status. */
-static int send_test(const struct vg_smtp_config *cfg, struct vg_mail *m,
-                     const char *id, const char *body_file, int json)
-{
-    char msgid[VG_MAIL_MSGID_MAX + 1];
-    struct vg_smtp_result res;
     struct vg_err err = {0};
-    char *body = NULL;
-    int rc, status = VG_EXIT_FAIL;
+    json_t *cases = NULL, *c;
+    size_t i;
 
-    m->message_id = id;
-    if (!id) {
-        if (vg_mail_message_id(strchr(m->from.addr, '@') + 1, msgid,
-                               sizeof(msgid))) {
-            vg_cli_errorf("notices: cannot make a Message-ID");
-            return VG_EXIT_FAIL;
-        }
-        m->message_id = msgid;
-    }
-    m->body = default_body;
-    if (body_file && !(m->body = body = read_body(body_file)))
+    if (vg_store_cases(st, status, 0, &cases, &err)) {
+        vg_cli_errorf("notices ls: %s", err.msg);
         return VG_EXIT_FAIL;
-    rc = vg_smtp_send(cfg, m, &res, &err);
-    if (rc != VG_OK && rc != VG_EIO) {
-        /* refused before connecting: the options are wrong */
-        vg_cli_errorf("notices: %s", err.msg[0] ? err.msg : vg_strerror(rc));
-        status = rc == VG_ENOMEM ? VG_EXIT_FAIL : VG_EXIT_USAGE;
-        goto out;
     }
     if (json)
-        print_json(&res, m->message_id, m);
-    else
-        print_text(&res, m->message_id, m);
-    status = res.outcome == VG_SMTP_SENT ? VG_EXIT_OK : VG_EXIT_FAIL;
-    for (size_t i = 0; i < res.nrcpt; i++)
-        if (res.rcpt[i].state != VG_SMTP_RCPT_ACCEPTED)
-            status = VG_EXIT_FAIL;
-out:
-    vg_free(body);
-    return status;
+        return print_json(cases) ? VG_EXIT_FAIL : VG_EXIT_OK;
+    printf("%-6s %-8s %-21s %-21s %-7s %-24s %s\n", "CASE", "STATUS",
+           "FIRST NOTICE", "REMOVED", "NOTICES", "PROVIDER", "URL");
+    json_array_foreach(cases, i, c) {
+        char first[32], removed[32];
+        const char *prov = json_string_value(json_object_get(c, "provider"));
+        when(c, "first_notice_at", first, sizeof(first));
+        when(c, "removed_at", removed, sizeof(removed));
+        printf("%-6lld %-8s %-21s %-21s %-7lld %-24.24s %s\n",
+               (long long)json_integer_value(json_object_get(c, "id")),
+               json_string_value(json_object_get(c, "status")), first, removed,
+               (long long)json_integer_value(
+                   json_object_get(c, "notices_sent")),
+               prov ? prov : "(none)",
+               json_string_value(json_object_get(c, "url")));
+    }
+    json_decref(cases);
+    return VG_EXIT_OK;
 }
 
-static int test_smtp(int argc, char **argv)
+static int cmd_show(struct vg_store *st, const char *id_s, int json)
 {
-    static const struct option longopts[] = {
-        {"relay", required_argument, NULL, 'r'},
-        {"from", required_argument, NULL, 'f'},
-        {"from-name", required_argument, NULL, 'n'},
-        {"to", required_argument, NULL, 't'},
-        {"starttls", required_argument, NULL, 's'},
-        {"cafile", required_argument, NULL, 'c'},
-        {"user", required_argument, NULL, 'u'},
-        {"password-file", required_argument, NULL, 'p'},
-        {"subject", required_argument, NULL, 'S'},
-        {"body-file", required_argument, NULL, 'b'},
-        {"message-id", required_argument, NULL, 'm'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"connect-timeout", required_argument, NULL, 'C'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    struct vg_mail_addr to[VG_SMTP_MAX_RCPT];
-    char password[PASSWORD_MAX];
-    const char *password_file = NULL, *body_file = NULL, *id = NULL;
-    struct vg_smtp_config cfg;
-    struct vg_mail m;
-    int c, json = 0, status;
+    struct vg_err err = {0};
+    json_t *c = NULL, *x;
+    char *end, t[32];
+    long long id = strtoll(id_s, &end, 10);
+    size_t i;
+    int rc;
 
-    vg_smtp_config_init(&cfg);
-    memset(&m, 0, sizeof(m));
-    m.from.name = "Vigil";
-    m.subject = "Vigil test notice";
-    m.to = to;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r': cfg.url = optarg; break;
-        case 'f': m.from.addr = optarg; break;
-        case 'n': m.from.name = optarg; break;
-        case 't':
-            if (m.nto == VG_SMTP_MAX_RCPT) {
-                vg_cli_errorf("notices: at most %d recipients",
-                              VG_SMTP_MAX_RCPT);
-                return VG_EXIT_USAGE;
-            }
-            to[m.nto].name = NULL;
-            to[m.nto++].addr = optarg;
-            break;
-        case 's':
-            if (!strcmp(optarg, "required"))
-                cfg.starttls = VG_SMTP_TLS_REQUIRED;
-            else if (!strcmp(optarg, "try"))
-                cfg.starttls = VG_SMTP_TLS_TRY;
-            else if (!strcmp(optarg, "none"))
-                cfg.starttls = VG_SMTP_TLS_NONE;
-            else {
-                vg_cli_errorf("notices: --starttls is required, try or none");
-                return VG_EXIT_USAGE;
-            }
-            break;
-        case 'c': cfg.cafile = optarg; break;
-        case 'u': cfg.username = optarg; break;
-        case 'p': password_file = optarg; break;
-        case 'S': m.subject = optarg; break;
-        case 'b': body_file = optarg; break;
-        case 'm': id = optarg; break;
-        case 'T':
-            if (parse_seconds("--timeout", optarg, &cfg.timeout_ms))
-                return VG_EXIT_USAGE;
-            break;
-        case 'C':
-            if (parse_seconds("--connect-timeout", optarg,
-                              &cfg.connect_timeout_ms))
-                return VG_EXIT_USAGE;
-            break;
-        case 'j': json = 1; break;
-        case 'h': notices_usage(stdout); return VG_EXIT_OK;
-        default:
-            vg_cli_bad_option("notices", argv);
-            notices_usage(stderr);
-            return VG_EXIT_USAGE;
+    if (*end || id <= 0) {
+        vg_cli_errorf("notices show: not a case number: %s", id_s);
+        return VG_EXIT_USAGE;
+    }
+    if ((rc = vg_store_case_get(st, id, &c, &err))) {
+        vg_cli_errorf("notices show: %s", err.msg);
+        return VG_EXIT_FAIL;
+    }
+    if (json)
+        return print_json(c) ? VG_EXIT_FAIL : VG_EXIT_OK;
+    printf("case %lld: %s\n", id, json_string_value(json_object_get(c, "url")));
+    printf("  status      %s%s\n", json_string_value(json_object_get(c, "status")),
+           json_integer_value(json_object_get(c, "escalated")) ? " (escalated)"
+                                                               : "");
+    printf("  provider    %s\n",
+           json_string_value(json_object_get(c, "provider"))
+               ? json_string_value(json_object_get(c, "provider"))
+               : "(none known)");
+    printf("  sha256      %s\n",
+           json_string_value(json_object_get(c, "sha256"))
+               ? json_string_value(json_object_get(c, "sha256"))
+               : "-");
+    when(c, "detected_at", t, sizeof(t));
+    printf("  detected    %s\n", t);
+    when(c, "first_notice_at", t, sizeof(t));
+    printf("  notified    %s\n", t);
+    when(c, "removed_at", t, sizeof(t));
+    printf("  removed     %s %s\n", t,
+           json_string_value(json_object_get(c, "removal"))
+               ? json_string_value(json_object_get(c, "removal"))
+               : "");
+    if (json_integer_value(json_object_get(c, "reupload_of")))
+        printf("  re-upload of case %lld\n",
+               (long long)json_integer_value(json_object_get(c, "reupload_of")));
+    json_array_foreach(json_object_get(c, "notices"), i, x) {
+        when(x, "sent_at", t, sizeof(t));
+        printf("  notice %lld (cycle %lld) %s %s to %s, %lld attempt(s): %s\n",
+               (long long)json_integer_value(json_object_get(x, "id")),
+               (long long)json_integer_value(json_object_get(x, "cycle")),
+               json_string_value(json_object_get(x, "state")), t,
+               json_string_value(json_object_get(x, "recipients")),
+               (long long)json_integer_value(json_object_get(x, "attempts")),
+               json_string_value(json_object_get(x, "result"))
+                   ? json_string_value(json_object_get(x, "result"))
+                   : "");
+    }
+    json_array_foreach(json_object_get(c, "rechecks"), i, x) {
+        when(x, "checked_at", t, sizeof(t));
+        printf("  re-check %s: %s\n", t,
+               json_string_value(json_object_get(x, "result")));
+    }
+    json_decref(c);
+    return VG_EXIT_OK;
+}
+
+static int cmd_report(struct vg_store *st, int csv, int json)
+{
+    struct vg_err err = {0};
+    json_t *rows = NULL, *r;
+    size_t i;
+
+    if (vg_notice_figures(st, &rows, &err)) {
+        vg_cli_errorf("notices report: %s", err.msg);
+        return VG_EXIT_FAIL;
+    }
+    if (json)
+        return print_json(rows) ? VG_EXIT_FAIL : VG_EXIT_OK;
+    if (csv)
+        printf("provider,notified,removed,still_up,median_hours,p90_hours,"
+               "removed_within_24h,notices_sent,notices_failed,reuploads,"
+               "escalated\n");
+    else
+        printf("%-28s %8s %8s %8s %10s %10s %7s %8s %8s\n", "PROVIDER",
+               "NOTIFIED", "REMOVED", "UP", "MEDIAN h", "P90 h", "<24h",
+               "NOTICES", "REUPLOAD");
+    json_array_foreach(rows, i, r) {
+        const char *name = json_string_value(json_object_get(r, "provider"));
+        json_int_t med = json_integer_value(json_object_get(r, "median_s"));
+        json_int_t p90 = json_integer_value(json_object_get(r, "p90_s"));
+        char medh[24] = "", p90h[24] = "";
+        if (med >= 0)
+            snprintf(medh, sizeof(medh), "%.1f", med / 3600.0);
+        if (p90 >= 0)
+            snprintf(p90h, sizeof(p90h), "%.1f", p90 / 3600.0);
+        if (!name || !*name)
+            name = "(no provider known)";
+        if (csv) {
+            /* names are the operator's: quoted, quotes doubled */
+            putchar('"');
+            for (const char *p = name; *p; p++)
+                fputs(*p == '"' ? "\"\"" : (char[]){*p, 0}, stdout);
+            printf("\",%lld,%lld,%lld,%s,%s,%.3f,%lld,%lld,%lld,%lld\n",
+                   (long long)json_integer_value(json_object_get(r, "notified")),
+                   (long long)json_integer_value(json_object_get(r, "removed")),
+                   (long long)json_integer_value(json_object_get(r, "up")),
+                   medh, p90h,
+                   json_real_value(json_object_get(r, "removed_24h_share")),
+                   (long long)json_integer_value(json_object_get(r, "notices")),
+                   (long long)json_integer_value(
+                       json_object_get(r, "failed_notices")),
+                   (long long)json_integer_value(json_object_get(r, "reuploads")),
+                   (long long)json_integer_value(
+                       json_object_get(r, "escalated")));
+        } else {
+            printf("%-28.28s %8lld %8lld %8lld %10s %10s %6.0f%% %8lld %8lld\n",
+                   name,
+                   (long long)json_integer_value(json_object_get(r, "notified")),
+                   (long long)json_integer_value(json_object_get(r, "removed")),
+                   (long long)json_integer_value(json_object_get(r, "up")),
+                   med >= 0 ? medh : "-", p90 >= 0 ? p90h : "-",
+                   100 * json_real_value(json_object_get(r, "removed_24h_share")),
+                   (long long)json_integer_value(json_object_get(r, "notices")),
+                   (long long)json_integer_value(
+                       json_object_get(r, "reuploads")));
         }
     }
-    if (optind < argc || !cfg.url || !m.from.addr || !m.nto) {
-        vg_cli_errorf("notices: test-smtp needs --relay, --from and --to");
-        return VG_EXIT_USAGE;
+    json_decref(rows);
+    return VG_EXIT_OK;
+}
+
+static int cmd_run_once(struct vg_store *st, struct vg_cli_notices *n)
+{
+    struct vg_notice_stats s;
+    struct vg_err err = {0};
+
+    if (vg_cli_notices_ready(n, st))
+        return VG_EXIT_FAIL;
+    if (vg_notice_run_once(st, &n->o, &s, &err)) {
+        vg_cli_errorf("notices run-once: %s", err.msg);
+        return VG_EXIT_FAIL;
     }
-    if (!vg_mail_addr_valid(m.from.addr)) {
-        vg_cli_errorf("notices: --from: not a valid address");
-        return VG_EXIT_USAGE;
-    }
-    if (!!cfg.username != !!password_file) {
-        vg_cli_errorf("notices: --user and --password-file go together");
-        return VG_EXIT_USAGE;
-    }
-    if (password_file) {
-        if (read_password(password_file, password, sizeof(password))) {
-            sodium_memzero(password, sizeof(password));
-            return VG_EXIT_FAIL;
-        }
-        cfg.password = password;
-    }
-    status = send_test(&cfg, &m, id, body_file, json);
-    sodium_memzero(password, sizeof(password));
-    return status;
+    printf("cases opened %lld (re-uploads %lld, no provider %lld); notices"
+           " %lld new, %lld sent, %lld to retry, %lld failed; re-checks %lld:"
+           " %lld removed, %lld still up; escalated %lld\n",
+           (long long)s.cases_opened, (long long)s.reuploads,
+           (long long)s.unassigned, (long long)s.notices_created,
+           (long long)s.notices_sent, (long long)s.notices_retried,
+           (long long)s.notices_failed, (long long)s.rechecks,
+           (long long)s.removed, (long long)s.still_up,
+           (long long)s.escalated);
+    return VG_EXIT_OK;
 }
 
 int vg_cli_notices(int argc, char **argv)
 {
+    static const struct option own[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"status", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"csv", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+    };
+    struct option longopts[64];
+    struct vg_cli_notices n;
+    struct vg_store *st = NULL;
+    const char *db = NULL, *status = NULL, *config = NULL, *sub;
+    char **args = argv;
+    int c, nargs = argc, owned = 0, json = 0, csv = 0, rc = VG_EXIT_USAGE;
+    size_t k = 0;
+
     if (argc >= 2 && !strcmp(argv[1], "test-smtp"))
-        return test_smtp(argc - 1, argv + 1);
-    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        notices_usage(stdout);
-        return VG_EXIT_OK;
+        return vg_cli_notices_test_smtp(argc - 1, argv + 1);
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        notices_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? VG_EXIT_USAGE : VG_EXIT_OK;
     }
-    notices_usage(stderr);
-    return VG_EXIT_USAGE;
+    sub = argv[1];
+    vg_cli_notices_init(&n);
+    for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
+        longopts[k++] = own[i];
+    k += vg_cli_notices_longopts(longopts + k, 64 - k - 1);
+    longopts[k] = (struct option){NULL, 0, NULL, 0};
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[i + 1];
+    if (config && (rc = vg_cli_config_args("notices", config,
+                                           vg_cli_notice_flags, argc - 1,
+                                           argv + 1, &args, &nargs, &owned)))
+        goto out;
+    if (!config) {
+        args = argv + 1;
+        nargs = argc - 1;
+    }
+    rc = VG_EXIT_USAGE;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(nargs, args, "h", longopts, NULL)) != -1) {
+        int mine;
+        switch (c) {
+        case 'd': db = optarg; continue;
+        case 'c': continue;
+        case 's': status = optarg; continue;
+        case 'j': json = 1; continue;
+        case 'v': csv = 1; continue;
+        case 'h':
+            notices_usage(stdout);
+            rc = VG_EXIT_OK;
+            goto out;
+        default: break;
+        }
+        if ((mine = vg_cli_notices_option(&n, c, optarg)) < 0)
+            goto out;
+        if (mine == 0) {
+            vg_cli_bad_option("notices", args);
+            notices_usage(stderr);
+            goto out;
+        }
+    }
+    if (strcmp(sub, "show") ? optind != nargs : optind + 1 != nargs) {
+        notices_usage(stderr);
+        goto out;
+    }
+    if (strcmp(sub, "run-once") && strcmp(sub, "ls") && strcmp(sub, "show") &&
+        strcmp(sub, "report")) {
+        vg_cli_errorf("notices: unknown command %s", sub);
+        notices_usage(stderr);
+        goto out;
+    }
+    if (vg_cli_open_store("notices", db, &st)) {
+        rc = VG_EXIT_FAIL;
+        goto out;
+    }
+    if (!strcmp(sub, "run-once"))
+        rc = cmd_run_once(st, &n);
+    else if (!strcmp(sub, "ls"))
+        rc = cmd_ls(st, status, json);
+    else if (!strcmp(sub, "show"))
+        rc = cmd_show(st, args[optind], json);
+    else
+        rc = cmd_report(st, csv, json);
+out:
+    vg_cli_notices_fini(&n);
+    vg_store_close(st);
+    if (config)
+        vg_cli_config_free(args, argv + 1, owned);
+    return rc;
 }

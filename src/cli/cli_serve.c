@@ -21,6 +21,7 @@ static void serve_usage(FILE *f)
             "Usage: vigil serve [--config FILE] [--db URL] [--listen ADDR:PORT]\n"
             "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
             "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
+            "                   [NOTICE OPTIONS]\n"
             "                   [--threads N] [--per-address N]\n"
             "\n"
             "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
@@ -57,7 +58,11 @@ static void serve_usage(FILE *f)
             "                      they are crawled politely while serving, and\n"
             "                      media that match no list await review)\n"
             "  --allow-private     let that crawl reach private and loopback\n"
-            "                      addresses (tests only)\n");
+            "                      addresses (tests only)\n"
+            "\n"
+            "With --smtp-relay, notice and takedown runs every\n"
+            "--notice-interval seconds while serving.\n\n%s",
+            vg_cli_notice_help);
 }
 
 /* Parse an unsigned option value in [lo, hi]. */
@@ -130,7 +135,7 @@ out:
 
 int vg_cli_serve(int argc, char **argv)
 {
-    static const struct option longopts[] = {
+    static const struct option own[] = {
         {"config", required_argument, NULL, 'c'},
         {"db", required_argument, NULL, 'd'},
         {"listen", required_argument, NULL, 'l'},
@@ -143,15 +148,23 @@ int vg_cli_serve(int argc, char **argv)
         {"trust-proxy", no_argument, NULL, 'p'},
         {"no-crawl", no_argument, NULL, 'n'},
         {"allow-private", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'}};
     static const char *const flags[] = {"trust-proxy", "no-crawl",
-                                        "allow-private", NULL};
+                                        "allow-private",
+                                        "notice-allow-private", NULL};
+    struct option longopts[64];
+    struct vg_cli_notices n;
     struct vg_server_opts o = {0};
     const char *db = NULL, *key = NULL, *config = NULL;
     char **args = argv;
     int c, nargs = argc, owned = 0, status = VG_EXIT_USAGE;
+    size_t k = 0;
 
+    vg_cli_notices_init(&n);
+    for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
+        longopts[k++] = own[i];
+    k += vg_cli_notices_longopts(longopts + k, 64 - k - 1);
+    longopts[k] = (struct option){NULL, 0, NULL, 0};
     /* the config file first, so that the command line overrides it */
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--config") && i + 1 < argc)
@@ -201,8 +214,12 @@ int vg_cli_serve(int argc, char **argv)
             status = VG_EXIT_OK;
             goto out;
         default:
-            vg_cli_bad_option("serve", args);
-            serve_usage(stderr);
+            if ((k = (size_t)vg_cli_notices_option(&n, c, optarg)) == 1)
+                break;
+            if (k == 0) {
+                vg_cli_bad_option("serve", args);
+                serve_usage(stderr);
+            }
             goto out;
         }
     }
@@ -210,8 +227,18 @@ int vg_cli_serve(int argc, char **argv)
         serve_usage(stderr);
         goto out;
     }
+    /* notices when a relay is configured */
+    if (n.relay) {
+        if (vg_cli_notices_ready(&n, NULL)) {
+            status = VG_EXIT_FAIL;
+            goto out;
+        }
+        o.notices = &n.o;
+        o.notice_interval_s = n.interval_s;
+    }
     status = run(&o, db, key);
 out:
+    vg_cli_notices_fini(&n);
     vg_cli_config_free(args, argv, owned);
     return status;
 }

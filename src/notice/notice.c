@@ -15,6 +15,7 @@
 #include "vigil/imagehash.h"
 #include "vigil/notice.h"
 #include "vigil/pdq.h"
+#include "vigil/smtp.h"
 
 #define RECHECK_BATCH 500
 #define WHY_MAX 512
@@ -24,15 +25,6 @@ static const int64_t default_recheck[] = {3600, 6 * 3600, 24 * 3600, 0};
 int64_t vg_clock_now(const struct vg_clock *c)
 {
     return c && c->now ? c->now(c->ctx) : (int64_t)time(NULL);
-}
-
-int64_t vg_notice_backoff(int attempt)
-{
-    static const int64_t steps[] = {60, 300, 1800, 7200};
-
-    if (attempt < 1)
-        attempt = 1;
-    return attempt <= 4 ? steps[attempt - 1] : 6 * 3600;
 }
 
 static void utc(int64_t t, char out[24])
@@ -298,11 +290,14 @@ static int send_pending(struct vg_store *st, const struct vg_notice_opts *o,
                         int64_t now, struct vg_notice_stats *stats,
                         struct vg_err *err)
 {
-    int max = o->max_attempts ? o->max_attempts : 8;
+    struct vg_smtp_backoff b;
     json_t *pending = NULL, *n;
     size_t i;
     int rc = vg_store_notices_pending(st, now, &pending, err);
 
+    vg_smtp_backoff_init(&b);
+    if (o->max_attempts)
+        b.max_attempts = (unsigned)o->max_attempts;
     json_array_foreach(pending, i, n) {
         struct vg_notice_mail m = {jstr(n, "message_id"), jstr(n, "recipients"),
                                    jstr(n, "language"), jstr(n, "subject"),
@@ -312,16 +307,26 @@ static int send_pending(struct vg_store *st, const struct vg_notice_opts *o,
         char why[WHY_MAX] = "";
         enum vg_notice_sent got;
         const char *state;
+        int64_t delay;
         if (rc)
             break;
         got = o->send ? o->send(o->send_ctx, &m, why, sizeof(why))
                       : VG_NOTICE_RETRY;
         if (!o->send)
             snprintf(why, sizeof(why), "no mail transport configured");
+        if (got == VG_NOTICE_HELD) {
+            /* not the notice's fault: it keeps its attempts, and the
+             * others would fail the same way */
+            stats->notices_held++;
+            rc = vg_store_notice_hold(
+                st, json_integer_value(json_object_get(n, "id")), why, err);
+            break;
+        }
+        delay = vg_smtp_backoff_delay(&b, (unsigned)attempt);
         if (got == VG_NOTICE_SENT) {
             state = "sent";
             stats->notices_sent++;
-        } else if (got == VG_NOTICE_REJECTED || attempt >= max) {
+        } else if (got == VG_NOTICE_REJECTED || delay < 0) {
             state = "failed";
             stats->notices_failed++;
         } else {
@@ -330,7 +335,7 @@ static int send_pending(struct vg_store *st, const struct vg_notice_opts *o,
         }
         rc = vg_store_notice_attempt(
             st, json_integer_value(json_object_get(n, "id")), state, now,
-            now + vg_notice_backoff(attempt), why[0] ? why : state, err);
+            now + (delay > 0 ? delay : 0), why[0] ? why : state, err);
     }
     json_decref(pending);
     return rc;

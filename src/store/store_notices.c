@@ -252,6 +252,20 @@ int vg_store_notice_attempt(struct vg_store *st, int64_t id, const char *state,
     return rc;
 }
 
+int vg_store_notice_hold(struct vg_store *st, int64_t id, const char *why,
+                         struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc = VG_OK;
+
+    LOCK(st);
+    RUN(vg__store_query(st, &s, err,
+                        "UPDATE notices SET result = ? WHERE id = ?", "ti",
+                        why, id));
+    UNLOCK(st);
+    return rc;
+}
+
 int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
                           json_t **out, struct vg_err *err)
 {

@@ -96,6 +96,10 @@ int vg_server_start(struct vg_server *s, struct vg_err *err)
                                         &s->crawl, err)))
             return rc;
     }
+    if (s->o.notices && !s->notices &&
+        (rc = vg__serve_notices_start(s->o.store, s->o.notices,
+                                      s->o.notice_interval_s, &s->notices)))
+        return vg_err_set(err, rc, "cannot start the notice scheduler");
     return vg_http_start(s->http, err);
 }
 
@@ -110,6 +114,8 @@ int vg_server_stop(struct vg_server *s)
 
     vg__serve_crawl_stop(s->crawl); /* what it fetched is committed */
     s->crawl = NULL;
+    vg__serve_notices_stop(s->notices); /* after the cycle under way */
+    s->notices = NULL;
     return rc;
 }
 
@@ -119,6 +125,7 @@ void vg_server_free(struct vg_server *s)
         return;
     vg_http_free(s->http);     /* no handler runs after this */
     vg__serve_crawl_stop(s->crawl);
+    vg__serve_notices_stop(s->notices);
     vg_intake_free(s->intake); /* drains what was submitted */
     vg_seal_free(s->sealer);
     vg_resources_free(s->resources);

@@ -13,6 +13,7 @@
 #include "vigil/http.h"
 #include "vigil/i18n.h"
 #include "vigil/intake.h"
+#include "vigil/notice.h"
 #include "vigil/ratelimit.h"
 #include "vigil/resources.h"
 #include "vigil/seal.h"
@@ -33,7 +34,16 @@ struct vg_server {
     struct vg_ratelimit *logins; /* sign-in attempts per address */
     char dummy_hash[VG_PASSWORD_HASH_MAX + 1]; /* for unknown user names */
     struct vg__serve_crawl *crawl; /* reported URLs; NULL when off */
+    struct vg__serve_notices *notices; /* the notice cycles; NULL: off */
 };
+
+/* serve_notices.c: notice cycles every interval_s on their own thread. */
+struct vg__serve_notices;
+int vg__serve_notices_start(struct vg_store *st,
+                            const struct vg_notice_opts *o,
+                            int64_t interval_s,
+                            struct vg__serve_notices **out);
+void vg__serve_notices_stop(struct vg__serve_notices *n);
 
 int64_t vg__now_ms(void);
 

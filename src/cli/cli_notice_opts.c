@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The options of notice cycles (cli.h), shared by `vigil notices run-once`
+ * and `vigil serve`: what the notices say, how they are sent (SMTP), who
+ * hosts what (the provider registry, then RDAP), and the schedule.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "vigil/alloc.h"
+#include "vigil/smtp.h"
+
+enum {
+    O_HOTLINE = 1000, O_DOMAIN, O_TEMPLATES, O_LEGAL, O_CONTACT, O_ACTIONABLE,
+    O_RENOTIFY, O_RECHECK, O_ESCALATE, O_ATTEMPTS, O_RELAY, O_FROM,
+    O_STARTTLS, O_USER, O_PASSWORD_FILE, O_CAFILE, O_RDAP, O_PRIVATE, O_AT,
+    O_INTERVAL
+};
+
+static const struct option opts[] = {
+    {"hotline", required_argument, NULL, O_HOTLINE},
+    {"notice-domain", required_argument, NULL, O_DOMAIN},
+    {"notice-templates", required_argument, NULL, O_TEMPLATES},
+    {"legal-basis", required_argument, NULL, O_LEGAL},
+    {"notice-contact", required_argument, NULL, O_CONTACT},
+    {"actionable", required_argument, NULL, O_ACTIONABLE},
+    {"renotify", required_argument, NULL, O_RENOTIFY},
+    {"recheck", required_argument, NULL, O_RECHECK},
+    {"escalate-after", required_argument, NULL, O_ESCALATE},
+    {"max-attempts", required_argument, NULL, O_ATTEMPTS},
+    {"smtp-relay", required_argument, NULL, O_RELAY},
+    {"smtp-from", required_argument, NULL, O_FROM},
+    {"smtp-starttls", required_argument, NULL, O_STARTTLS},
+    {"smtp-user", required_argument, NULL, O_USER},
+    {"smtp-password-file", required_argument, NULL, O_PASSWORD_FILE},
+    {"smtp-cafile", required_argument, NULL, O_CAFILE},
+    {"rdap-bootstrap", required_argument, NULL, O_RDAP},
+    {"notice-allow-private", no_argument, NULL, O_PRIVATE},
+    {"at", required_argument, NULL, O_AT},
+    {"notice-interval", required_argument, NULL, O_INTERVAL},
+};
+
+const char *const vg_cli_notice_flags[] = {"notice-allow-private", NULL};
+
+const char vg_cli_notice_help[] =
+    "Notice options (also in a --config file as \"name = value\"):\n"
+    "  --hotline NAME          the hotline's name, in every notice\n"
+    "  --notice-contact ADDR   how providers answer (an address or URL)\n"
+    "  --legal-basis TEXT      the law the notice rests on\n"
+    "  --notice-templates DIR  en.txt, fr.txt (default: web/notices)\n"
+    "  --notice-domain D       of Message-IDs (default: the --smtp-from domain)\n"
+    "  --actionable LIST       categories that get notices (default csam)\n"
+    "  --renotify S            seconds between reminders (default 86400)\n"
+    "  --recheck LIST          seconds before each re-check, the last repeating\n"
+    "                          (default 3600,21600,86400)\n"
+    "  --escalate-after N      notices before a case is escalated (default 5)\n"
+    "  --max-attempts N        sending attempts of one notice (default 8)\n"
+    "  --smtp-relay URL        smtp://host:port or smtps://host:port\n"
+    "  --smtp-from ADDR        the sender (required to send)\n"
+    "  --smtp-starttls MODE    none, try or required (default required)\n"
+    "  --smtp-user U, --smtp-password-file F   relay authentication\n"
+    "  --smtp-cafile F         CA certificates for the relay\n"
+    "  --rdap-bootstrap FILE   RDAP bootstrap (IANA ipv4.json) for hosts no\n"
+    "                          provider in the registry covers\n"
+    "  --at TIME               run as if the time were TIME (Unix seconds;\n"
+    "                          for replays and tests)\n"
+    "  --notice-interval S     (serve) seconds between cycles (default 300)\n"
+    "  --notice-allow-private  re-checks and RDAP may reach private\n"
+    "                          addresses (tests only)\n";
+
+void vg_cli_notices_init(struct vg_cli_notices *n)
+{
+    memset(n, 0, sizeof(*n));
+    n->o.templates_dir = VIGIL_WEB_DIR "/notices";
+    n->o.fetch.user_agent = "Vigil-notices/" VIGIL_VERSION
+                            " (re-check of a removal notice)";
+    n->starttls = "required";
+}
+
+size_t vg_cli_notices_longopts(struct option *out, size_t room)
+{
+    size_t n = sizeof(opts) / sizeof(*opts);
+
+    if (n > room)
+        n = room;
+    memcpy(out, opts, n * sizeof(*opts));
+    return n;
+}
+
+static int number(const char *opt, const char *v, long long lo, long long hi,
+                  long long *out)
+{
+    char *end;
+    long long x = strtoll(v, &end, 10);
+
+    if (end == v || *end || x < lo || x > hi) {
+        vg_cli_errorf("%s wants a number from %lld to %lld", opt, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v)
+{
+    long long x;
+
+    switch (c) {
+    case O_HOTLINE: n->o.hotline = v; break;
+    case O_DOMAIN: n->o.domain = v; break;
+    case O_TEMPLATES: n->o.templates_dir = v; break;
+    case O_LEGAL: n->o.legal_basis = v; break;
+    case O_CONTACT: n->o.contact = v; break;
+    case O_ACTIONABLE: n->o.actionable = v; break;
+    case O_RENOTIFY:
+        if (number("--renotify", v, 60, 365LL * 86400, &x))
+            return -1;
+        n->o.renotify_s = x;
+        break;
+    case O_RECHECK: {
+        const char *p = v;
+        size_t k = 0;
+        memset(n->o.recheck_s, 0, sizeof(n->o.recheck_s));
+        while (*p) {
+            char *end;
+            long long s = strtoll(p, &end, 10);
+            if (end == p || s < 60 || s > 365LL * 86400 ||
+                k + 1 >= VG_NOTICE_MAX_RECHECKS || (*end && *end != ',')) {
+                vg_cli_errorf("--recheck wants up to %d intervals of 60 s or"
+                              " more, comma-separated",
+                              VG_NOTICE_MAX_RECHECKS - 1);
+                return -1;
+            }
+            n->o.recheck_s[k++] = s;
+            p = *end ? end + 1 : end;
+        }
+        break;
+    }
+    case O_ESCALATE:
+        if (number("--escalate-after", v, 1, 1000, &x))
+            return -1;
+        n->o.escalate_after = (int)x;
+        break;
+    case O_ATTEMPTS:
+        if (number("--max-attempts", v, 1, 100, &x))
+            return -1;
+        n->o.max_attempts = (int)x;
+        break;
+    case O_RELAY: n->relay = v; break;
+    case O_FROM: n->from = v; break;
+    case O_STARTTLS:
+        if (strcmp(v, "none") && strcmp(v, "try") && strcmp(v, "required")) {
+            vg_cli_errorf("--smtp-starttls is none, try or required");
+            return -1;
+        }
+        n->starttls = v;
+        break;
+    case O_USER: n->user = v; break;
+    case O_PASSWORD_FILE: n->password_file = v; break;
+    case O_CAFILE: n->cafile = v; break;
+    case O_RDAP: n->rdap_bootstrap = v; break;
+    case O_PRIVATE: n->allow_private = 1; break;
+    case O_AT:
+        if (number("--at", v, 1, 253402300799LL, &x))
+            return -1;
+        n->at = x;
+        break;
+    case O_INTERVAL:
+        if (number("--notice-interval", v, 10, 86400, &x))
+            return -1;
+        n->interval_s = x;
+        break;
+    default: return 0;
+    }
+    return 1;
+}
+
+/* ---- the transport: SMTP (vigil/smtp.h) ---- */
+
+struct vg_smtp {
+    struct vg_smtp_config cfg;
+    struct vg_mail_addr from;
+    const struct vg_clock *clock;
+};
+
+static int64_t smtp_clock(void *ctx)
+{
+    return vg_clock_now(ctx);
+}
+
+/* Split "a@x, b@y; c@z" into addresses (at most VG_SMTP_MAX_RCPT). */
+static size_t split_rcpt(char *list, struct vg_mail_addr *to)
+{
+    size_t n = 0;
+    char *save = NULL;
+
+    for (char *a = strtok_r(list, ",; \t", &save);
+         a && n < VG_SMTP_MAX_RCPT; a = strtok_r(NULL, ",; \t", &save))
+        to[n++] = (struct vg_mail_addr){NULL, a};
+    return n;
+}
+
+static enum vg_notice_sent smtp_send(void *ctx, const struct vg_notice_mail *m,
+                                     char *why, size_t n)
+{
+    struct vg_smtp *s = ctx;
+    struct vg_mail_addr to[VG_SMTP_MAX_RCPT];
+    struct vg_smtp_result res;
+    struct vg_mail mail = {0};
+    struct vg_err err = {0};
+    char *list = vg_strdup(m->to);
+    int rc;
+
+    if (!list) {
+        snprintf(why, n, "out of memory");
+        return VG_NOTICE_RETRY;
+    }
+    mail.from = s->from;
+    mail.to = to;
+    mail.nto = split_rcpt(list, to);
+    mail.subject = m->subject;
+    mail.body = m->body;
+    mail.message_id = m->message_id;
+    rc = vg_smtp_send(&s->cfg, &mail, &res, &err);
+    vg_free(list);
+    if (rc && rc != VG_EIO) {
+        snprintf(why, n, "%s", err.msg[0] ? err.msg : "the notice cannot be"
+                                                      " built");
+        return VG_NOTICE_REJECTED;
+    }
+    snprintf(why, n, "%s%s%s", res.reply, res.reply[0] && res.detail[0] ? "; "
+                                                                         : "",
+             res.detail);
+    switch (res.outcome) {
+    case VG_SMTP_SENT: return VG_NOTICE_SENT;
+    case VG_SMTP_PERMFAIL: return VG_NOTICE_REJECTED;
+    case VG_SMTP_LOCALFAIL: return VG_NOTICE_HELD;
+    default: return VG_NOTICE_RETRY;
+    }
+}
+
+static int64_t fixed_clock(void *ctx)
+{
+    return *(const int64_t *)ctx;
+}
+
+int vg_cli_notices_ready(struct vg_cli_notices *n, struct vg_store *st)
+{
+    const char *at;
+
+    (void)st;
+    if (n->at) {
+        n->o.clock.now = fixed_clock;
+        n->o.clock.ctx = &n->at;
+    }
+    n->o.fetch.allow_private = n->allow_private;
+    if (!n->relay) {
+        vg_cli_errorf("notices: give --smtp-relay (and --smtp-from): notices"
+                      " are sent by e-mail");
+        return -1;
+    }
+    if (!n->from || !vg_mail_addr_valid(n->from)) {
+        vg_cli_errorf("notices: --smtp-from wants the sender's address");
+        return -1;
+    }
+    if (!(n->smtp = vg_calloc(1, sizeof(*n->smtp))))
+        return -1;
+    vg_smtp_config_init(&n->smtp->cfg);
+    n->smtp->cfg.url = n->relay;
+    n->smtp->cfg.starttls = !strcmp(n->starttls, "none") ? VG_SMTP_TLS_NONE
+                            : !strcmp(n->starttls, "try") ? VG_SMTP_TLS_TRY
+                                                          : VG_SMTP_TLS_REQUIRED;
+    n->smtp->cfg.cafile = n->cafile;
+    n->smtp->cfg.username = n->user;
+    n->smtp->cfg.clock = smtp_clock;
+    n->smtp->cfg.clock_ctx = &n->o.clock;
+    if (n->password_file) {
+        if (!(n->password = vg_malloc(1024)) ||
+            vg_cli_read_password(n->password_file, n->password, 1024))
+            return -1;
+        n->smtp->cfg.password = n->password;
+    }
+    n->smtp->from = (struct vg_mail_addr){n->o.hotline, n->from};
+    /* Message-IDs in the sender's domain unless told otherwise */
+    if (!n->o.domain && (at = strrchr(n->from, '@'))) {
+        snprintf(n->domain, sizeof(n->domain), "%s", at + 1);
+        n->o.domain = n->domain;
+    }
+    n->o.send = smtp_send;
+    n->o.send_ctx = n->smtp;
+    return 0;
+}
+
+void vg_cli_notices_fini(struct vg_cli_notices *n)
+{
+    if (n->password) {
+        sodium_memzero(n->password, 1024);
+        vg_free(n->password);
+    }
+    vg_free(n->smtp);
+    n->smtp = NULL;
+    n->password = NULL;
+}
