@@ -15,6 +15,9 @@
  *   4  media review: a media's review state (NULL: not for review,
  *      pending, done), when it was queued and decided, the decision; the
  *      queue's index (pending only); reported URLs by URL
+ *   7  providers: source (manual, rdap) and confirmed; networks as ranges
+ *      for the lookup by address; one provider per CIDR and per AS; the
+ *      RDAP cache by address range
  */
 #include "store_int.h"
 
@@ -307,6 +310,49 @@ static const struct {
       "ALTER TABLE notices ADD COLUMN body TEXT NOT NULL DEFAULT ''",
       "CREATE INDEX notices_due ON notices(state, next_attempt_at)",
       "CREATE INDEX rechecks_case ON rechecks(case_id)", NULL}},
+
+    {"providers: suggested or confirmed, networks as ranges, RDAP cache",
+     {"ALTER TABLE providers ADD COLUMN source TEXT NOT NULL DEFAULT"
+      " 'manual' CHECK (source IN ('manual', 'rdap'))",
+      "ALTER TABLE providers ADD COLUMN confirmed INTEGER NOT NULL"
+      " DEFAULT 1",
+      "ALTER TABLE providers ADD COLUMN updated_at INTEGER NOT NULL"
+      " DEFAULT 0",
+      /* a CIDR as its family, prefix and first and last address (4 or 16
+         bytes, big-endian: bytewise order is numeric order) */
+      "ALTER TABLE provider_networks ADD COLUMN family INTEGER",
+      "ALTER TABLE provider_networks ADD COLUMN prefix_len INTEGER",
+      "ALTER TABLE provider_networks ADD COLUMN first_addr {BLOB}",
+      "ALTER TABLE provider_networks ADD COLUMN last_addr {BLOB}",
+      "CREATE INDEX provider_networks_range ON provider_networks(family,"
+      " first_addr)",
+      "CREATE UNIQUE INDEX provider_networks_cidr ON"
+      " provider_networks(cidr)",
+      "CREATE UNIQUE INDEX provider_networks_asn ON provider_networks(asn)",
+      "CREATE INDEX provider_networks_provider ON"
+      " provider_networks(provider_id)",
+      "CREATE INDEX provider_domains_provider ON"
+      " provider_domains(provider_id)",
+      "CREATE TABLE rdap_cache ("
+      " id {ID},"
+      " family INTEGER NOT NULL,"
+      " first_addr {BLOB} NOT NULL,"
+      " last_addr {BLOB} NOT NULL,"
+      " status TEXT NOT NULL"
+      "  CHECK (status IN ('ok', 'no-contact', 'not-found', 'error')),"
+      " handle TEXT,"
+      " name TEXT,"
+      " org TEXT,"
+      " country TEXT,"
+      " abuse_emails TEXT NOT NULL DEFAULT '',"
+      " cidrs TEXT NOT NULL DEFAULT '',"
+      " asns TEXT NOT NULL DEFAULT '',"
+      " server TEXT,"
+      " error TEXT,"
+      " fetched_at INTEGER NOT NULL,"
+      " expires_at INTEGER NOT NULL,"
+      " UNIQUE (family, first_addr, last_addr))",
+      "CREATE INDEX rdap_cache_expiry ON rdap_cache(expires_at)", NULL}},
 };
 
 int vg__schema_count(void)
