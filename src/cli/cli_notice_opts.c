@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "vigil/alloc.h"
+#include "vigil/provider.h"
 #include "vigil/smtp.h"
 
 enum {
@@ -247,11 +248,33 @@ static int64_t fixed_clock(void *ctx)
     return *(const int64_t *)ctx;
 }
 
+/* Who hosts a case's URL: the provider registry, then RDAP (the shipped
+ * bootstrap files unless --rdap-bootstrap names one). */
+static int make_lookup(struct vg_cli_notices *n, struct vg_store *st)
+{
+    const char *shipped[] = {VIGIL_DATA_DIR "/rdap-bootstrap-ipv4.json",
+                             VIGIL_DATA_DIR "/rdap-bootstrap-ipv6.json",
+                             NULL};
+    const char *given[] = {n->rdap_bootstrap, NULL};
+    struct vg_rdap_opts rdap = {0};
+    struct vg_err err = {0};
+
+    rdap.user_agent = "Vigil-notices/" VIGIL_VERSION " (RDAP client)";
+    rdap.allow_http_loopback = n->allow_private;
+    if (vg_provider_lookup_new(st, n->rdap_bootstrap ? given : shipped, &rdap,
+                               0, &n->lookup, &err)) {
+        vg_cli_errorf("notices: %s", err.msg[0] ? err.msg : "out of memory");
+        return -1;
+    }
+    n->o.lookup = vg_provider_lookup_id;
+    n->o.lookup_ctx = n->lookup;
+    return 0;
+}
+
 int vg_cli_notices_ready(struct vg_cli_notices *n, struct vg_store *st)
 {
     const char *at;
 
-    (void)st;
     if (n->at) {
         n->o.clock.now = fixed_clock;
         n->o.clock.ctx = &n->at;
@@ -291,7 +314,7 @@ int vg_cli_notices_ready(struct vg_cli_notices *n, struct vg_store *st)
     }
     n->o.send = smtp_send;
     n->o.send_ctx = n->smtp;
-    return 0;
+    return make_lookup(n, st);
 }
 
 void vg_cli_notices_fini(struct vg_cli_notices *n)
@@ -301,6 +324,8 @@ void vg_cli_notices_fini(struct vg_cli_notices *n)
         vg_free(n->password);
     }
     vg_free(n->smtp);
+    vg_provider_lookup_free(n->lookup);
+    n->lookup = NULL;
     n->smtp = NULL;
     n->password = NULL;
 }
