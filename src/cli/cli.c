@@ -35,6 +35,8 @@ static const struct command commands[] = {
     {"apikeys", "partners' API keys: add, revoke, ls", vg_cli_apikeys},
     {"audit", "the audit log of analyst and admin actions: verify, ls",
      vg_cli_audit},
+    {"providers", "hosting providers notices go to: import, export, lookup",
+     vg_cli_providers},
 };
 
 void vg_cli_errorf(const char *fmt, ...)
