@@ -195,7 +195,7 @@ check "refusal recorded" bash -c "sqlite3 '$DB' \"SELECT error FROM frontier\" |
 # --- the hostile server: every misbehaviour is a recorded failure, the crawl goes on
 python3 "$FIX/hostile_server.py" --photo "$T/site/known/0004.jpg" >"$T/hostile.out" 2>/dev/null &
 HOSTILE_PID=$!
-for _ in $(seq 50); do grep -q '^PORT' "$T/hostile.out" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^PORT' "$T/hostile.out" && break; sleep 0.1; done
 HP=$(awk '/^PORT/ {print $2}' "$T/hostile.out")
 H="http://127.0.0.1:$HP"
 DB="$T/e.db"; mklist "$DB"

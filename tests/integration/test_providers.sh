@@ -210,7 +210,7 @@ WEB_PID=$!
 "${PY:-python3}" "$FIX/smtp_server.py" --dir "$T/mail" --certdir "$T/certs" >"$T/smtp.out" 2>"$T/smtp.err" &
 SMTP_PID=$!
 trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; kill "$WEB_PID" "$SMTP_PID" 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 100); do grep -q '^PORT' "$T/web.out" && grep -q '^PORT' "$T/smtp.out" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^PORT' "$T/web.out" && grep -q '^PORT' "$T/smtp.out" && break; sleep 0.1; done
 WP=$(awk '/^PORT/ {print $2}' "$T/web.out"); SP=$(awk '/^PORT/ {print $2}' "$T/smtp.out")
 check "e2e: python3-aiosmtpd and the servers are there" test -n "$PY" -a -n "$WP" -a -n "$SP"
 e lists create known >/dev/null
