@@ -83,7 +83,9 @@ static int count_arg(const char *opt, const char *v, unsigned lo, unsigned hi,
     return 0;
 }
 
-static int run(struct vg_server_opts *o, const char *db, const char *key)
+/* Serve until a signal; with n, notice cycles too (a relay was given). */
+static int run(struct vg_server_opts *o, const char *db, const char *key,
+               struct vg_cli_notices *n)
 {
     struct vg_server *srv = NULL;
     struct vg_store *st = NULL;
@@ -112,6 +114,12 @@ static int run(struct vg_server_opts *o, const char *db, const char *key)
     if (vg_cli_open_store("serve", db, &st))
         goto out;
     o->store = st;
+    if (n) {
+        if (vg_cli_notices_ready(n, st))
+            goto out;
+        o->notices = &n->o;
+        o->notice_interval_s = n->interval_s;
+    }
     if (vg_server_new(o, &srv, &err) || vg_server_start(srv, &err)) {
         vg_cli_errorf("serve: %s", err.msg[0] ? err.msg : "cannot start");
         goto out;
@@ -227,16 +235,7 @@ int vg_cli_serve(int argc, char **argv)
         serve_usage(stderr);
         goto out;
     }
-    /* notices when a relay is configured */
-    if (n.relay) {
-        if (vg_cli_notices_ready(&n, NULL)) {
-            status = VG_EXIT_FAIL;
-            goto out;
-        }
-        o.notices = &n.o;
-        o.notice_interval_s = n.interval_s;
-    }
-    status = run(&o, db, key);
+    status = run(&o, db, key, n.relay ? &n : NULL);
 out:
     vg_cli_notices_fini(&n);
     vg_cli_config_free(args, argv, owned);

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Notice and takedown end to end, with real servers on 127.0.0.1 and a
+# simulated clock (`vigil notices run-once --at`): nginx serves a page with
+# a photo from a test list; the crawl detects it; its provider is found in
+# the registry; the notice arrives at a real SMTP server (aiosmtpd,
+# STARTTLS verified with the test CA) naming the URL and SHA-256, never
+# carrying the image; a cycle run twice sends nothing twice; with the relay
+# down the notice waits and goes out later with the same Message-ID; a
+# reminder follows after 24 h; the test removes the file from nginx; the
+# next re-check marks the case removed; the figures show the time from
+# first notice to removal; `vigil serve` runs the same cycle on a schedule.
+# Usage: test_notices.sh VIGIL_BINARY TESTDATA_DIR
+set -u
+VIGIL=$1
+DATA=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+FIX="$HERE/../fixtures"
+. "$HERE/lib.sh"
+T=$(mktemp -d)
+SMTP_PID= SERVE_PID=
+cleanup() {
+  [ -n "$SMTP_PID" ] && kill "$SMTP_PID" 2>/dev/null
+  [ -n "$SERVE_PID" ] && kill -9 "$SERVE_PID" 2>/dev/null
+  bash "$FIX/nginx_site.sh" stop "$T/ng" >/dev/null 2>&1
+  [ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+DB="$T/vigil.db"
+v() { "$VIGIL" "$@" --db "$DB"; }
+q() { sqlite3 "$DB" "$1"; }
+PY=
+for p in python3 /usr/bin/python3; do
+  "$p" -c 'import aiosmtpd' 2>/dev/null && { PY=$p; break; }
+done
+
+mkdir -p "$T/www" "$T/mail"
+cp "$DATA/photos/0029.jpg" "$T/www/known.jpg"
+printf '<!doctype html><title>p</title><img src="known.jpg">\n' >"$T/www/page.html"
+NP=$(bash "$FIX/nginx_site.sh" start "$T/www" "$T/ng" | awk '/^PORT/ {print $2}')
+smtp_start() { # smtp_start DIR: a fresh server numbers its messages from 1
+  mkdir -p "$1"
+  "${PY:-python3}" "$FIX/smtp_server.py" --port "${SP:-0}" --dir "$1" \
+    --certdir "$T/certs" --starttls >"$T/smtp.out" 2>"$T/smtp.err" &
+  SMTP_PID=$!
+  for _ in $(seq 300); do grep -q '^PORT' "$T/smtp.out" && break; sleep 0.1; done
+  SP=$(awk '/^PORT/ {print $2}' "$T/smtp.out")
+}
+smtp_start "$T/mail"
+check "nginx, aiosmtpd" test -n "$NP" -a -n "$SP" -a -n "$PY"
+
+"$VIGIL" hash --json "$T/www/known.jpg" >"$T/known.jsonl"
+v lists create known --category csam >/dev/null
+v lists import known "$T/known.jsonl" >/dev/null
+printf 'name,abuse_emails,language,networks\nLoopback Hosting,abuse@loopback.test;legal@loopback.test,en,127.0.0.0/8\n' |
+  v providers import - >/dev/null
+v crawl --seed "http://127.0.0.1:$NP/page.html" --allow-private --delay 0 --quiet >/dev/null 2>&1
+check "the crawl detected the photo" test "$(q 'SELECT COUNT(*) FROM detections')" -ge 1
+
+NOW=$(($(date +%s) + 60))
+cycle() { # cycle OFFSET_SECONDS: one notice cycle at NOW + offset
+  v notices run-once --at $((NOW + $1)) --hotline "Test Hotline" \
+    --notice-contact tips@hotline.example --legal-basis "Test Act s. 1" \
+    --smtp-relay "smtp://127.0.0.1:$SP" --smtp-cafile "$T/certs/ca.pem" \
+    --smtp-from notices@hotline.example --notice-allow-private
+}
+mails() { ls "$T/mail"/*.json "$T/mail"/*/*.json 2>/dev/null | wc -l; }
+wait_mails() { for _ in $(seq 50); do [ "$(mails)" -ge "$1" ] && break; sleep 0.1; done; }
+
+cycle 0 >"$T/c0"
+wait_mails 1
+check "a case for the URL, its provider found by network" test "$(q "SELECT p.name FROM cases c JOIN providers p ON p.id = c.provider_id")" = "Loopback Hosting"
+check "one notice arrived, over STARTTLS, to both abuse addresses" python3 - "$T/mail" <<'EOF'
+import json, glob, sys
+js = sorted(glob.glob(sys.argv[1] + "/*.json"))
+m = json.load(open(js[0]))
+sys.exit(0 if len(js) == 1 and m["tls"] and sorted(m["rcpt_tos"]) == ["abuse@loopback.test", "legal@loopback.test"] else 1)
+EOF
+EML=$(ls "$T/mail"/*.eml | head -1)
+SHA=$(sha256sum "$T/www/known.jpg" | cut -c1-64)
+check "the notice names the URL, its SHA-256, the classification and the legal basis" python3 - "$EML" "http://127.0.0.1:$NP/known.jpg" "$SHA" <<'EOF'
+import email, sys
+from email import policy
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=policy.default)
+body = m.get_body().get_content()
+ok = (sys.argv[2] in body and sys.argv[3] in body and "child sexual abuse material" in body
+      and "Test Act s. 1" in body and "Removal notice" in m["Subject"]
+      and m["From"].addresses[0].addr_spec == "notices@hotline.example"
+      and m["Message-ID"].endswith("@hotline.example>") and not m.is_multipart())
+sys.exit(0 if ok else 1)
+EOF
+check "never the media: no attachment, no image bytes" bash -c "! grep -qi 'Content-Disposition\|image/jpeg' '$EML' && [ \$(stat -c %s '$EML') -lt 8000 ]"
+MID=$(q "SELECT message_id FROM notices")
+cycle 0 >/dev/null
+check "the same cycle again sends nothing" bash -c "[ \$(sqlite3 '$DB' 'SELECT COUNT(*) FROM notices') -eq 1 ] && [ $(mails) -eq 1 ]"
+
+# the relay is down at the reminder: the notice is stored and waits
+kill "$SMTP_PID"; wait "$SMTP_PID" 2>/dev/null; SMTP_PID=
+cycle $((24 * 3600)) >"$T/c24"
+check "relay down: the reminder is stored, pending, to retry" test "$(q "SELECT state || ' ' || attempts FROM notices WHERE cycle = 2")" = "pending 1"
+check "and says why" bash -c "sqlite3 '$DB' \"SELECT result FROM notices WHERE cycle = 2\" | grep -qi 'connect\|refused'"
+smtp_start "$T/mail/2"
+cycle $((24 * 3600 + 30)) >/dev/null
+check "before its backoff it is not retried" test "$(q "SELECT attempts FROM notices WHERE cycle = 2")" -eq 1
+cycle $((24 * 3600 + 61)) >/dev/null
+wait_mails 2
+check "after it, sent: the same Message-ID, marked as a reminder" bash -c "[ \"\$(sqlite3 '$DB' \"SELECT state || ' ' || attempts FROM notices WHERE cycle = 2\")\" = 'sent 2' ] && grep -l \"\$(sqlite3 '$DB' 'SELECT message_id FROM notices WHERE cycle = 2')\" '$T/mail'/2/*.eml | head -1 | xargs grep -q 'reminder number 2'"
+check "two notices, two Message-IDs, each sent once" test "$(mails)" -eq 2
+
+# the host removes the file; the next daily re-check sees the 404
+rm "$T/www/known.jpg"
+for h in 25 31 48 55; do cycle $((h * 3600)) >/dev/null; done
+check "the case is removed at the first re-check after the removal" test "$(q "SELECT status || ' ' || removal FROM cases")" = "removed HTTP 404"
+TTR=$(q "SELECT removed_at - first_notice_at FROM cases")
+check "every re-check is recorded (+24 h: up, +31 h: gone)" test "$(q "SELECT group_concat(result, ',') FROM rechecks")" = "HTTP 200,HTTP 404"
+v notices report --csv >"$T/report.csv"
+check "the figures: notified 1, removed 1, median = p90 = the time to removal" python3 - "$T/report.csv" "$TTR" <<'EOF'
+import csv, sys
+r = list(csv.DictReader(open(sys.argv[1])))
+h = "%.1f" % (int(sys.argv[2]) / 3600)
+ok = (len(r) == 1 and r[0]["provider"] == "Loopback Hosting" and r[0]["notified"] == "1"
+      and r[0]["removed"] == "1" and r[0]["still_up"] == "0" and r[0]["median_hours"] == h
+      and r[0]["p90_hours"] == h and r[0]["notices_sent"] == "2")
+sys.exit(0 if ok else 1)
+EOF
+check "no notice after the removal (none at +48 h)" test "$(q 'SELECT COUNT(*) FROM notices')" -eq 2
+v notices show 1 >"$T/show"
+check "notices show: the case, its notices and re-checks" bash -c "grep -q 'status      removed' '$T/show' && [ \$(grep -c '  notice ' '$T/show') -eq 2 ] && grep -q 're-check' '$T/show'"
+
+# a re-upload at another URL, found by `vigil serve`'s own schedule
+cp "$DATA/photos/0029.jpg" "$T/www/again.jpg"
+printf '<img src="again.jpg">\n' >"$T/www/two.html"
+v crawl --seed "http://127.0.0.1:$NP/two.html" --allow-private --delay 0 --quiet >/dev/null 2>&1
+"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --no-crawl --rate-limit 0 \
+  --hotline "Test Hotline" --smtp-relay "smtp://127.0.0.1:$SP" \
+  --smtp-cafile "$T/certs/ca.pem" --smtp-from notices@hotline.example \
+  --notice-allow-private --notice-interval 10 >"$T/serve.out" 2>"$T/serve.err" &
+SERVE_PID=$!
+wait_mails 3
+check "serve's scheduler: the re-upload is a case of its own, linked, and notified" bash -c "[ \$(sqlite3 '$DB' 'SELECT reupload_of FROM cases WHERE id = 2') = 1 ] && [ $(mails) -eq 3 ] && grep -l 'again.jpg' '$T/mail'/2/*.eml >/dev/null"
+kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; RC=$?; SERVE_PID=
+check "serve stops cleanly" test "$RC" -eq 0
+finish
