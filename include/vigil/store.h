@@ -627,7 +627,9 @@ int vg_store_entry_enable(struct vg_store *st, int64_t actor, int64_t list_id,
  * of quality >= VG_REVIEW_PDQ_MIN_QUALITY) join the hotline's own block
  * list VG_REVIEW_LIST (created on first use; entries' category = the
  * classification, metadata = the media and the analysts), then the item
- * leaves the queue for good and its thumbnail is deleted.  not-actionable
+ * leaves the queue for good and its thumbnail is deleted, and each of its
+ * sightings becomes a detection of the verified SHA-256 entry (so notice
+ * and takedown need not wait for another crawl).  not-actionable
  * does the same without list entries.  Every vote and every decision is an
  * audit record (vg_store_audit), in the same transaction.
  *

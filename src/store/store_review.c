@@ -693,6 +693,22 @@ static int decide(struct vg_store *st, int64_t actor, const struct target *t,
     if (c != VG_REVIEW_NOT_ACTIONABLE &&
         (!(rc = verified_list(st, &r->list_id, &created, err))))
         rc = add_entries(st, t, name, r->list_id, &r->entries_added, err);
+    /* where it was seen, it is now a detection of the verified entry: the
+     * notice engine opens its cases without waiting for another crawl */
+    if (!rc && c != VG_REVIEW_NOT_ACTIONABLE &&
+        !(rc = vg__store_query(st, &s, err,
+                               "INSERT INTO detections (sighting_id,"
+                               " media_id, entry_id, list_id, algo,"
+                               " distance, detected_at) SELECT g.id,"
+                               " g.media_id, e.id, e.list_id, 'sha256', 0,"
+                               " ?1 FROM sightings g JOIN list_entries e ON"
+                               " e.list_id = ?2 AND e.algo = 'sha256' AND"
+                               " e.value = ?3 WHERE g.media_id = ?4"
+                               " ON CONFLICT (sighting_id, entry_id) DO"
+                               " NOTHING",
+                               "iibi", (int64_t)time(NULL), r->list_id,
+                               t->sha256, (size_t)32, t->id)))
+        rc = vg__store_run(st, s, err);
     if (!rc &&
         !(rc = vg__store_query(st, &s, err,
                                "UPDATE media SET review = 'done',"

@@ -102,6 +102,7 @@ c b "/console/media/$MID" >"$T/m2.html"
 c b "/console/media/$MID/review" -d "csrf=$(csrf_of "$T/m2.html")&classification=csam" -D "$T/v2.hdr" -o /dev/null
 check "the second analyst agrees: verified" grep -qi "^location: /console/media/$MID?result=verified" "$T/v2.hdr"
 check "its SHA-256 is on the verified list" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM list_entries e JOIN hash_lists l ON l.id = e.list_id WHERE l.name = 'verified' AND e.algo = 'sha256' AND hex(e.value) = upper('$(sha256sum "$T/www/new.jpg" | cut -c1-64)')")" -eq 1
+check "where it was seen, it is now a detection of the verified list" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM detections d JOIN hash_lists l ON l.id = d.list_id WHERE l.name = 'verified' AND d.media_id = $MID")" -ge 1
 check "the thumbnail is deleted" test "$(sqlite3 "$DB" "SELECT thumbnail IS NULL FROM media WHERE id = $MID")" -eq 1
 check "the queue is empty" grep -q 'Nothing awaits review' <(c b /console/media)
 check "the thumbnail is gone from the console too" test "$(c b "/console/media/$MID/thumb" -o /dev/null -w '%{http_code}')" = 404
