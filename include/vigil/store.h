@@ -881,6 +881,12 @@ int vg_store_notice_attempt(struct vg_store *st, int64_t id, const char *state,
 int vg_store_notice_hold(struct vg_store *st, int64_t id, const char *why,
                          struct vg_err *err);
 
+/* The latest notices, newest first: [{id, provider, cycle, message_id,
+ * recipients, state, attempts, created_at, sent_at, next_attempt_at,
+ * result}]. */
+int vg_store_notices(struct vg_store *st, int64_t limit, json_t **out,
+                     struct vg_err *err);
+
 /* Open cases due a re-check at now: [{case_id, url, sha256, pdq, checks,
  * first_notice_at}] (pdq null when the media has none), at most limit. */
 int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,

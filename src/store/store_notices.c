@@ -266,6 +266,26 @@ int vg_store_notice_hold(struct vg_store *st, int64_t id, const char *why,
     return rc;
 }
 
+int vg_store_notices(struct vg_store *st, int64_t limit, json_t **out,
+                     struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    if (!(rc = vg__store_query(st, &s, err,
+                               "SELECT n.id, p.name AS provider, n.cycle,"
+                               " n.message_id, n.recipients, n.state,"
+                               " n.attempts, n.created_at, n.sent_at,"
+                               " n.next_attempt_at, n.result FROM notices n"
+                               " JOIN providers p ON p.id = n.provider_id"
+                               " ORDER BY n.id DESC LIMIT ?",
+                               "i", limit)))
+        rc = vg__store_json(st, s, 0, out, err);
+    UNLOCK(st);
+    return rc;
+}
+
 int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
                           json_t **out, struct vg_err *err)
 {

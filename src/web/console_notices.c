@@ -32,15 +32,20 @@ static int get_notices(void *ctx, const struct vg_http_req *req,
                                             {"removed_at", "removed"}};
     struct vg_server *s = ctx;
     struct vg_session me;
-    json_t *figs = NULL, *cases = NULL, *x;
+    static const char *const nstamps[][2] = {{"created_at", "created"},
+                                             {"sent_at", "sent"},
+                                             {"next_attempt_at", "next"}};
+    json_t *figs = NULL, *cases = NULL, *notices = NULL, *x;
     size_t i;
     int rc;
 
     if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
         return rc == VG_EACCES ? VG_OK : rc;
     if ((rc = vg_notice_figures(s->o.store, &figs, NULL)) ||
-        (rc = vg_store_cases(s->o.store, NULL, CASES_SHOWN, &cases, NULL))) {
+        (rc = vg_store_cases(s->o.store, NULL, CASES_SHOWN, &cases, NULL)) ||
+        (rc = vg_store_notices(s->o.store, CASES_SHOWN, &notices, NULL))) {
         json_decref(figs);
+        json_decref(cases);
         return rc;
     }
     json_array_foreach(figs, i, x) {
@@ -65,9 +70,25 @@ static int get_notices(void *ctx, const struct vg_http_req *req,
                 json_object_set_new(x, stamps[k][1], json_string(t));
             }
     }
+    json_array_foreach(notices, i, x) {
+        int pending = !strcmp(json_string_value(json_object_get(x, "state"))
+                                  ? json_string_value(json_object_get(x,
+                                                                      "state"))
+                                  : "",
+                              "pending");
+        for (size_t k = 0; k < 3; k++)
+            if (json_integer_value(json_object_get(x, nstamps[k][0])) &&
+                (k < 2 || pending)) {
+                char t[24];
+                vg__utc(json_integer_value(json_object_get(x,
+                                                           nstamps[k][0])),
+                        t);
+                json_object_set_new(x, nstamps[k][1], json_string(t));
+            }
+    }
     return vg__console_page(s, req, resp, 200, "notices",
-                            json_pack("{s:o, s:o}", "providers", figs,
-                                      "cases", cases),
+                            json_pack("{s:o, s:o, s:o}", "providers", figs,
+                                      "cases", cases, "notices", notices),
                             &me);
 }
 

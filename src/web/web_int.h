@@ -54,6 +54,7 @@ int vg__console_routes(struct vg_server *s, struct vg_err *err);
 int vg__admin_routes(struct vg_server *s, struct vg_err *err);
 int vg__media_routes(struct vg_server *s, struct vg_err *err);
 int vg__notices_routes(struct vg_server *s, struct vg_err *err);
+int vg__providers_routes(struct vg_server *s, struct vg_err *err);
 
 /*
  * The page's language: ?lang= (then remembered in a cookie), else the

@@ -138,6 +138,36 @@ v crawl --seed "http://127.0.0.1:$NP/two.html" --allow-private --delay 0 --quiet
 SERVE_PID=$!
 wait_mails 3
 check "serve's scheduler: the re-upload is a case of its own, linked, and notified" bash -c "[ \$(sqlite3 '$DB' 'SELECT reupload_of FROM cases WHERE id = 2') = 1 ] && [ $(mails) -eq 3 ] && grep -l 'again.jpg' '$T/mail'/2/*.eml >/dev/null"
+# the console: figures, notices with the relay's answers, the registry
+PORT=$(grep -o ':[0-9][0-9]*/' "$T/serve.out" | tr -d ':/')
+U="http://127.0.0.1:$PORT"
+c() { local url=$1; shift; curl -s --noproxy '*' --max-time 20 -b "$T/jar" -c "$T/jar" "$U$url" "$@"; }
+csrf_of() { grep -o 'name="csrf" value="[0-9a-f]*"' "$1" | head -1 | grep -o '[0-9a-f]\{64\}'; }
+echo 'correct horse battery' | v users add root --role admin >/dev/null
+c /console/login >"$T/l.html"
+c /console/login -d "csrf=$(csrf_of "$T/l.html")&username=root&password=correct+horse+battery" -o /dev/null
+c /console/notices >"$T/n.html"
+check "console: time to removal by provider" python3 - "$T/n.html" "$TTR" <<'EOF2'
+import re, sys
+h = open(sys.argv[1]).read()
+t = int(sys.argv[2])
+want = "%d h %d min" % (t // 3600, t % 3600 // 60) if t < 86400 else "%d d %d h" % (t // 86400, t % 86400 // 3600)
+row = re.search(r'<table id="providers".*?<tbody>(.*?)</tbody>', h, re.S).group(1)
+sys.exit(0 if "Loopback Hosting" in row and want in row else 1)
+EOF2
+check "console: the notices with their state and the relay's answer" test "$(grep -o 'class="notice-sent"' "$T/n.html" | wc -l)" -eq 3 -a "$(grep -c 'OK queued' "$T/n.html")" -ge 1
+c /console/admin/providers >"$T/p.html"
+CS=$(csrf_of "$T/p.html")
+check "console: the registry lists the provider" grep -q 'Loopback Hosting' "$T/p.html"
+check "console: a provider with a bad address is refused, what was typed kept" bash -c "[ \$(curl -s --noproxy '*' -b '$T/jar' -o '$T/bad.html' -w '%{http_code}' '$U/console/admin/providers' -d 'csrf=$CS&name=Bad+Host&emails=not-an-address&language=fr') = 422 ] && grep -q 'value=\"Bad Host\"' '$T/bad.html' && grep -q 'id=\"admin-error\"' '$T/bad.html'"
+check "console: an admin adds a provider" test "$(c /console/admin/providers -d "csrf=$CS&name=Example+Host&emails=abuse%40example-host.test&language=fr&domains=example-host.test&networks=192.0.2.0%2F24+AS64500" -o /dev/null -w '%{http_code}')" = 303
+check "console: it is in the registry, audited" bash -c "'$VIGIL' providers show 'Example Host' --db '$DB' | grep -q 'example-host.test' && [ \$(sqlite3 '$DB' \"SELECT COUNT(*) FROM audit_log WHERE action LIKE 'provider.%'\") -ge 1 ]"
+EH=$(q "SELECT id FROM providers WHERE name = 'Example Host'")
+check "console: edits it" test "$(c "/console/admin/providers/$EH" -d "csrf=$CS&name=Example+Host&emails=abuse%40example-host.test+legal%40example-host.test&language=en&domains=example-host.test" -o /dev/null -w '%{http_code}')" = 303
+check "console: the edit is stored" test "$(q "SELECT abuse_emails FROM providers WHERE id = $EH")" = "abuse@example-host.test,legal@example-host.test"
+check "console: a provider with cases cannot be deleted" test "$(c "/console/admin/providers/$(q "SELECT id FROM providers WHERE name = 'Loopback Hosting'")/delete" -d "csrf=$CS" -o /dev/null -w '%{http_code}')" = 409
+check "console: deletes one without" bash -c "[ \$(curl -s --noproxy '*' -b '$T/jar' -o /dev/null -w '%{http_code}' -d 'csrf=$CS' '$U/console/admin/providers/$EH/delete') = 303 ] && [ \$(sqlite3 '$DB' \"SELECT COUNT(*) FROM providers WHERE id = $EH\") -eq 0 ]"
+
 kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; RC=$?; SERVE_PID=
 check "serve stops cleanly" test "$RC" -eq 0
 finish
