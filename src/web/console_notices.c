@@ -77,8 +77,8 @@ static int get_notices(void *ctx, const struct vg_http_req *req,
                                   : "",
                               "pending");
         for (size_t k = 0; k < 3; k++)
-            if (json_integer_value(json_object_get(x, nstamps[k][0])) &&
-                (k < 2 || pending)) {
+            if ((k < 2 || pending) &&
+                json_integer_value(json_object_get(x, nstamps[k][0]))) {
                 char t[24];
                 vg__utc(json_integer_value(json_object_get(x,
                                                            nstamps[k][0])),
