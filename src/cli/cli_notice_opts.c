@@ -58,7 +58,7 @@ const char vg_cli_notice_help[] =
     "  --recheck LIST          seconds before each re-check, the last repeating\n"
     "                          (default 3600,21600,86400)\n"
     "  --escalate-after N      notices before a case is escalated (default 5)\n"
-    "  --max-attempts N        sending attempts of one notice (default 8)\n"
+    "  --max-attempts N        sending attempts of one notice (default 20)\n"
     "  --smtp-relay URL        smtp://host:port or smtps://host:port\n"
     "  --smtp-from ADDR        the sender (required to send)\n"
     "  --smtp-starttls MODE    none, try or required (default required)\n"

@@ -58,17 +58,34 @@ v crawl --seed "http://127.0.0.1:$NP/page.html" --allow-private --delay 0 --quie
 check "the crawl detected the photo" test "$(q 'SELECT COUNT(*) FROM detections')" -ge 1
 
 NOW=$(($(date +%s) + 60))
-cycle() { # cycle OFFSET_SECONDS: one notice cycle at NOW + offset
+cycle() { # cycle OFFSET_SECONDS [RELAY_PORT]: one notice cycle at NOW + offset
   v notices run-once --at $((NOW + $1)) --hotline "Test Hotline" \
     --notice-contact tips@hotline.example --legal-basis "Test Act s. 1" \
-    --smtp-relay "smtp://127.0.0.1:$SP" --smtp-cafile "$T/certs/ca.pem" \
+    --smtp-relay "smtp://127.0.0.1:${2:-$SP}" --smtp-cafile "$T/certs/ca.pem" \
     --smtp-from notices@hotline.example --notice-allow-private
 }
 mails() { ls "$T/mail"/*.json "$T/mail"/*/*.json 2>/dev/null | wc -l; }
 wait_mails() { for _ in $(seq 50); do [ "$(mails)" -ge "$1" ] && break; sleep 0.1; done; }
 
+# a crash mid-send: a slow relay has stored the notice but not answered
+# when the cycle is killed; the next cycle sends the same notice again
+mkdir -p "$T/slowmail"
+"${PY:-python3}" "$FIX/smtp_server.py" --dir "$T/slowmail" --certdir "$T/certs" \
+  --starttls --slow 30 >"$T/slow.out" 2>/dev/null &
+SLOW_PID=$!
+for _ in $(seq 300); do grep -q '^PORT' "$T/slow.out" && break; sleep 0.1; done
+( exec "$VIGIL" notices run-once --db "$DB" --at "$NOW" --hotline "Test Hotline" \
+    --notice-contact tips@hotline.example --legal-basis "Test Act s. 1" \
+    --smtp-relay "smtp://127.0.0.1:$(awk '/^PORT/ {print $2}' "$T/slow.out")" \
+    --smtp-cafile "$T/certs/ca.pem" --smtp-from notices@hotline.example \
+    --notice-allow-private >/dev/null 2>&1 ) &
+CYCLE_PID=$!
+for _ in $(seq 100); do ls "$T/slowmail"/*.eml >/dev/null 2>&1 && break; sleep 0.1; done
+kill -9 "$CYCLE_PID"; wait "$CYCLE_PID" 2>/dev/null; kill "$SLOW_PID"
+check "killed mid-send: the notice is stored, not marked sent" test "$(q "SELECT state || ' ' || attempts FROM notices")" = "pending 0"
 cycle 0 >"$T/c0"
 wait_mails 1
+check "the next cycle sends the same notice, same Message-ID, once more" bash -c "[ \$(sqlite3 '$DB' 'SELECT COUNT(*) FROM notices') -eq 1 ] && [ \"\$(sqlite3 '$DB' \"SELECT state || ' ' || attempts FROM notices\")\" = 'sent 1' ] && MID=\$(sqlite3 '$DB' 'SELECT message_id FROM notices') && grep -qF \"\$MID\" '$T/slowmail'/1.eml && grep -qF \"\$MID\" '$T/mail'/1.eml"
 check "a case for the URL, its provider found by network" test "$(q "SELECT p.name FROM cases c JOIN providers p ON p.id = c.provider_id")" = "Loopback Hosting"
 check "one notice arrived, over STARTTLS, to both abuse addresses" python3 - "$T/mail" <<'EOF'
 import json, glob, sys
