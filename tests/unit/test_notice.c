@@ -361,20 +361,48 @@ static void test_week(void)
     TH_CHECK(json_real_value(json_object_get(p, "removed_24h_share")) == 0.0);
     json_decref(rep);
 
-    /* the same photo at a new address: a re-upload of the first case */
+    /* the same photo at two new addresses: re-uploads of the first case,
+     * and, as this provider now asks, one notice per URL */
     snprintf(path, sizeof(path),
-             "cp " PHOTOS "0029.jpg %s/www/again.jpg && chmod a+r %s/www/again.jpg",
-             dir, dir);
+             "cp " PHOTOS "0029.jpg %s/www/again.jpg && cp " PHOTOS
+             "0029.jpg %s/www/again2.jpg && chmod a+r %s/www/again*.jpg",
+             dir, dir, dir);
     TH_EQ_INT(run(path), 0);
-    TH_EQ_INT(write_file("two.html", "<img src=\"again.jpg\">"), 0);
+    TH_EQ_INT(write_file("two.html", "<img src=\"again.jpg\">"
+                                     "<img src=\"again2.jpg\">"),
+              0);
+    TH_EQ_INT(sql("UPDATE providers SET one_notice_per_url = 1"), 0);
     TH_EQ_INT(crawl(st, "two.html"), VG_OK);
-    now_s = (int64_t)time(NULL) + 8 * 24 * HOUR;
+    t0 = now_s = (int64_t)time(NULL) + 8 * 24 * HOUR;
     TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
-    TH_EQ_INT(s.cases_opened, 1);
-    TH_EQ_INT(s.reuploads, 1);
-    TH_EQ_INT(count("SELECT reupload_of FROM cases WHERE id = 2"), 1);
-    TH_EQ_INT(box.n, 5);
-    TH_CHECK(strstr(box.bodies[4], "again.jpg") != NULL);
+    TH_EQ_INT(s.cases_opened, 2);
+    TH_EQ_INT(s.reuploads, 2);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM cases WHERE reupload_of = 1"), 2);
+    TH_EQ_INT(box.n, 6);
+    TH_CHECK(strstr(box.bodies[4], "again") != NULL &&
+             strstr(box.bodies[5], "again") != NULL &&
+             !strstr(strstr(box.bodies[4], "again") + 6, "again.jpg") &&
+             strcmp(box.ids[4], box.ids[5]) != 0);
+    /* then one is replaced by other bytes (gone), the other re-encoded
+     * (still the same picture: a PDQ match) */
+    snprintf(path, sizeof(path),
+             "cp " PHOTOS "0015.jpg %s/www/again.jpg && convert " PHOTOS
+             "0029.jpg -resize 80%% -quality 60 %s/www/again2.jpg && chmod"
+             " a+r %s/www/again*.jpg",
+             dir, dir, dir);
+    TH_EQ_INT(run(path), 0);
+    now_s = t0 + HOUR;
+    TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
+    TH_EQ_INT(s.rechecks, 2);
+    TH_EQ_INT(s.removed, 1);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM cases c JOIN urls u ON u.id ="
+                    " c.url_id WHERE u.url LIKE '%/again.jpg' AND c.status ="
+                    " 'removed' AND c.removal LIKE '%no longer matches'"),
+              1);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM cases c JOIN urls u ON u.id ="
+                    " c.url_id WHERE u.url LIKE '%/again2.jpg' AND c.status"
+                    " = 'open'"),
+              1);
 
     for (int i = 0; i < box.n && i < 16; i++)
         vg_free(box.bodies[i]);
