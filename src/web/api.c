@@ -121,11 +121,9 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     struct vg_report_input in = {0};
     struct vg_report r = {0};
     struct vg_report_ack ack;
-    struct vg_err err = {0};
     json_error_t jerr;
     json_t *j = NULL, *v, *contact;
-    uint8_t *sealed = NULL;
-    size_t nerr = 0, nsealed = 0;
+    size_t nerr = 0;
     int64_t key;
     char body[96];
     unsigned wait;
@@ -190,16 +188,10 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     r.rec.channel = "api";
     r.rec.api_key_id = key;
     r.rec.idempotency_key = idem;
-    if (r.contact_json) {
-        if ((rc = vg_seal(s->sealer, r.contact_json, strlen(r.contact_json),
-                          &sealed, &nsealed)))
-            goto out;
-        r.rec.contact = sealed;
-        r.rec.contact_len = nsealed;
-    }
-    if ((rc = vg_intake_submit(s->intake, &r.rec, &ack, &err))) {
-        rc = detail(resp, 503, "the report could not be stored: nothing was"
-                               " recorded; try again");
+    if ((rc = vg__report_submit(s, &r, &ack))) {
+        if (rc == VG_EIO)
+            rc = detail(resp, 503, "the report could not be stored: nothing"
+                                   " was recorded; try again");
         goto out;
     }
     snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"id\":%lld}",
@@ -207,7 +199,6 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     rc = vg_http_resp_json(resp, ack.duplicate ? 200 : 201, body,
                            strlen(body));
 out:
-    vg_free(sealed);
     vg_report_fini(&r);
     json_decref(j);
     return rc;

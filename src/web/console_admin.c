@@ -15,18 +15,6 @@
 #define ENTRIES_PAGE 100
 #define AUDIT_PAGE 100
 
-/* A positive decimal id at *p (advancing it), or 0. */
-static int64_t id_at(const char **p)
-{
-    int64_t v = 0;
-
-    if (**p < '1' || **p > '9')
-        return 0;
-    while (**p >= '0' && **p <= '9' && v < INT64_MAX / 10)
-        v = v * 10 + (*(*p)++ - '0');
-    return v;
-}
-
 /* Enter as role; on refusal the handler returns with the answer set. */
 #define ENTER(role)                                                           \
     do {                                                                      \
@@ -179,7 +167,7 @@ static int lists_path(void *ctx, const struct vg_http_req *req,
     const char *p = req->path + strlen("/console/lists/");
     const char *enabled;
     struct vg_session me;
-    int64_t list = id_at(&p), entry = 0;
+    int64_t list = vg__path_id(&p), entry = 0;
     char loc[96];
     int rc;
 
@@ -193,7 +181,7 @@ static int lists_path(void *ctx, const struct vg_http_req *req,
     if (!list || strncmp(p, "/entries/", 9))
         return vg__page_error(s, req, resp, 404, "page.not_found");
     p += 9;
-    if (!(entry = id_at(&p)) || *p)
+    if (!(entry = vg__path_id(&p)) || *p)
         return vg__page_error(s, req, resp, 404, "page.not_found");
     enabled = vg_http_form_value(req, "enabled");
     if (!enabled || (strcmp(enabled, "0") && strcmp(enabled, "1")))
@@ -393,7 +381,7 @@ static int post_key(void *ctx, const struct vg_http_req *req,
     struct vg_server *s = ctx;
     const char *p = req->path + strlen("/console/admin/keys/");
     struct vg_session me;
-    int64_t id = id_at(&p);
+    int64_t id = vg__path_id(&p);
     int rc;
 
     ENTER(VG_ROLE_ADMIN);

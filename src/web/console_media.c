@@ -213,10 +213,7 @@ static int media_path(void *ctx, const struct vg_http_req *req,
 
     if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
         return rc == VG_EACCES ? VG_OK : rc;
-    if (*p >= '1' && *p <= '9')
-        while (*p >= '0' && *p <= '9' && id < INT64_MAX / 10)
-            id = id * 10 + (*p++ - '0');
-    if (!id)
+    if (!(id = vg__path_id(&p)))
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (post && !strcmp(p, "/review"))
         return vote(s, req, resp, &me, id);

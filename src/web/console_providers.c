@@ -209,10 +209,7 @@ static int provider_path(void *ctx, const struct vg_http_req *req,
 
     if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ADMIN, &me)))
         return rc == VG_EACCES ? VG_OK : rc;
-    if (*p >= '1' && *p <= '9')
-        while (*p >= '0' && *p <= '9' && id < INT64_MAX / 10)
-            id = id * 10 + (*p++ - '0');
-    if (!id)
+    if (!(id = vg__path_id(&p)))
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (!strcmp(req->method, "GET") && !*p) {
         json_t *o;

@@ -169,6 +169,37 @@ const char *vg__client(const struct vg_server *s,
     return req->client;
 }
 
+int vg__report_submit(struct vg_server *s, struct vg_report *r,
+                      struct vg_report_ack *ack)
+{
+    uint8_t *sealed = NULL;
+    size_t nsealed = 0;
+    int rc;
+
+    if (r->contact_json) {
+        if ((rc = vg_seal(s->sealer, r->contact_json, strlen(r->contact_json),
+                          &sealed, &nsealed)))
+            return rc;
+        r->rec.contact = sealed;
+        r->rec.contact_len = nsealed;
+    }
+    rc = vg_intake_submit(s->intake, &r->rec, ack, NULL) ? VG_EIO : VG_OK;
+    r->rec.contact = NULL;
+    vg_free(sealed);
+    return rc;
+}
+
+int64_t vg__path_id(const char **p)
+{
+    int64_t v = 0;
+
+    if (**p < '1' || **p > '9')
+        return 0;
+    while (**p >= '0' && **p <= '9' && v < INT64_MAX / 10)
+        v = v * 10 + (*(*p)++ - '0');
+    return v;
+}
+
 int vg__token_eq(const char *a, const char *b)
 {
     size_t n = strlen(a);

@@ -206,10 +206,8 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     struct vg_report_input in = {0};
     struct vg_report r = {0};
     struct vg_report_ack ack;
-    struct vg_err err = {0};
     char *lines = NULL, *save = NULL, *line, loc[96], wait_s[16];
-    uint8_t *sealed = NULL;
-    size_t nerr = 0, nsealed = 0;
+    size_t nerr = 0;
     unsigned wait;
     int rc;
 
@@ -258,23 +256,16 @@ static int post_report(void *ctx, const struct vg_http_req *req,
         goto out;
     }
     r.rec.channel = "web";
-    if (r.contact_json) {
-        if ((rc = vg_seal(s->sealer, r.contact_json, strlen(r.contact_json),
-                          &sealed, &nsealed)))
-            goto out;
-        r.rec.contact = sealed;
-        r.rec.contact_len = nsealed;
-    }
-    if (vg_intake_submit(s->intake, &r.rec, &ack, &err)) {
+    if ((rc = vg__report_submit(s, &r, &ack))) {
         static const struct vg_report_error down = {"form", "error.server"};
-        rc = form_again(s, req, resp, 503, lang, &down, 1);
+        if (rc == VG_EIO)
+            rc = form_again(s, req, resp, 503, lang, &down, 1);
         goto out;
     }
     /* see other: a reload of the confirmation does not send it twice */
     snprintf(loc, sizeof(loc), "/report/received?ref=%s", ack.reference);
     rc = vg_http_resp_redirect(resp, 303, loc);
 out:
-    vg_free(sealed);
     vg_free(lines);
     vg_report_fini(&r);
     return rc;
@@ -307,10 +298,10 @@ static int get_received(void *ctx, const struct vg_http_req *req,
     return vg__page(s, req, resp, 200, "received", d, lang);
 }
 
-static int get_resources(void *ctx, const struct vg_http_req *req,
-                         struct vg_http_resp *resp)
+/* A page with help for the visitor's country: name is its template. */
+static int help_page(struct vg_server *s, const struct vg_http_req *req,
+                     struct vg_http_resp *resp, const char *name)
 {
-    struct vg_server *s = ctx;
     const char *lang = vg__page_lang(s, req, resp);
     json_t *d = json_object();
 
@@ -318,21 +309,19 @@ static int get_resources(void *ctx, const struct vg_http_req *req,
         json_decref(d);
         return VG_ENOMEM;
     }
-    return vg__page(s, req, resp, 200, "resources", d, lang);
+    return vg__page(s, req, resp, 200, name, d, lang);
+}
+
+static int get_resources(void *ctx, const struct vg_http_req *req,
+                         struct vg_http_resp *resp)
+{
+    return help_page(ctx, req, resp, "resources");
 }
 
 static int get_awareness(void *ctx, const struct vg_http_req *req,
                          struct vg_http_resp *resp)
 {
-    struct vg_server *s = ctx;
-    const char *lang = vg__page_lang(s, req, resp);
-    json_t *d = json_object();
-
-    if (d && add_help(s, req, d, lang)) {
-        json_decref(d);
-        return VG_ENOMEM;
-    }
-    return vg__page(s, req, resp, 200, "awareness", d, lang);
+    return help_page(ctx, req, resp, "awareness");
 }
 
 int vg__pages_routes(struct vg_server *s, struct vg_err *err)

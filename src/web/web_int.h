@@ -15,6 +15,7 @@
 #include "vigil/intake.h"
 #include "vigil/notice.h"
 #include "vigil/ratelimit.h"
+#include "vigil/report.h"
 #include "vigil/resources.h"
 #include "vigil/seal.h"
 #include "vigil/server.h"
@@ -102,6 +103,17 @@ void vg__utc(int64_t t, char out[24]);
  */
 const char *vg__client(const struct vg_server *s,
                        const struct vg_http_req *req);
+
+/*
+ * Seal r's contact details (if any) into its record and store it through
+ * the group-committed intake: VG_OK once it is on disk (*ack says its
+ * reference), VG_ENOMEM, or VG_EIO when it could not be stored.
+ */
+int vg__report_submit(struct vg_server *s, struct vg_report *r,
+                      struct vg_report_ack *ack);
+
+/* A positive decimal id at *p, advancing *p past it; 0 if none. */
+int64_t vg__path_id(const char **p);
 
 /* Constant-time comparison of two NUL-terminated tokens; 1 if equal. */
 int vg__token_eq(const char *a, const char *b);
