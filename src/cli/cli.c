@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "vigil/alloc.h"
+#include "vigil/utc.h"
 
 struct command {
     const char *name;
@@ -80,11 +81,7 @@ int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
 
 void vg_cli_utc(int64_t t, char *buf, size_t n)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (!t || !gmtime_r(&tt, &tm) ||
-        !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    if (!t || vg_utc_format(t, "%Y-%m-%dT%H:%M:%SZ", buf, n))
         snprintf(buf, n, "-");
 }
 

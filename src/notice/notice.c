@@ -16,6 +16,7 @@
 #include "vigil/notice.h"
 #include "vigil/pdq.h"
 #include "vigil/smtp.h"
+#include "vigil/utc.h"
 
 #define RECHECK_BATCH 500
 #define WHY_MAX 512
@@ -25,15 +26,6 @@ static const int64_t default_recheck[] = {3600, 6 * 3600, 24 * 3600, 0};
 int64_t vg_clock_now(const struct vg_clock *c)
 {
     return c && c->now ? c->now(c->ctx) : (int64_t)time(NULL);
-}
-
-static void utc(int64_t t, char out[24])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    gmtime_r(&tt, &tm);
-    strftime(out, 24, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
 /* The re-check interval after the n-th check (n from 0: the first). */
@@ -186,7 +178,7 @@ static int compose(struct vg_store *st, const struct vg_notice_opts *o,
         const json_t *c = json_array_get(cases, i);
         char detected[24], cat[256];
         const char *item[4];
-        utc(json_integer_value(json_object_get(c, "detected_at")), detected);
+        vg_utc_text(json_integer_value(json_object_get(c, "detected_at")), detected);
         item[0] = jstr(c, "url");
         item[1] = detected;
         item[2] = jstr(c, "sha256");

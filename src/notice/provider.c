@@ -16,6 +16,7 @@
 #include "vigil/alloc.h"
 #include "vigil/provider.h"
 #include "vigil/url.h"
+#include "vigil/utc.h"
 
 const char *vg_provider_method_name(enum vg_provider_method m)
 {
@@ -132,8 +133,6 @@ static void save_suggestion(struct vg_store *st, struct vg_provider_match *m)
     const char *holder = r->org ? r->org : r->name ? r->name : r->handle;
     struct vg_provider *old = NULL, *p = NULL;
     char name[VG_PROVIDER_NAME_MAX + 1], notes[512], day[16];
-    time_t t = (time_t)r->fetched_at;
-    struct tm tm;
     int64_t id = 0;
     size_t k;
 
@@ -154,7 +153,7 @@ static void save_suggestion(struct vg_store *st, struct vg_provider_match *m)
     if (!k)
         return;
     snprintf(name + k, sizeof(name) - k, " (RDAP)");
-    if (!gmtime_r(&t, &tm) || !strftime(day, sizeof(day), "%Y-%m-%d", &tm))
+    if (vg_utc_format(r->fetched_at, "%Y-%m-%d", day, sizeof(day)))
         snprintf(day, sizeof(day), "?");
     snprintf(notes, sizeof(notes),
              "Suggested by RDAP (%.200s, network %.100s) on %s: check and "

@@ -18,6 +18,7 @@
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/smtp.h"
+#include "vigil/utc.h"
 
 #define SUBJECT_MAX 900 /* bytes: a folded Subject stays readable */
 #define NAME_MAX_BYTES 256
@@ -490,19 +491,14 @@ int vg__smtp_qp_encode(struct vg_buf *b, const char *s, size_t n)
 
 static int put_date(struct vg_buf *b, int64_t t)
 {
-    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed",
-                                    "Thu", "Fri", "Sat"};
-    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr",
-                                       "May", "Jun", "Jul", "Aug",
-                                       "Sep", "Oct", "Nov", "Dec"};
-    time_t tt = (time_t)t;
-    struct tm tm;
+    char date[64];
 
-    if (!gmtime_r(&tt, &tm) || tm.tm_year > 9999 - 1900)
+    /* RFC 5322 wants a four-digit year; the C locale's day and month
+       names are its English ones */
+    if (t < 0 || t > 253402300799LL ||
+        vg_utc_format(t, "%a, %d %b %Y %H:%M:%S +0000", date, sizeof(date)))
         return VG_EINVAL;
-    return vg_buf_printf(b, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
-                         days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-                         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return vg_buf_printf(b, "Date: %s\r\n", date);
 }
 
 static int put_headers(struct vg_buf *b, const struct vg_mail *m, int64_t date,

@@ -32,15 +32,6 @@
 static const char *const outcomes[] = {"police", "child_welfare",
                                        "partner_hotline", "no_action"};
 
-void vg__utc(int64_t t, char out[24])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    gmtime_r(&tt, &tm);
-    strftime(out, 24, "%Y-%m-%d %H:%M UTC", &tm);
-}
-
 static unsigned cookie_flags(const struct vg_http_req *req)
 {
     const char *proto = vg_http_header(req, "X-Forwarded-Proto");
@@ -282,7 +273,7 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         return rc;
     json_array_foreach(json_object_get(q, "reports"), i, r) {
         char when[24];
-        vg__utc(json_integer_value(json_object_get(r, "received_at")), when);
+        vg_utc_text(json_integer_value(json_object_get(r, "received_at")), when);
         json_object_set_new(r, "received", json_string(when));
     }
     if (json_object_set_new(q, "statuses", options(statuses, 3, f.status)) ||
@@ -369,7 +360,7 @@ static int get_report(struct vg_server *s, const struct vg_http_req *req,
         return rc;
     rc = add_contact(s, r, sealed, nsealed);
     vg_free(sealed);
-    vg__utc(json_integer_value(json_object_get(r, "received_at")), when);
+    vg_utc_text(json_integer_value(json_object_get(r, "received_at")), when);
     details = json_loads(json_string_value(json_object_get(r, "details"))
                              ? json_string_value(json_object_get(r, "details"))
                              : "{}",
@@ -383,7 +374,7 @@ static int get_report(struct vg_server *s, const struct vg_http_req *req,
     json_array_foreach(json_object_get(r, "incidents"), i, inc) {
         const char *t = json_string_value(json_object_get(inc, "incident_type"));
         const char *o = json_string_value(json_object_get(inc, "outcome"));
-        vg__utc(json_integer_value(json_object_get(inc, "updated_at")), when);
+        vg_utc_text(json_integer_value(json_object_get(inc, "updated_at")), when);
         json_object_set_new(inc, "types", options(vg_report_types, 8, t));
         json_object_set_new(inc, "outcomes", options(outcomes, 4, o));
         json_object_set_new(inc, "updated", json_string(when));

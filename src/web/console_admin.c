@@ -29,7 +29,7 @@ static int date_of(json_t *o, const char *from, const char *to)
 
     if (!json_integer_value(json_object_get(o, from)))
         return VG_OK;
-    vg__utc(json_integer_value(json_object_get(o, from)), when);
+    vg_utc_text(json_integer_value(json_object_get(o, from)), when);
     return json_object_set_new(o, to, json_string(when)) ? VG_ENOMEM : VG_OK;
 }
 
@@ -40,7 +40,7 @@ static int list_row(void *ctx, const struct vg_list *l)
     char when[24] = "";
 
     if (l->last_import_at)
-        vg__utc(l->last_import_at, when);
+        vg_utc_text(l->last_import_at, when);
     return json_array_append_new(
                ctx, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:b, s:I, s:I,"
                               " s:I, s:s}",
@@ -61,7 +61,7 @@ static int import_row(void *ctx, const struct vg_list_import *i)
 {
     char when[24];
 
-    vg__utc(i->imported_at, when);
+    vg_utc_text(i->imported_at, when);
     return json_array_append_new(
                ctx, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "at",
                               when, "file",
@@ -203,7 +203,7 @@ static int user_row(void *ctx, const struct vg_user *u)
 {
     char when[24];
 
-    vg__utc(u->created_at, when);
+    vg_utc_text(u->created_at, when);
     return json_array_append_new(
                ctx, json_pack("{s:I, s:s, s:s, s:b, s:b, s:s}", "id",
                               (json_int_t)u->id, "username", u->username,
@@ -310,9 +310,9 @@ static int key_row(void *ctx, const struct vg_apikey *k)
 {
     char when[24], revoked[24] = "";
 
-    vg__utc(k->created_at, when);
+    vg_utc_text(k->created_at, when);
     if (k->revoked_at)
-        vg__utc(k->revoked_at, revoked);
+        vg_utc_text(k->revoked_at, revoked);
     return json_array_append_new(
                ctx, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)k->id,
                               "name", k->name, "created", when, "revoked",

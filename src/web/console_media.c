@@ -46,7 +46,7 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         return rc;
     json_array_foreach(json_object_get(q, "items"), i, it) {
         char when[24];
-        vg__utc(json_integer_value(json_object_get(it, "first_seen_at")),
+        vg_utc_text(json_integer_value(json_object_get(it, "first_seen_at")),
                 when);
         json_object_set_new(it, "first_seen", json_string(when));
     }
@@ -72,7 +72,7 @@ static void when(json_t *o, const char *from, const char *to)
     char t[24];
 
     if (json_integer_value(json_object_get(o, from))) {
-        vg__utc(json_integer_value(json_object_get(o, from)), t);
+        vg_utc_text(json_integer_value(json_object_get(o, from)), t);
         json_object_set_new(o, to, json_string(t));
     }
 }

@@ -65,7 +65,7 @@ static int get_notices(void *ctx, const struct vg_http_req *req,
         for (size_t k = 0; k < 3; k++)
             if (json_integer_value(json_object_get(x, stamps[k][0]))) {
                 char t[24];
-                vg__utc(json_integer_value(json_object_get(x, stamps[k][0])),
+                vg_utc_text(json_integer_value(json_object_get(x, stamps[k][0])),
                         t);
                 json_object_set_new(x, stamps[k][1], json_string(t));
             }
@@ -80,7 +80,7 @@ static int get_notices(void *ctx, const struct vg_http_req *req,
             if ((k < 2 || pending) &&
                 json_integer_value(json_object_get(x, nstamps[k][0]))) {
                 char t[24];
-                vg__utc(json_integer_value(json_object_get(x,
+                vg_utc_text(json_integer_value(json_object_get(x,
                                                            nstamps[k][0])),
                         t);
                 json_object_set_new(x, nstamps[k][1], json_string(t));

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "vigil/alloc.h"
+#include "vigil/utc.h"
 #include "web/http_int.h"
 
 #define REL_MAX 1024 /* bytes of a path below the prefix */
@@ -188,16 +189,13 @@ static int answer_file(const struct vg_http_req *req, struct vg_http_resp *resp,
     const char *range = vg_http_header(req, "Range");
     const char *ifr = vg_http_header(req, "If-Range");
     uint64_t size = (uint64_t)st->st_size, a = 0, b = 0;
-    time_t mt = st->st_mtime;
-    struct tm tm;
     int rc, r = 0;
 
     snprintf(etag, sizeof(etag), "\"%" PRIx64 "-%" PRIx64 "-%lx\"", size,
              (uint64_t)st->st_ino,
              (long)st->st_mtim.tv_sec * 1000L + st->st_mtim.tv_nsec / 1000000L);
-    if (!gmtime_r(&mt, &tm) ||
-        !strftime(lastmod, sizeof(lastmod), "%a, %d %b %Y %H:%M:%S GMT", &tm))
-        lastmod[0] = '\0';
+    vg_utc_format(st->st_mtime, "%a, %d %b %Y %H:%M:%S GMT", lastmod,
+                  sizeof(lastmod));
     if ((rc = vg_http_resp_header(resp, "ETag", etag)) ||
         (lastmod[0] &&
          (rc = vg_http_resp_header(resp, "Last-Modified", lastmod))) ||

@@ -21,6 +21,7 @@
 #include "vigil/server.h"
 #include "vigil/store.h"
 #include "vigil/template.h"
+#include "vigil/utc.h"
 #include "web/serve_crawl.h"
 
 struct vg_server {
@@ -92,9 +93,6 @@ int vg__console_enter(struct vg_server *s, const struct vg_http_req *req,
 int vg__console_page(struct vg_server *s, const struct vg_http_req *req,
                      struct vg_http_resp *resp, int status, const char *name,
                      json_t *data, const struct vg_session *me);
-
-/* "2026-11-29 14:03 UTC" for Unix seconds t, into out (24 bytes). */
-void vg__utc(int64_t t, char out[24]);
 
 /*
  * The client's address, for rate limits (in memory only): the peer's, or,
