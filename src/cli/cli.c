@@ -4,6 +4,7 @@
  * through the table below; `vigil --help` lists them from it.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,23 @@ void vg_cli_utc(int64_t t, char *buf, size_t n)
 {
     if (!t || vg_utc_format(t, "%Y-%m-%dT%H:%M:%SZ", buf, n))
         snprintf(buf, n, "-");
+}
+
+int vg_cli_parse_range(const char *cmd, const char *opt, const char *s,
+                       long long lo, long long hi, long long *out)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        vg_cli_errorf("%s: %s wants a number from %lld to %lld, not '%s'", cmd,
+                      opt, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 int vg_cli_parse_size(const char *s, int si, unsigned long long *out)

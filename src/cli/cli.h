@@ -100,6 +100,7 @@ int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
 /* ---- notice options, shared by notices and serve (cli_notice_opts.c) ---- */
 
 struct vg_cli_notices {
+    const char *cmd;          /* "serve", "notices": for messages */
     struct vg_notice_opts o;  /* what the cycle gets */
     const char *relay, *from, *starttls, *user, *password_file, *cafile;
     const char *rdap_bootstrap;
@@ -116,7 +117,7 @@ struct vg_cli_notices {
 extern const char vg_cli_notice_help[];
 extern const char *const vg_cli_notice_flags[]; /* for vg_cli_config_args */
 
-void vg_cli_notices_init(struct vg_cli_notices *n);
+void vg_cli_notices_init(struct vg_cli_notices *n, const char *cmd);
 /* Append the notice options to a getopt_long table; returns how many. */
 size_t vg_cli_notices_longopts(struct option *out, size_t room);
 /* 1 if c was a notice option (taken), 0 if not one, -1 bad (printed). */
@@ -161,6 +162,11 @@ int vg_cli_config_args(const char *cmd, const char *path,
                        const char *const *flags, int argc, char **argv,
                        char ***args, int *nargs, int *owned);
 void vg_cli_config_free(char **args, char **argv, int owned);
+
+/* A decimal integer s in [lo, hi] into *out: 0, or -1 after saying
+ * "CMD: OPT wants a number from LO to HI, not 'S'". */
+int vg_cli_parse_range(const char *cmd, const char *opt, const char *s,
+                       long long lo, long long hi, long long *out);
 
 /* Parse a positive integer with an optional K/M/G suffix (powers of 1000
  * when si, else 1024).  Returns 0 on success. */

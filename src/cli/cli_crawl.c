@@ -85,23 +85,6 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-static int number(const char *cmd, const char *opt, const char *s,
-                  long long max, long long *out)
-{
-    char *end;
-    long long v;
-
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < 0 || v > max) {
-        vg_cli_errorf("%s: %s wants a number from 0 to %lld, not '%s'", cmd,
-                      opt, max, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* ---- options <-> the crawl's stored parameters ---- */
 
 static json_t *params_json(const struct vg_crawl_opts *o, int min_quality,
@@ -304,8 +287,8 @@ static int crawl_status(int argc, char **argv)
             return VG_EXIT_USAGE;
         }
     }
-    if (optind < argc &&
-        number("crawl status", "ID", argv[optind++], INT64_MAX, &id))
+    if (optind < argc && vg_cli_parse_range("crawl status", "ID",
+                                            argv[optind++], 0, INT64_MAX, &id))
         return VG_EXIT_USAGE;
     if (optind < argc) {
         vg_cli_errorf("crawl status: unexpected '%s'", argv[optind]);
@@ -404,10 +387,10 @@ int vg_cli_crawl(int argc, char **argv)
             if (add_seeds_file(optarg, seeds))
                 goto usage;
             break;
-#define NUM(opt, max, field, type)                                         \
-    if (number("crawl", opt, optarg, max, &v))                             \
-        goto usage;                                                        \
-    o.field = (type)v;                                                     \
+#define NUM(opt, max, field, type)                                             \
+    if (vg_cli_parse_range("crawl", opt, optarg, 0, max, &v))                  \
+        goto usage;                                                            \
+    o.field = (type)v;                                                         \
     break;
         case OPT_DEPTH: NUM("--max-depth", 1000000, max_depth, int)
         case OPT_PAGES: NUM("--max-pages", INT64_MAX, max_pages, int64_t)
@@ -421,12 +404,16 @@ int vg_cli_crawl(int argc, char **argv)
                                unsigned)
         case 'j': NUM("--threads", 1024, threads, unsigned)
         case OPT_TIMEOUT:
-            if (number("crawl", "--timeout", optarg, 86400, &v) || !v)
+            if (vg_cli_parse_range("crawl", "--timeout", optarg, 0, 86400,
+                                   &v) ||
+                !v)
                 goto usage;
             o.total_timeout_ms = (long)v * 1000;
             break;
         case OPT_ROBOTSTTL:
-            if (number("crawl", "--robots-cache", optarg, 86400, &v) || !v)
+            if (vg_cli_parse_range("crawl", "--robots-cache", optarg, 0, 86400,
+                                   &v) ||
+                !v)
                 goto usage;
             o.robots_ttl_ms = (int64_t)v * 1000;
             break;
@@ -437,7 +424,8 @@ int vg_cli_crawl(int argc, char **argv)
         case OPT_PRIVATE: o.allow_private = 1; break;
         case OPT_FAST: o.hash_flags |= VG_IMAGEHASH_FAST; break;
         case OPT_MINQ:
-            if (number("crawl", "--min-quality", optarg, 100, &v))
+            if (vg_cli_parse_range("crawl", "--min-quality", optarg, 0, 100,
+                                   &v))
                 goto usage;
             min_quality = (int)v;
             break;
@@ -454,7 +442,8 @@ int vg_cli_crawl(int argc, char **argv)
         }
     }
     if (resume && optind < argc &&
-        number("crawl", "--resume ID", argv[optind++], INT64_MAX, &v) == 0)
+        vg_cli_parse_range("crawl", "--resume ID", argv[optind++], 0, INT64_MAX,
+                           &v) == 0)
         id = (int64_t)v;
     else if (resume && optind < argc)
         goto usage;
@@ -650,7 +639,8 @@ int vg_cli_detections(int argc, char **argv)
         switch (c) {
         case 'd': db = optarg; break;
         case 'c':
-            if (number("detections", "--crawl", optarg, INT64_MAX, &crawl))
+            if (vg_cli_parse_range("detections", "--crawl", optarg, 0,
+                                   INT64_MAX, &crawl))
                 return VG_EXIT_USAGE;
             break;
         case 'J': json = 1; break;

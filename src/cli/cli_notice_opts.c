@@ -72,9 +72,10 @@ const char vg_cli_notice_help[] =
     "  --notice-allow-private  re-checks and RDAP may reach private\n"
     "                          addresses (tests only)\n";
 
-void vg_cli_notices_init(struct vg_cli_notices *n)
+void vg_cli_notices_init(struct vg_cli_notices *n, const char *cmd)
 {
     memset(n, 0, sizeof(*n));
+    n->cmd = cmd;
     n->o.templates_dir = VIGIL_WEB_DIR "/notices";
     n->o.fetch.user_agent = "Vigil-notices/" VIGIL_VERSION
                             " (re-check of a removal notice)";
@@ -91,20 +92,6 @@ size_t vg_cli_notices_longopts(struct option *out, size_t room)
     return n;
 }
 
-static int number(const char *opt, const char *v, long long lo, long long hi,
-                  long long *out)
-{
-    char *end;
-    long long x = strtoll(v, &end, 10);
-
-    if (end == v || *end || x < lo || x > hi) {
-        vg_cli_errorf("%s wants a number from %lld to %lld", opt, lo, hi);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
-
 int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v)
 {
     long long x;
@@ -117,7 +104,7 @@ int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v)
     case O_CONTACT: n->o.contact = v; break;
     case O_ACTIONABLE: n->o.actionable = v; break;
     case O_RENOTIFY:
-        if (number("--renotify", v, 60, 365LL * 86400, &x))
+        if (vg_cli_parse_range(n->cmd, "--renotify", v, 60, 365LL * 86400, &x))
             return -1;
         n->o.renotify_s = x;
         break;
@@ -141,17 +128,21 @@ int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v)
         break;
     }
     case O_ESCALATE:
-        if (number("--escalate-after", v, 1, 1000, &x))
+        if (vg_cli_parse_range(n->cmd, "--escalate-after", v, 1, 1000, &x))
             return -1;
         n->o.escalate_after = (int)x;
         break;
     case O_ATTEMPTS:
-        if (number("--max-attempts", v, 1, 100, &x))
+        if (vg_cli_parse_range(n->cmd, "--max-attempts", v, 1, 100, &x))
             return -1;
         n->o.max_attempts = (int)x;
         break;
-    case O_RELAY: n->relay = v; break;
-    case O_FROM: n->from = v; break;
+    case O_RELAY:
+        n->relay = v;
+        break;
+    case O_FROM:
+        n->from = v;
+        break;
     case O_STARTTLS:
         if (strcmp(v, "none") && strcmp(v, "try") && strcmp(v, "required")) {
             vg_cli_errorf("--smtp-starttls is none, try or required");
@@ -159,18 +150,28 @@ int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v)
         }
         n->starttls = v;
         break;
-    case O_USER: n->user = v; break;
-    case O_PASSWORD_FILE: n->password_file = v; break;
-    case O_CAFILE: n->cafile = v; break;
-    case O_RDAP: n->rdap_bootstrap = v; break;
-    case O_PRIVATE: n->allow_private = 1; break;
+    case O_USER:
+        n->user = v;
+        break;
+    case O_PASSWORD_FILE:
+        n->password_file = v;
+        break;
+    case O_CAFILE:
+        n->cafile = v;
+        break;
+    case O_RDAP:
+        n->rdap_bootstrap = v;
+        break;
+    case O_PRIVATE:
+        n->allow_private = 1;
+        break;
     case O_AT:
-        if (number("--at", v, 1, 253402300799LL, &x))
+        if (vg_cli_parse_range(n->cmd, "--at", v, 1, 253402300799LL, &x))
             return -1;
         n->at = x;
         break;
     case O_INTERVAL:
-        if (number("--notice-interval", v, 10, 86400, &x))
+        if (vg_cli_parse_range(n->cmd, "--notice-interval", v, 10, 86400, &x))
             return -1;
         n->interval_s = x;
         break;

@@ -259,7 +259,7 @@ int vg_cli_notices(int argc, char **argv)
         return argc < 2 ? VG_EXIT_USAGE : VG_EXIT_OK;
     }
     sub = argv[1];
-    vg_cli_notices_init(&n);
+    vg_cli_notices_init(&n, "notices");
     for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
         longopts[k++] = own[i];
     k += vg_cli_notices_longopts(longopts + k, 64 - k - 1);

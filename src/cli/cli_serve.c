@@ -65,20 +65,14 @@ static void serve_usage(FILE *f)
             vg_cli_notice_help);
 }
 
-/* Parse an unsigned option value in [lo, hi]. */
-static int count_arg(const char *opt, const char *v, unsigned lo, unsigned hi,
-                     unsigned *out)
+/* An option's number in [lo, hi] into *out; -1 (said) if not. */
+static int count_arg(const char *opt, const char *v, long long lo,
+                     long long hi, unsigned *out)
 {
-    unsigned long long n = 0;
+    long long n;
 
-    if (!strcmp(v, "0") && lo == 0) {
-        *out = 0;
-        return 0;
-    }
-    if (vg_cli_parse_size(v, 1, &n) || n < lo || n > hi) {
-        vg_cli_errorf("serve: %s wants %u to %u", opt, lo, hi);
+    if (vg_cli_parse_range("serve", opt, v, lo, hi, &n))
         return -1;
-    }
     *out = (unsigned)n;
     return 0;
 }
@@ -168,7 +162,7 @@ int vg_cli_serve(int argc, char **argv)
     int c, nargs = argc, owned = 0, status = VG_EXIT_USAGE;
     size_t k = 0;
 
-    vg_cli_notices_init(&n);
+    vg_cli_notices_init(&n, "serve");
     for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
         longopts[k++] = own[i];
     k += vg_cli_notices_longopts(longopts + k, 64 - k - 1);
