@@ -137,12 +137,8 @@ int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v)
             return -1;
         n->o.max_attempts = (int)x;
         break;
-    case O_RELAY:
-        n->relay = v;
-        break;
-    case O_FROM:
-        n->from = v;
-        break;
+    case O_RELAY: n->relay = v; break;
+    case O_FROM: n->from = v; break;
     case O_STARTTLS:
         if (strcmp(v, "none") && strcmp(v, "try") && strcmp(v, "required")) {
             vg_cli_errorf("--smtp-starttls is none, try or required");
@@ -150,21 +146,11 @@ int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v)
         }
         n->starttls = v;
         break;
-    case O_USER:
-        n->user = v;
-        break;
-    case O_PASSWORD_FILE:
-        n->password_file = v;
-        break;
-    case O_CAFILE:
-        n->cafile = v;
-        break;
-    case O_RDAP:
-        n->rdap_bootstrap = v;
-        break;
-    case O_PRIVATE:
-        n->allow_private = 1;
-        break;
+    case O_USER: n->user = v; break;
+    case O_PASSWORD_FILE: n->password_file = v; break;
+    case O_CAFILE: n->cafile = v; break;
+    case O_RDAP: n->rdap_bootstrap = v; break;
+    case O_PRIVATE: n->allow_private = 1; break;
     case O_AT:
         if (vg_cli_parse_range(n->cmd, "--at", v, 1, 253402300799LL, &x))
             return -1;
