@@ -18,6 +18,42 @@
             rc = vg__store_run(st, s, err);                                   \
     } while (0)
 
+/*
+ * Append each row of rows (taken), or only its field when field is not
+ * NULL, to the array key of the object of by whose "provider_id" is the
+ * row's (one pass, through a map from id to object).  VG_OK or VG_ENOMEM.
+ */
+static int group_by_provider(json_t *by, const char *key, json_t *rows,
+                             const char *field)
+{
+    json_t *map = json_object(), *o, *r;
+    char id[24];
+    size_t i;
+    int rc = map ? VG_OK : VG_ENOMEM;
+
+    json_array_foreach(by, i, o) {
+        snprintf(id, sizeof(id), "%lld",
+                 (long long)json_integer_value(json_object_get(o,
+                                                               "provider_id")));
+        if (rc || json_object_set_new(o, key, json_array()) ||
+            json_object_set(map, id, o))
+            rc = VG_ENOMEM;
+    }
+    json_array_foreach(rows, i, r) {
+        snprintf(id, sizeof(id), "%lld",
+                 (long long)json_integer_value(json_object_get(r,
+                                                               "provider_id")));
+        if (rc || !(o = json_object_get(map, id)))
+            continue;
+        if (json_array_append(json_object_get(o, key),
+                              field ? json_object_get(r, field) : r))
+            rc = VG_ENOMEM;
+    }
+    json_decref(map);
+    json_decref(rows);
+    return rc;
+}
+
 int vg_store_case_candidates(struct vg_store *st, const char *actionable,
                              int (*cb)(void *ctx,
                                        const struct vg_case_candidate *c),
@@ -110,8 +146,7 @@ int vg_store_notices_due(struct vg_store *st, int64_t now, int64_t renotify_s,
                          json_t **out, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    json_t *provs = NULL, *cases = NULL, *p, *c;
-    size_t i, j;
+    json_t *provs = NULL, *cases = NULL;
     int rc;
 
     *out = NULL;
@@ -140,17 +175,10 @@ int vg_store_notices_due(struct vg_store *st, int64_t now, int64_t renotify_s,
         rc = vg__store_json(st, s, 0, &cases, err);
     UNLOCK(st);
     /* each provider's cases under it */
-    json_array_foreach(provs, i, p) {
-        json_t *mine = json_array();
-        json_int_t pid = json_integer_value(json_object_get(p, "provider_id"));
-        json_array_foreach(cases, j, c) {
-            if (json_integer_value(json_object_get(c, "provider_id")) == pid)
-                json_array_append(mine, c);
-        }
-        if (!mine || json_object_set_new(p, "cases", mine))
-            rc = rc ? rc : VG_ENOMEM;
-    }
-    json_decref(cases);
+    if (!rc)
+        rc = group_by_provider(provs, "cases", cases, NULL);
+    else
+        json_decref(cases);
     if (rc) {
         json_decref(provs);
         return rc;
@@ -418,8 +446,7 @@ int vg_store_notice_report(struct vg_store *st, json_t **out,
                            struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    json_t *rows = NULL, *ttr = NULL, *r, *t;
-    size_t i, j;
+    json_t *rows = NULL, *ttr = NULL;
     int rc;
 
     *out = NULL;
@@ -450,17 +477,11 @@ int vg_store_notice_report(struct vg_store *st, json_t **out,
                      "")))
         rc = vg__store_json(st, s, 0, &ttr, err);
     UNLOCK(st);
-    json_array_foreach(rows, i, r) {
-        json_t *mine = json_array();
-        json_int_t pid = json_integer_value(json_object_get(r, "provider_id"));
-        json_array_foreach(ttr, j, t) {
-            if (json_integer_value(json_object_get(t, "provider_id")) == pid)
-                json_array_append(mine, json_object_get(t, "ttr"));
-        }
-        if (!mine || json_object_set_new(r, "ttr", mine))
-            rc = rc ? rc : VG_ENOMEM;
-    }
-    json_decref(ttr);
+    /* each provider's times to removal, ascending, under it */
+    if (!rc)
+        rc = group_by_provider(rows, "ttr", ttr, "ttr");
+    else
+        json_decref(ttr);
     if (rc) {
         json_decref(rows);
         return rc;
