@@ -86,6 +86,24 @@ void vg_cli_utc(int64_t t, char *buf, size_t n)
         snprintf(buf, n, "-");
 }
 
+int vg_cli_action(const char *cmd, int argc, char **argv,
+                  const struct vg_cli_action *actions, size_t n,
+                  void (*usage)(FILE *f), int *status)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        *status = argc < 2 ? VG_EXIT_USAGE : VG_EXIT_OK;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(argv[1], actions[i].name))
+            return (int)i;
+    vg_cli_errorf("%s: unknown action '%s'", cmd, argv[1]);
+    usage(stderr);
+    *status = VG_EXIT_USAGE;
+    return -1;
+}
+
 int vg_cli_parse_range(const char *cmd, const char *opt, const char *s,
                        long long lo, long long hi, long long *out)
 {

@@ -163,6 +163,22 @@ int vg_cli_config_args(const char *cmd, const char *path,
                        char ***args, int *nargs, int *owned);
 void vg_cli_config_free(char **args, char **argv, int owned);
 
+/* A subcommand's action ("create", "ls", ...) and its positional args. */
+struct vg_cli_action {
+    const char *name;
+    int nargs;        /* positional arguments it takes */
+    const char *args; /* them, for "expected ..." */
+};
+
+/*
+ * The index in actions[0..n) of argv[1], or -1 with *status set when there
+ * is none to run: help asked (usage on stdout, VG_EXIT_OK), no action or
+ * an unknown one (said, usage on stderr, VG_EXIT_USAGE).
+ */
+int vg_cli_action(const char *cmd, int argc, char **argv,
+                  const struct vg_cli_action *actions, size_t n,
+                  void (*usage)(FILE *f), int *status);
+
 /* A decimal integer s in [lo, hi] into *out: 0, or -1 after saying
  * "CMD: OPT wants a number from LO to HI, not 'S'". */
 int vg_cli_parse_range(const char *cmd, const char *opt, const char *s,

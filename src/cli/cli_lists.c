@@ -482,31 +482,19 @@ static int rm(struct vg_store *st, struct args *a, struct vg_err *err)
 
 int vg_cli_lists(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int nargs;
-        const char *args;
-    } actions[] = {{"create", 1, "NAME"},   {"ls", 0, "no arguments"},
+    static const struct vg_cli_action actions[] = {{"create", 1, "NAME"},   {"ls", 0, "no arguments"},
                    {"show", 1, "NAME"},     {"enable", 1, "NAME"},
                    {"disable", 1, "NAME"},  {"rm", 1, "NAME"},
                    {"import", 2, "NAME FILE"}, {"export", 1, "NAME"}};
     struct vg_store *st = NULL;
     struct vg_err err = {0};
     struct args a;
-    int rc, k = -1;
+    int rc, k;
 
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? VG_EXIT_USAGE : VG_EXIT_OK;
-    }
-    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-        if (!strcmp(argv[1], actions[i].name))
-            k = (int)i;
-    if (k < 0) {
-        vg_cli_errorf("lists: unknown action '%s'", argv[1]);
-        usage(stderr);
-        return VG_EXIT_USAGE;
-    }
+    if ((k = vg_cli_action("lists", argc, argv, actions,
+                           sizeof(actions) / sizeof(actions[0]), usage,
+                           &rc)) < 0)
+        return rc;
     if ((rc = parse(argc, argv, &a)))
         return rc > 0 ? VG_EXIT_OK : VG_EXIT_USAGE;
     if (want_args(&a, actions[k].nargs, actions[k].args))

@@ -575,11 +575,7 @@ out:
 
 int vg_cli_providers(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int nargs;
-        const char *args;
-    } actions[] = {{"import", 1, "FILE"},   {"export", 0, "no argument"},
+    static const struct vg_cli_action actions[] = {{"import", 1, "FILE"},   {"export", 0, "no argument"},
                    {"ls", 0, "no argument"}, {"show", 1, "NAME"},
                    {"confirm", 1, "NAME"},  {"rm", 1, "NAME"},
                    {"lookup", 1, "URL"}};
@@ -587,20 +583,12 @@ int vg_cli_providers(int argc, char **argv)
     struct vg_err err = {0};
     struct args a;
     int64_t id = 0;
-    int rc, k = -1;
+    int rc, k;
 
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? VG_EXIT_USAGE : VG_EXIT_OK;
-    }
-    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-        if (!strcmp(argv[1], actions[i].name))
-            k = (int)i;
-    if (k < 0) {
-        vg_cli_errorf("providers: unknown action '%s'", argv[1]);
-        usage(stderr);
-        return VG_EXIT_USAGE;
-    }
+    if ((k = vg_cli_action("providers", argc, argv, actions,
+                           sizeof(actions) / sizeof(actions[0]), usage,
+                           &rc)) < 0)
+        return rc;
     if ((rc = parse(argc, argv, &a)))
         return rc > 0 ? VG_EXIT_OK : VG_EXIT_USAGE;
     if (a.npos != actions[k].nargs) {
