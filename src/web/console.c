@@ -252,9 +252,8 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
     struct vg_queue_filter f = {0};
     const char *page_s = vg_http_query(req, "page");
     struct vg_session me;
-    json_t *q = NULL, *r;
+    json_t *q = NULL;
     long page = page_s ? strtol(page_s, NULL, 10) : 1;
-    size_t i;
     int rc;
 
     if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
@@ -271,11 +270,8 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
     f.offset = (page - 1) * 50;
     if ((rc = vg_store_report_queue(s->o.store, &f, &q, NULL)))
         return rc;
-    json_array_foreach(json_object_get(q, "reports"), i, r) {
-        char when[24];
-        vg_utc_text(json_integer_value(json_object_get(r, "received_at")), when);
-        json_object_set_new(r, "received", json_string(when));
-    }
+    vg__json_when_each(json_object_get(q, "reports"), "received_at",
+                       "received");
     if (json_object_set_new(q, "statuses", options(statuses, 3, f.status)) ||
         json_object_set_new(q, "types", options(vg_report_types, 8,
                                                 f.incident_type)) ||
@@ -349,7 +345,6 @@ static int get_report(struct vg_server *s, const struct vg_http_req *req,
     uint8_t *sealed = NULL;
     size_t nsealed = 0, i;
     json_t *r = NULL, *inc, *details;
-    char when[24];
     int rc;
 
     rc = vg_store_report_open(s->o.store, me->user_id, id, &r, &sealed,
@@ -360,13 +355,12 @@ static int get_report(struct vg_server *s, const struct vg_http_req *req,
         return rc;
     rc = add_contact(s, r, sealed, nsealed);
     vg_free(sealed);
-    vg_utc_text(json_integer_value(json_object_get(r, "received_at")), when);
+    vg__json_when(r, "received_at", "received");
     details = json_loads(json_string_value(json_object_get(r, "details"))
                              ? json_string_value(json_object_get(r, "details"))
                              : "{}",
                          0, NULL);
-    if (rc || json_object_set_new(r, "received", json_string(when)) ||
-        json_object_set_new(r, "d", details ? details : json_object()) ||
+    if (rc || json_object_set_new(r, "d", details ? details : json_object()) ||
         json_object_set_new(r, "types", options(vg_report_types, 8, NULL))) {
         json_decref(r);
         return VG_ENOMEM;
@@ -374,10 +368,9 @@ static int get_report(struct vg_server *s, const struct vg_http_req *req,
     json_array_foreach(json_object_get(r, "incidents"), i, inc) {
         const char *t = json_string_value(json_object_get(inc, "incident_type"));
         const char *o = json_string_value(json_object_get(inc, "outcome"));
-        vg_utc_text(json_integer_value(json_object_get(inc, "updated_at")), when);
+        vg__json_when(inc, "updated_at", "updated");
         json_object_set_new(inc, "types", options(vg_report_types, 8, t));
         json_object_set_new(inc, "outcomes", options(outcomes, 4, o));
-        json_object_set_new(inc, "updated", json_string(when));
         json_object_set_new(inc, "report_id", json_integer(id));
     }
     return vg__console_page(s, req, resp, 200, "console_report", r, me);

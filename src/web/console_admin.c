@@ -23,16 +23,6 @@
             return rc == VG_EACCES ? VG_OK : rc;                              \
     } while (0)
 
-static int date_of(json_t *o, const char *from, const char *to)
-{
-    char when[24];
-
-    if (!json_integer_value(json_object_get(o, from)))
-        return VG_OK;
-    vg_utc_text(json_integer_value(json_object_get(o, from)), when);
-    return json_object_set_new(o, to, json_string(when)) ? VG_ENOMEM : VG_OK;
-}
-
 /* ---- hash lists ---- */
 
 static int list_row(void *ctx, const struct vg_list *l)
@@ -407,7 +397,6 @@ static int get_audit(void *ctx, const struct vg_http_req *req,
     struct vg_err verr = {0};
     struct vg_session me;
     json_t *recs = NULL, *r;
-    size_t i;
     int rc, intact;
 
     ENTER(VG_ROLE_ADMIN);
@@ -415,9 +404,7 @@ static int get_audit(void *ctx, const struct vg_http_req *req,
     if ((rc = vg_store_audit_recent(s->o.store, before < 0 ? 0 : before,
                                     AUDIT_PAGE, &recs, NULL)))
         return rc;
-    json_array_foreach(recs, i, r) {
-        date_of(r, "at", "when");
-    }
+    vg__json_when_each(recs, "at", "when");
     r = json_array_get(recs, json_array_size(recs) - 1);
     return vg__console_page(
         s, req, resp, 200, "audit",

@@ -31,8 +31,7 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
     const char *mine = vg_http_query(req, "unvoted");
     long page = page_s ? strtol(page_s, NULL, 10) : 1;
     struct vg_session me;
-    json_t *q = NULL, *it;
-    size_t i;
+    json_t *q = NULL;
     int rc;
 
     if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
@@ -44,12 +43,8 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
              mine && !strcmp(mine, "1") ? VG_REVIEW_QUEUE_UNVOTED : 0,
              QUEUE_PAGE, (page - 1) * QUEUE_PAGE, &q, NULL)))
         return rc;
-    json_array_foreach(json_object_get(q, "items"), i, it) {
-        char when[24];
-        vg_utc_text(json_integer_value(json_object_get(it, "first_seen_at")),
-                when);
-        json_object_set_new(it, "first_seen", json_string(when));
-    }
+    vg__json_when_each(json_object_get(q, "items"), "first_seen_at",
+                       "first_seen");
     if (json_object_set_new(q, "unvoted", json_boolean(mine &&
                                                        !strcmp(mine, "1"))) ||
         json_object_set_new(q, "reviewers", json_integer(s->o.reviewers)) ||
@@ -64,17 +59,6 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         return VG_ENOMEM;
     }
     return vg__console_page(s, req, resp, 200, "media_queue", q, &me);
-}
-
-/* Unix seconds in o[from] as text in o[to]. */
-static void when(json_t *o, const char *from, const char *to)
-{
-    char t[24];
-
-    if (json_integer_value(json_object_get(o, from))) {
-        vg_utc_text(json_integer_value(json_object_get(o, from)), t);
-        json_object_set_new(o, to, json_string(t));
-    }
 }
 
 static int show(struct vg_server *s, const struct vg_http_req *req,
@@ -93,13 +77,11 @@ static int show(struct vg_server *s, const struct vg_http_req *req,
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (rc)
         return rc;
-    when(m, "first_seen_at", "first_seen");
-    when(m, "reviewed_at", "reviewed");
-    json_array_foreach(json_object_get(m, "sightings"), i, x) {
-        when(x, "seen_at", "seen");
-    }
+    vg__json_when(m, "first_seen_at", "first_seen");
+    vg__json_when(m, "reviewed_at", "reviewed");
+    vg__json_when_each(json_object_get(m, "sightings"), "seen_at", "seen");
+    vg__json_when_each(json_object_get(m, "votes"), "decided_at", "decided");
     json_array_foreach(json_object_get(m, "votes"), i, x) {
-        when(x, "decided_at", "decided");
         if (json_integer_value(json_object_get(x, "user_id")) == me->user_id)
             mine = json_string_value(json_object_get(x, "classification"));
     }

@@ -27,14 +27,8 @@ static void duration(json_int_t s, char *out, size_t n)
 static int get_notices(void *ctx, const struct vg_http_req *req,
                        struct vg_http_resp *resp)
 {
-    static const char *const stamps[][2] = {{"opened_at", "opened"},
-                                            {"first_notice_at", "notified"},
-                                            {"removed_at", "removed"}};
     struct vg_server *s = ctx;
     struct vg_session me;
-    static const char *const nstamps[][2] = {{"created_at", "created"},
-                                             {"sent_at", "sent"},
-                                             {"next_attempt_at", "next"}};
     json_t *figs = NULL, *cases = NULL, *notices = NULL, *x;
     size_t i;
     int rc;
@@ -61,30 +55,15 @@ static int get_notices(void *ctx, const struct vg_http_req *req,
         json_object_set_new(x, "p90", json_string(p90));
         json_object_set_new(x, "share", json_string(share));
     }
-    json_array_foreach(cases, i, x) {
-        for (size_t k = 0; k < 3; k++)
-            if (json_integer_value(json_object_get(x, stamps[k][0]))) {
-                char t[24];
-                vg_utc_text(json_integer_value(json_object_get(x, stamps[k][0])),
-                        t);
-                json_object_set_new(x, stamps[k][1], json_string(t));
-            }
-    }
+    vg__json_when_each(cases, "opened_at", "opened");
+    vg__json_when_each(cases, "first_notice_at", "notified");
+    vg__json_when_each(cases, "removed_at", "removed");
+    vg__json_when_each(notices, "created_at", "created");
+    vg__json_when_each(notices, "sent_at", "sent");
     json_array_foreach(notices, i, x) {
-        int pending = !strcmp(json_string_value(json_object_get(x, "state"))
-                                  ? json_string_value(json_object_get(x,
-                                                                      "state"))
-                                  : "",
-                              "pending");
-        for (size_t k = 0; k < 3; k++)
-            if ((k < 2 || pending) &&
-                json_integer_value(json_object_get(x, nstamps[k][0]))) {
-                char t[24];
-                vg_utc_text(json_integer_value(json_object_get(x,
-                                                           nstamps[k][0])),
-                        t);
-                json_object_set_new(x, nstamps[k][1], json_string(t));
-            }
+        const char *state = json_string_value(json_object_get(x, "state"));
+        if (state && !strcmp(state, "pending")) /* only then a next one */
+            vg__json_when(x, "next_attempt_at", "next");
     }
     return vg__console_page(s, req, resp, 200, "notices",
                             json_pack("{s:o, s:o, s:o}", "providers", figs,

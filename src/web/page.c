@@ -200,6 +200,27 @@ int64_t vg__path_id(const char **p)
     return v;
 }
 
+void vg__json_when(json_t *o, const char *from, const char *to)
+{
+    json_int_t t = json_integer_value(json_object_get(o, from));
+    char text[VG_UTC_TEXT_LEN];
+
+    if (!t)
+        return;
+    vg_utc_text(t, text);
+    json_object_set_new(o, to, json_string(text));
+}
+
+void vg__json_when_each(json_t *array, const char *from, const char *to)
+{
+    json_t *o;
+    size_t i;
+
+    json_array_foreach(array, i, o) {
+        vg__json_when(o, from, to);
+    }
+}
+
 int vg__token_eq(const char *a, const char *b)
 {
     size_t n = strlen(a);

@@ -113,6 +113,11 @@ int vg__report_submit(struct vg_server *s, struct vg_report *r,
 /* A positive decimal id at *p, advancing *p past it; 0 if none. */
 int64_t vg__path_id(const char **p);
 
+/* The Unix seconds in o[from] as vg_utc_text in o[to] (nothing when 0 or
+ * absent); _each does it for every object of an array. */
+void vg__json_when(json_t *o, const char *from, const char *to);
+void vg__json_when_each(json_t *array, const char *from, const char *to);
+
 /* Constant-time comparison of two NUL-terminated tokens; 1 if equal. */
 int vg__token_eq(const char *a, const char *b);
 
