@@ -2,7 +2,8 @@
 /*
  * The in-house test harness: typed assertions that record failures and go
  * on, TH_RUN to run a test function, and th_done() which prints the closing
- * line "N passed, N failed" and returns the exit status.  Header-only.
+ * line "N passed, N failed" and returns the exit status; a few fixtures
+ * (shell commands, files, nginx).  Header-only.
  */
 #ifndef VIGIL_TH_H
 #define VIGIL_TH_H
@@ -13,6 +14,65 @@
 #include <string.h>
 
 static int th_passed, th_failed, th_cur_failed;
+
+/* Run a shell command: 0, or its status (said on stderr). */
+static inline int th_run(const char *cmd)
+{
+    int rc = system(cmd);
+
+    if (rc)
+        fprintf(stderr, "  `%s` failed (%d)\n", cmd, rc);
+    return rc;
+}
+
+/* Write text into dir/name: 0 or -1. */
+static inline int th_write_file(const char *dir, const char *name,
+                                const char *text)
+{
+    char path[1024];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (!(f = fopen(path, "w")))
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+#ifdef VIGIL_SOURCE_DIR
+/* nginx on 127.0.0.1 serving root, its files in statedir
+ * (tests/fixtures/nginx_site.sh): its port, or -1 (said). */
+static inline int th_nginx_start(const char *root, const char *statedir)
+{
+    char cmd[1024], line[256];
+    int port = -1;
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd),
+             "bash " VIGIL_SOURCE_DIR "/tests/fixtures/nginx_site.sh start %s %s",
+             root, statedir);
+    if (!(p = popen(cmd, "r")))
+        return -1;
+    while (fgets(line, sizeof(line), p))
+        if (sscanf(line, "PORT %d", &port) == 1)
+            break;
+    if (pclose(p) || port <= 0) {
+        fprintf(stderr, "  nginx did not start\n");
+        return -1;
+    }
+    return port;
+}
+
+static inline void th_nginx_stop(const char *statedir)
+{
+    char cmd[1024];
+
+    snprintf(cmd, sizeof(cmd),
+             "bash " VIGIL_SOURCE_DIR "/tests/fixtures/nginx_site.sh stop %s",
+             statedir);
+    th_run(cmd);
+}
+#endif
 
 /* A whole file in memory (free() it), *n its size; NULL if unreadable. */
 static inline uint8_t *th_slurp(const char *path, size_t *n)

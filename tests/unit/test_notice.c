@@ -27,59 +27,32 @@
 #include "vigil/notice.h"
 #include "vigil/store.h"
 
-#define FIXTURES VIGIL_SOURCE_DIR "/tests/fixtures"
 #define PHOTOS VIGIL_TESTDATA "/photos/"
 #define HOUR 3600
 
 static char dir[] = "/tmp/vigil-test-notice-XXXXXX";
-static char ngdir[256], db[300];
+static char ngdir[256], www[300], db[300];
 static int port;
 
-static int run(const char *cmd)
-{
-    int rc = system(cmd);
-
-    if (rc)
-        fprintf(stderr, "  `%s` failed (%d)\n", cmd, rc);
-    return rc;
-}
-
-static int write_file(const char *name, const char *text)
-{
-    char path[512];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/www/%s", dir, name);
-    if (!(f = fopen(path, "w")))
-        return -1;
-    fputs(text, f);
-    return fclose(f);
-}
-
+/* The site (a page with three photos) and nginx serving it. */
 static int start_nginx(void)
 {
-    char cmd[1024], line[256];
-    FILE *p;
+    char cmd[1024];
 
+    snprintf(www, sizeof(www), "%s/www", dir);
     snprintf(cmd, sizeof(cmd),
              "mkdir -p %s/www && cp " PHOTOS "0029.jpg %s/www/known.jpg && cp "
              PHOTOS "0015.jpg %s/www/off.jpg && cp " PHOTOS
              "0031.jpg %s/www/mild.jpg && chmod -R a+rX %s",
              dir, dir, dir, dir, dir);
-    if (run(cmd) ||
-        write_file("page.html", "<!doctype html><title>p</title>"
-                                "<img src=\"known.jpg\"><img src=\"off.jpg\">"
-                                "<img src=\"mild.jpg\">"))
+    if (th_run(cmd) ||
+        th_write_file(www, "page.html",
+                      "<!doctype html><title>p</title>"
+                      "<img src=\"known.jpg\"><img src=\"off.jpg\">"
+                      "<img src=\"mild.jpg\">"))
         return -1;
     snprintf(ngdir, sizeof(ngdir), "%s/ng", dir);
-    snprintf(cmd, sizeof(cmd), "bash " FIXTURES "/nginx_site.sh start %s/www %s",
-             dir, ngdir);
-    if (!(p = popen(cmd, "r")))
-        return -1;
-    while (fgets(line, sizeof(line), p))
-        if (sscanf(line, "PORT %d", &port) == 1)
-            break;
-    return pclose(p) || port <= 0 ? -1 : 0;
+    return (port = th_nginx_start(www, ngdir)) > 0 ? 0 : -1;
 }
 
 /* A list with the SHA-256 of one file, its entries enabled or not. */
@@ -367,9 +340,10 @@ static void test_week(void)
              "cp " PHOTOS "0029.jpg %s/www/again.jpg && cp " PHOTOS
              "0029.jpg %s/www/again2.jpg && chmod a+r %s/www/again*.jpg",
              dir, dir, dir);
-    TH_EQ_INT(run(path), 0);
-    TH_EQ_INT(write_file("two.html", "<img src=\"again.jpg\">"
-                                     "<img src=\"again2.jpg\">"),
+    TH_EQ_INT(th_run(path), 0);
+    TH_EQ_INT(th_write_file(www, "two.html",
+                            "<img src=\"again.jpg\">"
+                            "<img src=\"again2.jpg\">"),
               0);
     TH_EQ_INT(sql("UPDATE providers SET one_notice_per_url = 1"), 0);
     TH_EQ_INT(crawl(st, "two.html"), VG_OK);
@@ -390,7 +364,7 @@ static void test_week(void)
              "0029.jpg -resize 80%% -quality 60 %s/www/again2.jpg && chmod"
              " a+r %s/www/again*.jpg",
              dir, dir, dir);
-    TH_EQ_INT(run(path), 0);
+    TH_EQ_INT(th_run(path), 0);
     now_s = t0 + HOUR;
     TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
     TH_EQ_INT(s.rechecks, 2);
@@ -407,11 +381,9 @@ static void test_week(void)
     for (int i = 0; i < box.n && i < 16; i++)
         vg_free(box.bodies[i]);
     vg_store_close(st);
-    snprintf(path, sizeof(path), "bash " FIXTURES "/nginx_site.sh stop %s",
-             ngdir);
-    run(path);
+    th_nginx_stop(ngdir);
     snprintf(path, sizeof(path), "rm -rf %s", dir);
-    run(path);
+    th_run(path);
 }
 
 static void test_templates(void)
@@ -420,16 +392,14 @@ static void test_templates(void)
     struct vg_notice_opts o;
     struct vg_err err = {0};
     char tdir[] = "/tmp/vigil-test-notice-tpl-XXXXXX", path[600];
-    FILE *f;
 
     /* a template with an unknown placeholder is refused with its name */
     TH_CHECK(mkdtemp(tdir) != NULL);
-    snprintf(path, sizeof(path), "%s/en.txt", tdir);
-    TH_CHECK((f = fopen(path, "w")) != NULL);
-    fputs("--- subject\nHi {provdier}\n--- body\nx\n--- url\n{url}\n"
-          "--- reminder\n{n}\n--- categories\n",
-          f);
-    fclose(f);
+    TH_EQ_INT(th_write_file(tdir, "en.txt",
+                            "--- subject\nHi {provdier}\n--- body\nx\n"
+                            "--- url\n{url}\n--- reminder\n{n}\n"
+                            "--- categories\n"),
+              0);
     snprintf(path, sizeof(path), "%s/v.db", tdir);
     TH_EQ_INT(vg_store_open(path, NULL, &st, &err), VG_OK);
     memset(&o, 0, sizeof(o));
@@ -438,7 +408,7 @@ static void test_templates(void)
     TH_CHECK(strstr(err.msg, "{provdier}") != NULL);
     vg_store_close(st);
     snprintf(path, sizeof(path), "rm -rf %s", tdir);
-    run(path);
+    th_run(path);
 }
 
 int main(void)

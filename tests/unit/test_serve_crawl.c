@@ -25,81 +25,37 @@
 #include "vigil/thumb.h"
 #include "web/serve_crawl.h"
 
-#define FIXTURES VIGIL_SOURCE_DIR "/tests/fixtures"
 #define PHOTOS VIGIL_TESTDATA "/photos/"
 
 static char dir[] = "/tmp/vigil-test-serve-crawl-XXXXXX";
-static char ngdir[256];
+static char ngdir[256], www[300];
 static int port;
-
-static int run(const char *cmd)
-{
-    int rc = system(cmd);
-
-    if (rc)
-        fprintf(stderr, "  `%s` failed (%d)\n", cmd, rc);
-    return rc;
-}
-
-static int write_file(const char *name, const char *text)
-{
-    char path[512];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/www/%s", dir, name);
-    if (!(f = fopen(path, "w")))
-        return -1;
-    fputs(text, f);
-    return fclose(f);
-}
 
 /* The site: two pages, three photos (a.jpg is known). */
 static int make_site(void)
 {
     char cmd[1024];
 
+    snprintf(www, sizeof(www), "%s/www", dir);
     snprintf(cmd, sizeof(cmd),
              "mkdir -p %s/www && cp " PHOTOS "0029.jpg %s/www/a.jpg && cp "
              PHOTOS "0015.jpg %s/www/b.jpg && cp " PHOTOS
              "0031.jpg %s/www/c.jpg && chmod -R a+rX %s",
              dir, dir, dir, dir, dir);
-    if (run(cmd))
+    if (th_run(cmd))
         return -1;
-    return write_file("index.html",
-                      "<!doctype html><title>one</title>"
-                      "<p><img src=\"a.jpg\"> <img src=\"/b.jpg\"></p>") ||
-           write_file("two.html",
-                      "<!doctype html><title>two</title>"
-                      "<img src=\"c.jpg\"><img src=\"a.jpg\">");
+    return th_write_file(www, "index.html",
+                         "<!doctype html><title>one</title>"
+                         "<p><img src=\"a.jpg\"> <img src=\"/b.jpg\"></p>") ||
+           th_write_file(www, "two.html",
+                         "<!doctype html><title>two</title>"
+                         "<img src=\"c.jpg\"><img src=\"a.jpg\">");
 }
 
 static int start_nginx(void)
 {
-    char cmd[1024], line[256];
-    FILE *p;
-
     snprintf(ngdir, sizeof(ngdir), "%s/ng", dir);
-    snprintf(cmd, sizeof(cmd), "bash " FIXTURES "/nginx_site.sh start %s/www %s",
-             dir, ngdir);
-    if (!(p = popen(cmd, "r")))
-        return -1;
-    while (fgets(line, sizeof(line), p))
-        if (sscanf(line, "PORT %d", &port) == 1)
-            break;
-    if (pclose(p) || port <= 0) {
-        fprintf(stderr, "  nginx did not start\n");
-        return -1;
-    }
-    return 0;
-}
-
-static void stop_nginx(void)
-{
-    char cmd[512];
-
-    snprintf(cmd, sizeof(cmd), "bash " FIXTURES "/nginx_site.sh stop %s",
-             ngdir);
-    run(cmd);
+    return (port = th_nginx_start(www, ngdir)) > 0 ? 0 : -1;
 }
 
 static int sha256_of(const char *name, uint8_t out[32])
@@ -348,7 +304,7 @@ out:
     vg__serve_crawl_stop(c);
     vg_seal_free(sealer);
     vg_store_close(st);
-    stop_nginx();
+    th_nginx_stop(ngdir);
 }
 
 int main(void)
@@ -362,6 +318,6 @@ int main(void)
     chmod(dir, 0755); /* nginx's workers read the site */
     TH_RUN(test_serve_crawl);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    run(cmd);
+    th_run(cmd);
     return th_done();
 }
