@@ -28,6 +28,13 @@ int vg_auth_hash_password(const char *pw, char *out, struct vg_err *err);
 /* 1 if pw matches the encoded hash, 0 if not (or the hash is malformed). */
 int vg_auth_verify_password(const char *hash, const char *pw);
 
+/*
+ * An Argon2id hash, at today's cost, of a random password that was thrown
+ * away: verifying against it costs what a real check costs, so a sign-in
+ * with an unknown name takes as long as one with a known name.
+ */
+extern const char vg_auth_dummy_hash[];
+
 /* 1 if the hash was made with weaker parameters than today's. */
 int vg_auth_needs_rehash(const char *hash);
 

@@ -94,3 +94,7 @@ int vg_auth_apikey_hash(const char *key, unsigned char hash[32])
     crypto_hash_sha256(hash, (const unsigned char *)key, n);
     return VG_OK;
 }
+
+const char vg_auth_dummy_hash[] =
+    "$argon2id$v=19$m=65536,t=2,p=1$HRfxAB5RRzIzEC6YwXr+WQ$"
+    "8B9HdSqEirLvpjL/NX5QzLaa+zZQFaCmiEiVVDwJioA";

@@ -178,7 +178,7 @@ static int post_login(void *ctx, const struct vg_http_req *req,
         return login_form(s, req, resp, 403, "login.locked",
                           (long)((u.locked_until - now + 59) / 60));
     /* the same work whether or not the name exists */
-    if (!vg_auth_verify_password(known ? u.password_hash : s->dummy_hash,
+    if (!vg_auth_verify_password(known ? u.password_hash : vg_auth_dummy_hash,
                                  pw ? pw : "") ||
         !known) {
         if (known && !vg_store_login_failed(s->o.store, u.id, now,
@@ -428,13 +428,9 @@ static int reports(void *ctx, const struct vg_http_req *req,
 
 int vg__console_routes(struct vg_server *s, struct vg_err *err)
 {
-    char random_pw[33];
     int rc;
 
-    /* an Argon2id hash nobody's password matches, for unknown names */
-    vg__token_hex(random_pw, 16);
-    if ((rc = vg_auth_hash_password(random_pw, s->dummy_hash, err)) ||
-        (rc = vg_http_route(s->http, "GET", "/console/login", get_login, s,
+    if ((rc = vg_http_route(s->http, "GET", "/console/login", get_login, s,
                             err)) ||
         (rc = vg_http_route(s->http, "POST", "/console/login", post_login, s,
                             err)) ||

@@ -34,7 +34,6 @@ struct vg_server {
     struct vg_resources *resources;
     struct vg_ratelimit *limit;  /* reports per address; NULL: none */
     struct vg_ratelimit *logins; /* sign-in attempts per address */
-    char dummy_hash[VG_PASSWORD_HASH_MAX + 1]; /* for unknown user names */
     struct vg__serve_crawl *crawl; /* reported URLs; NULL when off */
     struct vg__serve_notices *notices; /* the notice cycles; NULL: off */
 };

@@ -24,6 +24,12 @@ static void test_hash_verify(void)
     /* salted: the same password hashes differently each time */
     TH_EQ_INT(vg_auth_hash_password("correct horse battery", h2, &err), VG_OK);
     TH_CHECK(strcmp(h, h2) != 0);
+    /* the stand-in for unknown names: today's cost, matched by nothing */
+    TH_EQ_INT(vg_auth_needs_rehash(vg_auth_dummy_hash), 0);
+    TH_EQ_INT(vg_auth_verify_password(vg_auth_dummy_hash, ""), 0);
+    TH_EQ_INT(vg_auth_verify_password(vg_auth_dummy_hash,
+                                      "correct horse battery"),
+              0);
     /* not an Argon2id hash: never a match */
     TH_EQ_INT(vg_auth_verify_password("", "x"), 0);
     TH_EQ_INT(vg_auth_verify_password("correct horse battery",
