@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "vigil/store.h"
+#include "vigil/store_crawl.h"
 
 #define BATCH 2000
 #define HOSTS 5000

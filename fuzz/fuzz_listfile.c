@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "vigil/listfile.h"
+#include "vigil/store_lists.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "vigil/provider.h"
+#include "vigil/store_providers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,6 +22,7 @@
 #include "vigil/buf.h"
 #include "vigil/ipnet.h"
 #include "vigil/rdap.h"
+#include "vigil/store_providers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,6 +12,7 @@
 
 #include "vigil/error.h"
 #include "vigil/store.h"
+#include "vigil/store_people.h"
 
 #define VG_PASSWORD_MIN 12   /* characters (UTF-8 code points) */
 #define VG_PASSWORD_MAX 1024 /* bytes */

@@ -35,6 +35,7 @@
 
 #include "vigil/lists.h"
 #include "vigil/store.h"
+#include "vigil/store_review.h"
 
 struct vg_crawl_opts {
     const char *user_agent; /* names the operator; robots token "vigil" */

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "vigil/store.h"
+#include "vigil/store_reports.h"
 
 struct vg_intake;
 

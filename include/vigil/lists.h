@@ -20,6 +20,7 @@
 #include "vigil/imagehash.h"
 #include "vigil/listfile.h"
 #include "vigil/store.h"
+#include "vigil/store_lists.h"
 
 /* ---- import ---- */
 

@@ -40,6 +40,7 @@
 #include "vigil/error.h"
 #include "vigil/fetch.h"
 #include "vigil/store.h"
+#include "vigil/store_notices.h"
 
 #define VG_NOTICE_PDQ_DISTANCE 31
 #define VG_NOTICE_MAX_RECHECKS 8 /* intervals in a schedule */

@@ -33,6 +33,7 @@
 #include "vigil/ipnet.h"
 #include "vigil/rdap.h"
 #include "vigil/store.h"
+#include "vigil/store_providers.h"
 
 /* ---- finding the provider of a URL ---- */
 

@@ -26,6 +26,7 @@
 
 #include "vigil/error.h"
 #include "vigil/store.h"
+#include "vigil/store_providers.h"
 
 /* ---- the bootstrap: which RDAP service answers for an address ---- */
 

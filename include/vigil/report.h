@@ -22,6 +22,8 @@
 
 #include "vigil/error.h"
 #include "vigil/store.h"
+#include "vigil/store_crawl.h"
+#include "vigil/store_reports.h"
 
 #define VG_REPORT_MAX_URLS 20
 #define VG_REPORT_MAX_DESCRIPTION 10000 /* characters */

@@ -17,6 +17,7 @@
 #include "vigil/alloc.h"
 #include "vigil/crawler.h"
 #include "vigil/digest.h"
+#include "vigil/store_crawl.h"
 
 static void crawl_usage(FILE *f)
 {

@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "vigil/lists.h"
+#include "vigil/store_lists.h"
 
 #define MAX_ERRORS_SHOWN 50
 

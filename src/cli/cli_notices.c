@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "vigil/alloc.h"
 #include "vigil/notice.h"
+#include "vigil/store_notices.h"
 
 static void notices_usage(FILE *f)
 {

@@ -16,6 +16,7 @@
 #include "vigil/alloc.h"
 #include "vigil/provider.h"
 #include "vigil/rdap.h"
+#include "vigil/store_providers.h"
 #include "vigil/url.h"
 
 #define MAX_ERRORS_SHOWN 50

@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "vigil/auth.h"
+#include "vigil/store_people.h"
 
 static void users_usage(FILE *f)
 {

@@ -21,13 +21,15 @@
 #include <unistd.h>
 
 #include "crawl_int.h"
+#include "vigil/algo.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
-#include "vigil/algo.h"
 #include "vigil/fetch.h"
 #include "vigil/htmlscan.h"
 #include "vigil/politeness.h"
 #include "vigil/robots.h"
+#include "vigil/store_crawl.h"
+#include "vigil/store_review.h"
 #include "vigil/url.h"
 
 #define ROBOTS_TOKEN "vigil"

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "vigil/algo.h"
+#include "vigil/store_lists.h"
 
 static const struct {
     const char *name;

@@ -14,6 +14,7 @@
 
 #include "index_int.h"
 #include "vigil/alloc.h"
+#include "vigil/store_lists.h"
 
 struct group {
     int16_t radius;

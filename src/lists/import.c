@@ -18,6 +18,7 @@
 #include "vigil/buf.h"
 #include "vigil/digest.h"
 #include "vigil/lists.h"
+#include "vigil/store_lists.h"
 
 #define ARENA_CAP (UINT64_C(1) << 32) /* string offsets are 32-bit */
 

@@ -24,6 +24,7 @@
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/digest.h"
+#include "vigil/store_lists.h"
 
 #define CHUNK ((size_t)64 << 10)
 #define DEFAULT_MAX_LINE ((size_t)65536)

@@ -12,6 +12,7 @@
 #include "vigil/alloc.h"
 #include "vigil/index.h"
 #include "vigil/lists.h"
+#include "vigil/store_lists.h"
 
 #define MAX_HITS 4096 /* matches reported per image and algorithm */
 

@@ -16,6 +16,7 @@
 #include "vigil/notice.h"
 #include "vigil/pdq.h"
 #include "vigil/smtp.h"
+#include "vigil/store_notices.h"
 #include "vigil/utc.h"
 
 #define RECHECK_BATCH 500

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "vigil/notice.h"
+#include "vigil/store_notices.h"
 
 /* The p-th percentile (0..1) of sorted values, nearest rank; -1 if none. */
 static json_int_t percentile(const json_t *sorted, double p)

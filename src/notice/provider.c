@@ -15,6 +15,7 @@
 
 #include "vigil/alloc.h"
 #include "vigil/provider.h"
+#include "vigil/store_providers.h"
 #include "vigil/url.h"
 #include "vigil/utc.h"
 

@@ -18,6 +18,7 @@
 
 #include "vigil/alloc.h"
 #include "vigil/provider.h"
+#include "vigil/store_providers.h"
 #include "vigil/url.h"
 
 #define CSV_FIELDS 32

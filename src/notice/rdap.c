@@ -30,6 +30,7 @@
 #include "vigil/ipnet.h"
 #include "vigil/netaddr.h"
 #include "vigil/rdap.h"
+#include "vigil/store_providers.h"
 
 #define DAY (24 * 3600)
 

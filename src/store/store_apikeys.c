@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "store_int.h"
+#include "vigil/store_people.h"
 
 #define KEY_FRESH_MS 1000
 

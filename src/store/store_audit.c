@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "store_int.h"
+#include "vigil/store_people.h"
 
 #define HASH_LEN 32
 

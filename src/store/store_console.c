@@ -11,6 +11,9 @@
 
 #include "store_int.h"
 #include "vigil/alloc.h"
+#include "vigil/store_lists.h"
+#include "vigil/store_people.h"
+#include "vigil/store_reports.h"
 
 /* Run a statement made by vg__store_query (if rc is still VG_OK). */
 #define RUN(q)                                                                \

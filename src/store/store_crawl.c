@@ -14,6 +14,7 @@
 #include "store_int.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
+#include "vigil/store_crawl.h"
 
 int vg_store_crawl_new(struct vg_store *st, const char *params_json,
                        int64_t *id, struct vg_err *err)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "vigil/store_crawl.h"
 
 static int media_id(struct vg_store *st, const struct vg_sighting_rec *r,
                     int64_t *id, struct vg_err *err)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "vigil/store.h"
+#include "vigil/store_crawl.h"
 
 struct vg__db;
 struct vg__stmt;

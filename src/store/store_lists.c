@@ -19,6 +19,7 @@
 #include "store_int.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
+#include "vigil/store_lists.h"
 
 
 static int name_char(char c)

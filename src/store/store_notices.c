@@ -11,6 +11,7 @@
 
 #include "store_int.h"
 #include "vigil/alloc.h"
+#include "vigil/store_notices.h"
 
 #define RUN(q)                                                                \
     do {                                                                      \

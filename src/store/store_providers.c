@@ -23,6 +23,7 @@
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/ipnet.h"
+#include "vigil/store_providers.h"
 
 /* ---- checks ---- */
 

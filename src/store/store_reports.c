@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "store_int.h"
+#include "vigil/store_crawl.h"
+#include "vigil/store_reports.h"
 
 #define STANDING "{\"standing\":\"reports\"}"
 

@@ -17,6 +17,7 @@
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/digest.h"
+#include "vigil/store_review.h"
 
 static const char *const class_names[] = {"csam", "harmful-abusive",
                                           "not-actionable"};

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "store_int.h"
+#include "vigil/store_people.h"
 
 const char *vg_role_name(enum vg_role r)
 {

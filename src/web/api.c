@@ -12,6 +12,8 @@
 #include "vigil/alloc.h"
 #include "vigil/auth.h"
 #include "vigil/report.h"
+#include "vigil/store_people.h"
+#include "vigil/store_reports.h"
 #include "web/web_int.h"
 
 #define MAX_ERRORS 32

@@ -7,6 +7,7 @@
 
 #include "vigil/auth.h"
 #include "vigil/buf.h"
+#include "vigil/store_people.h"
 
 #define OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE

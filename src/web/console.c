@@ -20,6 +20,8 @@
 #include "vigil/auth.h"
 #include "vigil/buf.h"
 #include "vigil/report.h"
+#include "vigil/store_people.h"
+#include "vigil/store_reports.h"
 #include "web/web_int.h"
 
 #define SESSION_COOKIE "vg_session"

@@ -10,6 +10,8 @@
 
 #include "vigil/alloc.h"
 #include "vigil/auth.h"
+#include "vigil/store_lists.h"
+#include "vigil/store_people.h"
 #include "web/web_int.h"
 
 #define ENTRIES_PAGE 100

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "vigil/alloc.h"
+#include "vigil/store_people.h"
+#include "vigil/store_review.h"
 #include "vigil/thumb.h"
 #include "web/web_int.h"
 

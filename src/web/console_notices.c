@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "vigil/notice.h"
+#include "vigil/store_notices.h"
+#include "vigil/store_people.h"
 #include "web/web_int.h"
 
 #define CASES_SHOWN 200

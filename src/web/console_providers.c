@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "vigil/alloc.h"
+#include "vigil/store_people.h"
+#include "vigil/store_providers.h"
 #include "web/web_int.h"
 
 #define LIST_MAX 256 /* addresses, domains or networks in one field */

@@ -11,6 +11,7 @@
 
 #include "vigil/alloc.h"
 #include "vigil/intake.h"
+#include "vigil/store_reports.h"
 
 struct waiter {
     const struct vg_report_rec *rec;

@@ -12,6 +12,7 @@
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/digest.h"
+#include "vigil/store_reports.h"
 #include "web/web_int.h"
 
 #define LANG_COOKIE_AGE (365L * 86400)

@@ -11,6 +11,7 @@
 
 #include "vigil/alloc.h"
 #include "vigil/report.h"
+#include "vigil/store_reports.h"
 #include "web/web_int.h"
 
 #define MAX_ERRORS 32

@@ -17,6 +17,7 @@
 
 #include "vigil/alloc.h"
 #include "vigil/lists.h"
+#include "vigil/store_reports.h"
 #include "web/serve_crawl.h"
 
 struct vg__serve_crawl {

@@ -28,6 +28,7 @@
 #include "vigil/error.h"
 #include "vigil/seal.h"
 #include "vigil/store.h"
+#include "vigil/store_reports.h"
 
 struct vg_serve_crawl_opts {
     /* the crawler's options; review_thumbs, seal and seal_ctx are set by

@@ -20,6 +20,8 @@
 #include "vigil/seal.h"
 #include "vigil/server.h"
 #include "vigil/store.h"
+#include "vigil/store_people.h"
+#include "vigil/store_reports.h"
 #include "vigil/template.h"
 #include "vigil/utc.h"
 #include "web/serve_crawl.h"

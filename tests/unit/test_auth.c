@@ -8,6 +8,7 @@
 
 #include "th.h"
 #include "vigil/auth.h"
+#include "vigil/store_people.h"
 
 static void test_hash_verify(void)
 {

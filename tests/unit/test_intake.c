@@ -12,6 +12,7 @@
 
 #include "th.h"
 #include "vigil/intake.h"
+#include "vigil/store_reports.h"
 
 #define THREADS 8
 #define EACH 250

@@ -14,6 +14,7 @@
 #include "th.h"
 #include "vigil/alloc.h"
 #include "vigil/listfile.h"
+#include "vigil/store_lists.h"
 
 #define MAXREC 64
 #define MAXERR 64

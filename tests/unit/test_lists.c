@@ -13,6 +13,7 @@
 #include "th.h"
 #include "vigil/alloc.h"
 #include "vigil/lists.h"
+#include "vigil/store_lists.h"
 
 #define NLISTS 6
 #define PER_LIST 3000

@@ -26,6 +26,9 @@
 #include "vigil/lists.h"
 #include "vigil/notice.h"
 #include "vigil/store.h"
+#include "vigil/store_crawl.h"
+#include "vigil/store_lists.h"
+#include "vigil/store_notices.h"
 
 #define PHOTOS VIGIL_TESTDATA "/photos/"
 #define HOUR 3600

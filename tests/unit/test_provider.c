@@ -20,6 +20,7 @@
 #include "vigil/alloc.h"
 #include "vigil/ipnet.h"
 #include "vigil/provider.h"
+#include "vigil/store_providers.h"
 
 static char dir[] = "/tmp/vigil-test-provider-XXXXXX";
 

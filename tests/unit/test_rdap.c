@@ -23,6 +23,7 @@
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/rdap.h"
+#include "vigil/store_providers.h"
 
 /* ARIN's shape: the abuse POC inside the registrant organisation. */
 static const char arin[] =

@@ -22,6 +22,11 @@
 #include "vigil/alloc.h"
 #include "vigil/digest.h"
 #include "vigil/store.h"
+#include "vigil/store_crawl.h"
+#include "vigil/store_lists.h"
+#include "vigil/store_people.h"
+#include "vigil/store_reports.h"
+#include "vigil/store_review.h"
 
 static char dir[] = "/tmp/vigil-test-review-XXXXXX";
 

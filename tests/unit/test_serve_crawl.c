@@ -22,6 +22,10 @@
 #include "vigil/imagehash.h"
 #include "vigil/seal.h"
 #include "vigil/store.h"
+#include "vigil/store_crawl.h"
+#include "vigil/store_lists.h"
+#include "vigil/store_reports.h"
+#include "vigil/store_review.h"
 #include "vigil/thumb.h"
 #include "web/serve_crawl.h"
 

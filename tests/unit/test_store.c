@@ -16,6 +16,10 @@
 #include "th.h"
 #include "vigil/alloc.h"
 #include "vigil/store.h"
+#include "vigil/store_crawl.h"
+#include "vigil/store_lists.h"
+#include "vigil/store_people.h"
+#include "vigil/store_reports.h"
 
 static char dir[] = "/tmp/vigil-test-store-XXXXXX";
 

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store (vigil/store.h): hash lists (what HMA calls banks), their
+ * imports and entries. Strings handed to callbacks are borrowed for the
+ * duration of the call.
+ */
+#ifndef VIGIL_STORE_LISTS_H
+#define VIGIL_STORE_LISTS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "vigil/store.h"
+
+/* ---- hash lists ---- */
+
+enum vg_list_kind {
+    VG_LIST_BLOCK = 0, /* known material: a match is reported */
+    VG_LIST_ALLOW      /* known false positives: a match suppresses others */
+};
+
+#define VG_LIST_NAME_MAX 64
+#define VG_LIST_TEXT_MAX 256
+
+struct vg_list {
+    int64_t id;
+    char name[VG_LIST_NAME_MAX + 1];     /* [A-Za-z0-9._-], 1..64 */
+    char source[VG_LIST_TEXT_MAX + 1];   /* e.g. "NCMEC", "analysts" */
+    char category[VG_LIST_NAME_MAX + 1]; /* default for entries */
+    int pdq_distance;                    /* 0..256, default 31 */
+    enum vg_list_kind kind;
+    int enabled;
+    int64_t created_at;                  /* Unix seconds, UTC */
+    /* filled by reads: */
+    int64_t entries, entries_enabled;
+    int64_t imports;                     /* how many imports so far */
+    int64_t last_import_at;              /* 0 if none */
+};
+
+/* A valid list name?  (1..64 of [A-Za-z0-9._-], not starting with '-') */
+int vg_list_name_valid(const char *name);
+
+/*
+ * Create a list from l (id, created_at and counts are ignored); *id gets the
+ * new id.  VG_EEXIST if the name is taken, VG_EINVAL for a bad name,
+ * category or distance.
+ */
+int vg_store_list_create(struct vg_store *st, const struct vg_list *l,
+                         int64_t *id, struct vg_err *err);
+/* By name; VG_ENOENT if there is none. */
+int vg_store_list_get(struct vg_store *st, const char *name,
+                      struct vg_list *out, struct vg_err *err);
+/* Every list in name order; cb returns VG_OK to go on. */
+int vg_store_lists(struct vg_store *st,
+                   int (*cb)(void *ctx, const struct vg_list *l), void *ctx,
+                   struct vg_err *err);
+int vg_store_list_set_enabled(struct vg_store *st, int64_t list_id,
+                              int enabled, struct vg_err *err);
+/* Delete a list with its entries and import history. */
+int vg_store_list_delete(struct vg_store *st, int64_t list_id,
+                         struct vg_err *err);
+
+/* One import's provenance, as recorded and as `lists show` prints it. */
+struct vg_list_import {
+    int64_t id, list_id;
+    int64_t imported_at;   /* Unix seconds, UTC */
+    const char *source_file;
+    const char *format;
+    const char *file_sha256; /* hex of the file's bytes */
+    int64_t lines, added, already_present;
+};
+
+int vg_store_list_imports(struct vg_store *st, int64_t list_id,
+                          int (*cb)(void *ctx, const struct vg_list_import *i),
+                          void *ctx, struct vg_err *err);
+
+/* ---- entries ---- */
+
+struct vg_list_entry {
+    int64_t id, list_id;
+    enum vg_algo algo;
+    uint8_t value[VG_ALGO_MAXSIZE]; /* vg_algo_size(algo) bytes, canonical */
+    const char *category;           /* NULL = the list's */
+    const char *external_id;        /* NULL if none */
+    const char *metadata;           /* NULL if none */
+    int quality;                    /* -1 if unknown */
+    int enabled;
+};
+
+/*
+ * An import: begin, add entries, then commit or abort.  Nothing is visible
+ * to other readers and nothing survives a crash until commit returns VG_OK
+ * (one transaction).  An entry whose (algorithm, value) the list already
+ * has is counted as already present and left as it is.  Entries are
+ * copied (written in batches).  Between begin and commit/abort the import
+ * holds the store: the caller must make no other store call meanwhile.
+ */
+struct vg_store_import;
+
+int vg_store_import_begin(struct vg_store *st, int64_t list_id,
+                          const char *source_file, const char *format,
+                          const char *file_sha256,
+                          struct vg_store_import **out, struct vg_err *err);
+/* e->id, e->list_id and e->enabled are ignored (new entries are enabled). */
+int vg_store_import_add(struct vg_store_import *im,
+                        const struct vg_list_entry *e, struct vg_err *err);
+/* Commit; *added and *present (may be NULL) get the counts.  Frees im. */
+int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
+                           int64_t *added, int64_t *present,
+                           struct vg_err *err);
+/* Roll back and free im (NULL is a no-op). */
+void vg_store_import_abort(struct vg_store_import *im);
+
+enum {
+    VG_ENTRIES_ENABLED_ONLY = 1 << 0, /* skip disabled entries */
+    VG_ENTRIES_ACTIVE_LISTS = 1 << 1, /* all lists: only enabled lists */
+    VG_ENTRIES_HASH_ONLY = 1 << 2     /* no category, ids, metadata, quality */
+};
+
+/*
+ * Every entry of list_id (0 = of every list) in id order.  cb returns
+ * VG_OK to go on; any other code stops the walk and is returned.
+ */
+int vg_store_entries(struct vg_store *st, int64_t list_id, unsigned flags,
+                     int (*cb)(void *ctx, const struct vg_list_entry *e),
+                     void *ctx, struct vg_err *err);
+/* How many entries the walk above would give (to size an index). */
+int vg_store_entries_count(struct vg_store *st, int64_t list_id,
+                           unsigned flags, int64_t *out, struct vg_err *err);
+/* One entry by id; VG_ENOENT if none. */
+int vg_store_entry_get(struct vg_store *st, int64_t id,
+                       int (*cb)(void *ctx, const struct vg_list_entry *e),
+                       void *ctx, struct vg_err *err);
+/* Entries of a list with this algorithm and value (0 or 1 of them). */
+int vg_store_entry_find(struct vg_store *st, int64_t list_id,
+                        enum vg_algo algo, const uint8_t *value, int64_t *id,
+                        struct vg_err *err);
+/* Quarantine (or release) one entry; VG_ENOENT if no such entry. */
+int vg_store_entry_set_enabled(struct vg_store *st, int64_t id, int enabled,
+                               struct vg_err *err);
+
+
+/* A page of a list's entries after after_id, in id order, as JSON
+ * [{id, algo, value (hex), category, external_id, metadata, quality,
+ * enabled}]. */
+int vg_store_entries_page(struct vg_store *st, int64_t list_id,
+                          int64_t after_id, int64_t limit, json_t **out,
+                          struct vg_err *err);
+
+/* Disable (quarantine) or enable an entry of list_id, audited as
+ * actor's.  VG_ENOENT if the list has no such entry. */
+int vg_store_entry_enable(struct vg_store *st, int64_t actor, int64_t list_id,
+                          int64_t entry_id, int enabled, struct vg_err *err);
+
+#endif
