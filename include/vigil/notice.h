@@ -33,7 +33,6 @@
 #ifndef VIGIL_NOTICE_H
 #define VIGIL_NOTICE_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,12 +107,24 @@ struct vg_notice_stats {
 int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,
                        struct vg_notice_stats *stats, struct vg_err *err);
 
-/*
- * The figures per provider: vg_store_notice_report's rows with, from the
- * times from first notice to removal, "median_s" and "p90_s" (nearest
- * rank; -1 when nothing was removed yet) and "removed_24h_share" (of the
- * URLs notified, the share removed within 24 hours of the first notice).
- */
-int vg_notice_figures(struct vg_store *st, json_t **out, struct vg_err *err);
+/* The figures of one provider: the store's counts and what they mean. */
+struct vg_notice_figure {
+    const struct vg_provider_figures *f; /* owned by the figures */
+    int64_t median_s, p90_s;  /* first notice to removal, nearest rank; -1
+                                 when nothing was removed yet */
+    double removed_24h_share; /* of the URLs notified, the share removed
+                                 within 24 hours of the first notice */
+};
+
+struct vg_notice_figures {
+    struct vg_notice_figure *v; /* vg_store_notice_report's order */
+    size_t n;
+    struct vg_notice_report *report_; /* private: owns the rows */
+};
+
+/* The figures per provider (vg_notice_figures_free; NULL is a no-op). */
+int vg_notice_figures(struct vg_store *st, struct vg_notice_figures **out,
+                      struct vg_err *err);
+void vg_notice_figures_free(struct vg_notice_figures *f);
 
 #endif

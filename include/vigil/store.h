@@ -17,6 +17,24 @@
  * Thread safety: one store may be used from several threads; calls are
  * serialised inside (an import holds the store until commit or abort),
  * but for vg_store_apikey_find's answers from memory.
+ *
+ * Callbacks, one rule for all: a function that takes a callback calls it
+ * with the store held, and the callback must not call the store.  It may
+ * copy what it needs and return; the caller acts once the walk is over
+ * (vg_notice's open_cases collects candidates, then opens cases).  The
+ * rule is checked, not only written: a store call made by the thread
+ * that holds the store (from a callback, or between an import's begin and
+ * its commit or abort) does nothing and returns VG_EBUSY, so a mistake is
+ * an error rather than a deadlock or a write inside a half-read walk.
+ * The same holds for every callback-taking function of the domain headers.
+ * Strings and structs handed to a callback are borrowed for that call.
+ *
+ * Results: the store hands other modules C structs, never JSON.  A result
+ * returned through an out pointer (`struct vg_x **out`) is the caller's,
+ * freed with its own `vg_x_free` (NULL is a no-op); its strings live in a
+ * pool (struct vg_store_strings) the result owns, so they stay valid until
+ * that free and must not be freed one by one.  A NULL string is an SQL
+ * NULL ("none"); an integer documented as "0 if none" is 0 for NULL.
  */
 #ifndef VIGIL_STORE_H
 #define VIGIL_STORE_H
@@ -27,6 +45,7 @@
 #include "vigil/error.h"
 
 struct vg_store;
+struct vg_store_strings; /* the strings of one result, freed with it */
 
 struct vg_store_opts {
     /* Migrate only up to this schema version (0 = the latest).  For tests

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The store (vigil/store.h): hash lists (what HMA calls banks), their
- * imports and entries. Strings handed to callbacks are borrowed for the
- * duration of the call.
+ * imports and entries.  Callbacks follow store.h: called with the store
+ * held, they must not call it; what they are handed is borrowed for the
+ * call.
  */
 #ifndef VIGIL_STORE_LISTS_H
 #define VIGIL_STORE_LISTS_H
 
-#include <jansson.h>
 #include <stdint.h>
 
 #include "vigil/store.h"
@@ -139,13 +139,12 @@ int vg_store_entry_find(struct vg_store *st, int64_t list_id,
 int vg_store_entry_set_enabled(struct vg_store *st, int64_t id, int enabled,
                                struct vg_err *err);
 
-
-/* A page of a list's entries after after_id, in id order, as JSON
- * [{id, algo, value (hex), category, external_id, metadata, quality,
- * enabled}]. */
+/* A page of a list's entries: those after after_id, in id order, at most
+ * limit, to cb (as vg_store_entries). */
 int vg_store_entries_page(struct vg_store *st, int64_t list_id,
-                          int64_t after_id, int64_t limit, json_t **out,
-                          struct vg_err *err);
+                          int64_t after_id, int64_t limit,
+                          int (*cb)(void *ctx, const struct vg_list_entry *e),
+                          void *ctx, struct vg_err *err);
 
 /* Disable (quarantine) or enable an entry of list_id, audited as
  * actor's.  VG_ENOENT if the list has no such entry. */

@@ -7,7 +7,7 @@
 #ifndef VIGIL_STORE_NOTICES_H
 #define VIGIL_STORE_NOTICES_H
 
-#include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vigil/store.h"
@@ -43,14 +43,41 @@ int vg_store_case_open(struct vg_store *st, const struct vg_case_candidate *c,
                        int64_t provider_id, int64_t now, int64_t next_check_at,
                        int64_t *case_id, int *reupload, struct vg_err *err);
 
+/* A case due a notice, under its provider. */
+struct vg_due_case {
+    int64_t id;
+    const char *url;
+    int64_t detected_at;
+    const char *sha256;     /* hex; NULL if the media is not known */
+    const char *category;
+    int64_t reupload_of;    /* the first case of the same media; 0 if none */
+    int64_t notices_sent;   /* so far: 0 for a first notice */
+};
+
+/* A provider with open cases due a notice, and those cases by id. */
+struct vg_due_provider {
+    int64_t provider_id;
+    const char *name, *abuse_emails, *language;
+    int one_notice_per_url;
+    const struct vg_due_case *cases;
+    size_t ncases;
+};
+
+struct vg_notices_due {
+    struct vg_due_provider *v; /* by provider id */
+    size_t n;
+    struct vg_store_strings *strings;
+    struct vg_due_case *cases_; /* private: every provider's cases */
+};
+
 /*
  * Providers with open cases due a notice at now (never notified, or last
- * notified renotify_s ago or more), as JSON: [{provider_id, name,
- * abuse_emails, language, one_notice_per_url, cases: [{id, url,
- * detected_at, sha256, category, reupload_of, notices_sent}]}].
+ * notified renotify_s ago or more), each with those cases.  *out is the
+ * caller's (vg_notices_due_free).
  */
 int vg_store_notices_due(struct vg_store *st, int64_t now, int64_t renotify_s,
-                         json_t **out, struct vg_err *err);
+                         struct vg_notices_due **out, struct vg_err *err);
+void vg_notices_due_free(struct vg_notices_due *d);
 
 /* A notice to store before it is sent (the intent). */
 struct vg_notice_rec {
@@ -70,10 +97,24 @@ int vg_store_notice_create(struct vg_store *st, const struct vg_notice_rec *r,
                            int64_t now, int escalate_after, int64_t *id,
                            int64_t *escalated, struct vg_err *err);
 
-/* Pending notices due at now: [{id, provider_id, cycle, message_id,
- * recipients, language, subject, body, attempts}], oldest first. */
-int vg_store_notices_pending(struct vg_store *st, int64_t now, json_t **out,
+/* A stored notice waiting to be sent. */
+struct vg_notice_pending {
+    int64_t id, provider_id, cycle;
+    const char *message_id, *recipients, *language, *subject, *body;
+    int64_t attempts; /* made so far */
+};
+
+struct vg_notices_pending {
+    struct vg_notice_pending *v; /* oldest first */
+    size_t n;
+    struct vg_store_strings *strings;
+};
+
+/* Pending notices due at now (vg_notices_pending_free). */
+int vg_store_notices_pending(struct vg_store *st, int64_t now,
+                             struct vg_notices_pending **out,
                              struct vg_err *err);
+void vg_notices_pending_free(struct vg_notices_pending *p);
 
 /*
  * An attempt's outcome: state "sent" (sent_at = now), "pending" (again at
@@ -88,16 +129,49 @@ int vg_store_notice_attempt(struct vg_store *st, int64_t id, const char *state,
 int vg_store_notice_hold(struct vg_store *st, int64_t id, const char *why,
                          struct vg_err *err);
 
-/* The latest notices, newest first: [{id, provider, cycle, message_id,
- * recipients, state, attempts, created_at, sent_at, next_attempt_at,
- * result}]. */
-int vg_store_notices(struct vg_store *st, int64_t limit, json_t **out,
-                     struct vg_err *err);
+/* A notice as the console lists it (and, in a case, as `notices show`). */
+struct vg_notice_info {
+    int64_t id;
+    const char *provider;        /* its name; NULL in vg_case_detail */
+    int64_t cycle;
+    const char *message_id, *recipients, *state; /* pending, sent, failed */
+    int64_t attempts, created_at;
+    int64_t sent_at;             /* 0 if not sent */
+    int64_t next_attempt_at;     /* 0 if none; not in vg_case_detail */
+    const char *result;          /* the relay's words; NULL if none yet */
+};
 
-/* Open cases due a re-check at now: [{case_id, url, sha256, pdq, checks,
- * first_notice_at}] (pdq null when the media has none), at most limit. */
+struct vg_notice_list {
+    struct vg_notice_info *v;
+    size_t n;
+    struct vg_store_strings *strings;
+};
+
+/* The latest notices, newest first, at most limit (vg_notice_list_free). */
+int vg_store_notices(struct vg_store *st, int64_t limit,
+                     struct vg_notice_list **out, struct vg_err *err);
+void vg_notice_list_free(struct vg_notice_list *l);
+
+/* An open case due a re-check. */
+struct vg_recheck_due {
+    int64_t case_id;
+    const char *url;
+    const char *sha256;       /* hex; NULL if the media is not known */
+    char pdq[65];             /* hex; "" when the media has none */
+    int64_t checks;           /* made so far */
+    int64_t first_notice_at;  /* 0 if none */
+};
+
+struct vg_rechecks_due {
+    struct vg_recheck_due *v; /* by due time, then case */
+    size_t n;
+    struct vg_store_strings *strings;
+};
+
+/* Open cases due a re-check at now, at most limit (vg_rechecks_due_free). */
 int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
-                          json_t **out, struct vg_err *err);
+                          struct vg_rechecks_due **out, struct vg_err *err);
+void vg_rechecks_due_free(struct vg_rechecks_due *r);
 
 /*
  * Record a re-check of case_id at now: result "removed" (the case is
@@ -109,24 +183,80 @@ int vg_store_recheck_record(struct vg_store *st, int64_t case_id, int64_t now,
                             const char *reason, int64_t next_check_at,
                             struct vg_err *err);
 
-/*
- * Cases as JSON, newest first: [{id, url, provider, status, opened_at,
- * first_notice_at, removed_at, removal, notices_sent, escalated,
- * reupload_of, category, checks}]; status "" or NULL for all.
- */
+/* A case as listed. */
+struct vg_case_info {
+    int64_t id;
+    const char *url;
+    const char *provider;       /* its name; NULL if none known */
+    const char *status;         /* "open", "removed" */
+    int64_t opened_at;
+    int64_t first_notice_at;    /* 0 if none */
+    int64_t removed_at;         /* 0 if not removed */
+    const char *removal;        /* why it counts as removed; NULL if not */
+    int64_t notices_sent;
+    int escalated;
+    int64_t reupload_of;        /* 0 if none */
+    const char *category;
+    int64_t checks;
+};
+
+struct vg_case_list {
+    struct vg_case_info *v;     /* newest first */
+    size_t n;
+    struct vg_store_strings *strings;
+};
+
+/* Cases, newest first, at most limit (0: 1000); status "" or NULL for
+ * all (vg_case_list_free). */
 int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
-                   json_t **out, struct vg_err *err);
+                   struct vg_case_list **out, struct vg_err *err);
+void vg_case_list_free(struct vg_case_list *l);
 
-/* One case with its notices and re-checks; VG_ENOENT if none. */
-int vg_store_case_get(struct vg_store *st, int64_t id, json_t **out,
-                      struct vg_err *err);
+struct vg_recheck_info {
+    int64_t checked_at;
+    int64_t http_status;        /* 0 if the fetch got no answer */
+    const char *result;
+};
 
-/*
- * Per provider ("" for cases with none): [{provider_id, provider, notified,
- * removed, up, notices, failed_notices, reuploads, escalated, ttr: [seconds
- * from first notice to removal, ascending]}].
- */
-int vg_store_notice_report(struct vg_store *st, json_t **out,
+/* One case with its notices and re-checks. */
+struct vg_case_detail {
+    struct vg_case_info c;
+    const char *abuse_emails;   /* the provider's; NULL if none known */
+    int64_t detected_at;
+    const char *sha256;         /* hex; NULL if the media is not known */
+    struct vg_notice_info *notices; /* oldest first */
+    size_t nnotices;
+    struct vg_recheck_info *rechecks; /* oldest first */
+    size_t nrechecks;
+    struct vg_store_strings *strings;
+};
+
+/* One case (vg_case_detail_free); VG_ENOENT if none. */
+int vg_store_case_get(struct vg_store *st, int64_t id,
+                      struct vg_case_detail **out, struct vg_err *err);
+void vg_case_detail_free(struct vg_case_detail *c);
+
+/* The figures of one provider ("" and 0 for the cases with none). */
+struct vg_provider_figures {
+    int64_t provider_id;
+    const char *provider;
+    int64_t notified, removed, up;      /* cases */
+    int64_t notices, failed_notices;    /* sent, failed for good */
+    int64_t reuploads, escalated;       /* cases */
+    const int64_t *ttr;  /* seconds from first notice to removal, ascending */
+    size_t nttr;
+};
+
+struct vg_notice_report {
+    struct vg_provider_figures *v; /* by provider name */
+    size_t n;
+    struct vg_store_strings *strings;
+    int64_t *ttr_;               /* private: every provider's times */
+};
+
+/* The figures per provider (vg_notice_report_free). */
+int vg_store_notice_report(struct vg_store *st, struct vg_notice_report **out,
                            struct vg_err *err);
+void vg_notice_report_free(struct vg_notice_report *r);
 
 #endif

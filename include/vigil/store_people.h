@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The store (vigil/store.h): people: analyst and admin accounts, sessions
- * and sign-in, partner API keys, and the audit log. Strings handed to
- * callbacks are borrowed for the duration of the call.
+ * and sign-in, partner API keys, and the audit log.  Results and callbacks
+ * follow store.h (a result is the caller's, freed with its _free; a
+ * callback is called with the store held and must not call it).
  */
 #ifndef VIGIL_STORE_PEOPLE_H
 #define VIGIL_STORE_PEOPLE_H
 
-#include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vigil/store.h"
@@ -114,7 +115,7 @@ int vg_store_audit(struct vg_store *st, int64_t limit,
 int vg_store_audit_verify(struct vg_store *st, int64_t *count, int64_t *bad,
                           struct vg_err *err);
 
-/* ---- the analyst console: sessions, sign-in, the report queue ---- */
+/* ---- sessions and sign-in ---- */
 
 struct vg_session {
     int64_t user_id;
@@ -151,12 +152,23 @@ int vg_store_login_failed(struct vg_store *st, int64_t user_id, int64_t now,
                           int max_failures, int64_t lock_s,
                           int64_t *locked_until, struct vg_err *err);
 
-/* Which reports the queue shows; NULL or "" fields: any. */
+/* An audit record as the console lists it. */
+struct vg_audit_entry {
+    struct vg_audit_record r;
+    const char *username;        /* the actor's; NULL if none or gone */
+};
+
+struct vg_audit_page {
+    struct vg_audit_entry *v;    /* newest first */
+    size_t n;
+    struct vg_store_strings *strings;
+};
 
 /* The audit log newest first: records before before_id (0: the latest),
- * at most limit, as JSON [{id, at, user_id, username, action,
- * object_type, object_id, detail}]. */
+ * at most limit (vg_audit_page_free). */
 int vg_store_audit_recent(struct vg_store *st, int64_t before_id,
-                          int64_t limit, json_t **out, struct vg_err *err);
+                          int64_t limit, struct vg_audit_page **out,
+                          struct vg_err *err);
+void vg_audit_page_free(struct vg_audit_page *p);
 
 #endif

@@ -7,7 +7,7 @@
 #ifndef VIGIL_STORE_REPORTS_H
 #define VIGIL_STORE_REPORTS_H
 
-#include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vigil/store.h"
@@ -57,35 +57,100 @@ int vg_store_reports_crawl(struct vg_store *st, int64_t *crawl_id,
 
 /* ---- the analysts' report queue and incidents ---- */
 
+/* Which reports the queue shows; NULL or "" fields: any. */
 struct vg_queue_filter {
     const char *status; /* "new", "in_review", "closed" */
     const char *incident_type;
     int64_t limit, offset; /* limit 0: 100 */
 };
 
+/* A report as the queue lists it. */
+struct vg_queue_report {
+    int64_t id;
+    char reference[VG_REFERENCE_LEN + 1];
+    int64_t received_at;
+    const char *channel, *language, *incident_type;
+    int named_child;
+    const char *status;
+    int64_t urls;                /* how many URLs it names */
+};
+
+struct vg_report_queue {
+    int64_t total;               /* reports matching the filter */
+    struct vg_queue_report *v;   /* this page */
+    size_t n;
+    struct vg_store_strings *strings;
+};
+
 /*
- * The queue as JSON: {"total": n, "reports": [{id, reference, received_at,
- * channel, language, incident_type, named_child, status, urls}]}, the
- * highest priority first (a named child victim or suspect), then arrival
- * order.
+ * A page of the queue, the highest priority first (a named child victim
+ * or suspect), then arrival order (vg_report_queue_free).
  */
 int vg_store_report_queue(struct vg_store *st, const struct vg_queue_filter *f,
-                          json_t **out, struct vg_err *err);
+                          struct vg_report_queue **out, struct vg_err *err);
+void vg_report_queue_free(struct vg_report_queue *q);
+
+/* A reported URL with its latest crawl's outcome. */
+struct vg_report_url {
+    int64_t id;
+    const char *url, *host;
+    const char *state;           /* the frontier's; NULL if never queued */
+    int64_t http_status;         /* 0 if none */
+    const char *error;           /* NULL if none */
+};
+
+struct vg_incident {
+    int64_t id;
+    const char *incident_type;
+    const char *outcome;         /* NULL: none yet */
+    const char *notes;
+    int64_t updated_at;
+};
+
+/* Media seen at a reported address or on a reported page. */
+struct vg_report_media {
+    int64_t media_id;
+    const char *url;             /* the first address it was seen at */
+    const char *format;          /* NULL if unknown */
+    int64_t width, height;       /* 0 if unknown */
+    const char *review;          /* NULL (never queued), pending, done */
+    const char *classification;  /* NULL until decided */
+    const char *lists;           /* matched lists, comma-separated; NULL */
+};
+
+/* A report opened by an analyst, with its parts. */
+struct vg_report_detail {
+    int64_t id;
+    char reference[VG_REFERENCE_LEN + 1];
+    int64_t received_at;
+    const char *channel, *language, *incident_type;
+    const char *incident_at;     /* as the reporter gave it; NULL if not */
+    const char *description;
+    const char *details;         /* the other answers, a JSON object */
+    int named_child;
+    const char *status;
+    int64_t api_key_id;          /* 0 for the public form */
+    struct vg_report_url *urls;  /* by id */
+    size_t nurls;
+    struct vg_incident *incidents; /* by id */
+    size_t nincidents;
+    struct vg_report_media *media; /* by media id, at most 200 */
+    size_t nmedia;
+    uint8_t *contact;            /* sealed contact details; NULL if none */
+    size_t contact_len;
+    struct vg_store_strings *strings;
+};
 
 /*
  * Open report id for an analyst (actor): the first time, its first
  * incident is made from the report's own type and the report goes to
  * "in_review"; every opening is audited ("report.view").  *out is the
- * report as JSON with "urls" (each with its latest crawl's state,
- * http_status and error), "incidents" and
- * "media" (seen at the reported addresses or on the reported pages, with
- * their review state and the lists they matched);
- * *contact the sealed contact details (vg_malloc'd; NULL if none).
+ * caller's (vg_report_detail_free).
  * VG_ENOENT if there is no such report.
  */
 int vg_store_report_open(struct vg_store *st, int64_t actor, int64_t id,
-                         json_t **out, uint8_t **contact, size_t *ncontact,
-                         struct vg_err *err);
+                         struct vg_report_detail **out, struct vg_err *err);
+void vg_report_detail_free(struct vg_report_detail *r);
 
 /* Split a report: a new incident of incident_type (audited). */
 int vg_store_incident_add(struct vg_store *st, int64_t actor,

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The store (vigil/store.h): media review: the queue of unknown media, votes
- * and consensus. Strings handed to callbacks are borrowed for the duration
- * of the call.
+ * and consensus.  Results and callbacks follow store.h.
  */
 #ifndef VIGIL_STORE_REVIEW_H
 #define VIGIL_STORE_REVIEW_H
 
-#include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vigil/store.h"
@@ -148,21 +147,6 @@ struct vg_review_media {
 int vg_store_review_media(struct vg_store *st, int64_t media_id,
                           struct vg_review_media **out, struct vg_err *err);
 void vg_review_media_free(struct vg_review_media *m);
-
-/*
- * The same as JSON objects for templates (json_decref *out): the queue as
- * {"total": n, "items": [{media_id, sha256, format, width, height, bytes,
- * first_seen_at, queued_at, sightings, votes, my_vote, url, page_url,
- * crawl_id, seen_at, reports: [{id, reference}]}]}, and one item with the
- * fields of struct vg_review_media (pdq and pdq_quality null when not
- * hashed; sightings, detections, votes, reports as arrays of objects) but
- * has_thumbnail (true/false) instead of the thumbnail's bytes.
- */
-int vg_store_review_queue_json(struct vg_store *st, int64_t viewer,
-                               unsigned flags, int64_t limit, int64_t offset,
-                               json_t **out, struct vg_err *err);
-int vg_store_review_media_json(struct vg_store *st, int64_t media_id,
-                               json_t **out, struct vg_err *err);
 
 /* Only the sealed thumbnail (vg_free it); VG_ENOENT if none. */
 int vg_store_review_thumbnail(struct vg_store *st, int64_t media_id,

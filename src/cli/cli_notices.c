@@ -15,6 +15,7 @@
 #include "vigil/alloc.h"
 #include "vigil/notice.h"
 #include "vigil/store_notices.h"
+#include "web/view.h"
 
 static void notices_usage(FILE *f)
 {
@@ -37,59 +38,89 @@ static void notices_usage(FILE *f)
             vg_cli_notice_help);
 }
 
-/* Print one JSON value, indented, and free it. */
+/* Print one JSON value (the view of web/view.h), indented, and free it. */
 static int print_json(json_t *v)
 {
-    int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) ? 1 : 0;
+    int rc = !v || json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 
     putchar('\n');
     json_decref(v);
     return rc;
 }
 
-static void when(const json_t *o, const char *k, char *buf, size_t n)
+/* s, or dflt for none. */
+static const char *or(const char *s, const char *dflt)
 {
-    vg_cli_utc(json_integer_value(json_object_get(o, k)), buf, n);
+    return s ? s : dflt;
 }
 
 static int cmd_ls(struct vg_store *st, const char *status, int json)
 {
     struct vg_err err = {0};
-    json_t *cases = NULL, *c;
-    size_t i;
+    struct vg_case_list *cases = NULL;
 
     if (vg_store_cases(st, status, 0, &cases, &err)) {
         vg_cli_errorf("notices ls: %s", err.msg);
         return VG_EXIT_FAIL;
     }
-    if (json)
-        return print_json(cases) ? VG_EXIT_FAIL : VG_EXIT_OK;
+    if (json) {
+        int rc = print_json(vg_view_cases(cases));
+        vg_case_list_free(cases);
+        return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
+    }
     printf("%-6s %-8s %-21s %-21s %-7s %-24s %s\n", "CASE", "STATUS",
            "FIRST NOTICE", "REMOVED", "NOTICES", "PROVIDER", "URL");
-    json_array_foreach(cases, i, c) {
+    for (size_t i = 0; i < cases->n; i++) {
+        const struct vg_case_info *c = &cases->v[i];
         char first[32], removed[32];
-        const char *prov = json_string_value(json_object_get(c, "provider"));
-        when(c, "first_notice_at", first, sizeof(first));
-        when(c, "removed_at", removed, sizeof(removed));
+        vg_cli_utc(c->first_notice_at, first, sizeof(first));
+        vg_cli_utc(c->removed_at, removed, sizeof(removed));
         printf("%-6lld %-8s %-21s %-21s %-7lld %-24.24s %s\n",
-               (long long)json_integer_value(json_object_get(c, "id")),
-               json_string_value(json_object_get(c, "status")), first, removed,
-               (long long)json_integer_value(
-                   json_object_get(c, "notices_sent")),
-               prov ? prov : "(none)",
-               json_string_value(json_object_get(c, "url")));
+               (long long)c->id, c->status, first, removed,
+               (long long)c->notices_sent, or(c->provider, "(none)"), c->url);
     }
-    json_decref(cases);
+    vg_case_list_free(cases);
     return VG_EXIT_OK;
+}
+
+/* The case in words. */
+static void show_case(const struct vg_case_detail *d)
+{
+    const struct vg_case_info *c = &d->c;
+    char t[32];
+
+    printf("case %lld: %s\n", (long long)c->id, c->url);
+    printf("  status      %s%s\n", c->status,
+           c->escalated ? " (escalated)" : "");
+    printf("  provider    %s\n", or(c->provider, "(none known)"));
+    printf("  sha256      %s\n", or(d->sha256, "-"));
+    vg_cli_utc(d->detected_at, t, sizeof(t));
+    printf("  detected    %s\n", t);
+    vg_cli_utc(c->first_notice_at, t, sizeof(t));
+    printf("  notified    %s\n", t);
+    vg_cli_utc(c->removed_at, t, sizeof(t));
+    printf("  removed     %s %s\n", t, or(c->removal, ""));
+    if (c->reupload_of)
+        printf("  re-upload of case %lld\n", (long long)c->reupload_of);
+    for (size_t i = 0; i < d->nnotices; i++) {
+        const struct vg_notice_info *x = &d->notices[i];
+        vg_cli_utc(x->sent_at, t, sizeof(t));
+        printf("  notice %lld (cycle %lld) %s %s to %s, %lld attempt(s): %s\n",
+               (long long)x->id, (long long)x->cycle, x->state, t,
+               x->recipients, (long long)x->attempts, or(x->result, ""));
+    }
+    for (size_t i = 0; i < d->nrechecks; i++) {
+        vg_cli_utc(d->rechecks[i].checked_at, t, sizeof(t));
+        printf("  re-check %s: %s\n", t, d->rechecks[i].result);
+    }
 }
 
 static int cmd_show(struct vg_store *st, const char *id_s, int json)
 {
     struct vg_err err = {0};
-    json_t *c = NULL, *x;
-    char *end, t[32];
+    struct vg_case_detail *c = NULL;
+    char *end;
     long long id = strtoll(id_s, &end, 10);
-    size_t i;
     int rc;
 
     if (*end || id <= 0) {
@@ -100,65 +131,62 @@ static int cmd_show(struct vg_store *st, const char *id_s, int json)
         vg_cli_errorf("notices show: %s", err.msg);
         return VG_EXIT_FAIL;
     }
+    rc = VG_EXIT_OK;
     if (json)
-        return print_json(c) ? VG_EXIT_FAIL : VG_EXIT_OK;
-    printf("case %lld: %s\n", id, json_string_value(json_object_get(c, "url")));
-    printf("  status      %s%s\n", json_string_value(json_object_get(c, "status")),
-           json_integer_value(json_object_get(c, "escalated")) ? " (escalated)"
-                                                               : "");
-    printf("  provider    %s\n",
-           json_string_value(json_object_get(c, "provider"))
-               ? json_string_value(json_object_get(c, "provider"))
-               : "(none known)");
-    printf("  sha256      %s\n",
-           json_string_value(json_object_get(c, "sha256"))
-               ? json_string_value(json_object_get(c, "sha256"))
-               : "-");
-    when(c, "detected_at", t, sizeof(t));
-    printf("  detected    %s\n", t);
-    when(c, "first_notice_at", t, sizeof(t));
-    printf("  notified    %s\n", t);
-    when(c, "removed_at", t, sizeof(t));
-    printf("  removed     %s %s\n", t,
-           json_string_value(json_object_get(c, "removal"))
-               ? json_string_value(json_object_get(c, "removal"))
-               : "");
-    if (json_integer_value(json_object_get(c, "reupload_of")))
-        printf("  re-upload of case %lld\n",
-               (long long)json_integer_value(json_object_get(c, "reupload_of")));
-    json_array_foreach(json_object_get(c, "notices"), i, x) {
-        when(x, "sent_at", t, sizeof(t));
-        printf("  notice %lld (cycle %lld) %s %s to %s, %lld attempt(s): %s\n",
-               (long long)json_integer_value(json_object_get(x, "id")),
-               (long long)json_integer_value(json_object_get(x, "cycle")),
-               json_string_value(json_object_get(x, "state")), t,
-               json_string_value(json_object_get(x, "recipients")),
-               (long long)json_integer_value(json_object_get(x, "attempts")),
-               json_string_value(json_object_get(x, "result"))
-                   ? json_string_value(json_object_get(x, "result"))
-                   : "");
+        rc = print_json(vg_view_case(c)) ? VG_EXIT_FAIL : VG_EXIT_OK;
+    else
+        show_case(c);
+    vg_case_detail_free(c);
+    return rc;
+}
+
+/* One provider's figures as a CSV row or a table line. */
+static void report_row(const struct vg_notice_figure *x, int csv)
+{
+    const struct vg_provider_figures *r = x->f;
+    const char *name = r->provider;
+    char medh[24] = "", p90h[24] = "";
+
+    if (x->median_s >= 0)
+        snprintf(medh, sizeof(medh), "%.1f", x->median_s / 3600.0);
+    if (x->p90_s >= 0)
+        snprintf(p90h, sizeof(p90h), "%.1f", x->p90_s / 3600.0);
+    if (!name || !*name)
+        name = "(no provider known)";
+    if (csv) {
+        /* names are the operator's: quoted, quotes doubled */
+        putchar('"');
+        for (const char *p = name; *p; p++)
+            fputs(*p == '"' ? "\"\"" : (char[]){*p, 0}, stdout);
+        printf("\",%lld,%lld,%lld,%s,%s,%.3f,%lld,%lld,%lld,%lld\n",
+               (long long)r->notified, (long long)r->removed,
+               (long long)r->up, medh, p90h, x->removed_24h_share,
+               (long long)r->notices, (long long)r->failed_notices,
+               (long long)r->reuploads, (long long)r->escalated);
+    } else {
+        printf("%-28.28s %8lld %8lld %8lld %10s %10s %6.0f%% %8lld %8lld\n",
+               name, (long long)r->notified, (long long)r->removed,
+               (long long)r->up, x->median_s >= 0 ? medh : "-",
+               x->p90_s >= 0 ? p90h : "-", 100 * x->removed_24h_share,
+               (long long)r->notices, (long long)r->reuploads);
     }
-    json_array_foreach(json_object_get(c, "rechecks"), i, x) {
-        when(x, "checked_at", t, sizeof(t));
-        printf("  re-check %s: %s\n", t,
-               json_string_value(json_object_get(x, "result")));
-    }
-    json_decref(c);
-    return VG_EXIT_OK;
 }
 
 static int cmd_report(struct vg_store *st, int csv, int json)
 {
     struct vg_err err = {0};
-    json_t *rows = NULL, *r;
-    size_t i;
+    struct vg_notice_figures *f = NULL;
+    int rc = VG_EXIT_OK;
 
-    if (vg_notice_figures(st, &rows, &err)) {
+    if (vg_notice_figures(st, &f, &err)) {
         vg_cli_errorf("notices report: %s", err.msg);
         return VG_EXIT_FAIL;
     }
-    if (json)
-        return print_json(rows) ? VG_EXIT_FAIL : VG_EXIT_OK;
+    if (json) {
+        rc = print_json(vg_view_figures(f)) ? VG_EXIT_FAIL : VG_EXIT_OK;
+        vg_notice_figures_free(f);
+        return rc;
+    }
     if (csv)
         printf("provider,notified,removed,still_up,median_hours,p90_hours,"
                "removed_within_24h,notices_sent,notices_failed,reuploads,"
@@ -167,49 +195,10 @@ static int cmd_report(struct vg_store *st, int csv, int json)
         printf("%-28s %8s %8s %8s %10s %10s %7s %8s %8s\n", "PROVIDER",
                "NOTIFIED", "REMOVED", "UP", "MEDIAN h", "P90 h", "<24h",
                "NOTICES", "REUPLOAD");
-    json_array_foreach(rows, i, r) {
-        const char *name = json_string_value(json_object_get(r, "provider"));
-        json_int_t med = json_integer_value(json_object_get(r, "median_s"));
-        json_int_t p90 = json_integer_value(json_object_get(r, "p90_s"));
-        char medh[24] = "", p90h[24] = "";
-        if (med >= 0)
-            snprintf(medh, sizeof(medh), "%.1f", med / 3600.0);
-        if (p90 >= 0)
-            snprintf(p90h, sizeof(p90h), "%.1f", p90 / 3600.0);
-        if (!name || !*name)
-            name = "(no provider known)";
-        if (csv) {
-            /* names are the operator's: quoted, quotes doubled */
-            putchar('"');
-            for (const char *p = name; *p; p++)
-                fputs(*p == '"' ? "\"\"" : (char[]){*p, 0}, stdout);
-            printf("\",%lld,%lld,%lld,%s,%s,%.3f,%lld,%lld,%lld,%lld\n",
-                   (long long)json_integer_value(json_object_get(r, "notified")),
-                   (long long)json_integer_value(json_object_get(r, "removed")),
-                   (long long)json_integer_value(json_object_get(r, "up")),
-                   medh, p90h,
-                   json_real_value(json_object_get(r, "removed_24h_share")),
-                   (long long)json_integer_value(json_object_get(r, "notices")),
-                   (long long)json_integer_value(
-                       json_object_get(r, "failed_notices")),
-                   (long long)json_integer_value(json_object_get(r, "reuploads")),
-                   (long long)json_integer_value(
-                       json_object_get(r, "escalated")));
-        } else {
-            printf("%-28.28s %8lld %8lld %8lld %10s %10s %6.0f%% %8lld %8lld\n",
-                   name,
-                   (long long)json_integer_value(json_object_get(r, "notified")),
-                   (long long)json_integer_value(json_object_get(r, "removed")),
-                   (long long)json_integer_value(json_object_get(r, "up")),
-                   med >= 0 ? medh : "-", p90 >= 0 ? p90h : "-",
-                   100 * json_real_value(json_object_get(r, "removed_24h_share")),
-                   (long long)json_integer_value(json_object_get(r, "notices")),
-                   (long long)json_integer_value(
-                       json_object_get(r, "reuploads")));
-        }
-    }
-    json_decref(rows);
-    return VG_EXIT_OK;
+    for (size_t i = 0; i < f->n; i++)
+        report_row(&f->v[i], csv);
+    vg_notice_figures_free(f);
+    return rc;
 }
 
 static int cmd_run_once(struct vg_store *st, struct vg_cli_notices *n)

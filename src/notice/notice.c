@@ -127,10 +127,9 @@ static int open_cases(struct vg_store *st, const struct vg_notice_opts *o,
 
 /* ---- 2. notices ---- */
 
-static const char *jstr(const json_t *o, const char *k)
+/* s, or "" for none. */
+static const char *str(const char *s)
 {
-    const char *s = json_string_value(json_object_get(o, k));
-
     return s ? s : "";
 }
 
@@ -149,8 +148,9 @@ text_for(const struct vg__notice_text *texts, const char *lang,
 
 /* Compose and store the notice for cases[from..to) of provider p. */
 static int compose(struct vg_store *st, const struct vg_notice_opts *o,
-                   const struct vg__notice_text *texts, const json_t *p,
-                   const json_t *cases, size_t from, size_t to, int64_t now,
+                   const struct vg__notice_text *texts,
+                   const struct vg_due_provider *p, size_t from, size_t to,
+                   int64_t now,
                    struct vg_notice_stats *stats, struct vg_err *err)
 {
     static const char *const names[] = {
@@ -160,7 +160,7 @@ static int compose(struct vg_store *st, const struct vg_notice_opts *o,
                                              "category"};
     const char *lang, *values[8];
     const struct vg__notice_text *t =
-        text_for(texts, jstr(p, "language"), &lang);
+        text_for(texts, str(p->language), &lang);
     struct vg_buf urls, subject, body, reminder;
     char count[24], ref[48], msgid[160], rnd[9], n_s[24];
     int64_t *ids = NULL, id = 0, escalated = 0, max_sent = 0;
@@ -176,18 +176,17 @@ static int compose(struct vg_store *st, const struct vg_notice_opts *o,
         goto out;
     }
     for (size_t i = from; !rc && i < to; i++) {
-        const json_t *c = json_array_get(cases, i);
+        const struct vg_due_case *c = &p->cases[i];
         char detected[24], cat[256];
         const char *item[4];
-        vg_utc_text(json_integer_value(json_object_get(c, "detected_at")), detected);
-        item[0] = jstr(c, "url");
+        vg_utc_text(c->detected_at, detected);
+        item[0] = str(c->url);
         item[1] = detected;
-        item[2] = jstr(c, "sha256");
-        item[3] = vg__notice_category(t, jstr(c, "category"), cat,
-                                      sizeof(cat));
-        ids[i - from] = json_integer_value(json_object_get(c, "id"));
-        if (json_integer_value(json_object_get(c, "notices_sent")) > max_sent)
-            max_sent = json_integer_value(json_object_get(c, "notices_sent"));
+        item[2] = str(c->sha256);
+        item[3] = vg__notice_category(t, str(c->category), cat, sizeof(cat));
+        ids[i - from] = c->id;
+        if (c->notices_sent > max_sent)
+            max_sent = c->notices_sent;
         if ((urls.len && (rc = vg_buf_puts(&urls, "\n"))) ||
             (rc = vg__notice_fill(&urls, t->section[VG__NT_URL], item_names,
                                   item, 4)))
@@ -206,13 +205,12 @@ static int compose(struct vg_store *st, const struct vg_notice_opts *o,
         vg_hex_encode(b, sizeof(b), rnd);
     }
     snprintf(ref, sizeof(ref), "P%lld-%lld-%s",
-             (long long)json_integer_value(json_object_get(p, "provider_id")),
-             (long long)now, rnd);
+             (long long)p->provider_id, (long long)now, rnd);
     snprintf(msgid, sizeof(msgid), "<notice-%s@%s>", ref,
              o->domain ? o->domain : "vigil.invalid");
     snprintf(count, sizeof(count), "%zu", to - from);
     values[0] = o->hotline ? o->hotline : "Vigil";
-    values[1] = jstr(p, "name");
+    values[1] = str(p->name);
     values[2] = count;
     values[3] = ref;
     values[4] = urls.data ? urls.data : "";
@@ -226,11 +224,11 @@ static int compose(struct vg_store *st, const struct vg_notice_opts *o,
         rc = vg__notice_fill(&body, t->section[VG__NT_BODY], names, values,
                              8);
     if (!rc && (rc = vg_buf_puts(&body, "\n")) == VG_OK) {
-        r.provider_id = json_integer_value(json_object_get(p, "provider_id"));
+        r.provider_id = p->provider_id;
         r.case_ids = ids;
         r.ncases = to - from;
         r.message_id = msgid;
-        r.recipients = jstr(p, "abuse_emails");
+        r.recipients = str(p->abuse_emails);
         r.language = lang;
         r.subject = subject.data;
         r.body = body.data;
@@ -255,27 +253,23 @@ static int make_notices(struct vg_store *st, const struct vg_notice_opts *o,
                         const struct vg__notice_text *texts, int64_t now,
                         struct vg_notice_stats *stats, struct vg_err *err)
 {
-    json_t *due = NULL, *p;
-    size_t i;
+    struct vg_notices_due *due = NULL;
     int rc = vg_store_notices_due(st, now,
                                   o->renotify_s ? o->renotify_s : 86400, &due,
                                   err);
 
-    json_array_foreach(due, i, p) {
-        const json_t *cases = json_object_get(p, "cases");
-        size_t n = json_array_size(cases);
-        if (rc)
-            break;
-        if (!*jstr(p, "abuse_emails"))
+    for (size_t i = 0; !rc && i < due->n; i++) {
+        const struct vg_due_provider *p = &due->v[i];
+        size_t n = p->ncases;
+        if (!*str(p->abuse_emails))
             continue; /* nobody to write to: visible in the report */
-        if (json_integer_value(json_object_get(p, "one_notice_per_url")))
+        if (p->one_notice_per_url)
             for (size_t k = 0; !rc && k < n; k++)
-                rc = compose(st, o, texts, p, cases, k, k + 1, now, stats,
-                             err);
+                rc = compose(st, o, texts, p, k, k + 1, now, stats, err);
         else if (n)
-            rc = compose(st, o, texts, p, cases, 0, n, now, stats, err);
+            rc = compose(st, o, texts, p, 0, n, now, stats, err);
     }
-    json_decref(due);
+    vg_notices_due_free(due);
     return rc;
 }
 
@@ -284,25 +278,22 @@ static int send_pending(struct vg_store *st, const struct vg_notice_opts *o,
                         struct vg_err *err)
 {
     struct vg_smtp_backoff b;
-    json_t *pending = NULL, *n;
-    size_t i;
+    struct vg_notices_pending *pending = NULL;
     int rc = vg_store_notices_pending(st, now, &pending, err);
 
     vg_smtp_backoff_init(&b);
     if (o->max_attempts)
         b.max_attempts = (unsigned)o->max_attempts;
-    json_array_foreach(pending, i, n) {
-        struct vg_notice_mail m = {jstr(n, "message_id"), jstr(n, "recipients"),
-                                   jstr(n, "language"), jstr(n, "subject"),
-                                   jstr(n, "body")};
-        int attempt = (int)json_integer_value(json_object_get(n, "attempts"))
-                      + 1;
+    for (size_t i = 0; !rc && i < pending->n; i++) {
+        const struct vg_notice_pending *n = &pending->v[i];
+        struct vg_notice_mail m = {str(n->message_id), str(n->recipients),
+                                   str(n->language), str(n->subject),
+                                   str(n->body)};
+        int attempt = (int)n->attempts + 1;
         char why[WHY_MAX] = "";
         enum vg_notice_sent got;
         const char *state;
         int64_t delay;
-        if (rc)
-            break;
         got = o->send ? o->send(o->send_ctx, &m, why, sizeof(why))
                       : VG_NOTICE_RETRY;
         if (!o->send)
@@ -311,8 +302,7 @@ static int send_pending(struct vg_store *st, const struct vg_notice_opts *o,
             /* not the notice's fault: it keeps its attempts, and the
              * others would fail the same way */
             stats->notices_held++;
-            rc = vg_store_notice_hold(
-                st, json_integer_value(json_object_get(n, "id")), why, err);
+            rc = vg_store_notice_hold(st, n->id, why, err);
             break;
         }
         delay = vg_smtp_backoff_delay(&b, (unsigned)attempt);
@@ -326,11 +316,11 @@ static int send_pending(struct vg_store *st, const struct vg_notice_opts *o,
             state = "pending";
             stats->notices_retried++;
         }
-        rc = vg_store_notice_attempt(
-            st, json_integer_value(json_object_get(n, "id")), state, now,
-            now + (delay > 0 ? delay : 0), why[0] ? why : state, err);
+        rc = vg_store_notice_attempt(st, n->id, state, now,
+                                     now + (delay > 0 ? delay : 0),
+                                     why[0] ? why : state, err);
     }
-    json_decref(pending);
+    vg_notices_pending_free(pending);
     return rc;
 }
 
@@ -346,9 +336,10 @@ struct recheck {
 };
 
 /* Do these bytes still show the case's media? */
-static int still_matches(const json_t *c, const struct vg_fetch_result *r)
+static int still_matches(const struct vg_recheck_due *c,
+                         const struct vg_fetch_result *r)
 {
-    const char *sha = jstr(c, "sha256"), *pdq = jstr(c, "pdq");
+    const char *sha = str(c->sha256), *pdq = c->pdq;
     struct vg_pdq_hash want, got;
     struct vg_imagehash h;
     uint8_t digest[32];
@@ -370,7 +361,7 @@ static int still_matches(const json_t *c, const struct vg_fetch_result *r)
 static int checked(void *arg, const struct vg_fetch_result *r)
 {
     struct recheck *k = arg;
-    const json_t *c = r->ctx;
+    const struct vg_recheck_due *c = r->ctx;
     const char *result = "up";
     char reason[160];
 
@@ -398,12 +389,8 @@ static int checked(void *arg, const struct vg_fetch_result *r)
     k->stats->rechecks++;
     if (!k->rc)
         k->rc = vg_store_recheck_record(
-            k->st, json_integer_value(json_object_get(c, "case_id")), k->now,
-            r->status, result, reason,
-            k->now + recheck_after(
-                         k->o,
-                         json_integer_value(json_object_get(c, "checks")) + 1),
-            k->err);
+            k->st, c->case_id, k->now, r->status, result, reason,
+            k->now + recheck_after(k->o, c->checks + 1), k->err);
     return VG_OK;
 }
 
@@ -413,28 +400,25 @@ static int recheck(struct vg_store *st, const struct vg_notice_opts *o,
 {
     struct recheck k = {o, st, now, stats, VG_OK, err};
     struct vg_fetcher *f = NULL;
-    json_t *due = NULL, *c;
-    size_t i;
+    struct vg_rechecks_due *due = NULL;
     int rc = vg_store_rechecks_due(st, now, RECHECK_BATCH, &due, err);
 
-    if (rc || !json_array_size(due)) {
-        json_decref(due);
+    if (rc || !due->n) {
+        vg_rechecks_due_free(due);
         return rc;
     }
     if ((rc = vg_fetcher_new(&o->fetch, &f))) {
-        json_decref(due);
+        vg_rechecks_due_free(due);
         return vg_err_set(err, rc, "re-checks: cannot make a fetcher%s",
                           o->fetch.user_agent ? "" : " (no user agent)");
     }
-    json_array_foreach(due, i, c) {
-        if ((rc = vg_fetcher_submit(f, jstr(c, "url"), VG_FETCH_MEDIA,
-                                    (void *)c)))
-            break;
-    }
+    for (size_t i = 0; !rc && i < due->n; i++)
+        rc = vg_fetcher_submit(f, str(due->v[i].url), VG_FETCH_MEDIA,
+                               &due->v[i]);
     while (!rc && vg_fetcher_pending(f))
         rc = vg_fetcher_run(f, 1000, checked, &k);
     vg_fetcher_free(f);
-    json_decref(due);
+    vg_rechecks_due_free(due);
     return rc ? rc : k.rc;
 }
 

@@ -1,52 +1,68 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The figures of notice and takedown per provider (vigil/notice.h).
+ * The figures of notice and takedown per provider (vigil/notice.h): the
+ * store's counts, with the median and 90th percentile time to removal and
+ * the share removed within a day.
  */
 #include <math.h>
 
+#include "vigil/alloc.h"
 #include "vigil/notice.h"
 #include "vigil/store_notices.h"
 
-/* The p-th percentile (0..1) of sorted values, nearest rank; -1 if none. */
-static json_int_t percentile(const json_t *sorted, double p)
+/* The p-th percentile (0..1) of n sorted values, nearest rank; -1 if none. */
+static int64_t percentile(const int64_t *sorted, size_t n, double p)
 {
-    size_t n = json_array_size(sorted), rank;
+    size_t rank;
 
     if (!n)
         return -1;
     rank = (size_t)ceil(p * (double)n);
     if (rank < 1)
         rank = 1;
-    return json_integer_value(json_array_get(sorted, rank - 1));
+    return sorted[rank - 1];
 }
 
-int vg_notice_figures(struct vg_store *st, json_t **out, struct vg_err *err)
+int vg_notice_figures(struct vg_store *st, struct vg_notice_figures **out,
+                      struct vg_err *err)
 {
-    json_t *rows = NULL, *r;
-    size_t i;
-    int rc = vg_store_notice_report(st, &rows, err);
+    struct vg_notice_figures *f = vg_calloc(1, sizeof(*f));
+    int rc;
 
-    if (rc)
-        return rc;
-    json_array_foreach(rows, i, r) {
-        const json_t *ttr = json_object_get(r, "ttr");
-        size_t n = json_array_size(ttr), k, day = 0;
-        json_int_t notified =
-            json_integer_value(json_object_get(r, "notified"));
-        for (k = 0; k < n; k++)
-            day += json_integer_value(json_array_get(ttr, k)) <= 86400;
-        if (json_object_set_new(r, "median_s",
-                                json_integer(percentile(ttr, 0.5))) ||
-            json_object_set_new(r, "p90_s",
-                                json_integer(percentile(ttr, 0.9))) ||
-            json_object_set_new(r, "removed_24h_share",
-                                json_real(notified ? (double)day /
-                                                         (double)notified
-                                                   : 0.0))) {
-            json_decref(rows);
-            return VG_ENOMEM;
-        }
+    *out = NULL;
+    if (!f)
+        return VG_ENOMEM;
+    if ((rc = vg_store_notice_report(st, &f->report_, err)))
+        goto fail;
+    if (f->report_->n &&
+        !(f->v = vg_calloc(f->report_->n, sizeof(*f->v)))) {
+        rc = VG_ENOMEM;
+        goto fail;
     }
-    *out = rows;
+    for (size_t i = 0; i < f->report_->n; i++) {
+        const struct vg_provider_figures *r = &f->report_->v[i];
+        size_t day = 0;
+        for (size_t k = 0; k < r->nttr; k++)
+            day += r->ttr[k] <= 86400;
+        f->v[i].f = r;
+        f->v[i].median_s = percentile(r->ttr, r->nttr, 0.5);
+        f->v[i].p90_s = percentile(r->ttr, r->nttr, 0.9);
+        f->v[i].removed_24h_share =
+            r->notified ? (double)day / (double)r->notified : 0.0;
+    }
+    f->n = f->report_->n;
+    *out = f;
     return VG_OK;
+fail:
+    vg_notice_figures_free(f);
+    return rc;
+}
+
+void vg_notice_figures_free(struct vg_notice_figures *f)
+{
+    if (!f)
+        return;
+    vg_notice_report_free(f->report_);
+    vg_free(f->v);
+    vg_free(f);
 }

@@ -65,65 +65,218 @@ int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err)
     return st->ops->exec(st->db, sql, err);
 }
 
-static json_t *column(struct vg_store *st, struct vg__stmt *s, int i)
-{
-    const uint8_t *b;
-    char *hex;
-    json_t *v;
-    size_t n;
+/* ---- results' strings and arrays ---- */
 
-    switch (st->ops->col_kind(s, i)) {
-    case VG__NULL: return json_null();
-    case VG__INT: return json_integer(st->ops->col_int(s, i));
-    case VG__TEXT: return json_string(st->ops->col_text(s, i));
-    default:
-        b = st->ops->col_blob(s, i, &n);
-        if (!(hex = vg_malloc(2 * n + 1)))
+/* A chunk of the pool: strings are packed from data onwards. */
+struct vg_store_strings {
+    struct vg_store_strings *next;
+    size_t used, cap;
+    char data[];
+};
+
+#define POOL_CHUNK 4000
+
+char *vg__store_text(struct vg_store *st, struct vg__stmt *s, int i,
+                     struct vg_store_strings **pool, int *oom)
+{
+    const char *t = st->ops->col_text(s, i);
+    struct vg_store_strings *c = *pool;
+    size_t n;
+    char *d;
+
+    if (!t)
+        return NULL;
+    n = strlen(t) + 1;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > POOL_CHUNK ? n : POOL_CHUNK;
+        if (!(c = vg_malloc(sizeof(*c) + cap))) {
+            *oom = 1;
             return NULL;
-        vg_hex_encode(b, n, hex);
-        v = json_string(hex);
-        vg_free(hex);
-        return v;
+        }
+        c->next = *pool;
+        c->used = 0;
+        c->cap = cap;
+        *pool = c;
+    }
+    d = c->data + c->used;
+    memcpy(d, t, n);
+    c->used += n;
+    return d;
+}
+
+char *vg__store_hex(struct vg_store *st, struct vg__stmt *s, int i,
+                    struct vg_store_strings **pool, int *oom)
+{
+    size_t n = 0;
+    const uint8_t *b = st->ops->col_blob(s, i, &n);
+    struct vg_store_strings *c = *pool;
+    char *d;
+
+    if (!b)
+        return NULL;
+    if (!c || c->cap - c->used < 2 * n + 1) {
+        size_t cap = 2 * n + 1 > POOL_CHUNK ? 2 * n + 1 : POOL_CHUNK;
+        if (!(c = vg_malloc(sizeof(*c) + cap))) {
+            *oom = 1;
+            return NULL;
+        }
+        c->next = *pool;
+        c->used = 0;
+        c->cap = cap;
+        *pool = c;
+    }
+    d = c->data + c->used;
+    vg_hex_encode(b, n, d);
+    c->used += 2 * n + 1;
+    return d;
+}
+
+void vg__store_strings_free(struct vg_store_strings *pool)
+{
+    while (pool) {
+        struct vg_store_strings *next = pool->next;
+        vg_free(pool);
+        pool = next;
     }
 }
 
-int vg__store_json(struct vg_store *st, struct vg__stmt *s, int one,
-                   json_t **out, struct vg_err *err)
+int vg__store_grow(void *v, size_t *cap, size_t n, size_t size)
 {
-    json_t *all = json_array();
-    int rc = VG_ENOMEM, n = st->ops->ncols(s);
+    void **pv = v;
+    size_t want;
+    char *p;
 
-    if (!all)
-        goto out;
-    while ((rc = st->ops->step(s, err)) == VG__ROW) {
-        json_t *row = json_object();
-        if (!row || json_array_append_new(all, row)) {
-            rc = VG_ENOMEM;
-            goto out;
-        }
-        for (int i = 0; i < n; i++)
-            if (json_object_set_new(row, st->ops->col_name(s, i),
-                                    column(st, s, i))) {
-                rc = VG_ENOMEM;
-                goto out;
-            }
-        if (one) {
-            rc = VG__DONE;
-            break;
-        }
+    if (n < *cap)
+        return VG_OK;
+    want = *cap ? 2 * *cap : 16;
+    if (!(p = vg_reallocarray(*pv, want, size)))
+        return VG_ENOMEM;
+    memset(p + *cap * size, 0, (want - *cap) * size);
+    *pv = p;
+    *cap = want;
+    return VG_OK;
+}
+
+/* ---- the lock, and refusing a call from inside a callback ---- */
+
+static int refuse(struct vg_err *err)
+{
+    return vg_err_set(err, VG_EBUSY,
+                      "the store was called while this thread holds it (from"
+                      " a callback, or during an import): see store.h");
+}
+static int refuse_exec(struct vg__db *db, const char *sql, struct vg_err *err)
+{
+    (void)db, (void)sql;
+    return refuse(err);
+}
+static int refuse_prepare(struct vg__db *db, const char *sql,
+                          struct vg__stmt **out, struct vg_err *err)
+{
+    (void)db, (void)sql;
+    *out = NULL;
+    return refuse(err);
+}
+static int refuse_bind_int(struct vg__stmt *s, int i, int64_t v)
+{
+    (void)s, (void)i, (void)v;
+    return VG_EBUSY;
+}
+static int refuse_bind_text(struct vg__stmt *s, int i, const char *v)
+{
+    (void)s, (void)i, (void)v;
+    return VG_EBUSY;
+}
+static int refuse_bind_blob(struct vg__stmt *s, int i, const void *v,
+                            size_t n)
+{
+    (void)s, (void)i, (void)v, (void)n;
+    return VG_EBUSY;
+}
+static int refuse_step(struct vg__stmt *s, struct vg_err *err)
+{
+    (void)s;
+    return refuse(err);
+}
+static int64_t refuse_col_int(struct vg__stmt *s, int i)
+{
+    (void)s, (void)i;
+    return 0;
+}
+static const char *refuse_col_text(struct vg__stmt *s, int i)
+{
+    (void)s, (void)i;
+    return NULL;
+}
+static const uint8_t *refuse_col_blob(struct vg__stmt *s, int i, size_t *n)
+{
+    (void)s, (void)i;
+    *n = 0;
+    return NULL;
+}
+static int refuse_ncols(struct vg__stmt *s)
+{
+    (void)s;
+    return 0;
+}
+static const char *refuse_col_name(struct vg__stmt *s, int i)
+{
+    (void)s, (void)i;
+    return "";
+}
+static int refuse_col_kind(struct vg__stmt *s, int i)
+{
+    (void)s, (void)i;
+    return VG__NULL;
+}
+static int refuse_reset(struct vg__stmt *s)
+{
+    (void)s;
+    return VG_EBUSY;
+}
+static void refuse_finalize(struct vg__stmt *s)
+{
+    (void)s;
+}
+static int64_t refuse_changes(struct vg__db *db)
+{
+    (void)db;
+    return 0;
+}
+static int refuse_begin(struct vg__db *db, struct vg_err *err)
+{
+    (void)db;
+    return refuse(err);
+}
+static void refuse_close(struct vg__db *db)
+{
+    (void)db;
+}
+
+/* What a call made by the holding thread runs on: nothing happens. */
+static const struct vg__db_ops refused_ops = {
+    "refused", "", "", refuse_exec, refuse_prepare, refuse_bind_int,
+    refuse_bind_text, refuse_bind_blob, refuse_step, refuse_col_int,
+    refuse_col_text, refuse_col_blob, refuse_ncols, refuse_col_name,
+    refuse_col_kind, refuse_reset, refuse_finalize, refuse_changes,
+    refuse_begin, refuse_close,
+};
+
+void vg__store_lock(struct vg_store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    /* depth is only touched by the thread holding the lock */
+    if (st->depth++ == 1) {
+        st->ops_held = st->ops;
+        st->ops = &refused_ops;
     }
-    if (rc != VG__DONE)
-        goto out;
-    if (one && !json_array_size(all)) {
-        rc = VG_ENOENT;
-        goto out;
-    }
-    *out = json_incref(one ? json_array_get(all, 0) : all);
-    rc = VG_OK;
-out:
-    st->ops->finalize(s);
-    json_decref(all);
-    return rc;
+}
+
+void vg__store_unlock(struct vg_store *st)
+{
+    if (--st->depth == 1)
+        st->ops = st->ops_held;
+    pthread_mutex_unlock(&st->lock);
 }
 
 int vg__store_end(struct vg_store *st, int rc, struct vg_err *err)
@@ -243,6 +396,19 @@ static int migrate(struct vg_store *st, int target, struct vg_err *err)
     return rc;
 }
 
+static int recursive_mutex(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t a;
+    int rc;
+
+    if (pthread_mutexattr_init(&a))
+        return -1;
+    rc = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE) ||
+         pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+    return rc;
+}
+
 int vg_store_open(const char *url, const struct vg_store_opts *opts,
                   struct vg_store **out, struct vg_err *err)
 {
@@ -265,7 +431,7 @@ int vg_store_open(const char *url, const struct vg_store_opts *opts,
         url += 7;
     if (!(st = vg_calloc(1, sizeof(*st))))
         return VG_ENOMEM;
-    if (pthread_mutex_init(&st->lock, NULL)) {
+    if (recursive_mutex(&st->lock)) {
         vg_free(st);
         return VG_ENOMEM;
     }
@@ -301,9 +467,9 @@ int vg_store_schema_version(struct vg_store *st, int *out, struct vg_err *err)
 {
     int rc;
 
-    pthread_mutex_lock(&st->lock);
+    LOCK(st);
     rc = read_version(st, out, err);
-    pthread_mutex_unlock(&st->lock);
+    UNLOCK(st);
     return rc;
 }
 

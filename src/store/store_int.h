@@ -9,7 +9,6 @@
 #ifndef VIGIL_STORE_INT_H
 #define VIGIL_STORE_INT_H
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,7 +66,11 @@ struct vg__key_seen {
 struct vg_store {
     const struct vg__db_ops *ops;
     struct vg__db *db;
+    /* recursive, so that a call from inside a callback (or an import) is
+     * refused with VG_EBUSY rather than deadlocked: see store.h */
     pthread_mutex_t lock;
+    int depth;                       /* LOCKs held by the holding thread */
+    const struct vg__db_ops *ops_held; /* the real ops while refused */
     /* its own lock, so a find need not wait for a write transaction */
     pthread_mutex_t keys_lock;
     struct vg__key_seen keys[VG__KEYS_SEEN];
@@ -83,8 +86,16 @@ int vg__schema_count(void);
 const char *vg__schema_sql(int v, int i);
 const char *vg__schema_desc(int v);
 
-#define LOCK(st) pthread_mutex_lock(&(st)->lock)
-#define UNLOCK(st) pthread_mutex_unlock(&(st)->lock)
+/*
+ * Take and release the store.  Taken again by the thread that holds it (a
+ * callback calling the store, or a call during an import), every backend
+ * primitive of the inner call fails with VG_EBUSY until it releases: the
+ * rule of store.h, enforced.
+ */
+void vg__store_lock(struct vg_store *st);
+void vg__store_unlock(struct vg_store *st);
+#define LOCK(st) vg__store_lock(st)
+#define UNLOCK(st) vg__store_unlock(st)
 
 /* Prepare sql and bind its parameters by a format: 'i' int64_t, 't' text
  * (NULL for SQL NULL), 'b' blob (pointer, then size_t length). */
@@ -110,12 +121,19 @@ int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
                     const char *detail, struct vg_err *err);
 
 /*
- * Step s to its end and make its rows JSON objects keyed by column name
- * (integers, text, null; blobs as lowercase hex), then finalize s.  With
- * one, *out is the first row (VG_ENOENT if none), else an array of all.
+ * Results handed to other modules (store.h: "Results"): their strings are
+ * copied into a pool the result owns, and their arrays grow by doubling.
+ * vg__store_text copies column i's text into *pool (NULL stays NULL) and
+ * sets *oom on failure; vg__store_grow makes room for element n of *v
+ * (elements of size bytes, *cap allocated, new ones zeroed).
  */
-int vg__store_json(struct vg_store *st, struct vg__stmt *s, int one,
-                   json_t **out, struct vg_err *err);
+char *vg__store_text(struct vg_store *st, struct vg__stmt *s, int i,
+                     struct vg_store_strings **pool, int *oom);
+/* The same for a blob column, as lowercase hex. */
+char *vg__store_hex(struct vg_store *st, struct vg__stmt *s, int i,
+                    struct vg_store_strings **pool, int *oom);
+int vg__store_grow(void *v, size_t *cap, size_t n, size_t size);
+void vg__store_strings_free(struct vg_store_strings *pool);
 
 /* Run sql with no parameters and no rows wanted; VG_OK or an error. */
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);

@@ -5,55 +5,27 @@
  * sent, their attempts, re-checks, and the figures per provider.  (One
  * row per group with min() takes the other columns from the min row: an
  * SQLite guarantee the PostgreSQL backend will spell with DISTINCT ON.)
+ * Results are built row by row into structs (store.h: "Results").
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "store_int.h"
 #include "vigil/alloc.h"
+#include "vigil/digest.h"
 #include "vigil/store_notices.h"
+
+/* A copy of text column i of s into the result's pool. */
+#define TEXT(i) vg__store_text(st, s, (i), &pool, &oom)
+
+/* The same for a blob column, as hex. */
+#define HEX(i) vg__store_hex(st, s, (i), &pool, &oom)
 
 #define RUN(q)                                                                \
     do {                                                                      \
         if (!rc && !(rc = (q)))                                               \
             rc = vg__store_run(st, s, err);                                   \
     } while (0)
-
-/*
- * Append each row of rows (taken), or only its field when field is not
- * NULL, to the array key of the object of by whose "provider_id" is the
- * row's (one pass, through a map from id to object).  VG_OK or VG_ENOMEM.
- */
-static int group_by_provider(json_t *by, const char *key, json_t *rows,
-                             const char *field)
-{
-    json_t *map = json_object(), *o, *r;
-    char id[24];
-    size_t i;
-    int rc = map ? VG_OK : VG_ENOMEM;
-
-    json_array_foreach(by, i, o) {
-        snprintf(id, sizeof(id), "%lld",
-                 (long long)json_integer_value(json_object_get(o,
-                                                               "provider_id")));
-        if (rc || json_object_set_new(o, key, json_array()) ||
-            json_object_set(map, id, o))
-            rc = VG_ENOMEM;
-    }
-    json_array_foreach(rows, i, r) {
-        snprintf(id, sizeof(id), "%lld",
-                 (long long)json_integer_value(json_object_get(r,
-                                                               "provider_id")));
-        if (rc || !(o = json_object_get(map, id)))
-            continue;
-        if (json_array_append(json_object_get(o, key),
-                              field ? json_object_get(r, field) : r))
-            rc = VG_ENOMEM;
-    }
-    json_decref(map);
-    json_decref(rows);
-    return rc;
-}
 
 int vg_store_case_candidates(struct vg_store *st, const char *actionable,
                              int (*cb)(void *ctx,
@@ -143,49 +115,116 @@ unlock:
     return rc;
 }
 
-int vg_store_notices_due(struct vg_store *st, int64_t now, int64_t renotify_s,
-                         json_t **out, struct vg_err *err)
+/* The providers due a notice into d (store locked). */
+static int due_providers(struct vg_store *st, int64_t now, int64_t renotify_s,
+                         struct vg_notices_due *d, size_t *cap,
+                         struct vg_err *err)
 {
+    struct vg_store_strings *pool = d->strings;
     struct vg__stmt *s = NULL;
-    json_t *provs = NULL, *cases = NULL;
+    int rc, oom = 0;
+
+    rc = vg__store_query(st, &s, err,
+                         "SELECT p.id, p.name, p.abuse_emails, p.language,"
+                         " p.one_notice_per_url FROM providers p WHERE"
+                         " EXISTS (SELECT 1 FROM cases c WHERE"
+                         " c.provider_id = p.id AND c.status = 'open'"
+                         " AND (c.last_notice_at IS NULL OR"
+                         " c.last_notice_at + ? <= ?)) ORDER BY p.id",
+                         "ii", renotify_s, now);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&d->v, cap, d->n, sizeof(*d->v)))) {
+        struct vg_due_provider *p = &d->v[d->n++];
+        p->provider_id = st->ops->col_int(s, 0);
+        p->name = TEXT(1);
+        p->abuse_emails = TEXT(2);
+        p->language = TEXT(3);
+        p->one_notice_per_url = st->ops->col_int(s, 4) != 0;
+    }
+    st->ops->finalize(s);
+    d->strings = pool;
+    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+}
+
+/* The cases due a notice into d, each provider's cases together (store
+ * locked; providers by id, cases by provider then id). */
+static int due_cases(struct vg_store *st, int64_t now, int64_t renotify_s,
+                     struct vg_notices_due *d, struct vg_err *err)
+{
+    struct vg_store_strings *pool = d->strings;
+    struct vg__stmt *s = NULL;
+    size_t n = 0, cap = 0, k = 0;
+    int rc, oom = 0;
+
+    rc = vg__store_query(st, &s, err,
+                         "SELECT c.id, c.provider_id, u.url, c.detected_at,"
+                         " m.sha256, c.category, c.reupload_of,"
+                         " c.notices_sent FROM cases c JOIN urls u ON u.id ="
+                         " c.url_id LEFT JOIN media m ON m.id = c.media_id"
+                         " WHERE c.status = 'open' AND c.provider_id IS NOT"
+                         " NULL AND (c.last_notice_at IS NULL OR"
+                         " c.last_notice_at + ? <= ?) ORDER BY"
+                         " c.provider_id, c.id",
+                         "ii", renotify_s, now);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        int64_t provider = st->ops->col_int(s, 1);
+        struct vg_due_case *c;
+        while (k < d->n && d->v[k].provider_id < provider)
+            k++;
+        if (k == d->n || d->v[k].provider_id != provider)
+            continue; /* a provider deleted meanwhile cannot happen here */
+        if ((rc = vg__store_grow(&d->cases_, &cap, n, sizeof(*c))))
+            break;
+        c = &d->cases_[n++];
+        c->id = st->ops->col_int(s, 0);
+        c->url = TEXT(2);
+        c->detected_at = st->ops->col_int(s, 3);
+        c->sha256 = HEX(4);
+        c->category = TEXT(5);
+        c->reupload_of = st->ops->col_int(s, 6);
+        c->notices_sent = st->ops->col_int(s, 7);
+        d->v[k].ncases++;
+    }
+    st->ops->finalize(s);
+    d->strings = pool;
+    /* the array is final only now: point each provider at its cases */
+    for (size_t i = 0, at = 0; i < d->n; i++) {
+        d->v[i].cases = d->v[i].ncases ? d->cases_ + at : NULL;
+        at += d->v[i].ncases;
+    }
+    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+}
+
+int vg_store_notices_due(struct vg_store *st, int64_t now, int64_t renotify_s,
+                         struct vg_notices_due **out, struct vg_err *err)
+{
+    struct vg_notices_due *d = vg_calloc(1, sizeof(*d));
+    size_t cap = 0;
     int rc;
 
     *out = NULL;
+    if (!d)
+        return VG_ENOMEM;
     LOCK(st);
-    if (!(rc = vg__store_query(st, &s, err,
-                               "SELECT p.id AS provider_id, p.name,"
-                               " p.abuse_emails, p.language,"
-                               " p.one_notice_per_url FROM providers p WHERE"
-                               " EXISTS (SELECT 1 FROM cases c WHERE"
-                               " c.provider_id = p.id AND c.status = 'open'"
-                               " AND (c.last_notice_at IS NULL OR"
-                               " c.last_notice_at + ?2 <= ?1)) ORDER BY p.id",
-                               "ii", now, renotify_s)))
-        rc = vg__store_json(st, s, 0, &provs, err);
-    if (!rc &&
-        !(rc = vg__store_query(st, &s, err,
-                               "SELECT c.id, c.provider_id, u.url,"
-                               " c.detected_at, m.sha256, c.category,"
-                               " c.reupload_of, c.notices_sent FROM cases c"
-                               " JOIN urls u ON u.id = c.url_id LEFT JOIN"
-                               " media m ON m.id = c.media_id WHERE c.status"
-                               " = 'open' AND c.provider_id IS NOT NULL AND"
-                               " (c.last_notice_at IS NULL OR"
-                               " c.last_notice_at + ?2 <= ?1) ORDER BY c.id",
-                               "ii", now, renotify_s)))
-        rc = vg__store_json(st, s, 0, &cases, err);
+    if (!(rc = due_providers(st, now, renotify_s, d, &cap, err)))
+        rc = due_cases(st, now, renotify_s, d, err);
     UNLOCK(st);
-    /* each provider's cases under it */
-    if (!rc)
-        rc = group_by_provider(provs, "cases", cases, NULL);
-    else
-        json_decref(cases);
     if (rc) {
-        json_decref(provs);
+        vg_notices_due_free(d);
         return rc;
     }
-    *out = provs;
+    *out = d;
     return VG_OK;
+}
+
+void vg_notices_due_free(struct vg_notices_due *d)
+{
+    if (!d)
+        return;
+    vg__store_strings_free(d->strings);
+    vg_free(d->cases_);
+    vg_free(d->v);
+    vg_free(d);
 }
 
 int vg_store_notice_create(struct vg_store *st, const struct vg_notice_rec *r,
@@ -244,23 +283,58 @@ unlock:
     return rc;
 }
 
-int vg_store_notices_pending(struct vg_store *st, int64_t now, json_t **out,
+int vg_store_notices_pending(struct vg_store *st, int64_t now,
+                             struct vg_notices_pending **out,
                              struct vg_err *err)
 {
+    struct vg_notices_pending *p = vg_calloc(1, sizeof(*p));
+    struct vg_store_strings *pool = NULL;
     struct vg__stmt *s = NULL;
-    int rc;
+    size_t cap = 0;
+    int rc, oom = 0;
 
+    *out = NULL;
+    if (!p)
+        return VG_ENOMEM;
     LOCK(st);
-    if (!(rc = vg__store_query(st, &s, err,
-                               "SELECT id, provider_id, cycle, message_id,"
-                               " recipients, language, subject, body,"
-                               " attempts FROM notices WHERE state ="
-                               " 'pending' AND next_attempt_at <= ? ORDER BY"
-                               " id",
-                               "i", now)))
-        rc = vg__store_json(st, s, 0, out, err);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT id, provider_id, cycle, message_id,"
+                         " recipients, language, subject, body, attempts"
+                         " FROM notices WHERE state = 'pending' AND"
+                         " next_attempt_at <= ? ORDER BY id",
+                         "i", now);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&p->v, &cap, p->n, sizeof(*p->v)))) {
+        struct vg_notice_pending *n = &p->v[p->n++];
+        n->id = st->ops->col_int(s, 0);
+        n->provider_id = st->ops->col_int(s, 1);
+        n->cycle = st->ops->col_int(s, 2);
+        n->message_id = TEXT(3);
+        n->recipients = TEXT(4);
+        n->language = TEXT(5);
+        n->subject = TEXT(6);
+        n->body = TEXT(7);
+        n->attempts = st->ops->col_int(s, 8);
+    }
+    st->ops->finalize(s);
     UNLOCK(st);
-    return rc;
+    p->strings = pool;
+    rc = oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (rc) {
+        vg_notices_pending_free(p);
+        return rc;
+    }
+    *out = p;
+    return VG_OK;
+}
+
+void vg_notices_pending_free(struct vg_notices_pending *p)
+{
+    if (!p)
+        return;
+    vg__store_strings_free(p->strings);
+    vg_free(p->v);
+    vg_free(p);
 }
 
 int vg_store_notice_attempt(struct vg_store *st, int64_t id, const char *state,
@@ -295,44 +369,115 @@ int vg_store_notice_hold(struct vg_store *st, int64_t id, const char *why,
     return rc;
 }
 
-int vg_store_notices(struct vg_store *st, int64_t limit, json_t **out,
-                     struct vg_err *err)
+int vg_store_notices(struct vg_store *st, int64_t limit,
+                     struct vg_notice_list **out, struct vg_err *err)
 {
+    struct vg_notice_list *l = vg_calloc(1, sizeof(*l));
+    struct vg_store_strings *pool = NULL;
     struct vg__stmt *s = NULL;
-    int rc;
+    size_t cap = 0;
+    int rc, oom = 0;
 
+    *out = NULL;
+    if (!l)
+        return VG_ENOMEM;
     LOCK(st);
-    if (!(rc = vg__store_query(st, &s, err,
-                               "SELECT n.id, p.name AS provider, n.cycle,"
-                               " n.message_id, n.recipients, n.state,"
-                               " n.attempts, n.created_at, n.sent_at,"
-                               " n.next_attempt_at, n.result FROM notices n"
-                               " JOIN providers p ON p.id = n.provider_id"
-                               " ORDER BY n.id DESC LIMIT ?",
-                               "i", limit)))
-        rc = vg__store_json(st, s, 0, out, err);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT n.id, p.name, n.cycle, n.message_id,"
+                         " n.recipients, n.state, n.attempts, n.created_at,"
+                         " n.sent_at, n.next_attempt_at, n.result FROM"
+                         " notices n JOIN providers p ON p.id ="
+                         " n.provider_id ORDER BY n.id DESC LIMIT ?",
+                         "i", limit);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&l->v, &cap, l->n, sizeof(*l->v)))) {
+        struct vg_notice_info *n = &l->v[l->n++];
+        n->id = st->ops->col_int(s, 0);
+        n->provider = TEXT(1);
+        n->cycle = st->ops->col_int(s, 2);
+        n->message_id = TEXT(3);
+        n->recipients = TEXT(4);
+        n->state = TEXT(5);
+        n->attempts = st->ops->col_int(s, 6);
+        n->created_at = st->ops->col_int(s, 7);
+        n->sent_at = st->ops->col_int(s, 8);
+        n->next_attempt_at = st->ops->col_int(s, 9);
+        n->result = TEXT(10);
+    }
+    st->ops->finalize(s);
     UNLOCK(st);
-    return rc;
+    l->strings = pool;
+    rc = oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (rc) {
+        vg_notice_list_free(l);
+        return rc;
+    }
+    *out = l;
+    return VG_OK;
+}
+
+void vg_notice_list_free(struct vg_notice_list *l)
+{
+    if (!l)
+        return;
+    vg__store_strings_free(l->strings);
+    vg_free(l->v);
+    vg_free(l);
 }
 
 int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
-                          json_t **out, struct vg_err *err)
+                          struct vg_rechecks_due **out, struct vg_err *err)
 {
+    struct vg_rechecks_due *r = vg_calloc(1, sizeof(*r));
+    struct vg_store_strings *pool = NULL;
     struct vg__stmt *s = NULL;
-    int rc;
+    size_t cap = 0;
+    int rc, oom = 0;
 
+    *out = NULL;
+    if (!r)
+        return VG_ENOMEM;
     LOCK(st);
-    if (!(rc = vg__store_query(st, &s, err,
-                               "SELECT c.id AS case_id, u.url, m.sha256,"
-                               " m.pdq, c.checks, c.first_notice_at FROM"
-                               " cases c JOIN urls u ON u.id = c.url_id LEFT"
-                               " JOIN media m ON m.id = c.media_id WHERE"
-                               " c.status = 'open' AND c.next_check_at <= ?"
-                               " ORDER BY c.next_check_at, c.id LIMIT ?",
-                               "ii", now, limit)))
-        rc = vg__store_json(st, s, 0, out, err);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT c.id, u.url, m.sha256, m.pdq, c.checks,"
+                         " c.first_notice_at FROM cases c JOIN urls u ON"
+                         " u.id = c.url_id LEFT JOIN media m ON m.id ="
+                         " c.media_id WHERE c.status = 'open' AND"
+                         " c.next_check_at <= ? ORDER BY c.next_check_at,"
+                         " c.id LIMIT ?",
+                         "ii", now, limit);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&r->v, &cap, r->n, sizeof(*r->v)))) {
+        struct vg_recheck_due *c = &r->v[r->n++];
+        size_t n = 0;
+        const uint8_t *pdq = st->ops->col_blob(s, 3, &n);
+        c->case_id = st->ops->col_int(s, 0);
+        c->url = TEXT(1);
+        c->sha256 = HEX(2);
+        if (pdq && n == 32)
+            vg_hex_encode(pdq, 32, c->pdq);
+        c->checks = st->ops->col_int(s, 4);
+        c->first_notice_at = st->ops->col_int(s, 5);
+    }
+    st->ops->finalize(s);
     UNLOCK(st);
-    return rc;
+    r->strings = pool;
+    rc = oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (rc) {
+        vg_rechecks_due_free(r);
+        return rc;
+    }
+    *out = r;
+    return VG_OK;
+}
+
+void vg_rechecks_due_free(struct vg_rechecks_due *r)
+{
+    if (!r)
+        return;
+    vg__store_strings_free(r->strings);
+    vg_free(r->v);
+    vg_free(r);
 }
 
 int vg_store_recheck_record(struct vg_store *st, int64_t case_id, int64_t now,
@@ -369,124 +514,277 @@ unlock:
     return rc;
 }
 
-int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
-                   json_t **out, struct vg_err *err)
-{
-    struct vg__stmt *s = NULL;
-    int rc;
+/* Columns 0..12 of a case row into c (the query's order below). */
+#define CASE_COLS                                                             \
+    "c.id, u.url, p.name, c.status, c.opened_at, c.first_notice_at,"         \
+    " c.removed_at, c.removal, c.notices_sent, c.escalated, c.reupload_of,"  \
+    " c.category, c.checks"
 
-    LOCK(st);
-    if (!(rc = vg__store_query(st, &s, err,
-                               "SELECT c.id, u.url, p.name AS provider,"
-                               " c.status, c.opened_at, c.first_notice_at,"
-                               " c.removed_at, c.removal, c.notices_sent,"
-                               " c.escalated, c.reupload_of, c.category,"
-                               " c.checks FROM cases c JOIN urls u ON u.id ="
-                               " c.url_id LEFT JOIN providers p ON p.id ="
-                               " c.provider_id WHERE (?1 = '' OR c.status ="
-                               " ?1) ORDER BY c.id DESC LIMIT ?2",
-                               "ti", status ? status : "",
-                               limit > 0 ? limit : 1000)))
-        rc = vg__store_json(st, s, 0, out, err);
-    UNLOCK(st);
-    return rc;
+static void case_row(struct vg_store *st, struct vg__stmt *s,
+                     struct vg_case_info *c, struct vg_store_strings **pool,
+                     int *oom)
+{
+    c->id = st->ops->col_int(s, 0);
+    c->url = vg__store_text(st, s, 1, pool, oom);
+    c->provider = vg__store_text(st, s, 2, pool, oom);
+    c->status = vg__store_text(st, s, 3, pool, oom);
+    c->opened_at = st->ops->col_int(s, 4);
+    c->first_notice_at = st->ops->col_int(s, 5);
+    c->removed_at = st->ops->col_int(s, 6);
+    c->removal = vg__store_text(st, s, 7, pool, oom);
+    c->notices_sent = st->ops->col_int(s, 8);
+    c->escalated = st->ops->col_int(s, 9) != 0;
+    c->reupload_of = st->ops->col_int(s, 10);
+    c->category = vg__store_text(st, s, 11, pool, oom);
+    c->checks = st->ops->col_int(s, 12);
 }
 
-int vg_store_case_get(struct vg_store *st, int64_t id, json_t **out,
-                      struct vg_err *err)
+int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
+                   struct vg_case_list **out, struct vg_err *err)
 {
+    struct vg_case_list *l = vg_calloc(1, sizeof(*l));
     struct vg__stmt *s = NULL;
-    json_t *c = NULL, *v = NULL;
-    int rc;
+    size_t cap = 0;
+    int rc, oom = 0;
 
     *out = NULL;
+    if (!l)
+        return VG_ENOMEM;
+    status = status ? status : "";
     LOCK(st);
-    if (!(rc = vg__store_query(st, &s, err,
-                               "SELECT c.id, u.url, p.name AS provider,"
-                               " p.abuse_emails, c.status, c.opened_at,"
-                               " c.first_notice_at, c.removed_at, c.removal,"
-                               " c.notices_sent, c.escalated, c.reupload_of,"
-                               " c.category, c.checks, c.detected_at,"
-                               " m.sha256 FROM cases c JOIN urls u ON u.id ="
-                               " c.url_id LEFT JOIN providers p ON p.id ="
-                               " c.provider_id LEFT JOIN media m ON m.id ="
-                               " c.media_id WHERE c.id = ?",
-                               "i", id)) &&
-        (rc = vg__store_json(st, s, 1, &c, err)) == VG_ENOENT)
-        vg_err_set(err, rc, "no case %lld", (long long)id);
-    if (!rc &&
-        !(rc = vg__store_query(st, &s, err,
-                               "SELECT n.id, n.cycle, n.message_id,"
-                               " n.recipients, n.state, n.created_at,"
-                               " n.sent_at, n.attempts, n.result FROM"
-                               " notices n JOIN notice_cases nc ON"
-                               " nc.notice_id = n.id WHERE nc.case_id = ?"
-                               " ORDER BY n.id",
-                               "i", id)) &&
-        !(rc = vg__store_json(st, s, 0, &v, err)) &&
-        json_object_set_new(c, "notices", v))
-        rc = VG_ENOMEM;
-    if (!rc &&
-        !(rc = vg__store_query(st, &s, err,
-                               "SELECT checked_at, http_status, result FROM"
-                               " rechecks WHERE case_id = ? ORDER BY id",
-                               "i", id)) &&
-        !(rc = vg__store_json(st, s, 0, &v, err)) &&
-        json_object_set_new(c, "rechecks", v))
-        rc = VG_ENOMEM;
+    rc = vg__store_query(st, &s, err,
+                         "SELECT " CASE_COLS " FROM cases c JOIN urls u ON"
+                         " u.id = c.url_id LEFT JOIN providers p ON p.id ="
+                         " c.provider_id WHERE (? = '' OR c.status = ?)"
+                         " ORDER BY c.id DESC LIMIT ?",
+                         "tti", status, status, limit > 0 ? limit : 1000);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&l->v, &cap, l->n, sizeof(*l->v))))
+        case_row(st, s, &l->v[l->n++], &l->strings, &oom);
+    st->ops->finalize(s);
     UNLOCK(st);
+    rc = oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
     if (rc) {
-        json_decref(c);
+        vg_case_list_free(l);
+        return rc;
+    }
+    *out = l;
+    return VG_OK;
+}
+
+void vg_case_list_free(struct vg_case_list *l)
+{
+    if (!l)
+        return;
+    vg__store_strings_free(l->strings);
+    vg_free(l->v);
+    vg_free(l);
+}
+
+/* The case's notices and re-checks into c (store locked). */
+static int case_parts(struct vg_store *st, struct vg_case_detail *c,
+                      struct vg_err *err)
+{
+    struct vg_store_strings *pool = c->strings;
+    struct vg__stmt *s = NULL;
+    size_t cap = 0;
+    int rc, oom = 0;
+
+    rc = vg__store_query(st, &s, err,
+                         "SELECT n.id, n.cycle, n.message_id, n.recipients,"
+                         " n.state, n.created_at, n.sent_at, n.attempts,"
+                         " n.result FROM notices n JOIN notice_cases nc ON"
+                         " nc.notice_id = n.id WHERE nc.case_id = ? ORDER BY"
+                         " n.id",
+                         "i", c->c.id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&c->notices, &cap, c->nnotices,
+                                 sizeof(*c->notices)))) {
+        struct vg_notice_info *n = &c->notices[c->nnotices++];
+        n->id = st->ops->col_int(s, 0);
+        n->cycle = st->ops->col_int(s, 1);
+        n->message_id = TEXT(2);
+        n->recipients = TEXT(3);
+        n->state = TEXT(4);
+        n->created_at = st->ops->col_int(s, 5);
+        n->sent_at = st->ops->col_int(s, 6);
+        n->attempts = st->ops->col_int(s, 7);
+        n->result = TEXT(8);
+    }
+    st->ops->finalize(s);
+    s = NULL;
+    if (rc == VG__DONE)
+        rc = vg__store_query(st, &s, err,
+                             "SELECT checked_at, http_status, result FROM"
+                             " rechecks WHERE case_id = ? ORDER BY id",
+                             "i", c->c.id);
+    cap = 0;
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&c->rechecks, &cap, c->nrechecks,
+                                 sizeof(*c->rechecks)))) {
+        struct vg_recheck_info *k = &c->rechecks[c->nrechecks++];
+        k->checked_at = st->ops->col_int(s, 0);
+        k->http_status = st->ops->col_int(s, 1);
+        k->result = TEXT(2);
+    }
+    st->ops->finalize(s);
+    c->strings = pool;
+    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+}
+
+int vg_store_case_get(struct vg_store *st, int64_t id,
+                      struct vg_case_detail **out, struct vg_err *err)
+{
+    struct vg_case_detail *c = vg_calloc(1, sizeof(*c));
+    struct vg_store_strings *pool = NULL;
+    struct vg__stmt *s = NULL;
+    int rc, oom = 0;
+
+    *out = NULL;
+    if (!c)
+        return VG_ENOMEM;
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT " CASE_COLS ", p.abuse_emails,"
+                         " c.detected_at, m.sha256 FROM cases c JOIN urls u"
+                         " ON u.id = c.url_id LEFT JOIN providers p ON p.id"
+                         " = c.provider_id LEFT JOIN media m ON m.id ="
+                         " c.media_id WHERE c.id = ?",
+                         "i", id);
+    if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        case_row(st, s, &c->c, &pool, &oom);
+        c->abuse_emails = TEXT(13);
+        c->detected_at = st->ops->col_int(s, 14);
+        c->sha256 = HEX(15);
+        rc = VG_OK;
+    } else if (rc == VG__DONE) {
+        rc = vg_err_set(err, VG_ENOENT, "no case %lld", (long long)id);
+    }
+    st->ops->finalize(s);
+    c->strings = pool;
+    if (!rc)
+        rc = case_parts(st, c, err);
+    UNLOCK(st);
+    if (!rc && oom)
+        rc = VG_ENOMEM;
+    if (rc) {
+        vg_case_detail_free(c);
         return rc;
     }
     *out = c;
     return VG_OK;
 }
 
-int vg_store_notice_report(struct vg_store *st, json_t **out,
-                           struct vg_err *err)
+void vg_case_detail_free(struct vg_case_detail *c)
+{
+    if (!c)
+        return;
+    vg__store_strings_free(c->strings);
+    vg_free(c->notices);
+    vg_free(c->rechecks);
+    vg_free(c);
+}
+
+/* Each provider's times to removal, ascending, into r (store locked; the
+ * providers are in r->v already). */
+static int report_ttr(struct vg_store *st, struct vg_notice_report *r,
+                      struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    json_t *rows = NULL, *ttr = NULL;
+    int64_t(*all)[2] = NULL; /* provider, seconds */
+    size_t n = 0, cap = 0, at = 0;
     int rc;
 
+    rc = vg__store_query(st, &s, err,
+                         "SELECT coalesce(provider_id, 0), removed_at -"
+                         " first_notice_at AS ttr FROM cases WHERE status ="
+                         " 'removed' AND first_notice_at IS NOT NULL ORDER"
+                         " BY ttr",
+                         "");
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&all, &cap, n, sizeof(*all)))) {
+        all[n][0] = st->ops->col_int(s, 0);
+        all[n++][1] = st->ops->col_int(s, 1);
+    }
+    st->ops->finalize(s);
+    if (rc == VG__DONE && n && !(r->ttr_ = vg_calloc(n, sizeof(*r->ttr_))))
+        rc = VG_ENOMEM;
+    /* each provider's share, in the order of the query (ascending) */
+    for (size_t i = 0; rc == VG__DONE && n && i < r->n; i++) {
+        r->v[i].ttr = r->ttr_ + at;
+        for (size_t k = 0; k < n; k++)
+            if (all[k][0] == r->v[i].provider_id)
+                r->ttr_[at++] = all[k][1];
+        r->v[i].nttr = (size_t)(r->ttr_ + at - r->v[i].ttr);
+        if (!r->v[i].nttr)
+            r->v[i].ttr = NULL;
+    }
+    vg_free(all);
+    return rc == VG__DONE ? VG_OK : rc;
+}
+
+int vg_store_notice_report(struct vg_store *st, struct vg_notice_report **out,
+                           struct vg_err *err)
+{
+    struct vg_notice_report *r = vg_calloc(1, sizeof(*r));
+    struct vg_store_strings *pool = NULL;
+    struct vg__stmt *s = NULL;
+    size_t cap = 0;
+    int rc, oom = 0;
+
     *out = NULL;
+    if (!r)
+        return VG_ENOMEM;
     LOCK(st);
-    if (!(rc = vg__store_query(
-              st, &s, err,
-              "SELECT coalesce(c.provider_id, 0) AS provider_id,"
-              " coalesce(p.name, '') AS provider,"
-              " sum(c.first_notice_at IS NOT NULL) AS notified,"
-              " sum(c.status = 'removed') AS removed,"
-              " sum(c.status = 'open') AS up,"
-              " (SELECT count(*) FROM notices n WHERE n.provider_id ="
-              " c.provider_id AND n.state = 'sent') AS notices,"
-              " (SELECT count(*) FROM notices n WHERE n.provider_id ="
-              " c.provider_id AND n.state = 'failed') AS failed_notices,"
-              " sum(c.reupload_of IS NOT NULL) AS reuploads,"
-              " sum(c.escalated) AS escalated FROM cases c LEFT JOIN"
-              " providers p ON p.id = c.provider_id GROUP BY"
-              " coalesce(c.provider_id, 0) ORDER BY provider",
-              "")))
-        rc = vg__store_json(st, s, 0, &rows, err);
-    if (!rc && !(rc = vg__store_query(
-                     st, &s, err,
-                     "SELECT coalesce(provider_id, 0) AS provider_id,"
-                     " removed_at - first_notice_at AS ttr FROM cases WHERE"
-                     " status = 'removed' AND first_notice_at IS NOT NULL"
-                     " ORDER BY ttr",
-                     "")))
-        rc = vg__store_json(st, s, 0, &ttr, err);
+    rc = vg__store_query(
+        st, &s, err,
+        "SELECT coalesce(c.provider_id, 0), coalesce(p.name, '') AS provider,"
+        " sum(CASE WHEN c.first_notice_at IS NOT NULL THEN 1 ELSE 0 END),"
+        " sum(CASE WHEN c.status = 'removed' THEN 1 ELSE 0 END),"
+        " sum(CASE WHEN c.status = 'open' THEN 1 ELSE 0 END),"
+        " (SELECT count(*) FROM notices n WHERE n.provider_id ="
+        " c.provider_id AND n.state = 'sent'),"
+        " (SELECT count(*) FROM notices n WHERE n.provider_id ="
+        " c.provider_id AND n.state = 'failed'),"
+        " sum(CASE WHEN c.reupload_of IS NOT NULL THEN 1 ELSE 0 END),"
+        " sum(c.escalated) FROM cases c LEFT JOIN providers p ON p.id ="
+        " c.provider_id GROUP BY c.provider_id, p.name ORDER BY"
+        " provider",
+        "");
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&r->v, &cap, r->n, sizeof(*r->v)))) {
+        struct vg_provider_figures *f = &r->v[r->n++];
+        f->provider_id = st->ops->col_int(s, 0);
+        f->provider = TEXT(1);
+        f->notified = st->ops->col_int(s, 2);
+        f->removed = st->ops->col_int(s, 3);
+        f->up = st->ops->col_int(s, 4);
+        f->notices = st->ops->col_int(s, 5);
+        f->failed_notices = st->ops->col_int(s, 6);
+        f->reuploads = st->ops->col_int(s, 7);
+        f->escalated = st->ops->col_int(s, 8);
+    }
+    st->ops->finalize(s);
+    r->strings = pool;
+    if (rc == VG__DONE)
+        rc = report_ttr(st, r, err);
     UNLOCK(st);
-    /* each provider's times to removal, ascending, under it */
-    if (!rc)
-        rc = group_by_provider(rows, "ttr", ttr, "ttr");
-    else
-        json_decref(ttr);
+    if (!rc && oom)
+        rc = VG_ENOMEM;
     if (rc) {
-        json_decref(rows);
+        vg_notice_report_free(r);
         return rc;
     }
-    *out = rows;
+    *out = r;
     return VG_OK;
+}
+
+void vg_notice_report_free(struct vg_notice_report *r)
+{
+    if (!r)
+        return;
+    vg__store_strings_free(r->strings);
+    vg_free(r->ttr_);
+    vg_free(r->v);
+    vg_free(r);
 }

@@ -4,13 +4,18 @@
  * a server can acknowledge many concurrent submissions with one disk
  * flush; each gets a random reference; partner retries with the same
  * idempotency key get the first report's reference back; reported URLs
- * become seeds, at the highest priority, of one standing crawl.
+ * become seeds, at the highest priority, of one standing crawl.  Then the
+ * analysts' side: the queue, a report opened with its URLs, incidents and
+ * the media seen on its pages, and incidents split and classified, every
+ * change audited in its own transaction.
  */
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "store_int.h"
+#include "vigil/alloc.h"
 #include "vigil/store_crawl.h"
 #include "vigil/store_reports.h"
 
@@ -186,6 +191,390 @@ int vg_store_reports_add(struct vg_store *st, const struct vg_report_rec *v,
     for (size_t i = 0; i < n && !rc; i++)
         rc = insert_one(st, &v[i], crawl, now, &acks[i], err);
     rc = vg__store_end(st, rc, err);
+    UNLOCK(st);
+    return rc;
+}
+
+/* ---- the analysts' report queue and incidents ---- */
+
+/* Run a statement made by vg__store_query (if rc is still VG_OK). */
+#define RUN(q)                                                                \
+    do {                                                                      \
+        if (!rc && !(rc = (q)))                                               \
+            rc = vg__store_run(st, s, err);                                   \
+    } while (0)
+
+/* A copy of text column i of s into the result's pool. */
+#define TEXT(i) vg__store_text(st, s, (i), &pool, &oom)
+
+/* Text column i into out (size n), "" for NULL. */
+static void col_copy(struct vg_store *st, struct vg__stmt *s, int i,
+                     char *out, size_t n)
+{
+    const char *t = st->ops->col_text(s, i);
+
+    snprintf(out, n, "%s", t ? t : "");
+}
+
+/* The page of the queue into q (store locked). */
+static int queue_page(struct vg_store *st, const struct vg_queue_filter *f,
+                      struct vg_report_queue *q, struct vg_err *err)
+{
+    static const char where[] = " FROM reports r WHERE (? = '' OR r.status"
+                                " = ?) AND (? = '' OR r.incident_type = ?)";
+    const char *status = f->status ? f->status : "";
+    const char *type = f->incident_type ? f->incident_type : "";
+    struct vg_store_strings *pool = NULL;
+    struct vg__stmt *s = NULL;
+    size_t cap = 0;
+    char sql[1024];
+    int rc, oom = 0;
+
+    snprintf(sql, sizeof(sql), "SELECT COUNT(*)%s", where);
+    if (!(rc = vg__store_query(st, &s, err, sql, "tttt", status, status, type,
+                               type)))
+        rc = vg__store_scalar(st, s, &q->total, err);
+    s = NULL; /* finalized by the scalar */
+    snprintf(sql, sizeof(sql),
+             "SELECT r.id, r.reference, r.received_at, r.channel,"
+             " r.language, r.incident_type, r.named_child, r.status,"
+             " (SELECT COUNT(*) FROM report_urls ru WHERE ru.report_id ="
+             " r.id)%s ORDER BY r.priority, r.received_at, r.id"
+             " LIMIT ? OFFSET ?",
+             where);
+    if (!rc)
+        rc = vg__store_query(st, &s, err, sql, "ttttii", status, status, type,
+                             type, f->limit > 0 ? f->limit : 100,
+                             f->offset > 0 ? f->offset : 0);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&q->v, &cap, q->n, sizeof(*q->v)))) {
+        struct vg_queue_report *r = &q->v[q->n++];
+        r->id = st->ops->col_int(s, 0);
+        col_copy(st, s, 1, r->reference, sizeof(r->reference));
+        r->received_at = st->ops->col_int(s, 2);
+        r->channel = TEXT(3);
+        r->language = TEXT(4);
+        r->incident_type = TEXT(5);
+        r->named_child = st->ops->col_int(s, 6) != 0;
+        r->status = TEXT(7);
+        r->urls = st->ops->col_int(s, 8);
+    }
+    st->ops->finalize(s);
+    q->strings = pool;
+    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+}
+
+int vg_store_report_queue(struct vg_store *st, const struct vg_queue_filter *f,
+                          struct vg_report_queue **out, struct vg_err *err)
+{
+    struct vg_report_queue *q = vg_calloc(1, sizeof(*q));
+    int rc;
+
+    *out = NULL;
+    if (!q)
+        return VG_ENOMEM;
+    LOCK(st);
+    rc = queue_page(st, f, q, err);
+    UNLOCK(st);
+    if (rc) {
+        vg_report_queue_free(q);
+        return rc;
+    }
+    *out = q;
+    return VG_OK;
+}
+
+void vg_report_queue_free(struct vg_report_queue *q)
+{
+    if (!q)
+        return;
+    vg__store_strings_free(q->strings);
+    vg_free(q->v);
+    vg_free(q);
+}
+
+/* The report's URLs with their latest crawl's outcome (store locked). */
+static int report_urls(struct vg_store *st, struct vg_report_detail *r,
+                       struct vg_err *err)
+{
+    struct vg_store_strings *pool = r->strings;
+    struct vg__stmt *s = NULL;
+    size_t cap = 0;
+    int rc, oom = 0;
+
+    rc = vg__store_query(st, &s, err,
+                         "SELECT u.id, u.url, u.host, f.state, f.http_status,"
+                         " f.error FROM report_urls ru JOIN urls u ON u.id ="
+                         " ru.url_id LEFT JOIN frontier f ON f.url_id = u.id"
+                         " AND f.crawl_id = (SELECT max(crawl_id) FROM"
+                         " frontier WHERE url_id = u.id) WHERE ru.report_id"
+                         " = ? ORDER BY u.id",
+                         "i", r->id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&r->urls, &cap, r->nurls, sizeof(*r->urls)))) {
+        struct vg_report_url *u = &r->urls[r->nurls++];
+        u->id = st->ops->col_int(s, 0);
+        u->url = TEXT(1);
+        u->host = TEXT(2);
+        u->state = TEXT(3);
+        u->http_status = st->ops->col_int(s, 4);
+        u->error = TEXT(5);
+    }
+    st->ops->finalize(s);
+    r->strings = pool;
+    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+}
+
+/* The report's incidents (store locked). */
+static int report_incidents(struct vg_store *st, struct vg_report_detail *r,
+                            struct vg_err *err)
+{
+    struct vg_store_strings *pool = r->strings;
+    struct vg__stmt *s = NULL;
+    size_t cap = 0;
+    int rc, oom = 0;
+
+    rc = vg__store_query(st, &s, err,
+                         "SELECT id, incident_type, outcome, notes,"
+                         " updated_at FROM incidents WHERE report_id = ?"
+                         " ORDER BY id",
+                         "i", r->id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&r->incidents, &cap, r->nincidents,
+                                 sizeof(*r->incidents)))) {
+        struct vg_incident *x = &r->incidents[r->nincidents++];
+        x->id = st->ops->col_int(s, 0);
+        x->incident_type = TEXT(1);
+        x->outcome = TEXT(2);
+        x->notes = TEXT(3);
+        x->updated_at = st->ops->col_int(s, 4);
+    }
+    st->ops->finalize(s);
+    r->strings = pool;
+    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+}
+
+/* Media seen at the reported addresses or on the reported pages (store
+ * locked). */
+static int report_media(struct vg_store *st, struct vg_report_detail *r,
+                        struct vg_err *err)
+{
+    struct vg_store_strings *pool = r->strings;
+    struct vg__stmt *s = NULL;
+    size_t cap = 0;
+    int rc, oom = 0;
+
+    /* SQLITE-ONLY: group_concat(DISTINCT x) and bare columns beside min()
+     * in a GROUP BY; PostgreSQL: string_agg(DISTINCT l.name, ','), and
+     * m.format... in the GROUP BY (they depend on m.id) */
+    rc = vg__store_query(st, &s, err,
+                         "SELECT m.id, min(u.url), m.format, m.width,"
+                         " m.height, m.review, m.classification, (SELECT"
+                         " group_concat(DISTINCT l.name) FROM detections d"
+                         " JOIN hash_lists l ON l.id = d.list_id WHERE"
+                         " d.media_id = m.id) FROM sightings s JOIN media m"
+                         " ON m.id = s.media_id JOIN urls u ON u.id ="
+                         " s.url_id WHERE s.page_url_id IN (SELECT url_id"
+                         " FROM report_urls WHERE report_id = ?) OR s.url_id"
+                         " IN (SELECT url_id FROM report_urls WHERE"
+                         " report_id = ?) GROUP BY m.id ORDER BY m.id LIMIT"
+                         " 200",
+                         "ii", r->id, r->id);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(&r->media, &cap, r->nmedia,
+                                 sizeof(*r->media)))) {
+        struct vg_report_media *m = &r->media[r->nmedia++];
+        m->media_id = st->ops->col_int(s, 0);
+        m->url = TEXT(1);
+        m->format = TEXT(2);
+        m->width = st->ops->col_int(s, 3);
+        m->height = st->ops->col_int(s, 4);
+        m->review = TEXT(5);
+        m->classification = TEXT(6);
+        m->lists = TEXT(7);
+    }
+    st->ops->finalize(s);
+    r->strings = pool;
+    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+}
+
+/* The report's own row, with its sealed contact (store locked). */
+static int report_row(struct vg_store *st, struct vg_report_detail *r,
+                      struct vg_err *err)
+{
+    struct vg_store_strings *pool = r->strings;
+    struct vg__stmt *s = NULL;
+    int rc, oom = 0;
+
+    rc = vg__store_query(st, &s, err,
+                         "SELECT id, reference, received_at, channel,"
+                         " language, incident_type, incident_at, description,"
+                         " details, named_child, status, api_key_id,"
+                         " reporter_contact FROM reports WHERE id = ?",
+                         "i", r->id);
+    if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        size_t n = 0;
+        const uint8_t *b = st->ops->col_blob(s, 12, &n);
+        col_copy(st, s, 1, r->reference, sizeof(r->reference));
+        r->received_at = st->ops->col_int(s, 2);
+        r->channel = TEXT(3);
+        r->language = TEXT(4);
+        r->incident_type = TEXT(5);
+        r->incident_at = TEXT(6);
+        r->description = TEXT(7);
+        r->details = TEXT(8);
+        r->named_child = st->ops->col_int(s, 9) != 0;
+        r->status = TEXT(10);
+        r->api_key_id = st->ops->col_int(s, 11);
+        rc = VG_OK;
+        if (b && n && !(r->contact = vg_malloc(n)))
+            oom = 1;
+        else if (b && n) {
+            memcpy(r->contact, b, n);
+            r->contact_len = n;
+        }
+    } else if (rc == VG__DONE) {
+        rc = vg_err_set(err, VG_ENOENT, "no report %lld", (long long)r->id);
+    }
+    st->ops->finalize(s);
+    r->strings = pool;
+    return oom ? VG_ENOMEM : rc;
+}
+
+int vg_store_report_open(struct vg_store *st, int64_t actor, int64_t id,
+                         struct vg_report_detail **out, struct vg_err *err)
+{
+    struct vg_report_detail *r = vg_calloc(1, sizeof(*r));
+    struct vg__stmt *s = NULL;
+    int64_t now = (int64_t)time(NULL);
+    int rc;
+
+    *out = NULL;
+    if (!r)
+        return VG_ENOMEM;
+    r->id = id;
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    /* the first opening: one incident, the report's own type */
+    RUN(vg__store_query(st, &s, err,
+                        "INSERT INTO incidents (report_id, incident_type,"
+                        " updated_at) SELECT id, incident_type, ? FROM"
+                        " reports WHERE id = ? AND NOT EXISTS (SELECT 1 FROM"
+                        " incidents WHERE report_id = ?)",
+                        "iii", now, id, id));
+    RUN(vg__store_query(st, &s, err,
+                        "UPDATE reports SET status = 'in_review' WHERE id = ?"
+                        " AND status = 'new'",
+                        "i", id));
+    if (!rc && !(rc = report_row(st, r, err)) &&
+        !(rc = report_urls(st, r, err)) &&
+        !(rc = report_incidents(st, r, err)))
+        rc = report_media(st, r, err);
+    if (!rc)
+        rc = vg__store_audit(st, actor, "report.view", "report", id, "", err);
+    rc = vg__store_end(st, rc, err);
+unlock:
+    UNLOCK(st);
+    if (rc) {
+        vg_report_detail_free(r);
+        return rc;
+    }
+    *out = r;
+    return VG_OK;
+}
+
+void vg_report_detail_free(struct vg_report_detail *r)
+{
+    if (!r)
+        return;
+    vg_free(r->contact);
+    vg__store_strings_free(r->strings);
+    vg_free(r->urls);
+    vg_free(r->incidents);
+    vg_free(r->media);
+    vg_free(r);
+}
+
+/* The report's status from its incidents' outcomes (store locked, in a
+ * transaction). */
+static int report_status(struct vg_store *st, int64_t report_id,
+                         struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc = VG_OK;
+
+    RUN(vg__store_query(st, &s, err,
+                        "UPDATE reports SET status = CASE WHEN EXISTS"
+                        " (SELECT 1 FROM incidents WHERE report_id = ?1 AND"
+                        " outcome IS NULL) THEN 'in_review' ELSE 'closed'"
+                        " END WHERE id = ?1",
+                        "i", report_id));
+    return rc;
+}
+
+int vg_store_incident_add(struct vg_store *st, int64_t actor,
+                          int64_t report_id, const char *incident_type,
+                          int64_t *id, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t got = 0;
+    int rc;
+
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    if (!(rc = vg__store_query(st, &s, err,
+                               "INSERT INTO incidents (report_id,"
+                               " incident_type, updated_at) SELECT id, ?, ?"
+                               " FROM reports WHERE id = ? RETURNING id",
+                               "tii", incident_type, (int64_t)time(NULL),
+                               report_id)) &&
+        (rc = vg__store_scalar(st, s, &got, err)) == VG_ENOENT)
+        vg_err_set(err, rc, "no report %lld", (long long)report_id);
+    if (!rc)
+        rc = report_status(st, report_id, err);
+    if (!rc)
+        rc = vg__store_audit(st, actor, "incident.add", "incident", got,
+                             incident_type, err);
+    rc = vg__store_end(st, rc, err);
+unlock:
+    UNLOCK(st);
+    if (!rc && id)
+        *id = got;
+    return rc;
+}
+
+int vg_store_incident_update(struct vg_store *st, int64_t actor,
+                             int64_t report_id, int64_t incident_id,
+                             const char *incident_type, const char *outcome,
+                             const char *notes, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    char detail[160];
+    int rc;
+
+    snprintf(detail, sizeof(detail), "%s, outcome %s", incident_type,
+             outcome ? outcome : "none");
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    RUN(vg__store_query(st, &s, err,
+                        "UPDATE incidents SET incident_type = ?, outcome = ?,"
+                        " notes = ?, updated_at = ? WHERE id = ? AND"
+                        " report_id = ?",
+                        "tttiii", incident_type, outcome, notes ? notes : "",
+                        (int64_t)time(NULL), incident_id, report_id));
+    if (!rc && st->ops->changes(st->db) == 0)
+        rc = vg_err_set(err, VG_ENOENT, "no incident %lld in report %lld",
+                        (long long)incident_id, (long long)report_id);
+    if (!rc)
+        rc = report_status(st, report_id, err);
+    if (!rc)
+        rc = vg__store_audit(st, actor, "incident.update", "incident",
+                             incident_id, detail, err);
+    rc = vg__store_end(st, rc, err);
+unlock:
     UNLOCK(st);
     return rc;
 }

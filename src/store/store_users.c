@@ -2,7 +2,9 @@
 /*
  * Analyst and admin accounts (vigil/store.h).  The store keeps the
  * password hash the caller made (Argon2id, vigil/auth.h), never a
- * password; every change is audited in its own transaction.
+ * password; every change is audited in its own transaction.  Sessions of
+ * the console (known by their token's SHA-256), failed sign-ins and the
+ * lockout they lead to.
  */
 #include <stdio.h>
 #include <string.h>
@@ -234,6 +236,139 @@ int vg_store_users(struct vg_store *st,
     if (rc == VG__DONE)
         rc = VG_OK;
     st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
+
+/* ---- sessions and failed sign-ins ---- */
+
+/* Run a statement made by vg__store_query (if rc is still VG_OK). */
+#define RUN(q)                                                                \
+    do {                                                                      \
+        if (!rc && !(rc = (q)))                                               \
+            rc = vg__store_run(st, s, err);                                   \
+    } while (0)
+
+int vg_store_session_new(struct vg_store *st, int64_t user_id,
+                         const uint8_t token_hash[32], const char *csrf,
+                         int64_t now, int64_t expires_at, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    if (!(rc = st->ops->begin_write(st->db, err))) {
+        RUN(vg__store_query(st, &s, err,
+                            "DELETE FROM sessions WHERE expires_at <= ?", "i",
+                            now));
+        RUN(vg__store_query(st, &s, err,
+                            "UPDATE users SET failed_logins = 0 WHERE id = ?",
+                            "i", user_id));
+        RUN(vg__store_query(st, &s, err,
+                            "INSERT INTO sessions (token_hash, user_id, csrf,"
+                            " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                            "bitii", token_hash, (size_t)32, user_id, csrf,
+                            now, expires_at));
+        if (!rc)
+            rc = vg__store_audit(st, user_id, "login", "user", user_id, "",
+                                 err);
+        rc = vg__store_end(st, rc, err);
+    }
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_session_get(struct vg_store *st, const uint8_t token_hash[32],
+                         int64_t now, struct vg_session *out,
+                         struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT u.id, u.username, u.role, s.csrf,"
+                         " s.expires_at FROM sessions s JOIN users u"
+                         " ON u.id = s.user_id WHERE s.token_hash = ?"
+                         " AND s.expires_at > ? AND u.disabled = 0",
+                         "bi", token_hash, (size_t)32, now);
+    if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        const char *name = st->ops->col_text(s, 1);
+        const char *role = st->ops->col_text(s, 2);
+        const char *csrf = st->ops->col_text(s, 3);
+        out->user_id = st->ops->col_int(s, 0);
+        snprintf(out->username, sizeof(out->username), "%s", name ? name : "");
+        vg_role_parse(role ? role : "", &out->role);
+        snprintf(out->csrf, sizeof(out->csrf), "%s", csrf ? csrf : "");
+        out->expires_at = st->ops->col_int(s, 4);
+        rc = VG_OK;
+    } else if (rc == VG__DONE) {
+        rc = VG_ENOENT;
+    }
+    st->ops->finalize(s);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_session_end(struct vg_store *st, const uint8_t token_hash[32],
+                         struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t user = 0;
+    int rc;
+
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    if (!(rc = vg__store_query(st, &s, err,
+                               "DELETE FROM sessions WHERE token_hash = ?"
+                               " RETURNING user_id",
+                               "b", token_hash, (size_t)32)))
+        rc = vg__store_scalar(st, s, &user, err);
+    if (!rc)
+        rc = vg__store_audit(st, user, "logout", "user", user, "", err);
+    else if (rc == VG_ENOENT)
+        rc = VG_OK;
+    rc = vg__store_end(st, rc, err);
+unlock:
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_login_failed(struct vg_store *st, int64_t user_id, int64_t now,
+                          int max_failures, int64_t lock_s,
+                          int64_t *locked_until, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t failures = 0;
+    char detail[64];
+    int rc;
+
+    *locked_until = 0;
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    if (!(rc = vg__store_query(st, &s, err,
+                               "UPDATE users SET failed_logins ="
+                               " failed_logins + 1 WHERE id = ?"
+                               " RETURNING failed_logins",
+                               "i", user_id)))
+        rc = vg__store_scalar(st, s, &failures, err);
+    if (!rc && failures >= max_failures) {
+        *locked_until = now + lock_s;
+        RUN(vg__store_query(st, &s, err,
+                            "UPDATE users SET failed_logins = 0,"
+                            " locked_until = ? WHERE id = ?",
+                            "ii", *locked_until, user_id));
+        snprintf(detail, sizeof(detail), "%lld failed sign-ins, locked %llds",
+                 (long long)failures, (long long)lock_s);
+        if (!rc)
+            rc = vg__store_audit(st, 0, "login.locked", "user", user_id,
+                                 detail, err);
+    }
+    rc = vg__store_end(st, rc, err);
+unlock:
     UNLOCK(st);
     return rc;
 }

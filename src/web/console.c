@@ -22,6 +22,7 @@
 #include "vigil/report.h"
 #include "vigil/store_people.h"
 #include "vigil/store_reports.h"
+#include "web/view.h"
 #include "web/web_int.h"
 
 #define SESSION_COOKIE "vg_session"
@@ -254,6 +255,7 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
     struct vg_queue_filter f = {0};
     const char *page_s = vg_http_query(req, "page");
     struct vg_session me;
+    struct vg_report_queue *rq = NULL;
     json_t *q = NULL;
     long page = page_s ? strtol(page_s, NULL, 10) : 1;
     int rc;
@@ -270,8 +272,12 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         page = 1;
     f.limit = 50;
     f.offset = (page - 1) * 50;
-    if ((rc = vg_store_report_queue(s->o.store, &f, &q, NULL)))
+    if ((rc = vg_store_report_queue(s->o.store, &f, &rq, NULL)))
         return rc;
+    q = vg_view_report_queue(rq);
+    vg_report_queue_free(rq);
+    if (!q)
+        return VG_ENOMEM;
     vg__json_when_each(json_object_get(q, "reports"), "received_at",
                        "received");
     if (json_object_set_new(q, "statuses", options(statuses, 3, f.status)) ||
@@ -344,19 +350,21 @@ static int get_report(struct vg_server *s, const struct vg_http_req *req,
                       struct vg_http_resp *resp, const struct vg_session *me,
                       int64_t id)
 {
-    uint8_t *sealed = NULL;
-    size_t nsealed = 0, i;
+    struct vg_report_detail *d = NULL;
+    size_t i;
     json_t *r = NULL, *inc, *details;
     int rc;
 
-    rc = vg_store_report_open(s->o.store, me->user_id, id, &r, &sealed,
-                              &nsealed, NULL);
+    rc = vg_store_report_open(s->o.store, me->user_id, id, &d, NULL);
     if (rc == VG_ENOENT)
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (rc)
         return rc;
-    rc = add_contact(s, r, sealed, nsealed);
-    vg_free(sealed);
+    if (!(r = vg_view_report(d)))
+        rc = VG_ENOMEM;
+    else
+        rc = add_contact(s, r, d->contact, d->contact_len);
+    vg_report_detail_free(d);
     vg__json_when(r, "received_at", "received");
     details = json_loads(json_string_value(json_object_get(r, "details"))
                              ? json_string_value(json_object_get(r, "details"))

@@ -12,6 +12,7 @@
 #include "vigil/auth.h"
 #include "vigil/store_lists.h"
 #include "vigil/store_people.h"
+#include "web/view.h"
 #include "web/web_int.h"
 
 #define ENTRIES_PAGE 100
@@ -108,6 +109,12 @@ static int list_by_id(void *ctx, const struct vg_list *l)
     return VG_OK;
 }
 
+/* An entry of the page, as the template shows it (no store call here). */
+static int entry_row(void *ctx, const struct vg_list_entry *e)
+{
+    return json_array_append_new(ctx, vg_view_entry(e)) ? VG_ENOMEM : VG_OK;
+}
+
 static int show_list(struct vg_server *s, const struct vg_http_req *req,
                      struct vg_http_resp *resp, const struct vg_session *me,
                      int64_t id)
@@ -115,18 +122,23 @@ static int show_list(struct vg_server *s, const struct vg_http_req *req,
     const char *after_s = vg_http_query(req, "after");
     int64_t after = after_s ? strtoll(after_s, NULL, 10) : 0;
     struct find_list f = {id, NULL};
-    json_t *imports = json_array(), *entries = NULL, *e;
+    json_t *imports = json_array(), *entries = json_array(), *e;
     size_t i;
     int rc;
 
-    if (!imports)
+    if (!imports || !entries) {
+        json_decref(imports);
+        json_decref(entries);
         return VG_ENOMEM;
+    }
     if ((rc = vg_store_lists(s->o.store, list_by_id, &f, NULL)) ||
         !f.found ||
         (rc = vg_store_list_imports(s->o.store, id, import_row, imports,
                                     NULL)) ||
         (rc = vg_store_entries_page(s->o.store, id, after < 0 ? 0 : after,
-                                    ENTRIES_PAGE, &entries, NULL))) {
+                                    ENTRIES_PAGE, entry_row, entries,
+                                    NULL))) {
+        json_decref(entries);
         json_decref(imports);
         json_decref(f.found);
         if (!rc)
@@ -398,14 +410,19 @@ static int get_audit(void *ctx, const struct vg_http_req *req,
     int64_t count = 0, bad = 0;
     struct vg_err verr = {0};
     struct vg_session me;
+    struct vg_audit_page *page = NULL;
     json_t *recs = NULL, *r;
     int rc, intact;
 
     ENTER(VG_ROLE_ADMIN);
     intact = !vg_store_audit_verify(s->o.store, &count, &bad, &verr);
     if ((rc = vg_store_audit_recent(s->o.store, before < 0 ? 0 : before,
-                                    AUDIT_PAGE, &recs, NULL)))
+                                    AUDIT_PAGE, &page, NULL)))
         return rc;
+    recs = vg_view_audit(page);
+    vg_audit_page_free(page);
+    if (!recs)
+        return VG_ENOMEM;
     vg__json_when_each(recs, "at", "when");
     r = json_array_get(recs, json_array_size(recs) - 1);
     return vg__console_page(

@@ -18,6 +18,7 @@
 #include "vigil/store_people.h"
 #include "vigil/store_review.h"
 #include "vigil/thumb.h"
+#include "web/view.h"
 #include "web/web_int.h"
 
 #define QUEUE_PAGE 50
@@ -40,7 +41,7 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         return rc == VG_EACCES ? VG_OK : rc;
     if (page < 1 || page > 1000000)
         page = 1;
-    if ((rc = vg_store_review_queue_json(
+    if ((rc = vg_view_review_queue(
              s->o.store, me.user_id,
              mine && !strcmp(mine, "1") ? VG_REVIEW_QUEUE_UNVOTED : 0,
              QUEUE_PAGE, (page - 1) * QUEUE_PAGE, &q, NULL)))
@@ -69,16 +70,21 @@ static int show(struct vg_server *s, const struct vg_http_req *req,
 {
     const char *result = vg_http_query(req, "result");
     const char *reveal = vg_http_query(req, "reveal");
+    struct vg_review_media *rm = NULL;
     json_t *m = NULL, *x, *opts;
     const char *mine = NULL;
     size_t i;
     int rc;
 
-    rc = vg_store_review_media_json(s->o.store, id, &m, NULL);
+    rc = vg_store_review_media(s->o.store, id, &rm, NULL);
     if (rc == VG_ENOENT)
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (rc)
         return rc;
+    m = vg_view_review_media(rm);
+    vg_review_media_free(rm);
+    if (!m)
+        return VG_ENOMEM;
     vg__json_when(m, "first_seen_at", "first_seen");
     vg__json_when(m, "reviewed_at", "reviewed");
     vg__json_when_each(json_object_get(m, "sightings"), "seen_at", "seen");

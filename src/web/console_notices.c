@@ -9,12 +9,13 @@
 #include "vigil/notice.h"
 #include "vigil/store_notices.h"
 #include "vigil/store_people.h"
+#include "web/view.h"
 #include "web/web_int.h"
 
 #define CASES_SHOWN 200
 
 /* Seconds as "3 d 4 h" / "5 h 12 min" / "—". */
-static void duration(json_int_t s, char *out, size_t n)
+static void duration(int64_t s, char *out, size_t n)
 {
     if (s < 0)
         snprintf(out, n, "—");
@@ -26,33 +27,21 @@ static void duration(json_int_t s, char *out, size_t n)
                  (long long)(s % 3600 / 60));
 }
 
-static int get_notices(void *ctx, const struct vg_http_req *req,
-                       struct vg_http_resp *resp)
+/* The page's data from the figures, the cases and the notices. */
+static json_t *notices_view(const struct vg_notice_figures *f,
+                            const struct vg_case_list *c,
+                            const struct vg_notice_list *n)
 {
-    struct vg_server *s = ctx;
-    struct vg_session me;
-    json_t *figs = NULL, *cases = NULL, *notices = NULL, *x;
+    json_t *figs = vg_view_figures(f), *cases = vg_view_cases(c);
+    json_t *notices = vg_view_notices(n), *x;
     size_t i;
-    int rc;
 
-    if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
-        return rc == VG_EACCES ? VG_OK : rc;
-    if ((rc = vg_notice_figures(s->o.store, &figs, NULL)) ||
-        (rc = vg_store_cases(s->o.store, NULL, CASES_SHOWN, &cases, NULL)) ||
-        (rc = vg_store_notices(s->o.store, CASES_SHOWN, &notices, NULL))) {
-        json_decref(figs);
-        json_decref(cases);
-        return rc;
-    }
     json_array_foreach(figs, i, x) {
         char med[32], p90[32], share[16];
-        duration(json_integer_value(json_object_get(x, "median_s")), med,
-                 sizeof(med));
-        duration(json_integer_value(json_object_get(x, "p90_s")), p90,
-                 sizeof(p90));
+        duration(f->v[i].median_s, med, sizeof(med));
+        duration(f->v[i].p90_s, p90, sizeof(p90));
         snprintf(share, sizeof(share), "%.0f %%",
-                 100 * json_real_value(json_object_get(x,
-                                                       "removed_24h_share")));
+                 100 * f->v[i].removed_24h_share);
         json_object_set_new(x, "median", json_string(med));
         json_object_set_new(x, "p90", json_string(p90));
         json_object_set_new(x, "share", json_string(share));
@@ -63,14 +52,38 @@ static int get_notices(void *ctx, const struct vg_http_req *req,
     vg__json_when_each(notices, "created_at", "created");
     vg__json_when_each(notices, "sent_at", "sent");
     json_array_foreach(notices, i, x) {
-        const char *state = json_string_value(json_object_get(x, "state"));
+        const char *state = n->v[i].state;
         if (state && !strcmp(state, "pending")) /* only then a next one */
             vg__json_when(x, "next_attempt_at", "next");
     }
-    return vg__console_page(s, req, resp, 200, "notices",
-                            json_pack("{s:o, s:o, s:o}", "providers", figs,
-                                      "cases", cases, "notices", notices),
-                            &me);
+    return json_pack("{s:o, s:o, s:o}", "providers", figs, "cases", cases,
+                     "notices", notices);
+}
+
+static int get_notices(void *ctx, const struct vg_http_req *req,
+                       struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    struct vg_session me;
+    struct vg_notice_figures *figs = NULL;
+    struct vg_case_list *cases = NULL;
+    struct vg_notice_list *notices = NULL;
+    json_t *data = NULL;
+    int rc;
+
+    if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
+        return rc == VG_EACCES ? VG_OK : rc;
+    if (!(rc = vg_notice_figures(s->o.store, &figs, NULL)) &&
+        !(rc = vg_store_cases(s->o.store, NULL, CASES_SHOWN, &cases, NULL)) &&
+        !(rc = vg_store_notices(s->o.store, CASES_SHOWN, &notices, NULL)) &&
+        !(data = notices_view(figs, cases, notices)))
+        rc = VG_ENOMEM;
+    vg_notice_figures_free(figs);
+    vg_case_list_free(cases);
+    vg_notice_list_free(notices);
+    if (rc)
+        return rc;
+    return vg__console_page(s, req, resp, 200, "notices", data, &me);
 }
 
 int vg__notices_routes(struct vg_server *s, struct vg_err *err)

@@ -203,7 +203,9 @@ static void test_week(void)
     struct mailbox box;
     struct vg_err err = {0};
     char path[512], known_sha[65] = "", url[256];
-    json_t *rep = NULL, *p;
+    struct vg_notice_report *rep = NULL;
+    struct vg_notice_figures *figs = NULL;
+    const struct vg_provider_figures *p;
     int64_t t0, removed_at;
     int rc = VG_OK;
 
@@ -318,24 +320,20 @@ static void test_week(void)
 
     /* the figures */
     TH_EQ_INT(vg_store_notice_report(st, &rep, &err), VG_OK);
-    TH_EQ_INT(json_array_size(rep), 1);
-    p = json_array_get(rep, 0);
-    TH_EQ_STR(json_string_value(json_object_get(p, "provider")),
-              "Hébergeur A");
-    TH_EQ_INT(json_integer_value(json_object_get(p, "notified")), 1);
-    TH_EQ_INT(json_integer_value(json_object_get(p, "removed")), 1);
-    TH_EQ_INT(json_integer_value(json_object_get(p, "up")), 0);
-    TH_EQ_INT(json_integer_value(json_object_get(p, "notices")), 4);
-    TH_EQ_INT(json_integer_value(
-                  json_array_get(json_object_get(p, "ttr"), 0)),
-              removed_at - t0);
-    json_decref(rep);
-    TH_EQ_INT(vg_notice_figures(st, &rep, &err), VG_OK);
-    p = json_array_get(rep, 0);
-    TH_EQ_INT(json_integer_value(json_object_get(p, "median_s")), 79 * HOUR);
-    TH_EQ_INT(json_integer_value(json_object_get(p, "p90_s")), 79 * HOUR);
-    TH_CHECK(json_real_value(json_object_get(p, "removed_24h_share")) == 0.0);
-    json_decref(rep);
+    TH_EQ_INT(rep->n, 1);
+    p = &rep->v[0];
+    TH_EQ_STR(p->provider, "Hébergeur A");
+    TH_EQ_INT(p->notified, 1);
+    TH_EQ_INT(p->removed, 1);
+    TH_EQ_INT(p->up, 0);
+    TH_EQ_INT(p->notices, 4);
+    TH_EQ_INT(p->nttr ? p->ttr[0] : 0, removed_at - t0);
+    vg_notice_report_free(rep);
+    TH_EQ_INT(vg_notice_figures(st, &figs, &err), VG_OK);
+    TH_EQ_INT(figs->v[0].median_s, 79 * HOUR);
+    TH_EQ_INT(figs->v[0].p90_s, 79 * HOUR);
+    TH_CHECK(figs->v[0].removed_24h_share == 0.0);
+    vg_notice_figures_free(figs);
 
     /* the same photo at two new addresses: re-uploads of the first case,
      * and, as this provider now asks, one notice per URL */

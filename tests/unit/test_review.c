@@ -27,6 +27,7 @@
 #include "vigil/store_people.h"
 #include "vigil/store_reports.h"
 #include "vigil/store_review.h"
+#include "web/view.h"
 
 static char dir[] = "/tmp/vigil-test-review-XXXXXX";
 
@@ -331,8 +332,7 @@ static void test_queue(void)
     /* as JSON, for the console's templates */
     {
         json_t *j = NULL, *items, *last;
-        TH_EQ_INT(vg_store_review_queue_json(st, u1, 0, 10, 0, &j, &err),
-                  VG_OK);
+        TH_EQ_INT(vg_view_review_queue(st, u1, 0, 10, 0, &j, &err), VG_OK);
         items = json_object_get(j, "items");
         TH_EQ_INT(json_integer_value(json_object_get(j, "total")), 3);
         TH_EQ_INT(json_array_size(items), 3);
@@ -465,9 +465,12 @@ static void test_media_item(void)
     TH_EQ_INT(vg_store_review_media(st, 999, &m, &err), VG_ENOENT);
     TH_CHECK(m == NULL);
     {
+        struct vg_review_media *rm = NULL;
         json_t *j = NULL;
-        TH_EQ_INT(vg_store_review_media_json(st, media_of(db, 5), &j, &err),
+        TH_EQ_INT(vg_store_review_media(st, media_of(db, 5), &rm, &err),
                   VG_OK);
+        TH_CHECK((j = vg_view_review_media(rm)) != NULL);
+        vg_review_media_free(rm);
         TH_CHECK(json_is_true(json_object_get(j, "has_thumbnail")));
         TH_CHECK(json_object_get(j, "thumbnail") == NULL);
         TH_EQ_INT(json_integer_value(json_object_get(j, "pdq_quality")), 88);
@@ -481,7 +484,7 @@ static void test_media_item(void)
                   "pending");
         TH_CHECK(json_is_null(json_object_get(j, "classification")));
         json_decref(j);
-        TH_EQ_INT(vg_store_review_media_json(st, 999, &j, &err), VG_ENOENT);
+        TH_EQ_INT(vg_store_review_media(st, 999, &rm, &err), VG_ENOENT);
     }
     /* allocations failing one after the other: an error or the item */
     for (long k = 0; k < 200; k++) {
