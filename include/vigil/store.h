@@ -18,16 +18,17 @@
  * serialised inside (an import holds the store until commit or abort),
  * but for vg_store_apikey_find's answers from memory.
  *
- * Callbacks, one rule for all: a function that takes a callback calls it
- * with the store held, and the callback must not call the store.  It may
- * copy what it needs and return; the caller acts once the walk is over
- * (vg_notice's open_cases collects candidates, then opens cases).  The
- * rule is checked, not only written: a store call made by the thread
- * that holds the store (from a callback, or between an import's begin and
- * its commit or abort) does nothing and returns VG_EBUSY, so a mistake is
- * an error rather than a deadlock or a write inside a half-read walk.
- * The same holds for every callback-taking function of the domain headers.
- * Strings and structs handed to a callback are borrowed for that call.
+ * Callbacks, one rule for all: a callback must not call the store.  It
+ * may copy what it needs and return; the caller acts once the walk is over
+ * (vg_notice's open_cases collects candidates, then opens cases).  Most
+ * functions call back with the store held, a row at a time;
+ * vg_store_frontier_lease and vg_store_apikey_find's remembered answers
+ * call back after releasing it.  Either way the rule is checked, not only
+ * written: a store call made from inside a callback, or by the thread
+ * that holds an import between its begin and its commit or abort, does
+ * nothing and returns VG_EBUSY (err says why), so a mistake is an error
+ * rather than a deadlock or a write inside a half-read walk.  Strings and
+ * structs handed to a callback are borrowed for that call.
  *
  * Results: the store hands other modules C structs, never JSON.  A result
  * returned through an out pointer (`struct vg_x **out`) is the caller's,

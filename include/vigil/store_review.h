@@ -31,8 +31,8 @@
  * does the same without list entries.  Every vote and every decision is an
  * audit record (vg_store_audit), in the same transaction.
  *
- * Callbacks are called with the store held: they must not call the store.
- * Strings handed to callbacks are borrowed for the call.
+ * Callbacks follow store.h: called with the store held, they must not
+ * call it; strings handed to them are borrowed for the call.
  */
 
 enum vg_review_class {

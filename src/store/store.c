@@ -219,16 +219,6 @@ static int refuse_ncols(struct vg__stmt *s)
     (void)s;
     return 0;
 }
-static const char *refuse_col_name(struct vg__stmt *s, int i)
-{
-    (void)s, (void)i;
-    return "";
-}
-static int refuse_col_kind(struct vg__stmt *s, int i)
-{
-    (void)s, (void)i;
-    return VG__NULL;
-}
 static int refuse_reset(struct vg__stmt *s)
 {
     (void)s;
@@ -255,28 +245,60 @@ static void refuse_close(struct vg__db *db)
 
 /* What a call made by the holding thread runs on: nothing happens. */
 static const struct vg__db_ops refused_ops = {
-    "refused", "", "", refuse_exec, refuse_prepare, refuse_bind_int,
-    refuse_bind_text, refuse_bind_blob, refuse_step, refuse_col_int,
-    refuse_col_text, refuse_col_blob, refuse_ncols, refuse_col_name,
-    refuse_col_kind, refuse_reset, refuse_finalize, refuse_changes,
-    refuse_begin, refuse_close,
+    .name = "refused",
+    .id_pk = "",
+    .blob = "",
+    .exec = refuse_exec,
+    .prepare = refuse_prepare,
+    .bind_int = refuse_bind_int,
+    .bind_text = refuse_bind_text,
+    .bind_blob = refuse_bind_blob,
+    .step = refuse_step,
+    .col_int = refuse_col_int,
+    .col_text = refuse_col_text,
+    .col_blob = refuse_col_blob,
+    .ncols = refuse_ncols,
+    .reset = refuse_reset,
+    .finalize = refuse_finalize,
+    .changes = refuse_changes,
+    .begin_write = refuse_begin,
+    .close = refuse_close,
 };
+
+/* Callbacks this thread is inside of that were called without the store
+ * held (vg__store_callback_begin). */
+static _Thread_local int in_callback;
 
 void vg__store_lock(struct vg_store *st)
 {
     pthread_mutex_lock(&st->lock);
-    /* depth is only touched by the thread holding the lock */
-    if (st->depth++ == 1) {
+    /* depth and refused_at are only touched by the thread holding it */
+    st->depth++;
+    if (!st->refused_at && (st->depth > 1 || in_callback)) {
         st->ops_held = st->ops;
         st->ops = &refused_ops;
+        st->refused_at = st->depth;
     }
 }
 
 void vg__store_unlock(struct vg_store *st)
 {
-    if (--st->depth == 1)
+    if (st->refused_at == st->depth) {
         st->ops = st->ops_held;
+        st->refused_at = 0;
+    }
+    st->depth--;
     pthread_mutex_unlock(&st->lock);
+}
+
+void vg__store_callback_begin(void)
+{
+    in_callback++;
+}
+
+void vg__store_callback_end(void)
+{
+    in_callback--;
 }
 
 int vg__store_end(struct vg_store *st, int rc, struct vg_err *err)

@@ -183,7 +183,10 @@ int vg_store_apikey_find(struct vg_store *st, const uint8_t hash[32],
 
     if (seen_get(st, hash, &k)) {
         struct vg_apikey a = {k.id, k.name, k.scopes, k.created_at, 0};
-        return cb(ctx, &a);
+        vg__store_callback_begin(); /* store.h: callbacks do not call it */
+        rc = cb(ctx, &a);
+        vg__store_callback_end();
+        return rc;
     }
     LOCK(st);
     r.t0 = monotonic_ms(); /* before the query: a revocation committed

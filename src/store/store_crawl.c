@@ -175,6 +175,11 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
     LOCK(st);
     if ((rc = st->ops->begin_write(st->db, err)))
         goto unlock;
+    /* SQLITE-ONLY: a SELECT then an UPDATE per row, safe because the write
+     * transaction excludes every other writer (and the mutex this
+     * process's threads); PostgreSQL: one UPDATE ... SET state = 'leased'
+     * WHERE (crawl_id, url_id) IN (SELECT ... FOR UPDATE SKIP LOCKED)
+     * RETURNING ..., so workers on other hosts lease disjoint rows */
     rc = vg__store_query(st, &s, err,
                          "SELECT f.url_id, u.url, f.host, f.priority, f.depth,"
                          " f.parent_url_id, f.kind, f.offsite"
@@ -219,7 +224,9 @@ unlock:
                                       text.data + v[i].host, v[i].priority,
                                       v[i].depth,     v[i].parent,
                                       v[i].kind,      v[i].offsite};
+        vg__store_callback_begin(); /* store.h: callbacks do not call it */
         rc = cb(ctx, &l);
+        vg__store_callback_end();
     }
     if (n && !rc)
         *n = k;

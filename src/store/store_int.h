@@ -23,9 +23,6 @@ struct vg__stmt;
 #define VG__ROW 1
 #define VG__DONE 0
 
-/* column kinds */
-enum { VG__NULL, VG__INT, VG__TEXT, VG__BLOB };
-
 struct vg__db_ops {
     const char *name;
     /* schema dialect: an auto-increment primary key, a byte string */
@@ -41,11 +38,8 @@ struct vg__db_ops {
     int64_t (*col_int)(struct vg__stmt *s, int i);
     const char *(*col_text)(struct vg__stmt *s, int i); /* NULL for NULL */
     const uint8_t *(*col_blob)(struct vg__stmt *s, int i, size_t *n);
-    /* the result's columns: how many, each one's name, and the kind of
-     * the current row's value (VG__NULL, VG__INT, VG__TEXT, VG__BLOB) */
+    /* how many columns the result has */
     int (*ncols)(struct vg__stmt *s);
-    const char *(*col_name)(struct vg__stmt *s, int i);
-    int (*col_kind)(struct vg__stmt *s, int i);
     int (*reset)(struct vg__stmt *s);
     void (*finalize)(struct vg__stmt *s);
     int64_t (*changes)(struct vg__db *db);
@@ -69,7 +63,8 @@ struct vg_store {
     /* recursive, so that a call from inside a callback (or an import) is
      * refused with VG_EBUSY rather than deadlocked: see store.h */
     pthread_mutex_t lock;
-    int depth;                       /* LOCKs held by the holding thread */
+    int depth;            /* LOCKs taken by the holding thread */
+    int refused_at;       /* the depth that swapped ops, 0 if none */
     const struct vg__db_ops *ops_held; /* the real ops while refused */
     /* its own lock, so a find need not wait for a write transaction */
     pthread_mutex_t keys_lock;
@@ -94,6 +89,10 @@ const char *vg__schema_desc(int v);
  */
 void vg__store_lock(struct vg_store *st);
 void vg__store_unlock(struct vg_store *st);
+/* Around a callback called without the store held (the lease's, a cached
+ * key's): store calls it makes are refused all the same. */
+void vg__store_callback_begin(void);
+void vg__store_callback_end(void);
 #define LOCK(st) vg__store_lock(st)
 #define UNLOCK(st) vg__store_unlock(st)
 

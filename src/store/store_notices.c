@@ -4,7 +4,8 @@
  * opened from detections, notices stored as an intent before they are
  * sent, their attempts, re-checks, and the figures per provider.  (One
  * row per group with min() takes the other columns from the min row: an
- * SQLite guarantee the PostgreSQL backend will spell with DISTINCT ON.)
+ * SQLite guarantee the PostgreSQL backend will spell with DISTINCT ON;
+ * see the SQLITE-ONLY comments and docs/STORE-BACKENDS.md.)
  * Results are built row by row into structs (store.h: "Results").
  */
 #include <stdio.h>
@@ -36,6 +37,9 @@ int vg_store_case_candidates(struct vg_store *st, const char *actionable,
     int rc;
 
     LOCK(st);
+    /* SQLITE-ONLY: instr(), and columns beside min() in a GROUP BY taken
+     * from the min row; PostgreSQL: strpos(), and SELECT DISTINCT ON
+     * (g.url_id) ... ORDER BY g.url_id, d.id */
     rc = vg__store_query(
         st, &s, err,
         "SELECT min(d.id), g.url_id, d.media_id, d.entry_id, u.url,"
@@ -43,7 +47,7 @@ int vg_store_case_candidates(struct vg_store *st, const char *actionable,
         " detections d JOIN sightings g ON g.id = d.sighting_id JOIN urls u"
         " ON u.id = g.url_id JOIN list_entries e ON e.id = d.entry_id JOIN"
         " hash_lists l ON l.id = d.list_id WHERE l.kind = 'block' AND"
-        " l.enabled = 1 AND e.enabled = 1 AND instr(',' || ?1 || ',', ','"
+        " l.enabled = 1 AND e.enabled = 1 AND instr(',' || ? || ',', ','"
         " || coalesce(e.category, l.category) || ',') > 0 AND NOT EXISTS"
         " (SELECT 1 FROM cases c WHERE c.url_id = g.url_id AND (c.status ="
         " 'open' OR c.opened_at >= d.detected_at)) GROUP BY g.url_id"
@@ -85,10 +89,10 @@ int vg_store_case_open(struct vg_store *st, const struct vg_case_candidate *c,
      * altered copy is other media matching the same entry) */
     if (!(rc = vg__store_query(st, &s, err,
                                "SELECT min(c.id) FROM cases c WHERE"
-                               " c.url_id <> ?1 AND (c.media_id = ?2 OR"
+                               " c.url_id <> ? AND (c.media_id = ? OR"
                                " EXISTS (SELECT 1 FROM detections d WHERE"
                                " d.id = c.first_detection_id AND d.entry_id"
-                               " = ?3))",
+                               " = ?))",
                                "iii", c->url_id, c->media_id, c->entry_id)))
         rc = vg__store_scalar(st, s, &first, err);
     if (rc == VG_ENOENT)
@@ -259,11 +263,11 @@ int vg_store_notice_create(struct vg_store *st, const struct vg_notice_rec *r,
                             " VALUES (?, ?)",
                             "ii", nid, r->case_ids[i]));
         RUN(vg__store_query(st, &s, err,
-                            "UPDATE cases SET last_notice_at = ?1,"
+                            "UPDATE cases SET last_notice_at = ?,"
                             " first_notice_at = coalesce(first_notice_at,"
-                            " ?1), notices_sent = notices_sent + 1"
-                            " WHERE id = ?2",
-                            "ii", now, r->case_ids[i]));
+                            " ?), notices_sent = notices_sent + 1"
+                            " WHERE id = ?",
+                            "iii", now, now, r->case_ids[i]));
         if (!rc && !(rc = vg__store_query(st, &s, err,
                                           "UPDATE cases SET escalated = 1"
                                           " WHERE id = ? AND escalated = 0"
@@ -346,11 +350,12 @@ int vg_store_notice_attempt(struct vg_store *st, int64_t id, const char *state,
 
     LOCK(st);
     RUN(vg__store_query(st, &s, err,
-                        "UPDATE notices SET state = ?1, attempts = attempts"
-                        " + 1, sent_at = CASE WHEN ?1 = 'sent' THEN ?2 ELSE"
-                        " sent_at END, next_attempt_at = ?3, result = ?4"
-                        " WHERE id = ?5",
-                        "tiiti", state, now, next_attempt_at, result, id));
+                        "UPDATE notices SET state = ?, attempts = attempts"
+                        " + 1, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE"
+                        " sent_at END, next_attempt_at = ?, result = ?"
+                        " WHERE id = ?",
+                        "ttiiti", state, state, now, next_attempt_at, result,
+                        id));
     UNLOCK(st);
     return rc;
 }

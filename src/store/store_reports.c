@@ -364,9 +364,9 @@ static int report_media(struct vg_store *st, struct vg_report_detail *r,
     size_t cap = 0;
     int rc, oom = 0;
 
-    /* SQLITE-ONLY: group_concat(DISTINCT x) and bare columns beside min()
-     * in a GROUP BY; PostgreSQL: string_agg(DISTINCT l.name, ','), and
-     * m.format... in the GROUP BY (they depend on m.id) */
+    /* SQLITE-ONLY: group_concat(DISTINCT x); PostgreSQL:
+     * string_agg(DISTINCT l.name, ',').  (The other columns beside min()
+     * depend on m.id, the key grouped by: portable.) */
     rc = vg__store_query(st, &s, err,
                          "SELECT m.id, min(u.url), m.format, m.width,"
                          " m.height, m.review, m.classification, (SELECT"
@@ -506,10 +506,10 @@ static int report_status(struct vg_store *st, int64_t report_id,
 
     RUN(vg__store_query(st, &s, err,
                         "UPDATE reports SET status = CASE WHEN EXISTS"
-                        " (SELECT 1 FROM incidents WHERE report_id = ?1 AND"
+                        " (SELECT 1 FROM incidents WHERE report_id = ? AND"
                         " outcome IS NULL) THEN 'in_review' ELSE 'closed'"
-                        " END WHERE id = ?1",
-                        "i", report_id));
+                        " END WHERE id = ?",
+                        "ii", report_id, report_id));
     return rc;
 }
 

@@ -702,9 +702,9 @@ static int decide(struct vg_store *st, int64_t actor, const struct target *t,
                                " media_id, entry_id, list_id, algo,"
                                " distance, detected_at) SELECT g.id,"
                                " g.media_id, e.id, e.list_id, 'sha256', 0,"
-                               " ?1 FROM sightings g JOIN list_entries e ON"
-                               " e.list_id = ?2 AND e.algo = 'sha256' AND"
-                               " e.value = ?3 WHERE g.media_id = ?4"
+                               " ? FROM sightings g JOIN list_entries e ON"
+                               " e.list_id = ? AND e.algo = 'sha256' AND"
+                               " e.value = ? WHERE g.media_id = ?"
                                " ON CONFLICT (sighting_id, entry_id) DO"
                                " NOTHING",
                                "iibi", (int64_t)time(NULL), r->list_id,

@@ -167,21 +167,6 @@ static int ncols(struct vg__stmt *s)
     return sqlite3_column_count(s->h);
 }
 
-static const char *col_name(struct vg__stmt *s, int i)
-{
-    return sqlite3_column_name(s->h, i);
-}
-
-static int col_kind(struct vg__stmt *s, int i)
-{
-    switch (sqlite3_column_type(s->h, i)) {
-    case SQLITE_NULL: return VG__NULL;
-    case SQLITE_BLOB: return VG__BLOB;
-    case SQLITE_TEXT: return VG__TEXT;
-    default: return VG__INT;
-    }
-}
-
 static int reset(struct vg__stmt *s)
 {
     sqlite3_reset(s->h);
@@ -238,8 +223,6 @@ const struct vg__db_ops vg__sqlite_ops = {
     .col_text = col_text,
     .col_blob = col_blob,
     .ncols = ncols,
-    .col_name = col_name,
-    .col_kind = col_kind,
     .reset = reset,
     .finalize = finalize,
     .changes = changes,

@@ -3,13 +3,15 @@
  * The store on SQLite: migrations from empty and from every earlier
  * version (data kept), refusal of a newer schema and of a non-database,
  * concurrent first opens, lists, imports (commit, abort, counts) and
- * entries, reports, API keys remembered (and revoked) and allocation
- * failures while opening.
+ * entries, reports, API keys remembered (and revoked), allocation
+ * failures while opening, and the callback rule of store.h (a store call
+ * from a callback is refused, not deadlocked).
  */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -770,6 +772,84 @@ static void test_alloc_failures(void)
     TH_CHECK(ok);
 }
 
+/* A callback that calls the store, as store.h forbids: what it got. */
+struct reenter {
+    struct vg_store *st;
+    int calls, rc;
+    char msg[sizeof(((struct vg_err *)0)->msg)];
+};
+
+static int reenter_list(void *ctx, const struct vg_list *l)
+{
+    struct reenter *r = ctx;
+    struct vg_list got;
+    struct vg_err err = {0};
+
+    r->calls++;
+    r->rc = vg_store_list_get(r->st, l->name, &got, &err);
+    snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
+    return r->rc;
+}
+
+static int reenter_lease(void *ctx, const struct vg_frontier_lease *l)
+{
+    struct reenter *r = ctx;
+    int64_t n = 0;
+
+    (void)l;
+    r->calls++;
+    r->rc = vg_store_entries_count(r->st, 0, 0, &n, NULL);
+    return VG_OK; /* the walk goes on: only the inner call is refused */
+}
+
+static void test_callback_rule(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_store_import *im = NULL;
+    struct vg_err err = {0};
+    struct vg_list l = list_spec("known"), got;
+    struct reenter r = {0};
+    const struct vg_frontier_url seed = {"https://a.example/", "a.example", 0,
+                                         0, 0, VG_FRONTIER_PAGE, 0, 0};
+    int64_t id = 0, crawl = 0;
+    size_t added = 0, n = 0;
+
+    path_of(db, sizeof(db), "callbacks.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, &l, &id, &err), VG_OK);
+    r.st = st;
+    /* called back with the store held: the inner call is refused, not
+     * deadlocked, and the walk stops with its code */
+    TH_EQ_INT(vg_store_lists(st, reenter_list, &r, &err), VG_EBUSY);
+    TH_EQ_INT(r.calls, 1);
+    TH_EQ_INT(r.rc, VG_EBUSY);
+    TH_CHECK(strstr(r.msg, "callback") != NULL);
+    /* and the store is whole afterwards */
+    TH_EQ_INT(vg_store_list_get(st, "known", &got, &err), VG_OK);
+    TH_EQ_INT(got.id, id);
+    /* called back after the store is released (the lease): refused too */
+    r.calls = 0;
+    TH_EQ_INT(vg_store_crawl_new(st, NULL, &crawl, &err), VG_OK);
+    TH_EQ_INT(vg_store_frontier_add(st, crawl, &seed, 1, &added, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 1, 0, time(NULL),
+                                      reenter_lease, &r, &n, &err),
+              VG_OK);
+    TH_EQ_INT(n, 1);
+    TH_EQ_INT(r.calls, 1);
+    TH_EQ_INT(r.rc, VG_EBUSY);
+    /* an import holds the store: its own thread's other calls are refused,
+     * and the import still commits */
+    TH_EQ_INT(vg_store_import_begin(st, id, "t.txt", "lines", NULL, &im,
+                                    &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_list_get(st, "known", &got, &err), VG_EBUSY);
+    TH_EQ_INT(vg_store_import_commit(im, 0, NULL, NULL, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_get(st, "known", &got, &err), VG_OK);
+    vg_store_close(st);
+}
+
 int main(void)
 {
     char cmd[300];
@@ -792,6 +872,7 @@ int main(void)
     TH_RUN(test_apikey_cache);
     TH_RUN(test_apikey_cache_threads);
     TH_RUN(test_alloc_failures);
+    TH_RUN(test_callback_rule);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
