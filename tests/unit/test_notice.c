@@ -195,6 +195,37 @@ static enum vg_notice_sent sender(void *ctx, const struct vg_notice_mail *m,
     return VG_NOTICE_SENT;
 }
 
+/* Every result of the store under allocations failing one after the
+ * other: an error and no result, or the whole result (no leak, no crash). */
+static void results_oom(struct vg_store *st)
+{
+    for (long k = 0; k < 60; k++) {
+        struct vg_case_list *l = NULL;
+        struct vg_case_detail *c = NULL;
+        struct vg_notice_list *n = NULL;
+        struct vg_notice_figures *f = NULL;
+        int rl, rc, rn, rf;
+        vg_alloc_fail_after(k);
+        rl = vg_store_cases(st, NULL, 0, &l, NULL);
+        vg_alloc_fail_after(k);
+        rc = vg_store_case_get(st, 1, &c, NULL);
+        vg_alloc_fail_after(k);
+        rn = vg_store_notices(st, 10, &n, NULL);
+        vg_alloc_fail_after(k);
+        rf = vg_notice_figures(st, &f, NULL);
+        vg_alloc_fail_after(-1);
+        TH_CHECK(rl == VG_OK ? l && l->n == 1 : rl == VG_ENOMEM && !l);
+        TH_CHECK(rc == VG_OK ? c && c->nnotices >= 1
+                             : rc == VG_ENOMEM && !c);
+        TH_CHECK(rn == VG_OK ? n != NULL : rn == VG_ENOMEM && !n);
+        TH_CHECK(rf == VG_OK ? f && f->n == 1 : rf == VG_ENOMEM && !f);
+        vg_case_list_free(l);
+        vg_case_detail_free(c);
+        vg_notice_list_free(n);
+        vg_notice_figures_free(f);
+    }
+}
+
 static void test_week(void)
 {
     struct vg_store *st = NULL;
@@ -334,6 +365,7 @@ static void test_week(void)
     TH_EQ_INT(figs->v[0].p90_s, 79 * HOUR);
     TH_CHECK(figs->v[0].removed_24h_share == 0.0);
     vg_notice_figures_free(figs);
+    results_oom(st);
 
     /* the same photo at two new addresses: re-uploads of the first case,
      * and, as this provider now asks, one notice per URL */
