@@ -2,9 +2,11 @@
 /*
  * Private to the store: the few database primitives every backend provides
  * (prepared statements with `?` parameters, steps, columns, transactions),
- * so the SQL of store_lists.c and the migrations of store_schema.c are
- * written once for SQLite and PostgreSQL.  Primitives do not lock; the
- * public functions hold the store's mutex around them.
+ * so the SQL of every store_*.c and the migrations of store_schema.c are
+ * written once for SQLite and PostgreSQL (what is not yet is marked
+ * SQLITE-ONLY: docs/STORE-BACKENDS.md).  Primitives do not lock; the
+ * public functions hold the store's mutex around them (LOCK, UNLOCK), and
+ * build their results with the helpers at the end of this file.
  */
 #ifndef VIGIL_STORE_INT_H
 #define VIGIL_STORE_INT_H
