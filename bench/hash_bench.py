@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Benchmarks of `vigil hash` (issue 2, section 6), side by side in one run.
+"""Benchmarks of `vigil hash` against djpeg, side by side in one run.
 
 Baseline: `djpeg -outfile /dev/null` (libjpeg-turbo) over the same files.
 Runs alternate between baseline and candidate; the figure is the ratio of
@@ -109,7 +109,7 @@ def main():
         "Ratios come from one run that alternates baseline and candidate, so the",
         "noise of these shared machines hits both alike.",
         "",
-        "## `vigil hash` (issue 2)",
+        "## `vigil hash`",
         "",
         "Repeat with:",
         "",

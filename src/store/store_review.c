@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Media review (vigil/store.h, issue 5): the queue of media awaiting
+ * Media review (vigil/store_review.h): the queue of media awaiting
  * analysts, one item with its evidence, and votes.  A vote, the decision
  * it may bring (entries on the verified list, the item out of the queue,
  * its thumbnail deleted) and their audit records are one write

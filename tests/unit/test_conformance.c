@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PDQ conformance, 0 bits of difference in hash and quality, against every
- * reference vector in tests/data (issue 2, section 5):
+ * reference vector in tests/data:
  *   - threatexchange/expected-generated/fullres-library.csv (convention B)
  *   - .../cpp-cli-512prescale.csv and -dihedral.csv (convention A)
  *   - threatexchange/expected-python-threatexchange.csv (python/HMA)
