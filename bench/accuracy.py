@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Accuracy of PDQ matching at distance <= 31: the table a hotline reads.
 
-Two questions, answered on the benign photos of shared/testdata/photos:
+Two questions, answered on the benign photos of tests/data/photos:
 
 1. Does an altered copy of a known image still match?  Each photo is
    altered with ImageMagick (TRANSFORMS below: resizes, JPEG recompression,
@@ -390,13 +390,15 @@ def main(argv):
         return transform_main(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--vigil", default="build/release/vigil")
-    ap.add_argument("--photos", default="../shared/testdata/photos")
+    ap.add_argument("--photos", default="tests/data/photos")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", help="Markdown file whose `## Accuracy` section is replaced")
     ap.add_argument("--limit", type=int, help="only the first N photos (by name)")
     a = ap.parse_args(argv)
     t0 = time.monotonic()
 
+    if a.photos == "tests/data/photos":
+        subprocess.run(["scripts/fetch-testdata"], check=True)
     hashed = hash_tree(a.vigil, a.photos, a.jobs)
     photos = sorted(hashed)[:a.limit]
     skipped = [(p, "vigil could not hash it") for p in photos if hashed[p] is None]

@@ -17,13 +17,13 @@
 # Usage: bench/crawl_bench.sh [VIGIL] [--pages N] [--copies K] [--runs R]
 #                             [--photos DIR] [--wget2-only]
 #   VIGIL default build/release/vigil; N 20000; K 3; R 3;
-#   DIR ../shared/testdata/photos (from the repository root);
+#   DIR tests/data/photos (scripts/fetch-testdata fills it);
 #   --wget2-only measures wget2 alone (for a vigil without `crawl`).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 FIX=$REPO/tests/fixtures
 VIGIL=build/release/vigil N=20000 K=3 R=3 WGET2_ONLY=0
-PHOTOS=$REPO/../shared/testdata/photos
+PHOTOS=$REPO/tests/data/photos
 while [ $# -gt 0 ]; do
   case $1 in
     --pages) N=$2; shift 2 ;;
@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
     *) VIGIL=$1; shift ;;
   esac
 done
+[ "$PHOTOS" != "$REPO/tests/data/photos" ] || "$REPO/scripts/fetch-testdata"
 for t in /usr/sbin/nginx wget2 /usr/bin/time python3 curl; do
   command -v "$t" >/dev/null || { echo "crawl_bench.sh: needs $t" >&2; exit 2; }
 done

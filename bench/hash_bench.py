@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Benchmarks of `vigil hash` (issue 2, section 6), side by side in one run.
+"""Benchmarks of `vigil hash` against djpeg, side by side in one run.
 
 Baseline: `djpeg -outfile /dev/null` (libjpeg-turbo) over the same files.
 Runs alternate between baseline and candidate; the figure is the ratio of
 median wall times, so machine noise hits both alike.
 
-  bench/hash_bench.py [--vigil build/release/vigil] [--data ../shared/testdata]
+  bench/hash_bench.py [--vigil build/release/vigil] [--data tests/data]
                       [--runs 7] [--out bench/RESULTS.md]
 """
 import argparse, os, resource, statistics, subprocess, sys, time
@@ -48,11 +48,13 @@ def peak_rss_kb(cmd):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vigil", default="build/release/vigil")
-    ap.add_argument("--data", default="../shared/testdata")
+    ap.add_argument("--data", default="tests/data")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     photos = os.path.join(a.data, "photos")
+    if a.data == "tests/data":
+        subprocess.run(["scripts/fetch-testdata"], check=True)
     files = big_jpegs(photos)
     paths = [f for f, _ in files]
     mp = sum(p for _, p in files) / len(files) / 1e6
@@ -84,7 +86,7 @@ def main():
     budget_kb = (6 * px + 64 * 1024 * 1024) / 1024
     r = lambda k: res[k] / res["djpeg"]
     lines = [
-        f"Files: the {len(files)} JPEGs of at least 1 MP in shared/testdata/photos "
+        f"Files: the {len(files)} JPEGs of at least 1 MP in tests/data/photos "
         f"(mean {mp:.1f} MP); median of {a.runs} alternating runs, 1 thread.",
         "",
         "| measure | vigil | baseline | ratio | target |",
@@ -107,7 +109,7 @@ def main():
         "Ratios come from one run that alternates baseline and candidate, so the",
         "noise of these shared machines hits both alike.",
         "",
-        "## `vigil hash` (issue 2)",
+        "## `vigil hash`",
         "",
         "Repeat with:",
         "",

@@ -4,7 +4,7 @@
 # into a fresh SQLite store with `vigil lists import`, then time
 # `vigil match` on one image, which loads every hash into the index before
 # it answers (ready-to-query time), with its peak memory.  Prints a
-# Markdown table.  Targets (issue 3): import < 60 s, ready < 15 s.
+# Markdown table.  Targets: import < 60 s, ready < 15 s.
 # Usage: bench/lists_bench.sh [N] [VIGIL_BINARY]
 set -euo pipefail
 N=${1:-10000000}

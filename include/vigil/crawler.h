@@ -56,7 +56,7 @@ struct vg_crawl_opts {
     size_t max_page_bytes, max_media_bytes; /* 0 = the fetcher's */
     long total_timeout_ms;                  /* 0 = the fetcher's */
     /*
-     * Review thumbnails (issue 5): an image that matched no list entry
+     * Review thumbnails: an image that matched no list entry
      * (block or allow), whose bytes the store does not already hold under
      * review (vg_store_review_wanted), gets a JPEG thumbnail
      * (vigil/thumb.h) sealed by seal, committed with its sighting: the

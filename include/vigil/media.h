@@ -4,7 +4,7 @@
  * 8-bit grey or RGB rows, pushed top to bottom into a caller's sink, within
  * limits checked from the header before any pixel buffer is allocated.
  *
- * Conventions (shared/docs/PDQ-SPEC.md section 1, issue 2):
+ * Conventions (docs/PDQ-SPEC.md section 1):
  *   - format from magic numbers only, never from a file name;
  *   - output is 1 channel for grey sources (grey, grey+alpha), 3 channels
  *     (RGB) otherwise; alpha is dropped, not composited; palettes expand;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * PDQ perceptual hashing, bit-exact with shared/docs/PDQ-SPEC.md.
+ * PDQ perceptual hashing, bit-exact with docs/PDQ-SPEC.md.
  *
  * The hasher is a stream: rows of 8-bit grey or RGB pixels go in top to
  * bottom and are reduced on the fly (luma, the two-pass Jarosz blur, 64x64

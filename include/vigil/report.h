@@ -7,7 +7,7 @@
  * ...), so the form can show each next to its field in the reporter's
  * language.
  *
- * The eight incident types are those of the Canadian tip-line (DOMAIN.md).
+ * The eight incident types are those of the Canadian tip-line (docs/DOMAIN.md).
  * Where it happened is a technology; a website needs at least one URL
  * (http or https, canonicalised; up to VG_REPORT_MAX_URLS), the others a
  * detail (a magnet link, a newsgroup, an address, a game...).  Luring

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Review thumbnails (module `media`, issue 5): a small JPEG of a decoded
+ * Review thumbnails (module `media`): a small JPEG of a decoded
  * image, longest side 160 pixels by default (never enlarged), quality 70,
  * made from rows as a decoder pushes them (a vg_media_sink), so a large
  * image never needs a full-size pixel buffer: each thumbnail pixel is the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * PDQ hashing, bit-exact with shared/docs/PDQ-SPEC.md (sections 2-10).
+ * PDQ hashing, bit-exact with docs/PDQ-SPEC.md (sections 2-10).
  *
  * Two implementations of the same arithmetic:
  *   - vg_pdq_hash_luma: the whole-image form, written to read like the spec

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The PDQ 16x64 DCT matrix D[u][k] (PDQ-SPEC section 8) as IEEE-754 binary32
- * bit patterns, generated from shared/docs/PDQ-DCT-MATRIX.txt so that hashes
+ * bit patterns, generated from docs/PDQ-DCT-MATRIX.txt so that hashes
  * do not depend on the platform libm.  test_pdq checks the SHA-256 of these
  * 1024 little-endian floats against the value given in the spec.
  */

@@ -7,7 +7,7 @@
  * seconds (UTC) in INTEGER columns; flags are INTEGER 0/1.
  *
  *   1  hash lists, their import history and their entries
- *   2  the rest of DESIGN.md: reports, URLs and the crawl frontier, media,
+ *   2  the rest of the design: reports, URLs and the crawl frontier, media,
  *      sightings, detections and reviews, providers, cases, notices and
  *      re-checks, users, sessions, API keys, the audit log
  *   3  the crawler's: a frontier URL's kind (page or media), links followed

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Private to the web module: `vigil serve`'s crawler (issue 5).  One
+ * Private to the web module: `vigil serve`'s crawler.  One
  * thread runs the standing crawl of reported URLs (vg_store_reports_crawl)
  * in the crawler's continuous mode, so a URL a report brings is fetched
  * while the server runs (the crawler looks for new seeds about once a

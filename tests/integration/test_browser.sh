@@ -18,7 +18,7 @@
 # do not fail the test unless VIGIL_BROWSER_STRICT=1.
 # Usage: test_browser.sh VIGIL_BINARY TESTDATA_DIR
 #   e.g. VIGIL_SCREENSHOTS=/tmp/shots bash tests/integration/test_browser.sh \
-#          build/release/vigil ../shared/testdata
+#          build/release/vigil tests/data
 set -u
 VIGIL=$1
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -3,7 +3,7 @@
 # What a hotline relies on: copies of a known photo made with ImageMagick
 # (resized, re-compressed, cropped a little, rotated, mirrored) match that
 # photo's list entry, and only it; the other photos match nothing but
-# their own entry.  Photos from shared/testdata/photos.
+# their own entry.  Photos from tests/data/photos.
 # Usage: test_match_transforms.sh VIGIL_BINARY TESTDATA_DIR
 set -u
 VIGIL=$1; DATA=$2

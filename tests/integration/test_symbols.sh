@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Every symbol libvigil exports starts with vg_ (STYLE.md: one prefix).
+# Every symbol libvigil exports starts with vg_ (docs/STYLE.md: one prefix).
 # Usage: test_symbols.sh VIGIL_BINARY TESTDATA_DIR (the library is beside it)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"

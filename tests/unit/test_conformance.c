@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PDQ conformance, 0 bits of difference in hash and quality, against every
- * reference vector in shared/testdata (issue 2, section 5):
+ * reference vector in tests/data:
  *   - threatexchange/expected-generated/fullres-library.csv (convention B)
  *   - .../cpp-cli-512prescale.csv and -dihedral.csv (convention A)
  *   - threatexchange/expected-python-threatexchange.csv (python/HMA)
@@ -68,7 +68,7 @@ static void check_csv(const char *csv, const char *base, unsigned flags,
 
     snprintf(path, sizeof(path), "%s/%s", VIGIL_TESTDATA, csv);
     if (!(f = fopen(path, "r"))) {
-        TH_FAIL_("cannot open %s (is shared/testdata beside the checkout?)",
+        TH_FAIL_("cannot open %s (run scripts/fetch-testdata?)",
                  path);
         return;
     }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Media review in the store (vigil/store.h, issue 5): a sighting with a
+ * Media review in the store (vigil/store_review.h): a sighting with a
  * thumbnail queues its media once (never again once decided, never a
  * second thumbnail), the queue (order, paging, counts, the viewer's vote,
  * the reports that led there through the frontier), one item with its

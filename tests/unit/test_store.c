@@ -96,7 +96,7 @@ static void test_fresh(void)
     TH_EQ_INT(v, vg_store_schema_latest());
     TH_CHECK(v >= 2);
     vg_store_close(st);
-    /* every table of DESIGN.md is there */
+    /* every table of the schema is there */
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE type ="
                              " 'table' AND name IN ('hash_lists',"
                              " 'list_entries', 'list_imports', 'reports',"
