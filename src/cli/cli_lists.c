@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "vigil/core_vocab.h"
 #include "vigil/lists.h"
 #include "vigil/store_lists.h"
 
@@ -96,7 +97,7 @@ static int parse(int argc, char **argv, struct args *a)
     int c;
 
     memset(a, 0, sizeof(*a));
-    strcpy(a->l.category, "csam");
+    strcpy(a->l.category, vg_vocab_default(VG_VOCAB_REVIEW_CLASS));
     a->l.pdq_distance = 31;
     a->l.enabled = 1;
     a->file.algo = -1;

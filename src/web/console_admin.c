@@ -10,6 +10,7 @@
 
 #include "vigil/alloc.h"
 #include "vigil/auth.h"
+#include "vigil/core_vocab.h"
 #include "vigil/store_lists.h"
 #include "vigil/store_people.h"
 #include "web/web_int.h"
@@ -210,19 +211,25 @@ static int users_page(struct vg_server *s, const struct vg_http_req *req,
                       struct vg_http_resp *resp, const struct vg_session *me,
                       int status, const char *error)
 {
-    json_t *users = json_array();
-    int rc;
+    json_t *users = json_array(), *roles = json_array();
+    int rc = VG_ENOMEM;
 
-    if (!users)
-        return VG_ENOMEM;
-    if ((rc = vg_store_users(s->o.store, user_row, users, NULL))) {
-        json_decref(users);
-        return rc;
-    }
+    for (size_t i = 0; roles && i < vg_vocab_count(VG_VOCAB_ROLE); i++)
+        if (json_array_append_new(roles, json_pack("{s:s}", "code",
+                                                   vg_vocab_code(VG_VOCAB_ROLE,
+                                                                 i))))
+            goto fail;
+    if (!users || !roles ||
+        (rc = vg_store_users(s->o.store, user_row, users, NULL)))
+        goto fail;
     return vg__console_page(s, req, resp, status, "users",
-                            json_pack("{s:o, s:s?}", "users", users, "error",
-                                      error),
+                            json_pack("{s:o, s:o, s:s?}", "users", users,
+                                      "roles", roles, "error", error),
                             me);
+fail:
+    json_decref(users);
+    json_decref(roles);
+    return rc;
 }
 
 static int get_users(void *ctx, const struct vg_http_req *req,

@@ -15,15 +15,13 @@
 #include <string.h>
 
 #include "vigil/alloc.h"
+#include "vigil/core_vocab.h"
 #include "vigil/store_people.h"
 #include "vigil/store_review.h"
 #include "vigil/thumb.h"
 #include "web/web_int.h"
 
 #define QUEUE_PAGE 50
-
-static const char *const classes[] = {"csam", "harmful-abusive",
-                                      "not-actionable"};
 
 static int get_queue(void *ctx, const struct vg_http_req *req,
                      struct vg_http_resp *resp)
@@ -88,11 +86,12 @@ static int show(struct vg_server *s, const struct vg_http_req *req,
             mine = json_string_value(json_object_get(x, "classification"));
     }
     opts = json_array();
-    for (i = 0; opts && i < 3; i++)
-        json_array_append_new(opts, json_pack("{s:s, s:b}", "code",
-                                              classes[i], "checked",
-                                              mine && !strcmp(mine,
-                                                              classes[i])));
+    for (i = 0; opts && i < vg_vocab_count(VG_VOCAB_REVIEW_CLASS); i++) {
+        const char *c = vg_vocab_code(VG_VOCAB_REVIEW_CLASS, i);
+        json_array_append_new(opts, json_pack("{s:s, s:b}", "code", c,
+                                              "checked",
+                                              mine && !strcmp(mine, c)));
+    }
     if (json_object_set_new(m, "classes", opts) ||
         json_object_set_new(m, "pending",
                             json_boolean(json_string_value(json_object_get(

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vigil/alloc.h"
+#include "vigil/core_vocab.h"
 #include "vigil/report.h"
 #include "vigil/store_reports.h"
 #include "web/web_int.h"
@@ -109,16 +110,18 @@ static json_t *form_data(struct vg_server *s, const struct vg_http_req *req,
         if (x && json_object_set_new(v, fields[i], json_string(x)))
             goto nomem;
     }
-    for (size_t i = 0; i < 8; i++) {
+    for (size_t i = 0; i < vg_vocab_count(VG_VOCAB_INCIDENT_TYPE); i++) {
+        const char *c = vg_vocab_code(VG_VOCAB_INCIDENT_TYPE, i);
         json_array_append_new(
-            types, json_pack("{s:s, s:b}", "code", vg_report_types[i],
-                             "checked",
-                             type && !strcmp(type, vg_report_types[i])));
+            types, json_pack("{s:s, s:b}", "code", c, "checked",
+                             type && !strcmp(type, c)));
+    }
+    for (size_t i = 0; i < vg_vocab_count(VG_VOCAB_TECHNOLOGY); i++) {
+        const struct vg_vocab_row *r = vg_vocab_row(VG_VOCAB_TECHNOLOGY, i);
         json_array_append_new(
-            techs,
-            json_pack("{s:s, s:b}", "code", vg_report_technologies[i],
-                      "selected",
-                      tech ? !strcmp(tech, vg_report_technologies[i]) : !i));
+            techs, json_pack("{s:s, s:b}", "code", r->code, "selected",
+                             tech ? !strcmp(tech, r->code)
+                                  : !!(r->flags & VG_VOCAB_DEFAULT)));
     }
     /* yes / no / unsure questions, each answer's id and mark */
     for (size_t q = 6; q < 10; q++) {
