@@ -13,6 +13,8 @@
 
 #include "cli/cli.h"
 #include "vigil/alloc.h"
+#include "vigil/core_audit.h"
+#include "vigil/store_people.h"
 #include "vigil/utc.h"
 
 struct command {
@@ -66,6 +68,7 @@ int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
 {
     struct vg_err err = {0};
     char *url = db ? NULL : vg_store_default_url();
+    char who[VG_OPERATOR_MAX + 1];
     int rc;
 
     if (!db && !url) {
@@ -76,6 +79,8 @@ int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
     rc = vg_store_open(db ? db : url, NULL, out, &err);
     if (rc)
         vg_cli_errorf("%s: %s", cmd, err.msg[0] ? err.msg : vg_strerror(rc));
+    else if (!vg_core_operator_name(who, sizeof(who)))
+        vg_store_set_operator(*out, who); /* names actor 0's records */
     vg_free(url);
     return rc;
 }

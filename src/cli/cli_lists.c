@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "vigil/core_audit.h"
+#include "vigil/core_lists.h"
 #include "vigil/core_vocab.h"
 #include "vigil/lists.h"
 #include "vigil/store_lists.h"
@@ -305,43 +307,24 @@ static int find_entry(struct vg_store *st, const struct vg_list *l,
     return vg_err_set(err, VG_ENOENT, "list %s has no entry %s", l->name, spec);
 }
 
-struct entry_check {
-    int64_t list_id;
-    int ok;
-};
-
-static int check_entry(void *ctx, const struct vg_list_entry *e)
-{
-    struct entry_check *c = ctx;
-
-    c->ok = e->list_id == c->list_id;
-    return VG_OK;
-}
-
 static int toggle(struct vg_store *st, struct args *a, int enabled,
                   struct vg_err *err)
 {
     struct vg_list l;
-    struct entry_check chk = {0, 0};
     int64_t id;
     int rc;
 
-    if ((rc = vg_store_list_get(st, a->pos[0], &l, err)))
-        return rc;
     if (!a->entry) {
-        if (!(rc = vg_store_list_set_enabled(st, l.id, enabled, err)))
+        if (!(rc = vg_core_list_set_enabled(st, VG_ACTOR_OPERATOR, a->pos[0],
+                                            enabled, &l, err)))
             printf("list %s %s\n", l.name, enabled ? "enabled" : "disabled");
         return rc;
     }
-    if ((rc = find_entry(st, &l, a->entry, &id, err)))
+    if ((rc = vg_store_list_get(st, a->pos[0], &l, err)) ||
+        (rc = find_entry(st, &l, a->entry, &id, err)))
         return rc;
-    chk.list_id = l.id;
-    if ((rc = vg_store_entry_get(st, id, check_entry, &chk, err)))
-        return rc;
-    if (!chk.ok)
-        return vg_err_set(err, VG_ENOENT, "entry %lld is not in list %s",
-                          (long long)id, l.name);
-    if (!(rc = vg_store_entry_set_enabled(st, id, enabled, err)))
+    if (!(rc = vg_core_entry_set_enabled(st, VG_ACTOR_OPERATOR, l.id, id,
+                                         enabled, err)))
         printf("entry %lld of list %s %s\n", (long long)id, l.name,
                enabled ? "enabled" : "disabled (quarantined)");
     return rc;
@@ -366,8 +349,8 @@ static int import(struct vg_store *st, struct args *a, struct vg_err *err)
 {
     struct import_errors e = {a->pos[1], 0, 0};
     struct vg_lists_import_result r;
-    int rc = vg_lists_import(st, a->pos[0], a->pos[1], &a->file, import_error,
-                             &e, &r, err);
+    int rc = vg_lists_import(st, VG_ACTOR_OPERATOR, a->pos[0], a->pos[1],
+                             &a->file, import_error, &e, &r, err);
 
     if (e.total > MAX_ERRORS_SHOWN)
         vg_cli_errorf("lists import: %s: ... and %lu more bad lines", a->pos[1],
@@ -432,7 +415,7 @@ static int create(struct vg_store *st, struct args *a, struct vg_err *err)
         return vg_err_set(err, VG_EINVAL, "list name longer than %d bytes",
                           VG_LIST_NAME_MAX);
     strcpy(a->l.name, a->pos[0]);
-    if (!(rc = vg_store_list_create(st, &a->l, &id, err)))
+    if (!(rc = vg_core_list_create(st, VG_ACTOR_OPERATOR, &a->l, &id, err)))
         printf("created %s list %s (id %lld, category %s, PDQ distance %d)\n",
                a->l.kind == VG_LIST_ALLOW ? "allow" : "block", a->l.name,
                (long long)id, a->l.category, a->l.pdq_distance);
@@ -468,17 +451,17 @@ static int show(struct vg_store *st, struct args *a, struct vg_err *err)
 
 static int rm(struct vg_store *st, struct args *a, struct vg_err *err)
 {
+    struct vg_err why = {0};
     struct vg_list l;
-    int rc;
+    int rc = vg_core_list_delete(st, VG_ACTOR_OPERATOR, a->pos[0], a->yes, &l,
+                                 &why);
 
-    if ((rc = vg_store_list_get(st, a->pos[0], &l, err)))
-        return rc;
-    if (l.entries && !a->yes)
-        return vg_err_set(err, VG_EUSAGE,
-                          "list %s has %lld entries; add --yes to delete it",
-                          l.name, (long long)l.entries);
-    if (!(rc = vg_store_list_delete(st, l.id, err)))
+    if (!rc)
         printf("deleted list %s\n", l.name);
+    else if (rc == VG_EUSAGE)
+        vg_err_set(err, rc, "%s: add --yes to delete it", why.msg);
+    else
+        *err = why;
     return rc;
 }
 

@@ -426,29 +426,3 @@ int vg_store_entries_page(struct vg_store *st, int64_t list_id,
     UNLOCK(st);
     return rc;
 }
-
-int vg_store_entry_enable(struct vg_store *st, int64_t actor, int64_t list_id,
-                          int64_t entry_id, int enabled, struct vg_err *err)
-{
-    struct vg__stmt *s = NULL;
-    int rc;
-
-    LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto unlock;
-    RUN(vg__store_query(st, &s, err,
-                        "UPDATE list_entries SET enabled = ? WHERE id = ?"
-                        " AND list_id = ?",
-                        "iii", (int64_t)(enabled != 0), entry_id, list_id));
-    if (!rc && st->ops->changes(st->db) == 0)
-        rc = vg_err_set(err, VG_ENOENT, "no entry %lld in list %lld",
-                        (long long)entry_id, (long long)list_id);
-    if (!rc)
-        rc = vg__store_audit(st, actor,
-                             enabled ? "entry.enable" : "entry.disable",
-                             "entry", entry_id, "", err);
-    rc = vg__store_end(st, rc, err);
-unlock:
-    UNLOCK(st);
-    return rc;
-}

@@ -10,6 +10,7 @@
 
 #include "vigil/alloc.h"
 #include "vigil/auth.h"
+#include "vigil/core_lists.h"
 #include "vigil/core_vocab.h"
 #include "vigil/store_lists.h"
 #include "vigil/store_people.h"
@@ -179,8 +180,8 @@ static int lists_path(void *ctx, const struct vg_http_req *req,
     enabled = vg_http_form_value(req, "enabled");
     if (!enabled || (strcmp(enabled, "0") && strcmp(enabled, "1")))
         return vg__page_error(s, req, resp, 422, "console.bad_request");
-    rc = vg_store_entry_enable(s->o.store, me.user_id, list, entry,
-                               *enabled == '1', NULL);
+    rc = vg_core_entry_set_enabled(s->o.store, me.user_id, list, entry,
+                                   *enabled == '1', NULL);
     if (rc == VG_ENOENT)
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (rc)

@@ -91,8 +91,8 @@ static int known_list(struct vg_store *st)
     e.algo = VG_ALGO_SHA256;
     e.quality = -1;
     if (sha256_of("a.jpg", e.value) ||
-        vg_store_list_create(st, &l, &id, NULL) ||
-        vg_store_import_begin(st, id, "known", "lines", NULL, &im, NULL))
+        vg_store_list_create(st, 0, &l, &id, NULL) ||
+        vg_store_import_begin(st, 0, id, "known", "lines", NULL, &im, NULL))
         return -1;
     if (vg_store_import_add(im, &e, NULL)) {
         vg_store_import_abort(im);
