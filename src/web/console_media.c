@@ -176,8 +176,8 @@ static int vote(struct vg_server *s, const struct vg_http_req *req,
         return vg__page_error(s, req, resp, 409, "review.decided");
     if (rc)
         return rc;
-    if (r.outcome == VG_REVIEW_VERIFIED && s->crawl)
-        vg__serve_crawl_reload(s->crawl); /* match the new entries */
+    if (r.outcome == VG_REVIEW_VERIFIED && s->o.lists_changed)
+        s->o.lists_changed(s->o.lists_changed_ctx); /* match new entries */
     snprintf(loc, sizeof(loc), "/console/media/%lld?result=%s",
              (long long)id, results[r.outcome]);
     return vg_http_resp_redirect(resp, 303, loc);
