@@ -139,12 +139,6 @@ static int parse(int argc, char **argv, struct args *a)
 
 /* ---- import ---- */
 
-struct item {
-    const char *key; /* a name, domain or network */
-    const char *what;
-    unsigned long line;
-};
-
 struct import {
     const char *file;
     struct vg_provider *v;
@@ -204,44 +198,16 @@ static void import_fini(struct import *im)
     vg_free(im->lines);
 }
 
-static int cmp_item(const void *a, const void *b)
+/* A name, domain or network given twice in the file: a bad line. */
+static int twice(void *ctx, size_t later, size_t first, const char *what,
+                 const char *key)
 {
-    const struct item *x = a, *y = b;
-    int c = strcmp(x->what, y->what);
-
-    if (!c)
-        c = strcmp(x->key, y->key);
-    return c ? c : (x->line > y->line) - (x->line < y->line);
-}
-
-/* Names, domains and networks given twice in the file. */
-static int find_twice(struct import *im)
-{
-    struct item *v;
-    size_t n = 0, total = 0;
+    struct import *im = ctx;
     char msg[512];
 
-    for (size_t i = 0; i < im->n; i++)
-        total += 1 + im->v[i].ndomains + im->v[i].nnetworks;
-    if (!(v = vg_calloc(total + 1, sizeof(*v))))
-        return VG_ENOMEM;
-    for (size_t i = 0; i < im->n; i++) {
-        const struct vg_provider *p = &im->v[i];
-        v[n++] = (struct item){p->name, "provider", im->lines[i]};
-        for (size_t k = 0; k < p->ndomains; k++)
-            v[n++] = (struct item){p->domains[k], "domain", im->lines[i]};
-        for (size_t k = 0; k < p->nnetworks; k++)
-            v[n++] = (struct item){p->networks[k], "network", im->lines[i]};
-    }
-    qsort(v, n, sizeof(*v), cmp_item);
-    for (size_t i = 1; i < n; i++)
-        if (!strcmp(v[i].what, v[i - 1].what) &&
-            !strcmp(v[i].key, v[i - 1].key)) {
-            snprintf(msg, sizeof(msg), "%s %s is also on line %lu",
-                     v[i].what, v[i].key, v[i - 1].line);
-            bad_line(im, v[i].line, msg);
-        }
-    vg_free(v);
+    snprintf(msg, sizeof(msg), "%s %s is also on line %lu", what, key,
+             im->lines[first]);
+    bad_line(im, im->lines[later], msg);
     return VG_OK;
 }
 
@@ -291,7 +257,7 @@ static int import(struct vg_store *st, struct args *a, struct vg_err *err)
                                &im);
     vg_free(data);
     if (!rc)
-        rc = find_twice(&im);
+        rc = vg_provider_find_twice(im.v, im.n, twice, &im);
     if (rc)
         goto out;
     if (im.bad) {
