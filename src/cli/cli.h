@@ -10,6 +10,8 @@
 #define VIGIL_CLI_H
 
 #include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
 
 #include "vigil/buf.h"
 #include "vigil/imagehash.h"
@@ -128,6 +130,21 @@ int vg_cli_notices_test_smtp(int argc, char **argv);
 /* The first line of path into buf (n bytes): 0, or -1 (printed). */
 int vg_cli_read_password(const char *path, char *buf, size_t n);
 void vg_cli_notices_fini(struct vg_cli_notices *n);
+
+/* ---- JSON output: the one printer of every command (cli_json.c) ---- */
+
+/* s as a JSON string (escaped as vg_buf_json_str does), or null for NULL
+ * (or out of memory). */
+void vg_cli_json_str(FILE *f, const char *s);
+/* "key":"v" (or null), then after (",", "" ...). */
+void vg_cli_json_field(FILE *f, const char *key, const char *v,
+                       const char *after);
+/* "key":["v0",...], then after. */
+void vg_cli_json_list(FILE *f, const char *key, char *const *v, size_t n,
+                      const char *after);
+/* v indented with sorted keys and a newline; takes v (decref'd).  0, or 1
+ * if it could not be written. */
+int vg_cli_json_value(FILE *f, json_t *v);
 
 /* ---- shared helpers (cli.c) ---- */
 

@@ -542,20 +542,6 @@ static void detections_usage(FILE *f)
             "  --json      JSON Lines, one detection a line\n");
 }
 
-static void json_string_or_null(const char *s)
-{
-    if (!s) {
-        fputs("null", stdout);
-        return;
-    }
-    json_t *j = json_string(s); /* NULL if not UTF-8 */
-    char *e = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-
-    fputs(e ? e : "null", stdout);
-    free(e);
-    json_decref(j);
-}
-
 static int print_detection(void *ctx, const struct vg_detection_info *d)
 {
     char at[32], sha[65], md5[33], pdq[65];
@@ -587,12 +573,12 @@ static int print_detection(void *ctx, const struct vg_detection_info *d)
     }
     printf("{\"id\":%lld,\"crawl\":%lld,\"url\":", (long long)d->id,
            (long long)d->crawl_id);
-    json_string_or_null(d->url);
+    vg_cli_json_str(stdout, d->url);
     fputs(",\"page_url\":", stdout);
-    json_string_or_null(d->page_url);
+    vg_cli_json_str(stdout, d->page_url);
     printf(",\"fetched_at\":\"%s\",\"http_status\":%ld,\"server_ip\":", at,
            d->http_status);
-    json_string_or_null(d->server_ip);
+    vg_cli_json_str(stdout, d->server_ip);
     printf(",\"headers\":%s,\"sha256\":\"%s\",\"md5\":\"%s\",\"pdq\":",
            d->headers_json && *d->headers_json ? d->headers_json : "{}", sha,
            md5);
@@ -601,21 +587,21 @@ static int print_detection(void *ctx, const struct vg_detection_info *d)
     else
         fputs("null", stdout);
     fputs(",\"format\":", stdout);
-    json_string_or_null(d->format);
+    vg_cli_json_str(stdout, d->format);
     printf(",\"width\":%u,\"height\":%u,\"list\":", d->width, d->height);
-    json_string_or_null(d->list);
+    vg_cli_json_str(stdout, d->list);
     printf(",\"entry\":%lld,\"category\":", (long long)d->entry_id);
-    json_string_or_null(d->category);
+    vg_cli_json_str(stdout, d->category);
     fputs(",\"external_id\":", stdout);
-    json_string_or_null(d->external_id);
+    vg_cli_json_str(stdout, d->external_id);
     fputs(",\"metadata\":", stdout);
-    json_string_or_null(d->metadata);
+    vg_cli_json_str(stdout, d->metadata);
     fputs(",\"algo\":", stdout);
-    json_string_or_null(d->algo);
+    vg_cli_json_str(stdout, d->algo);
     printf(",\"distance\":%d,\"variant\":", d->distance);
-    json_string_or_null(d->variant);
+    vg_cli_json_str(stdout, d->variant);
     fputs(",\"status\":", stdout);
-    json_string_or_null(d->status);
+    vg_cli_json_str(stdout, d->status);
     fputs("}\n", stdout);
     return VG_OK;
 }

@@ -188,18 +188,6 @@ static int want_args(const struct args *a, int n, const char *what)
     return -1;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    struct vg_buf b;
-
-    vg_buf_init(&b, 0);
-    if (!s || vg_buf_json_str(&b, s, strlen(s)))
-        fputs("null", f);
-    else
-        fwrite(b.data, 1, b.len, f);
-    vg_buf_fini(&b);
-}
-
 static void print_list(FILE *f, const struct vg_list *l, int json)
 {
     char when[32];
@@ -215,14 +203,14 @@ static void print_list(FILE *f, const struct vg_list *l, int json)
         return;
     }
     fputs("{\"name\":", f);
-    json_str(f, l->name);
+    vg_cli_json_str(f, l->name);
     fprintf(f, ",\"id\":%" PRId64 ",\"kind\":\"%s\",\"enabled\":%s,"
                "\"category\":",
             l->id, l->kind == VG_LIST_ALLOW ? "allow" : "block",
             l->enabled ? "true" : "false");
-    json_str(f, l->category);
+    vg_cli_json_str(f, l->category);
     fputs(",\"source\":", f);
-    json_str(f, l->source);
+    vg_cli_json_str(f, l->source);
     fprintf(f, ",\"pdq_distance\":%d,\"entries\":%" PRId64
                ",\"entries_enabled\":%" PRId64 ",\"imports\":%" PRId64
                ",\"last_import\":",
@@ -257,9 +245,9 @@ static int show_import(void *ctx, const struct vg_list_import *im)
         return VG_OK;
     }
     printf("%s{\"id\":%" PRId64 ",\"at\":\"%s\",\"file\":", "", im->id, when);
-    json_str(stdout, im->source_file);
+    vg_cli_json_str(stdout, im->source_file);
     printf(",\"format\":\"%s\",\"sha256\":", im->format);
-    json_str(stdout, im->file_sha256);
+    vg_cli_json_str(stdout, im->file_sha256);
     printf(",\"lines\":%" PRId64 ",\"added\":%" PRId64
            ",\"already_present\":%" PRId64 "}",
            im->lines, im->added, im->already_present);

@@ -40,11 +40,7 @@ static void notices_usage(FILE *f)
 /* Print one JSON value, indented, and free it. */
 static int print_json(json_t *v)
 {
-    int rc = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) ? 1 : 0;
-
-    putchar('\n');
-    json_decref(v);
-    return rc;
+    return vg_cli_json_value(stdout, v);
 }
 
 static void when(const json_t *o, const char *k, char *buf, size_t n)

@@ -133,33 +133,25 @@ static int parse_seconds(const char *opt, const char *s, long *ms)
 static void print_json(const struct vg_smtp_result *res, const char *msgid,
                        const struct vg_mail *m)
 {
-    struct vg_buf b;
+    FILE *f = stdout;
 
-    vg_buf_init(&b, 0);
-    vg_buf_printf(&b, "{\"outcome\":\"%s\",\"stage\":\"%s\",\"code\":%d,"
-                      "\"reply\":",
-                  vg_smtp_outcome_name(res->outcome),
-                  vg_smtp_stage_name(res->stage), res->code);
-    vg_buf_json_str(&b, res->reply, strlen(res->reply));
-    vg_buf_puts(&b, ",\"detail\":");
-    vg_buf_json_str(&b, res->detail, strlen(res->detail));
-    vg_buf_puts(&b, ",\"message_id\":");
-    vg_buf_json_str(&b, msgid, strlen(msgid));
-    vg_buf_puts(&b, ",\"recipients\":[");
+    fputc('{', f);
+    vg_cli_json_field(f, "outcome", vg_smtp_outcome_name(res->outcome), ",");
+    vg_cli_json_field(f, "stage", vg_smtp_stage_name(res->stage), ",");
+    fprintf(f, "\"code\":%d,", res->code);
+    vg_cli_json_field(f, "reply", res->reply, ",");
+    vg_cli_json_field(f, "detail", res->detail, ",");
+    vg_cli_json_field(f, "message_id", msgid, ",\"recipients\":[");
     for (size_t i = 0; i < res->nrcpt; i++) {
         const struct vg_smtp_rcpt *r = &res->rcpt[i];
 
-        vg_buf_puts(&b, i ? ",{\"address\":" : "{\"address\":");
-        vg_buf_json_str(&b, m->to[i].addr, strlen(m->to[i].addr));
-        vg_buf_printf(&b, ",\"state\":\"%s\",\"code\":%d,\"reply\":",
-                      vg_smtp_rcpt_state_name(r->state), r->code);
-        vg_buf_json_str(&b, r->reply, strlen(r->reply));
-        vg_buf_puts(&b, "}");
+        fputs(i ? ",{" : "{", f);
+        vg_cli_json_field(f, "address", m->to[i].addr, ",");
+        vg_cli_json_field(f, "state", vg_smtp_rcpt_state_name(r->state), ",");
+        fprintf(f, "\"code\":%d,", r->code);
+        vg_cli_json_field(f, "reply", r->reply, "}");
     }
-    vg_buf_puts(&b, "]}\n");
-    if (b.data)
-        fputs(b.data, stdout);
-    vg_buf_fini(&b);
+    fputs("]}\n", f);
 }
 
 static void print_text(const struct vg_smtp_result *res, const char *msgid,

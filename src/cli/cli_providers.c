@@ -404,61 +404,38 @@ static int by_name(struct vg_store *st, const char *name, int64_t *id,
 
 /* ---- lookup ---- */
 
-static void json_field(const char *key, const char *v, int last)
-{
-    struct vg_buf b;
-
-    vg_buf_init(&b, 0);
-    printf("\"%s\":", key);
-    if (!v || vg_buf_json_str(&b, v, strlen(v)))
-        fputs("null", stdout);
-    else
-        fwrite(b.data, 1, b.len, stdout);
-    vg_buf_fini(&b);
-    fputs(last ? "" : ",", stdout);
-}
-
-static void json_list(const char *key, char *const *v, size_t n)
-{
-    printf("\"%s\":[", key);
-    for (size_t i = 0; i < n; i++) {
-        struct vg_buf b;
-        vg_buf_init(&b, 0);
-        if (!vg_buf_json_str(&b, v[i], strlen(v[i])))
-            printf("%s%s", i ? "," : "", b.data);
-        vg_buf_fini(&b);
-    }
-    fputs("],", stdout);
-}
-
 static void print_json(const char *url, const struct vg_provider_match *m)
 {
     const struct vg_rdap_result *r = m->rdap;
 
     putchar('{');
-    json_field("url", url, 0);
-    json_field("host", m->host, 0);
-    json_field("ip", m->ip[0] ? m->ip : NULL, 0);
-    json_field("method", vg_provider_method_name(m->method), 0);
-    json_field("matched", m->matched[0] ? m->matched : NULL, 0);
-    json_field("provider", m->provider ? m->provider->name : NULL, 0);
+    vg_cli_json_field(stdout, "url", url, ",");
+    vg_cli_json_field(stdout, "host", m->host, ",");
+    vg_cli_json_field(stdout, "ip", m->ip[0] ? m->ip : NULL, ",");
+    vg_cli_json_field(stdout, "method",
+                      vg_provider_method_name(m->method), ",");
+    vg_cli_json_field(stdout, "matched",
+                      m->matched[0] ? m->matched : NULL, ",");
+    vg_cli_json_field(stdout, "provider",
+                      m->provider ? m->provider->name : NULL, ",");
     printf("\"confirmed\":%s,",
            m->provider ? (m->provider->confirmed ? "true" : "false")
                        : "null");
-    json_list("abuse_emails", m->emails, m->nemails);
+    vg_cli_json_list(stdout, "abuse_emails", m->emails, m->nemails, ",");
     if (r) {
         printf("\"rdap\":{");
-        json_field("status", vg_rdap_status_name(r->status), 0);
-        json_field("handle", r->handle, 0);
-        json_field("name", r->name, 0);
-        json_field("org", r->org, 0);
-        json_field("server", r->server, 0);
-        json_list("cidrs", r->cidrs, r->ncidrs);
+        vg_cli_json_field(stdout, "status",
+                          vg_rdap_status_name(r->status), ",");
+        vg_cli_json_field(stdout, "handle", r->handle, ",");
+        vg_cli_json_field(stdout, "name", r->name, ",");
+        vg_cli_json_field(stdout, "org", r->org, ",");
+        vg_cli_json_field(stdout, "server", r->server, ",");
+        vg_cli_json_list(stdout, "cidrs", r->cidrs, r->ncidrs, ",");
         printf("\"cached\":%s,", r->cached ? "true" : "false");
-        json_field("error", r->error, 1);
+        vg_cli_json_field(stdout, "error", r->error, "");
         printf("},");
     }
-    json_field("reason", m->reason[0] ? m->reason : NULL, 1);
+    vg_cli_json_field(stdout, "reason", m->reason[0] ? m->reason : NULL, "");
     printf("}\n");
 }
 
