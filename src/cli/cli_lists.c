@@ -75,28 +75,114 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-static int parse(int argc, char **argv, struct args *a)
+static const struct option lists_longopts[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"category", required_argument, NULL, OPT_CATEGORY},
+    {"distance", required_argument, NULL, OPT_DISTANCE},
+    {"allow", no_argument, NULL, OPT_ALLOW},
+    {"disabled", no_argument, NULL, OPT_DISABLED},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"entry", required_argument, NULL, OPT_ENTRY},
+    {"yes", no_argument, NULL, OPT_YES},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"algo", required_argument, NULL, OPT_ALGO},
+    {"min-quality", required_argument, NULL, OPT_MINQ},
+    {"all", no_argument, NULL, OPT_ALL},
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+/* An option that takes a checked value: 1 taken, 0 not one, -1 bad
+ * (said). */
+static int checked_option(struct args *a, int c)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"source", required_argument, NULL, OPT_SOURCE},
-        {"category", required_argument, NULL, OPT_CATEGORY},
-        {"distance", required_argument, NULL, OPT_DISTANCE},
-        {"allow", no_argument, NULL, OPT_ALLOW},
-        {"disabled", no_argument, NULL, OPT_DISABLED},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"entry", required_argument, NULL, OPT_ENTRY},
-        {"yes", no_argument, NULL, OPT_YES},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"algo", required_argument, NULL, OPT_ALGO},
-        {"min-quality", required_argument, NULL, OPT_MINQ},
-        {"all", no_argument, NULL, OPT_ALL},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     enum vg_algo algo;
     long v;
-    int c;
+
+    switch (c) {
+    case OPT_SOURCE:
+        if (strlen(optarg) > VG_LIST_TEXT_MAX) {
+            vg_cli_errorf("lists: --source is longer than %d bytes",
+                          VG_LIST_TEXT_MAX);
+            return -1;
+        }
+        strcpy(a->l.source, optarg);
+        return 1;
+    case OPT_CATEGORY:
+        if (strlen(optarg) > VG_LIST_NAME_MAX) {
+            vg_cli_errorf("lists: --category is longer than %d bytes",
+                          VG_LIST_NAME_MAX);
+            return -1;
+        }
+        strcpy(a->l.category, optarg);
+        return 1;
+    case OPT_DISTANCE:
+        if (parse_int(optarg, 0, 256, &v)) {
+            vg_cli_errorf("lists: --distance wants 0 to 256, not '%s'",
+                          optarg);
+            return -1;
+        }
+        a->l.pdq_distance = (int)v;
+        return 1;
+    case OPT_FORMAT:
+        if (vg_listfile_format_from_name(optarg, &a->file.format)) {
+            vg_cli_errorf("lists: unknown --format '%s' (auto, lines, csv, "
+                          "hashcsv, jsonl)",
+                          optarg);
+            return -1;
+        }
+        return 1;
+    case OPT_ALGO:
+        if (vg_algo_from_name(optarg, strlen(optarg), &algo)) {
+            vg_cli_errorf("lists: unknown --algo '%s' (pdq, md5, sha1, "
+                          "sha256)",
+                          optarg);
+            return -1;
+        }
+        a->file.algo = (int)algo;
+        return 1;
+    case OPT_MINQ:
+        if (parse_int(optarg, 0, 100, &v)) {
+            vg_cli_errorf("lists: --min-quality wants 0 to 100, not '%s'",
+                          optarg);
+            return -1;
+        }
+        a->file.min_quality = (int)v;
+        return 1;
+    default: return 0;
+    }
+}
+
+/* One option: 0 taken, 1 --help (said), -1 bad (said). */
+static int option(struct args *a, int c, char **argv)
+{
+    int k = checked_option(a, c);
+
+    if (k)
+        return k < 0 ? -1 : 0;
+    switch (c) {
+    case OPT_DB: a->db = optarg; break;
+    case OPT_ALLOW: a->l.kind = VG_LIST_ALLOW; break;
+    case OPT_DISABLED: a->l.enabled = 0; break;
+    case OPT_JSON: a->json = 1; break;
+    case OPT_ENTRY: a->entry = optarg; break;
+    case OPT_YES: a->yes = 1; break;
+    case OPT_ALL: a->all = 1; break;
+    case 'o': a->out = optarg; break;
+    case 'h':
+        usage(stdout);
+        return 1;
+    default:
+        vg_cli_bad_option("lists", argv);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct args *a)
+{
+    int c, r = 0;
 
     memset(a, 0, sizeof(*a));
     strcpy(a->l.category, vg_vocab_default(VG_VOCAB_REVIEW_CLASS));
@@ -108,76 +194,12 @@ static int parse(int argc, char **argv, struct args *a)
     optind = 2;
     opterr = 0;
     /* permute: options may follow the positional arguments */
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DB: a->db = optarg; break;
-        case OPT_SOURCE:
-            if (strlen(optarg) > VG_LIST_TEXT_MAX) {
-                vg_cli_errorf("lists: --source is longer than %d bytes",
-                              VG_LIST_TEXT_MAX);
-                return -1;
-            }
-            strcpy(a->l.source, optarg);
-            break;
-        case OPT_CATEGORY:
-            if (strlen(optarg) > VG_LIST_NAME_MAX) {
-                vg_cli_errorf("lists: --category is longer than %d bytes",
-                              VG_LIST_NAME_MAX);
-                return -1;
-            }
-            strcpy(a->l.category, optarg);
-            break;
-        case OPT_DISTANCE:
-            if (parse_int(optarg, 0, 256, &v)) {
-                vg_cli_errorf("lists: --distance wants 0 to 256, not '%s'",
-                              optarg);
-                return -1;
-            }
-            a->l.pdq_distance = (int)v;
-            break;
-        case OPT_ALLOW: a->l.kind = VG_LIST_ALLOW; break;
-        case OPT_DISABLED: a->l.enabled = 0; break;
-        case OPT_JSON: a->json = 1; break;
-        case OPT_ENTRY: a->entry = optarg; break;
-        case OPT_YES: a->yes = 1; break;
-        case OPT_ALL: a->all = 1; break;
-        case 'o': a->out = optarg; break;
-        case OPT_FORMAT:
-            if (vg_listfile_format_from_name(optarg, &a->file.format)) {
-                vg_cli_errorf("lists: unknown --format '%s' (auto, lines, csv, "
-                              "hashcsv, jsonl)",
-                              optarg);
-                return -1;
-            }
-            break;
-        case OPT_ALGO:
-            if (vg_algo_from_name(optarg, strlen(optarg), &algo)) {
-                vg_cli_errorf("lists: unknown --algo '%s' (pdq, md5, sha1, "
-                              "sha256)",
-                              optarg);
-                return -1;
-            }
-            a->file.algo = (int)algo;
-            break;
-        case OPT_MINQ:
-            if (parse_int(optarg, 0, 100, &v)) {
-                vg_cli_errorf("lists: --min-quality wants 0 to 100, not '%s'",
-                              optarg);
-                return -1;
-            }
-            a->file.min_quality = (int)v;
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            vg_cli_bad_option("lists", argv);
-            return -1;
-        }
-    }
+    while (!r && (c = getopt_long(argc, argv, "o:h", lists_longopts, NULL)) !=
+                     -1)
+        r = option(a, c, argv);
     a->pos = argv + optind;
     a->npos = argc - optind;
-    return 0;
+    return r;
 }
 
 static int want_args(const struct args *a, int n, const char *what)
