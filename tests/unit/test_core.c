@@ -3,15 +3,20 @@
  * The domain layer (module `core`): every row of every vocabulary has its
  * catalogue strings in English and French, lookups by code, flags and
  * defaults, catalogue keys, and no list of the codes left anywhere else in
- * src/ or web/templates/ (the tables are the only one).
+ * src/ or web/templates/ (the tables are the only one); list changes each
+ * leave one audit record with their actor, the operator named, and a
+ * refused change none.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "th.h"
+#include "vigil/core_audit.h"
+#include "vigil/core_lists.h"
 #include "vigil/core_vocab.h"
 #include "vigil/i18n.h"
+#include "vigil/store_people.h"
 
 static void test_catalogue_strings(void)
 {
@@ -109,10 +114,80 @@ static void test_no_other_list(void)
         }
 }
 
+struct audit_seen {
+    char lines[16][256];
+    int n;
+};
+
+static int audit_cb(void *ctx, const struct vg_audit_record *r)
+{
+    struct audit_seen *a = ctx;
+
+    if (a->n < 16)
+        snprintf(a->lines[a->n++], sizeof(a->lines[0]), "%lld %s %s#%lld %s",
+                 (long long)r->actor, r->action, r->object_type,
+                 (long long)r->object_id, r->detail ? r->detail : "");
+    return VG_OK;
+}
+
+static void test_list_changes_audited(void)
+{
+    char dir[] = "/tmp/vg_core_XXXXXX", db[128], who[VG_OPERATOR_MAX + 1],
+         want[256], cmd[160];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct vg_list l, got;
+    struct audit_seen seen = {{{0}}, 0};
+    int64_t id = 0;
+
+    TH_CHECK(mkdtemp(dir) != NULL);
+    snprintf(db, sizeof(db), "%s/v.db", dir);
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    if (!st)
+        return;
+    TH_EQ_INT(vg_core_operator_name(who, sizeof(who)), VG_OK);
+    TH_CHECK(!strncmp(who, "cli:", 4) && who[4]);
+    TH_EQ_INT(vg_core_operator_name(who, 4), VG_ETOOBIG);
+    vg_store_set_operator(st, "cli:tester");
+    memset(&l, 0, sizeof(l));
+    strcpy(l.name, "known");
+    l.pdq_distance = 31;
+    l.enabled = 1;
+    TH_EQ_INT(vg_core_list_create(st, VG_ACTOR_OPERATOR, &l, &id, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_list_get(st, "known", &got, &err), VG_OK);
+    TH_EQ_STR(got.category, "csam"); /* the default class */
+    TH_EQ_INT(vg_core_list_create(st, 7, &l, &id, &err), VG_EEXIST);
+    TH_EQ_INT(vg_core_list_set_enabled(st, 7, "known", 0, &got, &err), VG_OK);
+    TH_EQ_INT(vg_core_list_set_enabled(st, 7, "nosuch", 0, NULL, &err),
+              VG_ENOENT);
+    TH_EQ_INT(vg_core_entry_set_enabled(st, 7, id, 12345, 0, &err),
+              VG_ENOENT);
+    TH_EQ_INT(vg_core_list_delete(st, 0, "known", 0, &got, &err), VG_OK);
+    TH_EQ_INT(vg_store_audit(st, 0, audit_cb, &seen, &err), VG_OK);
+    TH_EQ_INT(seen.n, 3);
+    snprintf(want, sizeof(want),
+             "0 list.create list#%lld [cli:tester] known, block list, "
+             "category csam",
+             (long long)id);
+    TH_EQ_STR(seen.lines[0], want);
+    snprintf(want, sizeof(want), "7 list.disable list#%lld known",
+             (long long)id);
+    TH_EQ_STR(seen.lines[1], want);
+    snprintf(want, sizeof(want), "0 list.delete list#%lld [cli:tester] known",
+             (long long)id);
+    TH_EQ_STR(seen.lines[2], want);
+    TH_EQ_INT(vg_store_audit_verify(st, &id, &id, &err), VG_OK);
+    vg_store_close(st);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    th_run(cmd);
+}
+
 int main(void)
 {
     TH_RUN(test_catalogue_strings);
     TH_RUN(test_lookup);
     TH_RUN(test_no_other_list);
+    TH_RUN(test_list_changes_audited);
     return th_done();
 }
