@@ -40,7 +40,8 @@ struct vg_lists_import_result {
  * are added in one transaction (entries the list already has are counted
  * as present and left alone) with the file's provenance (name, format,
  * SHA-256, counts) and one audit record, as actor's (the user who
- * imports, 0 the local operator: vigil/core_audit.h).  Returns VG_OK, VG_EFORMAT, VG_ENOENT (no such list or
+ * imports, 0 the local operator: vigil/core_audit.h).  Returns VG_OK,
+ * VG_EFORMAT, VG_ENOENT (no such list or
  * file), VG_EIO, VG_ENOMEM, VG_ETOOBIG.
  */
 int vg_lists_import(struct vg_store *st, int64_t actor, const char *list,

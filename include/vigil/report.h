@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A report from the public or a partner (module `web`): what the report
+ * A report from the public or a partner (module `core`): what the report
  * form and `POST /api/v1/reports` accept, checked by one set of rules so
  * both give the same answers.  Errors name the field and a message key of
  * the i18n catalogues (web/i18n: "error.required", "error.url.invalid",

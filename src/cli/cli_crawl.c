@@ -431,7 +431,9 @@ static int crawl_option(struct crawl_args *a, int c, char **argv)
         return k;
     switch (c) {
     case OPT_DB: a->db = optarg; return 1;
-    case OPT_SEED: json_array_append_new(a->seeds, json_string(optarg)); return 1;
+    case OPT_SEED:
+        json_array_append_new(a->seeds, json_string(optarg));
+        return 1;
     case OPT_SEEDS: return add_seeds_file(optarg, a->seeds) ? -1 : 1;
     case OPT_SAMESITE: a->o.follow_offsite = 0; return 1;
     case OPT_UA: a->o.user_agent = optarg; return 1;

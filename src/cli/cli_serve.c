@@ -164,8 +164,11 @@ static int serve_option(struct serve_args *a, int c, char **args)
     case 'r':
         return count_arg("--rate-limit", optarg, 0, 1000000,
                          &so->rate_per_minute) ? -1 : 1;
-    case 'R': return count_arg("--reviewers", optarg, 1, 10, &so->reviewers) ? -1 : 1;
-    case 't': return count_arg("--threads", optarg, 1, 1024, &so->threads) ? -1 : 1;
+    case 'R':
+        return count_arg("--reviewers", optarg, 1, 10, &so->reviewers) ? -1
+                                                                       : 1;
+    case 't':
+        return count_arg("--threads", optarg, 1, 1024, &so->threads) ? -1 : 1;
     case 'a':
         return count_arg("--per-address", optarg, 1, 1024, &so->max_per_ip)
                    ? -1 : 1;

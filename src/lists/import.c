@@ -165,7 +165,8 @@ static int write_batch(struct vg_store *st, int64_t actor,
     struct vg_store_import *im = NULL;
     int rc;
 
-    if ((rc = vg_store_import_begin(st, actor, l->id, path, format, sha256, &im, err)))
+    if ((rc = vg_store_import_begin(st, actor, l->id, path, format, sha256,
+                                    &im, err)))
         return rc;
     for (size_t i = 0; i < b->n; i++) {
         struct vg_list_entry e;

@@ -291,7 +291,8 @@ int vg_store_list_set_enabled(struct vg_store *st, int64_t actor,
                               struct vg_err *err)
 {
     return list_change(st, actor, enabled ? "list.enable" : "list.disable",
-                       list_id, "UPDATE hash_lists SET enabled = ? WHERE id = ?",
+                       list_id,
+                       "UPDATE hash_lists SET enabled = ? WHERE id = ?",
                        !!enabled, err);
 }
 

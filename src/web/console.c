@@ -264,7 +264,8 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         return rc;
     vg__json_when_each(json_object_get(q, "reports"), "received_at",
                        "received");
-    if (json_object_set_new(q, "statuses", options(VG_VOCAB_REPORT_STATUS, f.status)) ||
+    if (json_object_set_new(q, "statuses",
+                            options(VG_VOCAB_REPORT_STATUS, f.status)) ||
         json_object_set_new(q, "types", options(VG_VOCAB_INCIDENT_TYPE,
                                                 f.incident_type)) ||
         json_object_set_new(q, "page", json_integer(page)) ||
@@ -353,7 +354,8 @@ static int get_report(struct vg_server *s, const struct vg_http_req *req,
                              : "{}",
                          0, NULL);
     if (rc || json_object_set_new(r, "d", details ? details : json_object()) ||
-        json_object_set_new(r, "types", options(VG_VOCAB_INCIDENT_TYPE, NULL))) {
+        json_object_set_new(r, "types",
+                            options(VG_VOCAB_INCIDENT_TYPE, NULL))) {
         json_decref(r);
         return VG_ENOMEM;
     }

@@ -187,8 +187,9 @@ static void test_matcher_vs_brute(void)
     TH_EQ_INT(vg_store_entries(st, 0, 0, collect, NULL, &err), VG_OK);
     /* quarantine some entries (duplicates within a list were not stored) */
     for (size_t i = 0; i < nents; i += 7)
-        if (ents[i].id && vg_store_entry_enable(st, 0, ents[i].list + 1, ents[i].id, 0,
-                                                  &err) == VG_OK)
+        if (ents[i].id &&
+            vg_store_entry_enable(st, 0, ents[i].list + 1, ents[i].id, 0,
+                                  &err) == VG_OK)
             ents[i].enabled = 0;
     for (size_t i = 0; i < nents; i++)
         if (!ents[i].id)
