@@ -39,10 +39,13 @@ struct vg_lists_import_result {
  * nothing is imported and the result is VG_EFORMAT.  Otherwise all entries
  * are added in one transaction (entries the list already has are counted
  * as present and left alone) with the file's provenance (name, format,
- * SHA-256, counts).  Returns VG_OK, VG_EFORMAT, VG_ENOENT (no such list or
+ * SHA-256, counts) and one audit record, as actor's (the user who
+ * imports, 0 the local operator: vigil/core_audit.h).  Returns VG_OK,
+ * VG_EFORMAT, VG_ENOENT (no such list or
  * file), VG_EIO, VG_ENOMEM, VG_ETOOBIG.
  */
-int vg_lists_import(struct vg_store *st, const char *list, const char *path,
+int vg_lists_import(struct vg_store *st, int64_t actor, const char *list,
+                    const char *path,
                     const struct vg_listfile_opts *opts,
                     int (*on_error)(void *ctx, unsigned long line,
                                     const char *msg),

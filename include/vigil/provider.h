@@ -175,6 +175,19 @@ int vg_provider_csv_parse(const char *data, size_t len,
                                        const char *msg),
                           void *ctx);
 
+/*
+ * The names, domains and networks that v[0..n) give more than once (an
+ * import must give each once): cb(ctx, later, first, what, key) for each
+ * repeat, with the indexes of the provider that repeats it and of the
+ * first that gave it, what is "provider", "domain" or "network" and key
+ * the name, domain or network.  Repeats come grouped by what and key.
+ * VG_OK, VG_ENOMEM, or cb's non-VG_OK code (which stops the walk).
+ */
+int vg_provider_find_twice(const struct vg_provider *v, size_t n,
+                           int (*cb)(void *ctx, size_t later, size_t first,
+                                     const char *what, const char *key),
+                           void *ctx);
+
 /* The header line, and one provider as a record, each ending in "\n";
  * fields are quoted when they need it.  VG_OK or VG_ENOMEM/VG_ETOOBIG. */
 int vg_provider_csv_header(struct vg_buf *out);

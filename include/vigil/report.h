@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A report from the public or a partner (module `web`): what the report
+ * A report from the public or a partner (module `core`): what the report
  * form and `POST /api/v1/reports` accept, checked by one set of rules so
  * both give the same answers.  Errors name the field and a message key of
  * the i18n catalogues (web/i18n: "error.required", "error.url.invalid",
  * ...), so the form can show each next to its field in the reporter's
  * language.
  *
- * The eight incident types are those of the Canadian tip-line (docs/DOMAIN.md).
- * Where it happened is a technology; a website needs at least one URL
- * (http or https, canonicalised; up to VG_REPORT_MAX_URLS), the others a
- * detail (a magnet link, a newsgroup, an address, a game...).  Luring
- * reports answer two more questions (plans to meet? images exchanged?),
- * intimate-image reports two (are you the person? are you threatened?).
+ * The incident types and the technologies (where it happened) are the
+ * tables of vigil/vocab.h, with the rules their rows' flags carry: a
+ * technology that needs URLs (a website) takes at least one (http or
+ * https, canonicalised; up to VG_REPORT_MAX_URLS), the others a detail (a
+ * magnet link, a newsgroup, an address, a game...).  A type that asks about
+ * luring answers two more questions (plans to meet? images exchanged?), one
+ * that asks about intimate images two (are you the person? are you
+ * threatened?).
  * Contact details are optional: reports can be anonymous.
  */
 #ifndef VIGIL_REPORT_H
@@ -29,19 +31,12 @@
 #define VG_REPORT_MAX_DESCRIPTION 10000 /* characters */
 #define VG_REPORT_MAX_FIELD 500         /* characters, other text fields */
 
-/* The eight incident types, by code ("csam", "luring", ...: the
- * catalogues' type.* keys). */
-extern const char *const vg_report_types[8];
-/* Where it happened: "website", "p2p", "magnet", "newsgroup", "email",
- * "chat", "gaming", "other" (the catalogues' tech.* keys). */
-extern const char *const vg_report_technologies[8];
-
 /* As submitted; NULL or "" is absent. */
 struct vg_report_input {
     const char *language;      /* "en" or "fr" (else "en") */
-    const char *incident_type; /* a code of vg_report_types */
+    const char *incident_type; /* a VG_VOCAB_INCIDENT_TYPE code */
     const char *incident_at;   /* when, as the reporter says it */
-    const char *technology;    /* a code of vg_report_technologies */
+    const char *technology;    /* a VG_VOCAB_TECHNOLOGY code */
     const char *const *urls;   /* website: the URLs */
     size_t nurls;
     const char *detail;        /* other technologies: where */

@@ -17,12 +17,13 @@
  *   limit of the client's address, with Retry-After).
  *
  * Reports are stored through the group-commit intake; contact details are
- * sealed with the key file's key before they reach the store.
+ * sealed with the key file's key before they reach the store.  What runs
+ * beside the server (the crawler, the notice cycles) is vigil/runtime.h's.
  */
 #ifndef VIGIL_SERVER_H
 #define VIGIL_SERVER_H
 
-#include "vigil/notice.h"
+#include "vigil/seal.h"
 #include "vigil/store.h"
 
 struct vg_server_opts {
@@ -37,13 +38,10 @@ struct vg_server_opts {
                                  as many at once); 0 = no limit */
     unsigned reviewers;       /* analysts who must agree on a media item;
                                  0 = 2 */
-    int crawl;                /* crawl reported URLs while serving */
-    int allow_private;        /* let that crawl reach private addresses
-                                 (tests on 127.0.0.1 only) */
-    /* notice and takedown cycles every notice_interval_s (0: 300) while
-     * serving; NULL: none */
-    const struct vg_notice_opts *notices;
-    int64_t notice_interval_s;
+    /* called on the HTTP thread when analysts put new entries on a list
+     * (a verified media item), so a crawl matches them (NULL: none) */
+    void (*lists_changed)(void *ctx);
+    void *lists_changed_ctx;
     int trust_proxy;          /* behind a reverse proxy on this machine:
                                  take the client's address from its
                                  X-Real-IP header */
@@ -55,6 +53,9 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
                   struct vg_err *err);
 int vg_server_start(struct vg_server *s, struct vg_err *err);
 int vg_server_port(const struct vg_server *s);
+/* The server's sealer (the key file's key), for what runs beside it; valid
+ * until vg_server_free. */
+struct vg_sealer *vg_server_sealer(struct vg_server *s);
 /* Stop taking requests, finish those in flight and their reports. */
 int vg_server_stop(struct vg_server *s);
 void vg_server_free(struct vg_server *s);

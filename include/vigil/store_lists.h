@@ -41,12 +41,21 @@ struct vg_list {
 int vg_list_name_valid(const char *name);
 
 /*
+ * Every change below is made with its audit record ("list.create",
+ * "list.enable", "list.disable", "list.delete", "list.import",
+ * "entry.enable", "entry.disable"), in the change's transaction; actor is
+ * the user who acts, 0 the local operator (vigil/core_audit.h).  The
+ * front ends call them through vigil/core_lists.h.
+ */
+
+/*
  * Create a list from l (id, created_at and counts are ignored); *id gets the
  * new id.  VG_EEXIST if the name is taken, VG_EINVAL for a bad name,
  * category or distance.
  */
-int vg_store_list_create(struct vg_store *st, const struct vg_list *l,
-                         int64_t *id, struct vg_err *err);
+int vg_store_list_create(struct vg_store *st, int64_t actor,
+                         const struct vg_list *l, int64_t *id,
+                         struct vg_err *err);
 /* By name; VG_ENOENT if there is none. */
 int vg_store_list_get(struct vg_store *st, const char *name,
                       struct vg_list *out, struct vg_err *err);
@@ -54,10 +63,12 @@ int vg_store_list_get(struct vg_store *st, const char *name,
 int vg_store_lists(struct vg_store *st,
                    int (*cb)(void *ctx, const struct vg_list *l), void *ctx,
                    struct vg_err *err);
-int vg_store_list_set_enabled(struct vg_store *st, int64_t list_id,
-                              int enabled, struct vg_err *err);
-/* Delete a list with its entries and import history. */
-int vg_store_list_delete(struct vg_store *st, int64_t list_id,
+/* Enable or disable a list; VG_ENOENT if there is none. */
+int vg_store_list_set_enabled(struct vg_store *st, int64_t actor,
+                              int64_t list_id, int enabled,
+                              struct vg_err *err);
+/* Delete a list with its entries and import history; VG_ENOENT. */
+int vg_store_list_delete(struct vg_store *st, int64_t actor, int64_t list_id,
                          struct vg_err *err);
 
 /* One import's provenance, as recorded and as `lists show` prints it. */
@@ -94,10 +105,12 @@ struct vg_list_entry {
  * has is counted as already present and left as it is.  Entries are
  * copied (written in batches).  Between begin and commit/abort the import
  * holds the store: the caller must make no other store call meanwhile.
+ * The commit writes one audit record for the whole import (the file, its
+ * format and the counts), as actor's.
  */
 struct vg_store_import;
 
-int vg_store_import_begin(struct vg_store *st, int64_t list_id,
+int vg_store_import_begin(struct vg_store *st, int64_t actor, int64_t list_id,
                           const char *source_file, const char *format,
                           const char *file_sha256,
                           struct vg_store_import **out, struct vg_err *err);
@@ -135,9 +148,6 @@ int vg_store_entry_get(struct vg_store *st, int64_t id,
 int vg_store_entry_find(struct vg_store *st, int64_t list_id,
                         enum vg_algo algo, const uint8_t *value, int64_t *id,
                         struct vg_err *err);
-/* Quarantine (or release) one entry; VG_ENOENT if no such entry. */
-int vg_store_entry_set_enabled(struct vg_store *st, int64_t id, int enabled,
-                               struct vg_err *err);
 
 /* A page of a list's entries: those after after_id, in id order, at most
  * limit, to cb (as vg_store_entries). */
@@ -146,8 +156,8 @@ int vg_store_entries_page(struct vg_store *st, int64_t list_id,
                           int (*cb)(void *ctx, const struct vg_list_entry *e),
                           void *ctx, struct vg_err *err);
 
-/* Disable (quarantine) or enable an entry of list_id, audited as
- * actor's.  VG_ENOENT if the list has no such entry. */
+/* Disable (quarantine) or enable an entry of list_id (the only way to),
+ * audited as actor's.  VG_ENOENT if the list has no such entry. */
 int vg_store_entry_enable(struct vg_store *st, int64_t actor, int64_t list_id,
                           int64_t entry_id, int enabled, struct vg_err *err);
 

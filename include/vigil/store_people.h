@@ -97,6 +97,16 @@ int vg_store_audit_append(struct vg_store *st, int64_t actor,
                           int64_t object_id, const char *detail,
                           struct vg_err *err);
 
+/*
+ * Name the local operator, the actor 0 of this store's changes from now on
+ * ("cli:alice": vigil/core_audit.h).  Records with actor 0 then carry the
+ * name at the start of their detail, "[cli:alice] ...", under the chain's
+ * hash like the rest.  NULL or "" forgets it; longer than VG_OPERATOR_MAX
+ * bytes is cut.  Call it before sharing the store between threads.
+ */
+#define VG_OPERATOR_MAX 64
+void vg_store_set_operator(struct vg_store *st, const char *name);
+
 struct vg_audit_record {
     int64_t id, at, actor; /* actor 0: the command line */
     const char *action, *object_type, *detail;

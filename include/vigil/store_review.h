@@ -41,7 +41,8 @@ enum vg_review_class {
     VG_REVIEW_NOT_ACTIONABLE /* "not-actionable" */
 };
 
-/* The class's name; parse: VG_OK or VG_EINVAL. */
+/* The class's name (its VG_VOCAB_REVIEW_CLASS row's code, vigil/vocab.h;
+ * NULL if c is no class); parse: VG_OK or VG_EINVAL. */
 const char *vg_review_class_name(enum vg_review_class c);
 int vg_review_class_parse(const char *s, enum vg_review_class *out);
 

@@ -13,6 +13,8 @@
 
 #include "cli/cli.h"
 #include "vigil/alloc.h"
+#include "vigil/core_audit.h"
+#include "vigil/store_people.h"
 #include "vigil/utc.h"
 
 struct command {
@@ -66,6 +68,7 @@ int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
 {
     struct vg_err err = {0};
     char *url = db ? NULL : vg_store_default_url();
+    char who[VG_OPERATOR_MAX + 1];
     int rc;
 
     if (!db && !url) {
@@ -76,6 +79,8 @@ int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
     rc = vg_store_open(db ? db : url, NULL, out, &err);
     if (rc)
         vg_cli_errorf("%s: %s", cmd, err.msg[0] ? err.msg : vg_strerror(rc));
+    else if (!vg_core_operator_name(who, sizeof(who)))
+        vg_store_set_operator(*out, who); /* names actor 0's records */
     vg_free(url);
     return rc;
 }
@@ -221,13 +226,68 @@ static void free_args(char **args, int n)
     vg_free(args);
 }
 
+/* Trim the spaces around s (modified in place); returns the start. */
+static char *trim(char *s)
+{
+    char *e;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    for (e = s + strlen(s); e > s && isspace((unsigned char)e[-1]);)
+        *--e = '\0';
+    return s;
+}
+
+/*
+ * One config line into args[*n...]: nothing for a comment or a blank
+ * line, "--name" for a flag set to yes, "--name" "value" otherwise.
+ * VG_EXIT_OK, or VG_EXIT_FAIL (said; out of memory: VG_ENOMEM, unsaid).
+ */
+static int config_line(const char *cmd, const char *where,
+                       const char *const *flags, char *line, char **args,
+                       int *n)
+{
+    char *k = line, *v, *e;
+
+    if ((e = strchr(k, '#')))
+        *e = '\0';
+    if (!*(k = trim(k)))
+        return VG_EXIT_OK;
+    if (!(v = strchr(k, '='))) {
+        vg_cli_errorf("%s: %s: expected \"name = value\"", cmd, where);
+        return VG_EXIT_FAIL;
+    }
+    *v++ = '\0';
+    k = trim(k);
+    v = trim(v);
+    if (*n + 2 > 1 + 2 * CONFIG_MAX_OPTIONS || !strcmp(k, "config")) {
+        vg_cli_errorf("%s: %s: %s", cmd, where,
+                      strcmp(k, "config") ? "too many options"
+                                          : "config cannot nest");
+        return VG_EXIT_FAIL;
+    }
+    /* a flag takes no value: "yes" turns it on, "no" leaves it off */
+    if (is_flag(flags, k) && strcmp(v, "yes")) {
+        if (!strcmp(v, "no"))
+            return VG_EXIT_OK;
+        vg_cli_errorf("%s: %s: %s is yes or no", cmd, where, k);
+        return VG_EXIT_FAIL;
+    }
+    if (!(args[*n] = vg_malloc(strlen(k) + 3)))
+        return VG_ENOMEM;
+    sprintf(args[(*n)++], "--%s", k);
+    if (!is_flag(flags, k) && !(args[(*n)++] = vg_strdup(v)))
+        return VG_ENOMEM;
+    return VG_EXIT_OK;
+}
+
 int vg_cli_config_args(const char *cmd, const char *path,
                        const char *const *flags, int argc, char **argv,
                        char ***out, int *outc, int *owned)
 {
-    char line[CONFIG_LINE_MAX], **args;
+    char line[CONFIG_LINE_MAX], where[4200], **args;
     FILE *f = fopen(path, "r");
-    int n = 1, lineno = 0;
+    int n = 1, lineno = 0, rc = VG_EXIT_OK;
 
     if (!f) {
         vg_cli_errorf("%s: cannot open %s", cmd, path);
@@ -236,69 +296,48 @@ int vg_cli_config_args(const char *cmd, const char *path,
     if (!(args = vg_calloc((size_t)argc + 2 * CONFIG_MAX_OPTIONS + 1,
                            sizeof(*args))) ||
         !(args[0] = vg_strdup(argv[0])))
-        goto nomem;
-    while (fgets(line, sizeof(line), f)) {
-        char *k = line, *v, *e;
-        lineno++;
+        rc = VG_ENOMEM;
+    while (!rc && fgets(line, sizeof(line), f)) {
+        snprintf(where, sizeof(where), "%s:%d", path, ++lineno);
         if (!strchr(line, '\n') && !feof(f)) {
-            vg_cli_errorf("%s: %s:%d: line too long", cmd, path, lineno);
-            goto fail;
+            vg_cli_errorf("%s: %s: line too long", cmd, where);
+            rc = VG_EXIT_FAIL;
+        } else {
+            rc = config_line(cmd, where, flags, line, args, &n);
         }
-        if ((e = strchr(k, '#')))
-            *e = '\0';
-        while (isspace((unsigned char)*k))
-            k++;
-        if (!*k)
-            continue;
-        if (!(v = strchr(k, '='))) {
-            vg_cli_errorf("%s: %s:%d: expected \"name = value\"", cmd, path,
-                          lineno);
-            goto fail;
-        }
-        for (e = v; e > k && isspace((unsigned char)e[-1]);)
-            *--e = '\0';
-        *v++ = '\0';
-        while (isspace((unsigned char)*v))
-            v++;
-        for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
-            *--e = '\0';
-        if (n + 2 > 1 + 2 * CONFIG_MAX_OPTIONS || !strcmp(k, "config")) {
-            vg_cli_errorf("%s: %s:%d: %s", cmd, path, lineno,
-                          strcmp(k, "config") ? "too many options"
-                                              : "config cannot nest");
-            goto fail;
-        }
-        if (!(args[n] = vg_malloc(strlen(k) + 3)))
-            goto nomem;
-        sprintf(args[n++], "--%s", k);
-        /* a flag takes no value: "yes" turns it on, "no" leaves it off */
-        if (is_flag(flags, k)) {
-            if (!strcmp(v, "no"))
-                vg_free(args[--n]);
-            else if (strcmp(v, "yes")) {
-                vg_cli_errorf("%s: %s:%d: %s is yes or no", cmd, path, lineno,
-                              k);
-                goto fail;
-            }
-            continue;
-        }
-        if (!(args[n++] = vg_strdup(v)))
-            goto nomem;
     }
     fclose(f);
+    if (rc) {
+        if (rc == VG_ENOMEM)
+            vg_cli_errorf("%s: out of memory", cmd);
+        if (args)
+            free_args(args, n);
+        return VG_EXIT_FAIL;
+    }
     *owned = n;
     for (int i = 1; i < argc; i++)
         args[n++] = argv[i];
     *out = args;
     *outc = n;
     return VG_EXIT_OK;
-nomem:
-    vg_cli_errorf("%s: out of memory", cmd);
-fail:
-    fclose(f);
-    if (args)
-        free_args(args, n);
-    return VG_EXIT_FAIL;
+}
+
+int vg_cli_config_first(const char *cmd, const char *const *flags, int argc,
+                        char **argv, char ***args, int *nargs, int *owned)
+{
+    const char *config = NULL;
+
+    *args = argv;
+    *nargs = argc;
+    *owned = 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[i + 1];
+        else if (!strncmp(argv[i], "--config=", 9))
+            config = argv[i] + 9;
+    return config ? vg_cli_config_args(cmd, config, flags, argc, argv, args,
+                                       nargs, owned)
+                  : VG_EXIT_OK;
 }
 
 void vg_cli_config_free(char **args, char **argv, int owned)

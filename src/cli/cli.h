@@ -10,6 +10,8 @@
 #define VIGIL_CLI_H
 
 #include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
 
 #include "vigil/buf.h"
 #include "vigil/imagehash.h"
@@ -99,6 +101,8 @@ int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
 
 /* ---- notice options, shared by notices and serve (cli_notice_opts.c) ---- */
 
+struct vg_runtime_mail;
+
 struct vg_cli_notices {
     const char *cmd;          /* "serve", "notices": for messages */
     struct vg_notice_opts o;  /* what the cycle gets */
@@ -107,11 +111,8 @@ struct vg_cli_notices {
     int allow_private;
     int64_t at;               /* --at: a fixed clock; 0 = the real one */
     int64_t interval_s;       /* serve: between cycles */
-    /* made by vg_cli_notices_ready */
-    struct vg_smtp *smtp;
-    struct vg_provider_lookup *lookup;
-    char *password;
-    char domain[256];
+    /* made by vg_cli_notices_ready: the transport and the lookup */
+    struct vg_runtime_mail *mail;
 };
 
 extern const char vg_cli_notice_help[];
@@ -122,13 +123,28 @@ void vg_cli_notices_init(struct vg_cli_notices *n, const char *cmd);
 size_t vg_cli_notices_longopts(struct option *out, size_t room);
 /* 1 if c was a notice option (taken), 0 if not one, -1 bad (printed). */
 int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v);
-/* Make the transport and the lookup; 0 or -1 (printed). */
+/* Make the transport and the lookup (vigil/runtime.h); 0 or -1 (printed). */
 int vg_cli_notices_ready(struct vg_cli_notices *n, struct vg_store *st);
 /* `vigil notices test-smtp` (cli_notices_smtp.c) */
 int vg_cli_notices_test_smtp(int argc, char **argv);
 /* The first line of path into buf (n bytes): 0, or -1 (printed). */
 int vg_cli_read_password(const char *path, char *buf, size_t n);
 void vg_cli_notices_fini(struct vg_cli_notices *n);
+
+/* ---- JSON output: the one printer of every command (cli_json.c) ---- */
+
+/* s as a JSON string (escaped as vg_buf_json_str does), or null for NULL
+ * (or out of memory). */
+void vg_cli_json_str(FILE *f, const char *s);
+/* "key":"v" (or null), then after (",", "" ...). */
+void vg_cli_json_field(FILE *f, const char *key, const char *v,
+                       const char *after);
+/* "key":["v0",...], then after. */
+void vg_cli_json_list(FILE *f, const char *key, char *const *v, size_t n,
+                      const char *after);
+/* v indented with sorted keys and a newline; takes v (decref'd).  0, or 1
+ * if it could not be written. */
+int vg_cli_json_value(FILE *f, json_t *v);
 
 /* ---- shared helpers (cli.c) ---- */
 
@@ -161,6 +177,10 @@ void vg_cli_errorf(const char *fmt, ...)
 int vg_cli_config_args(const char *cmd, const char *path,
                        const char *const *flags, int argc, char **argv,
                        char ***args, int *nargs, int *owned);
+/* The same, for the --config FILE (or --config=FILE) among argv if there
+ * is one (the last wins); without one, *args is argv and *nargs argc. */
+int vg_cli_config_first(const char *cmd, const char *const *flags, int argc,
+                        char **argv, char ***args, int *nargs, int *owned);
 void vg_cli_config_free(char **args, char **argv, int owned);
 
 /* A subcommand's action ("create", "ls", ...) and its positional args. */

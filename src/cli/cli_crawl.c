@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,197 +332,269 @@ enum {
     OPT_QUIET, OPT_JSON, OPT_RESUME, OPT_TIMEOUT, OPT_ROBOTSTTL
 };
 
-int vg_cli_crawl(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"seeds", required_argument, NULL, OPT_SEEDS},
-        {"max-depth", required_argument, NULL, OPT_DEPTH},
-        {"max-pages", required_argument, NULL, OPT_PAGES},
-        {"same-site", no_argument, NULL, OPT_SAMESITE},
-        {"follow-offsite", required_argument, NULL, OPT_OFFSITE},
-        {"max-host-pages", required_argument, NULL, OPT_HOSTPAGES},
-        {"max-pattern", required_argument, NULL, OPT_PATTERN},
-        {"delay", required_argument, NULL, OPT_DELAY},
-        {"per-host", required_argument, NULL, OPT_PERHOST},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"robots-cache", required_argument, NULL, OPT_ROBOTSTTL},
-        {"max-in-flight", required_argument, NULL, OPT_INFLIGHT},
-        {"user-agent", required_argument, NULL, OPT_UA},
-        {"ignore-robots", no_argument, NULL, OPT_NOROBOTS},
-        {"allow-private", no_argument, NULL, OPT_PRIVATE},
-        {"fast", no_argument, NULL, OPT_FAST},
-        {"threads", required_argument, NULL, 'j'},
-        {"min-quality", required_argument, NULL, OPT_MINQ},
-        {"quiet", no_argument, NULL, OPT_QUIET},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"resume", no_argument, NULL, OPT_RESUME},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    struct vg_crawl_opts o;
-    struct vg_crawl_stats stats;
-    struct vg_store *st = NULL;
-    struct vg_matcher *m = NULL;
-    struct vg_err err = {0};
-    json_t *seeds = json_array(), *params = NULL;
-    const char *db = NULL;
-    int min_quality = 50, quiet = 0, json = 0, resume = 0, c, rc;
-    int status = VG_EXIT_FAIL;
-    long long v;
-    int64_t id = 0;
-    char *text = NULL;
-    struct sigaction sa;
+static const struct option crawl_longopts[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"seeds", required_argument, NULL, OPT_SEEDS},
+    {"max-depth", required_argument, NULL, OPT_DEPTH},
+    {"max-pages", required_argument, NULL, OPT_PAGES},
+    {"same-site", no_argument, NULL, OPT_SAMESITE},
+    {"follow-offsite", required_argument, NULL, OPT_OFFSITE},
+    {"max-host-pages", required_argument, NULL, OPT_HOSTPAGES},
+    {"max-pattern", required_argument, NULL, OPT_PATTERN},
+    {"delay", required_argument, NULL, OPT_DELAY},
+    {"per-host", required_argument, NULL, OPT_PERHOST},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"robots-cache", required_argument, NULL, OPT_ROBOTSTTL},
+    {"max-in-flight", required_argument, NULL, OPT_INFLIGHT},
+    {"user-agent", required_argument, NULL, OPT_UA},
+    {"ignore-robots", no_argument, NULL, OPT_NOROBOTS},
+    {"allow-private", no_argument, NULL, OPT_PRIVATE},
+    {"fast", no_argument, NULL, OPT_FAST},
+    {"threads", required_argument, NULL, 'j'},
+    {"min-quality", required_argument, NULL, OPT_MINQ},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
 
-    if (argc > 1 && !strcmp(argv[1], "status")) {
-        json_decref(seeds);
-        return crawl_status(argc - 1, argv + 1);
-    }
-    vg_crawl_opts_default(&o);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DB: db = optarg; break;
-        case OPT_SEED: json_array_append_new(seeds, json_string(optarg)); break;
-        case OPT_SEEDS:
-            if (add_seeds_file(optarg, seeds))
-                goto usage;
-            break;
-#define NUM(opt, max, field, type)                                             \
-    if (vg_cli_parse_range("crawl", opt, optarg, 0, max, &v))                  \
-        goto usage;                                                            \
-    o.field = (type)v;                                                         \
-    break;
-        case OPT_DEPTH: NUM("--max-depth", 1000000, max_depth, int)
-        case OPT_PAGES: NUM("--max-pages", INT64_MAX, max_pages, int64_t)
-        case OPT_OFFSITE: NUM("--follow-offsite", 1000, follow_offsite, int)
-        case OPT_HOSTPAGES:
-            NUM("--max-host-pages", INT64_MAX, max_host_pages, int64_t)
-        case OPT_PATTERN: NUM("--max-pattern", INT64_MAX, max_pattern, int64_t)
-        case OPT_DELAY: NUM("--delay", 3600000, delay_ms, int64_t)
-        case OPT_PERHOST: NUM("--per-host", 1000, per_host, unsigned)
-        case OPT_INFLIGHT: NUM("--max-in-flight", 10000, max_in_flight,
-                               unsigned)
-        case 'j': NUM("--threads", 1024, threads, unsigned)
-        case OPT_TIMEOUT:
-            if (vg_cli_parse_range("crawl", "--timeout", optarg, 0, 86400,
-                                   &v) ||
-                !v)
-                goto usage;
-            o.total_timeout_ms = (long)v * 1000;
-            break;
-        case OPT_ROBOTSTTL:
-            if (vg_cli_parse_range("crawl", "--robots-cache", optarg, 0, 86400,
-                                   &v) ||
-                !v)
-                goto usage;
-            o.robots_ttl_ms = (int64_t)v * 1000;
-            break;
-#undef NUM
-        case OPT_SAMESITE: o.follow_offsite = 0; break;
-        case OPT_UA: o.user_agent = optarg; break;
-        case OPT_NOROBOTS: o.ignore_robots = 1; break;
-        case OPT_PRIVATE: o.allow_private = 1; break;
-        case OPT_FAST: o.hash_flags |= VG_IMAGEHASH_FAST; break;
-        case OPT_MINQ:
-            if (vg_cli_parse_range("crawl", "--min-quality", optarg, 0, 100,
-                                   &v))
-                goto usage;
-            min_quality = (int)v;
-            break;
-        case OPT_QUIET: quiet = 1; break;
-        case OPT_JSON: json = 1; break;
-        case OPT_RESUME: resume = 1; break;
-        case 'h':
-            crawl_usage(stdout);
-            json_decref(seeds);
-            return VG_EXIT_OK;
-        default:
-            vg_cli_bad_option("crawl", argv);
-            goto usage;
+/* The numeric options, each into its field of vg_crawl_opts: 0..max,
+ * times scale (seconds into milliseconds), not 0 if nonzero. */
+struct crawl_num {
+    int code;
+    const char *name;
+    long long max;
+    int scale, nonzero;
+    size_t off;
+    char type; /* 'i' int, 'I' int64_t, 'u' unsigned, 'l' long */
+};
+
+#define FIELD(f) offsetof(struct vg_crawl_opts, f)
+static const struct crawl_num crawl_nums[] = {
+    {OPT_DEPTH, "--max-depth", 1000000, 1, 0, FIELD(max_depth), 'i'},
+    {OPT_PAGES, "--max-pages", INT64_MAX, 1, 0, FIELD(max_pages), 'I'},
+    {OPT_OFFSITE, "--follow-offsite", 1000, 1, 0, FIELD(follow_offsite), 'i'},
+    {OPT_HOSTPAGES, "--max-host-pages", INT64_MAX, 1, 0,
+     FIELD(max_host_pages), 'I'},
+    {OPT_PATTERN, "--max-pattern", INT64_MAX, 1, 0, FIELD(max_pattern), 'I'},
+    {OPT_DELAY, "--delay", 3600000, 1, 0, FIELD(delay_ms), 'I'},
+    {OPT_PERHOST, "--per-host", 1000, 1, 0, FIELD(per_host), 'u'},
+    {OPT_INFLIGHT, "--max-in-flight", 10000, 1, 0, FIELD(max_in_flight), 'u'},
+    {'j', "--threads", 1024, 1, 0, FIELD(threads), 'u'},
+    {OPT_TIMEOUT, "--timeout", 86400, 1000, 1, FIELD(total_timeout_ms), 'l'},
+    {OPT_ROBOTSTTL, "--robots-cache", 86400, 1000, 1, FIELD(robots_ttl_ms),
+     'I'},
+};
+#undef FIELD
+
+struct crawl_args {
+    struct vg_crawl_opts o;
+    json_t *seeds;
+    const char *db;
+    int min_quality, quiet, json, resume;
+    int64_t id; /* --resume ID */
+};
+
+/* A numeric option of the table into a->o: 1 taken, 0 not one, -1 bad. */
+static int crawl_num_option(struct crawl_args *a, int c, const char *v)
+{
+    long long x;
+
+    for (size_t i = 0; i < sizeof(crawl_nums) / sizeof(*crawl_nums); i++) {
+        const struct crawl_num *n = &crawl_nums[i];
+        char *field = (char *)&a->o + n->off;
+        if (n->code != c)
+            continue;
+        if (vg_cli_parse_range("crawl", n->name, v, 0, n->max, &x) ||
+            (n->nonzero && !x))
+            return -1;
+        x *= n->scale;
+        switch (n->type) {
+        case 'i': *(int *)(void *)field = (int)x; break;
+        case 'I': *(int64_t *)(void *)field = (int64_t)x; break;
+        case 'u': *(unsigned *)(void *)field = (unsigned)x; break;
+        default: *(long *)(void *)field = (long)x; break;
         }
+        return 1;
     }
-    if (resume && optind < argc &&
-        vg_cli_parse_range("crawl", "--resume ID", argv[optind++], 0, INT64_MAX,
-                           &v) == 0)
-        id = (int64_t)v;
-    else if (resume && optind < argc)
-        goto usage;
+    return 0;
+}
+
+/* One option: 1 taken, 0 --help, -1 a usage error. */
+static int crawl_option(struct crawl_args *a, int c, char **argv)
+{
+    long long v;
+    int k;
+
+    if ((k = crawl_num_option(a, c, optarg)))
+        return k;
+    switch (c) {
+    case OPT_DB: a->db = optarg; return 1;
+    case OPT_SEED:
+        json_array_append_new(a->seeds, json_string(optarg));
+        return 1;
+    case OPT_SEEDS: return add_seeds_file(optarg, a->seeds) ? -1 : 1;
+    case OPT_SAMESITE: a->o.follow_offsite = 0; return 1;
+    case OPT_UA: a->o.user_agent = optarg; return 1;
+    case OPT_NOROBOTS: a->o.ignore_robots = 1; return 1;
+    case OPT_PRIVATE: a->o.allow_private = 1; return 1;
+    case OPT_FAST: a->o.hash_flags |= VG_IMAGEHASH_FAST; return 1;
+    case OPT_MINQ:
+        if (vg_cli_parse_range("crawl", "--min-quality", optarg, 0, 100, &v))
+            return -1;
+        a->min_quality = (int)v;
+        return 1;
+    case OPT_QUIET: a->quiet = 1; return 1;
+    case OPT_JSON: a->json = 1; return 1;
+    case OPT_RESUME: a->resume = 1; return 1;
+    case 'h': return 0;
+    default: vg_cli_bad_option("crawl", argv); return -1;
+    }
+}
+
+/* What follows the options, and the rules between them: 0 or -1 (said). */
+static int crawl_check(struct crawl_args *a, int argc, char **argv)
+{
+    long long v;
+
+    if (a->resume && optind < argc) {
+        if (vg_cli_parse_range("crawl", "--resume ID", argv[optind++], 0,
+                               INT64_MAX, &v))
+            return -1;
+        a->id = (int64_t)v;
+    }
     if (optind < argc) {
         vg_cli_errorf("crawl: unexpected '%s' (seeds go after --seed)",
                       argv[optind]);
-        goto usage;
+        return -1;
     }
-    if (!o.per_host || !o.max_in_flight) {
+    if (!a->o.per_host || !a->o.max_in_flight) {
         vg_cli_errorf("crawl: --per-host and --max-in-flight must be >= 1");
-        goto usage;
+        return -1;
     }
-    if (resume == !!json_array_size(seeds)) {
-        vg_cli_errorf(resume ? "crawl: --resume takes no seeds"
-                             : "crawl: no --seed or --seeds given");
-        goto usage;
+    if (a->resume == !!json_array_size(a->seeds)) {
+        vg_cli_errorf(a->resume ? "crawl: --resume takes no seeds"
+                                : "crawl: no --seed or --seeds given");
+        return -1;
     }
-    if (vg_cli_open_store("crawl", db, &st))
-        goto out;
-    if (resume) {
-        if (!id && (rc = vg_store_crawls(st, 0, latest_unfinished, &id, &err)))
-            goto fail;
-        if (!id) {
+    return 0;
+}
+
+/* The options: VG_EXIT_OK to go on, else the exit status (-1: --help). */
+static int crawl_parse(int argc, char **argv, struct crawl_args *a)
+{
+    int c, r = 1;
+
+    vg_crawl_opts_default(&a->o);
+    a->min_quality = 50;
+    optind = 1;
+    opterr = 0;
+    while (r == 1 &&
+           (c = getopt_long(argc, argv, "j:h", crawl_longopts, NULL)) != -1)
+        r = crawl_option(a, c, argv);
+    if (r == 0) {
+        crawl_usage(stdout);
+        return -1;
+    }
+    if (r < 0 || crawl_check(a, argc, argv)) {
+        crawl_usage(stderr);
+        return VG_EXIT_USAGE;
+    }
+    return VG_EXIT_OK;
+}
+
+/* The crawl to run: the one to resume (its options back into a), or a new
+ * one with a's seeds.  VG_ENOENT (said) when there is nothing to resume. */
+static int crawl_prepare(struct vg_store *st, struct crawl_args *a,
+                         struct vg_err *err)
+{
+    json_t *params = NULL, *p;
+    char *text = NULL;
+    int rc;
+
+    if (a->resume) {
+        if (!a->id && (rc = vg_store_crawls(st, 0, latest_unfinished, &a->id,
+                                            err)))
+            return rc;
+        if (!a->id) {
             vg_cli_errorf("crawl: no unfinished crawl to resume");
-            goto out;
+            return VG_ENOENT;
         }
-        if ((rc = vg_store_crawls(st, id, copy_params, &params, &err)))
-            goto fail;
-        params_apply(params, &o, &min_quality);
-    } else {
-        json_t *p = params_json(&o, min_quality, json_incref(seeds));
-        if (!p || !(text = json_dumps(p, JSON_COMPACT))) {
-            json_decref(p);
-            rc = vg_err_set(&err, VG_ENOMEM, "out of memory");
-            goto fail;
-        }
-        json_decref(p);
-        if ((rc = vg_store_crawl_new(st, text, &id, &err)))
-            goto fail;
-        for (size_t i = 0; i < json_array_size(seeds); i++)
-            if ((rc = vg_crawl_seed(st, id,
-                                    json_string_value(json_array_get(seeds, i)),
-                                    0, &err)))
-                goto fail;
+        if (!(rc = vg_store_crawls(st, a->id, copy_params, &params, err)))
+            params_apply(params, &a->o, &a->min_quality);
+        json_decref(params);
+        return rc;
     }
-    if ((rc = vg_matcher_load(st, min_quality, &m, &err)))
-        goto fail;
+    p = params_json(&a->o, a->min_quality, json_incref(a->seeds));
+    if (!p || !(text = json_dumps(p, JSON_COMPACT)))
+        rc = vg_err_set(err, VG_ENOMEM, "out of memory");
+    else
+        rc = vg_store_crawl_new(st, text, &a->id, err);
+    json_decref(p);
+    free(text);
+    for (size_t i = 0; !rc && i < json_array_size(a->seeds); i++)
+        rc = vg_crawl_seed(st, a->id,
+                           json_string_value(json_array_get(a->seeds, i)), 0,
+                           err);
+    return rc;
+}
+
+/* Run the crawl until done or interrupted, then say how it went. */
+static int crawl_go(struct vg_store *st, struct crawl_args *a,
+                    struct vg_err *err)
+{
+    struct vg_crawl_stats stats;
+    struct vg_matcher *m = NULL;
+    struct sigaction sa;
+    int rc, tty = isatty(STDERR_FILENO);
+
+    if ((rc = vg_matcher_load(st, a->min_quality, &m, err)))
+        return rc;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (!quiet && !json)
+    if (!a->quiet && !a->json)
         fprintf(stderr, "vigil: crawl %lld: %zu list entries loaded\n",
-                (long long)id, vg_matcher_size(m));
-    rc = vg_crawl_run(st, m, id, &o, &interrupted,
-                      quiet || !isatty(STDERR_FILENO) ? NULL : progress, NULL,
-                      &stats, &err);
-    if (!quiet && isatty(STDERR_FILENO))
+                (long long)a->id, vg_matcher_size(m));
+    rc = vg_crawl_run(st, m, a->id, &a->o, &interrupted,
+                      a->quiet || !tty ? NULL : progress, NULL, &stats, err);
+    if (!a->quiet && tty)
         fputs("\r\033[K", stderr);
-    if (rc)
-        goto fail;
-    summary(id, &stats, json);
-    status = interrupted ? 130 : VG_EXIT_OK;
-    goto out;
-usage:
-    crawl_usage(stderr);
-    status = VG_EXIT_USAGE;
-    goto out;
-fail:
-    vg_cli_errorf("crawl: %s", err.msg[0] ? err.msg : vg_strerror(rc));
-out:
+    if (!rc)
+        summary(a->id, &stats, a->json);
     vg_matcher_free(m);
+    return rc;
+}
+
+int vg_cli_crawl(int argc, char **argv)
+{
+    struct crawl_args a;
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    int rc, status;
+
+    if (argc > 1 && !strcmp(argv[1], "status"))
+        return crawl_status(argc - 1, argv + 1);
+    memset(&a, 0, sizeof(a));
+    if (!(a.seeds = json_array()))
+        return VG_EXIT_FAIL;
+    if ((status = crawl_parse(argc, argv, &a)))
+        goto out;
+    status = VG_EXIT_FAIL;
+    if (vg_cli_open_store("crawl", a.db, &st))
+        goto out;
+    if ((rc = crawl_prepare(st, &a, &err)) || (rc = crawl_go(st, &a, &err))) {
+        if (rc != VG_ENOENT || err.msg[0])
+            vg_cli_errorf("crawl: %s", err.msg[0] ? err.msg : vg_strerror(rc));
+        goto out;
+    }
+    status = interrupted ? 130 : VG_EXIT_OK;
+out:
     vg_store_close(st);
-    json_decref(seeds);
-    json_decref(params);
-    free(text);
-    return status;
+    json_decref(a.seeds);
+    return status == -1 ? VG_EXIT_OK : status;
 }
 
 /* ---- vigil detections ---- */
@@ -540,20 +613,6 @@ static void detections_usage(FILE *f)
             "\n"
             "  --crawl ID  only this crawl's\n"
             "  --json      JSON Lines, one detection a line\n");
-}
-
-static void json_string_or_null(const char *s)
-{
-    if (!s) {
-        fputs("null", stdout);
-        return;
-    }
-    json_t *j = json_string(s); /* NULL if not UTF-8 */
-    char *e = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-
-    fputs(e ? e : "null", stdout);
-    free(e);
-    json_decref(j);
 }
 
 static int print_detection(void *ctx, const struct vg_detection_info *d)
@@ -587,12 +646,12 @@ static int print_detection(void *ctx, const struct vg_detection_info *d)
     }
     printf("{\"id\":%lld,\"crawl\":%lld,\"url\":", (long long)d->id,
            (long long)d->crawl_id);
-    json_string_or_null(d->url);
+    vg_cli_json_str(stdout, d->url);
     fputs(",\"page_url\":", stdout);
-    json_string_or_null(d->page_url);
+    vg_cli_json_str(stdout, d->page_url);
     printf(",\"fetched_at\":\"%s\",\"http_status\":%ld,\"server_ip\":", at,
            d->http_status);
-    json_string_or_null(d->server_ip);
+    vg_cli_json_str(stdout, d->server_ip);
     printf(",\"headers\":%s,\"sha256\":\"%s\",\"md5\":\"%s\",\"pdq\":",
            d->headers_json && *d->headers_json ? d->headers_json : "{}", sha,
            md5);
@@ -601,21 +660,21 @@ static int print_detection(void *ctx, const struct vg_detection_info *d)
     else
         fputs("null", stdout);
     fputs(",\"format\":", stdout);
-    json_string_or_null(d->format);
+    vg_cli_json_str(stdout, d->format);
     printf(",\"width\":%u,\"height\":%u,\"list\":", d->width, d->height);
-    json_string_or_null(d->list);
+    vg_cli_json_str(stdout, d->list);
     printf(",\"entry\":%lld,\"category\":", (long long)d->entry_id);
-    json_string_or_null(d->category);
+    vg_cli_json_str(stdout, d->category);
     fputs(",\"external_id\":", stdout);
-    json_string_or_null(d->external_id);
+    vg_cli_json_str(stdout, d->external_id);
     fputs(",\"metadata\":", stdout);
-    json_string_or_null(d->metadata);
+    vg_cli_json_str(stdout, d->metadata);
     fputs(",\"algo\":", stdout);
-    json_string_or_null(d->algo);
+    vg_cli_json_str(stdout, d->algo);
     printf(",\"distance\":%d,\"variant\":", d->distance);
-    json_string_or_null(d->variant);
+    vg_cli_json_str(stdout, d->variant);
     fputs(",\"status\":", stdout);
-    json_string_or_null(d->status);
+    vg_cli_json_str(stdout, d->status);
     fputs("}\n", stdout);
     return VG_OK;
 }

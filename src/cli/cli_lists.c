@@ -11,6 +11,9 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "vigil/core_audit.h"
+#include "vigil/core_lists.h"
+#include "vigil/vocab.h"
 #include "vigil/lists.h"
 #include "vigil/store_lists.h"
 
@@ -72,31 +75,117 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-static int parse(int argc, char **argv, struct args *a)
+static const struct option lists_longopts[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"category", required_argument, NULL, OPT_CATEGORY},
+    {"distance", required_argument, NULL, OPT_DISTANCE},
+    {"allow", no_argument, NULL, OPT_ALLOW},
+    {"disabled", no_argument, NULL, OPT_DISABLED},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"entry", required_argument, NULL, OPT_ENTRY},
+    {"yes", no_argument, NULL, OPT_YES},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"algo", required_argument, NULL, OPT_ALGO},
+    {"min-quality", required_argument, NULL, OPT_MINQ},
+    {"all", no_argument, NULL, OPT_ALL},
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+/* An option that takes a checked value: 1 taken, 0 not one, -1 bad
+ * (said). */
+static int checked_option(struct args *a, int c)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"source", required_argument, NULL, OPT_SOURCE},
-        {"category", required_argument, NULL, OPT_CATEGORY},
-        {"distance", required_argument, NULL, OPT_DISTANCE},
-        {"allow", no_argument, NULL, OPT_ALLOW},
-        {"disabled", no_argument, NULL, OPT_DISABLED},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"entry", required_argument, NULL, OPT_ENTRY},
-        {"yes", no_argument, NULL, OPT_YES},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"algo", required_argument, NULL, OPT_ALGO},
-        {"min-quality", required_argument, NULL, OPT_MINQ},
-        {"all", no_argument, NULL, OPT_ALL},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     enum vg_algo algo;
     long v;
-    int c;
+
+    switch (c) {
+    case OPT_SOURCE:
+        if (strlen(optarg) > VG_LIST_TEXT_MAX) {
+            vg_cli_errorf("lists: --source is longer than %d bytes",
+                          VG_LIST_TEXT_MAX);
+            return -1;
+        }
+        strcpy(a->l.source, optarg);
+        return 1;
+    case OPT_CATEGORY:
+        if (strlen(optarg) > VG_LIST_NAME_MAX) {
+            vg_cli_errorf("lists: --category is longer than %d bytes",
+                          VG_LIST_NAME_MAX);
+            return -1;
+        }
+        strcpy(a->l.category, optarg);
+        return 1;
+    case OPT_DISTANCE:
+        if (parse_int(optarg, 0, 256, &v)) {
+            vg_cli_errorf("lists: --distance wants 0 to 256, not '%s'",
+                          optarg);
+            return -1;
+        }
+        a->l.pdq_distance = (int)v;
+        return 1;
+    case OPT_FORMAT:
+        if (vg_listfile_format_from_name(optarg, &a->file.format)) {
+            vg_cli_errorf("lists: unknown --format '%s' (auto, lines, csv, "
+                          "hashcsv, jsonl)",
+                          optarg);
+            return -1;
+        }
+        return 1;
+    case OPT_ALGO:
+        if (vg_algo_from_name(optarg, strlen(optarg), &algo)) {
+            vg_cli_errorf("lists: unknown --algo '%s' (pdq, md5, sha1, "
+                          "sha256)",
+                          optarg);
+            return -1;
+        }
+        a->file.algo = (int)algo;
+        return 1;
+    case OPT_MINQ:
+        if (parse_int(optarg, 0, 100, &v)) {
+            vg_cli_errorf("lists: --min-quality wants 0 to 100, not '%s'",
+                          optarg);
+            return -1;
+        }
+        a->file.min_quality = (int)v;
+        return 1;
+    default: return 0;
+    }
+}
+
+/* One option: 0 taken, 1 --help (said), -1 bad (said). */
+static int option(struct args *a, int c, char **argv)
+{
+    int k = checked_option(a, c);
+
+    if (k)
+        return k < 0 ? -1 : 0;
+    switch (c) {
+    case OPT_DB: a->db = optarg; break;
+    case OPT_ALLOW: a->l.kind = VG_LIST_ALLOW; break;
+    case OPT_DISABLED: a->l.enabled = 0; break;
+    case OPT_JSON: a->json = 1; break;
+    case OPT_ENTRY: a->entry = optarg; break;
+    case OPT_YES: a->yes = 1; break;
+    case OPT_ALL: a->all = 1; break;
+    case 'o': a->out = optarg; break;
+    case 'h':
+        usage(stdout);
+        return 1;
+    default:
+        vg_cli_bad_option("lists", argv);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct args *a)
+{
+    int c, r = 0;
 
     memset(a, 0, sizeof(*a));
-    strcpy(a->l.category, "csam");
+    strcpy(a->l.category, vg_vocab_default(VG_VOCAB_REVIEW_CLASS));
     a->l.pdq_distance = 31;
     a->l.enabled = 1;
     a->file.algo = -1;
@@ -105,76 +194,12 @@ static int parse(int argc, char **argv, struct args *a)
     optind = 2;
     opterr = 0;
     /* permute: options may follow the positional arguments */
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_DB: a->db = optarg; break;
-        case OPT_SOURCE:
-            if (strlen(optarg) > VG_LIST_TEXT_MAX) {
-                vg_cli_errorf("lists: --source is longer than %d bytes",
-                              VG_LIST_TEXT_MAX);
-                return -1;
-            }
-            strcpy(a->l.source, optarg);
-            break;
-        case OPT_CATEGORY:
-            if (strlen(optarg) > VG_LIST_NAME_MAX) {
-                vg_cli_errorf("lists: --category is longer than %d bytes",
-                              VG_LIST_NAME_MAX);
-                return -1;
-            }
-            strcpy(a->l.category, optarg);
-            break;
-        case OPT_DISTANCE:
-            if (parse_int(optarg, 0, 256, &v)) {
-                vg_cli_errorf("lists: --distance wants 0 to 256, not '%s'",
-                              optarg);
-                return -1;
-            }
-            a->l.pdq_distance = (int)v;
-            break;
-        case OPT_ALLOW: a->l.kind = VG_LIST_ALLOW; break;
-        case OPT_DISABLED: a->l.enabled = 0; break;
-        case OPT_JSON: a->json = 1; break;
-        case OPT_ENTRY: a->entry = optarg; break;
-        case OPT_YES: a->yes = 1; break;
-        case OPT_ALL: a->all = 1; break;
-        case 'o': a->out = optarg; break;
-        case OPT_FORMAT:
-            if (vg_listfile_format_from_name(optarg, &a->file.format)) {
-                vg_cli_errorf("lists: unknown --format '%s' (auto, lines, csv, "
-                              "hashcsv, jsonl)",
-                              optarg);
-                return -1;
-            }
-            break;
-        case OPT_ALGO:
-            if (vg_algo_from_name(optarg, strlen(optarg), &algo)) {
-                vg_cli_errorf("lists: unknown --algo '%s' (pdq, md5, sha1, "
-                              "sha256)",
-                              optarg);
-                return -1;
-            }
-            a->file.algo = (int)algo;
-            break;
-        case OPT_MINQ:
-            if (parse_int(optarg, 0, 100, &v)) {
-                vg_cli_errorf("lists: --min-quality wants 0 to 100, not '%s'",
-                              optarg);
-                return -1;
-            }
-            a->file.min_quality = (int)v;
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            vg_cli_bad_option("lists", argv);
-            return -1;
-        }
-    }
+    while (!r && (c = getopt_long(argc, argv, "o:h", lists_longopts, NULL)) !=
+                     -1)
+        r = option(a, c, argv);
     a->pos = argv + optind;
     a->npos = argc - optind;
-    return 0;
+    return r;
 }
 
 static int want_args(const struct args *a, int n, const char *what)
@@ -183,18 +208,6 @@ static int want_args(const struct args *a, int n, const char *what)
         return 0;
     vg_cli_errorf("lists %s: expected %s", a->action, what);
     return -1;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    struct vg_buf b;
-
-    vg_buf_init(&b, 0);
-    if (!s || vg_buf_json_str(&b, s, strlen(s)))
-        fputs("null", f);
-    else
-        fwrite(b.data, 1, b.len, f);
-    vg_buf_fini(&b);
 }
 
 static void print_list(FILE *f, const struct vg_list *l, int json)
@@ -212,14 +225,14 @@ static void print_list(FILE *f, const struct vg_list *l, int json)
         return;
     }
     fputs("{\"name\":", f);
-    json_str(f, l->name);
+    vg_cli_json_str(f, l->name);
     fprintf(f, ",\"id\":%" PRId64 ",\"kind\":\"%s\",\"enabled\":%s,"
                "\"category\":",
             l->id, l->kind == VG_LIST_ALLOW ? "allow" : "block",
             l->enabled ? "true" : "false");
-    json_str(f, l->category);
+    vg_cli_json_str(f, l->category);
     fputs(",\"source\":", f);
-    json_str(f, l->source);
+    vg_cli_json_str(f, l->source);
     fprintf(f, ",\"pdq_distance\":%d,\"entries\":%" PRId64
                ",\"entries_enabled\":%" PRId64 ",\"imports\":%" PRId64
                ",\"last_import\":",
@@ -254,9 +267,9 @@ static int show_import(void *ctx, const struct vg_list_import *im)
         return VG_OK;
     }
     printf("%s{\"id\":%" PRId64 ",\"at\":\"%s\",\"file\":", "", im->id, when);
-    json_str(stdout, im->source_file);
+    vg_cli_json_str(stdout, im->source_file);
     printf(",\"format\":\"%s\",\"sha256\":", im->format);
-    json_str(stdout, im->file_sha256);
+    vg_cli_json_str(stdout, im->file_sha256);
     printf(",\"lines\":%" PRId64 ",\"added\":%" PRId64
            ",\"already_present\":%" PRId64 "}",
            im->lines, im->added, im->already_present);
@@ -304,43 +317,24 @@ static int find_entry(struct vg_store *st, const struct vg_list *l,
     return vg_err_set(err, VG_ENOENT, "list %s has no entry %s", l->name, spec);
 }
 
-struct entry_check {
-    int64_t list_id;
-    int ok;
-};
-
-static int check_entry(void *ctx, const struct vg_list_entry *e)
-{
-    struct entry_check *c = ctx;
-
-    c->ok = e->list_id == c->list_id;
-    return VG_OK;
-}
-
 static int toggle(struct vg_store *st, struct args *a, int enabled,
                   struct vg_err *err)
 {
     struct vg_list l;
-    struct entry_check chk = {0, 0};
     int64_t id;
     int rc;
 
-    if ((rc = vg_store_list_get(st, a->pos[0], &l, err)))
-        return rc;
     if (!a->entry) {
-        if (!(rc = vg_store_list_set_enabled(st, l.id, enabled, err)))
+        if (!(rc = vg_core_list_set_enabled(st, VG_ACTOR_OPERATOR, a->pos[0],
+                                            enabled, &l, err)))
             printf("list %s %s\n", l.name, enabled ? "enabled" : "disabled");
         return rc;
     }
-    if ((rc = find_entry(st, &l, a->entry, &id, err)))
+    if ((rc = vg_store_list_get(st, a->pos[0], &l, err)) ||
+        (rc = find_entry(st, &l, a->entry, &id, err)))
         return rc;
-    chk.list_id = l.id;
-    if ((rc = vg_store_entry_get(st, id, check_entry, &chk, err)))
-        return rc;
-    if (!chk.ok)
-        return vg_err_set(err, VG_ENOENT, "entry %lld is not in list %s",
-                          (long long)id, l.name);
-    if (!(rc = vg_store_entry_set_enabled(st, id, enabled, err)))
+    if (!(rc = vg_core_entry_set_enabled(st, VG_ACTOR_OPERATOR, l.id, id,
+                                         enabled, err)))
         printf("entry %lld of list %s %s\n", (long long)id, l.name,
                enabled ? "enabled" : "disabled (quarantined)");
     return rc;
@@ -365,8 +359,8 @@ static int import(struct vg_store *st, struct args *a, struct vg_err *err)
 {
     struct import_errors e = {a->pos[1], 0, 0};
     struct vg_lists_import_result r;
-    int rc = vg_lists_import(st, a->pos[0], a->pos[1], &a->file, import_error,
-                             &e, &r, err);
+    int rc = vg_lists_import(st, VG_ACTOR_OPERATOR, a->pos[0], a->pos[1],
+                             &a->file, import_error, &e, &r, err);
 
     if (e.total > MAX_ERRORS_SHOWN)
         vg_cli_errorf("lists import: %s: ... and %lu more bad lines", a->pos[1],
@@ -431,7 +425,7 @@ static int create(struct vg_store *st, struct args *a, struct vg_err *err)
         return vg_err_set(err, VG_EINVAL, "list name longer than %d bytes",
                           VG_LIST_NAME_MAX);
     strcpy(a->l.name, a->pos[0]);
-    if (!(rc = vg_store_list_create(st, &a->l, &id, err)))
+    if (!(rc = vg_core_list_create(st, VG_ACTOR_OPERATOR, &a->l, &id, err)))
         printf("created %s list %s (id %lld, category %s, PDQ distance %d)\n",
                a->l.kind == VG_LIST_ALLOW ? "allow" : "block", a->l.name,
                (long long)id, a->l.category, a->l.pdq_distance);
@@ -467,17 +461,17 @@ static int show(struct vg_store *st, struct args *a, struct vg_err *err)
 
 static int rm(struct vg_store *st, struct args *a, struct vg_err *err)
 {
+    struct vg_err why = {0};
     struct vg_list l;
-    int rc;
+    int rc = vg_core_list_delete(st, VG_ACTOR_OPERATOR, a->pos[0], a->yes, &l,
+                                 &why);
 
-    if ((rc = vg_store_list_get(st, a->pos[0], &l, err)))
-        return rc;
-    if (l.entries && !a->yes)
-        return vg_err_set(err, VG_EUSAGE,
-                          "list %s has %lld entries; add --yes to delete it",
-                          l.name, (long long)l.entries);
-    if (!(rc = vg_store_list_delete(st, l.id, err)))
+    if (!rc)
         printf("deleted list %s\n", l.name);
+    else if (rc == VG_EUSAGE)
+        vg_err_set(err, rc, "%s: add --yes to delete it", why.msg);
+    else
+        *err = why;
     return rc;
 }
 

@@ -11,8 +11,9 @@
 
 #include "cli/cli.h"
 #include "vigil/alloc.h"
-#include "vigil/provider.h"
-#include "vigil/smtp.h"
+#include "vigil/runtime.h"
+
+#define PASSWORD_MAX 1024
 
 enum {
     O_HOTLINE = 1000, O_DOMAIN, O_TEMPLATES, O_LEGAL, O_CONTACT, O_ACTIONABLE,
@@ -166,153 +167,50 @@ int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v)
     return 1;
 }
 
-/* ---- the transport: SMTP (vigil/smtp.h) ---- */
-
-struct vg_smtp {
-    struct vg_smtp_config cfg;
-    struct vg_mail_addr from;
-    const struct vg_clock *clock;
-};
-
-static int64_t smtp_clock(void *ctx)
-{
-    return vg_clock_now(ctx);
-}
-
-/* Split "a@x, b@y; c@z" into addresses (at most VG_SMTP_MAX_RCPT). */
-static size_t split_rcpt(char *list, struct vg_mail_addr *to)
-{
-    size_t n = 0;
-    char *save = NULL;
-
-    for (char *a = strtok_r(list, ",; \t", &save);
-         a && n < VG_SMTP_MAX_RCPT; a = strtok_r(NULL, ",; \t", &save))
-        to[n++] = (struct vg_mail_addr){NULL, a};
-    return n;
-}
-
-static enum vg_notice_sent smtp_send(void *ctx, const struct vg_notice_mail *m,
-                                     char *why, size_t n)
-{
-    struct vg_smtp *s = ctx;
-    struct vg_mail_addr to[VG_SMTP_MAX_RCPT];
-    struct vg_smtp_result res;
-    struct vg_mail mail = {0};
-    struct vg_err err = {0};
-    char *list = vg_strdup(m->to);
-    int rc;
-
-    if (!list) {
-        snprintf(why, n, "out of memory");
-        return VG_NOTICE_RETRY;
-    }
-    mail.from = s->from;
-    mail.to = to;
-    mail.nto = split_rcpt(list, to);
-    mail.subject = m->subject;
-    mail.body = m->body;
-    mail.message_id = m->message_id;
-    rc = vg_smtp_send(&s->cfg, &mail, &res, &err);
-    vg_free(list);
-    if (rc && rc != VG_EIO) {
-        snprintf(why, n, "%s", err.msg[0] ? err.msg : "the notice cannot be"
-                                                      " built");
-        return VG_NOTICE_REJECTED;
-    }
-    snprintf(why, n, "%s%s%s", res.reply, res.reply[0] && res.detail[0] ? "; "
-                                                                         : "",
-             res.detail);
-    switch (res.outcome) {
-    case VG_SMTP_SENT: return VG_NOTICE_SENT;
-    case VG_SMTP_PERMFAIL: return VG_NOTICE_REJECTED;
-    case VG_SMTP_LOCALFAIL: return VG_NOTICE_HELD;
-    default: return VG_NOTICE_RETRY;
-    }
-}
-
 static int64_t fixed_clock(void *ctx)
 {
     return *(const int64_t *)ctx;
 }
 
-/* Who hosts a case's URL: the provider registry, then RDAP (the shipped
- * bootstrap files unless --rdap-bootstrap names one). */
-static int make_lookup(struct vg_cli_notices *n, struct vg_store *st)
-{
-    const char *shipped[] = {VIGIL_DATA_DIR "/rdap-bootstrap-ipv4.json",
-                             VIGIL_DATA_DIR "/rdap-bootstrap-ipv6.json",
-                             NULL};
-    const char *given[] = {n->rdap_bootstrap, NULL};
-    struct vg_rdap_opts rdap = {0};
-    struct vg_err err = {0};
-
-    rdap.user_agent = "Vigil-notices/" VIGIL_VERSION " (RDAP client)";
-    rdap.allow_http_loopback = n->allow_private;
-    if (vg_provider_lookup_new(st, n->rdap_bootstrap ? given : shipped, &rdap,
-                               0, &n->lookup, &err)) {
-        vg_cli_errorf("notices: %s", err.msg[0] ? err.msg : "out of memory");
-        return -1;
-    }
-    n->o.lookup = vg_provider_lookup_id;
-    n->o.lookup_ctx = n->lookup;
-    return 0;
-}
-
 int vg_cli_notices_ready(struct vg_cli_notices *n, struct vg_store *st)
 {
-    const char *at;
+    struct vg_runtime_mail_cfg cfg = {0};
+    struct vg_err err = {0};
+    char *password = NULL;
+    int rc = -1;
 
     if (n->at) {
         n->o.clock.now = fixed_clock;
         n->o.clock.ctx = &n->at;
     }
     n->o.fetch.allow_private = n->allow_private;
-    if (!n->relay) {
-        vg_cli_errorf("notices: give --smtp-relay (and --smtp-from): notices"
-                      " are sent by e-mail");
-        return -1;
+    if (n->password_file &&
+        (!(password = vg_malloc(PASSWORD_MAX)) ||
+         vg_cli_read_password(n->password_file, password, PASSWORD_MAX)))
+        goto out;
+    cfg.relay = n->relay;
+    cfg.from = n->from;
+    cfg.starttls = n->starttls;
+    cfg.user = n->user;
+    cfg.password = password;
+    cfg.cafile = n->cafile;
+    cfg.rdap_bootstrap = n->rdap_bootstrap;
+    cfg.data_dir = VIGIL_DATA_DIR;
+    cfg.allow_private = n->allow_private;
+    if (vg_runtime_mail_new(&cfg, st, &n->o, &n->mail, &err))
+        vg_cli_errorf("notices: %s", err.msg[0] ? err.msg : "out of memory");
+    else
+        rc = 0;
+out:
+    if (password) {
+        sodium_memzero(password, PASSWORD_MAX);
+        vg_free(password);
     }
-    if (!n->from || !vg_mail_addr_valid(n->from)) {
-        vg_cli_errorf("notices: --smtp-from wants the sender's address");
-        return -1;
-    }
-    if (!(n->smtp = vg_calloc(1, sizeof(*n->smtp))))
-        return -1;
-    vg_smtp_config_init(&n->smtp->cfg);
-    n->smtp->cfg.url = n->relay;
-    n->smtp->cfg.starttls = !strcmp(n->starttls, "none") ? VG_SMTP_TLS_NONE
-                            : !strcmp(n->starttls, "try") ? VG_SMTP_TLS_TRY
-                                                          : VG_SMTP_TLS_REQUIRED;
-    n->smtp->cfg.cafile = n->cafile;
-    n->smtp->cfg.username = n->user;
-    n->smtp->cfg.clock = smtp_clock;
-    n->smtp->cfg.clock_ctx = &n->o.clock;
-    if (n->password_file) {
-        if (!(n->password = vg_malloc(1024)) ||
-            vg_cli_read_password(n->password_file, n->password, 1024))
-            return -1;
-        n->smtp->cfg.password = n->password;
-    }
-    n->smtp->from = (struct vg_mail_addr){n->o.hotline, n->from};
-    /* Message-IDs in the sender's domain unless told otherwise */
-    if (!n->o.domain && (at = strrchr(n->from, '@'))) {
-        snprintf(n->domain, sizeof(n->domain), "%s", at + 1);
-        n->o.domain = n->domain;
-    }
-    n->o.send = smtp_send;
-    n->o.send_ctx = n->smtp;
-    return make_lookup(n, st);
+    return rc;
 }
 
 void vg_cli_notices_fini(struct vg_cli_notices *n)
 {
-    if (n->password) {
-        sodium_memzero(n->password, 1024);
-        vg_free(n->password);
-    }
-    vg_free(n->smtp);
-    vg_provider_lookup_free(n->lookup);
-    n->lookup = NULL;
-    n->smtp = NULL;
-    n->password = NULL;
+    vg_runtime_mail_free(n->mail);
+    n->mail = NULL;
 }

@@ -15,7 +15,7 @@
 #include "vigil/alloc.h"
 #include "vigil/notice.h"
 #include "vigil/store_notices.h"
-#include "web/view.h"
+#include "vigil/view.h"
 
 static void notices_usage(FILE *f)
 {
@@ -38,14 +38,10 @@ static void notices_usage(FILE *f)
             vg_cli_notice_help);
 }
 
-/* Print one JSON value (the view of web/view.h), indented, and free it. */
+/* Print one JSON value (the view of vigil/view.h), indented, and free it. */
 static int print_json(json_t *v)
 {
-    int rc = !v || json_dumpf(v, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-    putchar('\n');
-    json_decref(v);
-    return rc;
+    return v ? vg_cli_json_value(stdout, v) : 1;
 }
 
 /* s, or dflt for none. */
@@ -224,22 +220,79 @@ static int cmd_run_once(struct vg_store *st, struct vg_cli_notices *n)
     return VG_EXIT_OK;
 }
 
+static const struct option notices_own[] = {
+    {"db", required_argument, NULL, 'd'},
+    {"config", required_argument, NULL, 'c'},
+    {"status", required_argument, NULL, 's'},
+    {"json", no_argument, NULL, 'j'},
+    {"csv", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+};
+
+struct notices_args {
+    struct vg_cli_notices n;
+    const char *db, *status;
+    int json, csv;
+};
+
+/* One option: 1 taken, 0 --help (said), -1 a usage error (said). */
+static int notices_option(struct notices_args *a, int c, char **args)
+{
+    int mine;
+
+    switch (c) {
+    case 'd': a->db = optarg; return 1;
+    case 'c': return 1; /* read before */
+    case 's': a->status = optarg; return 1;
+    case 'j': a->json = 1; return 1;
+    case 'v': a->csv = 1; return 1;
+    case 'h': notices_usage(stdout); return 0;
+    default: break;
+    }
+    if ((mine = vg_cli_notices_option(&a->n, c, optarg)) == 0) {
+        vg_cli_bad_option("notices", args);
+        notices_usage(stderr);
+    }
+    return mine == 1 ? 1 : -1;
+}
+
+/* The command sub with its arguments args[optind...]: an exit status. */
+static int notices_run(const char *sub, struct notices_args *a, char **args,
+                       int nargs)
+{
+    struct vg_store *st = NULL;
+    int rc;
+
+    if (strcmp(sub, "show") ? optind != nargs : optind + 1 != nargs) {
+        notices_usage(stderr);
+        return VG_EXIT_USAGE;
+    }
+    if (strcmp(sub, "run-once") && strcmp(sub, "ls") && strcmp(sub, "show") &&
+        strcmp(sub, "report")) {
+        vg_cli_errorf("notices: unknown command %s", sub);
+        notices_usage(stderr);
+        return VG_EXIT_USAGE;
+    }
+    if (vg_cli_open_store("notices", a->db, &st))
+        return VG_EXIT_FAIL;
+    if (!strcmp(sub, "run-once"))
+        rc = cmd_run_once(st, &a->n);
+    else if (!strcmp(sub, "ls"))
+        rc = cmd_ls(st, a->status, a->json);
+    else if (!strcmp(sub, "show"))
+        rc = cmd_show(st, args[optind], a->json);
+    else
+        rc = cmd_report(st, a->csv, a->json);
+    vg_store_close(st);
+    return rc;
+}
+
 int vg_cli_notices(int argc, char **argv)
 {
-    static const struct option own[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'},
-        {"status", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
-        {"csv", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-    };
     struct option longopts[64];
-    struct vg_cli_notices n;
-    struct vg_store *st = NULL;
-    const char *db = NULL, *status = NULL, *config = NULL, *sub;
+    struct notices_args a;
     char **args = argv;
-    int c, nargs = argc, owned = 0, json = 0, csv = 0, rc = VG_EXIT_USAGE;
+    int c, r = 1, nargs = argc, owned = 0, rc;
     size_t k = 0;
 
     if (argc >= 2 && !strcmp(argv[1], "test-smtp"))
@@ -248,74 +301,25 @@ int vg_cli_notices(int argc, char **argv)
         notices_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? VG_EXIT_USAGE : VG_EXIT_OK;
     }
-    sub = argv[1];
-    vg_cli_notices_init(&n, "notices");
-    for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
-        longopts[k++] = own[i];
+    memset(&a, 0, sizeof(a));
+    vg_cli_notices_init(&a.n, "notices");
+    for (size_t i = 0; i < sizeof(notices_own) / sizeof(*notices_own); i++)
+        longopts[k++] = notices_own[i];
     k += vg_cli_notices_longopts(longopts + k, 64 - k - 1);
     longopts[k] = (struct option){NULL, 0, NULL, 0};
-    for (int i = 2; i < argc; i++)
-        if (!strcmp(argv[i], "--config") && i + 1 < argc)
-            config = argv[i + 1];
-    if (config && (rc = vg_cli_config_args("notices", config,
-                                           vg_cli_notice_flags, argc - 1,
-                                           argv + 1, &args, &nargs, &owned)))
+    /* the config file first, so that the command line overrides it */
+    if ((rc = vg_cli_config_first("notices", vg_cli_notice_flags, argc - 1,
+                                  argv + 1, &args, &nargs, &owned)))
         goto out;
-    if (!config) {
-        args = argv + 1;
-        nargs = argc - 1;
-    }
-    rc = VG_EXIT_USAGE;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(nargs, args, "h", longopts, NULL)) != -1) {
-        int mine;
-        switch (c) {
-        case 'd': db = optarg; continue;
-        case 'c': continue;
-        case 's': status = optarg; continue;
-        case 'j': json = 1; continue;
-        case 'v': csv = 1; continue;
-        case 'h':
-            notices_usage(stdout);
-            rc = VG_EXIT_OK;
-            goto out;
-        default: break;
-        }
-        if ((mine = vg_cli_notices_option(&n, c, optarg)) < 0)
-            goto out;
-        if (mine == 0) {
-            vg_cli_bad_option("notices", args);
-            notices_usage(stderr);
-            goto out;
-        }
-    }
-    if (strcmp(sub, "show") ? optind != nargs : optind + 1 != nargs) {
-        notices_usage(stderr);
-        goto out;
-    }
-    if (strcmp(sub, "run-once") && strcmp(sub, "ls") && strcmp(sub, "show") &&
-        strcmp(sub, "report")) {
-        vg_cli_errorf("notices: unknown command %s", sub);
-        notices_usage(stderr);
-        goto out;
-    }
-    if (vg_cli_open_store("notices", db, &st)) {
-        rc = VG_EXIT_FAIL;
-        goto out;
-    }
-    if (!strcmp(sub, "run-once"))
-        rc = cmd_run_once(st, &n);
-    else if (!strcmp(sub, "ls"))
-        rc = cmd_ls(st, status, json);
-    else if (!strcmp(sub, "show"))
-        rc = cmd_show(st, args[optind], json);
-    else
-        rc = cmd_report(st, csv, json);
+    while (r == 1 && (c = getopt_long(nargs, args, "h", longopts, NULL)) != -1)
+        r = notices_option(&a, c, args);
+    rc = r == 0 ? VG_EXIT_OK
+         : r < 0 ? VG_EXIT_USAGE
+                 : notices_run(argv[1], &a, args, nargs);
+    vg_cli_config_free(args, argv + 1, owned);
 out:
-    vg_cli_notices_fini(&n);
-    vg_store_close(st);
-    if (config)
-        vg_cli_config_free(args, argv + 1, owned);
+    vg_cli_notices_fini(&a.n);
     return rc;
 }

@@ -133,33 +133,25 @@ static int parse_seconds(const char *opt, const char *s, long *ms)
 static void print_json(const struct vg_smtp_result *res, const char *msgid,
                        const struct vg_mail *m)
 {
-    struct vg_buf b;
+    FILE *f = stdout;
 
-    vg_buf_init(&b, 0);
-    vg_buf_printf(&b, "{\"outcome\":\"%s\",\"stage\":\"%s\",\"code\":%d,"
-                      "\"reply\":",
-                  vg_smtp_outcome_name(res->outcome),
-                  vg_smtp_stage_name(res->stage), res->code);
-    vg_buf_json_str(&b, res->reply, strlen(res->reply));
-    vg_buf_puts(&b, ",\"detail\":");
-    vg_buf_json_str(&b, res->detail, strlen(res->detail));
-    vg_buf_puts(&b, ",\"message_id\":");
-    vg_buf_json_str(&b, msgid, strlen(msgid));
-    vg_buf_puts(&b, ",\"recipients\":[");
+    fputc('{', f);
+    vg_cli_json_field(f, "outcome", vg_smtp_outcome_name(res->outcome), ",");
+    vg_cli_json_field(f, "stage", vg_smtp_stage_name(res->stage), ",");
+    fprintf(f, "\"code\":%d,", res->code);
+    vg_cli_json_field(f, "reply", res->reply, ",");
+    vg_cli_json_field(f, "detail", res->detail, ",");
+    vg_cli_json_field(f, "message_id", msgid, ",\"recipients\":[");
     for (size_t i = 0; i < res->nrcpt; i++) {
         const struct vg_smtp_rcpt *r = &res->rcpt[i];
 
-        vg_buf_puts(&b, i ? ",{\"address\":" : "{\"address\":");
-        vg_buf_json_str(&b, m->to[i].addr, strlen(m->to[i].addr));
-        vg_buf_printf(&b, ",\"state\":\"%s\",\"code\":%d,\"reply\":",
-                      vg_smtp_rcpt_state_name(r->state), r->code);
-        vg_buf_json_str(&b, r->reply, strlen(r->reply));
-        vg_buf_puts(&b, "}");
+        fputs(i ? ",{" : "{", f);
+        vg_cli_json_field(f, "address", m->to[i].addr, ",");
+        vg_cli_json_field(f, "state", vg_smtp_rcpt_state_name(r->state), ",");
+        fprintf(f, "\"code\":%d,", r->code);
+        vg_cli_json_field(f, "reply", r->reply, "}");
     }
-    vg_buf_puts(&b, "]}\n");
-    if (b.data)
-        fputs(b.data, stdout);
-    vg_buf_fini(&b);
+    fputs("]}\n", f);
 }
 
 static void print_text(const struct vg_smtp_result *res, const char *msgid,
@@ -226,108 +218,131 @@ out:
     return status;
 }
 
-int vg_cli_notices_test_smtp(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"relay", required_argument, NULL, 'r'},
-        {"from", required_argument, NULL, 'f'},
-        {"from-name", required_argument, NULL, 'n'},
-        {"to", required_argument, NULL, 't'},
-        {"starttls", required_argument, NULL, 's'},
-        {"cafile", required_argument, NULL, 'c'},
-        {"user", required_argument, NULL, 'u'},
-        {"password-file", required_argument, NULL, 'p'},
-        {"subject", required_argument, NULL, 'S'},
-        {"body-file", required_argument, NULL, 'b'},
-        {"message-id", required_argument, NULL, 'm'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"connect-timeout", required_argument, NULL, 'C'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    struct vg_mail_addr to[VG_SMTP_MAX_RCPT];
-    char password[PASSWORD_MAX];
-    const char *password_file = NULL, *body_file = NULL, *id = NULL;
+static const struct option test_smtp_longopts[] = {
+    {"relay", required_argument, NULL, 'r'},
+    {"from", required_argument, NULL, 'f'},
+    {"from-name", required_argument, NULL, 'n'},
+    {"to", required_argument, NULL, 't'},
+    {"starttls", required_argument, NULL, 's'},
+    {"cafile", required_argument, NULL, 'c'},
+    {"user", required_argument, NULL, 'u'},
+    {"password-file", required_argument, NULL, 'p'},
+    {"subject", required_argument, NULL, 'S'},
+    {"body-file", required_argument, NULL, 'b'},
+    {"message-id", required_argument, NULL, 'm'},
+    {"timeout", required_argument, NULL, 'T'},
+    {"connect-timeout", required_argument, NULL, 'C'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
+
+struct test_smtp_args {
     struct vg_smtp_config cfg;
     struct vg_mail m;
-    int c, json = 0, status;
+    struct vg_mail_addr to[VG_SMTP_MAX_RCPT];
+    const char *password_file, *body_file, *id;
+    int json;
+};
 
-    vg_smtp_config_init(&cfg);
-    memset(&m, 0, sizeof(m));
-    m.from.name = "Vigil";
-    m.subject = "Vigil test notice";
-    m.to = to;
+/* --starttls MODE; -1 (said) if it is none of the three. */
+static int starttls_mode(const char *v, enum vg_smtp_tls *out)
+{
+    if (!strcmp(v, "required"))
+        *out = VG_SMTP_TLS_REQUIRED;
+    else if (!strcmp(v, "try"))
+        *out = VG_SMTP_TLS_TRY;
+    else if (!strcmp(v, "none"))
+        *out = VG_SMTP_TLS_NONE;
+    else {
+        vg_cli_errorf("notices: --starttls is required, try or none");
+        return -1;
+    }
+    return 0;
+}
+
+/* One option: 1 taken, 0 --help (said), -1 a usage error (said). */
+static int test_smtp_option(struct test_smtp_args *a, int c, char **argv)
+{
+    switch (c) {
+    case 'r': a->cfg.url = optarg; return 1;
+    case 'f': a->m.from.addr = optarg; return 1;
+    case 'n': a->m.from.name = optarg; return 1;
+    case 't':
+        if (a->m.nto == VG_SMTP_MAX_RCPT) {
+            vg_cli_errorf("notices: at most %d recipients", VG_SMTP_MAX_RCPT);
+            return -1;
+        }
+        a->to[a->m.nto++] = (struct vg_mail_addr){NULL, optarg};
+        return 1;
+    case 's': return starttls_mode(optarg, &a->cfg.starttls) ? -1 : 1;
+    case 'c': a->cfg.cafile = optarg; return 1;
+    case 'u': a->cfg.username = optarg; return 1;
+    case 'p': a->password_file = optarg; return 1;
+    case 'S': a->m.subject = optarg; return 1;
+    case 'b': a->body_file = optarg; return 1;
+    case 'm': a->id = optarg; return 1;
+    case 'T':
+        return parse_seconds("--timeout", optarg, &a->cfg.timeout_ms) ? -1 : 1;
+    case 'C':
+        return parse_seconds("--connect-timeout", optarg,
+                             &a->cfg.connect_timeout_ms)
+                   ? -1
+                   : 1;
+    case 'j': a->json = 1; return 1;
+    case 'h': test_smtp_usage(stdout); return 0;
+    default:
+        vg_cli_bad_option("notices", argv);
+        test_smtp_usage(stderr);
+        return -1;
+    }
+}
+
+/* The rules between the options: 0, or -1 (said). */
+static int test_smtp_check(const struct test_smtp_args *a, int argc)
+{
+    if (optind < argc || !a->cfg.url || !a->m.from.addr || !a->m.nto) {
+        vg_cli_errorf("notices: test-smtp needs --relay, --from and --to");
+        return -1;
+    }
+    if (!vg_mail_addr_valid(a->m.from.addr)) {
+        vg_cli_errorf("notices: --from: not a valid address");
+        return -1;
+    }
+    if (!!a->cfg.username != !!a->password_file) {
+        vg_cli_errorf("notices: --user and --password-file go together");
+        return -1;
+    }
+    return 0;
+}
+
+int vg_cli_notices_test_smtp(int argc, char **argv)
+{
+    struct test_smtp_args a;
+    char password[PASSWORD_MAX];
+    int c, r = 1, status = VG_EXIT_FAIL;
+
+    memset(&a, 0, sizeof(a));
+    memset(password, 0, sizeof(password));
+    vg_smtp_config_init(&a.cfg);
+    a.m.from.name = "Vigil";
+    a.m.subject = "Vigil test notice";
+    a.m.to = a.to;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r': cfg.url = optarg; break;
-        case 'f': m.from.addr = optarg; break;
-        case 'n': m.from.name = optarg; break;
-        case 't':
-            if (m.nto == VG_SMTP_MAX_RCPT) {
-                vg_cli_errorf("notices: at most %d recipients",
-                              VG_SMTP_MAX_RCPT);
-                return VG_EXIT_USAGE;
-            }
-            to[m.nto].name = NULL;
-            to[m.nto++].addr = optarg;
-            break;
-        case 's':
-            if (!strcmp(optarg, "required"))
-                cfg.starttls = VG_SMTP_TLS_REQUIRED;
-            else if (!strcmp(optarg, "try"))
-                cfg.starttls = VG_SMTP_TLS_TRY;
-            else if (!strcmp(optarg, "none"))
-                cfg.starttls = VG_SMTP_TLS_NONE;
-            else {
-                vg_cli_errorf("notices: --starttls is required, try or none");
-                return VG_EXIT_USAGE;
-            }
-            break;
-        case 'c': cfg.cafile = optarg; break;
-        case 'u': cfg.username = optarg; break;
-        case 'p': password_file = optarg; break;
-        case 'S': m.subject = optarg; break;
-        case 'b': body_file = optarg; break;
-        case 'm': id = optarg; break;
-        case 'T':
-            if (parse_seconds("--timeout", optarg, &cfg.timeout_ms))
-                return VG_EXIT_USAGE;
-            break;
-        case 'C':
-            if (parse_seconds("--connect-timeout", optarg,
-                              &cfg.connect_timeout_ms))
-                return VG_EXIT_USAGE;
-            break;
-        case 'j': json = 1; break;
-        case 'h': test_smtp_usage(stdout); return VG_EXIT_OK;
-        default:
-            vg_cli_bad_option("notices", argv);
-            test_smtp_usage(stderr);
-            return VG_EXIT_USAGE;
-        }
-    }
-    if (optind < argc || !cfg.url || !m.from.addr || !m.nto) {
-        vg_cli_errorf("notices: test-smtp needs --relay, --from and --to");
+    while (r == 1 &&
+           (c = getopt_long(argc, argv, "h", test_smtp_longopts, NULL)) != -1)
+        r = test_smtp_option(&a, c, argv);
+    if (r <= 0)
+        return r ? VG_EXIT_USAGE : VG_EXIT_OK;
+    if (test_smtp_check(&a, argc))
         return VG_EXIT_USAGE;
+    if (a.password_file) {
+        if (vg_cli_read_password(a.password_file, password, sizeof(password)))
+            goto out;
+        a.cfg.password = password;
     }
-    if (!vg_mail_addr_valid(m.from.addr)) {
-        vg_cli_errorf("notices: --from: not a valid address");
-        return VG_EXIT_USAGE;
-    }
-    if (!!cfg.username != !!password_file) {
-        vg_cli_errorf("notices: --user and --password-file go together");
-        return VG_EXIT_USAGE;
-    }
-    if (password_file) {
-        if (vg_cli_read_password(password_file, password, sizeof(password))) {
-            sodium_memzero(password, sizeof(password));
-            return VG_EXIT_FAIL;
-        }
-        cfg.password = password;
-    }
-    status = send_test(&cfg, &m, id, body_file, json);
+    status = send_test(&a.cfg, &a.m, a.id, a.body_file, a.json);
+out:
     sodium_memzero(password, sizeof(password));
     return status;
 }

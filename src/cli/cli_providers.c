@@ -139,12 +139,6 @@ static int parse(int argc, char **argv, struct args *a)
 
 /* ---- import ---- */
 
-struct item {
-    const char *key; /* a name, domain or network */
-    const char *what;
-    unsigned long line;
-};
-
 struct import {
     const char *file;
     struct vg_provider *v;
@@ -204,44 +198,16 @@ static void import_fini(struct import *im)
     vg_free(im->lines);
 }
 
-static int cmp_item(const void *a, const void *b)
+/* A name, domain or network given twice in the file: a bad line. */
+static int twice(void *ctx, size_t later, size_t first, const char *what,
+                 const char *key)
 {
-    const struct item *x = a, *y = b;
-    int c = strcmp(x->what, y->what);
-
-    if (!c)
-        c = strcmp(x->key, y->key);
-    return c ? c : (x->line > y->line) - (x->line < y->line);
-}
-
-/* Names, domains and networks given twice in the file. */
-static int find_twice(struct import *im)
-{
-    struct item *v;
-    size_t n = 0, total = 0;
+    struct import *im = ctx;
     char msg[512];
 
-    for (size_t i = 0; i < im->n; i++)
-        total += 1 + im->v[i].ndomains + im->v[i].nnetworks;
-    if (!(v = vg_calloc(total + 1, sizeof(*v))))
-        return VG_ENOMEM;
-    for (size_t i = 0; i < im->n; i++) {
-        const struct vg_provider *p = &im->v[i];
-        v[n++] = (struct item){p->name, "provider", im->lines[i]};
-        for (size_t k = 0; k < p->ndomains; k++)
-            v[n++] = (struct item){p->domains[k], "domain", im->lines[i]};
-        for (size_t k = 0; k < p->nnetworks; k++)
-            v[n++] = (struct item){p->networks[k], "network", im->lines[i]};
-    }
-    qsort(v, n, sizeof(*v), cmp_item);
-    for (size_t i = 1; i < n; i++)
-        if (!strcmp(v[i].what, v[i - 1].what) &&
-            !strcmp(v[i].key, v[i - 1].key)) {
-            snprintf(msg, sizeof(msg), "%s %s is also on line %lu",
-                     v[i].what, v[i].key, v[i - 1].line);
-            bad_line(im, v[i].line, msg);
-        }
-    vg_free(v);
+    snprintf(msg, sizeof(msg), "%s %s is also on line %lu", what, key,
+             im->lines[first]);
+    bad_line(im, im->lines[later], msg);
     return VG_OK;
 }
 
@@ -291,7 +257,7 @@ static int import(struct vg_store *st, struct args *a, struct vg_err *err)
                                &im);
     vg_free(data);
     if (!rc)
-        rc = find_twice(&im);
+        rc = vg_provider_find_twice(im.v, im.n, twice, &im);
     if (rc)
         goto out;
     if (im.bad) {
@@ -438,61 +404,38 @@ static int by_name(struct vg_store *st, const char *name, int64_t *id,
 
 /* ---- lookup ---- */
 
-static void json_field(const char *key, const char *v, int last)
-{
-    struct vg_buf b;
-
-    vg_buf_init(&b, 0);
-    printf("\"%s\":", key);
-    if (!v || vg_buf_json_str(&b, v, strlen(v)))
-        fputs("null", stdout);
-    else
-        fwrite(b.data, 1, b.len, stdout);
-    vg_buf_fini(&b);
-    fputs(last ? "" : ",", stdout);
-}
-
-static void json_list(const char *key, char *const *v, size_t n)
-{
-    printf("\"%s\":[", key);
-    for (size_t i = 0; i < n; i++) {
-        struct vg_buf b;
-        vg_buf_init(&b, 0);
-        if (!vg_buf_json_str(&b, v[i], strlen(v[i])))
-            printf("%s%s", i ? "," : "", b.data);
-        vg_buf_fini(&b);
-    }
-    fputs("],", stdout);
-}
-
 static void print_json(const char *url, const struct vg_provider_match *m)
 {
     const struct vg_rdap_result *r = m->rdap;
 
     putchar('{');
-    json_field("url", url, 0);
-    json_field("host", m->host, 0);
-    json_field("ip", m->ip[0] ? m->ip : NULL, 0);
-    json_field("method", vg_provider_method_name(m->method), 0);
-    json_field("matched", m->matched[0] ? m->matched : NULL, 0);
-    json_field("provider", m->provider ? m->provider->name : NULL, 0);
+    vg_cli_json_field(stdout, "url", url, ",");
+    vg_cli_json_field(stdout, "host", m->host, ",");
+    vg_cli_json_field(stdout, "ip", m->ip[0] ? m->ip : NULL, ",");
+    vg_cli_json_field(stdout, "method",
+                      vg_provider_method_name(m->method), ",");
+    vg_cli_json_field(stdout, "matched",
+                      m->matched[0] ? m->matched : NULL, ",");
+    vg_cli_json_field(stdout, "provider",
+                      m->provider ? m->provider->name : NULL, ",");
     printf("\"confirmed\":%s,",
            m->provider ? (m->provider->confirmed ? "true" : "false")
                        : "null");
-    json_list("abuse_emails", m->emails, m->nemails);
+    vg_cli_json_list(stdout, "abuse_emails", m->emails, m->nemails, ",");
     if (r) {
         printf("\"rdap\":{");
-        json_field("status", vg_rdap_status_name(r->status), 0);
-        json_field("handle", r->handle, 0);
-        json_field("name", r->name, 0);
-        json_field("org", r->org, 0);
-        json_field("server", r->server, 0);
-        json_list("cidrs", r->cidrs, r->ncidrs);
+        vg_cli_json_field(stdout, "status",
+                          vg_rdap_status_name(r->status), ",");
+        vg_cli_json_field(stdout, "handle", r->handle, ",");
+        vg_cli_json_field(stdout, "name", r->name, ",");
+        vg_cli_json_field(stdout, "org", r->org, ",");
+        vg_cli_json_field(stdout, "server", r->server, ",");
+        vg_cli_json_list(stdout, "cidrs", r->cidrs, r->ncidrs, ",");
         printf("\"cached\":%s,", r->cached ? "true" : "false");
-        json_field("error", r->error, 1);
+        vg_cli_json_field(stdout, "error", r->error, "");
         printf("},");
     }
-    json_field("reason", m->reason[0] ? m->reason : NULL, 1);
+    vg_cli_json_field(stdout, "reason", m->reason[0] ? m->reason : NULL, "");
     printf("}\n");
 }
 

@@ -5,7 +5,6 @@
  * report they submitted on disk.  Options come from --config FILE
  * ("name = value" lines) and the command line, which wins.
  */
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +12,7 @@
 
 #include "cli/cli.h"
 #include "vigil/alloc.h"
-#include "vigil/server.h"
+#include "vigil/runtime.h"
 
 static void serve_usage(FILE *f)
 {
@@ -77,161 +76,146 @@ static int count_arg(const char *opt, const char *v, long long lo,
     return 0;
 }
 
-/* Serve until a signal; with n, notice cycles too (a relay was given). */
-static int run(struct vg_server_opts *o, const char *db, const char *key,
-               struct vg_cli_notices *n)
+/* Serve until a signal (vigil/runtime.h); with n, notice cycles too (a
+ * relay was given). */
+static int run(struct vg_runtime_serve_opts *o, const char *db,
+               const char *key, struct vg_cli_notices *n)
 {
-    struct vg_server *srv = NULL;
+    struct vg_runtime *rt = NULL;
     struct vg_store *st = NULL;
     struct vg_err err = {0};
-    char *url = NULL, keybuf[4096];
-    sigset_t sigs;
-    int sig = 0, status = VG_EXIT_FAIL;
+    char keybuf[4096];
+    const char *listen = o->server.listen, *colon = strrchr(listen, ':');
+    int sig, status = VG_EXIT_FAIL;
 
-    if (!key) {
-        const char *path = db ? db : (url = vg_store_default_url());
-        if (!path || strstr(path, "://")) {
-            vg_cli_errorf("serve: give --key-file");
-            goto out;
-        }
-        if (!strncmp(path, "sqlite:", 7))
-            path += 7;
-        snprintf(keybuf, sizeof(keybuf), "%s.key", path);
-        key = keybuf;
+    if (!key && vg_runtime_key_file(db, keybuf, sizeof(keybuf))) {
+        vg_cli_errorf("serve: give --key-file");
+        return status;
     }
-    o->key_file = key;
-    /* signals are taken by sigwait below, not by any thread */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    o->server.key_file = key ? key : keybuf;
     if (vg_cli_open_store("serve", db, &st))
+        return status;
+    o->server.store = st;
+    if (n && vg_cli_notices_ready(n, st))
         goto out;
-    o->store = st;
-    if (n) {
-        if (vg_cli_notices_ready(n, st))
-            goto out;
-        o->notices = &n->o;
-        o->notice_interval_s = n->interval_s;
-    }
-    if (vg_server_new(o, &srv, &err) || vg_server_start(srv, &err)) {
+    o->notices = n ? &n->o : NULL;
+    o->notice_interval_s = n ? n->interval_s : 0;
+    if (vg_runtime_serve_start(o, &rt, &err)) {
         vg_cli_errorf("serve: %s", err.msg[0] ? err.msg : "cannot start");
         goto out;
     }
     printf("vigil: serving on http://%.*s:%d/\n",
-           (int)(strrchr(o->listen, ':') ? strrchr(o->listen, ':') - o->listen
-                                         : 0),
-           o->listen, vg_server_port(srv));
+           (int)(colon ? colon - listen : 0), listen, vg_runtime_port(rt));
     fflush(stdout);
-    sigwait(&sigs, &sig);
+    sig = vg_runtime_wait(rt);
     fprintf(stderr, "vigil: %s: stopping\n", sig == SIGTERM ? "SIGTERM"
                                                             : "SIGINT");
-    vg_server_stop(srv);
     status = VG_EXIT_OK;
 out:
-    vg_server_free(srv); /* stores what was submitted */
+    vg_runtime_serve_stop(rt); /* stores what was submitted */
     vg_store_close(st);
-    vg_free(url);
     return status;
+}
+
+static const struct option own[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"db", required_argument, NULL, 'd'},
+    {"listen", required_argument, NULL, 'l'},
+    {"web", required_argument, NULL, 'w'},
+    {"key-file", required_argument, NULL, 'k'},
+    {"rate-limit", required_argument, NULL, 'r'},
+    {"reviewers", required_argument, NULL, 'R'},
+    {"threads", required_argument, NULL, 't'},
+    {"per-address", required_argument, NULL, 'a'},
+    {"trust-proxy", no_argument, NULL, 'p'},
+    {"no-crawl", no_argument, NULL, 'n'},
+    {"allow-private", no_argument, NULL, 'P'},
+    {"help", no_argument, NULL, 'h'}};
+
+struct serve_args {
+    struct vg_runtime_serve_opts o;
+    struct vg_cli_notices n;
+    const char *db, *key;
+};
+
+static void serve_defaults(struct serve_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    vg_cli_notices_init(&a->n, "serve");
+    a->o.server.listen = "127.0.0.1:8080";
+    a->o.server.rate_per_minute = 30;
+    a->o.server.threads = 8; /* each report waits for its commit on one */
+    a->o.server.web_dir = VIGIL_WEB_DIR;
+    a->o.crawl = 1;
+}
+
+/* One option: 1 taken, -1 bad (said), 0 --help. */
+static int serve_option(struct serve_args *a, int c, char **args)
+{
+    struct vg_server_opts *so = &a->o.server;
+    int k;
+
+    switch (c) {
+    case 'c': return 1; /* read before */
+    case 'd': a->db = optarg; return 1;
+    case 'l': so->listen = optarg; return 1;
+    case 'w': so->web_dir = optarg; return 1;
+    case 'k': a->key = optarg; return 1;
+    case 'r':
+        return count_arg("--rate-limit", optarg, 0, 1000000,
+                         &so->rate_per_minute) ? -1 : 1;
+    case 'R':
+        return count_arg("--reviewers", optarg, 1, 10, &so->reviewers) ? -1
+                                                                       : 1;
+    case 't':
+        return count_arg("--threads", optarg, 1, 1024, &so->threads) ? -1 : 1;
+    case 'a':
+        return count_arg("--per-address", optarg, 1, 1024, &so->max_per_ip)
+                   ? -1 : 1;
+    case 'p': so->trust_proxy = 1; return 1;
+    case 'n': a->o.crawl = 0; return 1;
+    case 'P': a->o.allow_private = 1; return 1;
+    case 'h': return 0;
+    default:
+        if ((k = vg_cli_notices_option(&a->n, c, optarg)) == 0) {
+            vg_cli_bad_option("serve", args);
+            serve_usage(stderr);
+        }
+        return k == 1 ? 1 : -1;
+    }
 }
 
 int vg_cli_serve(int argc, char **argv)
 {
-    static const struct option own[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"db", required_argument, NULL, 'd'},
-        {"listen", required_argument, NULL, 'l'},
-        {"web", required_argument, NULL, 'w'},
-        {"key-file", required_argument, NULL, 'k'},
-        {"rate-limit", required_argument, NULL, 'r'},
-        {"reviewers", required_argument, NULL, 'R'},
-        {"threads", required_argument, NULL, 't'},
-        {"per-address", required_argument, NULL, 'a'},
-        {"trust-proxy", no_argument, NULL, 'p'},
-        {"no-crawl", no_argument, NULL, 'n'},
-        {"allow-private", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'}};
     static const char *const flags[] = {"trust-proxy", "no-crawl",
                                         "allow-private",
                                         "notice-allow-private", NULL};
     struct option longopts[64];
-    struct vg_cli_notices n;
-    struct vg_server_opts o = {0};
-    const char *db = NULL, *key = NULL, *config = NULL;
+    struct serve_args a;
     char **args = argv;
-    int c, nargs = argc, owned = 0, status = VG_EXIT_USAGE;
+    int c, r = 1, nargs = argc, owned = 0, status;
     size_t k = 0;
 
-    vg_cli_notices_init(&n, "serve");
+    serve_defaults(&a);
     for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
         longopts[k++] = own[i];
     k += vg_cli_notices_longopts(longopts + k, 64 - k - 1);
     longopts[k] = (struct option){NULL, 0, NULL, 0};
     /* the config file first, so that the command line overrides it */
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--config") && i + 1 < argc)
-            config = argv[i + 1];
-        else if (!strncmp(argv[i], "--config=", 9))
-            config = argv[i] + 9;
-    if (config && (status = vg_cli_config_args("serve", config, flags, argc,
-                                               argv, &args, &nargs, &owned)))
+    if ((status = vg_cli_config_first("serve", flags, argc, argv, &args,
+                                      &nargs, &owned)))
         return status;
-    status = VG_EXIT_USAGE;
-    o.listen = "127.0.0.1:8080";
-    o.rate_per_minute = 30;
-    o.threads = 8; /* each report waits for its commit on one */
-    o.crawl = 1;
-    o.web_dir = VIGIL_WEB_DIR;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(nargs, args, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': break; /* read above */
-        case 'd': db = optarg; break;
-        case 'l': o.listen = optarg; break;
-        case 'w': o.web_dir = optarg; break;
-        case 'k': key = optarg; break;
-        case 'r':
-            if (count_arg("--rate-limit", optarg, 0, 1000000,
-                          &o.rate_per_minute))
-                goto out;
-            break;
-        case 'R':
-            if (count_arg("--reviewers", optarg, 1, 10, &o.reviewers))
-                goto out;
-            break;
-        case 't':
-            if (count_arg("--threads", optarg, 1, 1024, &o.threads))
-                goto out;
-            break;
-        case 'a':
-            if (count_arg("--per-address", optarg, 1, 1024, &o.max_per_ip))
-                goto out;
-            break;
-        case 'p': o.trust_proxy = 1; break;
-        case 'n': o.crawl = 0; break;
-        case 'P': o.allow_private = 1; break;
-        case 'h':
-            serve_usage(stdout);
-            status = VG_EXIT_OK;
-            goto out;
-        default:
-            if ((k = (size_t)vg_cli_notices_option(&n, c, optarg)) == 1)
-                break;
-            if (k == 0) {
-                vg_cli_bad_option("serve", args);
-                serve_usage(stderr);
-            }
-            goto out;
-        }
-    }
-    if (optind < nargs) {
+    while (r == 1 && (c = getopt_long(nargs, args, "h", longopts, NULL)) != -1)
+        r = serve_option(&a, c, args);
+    if (r == 0)
+        serve_usage(stdout);
+    else if (r == 1 && optind < nargs)
         serve_usage(stderr);
-        goto out;
-    }
-    status = run(&o, db, key, n.relay ? &n : NULL);
-out:
-    vg_cli_notices_fini(&n);
+    status = r == 0 ? VG_EXIT_OK : r < 0 || optind < nargs ? VG_EXIT_USAGE
+             : run(&a.o, a.db, a.key, a.n.relay ? &a.n : NULL);
+    vg_cli_notices_fini(&a.n);
     vg_cli_config_free(args, argv, owned);
     return status;
 }

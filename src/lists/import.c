@@ -156,7 +156,8 @@ static const char *arena_str(const struct batch *b, uint32_t off)
     return off ? b->arena.data + off : NULL;
 }
 
-static int write_batch(struct vg_store *st, const struct vg_list *l,
+static int write_batch(struct vg_store *st, int64_t actor,
+                       const struct vg_list *l,
                        const char *path, const char *format,
                        const char *sha256, struct batch *b,
                        struct vg_lists_import_result *res, struct vg_err *err)
@@ -164,7 +165,8 @@ static int write_batch(struct vg_store *st, const struct vg_list *l,
     struct vg_store_import *im = NULL;
     int rc;
 
-    if ((rc = vg_store_import_begin(st, l->id, path, format, sha256, &im, err)))
+    if ((rc = vg_store_import_begin(st, actor, l->id, path, format, sha256,
+                                    &im, err)))
         return rc;
     for (size_t i = 0; i < b->n; i++) {
         struct vg_list_entry e;
@@ -185,7 +187,8 @@ static int write_batch(struct vg_store *st, const struct vg_list *l,
                                   err);
 }
 
-int vg_lists_import(struct vg_store *st, const char *list, const char *path,
+int vg_lists_import(struct vg_store *st, int64_t actor, const char *list,
+                    const char *path,
                     const struct vg_listfile_opts *opts,
                     int (*on_error)(void *ctx, unsigned long line,
                                     const char *msg),
@@ -243,7 +246,7 @@ int vg_lists_import(struct vg_store *st, const char *list, const char *path,
                         path, b.bad, b.bad == 1 ? "" : "s");
         goto out;
     }
-    rc = write_batch(st, &l, is_stdin ? "(standard input)" : path,
+    rc = write_batch(st, actor, &l, is_stdin ? "(standard input)" : path,
                      vg_listfile_format_name(res->format), sha, &b, res, err);
 out:
     res->bad = b.bad;

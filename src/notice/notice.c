@@ -11,6 +11,7 @@
 
 #include "notice/notice_int.h"
 #include "vigil/alloc.h"
+#include "vigil/vocab.h"
 #include "vigil/digest.h"
 #include "vigil/imagehash.h"
 #include "vigil/notice.h"
@@ -97,9 +98,11 @@ static int open_cases(struct vg_store *st, const struct vg_notice_opts *o,
                       int64_t now, struct vg_notice_stats *stats,
                       struct vg_err *err)
 {
+    const char *actionable = o->actionable
+                                 ? o->actionable
+                                 : vg_vocab_default(VG_VOCAB_REVIEW_CLASS);
     struct cands cs = {0};
-    int rc = vg_store_case_candidates(
-        st, o->actionable ? o->actionable : "csam", collect, &cs, err);
+    int rc = vg_store_case_candidates(st, actionable, collect, &cs, err);
 
     for (size_t i = 0; !rc && i < cs.n; i++) {
         int64_t provider = 0, id = 0;

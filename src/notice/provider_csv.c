@@ -13,6 +13,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -482,4 +483,54 @@ int vg_provider_csv_row(struct vg_buf *out, const struct vg_provider *p)
         (rc = put_field(out, p->one_notice_per_url ? "1" : "0", 0)))
         return rc;
     return put_field(out, p->notes ? p->notes : "", 1);
+}
+
+/* ---- repeats within an import ---- */
+
+struct item {
+    const char *key; /* a name, domain or network */
+    const char *what;
+    size_t at;       /* the provider's index */
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+    const struct item *x = a, *y = b;
+    int c = strcmp(x->what, y->what);
+
+    if (!c)
+        c = strcmp(x->key, y->key);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+int vg_provider_find_twice(const struct vg_provider *v, size_t n,
+                           int (*cb)(void *ctx, size_t later, size_t first,
+                                     const char *what, const char *key),
+                           void *ctx)
+{
+    struct item *t;
+    size_t k = 0, total = 0, first = 0;
+    int rc = VG_OK;
+
+    for (size_t i = 0; i < n; i++)
+        total += 1 + v[i].ndomains + v[i].nnetworks;
+    if (!(t = vg_calloc(total + 1, sizeof(*t))))
+        return VG_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        t[k++] = (struct item){v[i].name, "provider", i};
+        for (size_t d = 0; d < v[i].ndomains; d++)
+            t[k++] = (struct item){v[i].domains[d], "domain", i};
+        for (size_t w = 0; w < v[i].nnetworks; w++)
+            t[k++] = (struct item){v[i].networks[w], "network", i};
+    }
+    qsort(t, k, sizeof(*t), cmp_item);
+    /* each repeat names the one just before it, as a reader checks */
+    for (size_t i = 1; !rc && i < k; i++) {
+        if (strcmp(t[i].what, t[i - 1].what) || strcmp(t[i].key, t[i - 1].key))
+            continue;
+        first = t[i - 1].at;
+        rc = cb(ctx, t[i].at, first, t[i].what, t[i].key);
+    }
+    vg_free(t);
+    return rc;
 }

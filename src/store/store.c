@@ -467,6 +467,7 @@ int vg_store_open(const char *url, const struct vg_store_opts *opts,
         (rc = vg__sqlite_open(url, &st->db, err)) ||
         (rc = migrate(st, target, err)))
         goto fail;
+    st->schema = target;
     *out = st;
     return VG_OK;
 fail:

@@ -8,6 +8,7 @@
  * it, and verified by recomputing it from the start.
  */
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -62,6 +63,16 @@ static int record_hash(const uint8_t *prev, const struct vg_audit_record *r,
     return ok ? VG_OK : VG_EINTERNAL;
 }
 
+void vg_store_set_operator(struct vg_store *st, const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+
+    if (n > VG_OPERATOR_MAX)
+        n = VG_OPERATOR_MAX;
+    memcpy(st->operator_name, name ? name : "", n);
+    st->operator_name[n] = '\0';
+}
+
 int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
                     const char *object_type, int64_t object_id,
                     const char *detail, struct vg_err *err)
@@ -70,7 +81,18 @@ int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
     struct vg_audit_record r = {0, (int64_t)time(NULL), actor, action,
                                 object_type, detail ? detail : "", object_id};
     uint8_t prev[HASH_LEN], hash[HASH_LEN];
+    char named[1024];
     int have_prev = 0, rc;
+
+    if (st->schema < VG__SCHEMA_AUDIT)
+        return VG_OK;
+    /* the operator's name goes into the detail, so it is under the hash
+     * with the rest of the record */
+    if (!actor && st->operator_name[0]) {
+        snprintf(named, sizeof(named), "[%s]%s%s", st->operator_name,
+                 *r.detail ? " " : "", r.detail);
+        r.detail = named;
+    }
 
     if ((rc = vg__store_query(st, &s, err,
                               "SELECT hash FROM audit_log ORDER BY id DESC"

@@ -17,6 +17,7 @@
 
 #include "vigil/store.h"
 #include "vigil/store_crawl.h"
+#include "vigil/store_people.h"
 
 struct vg__db;
 struct vg__stmt;
@@ -71,6 +72,11 @@ struct vg_store {
     /* its own lock, so a find need not wait for a write transaction */
     pthread_mutex_t keys_lock;
     struct vg__key_seen keys[VG__KEYS_SEEN];
+    /* the schema version it was opened at (held older only by tests and
+     * tools that build an old database on purpose) */
+    int schema;
+    /* who actor 0 is (vg_store_set_operator), "" if not said */
+    char operator_name[VG_OPERATOR_MAX + 1];
 };
 
 /* store_sqlite.c */
@@ -116,7 +122,10 @@ int vg__store_run(struct vg_store *st, struct vg__stmt *s, struct vg_err *err);
 int vg__store_sighting(struct vg_store *st, int64_t crawl_id,
                        const struct vg_sighting_rec *r, struct vg_err *err);
 
-/* store_audit.c: append an audit record inside the caller's transaction. */
+/* store_audit.c: append an audit record inside the caller's transaction
+ * (none in a store held at a schema older than VG__SCHEMA_AUDIT, the
+ * migration that creates the log: an old database built on purpose). */
+#define VG__SCHEMA_AUDIT 2
 int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
                     const char *object_type, int64_t object_id,
                     const char *detail, struct vg_err *err);

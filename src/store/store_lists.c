@@ -109,10 +109,13 @@ static int category_valid(const char *c)
     return vg_list_name_valid(c);
 }
 
-int vg_store_list_create(struct vg_store *st, const struct vg_list *l,
-                         int64_t *id, struct vg_err *err)
+int vg_store_list_create(struct vg_store *st, int64_t actor,
+                         const struct vg_list *l, int64_t *id,
+                         struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
+    char detail[2 * VG_LIST_NAME_MAX + 64];
+    int64_t new_id = 0;
     int rc;
 
     if (!vg_list_name_valid(l->name))
@@ -129,6 +132,8 @@ int vg_store_list_create(struct vg_store *st, const struct vg_list *l,
         return vg_err_set(err, VG_EINVAL, "PDQ distance %d is not in 0..256",
                           l->pdq_distance);
     LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
     rc = vg__store_query(st, &s, err,
                "INSERT INTO hash_lists (name, source, category, pdq_distance,"
                " kind, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -140,7 +145,7 @@ int vg_store_list_create(struct vg_store *st, const struct vg_list *l,
     if (!rc) {
         rc = st->ops->step(s, err);
         if (rc == VG__ROW) {
-            *id = st->ops->col_int(s, 0);
+            new_id = st->ops->col_int(s, 0);
             rc = VG_OK;
         } else if (rc == VG_EEXIST) {
             rc = vg_err_set(err, VG_EEXIST, "a list named \"%s\" exists",
@@ -150,6 +155,14 @@ int vg_store_list_create(struct vg_store *st, const struct vg_list *l,
         }
         st->ops->finalize(s);
     }
+    snprintf(detail, sizeof(detail), "%s, %s list, category %s", l->name,
+             l->kind == VG_LIST_ALLOW ? "allow" : "block", l->category);
+    if (!rc)
+        rc = vg__store_audit(st, actor, "list.create", "list", new_id, detail,
+                             err);
+    if (!(rc = vg__store_end(st, rc, err)))
+        *id = new_id;
+unlock:
     UNLOCK(st);
     return rc;
 }
@@ -238,34 +251,56 @@ static int update_one(struct vg_store *st, struct vg__stmt *s, const char *what,
     return rc;
 }
 
-int vg_store_list_set_enabled(struct vg_store *st, int64_t list_id,
-                              int enabled, struct vg_err *err)
+/* Run s (one change to list_id) and audit it, in one transaction. */
+static int list_change(struct vg_store *st, int64_t actor, const char *action,
+                       int64_t list_id, const char *sql, int64_t value,
+                       struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
+    char detail[VG_LIST_NAME_MAX + 1] = "";
     int rc;
 
     LOCK(st);
-    rc = vg__store_query(st, &s, err, "UPDATE hash_lists SET enabled = ? WHERE id = ?",
-               "ii", (int64_t)!!enabled, list_id);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    /* the name, for the record: a deleted list's is gone afterwards */
+    if (!(rc = vg__store_query(st, &s, err,
+                               "SELECT name FROM hash_lists WHERE id = ?", "i",
+                               list_id))) {
+        if ((rc = st->ops->step(s, err)) == VG__ROW)
+            copy_text(detail, sizeof(detail), st->ops->col_text(s, 0));
+        rc = rc < 0 ? rc : VG_OK;
+        st->ops->finalize(s);
+    }
+    if (!rc)
+        rc = value < 0 ? vg__store_query(st, &s, err, sql, "i", list_id)
+                       : vg__store_query(st, &s, err, sql, "ii", value,
+                                         list_id);
     if (!rc)
         rc = update_one(st, s, "list", list_id, err);
+    if (!rc)
+        rc = vg__store_audit(st, actor, action, "list", list_id, detail, err);
+    rc = vg__store_end(st, rc, err);
+unlock:
     UNLOCK(st);
     return rc;
 }
 
-int vg_store_list_delete(struct vg_store *st, int64_t list_id,
+int vg_store_list_set_enabled(struct vg_store *st, int64_t actor,
+                              int64_t list_id, int enabled,
+                              struct vg_err *err)
+{
+    return list_change(st, actor, enabled ? "list.enable" : "list.disable",
+                       list_id,
+                       "UPDATE hash_lists SET enabled = ? WHERE id = ?",
+                       !!enabled, err);
+}
+
+int vg_store_list_delete(struct vg_store *st, int64_t actor, int64_t list_id,
                          struct vg_err *err)
 {
-    struct vg__stmt *s = NULL;
-    int rc;
-
-    LOCK(st);
-    rc = vg__store_query(st, &s, err, "DELETE FROM hash_lists WHERE id = ?", "i",
-               list_id);
-    if (!rc)
-        rc = update_one(st, s, "list", list_id, err);
-    UNLOCK(st);
-    return rc;
+    return list_change(st, actor, "list.delete", list_id,
+                       "DELETE FROM hash_lists WHERE id = ?", -1, err);
 }
 
 int vg_store_list_imports(struct vg_store *st, int64_t list_id,
@@ -325,6 +360,8 @@ struct vg_store_import {
     unsigned n;
     struct vg_buf strs;
     int64_t id, list_id, now, added, present, rows_done, kill_after;
+    int64_t actor;
+    char what[200]; /* "FILE (FORMAT)", for the audit record */
 };
 
 static int insert_sql(unsigned nrows, char **out)
@@ -412,7 +449,7 @@ static int flush(struct vg_store_import *im, struct vg_err *err)
     return rc;
 }
 
-int vg_store_import_begin(struct vg_store *st, int64_t list_id,
+int vg_store_import_begin(struct vg_store *st, int64_t actor, int64_t list_id,
                           const char *source_file, const char *format,
                           const char *file_sha256,
                           struct vg_store_import **out, struct vg_err *err)
@@ -427,6 +464,9 @@ int vg_store_import_begin(struct vg_store *st, int64_t list_id,
         return VG_ENOMEM;
     im->st = st;
     im->list_id = list_id;
+    im->actor = actor;
+    snprintf(im->what, sizeof(im->what), "%s (%s)",
+             source_file ? source_file : "-", format ? format : "-");
     im->now = (int64_t)time(NULL);
     im->kill_after = kill ? atoll(kill) : 0;
     vg_buf_init(&im->strs, 0);
@@ -490,6 +530,7 @@ int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
 {
     struct vg_store *st = im->st;
     struct vg__stmt *s = NULL;
+    char detail[320];
     int rc = flush(im, err);
 
     if (!rc)
@@ -499,6 +540,12 @@ int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
                    "iiii", lines, im->added, im->present, im->id);
     if (!rc)
         rc = vg__store_run(st, s, err);
+    snprintf(detail, sizeof(detail),
+             "%s: %lld lines, %lld added, %lld already present", im->what,
+             (long long)lines, (long long)im->added, (long long)im->present);
+    if (!rc)
+        rc = vg__store_audit(st, im->actor, "list.import", "list", im->list_id,
+                             detail, err);
     if (!rc)
         rc = vg__store_exec(st, "COMMIT", err);
     if (rc) {
@@ -662,17 +709,30 @@ int vg_store_entry_find(struct vg_store *st, int64_t list_id,
     return rc;
 }
 
-int vg_store_entry_set_enabled(struct vg_store *st, int64_t id, int enabled,
-                               struct vg_err *err)
+int vg_store_entry_enable(struct vg_store *st, int64_t actor, int64_t list_id,
+                          int64_t entry_id, int enabled, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
 
     LOCK(st);
-    rc = vg__store_query(st, &s, err, "UPDATE list_entries SET enabled = ? WHERE id = ?",
-               "ii", (int64_t)!!enabled, id);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    if (!(rc = vg__store_query(st, &s, err,
+                               "UPDATE list_entries SET enabled = ? WHERE id = ?"
+                               " AND list_id = ?",
+                               "iii", (int64_t)(enabled != 0), entry_id,
+                               list_id)))
+        rc = vg__store_run(st, s, err);
+    if (!rc && st->ops->changes(st->db) == 0)
+        rc = vg_err_set(err, VG_ENOENT, "no entry %lld in list %lld",
+                        (long long)entry_id, (long long)list_id);
     if (!rc)
-        rc = update_one(st, s, "entry", id, err);
+        rc = vg__store_audit(st, actor,
+                             enabled ? "entry.enable" : "entry.disable",
+                             "entry", entry_id, "", err);
+    rc = vg__store_end(st, rc, err);
+unlock:
     UNLOCK(st);
     return rc;
 }
@@ -697,34 +757,6 @@ int vg_store_entries_page(struct vg_store *st, int64_t list_id,
     if (rc == VG__DONE)
         rc = VG_OK;
     st->ops->finalize(s);
-    UNLOCK(st);
-    return rc;
-}
-
-int vg_store_entry_enable(struct vg_store *st, int64_t actor, int64_t list_id,
-                          int64_t entry_id, int enabled, struct vg_err *err)
-{
-    struct vg__stmt *s = NULL;
-    int rc;
-
-    LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto unlock;
-    if (!(rc = vg__store_query(st, &s, err,
-                               "UPDATE list_entries SET enabled = ? WHERE id"
-                               " = ? AND list_id = ?",
-                               "iii", (int64_t)(enabled != 0), entry_id,
-                               list_id)))
-        rc = vg__store_run(st, s, err);
-    if (!rc && st->ops->changes(st->db) == 0)
-        rc = vg_err_set(err, VG_ENOENT, "no entry %lld in list %lld",
-                        (long long)entry_id, (long long)list_id);
-    if (!rc)
-        rc = vg__store_audit(st, actor,
-                             enabled ? "entry.enable" : "entry.disable",
-                             "entry", entry_id, "", err);
-    rc = vg__store_end(st, rc, err);
-unlock:
     UNLOCK(st);
     return rc;
 }

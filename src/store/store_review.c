@@ -16,28 +16,36 @@
 #include "store_int.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
+#include "vigil/vocab.h"
 #include "vigil/digest.h"
 #include "vigil/store_review.h"
 
-static const char *const class_names[] = {"csam", "harmful-abusive",
-                                          "not-actionable"};
-
+/* The classes are the rows of the VG_VOCAB_REVIEW_CLASS table, in enum
+ * order; whether a class's hashes join the verified list is its
+ * VG_VOCAB_ACTIONABLE flag. */
 const char *vg_review_class_name(enum vg_review_class c)
 {
-    return (unsigned)c < sizeof(class_names) / sizeof(*class_names)
-               ? class_names[c]
-               : "not-actionable";
+    const char *name = vg_vocab_code(VG_VOCAB_REVIEW_CLASS, (size_t)c);
+
+    return name;
 }
 
 int vg_review_class_parse(const char *s, enum vg_review_class *out)
 {
-    for (size_t i = 0; s && i < sizeof(class_names) / sizeof(*class_names);
-         i++)
-        if (!strcmp(s, class_names[i])) {
-            *out = (enum vg_review_class)i;
-            return VG_OK;
-        }
-    return VG_EINVAL;
+    int i = vg_vocab_find(VG_VOCAB_REVIEW_CLASS, s);
+
+    if (i < 0)
+        return VG_EINVAL;
+    *out = (enum vg_review_class)i;
+    return VG_OK;
+}
+
+static int actionable(enum vg_review_class c)
+{
+    const struct vg_vocab_row *r = vg_vocab_row(VG_VOCAB_REVIEW_CLASS,
+                                                (size_t)c);
+
+    return r && (r->flags & VG_VOCAB_ACTIONABLE);
 }
 
 /* hex of a blob column of n bytes into out (2n+1), "" if not that size */
@@ -598,7 +606,8 @@ static int verified_list(struct vg_store *st, int64_t *id, int *created,
                               " VALUES (?, ?, ?, 31, 'block', 1, ?)"
                               " RETURNING id",
                               "ttti", VG_REVIEW_LIST, VG_REVIEW_LIST_SOURCE,
-                              "csam", (int64_t)time(NULL))))
+                              vg_vocab_default(VG_VOCAB_REVIEW_CLASS),
+                              (int64_t)time(NULL))))
         return rc;
     if ((rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
         rc = vg_err_set(err, VG_EINTERNAL, "the list was not created");
@@ -691,12 +700,12 @@ static int decide(struct vg_store *st, int64_t actor, const struct target *t,
     char detail[256];
     int created = 0, rc = VG_OK;
 
-    if (c != VG_REVIEW_NOT_ACTIONABLE &&
+    if (actionable(c) &&
         (!(rc = verified_list(st, &r->list_id, &created, err))))
         rc = add_entries(st, t, name, r->list_id, &r->entries_added, err);
     /* where it was seen, it is now a detection of the verified entry: the
      * notice engine opens its cases without waiting for another crawl */
-    if (!rc && c != VG_REVIEW_NOT_ACTIONABLE &&
+    if (!rc && actionable(c) &&
         !(rc = vg__store_query(st, &s, err,
                                "INSERT INTO detections (sighting_id,"
                                " media_id, entry_id, list_id, algo,"
@@ -719,7 +728,7 @@ static int decide(struct vg_store *st, int64_t actor, const struct target *t,
         rc = vg__store_run(st, s, err);
     if (rc)
         return rc;
-    if (c == VG_REVIEW_NOT_ACTIONABLE) {
+    if (!actionable(c)) {
         r->outcome = VG_REVIEW_DISMISSED;
         snprintf(detail, sizeof(detail),
                  "%s by %d analysts; thumbnail deleted", name, r->agree);
@@ -732,7 +741,7 @@ static int decide(struct vg_store *st, int64_t actor, const struct target *t,
                  (long long)r->list_id, created ? ", created" : "");
     }
     return vg__store_audit(st, actor,
-                           c == VG_REVIEW_NOT_ACTIONABLE ? "review.dismiss"
+                           !actionable(c) ? "review.dismiss"
                                                          : "review.verify",
                            "media", t->id, detail, err);
 }
@@ -810,7 +819,7 @@ int vg_store_review_add(struct vg_store *st, int64_t media_id,
         return vg_err_set(err, VG_EINVAL,
                           "analysts who must agree: 1 to %d, not %d",
                           VG_REVIEW_AGREE_MAX, required);
-    if ((unsigned)c > VG_REVIEW_NOT_ACTIONABLE)
+    if (!vg_vocab_row(VG_VOCAB_REVIEW_CLASS, (size_t)c))
         return vg_err_set(err, VG_EINVAL, "no such classification");
     LOCK(st);
     if (!(rc = st->ops->begin_write(st->db, err))) {

@@ -11,21 +11,24 @@
 #include <time.h>
 
 #include "store_int.h"
+#include "vigil/vocab.h"
 #include "vigil/store_people.h"
 
+/* Roles are the rows of the VG_VOCAB_ROLE table, in enum order. */
 const char *vg_role_name(enum vg_role r)
 {
-    return r == VG_ROLE_ADMIN ? "admin" : "analyst";
+    const char *name = vg_vocab_code(VG_VOCAB_ROLE, (size_t)r);
+
+    return name ? name : vg_vocab_default(VG_VOCAB_ROLE);
 }
 
 int vg_role_parse(const char *s, enum vg_role *out)
 {
-    if (!strcmp(s, "analyst"))
-        *out = VG_ROLE_ANALYST;
-    else if (!strcmp(s, "admin"))
-        *out = VG_ROLE_ADMIN;
-    else
+    int i = vg_vocab_find(VG_VOCAB_ROLE, s);
+
+    if (i < 0)
         return VG_EINVAL;
+    *out = (enum vg_role)i;
     return VG_OK;
 }
 

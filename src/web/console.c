@@ -19,10 +19,11 @@
 #include "vigil/alloc.h"
 #include "vigil/auth.h"
 #include "vigil/buf.h"
+#include "vigil/vocab.h"
 #include "vigil/report.h"
 #include "vigil/store_people.h"
 #include "vigil/store_reports.h"
-#include "web/view.h"
+#include "vigil/view.h"
 #include "web/web_int.h"
 
 #define SESSION_COOKIE "vg_session"
@@ -31,9 +32,6 @@
 #define MAX_FAILURES 5
 #define LOCK_S (15 * 60)
 #define NOTES_MAX 10000 /* characters */
-
-static const char *const outcomes[] = {"police", "child_welfare",
-                                       "partner_hotline", "no_action"};
 
 static unsigned cookie_flags(const struct vg_http_req *req)
 {
@@ -226,31 +224,23 @@ static int post_logout(void *ctx, const struct vg_http_req *req,
 
 /* ---- the queue ---- */
 
-/* code in set[0..n)?  ("" and NULL are not) */
-static int one_of(const char *code, const char *const *set, size_t n)
-{
-    for (size_t i = 0; code && i < n; i++)
-        if (!strcmp(code, set[i]))
-            return 1;
-    return 0;
-}
-
-/* Options for a <select> of codes, the chosen one marked. */
-static json_t *options(const char *const *set, size_t n, const char *chosen)
+/* Options for a <select> of a vocabulary's codes, the chosen one marked. */
+static json_t *options(enum vg_vocab_kind k, const char *chosen)
 {
     json_t *a = json_array();
 
-    for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:b}", "code", set[i],
+    for (size_t i = 0; a && i < vg_vocab_count(k); i++) {
+        const char *c = vg_vocab_code(k, i);
+        json_array_append_new(a, json_pack("{s:s, s:b}", "code", c,
                                            "selected",
-                                           chosen && !strcmp(chosen, set[i])));
+                                           chosen && !strcmp(chosen, c)));
+    }
     return a;
 }
 
 static int get_queue(void *ctx, const struct vg_http_req *req,
                      struct vg_http_resp *resp)
 {
-    static const char *const statuses[] = {"new", "in_review", "closed"};
     struct vg_server *s = ctx;
     struct vg_queue_filter f = {0};
     const char *page_s = vg_http_query(req, "page");
@@ -264,9 +254,9 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         return rc == VG_EACCES ? VG_OK : rc;
     f.status = vg_http_query(req, "status");
     f.incident_type = vg_http_query(req, "type");
-    if (!one_of(f.status, statuses, 3))
+    if (!vg_vocab_has(VG_VOCAB_REPORT_STATUS, f.status))
         f.status = NULL;
-    if (!one_of(f.incident_type, vg_report_types, 8))
+    if (!vg_vocab_has(VG_VOCAB_INCIDENT_TYPE, f.incident_type))
         f.incident_type = NULL;
     if (page < 1 || page > 1000000)
         page = 1;
@@ -280,8 +270,9 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         return VG_ENOMEM;
     vg__json_when_each(json_object_get(q, "reports"), "received_at",
                        "received");
-    if (json_object_set_new(q, "statuses", options(statuses, 3, f.status)) ||
-        json_object_set_new(q, "types", options(vg_report_types, 8,
+    if (json_object_set_new(q, "statuses",
+                            options(VG_VOCAB_REPORT_STATUS, f.status)) ||
+        json_object_set_new(q, "types", options(VG_VOCAB_INCIDENT_TYPE,
                                                 f.incident_type)) ||
         json_object_set_new(q, "page", json_integer(page)) ||
         json_object_set_new(q, "prev", page > 1 ? json_integer(page - 1)
@@ -371,7 +362,8 @@ static int get_report(struct vg_server *s, const struct vg_http_req *req,
                              : "{}",
                          0, NULL);
     if (rc || json_object_set_new(r, "d", details ? details : json_object()) ||
-        json_object_set_new(r, "types", options(vg_report_types, 8, NULL))) {
+        json_object_set_new(r, "types",
+                            options(VG_VOCAB_INCIDENT_TYPE, NULL))) {
         json_decref(r);
         return VG_ENOMEM;
     }
@@ -379,8 +371,8 @@ static int get_report(struct vg_server *s, const struct vg_http_req *req,
         const char *t = json_string_value(json_object_get(inc, "incident_type"));
         const char *o = json_string_value(json_object_get(inc, "outcome"));
         vg__json_when(inc, "updated_at", "updated");
-        json_object_set_new(inc, "types", options(vg_report_types, 8, t));
-        json_object_set_new(inc, "outcomes", options(outcomes, 4, o));
+        json_object_set_new(inc, "types", options(VG_VOCAB_INCIDENT_TYPE, t));
+        json_object_set_new(inc, "outcomes", options(VG_VOCAB_OUTCOME, o));
         json_object_set_new(inc, "report_id", json_integer(id));
     }
     return vg__console_page(s, req, resp, 200, "console_report", r, me);
@@ -398,8 +390,8 @@ static int post_incident(struct vg_server *s, const struct vg_http_req *req,
     long n;
     int rc;
 
-    if (!one_of(type, vg_report_types, 8) ||
-        (outcome && *outcome && !one_of(outcome, outcomes, 4)) ||
+    if (!vg_vocab_has(VG_VOCAB_INCIDENT_TYPE, type) ||
+        (outcome && *outcome && !vg_vocab_has(VG_VOCAB_OUTCOME, outcome)) ||
         (notes && ((n = vg_utf8_count(notes, strlen(notes))) < 0 ||
                    n > NOTES_MAX)))
         return vg__page_error(s, req, resp, 422, "console.bad_request");

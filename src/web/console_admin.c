@@ -10,9 +10,11 @@
 
 #include "vigil/alloc.h"
 #include "vigil/auth.h"
+#include "vigil/core_lists.h"
+#include "vigil/vocab.h"
 #include "vigil/store_lists.h"
 #include "vigil/store_people.h"
-#include "web/view.h"
+#include "vigil/view.h"
 #include "web/web_int.h"
 
 #define ENTRIES_PAGE 100
@@ -190,8 +192,8 @@ static int lists_path(void *ctx, const struct vg_http_req *req,
     enabled = vg_http_form_value(req, "enabled");
     if (!enabled || (strcmp(enabled, "0") && strcmp(enabled, "1")))
         return vg__page_error(s, req, resp, 422, "console.bad_request");
-    rc = vg_store_entry_enable(s->o.store, me.user_id, list, entry,
-                               *enabled == '1', NULL);
+    rc = vg_core_entry_set_enabled(s->o.store, me.user_id, list, entry,
+                                   *enabled == '1', NULL);
     if (rc == VG_ENOENT)
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (rc)
@@ -222,19 +224,25 @@ static int users_page(struct vg_server *s, const struct vg_http_req *req,
                       struct vg_http_resp *resp, const struct vg_session *me,
                       int status, const char *error)
 {
-    json_t *users = json_array();
-    int rc;
+    json_t *users = json_array(), *roles = json_array();
+    int rc = VG_ENOMEM;
 
-    if (!users)
-        return VG_ENOMEM;
-    if ((rc = vg_store_users(s->o.store, user_row, users, NULL))) {
-        json_decref(users);
-        return rc;
-    }
+    for (size_t i = 0; roles && i < vg_vocab_count(VG_VOCAB_ROLE); i++)
+        if (json_array_append_new(roles, json_pack("{s:s}", "code",
+                                                   vg_vocab_code(VG_VOCAB_ROLE,
+                                                                 i))))
+            goto fail;
+    if (!users || !roles ||
+        (rc = vg_store_users(s->o.store, user_row, users, NULL)))
+        goto fail;
     return vg__console_page(s, req, resp, status, "users",
-                            json_pack("{s:o, s:s?}", "users", users, "error",
-                                      error),
+                            json_pack("{s:o, s:o, s:s?}", "users", users,
+                                      "roles", roles, "error", error),
                             me);
+fail:
+    json_decref(users);
+    json_decref(roles);
+    return rc;
 }
 
 static int get_users(void *ctx, const struct vg_http_req *req,

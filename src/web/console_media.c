@@ -15,16 +15,14 @@
 #include <string.h>
 
 #include "vigil/alloc.h"
+#include "vigil/vocab.h"
 #include "vigil/store_people.h"
 #include "vigil/store_review.h"
 #include "vigil/thumb.h"
-#include "web/view.h"
+#include "vigil/view.h"
 #include "web/web_int.h"
 
 #define QUEUE_PAGE 50
-
-static const char *const classes[] = {"csam", "harmful-abusive",
-                                      "not-actionable"};
 
 static int get_queue(void *ctx, const struct vg_http_req *req,
                      struct vg_http_resp *resp)
@@ -94,11 +92,12 @@ static int show(struct vg_server *s, const struct vg_http_req *req,
             mine = json_string_value(json_object_get(x, "classification"));
     }
     opts = json_array();
-    for (i = 0; opts && i < 3; i++)
-        json_array_append_new(opts, json_pack("{s:s, s:b}", "code",
-                                              classes[i], "checked",
-                                              mine && !strcmp(mine,
-                                                              classes[i])));
+    for (i = 0; opts && i < vg_vocab_count(VG_VOCAB_REVIEW_CLASS); i++) {
+        const char *c = vg_vocab_code(VG_VOCAB_REVIEW_CLASS, i);
+        json_array_append_new(opts, json_pack("{s:s, s:b}", "code", c,
+                                              "checked",
+                                              mine && !strcmp(mine, c)));
+    }
     if (json_object_set_new(m, "classes", opts) ||
         json_object_set_new(m, "pending",
                             json_boolean(json_string_value(json_object_get(
@@ -183,8 +182,8 @@ static int vote(struct vg_server *s, const struct vg_http_req *req,
         return vg__page_error(s, req, resp, 409, "review.decided");
     if (rc)
         return rc;
-    if (r.outcome == VG_REVIEW_VERIFIED && s->crawl)
-        vg__serve_crawl_reload(s->crawl); /* match the new entries */
+    if (r.outcome == VG_REVIEW_VERIFIED && s->o.lists_changed)
+        s->o.lists_changed(s->o.lists_changed_ctx); /* match new entries */
     snprintf(loc, sizeof(loc), "/console/media/%lld?result=%s",
              (long long)id, results[r.outcome]);
     return vg_http_resp_redirect(resp, 303, loc);

@@ -9,7 +9,7 @@
 #include "vigil/notice.h"
 #include "vigil/store_notices.h"
 #include "vigil/store_people.h"
-#include "web/view.h"
+#include "vigil/view.h"
 #include "web/web_int.h"
 
 #define CASES_SHOWN 200

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vigil/alloc.h"
+#include "vigil/vocab.h"
 #include "vigil/report.h"
 #include "vigil/store_reports.h"
 #include "web/web_int.h"
@@ -91,50 +92,12 @@ static int get_home(void *ctx, const struct vg_http_req *req,
 
 /* The form's data: what was entered (v), its choices marked, and any
  * errors (by field, in the visitor's language). */
-static json_t *form_data(struct vg_server *s, const struct vg_http_req *req,
-                         const char *lang, const struct vg_report_error *e,
-                         size_t nerr)
+/* Each field's first problem, in the reporter's language, by field (errs)
+ * and in order (summary). */
+static void form_errors(struct vg_server *s, const char *lang,
+                        const struct vg_report_error *e, size_t nerr,
+                        json_t *errs, json_t *summary)
 {
-    json_t *d = json_object(), *v = json_object(), *types = json_array(),
-           *techs = json_array(), *errs = json_object(),
-           *summary = json_array();
-    const char *type = vg_http_form_value(req, "incident_type");
-    const char *tech = vg_http_form_value(req, "technology");
-    const char *named = vg_http_form_value(req, "named_child");
-
-    if (!d || !v || !types || !techs || !errs || !summary)
-        goto nomem;
-    for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
-        const char *x = vg_http_form_value(req, fields[i]);
-        if (x && json_object_set_new(v, fields[i], json_string(x)))
-            goto nomem;
-    }
-    for (size_t i = 0; i < 8; i++) {
-        json_array_append_new(
-            types, json_pack("{s:s, s:b}", "code", vg_report_types[i],
-                             "checked",
-                             type && !strcmp(type, vg_report_types[i])));
-        json_array_append_new(
-            techs,
-            json_pack("{s:s, s:b}", "code", vg_report_technologies[i],
-                      "selected",
-                      tech ? !strcmp(tech, vg_report_technologies[i]) : !i));
-    }
-    /* yes / no / unsure questions, each answer's id and mark */
-    for (size_t q = 6; q < 10; q++) {
-        const char *got = vg_http_form_value(req, fields[q]);
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < 3; i++) {
-            char id[64];
-            snprintf(id, sizeof(id), "%s-%s", fields[q], answers[i]);
-            json_array_append_new(
-                a, json_pack("{s:s, s:s, s:s, s:b}", "name", fields[q],
-                             "value", answers[i], "id", id, "checked",
-                             got && !strcmp(got, answers[i])));
-        }
-        if (!a || json_object_set_new(d, fields[q], a))
-            goto nomem;
-    }
     for (size_t i = 0; i < nerr && i < MAX_ERRORS; i++) {
         char text[512], max[16];
         const char *t = vg_i18n_get(s->i18n, lang, e[i].key), *p;
@@ -155,6 +118,55 @@ static json_t *form_data(struct vg_server *s, const struct vg_http_req *req,
                               json_pack("{s:s, s:s}", "field", e[i].field,
                                         "text", text));
     }
+}
+
+static json_t *form_data(struct vg_server *s, const struct vg_http_req *req,
+                         const char *lang, const struct vg_report_error *e,
+                         size_t nerr)
+{
+    json_t *d = json_object(), *v = json_object(), *types = json_array(),
+           *techs = json_array(), *errs = json_object(),
+           *summary = json_array();
+    const char *type = vg_http_form_value(req, "incident_type");
+    const char *tech = vg_http_form_value(req, "technology");
+    const char *named = vg_http_form_value(req, "named_child");
+
+    if (!d || !v || !types || !techs || !errs || !summary)
+        goto nomem;
+    for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+        const char *x = vg_http_form_value(req, fields[i]);
+        if (x && json_object_set_new(v, fields[i], json_string(x)))
+            goto nomem;
+    }
+    for (size_t i = 0; i < vg_vocab_count(VG_VOCAB_INCIDENT_TYPE); i++) {
+        const char *c = vg_vocab_code(VG_VOCAB_INCIDENT_TYPE, i);
+        json_array_append_new(
+            types, json_pack("{s:s, s:b}", "code", c, "checked",
+                             type && !strcmp(type, c)));
+    }
+    for (size_t i = 0; i < vg_vocab_count(VG_VOCAB_TECHNOLOGY); i++) {
+        const struct vg_vocab_row *r = vg_vocab_row(VG_VOCAB_TECHNOLOGY, i);
+        json_array_append_new(
+            techs, json_pack("{s:s, s:b}", "code", r->code, "selected",
+                             tech ? !strcmp(tech, r->code)
+                                  : !!(r->flags & VG_VOCAB_DEFAULT)));
+    }
+    /* yes / no / unsure questions, each answer's id and mark */
+    for (size_t q = 6; q < 10; q++) {
+        const char *got = vg_http_form_value(req, fields[q]);
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < 3; i++) {
+            char id[64];
+            snprintf(id, sizeof(id), "%s-%s", fields[q], answers[i]);
+            json_array_append_new(
+                a, json_pack("{s:s, s:s, s:s, s:b}", "name", fields[q],
+                             "value", answers[i], "id", id, "checked",
+                             got && !strcmp(got, answers[i])));
+        }
+        if (!a || json_object_set_new(d, fields[q], a))
+            goto nomem;
+    }
+    form_errors(s, lang, e, nerr, errs, summary);
     if (json_object_set_new(d, "v", v) ||
         json_object_set_new(d, "types", types) ||
         json_object_set_new(d, "techs", techs) ||

@@ -78,29 +78,8 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
     return VG_OK;
 }
 
-static void crawl_log(void *ctx, const char *msg)
-{
-    (void)ctx;
-    fprintf(stderr, "vigil: crawl: %s\n", msg);
-}
-
 int vg_server_start(struct vg_server *s, struct vg_err *err)
 {
-    struct vg_serve_crawl_opts co;
-    int rc;
-
-    if (s->o.crawl && !s->crawl) {
-        vg__serve_crawl_opts_default(&co);
-        co.crawl.allow_private = s->o.allow_private;
-        co.log = crawl_log;
-        if ((rc = vg__serve_crawl_start(s->o.store, s->sealer, &co,
-                                        &s->crawl, err)))
-            return rc;
-    }
-    if (s->o.notices && !s->notices &&
-        (rc = vg__serve_notices_start(s->o.store, s->o.notices,
-                                      s->o.notice_interval_s, &s->notices)))
-        return vg_err_set(err, rc, "cannot start the notice scheduler");
     return vg_http_start(s->http, err);
 }
 
@@ -109,15 +88,14 @@ int vg_server_port(const struct vg_server *s)
     return vg_http_port(s->http);
 }
 
+struct vg_sealer *vg_server_sealer(struct vg_server *s)
+{
+    return s->sealer;
+}
+
 int vg_server_stop(struct vg_server *s)
 {
-    int rc = vg_http_stop(s->http);
-
-    vg__serve_crawl_stop(s->crawl); /* what it fetched is committed */
-    s->crawl = NULL;
-    vg__serve_notices_stop(s->notices); /* after the cycle under way */
-    s->notices = NULL;
-    return rc;
+    return vg_http_stop(s->http);
 }
 
 void vg_server_free(struct vg_server *s)
@@ -125,8 +103,6 @@ void vg_server_free(struct vg_server *s)
     if (!s)
         return;
     vg_http_free(s->http);     /* no handler runs after this */
-    vg__serve_crawl_stop(s->crawl);
-    vg__serve_notices_stop(s->notices);
     vg_intake_free(s->intake); /* drains what was submitted */
     vg_seal_free(s->sealer);
     vg_resources_free(s->resources);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What the view models (web/view.h) share: arrays of rows, and the store's
+ * What the view models (vigil/view.h) share: arrays of rows, and the store's
  * "0 if none" as JSON null.
  */
-#include "web/view.h"
+#include "vigil/view.h"
 
 json_t *vg_view_array(const void *v, size_t n, size_t size,
                       json_t *(*one)(const void *row))

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Hash lists as JSON (web/view.h): one entry of a list, for the console's
+ * Hash lists as JSON (vigil/view.h): one entry of a list, for the console's
  * list page.
  */
 #include "vigil/digest.h"
-#include "web/view.h"
+#include "vigil/view.h"
 
 json_t *vg_view_entry(const struct vg_list_entry *e)
 {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Notice and takedown as JSON (web/view.h): cases, a case with its notices
+ * Notice and takedown as JSON (vigil/view.h): cases, a case with its notices
  * and re-checks, the latest notices and the figures per provider, for the
  * console's notices page and `vigil notices ... --json`.
  */
-#include "web/view.h"
+#include "vigil/view.h"
 
 #define INT(v) ((json_int_t)(v))
 #define OR_NULL(v) vg_view_int_or_null(v)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * People as JSON (web/view.h): the audit log's latest records for the
+ * People as JSON (vigil/view.h): the audit log's latest records for the
  * console's audit page.
  */
-#include "web/view.h"
+#include "vigil/view.h"
 
 static json_t *audit_row(const void *row)
 {

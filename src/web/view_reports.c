@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Reports as JSON (web/view.h): the analysts' queue and a report opened
+ * Reports as JSON (vigil/view.h): the analysts' queue and a report opened
  * with its URLs, incidents and media, for the console's queue and report
  * pages.  The sealed contact details are not part of the view: the page
  * handler opens them (web/console.c).
  */
-#include "web/view.h"
+#include "vigil/view.h"
 
 #define INT(v) ((json_int_t)(v))
 #define OR_NULL(v) vg_view_int_or_null(v)

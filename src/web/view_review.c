@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Media review as JSON (web/view.h): the queue of media awaiting analysts
+ * Media review as JSON (vigil/view.h): the queue of media awaiting analysts
  * and one item with its evidence, for the console's media pages.  The
  * thumbnail's bytes never go into a page's data, only whether it exists.
  */
-#include "web/view.h"
+#include "vigil/view.h"
 
 static json_t *reports_json(const struct vg_review_report *r, size_t n)
 {

@@ -24,7 +24,6 @@
 #include "vigil/store_reports.h"
 #include "vigil/template.h"
 #include "vigil/utc.h"
-#include "web/serve_crawl.h"
 
 struct vg_server {
     struct vg_server_opts o;
@@ -36,17 +35,7 @@ struct vg_server {
     struct vg_resources *resources;
     struct vg_ratelimit *limit;  /* reports per address; NULL: none */
     struct vg_ratelimit *logins; /* sign-in attempts per address */
-    struct vg__serve_crawl *crawl; /* reported URLs; NULL when off */
-    struct vg__serve_notices *notices; /* the notice cycles; NULL: off */
 };
-
-/* serve_notices.c: notice cycles every interval_s on their own thread. */
-struct vg__serve_notices;
-int vg__serve_notices_start(struct vg_store *st,
-                            const struct vg_notice_opts *o,
-                            int64_t interval_s,
-                            struct vg__serve_notices **out);
-void vg__serve_notices_stop(struct vg__serve_notices *n);
 
 int64_t vg__now_ms(void);
 

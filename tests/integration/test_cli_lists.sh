@@ -168,4 +168,18 @@ check "rm --yes" bash -c "'$VIGIL' lists rm copy --yes --db '$DB' | grep -q 'del
 check "entries went with it" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM list_entries WHERE list_id NOT IN (SELECT id FROM hash_lists)')" -eq 0
 check "ls lists the rest" test "$(v lists ls --json | wc -l)" -eq 6
 
+# --- every change above is in the audit log, named as the operator's
+ME="cli:$(id -un)"
+v audit ls --limit 0 >"$T/audit"
+has_rec() { grep -Eq "^[0-9]+ [^ ]+ cli $1 list#[0-9]+ \[$ME\]$2" "$T/audit"; }
+check "list creations audited, with the operator" has_rec list.create " known, block list, category csam"
+check "the allow list too" has_rec list.create " fp, allow list"
+check "one record per import" test "$(grep -c ' list.import ' "$T/audit")" -eq $(( $(sqlite3 "$DB" 'SELECT COUNT(*) FROM list_imports') + 1 )) # + copy's, deleted
+check "imports say file and counts" has_rec list.import " .*samples.csv \(hashcsv\): 5 lines, 5 added, 0 already present"
+check "list disable and enable audited" bash -c "grep -q ' cli list.disable list#' '$T/audit' && grep -q ' cli list.enable list#' '$T/audit'"
+check "entry quarantine audited" bash -c "grep -Eq ' cli entry.disable entry#[0-9]+ \[$ME\]$' '$T/audit' && grep -q ' cli entry.enable entry#' '$T/audit'"
+check "deletion audited" has_rec list.delete " copy"
+check "a refused rm is not" test "$(grep -c ' list.delete ' "$T/audit")" -eq 1
+check "the audit chain holds" bash -c "'$VIGIL' audit verify --db '$DB' | grep -q '^audit log intact'"
+
 finish

@@ -81,8 +81,8 @@ static int list_of(struct vg_store *st, const char *name, const char *category,
     if (vg_imagehash_file(path, NULL, &h, NULL))
         return -1;
     memcpy(e.value, h.digests.sha256, 32);
-    if (vg_store_list_create(st, &l, &id, NULL) ||
-        vg_store_import_begin(st, id, name, "lines", NULL, &im, NULL))
+    if (vg_store_list_create(st, 0, &l, &id, NULL) ||
+        vg_store_import_begin(st, 0, id, name, "lines", NULL, &im, NULL))
         return -1;
     if (vg_store_import_add(im, &e, NULL)) {
         vg_store_import_abort(im);
@@ -91,7 +91,7 @@ static int list_of(struct vg_store *st, const char *name, const char *category,
     if (vg_store_import_commit(im, 1, NULL, NULL, NULL) ||
         vg_store_entry_find(st, id, VG_ALGO_SHA256, e.value, &entry, NULL))
         return -1;
-    return enabled ? 0 : vg_store_entry_set_enabled(st, entry, 0, NULL);
+    return enabled ? 0 : vg_store_entry_enable(st, 0, id, entry, 0, NULL);
 }
 
 static int crawl(struct vg_store *st, const char *path)

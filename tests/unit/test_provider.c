@@ -975,6 +975,48 @@ static void test_csv_alloc_failures(void)
     }
 }
 
+/* Repeats within an import: names, domains and networks, each repeat
+ * with the index that gave it first. */
+struct twice_seen {
+    char got[8][64];
+    size_t n;
+};
+
+static int twice_cb(void *ctx, size_t later, size_t first, const char *what,
+                    const char *key)
+{
+    struct twice_seen *t = ctx;
+
+    if (t->n < 8)
+        snprintf(t->got[t->n++], sizeof(t->got[0]), "%zu<%zu %s %s", first,
+                 later, what, key);
+    return VG_OK;
+}
+
+static void test_find_twice(void)
+{
+    char *d0[] = {"a.test", "b.test"}, *d1[] = {"c.test"}, *d2[] = {"a.test"};
+    char *n0[] = {"AS64500"}, *n2[] = {"AS64500", "192.0.2.0/24"};
+    struct vg_provider v[3];
+    struct twice_seen t = {{{0}}, 0};
+
+    memset(v, 0, sizeof(v));
+    v[0].name = "One";
+    v[0].domains = d0, v[0].ndomains = 2, v[0].networks = n0, v[0].nnetworks = 1;
+    v[1].name = "Two";
+    v[1].domains = d1, v[1].ndomains = 1;
+    v[2].name = "One";
+    v[2].domains = d2, v[2].ndomains = 1, v[2].networks = n2, v[2].nnetworks = 2;
+    TH_EQ_INT(vg_provider_find_twice(v, 2, twice_cb, &t), VG_OK);
+    TH_EQ_INT(t.n, 0);
+    TH_EQ_INT(vg_provider_find_twice(v, 3, twice_cb, &t), VG_OK);
+    TH_EQ_INT(t.n, 3);
+    TH_EQ_STR(t.got[0], "0<2 domain a.test");
+    TH_EQ_STR(t.got[1], "0<2 network AS64500");
+    TH_EQ_STR(t.got[2], "0<2 provider One");
+    TH_EQ_INT(vg_provider_find_twice(NULL, 0, twice_cb, &t), VG_OK);
+}
+
 int main(void)
 {
     char cmd[300];
@@ -992,6 +1034,7 @@ int main(void)
     TH_RUN(test_rdap_cache);
     TH_RUN(test_lookup);
     TH_RUN(test_csv);
+    TH_RUN(test_find_twice);
     TH_RUN(test_csv_alloc_failures);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -27,7 +27,7 @@
 #include "vigil/store_people.h"
 #include "vigil/store_reports.h"
 #include "vigil/store_review.h"
-#include "web/view.h"
+#include "vigil/view.h"
 
 static char dir[] = "/tmp/vigil-test-review-XXXXXX";
 
@@ -377,12 +377,12 @@ static void test_media_item(void)
     snprintf(l.category, sizeof(l.category), "csam");
     l.pdq_distance = 31;
     l.enabled = 1;
-    TH_EQ_INT(vg_store_list_create(st, &l, &list, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, 0, &l, &list, &err), VG_OK);
     memset(&e, 0, sizeof(e));
     e.algo = VG_ALGO_PDQ;
     e.value[0] = 0x77;
     e.quality = 80;
-    TH_EQ_INT(vg_store_import_begin(st, list, "t", "lines", NULL, &im, &err),
+    TH_EQ_INT(vg_store_import_begin(st, 0, list, "t", "lines", NULL, &im, &err),
               VG_OK);
     TH_EQ_INT(vg_store_import_add(im, &e, &err), VG_OK);
     TH_EQ_INT(vg_store_import_commit(im, 1, NULL, NULL, &err), VG_OK);
@@ -829,7 +829,7 @@ static void test_errors(void)
     snprintf(l.category, sizeof(l.category), "ok");
     l.kind = VG_LIST_ALLOW;
     l.enabled = 1;
-    TH_EQ_INT(vg_store_list_create(st, &l, &list, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, 0, &l, &list, &err), VG_OK);
     TH_EQ_INT(vg_store_review_add(st, media, a, VG_REVIEW_CSAM, 2, &r, &err),
               VG_OK);
     TH_EQ_INT(vg_store_review_add(st, media, b, VG_REVIEW_CSAM, 2, &r, &err),

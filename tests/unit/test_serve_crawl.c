@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `vigil serve`'s crawler (src/web/serve_crawl.h) against a real nginx on
+ * `vigil serve`'s crawler (vigil/runtime.h) against a real nginx on
  * 127.0.0.1 (tests/fixtures/nginx_site.sh): a report's URL leads to a page
  * with two benign photos, one of them on a block list; once crawled, the
  * unknown one awaits review with a thumbnail that unseals to a JPEG of
@@ -27,7 +27,7 @@
 #include "vigil/store_reports.h"
 #include "vigil/store_review.h"
 #include "vigil/thumb.h"
-#include "web/serve_crawl.h"
+#include "vigil/runtime.h"
 
 #define PHOTOS VIGIL_TESTDATA "/photos/"
 
@@ -91,8 +91,8 @@ static int known_list(struct vg_store *st)
     e.algo = VG_ALGO_SHA256;
     e.quality = -1;
     if (sha256_of("a.jpg", e.value) ||
-        vg_store_list_create(st, &l, &id, NULL) ||
-        vg_store_import_begin(st, id, "known", "lines", NULL, &im, NULL))
+        vg_store_list_create(st, 0, &l, &id, NULL) ||
+        vg_store_import_begin(st, 0, id, "known", "lines", NULL, &im, NULL))
         return -1;
     if (vg_store_import_add(im, &e, NULL)) {
         vg_store_import_abort(im);
@@ -210,9 +210,9 @@ static void test_serve_crawl(void)
     char path[512];
     struct vg_store *st = NULL;
     struct vg_sealer *sealer = NULL;
-    struct vg__serve_crawl *c = NULL;
-    struct vg__serve_crawl_status status;
-    struct vg_serve_crawl_opts o;
+    struct vg_runtime_crawl *c = NULL;
+    struct vg_runtime_crawl_status status;
+    struct vg_runtime_crawl_opts o;
     struct vg_frontier_counts fc;
     struct vg_err err = {0};
     uint8_t sha_b[32], sha_c[32];
@@ -239,12 +239,12 @@ static void test_serve_crawl(void)
     TH_EQ_INT(vg_store_reports_crawl(st, &crawl, &err), VG_OK);
 
     /* no sealer, no crawler */
-    TH_EQ_INT(vg__serve_crawl_start(st, NULL, NULL, &c, &err), VG_EINVAL);
-    vg__serve_crawl_opts_default(&o);
+    TH_EQ_INT(vg_runtime_crawl_start(st, NULL, NULL, &c, &err), VG_EINVAL);
+    vg_runtime_crawl_opts_default(&o);
     o.crawl.allow_private = 1;
     o.crawl.delay_ms = 0;
     o.log = say;
-    TH_EQ_INT(vg__serve_crawl_start(st, sealer, &o, &c, &err), VG_OK);
+    TH_EQ_INT(vg_runtime_crawl_start(st, sealer, &o, &c, &err), VG_OK);
     if (!c)
         goto out;
     TH_EQ_INT(wait_for(st, crawl, 1), 0);
@@ -277,21 +277,21 @@ static void test_serve_crawl(void)
     TH_EQ_INT(dets, 1);
 
     /* the lists loaded again: the crawl restarts, the queue is the same */
-    vg__serve_crawl_reload(c);
+    vg_runtime_crawl_reload(c);
     for (int i = 0; i < 100; i++) {
         struct timespec pause = {0, 50000000};
-        vg__serve_crawl_status(c, &status);
+        vg_runtime_crawl_status(c, &status);
         if (status.runs >= 2)
             break;
         nanosleep(&pause, NULL);
     }
-    vg__serve_crawl_status(c, &status);
+    vg_runtime_crawl_status(c, &status);
     TH_EQ_INT(status.runs, 2);
     TH_EQ_INT(status.crawl_id, crawl);
     TH_EQ_INT(status.last_rc, VG_OK);
 
     /* stop: resumable, nothing leased */
-    vg__serve_crawl_stop(c);
+    vg_runtime_crawl_stop(c);
     c = NULL;
     TH_EQ_INT(vg_store_frontier_counts(st, crawl, &fc, &err), VG_OK);
     TH_EQ_INT(fc.leased, 0);
@@ -300,12 +300,12 @@ static void test_serve_crawl(void)
     TH_EQ_INT(vg_store_crawls(st, crawl, crawl_status, path, &err), VG_OK);
     TH_EQ_STR(path, "stopped");
     /* start again: it resumes (nothing to do), stops cleanly */
-    TH_EQ_INT(vg__serve_crawl_start(st, sealer, &o, &c, &err), VG_OK);
-    vg__serve_crawl_stop(c);
+    TH_EQ_INT(vg_runtime_crawl_start(st, sealer, &o, &c, &err), VG_OK);
+    vg_runtime_crawl_stop(c);
     c = NULL;
     TH_EQ_INT(queue(st).n, 2);
 out:
-    vg__serve_crawl_stop(c);
+    vg_runtime_crawl_stop(c);
     vg_seal_free(sealer);
     vg_store_close(st);
     th_nginx_stop(ngdir);

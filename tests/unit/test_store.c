@@ -63,7 +63,7 @@ static int import_n(struct vg_store *st, int64_t list, int n, int seed,
     struct vg_store_import *im = NULL;
     struct vg_list_entry e;
     struct vg_err err = {0};
-    int rc = vg_store_import_begin(st, list, "test.txt", "lines", NULL, &im,
+    int rc = vg_store_import_begin(st, 0, list, "test.txt", "lines", NULL, &im,
                                    &err);
 
     for (int i = 0; !rc && i < n; i++) {
@@ -128,7 +128,7 @@ static void test_from_each_version(void)
         TH_EQ_INT(vg_store_open(db, &o, &st, &err), VG_OK);
         TH_EQ_INT(vg_store_schema_version(st, &v, &err), VG_OK);
         TH_EQ_INT(v, from);
-        TH_EQ_INT(vg_store_list_create(st, &l, &id, &err), VG_OK);
+        TH_EQ_INT(vg_store_list_create(st, 0, &l, &id, &err), VG_OK);
         TH_EQ_INT(import_n(st, id, 100, 1, 1, &added, NULL), VG_OK);
         vg_store_close(st);
         /* what the next migrations create is not there yet: one object
@@ -238,16 +238,16 @@ static void test_lists_and_imports(void)
 
     path_of(db, sizeof(db), "lists.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
-    TH_EQ_INT(vg_store_list_create(st, &l, &id, &err), VG_OK);
-    TH_EQ_INT(vg_store_list_create(st, &l, &id2, &err), VG_EEXIST);
+    TH_EQ_INT(vg_store_list_create(st, 0, &l, &id, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, 0, &l, &id2, &err), VG_EEXIST);
     l = list_spec("bad name");
-    TH_EQ_INT(vg_store_list_create(st, &l, &id2, &err), VG_EINVAL);
+    TH_EQ_INT(vg_store_list_create(st, 0, &l, &id2, &err), VG_EINVAL);
     l = list_spec("other");
     l.pdq_distance = 257;
-    TH_EQ_INT(vg_store_list_create(st, &l, &id2, &err), VG_EINVAL);
+    TH_EQ_INT(vg_store_list_create(st, 0, &l, &id2, &err), VG_EINVAL);
     l.pdq_distance = 10;
     l.kind = VG_LIST_ALLOW;
-    TH_EQ_INT(vg_store_list_create(st, &l, &id2, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, 0, &l, &id2, &err), VG_OK);
     TH_EQ_INT(vg_store_list_get(st, "other", &got, &err), VG_OK);
     TH_EQ_INT(got.kind, VG_LIST_ALLOW);
     TH_EQ_INT(got.pdq_distance, 10);
@@ -270,13 +270,13 @@ static void test_lists_and_imports(void)
 
     /* entries: find, quarantine, walks with flags */
     TH_EQ_INT(vg_store_entry_find(st, id, VG_ALGO_PDQ, v, &eid, &err), VG_OK);
-    TH_EQ_INT(vg_store_entry_set_enabled(st, eid, 0, &err), VG_OK);
-    TH_EQ_INT(vg_store_entry_set_enabled(st, 1 << 30, 0, &err), VG_ENOENT);
+    TH_EQ_INT(vg_store_entry_enable(st, 0, id, eid, 0, &err), VG_OK);
+    TH_EQ_INT(vg_store_entry_enable(st, 0, id, 1 << 30, 0, &err), VG_ENOENT);
     TH_EQ_INT(vg_store_entries(st, id, VG_ENTRIES_ENABLED_ONLY, count_cb, &n,
                                &err),
               VG_OK);
     TH_EQ_INT(n, 309);
-    TH_EQ_INT(vg_store_list_set_enabled(st, id, 0, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_set_enabled(st, 0, id, 0, &err), VG_OK);
     TH_EQ_INT(vg_store_entries_count(st, 0, VG_ENTRIES_ACTIVE_LISTS, &n64,
                                      &err),
               VG_OK);
@@ -285,8 +285,8 @@ static void test_lists_and_imports(void)
     TH_EQ_INT(n64, 310);
 
     /* deleting a list takes its entries and history */
-    TH_EQ_INT(vg_store_list_delete(st, id, &err), VG_OK);
-    TH_EQ_INT(vg_store_list_delete(st, id, &err), VG_ENOENT);
+    TH_EQ_INT(vg_store_list_delete(st, 0, id, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_delete(st, 0, id, &err), VG_ENOENT);
     TH_EQ_INT(vg_store_entries_count(st, 0, 0, &n64, &err), VG_OK);
     TH_EQ_INT(n64, 0);
     vg_store_close(st);
@@ -489,7 +489,7 @@ static void test_crawl_commit(void)
 
     path_of(db, sizeof(db), "commit.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
-    TH_EQ_INT(vg_store_list_create(st, &l, &list, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, 0, &l, &list, &err), VG_OK);
     TH_EQ_INT(import_n(st, list, 2, 9, 1, &added, NULL), VG_OK);
     entry = count_rows(db, "SELECT MIN(id) FROM list_entries");
     TH_EQ_INT(vg_store_crawl_new(st, NULL, &crawl, &err), VG_OK);
@@ -763,7 +763,7 @@ static void test_alloc_failures(void)
         vg_alloc_fail_after(k);
         rc = vg_store_open(db, NULL, &st, NULL);
         if (!rc)
-            rc = vg_store_list_create(st, &l, &id, NULL);
+            rc = vg_store_list_create(st, 0, &l, &id, NULL);
         vg_alloc_fail_after(-1);
         if (rc && rc != VG_ENOMEM && rc != VG_EEXIST)
             ok = 0;
@@ -817,7 +817,7 @@ static void test_callback_rule(void)
 
     path_of(db, sizeof(db), "callbacks.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
-    TH_EQ_INT(vg_store_list_create(st, &l, &id, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, 0, &l, &id, &err), VG_OK);
     r.st = st;
     /* called back with the store held: the inner call is refused, not
      * deadlocked, and the walk stops with its code */
@@ -841,7 +841,7 @@ static void test_callback_rule(void)
     TH_EQ_INT(r.rc, VG_EBUSY);
     /* an import holds the store: its own thread's other calls are refused,
      * and the import still commits */
-    TH_EQ_INT(vg_store_import_begin(st, id, "t.txt", "lines", NULL, &im,
+    TH_EQ_INT(vg_store_import_begin(st, 0, id, "t.txt", "lines", NULL, &im,
                                     &err),
               VG_OK);
     TH_EQ_INT(vg_store_list_get(st, "known", &got, &err), VG_EBUSY);

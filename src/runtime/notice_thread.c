@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `vigil serve`'s notice scheduler (web_int.h): one thread runs a notice
+ * `vigil serve`'s notice scheduler (vigil/runtime.h): one thread runs a notice
  * cycle (vigil/notice.h) at start and then every interval, until stopped.
  * A stop waits for the cycle under way: a notice is never cut between
  * being stored and being marked sent.
@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include "vigil/alloc.h"
-#include "web/web_int.h"
+#include "vigil/runtime.h"
 
-struct vg__serve_notices {
+struct vg_runtime_notices {
     struct vg_store *st;
     struct vg_notice_opts o;
     int64_t interval_s;
@@ -25,7 +25,7 @@ struct vg__serve_notices {
 
 static void *loop(void *arg)
 {
-    struct vg__serve_notices *n = arg;
+    struct vg_runtime_notices *n = arg;
 
     pthread_mutex_lock(&n->lock);
     while (!n->stop) {
@@ -59,12 +59,12 @@ static void *loop(void *arg)
     return NULL;
 }
 
-int vg__serve_notices_start(struct vg_store *st,
+int vg_runtime_notices_start(struct vg_store *st,
                             const struct vg_notice_opts *o,
                             int64_t interval_s,
-                            struct vg__serve_notices **out)
+                            struct vg_runtime_notices **out)
 {
-    struct vg__serve_notices *n = vg_calloc(1, sizeof(*n));
+    struct vg_runtime_notices *n = vg_calloc(1, sizeof(*n));
 
     *out = NULL;
     if (!n)
@@ -84,7 +84,7 @@ int vg__serve_notices_start(struct vg_store *st,
     return VG_OK;
 }
 
-void vg__serve_notices_stop(struct vg__serve_notices *n)
+void vg_runtime_notices_stop(struct vg_runtime_notices *n)
 {
     if (!n)
         return;

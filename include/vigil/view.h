@@ -9,8 +9,8 @@
  * become JSON null.  Each function returns a new reference, or NULL when
  * out of memory; none of them calls the store unless its contract says so.
  */
-#ifndef VIGIL_WEB_VIEW_H
-#define VIGIL_WEB_VIEW_H
+#ifndef VIGIL_VIEW_H
+#define VIGIL_VIEW_H
 
 #include <jansson.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `vigil serve`'s crawler thread (serve_crawl.h).  The thread loops on
+ * `vigil serve`'s crawler thread (vigil/runtime.h).  The thread loops on
  * vg_crawl_run over the standing crawl of reported URLs; the crawl loop
  * watches one flag (non-zero: return, leaving everything resumable), set
  * under the mutex by stop (for good) and reload (to come back with a new
@@ -18,12 +18,12 @@
 #include "vigil/alloc.h"
 #include "vigil/lists.h"
 #include "vigil/store_reports.h"
-#include "web/serve_crawl.h"
+#include "vigil/runtime.h"
 
-struct vg__serve_crawl {
+struct vg_runtime_crawl {
     struct vg_store *st;
     struct vg_sealer *sealer;
-    struct vg_serve_crawl_opts o;
+    struct vg_runtime_crawl_opts o;
     int64_t crawl_id;
     struct vg_matcher *m; /* the crawl thread's */
     pthread_t thread;
@@ -36,7 +36,7 @@ struct vg__serve_crawl {
     char last_error[512];
 };
 
-void vg__serve_crawl_opts_default(struct vg_serve_crawl_opts *o)
+void vg_runtime_crawl_opts_default(struct vg_runtime_crawl_opts *o)
 {
     memset(o, 0, sizeof(*o));
     vg_crawl_opts_default(&o->crawl);
@@ -51,13 +51,13 @@ static int seal_thumb(void *ctx, const uint8_t *plain, size_t n,
     return vg_seal(ctx, plain, n, out, outn);
 }
 
-static void say(struct vg__serve_crawl *c, const char *fmt, ...)
+static void say(struct vg_runtime_crawl *c, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
-static void say(struct vg__serve_crawl *c, const char *fmt, ...)
+static void say(struct vg_runtime_crawl *c, const char *fmt, ...)
 {
     char line[768];
     va_list ap;
@@ -72,7 +72,7 @@ static void say(struct vg__serve_crawl *c, const char *fmt, ...)
 
 static void progress(void *ctx, const struct vg_crawl_stats *s)
 {
-    struct vg__serve_crawl *c = ctx;
+    struct vg_runtime_crawl *c = ctx;
 
     pthread_mutex_lock(&c->mu);
     c->stats = *s;
@@ -80,7 +80,7 @@ static void progress(void *ctx, const struct vg_crawl_stats *s)
 }
 
 /* Wait ms or until stopped (mu held). */
-static void pause_locked(struct vg__serve_crawl *c, int64_t ms)
+static void pause_locked(struct vg_runtime_crawl *c, int64_t ms)
 {
     struct timespec until;
 
@@ -96,7 +96,7 @@ static void pause_locked(struct vg__serve_crawl *c, int64_t ms)
         ;
 }
 
-static void reload_matcher(struct vg__serve_crawl *c)
+static void reload_matcher(struct vg_runtime_crawl *c)
 {
     struct vg_matcher *m = NULL;
     struct vg_err err = {0};
@@ -115,7 +115,7 @@ static void reload_matcher(struct vg__serve_crawl *c)
 
 static void *run(void *arg)
 {
-    struct vg__serve_crawl *c = arg;
+    struct vg_runtime_crawl *c = arg;
     struct vg_crawl_opts co = c->o.crawl;
 
     co.continuous = 1;
@@ -158,11 +158,11 @@ static void *run(void *arg)
     return NULL;
 }
 
-int vg__serve_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
-                          const struct vg_serve_crawl_opts *o,
-                          struct vg__serve_crawl **out, struct vg_err *err)
+int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
+                          const struct vg_runtime_crawl_opts *o,
+                          struct vg_runtime_crawl **out, struct vg_err *err)
 {
-    struct vg__serve_crawl *c = NULL;
+    struct vg_runtime_crawl *c = NULL;
     int rc;
 
     *out = NULL;
@@ -177,7 +177,7 @@ int vg__serve_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
     if (o)
         c->o = *o;
     else
-        vg__serve_crawl_opts_default(&c->o);
+        vg_runtime_crawl_opts_default(&c->o);
     if (c->o.retry_ms <= 0)
         c->o.retry_ms = 5000;
     if ((rc = vg_store_reports_crawl(st, &c->crawl_id, err)) ||
@@ -199,7 +199,7 @@ int vg__serve_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
     return VG_OK;
 }
 
-void vg__serve_crawl_stop(struct vg__serve_crawl *c)
+void vg_runtime_crawl_stop(struct vg_runtime_crawl *c)
 {
     if (!c)
         return;
@@ -215,7 +215,7 @@ void vg__serve_crawl_stop(struct vg__serve_crawl *c)
     vg_free(c);
 }
 
-void vg__serve_crawl_reload(struct vg__serve_crawl *c)
+void vg_runtime_crawl_reload(struct vg_runtime_crawl *c)
 {
     pthread_mutex_lock(&c->mu);
     if (!c->stopping) {
@@ -226,8 +226,8 @@ void vg__serve_crawl_reload(struct vg__serve_crawl *c)
     pthread_mutex_unlock(&c->mu);
 }
 
-void vg__serve_crawl_status(struct vg__serve_crawl *c,
-                            struct vg__serve_crawl_status *out)
+void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
+                            struct vg_runtime_crawl_status *out)
 {
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&c->mu);

@@ -8,15 +8,9 @@
 
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
+#include "vigil/vocab.h"
 #include "vigil/report.h"
 #include "vigil/url.h"
-
-const char *const vg_report_types[8] = {
-    "csam",        "luring",      "prostitution", "travel",
-    "trafficking", "explicit_material", "agreement", "intimate_images"};
-
-const char *const vg_report_technologies[8] = {
-    "website", "p2p", "magnet", "newsgroup", "email", "chat", "gaming", "other"};
 
 static const char *const answers[] = {"yes", "no", "unsure"};
 
@@ -73,13 +67,21 @@ static int one_of(const char *s, const char *const *set, size_t n)
 static void choice(struct checker *k, const char *field, const char *s,
                    const char *const *set, size_t n)
 {
-    int type = !strcmp(field, "incident_type");
+    if (!given(s))
+        fail(k, field, "error.required");
+    else if (!one_of(s, set, n))
+        fail(k, field, "error.answer.invalid");
+}
+
+/* A code of a vocabulary (vigil/vocab.h). */
+static void code(struct checker *k, const char *field, const char *s,
+                 enum vg_vocab_kind kind)
+{
+    int type = kind == VG_VOCAB_INCIDENT_TYPE;
 
     if (!given(s))
-        fail(k, field, type ? "error.type.required"
-                       : !strcmp(field, "technology") ? "error.where.required"
-                                                      : "error.required");
-    else if (!one_of(s, set, n))
+        fail(k, field, type ? "error.type.required" : "error.where.required");
+    else if (!vg_vocab_has(kind, s))
         fail(k, field, type ? "error.type.invalid" : "error.answer.invalid");
 }
 
@@ -163,17 +165,18 @@ static int check_urls(struct checker *k, const struct vg_report_input *in,
 /* The answers beyond the common fields, as a JSON object. */
 static char *details(const struct vg_report_input *in)
 {
+    unsigned type = vg_vocab_flags(VG_VOCAB_INCIDENT_TYPE, in->incident_type);
     json_t *d = json_object();
     char *s;
 
     json_object_set_new(d, "technology", json_string(in->technology));
     if (given(in->detail))
         json_object_set_new(d, "detail", json_string(in->detail));
-    if (!strcmp(in->incident_type, "luring"))
+    if (type & VG_VOCAB_ASK_LURING)
         json_object_set_new(d, "luring",
                             json_pack("{s:s, s:s}", "meet", in->luring_meet,
                                       "images", in->luring_images));
-    if (!strcmp(in->incident_type, "intimate_images"))
+    if (type & VG_VOCAB_ASK_INTIMATE)
         json_object_set_new(d, "intimate",
                             json_pack("{s:s, s:s}", "self", in->intimate_self,
                                       "threatened", in->intimate_threatened));
@@ -211,25 +214,25 @@ int vg_report_check(const struct vg_report_input *in, struct vg_report *out,
                     struct vg_report_error *errs, size_t maxerr, size_t *nerr)
 {
     struct checker k = {errs, maxerr, 0};
-    int rc = VG_OK, website;
+    unsigned type = vg_vocab_flags(VG_VOCAB_INCIDENT_TYPE, in->incident_type);
+    unsigned tech = vg_vocab_flags(VG_VOCAB_TECHNOLOGY, in->technology);
+    int rc = VG_OK;
 
     memset(out, 0, sizeof(*out));
     *nerr = 0;
-    choice(&k, "incident_type", in->incident_type, vg_report_types, 8);
-    choice(&k, "technology", in->technology, vg_report_technologies, 8);
+    code(&k, "incident_type", in->incident_type, VG_VOCAB_INCIDENT_TYPE);
+    code(&k, "technology", in->technology, VG_VOCAB_TECHNOLOGY);
     text(&k, "incident_at", in->incident_at, 100, 0);
     text(&k, "description", in->description, VG_REPORT_MAX_DESCRIPTION, 1);
-    website = given(in->technology) && !strcmp(in->technology, "website");
-    if (website)
+    if (tech & VG_VOCAB_NEEDS_URLS)
         rc = check_urls(&k, in, out);
-    else if (one_of(in->technology, vg_report_technologies, 8))
+    else if (vg_vocab_has(VG_VOCAB_TECHNOLOGY, in->technology))
         text(&k, "detail", in->detail, VG_REPORT_MAX_FIELD, 1);
-    if (given(in->incident_type) && !strcmp(in->incident_type, "luring")) {
+    if (type & VG_VOCAB_ASK_LURING) {
         choice(&k, "luring_meet", in->luring_meet, answers, 3);
         choice(&k, "luring_images", in->luring_images, answers, 3);
     }
-    if (given(in->incident_type) &&
-        !strcmp(in->incident_type, "intimate_images")) {
+    if (type & VG_VOCAB_ASK_INTIMATE) {
         choice(&k, "intimate_self", in->intimate_self, answers, 3);
         choice(&k, "intimate_threatened", in->intimate_threatened, answers, 3);
     }

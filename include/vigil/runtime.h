@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The runtime of `vigil serve` (module `runtime`): what runs beside the
+ * HTTP server (vigil/server.h) and how the parts are wired and stopped.
+ * The command line parses options and calls vg_runtime_serve_start, then
+ * waits; src/web stays HTTP, pages and the API.
+ *
+ * The parts:
+ *  - the crawler thread: the standing crawl of reported URLs
+ *    (vg_store_reports_crawl) in the crawler's continuous mode, so a URL a
+ *    report brings is fetched while the server runs (about once a second
+ *    when idle it looks for new seeds), with review thumbnails on: images
+ *    that match no list wait for analysts with a thumbnail sealed by the
+ *    server's sealer.  Polite by default (vg_crawl_opts_default: robots.txt
+ *    obeyed, 1 s between requests to a host, 2 at once, pages on the
+ *    reported site only, depth 5), one hashing thread.  A crawl error (a
+ *    busy database, say) is logged and the crawl started again after
+ *    retry_ms.  Stopping is clean: what was fetched is committed, what was
+ *    leased goes back to the queue, the crawl is "stopped" and the next
+ *    start resumes it.  The matcher is loaded at start and again by
+ *    vg_runtime_crawl_reload (the server calls it when analysts verified
+ *    media), so the crawl matches the new entries.
+ *  - the notice thread: a notice cycle (vigil/notice.h) at start and then
+ *    every interval, until stopped; a stop waits for the cycle under way,
+ *    so a notice is never cut between being stored and being marked sent.
+ *  - the notice mail: the SMTP transport of notices (vigil/smtp.h, its
+ *    outcomes mapped to what the cycle does next) and who hosts a URL (the
+ *    provider registry, then RDAP), shared with `vigil notices run-once`.
+ *  - serve: signals blocked in every thread and taken by one sigwait, the
+ *    sealing key's file next to the database, the server, the crawler and
+ *    the notice cycles started in that order and stopped in reverse.
+ *
+ * Thread safety: each part's start, stop, reload and status from one
+ * thread at a time; the store and the sealer outlive the parts.
+ */
+#ifndef VIGIL_RUNTIME_H
+#define VIGIL_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/crawler.h"
+#include "vigil/error.h"
+#include "vigil/notice.h"
+#include "vigil/seal.h"
+#include "vigil/server.h"
+#include "vigil/smtp.h"
+#include "vigil/store.h"
+
+/* ---- the crawler thread ---- */
+
+struct vg_runtime_crawl_opts {
+    /* the crawler's options; review_thumbs, seal and seal_ctx are set by
+       vg_runtime_crawl_start, continuous too; allow_private for tests */
+    struct vg_crawl_opts crawl;
+    int min_quality;   /* PDQ queries below it are not looked up (50) */
+    int64_t retry_ms;  /* after a crawl error, wait this long (5000) */
+    /* errors and reloads, one line each without newline (may be NULL);
+       called from the crawler's thread */
+    void (*log)(void *ctx, const char *msg);
+    void *log_ctx;
+};
+
+/* The defaults above. */
+void vg_runtime_crawl_opts_default(struct vg_runtime_crawl_opts *o);
+
+struct vg_runtime_crawl;
+
+/*
+ * Load the matcher, find (or create) the standing crawl and start its
+ * thread.  o may be NULL (defaults).  Errors: the matcher's or the
+ * store's, VG_EINVAL without a sealer, VG_ENOMEM.
+ */
+int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
+                           const struct vg_runtime_crawl_opts *o,
+                           struct vg_runtime_crawl **out,
+                           struct vg_err *err);
+
+/* Stop the thread (within about a second), commit, free.  NULL: no-op. */
+void vg_runtime_crawl_stop(struct vg_runtime_crawl *c);
+
+/* Load the lists again (the crawl restarts from where it is). */
+void vg_runtime_crawl_reload(struct vg_runtime_crawl *c);
+
+struct vg_runtime_crawl_status {
+    int64_t crawl_id;
+    int runs;                    /* crawl runs started (restarts + 1) */
+    struct vg_crawl_stats stats; /* of the current run, about each second */
+    int last_rc;                 /* the last run's error, VG_OK if none */
+    char last_error[512];
+};
+
+void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
+                             struct vg_runtime_crawl_status *out);
+
+
+/* ---- the notice thread ---- */
+
+struct vg_runtime_notices;
+
+/* Run cycles with o (copied; what it points to must outlive the thread)
+ * every interval_s (0 or less: 300), the first at once.  VG_ENOMEM,
+ * VG_EIO (no thread). */
+int vg_runtime_notices_start(struct vg_store *st,
+                             const struct vg_notice_opts *o,
+                             int64_t interval_s,
+                             struct vg_runtime_notices **out);
+/* Stop after the cycle under way, free.  NULL: no-op. */
+void vg_runtime_notices_stop(struct vg_runtime_notices *n);
+
+/* ---- the notice mail: SMTP transport and who hosts a URL ---- */
+
+struct vg_runtime_mail_cfg {
+    const char *relay;         /* smtp://host:port or smtps://; required */
+    const char *from;          /* the sender's address; required */
+    const char *starttls;      /* "none", "try", "required" (NULL: this) */
+    const char *user;          /* relay authentication, or NULL */
+    const char *password;      /* the same (copied, wiped at free) */
+    const char *cafile;        /* CA certificates for the relay, or NULL */
+    const char *rdap_bootstrap; /* an RDAP bootstrap file, or NULL: the
+                                   shipped ones in data_dir */
+    const char *data_dir;      /* the data/ directory */
+    int allow_private;         /* RDAP may reach loopback (tests only) */
+};
+
+/* What a notice cycle does after an SMTP attempt with this outcome: sent;
+ * rejected for good (a permanent failure); held (the local side failed:
+ * the configuration, not the notice); else try again. */
+enum vg_notice_sent vg_runtime_notice_outcome(enum vg_smtp_outcome o);
+
+/* Split "a@x, b@y; c@z" (modified in place) into addresses: at most
+ * VG_SMTP_MAX_RCPT, borrowed from list.  Returns how many. */
+size_t vg_runtime_split_rcpt(char *list, struct vg_mail_addr *to);
+
+struct vg_runtime_mail;
+
+/*
+ * The transport and the lookup for the cycles of o: sets o->send,
+ * o->send_ctx, o->lookup, o->lookup_ctx and (when NULL) o->domain, the
+ * --smtp-from domain, for Message-IDs; o's clock is the transport's.  o
+ * and st must outlive *out.  VG_EINVAL (no relay, a bad sender or TLS
+ * mode: err says which), VG_ENOMEM, or the lookup's error.
+ */
+int vg_runtime_mail_new(const struct vg_runtime_mail_cfg *cfg,
+                        struct vg_store *st, struct vg_notice_opts *o,
+                        struct vg_runtime_mail **out, struct vg_err *err);
+/* Wipe the password, free.  NULL: no-op. */
+void vg_runtime_mail_free(struct vg_runtime_mail *m);
+
+/* ---- serve ---- */
+
+/*
+ * The file of the key that seals contact details, when none is given: the
+ * database's path and ".key" (db NULL: the default database,
+ * vg_store_default_url).  VG_OK, VG_EINVAL (not a file path: a URL, or no
+ * default), VG_ETOOBIG (cap too small), VG_ENOMEM.
+ */
+int vg_runtime_key_file(const char *db, char *buf, size_t cap);
+
+struct vg_runtime_serve_opts {
+    struct vg_server_opts server; /* store, listen, key_file, ... */
+    int crawl;                    /* crawl reported URLs while serving */
+    int allow_private;            /* let that crawl reach private addresses
+                                     (tests on 127.0.0.1 only) */
+    /* notice cycles every notice_interval_s (0: 300); NULL: none */
+    const struct vg_notice_opts *notices;
+    int64_t notice_interval_s;
+    /* the crawler's errors, one line each (may be NULL: stderr) */
+    void (*log)(void *ctx, const char *msg);
+    void *log_ctx;
+};
+
+struct vg_runtime;
+
+/*
+ * Block SIGINT and SIGTERM in this thread and every thread it starts (call
+ * it before starting any), then make and start the server, the crawler
+ * and the notice cycles.  o and what it points to must outlive *out.
+ */
+int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
+                           struct vg_runtime **out, struct vg_err *err);
+/* The port the server listens on. */
+int vg_runtime_port(const struct vg_runtime *rt);
+/* Wait for SIGINT or SIGTERM; returns which. */
+int vg_runtime_wait(struct vg_runtime *rt);
+/*
+ * Stop: no new requests, those in flight finished, the crawl committed,
+ * the notice cycle under way finished, every report submitted stored;
+ * then free.  NULL: no-op.
+ */
+void vg_runtime_serve_stop(struct vg_runtime *rt);
+
+#endif

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `vigil serve`'s runtime (vigil/runtime.h): the server, the crawler
+ * thread and the notice thread, started in that order and stopped in
+ * reverse, and the signals that end them.  SIGINT and SIGTERM are blocked
+ * before any thread starts, so every thread inherits the mask and only the
+ * one sigwait in vg_runtime_wait takes them.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vigil/alloc.h"
+#include "vigil/runtime.h"
+
+struct vg_runtime {
+    struct vg_runtime_serve_opts o;
+    struct vg_server_opts so;
+    struct vg_server *srv;
+    struct vg_runtime_crawl *crawl;     /* NULL when off */
+    struct vg_runtime_notices *notices; /* NULL when off */
+    sigset_t sigs;
+    int started; /* the server took requests */
+};
+
+int vg_runtime_key_file(const char *db, char *buf, size_t cap)
+{
+    char *url = db ? NULL : vg_store_default_url();
+    const char *path = db ? db : url;
+    int n, rc = VG_OK;
+
+    if (!path)
+        return db ? VG_EINVAL : VG_ENOMEM;
+    if (strstr(path, "://")) {
+        rc = VG_EINVAL;
+    } else {
+        if (!strncmp(path, "sqlite:", 7))
+            path += 7;
+        n = snprintf(buf, cap, "%s.key", path);
+        if (n < 0 || (size_t)n >= cap)
+            rc = VG_ETOOBIG;
+    }
+    vg_free(url);
+    return rc;
+}
+
+static void crawl_log(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "vigil: crawl: %s\n", msg);
+}
+
+/* The server's hook: analysts put entries on a list. */
+static void lists_changed(void *ctx)
+{
+    struct vg_runtime *rt = ctx;
+
+    vg_runtime_crawl_reload(rt->crawl);
+}
+
+static int start_crawl(struct vg_runtime *rt, struct vg_err *err)
+{
+    struct vg_runtime_crawl_opts co;
+
+    vg_runtime_crawl_opts_default(&co);
+    co.crawl.allow_private = rt->o.allow_private;
+    co.log = rt->o.log ? rt->o.log : crawl_log;
+    co.log_ctx = rt->o.log_ctx;
+    return vg_runtime_crawl_start(rt->so.store, vg_server_sealer(rt->srv), &co,
+                                  &rt->crawl, err);
+}
+
+int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
+                           struct vg_runtime **out, struct vg_err *err)
+{
+    struct vg_runtime *rt;
+    int rc;
+
+    *out = NULL;
+    if (!(rt = vg_calloc(1, sizeof(*rt))))
+        return VG_ENOMEM;
+    rt->o = *o;
+    rt->so = o->server;
+    if (o->crawl) {
+        rt->so.lists_changed = lists_changed;
+        rt->so.lists_changed_ctx = rt;
+    }
+    sigemptyset(&rt->sigs);
+    sigaddset(&rt->sigs, SIGINT);
+    sigaddset(&rt->sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &rt->sigs, NULL);
+    if ((rc = vg_server_new(&rt->so, &rt->srv, err)) ||
+        (o->crawl && (rc = start_crawl(rt, err))))
+        goto fail;
+    if (o->notices &&
+        (rc = vg_runtime_notices_start(rt->so.store, o->notices,
+                                       o->notice_interval_s, &rt->notices))) {
+        vg_err_set(err, rc, "cannot start the notice scheduler");
+        goto fail;
+    }
+    if ((rc = vg_server_start(rt->srv, err)))
+        goto fail;
+    rt->started = 1;
+    *out = rt;
+    return VG_OK;
+fail:
+    vg_runtime_serve_stop(rt);
+    return rc;
+}
+
+int vg_runtime_port(const struct vg_runtime *rt)
+{
+    return vg_server_port(rt->srv);
+}
+
+int vg_runtime_wait(struct vg_runtime *rt)
+{
+    int sig = 0;
+
+    sigwait(&rt->sigs, &sig);
+    return sig;
+}
+
+void vg_runtime_serve_stop(struct vg_runtime *rt)
+{
+    if (!rt)
+        return;
+    if (rt->started)
+        vg_server_stop(rt->srv); /* no new requests; those in flight end */
+    vg_runtime_crawl_stop(rt->crawl); /* what it fetched is committed */
+    vg_runtime_notices_stop(rt->notices); /* after the cycle under way */
+    vg_server_free(rt->srv); /* stores what was submitted */
+    vg_free(rt);
+}
