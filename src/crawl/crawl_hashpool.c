@@ -145,15 +145,10 @@ static void hash_one(struct vg__hash_pool *p, struct vg__hash_task *t)
     if (!t->dup && vg_imagehash_mem(t->data, t->len, &p->opts, &t->h, &err)) {
         /* not decodable (or over the pixel limit): the digests still
            identify it, and digest lists can still match */
-        struct vg_digest_ctx *d = NULL;
         snprintf(t->err, sizeof(t->err), "%s", err.msg);
-        memset(&t->h, 0, sizeof(t->h));
-        t->h.format = vg_media_sniff(t->data, t->len);
         t->undecodable = 1;
-        if (!(t->rc = vg_digest_new(&d)) &&
-            !(t->rc = vg_digest_update(d, t->data, t->len)))
-            t->rc = vg_digest_final(d, &t->h.digests);
-        vg_digest_free(d);
+        t->rc = vg_imagehash_bytes(t->data, t->len, &t->h, NULL);
+        t->h.format = vg_media_sniff(t->data, t->len);
     }
     if (mine) {
         pthread_mutex_lock(&p->mu);

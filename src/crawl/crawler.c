@@ -810,6 +810,39 @@ static int add_detection(struct crawler *c, struct vg_detection_rec **v,
     return VG_OK;
 }
 
+/*
+ * The values of the registry's algorithms beyond the built-ins (which
+ * the record has in typed fields), copied into the batch.
+ */
+static int extra_hashes(struct crawler *c, const struct vg_imagehash *h,
+                        struct vg_sighting_rec *s)
+{
+    struct vg_hashval *v;
+    uint8_t *buf;
+    size_t n = 0;
+    int rc;
+
+    for (unsigned i = 0; i < h->nvalues; i++)
+        n += h->values[i].algo >= VG_ALGO_COUNT;
+    if (!n)
+        return VG_OK;
+    if (!(v = vg_malloc(n * sizeof(*v) + sizeof(h->valbuf))))
+        return VG_ENOMEM;
+    if ((rc = own(c, v)))
+        return rc;
+    buf = (uint8_t *)(v + n);
+    memcpy(buf, h->valbuf, sizeof(h->valbuf));
+    n = 0;
+    for (unsigned i = 0; i < h->nvalues; i++)
+        if (h->values[i].algo >= VG_ALGO_COUNT)
+            v[n++] = (struct vg_hashval){(enum vg_algo)h->values[i].algo,
+                                         buf + h->values[i].off,
+                                         h->values[i].quality};
+    s->hashes = v;
+    s->nhashes = n;
+    return VG_OK;
+}
+
 static int on_hashed(struct crawler *c, struct vg__hash_task *t)
 {
     struct job *j = t->job;
@@ -863,6 +896,8 @@ static int on_hashed(struct crawler *c, struct vg__hash_task *t)
         .detections = dets,
         .ndetections = ndets,
     };
+    if ((rc = extra_hashes(c, &t->h, s)))
+        goto out;
     if (t->thumb) {
         /* the batch keeps the sealed thumbnail until the commit */
         if ((rc = own(c, t->thumb))) {

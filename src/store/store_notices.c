@@ -324,7 +324,9 @@ int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
     LOCK(st);
     if (!(rc = vg__store_query(st, &s, err,
                                "SELECT c.id AS case_id, u.url, m.sha256,"
-                               " m.pdq, c.checks, c.first_notice_at FROM"
+                               " (SELECT value FROM media_hashes WHERE"
+                               " media_id = m.id AND algo = 'pdq') AS pdq,"
+                               " c.checks, c.first_notice_at FROM"
                                " cases c JOIN urls u ON u.id = c.url_id LEFT"
                                " JOIN media m ON m.id = c.media_id WHERE"
                                " c.status = 'open' AND c.next_check_at <= ?"

@@ -518,9 +518,9 @@ static void test_crawl_commit(void)
         struct vg_sighting_rec s[2] = {
             {g.ids[0], 0, 1764400000, 200, "192.0.2.1",
              "{\"server\":\"x\"}", sha, md5, sha1, pdq, 90, "jpeg", 640,
-             480, 1234, &det, 1, NULL, 0},
+             480, 1234, &det, 1, NULL, 0, NULL, 0},
             {g.ids[1], 0, 1764400001, 200, NULL, NULL, sha, md5, sha1, NULL,
-             0, "jpeg", 640, 480, 1234, NULL, 0, NULL, 0},
+             0, "jpeg", 640, 480, 1234, NULL, 0, NULL, 0, NULL, 0},
         };
         struct vg_frontier_done d[2] = {{g.ids[0], 1, 200, NULL},
                                         {g.ids[1], 1, 200, NULL}};
