@@ -171,11 +171,15 @@ static int hash_bytes(const uint8_t *data, size_t len,
             return vg_err_set(err, rc, "digest: %s", vg_strerror(rc));
     }
     /* the typed copies */
-    memcpy(out->digests.md5, vg_imagehash_value(out, VG_ALGO_MD5, NULL), 16);
-    memcpy(out->digests.sha1, vg_imagehash_value(out, VG_ALGO_SHA1, NULL),
-           20);
-    memcpy(out->digests.sha256,
-           vg_imagehash_value(out, VG_ALGO_SHA256, NULL), 32);
+    for (unsigned i = 0; i < out->nvalues; i++) {
+        const struct vg_imagehash_value *v = &out->values[i];
+        uint8_t *typed = v->algo == VG_ALGO_MD5      ? out->digests.md5
+                         : v->algo == VG_ALGO_SHA1   ? out->digests.sha1
+                         : v->algo == VG_ALGO_SHA256 ? out->digests.sha256
+                                                     : NULL;
+        if (typed)
+            memcpy(typed, out->valbuf + v->off, v->len);
+    }
     return VG_OK;
 }
 
