@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
+#include "vigil/digest.h"
 #include "vigil/imagehash.h"
 #include "vigil/walk.h"
 
@@ -64,6 +65,29 @@ static void usage(FILE *f)
         "errors.\n");
 }
 
+/*
+ * The registry's algorithms beyond the built-ins, as "name":"hex" (and
+ * "name_quality" when the algorithm has one), after the built-ins.
+ */
+static int format_extras(const struct vg_imagehash *h, struct vg_buf *out)
+{
+    char hex[2 * VG_IMAGEHASH_VALBYTES + 1];
+    int rc = 0;
+
+    for (unsigned i = 0; !rc && i < h->nvalues; i++) {
+        const struct vg_imagehash_value *v = &h->values[i];
+        const char *name = vg_algo_name((enum vg_algo)v->algo);
+
+        if (v->algo < VG_ALGO_COUNT)
+            continue;
+        vg_hex_encode(h->valbuf + v->off, v->len, hex);
+        rc = vg_buf_printf(out, ",\"%s\":\"%s\"", name, hex);
+        if (!rc && v->quality >= 0)
+            rc = vg_buf_printf(out, ",\"%s_quality\":%d", name, v->quality);
+    }
+    return rc;
+}
+
 int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
                        const struct vg_imagehash *h, int open,
                        struct vg_buf *out, struct vg_buf *errs)
@@ -96,10 +120,15 @@ int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
     if (!rc)
         rc = vg_buf_printf(out,
                            ",\"pdq\":\"%s\",\"quality\":%d,\"md5\":\"%s\","
-                           "\"sha1\":\"%s\",\"sha256\":\"%s\",\"width\":%u,"
-                           "\"height\":%u,\"format\":\"%s\"",
-                           hex, h->pdq.quality, md5, sha1, sha256, h->width,
-                           h->height, vg_media_format_name(h->format));
+                           "\"sha1\":\"%s\",\"sha256\":\"%s\"",
+                           hex, h->pdq.quality, md5, sha1, sha256);
+    if (!rc)
+        rc = format_extras(h, out);
+    if (!rc)
+        rc = vg_buf_printf(out,
+                           ",\"width\":%u,\"height\":%u,\"format\":\"%s\"",
+                           h->width, h->height,
+                           vg_media_format_name(h->format));
     if (!rc && dih) {
         rc = vg_buf_puts(out, ",\"dihedral\":[");
         for (int d = 0; !rc && d < VG_PDQ_NDIHEDRAL; d++) {
