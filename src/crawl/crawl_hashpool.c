@@ -18,7 +18,7 @@
 #include "vigil/alloc.h"
 #include "vigil/thumb.h"
 
-#define CACHE_SLOTS 8192 /* hashes of recent distinct images, ~4 MB */
+#define CACHE_SLOTS 8192 /* hashes of recent distinct images, ~8 MB */
 #define CACHE_WAYS 8     /* slots a SHA-256 may use; the oldest is replaced */
 
 enum { SLOT_EMPTY, SLOT_HASHING, SLOT_READY };
