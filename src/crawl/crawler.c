@@ -811,17 +811,26 @@ static int add_detection(struct crawler *c, struct vg_detection_rec **v,
 }
 
 /*
- * The values of the registry's algorithms beyond the built-ins (which
- * the record has in typed fields), copied into the batch.
+ * The hashes live in the task: copy them into the batch, the digests to
+ * the record's typed fields, the values of the registry's algorithms
+ * beyond the built-ins to its list.
  */
-static int extra_hashes(struct crawler *c, const struct vg_imagehash *h,
-                        struct vg_sighting_rec *s)
+static int copy_hashes(struct crawler *c, const struct vg_imagehash *h,
+                       struct vg_sighting_rec *s)
 {
     struct vg_hashval *v;
-    uint8_t *buf;
+    uint8_t *buf, *d = vg_malloc(32 + 16 + 20);
     size_t n = 0;
     int rc;
 
+    if (!d || (rc = own(c, d)))
+        return VG_ENOMEM;
+    memcpy(d, h->digests.sha256, 32);
+    memcpy(d + 32, h->digests.md5, 16);
+    memcpy(d + 48, h->digests.sha1, 20);
+    s->sha256 = d;
+    s->md5 = d + 32;
+    s->sha1 = d + 48;
     for (unsigned i = 0; i < h->nvalues; i++)
         n += h->values[i].algo >= VG_ALGO_COUNT;
     if (!n)
@@ -896,8 +905,6 @@ static int on_hashed(struct crawler *c, struct vg__hash_task *t)
         .detections = dets,
         .ndetections = ndets,
     };
-    if ((rc = extra_hashes(c, &t->h, s)))
-        goto out;
     if (t->thumb) {
         /* the batch keeps the sealed thumbnail until the commit */
         if ((rc = own(c, t->thumb))) {
@@ -909,18 +916,8 @@ static int on_hashed(struct crawler *c, struct vg__hash_task *t)
         t->thumb = NULL;
         c->stats->thumbnails++;
     }
-    /* the digests live in the task: copy them into the batch */
-    {
-        uint8_t *d = vg_malloc(32 + 16 + 20);
-        if (!d || (rc = own(c, d)))
-            goto out;
-        memcpy(d, t->h.digests.sha256, 32);
-        memcpy(d + 32, t->h.digests.md5, 16);
-        memcpy(d + 48, t->h.digests.sha1, 20);
-        s->sha256 = d;
-        s->md5 = d + 32;
-        s->sha1 = d + 48;
-    }
+    if ((rc = copy_hashes(c, &t->h, s)))
+        goto out;
     c->b.nsig++;
     rc = finish(c, j, 1, j->status,
                 t->undecodable || t->thumb_failed ? t->err : NULL);
