@@ -43,8 +43,9 @@ int vg_engine_new(const struct vg_engine_opts *o, struct vg_engine **out);
 
 /*
  * Queue job (the engine owns it until take hands it back).  With a window,
- * waits while it is full: an ordered submitter takes first when
- * vg_engine_pending says the window is full, or it would wait forever.
+ * waits while it is full, until a take makes room: a submitter that also
+ * takes (the usual case) takes first when vg_engine_pending says the
+ * window is full, or it would wait forever.
  */
 void vg_engine_submit(struct vg_engine *e, struct vg_engine_job *job);
 
