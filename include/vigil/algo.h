@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The hash algorithms a list entry can hold, their names and sizes, and the
- * one canonical byte form of a value: the bytes of its lowercase hex text,
- * in order (for PDQ, spec section 9's hex order).  Stores, list files and
- * the index all exchange values in this form, so a value means the same on
- * every host.  Thread safety: all functions are pure.
+ * Hash algorithm ids, names and sizes (the registry, vigil/hashalgo.h,
+ * holds the rest), and the one canonical byte form of a value: the bytes
+ * of its lowercase hex text, in order (for PDQ, spec section 9's hex
+ * order).  Stores, list files and the index all exchange values in this
+ * form, so a value means the same on every host.  Thread safety: all
+ * functions are pure.
  */
 #ifndef VIGIL_ALGO_H
 #define VIGIL_ALGO_H
@@ -15,6 +16,11 @@
 #include "vigil/error.h"
 #include "vigil/pdq.h"
 
+/*
+ * An algorithm's id is its position in the registry.  The built-ins come
+ * first; VG_ALGO_COUNT is the first id after them, which is the first
+ * registered extra algorithm, if the build has one (vg_hashalgo_count()).
+ */
 enum vg_algo {
     VG_ALGO_PDQ = 0,
     VG_ALGO_MD5,
@@ -23,16 +29,31 @@ enum vg_algo {
     VG_ALGO_COUNT
 };
 
-/* Largest value in bytes (PDQ and SHA-256). */
-#define VG_ALGO_MAXSIZE 32
+/* Most algorithms one build may register. */
+#define VG_ALGO_MAX 16
 
-/* "pdq", "md5", "sha1", "sha256"; NULL for an unknown value. */
+/* Largest value in bytes any algorithm may have (video and future hashes;
+ * the built-ins' largest is 32). */
+#define VG_ALGO_MAXSIZE 4096
+
+/* The registered name ("pdq", "md5", "sha1", "sha256", ...); NULL for an
+ * unknown id. */
 const char *vg_algo_name(enum vg_algo a);
-/* Parse a name (case-insensitive; "sha-1", "sha-256" also accepted).
- * Returns VG_OK or VG_EINVAL. */
+/* Parse a name (case-insensitive; aliases such as "sha-1", "sha-256" also
+ * accepted).  Returns VG_OK or VG_EINVAL. */
 int vg_algo_from_name(const char *name, size_t len, enum vg_algo *out);
-/* Size of a value in bytes: 32, 16, 20, 32. */
+/* Size of a value in bytes (32, 16, 20, 32 for the built-ins); 0 for an
+ * unknown id. */
 size_t vg_algo_size(enum vg_algo a);
+/* Algorithms registered in this build: ids 0..vg_algo_count()-1. */
+unsigned vg_algo_count(void);
+
+/* A value carried by reference: vg_algo_size(algo) bytes, borrowed. */
+struct vg_hashval {
+    enum vg_algo algo;
+    const uint8_t *value;
+    int quality; /* 0..100, or -1 when the algorithm has none */
+};
 
 /* Value of one hex digit (either case), or -1. */
 int vg_hex_value(int c);

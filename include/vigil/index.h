@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The in-memory index of known hashes: exact radius search over PDQ hashes
- * (multi-index hashing, see src/index/index_pdq.c) and exact sets of MD5,
- * SHA-1 and SHA-256 digests.
+ * The in-memory index of known hashes, each algorithm by the kind the
+ * registry gives it (vigil/hashalgo.h): exact radius search over PDQ
+ * hashes (multi-index hashing, see src/index/index_pdq.c), exact sets of
+ * the digests (MD5, SHA-1, SHA-256), and a linear scan with the
+ * algorithm's distance and default threshold for the scan kind.
  *
  * Every entry carries the caller's 64-bit id (the store's entry id) and a
  * group (the store's list), and groups carry the PDQ match radius and an
@@ -36,7 +38,7 @@ struct vg_index_match {
     int64_t id;       /* the caller's entry id */
     uint32_t group;   /* the entry's group */
     enum vg_algo algo;
-    int distance;     /* PDQ: Hamming distance 0..256; digests: 0 */
+    int distance;     /* the algorithm's distance; exact kind: 0 */
     int variant;      /* PDQ: which query hash matched (the first with the
                          smallest distance); digests: 0 */
 };
@@ -44,7 +46,7 @@ struct vg_index_match {
 struct vg_index_stats {
     size_t pdq_count;      /* PDQ entries held, disabled ones included */
     size_t pdq_tail;       /* of which not yet in the tables */
-    size_t digest_count;   /* MD5 + SHA-1 + SHA-256 entries */
+    size_t digest_count;   /* entries of every other algorithm */
     size_t bytes;          /* memory held by the index (allocations) */
     unsigned tables;       /* multi-index tables and bits per table key */
     unsigned table_bits;
@@ -99,11 +101,21 @@ int vg_index_lookup_pdq(struct vg_index *ix, const struct vg_pdq_hash *q,
 
 /*
  * Exact lookup of a digest (canonical bytes); results as for PDQ, sorted
- * by id.  VG_OK, VG_EINVAL (algo PDQ or unknown), VG_ENOMEM.
+ * by id.  VG_OK, VG_EINVAL (algo not of the exact kind), VG_ENOMEM.
  */
 int vg_index_lookup_digest(struct vg_index *ix, enum vg_algo algo,
                            const uint8_t *value, struct vg_index_match *out,
                            size_t max, size_t *n);
+
+/*
+ * Look up one value of any registered algorithm, by its kind: the exact
+ * set, the scan (matches within the algorithm's threshold), or for PDQ the
+ * multi-index with this one query (variant 0).  Results as above.
+ * VG_OK, VG_EINVAL (unknown algo, no value), VG_ENOMEM.
+ */
+int vg_index_lookup(struct vg_index *ix, enum vg_algo algo,
+                    const uint8_t *value, struct vg_index_match *out,
+                    size_t max, size_t *n);
 
 /*
  * The same PDQ answer by scanning every entry (the reference the tests

@@ -4,9 +4,10 @@
  * store all or nothing, and the matcher, which loads every list of a store
  * into an index and answers "does this image match anything we know?".
  *
- * Matching rules.  An image's PDQ hash is looked up with its 8 dihedral
- * variants, within each list's own distance; its MD5, SHA-1 and SHA-256
- * exactly.  Only enabled entries of enabled lists match.  A PDQ hash of
+ * Matching rules.  Each of an image's hashes is looked up by its
+ * algorithm's index kind (vigil/hashalgo.h): PDQ with its 8 dihedral
+ * variants, within each list's own distance; the digests (MD5, SHA-1,
+ * SHA-256) exactly; an algorithm of the scan kind within its threshold.  Only enabled entries of enabled lists match.  A PDQ hash of
  * quality below the matcher's minimum is not looked up (featureless images
  * match unrelated ones).  A match in an allow list (known false positives)
  * suppresses every match of the image in the other lists: the result says
@@ -64,8 +65,8 @@ struct vg_match {
     char *external_id;       /* NULL if none */
     char *metadata;          /* NULL if none */
     enum vg_algo algo;
-    int distance;            /* 0 for digests */
-    int variant;             /* enum vg_pdq_dihedral; -1 for digests */
+    int distance;            /* the algorithm's; 0 for digests */
+    int variant;             /* enum vg_pdq_dihedral; -1 but for PDQ */
 };
 
 struct vg_match_result {

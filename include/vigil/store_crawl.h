@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "vigil/algo.h"
 #include "vigil/store.h"
 
 /* ---- crawls and their frontier ---- */
@@ -99,7 +100,7 @@ struct vg_frontier_done {
 /* A match of a sighting's media against a list entry. */
 struct vg_detection_rec {
     int64_t entry_id;
-    const char *algo;    /* "pdq", "md5", "sha1", "sha256" */
+    const char *algo;    /* a registered name (vigil/hashalgo.h) */
     int distance;
     const char *variant; /* dihedral variant name, NULL for digests */
 };
@@ -127,6 +128,10 @@ struct vg_sighting_rec {
        below); media pending or reviewed keep what they have */
     const uint8_t *thumbnail;
     size_t thumbnail_len;
+    /* the values of the registry's other algorithms (the built-ins are
+       the fields above), or NULL */
+    const struct vg_hashval *hashes;
+    size_t nhashes;
 };
 
 struct vg_crawl_batch {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `vigil hash`: hash files and directory trees with N worker threads,
- * printing one line per file in input order (a bounded reorder window keeps
- * memory flat however many files there are).
+ * `vigil hash`: hash files and directory trees on the pipeline's engine
+ * (vigil/pipeline.h, ordered) with N worker threads, printing one line per
+ * file in input order (the engine's window keeps memory flat however many
+ * files there are).
  * Output: `PDQHEX,QUALITY,PATH` as the reference pdq-photo-hasher prints;
  * with --dihedral the reference's --pdqdih-across form
  * `ORIG,ROT90,ROT180,ROT270,FLIPX,FLIPY,FLIPPLUS1,FLIPMINUS1,QUALITY,PATH`;
@@ -10,7 +11,6 @@
  * {"path":…,"error":…} with --json); the others are still hashed.
  */
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,25 +19,19 @@
 #include "cli/cli.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
+#include "vigil/digest.h"
 #include "vigil/imagehash.h"
+#include "vigil/pipeline.h"
 #include "vigil/walk.h"
 
+/* One file in flight: the walk's entry (copied) and what it printed. */
 struct result {
-    int done;
-    int failed, flagged;
-    struct vg_buf out, err;
-};
-
-struct pool {
+    struct vg_engine_job ej; /* first: the engine's bookkeeping */
     const struct vg_cli_hash_job *job;
-    struct vg_walk *walk;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    unsigned long next_seq, printed;
-    int walk_done, fatal;
-    unsigned window;
-    struct result *slots;
-    unsigned long skipped;
+    struct vg_walk_entry e;
+    char *path, *msg;
+    int skipped, failed, flagged;
+    struct vg_buf out, err;
 };
 
 static void usage(FILE *f)
@@ -62,6 +56,29 @@ static void usage(FILE *f)
         "\n"
         "Exit status: 0 if every file was hashed, 1 if any failed, 2 on usage\n"
         "errors.\n");
+}
+
+/*
+ * The registry's algorithms beyond the built-ins, as "name":"hex" (and
+ * "name_quality" when the algorithm has one), after the built-ins.
+ */
+static int format_extras(const struct vg_imagehash *h, struct vg_buf *out)
+{
+    char hex[2 * VG_IMAGEHASH_VALBYTES + 1];
+    int rc = 0;
+
+    for (unsigned i = 0; !rc && i < h->nvalues; i++) {
+        const struct vg_imagehash_value *v = &h->values[i];
+        const char *name = vg_algo_name((enum vg_algo)v->algo);
+
+        if (v->algo < VG_ALGO_COUNT)
+            continue;
+        vg_hex_encode(h->valbuf + v->off, v->len, hex);
+        rc = vg_buf_printf(out, ",\"%s\":\"%s\"", name, hex);
+        if (!rc && v->quality >= 0)
+            rc = vg_buf_printf(out, ",\"%s_quality\":%d", name, v->quality);
+    }
+    return rc;
 }
 
 int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
@@ -96,10 +113,15 @@ int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
     if (!rc)
         rc = vg_buf_printf(out,
                            ",\"pdq\":\"%s\",\"quality\":%d,\"md5\":\"%s\","
-                           "\"sha1\":\"%s\",\"sha256\":\"%s\",\"width\":%u,"
-                           "\"height\":%u,\"format\":\"%s\"",
-                           hex, h->pdq.quality, md5, sha1, sha256, h->width,
-                           h->height, vg_media_format_name(h->format));
+                           "\"sha1\":\"%s\",\"sha256\":\"%s\"",
+                           hex, h->pdq.quality, md5, sha1, sha256);
+    if (!rc)
+        rc = format_extras(h, out);
+    if (!rc)
+        rc = vg_buf_printf(out,
+                           ",\"width\":%u,\"height\":%u,\"format\":\"%s\"",
+                           h->width, h->height,
+                           vg_media_format_name(h->format));
     if (!rc && dih) {
         rc = vg_buf_puts(out, ",\"dihedral\":[");
         for (int d = 0; !rc && d < VG_PDQ_NDIHEDRAL; d++) {
@@ -129,8 +151,8 @@ static int format_ok(void *ctx, const struct vg_cli_hash_job *job,
     return vg_cli_hash_format(job, path, h, 0, out, errs);
 }
 
-static int format_err(const struct pool *p, const char *path, int code,
-                      const char *msg, struct result *r)
+static int format_err(const struct vg_cli_hash_job *job, const char *path,
+                      int code, const char *msg, struct result *r)
 {
     char text[700];
     int rc = 0;
@@ -140,7 +162,7 @@ static int format_err(const struct pool *p, const char *path, int code,
     else
         snprintf(text, sizeof(text), "%s", vg_strerror(code));
     r->failed = 1;
-    if (p->job->json) {
+    if (job->json) {
         rc = vg_buf_puts(&r->out, "{\"path\":");
         if (!rc)
             rc = vg_buf_json_str(&r->out, path, strlen(path));
@@ -168,120 +190,107 @@ static int looks_like_image(const char *path)
     return vg_media_sniff(head, n) != VG_MEDIA_UNKNOWN;
 }
 
-/* Hash one entry into r; returns 1 when the entry was skipped. */
-static int run_one(struct pool *p, const struct vg_walk_entry *e,
-                   struct result *r)
+/* Hash one entry into r (on a worker); r->skipped when it was skipped. */
+static void run_one(void *ctx, struct vg_engine_job *ej)
 {
+    struct result *r = (struct result *)ej;
+    const struct vg_cli_hash_job *job = r->job;
+    const struct vg_walk_entry *e = &r->e;
     struct vg_imagehash h;
     struct vg_err err = {0};
     int rc;
 
+    (void)ctx;
     if (e->error) {
-        format_err(p, e->path, e->error, e->error_msg, r);
-        return 0;
+        format_err(job, e->path, e->error, e->error_msg, r);
+        return;
     }
-    if (e->from_dir && !looks_like_image(e->path))
-        return 1;
+    if (e->from_dir && !looks_like_image(e->path)) {
+        r->skipped = 1;
+        return;
+    }
     if (!strcmp(e->path, "-"))
-        rc = vg_imagehash_stream(stdin, &p->job->opts, &h, &err);
+        rc = vg_imagehash_stream(stdin, &job->opts, &h, &err);
     else
-        rc = vg_imagehash_file(e->path, &p->job->opts, &h, &err);
+        rc = vg_imagehash_file(e->path, &job->opts, &h, &err);
     if (rc) {
-        format_err(p, e->path, rc, err.msg, r);
+        format_err(job, e->path, rc, err.msg, r);
     } else {
         vg_err_clear(&err);
-        rc = p->job->format(p->job->ctx, p->job, e->path, &h, &r->out,
-                            &r->err, &r->flagged);
+        rc = job->format(job->ctx, job, e->path, &h, &r->out, &r->err,
+                         &r->flagged);
         if (rc) {
             vg_buf_reset(&r->out);
-            format_err(p, e->path, rc, err.msg, r);
+            format_err(job, e->path, rc, err.msg, r);
         }
     }
-    return 0;
 }
 
-static void *worker(void *arg)
+/* Print a finished file and free its slot; the VG_CLI_HASH_* bits. */
+static int print_one(struct result *r)
 {
-    struct pool *p = arg;
+    int any = (r->failed ? VG_CLI_HASH_FAILED : 0) |
+              (r->flagged ? VG_CLI_HASH_FLAGGED : 0);
+
+    if (r->out.len)
+        fwrite(r->out.data, 1, r->out.len, stdout);
+    if (r->err.len) {
+        fflush(stdout);
+        fwrite(r->err.data, 1, r->err.len, stderr);
+    }
+    vg_buf_reset(&r->out);
+    vg_buf_reset(&r->err);
+    vg_free(r->path);
+    vg_free(r->msg);
+    r->path = r->msg = NULL;
+    r->skipped = r->failed = r->flagged = 0;
+    return any;
+}
+
+/* A copy of the walk's entry (its strings live until the next step). */
+static int entry_copy(struct result *r, const struct vg_walk_entry *e)
+{
+    r->e = *e;
+    if (!(r->path = vg_strdup(e->path)) ||
+        (e->error_msg && !(r->msg = vg_strdup(e->error_msg)))) {
+        vg_free(r->path);
+        r->path = NULL;
+        return VG_ENOMEM;
+    }
+    r->e.path = r->path;
+    r->e.error_msg = r->msg;
+    return VG_OK;
+}
+
+/*
+ * Walk, submit and print in order: a slot of the window is free again
+ * once its file is printed, so slot = submission number mod window.
+ * Returns the VG_CLI_HASH_* bits; *fatal a walk or memory error.
+ */
+static int pump(struct vg_engine *eng, struct vg_walk *walk,
+                struct result *slots, unsigned window, int *fatal)
+{
     struct vg_walk_entry e;
-    char *path = NULL;
+    struct vg_engine_job *done;
+    unsigned long seq = 0;
+    int any = 0, rc;
 
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->walk_done && !p->fatal &&
-               p->next_seq >= p->printed + p->window)
-            pthread_cond_wait(&p->cv, &p->mu);
-        if (p->walk_done || p->fatal)
-            break;
-        int rc = vg_walk_next(p->walk, &e);
-        if (rc) {
+        if (vg_engine_pending(eng) >= window)
+            any |= print_one((struct result *)vg_engine_take(eng, 1));
+        if ((rc = vg_walk_next(walk, &e))) {
             if (rc != VG_ENOENT)
-                p->fatal = rc;
-            p->walk_done = 1;
-            pthread_cond_broadcast(&p->cv);
+                *fatal = rc;
             break;
         }
-        unsigned long seq = p->next_seq++;
-        struct result *r = &p->slots[seq % p->window];
-        struct vg_walk_entry mine = e;
-        char *msg = NULL;
-        if (!(path = vg_strdup(e.path)) ||
-            (e.error_msg && !(msg = vg_strdup(e.error_msg)))) {
-            vg_free(path);
-            path = NULL;
-            p->fatal = VG_ENOMEM;
-            r->done = 1;
-            pthread_cond_broadcast(&p->cv);
+        if ((rc = entry_copy(&slots[seq % window], &e))) {
+            *fatal = rc;
             break;
         }
-        mine.path = path;
-        mine.error_msg = msg;
-        pthread_mutex_unlock(&p->mu);
-
-        int skipped = run_one(p, &mine, r);
-        vg_free(path);
-        vg_free(msg);
-        path = NULL;
-
-        pthread_mutex_lock(&p->mu);
-        if (skipped)
-            p->skipped++;
-        r->done = 1;
-        pthread_cond_broadcast(&p->cv);
+        vg_engine_submit(eng, &slots[seq++ % window].ej);
     }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-/* Print results in order as they complete; the VG_CLI_HASH_* bits seen. */
-static int printer(struct pool *p)
-{
-    int any = 0;
-
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        struct result *r = &p->slots[p->printed % p->window];
-        while (!r->done && !(p->walk_done && p->printed == p->next_seq))
-            pthread_cond_wait(&p->cv, &p->mu);
-        if (!r->done)
-            break;
-        pthread_mutex_unlock(&p->mu);
-        if (r->out.len)
-            fwrite(r->out.data, 1, r->out.len, stdout);
-        if (r->err.len) {
-            fflush(stdout);
-            fwrite(r->err.data, 1, r->err.len, stderr);
-        }
-        any |= (r->failed ? VG_CLI_HASH_FAILED : 0) |
-               (r->flagged ? VG_CLI_HASH_FLAGGED : 0);
-        vg_buf_reset(&r->out);
-        vg_buf_reset(&r->err);
-        pthread_mutex_lock(&p->mu);
-        r->done = r->failed = r->flagged = 0;
-        p->printed++;
-        pthread_cond_broadcast(&p->cv);
-    }
-    pthread_mutex_unlock(&p->mu);
+    while ((done = vg_engine_take(eng, 1)))
+        any |= print_one((struct result *)done);
     return any;
 }
 
@@ -332,65 +341,53 @@ void vg_cli_hash_job_init(struct vg_cli_hash_job *job, const char *cmd)
 int vg_cli_hash_files(const struct vg_cli_hash_job *job, char **paths,
                       int npaths)
 {
-    struct pool p;
-    pthread_t *threads = NULL;
-    unsigned started = 0;
-    int status = 0;
+    struct vg_engine_opts eo = {job->jobs, job->jobs * 4, 1, run_one, NULL,
+                                NULL};
+    struct vg_engine *eng = NULL;
+    struct vg_walk *walk = NULL;
+    struct result *slots = NULL;
+    int status = 0, fatal = 0;
 
-    memset(&p, 0, sizeof(p));
-    p.job = job;
     for (int i = 0, n = 0; i < npaths; i++)
         if (!strcmp(paths[i], "-") && ++n > 1) {
             vg_cli_errorf("%s: '-' (standard input) may be given once",
                           job->cmd);
             return -1;
         }
-    if (vg_walk_new(paths, npaths, &p.walk))
+    if (vg_walk_new(paths, npaths, &walk) ||
+        !(slots = vg_calloc(eo.window, sizeof(*slots))))
         goto oom;
-    p.window = job->jobs * 4;
-    if (!(p.slots = vg_calloc(p.window, sizeof(*p.slots))) ||
-        !(threads = vg_calloc(job->jobs, sizeof(*threads))))
-        goto oom;
-    for (unsigned i = 0; i < p.window; i++) {
-        vg_buf_init(&p.slots[i].out, 0);
-        vg_buf_init(&p.slots[i].err, 0);
+    for (unsigned i = 0; i < eo.window; i++) {
+        slots[i].job = job;
+        vg_buf_init(&slots[i].out, 0);
+        vg_buf_init(&slots[i].err, 0);
     }
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
-    for (; started < job->jobs; started++)
-        if (pthread_create(&threads[started], NULL, worker, &p))
-            break;
-    if (!started) {
+    if (vg_engine_new(&eo, &eng)) {
         vg_cli_errorf("%s: cannot start worker threads", job->cmd);
         status = VG_CLI_HASH_FAILED;
     } else {
-        status = printer(&p);
+        status = pump(eng, walk, slots, eo.window, &fatal);
     }
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    if (p.fatal) {
-        vg_cli_errorf("%s: %s", job->cmd, vg_strerror(p.fatal));
+    vg_engine_free(eng, NULL);
+    if (fatal) {
+        vg_cli_errorf("%s: %s", job->cmd, vg_strerror(fatal));
         status |= VG_CLI_HASH_FAILED;
     }
     if (fflush(stdout) != 0) {
         vg_cli_errorf("%s: writing the output failed", job->cmd);
         status |= VG_CLI_HASH_FAILED;
     }
-    pthread_mutex_destroy(&p.mu);
-    pthread_cond_destroy(&p.cv);
-    for (unsigned i = 0; i < p.window; i++) {
-        vg_buf_fini(&p.slots[i].out);
-        vg_buf_fini(&p.slots[i].err);
+    for (unsigned i = 0; i < eo.window; i++) {
+        vg_buf_fini(&slots[i].out);
+        vg_buf_fini(&slots[i].err);
     }
-    vg_free(p.slots);
-    vg_free(threads);
-    vg_walk_free(p.walk);
+    vg_free(slots);
+    vg_walk_free(walk);
     return status;
 oom:
     vg_cli_errorf("%s: out of memory", job->cmd);
-    vg_free(p.slots);
-    vg_free(threads);
-    vg_walk_free(p.walk);
+    vg_free(slots);
+    vg_walk_free(walk);
     return VG_CLI_HASH_FAILED;
 }
 

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "vigil/core_audit.h"
 #include "vigil/core_lists.h"
+#include "vigil/hashalgo.h"
 #include "vigil/vocab.h"
 #include "vigil/lists.h"
 #include "vigil/store_lists.h"
@@ -293,16 +294,14 @@ static int show_import_json(void *ctx, const struct vg_list_import *im)
 static int find_entry(struct vg_store *st, const struct vg_list *l,
                       const char *spec, int64_t *id, struct vg_err *err)
 {
-    static const enum vg_algo by_len[][2] = {
-        {VG_ALGO_MD5, VG_ALGO_COUNT}, {VG_ALGO_SHA1, VG_ALGO_COUNT},
-        {VG_ALGO_PDQ, VG_ALGO_SHA256}};
+    enum vg_algo by_len[VG_ALGO_MAX];
     uint8_t v[VG_ALGO_MAXSIZE];
     size_t n = strlen(spec);
-    int k = n == 32 ? 0 : n == 40 ? 1 : n == 64 ? 2 : -1;
+    size_t k = vg_hashalgo_guess(n, by_len, VG_ALGO_MAX);
     char *end;
     long long x = strtoll(spec, &end, 10);
 
-    if (k < 0 || vg_hex_decode(spec, n, v, n / 2)) {
+    if (!k || vg_hex_decode(spec, n, v, n / 2)) {
         if (*spec && !*end && x > 0) {
             *id = x;
             return VG_OK;
@@ -311,8 +310,8 @@ static int find_entry(struct vg_store *st, const struct vg_list *l,
                           "--entry '%s' is neither an entry id nor a hash",
                           spec);
     }
-    for (int i = 0; i < 2 && by_len[k][i] != VG_ALGO_COUNT; i++)
-        if (vg_store_entry_find(st, l->id, by_len[k][i], v, id, NULL) == VG_OK)
+    for (size_t i = 0; i < k && i < VG_ALGO_MAX; i++)
+        if (vg_store_entry_find(st, l->id, by_len[i], v, id, NULL) == VG_OK)
             return VG_OK;
     return vg_err_set(err, VG_ENOENT, "list %s has no entry %s", l->name, spec);
 }

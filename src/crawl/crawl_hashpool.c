@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The crawler's hashing pool (crawl_int.h): worker threads take fetched
- * bytes, hash them (digests, PDQ with its dihedral variants) and match
- * them, so the event loop never waits on a decoder.  Bytes seen before in
+ * The crawler's hashing pool (crawl_int.h): the pipeline's engine
+ * (vigil/pipeline.h, unordered) runs its tasks on worker threads: hash
+ * the fetched bytes (every registered algorithm, PDQ with its dihedral
+ * variants) and match them, so the event loop never waits on a decoder.  Bytes seen before in
  * the run (same SHA-256) take their hashes from a bounded cache instead of
  * being decoded again; the match is looked up afresh (lists change).
  * With review thumbnails on, an image that matched nothing is decoded a
@@ -17,7 +18,7 @@
 #include "vigil/alloc.h"
 #include "vigil/thumb.h"
 
-#define CACHE_SLOTS 8192 /* hashes of recent distinct images, ~4 MB */
+#define CACHE_SLOTS 8192 /* hashes of recent distinct images, ~8 MB */
 #define CACHE_WAYS 8     /* slots a SHA-256 may use; the oldest is replaced */
 
 enum { SLOT_EMPTY, SLOT_HASHING, SLOT_READY };
@@ -30,14 +31,9 @@ struct cached {
 };
 
 struct vg__hash_pool {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    struct vg_engine *engine;
+    pthread_mutex_t mu;    /* the cache and the thumbnail settings */
     pthread_cond_t hashed; /* a slot left SLOT_HASHING */
-    struct vg__hash_task *in, *in_tail, *out;
-    size_t outstanding;
-    int stopping;
-    unsigned nthreads;
-    pthread_t *threads;
     struct vg_imagehash_opts opts;
     struct vg_matcher *m;
     void (*wake)(void *ctx);
@@ -145,15 +141,10 @@ static void hash_one(struct vg__hash_pool *p, struct vg__hash_task *t)
     if (!t->dup && vg_imagehash_mem(t->data, t->len, &p->opts, &t->h, &err)) {
         /* not decodable (or over the pixel limit): the digests still
            identify it, and digest lists can still match */
-        struct vg_digest_ctx *d = NULL;
         snprintf(t->err, sizeof(t->err), "%s", err.msg);
-        memset(&t->h, 0, sizeof(t->h));
-        t->h.format = vg_media_sniff(t->data, t->len);
         t->undecodable = 1;
-        if (!(t->rc = vg_digest_new(&d)) &&
-            !(t->rc = vg_digest_update(d, t->data, t->len)))
-            t->rc = vg_digest_final(d, &t->h.digests);
-        vg_digest_free(d);
+        t->rc = vg_imagehash_bytes(t->data, t->len, &t->h, NULL);
+        t->h.format = vg_media_sniff(t->data, t->len);
     }
     if (mine) {
         pthread_mutex_lock(&p->mu);
@@ -175,33 +166,27 @@ static void hash_one(struct vg__hash_pool *p, struct vg__hash_task *t)
     make_thumb(p, t);
 }
 
-static void *worker(void *arg)
+static void run_task(void *ctx, struct vg_engine_job *job)
 {
-    struct vg__hash_pool *p = arg;
+    struct vg__hash_pool *p = ctx;
+    struct vg__hash_task *t = (struct vg__hash_task *)job;
 
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        struct vg__hash_task *t;
-        while (!p->in && !p->stopping)
-            pthread_cond_wait(&p->cv, &p->mu);
-        if (p->stopping)
-            break;
-        t = p->in;
-        if (!(p->in = t->next))
-            p->in_tail = NULL;
-        pthread_mutex_unlock(&p->mu);
-        hash_one(p, t);
-        vg_free(t->data); /* the bytes are not needed any more */
-        t->data = NULL;
-        pthread_mutex_lock(&p->mu);
-        t->next = p->out;
-        p->out = t;
-        pthread_mutex_unlock(&p->mu);
-        p->wake(p->wake_ctx);
-        pthread_mutex_lock(&p->mu);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
+    hash_one(p, t);
+    vg_free(t->data); /* the bytes are not needed any more */
+    t->data = NULL;
+}
+
+static void task_ready(void *ctx)
+{
+    struct vg__hash_pool *p = ctx;
+
+    p->wake(p->wake_ctx);
+}
+
+static void drop_task(void *ctx, struct vg_engine_job *job)
+{
+    (void)ctx;
+    vg__hash_task_free((struct vg__hash_task *)job);
 }
 
 int vg__hash_pool_new(unsigned threads, unsigned flags, struct vg_matcher *m,
@@ -209,29 +194,27 @@ int vg__hash_pool_new(unsigned threads, unsigned flags, struct vg_matcher *m,
                       struct vg__hash_pool **out)
 {
     struct vg__hash_pool *p = vg_calloc(1, sizeof(*p));
+    struct vg_engine_opts eo = {threads ? threads : 1, 0, 0, run_task,
+                                task_ready, NULL};
+    int rc;
 
     *out = NULL;
     if (!p)
         return VG_ENOMEM;
     pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
     pthread_cond_init(&p->hashed, NULL);
     p->opts.flags = flags | VG_IMAGEHASH_DIHEDRAL;
     p->m = m;
     p->wake = wake;
     p->wake_ctx = ctx;
-    p->cache = vg_calloc(CACHE_SLOTS, sizeof(*p->cache));
-    p->threads = vg_calloc(threads ? threads : 1, sizeof(*p->threads));
-    if (!p->cache || !p->threads) {
+    if (!(p->cache = vg_calloc(CACHE_SLOTS, sizeof(*p->cache)))) {
         vg__hash_pool_free(p);
         return VG_ENOMEM;
     }
-    for (unsigned i = 0; i < (threads ? threads : 1); i++) {
-        if (pthread_create(&p->threads[i], NULL, worker, p)) {
-            vg__hash_pool_free(p);
-            return VG_ENOMEM;
-        }
-        p->nthreads++;
+    eo.ctx = p;
+    if ((rc = vg_engine_new(&eo, &p->engine))) {
+        vg__hash_pool_free(p);
+        return rc;
     }
     *out = p;
     return VG_OK;
@@ -247,57 +230,25 @@ void vg__hash_pool_set_thumbs(struct vg__hash_pool *p,
 
 void vg__hash_pool_submit(struct vg__hash_pool *p, struct vg__hash_task *t)
 {
-    t->next = NULL;
-    pthread_mutex_lock(&p->mu);
-    if (p->in_tail)
-        p->in_tail->next = t;
-    else
-        p->in = t;
-    p->in_tail = t;
-    p->outstanding++;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    vg_engine_submit(p->engine, &t->ej);
 }
 
 struct vg__hash_task *vg__hash_pool_done(struct vg__hash_pool *p)
 {
-    struct vg__hash_task *t;
-
-    pthread_mutex_lock(&p->mu);
-    if ((t = p->out)) {
-        p->out = t->next;
-        p->outstanding--;
-    }
-    pthread_mutex_unlock(&p->mu);
-    return t;
+    return (struct vg__hash_task *)vg_engine_take(p->engine, 0);
 }
 
 size_t vg__hash_pool_outstanding(const struct vg__hash_pool *p)
 {
-    return p->outstanding; /* only the submitting thread changes it upward */
+    return vg_engine_pending(p->engine);
 }
 
 void vg__hash_pool_free(struct vg__hash_pool *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->stopping = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    for (unsigned i = 0; i < p->nthreads; i++)
-        pthread_join(p->threads[i], NULL);
-    for (struct vg__hash_task *t = p->in, *n; t; t = n) {
-        n = t->next;
-        vg__hash_task_free(t);
-    }
-    for (struct vg__hash_task *t = p->out, *n; t; t = n) {
-        n = t->next;
-        vg__hash_task_free(t);
-    }
+    vg_engine_free(p->engine, drop_task);
     vg_free(p->cache);
-    vg_free(p->threads);
-    pthread_cond_destroy(&p->cv);
     pthread_cond_destroy(&p->hashed);
     pthread_mutex_destroy(&p->mu);
     vg_free(p);

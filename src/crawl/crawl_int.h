@@ -11,6 +11,7 @@
 
 #include "vigil/crawler.h"
 #include "vigil/imagehash.h"
+#include "vigil/pipeline.h"
 #include "vigil/lists.h"
 
 /* 64-bit FNV-1a of n bytes, continuing from h (start: VG__FNV_SEED). */
@@ -49,6 +50,7 @@ int vg__seen_test_set(struct vg__seen *s, const char *url);
 /* ---- the hashing pool ---- */
 
 struct vg__hash_task {
+    struct vg_engine_job ej; /* first: the engine's bookkeeping */
     void *job;              /* the submitter's */
     uint8_t *data;          /* the bytes, owned by the task */
     size_t len;
@@ -63,7 +65,6 @@ struct vg__hash_task {
     uint8_t *thumb;         /* sealed review thumbnail, or NULL */
     size_t thumb_len;
     int thumb_failed;       /* one was wanted but not made (err says why) */
-    struct vg__hash_task *next;
 };
 
 struct vg__hash_pool;

@@ -810,6 +810,48 @@ static int add_detection(struct crawler *c, struct vg_detection_rec **v,
     return VG_OK;
 }
 
+/*
+ * The hashes live in the task: copy them into the batch, the digests to
+ * the record's typed fields, the values of the registry's algorithms
+ * beyond the built-ins to its list.
+ */
+static int copy_hashes(struct crawler *c, const struct vg_imagehash *h,
+                       struct vg_sighting_rec *s)
+{
+    struct vg_hashval *v;
+    uint8_t *buf, *d = vg_malloc(32 + 16 + 20);
+    size_t n = 0;
+    int rc;
+
+    if (!d || (rc = own(c, d)))
+        return VG_ENOMEM;
+    memcpy(d, h->digests.sha256, 32);
+    memcpy(d + 32, h->digests.md5, 16);
+    memcpy(d + 48, h->digests.sha1, 20);
+    s->sha256 = d;
+    s->md5 = d + 32;
+    s->sha1 = d + 48;
+    for (unsigned i = 0; i < h->nvalues; i++)
+        n += h->values[i].algo >= VG_ALGO_COUNT;
+    if (!n)
+        return VG_OK;
+    if (!(v = vg_malloc(n * sizeof(*v) + sizeof(h->valbuf))))
+        return VG_ENOMEM;
+    if ((rc = own(c, v)))
+        return rc;
+    buf = (uint8_t *)(v + n);
+    memcpy(buf, h->valbuf, sizeof(h->valbuf));
+    n = 0;
+    for (unsigned i = 0; i < h->nvalues; i++)
+        if (h->values[i].algo >= VG_ALGO_COUNT)
+            v[n++] = (struct vg_hashval){(enum vg_algo)h->values[i].algo,
+                                         buf + h->values[i].off,
+                                         h->values[i].quality};
+    s->hashes = v;
+    s->nhashes = n;
+    return VG_OK;
+}
+
 static int on_hashed(struct crawler *c, struct vg__hash_task *t)
 {
     struct job *j = t->job;
@@ -874,18 +916,8 @@ static int on_hashed(struct crawler *c, struct vg__hash_task *t)
         t->thumb = NULL;
         c->stats->thumbnails++;
     }
-    /* the digests live in the task: copy them into the batch */
-    {
-        uint8_t *d = vg_malloc(32 + 16 + 20);
-        if (!d || (rc = own(c, d)))
-            goto out;
-        memcpy(d, t->h.digests.sha256, 32);
-        memcpy(d + 32, t->h.digests.md5, 16);
-        memcpy(d + 48, t->h.digests.sha1, 20);
-        s->sha256 = d;
-        s->md5 = d + 32;
-        s->sha1 = d + 48;
-    }
+    if ((rc = copy_hashes(c, &t->h, s)))
+        goto out;
     c->b.nsig++;
     rc = finish(c, j, 1, j->status,
                 t->undecodable || t->thumb_failed ? t->err : NULL);

@@ -1,57 +1,36 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Names, sizes and the canonical byte form of hash values (vigil/algo.h).
+ * Names and sizes of hash values (from the registry, vigil/hashalgo.h)
+ * and their canonical byte form (vigil/algo.h).
  * The canonical form of a PDQ hash is its hex text decoded byte by byte, so
  * byte 2k is the high byte of word 15-k (spec section 9).
  */
 #include <string.h>
-#include <strings.h>
 
-#include "vigil/algo.h"
-#include "vigil/store_lists.h"
-
-static const struct {
-    const char *name;
-    size_t size;
-} algos[VG_ALGO_COUNT] = {
-    [VG_ALGO_PDQ] = {"pdq", 32},
-    [VG_ALGO_MD5] = {"md5", 16},
-    [VG_ALGO_SHA1] = {"sha1", 20},
-    [VG_ALGO_SHA256] = {"sha256", 32},
-};
+#include "vigil/hashalgo.h"
 
 const char *vg_algo_name(enum vg_algo a)
 {
-    return (unsigned)a < VG_ALGO_COUNT ? algos[a].name : NULL;
+    const struct vg_hashalgo *h = vg_hashalgo_get(a);
+
+    return h ? h->name : NULL;
 }
 
 size_t vg_algo_size(enum vg_algo a)
 {
-    return (unsigned)a < VG_ALGO_COUNT ? algos[a].size : 0;
+    const struct vg_hashalgo *h = vg_hashalgo_get(a);
+
+    return h ? h->size : 0;
+}
+
+unsigned vg_algo_count(void)
+{
+    return vg_hashalgo_count();
 }
 
 int vg_algo_from_name(const char *name, size_t len, enum vg_algo *out)
 {
-    static const struct {
-        const char *alias;
-        enum vg_algo algo;
-    } aliases[] = {{"sha-1", VG_ALGO_SHA1}, {"sha-256", VG_ALGO_SHA256}};
-
-    if (!name)
-        return VG_EINVAL;
-    for (unsigned i = 0; i < VG_ALGO_COUNT; i++)
-        if (strlen(algos[i].name) == len &&
-            !strncasecmp(name, algos[i].name, len)) {
-            *out = (enum vg_algo)i;
-            return VG_OK;
-        }
-    for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
-        if (strlen(aliases[i].alias) == len &&
-            !strncasecmp(name, aliases[i].alias, len)) {
-            *out = aliases[i].algo;
-            return VG_OK;
-        }
-    return VG_EINVAL;
+    return vg_hashalgo_find(name, len, out);
 }
 
 int vg_hex_value(int c)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The index's public surface (vigil/index.h): one read-write lock around
- * the PDQ set and the three digest sets, the group table (radius, enabled),
+ * the PDQ set and one set for each registered algorithm of the exact or
+ * scan kind (vigil/hashalgo.h), the group table (radius, enabled),
  * and the filtering every lookup ends with: a hit counts when its entry and
  * its group are enabled and it is within its group's radius; each entry is
  * reported once, with its smallest distance.  The PDQ search runs at the
@@ -14,7 +15,7 @@
 
 #include "index_int.h"
 #include "vigil/alloc.h"
-#include "vigil/store_lists.h"
+#include "vigil/hashalgo.h"
 
 struct group {
     int16_t radius;
@@ -24,7 +25,7 @@ struct group {
 struct vg_index {
     pthread_rwlock_t lock;
     struct vg__pdq_set pdq;
-    struct vg__digest_set dig[VG_ALGO_COUNT]; /* [VG_ALGO_PDQ] unused */
+    struct vg__digest_set dig[VG_ALGO_MAX]; /* exact and scan kinds */
     struct group *groups;                     /* VG_INDEX_MAXGROUP + 1 */
     int max_radius;                           /* over enabled groups */
 };
@@ -53,7 +54,7 @@ int vg_index_new(struct vg_index **out)
     /* a failed getrandom leaves the fixed seed: slower at worst, not wrong */
     (void)!getrandom(&seed, sizeof(seed), GRND_NONBLOCK);
     vg__pdq_init(&ix->pdq);
-    for (int a = VG_ALGO_MD5; a < VG_ALGO_COUNT; a++)
+    for (unsigned a = 0; a < vg_algo_count(); a++)
         vg__digest_init(&ix->dig[a], vg_algo_size((enum vg_algo)a),
                         seed + (uint64_t)a);
     *out = ix;
@@ -65,7 +66,7 @@ void vg_index_free(struct vg_index *ix)
     if (!ix)
         return;
     vg__pdq_fini(&ix->pdq);
-    for (int a = VG_ALGO_MD5; a < VG_ALGO_COUNT; a++)
+    for (unsigned a = 0; a < vg_algo_count(); a++)
         vg__digest_fini(&ix->dig[a]);
     pthread_rwlock_destroy(&ix->lock);
     vg_free(ix->groups);
@@ -102,12 +103,14 @@ int vg_index_group_set(struct vg_index *ix, uint32_t group, int radius,
 int vg_index_add(struct vg_index *ix, enum vg_algo algo, const uint8_t *value,
                  uint32_t group, int64_t id)
 {
+    const struct vg_hashalgo *ha = vg_hashalgo_get(algo);
     int rc;
 
-    if ((unsigned)algo >= VG_ALGO_COUNT || group > VG_INDEX_MAXGROUP || !value)
+    if (!ha || group > VG_INDEX_MAXGROUP || !value ||
+        (ha->kind == VG_HASHALGO_MIH && ha->size != 32))
         return VG_EINVAL;
     pthread_rwlock_wrlock(&ix->lock);
-    if (algo == VG_ALGO_PDQ) {
+    if (ha->kind == VG_HASHALGO_MIH) {
         struct vg_pdq_hash h;
         uint64_t code[4];
 
@@ -131,7 +134,7 @@ int vg_index_set_enabled(struct vg_index *ix, int64_t id, int enabled)
 
     pthread_rwlock_wrlock(&ix->lock);
     found |= vg__pdq_set_enabled(&ix->pdq, id, enabled) == VG_OK;
-    for (int a = VG_ALGO_MD5; a < VG_ALGO_COUNT; a++)
+    for (unsigned a = 0; a < vg_algo_count(); a++)
         found |= vg__digest_set_enabled(&ix->dig[a], id, enabled) == VG_OK;
     pthread_rwlock_unlock(&ix->lock);
     return found ? VG_OK : VG_ENOENT;
@@ -172,6 +175,7 @@ static int finish(struct vg_index *ix, enum vg_algo algo, struct vg__hits *h,
                   struct vg_index_match *out, size_t max, size_t *n)
 {
     struct vg_index_match *m = NULL;
+    int mih = vg_hashalgo_get(algo)->kind == VG_HASHALGO_MIH;
     size_t k = 0;
 
     *n = 0;
@@ -186,13 +190,12 @@ static int finish(struct vg_index *ix, enum vg_algo algo, struct vg__hits *h,
 
         if (i && h->v[i].pos == h->v[i - 1].pos)
             continue; /* the first of a position has the best distance */
-        if (algo == VG_ALGO_PDQ)
+        if (mih)
             vg__pdq_ref(&ix->pdq, h->v[i].pos, &ref);
         else
             vg__digest_ref(&ix->dig[algo], h->v[i].pos, &ref);
         g = &ix->groups[ref.group];
-        if (ref.disabled || !g->enabled ||
-            (algo == VG_ALGO_PDQ && h->v[i].dist > g->radius))
+        if (ref.disabled || !g->enabled || (mih && h->v[i].dist > g->radius))
             continue;
         m[k++] = (struct vg_index_match){ref.id, ref.group, algo,
                                          h->v[i].dist, h->v[i].variant};
@@ -246,14 +249,36 @@ int vg_index_lookup_digest(struct vg_index *ix, enum vg_algo algo,
                            const uint8_t *value, struct vg_index_match *out,
                            size_t max, size_t *n)
 {
+    const struct vg_hashalgo *ha = vg_hashalgo_get(algo);
+
+    *n = 0;
+    if (!ha || ha->kind != VG_HASHALGO_EXACT)
+        return VG_EINVAL;
+    return vg_index_lookup(ix, algo, value, out, max, n);
+}
+
+int vg_index_lookup(struct vg_index *ix, enum vg_algo algo,
+                    const uint8_t *value, struct vg_index_match *out,
+                    size_t max, size_t *n)
+{
+    const struct vg_hashalgo *ha = vg_hashalgo_get(algo);
     struct vg__hits h = {0};
     int rc;
 
     *n = 0;
-    if (algo == VG_ALGO_PDQ || (unsigned)algo >= VG_ALGO_COUNT || !value)
+    if (!ha || !value)
         return VG_EINVAL;
+    if (ha->kind == VG_HASHALGO_MIH) {
+        struct vg_pdq_hash q;
+
+        vg_pdq_from_bytes(value, &q);
+        return lookup_pdq(ix, &q, 1, 0, out, max, n);
+    }
     pthread_rwlock_rdlock(&ix->lock);
-    rc = vg__digest_search(&ix->dig[algo], value, &h);
+    if (ha->kind == VG_HASHALGO_EXACT)
+        rc = vg__digest_search(&ix->dig[algo], value, &h);
+    else
+        rc = vg__scan_search(&ix->dig[algo], ha, value, ha->threshold, &h);
     if (!rc)
         rc = finish(ix, algo, &h, out, max, n);
     pthread_rwlock_unlock(&ix->lock);
@@ -269,7 +294,7 @@ void vg_index_stats(struct vg_index *ix, struct vg_index_stats *out)
     out->pdq_tail = ix->pdq.tn;
     out->bytes = sizeof(*ix) + (VG_INDEX_MAXGROUP + 1) * sizeof(*ix->groups) +
                  ix->pdq.bytes;
-    for (int a = VG_ALGO_MD5; a < VG_ALGO_COUNT; a++) {
+    for (unsigned a = 0; a < vg_algo_count(); a++) {
         out->digest_count += ix->dig[a].n;
         out->bytes += ix->dig[a].bytes;
     }

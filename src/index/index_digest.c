@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Exact sets of MD5, SHA-1 or SHA-256 values: the entries in arrays, and an
+ * Exact sets of one algorithm's values (MD5, SHA-1, SHA-256, or any
+ * registered with the exact or scan kind): the entries in arrays, and an
  * open-addressing table (linear probing, load at most 1/2) of their
  * positions keyed by a seeded mix of the value's first 8 bytes, so a list
  * crafted with colliding prefixes cannot predict the slots.  Equal values
@@ -35,9 +36,9 @@ void vg__digest_fini(struct vg__digest_set *s)
 
 static size_t slot_of(const struct vg__digest_set *s, const uint8_t *value)
 {
-    uint64_t x;
+    uint64_t x = 0;
 
-    memcpy(&x, value, sizeof(x));
+    memcpy(&x, value, s->size < sizeof(x) ? s->size : sizeof(x));
     x ^= s->seed; /* splitmix64's finaliser */
     x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
     x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Private to the index module: the PDQ set (multi-index hashing over a
- * built base plus an unindexed tail) and the digest sets, which index.c
+ * built base plus an unindexed tail), the exact sets and the scans over
+ * them (one per registered algorithm of those kinds), which index.c
  * wraps with the lock and the group table.  Nothing here locks; the caller
  * holds index.c's lock.
  */
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vigil/hashalgo.h"
 #include "vigil/index.h"
 
 /* Hits before filtering: position in the set, distance, query variant. */
@@ -103,5 +105,13 @@ int vg__digest_search(const struct vg__digest_set *s, const uint8_t *value,
                       struct vg__hits *out);
 void vg__digest_ref(const struct vg__digest_set *s, size_t pos,
                     struct vg__entry_ref *out);
+
+/* ---- scans: index_scan.c ---- */
+
+/* Every entry of s within radius of value by ha's distance: hits (pos,
+ * dist, 0).  The set is a digest set; its table is not used. */
+int vg__scan_search(const struct vg__digest_set *s,
+                    const struct vg_hashalgo *ha, const uint8_t *value,
+                    int radius, struct vg__hits *out);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Importing a list file, all or nothing (vigil/lists.h).  The file is read
- * whole into a compact array (52 bytes a hash plus its strings) while its
+ * whole into a compact array (56 bytes a hash plus its strings) while its
  * SHA-256 is computed from the same bytes; then sorted by (algorithm,
  * value), which finds duplicates and gives the store's unique index its
  * keys in order; then, only if no line was bad, written in one store
@@ -22,8 +22,13 @@
 
 #define ARENA_CAP (UINT64_C(1) << 32) /* string offsets are 32-bit */
 
+/* Values up to INLINE bytes sit in the record, longer ones in the arena
+ * (value keeps their first INLINE bytes, which sort most of them). */
+#define INLINE 32
+
 struct rec {
-    uint8_t value[VG_ALGO_MAXSIZE];
+    uint8_t value[INLINE];
+    uint32_t big; /* arena offset of a longer value; 0 = none */
     uint8_t algo;
     int16_t quality;
     uint32_t line;
@@ -77,10 +82,30 @@ static int str_add(struct batch *b, const char *s, uint32_t *off)
     return VG_OK;
 }
 
+/* A longer value into the arena (never at offset 0: str_add's rule). */
+static int bytes_add(struct batch *b, const uint8_t *v, size_t n,
+                     uint32_t *off)
+{
+    size_t at = b->arena.len;
+
+    if (at + n >= ARENA_CAP)
+        return VG_ETOOBIG;
+    if (vg_buf_append(&b->arena, v, n))
+        return VG_ENOMEM;
+    *off = (uint32_t)at;
+    return VG_OK;
+}
+
+static const uint8_t *rec_value(const struct batch *b, const struct rec *r)
+{
+    return r->big ? (const uint8_t *)b->arena.data + r->big : r->value;
+}
+
 static int on_record(void *ctx, const struct vg_listfile_record *r)
 {
     struct batch *b = ctx;
     struct rec *x;
+    size_t n;
     int rc;
 
     if (b->n == b->cap) {
@@ -95,7 +120,10 @@ static int on_record(void *ctx, const struct vg_listfile_record *r)
         return VG_ETOOBIG;
     x = &b->r[b->n];
     memset(x, 0, sizeof(*x));
-    memcpy(x->value, r->value, vg_algo_size(r->algo));
+    n = vg_algo_size(r->algo);
+    memcpy(x->value, r->value, n < INLINE ? n : INLINE);
+    if (n > INLINE && (rc = bytes_add(b, r->value, n, &x->big)))
+        return rc;
     x->algo = (uint8_t)r->algo;
     x->quality = (int16_t)r->quality;
     x->line = (uint32_t)r->line;
@@ -116,7 +144,7 @@ static int on_bad(void *ctx, unsigned long line, const char *msg)
     return b->on_error ? b->on_error(b->ctx, line, msg) : VG_OK;
 }
 
-static int rec_cmp(const void *a, const void *b)
+static int rec_cmp(const void *a, const void *b, void *ctx)
 {
     const struct rec *x = a, *y = b;
     int c;
@@ -124,6 +152,9 @@ static int rec_cmp(const void *a, const void *b)
     if (x->algo != y->algo)
         return x->algo - y->algo;
     if ((c = memcmp(x->value, y->value, sizeof(x->value))))
+        return c;
+    if (x->big && (c = memcmp(rec_value(ctx, x), rec_value(ctx, y),
+                              vg_algo_size((enum vg_algo)x->algo))))
         return c;
     return x->line < y->line ? -1 : x->line > y->line;
 }
@@ -135,10 +166,11 @@ static int find_duplicates(struct batch *b)
     int rc;
 
     if (b->n)
-        qsort(b->r, b->n, sizeof(*b->r), rec_cmp);
+        qsort_r(b->r, b->n, sizeof(*b->r), rec_cmp, b);
     for (size_t i = 1, first = 0; i < b->n; i++) {
         if (b->r[i].algo != b->r[first].algo ||
-            memcmp(b->r[i].value, b->r[first].value, sizeof(b->r[i].value))) {
+            memcmp(rec_value(b, &b->r[i]), rec_value(b, &b->r[first]),
+                   vg_algo_size((enum vg_algo)b->r[i].algo))) {
             first = i;
             continue;
         }
@@ -171,9 +203,11 @@ static int write_batch(struct vg_store *st, int64_t actor,
     for (size_t i = 0; i < b->n; i++) {
         struct vg_list_entry e;
 
-        memset(&e, 0, sizeof(e));
+        /* field by field: the value buffer is large and mostly unused */
+        e.id = e.list_id = 0;
+        e.enabled = 0;
         e.algo = (enum vg_algo)b->r[i].algo;
-        memcpy(e.value, b->r[i].value, sizeof(e.value));
+        memcpy(e.value, rec_value(b, &b->r[i]), vg_algo_size(e.algo));
         e.quality = b->r[i].quality;
         e.category = arena_str(b, b->r[i].category);
         e.external_id = arena_str(b, b->r[i].external_id);

@@ -158,6 +158,47 @@ static const char *nonempty(const char *s)
     return s && *s ? s : NULL;
 }
 
+/*
+ * The algorithm n hex digits name when no algorithm is given (the
+ * registry's guess by length), or -1 with the reason in rd->msg: no
+ * algorithm has that length, or several do (64: PDQ or SHA-256).
+ */
+static int guess(struct vg__listfile_reader *rd, size_t n)
+{
+    enum vg_algo c[VG_ALGO_MAX];
+    size_t k = vg_hashalgo_guess(n, c, VG_ALGO_MAX), lens[VG_ALGO_MAX];
+    size_t nl = 0;
+    char want[128];
+    int at = 0;
+
+    if (k == 1)
+        return (int)c[0];
+    if (k > 1) {
+        vg__listfile_bad(rd, "%zu hex digits could be %s or %s: pass --algo "
+                         "%s or --algo %s", n, vg_hashalgo_get(c[0])->title,
+                         vg_hashalgo_get(c[1])->title, vg_algo_name(c[0]),
+                         vg_algo_name(c[1]));
+        return -1;
+    }
+    /* the lengths there are, ascending and once each */
+    for (unsigned a = 0; a < vg_algo_count(); a++) {
+        size_t len = 2 * vg_algo_size((enum vg_algo)a), i = nl;
+        while (i > 0 && lens[i - 1] > len)
+            i--;
+        if (i > 0 && lens[i - 1] == len)
+            continue;
+        memmove(lens + i + 1, lens + i, (nl - i) * sizeof(*lens));
+        lens[i] = len;
+        nl++;
+    }
+    want[0] = 0;
+    for (size_t i = 0; i < nl && at >= 0 && (size_t)at < sizeof(want); i++)
+        at += snprintf(want + at, sizeof(want) - (size_t)at, "%s%zu",
+                       !i ? "" : i + 1 == nl ? " or " : ", ", lens[i]);
+    vg__listfile_bad(rd, "expected %s hex digits, found %zu", want, n);
+    return -1;
+}
+
 int vg__listfile_add(struct vg__listfile_reader *rd, const char *hex,
                      size_t n, size_t col, const char *key, int algo_given,
                      int quality, const char *category, const char *id,
@@ -192,17 +233,8 @@ int vg__listfile_add(struct vg__listfile_reader *rd, const char *hex,
                                     "algorithm %s needs %zu hex digits, "
                                     "found %zu",
                                     vg_algo_name((enum vg_algo)a), need, n);
-    } else if (n == 32) {
-        a = VG_ALGO_MD5;
-    } else if (n == 40) {
-        a = VG_ALGO_SHA1;
-    } else if (n == 64) {
-        return vg__listfile_bad(rd, "64 hex digits could be PDQ or SHA-256: "
-                                    "pass --algo pdq or --algo sha256");
-    } else {
-        return vg__listfile_bad(rd,
-                                "expected 32, 40 or 64 hex digits, found %zu",
-                                n);
+    } else if ((a = guess(rd, n)) < 0) {
+        return VG__LF_BAD;
     }
     if (algo_given >= 0 && rd->opts.algo >= 0 && algo_given != rd->opts.algo)
         return VG_OK; /* filtered out */
@@ -211,7 +243,6 @@ int vg__listfile_add(struct vg__listfile_reader *rd, const char *hex,
                                 quality, rd->opts.min_quality);
     r = &rd->rec[rd->nrec++];
     r->algo = (enum vg_algo)a;
-    memset(r->value, 0, sizeof(r->value));
     for (size_t i = 0; i < n / 2; i++)
         r->value[i] = (uint8_t)((hexv[u[2 * i]] - 1) << 4 |
                                 (hexv[u[2 * i + 1]] - 1));
@@ -536,7 +567,7 @@ int vg_listfile_read(FILE *f, const struct vg_listfile_opts *opts,
     if (!opts)
         opts = &defaults;
     if (!f || (unsigned)opts->format > VG_LISTFILE_JSONL ||
-        opts->algo < -1 || opts->algo >= VG_ALGO_COUNT ||
+        opts->algo < -1 || opts->algo >= (int)vg_algo_count() ||
         opts->max_line > MAX_MAX_LINE)
         return vg_err_set(err, VG_EINVAL, "bad list file options");
     if (!(rd = vg_calloc(1, sizeof(*rd))))

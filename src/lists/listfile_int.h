@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "vigil/hashalgo.h"
 #include "vigil/listfile.h"
 
 /* Parser results besides VG_OK and negative VG_E* codes. */
@@ -55,7 +56,7 @@ struct vg__listfile_reader {
     unsigned long lineno;
     int had_cr; /* the line ended in CR LF (or CR at end of file) */
 
-    struct vg_listfile_record rec[VG_ALGO_COUNT];
+    struct vg_listfile_record rec[VG_ALGO_MAX];
     int nrec;
     json_t *json;   /* the parsed JSON line, until it is emitted */
     char idbuf[24]; /* a numeric JSON "id" as text */

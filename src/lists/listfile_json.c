@@ -7,8 +7,9 @@
  *  - generic (what the writer produces): hash (or value), algorithm (or
  *    algo), category, id (or external_id; a string or an integer),
  *    metadata, quality (0..100); one record.
- *  - `vigil hash --json`: pdq, md5, sha1, sha256, quality (of the PDQ),
- *    path; one record per hash key, path as metadata.  An object with an
+ *  - `vigil hash --json`: a key for each registered algorithm (pdq, md5,
+ *    sha1, sha256, ...), quality (of the PDQ), path; one record per hash
+ *    key, path as metadata.  An object with an
  *    "error" key is a file vigil could not hash: an error for the line.
  * Other keys are ignored; null counts as absent.  Strings from jansson are
  * valid UTF-8 without NUL (JSON_ALLOW_NUL is not set).
@@ -123,9 +124,6 @@ static int generic(struct vg__listfile_reader *rd, json_t *o, json_t *h)
 
 static int hash_output(struct vg__listfile_reader *rd, json_t *o)
 {
-    static const char *const keys[] = {"pdq", "md5", "sha1", "sha256"};
-    static const enum vg_algo algos[] = {VG_ALGO_PDQ, VG_ALGO_MD5,
-                                         VG_ALGO_SHA1, VG_ALGO_SHA256};
     const char *path, *e, *hex;
     json_t *ev;
     int rc, q, found = 0;
@@ -142,16 +140,16 @@ static int hash_output(struct vg__listfile_reader *rd, json_t *o)
     }
     if ((rc = quality(rd, o, &q)))
         return rc;
-    for (int i = 0; i < 4; i++) {
-        json_t *v = json_object_get(o, keys[i]);
+    for (unsigned a = 0; a < vg_algo_count(); a++) {
+        const char *key = vg_algo_name((enum vg_algo)a);
+        json_t *v = json_object_get(o, key);
         if (!v || json_is_null(v))
             continue;
         found = 1;
-        if ((rc = str(rd, v, keys[i], &hex)) ||
-            (rc = vg__listfile_add(rd, hex, strlen(hex), 0, keys[i],
-                                   (int)algos[i],
-                                   algos[i] == VG_ALGO_PDQ ? q : -1, NULL,
-                                   NULL, path)))
+        if ((rc = str(rd, v, key, &hex)) ||
+            (rc = vg__listfile_add(rd, hex, strlen(hex), 0, key, (int)a,
+                                   a == VG_ALGO_PDQ ? q : -1, NULL, NULL,
+                                   path)))
             return rc;
     }
     return found ? VG_OK : vg__listfile_bad(rd, "no hash in this object");

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vigil/alloc.h"
+#include "vigil/hashalgo.h"
 #include "vigil/index.h"
 #include "vigil/lists.h"
 #include "vigil/store_lists.h"
@@ -205,7 +206,9 @@ static int acc_push(struct vg_matcher *m, struct acc *a,
     x->entry = im->id;
     x->algo = im->algo;
     x->distance = im->distance;
-    x->variant = im->algo == VG_ALGO_PDQ ? im->variant : -1;
+    x->variant = vg_hashalgo_get(im->algo)->kind == VG_HASHALGO_MIH
+                     ? im->variant
+                     : -1;
     a->n++;
     rc = vg_store_entry_get(m->st, im->id, fill_details, x, err);
     if (rc == VG_ENOENT) /* deleted since loading: report what we know */
@@ -215,6 +218,31 @@ static int acc_push(struct vg_matcher *m, struct acc *a,
     return rc;
 }
 
+/* Look up the image's value of algorithm a, by the kind of a. */
+static int lookup_algo(struct vg_matcher *m, const struct vg_imagehash *h,
+                       enum vg_algo a, struct vg_index_match *hv, size_t *n,
+                       int *skipped)
+{
+    const uint8_t *v;
+    int quality = -1;
+
+    *n = 0;
+    /* PDQ's queries are its dihedral variants, in typed form */
+    if (vg_hashalgo_get(a)->kind == VG_HASHALGO_MIH) {
+        if (h->pdq.quality < m->min_quality) {
+            *skipped = 1;
+            return VG_OK;
+        }
+        return vg_index_lookup_pdq(m->ix, h->pdq.dihedral, VG_PDQ_NDIHEDRAL,
+                                   hv, MAX_HITS, n);
+    }
+    if (!(v = vg_imagehash_value(h, a, &quality)))
+        return VG_OK; /* not hashed: undecodable bytes have digests only */
+    if (quality >= 0 && quality < m->min_quality)
+        return VG_OK;
+    return vg_index_lookup(m->ix, a, v, hv, MAX_HITS, n);
+}
+
 int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
                       struct vg_match_result *out, struct vg_err *err)
 {
@@ -222,24 +250,12 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
     struct acc block = {0}, allow = {0};
     size_t n;
     int rc = VG_OK;
-    const uint8_t *digests[VG_ALGO_COUNT] = {
-        NULL, h->digests.md5, h->digests.sha1, h->digests.sha256};
 
     memset(out, 0, sizeof(*out));
     if (!(hv = vg_mallocarray(MAX_HITS, sizeof(*hv))))
         return VG_ENOMEM;
-    for (int a = VG_ALGO_PDQ; a < VG_ALGO_COUNT && !rc; a++) {
-        if (a == VG_ALGO_PDQ) {
-            if (h->pdq.quality < m->min_quality) {
-                out->pdq_skipped = 1;
-                continue;
-            }
-            rc = vg_index_lookup_pdq(m->ix, h->pdq.dihedral, VG_PDQ_NDIHEDRAL,
-                                     hv, MAX_HITS, &n);
-        } else {
-            rc = vg_index_lookup_digest(m->ix, (enum vg_algo)a, digests[a], hv,
-                                        MAX_HITS, &n);
-        }
+    for (unsigned a = 0; a < vg_algo_count() && !rc; a++) {
+        rc = lookup_algo(m, h, (enum vg_algo)a, hv, &n, &out->pdq_skipped);
         for (size_t i = 0; !rc && i < n && i < MAX_HITS; i++)
             rc = acc_push(m, m->lists[hv[i].group].l.kind == VG_LIST_ALLOW
                                  ? &allow

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What crawls found (vigil/store.h): media (hashes only, one row per
- * SHA-256), sightings (a media at a URL, on a page, with the fetch's
+ * SHA-256, its hashes in media_hashes, one per algorithm), sightings (a media at a URL, on a page, with the fetch's
  * evidence), detections (a sighting's match with a list entry), and the
  * list of detections with their evidence.  A sighting that brings a
  * sealed thumbnail puts media never queued before in the review queue.
@@ -11,37 +11,74 @@
 #include "store_int.h"
 #include "vigil/store_crawl.h"
 
+/* One row of media_hashes; the first sighting's value stays. */
+static int put_hash(struct vg_store *st, int64_t media, enum vg_algo a,
+                    const uint8_t *v, int quality, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    const char *name = vg_algo_name(a);
+    int rc;
+
+    if (!name || !v)
+        return vg_err_set(err, VG_EINVAL, "unknown hash algorithm");
+    rc = quality >= 0
+             ? vg__store_query(st, &s, err,
+                               "INSERT INTO media_hashes (media_id, algo,"
+                               " value, quality) VALUES (?, ?, ?, ?)"
+                               " ON CONFLICT (media_id, algo) DO NOTHING",
+                               "itbi", media, name, v, vg_algo_size(a),
+                               (int64_t)quality)
+             : vg__store_query(st, &s, err,
+                               "INSERT INTO media_hashes (media_id, algo,"
+                               " value) VALUES (?, ?, ?)"
+                               " ON CONFLICT (media_id, algo) DO NOTHING",
+                               "itb", media, name, v, vg_algo_size(a));
+    return rc ? rc : vg__store_run(st, s, err);
+}
+
+/* A new media's hashes: the built-ins from their fields, then the rest. */
+static int put_hashes(struct vg_store *st, int64_t media,
+                      const struct vg_sighting_rec *r, struct vg_err *err)
+{
+    int rc;
+
+    if ((rc = put_hash(st, media, VG_ALGO_SHA256, r->sha256, -1, err)) ||
+        (rc = put_hash(st, media, VG_ALGO_MD5, r->md5, -1, err)) ||
+        (rc = put_hash(st, media, VG_ALGO_SHA1, r->sha1, -1, err)) ||
+        (r->pdq && (rc = put_hash(st, media, VG_ALGO_PDQ, r->pdq,
+                                  r->pdq_quality, err))))
+        return rc;
+    for (size_t i = 0; i < r->nhashes && !rc; i++)
+        rc = put_hash(st, media, r->hashes[i].algo, r->hashes[i].value,
+                      r->hashes[i].quality, err);
+    return rc;
+}
+
 static int media_id(struct vg_store *st, const struct vg_sighting_rec *r,
                     int64_t *id, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
+    int64_t added;
     int rc;
 
-    if (r->pdq)
-        rc = vg__store_query(
-            st, &s, err,
-            "INSERT INTO media (sha256, md5, sha1, pdq, pdq_quality, format,"
-            " width, height, bytes, first_seen_at) VALUES (?, ?, ?, ?, ?, ?,"
-            " ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-            "bbbbitiiii", r->sha256, (size_t)32, r->md5, (size_t)16, r->sha1,
-            (size_t)20, r->pdq, (size_t)32, (int64_t)r->pdq_quality, r->format,
-            (int64_t)r->width, (int64_t)r->height, r->bytes, r->seen_at);
-    else
-        rc = vg__store_query(
-            st, &s, err,
-            "INSERT INTO media (sha256, md5, sha1, format, width, height,"
-            " bytes, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (sha256) DO NOTHING",
-            "bbbtiiii", r->sha256, (size_t)32, r->md5, (size_t)16, r->sha1,
-            (size_t)20, r->format, (int64_t)r->width, (int64_t)r->height,
-            r->bytes, r->seen_at);
-    if (rc || (rc = vg__store_run(st, s, err)) ||
-        (rc = vg__store_query(st, &s, err,
+    rc = vg__store_query(
+        st, &s, err,
+        "INSERT INTO media (sha256, format, width, height, bytes,"
+        " first_seen_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (sha256) DO NOTHING",
+        "btiiii", r->sha256, (size_t)32, r->format, (int64_t)r->width,
+        (int64_t)r->height, r->bytes, r->seen_at);
+    if (rc || (rc = vg__store_run(st, s, err)))
+        return rc;
+    added = st->ops->changes(st->db);
+    if ((rc = vg__store_query(st, &s, err,
                               "SELECT id FROM media WHERE sha256 = ?", "b",
                               r->sha256, (size_t)32)))
         return rc;
     if ((rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
         rc = vg_err_set(err, VG_EINTERNAL, "media not stored");
+    if (!rc && added)
+        rc = put_hashes(st, *id, r, err);
     return rc;
 }
 
@@ -87,6 +124,9 @@ int vg__store_sighting(struct vg_store *st, int64_t crawl_id,
         return rc ? rc : vg_err_set(err, VG_EINTERNAL, "sighting not stored");
     for (size_t i = 0; i < r->ndetections && !rc; i++) {
         const struct vg_detection_rec *d = &r->detections[i];
+        enum vg_algo a;
+        if (!d->algo || vg_algo_from_name(d->algo, strlen(d->algo), &a))
+            return vg_err_set(err, VG_EINVAL, "unknown hash algorithm");
         if (!(rc = vg__store_query(
                   st, &s, err,
                   "INSERT INTO detections (sighting_id, media_id, entry_id,"
@@ -122,12 +162,14 @@ int vg_store_detections(struct vg_store *st, int64_t crawl_id,
     rc = vg__store_query(
         st, &s, err,
         "SELECT d.id, g.crawl_id, u.url, p.url, g.seen_at, g.http_status,"
-        " g.server_ip, g.headers, m.sha256, m.md5, m.pdq, m.pdq_quality,"
+        " g.server_ip, g.headers, m.sha256, hm.value, hp.value, hp.quality,"
         " m.format, m.width, m.height, d.entry_id, d.list_id, l.name,"
         " COALESCE(e.category, l.category), e.external_id, d.algo, d.variant,"
         " d.distance, d.status, e.metadata"
         " FROM detections d JOIN sightings g ON g.id = d.sighting_id"
         " JOIN media m ON m.id = d.media_id JOIN urls u ON u.id = g.url_id"
+        " LEFT JOIN media_hashes hm ON hm.media_id = m.id AND hm.algo = 'md5'"
+        " LEFT JOIN media_hashes hp ON hp.media_id = m.id AND hp.algo = 'pdq'"
         " LEFT JOIN urls p ON p.id = g.page_url_id"
         " LEFT JOIN list_entries e ON e.id = d.entry_id"
         " LEFT JOIN hash_lists l ON l.id = d.list_id"

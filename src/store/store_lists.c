@@ -591,7 +591,7 @@ static int row_entry(struct vg_store *st, struct vg__stmt *s,
     const uint8_t *v;
     size_t n;
 
-    memset(e, 0, sizeof(*e));
+    /* field by field: the value buffer is large and mostly unused */
     e->id = st->ops->col_int(s, 0);
     e->list_id = st->ops->col_int(s, 1);
     v = st->ops->col_blob(s, 3, &n);

@@ -444,8 +444,10 @@ int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
         return VG_ENOMEM;
     LOCK(st);
     rc = vg__store_query(st, &s, err,
-                         "SELECT c.id, u.url, m.sha256, m.pdq, c.checks,"
-                         " c.first_notice_at FROM cases c JOIN urls u ON"
+                         "SELECT c.id, u.url, m.sha256, (SELECT value FROM"
+                         " media_hashes WHERE media_id = m.id AND algo ="
+                         " 'pdq'), c.checks, c.first_notice_at FROM"
+                         " cases c JOIN urls u ON"
                          " u.id = c.url_id LEFT JOIN media m ON m.id ="
                          " c.media_id WHERE c.status = 'open' AND"
                          " c.next_check_at <= ? ORDER BY c.next_check_at,"

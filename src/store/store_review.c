@@ -20,6 +20,14 @@
 #include "vigil/digest.h"
 #include "vigil/store_review.h"
 
+/* A media's value of one algorithm (media_hashes), as a column. */
+#define MEDIA_HASH(algo)                                                   \
+    "(SELECT value FROM media_hashes WHERE media_id = media.id AND algo = '" \
+    algo "')"
+#define MEDIA_PDQ_QUALITY                                                  \
+    "(SELECT quality FROM media_hashes WHERE media_id = media.id AND"      \
+    " algo = 'pdq')"
+
 /* The classes are the rows of the VG_VOCAB_REVIEW_CLASS table, in enum
  * order; whether a class's hashes join the verified list is its
  * VG_VOCAB_ACTIONABLE flag. */
@@ -233,7 +241,9 @@ static int media_row(struct vg_store *st, int64_t id,
     int rc, oom = 0;
 
     if ((rc = vg__store_query(st, &s, err,
-                              "SELECT id, sha256, md5, sha1, pdq, pdq_quality,"
+                              "SELECT id, sha256, " MEDIA_HASH("md5") ", "
+                              MEDIA_HASH("sha1") ", " MEDIA_HASH("pdq") ", "
+                              MEDIA_PDQ_QUALITY ","
                               " format, width, height, bytes, first_seen_at,"
                               " review, classification, review_queued_at,"
                               " reviewed_at, thumbnail, (SELECT COUNT(*) FROM"
@@ -521,8 +531,10 @@ static int load_target(struct vg_store *st, int64_t media_id,
 
     memset(t, 0, sizeof(*t));
     if ((rc = vg__store_query(st, &s, err,
-                              "SELECT review, sha256, md5, sha1, pdq,"
-                              " pdq_quality FROM media WHERE id = ?",
+                              "SELECT review, sha256, " MEDIA_HASH("md5")
+                              ", " MEDIA_HASH("sha1") ", " MEDIA_HASH("pdq")
+                              ", " MEDIA_PDQ_QUALITY " FROM media WHERE"
+                              " id = ?",
                               "i", media_id)))
         return rc;
     if ((rc = st->ops->step(s, err)) == VG__ROW) {

@@ -18,6 +18,10 @@
  *   7  providers: source (manual, rdap) and confirmed; networks as ranges
  *      for the lookup by address; one provider per CIDR and per AS; the
  *      RDAP cache by address range
+ *   8  hash algorithms from the registry (vigil/hashalgo.h): a media's
+ *      hashes are rows of media_hashes, one per algorithm (media keeps its
+ *      SHA-256 as its identity); list entries' algo is any registered name,
+ *      checked in C, not by a CHECK naming algorithms
  */
 #include "store_int.h"
 
@@ -353,6 +357,39 @@ static const struct {
       " expires_at INTEGER NOT NULL,"
       " UNIQUE (family, first_addr, last_addr))",
       "CREATE INDEX rdap_cache_expiry ON rdap_cache(expires_at)", NULL}},
+
+    {"hash algorithms from the registry: media_hashes, no algo CHECK",
+     /* SQLite-only: a CHECK cannot be dropped by ALTER, and rebuilding
+        list_entries would fire detections' ON DELETE SET NULL; SQLite's
+        documented way for a change that leaves the stored rows as they
+        are is to edit the table's SQL.  PostgreSQL: ALTER TABLE
+        list_entries DROP CONSTRAINT (the CHECK's name). */
+     {"PRAGMA writable_schema=ON",
+      "UPDATE sqlite_schema SET sql = replace(sql,"
+      " ' CHECK (algo IN (''pdq'', ''md5'', ''sha1'', ''sha256''))', '')"
+      " WHERE type = 'table' AND name = 'list_entries'",
+      "PRAGMA writable_schema=OFF",
+      /* creating a table moves the schema cookie: every connection,
+         this one included, reads the edited SQL again */
+      "CREATE TABLE media_hashes ("
+      " media_id INTEGER NOT NULL REFERENCES media(id),"
+      " algo TEXT NOT NULL,"
+      " value {BLOB} NOT NULL,"
+      " quality INTEGER,"
+      " PRIMARY KEY (media_id, algo))",
+      "CREATE INDEX media_hashes_value ON media_hashes(algo, value)",
+      "INSERT INTO media_hashes (media_id, algo, value)"
+      " SELECT id, 'sha256', sha256 FROM media",
+      "INSERT INTO media_hashes (media_id, algo, value)"
+      " SELECT id, 'md5', md5 FROM media",
+      "INSERT INTO media_hashes (media_id, algo, value)"
+      " SELECT id, 'sha1', sha1 FROM media",
+      "INSERT INTO media_hashes (media_id, algo, value, quality)"
+      " SELECT id, 'pdq', pdq, pdq_quality FROM media WHERE pdq IS NOT NULL",
+      "ALTER TABLE media DROP COLUMN md5",
+      "ALTER TABLE media DROP COLUMN sha1",
+      "ALTER TABLE media DROP COLUMN pdq",
+      "ALTER TABLE media DROP COLUMN pdq_quality", NULL}},
 };
 
 int vg__schema_count(void)

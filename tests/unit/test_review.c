@@ -627,10 +627,11 @@ static void test_agree_two(void)
     {
         /* media 2's PDQ made equal to media 1's */
         sqlite3 *h = NULL;
-        char sql[256];
+        char sql[320];
         snprintf(sql, sizeof(sql),
-                 "UPDATE media SET pdq = (SELECT pdq FROM media WHERE id ="
-                 " %lld) WHERE id = %lld",
+                 "UPDATE media_hashes SET value = (SELECT value FROM"
+                 " media_hashes WHERE media_id = %lld AND algo = 'pdq')"
+                 " WHERE media_id = %lld AND algo = 'pdq'",
                  (long long)media, (long long)media_of(db, 2));
         TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
         TH_EQ_INT(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);

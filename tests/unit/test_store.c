@@ -149,6 +149,81 @@ static void test_from_each_version(void)
     }
 }
 
+/*
+ * Media hashes move from media's columns to media_hashes: from every
+ * schema that has media, a media with PDQ and one without, a list entry
+ * and a detection of it; after the migration every value is a row of
+ * media_hashes, media has no hash column but its SHA-256, the detection
+ * still names its entry, and list_entries takes any algorithm name.
+ */
+static void test_media_hashes_from_each_version(void)
+{
+    static const char *const fill =
+        "INSERT INTO hash_lists (name, category, created_at) VALUES"
+        " ('l', 'c', 1);"
+        "INSERT INTO list_entries (list_id, algo, value, added_at) VALUES"
+        " (1, 'md5', zeroblob(16), 1);"
+        "INSERT INTO media (sha256, md5, sha1, pdq, pdq_quality,"
+        " first_seen_at) VALUES (randomblob(32), x'11', x'22', x'33', 77, 1);"
+        "INSERT INTO media (sha256, md5, sha1, first_seen_at) VALUES"
+        " (randomblob(32), x'44', x'55', 2);"
+        "INSERT INTO urls (url, host, first_seen_at) VALUES"
+        " ('http://e.example/a', 'e.example', 1);"
+        "INSERT INTO sightings (media_id, url_id, seen_at) VALUES (1, 1, 1);"
+        "INSERT INTO detections (sighting_id, media_id, entry_id, list_id,"
+        " algo, distance, detected_at) VALUES (1, 1, 1, 1, 'md5', 0, 1);";
+
+    for (int from = 2; from < vg_store_schema_latest(); from++) {
+        char db[256], name[32];
+        struct vg_store_opts o = {from};
+        struct vg_store *st = NULL;
+        struct vg_err err = {0};
+        sqlite3 *h = NULL;
+
+        snprintf(name, sizeof(name), "hashes%d.db", from);
+        path_of(db, sizeof(db), name);
+        TH_EQ_INT(vg_store_open(db, &o, &st, &err), VG_OK);
+        vg_store_close(st);
+        TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+        TH_EQ_INT(sqlite3_exec(h, fill, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(h);
+        TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+        vg_store_close(st);
+        TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM media_hashes"), 7);
+        TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM media_hashes WHERE"
+                                 " media_id = 1 AND algo = 'pdq' AND value ="
+                                 " x'33' AND quality = 77"),
+                  1);
+        TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM media_hashes h JOIN"
+                                 " media m ON m.id = h.media_id WHERE"
+                                 " h.algo = 'sha256' AND h.value = m.sha256"),
+                  2);
+        TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM media_hashes WHERE"
+                                 " (media_id, algo, value) IN (VALUES"
+                                 " (1, 'md5', x'11'), (1, 'sha1', x'22'),"
+                                 " (2, 'md5', x'44'), (2, 'sha1', x'55'))"),
+                  4);
+        TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM pragma_table_info("
+                                 "'media') WHERE name IN ('md5', 'sha1',"
+                                 " 'pdq', 'pdq_quality')"),
+                  0);
+        TH_EQ_INT(count_rows(db, "SELECT entry_id FROM detections"), 1);
+        TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM list_entries"), 1);
+        TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+        TH_EQ_INT(sqlite3_exec(h, "PRAGMA foreign_keys=ON;"
+                                  "INSERT INTO list_entries (list_id, algo,"
+                                  " value, added_at) VALUES (1, 'future',"
+                                  " x'01', 1)",
+                               NULL, NULL, NULL),
+                  SQLITE_OK);
+        TH_EQ_INT(sqlite3_exec(h, "PRAGMA integrity_check", NULL, NULL,
+                               NULL),
+                  SQLITE_OK);
+        sqlite3_close(h);
+        TH_EQ_INT(count_rows(db, "PRAGMA foreign_key_check"), -1);
+    }
+}
+
 static void test_newer_refused(void)
 {
     char db[256], sql[160];
@@ -520,9 +595,9 @@ static void test_crawl_commit(void)
         struct vg_sighting_rec s[2] = {
             {g.ids[0], 0, 1764400000, 200, "192.0.2.1",
              "{\"server\":\"x\"}", sha, md5, sha1, pdq, 90, "jpeg", 640,
-             480, 1234, &det, 1, NULL, 0},
+             480, 1234, &det, 1, NULL, 0, NULL, 0},
             {g.ids[1], 0, 1764400001, 200, NULL, NULL, sha, md5, sha1, NULL,
-             0, "jpeg", 640, 480, 1234, NULL, 0, NULL, 0},
+             0, "jpeg", 640, 480, 1234, NULL, 0, NULL, 0, NULL, 0},
         };
         struct vg_frontier_done d[2] = {{g.ids[0], 1, 200, NULL},
                                         {g.ids[1], 1, 200, NULL}};
@@ -861,6 +936,7 @@ int main(void)
     }
     TH_RUN(test_fresh);
     TH_RUN(test_from_each_version);
+    TH_RUN(test_media_hashes_from_each_version);
     TH_RUN(test_newer_refused);
     TH_RUN(test_not_a_database);
     TH_RUN(test_concurrent_first_open);
