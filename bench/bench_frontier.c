@@ -64,13 +64,16 @@ static struct vg_frontier_url make_url(uint32_t i, struct gen *g)
 
     snprintf(g->host, sizeof(g->host), "host%04" PRIu32 ".example", host);
     snprintf(g->url, sizeof(g->url),
-             media ? "https://%s/d%03" PRIu32 "/img%07" PRIu32 ".jpg?id=%" PRIu32
+             media ? "https://%s/d%03" PRIu32 "/img%07" PRIu32
+                     ".jpg?id=%" PRIu32
                    : "https://%s/d%03" PRIu32 "/page%07" PRIu32
                      ".html?id=%" PRIu32,
              g->host, dir, i, h);
-    return (struct vg_frontier_url){g->url, g->host, 1, 1 + (int)(h >> 27) % 5,
-                                    0, media ? VG_FRONTIER_MEDIA
-                                             : VG_FRONTIER_PAGE, 0, i / HOSTS};
+    return (struct vg_frontier_url){
+        g->url, g->host,
+        1,      1 + (int)(h >> 27) % 5,
+        0,      media ? VG_FRONTIER_MEDIA : VG_FRONTIER_PAGE,
+        0,      i / HOSTS};
 }
 
 /* A line of /proc/self/status in kB ("VmRSS", "VmHWM"), -1 if absent. */
@@ -148,8 +151,8 @@ static int add_all(struct vg_store *st, int64_t crawl, const char *db,
         if ((rc = vg_store_frontier_add(st, crawl, v, k, &added, &err)))
             fprintf(stderr, "bench_frontier: add: %s\n", err.msg);
         else if (added != fresh) {
-            fprintf(stderr, "bench_frontier: %zu added, %zu expected\n",
-                    added, fresh);
+            fprintf(stderr, "bench_frontier: %zu added, %zu expected\n", added,
+                    fresh);
             rc = -1;
         }
     }
@@ -248,8 +251,8 @@ static int steady_state(struct vg_store *st, int64_t crawl, uint64_t n,
         rc = one_round(st, crawl, &next, &lease_ms[i], &commit_ms[i]);
     if (rc)
         return rc;
-    printf("steady state: lease %d, commit %d done + %d found\n", LEASE,
-           LEASE, LEASE * FOUND);
+    printf("steady state: lease %d, commit %d done + %d found\n", LEASE, LEASE,
+           LEASE * FOUND);
     report("lease", lease_ms, ROUNDS, &tm->lease_med, &tm->lease_max);
     report("commit", commit_ms, ROUNDS, &tm->commit_med, &tm->commit_max);
     return 0;
@@ -296,8 +299,8 @@ int main(int argc, char **argv)
         vg_store_close(st);
         return 1;
     }
-    printf("%s: %" PRIu64 " URLs over %d hosts, batches of %d\n", db, n,
-           HOSTS, BATCH);
+    printf("%s: %" PRIu64 " URLs over %d hosts, batches of %d\n", db, n, HOSTS,
+           BATCH);
     if ((rc = add_all(st, crawl, db, n, &add_secs)) ||
         (rc = steady_state(st, crawl, n, &tm)))
         goto done;
@@ -314,8 +317,7 @@ int main(int argc, char **argv)
     printf("summary: N %" PRIu64 "  add %.1f s  %.0f URLs/s  %.1f bytes/URL"
            "  db+wal %.1f MB  peak RSS %.1f MB\n",
            n, add_secs, (double)n / add_secs, (double)db_size(db) / (double)n,
-           (double)db_size(db) / 1048576.0,
-           (double)proc_kb("VmHWM") / 1024.0);
+           (double)db_size(db) / 1048576.0, (double)proc_kb("VmHWM") / 1024.0);
     printf("summary: lease %d median %.2f ms max %.2f ms; commit median"
            " %.2f ms max %.2f ms\n",
            LEASE, tm.lease_med, tm.lease_max, tm.commit_med, tm.commit_max);

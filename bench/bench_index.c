@@ -739,8 +739,9 @@ static void store(struct answers *a, size_t qi, const struct idvec *s)
 
 /* 1 if got differs from brute force's answer to query qi, printed when
  * fewer than 50 differences were printed before. */
-static size_t report_diff(const char *who, size_t qi, const struct answers *ref,
-                          const int64_t *got, size_t ngot, size_t before)
+static size_t report_diff(const char *who, size_t qi,
+                          const struct answers *ref, const int64_t *got,
+                          size_t ngot, size_t before)
 {
     const int64_t *want = ref->ids.v + ref->off[qi];
     size_t nwant = ref->cnt[qi], i = 0, j = 0, shown = 0;
@@ -768,7 +769,8 @@ static size_t report_diff(const char *who, size_t qi, const struct answers *ref,
     return 1;
 }
 
-static size_t build_all(struct ctx *c, const struct opts *o, struct result *res)
+static size_t build_all(struct ctx *c, const struct opts *o,
+                        struct result *res)
 {
     size_t r0;
     int64_t t0;
@@ -826,7 +828,8 @@ static void compare_scans(struct ctx *c, size_t nq, const struct answers *ref,
 
             c->scratch.n = 0;
             t0 = now_ns();
-            (full ? c->full : c->split)(&c->br, c->q->v + qi * NV, &c->scratch);
+            (full ? c->full : c->split)(&c->br, c->q->v + qi * NV,
+                                        &c->scratch);
             *(full ? &tf : &ts) += (double)(now_ns() - t0);
             if (full)
                 *bad += report_diff("full scan", qi, ref, c->scratch.v,
@@ -852,8 +855,8 @@ static void make_data(const struct opts *o, struct dataset *d,
     fprintf(stderr, "%s: data and queries in %.1f s", d->name,
             (double)(now_ns() - t0) / 1e9);
     if (d->clustered)
-        fprintf(stderr, " (%zu clusters, mean %.2f, largest %zu)", d->nclusters,
-                (double)d->n / (double)d->nclusters, d->biggest);
+        fprintf(stderr, " (%zu clusters, mean %.2f, largest %zu)",
+                d->nclusters, (double)d->n / (double)d->nclusters, d->biggest);
     fprintf(stderr, "\n");
 }
 
@@ -1055,8 +1058,8 @@ static void print_results(const struct result *rs, size_t nres)
         const struct result *r = &rs[i];
 
         for (int m = 0; m < M_COUNT; m++) {
-            const struct lat *v =
-                m == M_FAISS ? &r->vigil_sub : &r->lat[M_VIGIL];
+            const struct lat *v = m == M_FAISS ? &r->vigil_sub
+                                               : &r->lat[M_VIGIL];
             char build[32], p50[32], p99[32], mean[32], vs[64] = "—";
 
             if (!r->have[m])
@@ -1066,8 +1069,8 @@ static void print_results(const struct result *rs, size_t nres)
             fmt_time(p99, sizeof(p99), r->lat[m].p99);
             fmt_time(mean, sizeof(mean), r->lat[m].mean);
             if (m != M_VIGIL)
-                snprintf(vs, sizeof(vs), "%.1f×, %.1f×", r->lat[m].p50 / v->p50,
-                         r->lat[m].mean / v->mean);
+                snprintf(vs, sizeof(vs), "%.1f×, %.1f×",
+                         r->lat[m].p50 / v->p50, r->lat[m].mean / v->mean);
             printf("| %s | %s | %s | %.0f MB | %.1f B | %zu | %s | %s | %s "
                    "| %.0f | %s |\n",
                    r->name, method_name[m], build, (double)r->rss[m] / 1e6,

@@ -69,8 +69,8 @@ static int on_link(void *ctx, const struct vg_html_link *l)
 }
 
 /* Scan doc with chunk sizes from sizes[] (NULL: whole; 1 byte if step). */
-static void run(const struct vg_html_limits *lim, const uint8_t *doc,
-                size_t n, const uint8_t *sizes, unsigned mul, struct out *o,
+static void run(const struct vg_html_limits *lim, const uint8_t *doc, size_t n,
+                const uint8_t *sizes, unsigned mul, struct out *o,
                 size_t *seen, int *trunc)
 {
     struct vg_html_scanner *s = NULL;

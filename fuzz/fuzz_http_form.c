@@ -92,7 +92,8 @@ static void one(const uint8_t *data, size_t size,
         if (g.fields[i].name_len != f.fields[i].name_len ||
             g.fields[i].value_len != f.fields[i].value_len ||
             memcmp(g.fields[i].name, f.fields[i].name, f.fields[i].name_len) ||
-            memcmp(g.fields[i].value, f.fields[i].value, f.fields[i].value_len))
+            memcmp(g.fields[i].value, f.fields[i].value,
+                   f.fields[i].value_len))
             abort();
     vg_http_form_fini(&g);
     vg_buf_fini(&b);

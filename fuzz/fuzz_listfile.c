@@ -76,7 +76,8 @@ static void round_trip(enum vg_listfile_format fmt,
 
     if (!f)
         return;
-    if (vg_listfile_write_header(f, fmt) || vg_listfile_write_record(f, fmt, r))
+    if (vg_listfile_write_header(f, fmt) ||
+        vg_listfile_write_record(f, fmt, r))
         abort();
     fclose(f);
     o.format = fmt;
@@ -105,8 +106,8 @@ static int on_rec(void *ctx, const struct vg_listfile_record *r)
     if (vg_listfile_write_record(st->sink, VG_LISTFILE_LINES, r))
         abort();
     rc = vg_listfile_write_record(st->sink, VG_LISTFILE_HASHCSV, r);
-    if (rc && !(rc == VG_EINVAL && r->metadata &&
-                strpbrk(r->metadata, "\r\n")))
+    if (rc &&
+        !(rc == VG_EINVAL && r->metadata && strpbrk(r->metadata, "\r\n")))
         abort();
     round_trip(VG_LISTFILE_CSV, r);
     round_trip(VG_LISTFILE_JSONL, r);

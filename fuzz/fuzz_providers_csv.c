@@ -60,8 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s.lines += data[i] == '\n';
     vg_buf_init(&s.first, 0);
     vg_buf_init(&back.first, 0);
-    if (vg_provider_csv_parse((const char *)data, size, on_provider,
-                              on_error, &s) != VG_OK)
+    if (vg_provider_csv_parse((const char *)data, size, on_provider, on_error,
+                              &s) != VG_OK)
         abort();
     if (s.n) {
         back.lines = 1;
@@ -69,8 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             back.lines += s.first.data[i] == '\n';
         if (vg_provider_csv_parse(s.first.data, s.first.len, on_provider,
                                   on_error, &back) != VG_OK ||
-            back.n != 1 || back.nerr ||
-            strcmp(back.first.data, s.first.data))
+            back.n != 1 || back.nerr || strcmp(back.first.data, s.first.data))
             abort();
     }
     vg_buf_fini(&s.first);

@@ -88,9 +88,9 @@ static void bootstrap(const char *s, size_t n)
     for (size_t i = 0; i < sizeof(ips) / sizeof(*ips); i++) {
         const char *u = vg_rdap_bootstrap_find(b, ips[i]);
         size_t len = u ? strlen(u) : 0;
-        if (u && (!len || u[len - 1] != '/' ||
-                  (strncasecmp(u, "https://", 8) &&
-                   strncasecmp(u, "http://", 7))))
+        if (u &&
+            (!len || u[len - 1] != '/' ||
+             (strncasecmp(u, "https://", 8) && strncasecmp(u, "http://", 7))))
             abort();
     }
     vg_rdap_bootstrap_free(b);

@@ -31,7 +31,8 @@ static void setup(void)
         " \"u\": \"javascript:alert(1)\", \"ok\": \"https://example.org/\","
         " \"l\": [{\"name\": \"n1\", \"l\": [{\"name\": \"n2\"}]}, 1, \"s\"],"
         " \"o\": {\"p\": {\"q\": \"deep\"}}, \"t\": true, \"f\": false,"
-        " \"n\": 42, \"r\": 0.5, \"e\": \"\", \"z\": null}", 0, NULL);
+        " \"n\": 42, \"r\": 0.5, \"e\": \"\", \"z\": null}",
+        0, NULL);
     vg_tpl_set_html_safe(fdata, "safe", "<em>safe</em>");
     vg_i18n_new(&fi18n);
     vg_i18n_add(fi18n, "en", cat, sizeof(cat) - 1, "en", NULL);

@@ -84,7 +84,11 @@ static void release(void *state)
 
 static const struct vg_frame_hasher frame = {begin, rows, finish, release};
 
-const struct vg_hashalgo vg__algo_ahash8 = {
-    .name = "ahash8", .title = "aHash 8x8", .size = 8,
-    .kind = VG_HASHALGO_SCAN, .threshold = 6, .max_distance = 64,
-    .distance = vg_hashalgo_hamming, .frame = &frame};
+const struct vg_hashalgo vg__algo_ahash8 = {.name = "ahash8",
+                                            .title = "aHash 8x8",
+                                            .size = 8,
+                                            .kind = VG_HASHALGO_SCAN,
+                                            .threshold = 6,
+                                            .max_distance = 64,
+                                            .distance = vg_hashalgo_hamming,
+                                            .frame = &frame};

@@ -49,7 +49,8 @@ static inline int th_nginx_start(const char *root, const char *statedir)
     FILE *p;
 
     snprintf(cmd, sizeof(cmd),
-             "bash " VIGIL_SOURCE_DIR "/tests/fixtures/nginx_site.sh start %s %s",
+             "bash " VIGIL_SOURCE_DIR
+             "/tests/fixtures/nginx_site.sh start %s %s",
              root, statedir);
     if (!(p = popen(cmd, "r")))
         return -1;
@@ -96,46 +97,46 @@ static inline uint8_t *th_slurp(const char *path, size_t *n)
     return d;
 }
 
-#define TH_FAIL_(...)                                            \
-    do {                                                         \
-        fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__);   \
-        fprintf(stderr, __VA_ARGS__);                            \
-        fputc('\n', stderr);                                     \
-        th_cur_failed++;                                         \
+#define TH_FAIL_(...)                                                         \
+    do {                                                                      \
+        fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__);                \
+        fprintf(stderr, __VA_ARGS__);                                         \
+        fputc('\n', stderr);                                                  \
+        th_cur_failed++;                                                      \
     } while (0)
 
-#define TH_CHECK(cond)                                           \
-    do {                                                         \
-        if (!(cond))                                             \
-            TH_FAIL_("%s", #cond);                               \
+#define TH_CHECK(cond)                                                        \
+    do {                                                                      \
+        if (!(cond))                                                          \
+            TH_FAIL_("%s", #cond);                                            \
     } while (0)
 
-#define TH_EQ_INT(a, b)                                                      \
-    do {                                                                     \
-        long long th_a_ = (long long)(a), th_b_ = (long long)(b);            \
-        if (th_a_ != th_b_)                                                  \
-            TH_FAIL_("%s == %s: %lld != %lld", #a, #b, th_a_, th_b_);        \
+#define TH_EQ_INT(a, b)                                                       \
+    do {                                                                      \
+        long long th_a_ = (long long)(a), th_b_ = (long long)(b);             \
+        if (th_a_ != th_b_)                                                   \
+            TH_FAIL_("%s == %s: %lld != %lld", #a, #b, th_a_, th_b_);         \
     } while (0)
 
-#define TH_EQ_STR(a, b)                                                      \
-    do {                                                                     \
-        const char *th_a_ = (a), *th_b_ = (b);                               \
-        if (!th_a_ || !th_b_ || strcmp(th_a_, th_b_))                        \
-            TH_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b,                   \
-                     th_a_ ? th_a_ : "(null)", th_b_ ? th_b_ : "(null)");    \
+#define TH_EQ_STR(a, b)                                                       \
+    do {                                                                      \
+        const char *th_a_ = (a), *th_b_ = (b);                                \
+        if (!th_a_ || !th_b_ || strcmp(th_a_, th_b_))                         \
+            TH_FAIL_("%s == %s: \"%s\" != \"%s\"", #a, #b,                    \
+                     th_a_ ? th_a_ : "(null)", th_b_ ? th_b_ : "(null)");     \
     } while (0)
 
-#define TH_RUN(fn)                                                   \
-    do {                                                             \
-        th_cur_failed = 0;                                           \
-        fn();                                                        \
-        if (th_cur_failed) {                                         \
-            th_failed++;                                             \
-            fprintf(stderr, "not ok - %s\n", #fn);                   \
-        } else {                                                     \
-            th_passed++;                                             \
-            fprintf(stderr, "ok - %s\n", #fn);                       \
-        }                                                            \
+#define TH_RUN(fn)                                                            \
+    do {                                                                      \
+        th_cur_failed = 0;                                                    \
+        fn();                                                                 \
+        if (th_cur_failed) {                                                  \
+            th_failed++;                                                      \
+            fprintf(stderr, "not ok - %s\n", #fn);                            \
+        } else {                                                              \
+            th_passed++;                                                      \
+            fprintf(stderr, "ok - %s\n", #fn);                                \
+        }                                                                     \
     } while (0)
 
 static inline int th_done(void)

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 void *vg_malloc(size_t n);
-void *vg_calloc(size_t count, size_t size);   /* checks count*size overflow */
+void *vg_calloc(size_t count, size_t size); /* checks count*size overflow */
 void *vg_realloc(void *p, size_t n);
 /* n * size bytes, NULL on overflow or failure (a checked malloc). */
 void *vg_mallocarray(size_t count, size_t size);

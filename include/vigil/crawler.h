@@ -51,8 +51,8 @@ struct vg_crawl_opts {
     unsigned hash_flags;    /* VG_IMAGEHASH_FAST ... (dihedral is implied) */
     int allow_private;      /* connect to private addresses (tests) */
     int ignore_robots;
-    int64_t robots_ttl_ms;  /* robots.txt kept this long; 0 = 24 h (most) */
-    int continuous;         /* wait for new seeds instead of ending */
+    int64_t robots_ttl_ms; /* robots.txt kept this long; 0 = 24 h (most) */
+    int continuous;        /* wait for new seeds instead of ending */
     size_t max_page_bytes, max_media_bytes; /* 0 = the fetcher's */
     long total_timeout_ms;                  /* 0 = the fetcher's */
     /*
@@ -85,7 +85,7 @@ struct vg_crawl_stats {
     int64_t bytes;                   /* bodies received (decoded) */
     int64_t queued;                  /* left in the frontier at the end */
     double seconds;
-    int finished;                    /* the frontier ran out */
+    int finished; /* the frontier ran out */
 };
 
 /*

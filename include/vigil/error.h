@@ -12,20 +12,20 @@
 
 #include <stddef.h>
 
-#define VG_ERRNO_MAP(XX)                                                     \
-    XX(ENOMEM, "out of memory")                                              \
-    XX(EINVAL, "invalid argument")                                           \
-    XX(EIO, "input/output error")                                            \
-    XX(ENOENT, "no such file or directory")                                  \
-    XX(EACCES, "permission denied")                                          \
-    XX(EISDIR, "is a directory")                                             \
-    XX(ETOOBIG, "input exceeds the configured limit")                        \
-    XX(EFORMAT, "unsupported format")                                        \
-    XX(ECORRUPT, "corrupt data")                                             \
-    XX(EUSAGE, "usage error")                                                \
-    XX(EEXIST, "already exists")                                             \
-    XX(EVERSION, "unsupported version")                                      \
-    XX(EBUSY, "resource busy")                                               \
+#define VG_ERRNO_MAP(XX)                                                      \
+    XX(ENOMEM, "out of memory")                                               \
+    XX(EINVAL, "invalid argument")                                            \
+    XX(EIO, "input/output error")                                             \
+    XX(ENOENT, "no such file or directory")                                   \
+    XX(EACCES, "permission denied")                                           \
+    XX(EISDIR, "is a directory")                                              \
+    XX(ETOOBIG, "input exceeds the configured limit")                         \
+    XX(EFORMAT, "unsupported format")                                         \
+    XX(ECORRUPT, "corrupt data")                                              \
+    XX(EUSAGE, "usage error")                                                 \
+    XX(EEXIST, "already exists")                                              \
+    XX(EVERSION, "unsupported version")                                       \
+    XX(EBUSY, "resource busy")                                                \
     XX(EINTERNAL, "internal error")
 
 enum vg_errno {
@@ -34,7 +34,7 @@ enum vg_errno {
     VG__ERRNO_FIRST = -1000,
     VG_ERRNO_MAP(XX)
 #undef XX
-    VG__ERRNO_END
+        VG__ERRNO_END
 };
 
 /* Human-readable detail for the last failure; msg is always NUL-terminated. */

@@ -29,28 +29,28 @@ enum vg_fetch_kind {
 };
 
 struct vg_fetch_opts {
-    const char *user_agent;   /* required: names the operator */
-    unsigned max_in_flight;   /* 0 = 32 */
-    unsigned max_redirects;   /* 0 = 5 */
-    long connect_timeout_ms;  /* 0 = 10 s */
-    long total_timeout_ms;    /* 0 = 60 s */
-    long low_speed_bytes;     /* abort below this many bytes a second ... */
-    long low_speed_seconds;   /* ... for this long; 0 = 1000 B/s, 15 s */
-    size_t max_page_bytes;    /* 0 = 8 MiB (after decompression) */
-    size_t max_media_bytes;   /* 0 = 64 MiB (after decompression) */
-    int allow_private;        /* connect to private addresses (tests) */
+    const char *user_agent;  /* required: names the operator */
+    unsigned max_in_flight;  /* 0 = 32 */
+    unsigned max_redirects;  /* 0 = 5 */
+    long connect_timeout_ms; /* 0 = 10 s */
+    long total_timeout_ms;   /* 0 = 60 s */
+    long low_speed_bytes;    /* abort below this many bytes a second ... */
+    long low_speed_seconds;  /* ... for this long; 0 = 1000 B/s, 15 s */
+    size_t max_page_bytes;   /* 0 = 8 MiB (after decompression) */
+    size_t max_media_bytes;  /* 0 = 64 MiB (after decompression) */
+    int allow_private;       /* connect to private addresses (tests) */
 };
 
 /* Why a fetch failed (VG_FETCH_OK: an HTTP answer, whatever its status). */
 enum vg_fetch_error {
     VG_FETCH_OK = 0,
-    VG_FETCH_TOO_LARGE,    /* the cap, after decompression */
-    VG_FETCH_TIMEOUT,      /* connect, total or low-speed limit */
-    VG_FETCH_REDIRECTS,    /* more than max_redirects */
-    VG_FETCH_SCHEME,       /* not http/https, at first or after a redirect */
-    VG_FETCH_PRIVATE,      /* the address is not public */
-    VG_FETCH_DNS,          /* the host does not resolve */
-    VG_FETCH_CONNECT,      /* refused, reset, TLS failure, bad answer */
+    VG_FETCH_TOO_LARGE, /* the cap, after decompression */
+    VG_FETCH_TIMEOUT,   /* connect, total or low-speed limit */
+    VG_FETCH_REDIRECTS, /* more than max_redirects */
+    VG_FETCH_SCHEME,    /* not http/https, at first or after a redirect */
+    VG_FETCH_PRIVATE,   /* the address is not public */
+    VG_FETCH_DNS,       /* the host does not resolve */
+    VG_FETCH_CONNECT,   /* refused, reset, TLS failure, bad answer */
     VG_FETCH_OTHER
 };
 
@@ -59,23 +59,23 @@ enum vg_fetch_error {
 const char *vg_fetch_error_name(enum vg_fetch_error e);
 
 struct vg_fetch_result {
-    const char *url;           /* as submitted */
-    const char *final_url;     /* after redirects (NULL if none reached) */
+    const char *url;       /* as submitted */
+    const char *final_url; /* after redirects (NULL if none reached) */
     enum vg_fetch_kind kind;
     enum vg_fetch_error error;
-    const char *error_text;    /* curl's words, or ours */
-    long status;               /* HTTP status, 0 without an answer */
-    const char *content_type;  /* NULL if none */
-    const char *server_ip;     /* the address connected to, or NULL */
-    const char *headers;       /* evidence: selected headers of the final
+    const char *error_text;   /* curl's words, or ours */
+    long status;              /* HTTP status, 0 without an answer */
+    const char *content_type; /* NULL if none */
+    const char *server_ip;    /* the address connected to, or NULL */
+    const char *headers;      /* evidence: selected headers of the final
                                   response, "name: value\n" each, names
                                   lowercase (content-type, server, date,
                                   last-modified, etag, ...); never NULL */
-    const char *retry_after;   /* the Retry-After header, or NULL */
-    const char *body;          /* decoded body (body[len] == 0) */
+    const char *retry_after;  /* the Retry-After header, or NULL */
+    const char *body;         /* decoded body (body[len] == 0) */
     size_t len;
-    double seconds;            /* the whole transfer */
-    void *ctx;                 /* the submitter's */
+    double seconds; /* the whole transfer */
+    void *ctx;      /* the submitter's */
 };
 
 struct vg_fetcher;

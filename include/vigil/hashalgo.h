@@ -37,7 +37,7 @@ struct vg_frame_info {
 
 /* Frame hasher options (PDQ's conventions; others may ignore them). */
 enum {
-    VG_FRAME_DIHEDRAL = 1 << 0,   /* also the 8 dihedral variants */
+    VG_FRAME_DIHEDRAL = 1 << 0, /* also the 8 dihedral variants */
     VG_FRAME_PRESCALE_512 = 1 << 1
 };
 
@@ -50,8 +50,7 @@ enum {
  * (for PDQ a struct vg_pdq_result), or NULL when the caller wants none.
  */
 struct vg_frame_hasher {
-    int (*begin)(const struct vg_frame_info *fi, unsigned flags,
-                 void **state);
+    int (*begin)(const struct vg_frame_info *fi, unsigned flags, void **state);
     int (*rows)(void *state, const uint8_t *rows, size_t stride,
                 unsigned nrows);
     int (*finish)(void *state, uint8_t *value, int *quality, void *detail);
@@ -64,8 +63,8 @@ struct vg_hashalgo {
     const char *title; /* for people: "PDQ", "SHA-256" */
     size_t size;       /* value bytes, 1..VG_ALGO_MAXSIZE */
     enum vg_hashalgo_kind kind;
-    int threshold;     /* match distance by default (0 for exact) */
-    int max_distance;  /* largest distance the function returns */
+    int threshold;    /* match distance by default (0 for exact) */
+    int max_distance; /* largest distance the function returns */
     /* 0 for equal values; a, b are size bytes in canonical form */
     int (*distance)(const uint8_t *a, const uint8_t *b, size_t size);
     /* exactly one of the two hashers is set */

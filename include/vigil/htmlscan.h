@@ -44,9 +44,9 @@ struct vg_html_link {
 };
 
 struct vg_html_limits {
-    size_t max_attr_value;  /* longer values are dropped; 0 = 8192 */
-    unsigned max_attrs;     /* attributes kept per tag; 0 = 256 */
-    size_t max_links;       /* links reported per document; 0 = 100000 */
+    size_t max_attr_value; /* longer values are dropped; 0 = 8192 */
+    unsigned max_attrs;    /* attributes kept per tag; 0 = 256 */
+    size_t max_links;      /* links reported per document; 0 = 100000 */
 };
 
 /* Called per link; strings valid during the call.  Non-VG_OK stops. */

@@ -63,7 +63,8 @@ int vg_http_form_parse(struct vg_http_form *form, const char *s, size_t len,
                        struct vg_err *err);
 void vg_http_form_fini(struct vg_http_form *form);
 /* The value of the first field called name, or NULL (borrowed from form). */
-const char *vg_http_form_get(const struct vg_http_form *form, const char *name);
+const char *vg_http_form_get(const struct vg_http_form *form,
+                             const char *name);
 
 /* ---- the server ---- */
 
@@ -181,7 +182,8 @@ const char *vg_http_header(const struct vg_http_req *req, const char *name);
 const char *vg_http_cookie(const struct vg_http_req *req, const char *name);
 /* Shorthands for vg_http_form_get on req->query and req->form. */
 const char *vg_http_query(const struct vg_http_req *req, const char *name);
-const char *vg_http_form_value(const struct vg_http_req *req, const char *name);
+const char *vg_http_form_value(const struct vg_http_req *req,
+                               const char *name);
 
 /* ---- responses ---- */
 

@@ -66,8 +66,7 @@ const char *vg_i18n_get(const struct vg_i18n *i18n, const char *lang,
                         const char *key);
 
 /* 1 if lang has its own text for key (no fallback), else 0. */
-int vg_i18n_has(const struct vg_i18n *i18n, const char *lang,
-                const char *key);
+int vg_i18n_has(const struct vg_i18n *i18n, const char *lang, const char *key);
 
 /* Number of loaded languages; *tag set to the i-th tag (sorted) if i < n. */
 size_t vg_i18n_langs(const struct vg_i18n *i18n, size_t i, const char **tag);

@@ -57,8 +57,8 @@ struct vg_imagehash {
  * The value of algorithm a (vg_algo_size(a) bytes) and its quality, or
  * NULL when the image has none (a perceptual hash of undecodable bytes).
  */
-const uint8_t *vg_imagehash_value(const struct vg_imagehash *h,
-                                  enum vg_algo a, int *quality);
+const uint8_t *vg_imagehash_value(const struct vg_imagehash *h, enum vg_algo a,
+                                  int *quality);
 
 /*
  * Only the hashes over the bytes (the digests) of data[0..len), for bytes

@@ -35,20 +35,20 @@
 struct vg_index;
 
 struct vg_index_match {
-    int64_t id;       /* the caller's entry id */
-    uint32_t group;   /* the entry's group */
+    int64_t id;     /* the caller's entry id */
+    uint32_t group; /* the entry's group */
     enum vg_algo algo;
-    int distance;     /* the algorithm's distance; exact kind: 0 */
-    int variant;      /* PDQ: which query hash matched (the first with the
+    int distance; /* the algorithm's distance; exact kind: 0 */
+    int variant;  /* PDQ: which query hash matched (the first with the
                          smallest distance); digests: 0 */
 };
 
 struct vg_index_stats {
-    size_t pdq_count;      /* PDQ entries held, disabled ones included */
-    size_t pdq_tail;       /* of which not yet in the tables */
-    size_t digest_count;   /* entries of every other algorithm */
-    size_t bytes;          /* memory held by the index (allocations) */
-    unsigned tables;       /* multi-index tables and bits per table key */
+    size_t pdq_count;    /* PDQ entries held, disabled ones included */
+    size_t pdq_tail;     /* of which not yet in the tables */
+    size_t digest_count; /* entries of every other algorithm */
+    size_t bytes;        /* memory held by the index (allocations) */
+    unsigned tables;     /* multi-index tables and bits per table key */
     unsigned table_bits;
 };
 
@@ -73,8 +73,8 @@ int vg_index_group_set(struct vg_index *ix, uint32_t group, int radius,
  * (vigil/algo.h).  Ids must be unique (not checked); any order.
  * VG_OK, VG_EINVAL (algo, group), VG_ENOMEM.
  */
-int vg_index_add(struct vg_index *ix, enum vg_algo algo,
-                 const uint8_t *value, uint32_t group, int64_t id);
+int vg_index_add(struct vg_index *ix, enum vg_algo algo, const uint8_t *value,
+                 uint32_t group, int64_t id);
 
 /*
  * Enable or disable the entry with this id (every algorithm).

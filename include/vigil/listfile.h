@@ -48,10 +48,10 @@ int vg_listfile_format_from_name(const char *name,
 
 struct vg_listfile_opts {
     enum vg_listfile_format format; /* AUTO = detect */
-    int algo;           /* -1, or a vg_algo: resolves 64-hex lines (PDQ or
+    int algo;        /* -1, or a vg_algo: resolves 64-hex lines (PDQ or
                            SHA-256); with jsonl/csv, keep only this algo */
-    int min_quality;    /* a PDQ with a known quality below it is an error */
-    size_t max_line;    /* bytes per line; 0 = 65536 */
+    int min_quality; /* a PDQ with a known quality below it is an error */
+    size_t max_line; /* bytes per line; 0 = 65536 */
 };
 
 struct vg_listfile_record {

@@ -46,8 +46,7 @@ struct vg_lists_import_result {
  * file), VG_EIO, VG_ENOMEM, VG_ETOOBIG.
  */
 int vg_lists_import(struct vg_store *st, int64_t actor, const char *list,
-                    const char *path,
-                    const struct vg_listfile_opts *opts,
+                    const char *path, const struct vg_listfile_opts *opts,
                     int (*on_error)(void *ctx, unsigned long line,
                                     const char *msg),
                     void *ctx, struct vg_lists_import_result *res,
@@ -58,25 +57,25 @@ int vg_lists_import(struct vg_store *st, int64_t actor, const char *list,
 struct vg_matcher;
 
 struct vg_match {
-    const char *list;        /* borrowed from the matcher */
+    const char *list; /* borrowed from the matcher */
     enum vg_list_kind kind;
     int64_t entry;
-    char *category;          /* the entry's, else the list's */
-    char *external_id;       /* NULL if none */
-    char *metadata;          /* NULL if none */
+    char *category;    /* the entry's, else the list's */
+    char *external_id; /* NULL if none */
+    char *metadata;    /* NULL if none */
     enum vg_algo algo;
-    int distance;            /* the algorithm's; 0 for digests */
-    int variant;             /* enum vg_pdq_dihedral; -1 but for PDQ */
+    int distance; /* the algorithm's; 0 for digests */
+    int variant;  /* enum vg_pdq_dihedral; -1 but for PDQ */
 };
 
 struct vg_match_result {
-    struct vg_match *matches;    /* from block lists (empty when allowed) */
+    struct vg_match *matches; /* from block lists (empty when allowed) */
     size_t nmatches;
     struct vg_match *allowed_by; /* allow-list matches */
     size_t nallowed;
     struct vg_match *suppressed; /* block matches an allow match cancelled */
     size_t nsuppressed;
-    int pdq_skipped;             /* quality below the minimum */
+    int pdq_skipped; /* quality below the minimum */
 };
 
 /*

@@ -32,8 +32,8 @@ enum vg_media_format {
     VG_MEDIA_BMP
 };
 
-#define VG_MEDIA_DEFAULT_MAX_PIXELS (128ull * 1000 * 1000)  /* 128 MP */
-#define VG_MEDIA_DEFAULT_MAX_BYTES (256ull * 1024 * 1024)   /* 256 MiB */
+#define VG_MEDIA_DEFAULT_MAX_PIXELS (128ull * 1000 * 1000) /* 128 MP */
+#define VG_MEDIA_DEFAULT_MAX_BYTES (256ull * 1024 * 1024)  /* 256 MiB */
 
 struct vg_media_limits {
     uint64_t max_pixels; /* width * height of the decoded image */
@@ -55,10 +55,11 @@ struct vg_media_opts {
 
 struct vg_media_info {
     enum vg_media_format format;
-    unsigned width, height;         /* as stored in the file */
-    unsigned out_width, out_height; /* rows pushed to the sink (after scaling) */
-    unsigned channels;              /* 1 (grey) or 3 (RGB) */
-    char warning[160];              /* non-empty: decoded, but see this */
+    unsigned width, height; /* as stored in the file */
+    unsigned out_width,
+        out_height;    /* rows pushed to the sink (after scaling) */
+    unsigned channels; /* 1 (grey) or 3 (RGB) */
+    char warning[160]; /* non-empty: decoded, but see this */
 };
 
 /*

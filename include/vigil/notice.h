@@ -61,10 +61,10 @@ struct vg_notice_mail {
 };
 
 enum vg_notice_sent {
-    VG_NOTICE_SENT = 0,  /* accepted by the relay */
-    VG_NOTICE_RETRY,     /* a temporary failure: try again later */
-    VG_NOTICE_REJECTED,  /* a permanent failure: do not retry */
-    VG_NOTICE_HELD       /* our side is misconfigured (TLS, login): not an
+    VG_NOTICE_SENT = 0, /* accepted by the relay */
+    VG_NOTICE_RETRY,    /* a temporary failure: try again later */
+    VG_NOTICE_REJECTED, /* a permanent failure: do not retry */
+    VG_NOTICE_HELD      /* our side is misconfigured (TLS, login): not an
                             attempt; sending stops until the next cycle */
 };
 
@@ -78,8 +78,8 @@ struct vg_notice_opts {
     int64_t renotify_s;        /* 0: 86400 */
     int64_t recheck_s[VG_NOTICE_MAX_RECHECKS]; /* 0-ended; all 0: 1 h,
                                                   6 h, 24 h */
-    int escalate_after;        /* notices; 0: 5 */
-    int max_attempts;          /* sending attempts of one notice, retried
+    int escalate_after;                        /* notices; 0: 5 */
+    int max_attempts; /* sending attempts of one notice, retried
                                   after vigil/smtp.h's backoff; 0: its 20
                                   (about 4 days) */
     struct vg_clock clock;

@@ -42,9 +42,9 @@ enum {
 };
 
 struct vg_pdq_result {
-    struct vg_pdq_hash hash;                           /* the plain hash */
-    struct vg_pdq_hash dihedral[VG_PDQ_NDIHEDRAL];     /* if requested */
-    int quality;                                       /* 0..100 */
+    struct vg_pdq_hash hash;                       /* the plain hash */
+    struct vg_pdq_hash dihedral[VG_PDQ_NDIHEDRAL]; /* if requested */
+    int quality;                                   /* 0..100 */
 };
 
 struct vg_pdq_stream;

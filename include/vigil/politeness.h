@@ -21,7 +21,7 @@
 
 struct vg_polite_opts {
     unsigned max_per_host; /* in flight per host; 0 = 2 */
-    int64_t delay_ms;      /* between starts to one host; 0 = 1000 (-1: none) */
+    int64_t delay_ms; /* between starts to one host; 0 = 1000 (-1: none) */
 };
 
 struct vg_polite;

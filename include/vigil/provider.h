@@ -68,16 +68,16 @@ struct vg_provider_lookup_opts {
     const struct vg_rdap_opts *rdap; /* NULL: no RDAP (steps 3 and 4) */
     vg_resolve_fn resolve;           /* NULL: vg_resolve_system */
     void *resolve_ctx;
-    int save_suggestion;             /* keep an RDAP contact as a suggested
+    int save_suggestion; /* keep an RDAP contact as a suggested
                                         provider (audited as actor 0) */
-    int64_t now;                     /* 0: the clock (RDAP cache) */
+    int64_t now;         /* 0: the clock (RDAP cache) */
 };
 
 /* What was found, all of it the caller's (vg_provider_match_free). */
 struct vg_provider_match {
     enum vg_provider_method method;
-    char host[VG_DOMAIN_MAX + 1];   /* the URL's host */
-    char ip[VG_IPNET_STRLEN];       /* the address used; "" if none */
+    char host[VG_DOMAIN_MAX + 1];    /* the URL's host */
+    char ip[VG_IPNET_STRLEN];        /* the address used; "" if none */
     char matched[VG_DOMAIN_MAX + 1]; /* the domain, CIDR or "AS64500" that
                                        matched; for rdap the network (its
                                        CIDRs or range); "" if none */
@@ -90,7 +90,7 @@ struct vg_provider_match {
        answer's (borrowed from those); none if nemails is 0 */
     char *const *emails;
     size_t nemails;
-    char reason[512];               /* with none, or no e-mail: why */
+    char reason[512]; /* with none, or no e-mail: why */
 };
 
 void vg_provider_match_free(struct vg_provider_match *m);
@@ -156,7 +156,7 @@ int vg_provider_lookup_id(void *ctx, const char *url, const char *server_ip,
  * Columns may come in any order; only name is required.  Commas and
  * semicolons are taken as separators in the list columns too.
  */
-#define VG_PROVIDER_CSV_HEADER                                           \
+#define VG_PROVIDER_CSV_HEADER                                                \
     "name,abuse_emails,language,domains,networks,one_notice_per_url,notes"
 #define VG_PROVIDER_CSV_RECORD_MAX (256u << 10) /* bytes of one record */
 
@@ -168,12 +168,10 @@ int vg_provider_lookup_id(void *ctx, const char *url, const char *server_ip,
  * A bad header is an error on line 1 and ends the parse.  Returns VG_OK
  * (whatever errcb was told), VG_ENOMEM, or the callbacks' code.
  */
-int vg_provider_csv_parse(const char *data, size_t len,
-                          int (*cb)(void *ctx, unsigned long line,
-                                    struct vg_provider *p),
-                          int (*errcb)(void *ctx, unsigned long line,
-                                       const char *msg),
-                          void *ctx);
+int vg_provider_csv_parse(
+    const char *data, size_t len,
+    int (*cb)(void *ctx, unsigned long line, struct vg_provider *p),
+    int (*errcb)(void *ctx, unsigned long line, const char *msg), void *ctx);
 
 /*
  * The names, domains and networks that v[0..n) give more than once (an

@@ -67,7 +67,7 @@ enum vg_rdap_status {
 const char *vg_rdap_status_name(enum vg_rdap_status s);
 int vg_rdap_status_parse(const char *s, enum vg_rdap_status *out);
 
-#define VG_RDAP_TEXT_MAX 255  /* bytes kept of a name, handle, org */
+#define VG_RDAP_TEXT_MAX 255 /* bytes kept of a name, handle, org */
 #define VG_RDAP_CIDRS_MAX 32
 #define VG_RDAP_ASNS_MAX 32
 #define VG_RDAP_ENTITIES_MAX 256 /* entities looked at, all depths */
@@ -77,18 +77,18 @@ int vg_rdap_status_parse(const char *s, enum vg_rdap_status *out);
 struct vg_rdap_result {
     enum vg_rdap_status status;
     char *handle, *name, *org, *country; /* NULL if absent */
-    char *start, *end;   /* the network's first and last address
+    char *start, *end; /* the network's first and last address
                             (canonical text); NULL if absent or bad */
-    char **cidrs;        /* cidr0_cidrs, else the range as CIDRs */
+    char **cidrs;      /* cidr0_cidrs, else the range as CIDRs */
     size_t ncidrs;
-    char **emails;       /* abuse contacts, valid, no duplicates */
+    char **emails; /* abuse contacts, valid, no duplicates */
     size_t nemails;
-    uint32_t *asns;      /* origin AS numbers (ARIN) */
+    uint32_t *asns; /* origin AS numbers (ARIN) */
     size_t nasns;
-    char *server;        /* the URL that answered (after redirects) */
-    char *error;         /* why, unless status is ok; NULL if ok */
-    long http_status;    /* 0 without an answer (and from the cache) */
-    int cached;          /* from the store's cache */
+    char *server;     /* the URL that answered (after redirects) */
+    char *error;      /* why, unless status is ok; NULL if ok */
+    long http_status; /* 0 without an answer (and from the cache) */
+    int cached;       /* from the store's cache */
     int64_t fetched_at, expires_at; /* Unix seconds */
 };
 
@@ -108,20 +108,20 @@ int vg_rdap_parse(const char *json, size_t len, struct vg_rdap_result **out,
 
 struct vg_rdap_opts {
     const struct vg_rdap_bootstrap *bootstrap; /* required */
-    const char *user_agent;    /* NULL: "vigil/VERSION (RDAP client)" */
-    long timeout_ms;           /* the whole query; 0 = 15 s */
-    long connect_timeout_ms;   /* 0 = 5 s */
-    size_t max_bytes;          /* answer cap, decompressed; 0 = 1 MiB */
-    unsigned max_redirects;    /* 0 = 3 (ARIN sends other RIRs' on) */
-    int allow_http_loopback;   /* tests: http allowed, connections go
+    const char *user_agent;  /* NULL: "vigil/VERSION (RDAP client)" */
+    long timeout_ms;         /* the whole query; 0 = 15 s */
+    long connect_timeout_ms; /* 0 = 5 s */
+    size_t max_bytes;        /* answer cap, decompressed; 0 = 1 MiB */
+    unsigned max_redirects;  /* 0 = 3 (ARIN sends other RIRs' on) */
+    int allow_http_loopback; /* tests: http allowed, connections go
                                   only to 127.0.0.0/8 and ::1, and
                                   addresses that are not public (the
                                   documentation ranges) may be asked */
     /* how long answers are cached (seconds); 0 = the default */
-    int64_t ttl_ok;            /* 7 days, for the network */
-    int64_t ttl_no_contact;    /* 1 day, for the network */
-    int64_t ttl_not_found;     /* 1 day, for the address */
-    int64_t ttl_error;         /* 15 minutes, for the address */
+    int64_t ttl_ok;         /* 7 days, for the network */
+    int64_t ttl_no_contact; /* 1 day, for the network */
+    int64_t ttl_not_found;  /* 1 day, for the address */
+    int64_t ttl_error;      /* 15 minutes, for the address */
 };
 
 /*

@@ -39,11 +39,11 @@ struct vg_report_input {
     const char *technology;    /* a VG_VOCAB_TECHNOLOGY code */
     const char *const *urls;   /* website: the URLs */
     size_t nurls;
-    const char *detail;        /* other technologies: where */
+    const char *detail; /* other technologies: where */
     const char *description;
-    const char *luring_meet, *luring_images;          /* "yes", "no", "unsure" */
-    const char *intimate_self, *intimate_threatened;  /* the same */
-    const char *named_child;   /* "yes": names a child victim or a suspect */
+    const char *luring_meet, *luring_images; /* "yes", "no", "unsure" */
+    const char *intimate_self, *intimate_threatened; /* the same */
+    const char *named_child; /* "yes": names a child victim or a suspect */
     const char *contact_name, *contact_email, *contact_phone;
 };
 
@@ -54,10 +54,10 @@ struct vg_report_error {
 
 /* A checked report, ready for the store (free with vg_report_fini). */
 struct vg_report {
-    struct vg_report_rec rec;      /* rec.urls points into urls */
+    struct vg_report_rec rec; /* rec.urls points into urls */
     struct vg_frontier_url *urls;
-    char *details_json;            /* technology, detail, the answers */
-    char *contact_json;            /* the contact details, NULL if none:
+    char *details_json; /* technology, detail, the answers */
+    char *contact_json; /* the contact details, NULL if none:
                                       the caller seals it into rec.contact */
 };
 

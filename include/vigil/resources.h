@@ -39,8 +39,8 @@
 
 struct vg_resource {
     const char *name_en, *name_fr;
-    const char *url, *url_fr;     /* url_fr NULL when the same */
-    const char *phone;            /* NULL when none */
+    const char *url, *url_fr;      /* url_fr NULL when the same */
+    const char *phone;             /* NULL when none */
     const char *desc_en, *desc_fr; /* NULL when none */
 };
 
@@ -50,7 +50,7 @@ struct vg_resource_group {
 };
 
 struct vg_resource_country {
-    char code[3];                  /* "CA", ..., or "*" */
+    char code[3]; /* "CA", ..., or "*" */
     const char *name_en, *name_fr;
     struct vg_resource_group hotline, children, parents;
 };

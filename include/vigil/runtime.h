@@ -53,8 +53,8 @@ struct vg_runtime_crawl_opts {
     /* the crawler's options; review_thumbs, seal and seal_ctx are set by
        vg_runtime_crawl_start, continuous too; allow_private for tests */
     struct vg_crawl_opts crawl;
-    int min_quality;   /* PDQ queries below it are not looked up (50) */
-    int64_t retry_ms;  /* after a crawl error, wait this long (5000) */
+    int min_quality;  /* PDQ queries below it are not looked up (50) */
+    int64_t retry_ms; /* after a crawl error, wait this long (5000) */
     /* errors and reloads, one line each without newline (may be NULL);
        called from the crawler's thread */
     void (*log)(void *ctx, const char *msg);
@@ -73,8 +73,7 @@ struct vg_runtime_crawl;
  */
 int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
                            const struct vg_runtime_crawl_opts *o,
-                           struct vg_runtime_crawl **out,
-                           struct vg_err *err);
+                           struct vg_runtime_crawl **out, struct vg_err *err);
 
 /* Stop the thread (within about a second), commit, free.  NULL: no-op. */
 void vg_runtime_crawl_stop(struct vg_runtime_crawl *c);
@@ -93,7 +92,6 @@ struct vg_runtime_crawl_status {
 void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
                              struct vg_runtime_crawl_status *out);
 
-
 /* ---- the notice thread ---- */
 
 struct vg_runtime_notices;
@@ -111,16 +109,16 @@ void vg_runtime_notices_stop(struct vg_runtime_notices *n);
 /* ---- the notice mail: SMTP transport and who hosts a URL ---- */
 
 struct vg_runtime_mail_cfg {
-    const char *relay;         /* smtp://host:port or smtps://; required */
-    const char *from;          /* the sender's address; required */
-    const char *starttls;      /* "none", "try", "required" (NULL: this) */
-    const char *user;          /* relay authentication, or NULL */
-    const char *password;      /* the same (copied, wiped at free) */
-    const char *cafile;        /* CA certificates for the relay, or NULL */
+    const char *relay;          /* smtp://host:port or smtps://; required */
+    const char *from;           /* the sender's address; required */
+    const char *starttls;       /* "none", "try", "required" (NULL: this) */
+    const char *user;           /* relay authentication, or NULL */
+    const char *password;       /* the same (copied, wiped at free) */
+    const char *cafile;         /* CA certificates for the relay, or NULL */
     const char *rdap_bootstrap; /* an RDAP bootstrap file, or NULL: the
                                    shipped ones in data_dir */
-    const char *data_dir;      /* the data/ directory */
-    int allow_private;         /* RDAP may reach loopback (tests only) */
+    const char *data_dir;       /* the data/ directory */
+    int allow_private;          /* RDAP may reach loopback (tests only) */
 };
 
 /* What a notice cycle does after an SMTP attempt with this outcome: sent;

@@ -27,12 +27,12 @@
 #include "vigil/store.h"
 
 struct vg_server_opts {
-    struct vg_store *store; /* required; outlives the server */
-    const char *listen;     /* "127.0.0.1:8080" (port 0: any free one) */
-    const char *web_dir;    /* the web/ directory (catalogues...) */
-    const char *key_file;   /* the sealing key (created if missing) */
-    unsigned threads;       /* HTTP threads; 0 = 4 */
-    unsigned max_per_ip;    /* connections at once from one client
+    struct vg_store *store;   /* required; outlives the server */
+    const char *listen;       /* "127.0.0.1:8080" (port 0: any free one) */
+    const char *web_dir;      /* the web/ directory (catalogues...) */
+    const char *key_file;     /* the sealing key (created if missing) */
+    unsigned threads;         /* HTTP threads; 0 = 4 */
+    unsigned max_per_ip;      /* connections at once from one client
                                address; 0 = 32 (vigil/http.h) */
     unsigned rate_per_minute; /* reports a minute per client address (and
                                  as many at once); 0 = no limit */
@@ -42,7 +42,7 @@ struct vg_server_opts {
      * (a verified media item), so a crawl matches them (NULL: none) */
     void (*lists_changed)(void *ctx);
     void *lists_changed_ctx;
-    int trust_proxy;          /* behind a reverse proxy on this machine:
+    int trust_proxy; /* behind a reverse proxy on this machine:
                                  take the client's address from its
                                  X-Real-IP header */
 };

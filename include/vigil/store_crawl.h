@@ -39,14 +39,14 @@ int vg_store_crawl_end(struct vg_store *st, int64_t crawl_id,
 enum vg_frontier_kind { VG_FRONTIER_PAGE = 0, VG_FRONTIER_MEDIA };
 
 struct vg_frontier_url {
-    const char *url;      /* canonical (vigil/url.h) */
+    const char *url; /* canonical (vigil/url.h) */
     const char *host;
-    int priority;         /* 0 first */
+    int priority; /* 0 first */
     int depth;
     int64_t parent_url_id; /* 0 if none */
     enum vg_frontier_kind kind;
-    int offsite;          /* links followed off the seed's site to here */
-    int64_t host_seq;     /* the n-th URL of its host in the crawl: leases
+    int offsite;      /* links followed off the seed's site to here */
+    int64_t host_seq; /* the n-th URL of its host in the crawl: leases
                              take the hosts' first URLs, then their second,
                              ... so one busy host does not fill the window */
 };
@@ -92,15 +92,15 @@ int vg_store_frontier_each(struct vg_store *st, int64_t crawl_id,
 /* A leased URL is finished. */
 struct vg_frontier_done {
     int64_t url_id;
-    int ok;              /* done (1) or failed (0) */
-    long http_status;    /* 0 without an answer */
-    const char *error;   /* why it failed (or a note), NULL if none */
+    int ok;            /* done (1) or failed (0) */
+    long http_status;  /* 0 without an answer */
+    const char *error; /* why it failed (or a note), NULL if none */
 };
 
 /* A match of a sighting's media against a list entry. */
 struct vg_detection_rec {
     int64_t entry_id;
-    const char *algo;    /* a registered name (vigil/hashalgo.h) */
+    const char *algo; /* a registered name (vigil/hashalgo.h) */
     int distance;
     const char *variant; /* dihedral variant name, NULL for digests */
 };
@@ -110,13 +110,13 @@ struct vg_detection_rec {
  * and the evidence of the fetch.
  */
 struct vg_sighting_rec {
-    int64_t url_id, page_url_id;    /* page 0 if none */
-    int64_t seen_at;                /* Unix seconds, UTC */
+    int64_t url_id, page_url_id; /* page 0 if none */
+    int64_t seen_at;             /* Unix seconds, UTC */
     long http_status;
-    const char *server_ip;          /* NULL if unknown */
-    const char *headers_json;       /* selected response headers */
+    const char *server_ip;    /* NULL if unknown */
+    const char *headers_json; /* selected response headers */
     const uint8_t *sha256, *md5, *sha1;
-    const uint8_t *pdq;             /* 32 bytes, NULL if not hashed */
+    const uint8_t *pdq; /* 32 bytes, NULL if not hashed */
     int pdq_quality;
     const char *format;
     unsigned width, height;
@@ -137,7 +137,7 @@ struct vg_sighting_rec {
 struct vg_crawl_batch {
     const struct vg_frontier_done *done;
     size_t ndone;
-    const struct vg_frontier_url *add;      /* URLs the fetches found */
+    const struct vg_frontier_url *add; /* URLs the fetches found */
     size_t nadd;
     const struct vg_sighting_rec *sightings;
     size_t nsightings;
@@ -181,16 +181,16 @@ int vg_store_crawls(struct vg_store *st, int64_t id,
 /* A detection with everything a hotline needs to act on it. */
 struct vg_detection_info {
     int64_t id, crawl_id;
-    const char *url, *page_url;     /* page NULL if none */
-    int64_t fetched_at;             /* Unix seconds, UTC */
+    const char *url, *page_url; /* page NULL if none */
+    int64_t fetched_at;         /* Unix seconds, UTC */
     long http_status;
     const char *server_ip, *headers_json;
-    const uint8_t *sha256, *md5;    /* 32 and 16 bytes */
-    const uint8_t *pdq;             /* 32 bytes, or NULL */
+    const uint8_t *sha256, *md5; /* 32 and 16 bytes */
+    const uint8_t *pdq;          /* 32 bytes, or NULL */
     int pdq_quality;
     const char *format;
     unsigned width, height;
-    int64_t entry_id, list_id;      /* 0 if since deleted */
+    int64_t entry_id, list_id; /* 0 if since deleted */
     const char *list, *category, *external_id, *metadata;
     const char *algo, *variant;
     int distance;

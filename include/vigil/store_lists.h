@@ -30,11 +30,11 @@ struct vg_list {
     int pdq_distance;                    /* 0..256, default 31 */
     enum vg_list_kind kind;
     int enabled;
-    int64_t created_at;                  /* Unix seconds, UTC */
+    int64_t created_at; /* Unix seconds, UTC */
     /* filled by reads: */
     int64_t entries, entries_enabled;
-    int64_t imports;                     /* how many imports so far */
-    int64_t last_import_at;              /* 0 if none */
+    int64_t imports;        /* how many imports so far */
+    int64_t last_import_at; /* 0 if none */
 };
 
 /* A valid list name?  (1..64 of [A-Za-z0-9._-], not starting with '-') */
@@ -74,7 +74,7 @@ int vg_store_list_delete(struct vg_store *st, int64_t actor, int64_t list_id,
 /* One import's provenance, as recorded and as `lists show` prints it. */
 struct vg_list_import {
     int64_t id, list_id;
-    int64_t imported_at;   /* Unix seconds, UTC */
+    int64_t imported_at; /* Unix seconds, UTC */
     const char *source_file;
     const char *format;
     const char *file_sha256; /* hex of the file's bytes */

@@ -48,10 +48,10 @@ struct vg_due_case {
     int64_t id;
     const char *url;
     int64_t detected_at;
-    const char *sha256;     /* hex; NULL if the media is not known */
+    const char *sha256; /* hex; NULL if the media is not known */
     const char *category;
-    int64_t reupload_of;    /* the first case of the same media; 0 if none */
-    int64_t notices_sent;   /* so far: 0 for a first notice */
+    int64_t reupload_of;  /* the first case of the same media; 0 if none */
+    int64_t notices_sent; /* so far: 0 for a first notice */
 };
 
 /* A provider with open cases due a notice, and those cases by id. */
@@ -132,13 +132,13 @@ int vg_store_notice_hold(struct vg_store *st, int64_t id, const char *why,
 /* A notice as the console lists it (and, in a case, as `notices show`). */
 struct vg_notice_info {
     int64_t id;
-    const char *provider;        /* its name; NULL in vg_case_detail */
+    const char *provider; /* its name; NULL in vg_case_detail */
     int64_t cycle;
     const char *message_id, *recipients, *state; /* pending, sent, failed */
     int64_t attempts, created_at;
-    int64_t sent_at;             /* 0 if not sent */
-    int64_t next_attempt_at;     /* 0 if none; not in vg_case_detail */
-    const char *result;          /* the relay's words; NULL if none yet */
+    int64_t sent_at;         /* 0 if not sent */
+    int64_t next_attempt_at; /* 0 if none; not in vg_case_detail */
+    const char *result;      /* the relay's words; NULL if none yet */
 };
 
 struct vg_notice_list {
@@ -156,10 +156,10 @@ void vg_notice_list_free(struct vg_notice_list *l);
 struct vg_recheck_due {
     int64_t case_id;
     const char *url;
-    const char *sha256;       /* hex; NULL if the media is not known */
-    char pdq[65];             /* hex; "" when the media has none */
-    int64_t checks;           /* made so far */
-    int64_t first_notice_at;  /* 0 if none */
+    const char *sha256;      /* hex; NULL if the media is not known */
+    char pdq[65];            /* hex; "" when the media has none */
+    int64_t checks;          /* made so far */
+    int64_t first_notice_at; /* 0 if none */
 };
 
 struct vg_rechecks_due {
@@ -187,21 +187,21 @@ int vg_store_recheck_record(struct vg_store *st, int64_t case_id, int64_t now,
 struct vg_case_info {
     int64_t id;
     const char *url;
-    const char *provider;       /* its name; NULL if none known */
-    const char *status;         /* "open", "removed" */
+    const char *provider; /* its name; NULL if none known */
+    const char *status;   /* "open", "removed" */
     int64_t opened_at;
-    int64_t first_notice_at;    /* 0 if none */
-    int64_t removed_at;         /* 0 if not removed */
-    const char *removal;        /* why it counts as removed; NULL if not */
+    int64_t first_notice_at; /* 0 if none */
+    int64_t removed_at;      /* 0 if not removed */
+    const char *removal;     /* why it counts as removed; NULL if not */
     int64_t notices_sent;
     int escalated;
-    int64_t reupload_of;        /* 0 if none */
+    int64_t reupload_of; /* 0 if none */
     const char *category;
     int64_t checks;
 };
 
 struct vg_case_list {
-    struct vg_case_info *v;     /* newest first */
+    struct vg_case_info *v; /* newest first */
     size_t n;
     struct vg_store_strings *strings;
 };
@@ -214,16 +214,16 @@ void vg_case_list_free(struct vg_case_list *l);
 
 struct vg_recheck_info {
     int64_t checked_at;
-    int64_t http_status;        /* 0 if the fetch got no answer */
+    int64_t http_status; /* 0 if the fetch got no answer */
     const char *result;
 };
 
 /* One case with its notices and re-checks. */
 struct vg_case_detail {
     struct vg_case_info c;
-    const char *abuse_emails;   /* the provider's; NULL if none known */
+    const char *abuse_emails; /* the provider's; NULL if none known */
     int64_t detected_at;
-    const char *sha256;         /* hex; NULL if the media is not known */
+    const char *sha256;             /* hex; NULL if the media is not known */
     struct vg_notice_info *notices; /* oldest first */
     size_t nnotices;
     struct vg_recheck_info *rechecks; /* oldest first */
@@ -240,10 +240,10 @@ void vg_case_detail_free(struct vg_case_detail *c);
 struct vg_provider_figures {
     int64_t provider_id;
     const char *provider;
-    int64_t notified, removed, up;      /* cases */
-    int64_t notices, failed_notices;    /* sent, failed for good */
-    int64_t reuploads, escalated;       /* cases */
-    const int64_t *ttr;  /* seconds from first notice to removal, ascending */
+    int64_t notified, removed, up;   /* cases */
+    int64_t notices, failed_notices; /* sent, failed for good */
+    int64_t reuploads, escalated;    /* cases */
+    const int64_t *ttr; /* seconds from first notice to removal, ascending */
     size_t nttr;
 };
 
@@ -251,7 +251,7 @@ struct vg_notice_report {
     struct vg_provider_figures *v; /* by provider name */
     size_t n;
     struct vg_store_strings *strings;
-    int64_t *ttr_;               /* private: every provider's times */
+    int64_t *ttr_; /* private: every provider's times */
 };
 
 /* The figures per provider (vg_notice_report_free). */

@@ -165,11 +165,11 @@ int vg_store_login_failed(struct vg_store *st, int64_t user_id, int64_t now,
 /* An audit record as the console lists it. */
 struct vg_audit_entry {
     struct vg_audit_record r;
-    const char *username;        /* the actor's; NULL if none or gone */
+    const char *username; /* the actor's; NULL if none or gone */
 };
 
 struct vg_audit_page {
-    struct vg_audit_entry *v;    /* newest first */
+    struct vg_audit_entry *v; /* newest first */
     size_t n;
     struct vg_store_strings *strings;
 };

@@ -38,19 +38,19 @@ enum vg_provider_source { VG_PROVIDER_MANUAL = 0, VG_PROVIDER_RDAP };
  * it; writes only read it. */
 struct vg_provider {
     int64_t id;
-    char *name;        /* 1..VG_PROVIDER_NAME_MAX bytes of UTF-8, no
+    char *name;    /* 1..VG_PROVIDER_NAME_MAX bytes of UTF-8, no
                           control characters, no outer spaces; unique */
-    char **emails;     /* abuse contacts (addr-spec, dot-atom local part;
+    char **emails; /* abuse contacts (addr-spec, dot-atom local part;
                           stored ',' between: what a notice's To takes) */
     size_t nemails;
-    char language[3];  /* of the notices: "en" or "fr" */
-    char **domains;    /* lowercase ASCII (IDN in punycode), no final dot */
+    char language[3]; /* of the notices: "en" or "fr" */
+    char **domains;   /* lowercase ASCII (IDN in punycode), no final dot */
     size_t ndomains;
-    char **networks;   /* CIDRs and AS numbers: "192.0.2.0/24",
+    char **networks; /* CIDRs and AS numbers: "192.0.2.0/24",
                           "2001:db8::/32", "AS64500" (canonical on read) */
     size_t nnetworks;
     int one_notice_per_url; /* no batching: one notice per URL */
-    char *notes;       /* NULL or "" if none */
+    char *notes;            /* NULL or "" if none */
     enum vg_provider_source source;
     int confirmed;
     int64_t created_at, updated_at; /* Unix seconds; set by the store */
@@ -155,11 +155,11 @@ struct vg_rdap_cached {
     const char *first, *last; /* the range (addresses of one family) */
     const char *status;       /* "ok", "no-contact", "not-found", "error" */
     const char *handle, *name, *org, *country; /* NULL if none */
-    const char *emails;       /* abuse e-mails, ',' between; "" if none */
-    const char *cidrs;        /* the network's CIDRs, ' ' between */
-    const char *asns;         /* origin AS numbers, ' ' between */
-    const char *server;       /* the URL that answered; NULL if none */
-    const char *error;        /* why not ok; NULL if ok */
+    const char *emails; /* abuse e-mails, ',' between; "" if none */
+    const char *cidrs;  /* the network's CIDRs, ' ' between */
+    const char *asns;   /* origin AS numbers, ' ' between */
+    const char *server; /* the URL that answered; NULL if none */
+    const char *error;  /* why not ok; NULL if ok */
     int64_t fetched_at, expires_at; /* Unix seconds */
 };
 

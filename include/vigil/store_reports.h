@@ -19,16 +19,16 @@
 
 /* A report as stored (validated by the caller: vigil/report.h). */
 struct vg_report_rec {
-    const char *channel;        /* "web", "api", "partner" */
-    const char *language;       /* "en", "fr" */
-    const char *incident_type;  /* one of the eight (vigil/report.h) */
-    const char *incident_at;    /* as the reporter gave it, or NULL */
+    const char *channel;       /* "web", "api", "partner" */
+    const char *language;      /* "en", "fr" */
+    const char *incident_type; /* one of the eight (vigil/report.h) */
+    const char *incident_at;   /* as the reporter gave it, or NULL */
     const char *description;
-    const char *details_json;   /* the other answers, a JSON object */
-    const uint8_t *contact;     /* sealed contact details, or NULL */
+    const char *details_json; /* the other answers, a JSON object */
+    const uint8_t *contact;   /* sealed contact details, or NULL */
     size_t contact_len;
-    int named_child;            /* names a child victim or a suspect */
-    int64_t api_key_id;         /* 0 for the public form */
+    int named_child;             /* names a child victim or a suspect */
+    int64_t api_key_id;          /* 0 for the public form */
     const char *idempotency_key; /* with api_key_id: a retry is not stored
                                     twice; NULL if none */
     const struct vg_frontier_url *urls; /* canonical url and host only */
@@ -72,12 +72,12 @@ struct vg_queue_report {
     const char *channel, *language, *incident_type;
     int named_child;
     const char *status;
-    int64_t urls;                /* how many URLs it names */
+    int64_t urls; /* how many URLs it names */
 };
 
 struct vg_report_queue {
-    int64_t total;               /* reports matching the filter */
-    struct vg_queue_report *v;   /* this page */
+    int64_t total;             /* reports matching the filter */
+    struct vg_queue_report *v; /* this page */
     size_t n;
     struct vg_store_strings *strings;
 };
@@ -94,15 +94,15 @@ void vg_report_queue_free(struct vg_report_queue *q);
 struct vg_report_url {
     int64_t id;
     const char *url, *host;
-    const char *state;           /* the frontier's; NULL if never queued */
-    int64_t http_status;         /* 0 if none */
-    const char *error;           /* NULL if none */
+    const char *state;   /* the frontier's; NULL if never queued */
+    int64_t http_status; /* 0 if none */
+    const char *error;   /* NULL if none */
 };
 
 struct vg_incident {
     int64_t id;
     const char *incident_type;
-    const char *outcome;         /* NULL: none yet */
+    const char *outcome; /* NULL: none yet */
     const char *notes;
     int64_t updated_at;
 };
@@ -110,12 +110,12 @@ struct vg_incident {
 /* Media seen at a reported address or on a reported page. */
 struct vg_report_media {
     int64_t media_id;
-    const char *url;             /* the first address it was seen at */
-    const char *format;          /* NULL if unknown */
-    int64_t width, height;       /* 0 if unknown */
-    const char *review;          /* NULL (never queued), pending, done */
-    const char *classification;  /* NULL until decided */
-    const char *lists;           /* matched lists, comma-separated; NULL */
+    const char *url;            /* the first address it was seen at */
+    const char *format;         /* NULL if unknown */
+    int64_t width, height;      /* 0 if unknown */
+    const char *review;         /* NULL (never queued), pending, done */
+    const char *classification; /* NULL until decided */
+    const char *lists;          /* matched lists, comma-separated; NULL */
 };
 
 /* A report opened by an analyst, with its parts. */
@@ -124,19 +124,19 @@ struct vg_report_detail {
     char reference[VG_REFERENCE_LEN + 1];
     int64_t received_at;
     const char *channel, *language, *incident_type;
-    const char *incident_at;     /* as the reporter gave it; NULL if not */
+    const char *incident_at; /* as the reporter gave it; NULL if not */
     const char *description;
-    const char *details;         /* the other answers, a JSON object */
+    const char *details; /* the other answers, a JSON object */
     int named_child;
     const char *status;
-    int64_t api_key_id;          /* 0 for the public form */
-    struct vg_report_url *urls;  /* by id */
+    int64_t api_key_id;         /* 0 for the public form */
+    struct vg_report_url *urls; /* by id */
     size_t nurls;
     struct vg_incident *incidents; /* by id */
     size_t nincidents;
     struct vg_report_media *media; /* by media id, at most 200 */
     size_t nmedia;
-    uint8_t *contact;            /* sealed contact details; NULL if none */
+    uint8_t *contact; /* sealed contact details; NULL if none */
     size_t contact_len;
     struct vg_store_strings *strings;
 };

@@ -46,13 +46,13 @@ enum vg_review_class {
 const char *vg_review_class_name(enum vg_review_class c);
 int vg_review_class_parse(const char *s, enum vg_review_class *out);
 
-#define VG_REVIEW_LIST "verified"         /* the hotline's own list */
+#define VG_REVIEW_LIST "verified" /* the hotline's own list */
 #define VG_REVIEW_LIST_SOURCE "analysts"
-#define VG_REVIEW_AGREE_DEFAULT 2         /* analysts who must agree */
+#define VG_REVIEW_AGREE_DEFAULT 2 /* analysts who must agree */
 #define VG_REVIEW_AGREE_MAX 100
-#define VG_REVIEW_PDQ_MIN_QUALITY 50      /* below: no PDQ entry */
-#define VG_REVIEW_REPORTS_MAX 16          /* reports listed per item */
-#define VG_REVIEW_SIGHTINGS_MAX 100       /* newest, in vg_review_media */
+#define VG_REVIEW_PDQ_MIN_QUALITY 50 /* below: no PDQ entry */
+#define VG_REVIEW_REPORTS_MAX 16     /* reports listed per item */
+#define VG_REVIEW_SIGHTINGS_MAX 100  /* newest, in vg_review_media */
 #define VG_REVIEW_DETECTIONS_MAX 100
 
 /* A report whose URL led the crawl to the media (its page's parent chain
@@ -64,18 +64,18 @@ struct vg_review_report {
 
 struct vg_review_item {
     int64_t media_id;
-    char sha256[65];                /* hex */
-    const char *format;             /* "jpeg", ...; NULL if unknown */
+    char sha256[65];    /* hex */
+    const char *format; /* "jpeg", ...; NULL if unknown */
     unsigned width, height;
     int64_t bytes;
-    int64_t first_seen_at;          /* Unix seconds, UTC */
-    int64_t queued_at;              /* when it joined the queue */
-    int64_t sightings;              /* every sighting */
-    int64_t votes;                  /* analysts who voted so far */
-    const char *my_vote;            /* the viewer's class, NULL if none */
+    int64_t first_seen_at; /* Unix seconds, UTC */
+    int64_t queued_at;     /* when it joined the queue */
+    int64_t sightings;     /* every sighting */
+    int64_t votes;         /* analysts who voted so far */
+    const char *my_vote;   /* the viewer's class, NULL if none */
     /* the latest sighting */
-    const char *url, *page_url;     /* page NULL if none */
-    int64_t crawl_id, seen_at;      /* crawl 0 if unknown */
+    const char *url, *page_url;             /* page NULL if none */
+    int64_t crawl_id, seen_at;              /* crawl 0 if unknown */
     const struct vg_review_report *reports; /* up to VG_REVIEW_REPORTS_MAX */
     size_t nreports;
 };
@@ -97,24 +97,24 @@ int vg_store_review_queue(struct vg_store *st, int64_t viewer, unsigned flags,
                           void *ctx, int64_t *total, struct vg_err *err);
 
 struct vg_review_sighting {
-    int64_t id, crawl_id;           /* crawl 0 if unknown */
-    char *url, *page_url;           /* page NULL if none */
+    int64_t id, crawl_id; /* crawl 0 if unknown */
+    char *url, *page_url; /* page NULL if none */
     int64_t seen_at;
     long http_status;
-    char *server_ip;                /* NULL if unknown */
+    char *server_ip; /* NULL if unknown */
 };
 
 struct vg_review_detection {
-    int64_t id, entry_id, list_id;  /* entry, list 0 if since deleted */
-    char *list, *category;          /* NULL if since deleted */
-    char *algo, *variant;           /* variant NULL for digests */
+    int64_t id, entry_id, list_id; /* entry, list 0 if since deleted */
+    char *list, *category;         /* NULL if since deleted */
+    char *algo, *variant;          /* variant NULL for digests */
     int distance;
     int64_t detected_at;
 };
 
 struct vg_review_vote {
     int64_t user_id;
-    char *username;                 /* NULL if the account is gone */
+    char *username; /* NULL if the account is gone */
     char *classification;
     int64_t decided_at;
 };
@@ -123,9 +123,9 @@ struct vg_review_vote {
 struct vg_review_media {
     int64_t id;
     char sha256[65], md5[33], sha1[41]; /* hex */
-    char pdq[65];                   /* hex; "" if not hashed */
-    int pdq_quality;                /* -1 if not hashed */
-    char *format;                   /* NULL if unknown */
+    char pdq[65];                       /* hex; "" if not hashed */
+    int pdq_quality;                    /* -1 if not hashed */
+    char *format;                       /* NULL if unknown */
     unsigned width, height;
     int64_t bytes, first_seen_at;
     char *review;                   /* NULL (never queued), pending, done */
@@ -136,11 +136,11 @@ struct vg_review_media {
     int64_t sightings_total;
     struct vg_review_detection *detections; /* oldest first */
     size_t ndetections;
-    struct vg_review_vote *votes;   /* oldest first */
+    struct vg_review_vote *votes; /* oldest first */
     size_t nvotes;
     struct vg_review_report *reports;
     size_t nreports;
-    uint8_t *thumbnail;             /* sealed; NULL if none (not pending) */
+    uint8_t *thumbnail; /* sealed; NULL if none (not pending) */
     size_t thumbnail_len;
 };
 
@@ -176,10 +176,9 @@ struct vg_review_result {
  * VG_EACCES: the account is disabled; VG_EINVAL: bad required, or the
  * list VG_REVIEW_LIST exists and is not a block list.  out may be NULL.
  */
-int vg_store_review_add(struct vg_store *st, int64_t media_id,
-                        int64_t user_id, enum vg_review_class c,
-                        int required, struct vg_review_result *out,
-                        struct vg_err *err);
+int vg_store_review_add(struct vg_store *st, int64_t media_id, int64_t user_id,
+                        enum vg_review_class c, int required,
+                        struct vg_review_result *out, struct vg_err *err);
 
 /*
  * For the crawler, before it makes a thumbnail: *out 1 when media with

@@ -22,8 +22,8 @@
 #include "vigil/error.h"
 #include "vigil/media.h"
 
-#define VG_THUMB_SIDE 160    /* default longest side, pixels */
-#define VG_THUMB_QUALITY 70  /* default JPEG quality */
+#define VG_THUMB_SIDE 160   /* default longest side, pixels */
+#define VG_THUMB_QUALITY 70 /* default JPEG quality */
 #define VG_THUMB_MAX_SIDE 1024
 
 enum {
@@ -59,8 +59,8 @@ void vg_thumb_sink(struct vg_thumb *t, struct vg_media_sink *sink);
  * get the thumbnail's size.  VG_ENOMEM, VG_EINTERNAL (encoder) with
  * detail in err.
  */
-int vg_thumb_finish(struct vg_thumb *t, uint8_t **jpeg, size_t *n,
-                    unsigned *w, unsigned *h, struct vg_err *err);
+int vg_thumb_finish(struct vg_thumb *t, uint8_t **jpeg, size_t *n, unsigned *w,
+                    unsigned *h, struct vg_err *err);
 
 /*
  * Decode the image in data[0..len) (any format vg_media_decode reads;

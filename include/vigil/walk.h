@@ -19,9 +19,9 @@ int vg_walk_new(char *const *roots, int nroots, struct vg_walk **out);
 void vg_walk_free(struct vg_walk *w);
 
 struct vg_walk_entry {
-    const char *path;  /* borrowed until the next call */
-    int from_dir;      /* found by walking a directory (not named) */
-    int error;         /* VG_OK, or why this path could not be walked */
+    const char *path; /* borrowed until the next call */
+    int from_dir;     /* found by walking a directory (not named) */
+    int error;        /* VG_OK, or why this path could not be walked */
     const char *error_msg;
 };
 

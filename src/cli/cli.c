@@ -73,7 +73,8 @@ int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
 
     if (!db && !url) {
         vg_cli_errorf("%s: no --db given and no default (set VIGIL_DB or "
-                      "HOME)", cmd);
+                      "HOME)",
+                      cmd);
         return VG_EINVAL;
     }
     rc = vg_store_open(db ? db : url, NULL, out, &err);
@@ -139,15 +140,18 @@ int vg_cli_parse_size(const char *s, int si, unsigned long long *out)
     switch (*end) {
     case '\0':
         break;
-    case 'k': case 'K':
+    case 'k':
+    case 'K':
         mul = base;
         end++;
         break;
-    case 'm': case 'M':
+    case 'm':
+    case 'M':
         mul = base * base;
         end++;
         break;
-    case 'g': case 'G':
+    case 'g':
+    case 'G':
         mul = base * base * base;
         end++;
         break;
@@ -162,13 +166,13 @@ int vg_cli_parse_size(const char *s, int si, unsigned long long *out)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil [--help] [--version] COMMAND [ARGS...]\n"
-            "\n"
-            "Vigil: crawl, hash, match and take down known child sexual abuse\n"
-            "material for hotlines and their partners.\n"
-            "\n"
-            "Commands:\n");
+    fprintf(
+        f, "Usage: vigil [--help] [--version] COMMAND [ARGS...]\n"
+           "\n"
+           "Vigil: crawl, hash, match and take down known child sexual abuse\n"
+           "material for hotlines and their partners.\n"
+           "\n"
+           "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nRun 'vigil COMMAND --help' for a command's options.\n");
@@ -345,4 +349,3 @@ void vg_cli_config_free(char **args, char **argv, int owned)
     if (args != argv)
         free_args(args, owned);
 }
-

@@ -52,11 +52,11 @@ typedef int (*vg_cli_hash_format_fn)(void *ctx,
                                      int *flagged);
 
 struct vg_cli_hash_job {
-    const char *cmd;               /* for messages */
+    const char *cmd; /* for messages */
     struct vg_imagehash_opts opts;
     int json;
     unsigned jobs;
-    vg_cli_hash_format_fn format;  /* default: vigil hash's output */
+    vg_cli_hash_format_fn format; /* default: vigil hash's output */
     void *ctx;
 };
 
@@ -68,18 +68,20 @@ enum {
     VG_CLI_OPT_MAXSIZE,
     VG_CLI_OPT_FIRST_FREE
 };
-#define VG_CLI_HASH_LONGOPTS                                              \
-    {"fast", no_argument, NULL, VG_CLI_OPT_FAST},                         \
-        {"json", no_argument, NULL, VG_CLI_OPT_JSON},                     \
-        {"jobs", required_argument, NULL, 'j'},                           \
-        {"max-pixels", required_argument, NULL, VG_CLI_OPT_MAXPX},        \
-        {"max-size", required_argument, NULL, VG_CLI_OPT_MAXSIZE}
-#define VG_CLI_HASH_HELP                                                  \
+#define VG_CLI_HASH_LONGOPTS                                                  \
+    {"fast", no_argument, NULL, VG_CLI_OPT_FAST},                             \
+        {"json", no_argument, NULL, VG_CLI_OPT_JSON},                         \
+        {"jobs", required_argument, NULL, 'j'},                               \
+        {"max-pixels", required_argument, NULL, VG_CLI_OPT_MAXPX},            \
+    {                                                                         \
+        "max-size", required_argument, NULL, VG_CLI_OPT_MAXSIZE               \
+    }
+#define VG_CLI_HASH_HELP                                                      \
     "  --fast            faster, approximate: JPEG decoded at reduced size\n" \
-    "                    (sides >= 512) with the decoder's luma\n"          \
-    "  --json            JSON Lines with digests, size and warnings\n"     \
-    "  -j, --jobs N      hash N files in parallel (default: CPU cores)\n"  \
-    "  --max-pixels N    refuse images over N pixels (default 128M)\n"     \
+    "                    (sides >= 512) with the decoder's luma\n"            \
+    "  --json            JSON Lines with digests, size and warnings\n"        \
+    "  -j, --jobs N      hash N files in parallel (default: CPU cores)\n"     \
+    "  --max-pixels N    refuse images over N pixels (default 128M)\n"        \
     "  --max-size N      refuse files over N bytes (default 256M; K/M/G)\n"
 
 void vg_cli_hash_job_init(struct vg_cli_hash_job *job, const char *cmd);
@@ -104,13 +106,13 @@ int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
 struct vg_runtime_mail;
 
 struct vg_cli_notices {
-    const char *cmd;          /* "serve", "notices": for messages */
-    struct vg_notice_opts o;  /* what the cycle gets */
+    const char *cmd;         /* "serve", "notices": for messages */
+    struct vg_notice_opts o; /* what the cycle gets */
     const char *relay, *from, *starttls, *user, *password_file, *cafile;
     const char *rdap_bootstrap;
     int allow_private;
-    int64_t at;               /* --at: a fixed clock; 0 = the real one */
-    int64_t interval_s;       /* serve: between cycles */
+    int64_t at;         /* --at: a fixed clock; 0 = the real one */
+    int64_t interval_s; /* serve: between cycles */
     /* made by vg_cli_notices_ready: the transport and the lookup */
     struct vg_runtime_mail *mail;
 };

@@ -113,8 +113,8 @@ static void params_apply(json_t *p, struct vg_crawl_opts *o, int *min_quality)
 {
     json_t *v;
 
-#define INT(name, field, type)                                             \
-    if ((v = json_object_get(p, name)) && json_is_integer(v))              \
+#define INT(name, field, type)                                                \
+    if ((v = json_object_get(p, name)) && json_is_integer(v))                 \
         o->field = (type)json_integer_value(v);
     INT("max_depth", max_depth, int)
     INT("follow_offsite", follow_offsite, int)
@@ -244,8 +244,7 @@ static int print_crawl(void *ctx, const struct vg_crawl_info *c)
                "\"done\":%lld,\"failed\":%lld,\"pages\":%lld,\"media\":%lld,"
                "\"sightings\":%lld,\"detections\":%lld,\"params\":%s}\n",
                (long long)c->id, c->status, started,
-               c->finished_at ? "\"" : "",
-               c->finished_at ? finished : "null",
+               c->finished_at ? "\"" : "", c->finished_at ? finished : "null",
                c->finished_at ? "\"" : "", (long long)fc.queued,
                (long long)fc.leased, (long long)fc.done, (long long)fc.failed,
                (long long)fc.pages, (long long)fc.media,
@@ -256,21 +255,20 @@ static int print_crawl(void *ctx, const struct vg_crawl_info *c)
                " (%lld pages, %lld images)\n"
                "  sightings %lld, detections %lld\n",
                (long long)c->id, c->status, started, finished,
-               (long long)fc.queued, (long long)fc.leased,
-               (long long)fc.done, (long long)fc.failed, (long long)fc.pages,
-               (long long)fc.media, (long long)c->sightings,
-               (long long)c->detections);
+               (long long)fc.queued, (long long)fc.leased, (long long)fc.done,
+               (long long)fc.failed, (long long)fc.pages, (long long)fc.media,
+               (long long)c->sightings, (long long)c->detections);
     }
     return VG_OK;
 }
 
 static int crawl_status(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, 'J'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"db", required_argument, NULL,
+                                              'd'},
+                                             {"json", no_argument, NULL, 'J'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct status_ctx s = {NULL, 0};
     struct vg_err err = {0};
     const char *db = NULL;
@@ -281,9 +279,15 @@ static int crawl_status(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': db = optarg; break;
-        case 'J': s.json = 1; break;
-        case 'h': crawl_usage(stdout); return VG_EXIT_OK;
+        case 'd':
+            db = optarg;
+            break;
+        case 'J':
+            s.json = 1;
+            break;
+        case 'h':
+            crawl_usage(stdout);
+            return VG_EXIT_OK;
         default:
             vg_cli_bad_option("crawl status", argv);
             return VG_EXIT_USAGE;
@@ -300,8 +304,8 @@ static int crawl_status(int argc, char **argv)
         return VG_EXIT_FAIL;
     rc = vg_store_crawls(s.st, id, print_crawl, &s, &err);
     if (rc)
-        vg_cli_errorf("crawl status: %s", err.msg[0] ? err.msg
-                                                     : vg_strerror(rc));
+        vg_cli_errorf("crawl status: %s",
+                      err.msg[0] ? err.msg : vg_strerror(rc));
     vg_store_close(s.st);
     return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
 }
@@ -326,10 +330,28 @@ static int copy_params(void *ctx, const struct vg_crawl_info *c)
 }
 
 enum {
-    OPT_DB = 256, OPT_SEED, OPT_SEEDS, OPT_DEPTH, OPT_PAGES, OPT_SAMESITE,
-    OPT_OFFSITE, OPT_HOSTPAGES, OPT_PATTERN, OPT_DELAY, OPT_PERHOST,
-    OPT_INFLIGHT, OPT_UA, OPT_NOROBOTS, OPT_PRIVATE, OPT_FAST, OPT_MINQ,
-    OPT_QUIET, OPT_JSON, OPT_RESUME, OPT_TIMEOUT, OPT_ROBOTSTTL
+    OPT_DB = 256,
+    OPT_SEED,
+    OPT_SEEDS,
+    OPT_DEPTH,
+    OPT_PAGES,
+    OPT_SAMESITE,
+    OPT_OFFSITE,
+    OPT_HOSTPAGES,
+    OPT_PATTERN,
+    OPT_DELAY,
+    OPT_PERHOST,
+    OPT_INFLIGHT,
+    OPT_UA,
+    OPT_NOROBOTS,
+    OPT_PRIVATE,
+    OPT_FAST,
+    OPT_MINQ,
+    OPT_QUIET,
+    OPT_JSON,
+    OPT_RESUME,
+    OPT_TIMEOUT,
+    OPT_ROBOTSTTL
 };
 
 static const struct option crawl_longopts[] = {
@@ -375,8 +397,8 @@ static const struct crawl_num crawl_nums[] = {
     {OPT_DEPTH, "--max-depth", 1000000, 1, 0, FIELD(max_depth), 'i'},
     {OPT_PAGES, "--max-pages", INT64_MAX, 1, 0, FIELD(max_pages), 'I'},
     {OPT_OFFSITE, "--follow-offsite", 1000, 1, 0, FIELD(follow_offsite), 'i'},
-    {OPT_HOSTPAGES, "--max-host-pages", INT64_MAX, 1, 0,
-     FIELD(max_host_pages), 'I'},
+    {OPT_HOSTPAGES, "--max-host-pages", INT64_MAX, 1, 0, FIELD(max_host_pages),
+     'I'},
     {OPT_PATTERN, "--max-pattern", INT64_MAX, 1, 0, FIELD(max_pattern), 'I'},
     {OPT_DELAY, "--delay", 3600000, 1, 0, FIELD(delay_ms), 'I'},
     {OPT_PERHOST, "--per-host", 1000, 1, 0, FIELD(per_host), 'u'},
@@ -411,10 +433,18 @@ static int crawl_num_option(struct crawl_args *a, int c, const char *v)
             return -1;
         x *= n->scale;
         switch (n->type) {
-        case 'i': *(int *)(void *)field = (int)x; break;
-        case 'I': *(int64_t *)(void *)field = (int64_t)x; break;
-        case 'u': *(unsigned *)(void *)field = (unsigned)x; break;
-        default: *(long *)(void *)field = (long)x; break;
+        case 'i':
+            *(int *)(void *)field = (int)x;
+            break;
+        case 'I':
+            *(int64_t *)(void *)field = (int64_t)x;
+            break;
+        case 'u':
+            *(unsigned *)(void *)field = (unsigned)x;
+            break;
+        default:
+            *(long *)(void *)field = (long)x;
+            break;
         }
         return 1;
     }
@@ -430,26 +460,48 @@ static int crawl_option(struct crawl_args *a, int c, char **argv)
     if ((k = crawl_num_option(a, c, optarg)))
         return k;
     switch (c) {
-    case OPT_DB: a->db = optarg; return 1;
+    case OPT_DB:
+        a->db = optarg;
+        return 1;
     case OPT_SEED:
         json_array_append_new(a->seeds, json_string(optarg));
         return 1;
-    case OPT_SEEDS: return add_seeds_file(optarg, a->seeds) ? -1 : 1;
-    case OPT_SAMESITE: a->o.follow_offsite = 0; return 1;
-    case OPT_UA: a->o.user_agent = optarg; return 1;
-    case OPT_NOROBOTS: a->o.ignore_robots = 1; return 1;
-    case OPT_PRIVATE: a->o.allow_private = 1; return 1;
-    case OPT_FAST: a->o.hash_flags |= VG_IMAGEHASH_FAST; return 1;
+    case OPT_SEEDS:
+        return add_seeds_file(optarg, a->seeds) ? -1 : 1;
+    case OPT_SAMESITE:
+        a->o.follow_offsite = 0;
+        return 1;
+    case OPT_UA:
+        a->o.user_agent = optarg;
+        return 1;
+    case OPT_NOROBOTS:
+        a->o.ignore_robots = 1;
+        return 1;
+    case OPT_PRIVATE:
+        a->o.allow_private = 1;
+        return 1;
+    case OPT_FAST:
+        a->o.hash_flags |= VG_IMAGEHASH_FAST;
+        return 1;
     case OPT_MINQ:
         if (vg_cli_parse_range("crawl", "--min-quality", optarg, 0, 100, &v))
             return -1;
         a->min_quality = (int)v;
         return 1;
-    case OPT_QUIET: a->quiet = 1; return 1;
-    case OPT_JSON: a->json = 1; return 1;
-    case OPT_RESUME: a->resume = 1; return 1;
-    case 'h': return 0;
-    default: vg_cli_bad_option("crawl", argv); return -1;
+    case OPT_QUIET:
+        a->quiet = 1;
+        return 1;
+    case OPT_JSON:
+        a->json = 1;
+        return 1;
+    case OPT_RESUME:
+        a->resume = 1;
+        return 1;
+    case 'h':
+        return 0;
+    default:
+        vg_cli_bad_option("crawl", argv);
+        return -1;
     }
 }
 
@@ -514,8 +566,8 @@ static int crawl_prepare(struct vg_store *st, struct crawl_args *a,
     int rc;
 
     if (a->resume) {
-        if (!a->id && (rc = vg_store_crawls(st, 0, latest_unfinished, &a->id,
-                                            err)))
+        if (!a->id &&
+            (rc = vg_store_crawls(st, 0, latest_unfinished, &a->id, err)))
             return rc;
         if (!a->id) {
             vg_cli_errorf("crawl: no unfinished crawl to resume");
@@ -634,10 +686,9 @@ static int print_detection(void *ctx, const struct vg_detection_info *d)
                "%s%s\n",
                (long long)d->id, (long long)d->crawl_id, d->url,
                d->page_url ? d->page_url : "-", at, d->http_status,
-               d->server_ip ? d->server_ip : "-",
-               d->format ? d->format : "?", d->width, d->height, sha,
-               d->list ? d->list : "(deleted)", (long long)d->entry_id,
-               d->category ? d->category : "-",
+               d->server_ip ? d->server_ip : "-", d->format ? d->format : "?",
+               d->width, d->height, sha, d->list ? d->list : "(deleted)",
+               (long long)d->entry_id, d->category ? d->category : "-",
                d->external_id ? ", id " : "",
                d->external_id ? d->external_id : "", d->algo ? d->algo : "?",
                d->distance, d->variant ? ", variant " : "",
@@ -697,14 +748,20 @@ int vg_cli_detections(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': db = optarg; break;
+        case 'd':
+            db = optarg;
+            break;
         case 'c':
             if (vg_cli_parse_range("detections", "--crawl", optarg, 0,
                                    INT64_MAX, &crawl))
                 return VG_EXIT_USAGE;
             break;
-        case 'J': json = 1; break;
-        case 'h': detections_usage(stdout); return VG_EXIT_OK;
+        case 'J':
+            json = 1;
+            break;
+        case 'h':
+            detections_usage(stdout);
+            return VG_EXIT_OK;
         default:
             vg_cli_bad_option("detections", argv);
             detections_usage(stderr);
@@ -719,8 +776,8 @@ int vg_cli_detections(int argc, char **argv)
         return VG_EXIT_FAIL;
     rc = vg_store_detections(st, (int64_t)crawl, print_detection, &json, &err);
     if (rc)
-        vg_cli_errorf("detections: %s", err.msg[0] ? err.msg
-                                                   : vg_strerror(rc));
+        vg_cli_errorf("detections: %s",
+                      err.msg[0] ? err.msg : vg_strerror(rc));
     vg_store_close(st);
     return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
 }

@@ -36,7 +36,8 @@ struct result {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: vigil hash [OPTIONS] PATH...\n"
         "\n"
         "Hash image files (JPEG, PNG, GIF, WebP, BMP; format judged from the\n"
@@ -50,8 +51,7 @@ static void usage(FILE *f)
         "  --dihedral        also the 8 dihedral hashes (orig, rot90, rot180,\n"
         "                    rot270, flipx, flipy, flipplus1, flipminus1)\n"
         "  --prescale-512    C++ pdq-photo-hasher convention: resize larger\n"
-        "                    images to 512x512 (nearest neighbour) first\n"
-        VG_CLI_HASH_HELP
+        "                    images to 512x512 (nearest neighbour) first\n" VG_CLI_HASH_HELP
         "  -h, --help        show this help\n"
         "\n"
         "Exit status: 0 if every file was hashed, 1 if any failed, 2 on usage\n"
@@ -299,8 +299,12 @@ int vg_cli_hash_option(struct vg_cli_hash_job *job, int c, const char *arg)
     unsigned long long v;
 
     switch (c) {
-    case VG_CLI_OPT_FAST: job->opts.flags |= VG_IMAGEHASH_FAST; return 1;
-    case VG_CLI_OPT_JSON: job->json = 1; return 1;
+    case VG_CLI_OPT_FAST:
+        job->opts.flags |= VG_IMAGEHASH_FAST;
+        return 1;
+    case VG_CLI_OPT_JSON:
+        job->json = 1;
+        return 1;
     case 'j':
         if (vg_cli_parse_size(arg, 1, &v) || v < 1 || v > 1024) {
             vg_cli_errorf("%s: -j wants a number from 1 to 1024, not '%s'",
@@ -341,8 +345,8 @@ void vg_cli_hash_job_init(struct vg_cli_hash_job *job, const char *cmd)
 int vg_cli_hash_files(const struct vg_cli_hash_job *job, char **paths,
                       int npaths)
 {
-    struct vg_engine_opts eo = {job->jobs, job->jobs * 4, 1, run_one, NULL,
-                                NULL};
+    struct vg_engine_opts eo = {job->jobs, job->jobs * 4, 1,
+                                run_one,   NULL,          NULL};
     struct vg_engine *eng = NULL;
     struct vg_walk *walk = NULL;
     struct result *slots = NULL;
@@ -413,8 +417,12 @@ int vg_cli_hash(int argc, char **argv)
         if (st)
             continue;
         switch (c) {
-        case OPT_DIHEDRAL: job.opts.flags |= VG_IMAGEHASH_DIHEDRAL; break;
-        case OPT_PRESCALE: job.opts.flags |= VG_IMAGEHASH_PRESCALE_512; break;
+        case OPT_DIHEDRAL:
+            job.opts.flags |= VG_IMAGEHASH_DIHEDRAL;
+            break;
+        case OPT_PRESCALE:
+            job.opts.flags |= VG_IMAGEHASH_PRESCALE_512;
+            break;
         case 'h':
             usage(stdout);
             return VG_EXIT_OK;

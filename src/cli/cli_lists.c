@@ -22,7 +22,8 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: vigil lists ACTION [OPTIONS] ...\n"
         "\n"
         "Actions:\n"
@@ -51,9 +52,19 @@ static void usage(FILE *f)
 }
 
 enum {
-    OPT_DB = 256, OPT_SOURCE, OPT_CATEGORY, OPT_DISTANCE, OPT_ALLOW,
-    OPT_DISABLED, OPT_JSON, OPT_ENTRY, OPT_YES, OPT_FORMAT, OPT_ALGO,
-    OPT_MINQ, OPT_ALL
+    OPT_DB = 256,
+    OPT_SOURCE,
+    OPT_CATEGORY,
+    OPT_DISTANCE,
+    OPT_ALLOW,
+    OPT_DISABLED,
+    OPT_JSON,
+    OPT_ENTRY,
+    OPT_YES,
+    OPT_FORMAT,
+    OPT_ALGO,
+    OPT_MINQ,
+    OPT_ALL
 };
 
 struct args {
@@ -151,7 +162,8 @@ static int checked_option(struct args *a, int c)
         }
         a->file.min_quality = (int)v;
         return 1;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -163,14 +175,30 @@ static int option(struct args *a, int c, char **argv)
     if (k)
         return k < 0 ? -1 : 0;
     switch (c) {
-    case OPT_DB: a->db = optarg; break;
-    case OPT_ALLOW: a->l.kind = VG_LIST_ALLOW; break;
-    case OPT_DISABLED: a->l.enabled = 0; break;
-    case OPT_JSON: a->json = 1; break;
-    case OPT_ENTRY: a->entry = optarg; break;
-    case OPT_YES: a->yes = 1; break;
-    case OPT_ALL: a->all = 1; break;
-    case 'o': a->out = optarg; break;
+    case OPT_DB:
+        a->db = optarg;
+        break;
+    case OPT_ALLOW:
+        a->l.kind = VG_LIST_ALLOW;
+        break;
+    case OPT_DISABLED:
+        a->l.enabled = 0;
+        break;
+    case OPT_JSON:
+        a->json = 1;
+        break;
+    case OPT_ENTRY:
+        a->entry = optarg;
+        break;
+    case OPT_YES:
+        a->yes = 1;
+        break;
+    case OPT_ALL:
+        a->all = 1;
+        break;
+    case 'o':
+        a->out = optarg;
+        break;
     case 'h':
         usage(stdout);
         return 1;
@@ -195,8 +223,8 @@ static int parse(int argc, char **argv, struct args *a)
     optind = 2;
     opterr = 0;
     /* permute: options may follow the positional arguments */
-    while (!r && (c = getopt_long(argc, argv, "o:h", lists_longopts, NULL)) !=
-                     -1)
+    while (!r &&
+           (c = getopt_long(argc, argv, "o:h", lists_longopts, NULL)) != -1)
         r = option(a, c, argv);
     a->pos = argv + optind;
     a->npos = argc - optind;
@@ -217,8 +245,9 @@ static void print_list(FILE *f, const struct vg_list *l, int json)
 
     vg_cli_utc(l->last_import_at, when, sizeof(when));
     if (!json) {
-        fprintf(f, "%-20s %-5s %-8s %-18s %3d %10" PRId64 " %10" PRId64
-                   "  %s  %s\n",
+        fprintf(f,
+                "%-20s %-5s %-8s %-18s %3d %10" PRId64 " %10" PRId64
+                "  %s  %s\n",
                 l->name, l->kind == VG_LIST_ALLOW ? "allow" : "block",
                 l->enabled ? "enabled" : "disabled", l->category,
                 l->pdq_distance, l->entries, l->entries_enabled, when,
@@ -227,16 +256,18 @@ static void print_list(FILE *f, const struct vg_list *l, int json)
     }
     fputs("{\"name\":", f);
     vg_cli_json_str(f, l->name);
-    fprintf(f, ",\"id\":%" PRId64 ",\"kind\":\"%s\",\"enabled\":%s,"
-               "\"category\":",
+    fprintf(f,
+            ",\"id\":%" PRId64 ",\"kind\":\"%s\",\"enabled\":%s,"
+            "\"category\":",
             l->id, l->kind == VG_LIST_ALLOW ? "allow" : "block",
             l->enabled ? "true" : "false");
     vg_cli_json_str(f, l->category);
     fputs(",\"source\":", f);
     vg_cli_json_str(f, l->source);
-    fprintf(f, ",\"pdq_distance\":%d,\"entries\":%" PRId64
-               ",\"entries_enabled\":%" PRId64 ",\"imports\":%" PRId64
-               ",\"last_import\":",
+    fprintf(f,
+            ",\"pdq_distance\":%d,\"entries\":%" PRId64
+            ",\"entries_enabled\":%" PRId64 ",\"imports\":%" PRId64
+            ",\"last_import\":",
             l->pdq_distance, l->entries, l->entries_enabled, l->imports);
     if (l->last_import_at)
         fprintf(f, "\"%s\"", when);
@@ -313,7 +344,8 @@ static int find_entry(struct vg_store *st, const struct vg_list *l,
     for (size_t i = 0; i < k && i < VG_ALGO_MAX; i++)
         if (vg_store_entry_find(st, l->id, by_len[i], v, id, NULL) == VG_OK)
             return VG_OK;
-    return vg_err_set(err, VG_ENOENT, "list %s has no entry %s", l->name, spec);
+    return vg_err_set(err, VG_ENOENT, "list %s has no entry %s", l->name,
+                      spec);
 }
 
 static int toggle(struct vg_store *st, struct args *a, int enabled,
@@ -362,8 +394,8 @@ static int import(struct vg_store *st, struct args *a, struct vg_err *err)
                              &a->file, import_error, &e, &r, err);
 
     if (e.total > MAX_ERRORS_SHOWN)
-        vg_cli_errorf("lists import: %s: ... and %lu more bad lines", a->pos[1],
-                      e.total - MAX_ERRORS_SHOWN);
+        vg_cli_errorf("lists import: %s: ... and %lu more bad lines",
+                      a->pos[1], e.total - MAX_ERRORS_SHOWN);
     if (!rc)
         printf("imported %s into %s (%s): %" PRId64 " hashes, %" PRId64
                " added, %" PRId64 " already present\n",
@@ -401,7 +433,8 @@ static int export(struct vg_store *st, struct args *a, struct vg_err *err)
 
     if ((rc = vg_store_list_get(st, a->pos[0], &l, err)))
         return rc;
-    x.fmt = a->file.format == VG_LISTFILE_AUTO ? VG_LISTFILE_CSV : a->file.format;
+    x.fmt = a->file.format == VG_LISTFILE_AUTO ? VG_LISTFILE_CSV
+                                               : a->file.format;
     x.l = &l;
     x.f = a->out ? fopen(a->out, "w") : stdout;
     if (!x.f)
@@ -453,8 +486,8 @@ static int show(struct vg_store *st, struct args *a, struct vg_err *err)
            l.kind == VG_LIST_ALLOW ? "allow list (known false positives)"
                                    : "block list",
            l.enabled ? "enabled" : "disabled", l.category,
-           l.source[0] ? l.source : "-", l.pdq_distance,
-           (long long)l.entries, (long long)l.entries_enabled);
+           l.source[0] ? l.source : "-", l.pdq_distance, (long long)l.entries,
+           (long long)l.entries_enabled);
     return vg_store_list_imports(st, l.id, show_import, &sj.json, err);
 }
 
@@ -476,18 +509,19 @@ static int rm(struct vg_store *st, struct args *a, struct vg_err *err)
 
 int vg_cli_lists(int argc, char **argv)
 {
-    static const struct vg_cli_action actions[] = {{"create", 1, "NAME"},   {"ls", 0, "no arguments"},
-                   {"show", 1, "NAME"},     {"enable", 1, "NAME"},
-                   {"disable", 1, "NAME"},  {"rm", 1, "NAME"},
-                   {"import", 2, "NAME FILE"}, {"export", 1, "NAME"}};
+    static const struct vg_cli_action actions[] = {
+        {"create", 1, "NAME"},      {"ls", 0, "no arguments"},
+        {"show", 1, "NAME"},        {"enable", 1, "NAME"},
+        {"disable", 1, "NAME"},     {"rm", 1, "NAME"},
+        {"import", 2, "NAME FILE"}, {"export", 1, "NAME"}};
     struct vg_store *st = NULL;
     struct vg_err err = {0};
     struct args a;
     int rc, k;
 
     if ((k = vg_cli_action("lists", argc, argv, actions,
-                           sizeof(actions) / sizeof(actions[0]), usage,
-                           &rc)) < 0)
+                           sizeof(actions) / sizeof(actions[0]), usage, &rc)) <
+        0)
         return rc;
     if ((rc = parse(argc, argv, &a)))
         return rc > 0 ? VG_EXIT_OK : VG_EXIT_USAGE;
@@ -496,7 +530,9 @@ int vg_cli_lists(int argc, char **argv)
     if (vg_cli_open_store("lists", a.db, &st))
         return VG_EXIT_FAIL;
     switch (k) {
-    case 0: rc = create(st, &a, &err); break;
+    case 0:
+        rc = create(st, &a, &err);
+        break;
     case 1:
         if (!a.json)
             printf("%-20s %-5s %-8s %-18s %3s %10s %10s  %-20s  %s\n", "NAME",
@@ -504,12 +540,24 @@ int vg_cli_lists(int argc, char **argv)
                    "LAST IMPORT", "SOURCE");
         rc = vg_store_lists(st, ls_cb, &a.json, &err);
         break;
-    case 2: rc = show(st, &a, &err); break;
-    case 3: rc = toggle(st, &a, 1, &err); break;
-    case 4: rc = toggle(st, &a, 0, &err); break;
-    case 5: rc = rm(st, &a, &err); break;
-    case 6: rc = import(st, &a, &err); break;
-    default: rc = export(st, &a, &err); break;
+    case 2:
+        rc = show(st, &a, &err);
+        break;
+    case 3:
+        rc = toggle(st, &a, 1, &err);
+        break;
+    case 4:
+        rc = toggle(st, &a, 0, &err);
+        break;
+    case 5:
+        rc = rm(st, &a, &err);
+        break;
+    case 6:
+        rc = import(st, &a, &err);
+        break;
+    default:
+        rc = export(st, &a, &err);
+        break;
     }
     vg_store_close(st);
     if (rc) {

@@ -26,7 +26,8 @@ struct ctx {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: vigil match [OPTIONS] PATH...\n"
         "\n"
         "Hash image files (as vigil hash) and look each up in the store's hash\n"
@@ -42,8 +43,7 @@ static void usage(FILE *f)
         "  --db URL          the store (default: $VIGIL_DB or\n"
         "                    ~/.local/share/vigil/vigil.db)\n"
         "  --min-quality N   do not look up PDQ hashes of quality below N\n"
-        "                    (default 50; digests are still looked up)\n"
-        VG_CLI_HASH_HELP
+        "                    (default 50; digests are still looked up)\n" VG_CLI_HASH_HELP
         "  -h, --help        show this help\n"
         "\n"
         "Exit status: 0 if no file matched, 1 if any matched, 2 on errors.\n");
@@ -61,7 +61,8 @@ static int json_match(struct vg_buf *b, const struct vg_match *x)
     if (!rc)
         rc = vg_buf_json_str(b, x->list, strlen(x->list));
     if (!rc)
-        rc = vg_buf_printf(b, ",\"entry\":%lld,\"category\":", (long long)x->entry);
+        rc = vg_buf_printf(b, ",\"entry\":%lld,\"category\":",
+                           (long long)x->entry);
     if (!rc)
         rc = json_str_or_null(b, x->category);
     if (!rc)
@@ -69,8 +70,9 @@ static int json_match(struct vg_buf *b, const struct vg_match *x)
                            vg_algo_name(x->algo), x->distance);
     if (!rc)
         rc = x->variant >= 0
-                 ? vg_buf_printf(b, "\"%s\"", vg_pdq_dihedral_name(
-                                                  (enum vg_pdq_dihedral)x->variant))
+                 ? vg_buf_printf(b, "\"%s\"",
+                                 vg_pdq_dihedral_name(
+                                     (enum vg_pdq_dihedral)x->variant))
                  : vg_buf_puts(b, "null");
     if (!rc)
         rc = vg_buf_puts(b, ",\"external_id\":");
@@ -84,7 +86,7 @@ static int json_match(struct vg_buf *b, const struct vg_match *x)
 }
 
 static int put_matches(struct vg_buf *b, const char *key,
-                      const struct vg_match *v, size_t n)
+                       const struct vg_match *v, size_t n)
 {
     int rc = vg_buf_printf(b, ",\"%s\":[", key);
 
@@ -98,8 +100,9 @@ static int plain_match(struct vg_buf *b, const char *path, const char *what,
                        const struct vg_match *x)
 {
     return vg_buf_printf(
-        b, "%s: %s list=%s entry=%lld category=%s algo=%s distance=%d"
-           " variant=%s\n",
+        b,
+        "%s: %s list=%s entry=%lld category=%s algo=%s distance=%d"
+        " variant=%s\n",
         path, what, x->list, (long long)x->entry,
         x->category ? x->category : "-", vg_algo_name(x->algo), x->distance,
         x->variant >= 0
@@ -145,8 +148,9 @@ static int format(void *vctx, const struct vg_cli_hash_job *job,
         for (size_t i = 0; !rc && i < r.nallowed; i++)
             rc = plain_match(out, path, "allowed", &r.allowed_by[i]);
         if (!rc && r.nallowed)
-            rc = vg_buf_printf(out, "%s: %zu match%s suppressed by the allow "
-                                    "list\n",
+            rc = vg_buf_printf(out,
+                               "%s: %zu match%s suppressed by the allow "
+                               "list\n",
                                path, r.nsuppressed,
                                r.nsuppressed == 1 ? "" : "es");
         if (!rc && !r.nmatches && !r.nallowed)
@@ -187,7 +191,9 @@ int vg_cli_match(int argc, char **argv)
         if (rc)
             continue;
         switch (c) {
-        case OPT_DB: db = optarg; break;
+        case OPT_DB:
+            db = optarg;
+            break;
         case OPT_MINQ:
             if (vg_cli_parse_size(optarg, 1, &v) || v > 100) {
                 vg_cli_errorf("match: --min-quality wants 0 to 100, not '%s'",

@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -16,9 +17,25 @@
 #define PASSWORD_MAX 1024
 
 enum {
-    O_HOTLINE = 1000, O_DOMAIN, O_TEMPLATES, O_LEGAL, O_CONTACT, O_ACTIONABLE,
-    O_RENOTIFY, O_RECHECK, O_ESCALATE, O_ATTEMPTS, O_RELAY, O_FROM,
-    O_STARTTLS, O_USER, O_PASSWORD_FILE, O_CAFILE, O_RDAP, O_PRIVATE, O_AT,
+    O_HOTLINE = 1000,
+    O_DOMAIN,
+    O_TEMPLATES,
+    O_LEGAL,
+    O_CONTACT,
+    O_ACTIONABLE,
+    O_RENOTIFY,
+    O_RECHECK,
+    O_ESCALATE,
+    O_ATTEMPTS,
+    O_RELAY,
+    O_FROM,
+    O_STARTTLS,
+    O_USER,
+    O_PASSWORD_FILE,
+    O_CAFILE,
+    O_RDAP,
+    O_PRIVATE,
+    O_AT,
     O_INTERVAL
 };
 
@@ -93,78 +110,100 @@ size_t vg_cli_notices_longopts(struct option *out, size_t room)
     return n;
 }
 
-int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v)
+/* Options that only keep their text: where each goes. */
+static const struct {
+    int code;
+    size_t off;
+} text_opts[] = {
+    {O_HOTLINE, offsetof(struct vg_cli_notices, o.hotline)},
+    {O_DOMAIN, offsetof(struct vg_cli_notices, o.domain)},
+    {O_TEMPLATES, offsetof(struct vg_cli_notices, o.templates_dir)},
+    {O_LEGAL, offsetof(struct vg_cli_notices, o.legal_basis)},
+    {O_CONTACT, offsetof(struct vg_cli_notices, o.contact)},
+    {O_ACTIONABLE, offsetof(struct vg_cli_notices, o.actionable)},
+    {O_RELAY, offsetof(struct vg_cli_notices, relay)},
+    {O_FROM, offsetof(struct vg_cli_notices, from)},
+    {O_USER, offsetof(struct vg_cli_notices, user)},
+    {O_PASSWORD_FILE, offsetof(struct vg_cli_notices, password_file)},
+    {O_CAFILE, offsetof(struct vg_cli_notices, cafile)},
+    {O_RDAP, offsetof(struct vg_cli_notices, rdap_bootstrap)},
+};
+
+/* --recheck: comma-separated intervals of at least 60 s. */
+static int parse_recheck(struct vg_cli_notices *n, const char *v)
+{
+    const char *p = v;
+    size_t k = 0;
+
+    memset(n->o.recheck_s, 0, sizeof(n->o.recheck_s));
+    while (*p) {
+        char *end;
+        long long s = strtoll(p, &end, 10);
+        if (end == p || s < 60 || s > 365LL * 86400 ||
+            k + 1 >= VG_NOTICE_MAX_RECHECKS || (*end && *end != ',')) {
+            vg_cli_errorf("--recheck wants up to %d intervals of 60 s or"
+                          " more, comma-separated",
+                          VG_NOTICE_MAX_RECHECKS - 1);
+            return -1;
+        }
+        n->o.recheck_s[k++] = s;
+        p = *end ? end + 1 : end;
+    }
+    return 1;
+}
+
+/* An option with a number in a range into *to (int or int64_t). */
+static int number(struct vg_cli_notices *n, const char *name, const char *v,
+                  long long lo, long long hi, int64_t *to64, int *to)
 {
     long long x;
 
-    switch (c) {
-    case O_HOTLINE: n->o.hotline = v; break;
-    case O_DOMAIN: n->o.domain = v; break;
-    case O_TEMPLATES: n->o.templates_dir = v; break;
-    case O_LEGAL: n->o.legal_basis = v; break;
-    case O_CONTACT: n->o.contact = v; break;
-    case O_ACTIONABLE: n->o.actionable = v; break;
-    case O_RENOTIFY:
-        if (vg_cli_parse_range(n->cmd, "--renotify", v, 60, 365LL * 86400, &x))
-            return -1;
-        n->o.renotify_s = x;
-        break;
-    case O_RECHECK: {
-        const char *p = v;
-        size_t k = 0;
-        memset(n->o.recheck_s, 0, sizeof(n->o.recheck_s));
-        while (*p) {
-            char *end;
-            long long s = strtoll(p, &end, 10);
-            if (end == p || s < 60 || s > 365LL * 86400 ||
-                k + 1 >= VG_NOTICE_MAX_RECHECKS || (*end && *end != ',')) {
-                vg_cli_errorf("--recheck wants up to %d intervals of 60 s or"
-                              " more, comma-separated",
-                              VG_NOTICE_MAX_RECHECKS - 1);
-                return -1;
-            }
-            n->o.recheck_s[k++] = s;
-            p = *end ? end + 1 : end;
+    if (vg_cli_parse_range(n->cmd, name, v, lo, hi, &x))
+        return -1;
+    if (to64)
+        *to64 = x;
+    else
+        *to = (int)x;
+    return 1;
+}
+
+int vg_cli_notices_option(struct vg_cli_notices *n, int c, const char *v)
+{
+    for (size_t i = 0; i < sizeof(text_opts) / sizeof(*text_opts); i++)
+        if (text_opts[i].code == c) {
+            *(const char **)((char *)n + text_opts[i].off) = v;
+            return 1;
         }
-        break;
-    }
+    switch (c) {
+    case O_RENOTIFY:
+        return number(n, "--renotify", v, 60, 365LL * 86400, &n->o.renotify_s,
+                      NULL);
+    case O_RECHECK:
+        return parse_recheck(n, v);
     case O_ESCALATE:
-        if (vg_cli_parse_range(n->cmd, "--escalate-after", v, 1, 1000, &x))
-            return -1;
-        n->o.escalate_after = (int)x;
-        break;
+        return number(n, "--escalate-after", v, 1, 1000, NULL,
+                      &n->o.escalate_after);
     case O_ATTEMPTS:
-        if (vg_cli_parse_range(n->cmd, "--max-attempts", v, 1, 100, &x))
-            return -1;
-        n->o.max_attempts = (int)x;
-        break;
-    case O_RELAY: n->relay = v; break;
-    case O_FROM: n->from = v; break;
+        return number(n, "--max-attempts", v, 1, 100, NULL,
+                      &n->o.max_attempts);
     case O_STARTTLS:
         if (strcmp(v, "none") && strcmp(v, "try") && strcmp(v, "required")) {
             vg_cli_errorf("--smtp-starttls is none, try or required");
             return -1;
         }
         n->starttls = v;
-        break;
-    case O_USER: n->user = v; break;
-    case O_PASSWORD_FILE: n->password_file = v; break;
-    case O_CAFILE: n->cafile = v; break;
-    case O_RDAP: n->rdap_bootstrap = v; break;
-    case O_PRIVATE: n->allow_private = 1; break;
+        return 1;
+    case O_PRIVATE:
+        n->allow_private = 1;
+        return 1;
     case O_AT:
-        if (vg_cli_parse_range(n->cmd, "--at", v, 1, 253402300799LL, &x))
-            return -1;
-        n->at = x;
-        break;
+        return number(n, "--at", v, 1, 253402300799LL, &n->at, NULL);
     case O_INTERVAL:
-        if (vg_cli_parse_range(n->cmd, "--notice-interval", v, 10, 86400, &x))
-            return -1;
-        n->interval_s = x;
-        break;
-    default: return 0;
+        return number(n, "--notice-interval", v, 10, 86400, &n->interval_s,
+                      NULL);
+    default:
+        return 0;
     }
-    return 1;
 }
 
 static int64_t fixed_clock(void *ctx)

@@ -19,23 +19,24 @@
 
 static void notices_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil notices run-once [--db URL] [--config FILE] [NOTICE OPTIONS]\n"
-            "       vigil notices ls [--db URL] [--status open|removed] [--json]\n"
-            "       vigil notices show ID [--db URL] [--json]\n"
-            "       vigil notices report [--db URL] [--csv | --json]\n"
-            "       vigil notices test-smtp --relay URL --from ADDR --to ADDR ...\n"
-            "\n"
-            "Notice and takedown.  run-once does one cycle: cases for new\n"
-            "detections of actionable list entries, one notice per hosting\n"
-            "provider (stored, then sent by SMTP), re-checks of open URLs, and\n"
-            "a reminder every 24 hours while the material is up.  `vigil serve`\n"
-            "runs the same cycle on a schedule.  ls lists the cases, show one\n"
-            "case with its notices and re-checks, report the figures per\n"
-            "provider (time from first notice to removal), test-smtp sends a\n"
-            "test message through the relay (see vigil notices test-smtp --help).\n"
-            "\n%s",
-            vg_cli_notice_help);
+    fprintf(
+        f,
+        "Usage: vigil notices run-once [--db URL] [--config FILE] [NOTICE OPTIONS]\n"
+        "       vigil notices ls [--db URL] [--status open|removed] [--json]\n"
+        "       vigil notices show ID [--db URL] [--json]\n"
+        "       vigil notices report [--db URL] [--csv | --json]\n"
+        "       vigil notices test-smtp --relay URL --from ADDR --to ADDR ...\n"
+        "\n"
+        "Notice and takedown.  run-once does one cycle: cases for new\n"
+        "detections of actionable list entries, one notice per hosting\n"
+        "provider (stored, then sent by SMTP), re-checks of open URLs, and\n"
+        "a reminder every 24 hours while the material is up.  `vigil serve`\n"
+        "runs the same cycle on a schedule.  ls lists the cases, show one\n"
+        "case with its notices and re-checks, report the figures per\n"
+        "provider (time from first notice to removal), test-smtp sends a\n"
+        "test message through the relay (see vigil notices test-smtp --help).\n"
+        "\n%s",
+        vg_cli_notice_help);
 }
 
 /* Print one JSON value (the view of vigil/view.h), indented, and free it. */
@@ -45,7 +46,7 @@ static int print_json(json_t *v)
 }
 
 /* s, or dflt for none. */
-static const char *or(const char *s, const char *dflt)
+static const char * or (const char *s, const char *dflt)
 {
     return s ? s : dflt;
 }
@@ -73,7 +74,7 @@ static int cmd_ls(struct vg_store *st, const char *status, int json)
         vg_cli_utc(c->removed_at, removed, sizeof(removed));
         printf("%-6lld %-8s %-21s %-21s %-7lld %-24.24s %s\n",
                (long long)c->id, c->status, first, removed,
-               (long long)c->notices_sent, or(c->provider, "(none)"), c->url);
+               (long long)c->notices_sent, or (c->provider, "(none)"), c->url);
     }
     vg_case_list_free(cases);
     return VG_EXIT_OK;
@@ -88,14 +89,14 @@ static void show_case(const struct vg_case_detail *d)
     printf("case %lld: %s\n", (long long)c->id, c->url);
     printf("  status      %s%s\n", c->status,
            c->escalated ? " (escalated)" : "");
-    printf("  provider    %s\n", or(c->provider, "(none known)"));
-    printf("  sha256      %s\n", or(d->sha256, "-"));
+    printf("  provider    %s\n", or (c->provider, "(none known)"));
+    printf("  sha256      %s\n", or (d->sha256, "-"));
     vg_cli_utc(d->detected_at, t, sizeof(t));
     printf("  detected    %s\n", t);
     vg_cli_utc(c->first_notice_at, t, sizeof(t));
     printf("  notified    %s\n", t);
     vg_cli_utc(c->removed_at, t, sizeof(t));
-    printf("  removed     %s %s\n", t, or(c->removal, ""));
+    printf("  removed     %s %s\n", t, or (c->removal, ""));
     if (c->reupload_of)
         printf("  re-upload of case %lld\n", (long long)c->reupload_of);
     for (size_t i = 0; i < d->nnotices; i++) {
@@ -103,7 +104,7 @@ static void show_case(const struct vg_case_detail *d)
         vg_cli_utc(x->sent_at, t, sizeof(t));
         printf("  notice %lld (cycle %lld) %s %s to %s, %lld attempt(s): %s\n",
                (long long)x->id, (long long)x->cycle, x->state, t,
-               x->recipients, (long long)x->attempts, or(x->result, ""));
+               x->recipients, (long long)x->attempts, or (x->result, ""));
     }
     for (size_t i = 0; i < d->nrechecks; i++) {
         vg_cli_utc(d->rechecks[i].checked_at, t, sizeof(t));
@@ -155,10 +156,10 @@ static void report_row(const struct vg_notice_figure *x, int csv)
         for (const char *p = name; *p; p++)
             fputs(*p == '"' ? "\"\"" : (char[]){*p, 0}, stdout);
         printf("\",%lld,%lld,%lld,%s,%s,%.3f,%lld,%lld,%lld,%lld\n",
-               (long long)r->notified, (long long)r->removed,
-               (long long)r->up, medh, p90h, x->removed_24h_share,
-               (long long)r->notices, (long long)r->failed_notices,
-               (long long)r->reuploads, (long long)r->escalated);
+               (long long)r->notified, (long long)r->removed, (long long)r->up,
+               medh, p90h, x->removed_24h_share, (long long)r->notices,
+               (long long)r->failed_notices, (long long)r->reuploads,
+               (long long)r->escalated);
     } else {
         printf("%-28.28s %8lld %8lld %8lld %10s %10s %6.0f%% %8lld %8lld\n",
                name, (long long)r->notified, (long long)r->removed,
@@ -241,13 +242,25 @@ static int notices_option(struct notices_args *a, int c, char **args)
     int mine;
 
     switch (c) {
-    case 'd': a->db = optarg; return 1;
-    case 'c': return 1; /* read before */
-    case 's': a->status = optarg; return 1;
-    case 'j': a->json = 1; return 1;
-    case 'v': a->csv = 1; return 1;
-    case 'h': notices_usage(stdout); return 0;
-    default: break;
+    case 'd':
+        a->db = optarg;
+        return 1;
+    case 'c':
+        return 1; /* read before */
+    case 's':
+        a->status = optarg;
+        return 1;
+    case 'j':
+        a->json = 1;
+        return 1;
+    case 'v':
+        a->csv = 1;
+        return 1;
+    case 'h':
+        notices_usage(stdout);
+        return 0;
+    default:
+        break;
     }
     if ((mine = vg_cli_notices_option(&a->n, c, optarg)) == 0) {
         vg_cli_bad_option("notices", args);
@@ -315,7 +328,7 @@ int vg_cli_notices(int argc, char **argv)
     opterr = 0;
     while (r == 1 && (c = getopt_long(nargs, args, "h", longopts, NULL)) != -1)
         r = notices_option(&a, c, args);
-    rc = r == 0 ? VG_EXIT_OK
+    rc = r == 0  ? VG_EXIT_OK
          : r < 0 ? VG_EXIT_USAGE
                  : notices_run(argv[1], &a, args, nargs);
     vg_cli_config_free(args, argv + 1, owned);

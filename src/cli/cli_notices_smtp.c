@@ -30,37 +30,38 @@ static const char default_body[] =
 
 static void test_smtp_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil notices test-smtp --relay URL --from ADDR --to ADDR...\n"
-            "           [--starttls required|try|none] [--cafile FILE]\n"
-            "           [--user NAME --password-file FILE] [--from-name TEXT]\n"
-            "           [--subject TEXT] [--body-file FILE] [--message-id ID]\n"
-            "           [--timeout S] [--connect-timeout S] [--json]\n"
-            "\n"
-            "Send a test message through the SMTP relay that notices go\n"
-            "through, to check its configuration: connection, TLS and its\n"
-            "certificate, authentication, and that each recipient is\n"
-            "accepted.  Prints the outcome (sent, temporary: try again\n"
-            "later, permanent: do not retry, local: fix the configuration),\n"
-            "the relay's reply and each recipient's.\n"
-            "\n"
-            "  --relay URL          smtp://host:port or smtps://host:port; a\n"
-            "                       path is the name given in EHLO\n"
-            "                       (smtp://relay:587/hotline.example)\n"
-            "  --from ADDR          the sender (and envelope sender)\n"
-            "  --to ADDR            a recipient (repeat for more, up to %d)\n"
-            "  --starttls MODE      smtp:// only: required (default), try, none\n"
-            "  --cafile FILE        CA certificates (PEM) to verify the relay\n"
-            "  --user NAME          authenticate (only over TLS) as NAME with\n"
-            "  --password-file F    the password on the first line of F\n"
-            "  --timeout S          for the whole conversation (default 60)\n"
-            "  --connect-timeout S  to connect (default 10)\n"
-            "  --message-id ID      <left@right> (default: a new one)\n"
-            "  --json               one JSON object\n"
-            "\n"
-            "Exit status: 0 when every recipient took the message, 1 when\n"
-            "not, 2 for a usage error.\n",
-            VG_SMTP_MAX_RCPT);
+    fprintf(
+        f,
+        "Usage: vigil notices test-smtp --relay URL --from ADDR --to ADDR...\n"
+        "           [--starttls required|try|none] [--cafile FILE]\n"
+        "           [--user NAME --password-file FILE] [--from-name TEXT]\n"
+        "           [--subject TEXT] [--body-file FILE] [--message-id ID]\n"
+        "           [--timeout S] [--connect-timeout S] [--json]\n"
+        "\n"
+        "Send a test message through the SMTP relay that notices go\n"
+        "through, to check its configuration: connection, TLS and its\n"
+        "certificate, authentication, and that each recipient is\n"
+        "accepted.  Prints the outcome (sent, temporary: try again\n"
+        "later, permanent: do not retry, local: fix the configuration),\n"
+        "the relay's reply and each recipient's.\n"
+        "\n"
+        "  --relay URL          smtp://host:port or smtps://host:port; a\n"
+        "                       path is the name given in EHLO\n"
+        "                       (smtp://relay:587/hotline.example)\n"
+        "  --from ADDR          the sender (and envelope sender)\n"
+        "  --to ADDR            a recipient (repeat for more, up to %d)\n"
+        "  --starttls MODE      smtp:// only: required (default), try, none\n"
+        "  --cafile FILE        CA certificates (PEM) to verify the relay\n"
+        "  --user NAME          authenticate (only over TLS) as NAME with\n"
+        "  --password-file F    the password on the first line of F\n"
+        "  --timeout S          for the whole conversation (default 60)\n"
+        "  --connect-timeout S  to connect (default 10)\n"
+        "  --message-id ID      <left@right> (default: a new one)\n"
+        "  --json               one JSON object\n"
+        "\n"
+        "Exit status: 0 when every recipient took the message, 1 when\n"
+        "not, 2 for a usage error.\n",
+        VG_SMTP_MAX_RCPT);
 }
 
 int vg_cli_read_password(const char *path, char *buf, size_t n)
@@ -80,7 +81,8 @@ int vg_cli_read_password(const char *path, char *buf, size_t n)
         buf[--len] = '\0';
     if (!len || len >= n - 1) {
         vg_cli_errorf("notices: %s: no password on its first line (or over "
-                      "%d bytes)", path, PASSWORD_MAX - 2);
+                      "%d bytes)",
+                      path, PASSWORD_MAX - 2);
         return -1;
     }
     return 0;
@@ -122,8 +124,8 @@ static int parse_seconds(const char *opt, const char *s, long *ms)
     double v = strtod(s, &end);
 
     if (end == s || *end || !(v > 0) || v > 86400) {
-        vg_cli_errorf("notices: %s takes seconds (0 to 86400), not '%s'",
-                      opt, s);
+        vg_cli_errorf("notices: %s takes seconds (0 to 86400), not '%s'", opt,
+                      s);
         return -1;
     }
     *ms = (long)(v * 1000);
@@ -157,17 +159,16 @@ static void print_json(const struct vg_smtp_result *res, const char *msgid,
 static void print_text(const struct vg_smtp_result *res, const char *msgid,
                        const struct vg_mail *m)
 {
-    static const char *const hint[] = {
-        "", " (try again later)", " (do not retry)",
-        " (check the relay configuration)"};
+    static const char *const hint[] = {"", " (try again later)",
+                                       " (do not retry)",
+                                       " (check the relay configuration)"};
     const char *text = res->code >= 400 || !res->detail[0] ? res->reply
                                                            : res->detail;
 
     if (res->outcome == VG_SMTP_SENT)
         printf("sent: %s\n", res->reply);
     else
-        printf("%s failure at %s%s: %s\n",
-               vg_smtp_outcome_name(res->outcome),
+        printf("%s failure at %s%s: %s\n", vg_smtp_outcome_name(res->outcome),
                vg_smtp_stage_name(res->stage), hint[res->outcome], text);
     printf("message-id: %s\n", msgid);
     for (size_t i = 0; i < res->nrcpt; i++)
@@ -264,9 +265,15 @@ static int starttls_mode(const char *v, enum vg_smtp_tls *out)
 static int test_smtp_option(struct test_smtp_args *a, int c, char **argv)
 {
     switch (c) {
-    case 'r': a->cfg.url = optarg; return 1;
-    case 'f': a->m.from.addr = optarg; return 1;
-    case 'n': a->m.from.name = optarg; return 1;
+    case 'r':
+        a->cfg.url = optarg;
+        return 1;
+    case 'f':
+        a->m.from.addr = optarg;
+        return 1;
+    case 'n':
+        a->m.from.name = optarg;
+        return 1;
     case 't':
         if (a->m.nto == VG_SMTP_MAX_RCPT) {
             vg_cli_errorf("notices: at most %d recipients", VG_SMTP_MAX_RCPT);
@@ -274,13 +281,26 @@ static int test_smtp_option(struct test_smtp_args *a, int c, char **argv)
         }
         a->to[a->m.nto++] = (struct vg_mail_addr){NULL, optarg};
         return 1;
-    case 's': return starttls_mode(optarg, &a->cfg.starttls) ? -1 : 1;
-    case 'c': a->cfg.cafile = optarg; return 1;
-    case 'u': a->cfg.username = optarg; return 1;
-    case 'p': a->password_file = optarg; return 1;
-    case 'S': a->m.subject = optarg; return 1;
-    case 'b': a->body_file = optarg; return 1;
-    case 'm': a->id = optarg; return 1;
+    case 's':
+        return starttls_mode(optarg, &a->cfg.starttls) ? -1 : 1;
+    case 'c':
+        a->cfg.cafile = optarg;
+        return 1;
+    case 'u':
+        a->cfg.username = optarg;
+        return 1;
+    case 'p':
+        a->password_file = optarg;
+        return 1;
+    case 'S':
+        a->m.subject = optarg;
+        return 1;
+    case 'b':
+        a->body_file = optarg;
+        return 1;
+    case 'm':
+        a->id = optarg;
+        return 1;
     case 'T':
         return parse_seconds("--timeout", optarg, &a->cfg.timeout_ms) ? -1 : 1;
     case 'C':
@@ -288,8 +308,12 @@ static int test_smtp_option(struct test_smtp_args *a, int c, char **argv)
                              &a->cfg.connect_timeout_ms)
                    ? -1
                    : 1;
-    case 'j': a->json = 1; return 1;
-    case 'h': test_smtp_usage(stdout); return 0;
+    case 'j':
+        a->json = 1;
+        return 1;
+    case 'h':
+        test_smtp_usage(stdout);
+        return 0;
     default:
         vg_cli_bad_option("notices", argv);
         test_smtp_usage(stderr);

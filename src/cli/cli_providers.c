@@ -25,7 +25,8 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "Usage: vigil providers ACTION [OPTIONS] ...\n"
         "\n"
         "Actions:\n"
@@ -58,8 +59,16 @@ static void usage(FILE *f)
 }
 
 enum {
-    OPT_DB = 256, OPT_DRY, OPT_SUGGESTED, OPT_IP, OPT_JSON, OPT_SAVE,
-    OPT_NO_RDAP, OPT_BOOTSTRAP, OPT_TIMEOUT, OPT_LOOPBACK
+    OPT_DB = 256,
+    OPT_DRY,
+    OPT_SUGGESTED,
+    OPT_IP,
+    OPT_JSON,
+    OPT_SAVE,
+    OPT_NO_RDAP,
+    OPT_BOOTSTRAP,
+    OPT_TIMEOUT,
+    OPT_LOOPBACK
 };
 
 struct args {
@@ -97,14 +106,30 @@ static int parse(int argc, char **argv, struct args *a)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_DB: a->db = optarg; break;
-        case OPT_DRY: a->dry = 1; break;
-        case OPT_SUGGESTED: a->suggested = 1; break;
-        case OPT_IP: a->ip = optarg; break;
-        case OPT_JSON: a->json = 1; break;
-        case OPT_SAVE: a->save = 1; break;
-        case OPT_NO_RDAP: a->no_rdap = 1; break;
-        case OPT_LOOPBACK: a->loopback = 1; break;
+        case OPT_DB:
+            a->db = optarg;
+            break;
+        case OPT_DRY:
+            a->dry = 1;
+            break;
+        case OPT_SUGGESTED:
+            a->suggested = 1;
+            break;
+        case OPT_IP:
+            a->ip = optarg;
+            break;
+        case OPT_JSON:
+            a->json = 1;
+            break;
+        case OPT_SAVE:
+            a->save = 1;
+            break;
+        case OPT_NO_RDAP:
+            a->no_rdap = 1;
+            break;
+        case OPT_LOOPBACK:
+            a->loopback = 1;
+            break;
         case OPT_BOOTSTRAP:
             if (a->nbootstrap == MAX_BOOTSTRAPS) {
                 vg_cli_errorf("providers: at most %d --rdap-bootstrap files",
@@ -123,7 +148,9 @@ static int parse(int argc, char **argv, struct args *a)
                 return -1;
             }
             break;
-        case 'o': a->out = optarg; break;
+        case 'o':
+            a->out = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -262,8 +289,8 @@ static int import(struct vg_store *st, struct args *a, struct vg_err *err)
         goto out;
     if (im.bad) {
         if (im.bad > MAX_ERRORS_SHOWN)
-            vg_cli_errorf("providers import: %s: ... and %lu more",
-                          im.file, im.bad - MAX_ERRORS_SHOWN);
+            vg_cli_errorf("providers import: %s: ... and %lu more", im.file,
+                          im.bad - MAX_ERRORS_SHOWN);
         rc = vg_err_set(err, VG_EFORMAT,
                         "%s: %lu bad record%s: nothing imported", im.file,
                         im.bad, im.bad == 1 ? "" : "s");
@@ -327,8 +354,7 @@ static int export(struct vg_store *st, struct args *a, struct vg_err *err)
         rc = VG_EIO;
     vg_buf_fini(&b);
     if (!rc)
-        rc = vg_store_providers(st, VG_PROVIDERS_CONFIRMED, export_cb, f,
-                                err);
+        rc = vg_store_providers(st, VG_PROVIDERS_CONFIRMED, export_cb, f, err);
     if (!rc)
         rc = vg_store_providers(st, VG_PROVIDERS_SUGGESTED, count_cb,
                                 &suggested, err);
@@ -412,20 +438,19 @@ static void print_json(const char *url, const struct vg_provider_match *m)
     vg_cli_json_field(stdout, "url", url, ",");
     vg_cli_json_field(stdout, "host", m->host, ",");
     vg_cli_json_field(stdout, "ip", m->ip[0] ? m->ip : NULL, ",");
-    vg_cli_json_field(stdout, "method",
-                      vg_provider_method_name(m->method), ",");
-    vg_cli_json_field(stdout, "matched",
-                      m->matched[0] ? m->matched : NULL, ",");
+    vg_cli_json_field(stdout, "method", vg_provider_method_name(m->method),
+                      ",");
+    vg_cli_json_field(stdout, "matched", m->matched[0] ? m->matched : NULL,
+                      ",");
     vg_cli_json_field(stdout, "provider",
                       m->provider ? m->provider->name : NULL, ",");
     printf("\"confirmed\":%s,",
-           m->provider ? (m->provider->confirmed ? "true" : "false")
-                       : "null");
+           m->provider ? (m->provider->confirmed ? "true" : "false") : "null");
     vg_cli_json_list(stdout, "abuse_emails", m->emails, m->nemails, ",");
     if (r) {
         printf("\"rdap\":{");
-        vg_cli_json_field(stdout, "status",
-                          vg_rdap_status_name(r->status), ",");
+        vg_cli_json_field(stdout, "status", vg_rdap_status_name(r->status),
+                          ",");
         vg_cli_json_field(stdout, "handle", r->handle, ",");
         vg_cli_json_field(stdout, "name", r->name, ",");
         vg_cli_json_field(stdout, "org", r->org, ",");
@@ -486,10 +511,10 @@ static int lookup(struct vg_store *st, struct args *a, struct vg_err *err)
                           VG_URL_MAX);
     if (!a->no_rdap) {
         if (!a->nbootstrap) {
-            a->bootstrap[a->nbootstrap++] =
-                VIGIL_DATA_DIR "/rdap-bootstrap-ipv4.json";
-            a->bootstrap[a->nbootstrap++] =
-                VIGIL_DATA_DIR "/rdap-bootstrap-ipv6.json";
+            a->bootstrap[a->nbootstrap++] = VIGIL_DATA_DIR
+                "/rdap-bootstrap-ipv4.json";
+            a->bootstrap[a->nbootstrap++] = VIGIL_DATA_DIR
+                "/rdap-bootstrap-ipv6.json";
         }
         if ((rc = vg_rdap_bootstrap_new(&b)))
             return rc;
@@ -519,10 +544,11 @@ out:
 
 int vg_cli_providers(int argc, char **argv)
 {
-    static const struct vg_cli_action actions[] = {{"import", 1, "FILE"},   {"export", 0, "no argument"},
-                   {"ls", 0, "no argument"}, {"show", 1, "NAME"},
-                   {"confirm", 1, "NAME"},  {"rm", 1, "NAME"},
-                   {"lookup", 1, "URL"}};
+    static const struct vg_cli_action actions[] = {
+        {"import", 1, "FILE"},    {"export", 0, "no argument"},
+        {"ls", 0, "no argument"}, {"show", 1, "NAME"},
+        {"confirm", 1, "NAME"},   {"rm", 1, "NAME"},
+        {"lookup", 1, "URL"}};
     struct vg_store *st = NULL;
     struct vg_err err = {0};
     struct args a;
@@ -530,8 +556,8 @@ int vg_cli_providers(int argc, char **argv)
     int rc, k;
 
     if ((k = vg_cli_action("providers", argc, argv, actions,
-                           sizeof(actions) / sizeof(actions[0]), usage,
-                           &rc)) < 0)
+                           sizeof(actions) / sizeof(actions[0]), usage, &rc)) <
+        0)
         return rc;
     if ((rc = parse(argc, argv, &a)))
         return rc > 0 ? VG_EXIT_OK : VG_EXIT_USAGE;
@@ -542,16 +568,21 @@ int vg_cli_providers(int argc, char **argv)
     if (vg_cli_open_store("providers", a.db, &st))
         return VG_EXIT_FAIL;
     switch (k) {
-    case 0: rc = import(st, &a, &err); break;
-    case 1: rc = export(st, &a, &err); break;
+    case 0:
+        rc = import(st, &a, &err);
+        break;
+    case 1:
+        rc = export(st, &a, &err);
+        break;
     case 2:
         printf("%-32s %-9s %-2s %-32s %4s %4s\n", "NAME", "STATUS", "LANG",
                "ABUSE", "DOMS", "NETS");
-        rc = vg_store_providers(st,
-                                a.suggested ? VG_PROVIDERS_SUGGESTED : 0,
+        rc = vg_store_providers(st, a.suggested ? VG_PROVIDERS_SUGGESTED : 0,
                                 ls_cb, NULL, &err);
         break;
-    case 3: rc = show(st, &a, &err); break;
+    case 3:
+        rc = show(st, &a, &err);
+        break;
     case 4:
         if (!(rc = by_name(st, a.pos[0], &id, &err)) &&
             !(rc = vg_store_provider_confirm(st, 0, id, &err)))
@@ -562,7 +593,9 @@ int vg_cli_providers(int argc, char **argv)
             !(rc = vg_store_provider_delete(st, 0, id, &err)))
             printf("deleted provider %s\n", a.pos[0]);
         break;
-    default: rc = lookup(st, &a, &err); break;
+    default:
+        rc = lookup(st, &a, &err);
+        break;
     }
     vg_store_close(st);
     if (rc == 1) /* lookup: no abuse contact (already printed) */

@@ -16,52 +16,53 @@
 
 static void serve_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil serve [--config FILE] [--db URL] [--listen ADDR:PORT]\n"
-            "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
-            "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
-            "                   [NOTICE OPTIONS]\n"
-            "                   [--threads N] [--per-address N]\n"
-            "\n"
-            "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
-            "requests in flight finish and their reports are stored): the\n"
-            "public report form and help pages, the partner intake API\n"
-            "(POST /api/v1/reports) and the analyst console (/console).\n"
-            "Put it behind a TLS-terminating proxy (nginx: deploy/README.md);\n"
-            "never serve the console over plain HTTP.\n"
-            "\n"
-            "  --config FILE       options as \"name = value\" lines, '#' starts\n"
-            "                      a comment (\"trust-proxy = yes\"); the command\n"
-            "                      line wins\n"
-            "  --listen ADDR:PORT  default 127.0.0.1:8080 (port 0: any free)\n"
-            "  --rate-limit N      reports a minute per client address, and\n"
-            "                      as many at once (default 30; 0: none).\n"
-            "                      Addresses are kept only as a keyed hash,\n"
-            "                      in memory\n"
-            "  --threads N         HTTP threads (default 8); a request waiting\n"
-            "                      for its report's commit holds one\n"
-            "  --per-address N     connections at once from one client address\n"
-            "                      (default 32); behind a proxy every\n"
-            "                      connection comes from the proxy's address\n"
-            "  --web DIR           the web/ directory (default: the sources')\n"
-            "  --key-file PATH     the key that seals contact details at rest\n"
-            "                      (default: the database's path + \".key\";\n"
-            "                      created, mode 600, when missing; keep a copy\n"
-            "                      apart from the database's backups)\n"
-            "  --reviewers N       analysts who must agree on a media item\n"
-            "                      before its hash joins the verified list\n"
-            "                      (default 2)\n"
-            "  --trust-proxy       behind a proxy on this machine: rate limits\n"
-            "                      go by its X-Real-IP header, not the peer\n"
-            "  --no-crawl          do not crawl reported addresses (by default\n"
-            "                      they are crawled politely while serving, and\n"
-            "                      media that match no list await review)\n"
-            "  --allow-private     let that crawl reach private and loopback\n"
-            "                      addresses (tests only)\n"
-            "\n"
-            "With --smtp-relay, notice and takedown runs every\n"
-            "--notice-interval seconds while serving.\n\n%s",
-            vg_cli_notice_help);
+    fprintf(
+        f,
+        "Usage: vigil serve [--config FILE] [--db URL] [--listen ADDR:PORT]\n"
+        "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
+        "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
+        "                   [NOTICE OPTIONS]\n"
+        "                   [--threads N] [--per-address N]\n"
+        "\n"
+        "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
+        "requests in flight finish and their reports are stored): the\n"
+        "public report form and help pages, the partner intake API\n"
+        "(POST /api/v1/reports) and the analyst console (/console).\n"
+        "Put it behind a TLS-terminating proxy (nginx: deploy/README.md);\n"
+        "never serve the console over plain HTTP.\n"
+        "\n"
+        "  --config FILE       options as \"name = value\" lines, '#' starts\n"
+        "                      a comment (\"trust-proxy = yes\"); the command\n"
+        "                      line wins\n"
+        "  --listen ADDR:PORT  default 127.0.0.1:8080 (port 0: any free)\n"
+        "  --rate-limit N      reports a minute per client address, and\n"
+        "                      as many at once (default 30; 0: none).\n"
+        "                      Addresses are kept only as a keyed hash,\n"
+        "                      in memory\n"
+        "  --threads N         HTTP threads (default 8); a request waiting\n"
+        "                      for its report's commit holds one\n"
+        "  --per-address N     connections at once from one client address\n"
+        "                      (default 32); behind a proxy every\n"
+        "                      connection comes from the proxy's address\n"
+        "  --web DIR           the web/ directory (default: the sources')\n"
+        "  --key-file PATH     the key that seals contact details at rest\n"
+        "                      (default: the database's path + \".key\";\n"
+        "                      created, mode 600, when missing; keep a copy\n"
+        "                      apart from the database's backups)\n"
+        "  --reviewers N       analysts who must agree on a media item\n"
+        "                      before its hash joins the verified list\n"
+        "                      (default 2)\n"
+        "  --trust-proxy       behind a proxy on this machine: rate limits\n"
+        "                      go by its X-Real-IP header, not the peer\n"
+        "  --no-crawl          do not crawl reported addresses (by default\n"
+        "                      they are crawled politely while serving, and\n"
+        "                      media that match no list await review)\n"
+        "  --allow-private     let that crawl reach private and loopback\n"
+        "                      addresses (tests only)\n"
+        "\n"
+        "With --smtp-relay, notice and takedown runs every\n"
+        "--notice-interval seconds while serving.\n\n%s",
+        vg_cli_notice_help);
 }
 
 /* An option's number in [lo, hi] into *out; -1 (said) if not. */
@@ -108,8 +109,8 @@ static int run(struct vg_runtime_serve_opts *o, const char *db,
            (int)(colon ? colon - listen : 0), listen, vg_runtime_port(rt));
     fflush(stdout);
     sig = vg_runtime_wait(rt);
-    fprintf(stderr, "vigil: %s: stopping\n", sig == SIGTERM ? "SIGTERM"
-                                                            : "SIGINT");
+    fprintf(stderr, "vigil: %s: stopping\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
     status = VG_EXIT_OK;
 out:
     vg_runtime_serve_stop(rt); /* stores what was submitted */
@@ -156,14 +157,25 @@ static int serve_option(struct serve_args *a, int c, char **args)
     int k;
 
     switch (c) {
-    case 'c': return 1; /* read before */
-    case 'd': a->db = optarg; return 1;
-    case 'l': so->listen = optarg; return 1;
-    case 'w': so->web_dir = optarg; return 1;
-    case 'k': a->key = optarg; return 1;
+    case 'c':
+        return 1; /* read before */
+    case 'd':
+        a->db = optarg;
+        return 1;
+    case 'l':
+        so->listen = optarg;
+        return 1;
+    case 'w':
+        so->web_dir = optarg;
+        return 1;
+    case 'k':
+        a->key = optarg;
+        return 1;
     case 'r':
         return count_arg("--rate-limit", optarg, 0, 1000000,
-                         &so->rate_per_minute) ? -1 : 1;
+                         &so->rate_per_minute)
+                   ? -1
+                   : 1;
     case 'R':
         return count_arg("--reviewers", optarg, 1, 10, &so->reviewers) ? -1
                                                                        : 1;
@@ -171,11 +183,19 @@ static int serve_option(struct serve_args *a, int c, char **args)
         return count_arg("--threads", optarg, 1, 1024, &so->threads) ? -1 : 1;
     case 'a':
         return count_arg("--per-address", optarg, 1, 1024, &so->max_per_ip)
-                   ? -1 : 1;
-    case 'p': so->trust_proxy = 1; return 1;
-    case 'n': a->o.crawl = 0; return 1;
-    case 'P': a->o.allow_private = 1; return 1;
-    case 'h': return 0;
+                   ? -1
+                   : 1;
+    case 'p':
+        so->trust_proxy = 1;
+        return 1;
+    case 'n':
+        a->o.crawl = 0;
+        return 1;
+    case 'P':
+        a->o.allow_private = 1;
+        return 1;
+    case 'h':
+        return 0;
     default:
         if ((k = vg_cli_notices_option(&a->n, c, optarg)) == 0) {
             vg_cli_bad_option("serve", args);
@@ -213,8 +233,10 @@ int vg_cli_serve(int argc, char **argv)
         serve_usage(stdout);
     else if (r == 1 && optind < nargs)
         serve_usage(stderr);
-    status = r == 0 ? VG_EXIT_OK : r < 0 || optind < nargs ? VG_EXIT_USAGE
-             : run(&a.o, a.db, a.key, a.n.relay ? &a.n : NULL);
+    status = r == 0 ? VG_EXIT_OK
+             : r < 0 || optind < nargs
+                 ? VG_EXIT_USAGE
+                 : run(&a.o, a.db, a.key, a.n.relay ? &a.n : NULL);
     vg_cli_notices_fini(&a.n);
     vg_cli_config_free(args, argv, owned);
     return status;

@@ -21,20 +21,21 @@
 
 static void users_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil users add NAME [--role analyst|admin] [--db URL]\n"
-            "       vigil users passwd NAME [--db URL]\n"
-            "       vigil users disable|enable NAME [--db URL]\n"
-            "       vigil users ls [--db URL]\n"
-            "\n"
-            "Accounts for the analyst console.  The first admin is made here.\n"
-            "The password is asked on the terminal (twice, not shown), or read\n"
-            "as the first line of standard input; at least %d characters.\n"
-            "Passwords are stored as Argon2id hashes.  Disabling an account\n"
-            "ends its sessions.  Every change is in the audit log.\n"
-            "\n"
-            "  --role R   analyst (default) or admin\n",
-            VG_PASSWORD_MIN);
+    fprintf(
+        f,
+        "Usage: vigil users add NAME [--role analyst|admin] [--db URL]\n"
+        "       vigil users passwd NAME [--db URL]\n"
+        "       vigil users disable|enable NAME [--db URL]\n"
+        "       vigil users ls [--db URL]\n"
+        "\n"
+        "Accounts for the analyst console.  The first admin is made here.\n"
+        "The password is asked on the terminal (twice, not shown), or read\n"
+        "as the first line of standard input; at least %d characters.\n"
+        "Passwords are stored as Argon2id hashes.  Disabling an account\n"
+        "ends its sessions.  Every change is in the audit log.\n"
+        "\n"
+        "  --role R   analyst (default) or admin\n",
+        VG_PASSWORD_MIN);
 }
 
 /* Read a line without echo from the terminal, or a line of stdin. */
@@ -107,51 +108,14 @@ static int print_user(void *ctx, const struct vg_user *u)
     return VG_OK;
 }
 
-int vg_cli_users(int argc, char **argv)
+/* One action of `vigil users` on an open store; the exit status. */
+static int users_run(struct vg_store *st, const char *verb, const char *name,
+                     enum vg_role role)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"role", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
     char hash[VG_PASSWORD_HASH_MAX + 1];
-    struct vg_store *st = NULL;
     struct vg_err err = {0};
-    const char *db = NULL, *verb, *name = NULL;
-    enum vg_role role = VG_ROLE_ANALYST;
-    int c, rc = VG_OK, status = VG_EXIT_FAIL;
+    int rc = VG_OK, status = VG_EXIT_FAIL;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'r':
-            if (vg_role_parse(optarg, &role)) {
-                vg_cli_errorf("users: --role is analyst or admin, not '%s'",
-                              optarg);
-                return VG_EXIT_USAGE;
-            }
-            break;
-        case 'h': users_usage(stdout); return VG_EXIT_OK;
-        default:
-            vg_cli_bad_option("users", argv);
-            users_usage(stderr);
-            return VG_EXIT_USAGE;
-        }
-    }
-    verb = optind < argc ? argv[optind++] : NULL;
-    if (verb && strcmp(verb, "ls"))
-        name = optind < argc ? argv[optind++] : NULL;
-    if (!verb || (strcmp(verb, "ls") && !name) || optind < argc ||
-        (strcmp(verb, "add") && strcmp(verb, "passwd") &&
-         strcmp(verb, "disable") && strcmp(verb, "enable") &&
-         strcmp(verb, "ls"))) {
-        users_usage(stderr);
-        return VG_EXIT_USAGE;
-    }
-    if (vg_cli_open_store("users", db, &st))
-        return VG_EXIT_FAIL;
     if (!strcmp(verb, "ls")) {
         rc = vg_store_users(st, print_user, NULL, &err);
     } else if (!strcmp(verb, "add")) {
@@ -184,6 +148,57 @@ fail:
     else
         status = VG_EXIT_OK;
 out:
+    return status;
+}
+
+int vg_cli_users(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"role", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct vg_store *st = NULL;
+    const char *db = NULL, *verb, *name = NULL;
+    enum vg_role role = VG_ROLE_ANALYST;
+    int c, status;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'r':
+            if (vg_role_parse(optarg, &role)) {
+                vg_cli_errorf("users: --role is analyst or admin, not '%s'",
+                              optarg);
+                return VG_EXIT_USAGE;
+            }
+            break;
+        case 'h':
+            users_usage(stdout);
+            return VG_EXIT_OK;
+        default:
+            vg_cli_bad_option("users", argv);
+            users_usage(stderr);
+            return VG_EXIT_USAGE;
+        }
+    }
+    verb = optind < argc ? argv[optind++] : NULL;
+    if (verb && strcmp(verb, "ls"))
+        name = optind < argc ? argv[optind++] : NULL;
+    if (!verb || (strcmp(verb, "ls") && !name) || optind < argc ||
+        (strcmp(verb, "add") && strcmp(verb, "passwd") &&
+         strcmp(verb, "disable") && strcmp(verb, "enable") &&
+         strcmp(verb, "ls"))) {
+        users_usage(stderr);
+        return VG_EXIT_USAGE;
+    }
+    if (vg_cli_open_store("users", db, &st))
+        return VG_EXIT_FAIL;
+    status = users_run(st, verb, name, role);
     vg_store_close(st);
     return status;
 }
@@ -192,17 +207,17 @@ out:
 
 static void apikeys_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil apikeys add NAME [--scopes S] [--db URL]\n"
-            "       vigil apikeys revoke ID [--db URL]\n"
-            "       vigil apikeys ls [--db URL]\n"
-            "\n"
-            "Keys for partner hotlines and platforms calling the API.  'add'\n"
-            "prints the new key once: give it to the partner over a safe\n"
-            "channel; Vigil keeps only its SHA-256.  A revoked key is refused\n"
-            "at once.  Every change is in the audit log.\n"
-            "\n"
-            "  --scopes S  what the key may do, e.g. \"reports\" (default)\n");
+    fprintf(
+        f, "Usage: vigil apikeys add NAME [--scopes S] [--db URL]\n"
+           "       vigil apikeys revoke ID [--db URL]\n"
+           "       vigil apikeys ls [--db URL]\n"
+           "\n"
+           "Keys for partner hotlines and platforms calling the API.  'add'\n"
+           "prints the new key once: give it to the partner over a safe\n"
+           "channel; Vigil keeps only its SHA-256.  A revoked key is refused\n"
+           "at once.  Every change is in the audit log.\n"
+           "\n"
+           "  --scopes S  what the key may do, e.g. \"reports\" (default)\n");
 }
 
 static int print_key(void *ctx, const struct vg_apikey *k)
@@ -233,9 +248,15 @@ int vg_cli_apikeys(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': db = optarg; break;
-        case 's': scopes = optarg; break;
-        case 'h': apikeys_usage(stdout); return VG_EXIT_OK;
+        case 'd':
+            db = optarg;
+            break;
+        case 's':
+            scopes = optarg;
+            break;
+        case 'h':
+            apikeys_usage(stdout);
+            return VG_EXIT_OK;
         default:
             vg_cli_bad_option("apikeys", argv);
             apikeys_usage(stderr);
@@ -246,7 +267,8 @@ int vg_cli_apikeys(int argc, char **argv)
     if (verb && strcmp(verb, "ls"))
         arg = optind < argc ? argv[optind++] : NULL;
     if (!verb || optind < argc || (strcmp(verb, "ls") && !arg) ||
-        (strcmp(verb, "add") && strcmp(verb, "revoke") && strcmp(verb, "ls")) ||
+        (strcmp(verb, "add") && strcmp(verb, "revoke") &&
+         strcmp(verb, "ls")) ||
         (!strcmp(verb, "revoke") && vg_cli_parse_size(arg, 1, &id))) {
         apikeys_usage(stderr);
         return VG_EXIT_USAGE;
@@ -275,15 +297,16 @@ int vg_cli_apikeys(int argc, char **argv)
 
 static void audit_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil audit verify [--db URL]\n"
-            "       vigil audit ls [--limit N] [--db URL]\n"
-            "\n"
-            "The audit log records every analyst and admin action, each record\n"
-            "chained to the one before by its SHA-256, so a changed, removed\n"
-            "or reordered record shows.  'verify' walks the chain (exit 1 and\n"
-            "the first bad record if it is broken); 'ls' prints the latest\n"
-            "records (default 50; 0: all).\n");
+    fprintf(
+        f,
+        "Usage: vigil audit verify [--db URL]\n"
+        "       vigil audit ls [--limit N] [--db URL]\n"
+        "\n"
+        "The audit log records every analyst and admin action, each record\n"
+        "chained to the one before by its SHA-256, so a changed, removed\n"
+        "or reordered record shows.  'verify' walks the chain (exit 1 and\n"
+        "the first bad record if it is broken); 'ls' prints the latest\n"
+        "records (default 50; 0: all).\n");
 }
 
 static int print_audit(void *ctx, const struct vg_audit_record *r)
@@ -317,7 +340,9 @@ int vg_cli_audit(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': db = optarg; break;
+        case 'd':
+            db = optarg;
+            break;
         case 'l':
             if (!strcmp(optarg, "0"))
                 limit = 0;
@@ -327,7 +352,9 @@ int vg_cli_audit(int argc, char **argv)
                 return VG_EXIT_USAGE;
             }
             break;
-        case 'h': audit_usage(stdout); return VG_EXIT_OK;
+        case 'h':
+            audit_usage(stdout);
+            return VG_EXIT_OK;
         default:
             vg_cli_bad_option("audit", argv);
             audit_usage(stderr);
@@ -335,7 +362,8 @@ int vg_cli_audit(int argc, char **argv)
         }
     }
     verb = optind < argc ? argv[optind++] : NULL;
-    if (!verb || optind < argc || (strcmp(verb, "verify") && strcmp(verb, "ls"))) {
+    if (!verb || optind < argc ||
+        (strcmp(verb, "verify") && strcmp(verb, "ls"))) {
         audit_usage(stderr);
         return VG_EXIT_USAGE;
     }

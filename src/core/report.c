@@ -38,16 +38,16 @@ static long chars(const char *s)
 }
 
 /* A text field: valid UTF-8 of at most max characters (required or not). */
-static void text(struct checker *k, const char *field, const char *s,
-                 long max, int required)
+static void text(struct checker *k, const char *field, const char *s, long max,
+                 int required)
 {
     long n;
 
     if (!given(s)) {
         if (required)
-            fail(k, field, !strcmp(field, "description")
-                               ? "error.description.required"
-                               : "error.required");
+            fail(k, field,
+                 !strcmp(field, "description") ? "error.description.required"
+                                               : "error.required");
         return;
     }
     if ((n = chars(s)) < 0)

@@ -71,8 +71,7 @@ static struct cached *cache_slot(struct vg__hash_pool *p, const uint8_t *sha)
             c->used = ++p->clock;
             return c;
         }
-        if (c->state != SLOT_HASHING &&
-            (!pick || pick->state != SLOT_EMPTY) &&
+        if (c->state != SLOT_HASHING && (!pick || pick->state != SLOT_EMPTY) &&
             (!pick || c->state == SLOT_EMPTY || c->used < pick->used))
             pick = c;
     }
@@ -194,8 +193,8 @@ int vg__hash_pool_new(unsigned threads, unsigned flags, struct vg_matcher *m,
                       struct vg__hash_pool **out)
 {
     struct vg__hash_pool *p = vg_calloc(1, sizeof(*p));
-    struct vg_engine_opts eo = {threads ? threads : 1, 0, 0, run_task,
-                                task_ready, NULL};
+    struct vg_engine_opts eo = {
+        threads ? threads : 1, 0, 0, run_task, task_ready, NULL};
     int rc;
 
     *out = NULL;

@@ -51,20 +51,20 @@ int vg__seen_test_set(struct vg__seen *s, const char *url);
 
 struct vg__hash_task {
     struct vg_engine_job ej; /* first: the engine's bookkeeping */
-    void *job;              /* the submitter's */
-    uint8_t *data;          /* the bytes, owned by the task */
+    void *job;               /* the submitter's */
+    uint8_t *data;           /* the bytes, owned by the task */
     size_t len;
     /* results */
-    int rc;                 /* VG_OK, or why digests or matching failed */
-    char err[512];          /* that, or why the image did not decode */
-    int undecodable;        /* digests only (h.pdq unset) */
-    int dup;                /* bytes already hashed in this run */
+    int rc;          /* VG_OK, or why digests or matching failed */
+    char err[512];   /* that, or why the image did not decode */
+    int undecodable; /* digests only (h.pdq unset) */
+    int dup;         /* bytes already hashed in this run */
     struct vg_imagehash h;
     struct vg_match_result mr;
-    int matched;            /* mr holds a result to finish */
-    uint8_t *thumb;         /* sealed review thumbnail, or NULL */
+    int matched;    /* mr holds a result to finish */
+    uint8_t *thumb; /* sealed review thumbnail, or NULL */
     size_t thumb_len;
-    int thumb_failed;       /* one was wanted but not made (err says why) */
+    int thumb_failed; /* one was wanted but not made (err says why) */
 };
 
 struct vg__hash_pool;

@@ -153,10 +153,10 @@ void vg_crawl_url_pattern(const char *url, char *out, size_t n)
     p = p ? strchr(p + 3, '/') : NULL;
     if (!p)
         p = "/";
-#define PUT(c)                                                             \
-    do {                                                                   \
-        if (k + 1 < n)                                                     \
-            out[k++] = (c);                                                \
+#define PUT(c)                                                                \
+    do {                                                                      \
+        if (k + 1 < n)                                                        \
+            out[k++] = (c);                                                   \
     } while (0)
     while (*p) {
         if (in_value) {

@@ -34,11 +34,11 @@
 
 #define ROBOTS_TOKEN "vigil"
 #define ROBOTS_TTL_MS (24LL * 3600 * 1000)
-#define MAX_TRIES 3          /* fetches of a URL answered 429/503 */
-#define COMMIT_MS 200        /* a batch waits at most this long */
-#define COMMIT_ITEMS 2000    /* or this many finished URLs */
-#define ORIGINS_MAX 65536    /* robots.txt answers kept */
-#define SEEN_BITS 20         /* 8 MiB of URL fingerprints */
+#define MAX_TRIES 3           /* fetches of a URL answered 429/503 */
+#define COMMIT_MS 200         /* a batch waits at most this long */
+#define COMMIT_ITEMS 2000     /* or this many finished URLs */
+#define ORIGINS_MAX 65536     /* robots.txt answers kept */
+#define SEEN_BITS 20          /* 8 MiB of URL fingerprints */
 #define COUNTS_MAX (1u << 21) /* host and pattern counters: 24 MiB at most */
 
 void vg_crawl_opts_default(struct vg_crawl_opts *o)
@@ -80,7 +80,7 @@ struct job {
     long status;
     char *server_ip, *headers_json;
     int64_t bytes;
-    struct job *next;             /* in the waiting list */
+    struct job *next;                /* in the waiting list */
     struct job *prev_all, *next_all; /* every live job, to free at the end */
 };
 
@@ -223,9 +223,8 @@ static void origins_free(struct crawler *c)
 
 /* ---- the batch of results waiting for a commit ---- */
 
-#define GROW(arr, n, cap)                                                   \
-    ((n) < (cap) ? VG_OK                                                    \
-                 : vg__grow((void **)&(arr), &(cap), sizeof(*(arr))))
+#define GROW(arr, n, cap)                                                     \
+    ((n) < (cap) ? VG_OK : vg__grow((void **)&(arr), &(cap), sizeof(*(arr))))
 
 static int vg__grow(void **arr, size_t *cap, size_t size)
 {
@@ -283,8 +282,8 @@ static int finish(struct crawler *c, const struct job *j, int ok, long status,
 
 static int commit(struct crawler *c)
 {
-    struct vg_crawl_batch cb = {c->b.done, c->b.ndone, c->b.add, c->b.nadd,
-                                c->b.sig,  c->b.nsig};
+    struct vg_crawl_batch cb = {c->b.done, c->b.ndone, c->b.add,
+                                c->b.nadd, c->b.sig,   c->b.nsig};
     size_t added = 0;
     int rc = VG_OK;
 
@@ -323,8 +322,8 @@ static const char *site_of(const struct crawler *c, const char *host)
 /* The next position among the host's URLs (0 once the counters are full). */
 static int64_t host_seq(struct crawler *c, const char *host)
 {
-    return vg__counts_add(&c->counts, vg__fnv64(VG__FNV_SEED ^ 1, host,
-                                                strlen(host) + 1));
+    return vg__counts_add(&c->counts,
+                          vg__fnv64(VG__FNV_SEED ^ 1, host, strlen(host) + 1));
 }
 
 /*
@@ -370,10 +369,10 @@ static int consider(struct crawler *c, const struct job *j,
         return VG_ENOMEM;
     batch_started(c);
     u = &c->b.add[c->b.nadd];
-    *u = (struct vg_frontier_url){own_str(c, url),     own_str(c, host),
-                                  j->l.priority,       j->l.depth + 1,
-                                  j->l.url_id,         kind,
-                                  offsite,             host_seq(c, host)};
+    *u = (struct vg_frontier_url){own_str(c, url), own_str(c, host),
+                                  j->l.priority,   j->l.depth + 1,
+                                  j->l.url_id,     kind,
+                                  offsite,         host_seq(c, host)};
     if (!u->url || !u->host)
         return VG_ENOMEM;
     c->b.nadd++;
@@ -412,10 +411,10 @@ static const char *next_link(const struct crawler *c, size_t *i, int *kind,
  */
 static int looks_html(const struct vg_fetch_result *r)
 {
-    static const char *const openers[] = {"<!doctype html", "<html", "<head",
-                                          "<body", "<script", "<iframe",
-                                          "<a ", "<img", "<div", "<p>",
-                                          "<title", "<!--"};
+    static const char *const openers[] = {
+        "<!doctype html", "<html",   "<head",  "<body",
+        "<script",        "<iframe", "<a ",    "<img",
+        "<div",           "<p>",     "<title", "<!--"};
     const char *p = r->body, *end = r->body + r->len;
 
     if (end - p >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3))
@@ -428,7 +427,8 @@ static int looks_html(const struct vg_fetch_result *r)
             return 1;
     }
     if (r->content_type)
-        return strstr(r->content_type, "html") || strstr(r->content_type, "xml");
+        return strstr(r->content_type, "html") ||
+               strstr(r->content_type, "xml");
     return p < end && *p == '<';
 }
 
@@ -626,10 +626,9 @@ static int start_jobs(struct crawler *c, int64_t now, int64_t *next_ms)
             c->wait_tail = prev;
         c->nwait--;
         if ((rc = vg_polite_start(c->pol, j->l.host, now)) ||
-            (rc = vg_fetcher_submit(c->f, j->l.url,
-                                    j->kind == JOB_MEDIA ? VG_FETCH_MEDIA
-                                                         : VG_FETCH_PAGE,
-                                    j))) {
+            (rc = vg_fetcher_submit(
+                 c->f, j->l.url,
+                 j->kind == JOB_MEDIA ? VG_FETCH_MEDIA : VG_FETCH_PAGE, j))) {
             job_free(c, j);
             return rc;
         }
@@ -803,8 +802,9 @@ static int add_detection(struct crawler *c, struct vg_detection_rec **v,
     *v = d;
     d[*n] = (struct vg_detection_rec){
         m->entry, vg_algo_name(m->algo), m->distance,
-        m->variant >= 0 ? vg_pdq_dihedral_name((enum vg_pdq_dihedral)m->variant)
-                        : NULL};
+        m->variant >= 0
+            ? vg_pdq_dihedral_name((enum vg_pdq_dihedral)m->variant)
+            : NULL};
     (*n)++;
     (void)c;
     return VG_OK;
@@ -997,8 +997,8 @@ static int setup(struct crawler *c, struct vg_matcher *m)
         vg__seen_init(&c->seen, SEEN_BITS))
         return vg_err_set(c->err, VG_ENOMEM, "out of memory");
     if ((rc = vg_fetcher_new(&fo, &c->f)))
-        return vg_err_set(c->err, rc, rc == VG_EINVAL ? "no user agent"
-                                                      : "out of memory");
+        return vg_err_set(c->err, rc,
+                          rc == VG_EINVAL ? "no user agent" : "out of memory");
     if ((rc = vg_polite_new(&po, &c->pol)) ||
         (rc = vg__hash_pool_new(threads, c->o.hash_flags, m, wake_loop, c->f,
                                 &c->pool)))
@@ -1042,8 +1042,8 @@ int vg_crawl_seed(struct vg_store *st, int64_t crawl_id, const char *url,
         vg_free(canon);
         return vg_err_set(err, VG_EINVAL, "no host in %s", url);
     }
-    u = (struct vg_frontier_url){canon, host, priority, 0, 0,
-                                 VG_FRONTIER_PAGE, 0, 0};
+    u = (struct vg_frontier_url){canon, host, priority, 0, 0, VG_FRONTIER_PAGE,
+                                 0,     0};
     rc = vg_store_frontier_add(st, crawl_id, &u, 1, NULL, err);
     vg_free(canon);
     return rc;
@@ -1091,15 +1091,14 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
         /* commit when the batch is old or large, or before leasing */
         if ((c.b.ndone || c.b.nadd || c.b.nsig) &&
             (now - c.b.since_ms >= COMMIT_MS || c.b.ndone >= COMMIT_ITEMS ||
-             c.b.nadd >= COMMIT_ITEMS ||
-             (c.nwait < low && c.b.nadd) ||
+             c.b.nadd >= COMMIT_ITEMS || (c.nwait < low && c.b.nadd) ||
              (!c.nwait && !c.fetching && !c.hashing)) &&
             (rc = commit(&c)))
             break;
         if (c.nwait < low && c.store_may_have) {
             /* past the page limit, only images are still fetched */
-            int only_media =
-                c.o.max_pages > 0 && c.pages_started >= c.o.max_pages;
+            int only_media = c.o.max_pages > 0 &&
+                             c.pages_started >= c.o.max_pages;
             size_t want = 2 * low - c.nwait, got = 0;
             if ((rc = vg_store_frontier_lease(st, crawl_id, want, only_media,
                                               (int64_t)time(NULL), on_lease,
@@ -1108,8 +1107,8 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
             if (got < want)
                 c.store_may_have = 0;
         }
-        if (!c.nwait && !c.fetching && !c.hashing && !c.b.ndone &&
-            !c.b.nadd && !c.b.nsig && !c.store_may_have) {
+        if (!c.nwait && !c.fetching && !c.hashing && !c.b.ndone && !c.b.nadd &&
+            !c.b.nsig && !c.store_may_have) {
             if (!c.o.continuous)
                 break;
             c.store_may_have = 1; /* new seeds may have come: look again */

@@ -162,10 +162,20 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 }
 
 /* The response headers kept as evidence (and Retry-After, for politeness). */
-static const char *const kept_headers[] = {
-    "content-type", "content-length", "content-encoding", "last-modified",
-    "etag", "server", "date", "location", "retry-after", "x-powered-by",
-    "via", "cf-ray", "x-cache", "x-served-by"};
+static const char *const kept_headers[] = {"content-type",
+                                           "content-length",
+                                           "content-encoding",
+                                           "last-modified",
+                                           "etag",
+                                           "server",
+                                           "date",
+                                           "location",
+                                           "retry-after",
+                                           "x-powered-by",
+                                           "via",
+                                           "cf-ray",
+                                           "x-cache",
+                                           "x-served-by"};
 
 #define MAX_HEADERS_BYTES 4096
 #define MAX_HEADER_VALUE 512
@@ -243,7 +253,8 @@ static int start(struct vg_fetcher *f, struct xfer *x)
         curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") ||
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) ||
         curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)o->max_redirects) ||
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms) ||
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                         o->connect_timeout_ms) ||
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->total_timeout_ms) ||
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_bytes) ||
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->low_speed_seconds) ||
@@ -268,9 +279,9 @@ static int start(struct vg_fetcher *f, struct xfer *x)
 
 const char *vg_fetch_error_name(enum vg_fetch_error e)
 {
-    static const char *const names[] = {"ok",      "too-large", "timeout",
-                                        "redirects", "scheme",  "private",
-                                        "dns",     "connect",   "other"};
+    static const char *const names[] = {"ok",        "too-large", "timeout",
+                                        "redirects", "scheme",    "private",
+                                        "dns",       "connect",   "other"};
 
     return (unsigned)e < sizeof(names) / sizeof(*names) ? names[e] : "other";
 }
@@ -366,8 +377,8 @@ static int finish(struct vg_fetcher *f, struct xfer *x, CURLcode cc,
         r.server_ip = s;
     if (vg_buf_append(&x->headers, "", 1) == VG_OK) {
         r.headers = x->headers.data;
-        r.retry_after = header_value(r.headers, "retry-after",
-                                     retry_after, sizeof(retry_after));
+        r.retry_after = header_value(r.headers, "retry-after", retry_after,
+                                     sizeof(retry_after));
     } else {
         r.headers = "";
     }

@@ -114,8 +114,7 @@ static void attr_name_done(struct vg_html_scanner *s)
     if (s->nattrs > s->max_attrs || s->alen >= NAME_CAP)
         return;
     for (int a = 0; a < A_COUNT; a++)
-        if ((s->keep & BIT(a)) &&
-            strlen(vg__html_slot_names[a]) == s->alen &&
+        if ((s->keep & BIT(a)) && strlen(vg__html_slot_names[a]) == s->alen &&
             !memcmp(vg__html_slot_names[a], s->aname, s->alen)) {
             if (!s->v[a].present) {
                 s->v[a].present = 1;
@@ -188,8 +187,9 @@ static void raw_step(struct vg_html_scanner *s, unsigned char c, int *consumed)
             tag_start(s, 1);
             s->tid = s->raw_tag;
             s->keep = 0;
-            s->st = is_ws(c) ? S_BEFORE_ATTR_NAME
-                    : c == '/' ? S_SELF_CLOSING : S_DATA;
+            s->st = is_ws(c)   ? S_BEFORE_ATTR_NAME
+                    : c == '/' ? S_SELF_CLOSING
+                               : S_DATA;
             return;
         }
         break;

@@ -50,7 +50,7 @@ enum state {
     S_RAW_END_OPEN,
     S_RAW_END_NAME,
     S_PLAINTEXT,
-    S_CR_START,      /* character reference in an attribute value */
+    S_CR_START, /* character reference in an attribute value */
     S_CR_NAMED,
     S_CR_NUMERIC,
     S_CR_HEX_START,
@@ -59,13 +59,42 @@ enum state {
 };
 
 /* The attributes the scanner keeps (bit i of a tag's mask is slot i). */
-enum slot { A_HREF, A_SRC, A_SRCSET, A_POSTER, A_CONTENT, A_PROPERTY,
-            A_NAME, A_REL, A_STYLE, A_COUNT };
+enum slot {
+    A_HREF,
+    A_SRC,
+    A_SRCSET,
+    A_POSTER,
+    A_CONTENT,
+    A_PROPERTY,
+    A_NAME,
+    A_REL,
+    A_STYLE,
+    A_COUNT
+};
 
-enum tag_id { T_OTHER, T_A, T_AREA, T_BASE, T_FRAME, T_IFRAME, T_IMG,
-              T_LINK, T_META, T_PICTURE, T_SOURCE, T_VIDEO, T_SCRIPT,
-              T_STYLE, T_XMP, T_NOEMBED, T_NOFRAMES, T_TEXTAREA, T_TITLE,
-              T_PLAINTEXT, T_COUNT };
+enum tag_id {
+    T_OTHER,
+    T_A,
+    T_AREA,
+    T_BASE,
+    T_FRAME,
+    T_IFRAME,
+    T_IMG,
+    T_LINK,
+    T_META,
+    T_PICTURE,
+    T_SOURCE,
+    T_VIDEO,
+    T_SCRIPT,
+    T_STYLE,
+    T_XMP,
+    T_NOEMBED,
+    T_NOFRAMES,
+    T_TEXTAREA,
+    T_TITLE,
+    T_PLAINTEXT,
+    T_COUNT
+};
 
 #define BIT(a) (1u << (a))
 
@@ -88,7 +117,7 @@ struct vg_html_scanner {
     unsigned max_attrs;
     vg_html_link_cb cb;
     void *ctx;
-    int err;              /* sticky: a callback's code or VG_ENOMEM */
+    int err; /* sticky: a callback's code or VG_ENOMEM */
     size_t seen;
     int truncated;
     int base_done;
@@ -100,11 +129,11 @@ struct vg_html_scanner {
     size_t tlen;
     int is_end;
     enum tag_id tid;
-    unsigned keep;        /* slot mask for this tag */
+    unsigned keep; /* slot mask for this tag */
     size_t nattrs;
     char aname[NAME_CAP];
     size_t alen;
-    int cur;              /* slot receiving the value, or -1 */
+    int cur; /* slot receiving the value, or -1 */
     struct value v[A_COUNT];
     /* raw text: the name that ends it, and how much of it matched */
     enum tag_id raw_tag;

@@ -11,9 +11,11 @@
  */
 #include "crawl/htmlscan_int.h"
 
-const char *const vg__html_slot_names[A_COUNT] = {
-    "href", "src", "srcset", "poster", "content", "property", "name", "rel",
-    "style"};
+const char *const vg__html_slot_names[A_COUNT] = {"href",    "src",
+                                                  "srcset",  "poster",
+                                                  "content", "property",
+                                                  "name",    "rel",
+                                                  "style"};
 
 const struct vg__html_tag_info vg__html_tags[T_COUNT] = {
     [T_OTHER] = {"", 0},

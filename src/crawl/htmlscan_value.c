@@ -15,11 +15,13 @@
 #include "vigil/algo.h"
 #include "vigil/alloc.h"
 
-static const uint32_t c1_remap[32] = {
-    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
-    0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+static const uint32_t c1_remap[32] = {0x20AC, 0x0081, 0x201A, 0x0192, 0x201E,
+                                      0x2026, 0x2020, 0x2021, 0x02C6, 0x2030,
+                                      0x0160, 0x2039, 0x0152, 0x008D, 0x017D,
+                                      0x008F, 0x0090, 0x2018, 0x2019, 0x201C,
+                                      0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
+                                      0x2122, 0x0161, 0x203A, 0x0153, 0x009D,
+                                      0x017E, 0x0178};
 
 static size_t utf8_put(char out[4], uint32_t cp)
 {
@@ -227,8 +229,10 @@ int vg__html_ref_step(struct vg_html_scanner *s, unsigned char c,
         h = s->st == S_CR_HEX ? vg_hex_value(c) : (is_digit(c) ? c - '0' : -1);
         if (h >= 0) {
             /* saturate past U+10FFFF: the value is then U+FFFD anyway */
-            s->num = s->num > 0x10FFFF ? s->num
-                     : s->num * (s->st == S_CR_HEX ? 16u : 10u) + (unsigned)h;
+            s->num = s->num > 0x10FFFF
+                         ? s->num
+                         : s->num * (s->st == S_CR_HEX ? 16u : 10u) +
+                               (unsigned)h;
             return VG_OK;
         }
         *consumed = c == ';';

@@ -27,8 +27,9 @@ static const struct prefix4 special4[] = {
 static int public4(uint32_t a)
 {
     for (size_t i = 0; i < sizeof(special4) / sizeof(special4[0]); i++) {
-        uint32_t mask = special4[i].len ? ~UINT32_C(0) << (32 - special4[i].len)
-                                        : 0;
+        uint32_t mask = special4[i].len
+                            ? ~UINT32_C(0) << (32 - special4[i].len)
+                            : 0;
         if ((a & mask) == special4[i].net)
             return 0;
     }
@@ -70,7 +71,8 @@ static uint32_t v4_at(const uint8_t *a, unsigned off)
 static int public6(const uint8_t *a)
 {
     static const uint8_t zero[12] = {0};
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+                                       0, 0, 0, 0, 0xff, 0xff};
     static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
 
     if (!memcmp(a, mapped, 12) || !memcmp(a, nat64, 12))
@@ -90,7 +92,8 @@ int vg_netaddr_is_public(const struct sockaddr *sa)
     if (!sa)
         return 0;
     if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+        const struct sockaddr_in *in =
+            (const struct sockaddr_in *)(const void *)sa;
         return public4(ntohl(in->sin_addr.s_addr));
     }
     if (sa->sa_family == AF_INET6) {

@@ -79,7 +79,8 @@ static int grow(struct vg_polite *p)
         size_t j;
         if (!p->h[i].name)
             continue;
-        for (j = hash(p->h[i].name) & (cap - 1); h[j].name; j = (j + 1) & (cap - 1))
+        for (j = hash(p->h[i].name) & (cap - 1); h[j].name;
+             j = (j + 1) & (cap - 1))
             ;
         h[j] = p->h[i];
     }
@@ -145,8 +146,8 @@ static int64_t retry_after_ms(const char *v, int64_t now_ms)
         v++;
     if (*v >= '0' && *v <= '9') {
         secs = strtoll(v, &end, 10);
-        return *end && *end != ' ' ? -1 : secs > BACKOFF_MAX_MS / 1000
-                                              ? BACKOFF_MAX_MS
+        return *end && *end != ' '            ? -1
+               : secs > BACKOFF_MAX_MS / 1000 ? BACKOFF_MAX_MS
                                               : secs * 1000;
     }
     memset(&tm, 0, sizeof(tm));

@@ -96,7 +96,8 @@ static size_t normalise(const char *s, size_t n, int is_pat, char *out,
         unsigned char c = (unsigned char)s[i];
         int lit;
 
-        if (c == '%' && i + 2 < n && vg_hex_value((unsigned char)s[i + 1]) >= 0 &&
+        if (c == '%' && i + 2 < n &&
+            vg_hex_value((unsigned char)s[i + 1]) >= 0 &&
             vg_hex_value((unsigned char)s[i + 2]) >= 0) {
             c = (unsigned char)(vg_hex_value((unsigned char)s[i + 1]) * 16 +
                                 vg_hex_value((unsigned char)s[i + 2]));
@@ -300,8 +301,8 @@ enum { KEY_NONE, KEY_AGENT, KEY_ALLOW, KEY_DISALLOW, KEY_DELAY };
 
 static int classify(const char *k, size_t n)
 {
-    static const char *const agent[] = {"user-agent", "useragent", "user agent",
-                                        NULL};
+    static const char *const agent[] = {"user-agent", "useragent",
+                                        "user agent", NULL};
     static const char *const allow[] = {"allow", NULL};
     static const char *const disallow[] = {"disallow", "dissallow", "dissalow",
                                            "disalow", NULL};

@@ -147,8 +147,9 @@ static int lower_host(const char *host, char **out, struct vg_err *err)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
     /* what is left must be a DNS name or an IP literal */
-    if (strspn(*out, (*out)[0] == '[' ? "[]0123456789abcdef:."
-                                      : "abcdefghijklmnopqrstuvwxyz0123456789.-_") !=
+    if (strspn(*out, (*out)[0] == '['
+                         ? "[]0123456789abcdef:."
+                         : "abcdefghijklmnopqrstuvwxyz0123456789.-_") !=
         strlen(*out)) {
         rc = vg_err_set(err, VG_EINVAL, "host \"%.100s\" is not a host name",
                         *out);
@@ -207,7 +208,8 @@ static int curl_err(CURLUcode uc, struct vg_err *err)
         return VG_ENOMEM;
     if (uc == CURLUE_UNSUPPORTED_SCHEME)
         return vg_err_set(err, VG_EFORMAT, "not an http or https URL");
-    return vg_err_set(err, VG_EINVAL, "malformed URL: %s", curl_url_strerror(uc));
+    return vg_err_set(err, VG_EINVAL, "malformed URL: %s",
+                      curl_url_strerror(uc));
 }
 
 /* Assemble the canonical form of what h holds. */

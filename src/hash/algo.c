@@ -49,7 +49,8 @@ int vg_hex_decode(const char *hex, size_t len, uint8_t *out, size_t n)
     if (!hex || len != 2 * n)
         return VG_EINVAL;
     for (size_t i = 0; i < n; i++) {
-        int hi = vg_hex_value((unsigned char)hex[2 * i]), lo = vg_hex_value((unsigned char)hex[2 * i + 1]);
+        int hi = vg_hex_value((unsigned char)hex[2 * i]),
+            lo = vg_hex_value((unsigned char)hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return VG_EINVAL;
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -33,17 +33,28 @@ static int sha256(const uint8_t *data, size_t len, uint8_t *out)
     return digest(EVP_sha256(), 32, data, len, out);
 }
 
-const struct vg_hashalgo vg__algo_md5 = {
-    .name = "md5", .title = "MD5", .size = 16, .kind = VG_HASHALGO_EXACT,
-    .max_distance = 1, .distance = vg_hashalgo_equal, .hash_bytes = md5};
+const struct vg_hashalgo vg__algo_md5 = {.name = "md5",
+                                         .title = "MD5",
+                                         .size = 16,
+                                         .kind = VG_HASHALGO_EXACT,
+                                         .max_distance = 1,
+                                         .distance = vg_hashalgo_equal,
+                                         .hash_bytes = md5};
 
-const struct vg_hashalgo vg__algo_sha1 = {
-    .name = "sha1", .alias = "sha-1", .title = "SHA-1",
-    .size = 20, .kind = VG_HASHALGO_EXACT,
-    .max_distance = 1, .distance = vg_hashalgo_equal, .hash_bytes = sha1};
+const struct vg_hashalgo vg__algo_sha1 = {.name = "sha1",
+                                          .alias = "sha-1",
+                                          .title = "SHA-1",
+                                          .size = 20,
+                                          .kind = VG_HASHALGO_EXACT,
+                                          .max_distance = 1,
+                                          .distance = vg_hashalgo_equal,
+                                          .hash_bytes = sha1};
 
-const struct vg_hashalgo vg__algo_sha256 = {
-    .name = "sha256", .alias = "sha-256", .title = "SHA-256",
-    .size = 32,
-    .kind = VG_HASHALGO_EXACT, .max_distance = 1,
-    .distance = vg_hashalgo_equal, .hash_bytes = sha256};
+const struct vg_hashalgo vg__algo_sha256 = {.name = "sha256",
+                                            .alias = "sha-256",
+                                            .title = "SHA-256",
+                                            .size = 32,
+                                            .kind = VG_HASHALGO_EXACT,
+                                            .max_distance = 1,
+                                            .distance = vg_hashalgo_equal,
+                                            .hash_bytes = sha256};

@@ -48,6 +48,11 @@ static void release(void *state)
 
 static const struct vg_frame_hasher frame = {begin, rows, finish, release};
 
-const struct vg_hashalgo vg__algo_pdq = {
-    .name = "pdq", .title = "PDQ", .size = 32, .kind = VG_HASHALGO_MIH, .threshold = 31,
-    .max_distance = 256, .distance = vg_hashalgo_hamming, .frame = &frame};
+const struct vg_hashalgo vg__algo_pdq = {.name = "pdq",
+                                         .title = "PDQ",
+                                         .size = 32,
+                                         .kind = VG_HASHALGO_MIH,
+                                         .threshold = 31,
+                                         .max_distance = 256,
+                                         .distance = vg_hashalgo_hamming,
+                                         .frame = &frame};

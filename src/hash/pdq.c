@@ -186,8 +186,7 @@ static void threshold(float b[16][16], struct vg_pdq_hash *h)
 }
 
 /* The coefficient matrix of one dihedral variant (spec 10). */
-static void dihedral(float b[16][16], enum vg_pdq_dihedral d,
-                     float o[16][16])
+static void dihedral(float b[16][16], enum vg_pdq_dihedral d, float o[16][16])
 {
     for (int r = 0; r < 16; r++)
         for (int c = 0; c < 16; c++) {
@@ -305,7 +304,8 @@ static int blur_decimate(const float *luma, unsigned width, unsigned height,
     memcpy(p, luma, n * sizeof(float));
     for (int pass = 0; pass < 2; pass++) {
         for (unsigned r = 0; r < height; r++)
-            vg__pdq_box1d(p + (size_t)r * width, q + (size_t)r * width, width, 1, wx);
+            vg__pdq_box1d(p + (size_t)r * width, q + (size_t)r * width, width,
+                          1, wx);
         for (unsigned c = 0; c < width; c++)
             vg__pdq_box1d(q + c, p + c, height, width, wy);
     }
@@ -372,7 +372,7 @@ int vg_pdq_distance(const struct vg_pdq_hash *a, const struct vg_pdq_hash *b)
 const char *vg_pdq_dihedral_name(enum vg_pdq_dihedral d)
 {
     static const char *const names[VG_PDQ_NDIHEDRAL] = {
-        "orig", "rot90", "rot180", "rot270",
+        "orig",  "rot90", "rot180",    "rot270",
         "flipx", "flipy", "flipplus1", "flipminus1"};
 
     return (unsigned)d < VG_PDQ_NDIHEDRAL ? names[d] : "unknown";

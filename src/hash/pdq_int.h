@@ -45,7 +45,8 @@ struct vg__pdq_kernels {
                     float count, unsigned n);
 };
 
-#define VG__PDQ_KDECL(sfx) extern const struct vg__pdq_kernels vg__pdq_kernels_##sfx;
+#define VG__PDQ_KDECL(sfx)                                                    \
+    extern const struct vg__pdq_kernels vg__pdq_kernels_##sfx;
 VG__PDQ_KDECL(scalar)
 VG__PDQ_KDECL(sse2)
 VG__PDQ_KDECL(avx2)

@@ -65,24 +65,25 @@ static void KSYM(luma)(const uint8_t *restrict px, unsigned channels,
         /* f32(0.299), f32(0.587), f32(0.114): spec 4 */
         const __m256 cr = _mm256_set1_ps(0.299f), cg = _mm256_set1_ps(0.587f),
                      cb = _mm256_set1_ps(0.114f);
-        const __m256i mr = _mm256_setr_epi8(
-            0, -1, -1, -1, 3, -1, -1, -1, 6, -1, -1, -1, 9, -1, -1, -1,
-            0, -1, -1, -1, 3, -1, -1, -1, 6, -1, -1, -1, 9, -1, -1, -1);
+        const __m256i mr = _mm256_setr_epi8(0, -1, -1, -1, 3, -1, -1, -1, 6,
+                                            -1, -1, -1, 9, -1, -1, -1, 0, -1,
+                                            -1, -1, 3, -1, -1, -1, 6, -1, -1,
+                                            -1, 9, -1, -1, -1);
         const __m256i mg = _mm256_add_epi8(mr, _mm256_set1_epi32(1));
         const __m256i mb = _mm256_add_epi8(mr, _mm256_set1_epi32(2));
         /* 8 pixels from two 16-byte loads at byte 0 and byte 12; the last
          * load reaches 4 bytes past the 8 pixels: keep 2 pixels in hand */
         for (; i + 10 <= n; i += 8) {
             const uint8_t *p = px + 3 * (size_t)i;
-            __m256i v = _mm256_setr_m128i(
-                _mm_loadu_si128((const __m128i *)p),
-                _mm_loadu_si128((const __m128i *)(p + 12)));
+            __m256i v =
+                _mm256_setr_m128i(_mm_loadu_si128((const __m128i *)p),
+                                  _mm_loadu_si128((const __m128i *)(p + 12)));
             __m256 r = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mr));
             __m256 g = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mg));
             __m256 b = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, mb));
-            __m256 y = _mm256_add_ps(
-                _mm256_add_ps(_mm256_mul_ps(cr, r), _mm256_mul_ps(cg, g)),
-                _mm256_mul_ps(cb, b));
+            __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(cr, r),
+                                                   _mm256_mul_ps(cg, g)),
+                                     _mm256_mul_ps(cb, b));
             _mm256_storeu_ps(out + i, y);
         }
     }
@@ -96,14 +97,22 @@ static void KSYM(luma)(const uint8_t *restrict px, unsigned channels,
 /* Transpose the 8x8 block whose rows are r[0..7] (8 floats each). */
 static inline void tr8(__m256 r[8])
 {
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]),
+           t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]),
+           t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]),
+           t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]),
+           t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44),
+           u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44),
+           u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44),
+           u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44),
+           u7 = _mm256_shuffle_ps(t5, t7, 0xee);
     r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
     r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
     r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
@@ -116,8 +125,7 @@ static inline void tr8(__m256 r[8])
 #endif
 
 /* t[c * L + l] = in[l][c] for c in [0, n): rows to lane-interleaved. */
-static void transpose_in(const float *const *in, float *restrict t,
-                         unsigned n)
+static void transpose_in(const float *const *in, float *restrict t, unsigned n)
 {
     unsigned c0 = 0;
 
@@ -186,17 +194,17 @@ static inline void chain(const float *restrict x, float *restrict y,
     float s[L];
     unsigned cnt = 0, j = 0;
 
-#define EMIT(i, count)                                                   \
-    do {                                                                 \
-        float d_ = (float)(count);                                       \
-        if (!cols) {                                                     \
-            for (unsigned l = 0; l < L; l++)                             \
-                y[(size_t)(i) * L + l] = s[l] / d_;                      \
-        } else {                                                         \
-            for (; j < ncols && cols[j] == (i); j++)                     \
-                for (unsigned l = 0; l < L; l++)                         \
-                    y[(size_t)l * ncols + j] = s[l] / d_;                \
-        }                                                                \
+#define EMIT(i, count)                                                        \
+    do {                                                                      \
+        float d_ = (float)(count);                                            \
+        if (!cols) {                                                          \
+            for (unsigned l = 0; l < L; l++)                                  \
+                y[(size_t)(i)*L + l] = s[l] / d_;                             \
+        } else {                                                              \
+            for (; j < ncols && cols[j] == (i); j++)                          \
+                for (unsigned l = 0; l < L; l++)                              \
+                    y[(size_t)l * ncols + j] = s[l] / d_;                     \
+        }                                                                     \
     } while (0)
 
     for (unsigned l = 0; l < L; l++)
@@ -247,8 +255,8 @@ static inline void chain(const float *restrict x, float *restrict y,
 #undef EMIT
 }
 
-static void KSYM(rowbox)(const float *const *in, float *const *out,
-                         unsigned n, unsigned w, float *scratch)
+static void KSYM(rowbox)(const float *const *in, float *const *out, unsigned n,
+                         unsigned w, float *scratch)
 {
     float *t = scratch, *u = scratch + (size_t)L * n;
 

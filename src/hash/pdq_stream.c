@@ -35,28 +35,28 @@ struct vg_pdq_stream {
     unsigned w0, h0, channels, flags;
     unsigned width, height; /* of the image hashed (after any pre-resize) */
     unsigned wx, wy, lanes;
-    unsigned rows_in;       /* source rows received */
-    unsigned rows_hashed;   /* rows fed to luma */
-    int tiny;               /* a side below 5: nothing to compute */
+    unsigned rows_in;     /* source rows received */
+    unsigned rows_hashed; /* rows fed to luma */
+    int tiny;             /* a side below 5: nothing to compute */
 
-    unsigned *xmap;         /* pre-resize: source column of each column */
-    uint8_t *prow;          /* pre-resize: one resampled row */
-    unsigned next_y;        /* pre-resize: next output row */
+    unsigned *xmap;  /* pre-resize: source column of each column */
+    uint8_t *prow;   /* pre-resize: one resampled row */
+    unsigned next_y; /* pre-resize: next output row */
 
-    float *lblk;            /* lanes luma rows */
+    float *lblk; /* lanes luma rows */
     unsigned nl;
-    float *scratch;         /* kernel scratch, 2 * LANES * width */
-    float *dummy;           /* output row for unused lanes */
-    struct colbox c2;       /* column pass 2, width columns */
-    float *pblk;            /* lanes rows out of pass 2 */
+    float *scratch;   /* kernel scratch, 2 * LANES * width */
+    float *dummy;     /* output row for unused lanes */
+    struct colbox c2; /* column pass 2, width columns */
+    float *pblk;      /* lanes rows out of pass 2 */
     unsigned np;
     unsigned cj[64], ri[64];
-    float *sel;             /* lanes * 64 outputs of row pass 3 */
-    struct colbox c4;       /* column pass 4, 64 columns */
+    float *sel;       /* lanes * 64 outputs of row pass 3 */
+    struct colbox c4; /* column pass 4, 64 columns */
     float out4[64];
-    unsigned next_i;        /* next row of a to fill */
+    unsigned next_i; /* next row of a to fill */
     float a[64][64];
-    float (*plain)[64];     /* raw luma of a 64x64 image (spec 5) */
+    float (*plain)[64]; /* raw luma of a 64x64 image (spec 5) */
 };
 
 static int colbox_init(struct colbox *cb, unsigned n, unsigned w,
@@ -105,8 +105,8 @@ static long colbox_push(const struct vg__pdq_kernels *k, struct colbox *cb,
     if (r < cb->w) {
         k->colstep(cb->s, add, NULL, out, (float)(r + 1), cb->n);
     } else {
-        const float *sub =
-            cb->ring + (size_t)((r - cb->w) % cb->slots) * cb->n;
+        const float *sub = cb->ring +
+                           (size_t)((r - cb->w) % cb->slots) * cb->n;
         k->colstep(cb->s, add, sub, out, (float)cb->w, cb->n);
     }
     return (long)(r + 1 - cb->h);
@@ -127,8 +127,7 @@ static long colbox_tail(const struct vg__pdq_kernels *k, struct colbox *cb,
     cb->r++;
     /* count: w, minus one per tail row so far (i - (height - h + 1) + 1) */
     unsigned cnt = cb->w - (i - (cb->height - cb->h));
-    const float *sub =
-        cb->ring + (size_t)((i - back - 1) % cb->slots) * cb->n;
+    const float *sub = cb->ring + (size_t)((i - back - 1) % cb->slots) * cb->n;
     k->colstep(cb->s, NULL, sub, out, (float)cnt, cb->n);
     return (long)i;
 }
@@ -240,8 +239,8 @@ static int stream_alloc(struct vg_pdq_stream *s)
     s->lblk = vg_mallocarray(s->lanes * w, sizeof(float));
     s->pblk = vg_mallocarray(s->lanes * w, sizeof(float));
     s->sel = vg_mallocarray((size_t)s->lanes * 64, sizeof(float));
-    s->scratch = vg_malloc_aligned(
-        (s->lanes == 1 ? 1 : 2 * VG_PDQ_LANES) * w * sizeof(float));
+    s->scratch = vg_malloc_aligned((s->lanes == 1 ? 1 : 2 * VG_PDQ_LANES) * w *
+                                   sizeof(float));
     s->dummy = vg_mallocarray(w, sizeof(float));
     if (!s->lblk || !s->pblk || !s->sel || !s->scratch || !s->dummy)
         return VG_ENOMEM;
@@ -305,8 +304,7 @@ static void prescale_row(struct vg_pdq_stream *s, unsigned r,
     while (s->next_y < 512 &&
            (unsigned)(((uint64_t)s->next_y * s->h0) >> 9) == r) {
         for (unsigned x = 0; x < 512; x++)
-            memcpy(s->prow + (size_t)x * ch, px + (size_t)s->xmap[x] * ch,
-                   ch);
+            memcpy(s->prow + (size_t)x * ch, px + (size_t)s->xmap[x] * ch, ch);
         hash_row(s, s->prow);
         s->next_y++;
     }
@@ -340,16 +338,14 @@ int vg_pdq_stream_finish(struct vg_pdq_stream *s, struct vg_pdq_result *out)
         return VG_OK;
     }
     flush_l(s);
-    while ((i = colbox_tail(s->k, &s->c2, s->pblk + (size_t)s->np * s->width))
-           >= 0)
+    while ((i = colbox_tail(s->k, &s->c2,
+                            s->pblk + (size_t)s->np * s->width)) >= 0)
         pblk_added(s);
     flush_p(s);
     while ((i = colbox_tail(s->k, &s->c4, s->out4)) >= 0)
         take_row(s, (unsigned)i, s->out4);
     if (s->next_i != 64 || s->rows_hashed != s->height)
         return VG_EINTERNAL;
-    vg__pdq_finish64(s->plain ? s->plain
-                              : s->a,
-                     s->a, s->flags, out);
+    vg__pdq_finish64(s->plain ? s->plain : s->a, s->a, s->flags, out);
     return VG_OK;
 }

@@ -26,8 +26,8 @@ struct vg_index {
     pthread_rwlock_t lock;
     struct vg__pdq_set pdq;
     struct vg__digest_set dig[VG_ALGO_MAX]; /* exact and scan kinds */
-    struct group *groups;                     /* VG_INDEX_MAXGROUP + 1 */
-    int max_radius;                           /* over enabled groups */
+    struct group *groups;                   /* VG_INDEX_MAXGROUP + 1 */
+    int max_radius;                         /* over enabled groups */
 };
 
 int vg_index_new(struct vg_index **out)
@@ -91,7 +91,7 @@ int vg_index_group_set(struct vg_index *ix, uint32_t group, int radius,
     if (group > VG_INDEX_MAXGROUP || radius < 0 || radius > 256)
         return VG_EINVAL;
     pthread_rwlock_wrlock(&ix->lock);
-    ix->groups[group] = (struct group){(int16_t)radius, (uint8_t)!!enabled};
+    ix->groups[group] = (struct group){(int16_t)radius, (uint8_t) !!enabled};
     for (size_t g = 0; g <= VG_INDEX_MAXGROUP; g++)
         if (ix->groups[g].enabled && ix->groups[g].radius > max)
             max = ix->groups[g].radius;
@@ -197,8 +197,8 @@ static int finish(struct vg_index *ix, enum vg_algo algo, struct vg__hits *h,
         g = &ix->groups[ref.group];
         if (ref.disabled || !g->enabled || (mih && h->v[i].dist > g->radius))
             continue;
-        m[k++] = (struct vg_index_match){ref.id, ref.group, algo,
-                                         h->v[i].dist, h->v[i].variant};
+        m[k++] = (struct vg_index_match){ref.id, ref.group, algo, h->v[i].dist,
+                                         h->v[i].variant};
     }
     qsort(m, k, sizeof(*m), match_cmp);
     if (k && max)

@@ -65,7 +65,8 @@ static int rehash(struct vg__digest_set *s, size_t nslot)
     s->slot = slot;
     s->nslot = nslot;
     for (size_t i = 0; i < s->n; i++)
-        slot_insert(slot, nslot, slot_of(s, s->val + i * s->size), (uint32_t)i);
+        slot_insert(slot, nslot, slot_of(s, s->val + i * s->size),
+                    (uint32_t)i);
     return VG_OK;
 }
 
@@ -88,7 +89,8 @@ static int grow(struct vg__digest_set *s)
     if (!(p = vg_realloc(s->disabled, cap)))
         return VG_ENOMEM;
     s->disabled = p;
-    s->bytes += (cap - s->cap) * (s->size + sizeof(*s->id) + sizeof(*s->group) + 1);
+    s->bytes += (cap - s->cap) *
+                (s->size + sizeof(*s->id) + sizeof(*s->group) + 1);
     s->cap = cap;
     return VG_OK;
 }

@@ -43,15 +43,15 @@ struct vg__entry_ref {
 struct vg__pdq_set {
     /* base: sorted by id, covered by the tables */
     size_t n;
-    uint64_t (*code)[4];    /* vg_malloc_aligned */
-    uint32_t *id32;         /* id - id_base, when the range fits ... */
-    int64_t *id64;          /* ... else the full ids */
+    uint64_t (*code)[4]; /* vg_malloc_aligned */
+    uint32_t *id32;      /* id - id_base, when the range fits ... */
+    int64_t *id64;       /* ... else the full ids */
     int64_t id_base;
     uint16_t *group;
-    uint64_t *disabled;     /* bitmap, n bits */
-    unsigned m, bits;       /* tables and key bits; m 0 = no tables */
-    uint32_t *off;          /* m * (2^bits + 1) bucket starts */
-    uint8_t *pos;           /* m * n positions of pos_w bytes, bucket order */
+    uint64_t *disabled; /* bitmap, n bits */
+    unsigned m, bits;   /* tables and key bits; m 0 = no tables */
+    uint32_t *off;      /* m * (2^bits + 1) bucket starts */
+    uint8_t *pos;       /* m * n positions of pos_w bytes, bucket order */
     unsigned pos_w;
     /* tail: appended since the last build, scanned linearly */
     size_t tn, tcap;
@@ -59,7 +59,7 @@ struct vg__pdq_set {
     int64_t *tid;
     uint16_t *tgroup;
     uint8_t *tdisabled;
-    size_t bytes;           /* memory held */
+    size_t bytes; /* memory held */
 };
 
 void vg__pdq_init(struct vg__pdq_set *s);
@@ -83,16 +83,16 @@ void vg__pdq_ref(const struct vg__pdq_set *s, size_t pos,
 /* ---- digests: index_digest.c ---- */
 
 struct vg__digest_set {
-    size_t size;            /* value bytes */
+    size_t size; /* value bytes */
     size_t n, cap;
     uint8_t *val;
     int64_t *id;
     uint16_t *group;
     uint8_t *disabled;
-    uint32_t *slot;         /* open addressing, UINT32_MAX = empty */
+    uint32_t *slot; /* open addressing, UINT32_MAX = empty */
     size_t nslot;
     uint64_t seed;
-    int sorted;             /* ids appended in increasing order */
+    int sorted; /* ids appended in increasing order */
     size_t bytes;
 };
 

@@ -72,10 +72,13 @@ void vg__pdq_fini(struct vg__pdq_set *s)
 
 /* Inlined into the loops below, which are compiled twice (popcnt, plain x86-64)
  * and picked by the CPU at load time. */
-static inline __attribute__((always_inline)) int dist256(const uint64_t *a, const uint64_t *b)
+static inline __attribute__((always_inline)) int dist256(const uint64_t *a,
+                                                         const uint64_t *b)
 {
-    return __builtin_popcountll(a[0] ^ b[0]) + __builtin_popcountll(a[1] ^ b[1]) +
-           __builtin_popcountll(a[2] ^ b[2]) + __builtin_popcountll(a[3] ^ b[3]);
+    return __builtin_popcountll(a[0] ^ b[0]) +
+           __builtin_popcountll(a[1] ^ b[1]) +
+           __builtin_popcountll(a[2] ^ b[2]) +
+           __builtin_popcountll(a[3] ^ b[3]);
 }
 
 static uint32_t code_key(const uint64_t c[4], unsigned table, unsigned bits)
@@ -116,8 +119,8 @@ static int grow_tail(struct vg__pdq_set *s, size_t want)
     if (!(p = vg_realloc(s->tdisabled, cap)))
         return VG_ENOMEM;
     s->tdisabled = p;
-    s->bytes += (cap - s->tcap) * (sizeof(*s->tcode) + sizeof(*s->tid) +
-                                   sizeof(*s->tgroup) + 1);
+    s->bytes += (cap - s->tcap) *
+                (sizeof(*s->tcode) + sizeof(*s->tid) + sizeof(*s->tgroup) + 1);
     s->tcap = cap;
     return VG_OK;
 }
@@ -193,7 +196,9 @@ static unsigned table_bits(size_t n)
 /* As many tables as fit in 256 bits, at most VG__PDQ_TABLES. */
 static unsigned table_count(unsigned bits)
 {
-    return !bits ? 0 : 256 / bits < VG__PDQ_TABLES ? 256 / bits : VG__PDQ_TABLES;
+    return !bits                         ? 0
+           : 256 / bits < VG__PDQ_TABLES ? 256 / bits
+                                         : VG__PDQ_TABLES;
 }
 
 static uint32_t pos_get(const uint8_t *p, unsigned w, size_t i)
@@ -229,7 +234,8 @@ static void *build_some(void *arg)
     struct vg__pdq_set *s = j->s;
     size_t nkeys = (size_t)1 << s->bits, n = s->n;
     unsigned passes = (s->bits + 7) / 8;
-    uint64_t *a = vg_mallocarray(n, sizeof(*a)), *b = vg_mallocarray(n, sizeof(*b));
+    uint64_t *a = vg_mallocarray(n, sizeof(*a)),
+             *b = vg_mallocarray(n, sizeof(*b));
     size_t *hist = vg_calloc(256, sizeof(*hist));
 
     if (!a || !b || !hist) {
@@ -290,8 +296,9 @@ static int build_tables(struct vg__pdq_set *s)
     struct table_job jobs[MAX_BUILD_THREADS];
     pthread_t th[MAX_BUILD_THREADS];
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned nth = ncpu < 1 ? 1 : ncpu > MAX_BUILD_THREADS ? MAX_BUILD_THREADS
-                                                          : (unsigned)ncpu;
+    unsigned nth = ncpu < 1                   ? 1
+                   : ncpu > MAX_BUILD_THREADS ? MAX_BUILD_THREADS
+                                              : (unsigned)ncpu;
     unsigned started = 1;
     int failed = 0;
 
@@ -524,10 +531,9 @@ static void enum_keys(uint32_t key, unsigned from, unsigned bits, int left,
     }
 }
 
-__attribute__((target_clones("popcnt", "default")))
-static int scan(uint64_t (*code)[4], size_t n, size_t pos0,
-                const uint64_t (*q)[4], unsigned nq, int radius,
-                struct vg__hits *out)
+__attribute__((target_clones("popcnt", "default"))) static int
+scan(uint64_t (*code)[4], size_t n, size_t pos0, const uint64_t (*q)[4],
+     unsigned nq, int radius, struct vg__hits *out)
 {
     for (size_t i = 0; i < n; i++)
         for (unsigned v = 0; v < nq; v++) {
@@ -604,10 +610,9 @@ static int gather(const struct vg__pdq_set *s, const uint64_t q[4],
     return VG_OK;
 }
 
-__attribute__((target_clones("popcnt", "default")))
-static int verify(const struct vg__pdq_set *s, const struct cands *c,
-                  const uint64_t q[4], int variant, int radius,
-                  struct vg__hits *out)
+__attribute__((target_clones("popcnt", "default"))) static int
+verify(const struct vg__pdq_set *s, const struct cands *c, const uint64_t q[4],
+       int variant, int radius, struct vg__hits *out)
 {
     for (size_t j = 0; j < c->n; j++) {
         int d;

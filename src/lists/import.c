@@ -189,9 +189,8 @@ static const char *arena_str(const struct batch *b, uint32_t off)
 }
 
 static int write_batch(struct vg_store *st, int64_t actor,
-                       const struct vg_list *l,
-                       const char *path, const char *format,
-                       const char *sha256, struct batch *b,
+                       const struct vg_list *l, const char *path,
+                       const char *format, const char *sha256, struct batch *b,
                        struct vg_lists_import_result *res, struct vg_err *err)
 {
     struct vg_store_import *im = NULL;
@@ -222,8 +221,7 @@ static int write_batch(struct vg_store *st, int64_t actor,
 }
 
 int vg_lists_import(struct vg_store *st, int64_t actor, const char *list,
-                    const char *path,
-                    const struct vg_listfile_opts *opts,
+                    const char *path, const struct vg_listfile_opts *opts,
                     int (*on_error)(void *ctx, unsigned long line,
                                     const char *msg),
                     void *ctx, struct vg_lists_import_result *res,
@@ -276,8 +274,9 @@ int vg_lists_import(struct vg_store *st, int64_t actor, const char *list,
         goto out;
     res->bad = b.bad;
     if (b.bad) {
-        rc = vg_err_set(err, VG_EFORMAT, "%s: %lu bad line%s; nothing imported",
-                        path, b.bad, b.bad == 1 ? "" : "s");
+        rc = vg_err_set(err, VG_EFORMAT,
+                        "%s: %lu bad line%s; nothing imported", path, b.bad,
+                        b.bad == 1 ? "" : "s");
         goto out;
     }
     rc = write_batch(st, actor, &l, is_stdin ? "(standard input)" : path,

@@ -31,8 +31,8 @@
 #define MAX_MAX_LINE ((size_t)16 << 20)
 
 static const char *const format_names[] = {
-    [VG_LISTFILE_AUTO] = "auto",       [VG_LISTFILE_LINES] = "lines",
-    [VG_LISTFILE_CSV] = "csv",         [VG_LISTFILE_HASHCSV] = "hashcsv",
+    [VG_LISTFILE_AUTO] = "auto",   [VG_LISTFILE_LINES] = "lines",
+    [VG_LISTFILE_CSV] = "csv",     [VG_LISTFILE_HASHCSV] = "hashcsv",
     [VG_LISTFILE_JSONL] = "jsonl",
 };
 
@@ -174,8 +174,10 @@ static int guess(struct vg__listfile_reader *rd, size_t n)
     if (k == 1)
         return (int)c[0];
     if (k > 1) {
-        vg__listfile_bad(rd, "%zu hex digits could be %s or %s: pass --algo "
-                         "%s or --algo %s", n, vg_hashalgo_get(c[0])->title,
+        vg__listfile_bad(rd,
+                         "%zu hex digits could be %s or %s: pass --algo "
+                         "%s or --algo %s",
+                         n, vg_hashalgo_get(c[0])->title,
                          vg_hashalgo_get(c[1])->title, vg_algo_name(c[0]),
                          vg_algo_name(c[1]));
         return -1;
@@ -194,14 +196,17 @@ static int guess(struct vg__listfile_reader *rd, size_t n)
     want[0] = 0;
     for (size_t i = 0; i < nl && at >= 0 && (size_t)at < sizeof(want); i++)
         at += snprintf(want + at, sizeof(want) - (size_t)at, "%s%zu",
-                       !i ? "" : i + 1 == nl ? " or " : ", ", lens[i]);
+                       !i            ? ""
+                       : i + 1 == nl ? " or "
+                                     : ", ",
+                       lens[i]);
     vg__listfile_bad(rd, "expected %s hex digits, found %zu", want, n);
     return -1;
 }
 
-int vg__listfile_add(struct vg__listfile_reader *rd, const char *hex,
-                     size_t n, size_t col, const char *key, int algo_given,
-                     int quality, const char *category, const char *id,
+int vg__listfile_add(struct vg__listfile_reader *rd, const char *hex, size_t n,
+                     size_t col, const char *key, int algo_given, int quality,
+                     const char *category, const char *id,
                      const char *metadata)
 {
     const unsigned char *u = (const unsigned char *)hex;
@@ -566,9 +571,8 @@ int vg_listfile_read(FILE *f, const struct vg_listfile_opts *opts,
         *detected = VG_LISTFILE_AUTO;
     if (!opts)
         opts = &defaults;
-    if (!f || (unsigned)opts->format > VG_LISTFILE_JSONL ||
-        opts->algo < -1 || opts->algo >= (int)vg_algo_count() ||
-        opts->max_line > MAX_MAX_LINE)
+    if (!f || (unsigned)opts->format > VG_LISTFILE_JSONL || opts->algo < -1 ||
+        opts->algo >= (int)vg_algo_count() || opts->max_line > MAX_MAX_LINE)
         return vg_err_set(err, VG_EINVAL, "bad list file options");
     if (!(rd = vg_calloc(1, sizeof(*rd))))
         return vg_err_set(err, VG_ENOMEM, "out of memory");

@@ -120,9 +120,9 @@ static int header(struct vg__listfile_reader *rd)
         const char *name;
         size_t slot;
     } names[] = {
-        {"hash", 0},     {"value", 0},       {"algorithm", 1}, {"algo", 1},
-        {"category", 2}, {"id", 3},          {"external_id", 3},
-        {"metadata", 4}, {"quality", 5},
+        {"hash", 0},        {"value", 0},    {"algorithm", 1},
+        {"algo", 1},        {"category", 2}, {"id", 3},
+        {"external_id", 3}, {"metadata", 4}, {"quality", 5},
     };
     struct vg__listfile_csv *c = &rd->csv;
     int *slots[6] = {&c->col_hash, &c->col_algo, &c->col_cat,

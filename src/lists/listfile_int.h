@@ -30,10 +30,10 @@ struct vg__listfile_csv {
     int col_hash, col_algo, col_cat, col_id, col_meta, col_quality;
     int state, pending, prev_cr;
     unsigned long start_line;
-    size_t reclen;           /* bytes of the record so far, capped */
-    char *fbuf;              /* field contents, each NUL-terminated */
+    size_t reclen; /* bytes of the record so far, capped */
+    char *fbuf;    /* field contents, each NUL-terminated */
     size_t flen, fcap;
-    size_t *fstart, *fcol;   /* per field: offset in fbuf, 1-based column */
+    size_t *fstart, *fcol; /* per field: offset in fbuf, 1-based column */
     size_t nf, nfalloc;
 };
 
@@ -79,9 +79,9 @@ int vg__listfile_bad(struct vg__listfile_reader *rd, const char *fmt, ...)
  * given opts.algo are dropped when the file names the algorithm.  Empty
  * strings become NULL.  Returns VG_OK or VG__LF_BAD.
  */
-int vg__listfile_add(struct vg__listfile_reader *rd, const char *hex,
-                     size_t n, size_t col, const char *key, int algo_given,
-                     int quality, const char *category, const char *id,
+int vg__listfile_add(struct vg__listfile_reader *rd, const char *hex, size_t n,
+                     size_t col, const char *key, int algo_given, int quality,
+                     const char *category, const char *id,
                      const char *metadata);
 
 /* "abc" style excerpt of s[0..n) for messages: at most 40 bytes, UTF-8

@@ -111,7 +111,7 @@ int vg_matcher_load(struct vg_store *st, int min_quality,
     if ((rc = vg_store_entries_count(st, 0, 0, &n, err)) ||
         (rc = vg_index_reserve(m->ix, (size_t)n)) ||
         (rc = vg_store_entries(st, 0, VG_ENTRIES_HASH_ONLY, add_entry, m,
-                              err)) ||
+                               err)) ||
         (rc = vg_index_build(m->ix)))
         goto fail;
     *out = m;
@@ -257,9 +257,10 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
     for (unsigned a = 0; a < vg_algo_count() && !rc; a++) {
         rc = lookup_algo(m, h, (enum vg_algo)a, hv, &n, &out->pdq_skipped);
         for (size_t i = 0; !rc && i < n && i < MAX_HITS; i++)
-            rc = acc_push(m, m->lists[hv[i].group].l.kind == VG_LIST_ALLOW
-                                 ? &allow
-                                 : &block,
+            rc = acc_push(m,
+                          m->lists[hv[i].group].l.kind == VG_LIST_ALLOW
+                              ? &allow
+                              : &block,
                           &hv[i], err);
     }
     vg_free(hv);

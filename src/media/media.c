@@ -30,7 +30,14 @@ int vg__media_bmp_plausible(const uint8_t *data, size_t len)
             (len > 16 ? (uint32_t)data[16] << 16 : 0) |
             (len > 17 ? (uint32_t)data[17] << 24 : 0);
     switch (hsize) {
-    case 12: case 16: case 40: case 52: case 56: case 64: case 108: case 124:
+    case 12:
+    case 16:
+    case 40:
+    case 52:
+    case 56:
+    case 64:
+    case 108:
+    case 124:
         return 1;
     default:
         return 0;
@@ -39,8 +46,8 @@ int vg__media_bmp_plausible(const uint8_t *data, size_t len)
 
 enum vg_media_format vg_media_sniff(const uint8_t *data, size_t len)
 {
-    static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a,
-                                       0x1a, 0x0a};
+    static const uint8_t png_sig[8] = {0x89, 'P',  'N',  'G',
+                                       0x0d, 0x0a, 0x1a, 0x0a};
 
     if (!data)
         return VG_MEDIA_UNKNOWN;
@@ -116,14 +123,14 @@ static int unsupported(const uint8_t *data, size_t len, struct vg_err *err)
     if (len == 0)
         return vg_err_set(err, VG_EFORMAT, "unsupported format (empty input)");
     if ((what = guess_other(data, len)))
-        return vg_err_set(err, VG_EFORMAT, "unsupported format (looks like %s)",
-                          what);
+        return vg_err_set(err, VG_EFORMAT,
+                          "unsupported format (looks like %s)", what);
     hex[0] = '\0';
     for (i = 0; i < n; i++)
         snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02x ", data[i]);
     hex[3 * n - 1] = '\0'; /* drop the trailing space */
-    return vg_err_set(err, VG_EFORMAT,
-                      "unsupported format (first bytes: %s)", hex);
+    return vg_err_set(err, VG_EFORMAT, "unsupported format (first bytes: %s)",
+                      hex);
 }
 
 int vg__media_check_dims(struct vg__media_ctx *ctx, const char *what,
@@ -149,8 +156,10 @@ static int sink_stopped(struct vg__media_ctx *ctx, int rc)
 {
     if (rc == VG_OK)
         return VG_OK;
-    return vg_err_set(ctx->err, rc, "%s: the receiver of the pixels failed "
-                      "(%s)", vg_media_format_name(ctx->info->format),
+    return vg_err_set(ctx->err, rc,
+                      "%s: the receiver of the pixels failed "
+                      "(%s)",
+                      vg_media_format_name(ctx->info->format),
                       vg_strerror(rc));
 }
 

@@ -94,14 +94,12 @@ static uint8_t chan_value(const struct bmp_chan *c, uint32_t px)
 
     if (!c->bits)
         return 0;
-    v = (px >> c->shift) & (c->bits >= 32 ? 0xffffffffu
-                                          : (1u << c->bits) - 1);
+    v = (px >> c->shift) & (c->bits >= 32 ? 0xffffffffu : (1u << c->bits) - 1);
     return c->bits <= 8 ? c->lut[v] : (uint8_t)(v >> (c->bits - 8));
 }
 
 /* Width, height, depth, compression and masks from the DIB header. */
-static int parse_dib(struct vg__media_ctx *ctx, struct bmp *b,
-                     uint64_t *extra)
+static int parse_dib(struct vg__media_ctx *ctx, struct bmp *b, uint64_t *extra)
 {
     const uint8_t *d = ctx->data + FILE_HEADER;
     int32_t w, h;
@@ -127,7 +125,7 @@ static int parse_dib(struct vg__media_ctx *ctx, struct bmp *b,
                           (long)w, (long)h);
     b->width = (uint64_t)w;
     b->top_down = h < 0;
-    b->height = h < 0 ? (uint64_t)-(int64_t)h : (uint64_t)h;
+    b->height = h < 0 ? (uint64_t) - (int64_t)h : (uint64_t)h;
     if (b->compression == BI_BITFIELDS ||
         b->compression == BI_ALPHABITFIELDS) {
         /* V2+ headers hold the masks; a 40-byte header is followed by them */
@@ -164,8 +162,7 @@ static int setup_pixels(struct vg__media_ctx *ctx, struct bmp *b,
         break;
     default:
         return vg_err_set(ctx->err, VG_EFORMAT,
-                          "BMP compression %u not supported",
-                          b->compression);
+                          "BMP compression %u not supported", b->compression);
     }
     if (b->bpp != 1 && b->bpp != 4 && b->bpp != 8 && b->bpp != 16 &&
         b->bpp != 24 && b->bpp != 32)
@@ -201,7 +198,8 @@ static int setup_pixels(struct vg__media_ctx *ctx, struct bmp *b,
         return VG_OK;
     /* the palette lies between the headers and the pixel data */
     max = 1u << b->bpp;
-    n = b->hsize >= 40 ? le32(ctx->data + FILE_HEADER + 32) : 0; /* biClrUsed */
+    n = b->hsize >= 40 ? le32(ctx->data + FILE_HEADER + 32)
+                       : 0; /* biClrUsed */
     if (n == 0 || n > max)
         n = max;
     end = b->pixels < ctx->len ? b->pixels : ctx->len;
@@ -354,8 +352,7 @@ static uint64_t rle_decode(const struct bmp *b, const uint8_t *s, size_t n,
         k += 2;
         if (cnt) { /* encoded run */
             for (i = 0; i < cnt; i++, x++)
-                rle_put(idx, w, h, x, y,
-                        rle4 ? (i & 1 ? v & 15 : v >> 4) : v);
+                rle_put(idx, w, h, x, y, rle4 ? (i & 1 ? v & 15 : v >> 4) : v);
         } else if (v == 0) { /* end of line */
             x = 0;
             y++;
@@ -399,8 +396,8 @@ static int rle_rows(struct vg__media_ctx *ctx, const struct bmp *b,
     /* unreached pixels (skipped by deltas) read as palette index 0 */
     if (!(idx = vg_calloc((size_t)w * h, 1)))
         return vg_err_set(ctx->err, VG_ENOMEM, "BMP: out of memory");
-    done = rle_decode(b, ctx->data + b->pixels,
-                      (size_t)(ctx->len - b->pixels), idx, &cut);
+    done = rle_decode(b, ctx->data + b->pixels, (size_t)(ctx->len - b->pixels),
+                      idx, &cut);
     if (cut && done == 0) {
         rc = vg_err_set(ctx->err, VG_ECORRUPT,
                         "BMP: RLE data ends before the first row");

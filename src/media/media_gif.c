@@ -154,15 +154,13 @@ static int decode_interlaced(struct vg__media_ctx *ctx, struct gif_job *job)
             return vg_err_set(ctx->err, VG_ENOMEM, "GIF: out of memory");
         if (nrows == 0)
             return gif_fail(ctx, job->gif->Error, "first row");
-        vg__media_warn(ctx,
-                       "truncated GIF: interlaced, %u of %u rows decoded",
+        vg__media_warn(ctx, "truncated GIF: interlaced, %u of %u rows decoded",
                        nrows, in->height);
     }
     for (y = 0; y < in->height; y++) {
         row = vg__media_rows_next(&job->out);
         if (job->have[y])
-            expand_row(job, job->idx + (size_t)y * in->width, row,
-                       in->width);
+            expand_row(job, job->idx + (size_t)y * in->width, row, in->width);
         else
             memset(row, VG__MEDIA_FILL, job->out.stride);
         if ((rc = vg__media_rows_commit(ctx, &job->out)))
@@ -187,7 +185,8 @@ static int gif_run(struct vg__media_ctx *ctx, struct gif_job *job)
         ctx->max_pixels)
         return vg_err_set(ctx->err, VG_ETOOBIG,
                           "GIF: screen of %dx%d pixels exceeds the limit of "
-                          "%llu", job->gif->SWidth, job->gif->SHeight,
+                          "%llu",
+                          job->gif->SWidth, job->gif->SHeight,
                           (unsigned long long)ctx->max_pixels);
     if ((rc = find_image(ctx, job)))
         return rc;

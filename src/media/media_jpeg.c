@@ -119,7 +119,7 @@ static int jerr_code(int msg_code)
     case JERR_IMAGE_TOO_BIG:
     case JERR_WIDTH_OVERFLOW:
         return VG_ETOOBIG;
-    case JERR_BAD_PRECISION: /* 12-bit or 16-bit samples */
+    case JERR_BAD_PRECISION:   /* 12-bit or 16-bit samples */
     case JERR_SOF_UNSUPPORTED: /* lossless, hierarchical */
     case JERR_NOT_COMPILED:
     case JERR_CONVERSION_NOTIMPL:
@@ -143,7 +143,8 @@ static uint64_t coef_bytes(j_decompress_ptr ci)
         cp = &ci->comp_info[c];
         w = ((uint64_t)cp->width_in_blocks + (unsigned)cp->h_samp_factor - 1) /
             (unsigned)cp->h_samp_factor * (unsigned)cp->h_samp_factor;
-        h = ((uint64_t)cp->height_in_blocks + (unsigned)cp->v_samp_factor - 1) /
+        h = ((uint64_t)cp->height_in_blocks + (unsigned)cp->v_samp_factor -
+             1) /
             (unsigned)cp->v_samp_factor * (unsigned)cp->v_samp_factor;
         total += w * h * sizeof(JBLOCK);
     }
@@ -179,8 +180,8 @@ static int choose_colour(struct vg__media_ctx *ctx, struct jpeg_job *job)
     default:
         return vg_err_set(ctx->err, VG_EFORMAT,
                           "JPEG colour space %d with %d components not "
-                          "supported", (int)ci->jpeg_color_space,
-                          ci->num_components);
+                          "supported",
+                          (int)ci->jpeg_color_space, ci->num_components);
     }
 }
 
@@ -242,7 +243,8 @@ static int read_rows(struct vg__media_ctx *ctx, struct jpeg_job *job)
     while (ci->output_scanline < ci->output_height) {
         n = 0;
         while (n < cap && ci->output_scanline < ci->output_height) {
-            got = jpeg_read_scanlines(ci, job->rowp + n, (JDIMENSION)(cap - n));
+            got = jpeg_read_scanlines(ci, job->rowp + n,
+                                      (JDIMENSION)(cap - n));
             if (!got) /* cannot happen with a memory source */
                 return vg_err_set(ctx->err, VG_EINTERNAL,
                                   "JPEG: decoder suspended");
@@ -266,16 +268,19 @@ static int prune(struct vg__media_ctx *ctx, struct jpeg_job *job)
 {
     j_decompress_ptr ci = &job->cinfo;
     /* last zig-zag index the reduced IDCT reads: 1x1, 2x2, 4x4, 8x8 */
-    unsigned maxzz = ci->scale_denom >= 8 ? 0 : ci->scale_denom >= 4 ? 4
-                   : ci->scale_denom >= 2 ? 24 : 63;
+    unsigned maxzz = ci->scale_denom >= 8   ? 0
+                     : ci->scale_denom >= 4 ? 4
+                     : ci->scale_denom >= 2 ? 24
+                                            : 63;
     unsigned needed = ci->out_color_space == JCS_GRAYSCALE
-                          ? 1u : (1u << ci->num_components) - 1;
+                          ? 1u
+                          : (1u << ci->num_components) - 1;
     size_t n = 0;
 
     if (maxzz == 63 && needed != 1)
         return 0;
-    if (vg__media_jpeg_prune(ctx->data, ctx->len, needed, maxzz,
-                             &job->pruned, &n) != VG_OK)
+    if (vg__media_jpeg_prune(ctx->data, ctx->len, needed, maxzz, &job->pruned,
+                             &n) != VG_OK)
         return 0;
     jpeg_destroy_decompress(ci);
     job->created = 0;
@@ -323,8 +328,8 @@ static int jpeg_run(struct vg__media_ctx *ctx, struct jpeg_job *job)
         return rc;
     if ((rc = choose_colour(ctx, job)))
         return rc;
-    cap = ctx->max_pixels > (uint64_t)(LONG_MAX - JPEG_MEM_EXTRA) /
-                                JPEG_MEM_PER_PIXEL
+    cap = ctx->max_pixels >
+                  (uint64_t)(LONG_MAX - JPEG_MEM_EXTRA) / JPEG_MEM_PER_PIXEL
               ? LONG_MAX
               : ctx->max_pixels * JPEG_MEM_PER_PIXEL + JPEG_MEM_EXTRA;
     if ((coef = coef_bytes(ci)) > cap)

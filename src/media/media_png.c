@@ -65,11 +65,11 @@ struct png_src {
 struct png_job {
     spng_ctx *sp;
     struct png_src src;
-    int fmt;           /* spng output format */
-    size_t raw_row;    /* bytes per row in fmt */
-    unsigned src_bpp;  /* bytes per pixel in fmt */
-    unsigned sample;   /* bytes per sample in fmt (2: big-endian 16-bit) */
-    uint8_t *raw;      /* one row, or the whole image if interlaced */
+    int fmt;          /* spng output format */
+    size_t raw_row;   /* bytes per row in fmt */
+    unsigned src_bpp; /* bytes per pixel in fmt */
+    unsigned sample;  /* bytes per sample in fmt (2: big-endian 16-bit) */
+    uint8_t *raw;     /* one row, or the whole image if interlaced */
     struct vg__media_rows out;
 };
 
@@ -140,8 +140,8 @@ static int choose_format(struct vg__media_ctx *ctx, struct png_job *job,
         ctx->info->channels = 3;
         job->fmt = SPNG_FMT_RAW;
         job->sample = sb;
-        job->src_bpp =
-            (ih->color_type == SPNG_COLOR_TYPE_TRUECOLOR ? 3 : 4) * sb;
+        job->src_bpp = (ih->color_type == SPNG_COLOR_TYPE_TRUECOLOR ? 3 : 4) *
+                       sb;
         return VG_OK;
     case SPNG_COLOR_TYPE_INDEXED:
         /* palette expansion without tRNS; out-of-range indices: black */
@@ -183,8 +183,8 @@ static int decode_rows(struct vg__media_ctx *ctx, struct png_job *job)
         ret = spng_decode_row(job->sp, job->raw, job->raw_row);
         if (ret && ret != SPNG_EOI)
             break;
-        convert_row(job, job->raw, vg__media_rows_next(&job->out),
-                    in->width, in->channels);
+        convert_row(job, job->raw, vg__media_rows_next(&job->out), in->width,
+                    in->channels);
         if ((rc = vg__media_rows_commit(ctx, &job->out)))
             return rc;
         y++;

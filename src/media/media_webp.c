@@ -34,8 +34,7 @@ static int webp_status(struct vg__media_ctx *ctx, VP8StatusCode st,
     case VP8_STATUS_OUT_OF_MEMORY:
         return vg_err_set(ctx->err, VG_ENOMEM, "WebP: out of memory");
     case VP8_STATUS_NOT_ENOUGH_DATA:
-        return vg_err_set(ctx->err, VG_ECORRUPT, "WebP: truncated (%s)",
-                          when);
+        return vg_err_set(ctx->err, VG_ECORRUPT, "WebP: truncated (%s)", when);
     case VP8_STATUS_UNSUPPORTED_FEATURE:
         return vg_err_set(ctx->err, VG_EFORMAT,
                           "WebP: unsupported feature (%s)", when);
@@ -77,8 +76,7 @@ static int first_frame(struct vg__media_ctx *ctx, const uint8_t **bits,
                 if (!memcmp(d + off, "VP8 ", 4) ||
                     !memcmp(d + off, "VP8L", 4)) {
                     *bits = d + off;
-                    *nbits = sz > fend - off - 8 ? fend - off
-                                                 : 8 + (size_t)sz;
+                    *nbits = sz > fend - off - 8 ? fend - off : 8 + (size_t)sz;
                     return VG_OK;
                 }
                 if (sz > fend - off - 8)
@@ -156,18 +154,19 @@ static int decode_bits(struct vg__media_ctx *ctx, struct webp_job *job,
         return webp_status(ctx, st, "image data");
     } else if (!WebPIDecGetRGB(job->idec, &rows, NULL, NULL, NULL) ||
                rows <= 0) {
-        return webp_status(ctx, st == VP8_STATUS_SUSPENDED
-                                    ? VP8_STATUS_NOT_ENOUGH_DATA
-                                    : st,
-                           "before the first row");
+        return webp_status(
+            ctx, st == VP8_STATUS_SUSPENDED ? VP8_STATUS_NOT_ENOUGH_DATA : st,
+            "before the first row");
     }
     if ((unsigned)rows < h) {
         if (st == VP8_STATUS_SUSPENDED)
-            vg__media_warn(ctx, "truncated WebP: %d of %u rows decoded",
-                           rows, h);
+            vg__media_warn(ctx, "truncated WebP: %d of %u rows decoded", rows,
+                           h);
         else
-            vg__media_warn(ctx, "corrupt WebP (status %d): %d of %u rows "
-                           "decoded", (int)st, rows, h);
+            vg__media_warn(ctx,
+                           "corrupt WebP (status %d): %d of %u rows "
+                           "decoded",
+                           (int)st, rows, h);
         memset(job->buf + (size_t)rows * stride, VG__MEDIA_FILL,
                (h - (unsigned)rows) * stride);
     }

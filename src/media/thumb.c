@@ -26,11 +26,11 @@ struct vg_thumb {
     unsigned max_side, flags;
     int quality;
     int begun;
-    unsigned w, h, ch;    /* the source as pushed */
-    unsigned tw, th;      /* the thumbnail */
+    unsigned w, h, ch; /* the source as pushed */
+    unsigned tw, th;   /* the thumbnail */
     unsigned rows_seen;
-    uint64_t *sum;        /* tw * th * ch */
-    uint32_t *cnt;        /* tw * th */
+    uint64_t *sum; /* tw * th * ch */
+    uint32_t *cnt; /* tw * th */
 };
 
 int vg_thumb_new(const struct vg_thumb_opts *opts, struct vg_thumb **out)
@@ -78,8 +78,10 @@ static int sink_begin(void *ctx, const struct vg_media_info *info)
         t->th = h;
     } else {
         /* rounded; at most the source's size, at least one pixel */
-        t->tw = (unsigned)(((uint64_t)w * t->max_side + longest / 2) / longest);
-        t->th = (unsigned)(((uint64_t)h * t->max_side + longest / 2) / longest);
+        t->tw = (unsigned)(((uint64_t)w * t->max_side + longest / 2) /
+                           longest);
+        t->th = (unsigned)(((uint64_t)h * t->max_side + longest / 2) /
+                           longest);
         if (!t->tw)
             t->tw = 1;
         if (!t->th)
@@ -106,16 +108,15 @@ static int sink_rows(void *ctx, const uint8_t *rows, size_t stride,
         uint32_t *cnt = t->cnt + (size_t)ty * t->tw;
         unsigned tx = 0;
         /* the first x of column tx + 1: ceil((tx + 1) * w / tw) */
-        uint64_t next = t->tw > 1
-                            ? ((uint64_t)t->w + t->tw - 1) / t->tw
-                            : UINT64_MAX;
+        uint64_t next = t->tw > 1 ? ((uint64_t)t->w + t->tw - 1) / t->tw
+                                  : UINT64_MAX;
 
         for (unsigned x = 0; x < t->w; x++, p += t->ch) {
             while (x >= next) {
                 tx++;
-                next = tx + 1 < t->tw ? ((uint64_t)(tx + 1) * t->w + t->tw -
-                                         1) / t->tw
-                                      : UINT64_MAX;
+                next = tx + 1 < t->tw
+                           ? ((uint64_t)(tx + 1) * t->w + t->tw - 1) / t->tw
+                           : UINT64_MAX;
             }
             for (unsigned c = 0; c < t->ch; c++)
                 sum[(size_t)tx * t->ch + c] += p[c];
@@ -141,8 +142,8 @@ static void box_pass(uint8_t *px, unsigned w, unsigned h, unsigned ch,
 
     for (unsigned l = 0; l < lines; l++)
         for (unsigned c = 0; c < ch; c++) {
-            uint8_t *base = px + (along_rows ? (size_t)l * w * ch
-                                             : (size_t)l * ch) + c;
+            uint8_t *base =
+                px + (along_rows ? (size_t)l * w * ch : (size_t)l * ch) + c;
             for (unsigned i = 0; i < n; i++)
                 line[i] = base[i * step];
             for (unsigned i = 0; i < n; i++) {
@@ -174,8 +175,9 @@ static uint8_t *pixels(const struct vg_thumb *t, unsigned *out_ch)
         if (oc == 3)
             memcpy(px + i * 3, v, 3);
         else if (t->ch == 3) /* ITU-R BT.601 luma, as JPEG's own */
-            px[i] = (uint8_t)((299u * v[0] + 587u * v[1] + 114u * v[2] +
-                               500u) / 1000u);
+            px[i] =
+                (uint8_t)((299u * v[0] + 587u * v[1] + 114u * v[2] + 500u) /
+                          1000u);
         else
             px[i] = v[0];
     }
@@ -278,7 +280,8 @@ static int encode(struct enc *e, const uint8_t *px, unsigned w, unsigned h,
     e->cinfo.optimize_coding = TRUE;
     jpeg_start_compress(&e->cinfo, TRUE);
     while (e->cinfo.next_scanline < h) {
-        JSAMPROW row = (JSAMPROW)(px + (size_t)e->cinfo.next_scanline * w * ch);
+        JSAMPROW row = (JSAMPROW)(px +
+                                  (size_t)e->cinfo.next_scanline * w * ch);
         jpeg_write_scanlines(&e->cinfo, &row, 1);
     }
     jpeg_finish_compress(&e->cinfo);
@@ -290,8 +293,8 @@ static int encode(struct enc *e, const uint8_t *px, unsigned w, unsigned h,
     return VG_OK;
 }
 
-int vg_thumb_finish(struct vg_thumb *t, uint8_t **jpeg, size_t *n,
-                    unsigned *w, unsigned *h, struct vg_err *err)
+int vg_thumb_finish(struct vg_thumb *t, uint8_t **jpeg, size_t *n, unsigned *w,
+                    unsigned *h, struct vg_err *err)
 {
     struct enc *e = NULL;
     uint8_t *px = NULL;
@@ -301,9 +304,8 @@ int vg_thumb_finish(struct vg_thumb *t, uint8_t **jpeg, size_t *n,
     *jpeg = NULL;
     *n = 0;
     if (!t->begun || t->rows_seen != t->h)
-        return vg_err_set(err, VG_EINVAL,
-                          "thumbnail: %u of %u rows received", t->rows_seen,
-                          t->h);
+        return vg_err_set(err, VG_EINVAL, "thumbnail: %u of %u rows received",
+                          t->rows_seen, t->h);
     if (!(px = pixels(t, &ch)) || !(e = vg_calloc(1, sizeof(*e)))) {
         vg_free(px);
         return vg_err_set(err, VG_ENOMEM, "out of memory");
@@ -339,8 +341,9 @@ int vg_thumb_mem(const uint8_t *data, size_t len,
     *jpeg = NULL;
     *n = 0;
     if ((rc = vg_thumb_new(opts, &t)))
-        return vg_err_set(err, rc, rc == VG_EINVAL ? "bad thumbnail options"
-                                                   : "out of memory");
+        return vg_err_set(err, rc,
+                          rc == VG_EINVAL ? "bad thumbnail options"
+                                          : "out of memory");
     memset(&mo, 0, sizeof(mo));
     if (opts)
         mo.limits = opts->limits;

@@ -107,9 +107,8 @@ static int open_cases(struct vg_store *st, const struct vg_notice_opts *o,
     for (size_t i = 0; !rc && i < cs.n; i++) {
         int64_t provider = 0, id = 0;
         int reupload = 0;
-        if (o->lookup &&
-            (rc = o->lookup(o->lookup_ctx, cs.v[i].url, cs.v[i].ip,
-                            &provider, err)))
+        if (o->lookup && (rc = o->lookup(o->lookup_ctx, cs.v[i].url,
+                                         cs.v[i].ip, &provider, err)))
             break;
         rc = vg_store_case_open(st, &cs.v[i].c, provider, now,
                                 now + recheck_after(o, 0), &id, &reupload,
@@ -153,17 +152,16 @@ text_for(const struct vg__notice_text *texts, const char *lang,
 static int compose(struct vg_store *st, const struct vg_notice_opts *o,
                    const struct vg__notice_text *texts,
                    const struct vg_due_provider *p, size_t from, size_t to,
-                   int64_t now,
-                   struct vg_notice_stats *stats, struct vg_err *err)
+                   int64_t now, struct vg_notice_stats *stats,
+                   struct vg_err *err)
 {
-    static const char *const names[] = {
-        "hotline", "provider", "count", "reference", "urls",
-        "legal_basis", "contact", "reminder"};
+    static const char *const names[] = {"hotline",   "provider", "count",
+                                        "reference", "urls",     "legal_basis",
+                                        "contact",   "reminder"};
     static const char *const item_names[] = {"url", "detected", "sha256",
                                              "category"};
     const char *lang, *values[8];
-    const struct vg__notice_text *t =
-        text_for(texts, str(p->language), &lang);
+    const struct vg__notice_text *t = text_for(texts, str(p->language), &lang);
     struct vg_buf urls, subject, body, reminder;
     char count[24], ref[48], msgid[160], rnd[9], n_s[24];
     int64_t *ids = NULL, id = 0, escalated = 0, max_sent = 0;
@@ -207,8 +205,8 @@ static int compose(struct vg_store *st, const struct vg_notice_opts *o,
         randombytes_buf(b, sizeof(b));
         vg_hex_encode(b, sizeof(b), rnd);
     }
-    snprintf(ref, sizeof(ref), "P%lld-%lld-%s",
-             (long long)p->provider_id, (long long)now, rnd);
+    snprintf(ref, sizeof(ref), "P%lld-%lld-%s", (long long)p->provider_id,
+             (long long)now, rnd);
     snprintf(msgid, sizeof(msgid), "<notice-%s@%s>", ref,
              o->domain ? o->domain : "vigil.invalid");
     snprintf(count, sizeof(count), "%zu", to - from);
@@ -224,8 +222,7 @@ static int compose(struct vg_store *st, const struct vg_notice_opts *o,
         rc = vg__notice_fill(&subject, t->section[VG__NT_SUBJECT], names,
                              values, 8);
     if (!rc)
-        rc = vg__notice_fill(&body, t->section[VG__NT_BODY], names, values,
-                             8);
+        rc = vg__notice_fill(&body, t->section[VG__NT_BODY], names, values, 8);
     if (!rc && (rc = vg_buf_puts(&body, "\n")) == VG_OK) {
         r.provider_id = p->provider_id;
         r.case_ids = ids;

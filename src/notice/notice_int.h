@@ -20,8 +20,8 @@ enum {
 };
 
 struct vg__notice_text {
-    char *mem;                         /* the file, cut into sections */
-    char *section[VG__NT_NSECTIONS];   /* into mem, NUL-terminated */
+    char *mem;                       /* the file, cut into sections */
+    char *section[VG__NT_NSECTIONS]; /* into mem, NUL-terminated */
 };
 
 /* Load and check a template file (VG_ENOENT, VG_EFORMAT naming the file

@@ -34,8 +34,7 @@ int vg_notice_figures(struct vg_store *st, struct vg_notice_figures **out,
         return VG_ENOMEM;
     if ((rc = vg_store_notice_report(st, &f->report_, err)))
         goto fail;
-    if (f->report_->n &&
-        !(f->v = vg_calloc(f->report_->n, sizeof(*f->v)))) {
+    if (f->report_->n && !(f->v = vg_calloc(f->report_->n, sizeof(*f->v)))) {
         rc = VG_ENOMEM;
         goto fail;
     }
@@ -47,8 +46,9 @@ int vg_notice_figures(struct vg_store *st, struct vg_notice_figures **out,
         f->v[i].f = r;
         f->v[i].median_s = percentile(r->ttr, r->nttr, 0.5);
         f->v[i].p90_s = percentile(r->ttr, r->nttr, 0.9);
-        f->v[i].removed_24h_share =
-            r->notified ? (double)day / (double)r->notified : 0.0;
+        f->v[i].removed_24h_share = r->notified
+                                        ? (double)day / (double)r->notified
+                                        : 0.0;
     }
     f->n = f->report_->n;
     *out = f;

@@ -25,8 +25,9 @@
 
 #define TEMPLATE_MAX (64u << 10)
 
-static const char *const section_names[VG__NT_NSECTIONS] = {
-    "subject", "body", "url", "reminder", "categories"};
+static const char *const section_names[VG__NT_NSECTIONS] = {"subject", "body",
+                                                            "url", "reminder",
+                                                            "categories"};
 
 static const char *const allowed[VG__NT_NSECTIONS] = {
     " hotline provider count reference urls legal_basis contact reminder ",
@@ -54,8 +55,7 @@ static int check_placeholders(const char *path, int i, const char *text,
         if (!strstr(allowed[i], name))
             return vg_err_set(err, VG_EFORMAT,
                               "%s: section %s: unknown placeholder {%.*s}",
-                              path, section_names[i], (int)(e - p - 1),
-                              p + 1);
+                              path, section_names[i], (int)(e - p - 1), p + 1);
     }
     return VG_OK;
 }
@@ -110,8 +110,8 @@ int vg__notice_text_load(const char *path, struct vg__notice_text *t,
     for (int i = 0; i < VG__NT_NSECTIONS; i++) {
         int rc;
         if (!t->section[i]) {
-            rc = vg_err_set(err, VG_EFORMAT, "%s: no \"--- %s\" section",
-                            path, section_names[i]);
+            rc = vg_err_set(err, VG_EFORMAT, "%s: no \"--- %s\" section", path,
+                            section_names[i]);
             vg__notice_text_free(t);
             return rc;
         }

@@ -40,16 +40,14 @@ int vg_resolve_system(void *ctx, const char *host,
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     if ((g = getaddrinfo(host, NULL, &hints, &res)))
-        return vg_err_set(err,
-                          g == EAI_NONAME ? VG_ENOENT
-                                                             : VG_EIO,
+        return vg_err_set(err, g == EAI_NONAME ? VG_ENOENT : VG_EIO,
                           "cannot resolve %s: %s", host, gai_strerror(g));
     for (struct addrinfo *a = res; a && *n < max; a = a->ai_next) {
         char text[VG_IPNET_STRLEN];
         struct vg_ipnet ip;
         int dup = 0;
-        if (getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof(text), NULL,
-                        0, NI_NUMERICHOST) ||
+        if (getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof(text), NULL, 0,
+                        NI_NUMERICHOST) ||
             vg_ipnet_parse(text, VG_IPNET_ADDRESS, &ip))
             continue; /* a zone index ("fe80::1%eth0"): not for us */
         vg_ipnet_unmap(&ip);
@@ -194,8 +192,9 @@ static void save_suggestion(struct vg_store *st, struct vg_provider_match *m)
 }
 
 /* Steps 3 and 4 for address ip. */
-static int by_rdap(struct vg_store *st, const struct vg_provider_lookup_opts *o,
-                   const char *ip, int64_t now, struct vg_provider_match *m,
+static int by_rdap(struct vg_store *st,
+                   const struct vg_provider_lookup_opts *o, const char *ip,
+                   int64_t now, struct vg_provider_match *m,
                    struct vg_err *err)
 {
     struct vg_rdap_result *r = NULL;
@@ -307,8 +306,8 @@ static int lookup(struct vg_store *st, const char *url, const char *ip,
     m->matched[0] = '\0';
     /* 3 and 4. RDAP */
     if (o->rdap)
-        return by_rdap(st, o, ips[0],
-                       o->now ? o->now : (int64_t)time(NULL), m, err);
+        return by_rdap(st, o, ips[0], o->now ? o->now : (int64_t)time(NULL), m,
+                       err);
     snprintf(why, sizeof(why),
              "no provider registered for %s or %s, and RDAP is off", m->host,
              ips[0]);
@@ -359,8 +358,7 @@ void vg_provider_lookup_free(struct vg_provider_lookup *l)
 int vg_provider_lookup_new(struct vg_store *st,
                            const char *const *bootstrap_files,
                            const struct vg_rdap_opts *rdap, unsigned flags,
-                           struct vg_provider_lookup **out,
-                           struct vg_err *err)
+                           struct vg_provider_lookup **out, struct vg_err *err)
 {
     struct vg_provider_lookup *l = vg_calloc(1, sizeof(*l));
     int rc = VG_OK;

@@ -35,9 +35,10 @@ enum col {
     NCOLS
 };
 
-static const char *const col_names[NCOLS] = {
-    "name", "abuse_emails", "language", "domains", "networks",
-    "one_notice_per_url", "notes"};
+static const char *const col_names[NCOLS] = {"name",     "abuse_emails",
+                                             "language", "domains",
+                                             "networks", "one_notice_per_url",
+                                             "notes"};
 
 struct reader {
     const char *p, *end;
@@ -139,21 +140,22 @@ static int next_record(struct reader *rd)
                     goto too_long;
             }
             if (rd->p < rd->end && *rd->p != ',' && *rd->p != '\n' &&
-                !(*rd->p == '\r' && rd->p + 1 < rd->end &&
-                  rd->p[1] == '\n')) {
+                !(*rd->p == '\r' && rd->p + 1 < rd->end && rd->p[1] == '\n')) {
                 skip_line(rd);
-                return fail(rd, "text after the closing quote of field %zu "
-                                "(a quote inside a field is written \"\")",
+                return fail(rd,
+                            "text after the closing quote of field %zu "
+                            "(a quote inside a field is written \"\")",
                             rd->nf);
             }
         } else {
-            while (rd->p < rd->end && *rd->p != ',' && *rd->p != '\n' &&
-                   !(*rd->p == '\r' && rd->p + 1 < rd->end &&
-                     rd->p[1] == '\n')) {
+            while (
+                rd->p < rd->end && *rd->p != ',' && *rd->p != '\n' &&
+                !(*rd->p == '\r' && rd->p + 1 < rd->end && rd->p[1] == '\n')) {
                 if (*rd->p == '"') {
                     skip_line(rd);
-                    return fail(rd, "a quote inside unquoted field %zu "
-                                    "(quote the whole field)",
+                    return fail(rd,
+                                "a quote inside unquoted field %zu "
+                                "(quote the whole field)",
                                 rd->nf);
                 }
                 if (put(rd, *rd->p++))
@@ -214,24 +216,21 @@ int vg_provider_domain_normalise(const char *in, char *out, size_t n,
     if (len && in[len - 1] == '.')
         len--;
     if (!len || len > VG_DOMAIN_MAX * 3)
-        return vg_err_set(err, VG_EINVAL, "'%.80s' is not a domain name",
-                          in);
+        return vg_err_set(err, VG_EINVAL, "'%.80s' is not a domain name", in);
     snprintf(url, sizeof(url), "http://%.*s/", (int)len, in);
     rc = vg_url_canonical(url, &canon, NULL);
     if (rc == VG_ENOMEM)
         return rc;
     if (rc || vg_url_host(canon, host, sizeof(host))) {
         vg_free(canon);
-        return vg_err_set(err, VG_EINVAL, "'%.80s' is not a domain name",
-                          in);
+        return vg_err_set(err, VG_EINVAL, "'%.80s' is not a domain name", in);
     }
     vg_free(canon);
     if (vg_ipnet_parse(host, VG_IPNET_ADDRESS, &ip) == VG_OK)
         return vg_err_set(err, VG_EINVAL,
                           "%.80s is an address: put it in networks", in);
     if (!vg_provider_domain_valid(host) || strlen(host) >= n)
-        return vg_err_set(err, VG_EINVAL, "'%.80s' is not a domain name",
-                          in);
+        return vg_err_set(err, VG_EINVAL, "'%.80s' is not a domain name", in);
     memcpy(out, host, strlen(host) + 1);
     return VG_OK;
 }
@@ -360,24 +359,24 @@ static int read_header(struct reader *rd, int *map)
             if (!strcasecmp(name, col_names[c]))
                 map[i] = c;
         if (map[i] < 0)
-            return fail(rd, "unknown column '%.40s' (the columns: "
-                            VG_PROVIDER_CSV_HEADER ")",
-                        name);
+            return fail(
+                rd,
+                "unknown column '%.40s' (the columns: " VG_PROVIDER_CSV_HEADER
+                ")",
+                name);
         if (seen[map[i]]++)
             return fail(rd, "column %s is given twice", col_names[map[i]]);
     }
     if (!seen[COL_NAME])
-        return fail(rd, "no name column (the header is "
-                        VG_PROVIDER_CSV_HEADER ")");
+        return fail(rd, "no name column (the header is " VG_PROVIDER_CSV_HEADER
+                        ")");
     return VG_OK;
 }
 
-int vg_provider_csv_parse(const char *data, size_t len,
-                          int (*cb)(void *ctx, unsigned long line,
-                                    struct vg_provider *p),
-                          int (*errcb)(void *ctx, unsigned long line,
-                                       const char *msg),
-                          void *ctx)
+int vg_provider_csv_parse(
+    const char *data, size_t len,
+    int (*cb)(void *ctx, unsigned long line, struct vg_provider *p),
+    int (*errcb)(void *ctx, unsigned long line, const char *msg), void *ctx)
 {
     struct reader rd;
     int map[CSV_FIELDS], header = 0, rc = VG_OK;
@@ -434,8 +433,8 @@ int vg_provider_csv_parse(const char *data, size_t len,
 static int put_field(struct vg_buf *b, const char *s, int last)
 {
     size_t n = strlen(s);
-    int quote = n && (strpbrk(s, ",\"\r\n") || s[0] == ' ' ||
-                      s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
+    int quote = n && (strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\t' ||
+                      s[n - 1] == ' ' || s[n - 1] == '\t');
     int rc = VG_OK;
 
     if (quote) {
@@ -490,7 +489,7 @@ int vg_provider_csv_row(struct vg_buf *out, const struct vg_provider *p)
 struct item {
     const char *key; /* a name, domain or network */
     const char *what;
-    size_t at;       /* the provider's index */
+    size_t at; /* the provider's index */
 };
 
 static int cmp_item(const void *a, const void *b)

@@ -178,7 +178,7 @@ static int has_role(json_t *entity, const char *role)
     json_t *roles = json_object_get(entity, "roles"), *r;
     size_t i;
 
-    json_array_foreach(roles, i, r) {
+    json_array_foreach (roles, i, r) {
         const char *s = json_string_value(r);
         if (s && !strcasecmp(s, role))
             return 1;
@@ -207,8 +207,7 @@ static void add_email(struct parse *ps, const char *raw)
         if (!ps->bad_emails++) {
             size_t k = 0;
             for (; k < sizeof(ps->first_bad) - 1 && raw[k]; k++)
-                ps->first_bad[k] =
-                    (unsigned char)raw[k] < 0x20 ? '?' : raw[k];
+                ps->first_bad[k] = (unsigned char)raw[k] < 0x20 ? '?' : raw[k];
             ps->first_bad[k] = '\0';
         }
         return;
@@ -230,14 +229,14 @@ static void read_entity(struct parse *ps, json_t *entity)
         ps->abuse_entities++;
         if (props)
             ps->abuse_vcards++;
-        json_array_foreach(props, i, p) {
+        json_array_foreach (props, i, p) {
             const char *e = prop_text(p, "email");
             if (e)
                 add_email(ps, e);
         }
     }
     if (!ps->r->org && has_role(entity, "registrant")) {
-        json_array_foreach(props, i, p) {
+        json_array_foreach (props, i, p) {
             const char *fn = prop_text(p, "fn");
             if (fn && *fn) {
                 ps->r->org = clean(fn, &ps->nomem);
@@ -257,7 +256,7 @@ static void walk_entities(struct parse *ps, json_t *root)
     json_t *e;
     size_t i;
 
-    json_array_foreach(json_object_get(root, "entities"), i, e) {
+    json_array_foreach (json_object_get(root, "entities"), i, e) {
         if (tail == VG_RDAP_ENTITIES_MAX)
             break;
         if (json_is_object(e)) {
@@ -271,7 +270,7 @@ static void walk_entities(struct parse *ps, json_t *root)
         read_entity(ps, cur);
         if (d >= VG_RDAP_DEPTH_MAX)
             continue;
-        json_array_foreach(json_object_get(cur, "entities"), i, e) {
+        json_array_foreach (json_object_get(cur, "entities"), i, e) {
             if (tail == VG_RDAP_ENTITIES_MAX)
                 break;
             if (json_is_object(e)) {
@@ -338,12 +337,13 @@ static void read_range(struct parse *ps, json_t *root)
     json_t *c;
     size_t i;
 
-    if (!vg_ipnet_parse(json_string_value(json_object_get(root,
-                                                          "startAddress")),
+    if (!vg_ipnet_parse(json_string_value(
+                            json_object_get(root, "startAddress")),
                         VG_IPNET_ADDRESS, &a) &&
         !vg_ipnet_parse(json_string_value(json_object_get(root, "endAddress")),
                         VG_IPNET_ADDRESS, &b) &&
-        a.family == b.family && memcmp(a.addr, b.addr, vg_ipnet_len(&a)) <= 0) {
+        a.family == b.family &&
+        memcmp(a.addr, b.addr, vg_ipnet_len(&a)) <= 0) {
         vg_ipnet_format(&a, 1, text, sizeof(text));
         r->start = vg_strdup(text);
         vg_ipnet_format(&b, 1, text, sizeof(text));
@@ -351,7 +351,7 @@ static void read_range(struct parse *ps, json_t *root)
         if (!r->start || !r->end)
             ps->nomem = 1;
     }
-    json_array_foreach(json_object_get(root, "cidr0_cidrs"), i, c) {
+    json_array_foreach (json_object_get(root, "cidr0_cidrs"), i, c) {
         json_t *len = json_object_get(c, "length");
         const char *pfx = json_string_value(json_object_get(c, "v4prefix"));
         char spec[VG_IPNET_STRLEN + 8];
@@ -385,7 +385,7 @@ static void read_asns(struct parse *ps, json_t *root)
         ps->nomem = 1;
         return;
     }
-    json_array_foreach(v, i, x) {
+    json_array_foreach (v, i, x) {
         json_int_t n = json_integer_value(x);
         int dup = 0;
         if (!json_is_integer(x) || n < 1 || n > 4294967295LL ||
@@ -503,7 +503,7 @@ static void curl_init(void)
 struct xfer {
     struct vg_buf body;
     int loopback_only;
-    int refused;   /* a connection to a refused address */
+    int refused; /* a connection to a refused address */
     int too_large;
 };
 
@@ -632,8 +632,7 @@ static int transfer(const struct vg_rdap_opts *o, const char *url,
         final = (char *)url;
     if (x.refused)
         snprintf(why, sizeof(why),
-                 "refused: %s is not a public address's RDAP service",
-                 final);
+                 "refused: %s is not a public address's RDAP service", final);
     else if (x.too_large || cc == CURLE_FILESIZE_EXCEEDED)
         snprintf(why, sizeof(why), "the answer is over %zu bytes", cap);
     else if (cc == CURLE_OPERATION_TIMEDOUT)
@@ -788,8 +787,8 @@ static int from_cache(void *ctx, const struct vg_rdap_cached *c)
     if (!nomem && c->asns && *c->asns &&
         !(r->asns = vg_calloc(VG_RDAP_ASNS_MAX, sizeof(*r->asns))))
         nomem = 1;
-    for (const char *s = c->asns; !nomem && s && *s &&
-                                  r->nasns < VG_RDAP_ASNS_MAX;) {
+    for (const char *s = c->asns;
+         !nomem && s && *s && r->nasns < VG_RDAP_ASNS_MAX;) {
         char *end;
         unsigned long long v = strtoull(s, &end, 10);
         if (end == s)

@@ -63,7 +63,7 @@ static const char *pick_url(json_t *urls)
     size_t i;
     json_t *u;
 
-    json_array_foreach(urls, i, u) {
+    json_array_foreach (urls, i, u) {
         const char *s = json_string_value(u);
         if (!s || strlen(s) > URL_MAX - 2 || strpbrk(s, " \t\r\n"))
             continue;
@@ -135,8 +135,8 @@ int vg_rdap_bootstrap_parse(struct vg_rdap_bootstrap *b, const char *json,
         return vg_err_set(err, VG_ETOOBIG, "bootstrap over %u bytes",
                           BOOTSTRAP_MAX_BYTES);
     if (!(root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr)))
-        return vg_err_set(err, VG_EFORMAT, "not JSON: %s (line %d)",
-                          jerr.text, jerr.line);
+        return vg_err_set(err, VG_EFORMAT, "not JSON: %s (line %d)", jerr.text,
+                          jerr.line);
     services = json_object_get(root, "services");
     if (!json_is_object(root) || !json_is_array(services)) {
         json_decref(root);
@@ -144,7 +144,7 @@ int vg_rdap_bootstrap_parse(struct vg_rdap_bootstrap *b, const char *json,
                           "not an RDAP bootstrap file: no \"services\" "
                           "array (RFC 9224)");
     }
-    json_array_foreach(services, i, svc) {
+    json_array_foreach (services, i, svc) {
         json_t *prefixes = json_array_get(svc, 0), *p;
         const char *url = pick_url(json_array_get(svc, 1));
         size_t j, idx = 0;
@@ -152,7 +152,7 @@ int vg_rdap_bootstrap_parse(struct vg_rdap_bootstrap *b, const char *json,
             continue;
         if ((rc = add_url(b, url, &idx)))
             break;
-        json_array_foreach(prefixes, j, p) {
+        json_array_foreach (prefixes, j, p) {
             struct vg_ipnet net;
             if (vg_ipnet_parse(json_string_value(p), VG_IPNET_MASK, &net))
                 continue;

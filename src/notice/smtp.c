@@ -68,9 +68,10 @@ const char *vg_smtp_outcome_name(enum vg_smtp_outcome o)
 
 const char *vg_smtp_stage_name(enum vg_smtp_stage s)
 {
-    static const char *const names[] = {
-        "connect", "greeting", "ehlo", "starttls", "auth",
-        "mail",    "rcpt",     "data", "message",  "quit"};
+    static const char *const names[] = {"connect",  "greeting", "ehlo",
+                                        "starttls", "auth",     "mail",
+                                        "rcpt",     "data",     "message",
+                                        "quit"};
 
     return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s]
                                                           : "unknown";
@@ -324,8 +325,8 @@ static int setup(CURL *h, const struct vg_smtp_config *cfg, const char *from,
 {
     static const long usessl[] = {CURLUSESSL_ALL, CURLUSESSL_TRY,
                                   CURLUSESSL_NONE};
-    long cto =
-        cfg->connect_timeout_ms ? cfg->connect_timeout_ms : CONNECT_TIMEOUT_MS;
+    long cto = cfg->connect_timeout_ms ? cfg->connect_timeout_ms
+                                       : CONNECT_TIMEOUT_MS;
     long to = cfg->timeout_ms ? cfg->timeout_ms : TIMEOUT_MS;
 
     if (curl_easy_setopt(h, CURLOPT_URL, cfg->url) ||

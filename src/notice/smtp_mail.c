@@ -154,7 +154,8 @@ static int check_text(const char *field, const char *s, size_t max,
                               field);
         if (c < 0x20 || c == 0x7f)
             return vg_err_set(err, VG_EINVAL,
-                              "%s: control character 0x%02x refused", field, c);
+                              "%s: control character 0x%02x refused", field,
+                              c);
         if (c >= 0x80 &&
             !(k = vg_utf8_len((const unsigned char *)s + i, n - i)))
             return vg_err_set(err, VG_EINVAL, "%s: not valid UTF-8", field);
@@ -508,7 +509,8 @@ static int put_headers(struct vg_buf *b, const struct vg_mail *m, int64_t date,
     int rc;
 
     if ((rc = put_date(b, date)))
-        return rc == VG_EINVAL ? vg_err_set(err, rc, "Date: out of range") : rc;
+        return rc == VG_EINVAL ? vg_err_set(err, rc, "Date: out of range")
+                               : rc;
     hw_start(&w, b, "From");
     hw_mailbox(&w, &m->from, "");
     if ((rc = hw_end(&w)))

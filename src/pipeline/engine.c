@@ -15,8 +15,8 @@
 struct vg_engine {
     struct vg_engine_opts o;
     pthread_mutex_t mu;
-    pthread_cond_t work;  /* queued jobs, or stopping */
-    pthread_cond_t moved; /* a job done */
+    pthread_cond_t work;                      /* queued jobs, or stopping */
+    pthread_cond_t moved;                     /* a job done */
     struct vg_engine_job *in, *in_tail;       /* queued */
     struct vg_engine_job *order, *order_tail; /* in flight (ordered) */
     struct vg_engine_job *out;                /* finished (unordered) */

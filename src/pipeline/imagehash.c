@@ -183,8 +183,8 @@ static int hash_bytes(const uint8_t *data, size_t len,
     return VG_OK;
 }
 
-const uint8_t *vg_imagehash_value(const struct vg_imagehash *h,
-                                  enum vg_algo a, int *quality)
+const uint8_t *vg_imagehash_value(const struct vg_imagehash *h, enum vg_algo a,
+                                  int *quality)
 {
     /* the digests are always there, in their typed form too (which code
        that fills a struct by hand sets) */

@@ -45,8 +45,8 @@ void vg_runtime_crawl_opts_default(struct vg_runtime_crawl_opts *o)
     o->retry_ms = 5000;
 }
 
-static int seal_thumb(void *ctx, const uint8_t *plain, size_t n,
-                      uint8_t **out, size_t *outn)
+static int seal_thumb(void *ctx, const uint8_t *plain, size_t n, uint8_t **out,
+                      size_t *outn)
 {
     return vg_seal(ctx, plain, n, out, outn);
 }
@@ -103,8 +103,9 @@ static void reload_matcher(struct vg_runtime_crawl *c)
     int rc = vg_matcher_load(c->st, c->o.min_quality, &m, &err);
 
     if (rc) {
-        say(c, "crawl: the lists could not be loaded again (%s): the old"
-               " ones stay",
+        say(c,
+            "crawl: the lists could not be loaded again (%s): the old"
+            " ones stay",
             err.msg[0] ? err.msg : vg_strerror(rc));
         return;
     }
@@ -130,8 +131,8 @@ static void *run(void *arg)
         pthread_mutex_lock(&c->mu);
         c->runs++;
         pthread_mutex_unlock(&c->mu);
-        rc = vg_crawl_run(c->st, c->m, c->crawl_id, &co, &c->flag, progress,
-                          c, &stats, &err);
+        rc = vg_crawl_run(c->st, c->m, c->crawl_id, &co, &c->flag, progress, c,
+                          &stats, &err);
         pthread_mutex_lock(&c->mu);
         c->stats = stats;
         c->last_rc = rc;
@@ -159,8 +160,8 @@ static void *run(void *arg)
 }
 
 int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
-                          const struct vg_runtime_crawl_opts *o,
-                          struct vg_runtime_crawl **out, struct vg_err *err)
+                           const struct vg_runtime_crawl_opts *o,
+                           struct vg_runtime_crawl **out, struct vg_err *err)
 {
     struct vg_runtime_crawl *c = NULL;
     int rc;
@@ -227,7 +228,7 @@ void vg_runtime_crawl_reload(struct vg_runtime_crawl *c)
 }
 
 void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
-                            struct vg_runtime_crawl_status *out)
+                             struct vg_runtime_crawl_status *out)
 {
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&c->mu);

@@ -28,10 +28,14 @@ struct vg_runtime_mail {
 enum vg_notice_sent vg_runtime_notice_outcome(enum vg_smtp_outcome o)
 {
     switch (o) {
-    case VG_SMTP_SENT: return VG_NOTICE_SENT;
-    case VG_SMTP_PERMFAIL: return VG_NOTICE_REJECTED;
-    case VG_SMTP_LOCALFAIL: return VG_NOTICE_HELD;
-    default: return VG_NOTICE_RETRY;
+    case VG_SMTP_SENT:
+        return VG_NOTICE_SENT;
+    case VG_SMTP_PERMFAIL:
+        return VG_NOTICE_REJECTED;
+    case VG_SMTP_LOCALFAIL:
+        return VG_NOTICE_HELD;
+    default:
+        return VG_NOTICE_RETRY;
     }
 }
 
@@ -40,8 +44,8 @@ size_t vg_runtime_split_rcpt(char *list, struct vg_mail_addr *to)
     size_t n = 0;
     char *save = NULL;
 
-    for (char *a = strtok_r(list, ",; \t", &save);
-         a && n < VG_SMTP_MAX_RCPT; a = strtok_r(NULL, ",; \t", &save))
+    for (char *a = strtok_r(list, ",; \t", &save); a && n < VG_SMTP_MAX_RCPT;
+         a = strtok_r(NULL, ",; \t", &save))
         to[n++] = (struct vg_mail_addr){NULL, a};
     return n;
 }
@@ -75,13 +79,14 @@ static enum vg_notice_sent smtp_send(void *ctx, const struct vg_notice_mail *m,
     rc = vg_smtp_send(&s->cfg, &mail, &res, &err);
     vg_free(list);
     if (rc && rc != VG_EIO) {
-        snprintf(why, n, "%s", err.msg[0] ? err.msg : "the notice cannot be"
-                                                      " built");
+        snprintf(why, n, "%s",
+                 err.msg[0] ? err.msg
+                            : "the notice cannot be"
+                              " built");
         return VG_NOTICE_REJECTED;
     }
-    snprintf(why, n, "%s%s%s", res.reply, res.reply[0] && res.detail[0] ? "; "
-                                                                         : "",
-             res.detail);
+    snprintf(why, n, "%s%s%s", res.reply,
+             res.reply[0] && res.detail[0] ? "; " : "", res.detail);
     return vg_runtime_notice_outcome(res.outcome);
 }
 
@@ -113,9 +118,10 @@ static int make_transport(const struct vg_runtime_mail_cfg *cfg,
     const char *tls = cfg->starttls ? cfg->starttls : "required";
 
     if (!cfg->relay)
-        return vg_err_set(err, VG_EINVAL, "give --smtp-relay (and "
-                                          "--smtp-from): notices are sent by"
-                                          " e-mail");
+        return vg_err_set(err, VG_EINVAL,
+                          "give --smtp-relay (and "
+                          "--smtp-from): notices are sent by"
+                          " e-mail");
     if (!cfg->from || !vg_mail_addr_valid(cfg->from))
         return vg_err_set(err, VG_EINVAL,
                           "--smtp-from wants the sender's address");

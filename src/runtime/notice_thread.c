@@ -60,9 +60,9 @@ static void *loop(void *arg)
 }
 
 int vg_runtime_notices_start(struct vg_store *st,
-                            const struct vg_notice_opts *o,
-                            int64_t interval_s,
-                            struct vg_runtime_notices **out)
+                             const struct vg_notice_opts *o,
+                             int64_t interval_s,
+                             struct vg_runtime_notices **out)
 {
     struct vg_runtime_notices *n = vg_calloc(1, sizeof(*n));
 

@@ -128,8 +128,8 @@ void vg_runtime_serve_stop(struct vg_runtime *rt)
         return;
     if (rt->started)
         vg_server_stop(rt->srv); /* no new requests; those in flight end */
-    vg_runtime_crawl_stop(rt->crawl); /* what it fetched is committed */
+    vg_runtime_crawl_stop(rt->crawl);     /* what it fetched is committed */
     vg_runtime_notices_stop(rt->notices); /* after the cycle under way */
-    vg_server_free(rt->srv); /* stores what was submitted */
+    vg_server_free(rt->srv);              /* stores what was submitted */
     vg_free(rt);
 }

@@ -26,7 +26,8 @@ char *vg_store_default_url(void)
     if (env && *env)
         return vg_strdup(env);
     vg_buf_init(&b, 4096);
-    if ((xdg && *xdg && vg_buf_printf(&b, "%s/vigil/vigil.db", xdg) == VG_OK) ||
+    if ((xdg && *xdg &&
+         vg_buf_printf(&b, "%s/vigil/vigil.db", xdg) == VG_OK) ||
         (home && *home &&
          vg_buf_printf(&b, "%s/.local/share/vigil/vigil.db", home) == VG_OK))
         return b.data;
@@ -187,8 +188,7 @@ static int refuse_bind_text(struct vg__stmt *s, int i, const char *v)
     (void)s, (void)i, (void)v;
     return VG_EBUSY;
 }
-static int refuse_bind_blob(struct vg__stmt *s, int i, const void *v,
-                            size_t n)
+static int refuse_bind_blob(struct vg__stmt *s, int i, const void *v, size_t n)
 {
     (void)s, (void)i, (void)v, (void)n;
     return VG_EBUSY;

@@ -78,8 +78,10 @@ int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
                     const char *detail, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    struct vg_audit_record r = {0, (int64_t)time(NULL), actor, action,
-                                object_type, detail ? detail : "", object_id};
+    struct vg_audit_record r = {0,           (int64_t)time(NULL),
+                                actor,       action,
+                                object_type, detail ? detail : "",
+                                object_id};
     uint8_t prev[HASH_LEN], hash[HASH_LEN];
     char named[1024];
     int have_prev = 0, rc;
@@ -114,20 +116,22 @@ int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
     if ((rc = record_hash(have_prev ? prev : NULL, &r, hash)))
         return vg_err_set(err, rc, "cannot hash the audit record");
     if (have_prev)
-        rc = vg__store_query(st, &s, err,
-                             "INSERT INTO audit_log (at, user_id, action,"
-                             " object_type, object_id, detail, prev_hash, hash)"
-                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             "iittitbb", r.at, actor, action, object_type,
-                             object_id, r.detail, prev, (size_t)HASH_LEN,
-                             hash, (size_t)HASH_LEN);
+        rc =
+            vg__store_query(st, &s, err,
+                            "INSERT INTO audit_log (at, user_id, action,"
+                            " object_type, object_id, detail, prev_hash, hash)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            "iittitbb", r.at, actor, action, object_type,
+                            object_id, r.detail, prev, (size_t)HASH_LEN, hash,
+                            (size_t)HASH_LEN);
     else
-        rc = vg__store_query(st, &s, err,
-                             "INSERT INTO audit_log (at, user_id, action,"
-                             " object_type, object_id, detail, prev_hash, hash)"
-                             " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
-                             "iittitb", r.at, actor, action, object_type,
-                             object_id, r.detail, hash, (size_t)HASH_LEN);
+        rc =
+            vg__store_query(st, &s, err,
+                            "INSERT INTO audit_log (at, user_id, action,"
+                            " object_type, object_id, detail, prev_hash, hash)"
+                            " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+                            "iittitb", r.at, actor, action, object_type,
+                            object_id, r.detail, hash, (size_t)HASH_LEN);
     return rc ? rc : vg__store_run(st, s, err);
 }
 
@@ -140,16 +144,16 @@ int vg_store_audit_append(struct vg_store *st, int64_t actor,
 
     LOCK(st);
     if (!(rc = st->ops->begin_write(st->db, err))) {
-        rc = vg__store_audit(st, actor, action, object_type, object_id,
-                             detail, err);
+        rc = vg__store_audit(st, actor, action, object_type, object_id, detail,
+                             err);
         rc = vg__store_end(st, rc, err);
     }
     UNLOCK(st);
     return rc;
 }
 
-#define AUDIT_SELECT                                                       \
-    "SELECT id, at, COALESCE(user_id, 0), action, object_type,"            \
+#define AUDIT_SELECT                                                          \
+    "SELECT id, at, COALESCE(user_id, 0), action, object_type,"               \
     " COALESCE(object_id, 0), detail, prev_hash, hash FROM audit_log"
 
 static struct vg_audit_record row(struct vg_store *st, struct vg__stmt *s)
@@ -205,8 +209,8 @@ int vg_store_audit_verify(struct vg_store *st, int64_t *count, int64_t *bad,
         const uint8_t *h = st->ops->col_blob(s, 8, &nh);
 
         rc = VG_OK;
-        if ((have_prev && (!p || np != HASH_LEN ||
-                           memcmp(p, prev, HASH_LEN))) ||
+        if ((have_prev &&
+             (!p || np != HASH_LEN || memcmp(p, prev, HASH_LEN))) ||
             (!have_prev && p)) {
             *bad = r.id;
             rc = vg_err_set(err, VG_ECORRUPT,

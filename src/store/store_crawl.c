@@ -23,11 +23,12 @@ int vg_store_crawl_new(struct vg_store *st, const char *params_json,
     int rc;
 
     LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "INSERT INTO crawls (started_at, params) VALUES (?, ?)"
-                         " RETURNING id",
-                         "it", (int64_t)time(NULL),
-                         params_json ? params_json : "{}");
+    rc =
+        vg__store_query(st, &s, err,
+                        "INSERT INTO crawls (started_at, params) VALUES (?, ?)"
+                        " RETURNING id",
+                        "it", (int64_t)time(NULL),
+                        params_json ? params_json : "{}");
     if (!rc && (rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
         rc = vg_err_set(err, VG_EINTERNAL, "no id for the new crawl");
     UNLOCK(st);
@@ -97,9 +98,9 @@ static int url_id(struct vg_store *st, const struct vg_frontier_url *u,
 
 /* the parent is bound as NULL (no parent) or as an id */
 /* the parent is bound as NULL (no parent) or as an id */
-#define FRONTIER_INSERT                                                    \
-    "INSERT INTO frontier (crawl_id, url_id, host, priority, depth,"       \
-    " parent_url_id, kind, offsite, host_seq) VALUES (?, ?, ?, ?, ?, ?,"   \
+#define FRONTIER_INSERT                                                       \
+    "INSERT INTO frontier (crawl_id, url_id, host, priority, depth,"          \
+    " parent_url_id, kind, offsite, host_seq) VALUES (?, ?, ?, ?, ?, ?,"      \
     " ?, ?, ?) ON CONFLICT (crawl_id, url_id) DO NOTHING"
 
 /* Add n URLs inside the caller's transaction. */
@@ -115,19 +116,18 @@ static int add_urls(struct vg_store *st, int64_t crawl_id,
     for (size_t i = 0; i < n && !rc; i++) {
         const struct vg_frontier_url *u = &v[i];
         if ((rc = url_id(st, u, now, &id, err)) ||
-            (rc = u->parent_url_id
-                      ? vg__store_query(st, &s, err, FRONTIER_INSERT,
-                                        "iitiiitii", crawl_id, id, u->host,
-                                        (int64_t)u->priority,
-                                        (int64_t)u->depth, u->parent_url_id,
-                                        kind_name(u->kind),
-                                        (int64_t)u->offsite, u->host_seq)
-                      : vg__store_query(st, &s, err, FRONTIER_INSERT,
-                                        "iitiittii", crawl_id, id, u->host,
-                                        (int64_t)u->priority,
-                                        (int64_t)u->depth, (const char *)NULL,
-                                        kind_name(u->kind),
-                                        (int64_t)u->offsite, u->host_seq)) ||
+            (rc =
+                 u->parent_url_id
+                     ? vg__store_query(st, &s, err, FRONTIER_INSERT,
+                                       "iitiiitii", crawl_id, id, u->host,
+                                       (int64_t)u->priority, (int64_t)u->depth,
+                                       u->parent_url_id, kind_name(u->kind),
+                                       (int64_t)u->offsite, u->host_seq)
+                     : vg__store_query(st, &s, err, FRONTIER_INSERT,
+                                       "iitiittii", crawl_id, id, u->host,
+                                       (int64_t)u->priority, (int64_t)u->depth,
+                                       (const char *)NULL, kind_name(u->kind),
+                                       (int64_t)u->offsite, u->host_seq)) ||
             (rc = vg__store_run(st, s, err)))
             break;
         count += (size_t)st->ops->changes(st->db);
@@ -193,8 +193,11 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
     while (!rc && k < max && (rc = st->ops->step(s, err)) == VG__ROW) {
         const char *u = st->ops->col_text(s, 1), *h = st->ops->col_text(s, 2);
         const char *kind = st->ops->col_text(s, 6);
-        v[k] = (struct leased){st->ops->col_int(s, 0), st->ops->col_int(s, 5),
-                               text.len, 0, (int)st->ops->col_int(s, 3),
+        v[k] = (struct leased){st->ops->col_int(s, 0),
+                               st->ops->col_int(s, 5),
+                               text.len,
+                               0,
+                               (int)st->ops->col_int(s, 3),
                                (int)st->ops->col_int(s, 4),
                                (int)st->ops->col_int(s, 7),
                                kind && !strcmp(kind, "media")
@@ -210,20 +213,21 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
         rc = VG_OK;
     st->ops->finalize(s);
     for (size_t i = 0; i < k && !rc; i++)
-        if (!(rc = vg__store_query(st, &s, err,
-                                   "UPDATE frontier SET state = 'leased',"
-                                   " attempts = attempts + 1 WHERE crawl_id = ?"
-                                   " AND url_id = ?",
-                                   "ii", crawl_id, v[i].url_id)))
+        if (!(rc =
+                  vg__store_query(st, &s, err,
+                                  "UPDATE frontier SET state = 'leased',"
+                                  " attempts = attempts + 1 WHERE crawl_id = ?"
+                                  " AND url_id = ?",
+                                  "ii", crawl_id, v[i].url_id)))
             rc = vg__store_run(st, s, err);
     rc = vg__store_end(st, rc, err);
 unlock:
     UNLOCK(st);
     for (size_t i = 0; i < k && !rc; i++) {
-        struct vg_frontier_lease l = {v[i].url_id,    text.data + v[i].url,
-                                      text.data + v[i].host, v[i].priority,
-                                      v[i].depth,     v[i].parent,
-                                      v[i].kind,      v[i].offsite};
+        struct vg_frontier_lease l = {
+            v[i].url_id,   text.data + v[i].url, text.data + v[i].host,
+            v[i].priority, v[i].depth,           v[i].parent,
+            v[i].kind,     v[i].offsite};
         vg__store_callback_begin(); /* store.h: callbacks do not call it */
         rc = cb(ctx, &l);
         vg__store_callback_end();
@@ -245,10 +249,11 @@ int vg_store_frontier_each(struct vg_store *st, int64_t crawl_id,
     int rc;
 
     LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "SELECT u.url, f.host, f.kind FROM frontier f"
-                         " JOIN urls u ON u.id = f.url_id WHERE f.crawl_id = ?",
-                         "i", crawl_id);
+    rc =
+        vg__store_query(st, &s, err,
+                        "SELECT u.url, f.host, f.kind FROM frontier f"
+                        " JOIN urls u ON u.id = f.url_id WHERE f.crawl_id = ?",
+                        "i", crawl_id);
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         const char *u = st->ops->col_text(s, 0), *h = st->ops->col_text(s, 1);
         const char *kind = st->ops->col_text(s, 2);
@@ -280,7 +285,8 @@ static int finish_url(struct vg_store *st, int64_t crawl_id,
         (rc = vg__store_run(st, s, err)))
         return rc;
     if (st->ops->changes(st->db) == 0)
-        return vg_err_set(err, VG_ENOENT, "URL %lld is not leased in crawl %lld",
+        return vg_err_set(err, VG_ENOENT,
+                          "URL %lld is not leased in crawl %lld",
                           (long long)d->url_id, (long long)crawl_id);
     return VG_OK;
 }
@@ -377,24 +383,20 @@ int vg_store_crawls(struct vg_store *st, int64_t id,
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         const char *status = st->ops->col_text(s, 3);
         const char *params = st->ops->col_text(s, 4);
-        struct vg_crawl_info c = {st->ops->col_int(s, 0),
-                                  st->ops->col_int(s, 1),
-                                  st->ops->col_int(s, 2),
-                                  status ? status : "",
-                                  params ? params : "{}",
-                                  st->ops->col_int(s, 5),
-                                  st->ops->col_int(s, 6),
-                                  {0, 0, 0, 0, 0, 0}};
+        struct vg_crawl_info c = {
+            st->ops->col_int(s, 0), st->ops->col_int(s, 1),
+            st->ops->col_int(s, 2), status ? status : "",
+            params ? params : "{}", st->ops->col_int(s, 5),
+            st->ops->col_int(s, 6), {0, 0, 0, 0, 0, 0}};
         rows++;
         if (!(rc = count_urls(st, c.id, &c.urls, err)))
             rc = cb(ctx, &c);
     }
     if (rc == VG__DONE)
-        rc = id && !rows ? vg_err_set(err, VG_ENOENT, "no crawl %lld",
-                                      (long long)id)
-                         : VG_OK;
+        rc = id && !rows
+                 ? vg_err_set(err, VG_ENOENT, "no crawl %lld", (long long)id)
+                 : VG_OK;
     st->ops->finalize(s);
     UNLOCK(st);
     return rc;
 }
-

@@ -45,8 +45,8 @@ static int put_hashes(struct vg_store *st, int64_t media,
     if ((rc = put_hash(st, media, VG_ALGO_SHA256, r->sha256, -1, err)) ||
         (rc = put_hash(st, media, VG_ALGO_MD5, r->md5, -1, err)) ||
         (rc = put_hash(st, media, VG_ALGO_SHA1, r->sha1, -1, err)) ||
-        (r->pdq && (rc = put_hash(st, media, VG_ALGO_PDQ, r->pdq,
-                                  r->pdq_quality, err))))
+        (r->pdq &&
+         (rc = put_hash(st, media, VG_ALGO_PDQ, r->pdq, r->pdq_quality, err))))
         return rc;
     for (size_t i = 0; i < r->nhashes && !rc; i++)
         rc = put_hash(st, media, r->hashes[i].algo, r->hashes[i].value,

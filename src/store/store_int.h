@@ -66,8 +66,8 @@ struct vg_store {
     /* recursive, so that a call from inside a callback (or an import) is
      * refused with VG_EBUSY rather than deadlocked: see store.h */
     pthread_mutex_t lock;
-    int depth;            /* LOCKs taken by the holding thread */
-    int refused_at;       /* the depth that swapped ops, 0 if none */
+    int depth;      /* LOCKs taken by the holding thread */
+    int refused_at; /* the depth that swapped ops, 0 if none */
     const struct vg__db_ops *ops_held; /* the real ops while refused */
     /* its own lock, so a find need not wait for a write transaction */
     pthread_mutex_t keys_lock;

@@ -21,7 +21,6 @@
 #include "vigil/buf.h"
 #include "vigil/store_lists.h"
 
-
 static int name_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -40,8 +39,8 @@ int vg_list_name_valid(const char *name)
     return 1;
 }
 
-int vg__store_query(struct vg_store *st, struct vg__stmt **out, struct vg_err *err,
-                 const char *sql, const char *fmt, ...)
+int vg__store_query(struct vg_store *st, struct vg__stmt **out,
+                    struct vg_err *err, const char *sql, const char *fmt, ...)
 {
     struct vg__stmt *s = NULL;
     va_list ap;
@@ -134,14 +133,14 @@ int vg_store_list_create(struct vg_store *st, int64_t actor,
     LOCK(st);
     if ((rc = st->ops->begin_write(st->db, err)))
         goto unlock;
-    rc = vg__store_query(st, &s, err,
-               "INSERT INTO hash_lists (name, source, category, pdq_distance,"
-               " kind, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-               "RETURNING id",
-               "tttitii", l->name, l->source, l->category,
-               (int64_t)l->pdq_distance,
-               l->kind == VG_LIST_ALLOW ? "allow" : "block",
-               (int64_t)!!l->enabled, (int64_t)time(NULL));
+    rc = vg__store_query(
+        st, &s, err,
+        "INSERT INTO hash_lists (name, source, category, pdq_distance,"
+        " kind, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
+        "tttitii", l->name, l->source, l->category, (int64_t)l->pdq_distance,
+        l->kind == VG_LIST_ALLOW ? "allow" : "block", (int64_t) !!l->enabled,
+        (int64_t)time(NULL));
     if (!rc) {
         rc = st->ops->step(s, err);
         if (rc == VG__ROW) {
@@ -167,17 +166,18 @@ unlock:
     return rc;
 }
 
-#define LIST_COLUMNS                                                       \
-    "SELECT l.id, l.name, l.source, l.category, l.pdq_distance, l.kind,"   \
-    " l.enabled, l.created_at,"                                            \
-    " (SELECT COUNT(*) FROM list_entries e WHERE e.list_id = l.id),"       \
-    " (SELECT COUNT(*) FROM list_entries e WHERE e.list_id = l.id"         \
-    "  AND e.enabled = 1),"                                                \
-    " (SELECT COUNT(*) FROM list_imports i WHERE i.list_id = l.id),"       \
-    " (SELECT COALESCE(MAX(imported_at), 0) FROM list_imports i"           \
+#define LIST_COLUMNS                                                          \
+    "SELECT l.id, l.name, l.source, l.category, l.pdq_distance, l.kind,"      \
+    " l.enabled, l.created_at,"                                               \
+    " (SELECT COUNT(*) FROM list_entries e WHERE e.list_id = l.id),"          \
+    " (SELECT COUNT(*) FROM list_entries e WHERE e.list_id = l.id"            \
+    "  AND e.enabled = 1),"                                                   \
+    " (SELECT COUNT(*) FROM list_imports i WHERE i.list_id = l.id),"          \
+    " (SELECT COALESCE(MAX(imported_at), 0) FROM list_imports i"              \
     "  WHERE i.list_id = l.id) FROM hash_lists l "
 
-static void row_list(struct vg_store *st, struct vg__stmt *s, struct vg_list *l)
+static void row_list(struct vg_store *st, struct vg__stmt *s,
+                     struct vg_list *l)
 {
     const char *kind;
 
@@ -204,7 +204,8 @@ int vg_store_list_get(struct vg_store *st, const char *name,
     int rc;
 
     LOCK(st);
-    rc = vg__store_query(st, &s, err, LIST_COLUMNS "WHERE l.name = ?", "t", name);
+    rc = vg__store_query(st, &s, err, LIST_COLUMNS "WHERE l.name = ?", "t",
+                         name);
     if (!rc) {
         rc = st->ops->step(s, err);
         if (rc == VG__ROW) {
@@ -240,8 +241,8 @@ int vg_store_lists(struct vg_store *st,
     return rc;
 }
 
-static int update_one(struct vg_store *st, struct vg__stmt *s, const char *what,
-                      int64_t id, struct vg_err *err)
+static int update_one(struct vg_store *st, struct vg__stmt *s,
+                      const char *what, int64_t id, struct vg_err *err)
 {
     int rc = vg__store_run(st, s, err);
 
@@ -273,9 +274,9 @@ static int list_change(struct vg_store *st, int64_t actor, const char *action,
         st->ops->finalize(s);
     }
     if (!rc)
-        rc = value < 0 ? vg__store_query(st, &s, err, sql, "i", list_id)
-                       : vg__store_query(st, &s, err, sql, "ii", value,
-                                         list_id);
+        rc = value < 0
+                 ? vg__store_query(st, &s, err, sql, "i", list_id)
+                 : vg__store_query(st, &s, err, sql, "ii", value, list_id);
     if (!rc)
         rc = update_one(st, s, "list", list_id, err);
     if (!rc)
@@ -287,8 +288,7 @@ unlock:
 }
 
 int vg_store_list_set_enabled(struct vg_store *st, int64_t actor,
-                              int64_t list_id, int enabled,
-                              struct vg_err *err)
+                              int64_t list_id, int enabled, struct vg_err *err)
 {
     return list_change(st, actor, enabled ? "list.enable" : "list.disable",
                        list_id,
@@ -312,11 +312,12 @@ int vg_store_list_imports(struct vg_store *st, int64_t list_id,
     int rc;
 
     LOCK(st);
-    rc = vg__store_query(st, &s, err,
-               "SELECT id, list_id, imported_at, source_file, format,"
-               " file_sha256, lines, added, already_present FROM list_imports"
-               " WHERE list_id = ? ORDER BY id",
-               "i", list_id);
+    rc = vg__store_query(
+        st, &s, err,
+        "SELECT id, list_id, imported_at, source_file, format,"
+        " file_sha256, lines, added, already_present FROM list_imports"
+        " WHERE list_id = ? ORDER BY id",
+        "i", list_id);
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         im.id = st->ops->col_int(s, 0);
         im.list_id = st->ops->col_int(s, 1);
@@ -355,7 +356,7 @@ struct row {
 
 struct vg_store_import {
     struct vg_store *st;
-    struct vg__stmt *full;       /* the BATCH-row statement */
+    struct vg__stmt *full; /* the BATCH-row statement */
     struct row rows[BATCH];
     unsigned n;
     struct vg_buf strs;
@@ -477,10 +478,11 @@ int vg_store_import_begin(struct vg_store *st, int64_t actor, int64_t list_id,
         vg_free(im);
         return rc;
     }
-    rc = vg__store_query(st, &s, err,
-               "INSERT INTO list_imports (list_id, imported_at, source_file,"
-               " format, file_sha256) VALUES (?, ?, ?, ?, ?) RETURNING id",
-               "iittt", list_id, im->now, source_file, format, file_sha256);
+    rc = vg__store_query(
+        st, &s, err,
+        "INSERT INTO list_imports (list_id, imported_at, source_file,"
+        " format, file_sha256) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        "iittt", list_id, im->now, source_file, format, file_sha256);
     if (!rc && ((rc = vg__store_scalar(st, s, &im->id, err)) == VG_ENOENT ||
                 rc == VG_EEXIST)) /* the foreign key refused it */
         rc = vg_err_set(err, VG_ENOENT, "no list with id %lld",
@@ -535,9 +537,9 @@ int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
 
     if (!rc)
         rc = vg__store_query(st, &s, err,
-                   "UPDATE list_imports SET lines = ?, added = ?,"
-                   " already_present = ? WHERE id = ?",
-                   "iiii", lines, im->added, im->present, im->id);
+                             "UPDATE list_imports SET lines = ?, added = ?,"
+                             " already_present = ? WHERE id = ?",
+                             "iiii", lines, im->added, im->present, im->id);
     if (!rc)
         rc = vg__store_run(st, s, err);
     snprintf(detail, sizeof(detail),
@@ -576,11 +578,11 @@ void vg_store_import_abort(struct vg_store_import *im)
 
 /* ---- entries ---- */
 
-#define ENTRY_COLUMNS                                                      \
-    "SELECT e.id, e.list_id, e.algo, e.value, e.category, e.external_id,"  \
+#define ENTRY_COLUMNS                                                         \
+    "SELECT e.id, e.list_id, e.algo, e.value, e.category, e.external_id,"     \
     " e.metadata, e.quality, e.enabled FROM list_entries e "
-#define ENTRY_HASH_COLUMNS                                                 \
-    "SELECT e.id, e.list_id, e.algo, e.value, NULL, NULL, NULL, NULL,"     \
+#define ENTRY_HASH_COLUMNS                                                    \
+    "SELECT e.id, e.list_id, e.algo, e.value, NULL, NULL, NULL, NULL,"        \
     " e.enabled FROM list_entries e "
 
 /* A row to an entry; VG_ECORRUPT if the algorithm or value is not sane. */
@@ -597,7 +599,8 @@ static int row_entry(struct vg_store *st, struct vg__stmt *s,
     v = st->ops->col_blob(s, 3, &n);
     if (!algo || vg_algo_from_name(algo, strlen(algo), &e->algo) ||
         n != vg_algo_size(e->algo) || !v)
-        return vg_err_set(err, VG_ECORRUPT, "entry %lld: bad algorithm or value",
+        return vg_err_set(err, VG_ECORRUPT,
+                          "entry %lld: bad algorithm or value",
                           (long long)e->id);
     memcpy(e->value, v, n);
     e->category = st->ops->col_text(s, 4);
@@ -698,11 +701,12 @@ int vg_store_entry_find(struct vg_store *st, int64_t list_id,
     int rc;
 
     LOCK(st);
-    rc = vg__store_query(st, &s, err,
-               "SELECT id FROM list_entries WHERE list_id = ? AND algo = ?"
-               " AND value = ?",
-               "itb", list_id, vg_algo_name(algo), (const void *)value,
-               vg_algo_size(algo));
+    rc = vg__store_query(
+        st, &s, err,
+        "SELECT id FROM list_entries WHERE list_id = ? AND algo = ?"
+        " AND value = ?",
+        "itb", list_id, vg_algo_name(algo), (const void *)value,
+        vg_algo_size(algo));
     if (!rc && (rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
         rc = vg_err_set(err, VG_ENOENT, "no such entry in the list");
     UNLOCK(st);
@@ -718,11 +722,11 @@ int vg_store_entry_enable(struct vg_store *st, int64_t actor, int64_t list_id,
     LOCK(st);
     if ((rc = st->ops->begin_write(st->db, err)))
         goto unlock;
-    if (!(rc = vg__store_query(st, &s, err,
-                               "UPDATE list_entries SET enabled = ? WHERE id = ?"
-                               " AND list_id = ?",
-                               "iii", (int64_t)(enabled != 0), entry_id,
-                               list_id)))
+    if (!(rc = vg__store_query(
+              st, &s, err,
+              "UPDATE list_entries SET enabled = ? WHERE id = ?"
+              " AND list_id = ?",
+              "iii", (int64_t)(enabled != 0), entry_id, list_id)))
         rc = vg__store_run(st, s, err);
     if (!rc && st->ops->changes(st->db) == 0)
         rc = vg_err_set(err, VG_ENOENT, "no entry %lld in list %lld",

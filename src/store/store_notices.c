@@ -97,17 +97,17 @@ int vg_store_case_open(struct vg_store *st, const struct vg_case_candidate *c,
         rc = vg__store_scalar(st, s, &first, err);
     if (rc == VG_ENOENT)
         rc = VG_OK;
-    if (!rc && !(rc = vg__store_query(
-                     st, &s, err,
-                     "INSERT INTO cases (url_id, provider_id,"
-                     " first_detection_id, reupload_of, opened_at, status,"
-                     " media_id, category, detected_at, next_check_at)"
-                     " VALUES (?, NULLIF(?, 0), ?, NULLIF(?, 0), ?, 'open',"
-                     " NULLIF(?, 0), ?, ?, ?)"
-                     " RETURNING id",
-                     "iiiiiitii", c->url_id, provider_id, c->detection_id,
-                     first, now, c->media_id, c->category, c->detected_at,
-                     next_check_at)))
+    if (!rc &&
+        !(rc = vg__store_query(
+              st, &s, err,
+              "INSERT INTO cases (url_id, provider_id,"
+              " first_detection_id, reupload_of, opened_at, status,"
+              " media_id, category, detected_at, next_check_at)"
+              " VALUES (?, NULLIF(?, 0), ?, NULLIF(?, 0), ?, 'open',"
+              " NULLIF(?, 0), ?, ?, ?)"
+              " RETURNING id",
+              "iiiiiitii", c->url_id, provider_id, c->detection_id, first, now,
+              c->media_id, c->category, c->detected_at, next_check_at)))
         rc = vg__store_scalar(st, s, &id, err);
     rc = vg__store_end(st, rc, err);
 unlock:
@@ -247,15 +247,15 @@ int vg_store_notice_create(struct vg_store *st, const struct vg_notice_rec *r,
                                " notices WHERE provider_id = ?",
                                "i", r->provider_id)))
         rc = vg__store_scalar(st, s, &cycle, err);
-    if (!rc && !(rc = vg__store_query(
-                     st, &s, err,
-                     "INSERT INTO notices (provider_id, cycle, message_id,"
-                     " language, created_at, state, next_attempt_at,"
-                     " recipients, subject, body) VALUES (?, ?, ?, ?, ?,"
-                     " 'pending', ?, ?, ?, ?) RETURNING id",
-                     "iittiittt", r->provider_id, cycle, r->message_id,
-                     r->language, now, now, r->recipients, r->subject,
-                     r->body)))
+    if (!rc &&
+        !(rc = vg__store_query(
+              st, &s, err,
+              "INSERT INTO notices (provider_id, cycle, message_id,"
+              " language, created_at, state, next_attempt_at,"
+              " recipients, subject, body) VALUES (?, ?, ?, ?, ?,"
+              " 'pending', ?, ?, ?, ?) RETURNING id",
+              "iittiittt", r->provider_id, cycle, r->message_id, r->language,
+              now, now, r->recipients, r->subject, r->body)))
         rc = vg__store_scalar(st, s, &nid, err);
     for (size_t i = 0; !rc && i < r->ncases; i++) {
         RUN(vg__store_query(st, &s, err,
@@ -268,12 +268,13 @@ int vg_store_notice_create(struct vg_store *st, const struct vg_notice_rec *r,
                             " ?), notices_sent = notices_sent + 1"
                             " WHERE id = ?",
                             "iii", now, now, r->case_ids[i]));
-        if (!rc && !(rc = vg__store_query(st, &s, err,
-                                          "UPDATE cases SET escalated = 1"
-                                          " WHERE id = ? AND escalated = 0"
-                                          " AND notices_sent >= ?",
-                                          "ii", r->case_ids[i],
-                                          (int64_t)escalate_after)) &&
+        if (!rc &&
+            !(rc = vg__store_query(st, &s, err,
+                                   "UPDATE cases SET escalated = 1"
+                                   " WHERE id = ? AND escalated = 0"
+                                   " AND notices_sent >= ?",
+                                   "ii", r->case_ids[i],
+                                   (int64_t)escalate_after)) &&
             !(rc = vg__store_run(st, s, err)))
             esc += st->ops->changes(st->db);
     }
@@ -523,8 +524,8 @@ unlock:
 
 /* Columns 0..12 of a case row into c (the query's order below). */
 #define CASE_COLS                                                             \
-    "c.id, u.url, p.name, c.status, c.opened_at, c.first_notice_at,"         \
-    " c.removed_at, c.removal, c.notices_sent, c.escalated, c.reupload_of,"  \
+    "c.id, u.url, p.name, c.status, c.opened_at, c.first_notice_at,"          \
+    " c.removed_at, c.removal, c.notices_sent, c.escalated, c.reupload_of,"   \
     " c.category, c.checks"
 
 static void case_row(struct vg_store *st, struct vg__stmt *s,

@@ -173,8 +173,8 @@ int vg_provider_check(const struct vg_provider *p, struct vg_err *err)
                           "text without control characters or outer spaces",
                           VG_PROVIDER_NAME_MAX);
     if (strcmp(p->language, "en") && strcmp(p->language, "fr"))
-        return vg_err_set(err, VG_EINVAL,
-                          "language is en or fr, not '%.8s'", p->language);
+        return vg_err_set(err, VG_EINVAL, "language is en or fr, not '%.8s'",
+                          p->language);
     if (!text_valid(p->notes, VG_PROVIDER_NOTES_MAX, 1))
         return vg_err_set(err, VG_EINVAL,
                           "notes are UTF-8 text of at most %d bytes",
@@ -184,8 +184,7 @@ int vg_provider_check(const struct vg_provider *p, struct vg_err *err)
                           VG_PROVIDER_EMAILS_MAX);
     if (p->ndomains > VG_PROVIDER_ITEMS_MAX ||
         p->nnetworks > VG_PROVIDER_ITEMS_MAX)
-        return vg_err_set(err, VG_EINVAL,
-                          "at most %d domains and %d networks",
+        return vg_err_set(err, VG_EINVAL, "at most %d domains and %d networks",
                           VG_PROVIDER_ITEMS_MAX, VG_PROVIDER_ITEMS_MAX);
     for (size_t i = 0; i < p->nemails; i++)
         if (!vg_provider_email_valid(p->emails[i]))
@@ -220,13 +219,13 @@ int vg_provider_check(const struct vg_provider *p, struct vg_err *err)
 
 struct net {
     char text[64];
-    int64_t asn;        /* -1 for a CIDR */
+    int64_t asn; /* -1 for a CIDR */
     struct vg_ipnet ip;
 };
 
 struct norm {
     const struct vg_provider *p;
-    char *emails;       /* joined by ',' */
+    char *emails; /* joined by ',' */
     char (*domains)[VG_DOMAIN_MAX + 1];
     size_t ndomains;
     struct net *nets;
@@ -296,8 +295,8 @@ static int norm_init(struct norm *m, const struct vg_provider *p,
                     sizeof(*m->domains));
     for (size_t i = 0; i < p->nnetworks; i++) {
         struct net *x = &m->nets[i];
-        vg_provider_network_canonical(p->networks[i], x->text,
-                                      sizeof(x->text), NULL);
+        vg_provider_network_canonical(p->networks[i], x->text, sizeof(x->text),
+                                      NULL);
         x->asn = parse_asn(x->text);
         if (x->asn < 0)
             vg_ipnet_parse(x->text, 0, &x->ip);
@@ -461,8 +460,9 @@ static int audit(struct vg_store *st, int64_t actor, const char *action,
 }
 
 /* Write one provider (id 0: new) with its children and audit record. */
-static int put_one(struct vg_store *st, int64_t actor, const struct vg_provider *p,
-                   int64_t *id, struct vg_err *err)
+static int put_one(struct vg_store *st, int64_t actor,
+                   const struct vg_provider *p, int64_t *id,
+                   struct vg_err *err)
 {
     struct norm m;
     int64_t was = *id;
@@ -629,8 +629,8 @@ out:
 }
 
 /* The name of provider id into buf (store locked). */
-static int provider_name(struct vg_store *st, int64_t id, char *buf,
-                         size_t n, int *confirmed, struct vg_err *err)
+static int provider_name(struct vg_store *st, int64_t id, char *buf, size_t n,
+                         int *confirmed, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc = vg__store_query(st, &s, err,
@@ -671,9 +671,9 @@ int vg_store_provider_delete(struct vg_store *st, int64_t actor, int64_t id,
         !(rc = vg__store_scalar(st, s, &refs, err)) && refs)
         rc = vg_err_set(err, VG_EBUSY,
                         "provider %s has cases or notices: it stays", name);
-    if (!rc && !(rc = vg__store_query(st, &s, err,
-                                      "DELETE FROM providers WHERE id = ?",
-                                      "i", id)) &&
+    if (!rc &&
+        !(rc = vg__store_query(
+              st, &s, err, "DELETE FROM providers WHERE id = ?", "i", id)) &&
         (rc = vg__store_run(st, s, err)) == VG_EEXIST)
         rc = vg_err_set(err, VG_EBUSY,
                         "provider %s is still referred to: it stays", name);
@@ -796,7 +796,7 @@ static int load(struct vg_store *st, int64_t id, struct vg_provider **out,
         snprintf(p->language, sizeof(p->language), "%s", lang ? lang : "en");
         p->one_notice_per_url = (int)st->ops->col_int(s, 4);
         p->source = source && !strcmp(source, "rdap") ? VG_PROVIDER_RDAP
-                                                       : VG_PROVIDER_MANUAL;
+                                                      : VG_PROVIDER_MANUAL;
         p->confirmed = (int)st->ops->col_int(s, 7);
         p->created_at = st->ops->col_int(s, 8);
         p->updated_at = st->ops->col_int(s, 9);
@@ -900,8 +900,8 @@ int vg_store_providers(struct vg_store *st, unsigned flags,
                          "SELECT id FROM providers WHERE (? = 0 OR"
                          " confirmed = 1) AND (? = 0 OR confirmed = 0)"
                          " ORDER BY name",
-                         "ii", (int64_t)!!(flags & VG_PROVIDERS_CONFIRMED),
-                         (int64_t)!!(flags & VG_PROVIDERS_SUGGESTED));
+                         "ii", (int64_t) !!(flags & VG_PROVIDERS_CONFIRMED),
+                         (int64_t) !!(flags & VG_PROVIDERS_SUGGESTED));
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         if (n == alloc) {
             alloc = alloc ? 2 * alloc : 64;
@@ -993,9 +993,9 @@ int vg_store_provider_by_ip(struct vg_store *st, const char *ip,
                                " provider_networks WHERE family = ? AND"
                                " first_addr <= ? AND last_addr >= ?"
                                " ORDER BY prefix_len DESC LIMIT 1",
-                               "ibb", (int64_t)a.family,
-                               (const void *)a.addr, vg_ipnet_len(&a),
-                               (const void *)a.addr, vg_ipnet_len(&a))))
+                               "ibb", (int64_t)a.family, (const void *)a.addr,
+                               vg_ipnet_len(&a), (const void *)a.addr,
+                               vg_ipnet_len(&a))))
         rc = load_by(st, s, matched, n, out, err);
     UNLOCK(st);
     if (rc == VG_ENOENT)
@@ -1040,9 +1040,9 @@ int vg_store_rdap_put(struct vg_store *st, const struct vg_rdap_cached *c,
         known |= c->status && !strcmp(c->status, rdap_statuses[i]);
     if (vg_ipnet_parse(c->first, VG_IPNET_ADDRESS, &a) ||
         vg_ipnet_parse(c->last, VG_IPNET_ADDRESS, &b) ||
-        a.family != b.family ||
-        memcmp(a.addr, b.addr, vg_ipnet_len(&a)) > 0)
-        return vg_err_set(err, VG_EINVAL, "not an address range: %.64s - %.64s",
+        a.family != b.family || memcmp(a.addr, b.addr, vg_ipnet_len(&a)) > 0)
+        return vg_err_set(err, VG_EINVAL,
+                          "not an address range: %.64s - %.64s",
                           c->first ? c->first : "", c->last ? c->last : "");
     if (!known)
         return vg_err_set(err, VG_EINVAL, "unknown RDAP cache status");
@@ -1054,9 +1054,9 @@ int vg_store_rdap_put(struct vg_store *st, const struct vg_rdap_cached *c,
                                "DELETE FROM rdap_cache WHERE expires_at <= ?"
                                " OR (family = ? AND first_addr = ? AND"
                                " last_addr = ?)",
-                               "iibb", (int64_t)time(NULL),
-                               (int64_t)a.family, (const void *)a.addr, len,
-                               (const void *)b.addr, len)) &&
+                               "iibb", (int64_t)time(NULL), (int64_t)a.family,
+                               (const void *)a.addr, len, (const void *)b.addr,
+                               len)) &&
         !(rc = vg__store_run(st, s, err)) &&
         !(rc = vg__store_query(
               st, &s, err,
@@ -1065,10 +1065,10 @@ int vg_store_rdap_put(struct vg_store *st, const struct vg_rdap_cached *c,
               " asns, server, error, fetched_at, expires_at) VALUES"
               " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
               "ibbttttttttttii", (int64_t)a.family, (const void *)a.addr, len,
-              (const void *)b.addr, len, c->status, c->handle, c->name,
-              c->org, c->country, c->emails ? c->emails : "",
-              c->cidrs ? c->cidrs : "", c->asns ? c->asns : "", c->server,
-              c->error, c->fetched_at, c->expires_at)))
+              (const void *)b.addr, len, c->status, c->handle, c->name, c->org,
+              c->country, c->emails ? c->emails : "", c->cidrs ? c->cidrs : "",
+              c->asns ? c->asns : "", c->server, c->error, c->fetched_at,
+              c->expires_at)))
         rc = vg__store_run(st, s, err);
     rc = vg__store_end(st, rc, err);
 unlock:

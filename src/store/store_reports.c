@@ -208,8 +208,8 @@ int vg_store_reports_add(struct vg_store *st, const struct vg_report_rec *v,
 #define TEXT(i) vg__store_text(st, s, (i), &pool, &oom)
 
 /* Text column i into out (size n), "" for NULL. */
-static void col_copy(struct vg_store *st, struct vg__stmt *s, int i,
-                     char *out, size_t n)
+static void col_copy(struct vg_store *st, struct vg__stmt *s, int i, char *out,
+                     size_t n)
 {
     const char *t = st->ops->col_text(s, i);
 
@@ -310,8 +310,9 @@ static int report_urls(struct vg_store *st, struct vg_report_detail *r,
                          " frontier WHERE url_id = u.id) WHERE ru.report_id"
                          " = ? ORDER BY u.id",
                          "i", r->id);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&r->urls, &cap, r->nurls, sizeof(*r->urls)))) {
+    while (
+        !rc && (rc = st->ops->step(s, err)) == VG__ROW &&
+        !(rc = vg__store_grow(&r->urls, &cap, r->nurls, sizeof(*r->urls)))) {
         struct vg_report_url *u = &r->urls[r->nurls++];
         u->id = st->ops->col_int(s, 0);
         u->url = TEXT(1);

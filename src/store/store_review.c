@@ -21,11 +21,11 @@
 #include "vigil/store_review.h"
 
 /* A media's value of one algorithm (media_hashes), as a column. */
-#define MEDIA_HASH(algo)                                                   \
-    "(SELECT value FROM media_hashes WHERE media_id = media.id AND algo = '" \
-    algo "')"
-#define MEDIA_PDQ_QUALITY                                                  \
-    "(SELECT quality FROM media_hashes WHERE media_id = media.id AND"      \
+#define MEDIA_HASH(algo)                                                          \
+    "(SELECT value FROM media_hashes WHERE media_id = media.id AND algo = '" algo \
+    "')"
+#define MEDIA_PDQ_QUALITY                                                     \
+    "(SELECT quality FROM media_hashes WHERE media_id = media.id AND"         \
     " algo = 'pdq')"
 
 /* The classes are the rows of the VG_VOCAB_REVIEW_CLASS table, in enum
@@ -113,8 +113,8 @@ static int media_reports(struct vg_store *st, int64_t media_id,
 
 /* ---- the queue ---- */
 
-#define QUEUE_WHERE                                                        \
-    " WHERE m.review = 'pending' AND (? = 0 OR NOT EXISTS (SELECT 1 FROM"  \
+#define QUEUE_WHERE                                                           \
+    " WHERE m.review = 'pending' AND (? = 0 OR NOT EXISTS (SELECT 1 FROM"     \
     " reviews v WHERE v.media_id = m.id AND v.user_id = ?))"
 
 int vg_store_review_queue(struct vg_store *st, int64_t viewer, unsigned flags,
@@ -240,16 +240,16 @@ static int media_row(struct vg_store *st, int64_t id,
     struct vg__stmt *s = NULL;
     int rc, oom = 0;
 
-    if ((rc = vg__store_query(st, &s, err,
-                              "SELECT id, sha256, " MEDIA_HASH("md5") ", "
-                              MEDIA_HASH("sha1") ", " MEDIA_HASH("pdq") ", "
-                              MEDIA_PDQ_QUALITY ","
-                              " format, width, height, bytes, first_seen_at,"
-                              " review, classification, review_queued_at,"
-                              " reviewed_at, thumbnail, (SELECT COUNT(*) FROM"
-                              " sightings WHERE media_id = media.id)"
-                              " FROM media WHERE id = ?",
-                              "i", id)))
+    if ((rc = vg__store_query(
+             st, &s, err,
+             "SELECT id, sha256, " MEDIA_HASH("md5") ", " MEDIA_HASH("sha1") ", " MEDIA_HASH(
+                 "pdq") ", " MEDIA_PDQ_QUALITY ","
+                        " format, width, height, bytes, first_seen_at,"
+                        " review, classification, review_queued_at,"
+                        " reviewed_at, thumbnail, (SELECT COUNT(*) FROM"
+                        " sightings WHERE media_id = media.id)"
+                        " FROM media WHERE id = ?",
+             "i", id)))
         return rc;
     if ((rc = st->ops->step(s, err)) == VG__ROW) {
         size_t n = 0;
@@ -413,8 +413,8 @@ int vg_store_review_media(struct vg_store *st, int64_t media_id,
             !(rc = media_sightings(st, m, err)) &&
             !(rc = media_detections(st, m, err)) &&
             !(rc = media_votes(st, m, err)))
-            rc = media_reports(st, media_id, m->reports,
-                               VG_REVIEW_REPORTS_MAX, &m->nreports, err);
+            rc = media_reports(st, media_id, m->reports, VG_REVIEW_REPORTS_MAX,
+                               &m->nreports, err);
         rc = vg__store_end(st, rc, err);
     }
     UNLOCK(st);
@@ -493,8 +493,7 @@ struct target {
     int has_pdq, pdq_quality;
 };
 
-static int check_user(struct vg_store *st, int64_t user_id,
-                      struct vg_err *err)
+static int check_user(struct vg_store *st, int64_t user_id, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int64_t disabled = 0;
@@ -523,19 +522,20 @@ static void copy_blob(struct vg_store *st, struct vg__stmt *s, int i,
         memcpy(dst, b, n);
 }
 
-static int load_target(struct vg_store *st, int64_t media_id,
-                       struct target *t, struct vg_err *err)
+static int load_target(struct vg_store *st, int64_t media_id, struct target *t,
+                       struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc, ok1 = 0, ok2 = 0, ok3 = 0;
 
     memset(t, 0, sizeof(*t));
-    if ((rc = vg__store_query(st, &s, err,
-                              "SELECT review, sha256, " MEDIA_HASH("md5")
-                              ", " MEDIA_HASH("sha1") ", " MEDIA_HASH("pdq")
-                              ", " MEDIA_PDQ_QUALITY " FROM media WHERE"
-                              " id = ?",
-                              "i", media_id)))
+    if ((rc = vg__store_query(
+             st, &s, err,
+             "SELECT review, sha256, " MEDIA_HASH("md5") ", " MEDIA_HASH(
+                 "sha1") ", " MEDIA_HASH("pdq") ", " MEDIA_PDQ_QUALITY
+                                                " FROM media WHERE"
+                                                " id = ?",
+             "i", media_id)))
         return rc;
     if ((rc = st->ops->step(s, err)) == VG__ROW) {
         const char *review = st->ops->col_text(s, 0);
@@ -550,8 +550,7 @@ static int load_target(struct vg_store *st, int64_t media_id,
                             "media %lld is not awaiting review",
                             (long long)media_id);
         else if (strcmp(review, "pending"))
-            rc = vg_err_set(err, VG_EEXIST,
-                            "media %lld was already decided",
+            rc = vg_err_set(err, VG_EEXIST, "media %lld was already decided",
                             (long long)media_id);
         else if (!ok1 || !ok2 || !ok3)
             rc = vg_err_set(err, VG_ECORRUPT, "media %lld has bad hashes",
@@ -634,8 +633,9 @@ static int entry_metadata(struct vg_store *st, const struct target *t,
     struct vg__stmt *s = NULL;
     int rc, first = 1;
 
-    if ((rc = vg_buf_printf(b, "{\"media\":%lld,\"classification\":\"%s\","
-                               "\"analysts\":[",
+    if ((rc = vg_buf_printf(b,
+                            "{\"media\":%lld,\"classification\":\"%s\","
+                            "\"analysts\":[",
                             (long long)t->id, c)) ||
         (rc = vg__store_query(st, &s, err,
                               "SELECT user_id FROM reviews WHERE media_id = ?"
@@ -673,9 +673,8 @@ static int add_entries(struct vg_store *st, const struct target *t,
              {"sha1", t->sha1, 20, -1},
              {"pdq", t->pdq, 32, t->pdq_quality}};
     /* the PDQ last: left out when absent or featureless */
-    size_t nh = t->has_pdq && t->pdq_quality >= VG_REVIEW_PDQ_MIN_QUALITY
-                    ? 4
-                    : 3;
+    size_t nh = t->has_pdq && t->pdq_quality >= VG_REVIEW_PDQ_MIN_QUALITY ? 4
+                                                                          : 3;
     int64_t now = (int64_t)time(NULL), n = 0;
     struct vg__stmt *s = NULL;
     struct vg_buf meta;
@@ -684,9 +683,9 @@ static int add_entries(struct vg_store *st, const struct target *t,
     vg_buf_init(&meta, 4096);
     rc = entry_metadata(st, t, c, &meta, err);
     for (size_t i = 0; i < nh && !rc; i++) {
-        if ((rc = vg__store_query(st, &s, err, sql, "itbttii", list,
-                                  h[i].algo, h[i].v, h[i].n, c, meta.data,
-                                  h[i].quality, now)))
+        if ((rc = vg__store_query(st, &s, err, sql, "itbttii", list, h[i].algo,
+                                  h[i].v, h[i].n, c, meta.data, h[i].quality,
+                                  now)))
             break;
         /* quality NULL for digests, as imports store it */
         if (h[i].quality < 0 && (rc = st->ops->bind_text(s, 6, NULL))) {
@@ -753,15 +752,13 @@ static int decide(struct vg_store *st, int64_t actor, const struct target *t,
                  (long long)r->list_id, created ? ", created" : "");
     }
     return vg__store_audit(st, actor,
-                           !actionable(c) ? "review.dismiss"
-                                                         : "review.verify",
+                           !actionable(c) ? "review.dismiss" : "review.verify",
                            "media", t->id, detail, err);
 }
 
 /* The analyst's earlier vote into prev ("" if none). */
-static int earlier_vote(struct vg_store *st, int64_t media_id,
-                        int64_t user_id, char *prev, size_t n,
-                        struct vg_err *err)
+static int earlier_vote(struct vg_store *st, int64_t media_id, int64_t user_id,
+                        char *prev, size_t n, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
@@ -810,7 +807,9 @@ static int vote(struct vg_store *st, int64_t media_id, int64_t user_id,
     r->changed = prev[0] && strcmp(prev, name);
     snprintf(detail, sizeof(detail), "%s (%d of %d needed)%s%s", name,
              r->agree, required,
-             r->changed ? "; was " : prev[0] ? "; again" : "",
+             r->changed ? "; was "
+             : prev[0]  ? "; again"
+                        : "",
              r->changed ? prev : "");
     if ((rc = vg__store_audit(st, user_id, "review.vote", "media", media_id,
                               detail, err)))
@@ -818,10 +817,9 @@ static int vote(struct vg_store *st, int64_t media_id, int64_t user_id,
     return r->agree >= required ? decide(st, user_id, &t, c, r, err) : VG_OK;
 }
 
-int vg_store_review_add(struct vg_store *st, int64_t media_id,
-                        int64_t user_id, enum vg_review_class c,
-                        int required, struct vg_review_result *out,
-                        struct vg_err *err)
+int vg_store_review_add(struct vg_store *st, int64_t media_id, int64_t user_id,
+                        enum vg_review_class c, int required,
+                        struct vg_review_result *out, struct vg_err *err)
 {
     struct vg_review_result r;
     int rc;

@@ -66,8 +66,8 @@ static int db_exec(struct vg__db *db, const char *sql, struct vg_err *err)
     return rc == SQLITE_OK ? VG_OK : fail(db->h, rc, err);
 }
 
-static int db_prepare(struct vg__db *db, const char *sql, struct vg__stmt **out,
-                      struct vg_err *err)
+static int db_prepare(struct vg__db *db, const char *sql,
+                      struct vg__stmt **out, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     sqlite3_stmt *h = NULL;
@@ -258,7 +258,8 @@ int vg__sqlite_open(const char *path, struct vg__db **out, struct vg_err *err)
     for (int tries = 0;; tries++) {
         const char *mode = NULL;
 
-        rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+        rc = sqlite3_prepare_v2(db->h, "PRAGMA journal_mode=WAL", -1, &st,
+                                NULL);
         if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
             mode = (const char *)sqlite3_column_text(st, 0);
         if (mode && !strcmp(mode, "wal")) {

@@ -113,8 +113,7 @@ int vg_store_user_add(struct vg_store *st, int64_t actor, const char *username,
                                " RETURNING id",
                                "ttti", username, password_hash,
                                vg_role_name(role), (int64_t)time(NULL))))
-        rc = audited(st, s, actor, "user.add", username, detail, 1, &got,
-                     err);
+        rc = audited(st, s, actor, "user.add", username, detail, 1, &got, err);
     UNLOCK(st);
     if (!rc && id)
         *id = got;
@@ -171,8 +170,8 @@ int vg_store_user_set_password(struct vg_store *st, int64_t actor,
                                " failed_logins = 0, locked_until = 0"
                                " WHERE id = ?",
                                "ti", hash, id)))
-        rc = audited(st, s, actor, "user.password", username, username, 0,
-                     &id, err);
+        rc = audited(st, s, actor, "user.password", username, username, 0, &id,
+                     err);
     UNLOCK(st);
     return rc;
 }
@@ -195,9 +194,8 @@ int vg_store_user_set_disabled(struct vg_store *st, int64_t actor,
         rc = vg__store_run(st, s, err);
     /* a disabled user's sessions end with it, in the same transaction */
     if (!rc && disabled &&
-        !(rc = vg__store_query(st, &s, err,
-                               "DELETE FROM sessions WHERE user_id = ?", "i",
-                               id)))
+        !(rc = vg__store_query(
+              st, &s, err, "DELETE FROM sessions WHERE user_id = ?", "i", id)))
         rc = vg__store_run(st, s, err);
     if (!rc)
         rc = vg__store_audit(st, actor,

@@ -13,8 +13,8 @@ const char *vg_strerror(int code)
     switch (code) {
     case VG_OK:
         return "success";
-#define XX(c, text) \
-    case VG_##c:    \
+#define XX(c, text)                                                           \
+    case VG_##c:                                                              \
         return text;
         VG_ERRNO_MAP(XX)
 #undef XX

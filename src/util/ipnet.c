@@ -82,7 +82,8 @@ int vg_ipnet_parse(const char *s, unsigned flags, struct vg_ipnet *out)
 
 void vg_ipnet_unmap(struct vg_ipnet *n)
 {
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+                                       0, 0, 0, 0, 0xff, 0xff};
 
     if (n->family != 6 || n->prefix != 128 || memcmp(n->addr, mapped, 12))
         return;

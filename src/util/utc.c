@@ -16,7 +16,7 @@ int vg_utc_format(int64_t t, const char *fmt, char *buf, size_t n)
 
     if (!n)
         return VG_EINVAL;
-    /* fmt is checked at every call (the format attribute in utc.h) */
+        /* fmt is checked at every call (the format attribute in utc.h) */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     if (gmtime_r(&tt, &tm))

@@ -11,14 +11,10 @@
 #define ROWS(a) a, sizeof(a) / sizeof(a[0])
 
 static const struct vg_vocab_row incident_types[] = {
-    {"csam", 0},
-    {"luring", VG_VOCAB_ASK_LURING},
-    {"prostitution", 0},
-    {"travel", 0},
-    {"trafficking", 0},
-    {"explicit_material", 0},
-    {"agreement", 0},
-    {"intimate_images", VG_VOCAB_ASK_INTIMATE},
+    {"csam", 0},         {"luring", VG_VOCAB_ASK_LURING},
+    {"prostitution", 0}, {"travel", 0},
+    {"trafficking", 0},  {"explicit_material", 0},
+    {"agreement", 0},    {"intimate_images", VG_VOCAB_ASK_INTIMATE},
 };
 
 static const struct vg_vocab_row technologies[] = {
@@ -64,12 +60,15 @@ static const struct vg_vocab vocabs[VG_VOCAB_KINDS] = {
     [VG_VOCAB_INCIDENT_TYPE] = {"incident_type",
                                 {"type.%s.name", "type.%s.desc"},
                                 ROWS(incident_types)},
-    [VG_VOCAB_TECHNOLOGY] = {"technology", {"tech.%s", NULL},
+    [VG_VOCAB_TECHNOLOGY] = {"technology",
+                             {"tech.%s", NULL},
                              ROWS(technologies)},
     [VG_VOCAB_OUTCOME] = {"outcome", {"outcome.%s", NULL}, ROWS(outcomes)},
-    [VG_VOCAB_REPORT_STATUS] = {"status", {"status.%s", NULL},
+    [VG_VOCAB_REPORT_STATUS] = {"status",
+                                {"status.%s", NULL},
                                 ROWS(report_statuses)},
-    [VG_VOCAB_REVIEW_CLASS] = {"review_class", {"review.class.%s", NULL},
+    [VG_VOCAB_REVIEW_CLASS] = {"review_class",
+                               {"review.class.%s", NULL},
                                ROWS(review_classes)},
     [VG_VOCAB_ROLE] = {"role", {"admin.role.%s", NULL}, ROWS(roles)},
 };
@@ -122,8 +121,7 @@ const char *vg_vocab_code(enum vg_vocab_kind k, size_t i)
     return r ? r->code : NULL;
 }
 
-const struct vg_vocab_row *vg_vocab_first(enum vg_vocab_kind k,
-                                          unsigned flags)
+const struct vg_vocab_row *vg_vocab_first(enum vg_vocab_kind k, unsigned flags)
 {
     const struct vg_vocab *v = vg_vocab_get(k);
 

@@ -62,18 +62,26 @@ static const char *str(const json_t *o, const char *name)
 }
 
 /* Fields the API knows (anything else is refused: partners' typos show). */
-static const char *const known[] = {
-    "incident_type", "incident_at",   "technology",    "urls",
-    "detail",        "description",   "language",      "luring_meet",
-    "luring_images", "intimate_self", "intimate_threatened", "named_child",
-    "contact"};
+static const char *const known[] = {"incident_type",
+                                    "incident_at",
+                                    "technology",
+                                    "urls",
+                                    "detail",
+                                    "description",
+                                    "language",
+                                    "luring_meet",
+                                    "luring_images",
+                                    "intimate_self",
+                                    "intimate_threatened",
+                                    "named_child",
+                                    "contact"};
 
 static int unknown_field(const json_t *o, const char **which)
 {
     const char *k;
     json_t *v;
 
-    json_object_foreach((json_t *)o, k, v) {
+    json_object_foreach ((json_t *)o, k, v) {
         size_t i = 0;
         while (i < sizeof(known) / sizeof(*known) && strcmp(k, known[i]))
             i++;
@@ -98,11 +106,9 @@ static int rule_errors(struct vg_server *s, struct vg_http_resp *resp,
 
     for (size_t i = 0; i < n && list; i++)
         json_array_append_new(list,
-                              json_pack("{s:s, s:s, s:s}", "field",
-                                        e[i].field, "code", e[i].key,
-                                        "message",
-                                        vg_i18n_get(s->i18n, "en",
-                                                    e[i].key)));
+                              json_pack("{s:s, s:s, s:s}", "field", e[i].field,
+                                        "code", e[i].key, "message",
+                                        vg_i18n_get(s->i18n, "en", e[i].key)));
     out = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!out)
@@ -136,12 +142,14 @@ static int post_report(void *ctx, const struct vg_http_req *req,
         snprintf(body, sizeof(body), "%u", wait);
         if ((rc = vg_http_resp_header(resp, "Retry-After", body)))
             return rc;
-        return detail(resp, 429, "too many reports from this address; try"
-                                 " again after Retry-After seconds");
+        return detail(resp, 429,
+                      "too many reports from this address; try"
+                      " again after Retry-After seconds");
     }
     if (!(key = api_key(s, req)))
-        return detail(resp, 401, "a valid API key is required"
-                                 " (Authorization: Bearer vgk_...)");
+        return detail(resp, 401,
+                      "a valid API key is required"
+                      " (Authorization: Bearer vgk_...)");
     if (!ctype || strncmp(ctype, "application/json", 16))
         return detail(resp, 415, "send the report as application/json");
     if (idem && (!*idem || strlen(idem) > IDEMPOTENCY_MAX))
@@ -192,8 +200,9 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     r.rec.idempotency_key = idem;
     if ((rc = vg__report_submit(s, &r, &ack))) {
         if (rc == VG_EIO)
-            rc = detail(resp, 503, "the report could not be stored: nothing"
-                                   " was recorded; try again");
+            rc = detail(resp, 503,
+                        "the report could not be stored: nothing"
+                        " was recorded; try again");
         goto out;
     }
     snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"id\":%lld}",

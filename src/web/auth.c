@@ -57,7 +57,8 @@ int vg_auth_hash_password(const char *pw, char *out, struct vg_err *err)
 int vg_auth_verify_password(const char *hash, const char *pw)
 {
     if (vg_auth_init() || strlen(pw) > VG_PASSWORD_MAX ||
-        strncmp(hash, crypto_pwhash_STRPREFIX, strlen(crypto_pwhash_STRPREFIX)))
+        strncmp(hash, crypto_pwhash_STRPREFIX,
+                strlen(crypto_pwhash_STRPREFIX)))
         return 0;
     return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0;
 }

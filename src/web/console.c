@@ -122,8 +122,8 @@ int vg__console_page(struct vg_server *s, const struct vg_http_req *req,
 /* The sign-in form, with a fresh double-submit token; error is a message
  * key or NULL. */
 static int login_form(struct vg_server *s, const struct vg_http_req *req,
-                      struct vg_http_resp *resp, int status,
-                      const char *error, long minutes)
+                      struct vg_http_resp *resp, int status, const char *error,
+                      long minutes)
 {
     const char *lang = vg__page_lang(s, req, resp);
     const char *user = vg_http_form_value(req, "username");
@@ -182,12 +182,11 @@ static int post_login(void *ctx, const struct vg_http_req *req,
     if (!vg_auth_verify_password(known ? u.password_hash : vg_auth_dummy_hash,
                                  pw ? pw : "") ||
         !known) {
-        if (known && !vg_store_login_failed(s->o.store, u.id, now,
-                                            MAX_FAILURES, LOCK_S, &locked,
-                                            NULL) &&
+        if (known &&
+            !vg_store_login_failed(s->o.store, u.id, now, MAX_FAILURES, LOCK_S,
+                                   &locked, NULL) &&
             locked)
-            return login_form(s, req, resp, 403, "login.locked",
-                              LOCK_S / 60);
+            return login_form(s, req, resp, 403, "login.locked", LOCK_S / 60);
         return login_form(s, req, resp, 401, "login.failed", 0);
     }
     vg__token_hex(token, 32);
@@ -231,8 +230,7 @@ static json_t *options(enum vg_vocab_kind k, const char *chosen)
 
     for (size_t i = 0; a && i < vg_vocab_count(k); i++) {
         const char *c = vg_vocab_code(k, i);
-        json_array_append_new(a, json_pack("{s:s, s:b}", "code", c,
-                                           "selected",
+        json_array_append_new(a, json_pack("{s:s, s:b}", "code", c, "selected",
                                            chosen && !strcmp(chosen, c)));
     }
     return a;
@@ -272,16 +270,16 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
                        "received");
     if (json_object_set_new(q, "statuses",
                             options(VG_VOCAB_REPORT_STATUS, f.status)) ||
-        json_object_set_new(q, "types", options(VG_VOCAB_INCIDENT_TYPE,
-                                                f.incident_type)) ||
-        json_object_set_new(q, "page", json_integer(page)) ||
-        json_object_set_new(q, "prev", page > 1 ? json_integer(page - 1)
-                                                : json_null()) ||
         json_object_set_new(
-            q, "next",
-            json_integer_value(json_object_get(q, "total")) > page * 50
-                ? json_integer(page + 1)
-                : json_null())) {
+            q, "types", options(VG_VOCAB_INCIDENT_TYPE, f.incident_type)) ||
+        json_object_set_new(q, "page", json_integer(page)) ||
+        json_object_set_new(q, "prev",
+                            page > 1 ? json_integer(page - 1) : json_null()) ||
+        json_object_set_new(q, "next",
+                            json_integer_value(json_object_get(q, "total")) >
+                                    page * 50
+                                ? json_integer(page + 1)
+                                : json_null())) {
         json_decref(q);
         return VG_ENOMEM;
     }
@@ -367,8 +365,9 @@ static int get_report(struct vg_server *s, const struct vg_http_req *req,
         json_decref(r);
         return VG_ENOMEM;
     }
-    json_array_foreach(json_object_get(r, "incidents"), i, inc) {
-        const char *t = json_string_value(json_object_get(inc, "incident_type"));
+    json_array_foreach (json_object_get(r, "incidents"), i, inc) {
+        const char *t = json_string_value(
+            json_object_get(inc, "incident_type"));
         const char *o = json_string_value(json_object_get(inc, "outcome"));
         vg__json_when(inc, "updated_at", "updated");
         json_object_set_new(inc, "types", options(VG_VOCAB_INCIDENT_TYPE, t));
@@ -392,16 +391,16 @@ static int post_incident(struct vg_server *s, const struct vg_http_req *req,
 
     if (!vg_vocab_has(VG_VOCAB_INCIDENT_TYPE, type) ||
         (outcome && *outcome && !vg_vocab_has(VG_VOCAB_OUTCOME, outcome)) ||
-        (notes && ((n = vg_utf8_count(notes, strlen(notes))) < 0 ||
-                   n > NOTES_MAX)))
+        (notes &&
+         ((n = vg_utf8_count(notes, strlen(notes))) < 0 || n > NOTES_MAX)))
         return vg__page_error(s, req, resp, 422, "console.bad_request");
-    rc = incident ? vg_store_incident_update(s->o.store, me->user_id, report,
-                                             incident, type,
-                                             outcome && *outcome ? outcome
-                                                                 : NULL,
-                                             notes, NULL)
-                  : vg_store_incident_add(s->o.store, me->user_id, report,
-                                          type, &incident, NULL);
+    rc = incident
+             ? vg_store_incident_update(s->o.store, me->user_id, report,
+                                        incident, type,
+                                        outcome && *outcome ? outcome : NULL,
+                                        notes, NULL)
+             : vg_store_incident_add(s->o.store, me->user_id, report, type,
+                                     &incident, NULL);
     if (rc == VG_ENOENT)
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (rc)
@@ -436,8 +435,8 @@ int vg__console_routes(struct vg_server *s, struct vg_err *err)
                             err)) ||
         (rc = vg_http_route(s->http, "POST", "/console/login", post_login, s,
                             err)) ||
-        (rc = vg_http_route(s->http, "POST", "/console/logout", post_logout,
-                            s, err)) ||
+        (rc = vg_http_route(s->http, "POST", "/console/logout", post_logout, s,
+                            err)) ||
         (rc = vg_http_route(s->http, "GET", "/console", get_queue, s, err)) ||
         (rc = vg_http_route(s->http, "GET", "/console/reports/*", reports, s,
                             err)))

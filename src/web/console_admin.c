@@ -37,17 +37,17 @@ static int list_row(void *ctx, const struct vg_list *l)
     if (l->last_import_at)
         vg_utc_text(l->last_import_at, when);
     return json_array_append_new(
-               ctx, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:b, s:I, s:I,"
-                              " s:I, s:s}",
-                              "id", (json_int_t)l->id, "name", l->name,
-                              "source", l->source, "category", l->category,
-                              "kind",
-                              l->kind == VG_LIST_ALLOW ? "allow" : "block",
-                              "pdq_distance", l->pdq_distance, "enabled",
-                              l->enabled, "entries", (json_int_t)l->entries,
-                              "entries_enabled",
-                              (json_int_t)l->entries_enabled, "imports",
-                              (json_int_t)l->imports, "last_import", when))
+               ctx,
+               json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:b, s:I, s:I,"
+                         " s:I, s:s}",
+                         "id", (json_int_t)l->id, "name", l->name, "source",
+                         l->source, "category", l->category, "kind",
+                         l->kind == VG_LIST_ALLOW ? "allow" : "block",
+                         "pdq_distance", l->pdq_distance, "enabled",
+                         l->enabled, "entries", (json_int_t)l->entries,
+                         "entries_enabled", (json_int_t)l->entries_enabled,
+                         "imports", (json_int_t)l->imports, "last_import",
+                         when))
                ? VG_ENOMEM
                : VG_OK;
 }
@@ -58,14 +58,13 @@ static int import_row(void *ctx, const struct vg_list_import *i)
 
     vg_utc_text(i->imported_at, when);
     return json_array_append_new(
-               ctx, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "at",
-                              when, "file",
-                              i->source_file ? i->source_file : "", "format",
-                              i->format ? i->format : "", "sha256",
-                              i->file_sha256 ? i->file_sha256 : "", "lines",
-                              (json_int_t)i->lines, "added",
-                              (json_int_t)i->added, "present",
-                              (json_int_t)i->already_present))
+               ctx,
+               json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "at", when,
+                         "file", i->source_file ? i->source_file : "",
+                         "format", i->format ? i->format : "", "sha256",
+                         i->file_sha256 ? i->file_sha256 : "", "lines",
+                         (json_int_t)i->lines, "added", (json_int_t)i->added,
+                         "present", (json_int_t)i->already_present))
                ? VG_ENOMEM
                : VG_OK;
 }
@@ -133,13 +132,11 @@ static int show_list(struct vg_server *s, const struct vg_http_req *req,
         json_decref(entries);
         return VG_ENOMEM;
     }
-    if ((rc = vg_store_lists(s->o.store, list_by_id, &f, NULL)) ||
-        !f.found ||
+    if ((rc = vg_store_lists(s->o.store, list_by_id, &f, NULL)) || !f.found ||
         (rc = vg_store_list_imports(s->o.store, id, import_row, imports,
                                     NULL)) ||
         (rc = vg_store_entries_page(s->o.store, id, after < 0 ? 0 : after,
-                                    ENTRIES_PAGE, entry_row, entries,
-                                    NULL))) {
+                                    ENTRIES_PAGE, entry_row, entries, NULL))) {
         json_decref(entries);
         json_decref(imports);
         json_decref(f.found);
@@ -147,7 +144,7 @@ static int show_list(struct vg_server *s, const struct vg_http_req *req,
             return vg__page_error(s, req, resp, 404, "page.not_found");
         return rc;
     }
-    json_array_foreach(entries, i, e) {
+    json_array_foreach (entries, i, e) {
         json_object_set_new(e, "list_id", json_integer(id));
     }
     e = json_array_get(entries, json_array_size(entries) - 1);
@@ -211,11 +208,11 @@ static int user_row(void *ctx, const struct vg_user *u)
 
     vg_utc_text(u->created_at, when);
     return json_array_append_new(
-               ctx, json_pack("{s:I, s:s, s:s, s:b, s:b, s:s}", "id",
-                              (json_int_t)u->id, "username", u->username,
-                              "role", vg_role_name(u->role), "disabled",
-                              u->disabled, "locked", u->locked_until > 0,
-                              "created", when))
+               ctx,
+               json_pack("{s:I, s:s, s:s, s:b, s:b, s:s}", "id",
+                         (json_int_t)u->id, "username", u->username, "role",
+                         vg_role_name(u->role), "disabled", u->disabled,
+                         "locked", u->locked_until > 0, "created", when))
                ? VG_ENOMEM
                : VG_OK;
 }
@@ -228,9 +225,9 @@ static int users_page(struct vg_server *s, const struct vg_http_req *req,
     int rc = VG_ENOMEM;
 
     for (size_t i = 0; roles && i < vg_vocab_count(VG_VOCAB_ROLE); i++)
-        if (json_array_append_new(roles, json_pack("{s:s}", "code",
-                                                   vg_vocab_code(VG_VOCAB_ROLE,
-                                                                 i))))
+        if (json_array_append_new(roles,
+                                  json_pack("{s:s}", "code",
+                                            vg_vocab_code(VG_VOCAB_ROLE, i))))
             goto fail;
     if (!users || !roles ||
         (rc = vg_store_users(s->o.store, user_row, users, NULL)))
@@ -325,10 +322,10 @@ static int key_row(void *ctx, const struct vg_apikey *k)
     vg_utc_text(k->created_at, when);
     if (k->revoked_at)
         vg_utc_text(k->revoked_at, revoked);
-    return json_array_append_new(
-               ctx, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)k->id,
-                              "name", k->name, "created", when, "revoked",
-                              revoked))
+    return json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:s}", "id",
+                                                (json_int_t)k->id, "name",
+                                                k->name, "created", when,
+                                                "revoked", revoked))
                ? VG_ENOMEM
                : VG_OK;
 }
@@ -379,8 +376,8 @@ static int post_keys(void *ctx, const struct vg_http_req *req,
     if (!name || (n = vg_utf8_count(name, strlen(name))) < 1 || n > 200)
         return keys_page(s, req, resp, &me, 422, NULL, "admin.key_name");
     if ((rc = vg_auth_apikey_new(key, hash)) ||
-        (rc = vg_store_apikey_add(s->o.store, me.user_id, name, "", hash,
-                                  NULL, NULL)))
+        (rc = vg_store_apikey_add(s->o.store, me.user_id, name, "", hash, NULL,
+                                  NULL)))
         return rc;
     /* shown this once: only its hash is kept */
     return keys_page(s, req, resp, &me, 201, key, NULL);
@@ -433,15 +430,16 @@ static int get_audit(void *ctx, const struct vg_http_req *req,
         return VG_ENOMEM;
     vg__json_when_each(recs, "at", "when");
     r = json_array_get(recs, json_array_size(recs) - 1);
-    return vg__console_page(
-        s, req, resp, 200, "audit",
-        json_pack("{s:o, s:b, s:I, s:I, s:s, s:O?}", "records", recs,
-                  "intact", intact, "count", (json_int_t)count, "bad",
-                  (json_int_t)bad, "why", verr.msg,
-                  "before", json_array_size(recs) == AUDIT_PAGE
-                                ? json_object_get(r, "id")
-                                : NULL),
-        &me);
+    return vg__console_page(s, req, resp, 200, "audit",
+                            json_pack("{s:o, s:b, s:I, s:I, s:s, s:O?}",
+                                      "records", recs, "intact", intact,
+                                      "count", (json_int_t)count, "bad",
+                                      (json_int_t)bad, "why", verr.msg,
+                                      "before",
+                                      json_array_size(recs) == AUDIT_PAGE
+                                          ? json_object_get(r, "id")
+                                          : NULL),
+                            &me);
 }
 
 int vg__admin_routes(struct vg_server *s, struct vg_err *err)

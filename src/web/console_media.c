@@ -46,16 +46,16 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         return rc;
     vg__json_when_each(json_object_get(q, "items"), "first_seen_at",
                        "first_seen");
-    if (json_object_set_new(q, "unvoted", json_boolean(mine &&
-                                                       !strcmp(mine, "1"))) ||
+    if (json_object_set_new(q, "unvoted",
+                            json_boolean(mine && !strcmp(mine, "1"))) ||
         json_object_set_new(q, "reviewers", json_integer(s->o.reviewers)) ||
-        json_object_set_new(q, "prev", page > 1 ? json_integer(page - 1)
-                                                : json_null()) ||
-        json_object_set_new(
-            q, "next",
-            json_integer_value(json_object_get(q, "total")) > page * QUEUE_PAGE
-                ? json_integer(page + 1)
-                : json_null())) {
+        json_object_set_new(q, "prev",
+                            page > 1 ? json_integer(page - 1) : json_null()) ||
+        json_object_set_new(q, "next",
+                            json_integer_value(json_object_get(q, "total")) >
+                                    page * QUEUE_PAGE
+                                ? json_integer(page + 1)
+                                : json_null())) {
         json_decref(q);
         return VG_ENOMEM;
     }
@@ -87,31 +87,30 @@ static int show(struct vg_server *s, const struct vg_http_req *req,
     vg__json_when(m, "reviewed_at", "reviewed");
     vg__json_when_each(json_object_get(m, "sightings"), "seen_at", "seen");
     vg__json_when_each(json_object_get(m, "votes"), "decided_at", "decided");
-    json_array_foreach(json_object_get(m, "votes"), i, x) {
+    json_array_foreach (json_object_get(m, "votes"), i, x) {
         if (json_integer_value(json_object_get(x, "user_id")) == me->user_id)
             mine = json_string_value(json_object_get(x, "classification"));
     }
     opts = json_array();
     for (i = 0; opts && i < vg_vocab_count(VG_VOCAB_REVIEW_CLASS); i++) {
         const char *c = vg_vocab_code(VG_VOCAB_REVIEW_CLASS, i);
-        json_array_append_new(opts, json_pack("{s:s, s:b}", "code", c,
-                                              "checked",
-                                              mine && !strcmp(mine, c)));
+        json_array_append_new(opts,
+                              json_pack("{s:s, s:b}", "code", c, "checked",
+                                        mine && !strcmp(mine, c)));
     }
     if (json_object_set_new(m, "classes", opts) ||
-        json_object_set_new(m, "pending",
-                            json_boolean(json_string_value(json_object_get(
-                                             m, "review")) &&
-                                         !strcmp(json_string_value(
-                                                     json_object_get(
-                                                         m, "review")),
-                                                 "pending"))) ||
+        json_object_set_new(
+            m, "pending",
+            json_boolean(
+                json_string_value(json_object_get(m, "review")) &&
+                !strcmp(json_string_value(json_object_get(m, "review")),
+                        "pending"))) ||
         json_object_set_new(m, "revealed",
                             json_boolean(reveal && !strcmp(reveal, "1"))) ||
         json_object_set_new(m, "reviewers", json_integer(s->o.reviewers)) ||
-        (result && (!strcmp(result, "recorded") ||
-                    !strcmp(result, "verified") ||
-                    !strcmp(result, "dismissed")) &&
+        (result &&
+         (!strcmp(result, "recorded") || !strcmp(result, "verified") ||
+          !strcmp(result, "dismissed")) &&
          json_object_set_new(m, "result", json_string(result)))) {
         json_decref(m);
         return VG_ENOMEM;
@@ -164,8 +163,7 @@ static int vote(struct vg_server *s, const struct vg_http_req *req,
                 struct vg_http_resp *resp, const struct vg_session *me,
                 int64_t id)
 {
-    static const char *const results[] = {"recorded", "verified",
-                                          "dismissed"};
+    static const char *const results[] = {"recorded", "verified", "dismissed"};
     const char *c = vg_http_form_value(req, "classification");
     struct vg_review_result r;
     enum vg_review_class cls;
@@ -184,8 +182,8 @@ static int vote(struct vg_server *s, const struct vg_http_req *req,
         return rc;
     if (r.outcome == VG_REVIEW_VERIFIED && s->o.lists_changed)
         s->o.lists_changed(s->o.lists_changed_ctx); /* match new entries */
-    snprintf(loc, sizeof(loc), "/console/media/%lld?result=%s",
-             (long long)id, results[r.outcome]);
+    snprintf(loc, sizeof(loc), "/console/media/%lld?result=%s", (long long)id,
+             results[r.outcome]);
     return vg_http_resp_redirect(resp, 303, loc);
 }
 

@@ -36,7 +36,7 @@ static json_t *notices_view(const struct vg_notice_figures *f,
     json_t *notices = vg_view_notices(n), *x;
     size_t i;
 
-    json_array_foreach(figs, i, x) {
+    json_array_foreach (figs, i, x) {
         char med[32], p90[32], share[16];
         duration(f->v[i].median_s, med, sizeof(med));
         duration(f->v[i].p90_s, p90, sizeof(p90));
@@ -51,7 +51,7 @@ static json_t *notices_view(const struct vg_notice_figures *f,
     vg__json_when_each(cases, "removed_at", "removed");
     vg__json_when_each(notices, "created_at", "created");
     vg__json_when_each(notices, "sent_at", "sent");
-    json_array_foreach(notices, i, x) {
+    json_array_foreach (notices, i, x) {
         const char *state = n->v[i].state;
         if (state && !strcmp(state, "pending")) /* only then a next one */
             vg__json_when(x, "next_attempt_at", "next");

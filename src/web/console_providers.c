@@ -39,11 +39,11 @@ static json_t *provider_json(const struct vg_provider *p)
                           p->notes ? p->notes : "", "confirmed", p->confirmed,
                           "fr", !strcmp(p->language, "fr"));
 
-    if (o && (json_object_set_new(o, "emails", joined(p->emails, p->nemails)) ||
-              json_object_set_new(o, "domains",
-                                  joined(p->domains, p->ndomains)) ||
-              json_object_set_new(o, "networks",
-                                  joined(p->networks, p->nnetworks)))) {
+    if (o &&
+        (json_object_set_new(o, "emails", joined(p->emails, p->nemails)) ||
+         json_object_set_new(o, "domains", joined(p->domains, p->ndomains)) ||
+         json_object_set_new(o, "networks",
+                             joined(p->networks, p->nnetworks)))) {
         json_decref(o);
         return NULL;
     }
@@ -75,9 +75,9 @@ static int page(struct vg_server *s, const struct vg_http_req *req,
         const char *x = vg_http_form_value(req, fields[i]);
         json_object_set_new(v, fields[i], json_string(x ? x : ""));
     }
-    if (!all || !v || json_object_set_new(v, "fr", json_boolean(
-                                                       lang && !strcmp(lang,
-                                                                       "fr"))) ||
+    if (!all || !v ||
+        json_object_set_new(v, "fr",
+                            json_boolean(lang && !strcmp(lang, "fr"))) ||
         json_object_set_new(v, "one_notice_per_url",
                             json_boolean(one && !strcmp(one, "1")))) {
         json_decref(all);
@@ -116,12 +116,15 @@ static int save(struct vg_server *s, const struct vg_http_req *req,
 {
     static char *const none[1] = {NULL};
     char *emails[LIST_MAX], *domains[LIST_MAX], *networks[LIST_MAX];
-    char *e = vg_strdup(vg_http_form_value(req, "emails") ?
-                            vg_http_form_value(req, "emails") : "");
-    char *d = vg_strdup(vg_http_form_value(req, "domains") ?
-                            vg_http_form_value(req, "domains") : "");
-    char *n = vg_strdup(vg_http_form_value(req, "networks") ?
-                            vg_http_form_value(req, "networks") : "");
+    char *e = vg_strdup(vg_http_form_value(req, "emails")
+                            ? vg_http_form_value(req, "emails")
+                            : "");
+    char *d = vg_strdup(vg_http_form_value(req, "domains")
+                            ? vg_http_form_value(req, "domains")
+                            : "");
+    char *n = vg_strdup(vg_http_form_value(req, "networks")
+                            ? vg_http_form_value(req, "networks")
+                            : "");
     const char *lang = vg_http_form_value(req, "language");
     const char *one = vg_http_form_value(req, "one_notice_per_url");
     struct vg_provider p = {0};
@@ -132,8 +135,9 @@ static int save(struct vg_server *s, const struct vg_http_req *req,
         rc = VG_ENOMEM;
         goto out;
     }
-    p.name = (char *)(vg_http_form_value(req, "name") ?
-                          vg_http_form_value(req, "name") : "");
+    p.name = (char *)(vg_http_form_value(req, "name")
+                          ? vg_http_form_value(req, "name")
+                          : "");
     p.emails = emails;
     p.nemails = split(e, emails);
     p.domains = domains;

@@ -519,7 +519,8 @@ static struct MHD_Response *build(struct vg_http_server *srv,
     if (!m)
         return NULL;
     for (i = 0; i < r->nh && ok; i++)
-        ok = MHD_add_response_header(m, r->h[i].name, r->h[i].value) == MHD_YES;
+        ok = MHD_add_response_header(m, r->h[i].name, r->h[i].value) ==
+             MHD_YES;
     for (i = 0; i < sizeof(SEC_HEADERS) / sizeof(*SEC_HEADERS) && ok; i++)
         if (!vg__http_resp_get_header(r, SEC_HEADERS[i][0]))
             ok = MHD_add_response_header(m, SEC_HEADERS[i][0],
@@ -660,7 +661,8 @@ int vg_http_route(struct vg_http_server *srv, const char *method,
         path_pattern[0] != '/')
         return vg_err_set(err, VG_EINVAL, "http: bad route");
     if (srv->d)
-        return vg_err_set(err, VG_EBUSY, "http: routes are fixed once started");
+        return vg_err_set(err, VG_EBUSY,
+                          "http: routes are fixed once started");
     n = strlen(path_pattern);
     star = strchr(path_pattern, '*');
     if (star && (star != path_pattern + n - 1 || n < 2 || star[-1] != '/'))
@@ -678,8 +680,8 @@ int vg_http_route(struct vg_http_server *srv, const char *method,
                               method, path_pattern);
     if (!(rt.method = vg_strdup(method)) ||
         !(rt.path = vg_malloc(rt.path_len + 1)) ||
-        !(grown =
-              vg_reallocarray(srv->routes, srv->nroutes + 1, sizeof(*grown)))) {
+        !(grown = vg_reallocarray(srv->routes, srv->nroutes + 1,
+                                  sizeof(*grown)))) {
         vg_free(rt.method);
         vg_free(rt.path);
         return vg_err_set(err, VG_ENOMEM, "http: out of memory");
@@ -711,8 +713,8 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     return c;
 }
 
-static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+static void completed_cb(void *cls, struct MHD_Connection *conn,
+                         void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     struct vg_http_server *srv = cls;
     struct call *c = *con_cls;
@@ -948,8 +950,8 @@ int vg_http_new(const struct vg_http_opts *o, struct vg_http_server **out,
                            err)))
         goto fail;
     srv->o.listen = NULL; /* not kept: the caller's string */
-#define DEF(f, v)                                                              \
-    if (!srv->o.f)                                                             \
+#define DEF(f, v)                                                             \
+    if (!srv->o.f)                                                            \
         srv->o.f = (v);
     DEF(threads, 2)
     DEF(max_connections, 512)
@@ -1023,7 +1025,8 @@ int vg_http_stop(struct vg_http_server *srv)
         return VG_OK;
     atomic_store(&srv->stopping, 1);
     fd = MHD_quiesce_daemon(srv->d);
-    while (atomic_load(&srv->inflight) > 0 && waited < srv->o.stop_timeout_ms) {
+    while (atomic_load(&srv->inflight) > 0 &&
+           waited < srv->o.stop_timeout_ms) {
         nanosleep(&tick, NULL);
         waited += 10;
     }

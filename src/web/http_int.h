@@ -36,7 +36,8 @@ const char *vg__http_resp_get_header(const struct vg_http_resp *r,
 int vg__http_resp_file(struct vg_http_resp *resp, int status, int fd,
                        uint64_t off, uint64_t len);
 /* Keep sd for vg_http_free (takes ownership on VG_OK). */
-int vg__http_add_static(struct vg_http_server *srv, struct vg__http_static *sd);
+int vg__http_add_static(struct vg_http_server *srv,
+                        struct vg__http_static *sd);
 /* Free the last directory added (its route could not be made). */
 void vg__http_drop_static(struct vg_http_server *srv);
 int vg__http_running(const struct vg_http_server *srv);

@@ -180,8 +180,9 @@ static int not_found(struct vg_http_resp *resp)
 }
 
 /* The validators and range of an open file: the answer to req. */
-static int answer_file(const struct vg_http_req *req, struct vg_http_resp *resp,
-                       int fd, const struct stat *st, const char *ctype)
+static int answer_file(const struct vg_http_req *req,
+                       struct vg_http_resp *resp, int fd,
+                       const struct stat *st, const char *ctype)
 {
     char etag[64], lastmod[64], crange[96];
     const char *inm = vg_http_header(req, "If-None-Match");
@@ -193,7 +194,8 @@ static int answer_file(const struct vg_http_req *req, struct vg_http_resp *resp,
 
     snprintf(etag, sizeof(etag), "\"%" PRIx64 "-%" PRIx64 "-%lx\"", size,
              (uint64_t)st->st_ino,
-             (long)st->st_mtim.tv_sec * 1000L + st->st_mtim.tv_nsec / 1000000L);
+             (long)st->st_mtim.tv_sec * 1000L +
+                 st->st_mtim.tv_nsec / 1000000L);
     vg_utc_format(st->st_mtime, "%a, %d %b %Y %H:%M:%S GMT", lastmod,
                   sizeof(lastmod));
     if ((rc = vg_http_resp_header(resp, "ETag", etag)) ||
@@ -275,13 +277,15 @@ int vg_http_static(struct vg_http_server *srv, const char *prefix,
         return vg_err_set(err, VG_EINVAL,
                           "http: a static prefix starts and ends with '/'");
     if (vg__http_running(srv))
-        return vg_err_set(err, VG_EBUSY, "http: routes are fixed once started");
+        return vg_err_set(err, VG_EBUSY,
+                          "http: routes are fixed once started");
     if (!(sd = vg_calloc(1, sizeof(*sd))) || !(pattern = vg_malloc(n + 2))) {
         rc = vg_err_set(err, VG_ENOMEM, "http: out of memory");
         goto fail;
     }
     sd->prefix_len = n;
-    if ((sd->dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    if ((sd->dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
+        0) {
         rc = vg_err_set(
             err, errno == ENOENT || errno == ENOTDIR ? VG_ENOENT : VG_EACCES,
             "http: cannot open %s: %s", directory, strerror(errno));

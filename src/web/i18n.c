@@ -121,14 +121,18 @@ static int parse_lines(struct catalogue *c, size_t len, const char *src,
             return vg_err_set(err, VG_EFORMAT, "%s:%u: expected 'key = text'",
                               src, line);
         if ((size_t)(ke - k) > VG_I18N_MAX_KEY)
-            return vg_err_set(err, VG_EFORMAT, "%s:%u: key longer than %d "
-                              "bytes", src, line, VG_I18N_MAX_KEY);
+            return vg_err_set(err, VG_EFORMAT,
+                              "%s:%u: key longer than %d "
+                              "bytes",
+                              src, line, VG_I18N_MAX_KEY);
         t = ke;
         while (t < eol && is_blank((unsigned char)*t))
             t++;
         if (t == eol || *t != '=')
-            return vg_err_set(err, VG_EFORMAT, "%s:%u: expected '=' after "
-                              "key '%.*s'", src, line, (int)(ke - k), k);
+            return vg_err_set(err, VG_EFORMAT,
+                              "%s:%u: expected '=' after "
+                              "key '%.*s'",
+                              src, line, (int)(ke - k), k);
         t++;
         while (t < eol && is_blank((unsigned char)*t))
             t++;
@@ -136,11 +140,16 @@ static int parse_lines(struct catalogue *c, size_t len, const char *src,
         while (te > t && is_blank((unsigned char)te[-1]))
             te--;
         if ((size_t)(te - t) > VG_I18N_MAX_TEXT)
-            return vg_err_set(err, VG_EFORMAT, "%s:%u: text longer than %d "
-                              "bytes", src, line, VG_I18N_MAX_TEXT);
-        if (vg_utf8_count(t, (size_t)(te - t)) < 0 || memchr(t, '\0', (size_t)(te - t)))
-            return vg_err_set(err, VG_EFORMAT, "%s:%u: text is not valid "
-                              "UTF-8", src, line);
+            return vg_err_set(err, VG_EFORMAT,
+                              "%s:%u: text longer than %d "
+                              "bytes",
+                              src, line, VG_I18N_MAX_TEXT);
+        if (vg_utf8_count(t, (size_t)(te - t)) < 0 ||
+            memchr(t, '\0', (size_t)(te - t)))
+            return vg_err_set(err, VG_EFORMAT,
+                              "%s:%u: text is not valid "
+                              "UTF-8",
+                              src, line);
         *ke = '\0';
         *te = '\0';
         if (c->n == cap) {
@@ -161,9 +170,11 @@ static int parse_lines(struct catalogue *c, size_t len, const char *src,
     for (size_t i = 1; i < c->n; i++)
         if (!strcmp(c->ents[i - 1].key, c->ents[i].key)) {
             unsigned a = c->ents[i - 1].line, b = c->ents[i].line;
-            return vg_err_set(err, VG_EFORMAT, "%s:%u: key '%s' already "
-                              "defined on line %u", src, a > b ? a : b,
-                              c->ents[i].key, a > b ? b : a);
+            return vg_err_set(err, VG_EFORMAT,
+                              "%s:%u: key '%s' already "
+                              "defined on line %u",
+                              src, a > b ? a : b, c->ents[i].key,
+                              a > b ? b : a);
         }
     return VG_OK;
 }
@@ -181,8 +192,10 @@ int vg_i18n_add(struct vg_i18n *i18n, const char *lang, const char *text,
     if (!lang || !lang_ok(lang))
         return vg_err_set(err, VG_EINVAL, "%s: bad language tag", source);
     if (len > VG_I18N_MAX_FILE)
-        return vg_err_set(err, VG_ETOOBIG, "%s: catalogue larger than %u "
-                          "bytes", source, VG_I18N_MAX_FILE);
+        return vg_err_set(err, VG_ETOOBIG,
+                          "%s: catalogue larger than %u "
+                          "bytes",
+                          source, VG_I18N_MAX_FILE);
     if (i18n->ncats == VG_I18N_MAX_LANGS)
         return vg_err_set(err, VG_ETOOBIG, "%s: more than %d languages",
                           source, VG_I18N_MAX_LANGS);
@@ -221,8 +234,8 @@ static int read_file(const char *path, char **out, size_t *n,
 
     *out = NULL;
     if (!f)
-        return vg_err_set(err, errno == ENOENT ? VG_ENOENT : VG_EIO,
-                          "%s: %s", path, strerror(errno));
+        return vg_err_set(err, errno == ENOENT ? VG_ENOENT : VG_EIO, "%s: %s",
+                          path, strerror(errno));
     if (!(d = vg_malloc(VG_I18N_MAX_FILE + 1))) {
         rc = VG_ENOMEM;
         goto done;
@@ -244,8 +257,7 @@ done:
     return VG_OK;
 }
 
-int vg_i18n_load_dir(const char *dir, struct vg_i18n **out,
-                     struct vg_err *err)
+int vg_i18n_load_dir(const char *dir, struct vg_i18n **out, struct vg_err *err)
 {
     struct vg_i18n *s = NULL;
     DIR *d = NULL;
@@ -326,8 +338,7 @@ const char *vg_i18n_get(const struct vg_i18n *i18n, const char *lang,
     return t ? t : key;
 }
 
-int vg_i18n_has(const struct vg_i18n *i18n, const char *lang,
-                const char *key)
+int vg_i18n_has(const struct vg_i18n *i18n, const char *lang, const char *key)
 {
     return cat_get(find_cat(i18n, lang ? lang : "en"), key) != NULL;
 }
@@ -385,11 +396,14 @@ static int covers(const struct catalogue *x, const struct catalogue *y,
         size_t pos = 0, nlen;
 
         if (!ty)
-            return vg_err_set(err, VG_EFORMAT, "key '%s' is in %s but not in "
-                              "%s", x->ents[i].key, x->lang, y->lang);
+            return vg_err_set(err, VG_EFORMAT,
+                              "key '%s' is in %s but not in "
+                              "%s",
+                              x->ents[i].key, x->lang, y->lang);
         while (next_placeholder(x->ents[i].text, &pos, &nm, &nlen))
             if (!has_placeholder(ty, nm, nlen))
-                return vg_err_set(err, VG_EFORMAT, "key '%s': placeholder "
+                return vg_err_set(err, VG_EFORMAT,
+                                  "key '%s': placeholder "
                                   "{%.*s} is in %s but not in %s",
                                   x->ents[i].key, (int)nlen, nm, x->lang,
                                   y->lang);
@@ -419,7 +433,7 @@ int vg_i18n_check_parity(const struct vg_i18n *i18n, const char *a,
 struct range {
     const char *tag; /* "*" or language-range; not NUL-terminated */
     size_t len;
-    int q;           /* weight in thousandths */
+    int q; /* weight in thousandths */
 };
 
 static int ows(int c)

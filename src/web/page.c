@@ -30,8 +30,7 @@ static const char *known_lang(struct vg_server *s, const char *tag)
 {
     const char *t;
 
-    for (size_t i = 0, n = vg_i18n_langs(s->i18n, 0, NULL); tag && i < n;
-         i++)
+    for (size_t i = 0, n = vg_i18n_langs(s->i18n, 0, NULL); tag && i < n; i++)
         if (vg_i18n_langs(s->i18n, i, &t) && !strcmp(t, tag))
             return t;
     return NULL;
@@ -54,8 +53,8 @@ const char *vg__page_lang(struct vg_server *s, const struct vg_http_req *req,
     supported[0] = "en";
     for (i = 0; i < n && i + 1 < VG_I18N_MAX_LANGS; i++)
         vg_i18n_langs(s->i18n, i, &supported[i + 1]);
-    return vg_i18n_negotiate(vg_http_header(req, "Accept-Language"),
-                             supported, i + 1);
+    return vg_i18n_negotiate(vg_http_header(req, "Accept-Language"), supported,
+                             i + 1);
 }
 
 /* Append s percent-encoded for a query string. */
@@ -103,11 +102,11 @@ static int language_switch(struct vg_server *s, const struct vg_http_req *req,
     if (!rc)
         rc = vg_buf_printf(&b, "%slang=%s", sep, other);
     snprintf(key, sizeof(key), "site.lang.%s", other);
-    if (!rc && json_object_set_new(
-                   data, "switch",
-                   json_pack("{s:s, s:s, s:s}", "href", b.data, "hreflang",
-                             other, "label",
-                             vg_i18n_get(s->i18n, other, key))))
+    if (!rc &&
+        json_object_set_new(data, "switch",
+                            json_pack("{s:s, s:s, s:s}", "href", b.data,
+                                      "hreflang", other, "label",
+                                      vg_i18n_get(s->i18n, other, key))))
         rc = VG_ENOMEM;
     vg_buf_fini(&b);
     return rc;
@@ -217,7 +216,7 @@ void vg__json_when_each(json_t *array, const char *from, const char *to)
     json_t *o;
     size_t i;
 
-    json_array_foreach(array, i, o) {
+    json_array_foreach (array, i, o) {
         vg__json_when(o, from, to);
     }
 }

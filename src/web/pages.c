@@ -18,17 +18,19 @@
 #define MAX_ERRORS 32
 
 /* The form's fields, in the page's order (for the error summary). */
-static const char *const fields[] = {
-    "incident_type", "incident_at",         "technology",    "urls",
-    "detail",        "description",         "luring_meet",   "luring_images",
-    "intimate_self", "intimate_threatened", "contact_name",  "contact_email",
-    "contact_phone"};
+static const char *const fields[] = {"incident_type", "incident_at",
+                                     "technology",    "urls",
+                                     "detail",        "description",
+                                     "luring_meet",   "luring_images",
+                                     "intimate_self", "intimate_threatened",
+                                     "contact_name",  "contact_email",
+                                     "contact_phone"};
 static const char *const answers[] = {"yes", "no", "unsure"};
 
 /* The visitor's country for help: ?country=, else the region of the
  * first Accept-Language range that has one ("fr-CA" gives CA), else "*". */
-static const struct vg_resource_country *
-country(struct vg_server *s, const struct vg_http_req *req)
+static const struct vg_resource_country *country(struct vg_server *s,
+                                                 const struct vg_http_req *req)
 {
     const char *q = vg_http_query(req, "country");
     const char *al = vg_http_header(req, "Accept-Language");
@@ -38,8 +40,7 @@ country(struct vg_server *s, const struct vg_http_req *req)
         return vg_resources_find(s->resources, q);
     for (const char *p = al; p && *p && !*code; p++)
         if (*p == '-' && isalpha((unsigned char)p[1]) &&
-            isalpha((unsigned char)p[2]) &&
-            (!p[3] || strchr(",;- ", p[3]))) {
+            isalpha((unsigned char)p[2]) && (!p[3] || strchr(",;- ", p[3]))) {
             code[0] = (char)toupper((unsigned char)p[1]);
             code[1] = (char)toupper((unsigned char)p[2]);
         }
@@ -73,8 +74,8 @@ static int add_help(struct vg_server *s, const struct vg_http_req *req,
 
     if (json_object_set_new(data, "country", vg_resources_to_json(c, lang)) ||
         json_object_set_new(data, "countries", countries(s, c, lang)) ||
-        json_object_set_new(data, "international", json_boolean(!strcmp(
-                                                       c->code, "*"))))
+        json_object_set_new(data, "international",
+                            json_boolean(!strcmp(c->code, "*"))))
         return VG_ENOMEM;
     return VG_OK;
 }
@@ -114,9 +115,8 @@ static void form_errors(struct vg_server *s, const char *lang,
         else
             snprintf(text, sizeof(text), "%s", t);
         json_object_set_new(errs, e[i].field, json_string(text));
-        json_array_append_new(summary,
-                              json_pack("{s:s, s:s}", "field", e[i].field,
-                                        "text", text));
+        json_array_append_new(summary, json_pack("{s:s, s:s}", "field",
+                                                 e[i].field, "text", text));
     }
 }
 
@@ -140,9 +140,9 @@ static json_t *form_data(struct vg_server *s, const struct vg_http_req *req,
     }
     for (size_t i = 0; i < vg_vocab_count(VG_VOCAB_INCIDENT_TYPE); i++) {
         const char *c = vg_vocab_code(VG_VOCAB_INCIDENT_TYPE, i);
-        json_array_append_new(
-            types, json_pack("{s:s, s:b}", "code", c, "checked",
-                             type && !strcmp(type, c)));
+        json_array_append_new(types,
+                              json_pack("{s:s, s:b}", "code", c, "checked",
+                                        type && !strcmp(type, c)));
     }
     for (size_t i = 0; i < vg_vocab_count(VG_VOCAB_TECHNOLOGY); i++) {
         const struct vg_vocab_row *r = vg_vocab_row(VG_VOCAB_TECHNOLOGY, i);
@@ -158,10 +158,11 @@ static json_t *form_data(struct vg_server *s, const struct vg_http_req *req,
         for (size_t i = 0; a && i < 3; i++) {
             char id[64];
             snprintf(id, sizeof(id), "%s-%s", fields[q], answers[i]);
-            json_array_append_new(
-                a, json_pack("{s:s, s:s, s:s, s:b}", "name", fields[q],
-                             "value", answers[i], "id", id, "checked",
-                             got && !strcmp(got, answers[i])));
+            json_array_append_new(a,
+                                  json_pack("{s:s, s:s, s:s, s:b}", "name",
+                                            fields[q], "value", answers[i],
+                                            "id", id, "checked",
+                                            got && !strcmp(got, answers[i])));
         }
         if (!a || json_object_set_new(d, fields[q], a))
             goto nomem;
@@ -173,9 +174,8 @@ static json_t *form_data(struct vg_server *s, const struct vg_http_req *req,
         json_object_set_new(d, "named_child",
                             json_boolean(named && !strcmp(named, "yes"))) ||
         json_object_set_new(d, "errors", errs) ||
-        json_object_set_new(d, "count", json_integer((json_int_t)
-                                                     json_array_size(
-                                                         summary))) ||
+        json_object_set_new(
+            d, "count", json_integer((json_int_t)json_array_size(summary))) ||
         json_object_set_new(d, "summary", summary))
         goto nomem_d;
     return d;
@@ -224,8 +224,8 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     unsigned wait;
     int rc;
 
-    if (s->limit &&
-        (wait = vg_ratelimit_take(s->limit, vg__client(s, req), vg__now_ms()))) {
+    if (s->limit && (wait = vg_ratelimit_take(s->limit, vg__client(s, req),
+                                              vg__now_ms()))) {
         static const struct vg_report_error limited = {"form",
                                                        "error.rate_limited"};
         snprintf(wait_s, sizeof(wait_s), "%u", wait);

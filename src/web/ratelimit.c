@@ -16,9 +16,9 @@
 #define SLOTS (1u << 16)
 
 struct bucket {
-    uint64_t id;      /* keyed hash of the client; 0: empty */
+    uint64_t id; /* keyed hash of the client; 0: empty */
     double tokens;
-    int64_t at_ms;    /* when tokens was last brought up to date */
+    int64_t at_ms; /* when tokens was last brought up to date */
 };
 
 struct vg_ratelimit {

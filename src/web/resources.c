@@ -50,20 +50,19 @@ static int keys_known(const json_t *obj, const char *const *allowed,
     const char *k;
     json_t *v;
 
-    json_object_foreach((json_t *)obj, k, v) {
+    json_object_foreach ((json_t *)obj, k, v) {
         size_t i;
         for (i = 0; allowed[i] && strcmp(allowed[i], k); i++)
             ;
         if (!allowed[i])
-            return vg_err_set(err, VG_EFORMAT, "%s: unknown key \"%s\"",
-                              field, k);
+            return vg_err_set(err, VG_EFORMAT, "%s: unknown key \"%s\"", field,
+                              k);
     }
     return VG_OK;
 }
 
 static int text_field(const json_t *obj, const char *key, int required,
-                      const char *field, const char **out,
-                      struct vg_err *err)
+                      const char *field, const char **out, struct vg_err *err)
 {
     const json_t *v = json_object_get(obj, key);
     char f[256];
@@ -126,7 +125,8 @@ static int url_field(const json_t *obj, const char *key, int required,
         return bad(err, f, "not an http(s) URL");
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-            return bad(err, f, "contains spaces, controls or non-ASCII "
+            return bad(err, f,
+                       "contains spaces, controls or non-ASCII "
                        "(percent-encode them)");
     if (!s[strncasecmp(s, "https://", 8) ? 7 : 8])
         return bad(err, f, "has no host");
@@ -134,8 +134,8 @@ static int url_field(const json_t *obj, const char *key, int required,
     return VG_OK;
 }
 
-static int phone_field(const json_t *obj, const char *field,
-                       const char **out, struct vg_err *err)
+static int phone_field(const json_t *obj, const char *field, const char **out,
+                       struct vg_err *err)
 {
     const char *s;
     char f[256];
@@ -158,8 +158,8 @@ static int phone_field(const json_t *obj, const char *field,
 static int parse_entry(const json_t *e, const char *field,
                        struct vg_resource *r, struct vg_err *err)
 {
-    static const char *const allowed[] = {"name", "url", "url_fr", "phone",
-                                          "description", NULL};
+    static const char *const allowed[] = {"name",  "url",         "url_fr",
+                                          "phone", "description", NULL};
     int rc;
 
     if (!json_is_object(e))
@@ -194,7 +194,8 @@ static int parse_country(struct vg_resources *res, const char *code,
 
     snprintf(f, sizeof(f), "countries.%s", code);
     if (!code_ok(code))
-        return bad(err, f, "not an ISO 3166-1 alpha-2 code in upper case "
+        return bad(err, f,
+                   "not an ISO 3166-1 alpha-2 code in upper case "
                    "or \"*\"");
     if (!json_is_object(cv))
         return bad(err, f, "must be an object");
@@ -251,18 +252,20 @@ static int validate(struct vg_resources *res, struct vg_err *err)
     if (json_object_size(countries) > MAX_COUNTRIES)
         return bad(err, "countries", "too many");
     if (!json_object_get(countries, "*"))
-        return bad(err, "countries.*", "missing (the international "
+        return bad(err, "countries.*",
+                   "missing (the international "
                    "fallback)");
-    json_object_foreach((json_t *)countries, code, cv)
+    json_object_foreach ((json_t *)countries, code, cv)
         for (size_t g = 0; g < 3; g++) {
-            const json_t *a = json_is_object(cv) ? json_object_get(cv, groups[g])
-                                                 : NULL;
+            const json_t *a = json_is_object(cv)
+                                  ? json_object_get(cv, groups[g])
+                                  : NULL;
             total += json_is_array(a) ? json_array_size(a) : 0;
         }
     if (!(res->c = vg_calloc(json_object_size(countries), sizeof(*res->c))) ||
         !(res->items = vg_calloc(total ? total : 1, sizeof(*res->items))))
         return VG_ENOMEM;
-    json_object_foreach((json_t *)countries, code, cv)
+    json_object_foreach ((json_t *)countries, code, cv)
         if ((rc = parse_country(res, code, cv, err)))
             return rc;
     return VG_OK;
@@ -277,13 +280,15 @@ int vg_resources_parse(const char *text, size_t len, struct vg_resources **out,
 
     *out = NULL;
     if (len > VG_RESOURCES_MAX_FILE)
-        return vg_err_set(err, VG_ETOOBIG, "resources file larger than %u "
-                          "bytes", VG_RESOURCES_MAX_FILE);
+        return vg_err_set(err, VG_ETOOBIG,
+                          "resources file larger than %u "
+                          "bytes",
+                          VG_RESOURCES_MAX_FILE);
     if (!(res = vg_calloc(1, sizeof(*res))))
         return VG_ENOMEM;
     /* object keys in file order, so pages list countries as written */
-    if (!(res->root = json_loadb(text, len, JSON_REJECT_DUPLICATES |
-                                 JSON_PRESERVE_ORDER, &je))) {
+    if (!(res->root = json_loadb(
+              text, len, JSON_REJECT_DUPLICATES | JSON_PRESERVE_ORDER, &je))) {
         rc = vg_err_set(err, VG_EFORMAT, "line %d, column %d: %s", je.line,
                         je.column, je.text);
         goto fail;

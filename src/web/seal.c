@@ -28,9 +28,9 @@ static int create_key(const char *path, struct vg_err *err)
     ssize_t w;
 
     if (fd < 0)
-        return errno == EEXIST ? VG_OK /* made meanwhile: use it */
-                               : vg_err_set(err, VG_EIO, "%s: %s", path,
-                                            strerror(errno));
+        return errno == EEXIST
+                   ? VG_OK /* made meanwhile: use it */
+                   : vg_err_set(err, VG_EIO, "%s: %s", path, strerror(errno));
     randombytes_buf(key, sizeof(key));
     w = write(fd, key, sizeof(key));
     sodium_memzero(key, sizeof(key));
@@ -66,8 +66,8 @@ int vg_seal_open(const char *path, int create, struct vg_sealer **out,
         goto fail;
     }
     if (sb.st_size != KEY_LEN) {
-        rc = vg_err_set(err, VG_EFORMAT, "%s: a key file holds %d bytes",
-                        path, KEY_LEN);
+        rc = vg_err_set(err, VG_EFORMAT, "%s: a key file holds %d bytes", path,
+                        KEY_LEN);
         goto fail;
     }
     if (!(s = vg_calloc(1, sizeof(*s))) ||

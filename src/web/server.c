@@ -31,8 +31,9 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
 
     *out = NULL;
     if (!o->store || !o->web_dir || !o->key_file)
-        return vg_err_set(err, VG_EINVAL, "a store, web directory and key"
-                                          " file are required");
+        return vg_err_set(err, VG_EINVAL,
+                          "a store, web directory and key"
+                          " file are required");
     if (vg_auth_init())
         return vg_err_set(err, VG_EINTERNAL, "libsodium did not start");
     if (!(s = vg_calloc(1, sizeof(*s))))
@@ -53,20 +54,18 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
                                         "i18n"),
                                &s->i18n, err)) ||
         (rc = vg_tpl_lib_new(&s->tpl)) ||
-        (rc = vg_tpl_lib_load_dir(s->tpl,
-                                  web_path(path, sizeof(path), o->web_dir,
-                                           "templates"),
-                                  err)) ||
+        (rc = vg_tpl_lib_load_dir(
+             s->tpl, web_path(path, sizeof(path), o->web_dir, "templates"),
+             err)) ||
         (rc = vg_resources_load(web_path(path, sizeof(path), o->web_dir,
                                          "resources.json"),
                                 &s->resources, err)) ||
         (rc = vg_seal_open(o->key_file, 1, &s->sealer, err)) ||
         (rc = vg_intake_new(o->store, 0, &s->intake)) ||
         (rc = vg_http_new(&ho, &s->http, err)) ||
-        (rc = vg_http_static(s->http, "/static/",
-                             web_path(path, sizeof(path), o->web_dir,
-                                      "static"),
-                             err)) ||
+        (rc = vg_http_static(
+             s->http, "/static/",
+             web_path(path, sizeof(path), o->web_dir, "static"), err)) ||
         (rc = vg__api_routes(s, err)) || (rc = vg__pages_routes(s, err)) ||
         (rc = vg__console_routes(s, err)) || (rc = vg__admin_routes(s, err)) ||
         (rc = vg__media_routes(s, err)) || (rc = vg__notices_routes(s, err)) ||

@@ -56,21 +56,21 @@ struct vg_tpl {
 
 enum hst {
     S_DATA,
-    S_LT,          /* after '<' */
-    S_ENDLT,       /* after "</" */
-    S_MARKUP,      /* after "<!" (dashes counts '-') */
+    S_LT,     /* after '<' */
+    S_ENDLT,  /* after "</" */
+    S_MARKUP, /* after "<!" (dashes counts '-') */
     S_TAGNAME,
     S_BEFORE_ATTR, /* between attributes */
     S_ATTRNAME,
     S_AFTER_ATTRNAME,
-    S_SPLIT,       /* a tag ended an attribute name: ws, '/', '>' only */
+    S_SPLIT, /* a tag ended an attribute name: ws, '/', '>' only */
     S_BEFORE_VALUE,
     S_VALUE_DQ,
     S_VALUE_SQ,
     S_VALUE_UNQ,
-    S_COMMENT,     /* dashes counts trailing '-' */
-    S_BOGUS,       /* bogus comment, up to '>' */
-    S_RAW          /* script/style text, or RCDATA / other raw text */
+    S_COMMENT, /* dashes counts trailing '-' */
+    S_BOGUS,   /* bogus comment, up to '>' */
+    S_RAW      /* script/style text, or RCDATA / other raw text */
 };
 
 enum attr { A_PLAIN, A_URL, A_JS, A_CSS, A_HTML };
@@ -108,10 +108,11 @@ static void name_start(struct hstate *h, int c)
 }
 
 static const char *const url_attrs[] = {
-    "href", "src", "action", "formaction", "poster", "cite", "background",
-    "longdesc", "usemap", "data", "codebase", "manifest", "icon", "srcset",
-    "ping", "lowsrc", "dynsrc", "archive", "profile", "classid", "xlink:href",
-    "xml:base", "imagesrcset"};
+    "href",       "src",        "action",     "formaction", "poster",
+    "cite",       "background", "longdesc",   "usemap",     "data",
+    "codebase",   "manifest",   "icon",       "srcset",     "ping",
+    "lowsrc",     "dynsrc",     "archive",    "profile",    "classid",
+    "xlink:href", "xml:base",   "imagesrcset"};
 
 static enum attr attr_kind(const struct hstate *h)
 {
@@ -132,8 +133,8 @@ static enum attr attr_kind(const struct hstate *h)
 /* '>' closed a tag: back to text, or into raw text for some elements. */
 static void tag_end(struct hstate *h)
 {
-    static const char *const rawtext[] = {"textarea", "title", "xmp",
-                                          "iframe", "noembed", "noframes",
+    static const char *const rawtext[] = {"textarea", "title",   "xmp",
+                                          "iframe",   "noembed", "noframes",
                                           "noscript"};
 
     h->st = S_DATA;
@@ -394,9 +395,11 @@ static int add_text(struct cstate *c, size_t off, size_t len)
     for (size_t i = 0; i < len; i++) {
         int ch = (unsigned char)c->src[off + i];
         if (hfeed(&c->h, ch))
-            return vg_err_set(c->err, VG_EFORMAT, "line %u: a template tag "
+            return vg_err_set(c->err, VG_EFORMAT,
+                              "line %u: a template tag "
                               "ended the attribute name here; put a space, "
-                              "'/' or '>' after it", c->line);
+                              "'/' or '>' after it",
+                              c->line);
         if (ch == '\n')
             c->line++;
     }
@@ -406,13 +409,22 @@ static int add_text(struct cstate *c, size_t off, size_t len)
 static const char *hwhere(const struct hstate *h)
 {
     switch (h->st) {
-    case S_LT: case S_ENDLT: case S_TAGNAME: return "in a tag name";
-    case S_MARKUP: return "in markup declaration";
-    case S_ATTRNAME: case S_AFTER_ATTRNAME: case S_BEFORE_ATTR: case S_SPLIT:
+    case S_LT:
+    case S_ENDLT:
+    case S_TAGNAME:
+        return "in a tag name";
+    case S_MARKUP:
+        return "in markup declaration";
+    case S_ATTRNAME:
+    case S_AFTER_ATTRNAME:
+    case S_BEFORE_ATTR:
+    case S_SPLIT:
         return "in a tag outside attribute values";
-    case S_BEFORE_VALUE: case S_VALUE_UNQ:
+    case S_BEFORE_VALUE:
+    case S_VALUE_UNQ:
         return "in an unquoted attribute value (quote it)";
-    default: return "here";
+    default:
+        return "here";
     }
 }
 
@@ -430,14 +442,18 @@ static int value_ctx(struct cstate *c, const char *what)
     case S_RAW:
         if (h->raw == R_ESCTEXT && h->rawmatch == 0)
             return X_ESC;
-        vg_err_set(c->err, VG_EFORMAT, "line %u: %s not allowed inside "
-                   "<%s>", c->line, what, h->rawname);
+        vg_err_set(c->err, VG_EFORMAT,
+                   "line %u: %s not allowed inside "
+                   "<%s>",
+                   c->line, what, h->rawname);
         return -1;
     case S_VALUE_DQ:
     case S_VALUE_SQ:
         if (h->attr == A_JS || h->attr == A_CSS || h->attr == A_HTML) {
-            vg_err_set(c->err, VG_EFORMAT, "line %u: %s not allowed in "
-                       "attribute '%s'", c->line, what, h->name);
+            vg_err_set(c->err, VG_EFORMAT,
+                       "line %u: %s not allowed in "
+                       "attribute '%s'",
+                       c->line, what, h->name);
             return -1;
         }
         return h->attr == A_URL && !h->fixed ? X_URL : X_ESC;
@@ -487,9 +503,11 @@ static int close_section(struct cstate *c, struct open_sec *s, size_t off,
     struct hstate *h = &c->h;
 
     if (s->len != len || memcmp(c->src + s->off, c->src + off, len))
-        return vg_err_set(c->err, VG_EFORMAT, "line %u: {{/%.*s}} closes "
-                          "section '%.*s' opened on line %u", line, (int)len,
-                          c->src + off, (int)s->len, c->src + s->off, s->line);
+        return vg_err_set(c->err, VG_EFORMAT,
+                          "line %u: {{/%.*s}} closes "
+                          "section '%.*s' opened on line %u",
+                          line, (int)len, c->src + off, (int)s->len,
+                          c->src + s->off, s->line);
     if (h->st == S_ATTRNAME)
         h->st = S_SPLIT;
     if (between_attrs(h->st) && between_attrs(s->h.st) &&
@@ -497,10 +515,11 @@ static int close_section(struct cstate *c, struct open_sec *s, size_t off,
         if (h->st != s->h.st)
             h->st = S_SPLIT;
     } else if (!hsame(h, &s->h)) {
-        return vg_err_set(c->err, VG_EFORMAT, "line %u: section '%.*s' "
+        return vg_err_set(c->err, VG_EFORMAT,
+                          "line %u: section '%.*s' "
                           "(line %u) ends in a different HTML context from "
-                          "where it began (%s)", line, (int)len,
-                          c->src + off, s->line, hwhere(h));
+                          "where it began (%s)",
+                          line, (int)len, c->src + off, s->line, hwhere(h));
     } else if (h->fixed != s->h.fixed) {
         h->fixed = 0; /* the body may not render: the scheme is open */
     }
@@ -528,12 +547,16 @@ static int compile_tag(struct cstate *c, const char *p, size_t n,
     if (sig == '!')
         return VG_OK;
     if (sig == '{' || sig == '&')
-        return vg_err_set(c->err, VG_EFORMAT, "line %u: unescaped output "
+        return vg_err_set(c->err, VG_EFORMAT,
+                          "line %u: unescaped output "
                           "({{%c...) is not allowed; the C code must mark a "
-                          "value with vg_tpl_set_html_safe", line, sig);
+                          "value with vg_tpl_set_html_safe",
+                          line, sig);
     if (sig == '=')
-        return vg_err_set(c->err, VG_EFORMAT, "line %u: changing delimiters "
-                          "is not supported", line);
+        return vg_err_set(c->err, VG_EFORMAT,
+                          "line %u: changing delimiters "
+                          "is not supported",
+                          line);
     if (sig == '#' || sig == '^' || sig == '/' || sig == '>') {
         p++;
         n--;
@@ -545,27 +568,33 @@ static int compile_tag(struct cstate *c, const char *p, size_t n,
         size_t kn = n - 1;
         trim(&k, &kn);
         if (!name_ok(k, kn, 0, 1))
-            return vg_err_set(c->err, VG_EFORMAT, "line %u: bad message key "
-                              "'%.*s'", line, (int)kn, k);
+            return vg_err_set(c->err, VG_EFORMAT,
+                              "line %u: bad message key "
+                              "'%.*s'",
+                              line, (int)kn, k);
         if ((ctx = value_ctx(c, "a message")) < 0)
             return VG_EFORMAT;
         return add_node(c, N_TRANS, (size_t)(k - c->src), kn, line, ctx);
     }
     if (!name_ok(p, n, sig != '>', 0))
-        return vg_err_set(c->err, VG_EFORMAT, "line %u: bad name '%.*s'",
-                          line, (int)n, p);
+        return vg_err_set(c->err, VG_EFORMAT, "line %u: bad name '%.*s'", line,
+                          (int)n, p);
     switch (sig) {
     case '#':
     case '^':
         if (c->h.st == S_ATTRNAME)
             c->h.st = S_SPLIT;
         if (*depth == VG_TPL_MAX_DEPTH)
-            return vg_err_set(c->err, VG_ETOOBIG, "line %u: sections nested "
-                              "deeper than %d", line, VG_TPL_MAX_DEPTH);
+            return vg_err_set(c->err, VG_ETOOBIG,
+                              "line %u: sections nested "
+                              "deeper than %d",
+                              line, VG_TPL_MAX_DEPTH);
         if (c->h.st == S_LT || c->h.st == S_ENDLT || c->h.st == S_TAGNAME ||
             c->h.st == S_MARKUP || (c->h.st == S_RAW && c->h.rawmatch))
-            return vg_err_set(c->err, VG_EFORMAT, "line %u: section not "
-                              "allowed %s", line, hwhere(&c->h));
+            return vg_err_set(c->err, VG_EFORMAT,
+                              "line %u: section not "
+                              "allowed %s",
+                              line, hwhere(&c->h));
         stack[*depth].node = c->t->n;
         stack[*depth].off = off;
         stack[*depth].len = n;
@@ -576,14 +605,18 @@ static int compile_tag(struct cstate *c, const char *p, size_t n,
                         0);
     case '/':
         if (!*depth)
-            return vg_err_set(c->err, VG_EFORMAT, "line %u: {{/%.*s}} closes "
-                              "no open section", line, (int)n, p);
+            return vg_err_set(c->err, VG_EFORMAT,
+                              "line %u: {{/%.*s}} closes "
+                              "no open section",
+                              line, (int)n, p);
         (*depth)--;
         return close_section(c, &stack[*depth], off, n, line);
     case '>':
         if (c->h.st != S_DATA || c->h.raw != R_NONE)
-            return vg_err_set(c->err, VG_EFORMAT, "line %u: partial '%.*s' "
-                              "not allowed %s", line, (int)n, p,
+            return vg_err_set(c->err, VG_EFORMAT,
+                              "line %u: partial '%.*s' "
+                              "not allowed %s",
+                              line, (int)n, p,
                               c->h.st == S_DATA ? "inside raw text"
                                                 : hwhere(&c->h));
         return add_node(c, N_PARTIAL, off, n, line, 0);
@@ -630,12 +663,16 @@ static int compile_all(struct cstate *c)
             return rc;
         tline = c->line;
         if (o[2] == '{')
-            return vg_err_set(c->err, VG_EFORMAT, "line %u: unescaped output "
+            return vg_err_set(c->err, VG_EFORMAT,
+                              "line %u: unescaped output "
                               "({{{...}}}) is not allowed; the C code must "
-                              "mark a value with vg_tpl_set_html_safe", tline);
+                              "mark a value with vg_tpl_set_html_safe",
+                              tline);
         if (!(e = find2(o + 2, c->len - tpos - 2, '}')))
-            return vg_err_set(c->err, VG_EFORMAT, "line %u: '{{' is never "
-                              "closed with '}}'", tline);
+            return vg_err_set(c->err, VG_EFORMAT,
+                              "line %u: '{{' is never "
+                              "closed with '}}'",
+                              tline);
         while (e[2] == '}') /* "{{t a.{b}}}": the tag ends at the last }} */
             e++;
         after = (size_t)(e - c->src) + 2;
@@ -648,13 +685,16 @@ static int compile_all(struct cstate *c)
         pos = after;
     }
     if (depth)
-        return vg_err_set(c->err, VG_EFORMAT, "line %u: section '%.*s' opened "
-                          "here is never closed", stack[depth - 1].line,
-                          (int)stack[depth - 1].len,
+        return vg_err_set(c->err, VG_EFORMAT,
+                          "line %u: section '%.*s' opened "
+                          "here is never closed",
+                          stack[depth - 1].line, (int)stack[depth - 1].len,
                           c->src + stack[depth - 1].off);
     if (c->h.st != S_DATA || c->h.raw != R_NONE)
-        return vg_err_set(c->err, VG_EFORMAT, "line %u: the template ends "
-                          "inside %s", c->line,
+        return vg_err_set(c->err, VG_EFORMAT,
+                          "line %u: the template ends "
+                          "inside %s",
+                          c->line,
                           c->h.st == S_COMMENT ? "a comment"
                           : c->h.st == S_RAW   ? "raw text (<script>...)"
                                                : "a tag");
@@ -791,7 +831,7 @@ struct rstate {
     const struct vg_tpl_env *env;
     struct vg_buf *out;
     struct vg_err *err;
-    size_t limit;          /* out->len may not pass this */
+    size_t limit; /* out->len may not pass this */
     long steps;
     int partials;
     const json_t *stack[STACK_MAX];
@@ -801,8 +841,10 @@ struct rstate {
 static int emit(struct rstate *r, const char *p, size_t n)
 {
     if (n > r->limit - r->out->len)
-        return vg_err_set(r->err, VG_ETOOBIG, "output larger than the cap "
-                          "of %zu bytes", r->limit);
+        return vg_err_set(r->err, VG_ETOOBIG,
+                          "output larger than the cap "
+                          "of %zu bytes",
+                          r->limit);
     return vg_buf_append(r->out, p, n);
 }
 
@@ -814,14 +856,29 @@ static int emit_escaped(struct rstate *r, const char *p, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *rep;
         switch (p[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        case '`': rep = "&#96;"; break;
-        case '\0': rep = "\xEF\xBF\xBD"; break; /* U+FFFD */
-        default: continue;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        case '`':
+            rep = "&#96;";
+            break;
+        case '\0':
+            rep = "\xEF\xBF\xBD";
+            break; /* U+FFFD */
+        default:
+            continue;
         }
         if ((rc = emit(r, p + run, i - run)) ||
             (rc = emit(r, rep, strlen(rep))))
@@ -880,8 +937,7 @@ static int emit_value(struct rstate *r, const json_t *v, int ctx)
 }
 
 /* Look name[0..n) up through the context stack; NULL when missing. */
-static const json_t *lookup(const struct rstate *r, const char *name,
-                            size_t n)
+static const json_t *lookup(const struct rstate *r, const char *name, size_t n)
 {
     const json_t *v = NULL;
     const char *dot;
@@ -944,7 +1000,7 @@ static int expand(struct rstate *r, const char *s, size_t n, struct vg_buf *b,
             return rc;
         nm = open + 1;
         for (close = nm; close < s + n && (isalnum((unsigned char)*close) ||
-                                          *close == '_' || *close == '.');
+                                           *close == '_' || *close == '.');
              close++)
             ;
         if (close == s + n || *close != '}' || close == nm) {
@@ -953,8 +1009,9 @@ static int expand(struct rstate *r, const char *s, size_t n, struct vg_buf *b,
             i = (size_t)(nm - s);
             continue;
         }
-        vt = scalar_text(lookup(r, nm, (size_t)(close - nm)) ?
-                         lookup(r, nm, (size_t)(close - nm)) : json_null(),
+        vt = scalar_text(lookup(r, nm, (size_t)(close - nm))
+                             ? lookup(r, nm, (size_t)(close - nm))
+                             : json_null(),
                          tmp, sizeof(tmp), &vn);
         if (key_only) {
             if (!vt || !vn)
@@ -1003,8 +1060,10 @@ static int render_trans(struct rstate *r, const struct vg_tpl *t,
     rc = emit_in_ctx(r, nd->ctx, tb.data ? tb.data : "", tb.len);
 done:
     if (rc == VG_ETOOBIG)
-        rc = vg_err_set(r->err, VG_ETOOBIG, "output larger than the cap of "
-                        "%zu bytes", r->limit);
+        rc = vg_err_set(r->err, VG_ETOOBIG,
+                        "output larger than the cap of "
+                        "%zu bytes",
+                        r->limit);
     vg_buf_fini(&kb);
     vg_buf_fini(&tb);
     return rc;
@@ -1021,22 +1080,21 @@ static int render_partial(struct rstate *r, const struct vg_tpl *t,
     int rc;
 
     snprintf(name, sizeof(name), "%.*s", (int)nd->len, t->src + nd->off);
-    if (!r->env || !r->env->lib ||
-        !(p = vg_tpl_lib_get(r->env->lib, name)))
+    if (!r->env || !r->env->lib || !(p = vg_tpl_lib_get(r->env->lib, name)))
         return vg_err_set(r->err, VG_ENOENT, "line %u: no partial '%s'",
                           nd->line, name);
     if (r->partials == VG_TPL_MAX_PARTIALS)
-        return vg_err_set(r->err, VG_ETOOBIG, "line %u: partials nested "
-                          "deeper than %d ('%s')", nd->line,
-                          VG_TPL_MAX_PARTIALS, name);
+        return vg_err_set(r->err, VG_ETOOBIG,
+                          "line %u: partials nested "
+                          "deeper than %d ('%s')",
+                          nd->line, VG_TPL_MAX_PARTIALS, name);
     r->partials++;
     rc = render_range(r, p, 0, p->n);
     r->partials--;
     return rc;
 }
 
-static int render_section(struct rstate *r, const struct vg_tpl *t,
-                          size_t i)
+static int render_section(struct rstate *r, const struct vg_tpl *t, size_t i)
 {
     const struct node *nd = &t->nodes[i];
     const json_t *v = lookup(r, t->src + nd->off, nd->len);
@@ -1047,8 +1105,10 @@ static int render_section(struct rstate *r, const struct vg_tpl *t,
     if (!truthy(v))
         return VG_OK;
     if (r->depth == STACK_MAX)
-        return vg_err_set(r->err, VG_ETOOBIG, "line %u: contexts nested too "
-                          "deep", nd->line);
+        return vg_err_set(r->err, VG_ETOOBIG,
+                          "line %u: contexts nested too "
+                          "deep",
+                          nd->line);
     if (json_is_array(v)) {
         for (size_t k = 0; k < json_array_size(v) && !rc; k++) {
             r->stack[r->depth++] = json_array_get(v, k);
@@ -1073,8 +1133,10 @@ static int render_range(struct rstate *r, const struct vg_tpl *t, size_t i,
     while (i < end && !rc) {
         const struct node *nd = &t->nodes[i];
         if (++r->steps > VG_TPL_MAX_STEPS)
-            return vg_err_set(r->err, VG_ETOOBIG, "render took more than %ld "
-                              "steps", VG_TPL_MAX_STEPS);
+            return vg_err_set(r->err, VG_ETOOBIG,
+                              "render took more than %ld "
+                              "steps",
+                              VG_TPL_MAX_STEPS);
         switch (nd->kind) {
         case N_TEXT:
             rc = emit(r, t->src + nd->off, nd->len);
@@ -1103,8 +1165,8 @@ int vg_tpl_render(const struct vg_tpl *tpl, const struct vg_tpl_env *env,
                   const json_t *data, struct vg_buf *out, struct vg_err *err)
 {
     struct rstate *r;
-    size_t start = out->len, max = env && env->max_out ? env->max_out
-                                                       : VG_TPL_OUT_MAX;
+    size_t start = out->len,
+           max = env && env->max_out ? env->max_out : VG_TPL_OUT_MAX;
     int rc;
 
     if (!(r = vg_calloc(1, sizeof(*r))))

@@ -13,13 +13,12 @@ static json_t *case_info(const struct vg_case_info *c)
 {
     return json_pack("{s:I, s:s?, s:s?, s:s?, s:I, s:o, s:o, s:s?, s:I, s:I,"
                      " s:o, s:s?, s:I}",
-                     "id", INT(c->id), "url", c->url, "provider",
-                     c->provider, "status", c->status, "opened_at",
-                     INT(c->opened_at), "first_notice_at",
-                     OR_NULL(c->first_notice_at), "removed_at",
-                     OR_NULL(c->removed_at), "removal", c->removal,
-                     "notices_sent", INT(c->notices_sent), "escalated",
-                     INT(c->escalated), "reupload_of",
+                     "id", INT(c->id), "url", c->url, "provider", c->provider,
+                     "status", c->status, "opened_at", INT(c->opened_at),
+                     "first_notice_at", OR_NULL(c->first_notice_at),
+                     "removed_at", OR_NULL(c->removed_at), "removal",
+                     c->removal, "notices_sent", INT(c->notices_sent),
+                     "escalated", INT(c->escalated), "reupload_of",
                      OR_NULL(c->reupload_of), "category", c->category,
                      "checks", INT(c->checks));
 }
@@ -39,8 +38,8 @@ static json_t *case_notice(const void *row)
 {
     const struct vg_notice_info *n = row;
 
-    return json_pack("{s:I, s:I, s:s?, s:s?, s:s?, s:I, s:o, s:I, s:s?}",
-                     "id", INT(n->id), "cycle", INT(n->cycle), "message_id",
+    return json_pack("{s:I, s:I, s:s?, s:s?, s:s?, s:I, s:o, s:I, s:s?}", "id",
+                     INT(n->id), "cycle", INT(n->cycle), "message_id",
                      n->message_id, "recipients", n->recipients, "state",
                      n->state, "created_at", INT(n->created_at), "sent_at",
                      OR_NULL(n->sent_at), "attempts", INT(n->attempts),
@@ -52,8 +51,7 @@ static json_t *recheck(const void *row)
     const struct vg_recheck_info *k = row;
 
     return json_pack("{s:I, s:I, s:s?}", "checked_at", INT(k->checked_at),
-                     "http_status", INT(k->http_status), "result",
-                     k->result);
+                     "http_status", INT(k->http_status), "result", k->result);
 }
 
 json_t *vg_view_case(const struct vg_case_detail *c)
@@ -64,11 +62,11 @@ json_t *vg_view_case(const struct vg_case_detail *c)
     json_t *rechecks = vg_view_array(c->rechecks, c->nrechecks,
                                      sizeof(*c->rechecks), recheck);
 
-    if (!vg_view_merge(o, json_pack("{s:s?, s:I, s:s?, s:o, s:o}",
-                                    "abuse_emails", c->abuse_emails,
-                                    "detected_at", INT(c->detected_at),
-                                    "sha256", c->sha256, "notices", notices,
-                                    "rechecks", rechecks))) {
+    if (!vg_view_merge(o,
+                       json_pack("{s:s?, s:I, s:s?, s:o, s:o}", "abuse_emails",
+                                 c->abuse_emails, "detected_at",
+                                 INT(c->detected_at), "sha256", c->sha256,
+                                 "notices", notices, "rechecks", rechecks))) {
         json_decref(o);
         o = NULL;
     }
@@ -82,12 +80,11 @@ static json_t *notice(const void *row)
     return json_pack("{s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:I, s:I, s:o, s:o,"
                      " s:s?}",
                      "id", INT(n->id), "provider", n->provider, "cycle",
-                     INT(n->cycle), "message_id", n->message_id,
-                     "recipients", n->recipients, "state", n->state,
-                     "attempts", INT(n->attempts), "created_at",
-                     INT(n->created_at), "sent_at", OR_NULL(n->sent_at),
-                     "next_attempt_at", OR_NULL(n->next_attempt_at),
-                     "result", n->result);
+                     INT(n->cycle), "message_id", n->message_id, "recipients",
+                     n->recipients, "state", n->state, "attempts",
+                     INT(n->attempts), "created_at", INT(n->created_at),
+                     "sent_at", OR_NULL(n->sent_at), "next_attempt_at",
+                     OR_NULL(n->next_attempt_at), "result", n->result);
 }
 
 json_t *vg_view_notices(const struct vg_notice_list *l)
@@ -111,9 +108,9 @@ static json_t *figure(const void *row)
                      "provider_id", INT(f->provider_id), "provider",
                      f->provider, "notified", INT(f->notified), "removed",
                      INT(f->removed), "up", INT(f->up), "notices",
-                     INT(f->notices), "failed_notices",
-                     INT(f->failed_notices), "reuploads", INT(f->reuploads),
-                     "escalated", INT(f->escalated), "ttr", ttr, "median_s",
+                     INT(f->notices), "failed_notices", INT(f->failed_notices),
+                     "reuploads", INT(f->reuploads), "escalated",
+                     INT(f->escalated), "ttr", ttr, "median_s",
                      INT(x->median_s), "p90_s", INT(x->p90_s),
                      "removed_24h_share", x->removed_24h_share);
 }

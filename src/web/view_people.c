@@ -10,10 +10,9 @@ static json_t *audit_row(const void *row)
     const struct vg_audit_entry *e = row;
 
     return json_pack("{s:I, s:I, s:I, s:s?, s:s?, s:s?, s:I, s:s?}", "id",
-                     (json_int_t)e->r.id, "at", (json_int_t)e->r.at,
-                     "user_id", (json_int_t)e->r.actor, "username",
-                     e->username, "action", e->r.action, "object_type",
-                     e->r.object_type, "object_id",
+                     (json_int_t)e->r.id, "at", (json_int_t)e->r.at, "user_id",
+                     (json_int_t)e->r.actor, "username", e->username, "action",
+                     e->r.action, "object_type", e->r.object_type, "object_id",
                      (json_int_t)e->r.object_id, "detail", e->r.detail);
 }
 

@@ -14,12 +14,12 @@ static json_t *queue_row(const void *row)
 {
     const struct vg_queue_report *r = row;
 
-    return json_pack("{s:I, s:s, s:I, s:s?, s:s?, s:s?, s:I, s:s?, s:I}",
-                     "id", INT(r->id), "reference", r->reference,
-                     "received_at", INT(r->received_at), "channel",
-                     r->channel, "language", r->language, "incident_type",
-                     r->incident_type, "named_child", INT(r->named_child),
-                     "status", r->status, "urls", INT(r->urls));
+    return json_pack("{s:I, s:s, s:I, s:s?, s:s?, s:s?, s:I, s:s?, s:I}", "id",
+                     INT(r->id), "reference", r->reference, "received_at",
+                     INT(r->received_at), "channel", r->channel, "language",
+                     r->language, "incident_type", r->incident_type,
+                     "named_child", INT(r->named_child), "status", r->status,
+                     "urls", INT(r->urls));
 }
 
 json_t *vg_view_report_queue(const struct vg_report_queue *q)
@@ -43,9 +43,8 @@ static json_t *incident(const void *row)
     const struct vg_incident *x = row;
 
     return json_pack("{s:I, s:s?, s:s?, s:s?, s:I}", "id", INT(x->id),
-                     "incident_type", x->incident_type, "outcome",
-                     x->outcome, "notes", x->notes, "updated_at",
-                     INT(x->updated_at));
+                     "incident_type", x->incident_type, "outcome", x->outcome,
+                     "notes", x->notes, "updated_at", INT(x->updated_at));
 }
 
 static json_t *media(const void *row)
@@ -55,9 +54,8 @@ static json_t *media(const void *row)
     return json_pack("{s:I, s:s?, s:s?, s:o, s:o, s:s?, s:s?, s:s?}",
                      "media_id", INT(m->media_id), "url", m->url, "format",
                      m->format, "width", OR_NULL(m->width), "height",
-                     OR_NULL(m->height), "review", m->review,
-                     "classification", m->classification, "lists",
-                     m->lists);
+                     OR_NULL(m->height), "review", m->review, "classification",
+                     m->classification, "lists", m->lists);
 }
 
 json_t *vg_view_report(const struct vg_report_detail *r)
@@ -79,8 +77,7 @@ json_t *vg_view_report(const struct vg_report_detail *r)
                                   media);
 
     if (!vg_view_merge(o, json_pack("{s:o, s:o, s:o}", "urls", urls,
-                                    "incidents", incidents, "media",
-                                    found))) {
+                                    "incidents", incidents, "media", found))) {
         json_decref(o);
         o = NULL;
     }

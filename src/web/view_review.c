@@ -30,10 +30,10 @@ static int item_json(void *ctx, const struct vg_review_item *it)
         (json_int_t)it->height, "bytes", (json_int_t)it->bytes,
         "first_seen_at", (json_int_t)it->first_seen_at, "queued_at",
         (json_int_t)it->queued_at, "sightings", (json_int_t)it->sightings,
-        "votes", (json_int_t)it->votes, "my_vote", it->my_vote, "url",
-        it->url, "page_url", it->page_url, "crawl_id",
-        (json_int_t)it->crawl_id, "seen_at", (json_int_t)it->seen_at,
-        "reports", reports_json(it->reports, it->nreports));
+        "votes", (json_int_t)it->votes, "my_vote", it->my_vote, "url", it->url,
+        "page_url", it->page_url, "crawl_id", (json_int_t)it->crawl_id,
+        "seen_at", (json_int_t)it->seen_at, "reports",
+        reports_json(it->reports, it->nreports));
 
     /* "o" takes the reference, and releases it when packing fails */
     if (!o || json_array_append_new(ctx, o))
@@ -75,9 +75,9 @@ static json_t *sightings_json(const struct vg_review_media *m)
                              (json_int_t)g->id, "crawl_id",
                              (json_int_t)g->crawl_id, "url",
                              g->url ? g->url : "", "page_url", g->page_url,
-                             "seen_at", (json_int_t)g->seen_at,
-                             "http_status", (json_int_t)g->http_status,
-                             "server_ip", g->server_ip))) {
+                             "seen_at", (json_int_t)g->seen_at, "http_status",
+                             (json_int_t)g->http_status, "server_ip",
+                             g->server_ip))) {
             json_decref(a);
             return NULL;
         }
@@ -92,15 +92,15 @@ static json_t *detections_json(const struct vg_review_media *m)
     for (size_t i = 0; a && i < m->ndetections; i++) {
         const struct vg_review_detection *d = &m->detections[i];
         if (json_array_append_new(
-                a, json_pack("{s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s?, s:I,"
-                             " s:I}",
-                             "id", (json_int_t)d->id, "entry_id",
-                             (json_int_t)d->entry_id, "list_id",
-                             (json_int_t)d->list_id, "list", d->list,
-                             "category", d->category, "algo", d->algo,
-                             "variant", d->variant, "distance",
-                             (json_int_t)d->distance, "detected_at",
-                             (json_int_t)d->detected_at))) {
+                a,
+                json_pack("{s:I, s:I, s:I, s:s?, s:s?, s:s?, s:s?, s:I,"
+                          " s:I}",
+                          "id", (json_int_t)d->id, "entry_id",
+                          (json_int_t)d->entry_id, "list_id",
+                          (json_int_t)d->list_id, "list", d->list, "category",
+                          d->category, "algo", d->algo, "variant", d->variant,
+                          "distance", (json_int_t)d->distance, "detected_at",
+                          (json_int_t)d->detected_at))) {
             json_decref(a);
             return NULL;
         }
@@ -117,8 +117,8 @@ static json_t *votes_json(const struct vg_review_media *m)
         if (json_array_append_new(
                 a, json_pack("{s:I, s:s?, s:s?, s:I}", "user_id",
                              (json_int_t)v->user_id, "username", v->username,
-                             "classification", v->classification,
-                             "decided_at", (json_int_t)v->decided_at))) {
+                             "classification", v->classification, "decided_at",
+                             (json_int_t)v->decided_at))) {
             json_decref(a);
             return NULL;
         }
@@ -135,11 +135,11 @@ json_t *vg_view_review_media(const struct vg_review_media *m)
         m->sha1, "pdq", m->pdq[0] ? m->pdq : NULL, "pdq_quality",
         m->pdq[0] ? json_integer(m->pdq_quality) : json_null(), "format",
         m->format, "width", (json_int_t)m->width, "height",
-        (json_int_t)m->height, "bytes", (json_int_t)m->bytes,
-        "first_seen_at", (json_int_t)m->first_seen_at, "review", m->review,
-        "classification", m->classification, "queued_at",
-        (json_int_t)m->queued_at, "reviewed_at", (json_int_t)m->reviewed_at,
-        "has_thumbnail", m->thumbnail != NULL, "sightings_total",
+        (json_int_t)m->height, "bytes", (json_int_t)m->bytes, "first_seen_at",
+        (json_int_t)m->first_seen_at, "review", m->review, "classification",
+        m->classification, "queued_at", (json_int_t)m->queued_at,
+        "reviewed_at", (json_int_t)m->reviewed_at, "has_thumbnail",
+        m->thumbnail != NULL, "sightings_total",
         (json_int_t)m->sightings_total, "sightings", sightings_json(m),
         "detections", detections_json(m), "votes", votes_json(m), "reports",
         reports_json(m->reports, m->nreports));

@@ -91,8 +91,8 @@ struct img {
     uint8_t *pix;
     unsigned rows;
     int begins, bad;
-    int fail_begin;         /* begin() returns VG_EIO */
-    unsigned fail_at_rows;  /* rows() returns VG_EIO once this many rows */
+    int fail_begin;        /* begin() returns VG_EIO */
+    unsigned fail_at_rows; /* rows() returns VG_EIO once this many rows */
 };
 
 static int img_begin(void *ctx, const struct vg_media_info *info)
@@ -251,8 +251,8 @@ static int run_pnm(const char *cmd, struct pnm *p)
         goto done;
     kind = fgetc(f);
     if ((kind != '4' && kind != '5' && kind != '6') || pnm_num(f, &p->w) ||
-        pnm_num(f, &p->h) || (kind != '4' && pnm_num(f, &maxval)) ||
-        !p->w || !p->h || !maxval || maxval > 65535)
+        pnm_num(f, &p->h) || (kind != '4' && pnm_num(f, &maxval)) || !p->w ||
+        !p->h || !maxval || maxval > 65535)
         goto done;
     p->ch = kind == '6' ? 3 : 1;
     if (!(p->pix = malloc((size_t)p->w * p->h * p->ch)))
@@ -264,16 +264,18 @@ static int run_pnm(const char *cmd, struct pnm *p)
                 if (byte == EOF)
                     goto done;
                 for (c = 0; c < 8 && x + c < p->w; c++)
-                    p->pix[(size_t)y * p->w + x + c] =
-                        (byte >> (7 - c)) & 1 ? 0 : 255;
+                    p->pix[(size_t)y * p->w + x + c] = (byte >> (7 - c)) & 1
+                                                           ? 0
+                                                           : 255;
             }
     } else {
         for (i = 0; i < (size_t)p->w * p->h * p->ch; i++) {
             int hi = fgetc(f), lo = 0;
             if (hi == EOF || (maxval > 255 && (lo = fgetc(f)) == EOF))
                 goto done;
-            v = maxval > 255 ? (unsigned)hi
-                             : (unsigned)hi * 255 / maxval; /* exact for 1,3,15,255 */
+            v = maxval > 255
+                    ? (unsigned)hi
+                    : (unsigned)hi * 255 / maxval; /* exact for 1,3,15,255 */
             (void)lo;
             p->pix[i] = (uint8_t)v;
         }
@@ -494,8 +496,8 @@ static size_t png_pack(const struct png_spec *s, uint8_t *dst, unsigned y,
 }
 
 static void png_filter_rows(const struct png_spec *s, struct bytes *raw,
-                            unsigned x0, unsigned dx, unsigned y0,
-                            unsigned dy, unsigned *rowno)
+                            unsigned x0, unsigned dx, unsigned y0, unsigned dy,
+                            unsigned *rowno)
 {
     size_t bpp = (png_nch(s->ct) * (unsigned)s->depth + 7) / 8, n = 0, i;
     uint8_t *cur = calloc(8 * (size_t)s->w + 8, 1);
@@ -514,11 +516,21 @@ static void png_filter_rows(const struct png_spec *s, struct bytes *raw,
             b = prev[i];
             c = i >= bpp ? prev[i - bpp] : 0;
             switch (ft) {
-            case 0: put8(raw, cur[i]); break;
-            case 1: put8(raw, (unsigned)(cur[i] - a) & 255); break;
-            case 2: put8(raw, (unsigned)(cur[i] - b) & 255); break;
-            case 3: put8(raw, (unsigned)(cur[i] - (a + b) / 2) & 255); break;
-            default: put8(raw, (cur[i] - paeth(a, b, c)) & 255); break;
+            case 0:
+                put8(raw, cur[i]);
+                break;
+            case 1:
+                put8(raw, (unsigned)(cur[i] - a) & 255);
+                break;
+            case 2:
+                put8(raw, (unsigned)(cur[i] - b) & 255);
+                break;
+            case 3:
+                put8(raw, (unsigned)(cur[i] - (a + b) / 2) & 255);
+                break;
+            default:
+                put8(raw, (cur[i] - paeth(a, b, c)) & 255);
+                break;
             }
         }
         t = prev;
@@ -617,8 +629,9 @@ static uint32_t bmp_px(const struct bmp_spec *s, unsigned x, unsigned y)
 {
     uint32_t v = hash3(x, y, 9);
 
-    return s->bpp <= 8 ? v & ((1u << s->bpp) - 1) : s->bpp == 16 ? v & 0xffff
-                                                                 : v;
+    return s->bpp <= 8    ? v & ((1u << s->bpp) - 1)
+           : s->bpp == 16 ? v & 0xffff
+                          : v;
 }
 
 static uint8_t widen_ref(uint32_t px, uint32_t mask)
@@ -634,13 +647,21 @@ static uint8_t widen_ref(uint32_t px, uint32_t mask)
         bits++;
     v = (px & mask) >> shift;
     switch (bits) {
-    case 1: return v ? 255 : 0;
-    case 4: return (uint8_t)(v << 4 | v);
-    case 5: return (uint8_t)(v << 3 | v >> 2);
-    case 6: return (uint8_t)(v << 2 | v >> 4);
-    case 8: return (uint8_t)v;
-    case 10: return (uint8_t)(v >> 2);
-    default: TH_FAIL_("widen_ref: %u bits", bits); return 0;
+    case 1:
+        return v ? 255 : 0;
+    case 4:
+        return (uint8_t)(v << 4 | v);
+    case 5:
+        return (uint8_t)(v << 3 | v >> 2);
+    case 6:
+        return (uint8_t)(v << 2 | v >> 4);
+    case 8:
+        return (uint8_t)v;
+    case 10:
+        return (uint8_t)(v >> 2);
+    default:
+        TH_FAIL_("widen_ref: %u bits", bits);
+        return 0;
     }
 }
 
@@ -751,13 +772,17 @@ static void make_bmp(struct bytes *b, const struct bmp_spec *s)
                     bitpos = 0;
                 }
                 break;
-            case 16: put16le(b, px); break;
+            case 16:
+                put16le(b, px);
+                break;
             case 24:
                 put8(b, px & 255);
                 put8(b, (px >> 8) & 255);
                 put8(b, (px >> 16) & 255);
                 break;
-            default: put32le(b, px); break;
+            default:
+                put32le(b, px);
+                break;
             }
         }
         if (bitpos)
@@ -875,8 +900,9 @@ static void make_jpeg(struct bytes *out, unsigned w, unsigned h, int ncomp,
     c.image_width = w;
     c.image_height = h;
     c.input_components = ncomp;
-    c.in_color_space = ncomp == 1 ? JCS_GRAYSCALE : ncomp == 3 ? JCS_RGB
-                                                               : JCS_CMYK;
+    c.in_color_space = ncomp == 1   ? JCS_GRAYSCALE
+                       : ncomp == 3 ? JCS_RGB
+                                    : JCS_CMYK;
     jpeg_set_defaults(&c);
     jpeg_set_colorspace(&c, stored);
     jpeg_set_quality(&c, 85, TRUE);
@@ -887,8 +913,8 @@ static void make_jpeg(struct bytes *out, unsigned w, unsigned h, int ncomp,
     while (c.next_scanline < h) {
         for (x = 0; x < w; x++)
             for (k = 0; k < (unsigned)ncomp; k++)
-                row[x * (unsigned)ncomp + k] =
-                    jpeg_sample(x, c.next_scanline, k);
+                row[x * (unsigned)ncomp + k] = jpeg_sample(x, c.next_scanline,
+                                                           k);
         jpeg_write_scanlines(&c, &row, 1);
     }
     jpeg_finish_compress(&c);
@@ -917,10 +943,10 @@ static void make_webp(struct bytes *out, const uint8_t *rgb, unsigned w,
                       unsigned h, int lossless)
 {
     uint8_t *enc = NULL;
-    size_t n = lossless ? WebPEncodeLosslessRGB(rgb, (int)w, (int)h,
-                                                (int)w * 3, &enc)
-                        : WebPEncodeRGB(rgb, (int)w, (int)h, (int)w * 3, 80,
-                                        &enc);
+    size_t n = lossless
+                   ? WebPEncodeLosslessRGB(rgb, (int)w, (int)h, (int)w * 3,
+                                           &enc)
+                   : WebPEncodeRGB(rgb, (int)w, (int)h, (int)w * 3, 80, &enc);
     if (!n)
         abort();
     put(out, enc, n);

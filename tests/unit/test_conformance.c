@@ -59,8 +59,8 @@ static char *field(char **s)
  * (-1: absent); dih_col is the first of 8 dihedral columns.
  */
 static void check_csv(const char *csv, const char *base, unsigned flags,
-                      int hash_col, int quality_col, int path_col,
-                      int dih_col, int expect_rows)
+                      int hash_col, int quality_col, int path_col, int dih_col,
+                      int expect_rows)
 {
     char path[4096], line[4096];
     FILE *f;
@@ -68,8 +68,7 @@ static void check_csv(const char *csv, const char *base, unsigned flags,
 
     snprintf(path, sizeof(path), "%s/%s", VIGIL_TESTDATA, csv);
     if (!(f = fopen(path, "r"))) {
-        TH_FAIL_("cannot open %s (run scripts/fetch-testdata?)",
-                 path);
+        TH_FAIL_("cannot open %s (run scripts/fetch-testdata?)", path);
         return;
     }
     while (fgets(line, sizeof(line), f)) {

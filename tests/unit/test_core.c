@@ -41,8 +41,8 @@ static void test_catalogue_strings(void)
                           VG_OK);
                 for (size_t l = 0; l < 2; l++)
                     if (!vg_i18n_has(i, langs[l], key))
-                        TH_FAIL_("%s: no %s string for %s", v->name,
-                                 langs[l], key);
+                        TH_FAIL_("%s: no %s string for %s", v->name, langs[l],
+                                 key);
             }
     }
     vg_i18n_free(i);
@@ -161,8 +161,7 @@ static void test_list_changes_audited(void)
     TH_EQ_INT(vg_core_list_set_enabled(st, 7, "known", 0, &got, &err), VG_OK);
     TH_EQ_INT(vg_core_list_set_enabled(st, 7, "nosuch", 0, NULL, &err),
               VG_ENOENT);
-    TH_EQ_INT(vg_core_entry_set_enabled(st, 7, id, 12345, 0, &err),
-              VG_ENOENT);
+    TH_EQ_INT(vg_core_entry_set_enabled(st, 7, id, 12345, 0, &err), VG_ENOENT);
     TH_EQ_INT(vg_core_list_delete(st, 0, "known", 0, &got, &err), VG_OK);
     TH_EQ_INT(vg_store_audit(st, 0, audit_cb, &seen, &err), VG_OK);
     TH_EQ_INT(seen.n, 3);

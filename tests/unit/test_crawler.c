@@ -31,7 +31,8 @@ static void test_patterns(void)
     pattern_is("https://a.example/cal/2024/05/", "/cal/#/#/");
     pattern_is("https://a.example/cal?y=2024&m=5", "/cal?y=*&m=*");
     pattern_is("https://a.example/p/00123.html", "/p/#.html");
-    pattern_is("https://a.example/page?sid=8f3a9b2c77d04e1f9a0b", "/page?sid=*");
+    pattern_is("https://a.example/page?sid=8f3a9b2c77d04e1f9a0b",
+               "/page?sid=*");
     pattern_is("https://a.example/s/8f3a9b2c77d04e1f9a0b/x", "/s/*/x");
     pattern_is("https://a.example/about-us/team", "/about-us/team");
     /* ever-longer URLs fold to one pattern per extra segment at most */
@@ -141,7 +142,8 @@ static void test_pool(void)
             dups += t->dup;
             hashed += !t->dup;
             TH_EQ_INT(memcmp(t->h.digests.sha256, done[0]->h.digests.sha256,
-                             32) == 0 || (intptr_t)done[0]->job == 3,
+                             32) == 0 ||
+                          (intptr_t)done[0]->job == 3,
                       1);
         }
     }

@@ -22,7 +22,7 @@ struct expect {
     const char *path;
     enum vg_fetch_kind kind;
     enum vg_fetch_error error;
-    long status;   /* -1: any */
+    long status; /* -1: any */
     int seen;
 };
 
@@ -59,7 +59,8 @@ static int start_server(void)
         dup2(fds[1], 1);
         close(fds[0]);
         execlp("python3", "python3",
-               VIGIL_SOURCE_DIR "/tests/fixtures/hostile_server.py", (char *)NULL);
+               VIGIL_SOURCE_DIR "/tests/fixtures/hostile_server.py",
+               (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -109,7 +110,8 @@ static void test_hostile(void)
     o.max_media_bytes = 1u << 20;
     TH_EQ_INT(vg_fetcher_new(&o, &f), VG_OK);
     for (size_t i = 0; i < NCASES; i++) {
-        snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, cases[i].path);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port,
+                 cases[i].path);
         TH_EQ_INT(vg_fetcher_submit(f, url, cases[i].kind, &cases[i]), VG_OK);
     }
     while (vg_fetcher_pending(f) && time(NULL) - t0 < 30)

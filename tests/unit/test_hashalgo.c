@@ -15,8 +15,7 @@
 static void test_registry(void)
 {
     enum vg_algo a, c[VG_ALGO_MAX];
-    static const uint8_t x[9] = {0xff, 0, 0, 0, 0, 0, 0, 0, 0x01},
-                         y[9] = {0};
+    static const uint8_t x[9] = {0xff, 0, 0, 0, 0, 0, 0, 0, 0x01}, y[9] = {0};
 
     TH_EQ_INT(vg_hashalgo_count(), VG_ALGO_COUNT); /* no test algorithms */
     TH_EQ_STR(vg_algo_name(VG_ALGO_PDQ), "pdq");
@@ -60,8 +59,8 @@ static void test_pipeline_values(void)
     int q = -2;
     const uint8_t *v;
 
-    TH_EQ_INT(vg_imagehash_file(VIGIL_SOURCE_DIR "/samples/seeding.jpg",
-                                NULL, &h, &err),
+    TH_EQ_INT(vg_imagehash_file(VIGIL_SOURCE_DIR "/samples/seeding.jpg", NULL,
+                                &h, &err),
               VG_OK);
     TH_EQ_INT(h.nvalues, 4);
     vg_pdq_to_bytes(&h.pdq.hash, pdq);
@@ -106,8 +105,7 @@ static void test_index_by_kind(void)
     TH_EQ_INT(vg_index_lookup(ix, VG_ALGO_MD5, md5, m, 4, &n), VG_OK);
     TH_EQ_INT(n, 1);
     TH_EQ_INT(m[0].id, 2);
-    TH_EQ_INT(vg_index_lookup_digest(ix, VG_ALGO_PDQ, p, m, 4, &n),
-              VG_EINVAL);
+    TH_EQ_INT(vg_index_lookup_digest(ix, VG_ALGO_PDQ, p, m, 4, &n), VG_EINVAL);
     TH_EQ_INT(vg_index_lookup(ix, VG_ALGO_COUNT, md5, m, 4, &n), VG_EINVAL);
     vg_index_free(ix);
 }

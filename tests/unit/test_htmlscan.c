@@ -22,8 +22,8 @@
 
 struct sink {
     struct vg_buf out;
-    size_t max_len;   /* longest url */
-    int stop_after;   /* return VG_EBUSY after this many links (0: never) */
+    size_t max_len; /* longest url */
+    int stop_after; /* return VG_EBUSY after this many links (0: never) */
     int n;
 };
 
@@ -186,8 +186,7 @@ static void test_hidden(void)
     TH_EQ_STR(scan("<style>a</style foo='>'><a href=4>"), "P a href 4\n");
     TH_EQ_STR(scan("<title>a</tit</title\t><a href=5>"), "P a href 5\n");
     /* script escape states are simplified: the first </script ends it */
-    TH_EQ_STR(scan("<script><!--<script></script><a href=6>"),
-              "P a href 6\n");
+    TH_EQ_STR(scan("<script><!--<script></script><a href=6>"), "P a href 6\n");
     /* plaintext never ends */
     TH_EQ_STR(scan("<a href=7><plaintext></plaintext><a href=8>"),
               "P a href 7\n");
@@ -201,19 +200,16 @@ static void test_comments(void)
     TH_EQ_STR(scan("<!--><a href=1>"), "P a href 1\n");
     TH_EQ_STR(scan("<!---><a href=2>"), "P a href 2\n");
     TH_EQ_STR(scan("<!-- x --!><a href=3>"), "P a href 3\n");
-    TH_EQ_STR(scan("<!-- x --!x <a href=no> --><a href=4>"),
-              "P a href 4\n");
+    TH_EQ_STR(scan("<!-- x --!x <a href=no> --><a href=4>"), "P a href 4\n");
     TH_EQ_STR(scan("<!-- - -- ---><a href=5>"), "P a href 5\n");
     TH_EQ_STR(scan("<!-- <!-- nested --> <a href=6> -->"), "P a href 6\n");
     TH_EQ_STR(scan("<!DOCTYPE html PUBLIC \"a\"><a href=7>"), "P a href 7\n");
     TH_EQ_STR(scan("<!doctype \"<a href=no>\"><a href=8>"), "P a href 8\n");
-    TH_EQ_STR(scan("<![CDATA[<a href=no>]]><a href=9>"),
-              "P a href 9\n");
+    TH_EQ_STR(scan("<![CDATA[<a href=no>]]><a href=9>"), "P a href 9\n");
     TH_EQ_STR(scan("<?php <a href=no> ?><a href=10>"), "P a href 10\n");
     TH_EQ_STR(scan("<?xml x?><a href=11></ x <a href=no><a href=12>"),
               "P a href 11\nP a href 12\n");
-    TH_EQ_STR(scan("<!x <a href=no>'><a href=13></>"),
-              "P a href 13\n");
+    TH_EQ_STR(scan("<!x <a href=no>'><a href=13></>"), "P a href 13\n");
     TH_EQ_STR(scan("<!- <a href=no><a href=14>"), "P a href 14\n");
     /* an unterminated comment hides the rest */
     TH_EQ_STR(scan("<a href=15><!-- <a href=no>"), "P a href 15\n");
@@ -384,7 +380,8 @@ static void test_caps(void)
 
     /* max_attr_value: 8 bytes is kept, 9 is dropped (and still wins) */
     TH_EQ_STR(scan_l("<a href=12345678><a href=123456789 href=x>"
-                     "<img srcset='a, bbbbbbbbbbbbb'>", &lim),
+                     "<img srcset='a, bbbbbbbbbbbbb'>",
+                     &lim),
               "P a href 12345678\n");
     /* the cap counts decoded bytes */
     lim.max_attr_value = 3;
@@ -395,8 +392,8 @@ static void test_caps(void)
     TH_EQ_STR(scan_l("<a x=1 href=y><a x=1 y=2 href=z><a x y z>", &lim),
               "P a href y\n");
     /* max_links */
-    r = scan_n("<a href=1><a href=2><a href=3><a href=4><a href=5>", 50,
-               &lim, 0, &t, &seen);
+    r = scan_n("<a href=1><a href=2><a href=3><a href=4><a href=5>", 50, &lim,
+               0, &t, &seen);
     TH_EQ_STR(r, "P a href 1\nP a href 2\nP a href 3\n");
     TH_EQ_INT(t, 1);
     TH_EQ_INT(seen, 3);
@@ -553,8 +550,7 @@ static double timed(const char *what, const char *junk, size_t len,
     TH_EQ_INT(rc, VG_OK);
     if (!k.out.data || !strstr(k.out.data, want))
         TH_FAIL_("%s: %s not found after the junk", what, want);
-    fprintf(stderr, "  %-28s %5.1f MB %7.3f s\n", what, (double)len / 1e6,
-            dt);
+    fprintf(stderr, "  %-28s %5.1f MB %7.3f s\n", what, (double)len / 1e6, dt);
     TH_CHECK(dt < 2.0 * ((double)len / 1e6 + 1.0));
     vg_html_scanner_free(s);
     vg_buf_fini(&k.out);

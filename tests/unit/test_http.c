@@ -28,9 +28,9 @@
 #include "vigil/alloc.h"
 #include "vigil/http.h"
 
-#define CSP                                                                    \
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; "             \
-    "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; "             \
+#define CSP                                                                   \
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "            \
+    "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; "            \
     "form-action 'self'"
 
 /* ---- a small libcurl client ---- */
@@ -191,9 +191,9 @@ static int h_echo(void *ctx, const struct vg_http_req *rq,
                               rq->query.fields[i].name,
                               rq->query.fields[i].value);
     for (i = 0; i < rq->form.count && n < sizeof(out); i++)
-        n +=
-            (size_t)snprintf(out + n, sizeof(out) - n, "f:%s=[%s]\n",
-                             rq->form.fields[i].name, rq->form.fields[i].value);
+        n += (size_t)snprintf(out + n, sizeof(out) - n, "f:%s=[%s]\n",
+                              rq->form.fields[i].name,
+                              rq->form.fields[i].value);
     return vg_http_resp_text(resp, 200, out, strlen(out));
 }
 
@@ -221,7 +221,8 @@ static int h_cookie(void *ctx, const struct vg_http_req *rq,
                                       VG_HTTP_COOKIE_STRICT)) ||
         (rc = vg_http_resp_cookie(resp, "lang", "fr", NULL, -1, 0)))
         return rc;
-    return vg_http_resp_text(resp, 200, sid ? sid : "-", sid ? strlen(sid) : 1);
+    return vg_http_resp_text(resp, 200, sid ? sid : "-",
+                             sid ? strlen(sid) : 1);
 }
 
 /* Try to smuggle CR/LF into headers; report what each call returned. */
@@ -275,7 +276,8 @@ static int h_whoami(void *ctx, const struct vg_http_req *rq,
     char out[256];
 
     (void)ctx;
-    snprintf(out, sizeof(out), "%s %s %s", rq->client, rq->path, ua ? ua : "-");
+    snprintf(out, sizeof(out), "%s %s %s", rq->client, rq->path,
+             ua ? ua : "-");
     return vg_http_resp_text(resp, 200, out, strlen(out));
 }
 
@@ -490,9 +492,10 @@ static void test_lifecycle_errors(void)
     struct vg_http_server *s = NULL;
     struct vg_http_opts o = {0};
     struct vg_err err = {0};
-    static const char *const bad[] = {
-        "localhost:80", "127.0.0.1", "127.0.0.1:65536", "[::1:80",
-        "1.2.3:8",      ":8080",     "127.0.0.1:8x"};
+    static const char *const bad[] = {"localhost:80",    "127.0.0.1",
+                                      "127.0.0.1:65536", "[::1:80",
+                                      "1.2.3:8",         ":8080",
+                                      "127.0.0.1:8x"};
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         o.listen = bad[i];
@@ -514,7 +517,8 @@ static void test_lifecycle_errors(void)
     if (vg_http_start(s, &err) == VG_OK) {
         TH_CHECK(vg_http_port(s) > 0);
         TH_EQ_INT(vg_http_start(s, &err), VG_EBUSY);
-        TH_EQ_INT(vg_http_route(s, "GET", "/b", h_hello, NULL, &err), VG_EBUSY);
+        TH_EQ_INT(vg_http_route(s, "GET", "/b", h_hello, NULL, &err),
+                  VG_EBUSY);
         TH_EQ_INT(vg_http_stop(s), VG_OK);
         TH_EQ_INT(vg_http_port(s), 0);
     }
@@ -614,7 +618,8 @@ static void test_routing(void)
 static void test_forms(void)
 {
     const char *form[] = {
-        "Content-Type: application/x-www-form-urlencoded; charset=UTF-8", NULL};
+        "Content-Type: application/x-www-form-urlencoded; charset=UTF-8",
+        NULL};
     const char *body;
     struct reply r;
     char big[512];
@@ -780,7 +785,8 @@ static void test_static(void)
     get("/static/site.css", &r);
     TH_EQ_INT(r.status, 200);
     TH_EQ_STR(r.body, "body{color:#123}\n");
-    TH_EQ_STR(hdr(&r, "Content-Type", v, sizeof(v)), "text/css; charset=utf-8");
+    TH_EQ_STR(hdr(&r, "Content-Type", v, sizeof(v)),
+              "text/css; charset=utf-8");
     TH_CHECK(hdr(&r, "ETag", etag, sizeof(etag)) != NULL);
     TH_CHECK(hdr(&r, "Last-Modified", v, sizeof(v)) != NULL);
     check_security(&r, "no-cache");

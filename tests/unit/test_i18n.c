@@ -22,13 +22,21 @@ static void test_shipped_catalogues(void)
     struct vg_i18n *i = NULL;
     struct vg_err err;
     const char *tag = NULL;
-    static const char *const must[] = {
-        "report.title", "report.anonymous", "report.no_images",
-        "type.csam.name", "type.luring.name", "type.prostitution.name",
-        "type.travel.name", "type.trafficking.name",
-        "type.explicit_material.name", "type.agreement.name",
-        "type.intimate_images.name", "confirm.reference", "resources.title",
-        "login.title", "error.url.invalid"};
+    static const char *const must[] = {"report.title",
+                                       "report.anonymous",
+                                       "report.no_images",
+                                       "type.csam.name",
+                                       "type.luring.name",
+                                       "type.prostitution.name",
+                                       "type.travel.name",
+                                       "type.trafficking.name",
+                                       "type.explicit_material.name",
+                                       "type.agreement.name",
+                                       "type.intimate_images.name",
+                                       "confirm.reference",
+                                       "resources.title",
+                                       "login.title",
+                                       "error.url.invalid"};
 
     vg_err_clear(&err);
     TH_EQ_INT(vg_i18n_load_dir(VIGIL_SOURCE_DIR "/web/i18n", &i, &err), VG_OK);
@@ -45,7 +53,8 @@ static void test_shipped_catalogues(void)
         TH_CHECK(vg_i18n_has(i, "en", must[k]));
         TH_CHECK(vg_i18n_has(i, "fr", must[k]));
         /* translated, not copied */
-        if (strcmp(vg_i18n_get(i, "en", must[k]), vg_i18n_get(i, "fr", must[k])) == 0)
+        if (strcmp(vg_i18n_get(i, "en", must[k]),
+                   vg_i18n_get(i, "fr", must[k])) == 0)
             TH_FAIL_("%s is the same in en and fr", must[k]);
     }
     TH_EQ_STR(vg_i18n_get(i, "fr", "confirm.reference"),
@@ -89,7 +98,8 @@ static void test_fallback_and_parity(void)
     TH_EQ_INT(vg_i18n_add(i, "en", "k = {count} reports\n", 20, NULL, NULL),
               VG_OK);
     TH_EQ_INT(vg_i18n_add(i, "fr", "k = {nombre} signalements\n", 25, NULL,
-                          NULL), VG_OK);
+                          NULL),
+              VG_OK);
     /* a NUL byte inside a text is refused */
     TH_EQ_INT(vg_i18n_add(i, "de", "k = a\0b\n", 8, NULL, NULL), VG_EFORMAT);
     TH_EQ_INT(vg_i18n_check_parity(i, "en", "fr", &err), VG_EFORMAT);
@@ -104,7 +114,8 @@ static void test_catalogue_errors(void)
     } cases[] = {
         {"a = 1\nb 2\n", "x.txt:2: expected '=' after key 'b'"},
         {"a = 1\n\n= 2\n", "x.txt:3: expected 'key = text'"},
-        {"a = 1\nb = 2\na = 3\n", "x.txt:3: key 'a' already defined on line 1"},
+        {"a = 1\nb = 2\na = 3\n",
+         "x.txt:3: key 'a' already defined on line 1"},
         {"a = \xC3\x28\n", "x.txt:1: text is not valid UTF-8"},
         {"k\xC3\xA9y = x\n", "x.txt:1: expected '=' after key 'k'"},
     };
@@ -115,7 +126,8 @@ static void test_catalogue_errors(void)
         vg_i18n_new(&i);
         vg_err_clear(&err);
         TH_EQ_INT(vg_i18n_add(i, "en", cases[k].text, strlen(cases[k].text),
-                              "x.txt", &err), VG_EFORMAT);
+                              "x.txt", &err),
+                  VG_EFORMAT);
         TH_EQ_STR(err.msg, cases[k].want);
         TH_EQ_INT(vg_i18n_langs(i, 0, NULL), 0);
         vg_i18n_free(i);
@@ -127,7 +139,8 @@ static void test_catalogue_errors(void)
         vg_i18n_free(i);
     }
     TH_EQ_INT(vg_i18n_load_dir("/nonexistent/vigil", &(struct vg_i18n *){0},
-                               &err), VG_ENOENT);
+                               &err),
+              VG_ENOENT);
 }
 
 static void test_negotiate(void)
@@ -152,7 +165,7 @@ static void test_negotiate(void)
         {"fr;q=0.5, en;q=0.5", "fr"},
         {"fr ; q=0.7 , en ; q=0.6", "fr"},
         {"en;q=0.001,fr;q=0.002", "fr"},
-        {"en;q=1.0,fr;q=1.001", "en"}, /* bad q: fr range ignored */
+        {"en;q=1.0,fr;q=1.001", "en"},  /* bad q: fr range ignored */
         {"en;q=0.5,fr;q=0.5000", "en"}, /* four decimals: ignored */
         {"fr;q=2", "en"},
         {"f r, fr_CA, 12", "en"},
@@ -198,7 +211,8 @@ static void test_shipped_resources(void)
 
     vg_err_clear(&err);
     TH_EQ_INT(vg_resources_load(VIGIL_SOURCE_DIR "/web/resources.json", &r,
-                                &err), VG_OK);
+                                &err),
+              VG_OK);
     if (!r) {
         TH_FAIL_("%s", err.msg);
         return;
@@ -220,7 +234,8 @@ static void test_shipped_resources(void)
     TH_EQ_STR(vg_resources_find(r, "FR")->code, "*");
     TH_EQ_STR(vg_resources_find(r, "")->code, "*");
     TH_EQ_STR(vg_resources_find(r, NULL)->code, "*");
-    TH_CHECK(strstr(group_first(&vg_resources_find(r, "ZZ")->hotline), "INHOPE"));
+    TH_CHECK(
+        strstr(group_first(&vg_resources_find(r, "ZZ")->hotline), "INHOPE"));
     TH_EQ_INT(vg_resources_count(r, 0, NULL), 6);
     /* template data, in French */
     j = vg_resources_to_json(vg_resources_find(r, "CA"), "fr");
@@ -235,45 +250,57 @@ static void test_shipped_resources(void)
     vg_resources_free(r);
 }
 
-#define ENTRY "{\"name\": {\"en\": \"A\", \"fr\": \"B\"}, \"url\": \"https://a.example/\"}"
-#define COUNTRY(h) "{\"name\": {\"en\": \"X\", \"fr\": \"Y\"}, \"hotline\": [" h "]," \
-                   " \"children\": [" ENTRY "], \"parents\": [" ENTRY "]}"
+#define ENTRY                                                                 \
+    "{\"name\": {\"en\": \"A\", \"fr\": \"B\"}, \"url\": \"https://a.example/\"}"
+#define COUNTRY(h)                                                            \
+    "{\"name\": {\"en\": \"X\", \"fr\": \"Y\"}, \"hotline\": [" h "],"        \
+    " \"children\": [" ENTRY "], \"parents\": [" ENTRY "]}"
 
 static void test_resources_errors(void)
 {
     static const struct {
         const char *json, *want;
     } cases[] = {
-        {"{\"countries\": {\"CA\": " COUNTRY(ENTRY) "}}", "countries.*: missing (the international fallback)"},
-        {"{\"countries\": {\"*\": " COUNTRY("{\"name\": {\"en\": \"A\", \"fr\": \"B\"}, "
-         "\"url\": \"javascript:alert(1)\"}") "}}",
+        {"{\"countries\": {\"CA\": " COUNTRY(ENTRY) "}}",
+         "countries.*: missing (the international fallback)"},
+        {"{\"countries\": {\"*\": " COUNTRY(
+             "{\"name\": {\"en\": \"A\", \"fr\": \"B\"}, "
+             "\"url\": \"javascript:alert(1)\"}") "}}",
          "countries.*.hotline[0].url: not an http(s) URL"},
         {"{\"countries\": {\"*\": " COUNTRY(ENTRY) ", \"CA\": " COUNTRY(
-             ENTRY ", {\"name\": {\"en\": \"A\"}, \"url\": \"https://a/\"}") "}}",
+             ENTRY
+             ", {\"name\": {\"en\": \"A\"}, \"url\": \"https://a/\"}") "}}",
          "countries.CA.hotline[1].name.fr: missing"},
-        {"{\"countries\": {\"*\": " COUNTRY("{\"name\": {\"en\": \"A\", \"fr\": \"B\"}, "
-         "\"url\": \"https://a/\", \"phnoe\": \"1\"}") "}}",
+        {"{\"countries\": {\"*\": " COUNTRY(
+             "{\"name\": {\"en\": \"A\", \"fr\": \"B\"}, "
+             "\"url\": \"https://a/\", \"phnoe\": \"1\"}") "}}",
          "countries.*.hotline[0]: unknown key \"phnoe\""},
-        {"{\"countries\": {\"*\": " COUNTRY("{\"name\": {\"en\": \"A\", \"fr\": \"B\"}, "
-         "\"url\": \"https://a/\", \"phone\": \"call <b>\"}") "}}",
+        {"{\"countries\": {\"*\": " COUNTRY(
+             "{\"name\": {\"en\": \"A\", \"fr\": \"B\"}, "
+             "\"url\": \"https://a/\", \"phone\": \"call <b>\"}") "}}",
          "countries.*.hotline[0].phone: may hold only digits, spaces and + - ( ) ."},
         {"{\"countries\": {\"*\": " COUNTRY("") "}}",
          "countries.*.hotline: must be a non-empty array of entries"},
-        {"{\"countries\": {\"*\": " COUNTRY(ENTRY) ", \"ca\": " COUNTRY(ENTRY) "}}",
+        {"{\"countries\": {\"*\": " COUNTRY(ENTRY) ", \"ca\": " COUNTRY(
+             ENTRY) "}}",
          "countries.ca: not an ISO 3166-1 alpha-2 code in upper case or \"*\""},
-        {"{\"countries\": {\"*\": " COUNTRY("{\"name\": {\"en\": \"A\", \"fr\": \"B\"}, "
-         "\"url\": \"https://a b/\"}") "}}",
+        {"{\"countries\": {\"*\": " COUNTRY(
+             "{\"name\": {\"en\": \"A\", \"fr\": \"B\"}, "
+             "\"url\": \"https://a b/\"}") "}}",
          "countries.*.hotline[0].url: contains spaces, controls or non-ASCII "
          "(percent-encode them)"},
         {"{\"countries\": {\"*\": {\"name\": {\"en\": \"X\", \"fr\": \"Y\"}, "
          "\"hotline\": [" ENTRY "], \"children\": [" ENTRY "]}}}",
          "countries.*.parents: missing"},
-        {"{\"note\": 5, \"countries\": {}}", "(top level).note: must be a non-empty string"},
+        {"{\"note\": 5, \"countries\": {}}",
+         "(top level).note: must be a non-empty string"},
         {"{\"countries\": []}", "countries: must be a non-empty object"},
         {"{\"contries\": {}}", "(top level): unknown key \"contries\""},
         {"[]", "(top level): must be an object"},
-        {"{\"countries\": {\"*\": 1, \"*\": 2}}", "line 1, column 26: duplicate object key near '\"*\"'"},
-        {"{\"countries\": ", "line 1, column 14: unexpected token near end of file"},
+        {"{\"countries\": {\"*\": 1, \"*\": 2}}",
+         "line 1, column 26: duplicate object key near '\"*\"'"},
+        {"{\"countries\": ",
+         "line 1, column 14: unexpected token near end of file"},
     };
     struct vg_err err;
 
@@ -281,10 +308,12 @@ static void test_resources_errors(void)
         struct vg_resources *r = NULL;
         vg_err_clear(&err);
         TH_EQ_INT(vg_resources_parse(cases[i].json, strlen(cases[i].json), &r,
-                                     &err), VG_EFORMAT);
+                                     &err),
+                  VG_EFORMAT);
         TH_CHECK(r == NULL);
         if (strcmp(err.msg, cases[i].want))
-            TH_FAIL_("case %zu: \"%s\", want \"%s\"", i, err.msg, cases[i].want);
+            TH_FAIL_("case %zu: \"%s\", want \"%s\"", i, err.msg,
+                     cases[i].want);
     }
     {
         const char *ok = "{\"countries\": {\"*\": " COUNTRY(ENTRY) "}}";
@@ -294,7 +323,8 @@ static void test_resources_errors(void)
         vg_resources_free(r);
     }
     TH_EQ_INT(vg_resources_load("/nonexistent/resources.json",
-                                &(struct vg_resources *){0}, &err), VG_ENOENT);
+                                &(struct vg_resources *){0}, &err),
+              VG_ENOENT);
 }
 
 static void test_alloc_failures(void)

@@ -74,10 +74,9 @@ static size_t brute(const struct ent *e, size_t n, const int *radius,
     }
     /* sort by (distance, id) like the index */
     for (size_t i = 1; i < k; i++)
-        for (size_t j = i; j > 0 &&
-                           (out[j].distance < out[j - 1].distance ||
-                            (out[j].distance == out[j - 1].distance &&
-                             out[j].id < out[j - 1].id));
+        for (size_t j = i; j > 0 && (out[j].distance < out[j - 1].distance ||
+                                     (out[j].distance == out[j - 1].distance &&
+                                      out[j].id < out[j - 1].id));
              j--) {
             struct vg_index_match t = out[j];
             out[j] = out[j - 1];
@@ -119,7 +118,8 @@ static void run_random(size_t n, int clustered, int build_every)
             random_hash(&e[i].h);
         }
         /* ids not in insertion order, sometimes far apart */
-        e[i].id = (int64_t)(i * 7919 % n) + (next() % 2 ? 0 : INT64_C(1) << 40);
+        e[i].id = (int64_t)(i * 7919 % n) +
+                  (next() % 2 ? 0 : INT64_C(1) << 40);
         e[i].group = (uint32_t)(next() % NGROUP);
         e[i].enabled = 1;
         TH_EQ_INT(add_ent(ix, &e[i]), VG_OK);
@@ -170,10 +170,22 @@ static void run_random(size_t n, int clustered, int build_every)
     vg_free(got);
 }
 
-static void test_random_small(void) { run_random(500, 0, 0); }
-static void test_random_tables(void) { run_random(40000, 0, 0); }
-static void test_clustered_tables(void) { run_random(40000, 1, 0); }
-static void test_incremental(void) { run_random(20000, 1, 4999); }
+static void test_random_small(void)
+{
+    run_random(500, 0, 0);
+}
+static void test_random_tables(void)
+{
+    run_random(40000, 0, 0);
+}
+static void test_clustered_tables(void)
+{
+    run_random(40000, 1, 0);
+}
+static void test_incremental(void)
+{
+    run_random(20000, 1, 4999);
+}
 
 static void test_tables_used(void)
 {

@@ -25,7 +25,7 @@ struct grec {
 };
 
 struct got {
-    int nrec, nerr;     /* counted even past MAXREC/MAXERR */
+    int nrec, nerr; /* counted even past MAXREC/MAXERR */
     struct grec rec[MAXREC];
     unsigned long eline[MAXERR];
     char emsg[MAXERR][320];
@@ -119,7 +119,8 @@ static int hex_is(const struct vg_listfile_record *r, const char *hex)
 
 #define MD5 "d41d8cd98f00b204e9800998ecf8427e"
 #define SHA1 "da39a3ee5e6b4b0d3255bfef95601890afd80709"
-#define SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define SHA256                                                                \
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define PDQ "b305e8f7bd1c5ee1c25a0c1e46f1d8cf1c9f45f4a1d36f3bd2e3a01e64f7c90b"
 
 static void test_format_names(void)
@@ -187,7 +188,8 @@ static void test_lines_errors(void)
     struct got g;
     struct vg_listfile_opts o = opts_of(VG_LISTFILE_AUTO, -1);
 
-    TH_EQ_INT(reads(MD5 "\n"
+    TH_EQ_INT(reads(MD5
+                    "\n"
                     "d41d8cd98f00b204e9800998ecf8427e0123456789abcdef0123456"
                     "789abcde\n"
                     "d41d8cd98fgab204e9800998ecf8427e\n" PDQ "\n"
@@ -233,7 +235,7 @@ static void test_hashcsv(void)
     struct vg_listfile_opts o = opts_of(VG_LISTFILE_AUTO, -1);
 
     TH_EQ_INT(reads(PDQ ",100,samples/fish.gif\n" PDQ ",0,a,b,,c.jpg\n" PDQ
-                    ",7,\n",
+                        ",7,\n",
                     &o, &g, &det),
               VG_OK);
     TH_EQ_INT(det, VG_LISTFILE_HASHCSV);
@@ -248,7 +250,8 @@ static void test_hashcsv(void)
     TH_CHECK(g.rec[2].r.metadata == NULL);
 
     o.min_quality = 50;
-    TH_EQ_INT(reads(PDQ ",12,x.jpg\n" PDQ ",50,y.jpg\n" PDQ ",101,z\n" PDQ
+    TH_EQ_INT(reads(PDQ
+                    ",12,x.jpg\n" PDQ ",50,y.jpg\n" PDQ ",101,z\n" PDQ
                     ",9x,z\n" PDQ "\n" PDQ "," PDQ ",\n"
                     "b305e8f7bd1c5ee1c25a0c1e46f1d8cf1c9f45f4a1d36f3bd2e3a01e"
                     "64f7c90,80,p\n",
@@ -281,9 +284,9 @@ static void test_hashcsv(void)
     TH_EQ_INT(g.nerr, 0);
 }
 
-#define HASHJSON                                                             \
-    "{\"path\":\"samples/fish.gif\",\"pdq\":\"" PDQ "\",\"quality\":100,"   \
-    "\"md5\":\"" MD5 "\",\"sha1\":\"" SHA1 "\",\"sha256\":\"" SHA256        \
+#define HASHJSON                                                              \
+    "{\"path\":\"samples/fish.gif\",\"pdq\":\"" PDQ "\",\"quality\":100,"     \
+    "\"md5\":\"" MD5 "\",\"sha1\":\"" SHA1 "\",\"sha256\":\"" SHA256          \
     "\",\"width\":320,\"height\":135,\"format\":\"gif\"}\n"
 
 static void test_jsonl_hash_output(void)
@@ -364,7 +367,8 @@ static void test_jsonl_errors(void)
                     "{\"hash\":\"" MD5 "\",\"quality\":\"high\"}\n"
                     "{\"hash\":\"" MD5 "\",\"value\":\"" MD5 "\"}\n"
                     "{\"md5\":\"" MD5 "x\"}\n"
-                    "{\"hash\":\"\"}\n" "{\"hash\":\"" MD5 "\"} x\n",
+                    "{\"hash\":\"\"}\n"
+                    "{\"hash\":\"" MD5 "\"} x\n",
                     NULL, &g, NULL),
               VG_OK);
     TH_EQ_INT(g.nrec, 0);
@@ -468,15 +472,10 @@ static void test_csv(void)
     TH_EQ_STR(g.rec[3].r.metadata, "\xc3\xa9t\xc3\xa9");
 
     /* errors, each on its line */
-    TH_EQ_INT(reads("hash,algorithm,metadata\n"
-                    MD5 ",sha512,x\n"
-                    MD5 ",md5\n"
-                    PDQ ",md5,x\n"
-                    MD5 ",md5,a\"b\n"
-                    MD5 ",md5,\"a\"b\n"
-                    PDQ ",,x\n"
-                    "zz,,x\n"
-                    MD5 ",md5,\"never\nclosed\n",
+    TH_EQ_INT(reads("hash,algorithm,metadata\n" MD5 ",sha512,x\n" MD5
+                    ",md5\n" PDQ ",md5,x\n" MD5 ",md5,a\"b\n" MD5
+                    ",md5,\"a\"b\n" PDQ ",,x\n"
+                    "zz,,x\n" MD5 ",md5,\"never\nclosed\n",
                     &o, &g, &det),
               VG_OK);
     TH_EQ_INT(g.nrec, 0);
@@ -526,8 +525,7 @@ static void test_detect(void)
     TH_EQ_INT(det, VG_LISTFILE_AUTO);
     TH_EQ_INT(readn("\n# only comments\n  \n", 20, NULL, &g, &det, &e), VG_OK);
     TH_EQ_INT(det, VG_LISTFILE_AUTO);
-    TH_EQ_INT(readn("\n\nname,path\n" MD5 ",x\n", 12 + 35, NULL, &g, &det,
-                    &e),
+    TH_EQ_INT(readn("\n\nname,path\n" MD5 ",x\n", 12 + 35, NULL, &g, &det, &e),
               VG_EFORMAT);
     TH_CHECK(!strncmp(e.msg, "line 3: cannot tell the list format", 35));
     TH_EQ_INT(reads("  {\"md5\":\"" MD5 "\"}\n", NULL, &g, &det), VG_OK);
@@ -577,8 +575,8 @@ static void test_line_limits(void)
     TH_EQ_STR(g.emsg[0], "line longer than 32 bytes");
     /* a CSV record over several lines is capped as a whole */
     o.max_line = 40;
-    TH_EQ_INT(reads("hash,metadata\n" MD5 ",\"a\nbbbbbbbbbb\n" MD5 ",ok\n",
-                    &o, &g, NULL),
+    TH_EQ_INT(reads("hash,metadata\n" MD5 ",\"a\nbbbbbbbbbb\n" MD5 ",ok\n", &o,
+                    &g, NULL),
               VG_OK);
     TH_EQ_INT(g.nerr, 1);
     TH_EQ_INT(g.eline[0], 2);
@@ -591,7 +589,9 @@ static void test_line_limits(void)
 static void test_encoding(void)
 {
     struct got g;
-    static const char nul[] = MD5 "\n" "d41d\0" "\n" MD5 "\n";
+    static const char nul[] = MD5 "\n"
+                                  "d41d\0"
+                                  "\n" MD5 "\n";
 
     TH_EQ_INT(reads("\xef\xbb\xbf" MD5 "\n" MD5 "\xff\n"
                     "\xc0\xaf\n\xed\xa0\x80\n\xef\xbb\xbf" MD5 "\n" MD5 "\n",
@@ -638,10 +638,20 @@ static int same_rec(const struct vg_listfile_record *a,
 
 static void make_recs(struct vg_listfile_record *r, int n)
 {
-    static const char *const meta[] = {
-        "a,b", "say \"hi\"", "two\nlines", "crlf\r\nend", "\xc3\xa9\xe2\x82\xac"
-        "\xf0\x9f\x90\x9f", "  padded  ", "#hash-like", "tab\there", "\"",
-        "back\\slash", "trailing cr\r", "", NULL};
+    static const char *const meta[] = {"a,b",
+                                       "say \"hi\"",
+                                       "two\nlines",
+                                       "crlf\r\nend",
+                                       "\xc3\xa9\xe2\x82\xac"
+                                       "\xf0\x9f\x90\x9f",
+                                       "  padded  ",
+                                       "#hash-like",
+                                       "tab\there",
+                                       "\"",
+                                       "back\\slash",
+                                       "trailing cr\r",
+                                       "",
+                                       NULL};
     static const enum vg_algo algos[] = {VG_ALGO_PDQ, VG_ALGO_MD5,
                                          VG_ALGO_SHA1, VG_ALGO_SHA256};
 
@@ -751,17 +761,14 @@ static void test_writers(void)
               VG_EINVAL);
     TH_EQ_INT(vg_listfile_write_record(f, VG_LISTFILE_CSV, &bad), VG_OK);
     bad.metadata = "\xff";
-    TH_EQ_INT(vg_listfile_write_record(f, VG_LISTFILE_JSONL, &bad),
-              VG_EINVAL);
+    TH_EQ_INT(vg_listfile_write_record(f, VG_LISTFILE_JSONL, &bad), VG_EINVAL);
     bad = r[0];
     bad.quality = 101;
     TH_EQ_INT(vg_listfile_write_record(f, VG_LISTFILE_CSV, &bad), VG_EINVAL);
     bad = r[0];
     bad.algo = VG_ALGO_COUNT;
-    TH_EQ_INT(vg_listfile_write_record(f, VG_LISTFILE_LINES, &bad),
-              VG_EINVAL);
-    TH_EQ_INT(vg_listfile_write_record(f, VG_LISTFILE_AUTO, &r[0]),
-              VG_EINVAL);
+    TH_EQ_INT(vg_listfile_write_record(f, VG_LISTFILE_LINES, &bad), VG_EINVAL);
+    TH_EQ_INT(vg_listfile_write_record(f, VG_LISTFILE_AUTO, &r[0]), VG_EINVAL);
     fclose(f);
 }
 

@@ -152,7 +152,8 @@ static void test_matcher_vs_brute(void)
         lists[l].enabled = l != 2;
         TH_EQ_INT(vg_store_list_create(st, 0, &lists[l], &id, &err), VG_OK);
         TH_EQ_INT(id, l + 1);
-        TH_EQ_INT(vg_store_import_begin(st, 0, id, "gen", "lines", NULL, &im, &err),
+        TH_EQ_INT(vg_store_import_begin(st, 0, id, "gen", "lines", NULL, &im,
+                                        &err),
                   VG_OK);
         for (int i = 0; i < PER_LIST; i++) {
             struct ent *e = &ents[nents++];
@@ -182,14 +183,14 @@ static void test_matcher_vs_brute(void)
             le.quality = -1;
             TH_EQ_INT(vg_store_import_add(im, &le, &err), VG_OK);
         }
-        TH_EQ_INT(vg_store_import_commit(im, PER_LIST, NULL, NULL, &err), VG_OK);
+        TH_EQ_INT(vg_store_import_commit(im, PER_LIST, NULL, NULL, &err),
+                  VG_OK);
     }
     TH_EQ_INT(vg_store_entries(st, 0, 0, collect, NULL, &err), VG_OK);
     /* quarantine some entries (duplicates within a list were not stored) */
     for (size_t i = 0; i < nents; i += 7)
-        if (ents[i].id &&
-            vg_store_entry_enable(st, 0, ents[i].list + 1, ents[i].id, 0,
-                                  &err) == VG_OK)
+        if (ents[i].id && vg_store_entry_enable(st, 0, ents[i].list + 1,
+                                                ents[i].id, 0, &err) == VG_OK)
             ents[i].enabled = 0;
     for (size_t i = 0; i < nents; i++)
         if (!ents[i].id)
@@ -271,7 +272,8 @@ static void test_quality_floor(void)
     TH_EQ_INT(vg_store_list_create(st, 0, &l, &id, NULL), VG_OK);
     memset(&e, 0, sizeof(e)); /* the all-zero PDQ of a featureless image */
     e.quality = -1;
-    TH_EQ_INT(vg_store_import_begin(st, 0, id, "x", "lines", NULL, &im, NULL), VG_OK);
+    TH_EQ_INT(vg_store_import_begin(st, 0, id, "x", "lines", NULL, &im, NULL),
+              VG_OK);
     TH_EQ_INT(vg_store_import_add(im, &e, NULL), VG_OK);
     TH_EQ_INT(vg_store_import_commit(im, 1, NULL, NULL, NULL), VG_OK);
     TH_EQ_INT(vg_matcher_load(st, 50, &m, NULL), VG_OK);
@@ -317,7 +319,8 @@ static void test_import_duplicate(void)
         return;
     fputs("# md5 list\n00112233445566778899aabbccddeeff\n"
           "ffeeddccbbaa99887766554433221100\n"
-          "00112233445566778899AABBCCDDEEFF\n", f);
+          "00112233445566778899AABBCCDDEEFF\n",
+          f);
     fclose(f);
     TH_EQ_INT(vg_store_open(db, NULL, &st, NULL), VG_OK);
     memset(&l, 0, sizeof(l));
@@ -325,7 +328,8 @@ static void test_import_duplicate(void)
     strcpy(l.category, "csam");
     l.enabled = 1;
     TH_EQ_INT(vg_store_list_create(st, 0, &l, &id, NULL), VG_OK);
-    TH_EQ_INT(vg_lists_import(st, 0, "d", file, &o, count_err, &last, &res, &err),
+    TH_EQ_INT(vg_lists_import(st, 0, "d", file, &o, count_err, &last, &res,
+                              &err),
               VG_EFORMAT);
     TH_EQ_INT(last, 4); /* the same value in capitals is the same hash */
     TH_EQ_INT(res.bad, 1);

@@ -34,7 +34,6 @@
 
 #include "media_fixtures.h"
 
-
 /* ======================= the tests ======================= */
 
 static void test_sniff(void)
@@ -87,8 +86,8 @@ static void test_sniff(void)
 
 static void test_unknown(void)
 {
-    static const uint8_t junk[] = {0x13, 0x37, 0x00, 0xfe, 0x42, 0x99, 0x01,
-                                   0x02, 0x03, 0x04, 0x05};
+    static const uint8_t junk[] = {0x13, 0x37, 0x00, 0xfe, 0x42, 0x99,
+                                   0x01, 0x02, 0x03, 0x04, 0x05};
     struct vg_media_sink sink = {img_begin, img_rows, NULL};
     struct vg_media_info info;
     struct vg_err err;
@@ -108,8 +107,10 @@ static void test_unknown(void)
     TH_EQ_INT(decode((const uint8_t *)"II*\0\x08\0\0\0", 8, &im, &err),
               VG_EFORMAT);
     TH_CHECK(strstr(err.msg, "TIFF") != NULL);
-    TH_EQ_INT(decode((const uint8_t *)"\0\0\0\x1c" "ftypavif", 12, &im,
-                     &err), VG_EFORMAT);
+    TH_EQ_INT(decode((const uint8_t *)"\0\0\0\x1c"
+                                      "ftypavif",
+                     12, &im, &err),
+              VG_EFORMAT);
     TH_CHECK(strstr(err.msg, "AVIF") != NULL);
     TH_EQ_INT(decode((const uint8_t *)"xyz", 3, &im, NULL), VG_EFORMAT);
     /* contract violations */
@@ -150,8 +151,12 @@ static void test_max_bytes(void)
 static void test_jpeg_files(void)
 {
     static const char *files[] = {
-        PHOTOS "0015.jpg",   MISC "small.jpg",     MISC "wee.jpg",
-        MODES "CMYK.jpg",    MODES "YCbCr.jpg",    MODES "RGB.jpg",
+        PHOTOS "0015.jpg",
+        MISC "small.jpg",
+        MISC "wee.jpg",
+        MODES "CMYK.jpg",
+        MODES "YCbCr.jpg",
+        MODES "RGB.jpg",
         MODES "original.jpg",
         TD "/threatexchange/pdq/data/bridge-mods/square-128x128.jpg"};
     char cmd[512];
@@ -369,8 +374,8 @@ static void test_jpeg_limits(void)
 static void test_png_generated(void)
 {
     static const int cts[] = {0, 0, 0, 0, 0, 2, 2, 3, 3, 3, 3, 4, 4, 6, 6};
-    static const int depths[] = {1, 2, 4, 8, 16, 8, 16, 1, 2, 4, 8, 8, 16,
-                                 8, 16};
+    static const int depths[] = {1, 2, 4, 8, 16, 8, 16, 1,
+                                 2, 4, 8, 8, 16, 8, 16};
     static const unsigned sizes[][2] = {{19, 13}, {1, 1}, {9, 1}, {3, 17}};
     struct png_spec s;
     struct vg_err err;
@@ -416,8 +421,8 @@ static void test_png_reference(void)
         const char *path;
         unsigned ch;
     } files[] = {
-        {MODES "L.png", 1},     {MODES "LA.png", 1},   {MODES "P.png", 3},
-        {MODES "RGBA.png", 3},  {MODES "1.png", 1},    {PHOTOS "0016.png", 3},
+        {MODES "L.png", 1},     {MODES "LA.png", 1},    {MODES "P.png", 3},
+        {MODES "RGBA.png", 3},  {MODES "1.png", 1},     {PHOTOS "0016.png", 3},
         {PHOTOS "0474.png", 3}, {PHOTOS "0451.png", 3}, {MISC "c.png", 0},
     };
     static const struct png_spec gen[] = {
@@ -440,8 +445,7 @@ static void test_png_reference(void)
         if (files[i].ch)
             TH_EQ_INT(im.info.channels, files[i].ch);
         TH_EQ_STR(im.info.warning, "");
-        snprintf(cmd, sizeof(cmd), "pngtopnm '%s' 2>/dev/null",
-                 files[i].path);
+        snprintf(cmd, sizeof(cmd), "pngtopnm '%s' 2>/dev/null", files[i].path);
         check_ref(&im, cmd);
     }
     for (i = 0; i < sizeof(gen) / sizeof(gen[0]); i++) {
@@ -584,8 +588,7 @@ static void test_gif(void)
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         b.n = 0;
-        make_gif(&b, cases[i].sw, cases[i].sh, cases[i].gbits, cases[i].f,
-                 2);
+        make_gif(&b, cases[i].sw, cases[i].sh, cases[i].gbits, cases[i].f, 2);
         TH_EQ_INT(decode(b.d, b.n, &im, &err), VG_OK);
         TH_EQ_INT(im.info.format, VG_MEDIA_GIF);
         TH_EQ_STR(im.info.warning, "");
@@ -666,12 +669,12 @@ static void test_gif_bad(void)
 
 static void test_webp(void)
 {
-    static const char *files[] = {
-        PHOTOS "0115.webp", PHOTOS "0234.webp", MODES "F.webp",
-        MODES "I.webp",     MODES "PA.webp",    MODES "HSV.webp",
-        MODES "LAB.webp"};
-    static const unsigned aw[2] = {20, 10}, ah[2] = {15, 10},
-                          ax[2] = {0, 4}, ay[2] = {0, 4};
+    static const char *files[] = {PHOTOS "0115.webp", PHOTOS "0234.webp",
+                                  MODES "F.webp",     MODES "I.webp",
+                                  MODES "PA.webp",    MODES "HSV.webp",
+                                  MODES "LAB.webp"};
+    static const unsigned aw[2] = {20, 10}, ah[2] = {15, 10}, ax[2] = {0, 4},
+                          ay[2] = {0, 4};
     struct vg_media_opts o;
     struct vg_err err;
     struct img im = {0};
@@ -740,11 +743,11 @@ static void test_bmp(void)
         {40, 13, 7, 4, 0, {0}, 16, 0},
         {40, 13, -7, 8, 0, {0}, 200, 200}, /* top-down, short palette */
         {40, 13, 7, 4, 0, {0}, 9, 9},
-        {12, 13, 7, 8, 0, {0}, 256, 0},    /* OS/2 core header */
+        {12, 13, 7, 8, 0, {0}, 256, 0}, /* OS/2 core header */
         {12, 5, 3, 24, 0, {0}, 0, 0},
         {40, 13, 7, 24, 0, {0}, 0, 0},
         {40, 13, -7, 24, 0, {0}, 0, 0},
-        {40, 9, 5, 16, 0, {0}, 0, 0},      /* 5-5-5 */
+        {40, 9, 5, 16, 0, {0}, 0, 0}, /* 5-5-5 */
         {40, 9, 5, 16, 3, {0xf800, 0x07e0, 0x001f}, 0, 0},
         {56, 9, 5, 16, 3, {0x0f00, 0x00f0, 0x000f}, 0, 0},
         {52, 9, 5, 16, 3, {0x8000, 0x0400, 0x0001}, 0, 0},
@@ -773,8 +776,8 @@ static void test_bmp(void)
         TH_EQ_INT(im.info.format, VG_MEDIA_BMP);
         TH_EQ_STR(im.info.warning, "");
         want = bmp_expect(&specs[i]);
-        check_pixels(&im, (unsigned)specs[i].w,
-                     (unsigned)abs(specs[i].h), 3, want, what);
+        check_pixels(&im, (unsigned)specs[i].w, (unsigned)abs(specs[i].h), 3,
+                     want, what);
         free(want);
         /* netpbm agrees where no bit widening is involved */
         if (tool && specs[i].bpp != 16 && specs[i].comp == 0 &&
@@ -841,7 +844,7 @@ static void test_bmp_bad(void)
     c.d[30] = 1; /* RLE8 with 24 bits */
     TH_EQ_INT(decode(c.d, c.n, &im, &err), VG_ECORRUPT);
     FRESH();
-    set32(c.d + 14, 0x7fffffffu); /* header size */
+    set32(c.d + 14, 0x7fffffffu);                       /* header size */
     TH_EQ_INT(decode(c.d, c.n, &im, &err), VG_EFORMAT); /* not sniffed */
     FRESH();
     set32(c.d + 14, 124); /* header runs past the file end? no: 54+ bytes */
@@ -867,8 +870,9 @@ static void test_bmp_bad(void)
 
     /* non-contiguous bitfield mask */
     {
-        static const struct bmp_spec sb = {40, 9, 5, 16, 3,
-                                           {0xf00f, 0x07e0, 0x001f}, 0, 0};
+        static const struct bmp_spec sb = {40, 9, 5,
+                                           16, 3, {0xf00f, 0x07e0, 0x001f},
+                                           0,  0};
         make_bmp(&b, &sb);
         TH_EQ_INT(decode(b.d, b.n, &im, &err), VG_ECORRUPT);
         bytes_free(&b);
@@ -886,9 +890,9 @@ static void make_rle_bmp(struct bytes *b, int rle4)
         0, 3, 2, 3, 4, 0, 3, 5, 0, 0, /* absolute 2 3 4 (padded), 3x5 */
         0, 2, 2, 0, 2, 6, 0, 1};      /* delta (2,0), two 6s, end */
     static const uint8_t rle4d[] = {
-        6, 0x11, 0, 0,                   /* six 1s */
-        0, 3, 0x23, 0x40, 3, 0x55, 0, 0, /* absolute 2 3 4 (2 bytes), 3x5 */
-        0, 2, 2, 0, 2, 0x66, 0, 1};
+        6, 0x11, 0,    0,                   /* six 1s */
+        0, 3,    0x23, 0x40, 3, 0x55, 0, 0, /* absolute 2 3 4 (2 bytes), 3x5 */
+        0, 2,    2,    0,    2, 0x66, 0, 1};
     unsigned i;
 
     put(b, "BM", 2);
@@ -921,8 +925,9 @@ static void make_rle_bmp(struct bytes *b, int rle4)
 static void test_bmp_rle(void)
 {
     /* top-down indices: delta skips read as index 0 */
-    static const uint8_t idx[3][6] = {
-        {0, 0, 6, 6, 0, 0}, {2, 3, 4, 5, 5, 5}, {1, 1, 1, 1, 1, 1}};
+    static const uint8_t idx[3][6] = {{0, 0, 6, 6, 0, 0},
+                                      {2, 3, 4, 5, 5, 5},
+                                      {1, 1, 1, 1, 1, 1}};
     struct vg_err err;
     struct img im = {0};
     struct bytes b = {0};
@@ -982,10 +987,11 @@ static void make_samples(void)
     static const struct gif_frame g2[1] = {{3, 3, 37, 27, 1, 5}};
     static const struct bmp_spec b1 = {40, 40, 30, 24, 0, {0}, 0, 0};
     static const struct bmp_spec b2 = {124, 40, -30, 4, 0, {0}, 16, 0};
-    static const struct bmp_spec b3 = {40, 40, 30, 16, 3,
-                                       {0xf800, 0x07e0, 0x001f}, 0, 0};
-    static const unsigned aw[2] = {40, 10}, ah[2] = {30, 10},
-                          ax[2] = {0, 4}, ay[2] = {0, 4};
+    static const struct bmp_spec b3 = {40, 40, 30,
+                                       16, 3,  {0xf800, 0x07e0, 0x001f},
+                                       0,  0};
+    static const unsigned aw[2] = {40, 10}, ah[2] = {30, 10}, ax[2] = {0, 4},
+                          ay[2] = {0, 4};
     struct bytes b = {0};
     uint8_t *rgb;
     size_t n;
@@ -1073,8 +1079,8 @@ static void test_truncated(void)
                 vg_media_sniff(samples[i].b.d, cut) == VG_MEDIA_UNKNOWN)
                 continue;
             if (rc != VG_OK && rc != VG_ECORRUPT) {
-                TH_FAIL_("%s cut at %zu of %zu: %s (%s)", samples[i].name,
-                         cut, n, vg_strerror(rc), err.msg);
+                TH_FAIL_("%s cut at %zu of %zu: %s (%s)", samples[i].name, cut,
+                         n, vg_strerror(rc), err.msg);
                 continue;
             }
             /* early cuts that still decode must say so */
@@ -1103,8 +1109,9 @@ static void test_corrupted(void)
             for (k = 0; k < nflip; k++) {
                 /* keep the magic so the decoder, not the sniffer, sees it */
                 size_t pos = 4 + rng() % (c.n - 4);
-                c.d[pos] = (uint8_t)(it % 3 == 0 ? rng() : c.d[pos] ^
-                                                         (1u << (rng() % 8)));
+                c.d[pos] = (uint8_t)(it % 3 == 0
+                                         ? rng()
+                                         : c.d[pos] ^ (1u << (rng() % 8)));
             }
             rc = decode(c.d, c.n, &im, &err);
             if (rc == VG_OK)
@@ -1157,8 +1164,8 @@ static void test_alloc_faults(void)
             if (rc == VG_OK)
                 break;
             if (rc != VG_ENOMEM) {
-                TH_FAIL_("%s: allocation %ld failed: %s (%s)",
-                         samples[i].name, n, vg_strerror(rc), err.msg);
+                TH_FAIL_("%s: allocation %ld failed: %s (%s)", samples[i].name,
+                         n, vg_strerror(rc), err.msg);
                 break;
             }
         }
@@ -1196,9 +1203,10 @@ static void test_photos_expected(void)
             continue;
         }
         dot = strrchr(name, '.');
-        want = !dot ? VG_MEDIA_UNKNOWN : !strcmp(dot, ".jpg") ? VG_MEDIA_JPEG
-               : !strcmp(dot, ".png")                         ? VG_MEDIA_PNG
-                                                              : VG_MEDIA_WEBP;
+        want = !dot                   ? VG_MEDIA_UNKNOWN
+               : !strcmp(dot, ".jpg") ? VG_MEDIA_JPEG
+               : !strcmp(dot, ".png") ? VG_MEDIA_PNG
+                                      : VG_MEDIA_WEBP;
         TH_EQ_INT(vg_media_sniff(d, n), want);
         TH_EQ_INT(decode(d, n, &im, &err), VG_OK);
         /* the file counts the source's channels; alpha is dropped */

@@ -44,8 +44,9 @@ static int start_nginx(void)
 
     snprintf(www, sizeof(www), "%s/www", dir);
     snprintf(cmd, sizeof(cmd),
-             "mkdir -p %s/www && cp " PHOTOS "0029.jpg %s/www/known.jpg && cp "
-             PHOTOS "0015.jpg %s/www/off.jpg && cp " PHOTOS
+             "mkdir -p %s/www && cp " PHOTOS
+             "0029.jpg %s/www/known.jpg && cp " PHOTOS
+             "0015.jpg %s/www/off.jpg && cp " PHOTOS
              "0031.jpg %s/www/mild.jpg && chmod -R a+rX %s",
              dir, dir, dir, dir, dir);
     if (th_run(cmd) ||
@@ -215,8 +216,7 @@ static void results_oom(struct vg_store *st)
         rf = vg_notice_figures(st, &f, NULL);
         vg_alloc_fail_after(-1);
         TH_CHECK(rl == VG_OK ? l && l->n == 1 : rl == VG_ENOMEM && !l);
-        TH_CHECK(rc == VG_OK ? c && c->nnotices >= 1
-                             : rc == VG_ENOMEM && !c);
+        TH_CHECK(rc == VG_OK ? c && c->nnotices >= 1 : rc == VG_ENOMEM && !c);
         TH_CHECK(rn == VG_OK ? n != NULL : rn == VG_ENOMEM && !n);
         TH_CHECK(rf == VG_OK ? f && f->n == 1 : rf == VG_ENOMEM && !f);
         vg_case_list_free(l);
@@ -313,7 +313,8 @@ static void test_week(void)
         rc = vg_notice_run_once(st, &o, &s, &err);
         if (h == 24) { /* our relay is misconfigured: not an attempt */
             TH_EQ_INT(s.notices_held, 1);
-            TH_EQ_INT(count("SELECT attempts FROM notices WHERE cycle = 2"), 0);
+            TH_EQ_INT(count("SELECT attempts FROM notices WHERE cycle = 2"),
+                      0);
         }
         if (h == 48) { /* the retry, after the backoff */
             TH_EQ_INT(s.notices_retried, 1);

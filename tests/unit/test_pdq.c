@@ -81,15 +81,18 @@ static void test_dct_table(void)
     vg_digest_final(dc, &d);
     vg_digest_free(dc);
     vg_hex_encode(d.sha256, 32, hex);
-    TH_EQ_STR(hex, "db354678fc6c99b7d442c35d8e89b002b71cb35eff6ae436c5f36392277a83c8");
+    TH_EQ_STR(
+        hex,
+        "db354678fc6c99b7d442c35d8e89b002b71cb35eff6ae436c5f36392277a83c8");
     /* and the formula of spec 8 reproduces the table */
     int same = 1;
     float s = (float)sqrt(2.0 / 64.0);
     for (int u = 0; u < 16; u++)
         for (int k = 0; k < 64; k++) {
-            float v = (float)((double)s *
-                              cos(((3.14159265358979323846 / 2 / 64) *
-                                   (u + 1)) * (2 * k + 1)));
+            float v =
+                (float)((double)s *
+                        cos(((3.14159265358979323846 / 2 / 64) * (u + 1)) *
+                            (2 * k + 1)));
             if (f2bits(v) != vg__pdq_dct_bits[u][k])
                 same = 0;
         }
@@ -135,7 +138,7 @@ static void test_sample_points(void)
     unsigned idx[64];
 
     vg__pdq_sample_points(1004, idx);
-    TH_EQ_INT(idx[0], 7);   /* trunc(0.5 * 1004 / 64) */
+    TH_EQ_INT(idx[0], 7);    /* trunc(0.5 * 1004 / 64) */
     TH_EQ_INT(idx[63], 996); /* trunc(63.5 * 1004 / 64) */
     vg__pdq_sample_points(10, idx);
     TH_EQ_INT(idx[0], 0);
@@ -150,23 +153,37 @@ static void test_hex_bits(void)
     char hex[65];
 
     memset(&h, 0, sizeof(h));
-    h.w[0] = 1; /* bit 0: coefficient (0,0) in the lowest bit of the last digit */
+    h.w[0] =
+        1; /* bit 0: coefficient (0,0) in the lowest bit of the last digit */
     vg_pdq_to_hex(&h, hex);
-    TH_EQ_STR(hex, "0000000000000000000000000000000000000000000000000000000000000001");
+    TH_EQ_STR(
+        hex,
+        "0000000000000000000000000000000000000000000000000000000000000001");
     memset(&h, 0, sizeof(h));
     h.w[15] = 0x8000; /* bit 255 */
     vg_pdq_to_hex(&h, hex);
-    TH_EQ_STR(hex, "8000000000000000000000000000000000000000000000000000000000000000");
-    const char *s = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22";
+    TH_EQ_STR(
+        hex,
+        "8000000000000000000000000000000000000000000000000000000000000000");
+    const char *s =
+        "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22";
     TH_EQ_INT(vg_pdq_from_hex(s, 64, &g), VG_OK);
     vg_pdq_to_hex(&g, hex);
     TH_EQ_STR(hex, s);
     TH_EQ_INT(g.w[0], 0x9b22);
     TH_EQ_INT(g.w[15], 0xd8f8);
-    TH_EQ_INT(vg_pdq_from_hex("D8F8F0CEE0F4A84F0637022A078F67F0B36E2ED596621E1D33E6339C4E9C9B22", 64, &h), VG_OK);
+    TH_EQ_INT(
+        vg_pdq_from_hex(
+            "D8F8F0CEE0F4A84F0637022A078F67F0B36E2ED596621E1D33E6339C4E9C9B22",
+            64, &h),
+        VG_OK);
     TH_EQ_INT(vg_pdq_distance(&g, &h), 0);
     TH_EQ_INT(vg_pdq_from_hex(s, 63, &h), VG_EINVAL);
-    TH_EQ_INT(vg_pdq_from_hex("x8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22", 64, &h), VG_EINVAL);
+    TH_EQ_INT(
+        vg_pdq_from_hex(
+            "x8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22",
+            64, &h),
+        VG_EINVAL);
     memset(&h, 0, sizeof(h));
     memset(&g, 0xff, sizeof(g));
     TH_EQ_INT(vg_pdq_distance(&g, &h), 256);
@@ -186,13 +203,15 @@ static uint8_t *make_image(unsigned w, unsigned h, unsigned ch, unsigned seed)
         for (unsigned x = 0; x < w; x++)
             for (unsigned c = 0; c < ch; c++) {
                 r = r * 1664525u + 1013904223u;
-                double v = 128 + 60 * sin((x + 3 * c) * 0.05 + seed) *
-                                     cos(y * 0.031 * (1 + seed % 3)) +
+                double v = 128 +
+                           60 * sin((x + 3 * c) * 0.05 + seed) *
+                               cos(y * 0.031 * (1 + seed % 3)) +
                            50 * sin(x * 0.013 + y * 0.021 + seed) +
                            40 * cos(hypot(x - 0.3 * w, y - 0.6 * h) * 0.04) +
                            (double)(r >> 28) * noise;
-                px[((size_t)y * w + x) * ch + c] =
-                    (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+                px[((size_t)y * w + x) * ch + c] = (uint8_t)(v < 0     ? 0
+                                                             : v > 255 ? 255
+                                                                       : v);
             }
     return px;
 }
@@ -208,8 +227,8 @@ static float *luma_of(const uint8_t *px, unsigned w, unsigned h, unsigned ch)
     return l;
 }
 
-static int stream_hash(const uint8_t *px, unsigned w, unsigned h,
-                       unsigned ch, unsigned flags, unsigned chunk,
+static int stream_hash(const uint8_t *px, unsigned w, unsigned h, unsigned ch,
+                       unsigned flags, unsigned chunk,
                        struct vg_pdq_result *out)
 {
     struct vg_pdq_stream *s;
@@ -240,9 +259,10 @@ static int same_result(const struct vg_pdq_result *a,
 
 static void test_stream_matches_oracle(void)
 {
-    static const unsigned sizes[][2] = {
-        {5, 5}, {7, 300}, {300, 7}, {64, 64}, {100, 63}, {63, 100},
-        {64, 65}, {130, 257}, {257, 130}, {1000, 701}, {333, 1500}};
+    static const unsigned sizes[][2] = {{5, 5},      {7, 300},   {300, 7},
+                                        {64, 64},    {100, 63},  {63, 100},
+                                        {64, 65},    {130, 257}, {257, 130},
+                                        {1000, 701}, {333, 1500}};
     static const char *impls[] = {"scalar", "sse2", "avx2", "avx512"};
 
     for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++)
@@ -256,8 +276,9 @@ static void test_stream_matches_oracle(void)
                 if (vg_pdq_set_impl(impls[k]) != VG_OK)
                     continue;
                 memset(&got, 0x55, sizeof(got));
-                TH_EQ_INT(stream_hash(px, w, h, ch, VG_PDQ_DIHEDRAL, 1 + si % 5,
-                                      &got), VG_OK);
+                TH_EQ_INT(stream_hash(px, w, h, ch, VG_PDQ_DIHEDRAL,
+                                      1 + si % 5, &got),
+                          VG_OK);
                 if (!same_result(&ref, &got, 1))
                     TH_FAIL_("stream != oracle: %ux%u ch%u impl %s", w, h, ch,
                              impls[k]);
@@ -266,7 +287,7 @@ static void test_stream_matches_oracle(void)
             free(l);
         }
     vg_pdq_set_impl(getenv("VIGIL_PDQ_IMPL") ? getenv("VIGIL_PDQ_IMPL")
-                                              : "scalar");
+                                             : "scalar");
 }
 
 /* Convention A: the stream's pre-resize equals resizing then hashing. */
@@ -284,7 +305,8 @@ static void test_prescale(void)
     float *l = luma_of(small, 512, 512, 3);
     TH_EQ_INT(vg_pdq_hash_luma(l, 512, 512, VG_PDQ_DIHEDRAL, &ref), VG_OK);
     TH_EQ_INT(stream_hash(px, w, h, ch, VG_PDQ_DIHEDRAL | VG_PDQ_PRESCALE_512,
-                          7, &got), VG_OK);
+                          7, &got),
+              VG_OK);
     TH_CHECK(same_result(&ref, &got, 1));
     /* both sides <= 512: untouched */
     struct vg_pdq_result a, b;
@@ -312,13 +334,27 @@ static void test_dihedral_signs(void)
             for (unsigned x = 0; x < n; x++) {
                 unsigned sx = x, sy = y, m = n - 1;
                 switch (d) {
-                case VG_PDQ_ROT90: sx = m - y, sy = x; break;   /* ccw */
-                case VG_PDQ_ROT180: sx = m - x, sy = m - y; break;
-                case VG_PDQ_ROT270: sx = y, sy = m - x; break;
-                case VG_PDQ_FLIPX: sy = m - y; break;
-                case VG_PDQ_FLIPY: sx = m - x; break;
-                case VG_PDQ_FLIPPLUS1: sx = y, sy = x; break;
-                case VG_PDQ_FLIPMINUS1: sx = m - y, sy = m - x; break;
+                case VG_PDQ_ROT90:
+                    sx = m - y, sy = x;
+                    break; /* ccw */
+                case VG_PDQ_ROT180:
+                    sx = m - x, sy = m - y;
+                    break;
+                case VG_PDQ_ROT270:
+                    sx = y, sy = m - x;
+                    break;
+                case VG_PDQ_FLIPX:
+                    sy = m - y;
+                    break;
+                case VG_PDQ_FLIPY:
+                    sx = m - x;
+                    break;
+                case VG_PDQ_FLIPPLUS1:
+                    sx = y, sy = x;
+                    break;
+                case VG_PDQ_FLIPMINUS1:
+                    sx = m - y, sy = m - x;
+                    break;
                 }
                 t[y * n + x] = l[sy * n + sx];
             }
@@ -375,7 +411,9 @@ static void test_quality_and_tiny(void)
     TH_EQ_INT(r.quality, 100);
     TH_EQ_INT(vg_pdq_hash_luma(flat, 4, 100, 0, &r), VG_OK);
     vg_pdq_to_hex(&r.hash, hex);
-    TH_EQ_STR(hex, "0000000000000000000000000000000000000000000000000000000000000000");
+    TH_EQ_STR(
+        hex,
+        "0000000000000000000000000000000000000000000000000000000000000000");
     TH_EQ_INT(r.quality, 0);
 }
 

@@ -181,16 +181,26 @@ static void test_checks(void)
 {
     const char *good_mail[] = {"abuse@example.com", "a.b+c@x.example.co.uk",
                                "noc_1@xn--bcher-kva.example", "A@B.CD"};
-    const char *bad_mail[] = {"", "abuse", "@example.com", "a@", "a@b",
-                              "a..b@example.com", ".a@example.com",
-                              "a@example..com", "a@-x.com", "a b@x.com",
-                              "a@x.com\r\nBcc: b@y.com", "\"a\"@x.com",
-                              "a@[192.0.2.1]", "a@x_y.com", "é@x.com"};
+    const char *bad_mail[] = {"",
+                              "abuse",
+                              "@example.com",
+                              "a@",
+                              "a@b",
+                              "a..b@example.com",
+                              ".a@example.com",
+                              "a@example..com",
+                              "a@-x.com",
+                              "a b@x.com",
+                              "a@x.com\r\nBcc: b@y.com",
+                              "\"a\"@x.com",
+                              "a@[192.0.2.1]",
+                              "a@x_y.com",
+                              "é@x.com"};
     const char *good_dom[] = {"example.com", "a-b.example.co.uk", "com",
                               "xn--bcher-kva.example", "_dmarc.example"};
-    const char *bad_dom[] = {"", "Example.com", "example.com.", ".com",
-                             "a..b", "-a.com", "a-.com", "192.0.2.1",
-                             "a/b", "exa mple.com"};
+    const char *bad_dom[] = {
+        "",       "Example.com", "example.com.", ".com", "a..b",
+        "-a.com", "a-.com",      "192.0.2.1",    "a/b",  "exa mple.com"};
     char buf[64], long_label[80];
     struct vg_err err = {0};
 
@@ -209,8 +219,7 @@ static void test_checks(void)
     memset(long_label, 'a', 64);
     strcpy(long_label + 64, ".com");
     TH_CHECK(!vg_provider_domain_valid(long_label));
-    TH_EQ_INT(vg_provider_network_canonical("as64500", buf, sizeof(buf),
-                                            &err),
+    TH_EQ_INT(vg_provider_network_canonical("as64500", buf, sizeof(buf), &err),
               VG_OK);
     TH_EQ_STR(buf, "AS64500");
     TH_EQ_INT(vg_provider_network_canonical("AS4294967295", buf, sizeof(buf),
@@ -238,12 +247,12 @@ static void test_checks(void)
               VG_EINVAL);
     TH_CHECK(strstr(err.msg, "is not a network") != NULL);
     /* people's domains */
-    TH_EQ_INT(vg_provider_domain_normalise("*.Example.COM.", buf,
-                                           sizeof(buf), &err),
+    TH_EQ_INT(vg_provider_domain_normalise("*.Example.COM.", buf, sizeof(buf),
+                                           &err),
               VG_OK);
     TH_EQ_STR(buf, "example.com");
-    TH_EQ_INT(vg_provider_domain_normalise("Bücher.example", buf,
-                                           sizeof(buf), &err),
+    TH_EQ_INT(vg_provider_domain_normalise("Bücher.example", buf, sizeof(buf),
+                                           &err),
               VG_OK);
     TH_EQ_STR(buf, "xn--bcher-kva.example");
     TH_EQ_INT(vg_provider_domain_normalise("http://x.com/", buf, sizeof(buf),
@@ -492,15 +501,17 @@ static void test_match(void)
 
     if (!st)
         return;
-    vg_store_provider_add(st, 0, spec(&s, "UK", "a@uk.test", "example.co.uk",
-                                      "192.0.0.0/16 2001:db8::/32"),
+    vg_store_provider_add(st, 0,
+                          spec(&s, "UK", "a@uk.test", "example.co.uk",
+                               "192.0.0.0/16 2001:db8::/32"),
                           NULL, &err);
-    vg_store_provider_add(st, 0, spec(&s, "UK-B", "a@b.test",
-                                      "b.example.co.uk",
-                                      "192.0.2.0/24 2001:db8:1::/48"),
+    vg_store_provider_add(st, 0,
+                          spec(&s, "UK-B", "a@b.test", "b.example.co.uk",
+                               "192.0.2.0/24 2001:db8:1::/48"),
                           NULL, &err);
-    vg_store_provider_add(st, 0, spec(&s, "Tiny", "a@t.test", "co",
-                                      "192.0.2.16/28 2001:db8:1:2::1 AS64511"),
+    vg_store_provider_add(st, 0,
+                          spec(&s, "Tiny", "a@t.test", "co",
+                               "192.0.2.16/28 2001:db8:1:2::1 AS64511"),
                           NULL, &err);
     want_domain(st, "a.b.example.co.uk", "UK-B", "b.example.co.uk");
     want_domain(st, "B.Example.CO.UK.", "UK-B", "b.example.co.uk");
@@ -624,8 +635,7 @@ static void test_rdap_cache(void)
     c.first = "2001:db8::";
     c.last = "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff";
     TH_EQ_INT(vg_store_rdap_put(st, &c, &err), VG_OK);
-    TH_EQ_INT(vg_store_rdap_get(st, "2001:db8:5::1", now, cached_cb, &x,
-                                &err),
+    TH_EQ_INT(vg_store_rdap_get(st, "2001:db8:5::1", now, cached_cb, &x, &err),
               VG_OK);
     TH_EQ_INT(vg_store_rdap_get(st, "2001:db9::", now, cached_cb, &x, &err),
               VG_ENOENT);
@@ -639,8 +649,7 @@ static void test_rdap_cache(void)
     c.last = "192.0.2.9";
     c.status = "maybe";
     TH_EQ_INT(vg_store_rdap_put(st, &c, &err), VG_EINVAL);
-    TH_EQ_INT(vg_store_rdap_get(st, "x", now, cached_cb, &x, &err),
-              VG_EINVAL);
+    TH_EQ_INT(vg_store_rdap_get(st, "x", now, cached_cb, &x, &err), VG_EINVAL);
     vg_store_close(st);
 }
 
@@ -691,31 +700,33 @@ static struct vg_provider_match *find(struct vg_store *st, const char *url,
         TH_FAIL_("%s: %s %s, want %s %s (%s)", url,
                  vg_provider_method_name(m->method),
                  m->provider ? m->provider->name : "-",
-                 vg_provider_method_name(want), name ? name : "-",
-                 m->reason);
+                 vg_provider_method_name(want), name ? name : "-", m->reason);
     return m;
 }
 
 static void test_lookup(void)
 {
     struct vg_store *st = open_store("lookup.db");
-    struct fake_dns dns = {"www.shop.test", {"198.51.100.9", "192.0.2.77",
-                                             NULL}, 0};
+    struct fake_dns dns = {"www.shop.test",
+                           {"198.51.100.9", "192.0.2.77", NULL},
+                           0};
     struct vg_provider_match *m;
     struct vg_err err = {0};
     struct spec s;
 
     if (!st)
         return;
-    vg_store_provider_add(st, 0, spec(&s, "Blog Host", "abuse@blog.test",
-                                      "blog.test", NULL),
+    vg_store_provider_add(st, 0,
+                          spec(&s, "Blog Host", "abuse@blog.test", "blog.test",
+                               NULL),
                           NULL, &err);
-    vg_store_provider_add(st, 0, spec(&s, "Net Host", "abuse@net.test",
-                                      NULL, "192.0.2.0/24 2001:db8::/32"),
+    vg_store_provider_add(st, 0,
+                          spec(&s, "Net Host", "abuse@net.test", NULL,
+                               "192.0.2.0/24 2001:db8::/32"),
                           NULL, &err);
-    vg_store_provider_add(st, 0, spec(&s, "No Mail", NULL, "nomail.test",
-                                      NULL),
-                          NULL, &err);
+    vg_store_provider_add(st, 0,
+                          spec(&s, "No Mail", NULL, "nomail.test", NULL), NULL,
+                          &err);
     /* by domain: the resolver is not even asked */
     if ((m = find(st, "https://Someone.BLOG.test/a/b.jpg?x=1", NULL, &dns,
                   VG_FOUND_DOMAIN, "Blog Host"))) {
@@ -844,25 +855,26 @@ static void test_csv(void)
         "",
         "\n\n",
     };
-    static const char *bad_msgs[] = {"unknown column 'email'", "no name column",
-                                     "column name is given twice",
-                                     "no header", "no header"};
+    static const char *bad_msgs[] = {"unknown column 'email'",
+                                     "no name column",
+                                     "column name is given twice", "no header",
+                                     "no header"};
     static const char rows[] =
         "name,abuse_emails,language,domains,networks,one_notice_per_url,"
         "notes\n"
         "ok,a@b.test,en,,,0,\n"
-        ",a@b.test,en,,,0,\n"                       /* 3: no name */
-        "x,not-mail,en,,,0,\n"                      /* 4 */
-        "x,a@b.test,de,,,0,\n"                      /* 5 */
-        "x,a@b.test,en,http://x.test/,,0,\n"        /* 6 */
-        "x,a@b.test,en,,10.0.0.1/8,0,\n"            /* 7 */
-        "x,a@b.test,en,,,2,\n"                      /* 8 */
-        "x,a@b.test,en,,,0\n"                       /* 9: 6 fields */
-        "x,a\"b@c.test,en,,,0,\n"                   /* 10 */
-        "\"x\"y,a@b.test,en,,,0,\n"                 /* 11 */
-        "x,a@b.test,en,,,0,\"bad \xff utf-8\"\n"    /* 12 */
-        "last ok,a@b.test,en,,,0,\"two\nlines\"\n"  /* 13 */
-        "\"unclosed,a@b.test\n"                     /* 15 */
+        ",a@b.test,en,,,0,\n"                      /* 3: no name */
+        "x,not-mail,en,,,0,\n"                     /* 4 */
+        "x,a@b.test,de,,,0,\n"                     /* 5 */
+        "x,a@b.test,en,http://x.test/,,0,\n"       /* 6 */
+        "x,a@b.test,en,,10.0.0.1/8,0,\n"           /* 7 */
+        "x,a@b.test,en,,,2,\n"                     /* 8 */
+        "x,a@b.test,en,,,0\n"                      /* 9: 6 fields */
+        "x,a\"b@c.test,en,,,0,\n"                  /* 10 */
+        "\"x\"y,a@b.test,en,,,0,\n"                /* 11 */
+        "x,a@b.test,en,,,0,\"bad \xff utf-8\"\n"   /* 12 */
+        "last ok,a@b.test,en,,,0,\"two\nlines\"\n" /* 13 */
+        "\"unclosed,a@b.test\n"                    /* 15 */
         "never,seen,en,,,0,\n";
     struct csv_out o;
     struct vg_buf b;
@@ -934,14 +946,19 @@ static void test_csv(void)
     TH_EQ_INT(o.n, 2);
     TH_EQ_INT(o.nerr, 11);
     {
-        static const unsigned long want[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-                                             15};
-        static const char *msg[] = {
-            "no name", "'not-mail' is not an address", "en or fr, not 'de'",
-            "not a domain name", "did you mean 10.0.0.0/8?", "0 or 1",
-            "6 fields where the header has 7", "a quote inside unquoted",
-            "text after the closing quote", "not UTF-8",
-            "opened on line 15 is never closed"};
+        static const unsigned long want[] = {3, 4,  5,  6,  7, 8,
+                                             9, 10, 11, 12, 15};
+        static const char *msg[] = {"no name",
+                                    "'not-mail' is not an address",
+                                    "en or fr, not 'de'",
+                                    "not a domain name",
+                                    "did you mean 10.0.0.0/8?",
+                                    "0 or 1",
+                                    "6 fields where the header has 7",
+                                    "a quote inside unquoted",
+                                    "text after the closing quote",
+                                    "not UTF-8",
+                                    "opened on line 15 is never closed"};
         for (int i = 0; i < 11 && i < o.nerr; i++) {
             TH_EQ_INT(o.err_lines[i], want[i]);
             if (!strstr(o.msgs[i], msg[i]))
@@ -1002,11 +1019,13 @@ static void test_find_twice(void)
 
     memset(v, 0, sizeof(v));
     v[0].name = "One";
-    v[0].domains = d0, v[0].ndomains = 2, v[0].networks = n0, v[0].nnetworks = 1;
+    v[0].domains = d0, v[0].ndomains = 2, v[0].networks = n0,
+    v[0].nnetworks = 1;
     v[1].name = "Two";
     v[1].domains = d1, v[1].ndomains = 1;
     v[2].name = "One";
-    v[2].domains = d2, v[2].ndomains = 1, v[2].networks = n2, v[2].nnetworks = 2;
+    v[2].domains = d2, v[2].ndomains = 1, v[2].networks = n2,
+    v[2].nnetworks = 2;
     TH_EQ_INT(vg_provider_find_twice(v, 2, twice_cb, &t), VG_OK);
     TH_EQ_INT(t.n, 0);
     TH_EQ_INT(vg_provider_find_twice(v, 3, twice_cb, &t), VG_OK);

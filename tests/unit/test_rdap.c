@@ -235,7 +235,8 @@ static void test_hostile_text(void)
 
     /* long names cut at a character boundary; controls become spaces */
     vg_buf_init(&b, 0);
-    vg_buf_puts(&b, "{\"objectClassName\":\"ip network\",\"name\":\"a\\u0007b");
+    vg_buf_puts(&b,
+                "{\"objectClassName\":\"ip network\",\"name\":\"a\\u0007b");
     for (int i = 0; i < 200; i++)
         vg_buf_puts(&b, "\xc3\xa9"); /* é, two bytes */
     vg_buf_puts(&b, "\",\"entities\":[{\"roles\":[\"registrant\"],"
@@ -366,8 +367,7 @@ static void test_bootstrap(void)
     TH_EQ_INT(vg_rdap_bootstrap_parse(b, "[]", 2, &err), VG_EFORMAT);
     TH_CHECK(strstr(err.msg, "RFC 9224") != NULL);
     TH_EQ_INT(vg_rdap_bootstrap_parse(b, "{", 1, &err), VG_EFORMAT);
-    TH_EQ_INT(vg_rdap_bootstrap_load(b, "/nonexistent/x.json", &err),
-              VG_EIO);
+    TH_EQ_INT(vg_rdap_bootstrap_load(b, "/nonexistent/x.json", &err), VG_EIO);
     vg_rdap_bootstrap_free(b);
     /* the shipped files */
     TH_EQ_INT(vg_rdap_bootstrap_new(&b), VG_OK);
@@ -412,7 +412,8 @@ static int start_server(void)
         dup2(fds[1], 1);
         close(fds[0]);
         execlp("python3", "python3",
-               VIGIL_SOURCE_DIR "/tests/fixtures/rdap_server.py", (char *)NULL);
+               VIGIL_SOURCE_DIR "/tests/fixtures/rdap_server.py",
+               (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -439,9 +440,8 @@ static struct vg_rdap_bootstrap *local_bootstrap(const char *host)
     return b;
 }
 
-static struct vg_rdap_result *ask(const struct vg_rdap_opts *o,
-                                  const char *ip, enum vg_rdap_status want,
-                                  const char *why)
+static struct vg_rdap_result *ask(const struct vg_rdap_opts *o, const char *ip,
+                                  enum vg_rdap_status want, const char *why)
 {
     struct vg_rdap_result *r = NULL;
     struct vg_err err = {0};
@@ -489,10 +489,10 @@ static void test_fetch(void)
         TH_EQ_STR(r->cidrs[0], "2001:db8::/32");
         vg_rdap_result_free(r);
     }
-    vg_rdap_result_free(ask(&o, "203.0.113.1", VG_RDAP_NO_CONTACT,
-                            "no readable vCard"));
-    vg_rdap_result_free(ask(&o, "203.0.113.17", VG_RDAP_NO_CONTACT,
-                            "no valid e-mail"));
+    vg_rdap_result_free(
+        ask(&o, "203.0.113.1", VG_RDAP_NO_CONTACT, "no readable vCard"));
+    vg_rdap_result_free(
+        ask(&o, "203.0.113.17", VG_RDAP_NO_CONTACT, "no valid e-mail"));
     if ((r = ask(&o, "203.0.113.200", VG_RDAP_NOT_FOUND, "404"))) {
         TH_EQ_INT(r->expires_at, 1000 + 86400);
         vg_rdap_result_free(r);
@@ -502,19 +502,19 @@ static void test_fetch(void)
         vg_rdap_result_free(r);
     }
     vg_rdap_result_free(ask(&o, "203.0.113.81", VG_RDAP_ERROR, "not JSON"));
-    vg_rdap_result_free(ask(&o, "203.0.113.97", VG_RDAP_ERROR,
-                            "more than 3 redirects"));
-    vg_rdap_result_free(ask(&o, "203.0.113.65", VG_RDAP_ERROR,
-                            "over 1048576 bytes"));
+    vg_rdap_result_free(
+        ask(&o, "203.0.113.97", VG_RDAP_ERROR, "more than 3 redirects"));
+    vg_rdap_result_free(
+        ask(&o, "203.0.113.65", VG_RDAP_ERROR, "over 1048576 bytes"));
     t0 = time(NULL);
-    vg_rdap_result_free(ask(&o, "203.0.113.49", VG_RDAP_ERROR,
-                            "no answer within 1500 ms"));
+    vg_rdap_result_free(
+        ask(&o, "203.0.113.49", VG_RDAP_ERROR, "no answer within 1500 ms"));
     TH_CHECK(time(NULL) - t0 <= 3);
     vg_rdap_result_free(ask(&o, "10.0.0.1", VG_RDAP_ERROR, "no RDAP service"));
     /* without the test option: https only, public addresses only */
     o.allow_http_loopback = 0;
-    vg_rdap_result_free(ask(&o, "10.0.0.1", VG_RDAP_ERROR,
-                            "not a public address"));
+    vg_rdap_result_free(
+        ask(&o, "10.0.0.1", VG_RDAP_ERROR, "not a public address"));
     vg_rdap_result_free(ask(&o, "::1", VG_RDAP_ERROR, "not a public address"));
     vg_rdap_bootstrap_free((struct vg_rdap_bootstrap *)o.bootstrap);
     /* a service on a public address is refused in test mode (loopback

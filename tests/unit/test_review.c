@@ -59,8 +59,8 @@ static int take_lease(void *ctx, const struct vg_frontier_lease *l)
 static int64_t lease_one(struct vg_store *st, int64_t crawl, const char *url,
                          int64_t parent, enum vg_frontier_kind kind)
 {
-    struct vg_frontier_url u = {url, "a.example", 0, parent ? 1 : 0, parent,
-                                kind, 0, 0};
+    struct vg_frontier_url u = {url,    "a.example", 0, parent ? 1 : 0,
+                                parent, kind,        0, 0};
     size_t n = 0;
 
     leased_id = 0;
@@ -133,8 +133,10 @@ static int64_t media_of(const char *db, int i)
     struct hashes h = hashes_of(i);
 
     vg_hex_encode(h.sha256, 32, hex);
-    snprintf(sql, sizeof(sql), "SELECT id FROM media WHERE hex(sha256) ="
-                               " upper('%s')", hex);
+    snprintf(sql, sizeof(sql),
+             "SELECT id FROM media WHERE hex(sha256) ="
+             " upper('%s')",
+             hex);
     return count_rows(db, sql);
 }
 
@@ -212,10 +214,16 @@ static void test_queue(void)
     char db[256];
     struct vg_store *st = NULL;
     struct vg_err err = {0};
-    const struct vg_frontier_url rurl = {"http://a.example/reported", "a.example",
-                                         0, 0, 0, VG_FRONTIER_PAGE, 0, 0};
-    struct vg_report_rec rep = {"web", "en", "csam", NULL, "", NULL, NULL, 0,
-                                0, 0, NULL, &rurl, 1};
+    const struct vg_frontier_url rurl = {"http://a.example/reported",
+                                         "a.example",
+                                         0,
+                                         0,
+                                         0,
+                                         VG_FRONTIER_PAGE,
+                                         0,
+                                         0};
+    struct vg_report_rec rep = {"web", "en", "csam", NULL, "",    NULL, NULL,
+                                0,     0,    0,      NULL, &rurl, 1};
     struct vg_report_ack ack;
     struct queue_log q;
     int64_t crawl = 0, rcrawl = 0, page = 0, total = 0, u1 = 0;
@@ -257,8 +265,9 @@ static void test_queue(void)
     TH_EQ_INT(vg_store_reports_add(st, &rep, 1, &ack, &err), VG_OK);
     TH_EQ_INT(vg_store_reports_crawl(st, &rcrawl, &err), VG_OK);
     {
-        struct vg_frontier_url img = {"http://a.example/4.jpg", "a.example",
-                                      0, 1, 0, VG_FRONTIER_MEDIA, 0, 0};
+        struct vg_frontier_url img = {
+            "http://a.example/4.jpg", "a.example", 0, 1, 0,
+            VG_FRONTIER_MEDIA,        0,           0};
         struct vg_frontier_done d;
         struct vg_crawl_batch b = {&d, 1, &img, 1, NULL, 0};
         size_t n = 0;
@@ -275,12 +284,18 @@ static void test_queue(void)
         /* the image, leased in the reports crawl, seen on the page */
         struct hashes h = hashes_of(4);
         size_t n = 0;
-        struct vg_sighting_rec s = {
-            .page_url_id = page, .seen_at = (int64_t)time(NULL),
-            .http_status = 200, .sha256 = h.sha256, .md5 = h.md5,
-            .sha1 = h.sha1, .format = "png", .width = 10, .height = 10,
-            .bytes = 99, .thumbnail = (const uint8_t *)"thumb-4",
-            .thumbnail_len = 7};
+        struct vg_sighting_rec s = {.page_url_id = page,
+                                    .seen_at = (int64_t)time(NULL),
+                                    .http_status = 200,
+                                    .sha256 = h.sha256,
+                                    .md5 = h.md5,
+                                    .sha1 = h.sha1,
+                                    .format = "png",
+                                    .width = 10,
+                                    .height = 10,
+                                    .bytes = 99,
+                                    .thumbnail = (const uint8_t *)"thumb-4",
+                                    .thumbnail_len = 7};
         struct vg_frontier_done d;
         struct vg_crawl_batch b = {&d, 1, NULL, 0, &s, 1};
         TH_EQ_INT(vg_store_frontier_lease(st, rcrawl, 1, 0, time(NULL),
@@ -344,8 +359,8 @@ static void test_queue(void)
                       "reference")),
                   ack.reference);
         TH_CHECK(json_is_null(json_object_get(last, "my_vote")));
-        TH_EQ_STR(json_string_value(json_object_get(json_array_get(items, 1),
-                                                    "my_vote")),
+        TH_EQ_STR(json_string_value(
+                      json_object_get(json_array_get(items, 1), "my_vote")),
                   "harmful-abusive");
         json_decref(j);
     }
@@ -382,7 +397,8 @@ static void test_media_item(void)
     e.algo = VG_ALGO_PDQ;
     e.value[0] = 0x77;
     e.quality = 80;
-    TH_EQ_INT(vg_store_import_begin(st, 0, list, "t", "lines", NULL, &im, &err),
+    TH_EQ_INT(vg_store_import_begin(st, 0, list, "t", "lines", NULL, &im,
+                                    &err),
               VG_OK);
     TH_EQ_INT(vg_store_import_add(im, &e, &err), VG_OK);
     TH_EQ_INT(vg_store_import_commit(im, 1, NULL, NULL, &err), VG_OK);
@@ -480,8 +496,7 @@ static void test_media_item(void)
                       json_array_get(json_object_get(j, "detections"), 0),
                       "list")),
                   "partner");
-        TH_EQ_STR(json_string_value(json_object_get(j, "review")),
-                  "pending");
+        TH_EQ_STR(json_string_value(json_object_get(j, "review")), "pending");
         TH_CHECK(json_is_null(json_object_get(j, "classification")));
         json_decref(j);
         TH_EQ_INT(vg_store_review_media(st, 999, &rm, &err), VG_ENOENT);
@@ -808,16 +823,15 @@ static void test_errors(void)
     TH_EQ_INT(vg_store_review_add(st, media_of(db, 2), a, VG_REVIEW_CSAM, 2,
                                   &r, &err),
               VG_ENOENT);
-    TH_EQ_INT(vg_store_review_add(st, media, 999, VG_REVIEW_CSAM, 2, &r,
-                                  &err),
+    TH_EQ_INT(vg_store_review_add(st, media, 999, VG_REVIEW_CSAM, 2, &r, &err),
               VG_ENOENT);
     TH_EQ_INT(vg_store_review_add(st, media, a, VG_REVIEW_CSAM, 0, &r, &err),
               VG_EINVAL);
     TH_EQ_INT(vg_store_review_add(st, media, a, VG_REVIEW_CSAM,
                                   VG_REVIEW_AGREE_MAX + 1, &r, &err),
               VG_EINVAL);
-    TH_EQ_INT(vg_store_review_add(st, media, a, (enum vg_review_class)7, 2,
-                                  &r, &err),
+    TH_EQ_INT(vg_store_review_add(st, media, a, (enum vg_review_class)7, 2, &r,
+                                  &err),
               VG_EINVAL);
     TH_EQ_INT(vg_store_user_set_disabled(st, 0, "b", 1, &err), VG_OK);
     TH_EQ_INT(vg_store_review_add(st, media, b, VG_REVIEW_CSAM, 2, &r, &err),
@@ -934,9 +948,10 @@ static void test_migration(void)
     {
         sqlite3 *h = NULL;
         TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
-        TH_EQ_INT(sqlite3_exec(h, "INSERT INTO media (sha256, md5, sha1,"
-                                  " first_seen_at) VALUES (x'01', x'02',"
-                                  " x'03', 1)",
+        TH_EQ_INT(sqlite3_exec(h,
+                               "INSERT INTO media (sha256, md5, sha1,"
+                               " first_seen_at) VALUES (x'01', x'02',"
+                               " x'03', 1)",
                                NULL, NULL, NULL),
                   SQLITE_OK);
         sqlite3_close(h);

@@ -193,10 +193,11 @@ static void test_wildcards(void)
     TH_EQ_INT(A(s, "vigil", "/exactly"), 1);
     /* many '*' do not backtrack exponentially */
     s = "User-agent: *\nDisallow: /*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b\n";
-    TH_EQ_INT(A(s, "vigil",
-                "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac"),
-              1);
+    TH_EQ_INT(
+        A(s, "vigil",
+          "/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac"),
+        1);
 }
 
 static void test_percent_encoding(void)
@@ -261,9 +262,9 @@ static void test_fetch_outcomes(void)
     struct vg_robots *r = NULL;
 
     for (size_t i = 0; i < sizeof(allow_all) / sizeof(*allow_all); i++) {
-        TH_EQ_INT(
-            vg_robots_from_fetch(allow_all[i], body, strlen(body), "vigil", &r),
-            VG_OK);
+        TH_EQ_INT(vg_robots_from_fetch(allow_all[i], body, strlen(body),
+                                       "vigil", &r),
+                  VG_OK);
         TH_EQ_INT(vg_robots_allowed(r, "/x"), 1);
         TH_EQ_INT(vg_robots_allowed(r, "/"), 1);
         vg_robots_free(r);

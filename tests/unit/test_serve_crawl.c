@@ -42,8 +42,9 @@ static int make_site(void)
 
     snprintf(www, sizeof(www), "%s/www", dir);
     snprintf(cmd, sizeof(cmd),
-             "mkdir -p %s/www && cp " PHOTOS "0029.jpg %s/www/a.jpg && cp "
-             PHOTOS "0015.jpg %s/www/b.jpg && cp " PHOTOS
+             "mkdir -p %s/www && cp " PHOTOS
+             "0029.jpg %s/www/a.jpg && cp " PHOTOS
+             "0015.jpg %s/www/b.jpg && cp " PHOTOS
              "0031.jpg %s/www/c.jpg && chmod -R a+rX %s",
              dir, dir, dir, dir, dir);
     if (th_run(cmd))
@@ -104,10 +105,10 @@ static int known_list(struct vg_store *st)
 static int report(struct vg_store *st, const char *path)
 {
     char url[256];
-    struct vg_frontier_url u = {url, "127.0.0.1", 0, 0, 0, VG_FRONTIER_PAGE,
-                                0, 0};
-    struct vg_report_rec r = {"web", "en", "csam", NULL, "", NULL, NULL, 0,
-                              0, 0, NULL, &u, 1};
+    struct vg_frontier_url u = {url, "127.0.0.1",      0, 0,
+                                0,   VG_FRONTIER_PAGE, 0, 0};
+    struct vg_report_rec r = {"web", "en", "csam", NULL, "", NULL, NULL,
+                              0,     0,    0,      NULL, &u, 1};
     struct vg_report_ack ack;
 
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", port, path);
@@ -150,9 +151,9 @@ static int wait_for(struct vg_store *st, int64_t crawl, int n)
     for (int i = 0; i < 600; i++) {
         struct vg_frontier_counts fc;
         struct timespec pause = {0, 100000000};
-        if (queue(st).n >= n && !vg_store_frontier_counts(st, crawl, &fc,
-                                                          NULL) &&
-            !fc.queued && !fc.leased)
+        if (queue(st).n >= n &&
+            !vg_store_frontier_counts(st, crawl, &fc, NULL) && !fc.queued &&
+            !fc.leased)
             return 0;
         nanosleep(&pause, NULL);
     }

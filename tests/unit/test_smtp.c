@@ -25,8 +25,9 @@
 #include "vigil/buf.h"
 #include "vigil/smtp.h"
 
-static const struct vg_mail_addr to2[2] = {
-    {NULL, "abuse@host.example"}, {"\xc3\x89quipe abus", "noc@host.example"}};
+static const struct vg_mail_addr to2[2] = {{NULL, "abuse@host.example"},
+                                           {"\xc3\x89quipe abus",
+                                            "noc@host.example"}};
 static const struct vg_mail_addr reply_to = {NULL, "analysts@hotline.example"};
 
 /* The notice of the exact-bytes test; tests change copies of it. */
@@ -161,15 +162,16 @@ static void test_plain_subject_folding(void)
 
 static void test_header_injection(void)
 {
-    static const char *const bad_text[] = {"Removal\r\nBcc: victim@example.org",
-                                           "Removal\nBcc: x@y.z",
-                                           "Removal\rBcc: x@y.z",
-                                           "tab\there",
-                                           "bell\a",
-                                           "del\x7f",
-                                           "bad utf-8 \xc3\x28",
-                                           "overlong \xc0\xaf",
-                                           "surrogate \xed\xa0\x80"};
+    static const char *const bad_text[] = {
+        "Removal\r\nBcc: victim@example.org",
+        "Removal\nBcc: x@y.z",
+        "Removal\rBcc: x@y.z",
+        "tab\there",
+        "bell\a",
+        "del\x7f",
+        "bad utf-8 \xc3\x28",
+        "overlong \xc0\xaf",
+        "surrogate \xed\xa0\x80"};
     struct vg_mail m;
     struct vg_mail_addr a;
     struct vg_err err;
@@ -327,7 +329,8 @@ static void test_message_ids(void)
     TH_CHECK(strcmp(a, b) != 0);
     TH_CHECK(strspn(a + 1, "0123456789abcdef") == 32);
     TH_EQ_INT(vg_mail_message_id("bad domain", a, sizeof(a)), VG_EINVAL);
-    TH_EQ_INT(vg_mail_message_id("x.example", small, sizeof(small)), VG_EINVAL);
+    TH_EQ_INT(vg_mail_message_id("x.example", small, sizeof(small)),
+              VG_EINVAL);
     TH_EQ_STR(small, "");
 }
 
@@ -651,7 +654,8 @@ static void test_qp_roundtrip(void)
         normalize(in.data, in.len, &want);
         vg_buf_append(&want, "", 0);
         rc = qp_decode(enc.data, enc.len, &dec);
-        if (rc || dec.len != want.len || memcmp(dec.data, want.data, dec.len)) {
+        if (rc || dec.len != want.len ||
+            memcmp(dec.data, want.data, dec.len)) {
             TH_FAIL_("iteration %d: rc %d, %zu bytes in, %zu out", iter, rc,
                      in.len, dec.len);
             break;
@@ -865,9 +869,10 @@ static uint32_t fixed_random(void *ctx)
 
 static void test_backoff(void)
 {
-    static const int64_t want[] = {
-        60,    300,   1800,  7200,  21600, 21600, 21600, 21600, 21600, 21600,
-        21600, 21600, 21600, 21600, 21600, 21600, 21600, 21600, 21600, -1};
+    static const int64_t want[] = {60,    300,   1800,  7200,  21600,
+                                   21600, 21600, 21600, 21600, 21600,
+                                   21600, 21600, 21600, 21600, 21600,
+                                   21600, 21600, 21600, 21600, -1};
     static const uint32_t table[] = {10, 20};
     struct vg_smtp_backoff b;
     int64_t total = 0;

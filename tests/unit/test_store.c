@@ -210,14 +210,14 @@ static void test_media_hashes_from_each_version(void)
         TH_EQ_INT(count_rows(db, "SELECT entry_id FROM detections"), 1);
         TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM list_entries"), 1);
         TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
-        TH_EQ_INT(sqlite3_exec(h, "PRAGMA foreign_keys=ON;"
-                                  "INSERT INTO list_entries (list_id, algo,"
-                                  " value, added_at) VALUES (1, 'future',"
-                                  " x'01', 1)",
+        TH_EQ_INT(sqlite3_exec(h,
+                               "PRAGMA foreign_keys=ON;"
+                               "INSERT INTO list_entries (list_id, algo,"
+                               " value, added_at) VALUES (1, 'future',"
+                               " x'01', 1)",
                                NULL, NULL, NULL),
                   SQLITE_OK);
-        TH_EQ_INT(sqlite3_exec(h, "PRAGMA integrity_check", NULL, NULL,
-                               NULL),
+        TH_EQ_INT(sqlite3_exec(h, "PRAGMA integrity_check", NULL, NULL, NULL),
                   SQLITE_OK);
         sqlite3_close(h);
         TH_EQ_INT(count_rows(db, "PRAGMA foreign_key_check"), -1);
@@ -412,14 +412,14 @@ static void test_frontier(void)
         {"https://a.example/deep", "a.example", 1, 3, 0, VG_FRONTIER_PAGE, 0,
          0},
         {"https://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 0},
-        {"https://b.example/x", "b.example", 1, 1, 0, VG_FRONTIER_MEDIA, 1,
-         0},
+        {"https://b.example/x", "b.example", 1, 1, 0, VG_FRONTIER_MEDIA, 1, 0},
         {"https://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 0},
     };
 
     path_of(db, sizeof(db), "frontier.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
-    TH_EQ_INT(vg_store_crawl_new(st, "{\"max_depth\":3}", &crawl, &err), VG_OK);
+    TH_EQ_INT(vg_store_crawl_new(st, "{\"max_depth\":3}", &crawl, &err),
+              VG_OK);
     TH_EQ_INT(vg_store_crawl_new(st, NULL, &other, &err), VG_OK);
     TH_CHECK(other != crawl);
     TH_EQ_INT(vg_store_frontier_add(st, crawl, seeds, 4, &added, &err), VG_OK);
@@ -428,15 +428,14 @@ static void test_frontier(void)
     TH_EQ_INT(vg_store_frontier_add(st, other, seeds, 1, &added, &err), VG_OK);
     TH_EQ_INT(added, 1);
     /* priority first, then depth */
-    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 2, 0, time(NULL), log_lease, &g,
-                                      &n, &err),
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 2, 0, time(NULL), log_lease,
+                                      &g, &n, &err),
               VG_OK);
     TH_EQ_INT(n, 2);
     TH_EQ_STR(g.urls[0], "https://a.example/");
     TH_EQ_STR(g.urls[1], "https://b.example/x");
     TH_EQ_INT(finish(st, crawl, g.ids[0], 1, &err), VG_OK);
-    TH_EQ_INT(finish(st, crawl, g.ids[0], 1, &err),
-              VG_ENOENT);
+    TH_EQ_INT(finish(st, crawl, g.ids[0], 1, &err), VG_ENOENT);
     TH_EQ_INT(vg_store_frontier_counts(st, crawl, &c, &err), VG_OK);
     TH_EQ_INT(c.queued, 1);
     TH_EQ_INT(c.leased, 1);
@@ -451,8 +450,8 @@ static void test_frontier(void)
               VG_OK);
     TH_EQ_INT(added, 0);
     g.n = 0;
-    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, 0, time(NULL), log_lease, &g,
-                                      &n, &err),
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, 0, time(NULL), log_lease,
+                                      &g, &n, &err),
               VG_OK);
     TH_EQ_INT(n, 2);
     TH_EQ_STR(g.urls[0], "https://b.example/x");
@@ -461,8 +460,8 @@ static void test_frontier(void)
     TH_EQ_INT(vg_store_frontier_counts(st, crawl, &c, &err), VG_OK);
     TH_EQ_INT(c.queued + c.leased + c.done + c.failed, 3);
     TH_EQ_INT(c.failed, 1);
-    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, 0, time(NULL), log_lease, &g,
-                                      &n, &err),
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, 0, time(NULL), log_lease,
+                                      &g, &n, &err),
               VG_OK);
     TH_EQ_INT(n, 0);
     vg_store_close(st);
@@ -556,10 +555,10 @@ static void test_crawl_commit(void)
         {"http://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 0},
     };
     const struct vg_frontier_url found[] = {
-        {"http://a.example/x.jpg", "a.example", 0, 1, 0, VG_FRONTIER_MEDIA,
+        {"http://a.example/x.jpg", "a.example", 0, 1, 0, VG_FRONTIER_MEDIA, 0,
+         1},
+        {"http://cdn.example/y.jpg", "cdn.example", 0, 1, 0, VG_FRONTIER_MEDIA,
          0, 1},
-        {"http://cdn.example/y.jpg", "cdn.example", 0, 1, 0,
-         VG_FRONTIER_MEDIA, 0, 1},
     };
 
     path_of(db, sizeof(db), "commit.db");
@@ -593,11 +592,16 @@ static void test_crawl_commit(void)
            of them matched */
         struct vg_detection_rec det = {entry, "md5", 0, NULL};
         struct vg_sighting_rec s[2] = {
-            {g.ids[0], 0, 1764400000, 200, "192.0.2.1",
-             "{\"server\":\"x\"}", sha, md5, sha1, pdq, 90, "jpeg", 640,
-             480, 1234, &det, 1, NULL, 0, NULL, 0},
-            {g.ids[1], 0, 1764400001, 200, NULL, NULL, sha, md5, sha1, NULL,
-             0, "jpeg", 640, 480, 1234, NULL, 0, NULL, 0, NULL, 0},
+            {g.ids[0], 0,           1764400000,
+             200,      "192.0.2.1", "{\"server\":\"x\"}",
+             sha,      md5,         sha1,
+             pdq,      90,          "jpeg",
+             640,      480,         1234,
+             &det,     1,           NULL,
+             0,        NULL,        0},
+            {g.ids[1], 0,    1764400001, 200,  NULL,   NULL, sha,
+             md5,      sha1, NULL,       0,    "jpeg", 640,  480,
+             1234,     NULL, 0,          NULL, 0,      NULL, 0},
         };
         struct vg_frontier_done d[2] = {{g.ids[0], 1, 200, NULL},
                                         {g.ids[1], 1, 200, NULL}};
@@ -659,8 +663,8 @@ static void test_reports(void)
         {"web", "fr", "luring", "2026-11-28 21:00", "desc <b>", "{}", sealed,
          sizeof(sealed), 1, 0, NULL, urls, 2},
         {"web", "en", "csam", NULL, "", NULL, NULL, 0, 0, 0, NULL, NULL, 0},
-        {"api", "en", "csam", NULL, "from a partner", "{\"a\":1}", NULL, 0,
-         0, 7, "key-1", urls + 1, 1},
+        {"api", "en", "csam", NULL, "from a partner", "{\"a\":1}", NULL, 0, 0,
+         7, "key-1", urls + 1, 1},
     };
     struct vg_report_ack acks[3], again;
     int64_t crawl = 0, crawl2 = 0;
@@ -885,8 +889,8 @@ static void test_callback_rule(void)
     struct vg_err err = {0};
     struct vg_list l = list_spec("known"), got;
     struct reenter r = {0};
-    const struct vg_frontier_url seed = {"https://a.example/", "a.example", 0,
-                                         0, 0, VG_FRONTIER_PAGE, 0, 0};
+    const struct vg_frontier_url seed = {
+        "https://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 0};
     int64_t id = 0, crawl = 0;
     size_t added = 0, n = 0;
 
@@ -906,8 +910,7 @@ static void test_callback_rule(void)
     /* called back after the store is released (the lease): refused too */
     r.calls = 0;
     TH_EQ_INT(vg_store_crawl_new(st, NULL, &crawl, &err), VG_OK);
-    TH_EQ_INT(vg_store_frontier_add(st, crawl, &seed, 1, &added, &err),
-              VG_OK);
+    TH_EQ_INT(vg_store_frontier_add(st, crawl, &seed, 1, &added, &err), VG_OK);
     TH_EQ_INT(vg_store_frontier_lease(st, crawl, 1, 0, time(NULL),
                                       reenter_lease, &r, &n, &err),
               VG_OK);

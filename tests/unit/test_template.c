@@ -64,20 +64,25 @@ static const char *compile_err(const char *src)
 
 static void test_escaping(void)
 {
-    TH_EQ_STR(render("<p>{{x}}</p>", "{\"x\": \"a & b < c > d \\\" e ' f ` g\"}"),
+    TH_EQ_STR(render("<p>{{x}}</p>",
+                     "{\"x\": \"a & b < c > d \\\" e ' f ` g\"}"),
               "<p>a &amp; b &lt; c &gt; d &quot; e &#39; f &#96; g</p>");
     TH_EQ_STR(render("<p>{{x}}</p>", "{\"x\": \"<script>alert(1)</script>\"}"),
               "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>");
     /* attribute break-out */
-    TH_EQ_STR(render("<input value=\"{{x}}\">",
-                     "{\"x\": \"\\\"><img src=x onerror=alert(1)>\"}"),
-              "<input value=\"&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\">");
-    TH_EQ_STR(render("<input value='{{x}}'>", "{\"x\": \"' autofocus onfocus='alert(1)\"}"),
+    TH_EQ_STR(
+        render("<input value=\"{{x}}\">",
+               "{\"x\": \"\\\"><img src=x onerror=alert(1)>\"}"),
+        "<input value=\"&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\">");
+    TH_EQ_STR(render("<input value='{{x}}'>",
+                     "{\"x\": \"' autofocus onfocus='alert(1)\"}"),
               "<input value='&#39; autofocus onfocus=&#39;alert(1)'>");
     /* NUL in a value becomes U+FFFD; numbers and booleans print */
-    TH_EQ_STR(render("{{x}}|{{n}}|{{r}}|{{b}}", "{\"x\": \"a\\u0000b\", \"n\": -42, "
+    TH_EQ_STR(render("{{x}}|{{n}}|{{r}}|{{b}}",
+                     "{\"x\": \"a\\u0000b\", \"n\": -42, "
                      "\"r\": 1.5, \"b\": true}"),
-              "a\xEF\xBF\xBD" "b|-42|1.5|true");
+              "a\xEF\xBF\xBD"
+              "b|-42|1.5|true");
     /* whitespace inside tags, comments vanish */
     TH_EQ_STR(render("{{ x }}{{! a comment }}", "{\"x\": \"y\"}"), "y");
     /* template text itself passes through untouched (author's markup) */
@@ -93,11 +98,13 @@ static void test_missing_and_lookup(void)
                      "{\"report\": {\"reference\": \"VG-2025-000123\"}}"),
               "[VG-2025-000123]");
     /* objects, arrays and null print nothing */
-    TH_EQ_STR(render("[{{o}}{{a}}{{z}}]", "{\"o\": {}, \"a\": [1], \"z\": null}"),
+    TH_EQ_STR(render("[{{o}}{{a}}{{z}}]",
+                     "{\"o\": {}, \"a\": [1], \"z\": null}"),
               "[]");
     TH_EQ_STR(render("[{{x}}]", NULL), "[]");
     /* a dotted name does not fall back to an outer "b" after "a" matched */
-    TH_EQ_STR(render("{{#a}}[{{a.b}}]{{/a}}", "{\"a\": {\"x\": 1}, \"b\": \"outer\"}"),
+    TH_EQ_STR(render("{{#a}}[{{a.b}}]{{/a}}",
+                     "{\"a\": {\"x\": 1}, \"b\": \"outer\"}"),
               "[]");
 }
 
@@ -109,14 +116,16 @@ static void test_sections(void)
         " \"show\": true, \"hide\": false, \"empty\": \"\", \"title\": \"T\"}";
 
     TH_EQ_STR(render("{{#types}}({{id}}:{{#sub}}[{{.}}]{{/sub}}"
-                     "{{^sub}}none{{/sub}}){{/types}}", data),
+                     "{{^sub}}none{{/sub}}){{/types}}",
+                     data),
               "(csam:[1][2])(luring:none)");
     /* outer names are visible inside a section */
     TH_EQ_STR(render("{{#types}}{{title}}{{id}} {{/types}}", data),
               "Tcsam Tluring ");
     TH_EQ_STR(render("{{#show}}yes{{/show}}{{#hide}}no{{/hide}}"
                      "{{^hide}}inv{{/hide}}{{#empty}}e{{/empty}}"
-                     "{{^missing}}m{{/missing}}{{#missing}}M{{/missing}}", data),
+                     "{{^missing}}m{{/missing}}{{#missing}}M{{/missing}}",
+                     data),
               "yesinvm");
     /* numbers: 0 is falsy (a count of nothing, SQLite's false) */
     TH_EQ_STR(render("{{#n}}[{{n}}]{{/n}}{{^z}}zero{{/z}}{{#z}}Z{{/z}}"
@@ -124,12 +133,14 @@ static void test_sections(void)
                      "{\"n\": 3, \"z\": 0, \"r\": 0.5, \"r0\": 0.0}"),
               "[3]zerorr0");
     /* an object section pushes the object */
-    TH_EQ_STR(render("{{#o}}{{k}}{{/o}}", "{\"o\": {\"k\": \"v\"}, \"k\": \"outer\"}"),
+    TH_EQ_STR(render("{{#o}}{{k}}{{/o}}",
+                     "{\"o\": {\"k\": \"v\"}, \"k\": \"outer\"}"),
               "v");
     /* a section inside an attribute, the usual <option selected> idiom */
-    TH_EQ_STR(render("<option value=\"{{id}}\"{{#sel}} selected{{/sel}}>x</option>",
-                     "{\"id\": \"a\", \"sel\": true}"),
-              "<option value=\"a\" selected>x</option>");
+    TH_EQ_STR(
+        render("<option value=\"{{id}}\"{{#sel}} selected{{/sel}}>x</option>",
+               "{\"id\": \"a\", \"sel\": true}"),
+        "<option value=\"a\" selected>x</option>");
     TH_EQ_STR(render("<input {{#req}}required{{/req}} name=\"n\">",
                      "{\"req\": false}"),
               "<input  name=\"n\">");
@@ -172,7 +183,8 @@ static void test_url_attributes(void)
         char *js = json_dumps(o, 0);
         TH_EQ_INT(vg_tpl_url_ok(bad[i], strlen(bad[i])), 0);
         snprintf(json, sizeof(json), "%s", js);
-        TH_EQ_STR(render("<a href=\"{{u}}\">x</a>", json), "<a href=\"#\">x</a>");
+        TH_EQ_STR(render("<a href=\"{{u}}\">x</a>", json),
+                  "<a href=\"#\">x</a>");
         TH_EQ_STR(render("<img src='{{u}}'>", json), "<img src='#'>");
         TH_EQ_STR(render("<form action=\" {{u}}\"></form>", json),
                   "<form action=\" #\"></form>");
@@ -223,8 +235,10 @@ static void test_context_errors(void)
     TH_CHECK(strstr(compile_err("<{{tag}}>"), "tag name"));
     TH_CHECK(strstr(compile_err("<a onclick=\"go('{{x}}')\">"), "onclick"));
     TH_CHECK(strstr(compile_err("<p style=\"color: {{c}}\">"), "style"));
-    TH_CHECK(strstr(compile_err("<iframe srcdoc=\"{{x}}\"></iframe>"), "srcdoc"));
-    TH_CHECK(strstr(compile_err("<script>var x = '{{x}}';</script>"), "<script>"));
+    TH_CHECK(
+        strstr(compile_err("<iframe srcdoc=\"{{x}}\"></iframe>"), "srcdoc"));
+    TH_CHECK(
+        strstr(compile_err("<script>var x = '{{x}}';</script>"), "<script>"));
     TH_CHECK(strstr(compile_err("<STYLE>\n{{x}}</STYLE>"), "line 2"));
     TH_CHECK(strstr(compile_err("<p>\n\n{{{raw}}}</p>"), "line 3"));
     TH_CHECK(strstr(compile_err("<p>{{&raw}}</p>"), "vg_tpl_set_html_safe"));
@@ -294,14 +308,16 @@ static void test_html_safe(void)
     TH_EQ_INT(vg_tpl_compile(src, strlen(src), &t, NULL), VG_OK);
     vg_buf_init(&b, 0);
     TH_EQ_INT(vg_tpl_render(t, NULL, d, &b, NULL), VG_OK);
-    TH_EQ_STR(b.data, "<b>bold</b>|&lt;b&gt;bold&lt;/b&gt;|<p title=\"&lt;b&gt;"
-                      "bold&lt;/b&gt;\">");
+    TH_EQ_STR(b.data,
+              "<b>bold</b>|&lt;b&gt;bold&lt;/b&gt;|<p title=\"&lt;b&gt;"
+              "bold&lt;/b&gt;\">");
     vg_buf_fini(&b);
     vg_tpl_free(t);
     json_decref(d);
     /* JSON that imitates the wrapper is just an object: prints nothing */
     TH_EQ_STR(render("[{{x}}]", "{\"x\": {\"vg\\u0001html-safe\": {}, "
-                     "\"html\": \"<script>\"}}"), "[]");
+                                "\"html\": \"<script>\"}}"),
+              "[]");
     TH_EQ_INT(vg_tpl_set_html_safe(NULL, "k", "x"), VG_EINVAL);
     d = json_object();
     TH_EQ_INT(vg_tpl_set_html_safe(d, "k", "\xff"), VG_EINVAL);
@@ -325,24 +341,28 @@ static void test_translations(void)
     TH_EQ_INT(vg_i18n_add(i, "fr", fr, strlen(fr), "fr", NULL), VG_OK);
     env.i18n = i;
     env.lang = "fr";
-    TH_EQ_STR(render_env("<h1>{{t greet}}</h1>", "{\"name\": \"<i>Ana</i>\"}", &env),
+    TH_EQ_STR(render_env("<h1>{{t greet}}</h1>", "{\"name\": \"<i>Ana</i>\"}",
+                         &env),
               "<h1>Bonjour, &lt;i&gt;Ana&lt;/i&gt;!</h1>");
     TH_EQ_STR(render_env("{{t only.en}}|{{t no.such.key}}", "{}", &env),
               "English only|no.such.key");
     /* a key built from the data */
-    TH_EQ_STR(render_env("{{#types}}<option>{{t type.{id}}}</option>{{/types}}",
-                         "{\"types\": [{\"id\": \"csam\"}, {\"id\": \"x<y\"}]}",
-                         &env),
-              "<option>Pornographie juvénile</option>"
-              "<option>type.{id}</option>");
+    TH_EQ_STR(
+        render_env("{{#types}}<option>{{t type.{id}}}</option>{{/types}}",
+                   "{\"types\": [{\"id\": \"csam\"}, {\"id\": \"x<y\"}]}",
+                   &env),
+        "<option>Pornographie juvénile</option>"
+        "<option>type.{id}</option>");
     /* a message in a URL attribute is checked like a value */
-    TH_EQ_STR(render_env("<a href=\"{{t link}}\">", "{\"url\": \"javascript:x\"}",
-                         &env), "<a href=\"#\">");
+    TH_EQ_STR(render_env("<a href=\"{{t link}}\">",
+                         "{\"url\": \"javascript:x\"}", &env),
+              "<a href=\"#\">");
     TH_EQ_STR(render_env("<input placeholder=\"{{t greet}}\">",
                          "{\"name\": \"\\\"'\"}", &env),
               "<input placeholder=\"Bonjour, &quot;&#39;!\">");
     env.lang = "de"; /* not loaded: English */
-    TH_EQ_STR(render_env("{{t greet}}", "{\"name\": \"A\"}", &env), "Hello, A!");
+    TH_EQ_STR(render_env("{{t greet}}", "{\"name\": \"A\"}", &env),
+              "Hello, A!");
     TH_EQ_STR(render_env("{{t greet}}", "{}", NULL), "greet");
     vg_i18n_free(i);
 }
@@ -357,12 +377,14 @@ static void test_partials(void)
     FILE *f;
 
     TH_EQ_INT(vg_tpl_lib_new(&lib), VG_OK);
-    TH_EQ_INT(vg_tpl_lib_add(lib, "item", "<li>{{name}}</li>", 17, NULL), VG_OK);
+    TH_EQ_INT(vg_tpl_lib_add(lib, "item", "<li>{{name}}</li>", 17, NULL),
+              VG_OK);
     TH_EQ_INT(vg_tpl_lib_add(lib, "item", "x", 1, NULL), VG_EEXIST);
     TH_EQ_INT(vg_tpl_lib_add(lib, "self", self, strlen(self), NULL), VG_OK);
     env.lib = lib;
     TH_EQ_STR(render_env("<ul>{{#l}}{{> item}}{{/l}}</ul>",
-                         "{\"l\": [{\"name\": \"a\"}, {\"name\": \"<b>\"}]}", &env),
+                         "{\"l\": [{\"name\": \"a\"}, {\"name\": \"<b>\"}]}",
+                         &env),
               "<ul><li>a</li><li>&lt;b&gt;</li></ul>");
     TH_CHECK(!strncmp(render_env("{{> nope}}", "{}", &env), "ERR", 3));
     /* endless recursion stops at the partial depth cap */
@@ -398,8 +420,10 @@ static void test_partials(void)
     TH_EQ_INT(vg_tpl_lib_load_dir(lib, dir, &err), VG_EFORMAT);
     TH_CHECK(strstr(err.msg, "broken.html") && strstr(err.msg, "line 2"));
     vg_tpl_lib_free(lib);
-    for (const char *const *n = (const char *const[]){"page.html", "part.html",
-                                "notes.txt", "broken.html", NULL}; *n; n++) {
+    for (const char *const *n =
+             (const char *const[]){"page.html", "part.html", "notes.txt",
+                                   "broken.html", NULL};
+         *n; n++) {
         snprintf(path, sizeof(path), "%s/%s", dir, *n);
         unlink(path);
     }
@@ -456,10 +480,13 @@ static void test_caps(void)
 
 static void test_alloc_failures(void)
 {
-    const char *src = "<ul>{{#l}}<li><a href=\"{{u}}\">{{t k}}</a></li>{{/l}}</ul>"
-                      "{{^l}}none{{/l}}";
-    json_t *d = json_loads("{\"l\": [{\"u\": \"/a\"}, {\"u\": \"javascript:\"}],"
-                           " \"n\": \"N\"}", 0, NULL);
+    const char *src =
+        "<ul>{{#l}}<li><a href=\"{{u}}\">{{t k}}</a></li>{{/l}}</ul>"
+        "{{^l}}none{{/l}}";
+    json_t *d =
+        json_loads("{\"l\": [{\"u\": \"/a\"}, {\"u\": \"javascript:\"}],"
+                   " \"n\": \"N\"}",
+                   0, NULL);
     struct vg_i18n *i = NULL;
     struct vg_tpl_env env = {0};
     int ok = 0;

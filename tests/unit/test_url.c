@@ -103,7 +103,9 @@ static void test_canonical_form(void)
     resolves(NULL, "HTTP://Example.COM:80/a", "http://example.com/a");
     resolves(NULL, "https://example.com:443", "https://example.com/");
     resolves(NULL, "http://example.com:8080", "http://example.com:8080/");
-    resolves(NULL, "https://B\xc3\xbc" "cher.Example/x",
+    resolves(NULL,
+             "https://B\xc3\xbc"
+             "cher.Example/x",
              "https://xn--bcher-kva.example/x");
     resolves(NULL, "http://127.1/", "http://127.0.0.1/");
     resolves(NULL, "http://0x7f.0.0.1/", "http://127.0.0.1/");

@@ -45,11 +45,15 @@ static void test_json(void)
     TH_EQ_STR(json("abc", 3), "\"abc\"");
     TH_EQ_STR(json("a\"b\\c", 5), "\"a\\\"b\\\\c\"");
     TH_EQ_STR(json("\n\t\x01", 3), "\"\\u000a\\u0009\\u0001\"");
-    TH_EQ_STR(json("caf\xc3\xa9", 5), "\"caf\xc3\xa9\"");         /* valid */
-    TH_EQ_STR(json("a\xff" "b", 3), "\"a\\udcffb\"");                 /* invalid */
-    TH_EQ_STR(json("\xc0\xaf", 2), "\"\\udcc0\\udcaf\"");           /* overlong */
-    TH_EQ_STR(json("\xed\xa0\x80", 3), "\"\\udced\\udca0\\udc80\""); /* surrogate */
-    TH_EQ_STR(json("\xe2\x82", 2), "\"\\udce2\\udc82\"");           /* short */
+    TH_EQ_STR(json("caf\xc3\xa9", 5), "\"caf\xc3\xa9\""); /* valid */
+    TH_EQ_STR(json("a\xff"
+                   "b",
+                   3),
+              "\"a\\udcffb\"");                           /* invalid */
+    TH_EQ_STR(json("\xc0\xaf", 2), "\"\\udcc0\\udcaf\""); /* overlong */
+    TH_EQ_STR(json("\xed\xa0\x80", 3),
+              "\"\\udced\\udca0\\udc80\"");               /* surrogate */
+    TH_EQ_STR(json("\xe2\x82", 2), "\"\\udce2\\udc82\""); /* short */
     TH_EQ_STR(json("a\0b", 3), "\"a\\u0000b\"");
     json("", 0);
 }
@@ -58,13 +62,16 @@ static void test_utf8(void)
 {
     TH_EQ_INT(vg_utf8_count("", 0), 0);
     TH_EQ_INT(vg_utf8_count("abc", 3), 3);
-    TH_EQ_INT(vg_utf8_count("\xc3\xa9t\xc3\xa9", 5), 3);          /* été */
-    TH_EQ_INT(vg_utf8_count("\xf0\x9f\x98\x80", 4), 1);            /* U+1F600 */
-    TH_EQ_INT(vg_utf8_count("\xc3", 1), -1);                       /* cut */
-    TH_EQ_INT(vg_utf8_count("\xc0\xaf", 2), -1);                   /* overlong */
-    TH_EQ_INT(vg_utf8_count("\xed\xa0\x80", 3), -1);               /* surrogate */
-    TH_EQ_INT(vg_utf8_count("\xf4\x90\x80\x80", 4), -1);           /* > U+10FFFF */
-    TH_EQ_INT(vg_utf8_count("a\xff" "b", 3), -1);
+    TH_EQ_INT(vg_utf8_count("\xc3\xa9t\xc3\xa9", 5), 3); /* été */
+    TH_EQ_INT(vg_utf8_count("\xf0\x9f\x98\x80", 4), 1);  /* U+1F600 */
+    TH_EQ_INT(vg_utf8_count("\xc3", 1), -1);             /* cut */
+    TH_EQ_INT(vg_utf8_count("\xc0\xaf", 2), -1);         /* overlong */
+    TH_EQ_INT(vg_utf8_count("\xed\xa0\x80", 3), -1);     /* surrogate */
+    TH_EQ_INT(vg_utf8_count("\xf4\x90\x80\x80", 4), -1); /* > U+10FFFF */
+    TH_EQ_INT(vg_utf8_count("a\xff"
+                            "b",
+                            3),
+              -1);
 }
 
 static void test_buf_cap(void)
@@ -97,12 +104,18 @@ static void test_walk(void)
     int i = 0;
 
     TH_CHECK(mkdtemp(dir) != NULL);
-    snprintf(p, sizeof(p), "%s/z", dir); touch(p);
-    snprintf(p, sizeof(p), "%s/a", dir); touch(p);
-    snprintf(p, sizeof(p), "%s/b", dir); mkdir(p, 0755);
-    snprintf(p, sizeof(p), "%s/b/d", dir); mkdir(p, 0755);
-    snprintf(p, sizeof(p), "%s/b/c", dir); touch(p);
-    snprintf(p, sizeof(p), "%s/b/d/e", dir); touch(p);
+    snprintf(p, sizeof(p), "%s/z", dir);
+    touch(p);
+    snprintf(p, sizeof(p), "%s/a", dir);
+    touch(p);
+    snprintf(p, sizeof(p), "%s/b", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof(p), "%s/b/d", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof(p), "%s/b/c", dir);
+    touch(p);
+    snprintf(p, sizeof(p), "%s/b/d/e", dir);
+    touch(p);
     snprintf(p, sizeof(p), "%s/b/loop", dir);
     TH_EQ_INT(symlink("..", p), 0); /* a loop: not followed */
     char *roots[] = {dir, "/nonexistent/file"};
@@ -139,7 +152,9 @@ static void test_digests(void)
     vg_hex_encode(d.sha1, 20, hex);
     TH_EQ_STR(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
     vg_hex_encode(d.sha256, 32, hex);
-    TH_EQ_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    TH_EQ_STR(
+        hex,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     vg_digest_free(c);
 }
 
