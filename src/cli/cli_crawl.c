@@ -413,6 +413,7 @@ static const struct crawl_num crawl_nums[] = {
 struct crawl_args {
     struct vg_crawl_opts o;
     json_t *seeds;
+    json_t *params; /* a resumed crawl's: its strings are in a->o */
     const char *db;
     int min_quality, quiet, json, resume;
     int64_t id; /* --resume ID */
@@ -561,7 +562,7 @@ static int crawl_parse(int argc, char **argv, struct crawl_args *a)
 static int crawl_prepare(struct vg_store *st, struct crawl_args *a,
                          struct vg_err *err)
 {
-    json_t *params = NULL, *p;
+    json_t *p;
     char *text = NULL;
     int rc;
 
@@ -573,9 +574,8 @@ static int crawl_prepare(struct vg_store *st, struct crawl_args *a,
             vg_cli_errorf("crawl: no unfinished crawl to resume");
             return VG_ENOENT;
         }
-        if (!(rc = vg_store_crawls(st, a->id, copy_params, &params, err)))
-            params_apply(params, &a->o, &a->min_quality);
-        json_decref(params);
+        if (!(rc = vg_store_crawls(st, a->id, copy_params, &a->params, err)))
+            params_apply(a->params, &a->o, &a->min_quality);
         return rc;
     }
     p = params_json(&a->o, a->min_quality, json_incref(a->seeds));
@@ -646,6 +646,7 @@ int vg_cli_crawl(int argc, char **argv)
 out:
     vg_store_close(st);
     json_decref(a.seeds);
+    json_decref(a.params);
     return status == -1 ? VG_EXIT_OK : status;
 }
 
