@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * API keys (vigil/store.h): only the SHA-256 of a key is stored (a key is
- * 256 random bits, so a fast hash is enough: nothing to brute-force);
- * adding and revoking are audited in the same transaction.
+ * API keys (vigil/store_people.h): only the SHA-256 of a key is stored (a
+ * key is 256 random bits, so a fast hash is enough: nothing to
+ * brute-force); adding and revoking are audited in the same transaction.
  * A key found in the database is remembered for KEY_FRESH_MS, counted
  * from before the query: finds within that time are answered from memory
  * under the store's keys_lock, without waiting for the store's lock

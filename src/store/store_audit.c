@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The audit log (vigil/store.h): append-only, hash-chained.  A record's
+ * The audit log (vigil/store_people.h): append-only, hash-chained.  A record's
  * hash is SHA-256 of the previous record's hash (none for the first) and
  * of this record's fields, each in a fixed encoding: integers as 8 bytes
  * big-endian, texts as their bytes and a NUL (NULL as a lone 0xFF).  The

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Crawls and their durable frontier (vigil/store.h) over the backend
+ * Crawls and their durable frontier (vigil/store_crawl.h) over the backend
  * primitives: the urls table holds each canonical URL once, the frontier
  * one row per (crawl, URL) with its kind and state (queued, leased, done,
  * failed).  Adding, leasing and committing run in write transactions, so a

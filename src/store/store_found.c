@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * What crawls found (vigil/store.h): media (hashes only, one row per
+ * What crawls found (vigil/store_crawl.h): media (hashes only, one row per
  * SHA-256, its hashes in media_hashes, one per algorithm), sightings (a media at a URL, on a page, with the fetch's
  * evidence), detections (a sighting's match with a list entry), and the
  * list of detections with their evidence.  A sighting that brings a

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Hash lists, their imports and their entries in the store (vigil/store.h),
- * written once over the backend primitives of store_int.h.  Every public
- * function holds the store's mutex; an import holds it from begin to commit
- * or abort, and runs in one write transaction, so a killed import leaves
- * the list exactly as it was.
+ * Hash lists, their imports and their entries in the store
+ * (vigil/store_lists.h), written once over the backend primitives of
+ * store_int.h.  Every public function holds the store's mutex; an import
+ * holds it from begin to commit or abort, and runs in one write
+ * transaction, so a killed import leaves the list exactly as it was.
  *
  * Test hook: VIGIL_TEST_KILL_AFTER_ROWS=N makes an import kill its own
  * process with SIGKILL after N rows, mid-transaction (tests/integration).

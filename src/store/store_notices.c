@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Notice and takedown in the store (vigil/store.h, vigil/notice.h): cases
+ * Notice and takedown in the store (vigil/store_notices.h): cases
  * opened from detections, notices stored as an intent before they are
  * sent, their attempts, re-checks, and the figures per provider.  (One
  * row per group with min() takes the other columns from the min row: an

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The provider registry and the RDAP cache (vigil/store.h, migration 6).
+ * The provider registry and the RDAP cache (vigil/store_providers.h).
  * A provider is a row of providers with its domains (provider_domains,
  * one provider per domain) and networks (provider_networks: a CIDR with
  * its family, prefix and first and last address as big-endian bytes, or

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Reports (vigil/store.h): stored in batches, each in one transaction, so
- * a server can acknowledge many concurrent submissions with one disk
- * flush; each gets a random reference; partner retries with the same
- * idempotency key get the first report's reference back; reported URLs
- * become seeds, at the highest priority, of one standing crawl.  Then the
+ * Reports (vigil/store_reports.h): stored in batches, each in one
+ * transaction, so a server can acknowledge many concurrent submissions
+ * with one disk flush; each gets a random reference; partner retries with
+ * the same idempotency key get the first report's reference back; reported
+ * URLs become seeds, at the highest priority, of one standing crawl.  Then the
  * analysts' side: the queue, a report opened with its URLs, incidents and
  * the media seen on its pages, and incidents split and classified, every
  * change audited in its own transaction.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Analyst and admin accounts (vigil/store.h).  The store keeps the
+ * Analyst and admin accounts (vigil/store_people.h).  The store keeps the
  * password hash the caller made (Argon2id, vigil/auth.h), never a
  * password; every change is audited in its own transaction.  Sessions of
  * the console (known by their token's SHA-256), failed sign-ins and the

@@ -2,7 +2,7 @@
 /*
  * The vocabularies' tables (vigil/vocab.h).  A new code is a row here
  * and its strings in web/i18n/en.txt and fr.txt; nothing else lists codes.
- * The incident types are those of the Canadian tip-line (DOMAIN.md).
+ * The incident types are those of the Canadian tip-line (docs/DOMAIN.md).
  */
 #include <string.h>
 

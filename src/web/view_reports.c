@@ -3,7 +3,7 @@
  * Reports as JSON (vigil/view.h): the analysts' queue and a report opened
  * with its URLs, incidents and media, for the console's queue and report
  * pages.  The sealed contact details are not part of the view: the page
- * handler opens them (web/console.c).
+ * handler opens them (src/web/console.c).
  */
 #include "vigil/view.h"
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The domain layer (module `core`): every row of every vocabulary has its
- * catalogue strings in English and French, lookups by code, flags and
- * defaults, catalogue keys, and no list of the codes left anywhere else in
- * src/ or web/templates/ (the tables are the only one); list changes each
- * leave one audit record with their actor, the operator named, and a
- * refused change none.
+ * The vocabularies and the domain layer (modules `vocab` and `core`):
+ * every row of every vocabulary has its catalogue strings in English and
+ * French, lookups by code, flags and defaults, catalogue keys, and no list
+ * of the codes left anywhere else in src/ or web/templates/ (the tables
+ * are the only one); list changes each leave one audit record with their
+ * actor, the operator named, and a refused change none.
  */
 #include <stdio.h>
 #include <stdlib.h>
