@@ -31,7 +31,7 @@ static int rows(void *state, const uint8_t *r, size_t stride, unsigned n)
 
 static int finish(void *state, uint8_t *value, int *quality, void *detail)
 {
-    struct vg_pdq_result res, *out = detail ? detail : &res;
+    struct vg_pdq_result res = {0}, *out = detail ? detail : &res;
     int rc;
 
     if ((rc = vg_pdq_stream_finish(state, out)))
