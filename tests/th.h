@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int th_passed, th_failed, th_cur_failed;
 
@@ -138,6 +139,17 @@ static inline uint8_t *th_slurp(const char *path, size_t *n)
             fprintf(stderr, "ok - %s\n", #fn);                                \
         }                                                                     \
     } while (0)
+
+/* Whether a test-data file is there; if not, says how to get it.  Tests
+ * that cannot run without it return 1 from main on 0. */
+static inline int th_testdata(const char *path)
+{
+    if (access(path, R_OK) == 0)
+        return 1;
+    fprintf(stderr, "missing test data %s: run scripts/fetch-testdata\n",
+            path);
+    return 0;
+}
 
 static inline int th_done(void)
 {

@@ -447,6 +447,8 @@ static void test_templates(void)
 
 int main(void)
 {
+    if (!th_testdata(PHOTOS "0029.jpg"))
+        return 1;
     TH_RUN(test_templates);
     TH_RUN(test_week);
     return th_done();
