@@ -158,6 +158,21 @@ int vg__store_grow(void *v, size_t *cap, size_t n, size_t size)
     return VG_OK;
 }
 
+int vg__store_collect(struct vg_store *st, struct vg__stmt *s, void *v,
+                      size_t *n, size_t size, vg__store_row_fn *row,
+                      struct vg_store_strings **pool, struct vg_err *err)
+{
+    char **pv = v;
+    size_t cap = 0;
+    int rc, oom = 0;
+
+    while ((rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(v, &cap, *n, size)))
+        row(st, s, *pv + (*n)++ * size, pool, &oom);
+    st->ops->finalize(s);
+    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+}
+
 /* ---- the lock, and refusing a call from inside a callback ---- */
 
 static int refuse(struct vg_err *err)

@@ -216,6 +216,23 @@ static void col_copy(struct vg_store *st, struct vg__stmt *s, int i, char *out,
     snprintf(out, n, "%s", t ? t : "");
 }
 
+/* One report row of queue_page. */
+static void queue_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                      struct vg_store_strings **pool, int *oom)
+{
+    struct vg_queue_report *r = elem;
+
+    r->id = st->ops->col_int(s, 0);
+    col_copy(st, s, 1, r->reference, sizeof(r->reference));
+    r->received_at = st->ops->col_int(s, 2);
+    r->channel = VG__TEXT(3);
+    r->language = VG__TEXT(4);
+    r->incident_type = VG__TEXT(5);
+    r->named_child = st->ops->col_int(s, 6) != 0;
+    r->status = VG__TEXT(7);
+    r->urls = st->ops->col_int(s, 8);
+}
+
 /* The page of the queue into q (store locked). */
 static int queue_page(struct vg_store *st, const struct vg_queue_filter *f,
                       struct vg_report_queue *q, struct vg_err *err)
@@ -224,11 +241,9 @@ static int queue_page(struct vg_store *st, const struct vg_queue_filter *f,
                                 " = ?) AND (? = '' OR r.incident_type = ?)";
     const char *status = f->status ? f->status : "";
     const char *type = f->incident_type ? f->incident_type : "";
-    struct vg_store_strings *pool = NULL;
     struct vg__stmt *s = NULL;
-    size_t cap = 0;
     char sql[1024];
-    int rc, oom = 0;
+    int rc;
 
     snprintf(sql, sizeof(sql), "SELECT COUNT(*)%s", where);
     if (!(rc = vg__store_query(st, &s, err, sql, "tttt", status, status, type,
@@ -246,22 +261,10 @@ static int queue_page(struct vg_store *st, const struct vg_queue_filter *f,
         rc = vg__store_query(st, &s, err, sql, "ttttii", status, status, type,
                              type, f->limit > 0 ? f->limit : 100,
                              f->offset > 0 ? f->offset : 0);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&q->v, &cap, q->n, sizeof(*q->v)))) {
-        struct vg_queue_report *r = &q->v[q->n++];
-        r->id = st->ops->col_int(s, 0);
-        col_copy(st, s, 1, r->reference, sizeof(r->reference));
-        r->received_at = st->ops->col_int(s, 2);
-        r->channel = TEXT(3);
-        r->language = TEXT(4);
-        r->incident_type = TEXT(5);
-        r->named_child = st->ops->col_int(s, 6) != 0;
-        r->status = TEXT(7);
-        r->urls = st->ops->col_int(s, 8);
-    }
-    st->ops->finalize(s);
-    q->strings = pool;
-    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (!rc)
+        rc = vg__store_collect(st, s, &q->v, &q->n, sizeof(*q->v), queue_row,
+                               &q->strings, err);
+    return rc;
 }
 
 int vg_store_report_queue(struct vg_store *st, const struct vg_queue_filter *f,
@@ -293,14 +296,26 @@ void vg_report_queue_free(struct vg_report_queue *q)
     vg_free(q);
 }
 
+/* One URL row of report_urls. */
+static void url_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                    struct vg_store_strings **pool, int *oom)
+{
+    struct vg_report_url *u = elem;
+
+    u->id = st->ops->col_int(s, 0);
+    u->url = VG__TEXT(1);
+    u->host = VG__TEXT(2);
+    u->state = VG__TEXT(3);
+    u->http_status = st->ops->col_int(s, 4);
+    u->error = VG__TEXT(5);
+}
+
 /* The report's URLs with their latest crawl's outcome (store locked). */
 static int report_urls(struct vg_store *st, struct vg_report_detail *r,
                        struct vg_err *err)
 {
-    struct vg_store_strings *pool = r->strings;
     struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     rc = vg__store_query(st, &s, err,
                          "SELECT u.id, u.url, u.host, f.state, f.http_status,"
@@ -310,49 +325,58 @@ static int report_urls(struct vg_store *st, struct vg_report_detail *r,
                          " frontier WHERE url_id = u.id) WHERE ru.report_id"
                          " = ? ORDER BY u.id",
                          "i", r->id);
-    while (
-        !rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-        !(rc = vg__store_grow(&r->urls, &cap, r->nurls, sizeof(*r->urls)))) {
-        struct vg_report_url *u = &r->urls[r->nurls++];
-        u->id = st->ops->col_int(s, 0);
-        u->url = TEXT(1);
-        u->host = TEXT(2);
-        u->state = TEXT(3);
-        u->http_status = st->ops->col_int(s, 4);
-        u->error = TEXT(5);
-    }
-    st->ops->finalize(s);
-    r->strings = pool;
-    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (!rc)
+        rc = vg__store_collect(st, s, &r->urls, &r->nurls, sizeof(*r->urls),
+                               url_row, &r->strings, err);
+    return rc;
+}
+
+/* One incident row of report_incidents. */
+static void incident_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                         struct vg_store_strings **pool, int *oom)
+{
+    struct vg_incident *x = elem;
+
+    x->id = st->ops->col_int(s, 0);
+    x->incident_type = VG__TEXT(1);
+    x->outcome = VG__TEXT(2);
+    x->notes = VG__TEXT(3);
+    x->updated_at = st->ops->col_int(s, 4);
 }
 
 /* The report's incidents (store locked). */
 static int report_incidents(struct vg_store *st, struct vg_report_detail *r,
                             struct vg_err *err)
 {
-    struct vg_store_strings *pool = r->strings;
     struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     rc = vg__store_query(st, &s, err,
                          "SELECT id, incident_type, outcome, notes,"
                          " updated_at FROM incidents WHERE report_id = ?"
                          " ORDER BY id",
                          "i", r->id);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&r->incidents, &cap, r->nincidents,
-                                 sizeof(*r->incidents)))) {
-        struct vg_incident *x = &r->incidents[r->nincidents++];
-        x->id = st->ops->col_int(s, 0);
-        x->incident_type = TEXT(1);
-        x->outcome = TEXT(2);
-        x->notes = TEXT(3);
-        x->updated_at = st->ops->col_int(s, 4);
-    }
-    st->ops->finalize(s);
-    r->strings = pool;
-    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (!rc)
+        rc = vg__store_collect(st, s, &r->incidents, &r->nincidents,
+                               sizeof(*r->incidents), incident_row,
+                               &r->strings, err);
+    return rc;
+}
+
+/* One media row of report_media. */
+static void media_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                      struct vg_store_strings **pool, int *oom)
+{
+    struct vg_report_media *m = elem;
+
+    m->media_id = st->ops->col_int(s, 0);
+    m->url = VG__TEXT(1);
+    m->format = VG__TEXT(2);
+    m->width = st->ops->col_int(s, 3);
+    m->height = st->ops->col_int(s, 4);
+    m->review = VG__TEXT(5);
+    m->classification = VG__TEXT(6);
+    m->lists = VG__TEXT(7);
 }
 
 /* Media seen at the reported addresses or on the reported pages (store
@@ -360,10 +384,8 @@ static int report_incidents(struct vg_store *st, struct vg_report_detail *r,
 static int report_media(struct vg_store *st, struct vg_report_detail *r,
                         struct vg_err *err)
 {
-    struct vg_store_strings *pool = r->strings;
     struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     /* SQLITE-ONLY: group_concat(DISTINCT x); PostgreSQL:
      * string_agg(DISTINCT l.name, ',').  (The other columns beside min()
@@ -381,22 +403,10 @@ static int report_media(struct vg_store *st, struct vg_report_detail *r,
                          " report_id = ?) GROUP BY m.id ORDER BY m.id LIMIT"
                          " 200",
                          "ii", r->id, r->id);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&r->media, &cap, r->nmedia,
-                                 sizeof(*r->media)))) {
-        struct vg_report_media *m = &r->media[r->nmedia++];
-        m->media_id = st->ops->col_int(s, 0);
-        m->url = TEXT(1);
-        m->format = TEXT(2);
-        m->width = st->ops->col_int(s, 3);
-        m->height = st->ops->col_int(s, 4);
-        m->review = TEXT(5);
-        m->classification = TEXT(6);
-        m->lists = TEXT(7);
-    }
-    st->ops->finalize(s);
-    r->strings = pool;
-    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (!rc)
+        rc = vg__store_collect(st, s, &r->media, &r->nmedia, sizeof(*r->media),
+                               media_row, &r->strings, err);
+    return rc;
 }
 
 /* The report's own row, with its sealed contact (store locked). */
