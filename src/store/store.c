@@ -173,6 +173,22 @@ int vg__store_collect(struct vg_store *st, struct vg__stmt *s, void *v,
     return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
 }
 
+int vg__store_one(struct vg_store *st, struct vg__stmt *s, void *elem,
+                  vg__store_row_fn *row, struct vg_store_strings **pool,
+                  struct vg_err *err)
+{
+    int rc, oom = 0;
+
+    if ((rc = st->ops->step(s, err)) == VG__ROW) {
+        row(st, s, elem, pool, &oom);
+        rc = oom ? VG_ENOMEM : VG_OK;
+    } else if (rc == VG__DONE) {
+        rc = VG_ENOENT;
+    }
+    st->ops->finalize(s);
+    return rc;
+}
+
 /* ---- the lock, and refusing a call from inside a callback ---- */
 
 static int refuse(struct vg_err *err)

@@ -163,6 +163,14 @@ typedef void vg__store_row_fn(struct vg_store *st, struct vg__stmt *s,
 int vg__store_collect(struct vg_store *st, struct vg__stmt *s, void *v,
                       size_t *n, size_t size, vg__store_row_fn *row,
                       struct vg_store_strings **pool, struct vg_err *err);
+/*
+ * Step s (from vg__store_query) for its one row, read by row into elem,
+ * then finalize s.  VG_OK, VG_ENOENT when there is no row (err untouched:
+ * the caller says what was missing), VG_ENOMEM, or the step's error.
+ */
+int vg__store_one(struct vg_store *st, struct vg__stmt *s, void *elem,
+                  vg__store_row_fn *row, struct vg_store_strings **pool,
+                  struct vg_err *err);
 
 /* Run sql with no parameters and no rows wanted; VG_OK or an error. */
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);

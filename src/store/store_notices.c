@@ -16,7 +16,8 @@
 #include "vigil/digest.h"
 #include "vigil/store_notices.h"
 
-/* A copy of text column i of s into the result's pool. */
+/* A copy of text column i of s into the result's pool (due_cases; the
+ * row readers use VG__TEXT). */
 #define TEXT(i) vg__store_text(st, s, (i), &pool, &oom)
 
 /* The same for a blob column, as hex. */
@@ -657,13 +658,25 @@ static int case_parts(struct vg_store *st, struct vg_case_detail *c,
     return rc;
 }
 
+/* The case row of vg_store_case_get into its detail. */
+static void case_detail_row(struct vg_store *st, struct vg__stmt *s,
+                            void *elem, struct vg_store_strings **pool,
+                            int *oom)
+{
+    struct vg_case_detail *c = elem;
+
+    case_row(st, s, &c->c, pool, oom);
+    c->abuse_emails = VG__TEXT(13);
+    c->detected_at = st->ops->col_int(s, 14);
+    c->sha256 = VG__HEX(15);
+}
+
 int vg_store_case_get(struct vg_store *st, int64_t id,
                       struct vg_case_detail **out, struct vg_err *err)
 {
     struct vg_case_detail *c = vg_calloc(1, sizeof(*c));
-    struct vg_store_strings *pool = NULL;
     struct vg__stmt *s = NULL;
-    int rc, oom = 0;
+    int rc;
 
     *out = NULL;
     if (!c)
@@ -676,22 +689,12 @@ int vg_store_case_get(struct vg_store *st, int64_t id,
                          " = c.provider_id LEFT JOIN media m ON m.id ="
                          " c.media_id WHERE c.id = ?",
                          "i", id);
-    if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
-        case_row(st, s, &c->c, &pool, &oom);
-        c->abuse_emails = TEXT(13);
-        c->detected_at = st->ops->col_int(s, 14);
-        c->sha256 = HEX(15);
-        rc = VG_OK;
-    } else if (rc == VG__DONE) {
-        rc = vg_err_set(err, VG_ENOENT, "no case %lld", (long long)id);
-    }
-    st->ops->finalize(s);
-    c->strings = pool;
+    if (!rc && (rc = vg__store_one(st, s, c, case_detail_row, &c->strings,
+                                   err)) == VG_ENOENT)
+        vg_err_set(err, rc, "no case %lld", (long long)id);
     if (!rc)
         rc = case_parts(st, c, err);
     UNLOCK(st);
-    if (!rc && oom)
-        rc = VG_ENOMEM;
     if (rc) {
         vg_case_detail_free(c);
         return rc;

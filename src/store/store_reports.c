@@ -204,9 +204,6 @@ int vg_store_reports_add(struct vg_store *st, const struct vg_report_rec *v,
             rc = vg__store_run(st, s, err);                                   \
     } while (0)
 
-/* A copy of text column i of s into the result's pool. */
-#define TEXT(i) vg__store_text(st, s, (i), &pool, &oom)
-
 /* Text column i into out (size n), "" for NULL. */
 static void col_copy(struct vg_store *st, struct vg__stmt *s, int i, char *out,
                      size_t n)
@@ -409,13 +406,39 @@ static int report_media(struct vg_store *st, struct vg_report_detail *r,
     return rc;
 }
 
+/* The reports row of report_row into its detail. */
+static void detail_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                       struct vg_store_strings **pool, int *oom)
+{
+    struct vg_report_detail *r = elem;
+    size_t n = 0;
+    const uint8_t *b = st->ops->col_blob(s, 12, &n);
+
+    col_copy(st, s, 1, r->reference, sizeof(r->reference));
+    r->received_at = st->ops->col_int(s, 2);
+    r->channel = VG__TEXT(3);
+    r->language = VG__TEXT(4);
+    r->incident_type = VG__TEXT(5);
+    r->incident_at = VG__TEXT(6);
+    r->description = VG__TEXT(7);
+    r->details = VG__TEXT(8);
+    r->named_child = st->ops->col_int(s, 9) != 0;
+    r->status = VG__TEXT(10);
+    r->api_key_id = st->ops->col_int(s, 11);
+    if (b && n && !(r->contact = vg_malloc(n)))
+        *oom = 1;
+    else if (b && n) {
+        memcpy(r->contact, b, n);
+        r->contact_len = n;
+    }
+}
+
 /* The report's own row, with its sealed contact (store locked). */
 static int report_row(struct vg_store *st, struct vg_report_detail *r,
                       struct vg_err *err)
 {
-    struct vg_store_strings *pool = r->strings;
     struct vg__stmt *s = NULL;
-    int rc, oom = 0;
+    int rc;
 
     rc = vg__store_query(st, &s, err,
                          "SELECT id, reference, received_at, channel,"
@@ -423,33 +446,10 @@ static int report_row(struct vg_store *st, struct vg_report_detail *r,
                          " details, named_child, status, api_key_id,"
                          " reporter_contact FROM reports WHERE id = ?",
                          "i", r->id);
-    if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
-        size_t n = 0;
-        const uint8_t *b = st->ops->col_blob(s, 12, &n);
-        col_copy(st, s, 1, r->reference, sizeof(r->reference));
-        r->received_at = st->ops->col_int(s, 2);
-        r->channel = TEXT(3);
-        r->language = TEXT(4);
-        r->incident_type = TEXT(5);
-        r->incident_at = TEXT(6);
-        r->description = TEXT(7);
-        r->details = TEXT(8);
-        r->named_child = st->ops->col_int(s, 9) != 0;
-        r->status = TEXT(10);
-        r->api_key_id = st->ops->col_int(s, 11);
-        rc = VG_OK;
-        if (b && n && !(r->contact = vg_malloc(n)))
-            oom = 1;
-        else if (b && n) {
-            memcpy(r->contact, b, n);
-            r->contact_len = n;
-        }
-    } else if (rc == VG__DONE) {
-        rc = vg_err_set(err, VG_ENOENT, "no report %lld", (long long)r->id);
-    }
-    st->ops->finalize(s);
-    r->strings = pool;
-    return oom ? VG_ENOMEM : rc;
+    if (!rc && (rc = vg__store_one(st, s, r, detail_row, &r->strings, err)) ==
+                   VG_ENOENT)
+        vg_err_set(err, rc, "no report %lld", (long long)r->id);
+    return rc;
 }
 
 int vg_store_report_open(struct vg_store *st, int64_t actor, int64_t id,
