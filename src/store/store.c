@@ -173,6 +173,24 @@ int vg__store_collect(struct vg_store *st, struct vg__stmt *s, void *v,
     return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
 }
 
+int vg__store_list(struct vg_store *st, void *v, size_t *n, size_t size,
+                   vg__store_row_fn *row, struct vg_store_strings **pool,
+                   struct vg_err *err, const char *sql, const char *fmt, ...)
+{
+    struct vg__stmt *s = NULL;
+    va_list ap;
+    int rc;
+
+    LOCK(st);
+    va_start(ap, fmt);
+    rc = vg__store_vquery(st, &s, err, sql, fmt, ap);
+    va_end(ap);
+    if (!rc)
+        rc = vg__store_collect(st, s, v, n, size, row, pool, err);
+    UNLOCK(st);
+    return rc;
+}
+
 int vg__store_one(struct vg_store *st, struct vg__stmt *s, void *elem,
                   vg__store_row_fn *row, struct vg_store_strings **pool,
                   struct vg_err *err)

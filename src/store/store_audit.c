@@ -263,23 +263,19 @@ int vg_store_audit_recent(struct vg_store *st, int64_t before_id,
                           struct vg_err *err)
 {
     struct vg_audit_page *p = vg_calloc(1, sizeof(*p));
-    struct vg__stmt *s = NULL;
     int rc;
 
     *out = NULL;
     if (!p)
         return VG_ENOMEM;
-    LOCK(st);
-    if (!(rc = vg__store_query(st, &s, err,
-                               "SELECT a.id, a.at, a.user_id, u.username,"
-                               " a.action, a.object_type, a.object_id,"
-                               " a.detail FROM audit_log a LEFT JOIN users u"
-                               " ON u.id = a.user_id WHERE (? = 0 OR a.id <"
-                               " ?) ORDER BY a.id DESC LIMIT ?",
-                               "iii", before_id, before_id, limit)))
-        rc = vg__store_collect(st, s, &p->v, &p->n, sizeof(*p->v), audit_row,
-                               &p->strings, err);
-    UNLOCK(st);
+    rc = vg__store_list(st, &p->v, &p->n, sizeof(*p->v), audit_row,
+                        &p->strings, err,
+                        "SELECT a.id, a.at, a.user_id, u.username,"
+                        " a.action, a.object_type, a.object_id,"
+                        " a.detail FROM audit_log a LEFT JOIN users u"
+                        " ON u.id = a.user_id WHERE (? = 0 OR a.id <"
+                        " ?) ORDER BY a.id DESC LIMIT ?",
+                        "iii", before_id, before_id, limit);
     if (rc) {
         vg_audit_page_free(p);
         return rc;

@@ -12,6 +12,7 @@
 #define VIGIL_STORE_INT_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,9 @@ void vg__store_callback_end(void);
  * (NULL for SQL NULL), 'b' blob (pointer, then size_t length). */
 int vg__store_query(struct vg_store *st, struct vg__stmt **out,
                     struct vg_err *err, const char *sql, const char *fmt, ...);
+int vg__store_vquery(struct vg_store *st, struct vg__stmt **out,
+                     struct vg_err *err, const char *sql, const char *fmt,
+                     va_list ap);
 /*
  * Step s for its one row and take the first column, then finalize s.
  * VG_OK, VG_ENOENT when there is no row (err untouched: the caller says
@@ -168,6 +172,14 @@ int vg__store_collect(struct vg_store *st, struct vg__stmt *s, void *v,
  * then finalize s.  VG_OK, VG_ENOENT when there is no row (err untouched:
  * the caller says what was missing), VG_ENOMEM, or the step's error.
  */
+/*
+ * The whole of a typed list: take the store, run sql with its parameters
+ * (vg__store_query's fmt), collect its rows as vg__store_collect does,
+ * release the store.  The caller frees the result on failure.
+ */
+int vg__store_list(struct vg_store *st, void *v, size_t *n, size_t size,
+                   vg__store_row_fn *row, struct vg_store_strings **pool,
+                   struct vg_err *err, const char *sql, const char *fmt, ...);
 int vg__store_one(struct vg_store *st, struct vg__stmt *s, void *elem,
                   vg__store_row_fn *row, struct vg_store_strings **pool,
                   struct vg_err *err);

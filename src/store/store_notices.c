@@ -314,23 +314,18 @@ int vg_store_notices_pending(struct vg_store *st, int64_t now,
                              struct vg_err *err)
 {
     struct vg_notices_pending *p = vg_calloc(1, sizeof(*p));
-    struct vg__stmt *s = NULL;
     int rc;
 
     *out = NULL;
     if (!p)
         return VG_ENOMEM;
-    LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "SELECT id, provider_id, cycle, message_id,"
-                         " recipients, language, subject, body, attempts"
-                         " FROM notices WHERE state = 'pending' AND"
-                         " next_attempt_at <= ? ORDER BY id",
-                         "i", now);
-    if (!rc)
-        rc = vg__store_collect(st, s, &p->v, &p->n, sizeof(*p->v), pending_row,
-                               &p->strings, err);
-    UNLOCK(st);
+    rc = vg__store_list(st, &p->v, &p->n, sizeof(*p->v), pending_row,
+                        &p->strings, err,
+                        "SELECT id, provider_id, cycle, message_id,"
+                        " recipients, language, subject, body, attempts"
+                        " FROM notices WHERE state = 'pending' AND"
+                        " next_attempt_at <= ? ORDER BY id",
+                        "i", now);
     if (rc) {
         vg_notices_pending_free(p);
         return rc;
@@ -404,24 +399,19 @@ int vg_store_notices(struct vg_store *st, int64_t limit,
                      struct vg_notice_list **out, struct vg_err *err)
 {
     struct vg_notice_list *l = vg_calloc(1, sizeof(*l));
-    struct vg__stmt *s = NULL;
     int rc;
 
     *out = NULL;
     if (!l)
         return VG_ENOMEM;
-    LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "SELECT n.id, p.name, n.cycle, n.message_id,"
-                         " n.recipients, n.state, n.attempts, n.created_at,"
-                         " n.sent_at, n.next_attempt_at, n.result FROM"
-                         " notices n JOIN providers p ON p.id ="
-                         " n.provider_id ORDER BY n.id DESC LIMIT ?",
-                         "i", limit);
-    if (!rc)
-        rc = vg__store_collect(st, s, &l->v, &l->n, sizeof(*l->v), notice_row,
-                               &l->strings, err);
-    UNLOCK(st);
+    rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), notice_row,
+                        &l->strings, err,
+                        "SELECT n.id, p.name, n.cycle, n.message_id,"
+                        " n.recipients, n.state, n.attempts, n.created_at,"
+                        " n.sent_at, n.next_attempt_at, n.result FROM"
+                        " notices n JOIN providers p ON p.id ="
+                        " n.provider_id ORDER BY n.id DESC LIMIT ?",
+                        "i", limit);
     if (rc) {
         vg_notice_list_free(l);
         return rc;
@@ -461,27 +451,22 @@ int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
                           struct vg_rechecks_due **out, struct vg_err *err)
 {
     struct vg_rechecks_due *r = vg_calloc(1, sizeof(*r));
-    struct vg__stmt *s = NULL;
     int rc;
 
     *out = NULL;
     if (!r)
         return VG_ENOMEM;
-    LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "SELECT c.id, u.url, m.sha256, (SELECT value FROM"
-                         " media_hashes WHERE media_id = m.id AND algo ="
-                         " 'pdq'), c.checks, c.first_notice_at FROM"
-                         " cases c JOIN urls u ON"
-                         " u.id = c.url_id LEFT JOIN media m ON m.id ="
-                         " c.media_id WHERE c.status = 'open' AND"
-                         " c.next_check_at <= ? ORDER BY c.next_check_at,"
-                         " c.id LIMIT ?",
-                         "ii", now, limit);
-    if (!rc)
-        rc = vg__store_collect(st, s, &r->v, &r->n, sizeof(*r->v),
-                               recheck_due_row, &r->strings, err);
-    UNLOCK(st);
+    rc = vg__store_list(st, &r->v, &r->n, sizeof(*r->v), recheck_due_row,
+                        &r->strings, err,
+                        "SELECT c.id, u.url, m.sha256, (SELECT value FROM"
+                        " media_hashes WHERE media_id = m.id AND algo ="
+                        " 'pdq'), c.checks, c.first_notice_at FROM"
+                        " cases c JOIN urls u ON"
+                        " u.id = c.url_id LEFT JOIN media m ON m.id ="
+                        " c.media_id WHERE c.status = 'open' AND"
+                        " c.next_check_at <= ? ORDER BY c.next_check_at,"
+                        " c.id LIMIT ?",
+                        "ii", now, limit);
     if (rc) {
         vg_rechecks_due_free(r);
         return rc;
@@ -563,24 +548,19 @@ int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
                    struct vg_case_list **out, struct vg_err *err)
 {
     struct vg_case_list *l = vg_calloc(1, sizeof(*l));
-    struct vg__stmt *s = NULL;
     int rc;
 
     *out = NULL;
     if (!l)
         return VG_ENOMEM;
     status = status ? status : "";
-    LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "SELECT " CASE_COLS " FROM cases c JOIN urls u ON"
-                         " u.id = c.url_id LEFT JOIN providers p ON p.id ="
-                         " c.provider_id WHERE (? = '' OR c.status = ?)"
-                         " ORDER BY c.id DESC LIMIT ?",
-                         "tti", status, status, limit > 0 ? limit : 1000);
-    if (!rc)
-        rc = vg__store_collect(st, s, &l->v, &l->n, sizeof(*l->v), case_row,
-                               &l->strings, err);
-    UNLOCK(st);
+    rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), case_row, &l->strings,
+                        err,
+                        "SELECT " CASE_COLS " FROM cases c JOIN urls u ON"
+                        " u.id = c.url_id LEFT JOIN providers p ON p.id ="
+                        " c.provider_id WHERE (? = '' OR c.status = ?)"
+                        " ORDER BY c.id DESC LIMIT ?",
+                        "tti", status, status, limit > 0 ? limit : 1000);
     if (rc) {
         vg_case_list_free(l);
         return rc;
