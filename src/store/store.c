@@ -158,6 +158,55 @@ int vg__store_grow(void *v, size_t *cap, size_t n, size_t size)
     return VG_OK;
 }
 
+int vg__store_collect(struct vg_store *st, struct vg__stmt *s, void *v,
+                      size_t *n, size_t size, vg__store_row_fn *row,
+                      struct vg_store_strings **pool, struct vg_err *err)
+{
+    char **pv = v;
+    size_t cap = 0;
+    int rc, oom = 0;
+
+    while ((rc = st->ops->step(s, err)) == VG__ROW &&
+           !(rc = vg__store_grow(v, &cap, *n, size)))
+        row(st, s, *pv + (*n)++ * size, pool, &oom);
+    st->ops->finalize(s);
+    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+}
+
+int vg__store_list(struct vg_store *st, void *v, size_t *n, size_t size,
+                   vg__store_row_fn *row, struct vg_store_strings **pool,
+                   struct vg_err *err, const char *sql, const char *fmt, ...)
+{
+    struct vg__stmt *s = NULL;
+    va_list ap;
+    int rc;
+
+    LOCK(st);
+    va_start(ap, fmt);
+    rc = vg__store_vquery(st, &s, err, sql, fmt, ap);
+    va_end(ap);
+    if (!rc)
+        rc = vg__store_collect(st, s, v, n, size, row, pool, err);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg__store_one(struct vg_store *st, struct vg__stmt *s, void *elem,
+                  vg__store_row_fn *row, struct vg_store_strings **pool,
+                  struct vg_err *err)
+{
+    int rc, oom = 0;
+
+    if ((rc = st->ops->step(s, err)) == VG__ROW) {
+        row(st, s, elem, pool, &oom);
+        rc = oom ? VG_ENOMEM : VG_OK;
+    } else if (rc == VG__DONE) {
+        rc = VG_ENOENT;
+    }
+    st->ops->finalize(s);
+    return rc;
+}
+
 /* ---- the lock, and refusing a call from inside a callback ---- */
 
 static int refuse(struct vg_err *err)

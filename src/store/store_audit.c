@@ -242,43 +242,40 @@ int vg_store_audit_verify(struct vg_store *st, int64_t *count, int64_t *bad,
     return rc;
 }
 
+/* One audit_log row of vg_store_audit_recent into an entry. */
+static void audit_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                      struct vg_store_strings **pool, int *oom)
+{
+    struct vg_audit_entry *e = elem;
+
+    e->r.id = st->ops->col_int(s, 0);
+    e->r.at = st->ops->col_int(s, 1);
+    e->r.actor = st->ops->col_int(s, 2);
+    e->username = VG__TEXT(3);
+    e->r.action = VG__TEXT(4);
+    e->r.object_type = VG__TEXT(5);
+    e->r.object_id = st->ops->col_int(s, 6);
+    e->r.detail = VG__TEXT(7);
+}
+
 int vg_store_audit_recent(struct vg_store *st, int64_t before_id,
                           int64_t limit, struct vg_audit_page **out,
                           struct vg_err *err)
 {
     struct vg_audit_page *p = vg_calloc(1, sizeof(*p));
-    struct vg_store_strings *pool = NULL;
-    struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     *out = NULL;
     if (!p)
         return VG_ENOMEM;
-    LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "SELECT a.id, a.at, a.user_id, u.username, a.action,"
-                         " a.object_type, a.object_id, a.detail FROM"
-                         " audit_log a LEFT JOIN users u ON u.id = a.user_id"
-                         " WHERE (? = 0 OR a.id < ?) ORDER BY a.id DESC"
-                         " LIMIT ?",
-                         "iii", before_id, before_id, limit);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&p->v, &cap, p->n, sizeof(*p->v)))) {
-        struct vg_audit_entry *e = &p->v[p->n++];
-        e->r.id = st->ops->col_int(s, 0);
-        e->r.at = st->ops->col_int(s, 1);
-        e->r.actor = st->ops->col_int(s, 2);
-        e->username = vg__store_text(st, s, 3, &pool, &oom);
-        e->r.action = vg__store_text(st, s, 4, &pool, &oom);
-        e->r.object_type = vg__store_text(st, s, 5, &pool, &oom);
-        e->r.object_id = st->ops->col_int(s, 6);
-        e->r.detail = vg__store_text(st, s, 7, &pool, &oom);
-    }
-    st->ops->finalize(s);
-    UNLOCK(st);
-    p->strings = pool;
-    rc = oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    rc = vg__store_list(st, &p->v, &p->n, sizeof(*p->v), audit_row,
+                        &p->strings, err,
+                        "SELECT a.id, a.at, a.user_id, u.username,"
+                        " a.action, a.object_type, a.object_id,"
+                        " a.detail FROM audit_log a LEFT JOIN users u"
+                        " ON u.id = a.user_id WHERE (? = 0 OR a.id <"
+                        " ?) ORDER BY a.id DESC LIMIT ?",
+                        "iii", before_id, before_id, limit);
     if (rc) {
         vg_audit_page_free(p);
         return rc;

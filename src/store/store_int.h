@@ -12,6 +12,7 @@
 #define VIGIL_STORE_INT_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,9 @@ void vg__store_callback_end(void);
  * (NULL for SQL NULL), 'b' blob (pointer, then size_t length). */
 int vg__store_query(struct vg_store *st, struct vg__stmt **out,
                     struct vg_err *err, const char *sql, const char *fmt, ...);
+int vg__store_vquery(struct vg_store *st, struct vg__stmt **out,
+                     struct vg_err *err, const char *sql, const char *fmt,
+                     va_list ap);
 /*
  * Step s for its one row and take the first column, then finalize s.
  * VG_OK, VG_ENOENT when there is no row (err untouched: the caller says
@@ -144,6 +148,41 @@ char *vg__store_hex(struct vg_store *st, struct vg__stmt *s, int i,
                     struct vg_store_strings **pool, int *oom);
 int vg__store_grow(void *v, size_t *cap, size_t n, size_t size);
 void vg__store_strings_free(struct vg_store_strings *pool);
+
+/* Reads the current row of s into elem (zeroed), copying its strings into
+ * *pool with VG__TEXT and VG__HEX; sets *oom when a copy fails. */
+typedef void vg__store_row_fn(struct vg_store *st, struct vg__stmt *s,
+                              void *elem, struct vg_store_strings **pool,
+                              int *oom);
+/* Column i of s copied into *pool, in a row reader (its st, s, pool, oom). */
+#define VG__TEXT(i) vg__store_text(st, s, (i), pool, oom)
+#define VG__HEX(i) vg__store_hex(st, s, (i), pool, oom)
+/*
+ * Step s (from vg__store_query) to its end, each row read by row into a
+ * new element of the array *v (elements of size bytes, *n of them, empty
+ * at the call), then finalize s.  VG_OK, VG_ENOMEM (the array or a
+ * string), or the step's error.  *v and *pool hold what was read either
+ * way: the result that owns them frees them.
+ */
+int vg__store_collect(struct vg_store *st, struct vg__stmt *s, void *v,
+                      size_t *n, size_t size, vg__store_row_fn *row,
+                      struct vg_store_strings **pool, struct vg_err *err);
+/*
+ * Step s (from vg__store_query) for its one row, read by row into elem,
+ * then finalize s.  VG_OK, VG_ENOENT when there is no row (err untouched:
+ * the caller says what was missing), VG_ENOMEM, or the step's error.
+ */
+/*
+ * The whole of a typed list: take the store, run sql with its parameters
+ * (vg__store_query's fmt), collect its rows as vg__store_collect does,
+ * release the store.  The caller frees the result on failure.
+ */
+int vg__store_list(struct vg_store *st, void *v, size_t *n, size_t size,
+                   vg__store_row_fn *row, struct vg_store_strings **pool,
+                   struct vg_err *err, const char *sql, const char *fmt, ...);
+int vg__store_one(struct vg_store *st, struct vg__stmt *s, void *elem,
+                  vg__store_row_fn *row, struct vg_store_strings **pool,
+                  struct vg_err *err);
 
 /* Run sql with no parameters and no rows wanted; VG_OK or an error. */
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);

@@ -42,13 +42,24 @@ int vg_list_name_valid(const char *name)
 int vg__store_query(struct vg_store *st, struct vg__stmt **out,
                     struct vg_err *err, const char *sql, const char *fmt, ...)
 {
-    struct vg__stmt *s = NULL;
     va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vg__store_vquery(st, out, err, sql, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int vg__store_vquery(struct vg_store *st, struct vg__stmt **out,
+                     struct vg_err *err, const char *sql, const char *fmt,
+                     va_list ap)
+{
+    struct vg__stmt *s = NULL;
     int rc, i = 1;
 
     if ((rc = st->ops->prepare(st->db, sql, &s, err)))
         return rc;
-    va_start(ap, fmt);
     for (; *fmt && !rc; fmt++, i++) {
         if (*fmt == 'i') {
             rc = st->ops->bind_int(s, i, va_arg(ap, int64_t));
@@ -59,7 +70,6 @@ int vg__store_query(struct vg_store *st, struct vg__stmt **out,
             rc = st->ops->bind_blob(s, i, p, va_arg(ap, size_t));
         }
     }
-    va_end(ap);
     if (rc) {
         st->ops->finalize(s);
         return vg_err_set(err, rc, "cannot bind a query parameter");

@@ -16,7 +16,8 @@
 #include "vigil/digest.h"
 #include "vigil/store_notices.h"
 
-/* A copy of text column i of s into the result's pool. */
+/* A copy of text column i of s into the result's pool (due_cases; the
+ * row readers use VG__TEXT). */
 #define TEXT(i) vg__store_text(st, s, (i), &pool, &oom)
 
 /* The same for a blob column, as hex. */
@@ -119,14 +120,26 @@ unlock:
     return rc;
 }
 
+/* One provider row of due_providers. */
+static void due_provider_row(struct vg_store *st, struct vg__stmt *s,
+                             void *elem, struct vg_store_strings **pool,
+                             int *oom)
+{
+    struct vg_due_provider *p = elem;
+
+    p->provider_id = st->ops->col_int(s, 0);
+    p->name = VG__TEXT(1);
+    p->abuse_emails = VG__TEXT(2);
+    p->language = VG__TEXT(3);
+    p->one_notice_per_url = st->ops->col_int(s, 4) != 0;
+}
+
 /* The providers due a notice into d (store locked). */
 static int due_providers(struct vg_store *st, int64_t now, int64_t renotify_s,
-                         struct vg_notices_due *d, size_t *cap,
-                         struct vg_err *err)
+                         struct vg_notices_due *d, struct vg_err *err)
 {
-    struct vg_store_strings *pool = d->strings;
     struct vg__stmt *s = NULL;
-    int rc, oom = 0;
+    int rc;
 
     rc = vg__store_query(st, &s, err,
                          "SELECT p.id, p.name, p.abuse_emails, p.language,"
@@ -136,18 +149,10 @@ static int due_providers(struct vg_store *st, int64_t now, int64_t renotify_s,
                          " AND (c.last_notice_at IS NULL OR"
                          " c.last_notice_at + ? <= ?)) ORDER BY p.id",
                          "ii", renotify_s, now);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&d->v, cap, d->n, sizeof(*d->v)))) {
-        struct vg_due_provider *p = &d->v[d->n++];
-        p->provider_id = st->ops->col_int(s, 0);
-        p->name = TEXT(1);
-        p->abuse_emails = TEXT(2);
-        p->language = TEXT(3);
-        p->one_notice_per_url = st->ops->col_int(s, 4) != 0;
-    }
-    st->ops->finalize(s);
-    d->strings = pool;
-    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (!rc)
+        rc = vg__store_collect(st, s, &d->v, &d->n, sizeof(*d->v),
+                               due_provider_row, &d->strings, err);
+    return rc;
 }
 
 /* The cases due a notice into d, each provider's cases together (store
@@ -203,14 +208,13 @@ int vg_store_notices_due(struct vg_store *st, int64_t now, int64_t renotify_s,
                          struct vg_notices_due **out, struct vg_err *err)
 {
     struct vg_notices_due *d = vg_calloc(1, sizeof(*d));
-    size_t cap = 0;
     int rc;
 
     *out = NULL;
     if (!d)
         return VG_ENOMEM;
     LOCK(st);
-    if (!(rc = due_providers(st, now, renotify_s, d, &cap, err)))
+    if (!(rc = due_providers(st, now, renotify_s, d, err)))
         rc = due_cases(st, now, renotify_s, d, err);
     UNLOCK(st);
     if (rc) {
@@ -288,43 +292,40 @@ unlock:
     return rc;
 }
 
+/* One notice row of vg_store_notices_pending. */
+static void pending_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                        struct vg_store_strings **pool, int *oom)
+{
+    struct vg_notice_pending *n = elem;
+
+    n->id = st->ops->col_int(s, 0);
+    n->provider_id = st->ops->col_int(s, 1);
+    n->cycle = st->ops->col_int(s, 2);
+    n->message_id = VG__TEXT(3);
+    n->recipients = VG__TEXT(4);
+    n->language = VG__TEXT(5);
+    n->subject = VG__TEXT(6);
+    n->body = VG__TEXT(7);
+    n->attempts = st->ops->col_int(s, 8);
+}
+
 int vg_store_notices_pending(struct vg_store *st, int64_t now,
                              struct vg_notices_pending **out,
                              struct vg_err *err)
 {
     struct vg_notices_pending *p = vg_calloc(1, sizeof(*p));
-    struct vg_store_strings *pool = NULL;
-    struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     *out = NULL;
     if (!p)
         return VG_ENOMEM;
-    LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "SELECT id, provider_id, cycle, message_id,"
-                         " recipients, language, subject, body, attempts"
-                         " FROM notices WHERE state = 'pending' AND"
-                         " next_attempt_at <= ? ORDER BY id",
-                         "i", now);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&p->v, &cap, p->n, sizeof(*p->v)))) {
-        struct vg_notice_pending *n = &p->v[p->n++];
-        n->id = st->ops->col_int(s, 0);
-        n->provider_id = st->ops->col_int(s, 1);
-        n->cycle = st->ops->col_int(s, 2);
-        n->message_id = TEXT(3);
-        n->recipients = TEXT(4);
-        n->language = TEXT(5);
-        n->subject = TEXT(6);
-        n->body = TEXT(7);
-        n->attempts = st->ops->col_int(s, 8);
-    }
-    st->ops->finalize(s);
-    UNLOCK(st);
-    p->strings = pool;
-    rc = oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    rc = vg__store_list(st, &p->v, &p->n, sizeof(*p->v), pending_row,
+                        &p->strings, err,
+                        "SELECT id, provider_id, cycle, message_id,"
+                        " recipients, language, subject, body, attempts"
+                        " FROM notices WHERE state = 'pending' AND"
+                        " next_attempt_at <= ? ORDER BY id",
+                        "i", now);
     if (rc) {
         vg_notices_pending_free(p);
         return rc;
@@ -375,45 +376,42 @@ int vg_store_notice_hold(struct vg_store *st, int64_t id, const char *why,
     return rc;
 }
 
+/* One notice row of vg_store_notices. */
+static void notice_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                       struct vg_store_strings **pool, int *oom)
+{
+    struct vg_notice_info *n = elem;
+
+    n->id = st->ops->col_int(s, 0);
+    n->provider = VG__TEXT(1);
+    n->cycle = st->ops->col_int(s, 2);
+    n->message_id = VG__TEXT(3);
+    n->recipients = VG__TEXT(4);
+    n->state = VG__TEXT(5);
+    n->attempts = st->ops->col_int(s, 6);
+    n->created_at = st->ops->col_int(s, 7);
+    n->sent_at = st->ops->col_int(s, 8);
+    n->next_attempt_at = st->ops->col_int(s, 9);
+    n->result = VG__TEXT(10);
+}
+
 int vg_store_notices(struct vg_store *st, int64_t limit,
                      struct vg_notice_list **out, struct vg_err *err)
 {
     struct vg_notice_list *l = vg_calloc(1, sizeof(*l));
-    struct vg_store_strings *pool = NULL;
-    struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     *out = NULL;
     if (!l)
         return VG_ENOMEM;
-    LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "SELECT n.id, p.name, n.cycle, n.message_id,"
-                         " n.recipients, n.state, n.attempts, n.created_at,"
-                         " n.sent_at, n.next_attempt_at, n.result FROM"
-                         " notices n JOIN providers p ON p.id ="
-                         " n.provider_id ORDER BY n.id DESC LIMIT ?",
-                         "i", limit);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&l->v, &cap, l->n, sizeof(*l->v)))) {
-        struct vg_notice_info *n = &l->v[l->n++];
-        n->id = st->ops->col_int(s, 0);
-        n->provider = TEXT(1);
-        n->cycle = st->ops->col_int(s, 2);
-        n->message_id = TEXT(3);
-        n->recipients = TEXT(4);
-        n->state = TEXT(5);
-        n->attempts = st->ops->col_int(s, 6);
-        n->created_at = st->ops->col_int(s, 7);
-        n->sent_at = st->ops->col_int(s, 8);
-        n->next_attempt_at = st->ops->col_int(s, 9);
-        n->result = TEXT(10);
-    }
-    st->ops->finalize(s);
-    UNLOCK(st);
-    l->strings = pool;
-    rc = oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), notice_row,
+                        &l->strings, err,
+                        "SELECT n.id, p.name, n.cycle, n.message_id,"
+                        " n.recipients, n.state, n.attempts, n.created_at,"
+                        " n.sent_at, n.next_attempt_at, n.result FROM"
+                        " notices n JOIN providers p ON p.id ="
+                        " n.provider_id ORDER BY n.id DESC LIMIT ?",
+                        "i", limit);
     if (rc) {
         vg_notice_list_free(l);
         return rc;
@@ -431,46 +429,44 @@ void vg_notice_list_free(struct vg_notice_list *l)
     vg_free(l);
 }
 
+/* One case row of vg_store_rechecks_due. */
+static void recheck_due_row(struct vg_store *st, struct vg__stmt *s,
+                            void *elem, struct vg_store_strings **pool,
+                            int *oom)
+{
+    struct vg_recheck_due *c = elem;
+    size_t n = 0;
+    const uint8_t *pdq = st->ops->col_blob(s, 3, &n);
+
+    c->case_id = st->ops->col_int(s, 0);
+    c->url = VG__TEXT(1);
+    c->sha256 = VG__HEX(2);
+    if (pdq && n == 32)
+        vg_hex_encode(pdq, 32, c->pdq);
+    c->checks = st->ops->col_int(s, 4);
+    c->first_notice_at = st->ops->col_int(s, 5);
+}
+
 int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
                           struct vg_rechecks_due **out, struct vg_err *err)
 {
     struct vg_rechecks_due *r = vg_calloc(1, sizeof(*r));
-    struct vg_store_strings *pool = NULL;
-    struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     *out = NULL;
     if (!r)
         return VG_ENOMEM;
-    LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "SELECT c.id, u.url, m.sha256, (SELECT value FROM"
-                         " media_hashes WHERE media_id = m.id AND algo ="
-                         " 'pdq'), c.checks, c.first_notice_at FROM"
-                         " cases c JOIN urls u ON"
-                         " u.id = c.url_id LEFT JOIN media m ON m.id ="
-                         " c.media_id WHERE c.status = 'open' AND"
-                         " c.next_check_at <= ? ORDER BY c.next_check_at,"
-                         " c.id LIMIT ?",
-                         "ii", now, limit);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&r->v, &cap, r->n, sizeof(*r->v)))) {
-        struct vg_recheck_due *c = &r->v[r->n++];
-        size_t n = 0;
-        const uint8_t *pdq = st->ops->col_blob(s, 3, &n);
-        c->case_id = st->ops->col_int(s, 0);
-        c->url = TEXT(1);
-        c->sha256 = HEX(2);
-        if (pdq && n == 32)
-            vg_hex_encode(pdq, 32, c->pdq);
-        c->checks = st->ops->col_int(s, 4);
-        c->first_notice_at = st->ops->col_int(s, 5);
-    }
-    st->ops->finalize(s);
-    UNLOCK(st);
-    r->strings = pool;
-    rc = oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    rc = vg__store_list(st, &r->v, &r->n, sizeof(*r->v), recheck_due_row,
+                        &r->strings, err,
+                        "SELECT c.id, u.url, m.sha256, (SELECT value FROM"
+                        " media_hashes WHERE media_id = m.id AND algo ="
+                        " 'pdq'), c.checks, c.first_notice_at FROM"
+                        " cases c JOIN urls u ON"
+                        " u.id = c.url_id LEFT JOIN media m ON m.id ="
+                        " c.media_id WHERE c.status = 'open' AND"
+                        " c.next_check_at <= ? ORDER BY c.next_check_at,"
+                        " c.id LIMIT ?",
+                        "ii", now, limit);
     if (rc) {
         vg_rechecks_due_free(r);
         return rc;
@@ -528,22 +524,23 @@ unlock:
     " c.removed_at, c.removal, c.notices_sent, c.escalated, c.reupload_of,"   \
     " c.category, c.checks"
 
-static void case_row(struct vg_store *st, struct vg__stmt *s,
-                     struct vg_case_info *c, struct vg_store_strings **pool,
-                     int *oom)
+static void case_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                     struct vg_store_strings **pool, int *oom)
 {
+    struct vg_case_info *c = elem;
+
     c->id = st->ops->col_int(s, 0);
-    c->url = vg__store_text(st, s, 1, pool, oom);
-    c->provider = vg__store_text(st, s, 2, pool, oom);
-    c->status = vg__store_text(st, s, 3, pool, oom);
+    c->url = VG__TEXT(1);
+    c->provider = VG__TEXT(2);
+    c->status = VG__TEXT(3);
     c->opened_at = st->ops->col_int(s, 4);
     c->first_notice_at = st->ops->col_int(s, 5);
     c->removed_at = st->ops->col_int(s, 6);
-    c->removal = vg__store_text(st, s, 7, pool, oom);
+    c->removal = VG__TEXT(7);
     c->notices_sent = st->ops->col_int(s, 8);
     c->escalated = st->ops->col_int(s, 9) != 0;
     c->reupload_of = st->ops->col_int(s, 10);
-    c->category = vg__store_text(st, s, 11, pool, oom);
+    c->category = VG__TEXT(11);
     c->checks = st->ops->col_int(s, 12);
 }
 
@@ -551,27 +548,19 @@ int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
                    struct vg_case_list **out, struct vg_err *err)
 {
     struct vg_case_list *l = vg_calloc(1, sizeof(*l));
-    struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     *out = NULL;
     if (!l)
         return VG_ENOMEM;
     status = status ? status : "";
-    LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         "SELECT " CASE_COLS " FROM cases c JOIN urls u ON"
-                         " u.id = c.url_id LEFT JOIN providers p ON p.id ="
-                         " c.provider_id WHERE (? = '' OR c.status = ?)"
-                         " ORDER BY c.id DESC LIMIT ?",
-                         "tti", status, status, limit > 0 ? limit : 1000);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&l->v, &cap, l->n, sizeof(*l->v))))
-        case_row(st, s, &l->v[l->n++], &l->strings, &oom);
-    st->ops->finalize(s);
-    UNLOCK(st);
-    rc = oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), case_row, &l->strings,
+                        err,
+                        "SELECT " CASE_COLS " FROM cases c JOIN urls u ON"
+                        " u.id = c.url_id LEFT JOIN providers p ON p.id ="
+                        " c.provider_id WHERE (? = '' OR c.status = ?)"
+                        " ORDER BY c.id DESC LIMIT ?",
+                        "tti", status, status, limit > 0 ? limit : 1000);
     if (rc) {
         vg_case_list_free(l);
         return rc;
@@ -589,14 +578,42 @@ void vg_case_list_free(struct vg_case_list *l)
     vg_free(l);
 }
 
+/* One notice row of case_parts. */
+static void case_notice_row(struct vg_store *st, struct vg__stmt *s,
+                            void *elem, struct vg_store_strings **pool,
+                            int *oom)
+{
+    struct vg_notice_info *n = elem;
+
+    n->id = st->ops->col_int(s, 0);
+    n->cycle = st->ops->col_int(s, 1);
+    n->message_id = VG__TEXT(2);
+    n->recipients = VG__TEXT(3);
+    n->state = VG__TEXT(4);
+    n->created_at = st->ops->col_int(s, 5);
+    n->sent_at = st->ops->col_int(s, 6);
+    n->attempts = st->ops->col_int(s, 7);
+    n->result = VG__TEXT(8);
+}
+
+/* One re-check row of case_parts. */
+static void case_recheck_row(struct vg_store *st, struct vg__stmt *s,
+                             void *elem, struct vg_store_strings **pool,
+                             int *oom)
+{
+    struct vg_recheck_info *k = elem;
+
+    k->checked_at = st->ops->col_int(s, 0);
+    k->http_status = st->ops->col_int(s, 1);
+    k->result = VG__TEXT(2);
+}
+
 /* The case's notices and re-checks into c (store locked). */
 static int case_parts(struct vg_store *st, struct vg_case_detail *c,
                       struct vg_err *err)
 {
-    struct vg_store_strings *pool = c->strings;
     struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     rc = vg__store_query(st, &s, err,
                          "SELECT n.id, n.cycle, n.message_id, n.recipients,"
@@ -605,48 +622,41 @@ static int case_parts(struct vg_store *st, struct vg_case_detail *c,
                          " nc.notice_id = n.id WHERE nc.case_id = ? ORDER BY"
                          " n.id",
                          "i", c->c.id);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&c->notices, &cap, c->nnotices,
-                                 sizeof(*c->notices)))) {
-        struct vg_notice_info *n = &c->notices[c->nnotices++];
-        n->id = st->ops->col_int(s, 0);
-        n->cycle = st->ops->col_int(s, 1);
-        n->message_id = TEXT(2);
-        n->recipients = TEXT(3);
-        n->state = TEXT(4);
-        n->created_at = st->ops->col_int(s, 5);
-        n->sent_at = st->ops->col_int(s, 6);
-        n->attempts = st->ops->col_int(s, 7);
-        n->result = TEXT(8);
-    }
-    st->ops->finalize(s);
-    s = NULL;
-    if (rc == VG__DONE)
+    if (!rc)
+        rc = vg__store_collect(st, s, &c->notices, &c->nnotices,
+                               sizeof(*c->notices), case_notice_row,
+                               &c->strings, err);
+    if (!rc)
         rc = vg__store_query(st, &s, err,
                              "SELECT checked_at, http_status, result FROM"
                              " rechecks WHERE case_id = ? ORDER BY id",
                              "i", c->c.id);
-    cap = 0;
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&c->rechecks, &cap, c->nrechecks,
-                                 sizeof(*c->rechecks)))) {
-        struct vg_recheck_info *k = &c->rechecks[c->nrechecks++];
-        k->checked_at = st->ops->col_int(s, 0);
-        k->http_status = st->ops->col_int(s, 1);
-        k->result = TEXT(2);
-    }
-    st->ops->finalize(s);
-    c->strings = pool;
-    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (!rc)
+        rc = vg__store_collect(st, s, &c->rechecks, &c->nrechecks,
+                               sizeof(*c->rechecks), case_recheck_row,
+                               &c->strings, err);
+    return rc;
+}
+
+/* The case row of vg_store_case_get into its detail. */
+static void case_detail_row(struct vg_store *st, struct vg__stmt *s,
+                            void *elem, struct vg_store_strings **pool,
+                            int *oom)
+{
+    struct vg_case_detail *c = elem;
+
+    case_row(st, s, &c->c, pool, oom);
+    c->abuse_emails = VG__TEXT(13);
+    c->detected_at = st->ops->col_int(s, 14);
+    c->sha256 = VG__HEX(15);
 }
 
 int vg_store_case_get(struct vg_store *st, int64_t id,
                       struct vg_case_detail **out, struct vg_err *err)
 {
     struct vg_case_detail *c = vg_calloc(1, sizeof(*c));
-    struct vg_store_strings *pool = NULL;
     struct vg__stmt *s = NULL;
-    int rc, oom = 0;
+    int rc;
 
     *out = NULL;
     if (!c)
@@ -659,22 +669,12 @@ int vg_store_case_get(struct vg_store *st, int64_t id,
                          " = c.provider_id LEFT JOIN media m ON m.id ="
                          " c.media_id WHERE c.id = ?",
                          "i", id);
-    if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
-        case_row(st, s, &c->c, &pool, &oom);
-        c->abuse_emails = TEXT(13);
-        c->detected_at = st->ops->col_int(s, 14);
-        c->sha256 = HEX(15);
-        rc = VG_OK;
-    } else if (rc == VG__DONE) {
-        rc = vg_err_set(err, VG_ENOENT, "no case %lld", (long long)id);
-    }
-    st->ops->finalize(s);
-    c->strings = pool;
+    if (!rc && (rc = vg__store_one(st, s, c, case_detail_row, &c->strings,
+                                   err)) == VG_ENOENT)
+        vg_err_set(err, rc, "no case %lld", (long long)id);
     if (!rc)
         rc = case_parts(st, c, err);
     UNLOCK(st);
-    if (!rc && oom)
-        rc = VG_ENOMEM;
     if (rc) {
         vg_case_detail_free(c);
         return rc;
@@ -731,14 +731,29 @@ static int report_ttr(struct vg_store *st, struct vg_notice_report *r,
     return rc == VG__DONE ? VG_OK : rc;
 }
 
+/* One provider row of vg_store_notice_report. */
+static void figures_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                        struct vg_store_strings **pool, int *oom)
+{
+    struct vg_provider_figures *f = elem;
+
+    f->provider_id = st->ops->col_int(s, 0);
+    f->provider = VG__TEXT(1);
+    f->notified = st->ops->col_int(s, 2);
+    f->removed = st->ops->col_int(s, 3);
+    f->up = st->ops->col_int(s, 4);
+    f->notices = st->ops->col_int(s, 5);
+    f->failed_notices = st->ops->col_int(s, 6);
+    f->reuploads = st->ops->col_int(s, 7);
+    f->escalated = st->ops->col_int(s, 8);
+}
+
 int vg_store_notice_report(struct vg_store *st, struct vg_notice_report **out,
                            struct vg_err *err)
 {
     struct vg_notice_report *r = vg_calloc(1, sizeof(*r));
-    struct vg_store_strings *pool = NULL;
     struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     *out = NULL;
     if (!r)
@@ -759,26 +774,12 @@ int vg_store_notice_report(struct vg_store *st, struct vg_notice_report **out,
         " c.provider_id GROUP BY c.provider_id, p.name ORDER BY"
         " provider",
         "");
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&r->v, &cap, r->n, sizeof(*r->v)))) {
-        struct vg_provider_figures *f = &r->v[r->n++];
-        f->provider_id = st->ops->col_int(s, 0);
-        f->provider = TEXT(1);
-        f->notified = st->ops->col_int(s, 2);
-        f->removed = st->ops->col_int(s, 3);
-        f->up = st->ops->col_int(s, 4);
-        f->notices = st->ops->col_int(s, 5);
-        f->failed_notices = st->ops->col_int(s, 6);
-        f->reuploads = st->ops->col_int(s, 7);
-        f->escalated = st->ops->col_int(s, 8);
-    }
-    st->ops->finalize(s);
-    r->strings = pool;
-    if (rc == VG__DONE)
+    if (!rc)
+        rc = vg__store_collect(st, s, &r->v, &r->n, sizeof(*r->v), figures_row,
+                               &r->strings, err);
+    if (!rc)
         rc = report_ttr(st, r, err);
     UNLOCK(st);
-    if (!rc && oom)
-        rc = VG_ENOMEM;
     if (rc) {
         vg_notice_report_free(r);
         return rc;

@@ -204,9 +204,6 @@ int vg_store_reports_add(struct vg_store *st, const struct vg_report_rec *v,
             rc = vg__store_run(st, s, err);                                   \
     } while (0)
 
-/* A copy of text column i of s into the result's pool. */
-#define TEXT(i) vg__store_text(st, s, (i), &pool, &oom)
-
 /* Text column i into out (size n), "" for NULL. */
 static void col_copy(struct vg_store *st, struct vg__stmt *s, int i, char *out,
                      size_t n)
@@ -214,6 +211,23 @@ static void col_copy(struct vg_store *st, struct vg__stmt *s, int i, char *out,
     const char *t = st->ops->col_text(s, i);
 
     snprintf(out, n, "%s", t ? t : "");
+}
+
+/* One report row of queue_page. */
+static void queue_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                      struct vg_store_strings **pool, int *oom)
+{
+    struct vg_queue_report *r = elem;
+
+    r->id = st->ops->col_int(s, 0);
+    col_copy(st, s, 1, r->reference, sizeof(r->reference));
+    r->received_at = st->ops->col_int(s, 2);
+    r->channel = VG__TEXT(3);
+    r->language = VG__TEXT(4);
+    r->incident_type = VG__TEXT(5);
+    r->named_child = st->ops->col_int(s, 6) != 0;
+    r->status = VG__TEXT(7);
+    r->urls = st->ops->col_int(s, 8);
 }
 
 /* The page of the queue into q (store locked). */
@@ -224,11 +238,9 @@ static int queue_page(struct vg_store *st, const struct vg_queue_filter *f,
                                 " = ?) AND (? = '' OR r.incident_type = ?)";
     const char *status = f->status ? f->status : "";
     const char *type = f->incident_type ? f->incident_type : "";
-    struct vg_store_strings *pool = NULL;
     struct vg__stmt *s = NULL;
-    size_t cap = 0;
     char sql[1024];
-    int rc, oom = 0;
+    int rc;
 
     snprintf(sql, sizeof(sql), "SELECT COUNT(*)%s", where);
     if (!(rc = vg__store_query(st, &s, err, sql, "tttt", status, status, type,
@@ -246,22 +258,10 @@ static int queue_page(struct vg_store *st, const struct vg_queue_filter *f,
         rc = vg__store_query(st, &s, err, sql, "ttttii", status, status, type,
                              type, f->limit > 0 ? f->limit : 100,
                              f->offset > 0 ? f->offset : 0);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&q->v, &cap, q->n, sizeof(*q->v)))) {
-        struct vg_queue_report *r = &q->v[q->n++];
-        r->id = st->ops->col_int(s, 0);
-        col_copy(st, s, 1, r->reference, sizeof(r->reference));
-        r->received_at = st->ops->col_int(s, 2);
-        r->channel = TEXT(3);
-        r->language = TEXT(4);
-        r->incident_type = TEXT(5);
-        r->named_child = st->ops->col_int(s, 6) != 0;
-        r->status = TEXT(7);
-        r->urls = st->ops->col_int(s, 8);
-    }
-    st->ops->finalize(s);
-    q->strings = pool;
-    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (!rc)
+        rc = vg__store_collect(st, s, &q->v, &q->n, sizeof(*q->v), queue_row,
+                               &q->strings, err);
+    return rc;
 }
 
 int vg_store_report_queue(struct vg_store *st, const struct vg_queue_filter *f,
@@ -293,14 +293,26 @@ void vg_report_queue_free(struct vg_report_queue *q)
     vg_free(q);
 }
 
+/* One URL row of report_urls. */
+static void url_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                    struct vg_store_strings **pool, int *oom)
+{
+    struct vg_report_url *u = elem;
+
+    u->id = st->ops->col_int(s, 0);
+    u->url = VG__TEXT(1);
+    u->host = VG__TEXT(2);
+    u->state = VG__TEXT(3);
+    u->http_status = st->ops->col_int(s, 4);
+    u->error = VG__TEXT(5);
+}
+
 /* The report's URLs with their latest crawl's outcome (store locked). */
 static int report_urls(struct vg_store *st, struct vg_report_detail *r,
                        struct vg_err *err)
 {
-    struct vg_store_strings *pool = r->strings;
     struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     rc = vg__store_query(st, &s, err,
                          "SELECT u.id, u.url, u.host, f.state, f.http_status,"
@@ -310,49 +322,58 @@ static int report_urls(struct vg_store *st, struct vg_report_detail *r,
                          " frontier WHERE url_id = u.id) WHERE ru.report_id"
                          " = ? ORDER BY u.id",
                          "i", r->id);
-    while (
-        !rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-        !(rc = vg__store_grow(&r->urls, &cap, r->nurls, sizeof(*r->urls)))) {
-        struct vg_report_url *u = &r->urls[r->nurls++];
-        u->id = st->ops->col_int(s, 0);
-        u->url = TEXT(1);
-        u->host = TEXT(2);
-        u->state = TEXT(3);
-        u->http_status = st->ops->col_int(s, 4);
-        u->error = TEXT(5);
-    }
-    st->ops->finalize(s);
-    r->strings = pool;
-    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (!rc)
+        rc = vg__store_collect(st, s, &r->urls, &r->nurls, sizeof(*r->urls),
+                               url_row, &r->strings, err);
+    return rc;
+}
+
+/* One incident row of report_incidents. */
+static void incident_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                         struct vg_store_strings **pool, int *oom)
+{
+    struct vg_incident *x = elem;
+
+    x->id = st->ops->col_int(s, 0);
+    x->incident_type = VG__TEXT(1);
+    x->outcome = VG__TEXT(2);
+    x->notes = VG__TEXT(3);
+    x->updated_at = st->ops->col_int(s, 4);
 }
 
 /* The report's incidents (store locked). */
 static int report_incidents(struct vg_store *st, struct vg_report_detail *r,
                             struct vg_err *err)
 {
-    struct vg_store_strings *pool = r->strings;
     struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     rc = vg__store_query(st, &s, err,
                          "SELECT id, incident_type, outcome, notes,"
                          " updated_at FROM incidents WHERE report_id = ?"
                          " ORDER BY id",
                          "i", r->id);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&r->incidents, &cap, r->nincidents,
-                                 sizeof(*r->incidents)))) {
-        struct vg_incident *x = &r->incidents[r->nincidents++];
-        x->id = st->ops->col_int(s, 0);
-        x->incident_type = TEXT(1);
-        x->outcome = TEXT(2);
-        x->notes = TEXT(3);
-        x->updated_at = st->ops->col_int(s, 4);
-    }
-    st->ops->finalize(s);
-    r->strings = pool;
-    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
+    if (!rc)
+        rc = vg__store_collect(st, s, &r->incidents, &r->nincidents,
+                               sizeof(*r->incidents), incident_row,
+                               &r->strings, err);
+    return rc;
+}
+
+/* One media row of report_media. */
+static void media_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                      struct vg_store_strings **pool, int *oom)
+{
+    struct vg_report_media *m = elem;
+
+    m->media_id = st->ops->col_int(s, 0);
+    m->url = VG__TEXT(1);
+    m->format = VG__TEXT(2);
+    m->width = st->ops->col_int(s, 3);
+    m->height = st->ops->col_int(s, 4);
+    m->review = VG__TEXT(5);
+    m->classification = VG__TEXT(6);
+    m->lists = VG__TEXT(7);
 }
 
 /* Media seen at the reported addresses or on the reported pages (store
@@ -360,10 +381,8 @@ static int report_incidents(struct vg_store *st, struct vg_report_detail *r,
 static int report_media(struct vg_store *st, struct vg_report_detail *r,
                         struct vg_err *err)
 {
-    struct vg_store_strings *pool = r->strings;
     struct vg__stmt *s = NULL;
-    size_t cap = 0;
-    int rc, oom = 0;
+    int rc;
 
     /* SQLITE-ONLY: group_concat(DISTINCT x); PostgreSQL:
      * string_agg(DISTINCT l.name, ',').  (The other columns beside min()
@@ -381,31 +400,45 @@ static int report_media(struct vg_store *st, struct vg_report_detail *r,
                          " report_id = ?) GROUP BY m.id ORDER BY m.id LIMIT"
                          " 200",
                          "ii", r->id, r->id);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
-           !(rc = vg__store_grow(&r->media, &cap, r->nmedia,
-                                 sizeof(*r->media)))) {
-        struct vg_report_media *m = &r->media[r->nmedia++];
-        m->media_id = st->ops->col_int(s, 0);
-        m->url = TEXT(1);
-        m->format = TEXT(2);
-        m->width = st->ops->col_int(s, 3);
-        m->height = st->ops->col_int(s, 4);
-        m->review = TEXT(5);
-        m->classification = TEXT(6);
-        m->lists = TEXT(7);
+    if (!rc)
+        rc = vg__store_collect(st, s, &r->media, &r->nmedia, sizeof(*r->media),
+                               media_row, &r->strings, err);
+    return rc;
+}
+
+/* The reports row of report_row into its detail. */
+static void detail_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                       struct vg_store_strings **pool, int *oom)
+{
+    struct vg_report_detail *r = elem;
+    size_t n = 0;
+    const uint8_t *b = st->ops->col_blob(s, 12, &n);
+
+    col_copy(st, s, 1, r->reference, sizeof(r->reference));
+    r->received_at = st->ops->col_int(s, 2);
+    r->channel = VG__TEXT(3);
+    r->language = VG__TEXT(4);
+    r->incident_type = VG__TEXT(5);
+    r->incident_at = VG__TEXT(6);
+    r->description = VG__TEXT(7);
+    r->details = VG__TEXT(8);
+    r->named_child = st->ops->col_int(s, 9) != 0;
+    r->status = VG__TEXT(10);
+    r->api_key_id = st->ops->col_int(s, 11);
+    if (b && n && !(r->contact = vg_malloc(n)))
+        *oom = 1;
+    else if (b && n) {
+        memcpy(r->contact, b, n);
+        r->contact_len = n;
     }
-    st->ops->finalize(s);
-    r->strings = pool;
-    return oom ? VG_ENOMEM : rc == VG__DONE ? VG_OK : rc;
 }
 
 /* The report's own row, with its sealed contact (store locked). */
 static int report_row(struct vg_store *st, struct vg_report_detail *r,
                       struct vg_err *err)
 {
-    struct vg_store_strings *pool = r->strings;
     struct vg__stmt *s = NULL;
-    int rc, oom = 0;
+    int rc;
 
     rc = vg__store_query(st, &s, err,
                          "SELECT id, reference, received_at, channel,"
@@ -413,33 +446,10 @@ static int report_row(struct vg_store *st, struct vg_report_detail *r,
                          " details, named_child, status, api_key_id,"
                          " reporter_contact FROM reports WHERE id = ?",
                          "i", r->id);
-    if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
-        size_t n = 0;
-        const uint8_t *b = st->ops->col_blob(s, 12, &n);
-        col_copy(st, s, 1, r->reference, sizeof(r->reference));
-        r->received_at = st->ops->col_int(s, 2);
-        r->channel = TEXT(3);
-        r->language = TEXT(4);
-        r->incident_type = TEXT(5);
-        r->incident_at = TEXT(6);
-        r->description = TEXT(7);
-        r->details = TEXT(8);
-        r->named_child = st->ops->col_int(s, 9) != 0;
-        r->status = TEXT(10);
-        r->api_key_id = st->ops->col_int(s, 11);
-        rc = VG_OK;
-        if (b && n && !(r->contact = vg_malloc(n)))
-            oom = 1;
-        else if (b && n) {
-            memcpy(r->contact, b, n);
-            r->contact_len = n;
-        }
-    } else if (rc == VG__DONE) {
-        rc = vg_err_set(err, VG_ENOENT, "no report %lld", (long long)r->id);
-    }
-    st->ops->finalize(s);
-    r->strings = pool;
-    return oom ? VG_ENOMEM : rc;
+    if (!rc && (rc = vg__store_one(st, s, r, detail_row, &r->strings, err)) ==
+                   VG_ENOENT)
+        vg_err_set(err, rc, "no report %lld", (long long)r->id);
+    return rc;
 }
 
 int vg_store_report_open(struct vg_store *st, int64_t actor, int64_t id,
