@@ -77,17 +77,13 @@ struct vg_store_strings {
 
 #define POOL_CHUNK 4000
 
-char *vg__store_text(struct vg_store *st, struct vg__stmt *s, int i,
-                     struct vg_store_strings **pool, int *oom)
+/* n bytes of room in the pool, in a new chunk when the last is full; NULL
+ * (and *oom set) when out of memory. */
+static char *pool_room(struct vg_store_strings **pool, size_t n, int *oom)
 {
-    const char *t = st->ops->col_text(s, i);
     struct vg_store_strings *c = *pool;
-    size_t n;
     char *d;
 
-    if (!t)
-        return NULL;
-    n = strlen(t) + 1;
     if (!c || c->cap - c->used < n) {
         size_t cap = n > POOL_CHUNK ? n : POOL_CHUNK;
         if (!(c = vg_malloc(sizeof(*c) + cap))) {
@@ -100,8 +96,22 @@ char *vg__store_text(struct vg_store *st, struct vg__stmt *s, int i,
         *pool = c;
     }
     d = c->data + c->used;
-    memcpy(d, t, n);
     c->used += n;
+    return d;
+}
+
+char *vg__store_text(struct vg_store *st, struct vg__stmt *s, int i,
+                     struct vg_store_strings **pool, int *oom)
+{
+    const char *t = st->ops->col_text(s, i);
+    size_t n;
+    char *d;
+
+    if (!t)
+        return NULL;
+    n = strlen(t) + 1;
+    if ((d = pool_room(pool, n, oom)))
+        memcpy(d, t, n);
     return d;
 }
 
@@ -110,25 +120,12 @@ char *vg__store_hex(struct vg_store *st, struct vg__stmt *s, int i,
 {
     size_t n = 0;
     const uint8_t *b = st->ops->col_blob(s, i, &n);
-    struct vg_store_strings *c = *pool;
     char *d;
 
     if (!b)
         return NULL;
-    if (!c || c->cap - c->used < 2 * n + 1) {
-        size_t cap = 2 * n + 1 > POOL_CHUNK ? 2 * n + 1 : POOL_CHUNK;
-        if (!(c = vg_malloc(sizeof(*c) + cap))) {
-            *oom = 1;
-            return NULL;
-        }
-        c->next = *pool;
-        c->used = 0;
-        c->cap = cap;
-        *pool = c;
-    }
-    d = c->data + c->used;
-    vg_hex_encode(b, n, d);
-    c->used += 2 * n + 1;
+    if ((d = pool_room(pool, 2 * n + 1, oom)))
+        vg_hex_encode(b, n, d);
     return d;
 }
 
