@@ -6,7 +6,11 @@
  * bucket, is kept in a fixed table in memory.  Forgotten when the process
  * ends or when the slot is needed for another client; a client that
  * comes back after its bucket refilled is indistinguishable from a new one.
- * Thread safety: vg_ratelimit_take from any thread.
+ * An IPv6 client is keyed by its network (by default its /64, what one
+ * subscriber usually holds, so rotating addresses within it does not buy
+ * more requests); IPv4 and IPv4-mapped addresses by the address.
+ * Thread safety: vg_ratelimit_take from any thread (the prefix is set
+ * before).
  */
 #ifndef VIGIL_RATELIMIT_H
 #define VIGIL_RATELIMIT_H
@@ -21,6 +25,9 @@ struct vg_ratelimit;
 int vg_ratelimit_new(unsigned burst, unsigned per_minute,
                      struct vg_ratelimit **out);
 void vg_ratelimit_free(struct vg_ratelimit *rl);
+/* Key IPv6 clients by their first bits (1..128; 128: each address); 64
+ * unless set.  VG_EINVAL out of range. */
+int vg_ratelimit_ipv6_prefix(struct vg_ratelimit *rl, unsigned bits);
 
 /*
  * May client make a request at now_ms (milliseconds, any epoch)?  0 if

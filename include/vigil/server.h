@@ -14,7 +14,7 @@
  *   {"detail": "..."} with 400 (not JSON), 401 (no key, unknown or revoked
  *   key), 413, 415 (not application/json), 422 (the report breaks a rule:
  *   also "errors": [{"field", "code", "message"}]), 429 (over the rate
- *   limit of the client's address, with Retry-After).
+ *   limit of the client's address -- for IPv6 its /64 -- with Retry-After).
  *
  * Reports are stored through the group-commit intake; contact details are
  * sealed with the key file's key before they reach the store.  What runs
@@ -36,6 +36,8 @@ struct vg_server_opts {
                                address; 0 = 32 (vigil/http.h) */
     unsigned rate_per_minute; /* reports a minute per client address (and
                                  as many at once); 0 = no limit */
+    unsigned ipv6_prefix;     /* rate limits key an IPv6 client by its
+                                 first bits (1..128); 0 = 64 */
     unsigned reviewers;       /* analysts who must agree on a media item;
                                  0 = 2 */
     /* called on the HTTP thread when analysts put new entries on a list

@@ -23,6 +23,7 @@ static void serve_usage(FILE *f)
         "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
         "                   [NOTICE OPTIONS]\n"
         "                   [--threads N] [--per-address N]\n"
+        "                   [--ipv6-prefix BITS]\n"
         "\n"
         "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
         "requests in flight finish and their reports are stored): the\n"
@@ -39,6 +40,10 @@ static void serve_usage(FILE *f)
         "                      as many at once (default 30; 0: none).\n"
         "                      Addresses are kept only as a keyed hash,\n"
         "                      in memory\n"
+        "  --ipv6-prefix BITS  rate limits (reports, sign-ins) count an\n"
+        "                      IPv6 client by its network of BITS bits\n"
+        "                      (default 64: rotating addresses within a\n"
+        "                      /64 gains nothing; 128: each address)\n"
         "  --threads N         HTTP threads (default 8); a request waiting\n"
         "                      for its report's commit holds one\n"
         "  --per-address N     connections at once from one client address\n"
@@ -128,6 +133,7 @@ static const struct option own[] = {
     {"reviewers", required_argument, NULL, 'R'},
     {"threads", required_argument, NULL, 't'},
     {"per-address", required_argument, NULL, 'a'},
+    {"ipv6-prefix", required_argument, NULL, '6'},
     {"trust-proxy", no_argument, NULL, 'p'},
     {"no-crawl", no_argument, NULL, 'n'},
     {"allow-private", no_argument, NULL, 'P'},
@@ -183,6 +189,10 @@ static int serve_option(struct serve_args *a, int c, char **args)
         return count_arg("--threads", optarg, 1, 1024, &so->threads) ? -1 : 1;
     case 'a':
         return count_arg("--per-address", optarg, 1, 1024, &so->max_per_ip)
+                   ? -1
+                   : 1;
+    case '6':
+        return count_arg("--ipv6-prefix", optarg, 1, 128, &so->ipv6_prefix)
                    ? -1
                    : 1;
     case 'p':

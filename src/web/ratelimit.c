@@ -6,6 +6,7 @@
  * full bucket: bounded memory, a rare leniency, never a false refusal of
  * someone who has not exceeded the rate).
  */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct vg_ratelimit {
     pthread_mutex_t mu;
     unsigned char key[crypto_shorthash_KEYBYTES];
     double burst, per_ms;
+    unsigned v6_bits; /* an IPv6 client is its first v6_bits bits */
     struct bucket *b;
 };
 
@@ -47,6 +49,7 @@ int vg_ratelimit_new(unsigned burst, unsigned per_minute,
     crypto_shorthash_keygen(rl->key);
     rl->burst = burst;
     rl->per_ms = per_minute / 60000.0;
+    rl->v6_bits = 64;
     *out = rl;
     return VG_OK;
 }
@@ -61,6 +64,38 @@ void vg_ratelimit_free(struct vg_ratelimit *rl)
     vg_free(rl);
 }
 
+int vg_ratelimit_ipv6_prefix(struct vg_ratelimit *rl, unsigned bits)
+{
+    if (bits < 1 || bits > 128)
+        return VG_EINVAL;
+    rl->v6_bits = bits;
+    return VG_OK;
+}
+
+/* The keyed hash of client: an IPv6 address (not IPv4-mapped) by its
+ * network of rl->v6_bits bits, anything else by its text. */
+static void client_hash(const struct vg_ratelimit *rl, const char *client,
+                        unsigned char h[crypto_shorthash_BYTES])
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
+                                             0, 0, 0, 0, 0xff, 0xff};
+    unsigned char a[17] = {0};
+
+    if (inet_pton(AF_INET6, client, a) == 1 && memcmp(a, mapped, 12)) {
+        unsigned whole = rl->v6_bits / 8, rest = rl->v6_bits % 8;
+
+        if (whole < 16) {
+            a[whole] &= (unsigned char)(0xff00u >> rest);
+            memset(a + whole + 1, 0, 15 - whole);
+        }
+        a[16] = (unsigned char)rl->v6_bits; /* 17 bytes: no text's length */
+        crypto_shorthash(h, a, sizeof(a), rl->key);
+        return;
+    }
+    crypto_shorthash(h, (const unsigned char *)client, strlen(client),
+                     rl->key);
+}
+
 unsigned vg_ratelimit_take(struct vg_ratelimit *rl, const char *client,
                            int64_t now_ms)
 {
@@ -69,8 +104,7 @@ unsigned vg_ratelimit_take(struct vg_ratelimit *rl, const char *client,
     uint64_t id;
     unsigned wait = 0;
 
-    crypto_shorthash(h, (const unsigned char *)client, strlen(client),
-                     rl->key);
+    client_hash(rl, client, h);
     memcpy(&id, h, sizeof(id));
     id |= 1; /* never 0 */
     pthread_mutex_lock(&rl->mu);
