@@ -45,4 +45,12 @@ size_t vg_utf8_len(const unsigned char *s, size_t n);
 /* Characters (code points) of the text s[0..n), or -1 if not valid UTF-8. */
 long vg_utf8_count(const char *s, size_t n);
 
+/*
+ * How many bytes of the string s to keep to cut it to at most max bytes
+ * without cutting a UTF-8 character in half ("%.*s" then prints valid
+ * UTF-8 from valid UTF-8; a byte that starts no valid character counts
+ * alone).
+ */
+size_t vg_utf8_cut(const char *s, size_t max);
+
 #endif

@@ -128,6 +128,20 @@ long vg_utf8_count(const char *s, size_t n)
     return count;
 }
 
+size_t vg_utf8_cut(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 4), i = 0, k;
+
+    while (i < n) {
+        k = vg_utf8_len((const unsigned char *)s + i, n - i);
+        k = k ? k : 1;
+        if (i + k > max)
+            break;
+        i += k;
+    }
+    return i;
+}
+
 int vg_buf_json_str(struct vg_buf *b, const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;

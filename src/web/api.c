@@ -11,6 +11,7 @@
 
 #include "vigil/alloc.h"
 #include "vigil/auth.h"
+#include "vigil/buf.h"
 #include "vigil/report.h"
 #include "vigil/store_people.h"
 #include "vigil/store_reports.h"
@@ -161,7 +162,8 @@ static int post_report(void *ctx, const struct vg_http_req *req,
         return detail(resp, 400, "the body is not a JSON object");
     }
     if (unknown_field(j, &bad)) {
-        snprintf(body, sizeof(body), "unknown field \"%.40s\"", bad);
+        snprintf(body, sizeof(body), "unknown field \"%.*s\"",
+                 (int)vg_utf8_cut(bad, 40), bad);
         rc = detail(resp, 422, body);
         goto out;
     }

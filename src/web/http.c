@@ -758,7 +758,9 @@ static enum MHD_Result begin(struct call *c, struct MHD_Connection *conn,
     c->req.conn_ = conn;
     if (!(c->path = vg_malloc(plen + 1)))
         return MHD_NO;
-    if (c->uri[0] != '/' || (dn = pct_decode(c->uri, plen, 0, c->path)) < 0)
+    /* a path is valid UTF-8 once decoded: handlers put it in pages and JSON */
+    if (c->uri[0] != '/' || (dn = pct_decode(c->uri, plen, 0, c->path)) < 0 ||
+        vg_utf8_count(c->path, (size_t)dn) < 0)
         return send_error(c, conn, 400, NULL);
     c->path[dn] = '\0';
     c->req.path = c->path;

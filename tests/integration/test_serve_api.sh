@@ -71,6 +71,11 @@ check "a key added while serving works at once" test "$(post "$THIRD" '{}' | sta
 "$VIGIL" apikeys revoke 3 --db "$DB" >/dev/null
 sleep 1.2
 check "a key revoked while serving: 401 a second later" test "$(post "$THIRD" '{}' | status)" = 401
+# a field name whose 40th byte starts a 2-byte character: cut whole, not 500
+LONG=$(printf 'f%.0s' $(seq 39))
+post "$KEY" "{\"${LONG}é\":1}" >"$T/rutf"
+check "an unknown field with UTF-8 at the cut: 422, not 500" test "$(status <"$T/rutf")" = 422
+check "  the name cut on a character boundary" bash -c "head -1 '$T/rutf' | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"detail\"]; assert d.endswith(\"$LONG\\\"\"), d'"
 check "not JSON: 415" bash -c "[ \$(curl -s --noproxy '*' -X POST '$URL' -H 'Authorization: Bearer $KEY' -H 'Content-Type: text/plain' -d 'x' -w '%{http_code}' -o /dev/null) = 415 ]"
 check "malformed JSON: 400" test "$(post "$KEY" '{"incident_type":' | status)" = 400
 check "a JSON array: 400" test "$(post "$KEY" '[1,2]' | status)" = 400

@@ -162,6 +162,8 @@ c a "/console/reports/$ID" >"$T/rep2.html"
 check "notes shown escaped" bash -c "grep -qF '&lt;script&gt;' '$T/rep2.html' && ! grep -qF '<script>alert' '$T/rep2.html'"
 check "a bad outcome: 422" test "$(code a "/console/reports/$ID/incidents/$INC" -d "csrf=$CS&incident_type=luring&outcome=jail")" = 422
 check "no such report: 404" test "$(code a /console/reports/999)" = 404
+check "a path not UTF-8 once decoded: 400, not 500" test "$(code a /console/reports/%FF)" = 400
+check "  nor a report id followed by such a byte" test "$(code a /console/reports/1%FF)" = 400
 check "an analyst cannot reach admin pages" bash -c "[ \$(curl -s --noproxy '*' -b '$T/a' -o /dev/null -w '%{http_code}' '$U/console/admin/users') = 403 ] && [ \$(curl -s --noproxy '*' -b '$T/a' -o /dev/null -w '%{http_code}' '$U/console/admin/audit') = 403 ]"
 check "nor make a user" test "$(code a /console/admin/users -d "csrf=$CS&username=eve&role=admin&password=$PW$PW")" = 403
 check "hash lists are visible to analysts" test "$(code a /console/lists)" = 200

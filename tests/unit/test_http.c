@@ -4,6 +4,7 @@
  * routing (200, 404, 405 with Allow, prefix and exact, HEAD), the security
  * headers on every kind of answer, the form decoder on its own (with
  * allocation failures) and through the server (+, %XX, bad escapes, NUL,
+ * a path not UTF-8 once decoded,
  * field count and length caps), the body cap (413 before reading, and a
  * chunked body cut off), a header past the memory limit, multipart (415),
  * a JSON body reaching the handler byte for byte, cookies with their
@@ -593,6 +594,13 @@ static void test_routing(void)
     }
     get("/who/a%00b", &r);
     TH_EQ_INT(r.status, 400);
+    reply_free(&r);
+    /* a path that decodes to invalid UTF-8: 400, not the handler */
+    get("/who/a%FFb", &r);
+    TH_EQ_INT(r.status, 400);
+    reply_free(&r);
+    get("/who/%C3%A9", &r);
+    TH_EQ_STR(r.body, "127.0.0.1 /who/\xc3\xa9 -");
     reply_free(&r);
     get("/who/a%zzb", &r);
     TH_EQ_INT(r.status, 400);

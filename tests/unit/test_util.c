@@ -58,6 +58,23 @@ static void test_json(void)
     json("", 0);
 }
 
+static void test_utf8_cut(void)
+{
+    TH_EQ_INT(vg_utf8_cut("", 5), 0);
+    TH_EQ_INT(vg_utf8_cut("abc", 5), 3);
+    TH_EQ_INT(vg_utf8_cut("abcdef", 3), 3);
+    /* "a\u00e9": cut at 2 would halve the 2-byte character */
+    TH_EQ_INT(vg_utf8_cut("a\xc3\xa9", 2), 1);
+    TH_EQ_INT(vg_utf8_cut("a\xc3\xa9", 3), 3);
+    /* U+1F600 (4 bytes) after "ab": kept whole or not at all */
+    for (size_t m = 2; m < 6; m++)
+        TH_EQ_INT(vg_utf8_cut("ab\xf0\x9f\x98\x80z", m), 2);
+    TH_EQ_INT(vg_utf8_cut("ab\xf0\x9f\x98\x80z", 6), 6);
+    /* a stray byte counts alone */
+    TH_EQ_INT(vg_utf8_cut("a\xff" "b", 2), 2);
+    TH_EQ_INT(vg_utf8_cut("abc", 0), 0);
+}
+
 static void test_utf8(void)
 {
     TH_EQ_INT(vg_utf8_count("", 0), 0);
@@ -179,6 +196,7 @@ int main(void)
     TH_RUN(test_errors);
     TH_RUN(test_json);
     TH_RUN(test_utf8);
+    TH_RUN(test_utf8_cut);
     TH_RUN(test_buf_cap);
     TH_RUN(test_walk);
     TH_RUN(test_digests);
