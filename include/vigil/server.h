@@ -12,7 +12,7 @@
  *   201 {"reference": "...", "id": N} once the report is on disk (200 with
  *   the first report's reference for a retried Idempotency-Key); errors
  *   {"detail": "..."} with 400 (not JSON), 401 (no key, unknown or revoked
- *   key), 413, 415 (not application/json), 422 (the report breaks a rule:
+ *   key), 403 (the key lacks the route's scope, named), 413, 415 (not application/json), 422 (the report breaks a rule:
  *   also "errors": [{"field", "code", "message"}]), 429 (over the rate
  *   limit of the client's address -- for IPv6 its /64 -- with Retry-After).
  *
@@ -22,6 +22,17 @@
  */
 #ifndef VIGIL_SERVER_H
 #define VIGIL_SERVER_H
+
+/*
+ * API key scopes (`vigil apikeys add --scopes`, words separated by spaces
+ * or commas), the whole vocabulary; every API route needs one:
+ *   reports   POST /api/v1/reports
+ * A new key gets VG_API_SCOPES_DEFAULT; an empty list (keys made in the
+ * console before scopes were checked) counts as that default.  A key
+ * without the route's scope ("--scopes none") is refused with 403.
+ */
+#define VG_API_SCOPE_REPORTS "reports"
+#define VG_API_SCOPES_DEFAULT VG_API_SCOPE_REPORTS
 
 #include "vigil/seal.h"
 #include "vigil/store.h"

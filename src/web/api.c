@@ -35,24 +35,71 @@ static int detail(struct vg_http_resp *resp, int status, const char *text)
     return rc;
 }
 
+struct key_seen {
+    const char *scope; /* the scope the route needs */
+    int64_t id;
+    int has_scope;
+};
+
+/* Is scope one of the words of list (separated by spaces or commas)? */
+static int scope_in(const char *list, const char *scope)
+{
+    size_t n = strlen(scope);
+
+    for (const char *p = list; *p;) {
+        size_t w = strcspn(p, " ,");
+        if (w == n && !strncmp(p, scope, n))
+            return 1;
+        p += w;
+        p += strspn(p, " ,");
+    }
+    return 0;
+}
+
 static int key_found(void *ctx, const struct vg_apikey *k)
 {
-    *(int64_t *)ctx = k->id;
+    struct key_seen *seen = ctx;
+
+    seen->id = k->id;
+    seen->has_scope =
+        scope_in(k->scopes && k->scopes[strspn(k->scopes, " ,")]
+                     ? k->scopes
+                     : VG_API_SCOPES_DEFAULT,
+                 seen->scope);
     return VG_OK;
 }
 
-/* The API key's id from "Authorization: Bearer <key>", or 0. */
-static int64_t api_key(struct vg_server *s, const struct vg_http_req *req)
+/*
+ * The API key of "Authorization: Bearer <key>" and whether it holds the
+ * scope the route needs: 0 if it may go on, else the answer is made (401
+ * without a valid key, 403 naming the missing scope); *id the key's.
+ */
+static int api_key(struct vg_server *s, const struct vg_http_req *req,
+                   struct vg_http_resp *resp, const char *scope, int64_t *id,
+                   int *rc)
 {
     const char *h = vg_http_header(req, "Authorization");
+    struct key_seen seen = {scope, 0, 0};
     unsigned char hash[32];
-    int64_t id = 0;
+    char msg[128];
 
-    if (!h || strncmp(h, "Bearer ", 7) || vg_auth_apikey_hash(h + 7, hash))
-        return 0;
-    if (vg_store_apikey_find(s->o.store, hash, key_found, &id, NULL))
-        return 0;
-    return id;
+    if (!h || strncmp(h, "Bearer ", 7) || vg_auth_apikey_hash(h + 7, hash) ||
+        vg_store_apikey_find(s->o.store, hash, key_found, &seen, NULL) ||
+        !seen.id) {
+        *rc = detail(resp, 401,
+                     "a valid API key is required"
+                     " (Authorization: Bearer vgk_...)");
+        return -1;
+    }
+    if (!seen.has_scope) {
+        snprintf(msg, sizeof(msg),
+                 "this API key lacks the scope \"%s\" this request needs",
+                 scope);
+        *rc = detail(resp, 403, msg);
+        return -1;
+    }
+    *id = seen.id;
+    return 0;
 }
 
 static const char *str(const json_t *o, const char *name)
@@ -147,10 +194,8 @@ static int post_report(void *ctx, const struct vg_http_req *req,
                       "too many reports from this address; try"
                       " again after Retry-After seconds");
     }
-    if (!(key = api_key(s, req)))
-        return detail(resp, 401,
-                      "a valid API key is required"
-                      " (Authorization: Bearer vgk_...)");
+    if (api_key(s, req, resp, VG_API_SCOPE_REPORTS, &key, &rc))
+        return rc;
     if (!ctype || strncmp(ctype, "application/json", 16))
         return detail(resp, 415, "send the report as application/json");
     if (idem && (!*idem || strlen(idem) > IDEMPOTENCY_MAX))

@@ -376,7 +376,8 @@ static int post_keys(void *ctx, const struct vg_http_req *req,
     if (!name || (n = vg_utf8_count(name, strlen(name))) < 1 || n > 200)
         return keys_page(s, req, resp, &me, 422, NULL, "admin.key_name");
     if ((rc = vg_auth_apikey_new(key, hash)) ||
-        (rc = vg_store_apikey_add(s->o.store, me.user_id, name, "", hash, NULL,
+        (rc = vg_store_apikey_add(s->o.store, me.user_id, name,
+                                  VG_API_SCOPES_DEFAULT, hash, NULL,
                                   NULL)))
         return rc;
     /* shown this once: only its hash is kept */

@@ -71,6 +71,15 @@ check "a key added while serving works at once" test "$(post "$THIRD" '{}' | sta
 "$VIGIL" apikeys revoke 3 --db "$DB" >/dev/null
 sleep 1.2
 check "a key revoked while serving: 401 a second later" test "$(post "$THIRD" '{}' | status)" = 401
+# scopes: a key without "reports" may not submit (403 naming the scope)
+NONE=$("$VIGIL" apikeys add "Partner D" --scopes none --db "$DB" | tail -1)
+post "$NONE" "$GOOD" >"$T/r403"
+check "a key with --scopes none: 403" test "$(status <"$T/r403")" = 403
+check "  naming the missing scope" bash -c "head -1 '$T/r403' | python3 -c 'import json,sys; assert \"\\\"reports\\\"\" in json.load(sys.stdin)[\"detail\"]'"
+EMPTY=$("$VIGIL" apikeys add "Partner F" --scopes "" --db "$DB" | tail -1)
+check "an empty scope list (older console keys) means the default" test "$(post "$EMPTY" '{}' | status)" = 422
+MANY=$("$VIGIL" apikeys add "Partner E" --scopes "lists, reports" --db "$DB" | tail -1)
+check "a key whose scopes include reports passes (422 on an empty report)" test "$(post "$MANY" '{}' | status)" = 422
 # a field name whose 40th byte starts a 2-byte character: cut whole, not 500
 LONG=$(printf 'f%.0s' $(seq 39))
 post "$KEY" "{\"${LONG}é\":1}" >"$T/rutf"

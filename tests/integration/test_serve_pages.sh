@@ -192,6 +192,7 @@ check "disables a user" test "$(code r /console/admin/users/bob/disable -d "csrf
 check "bob is disabled" test "$(sqlite3 "$DB" "SELECT disabled FROM users WHERE username = 'bob'")" -eq 1
 c r /console/admin/keys -d "csrf=$RC&name=Partner+hotline" >"$T/keys.html"
 KEY=$(grep -o 'id="new-key">vgk_[0-9a-f]*' "$T/keys.html" | cut -d'>' -f2)
+check "made with the default scope" test "$(sqlite3 "$DB" "SELECT scopes FROM api_keys WHERE name = 'Partner hotline'")" = reports
 check "a new API key is shown once" bash -c "[ \${#KEY} -eq 68 ] 2>/dev/null || echo '$KEY' | grep -Eq '^vgk_[0-9a-f]{64}$'"
 check "only its hash is stored" bash -c "! sqlite3 '$DB' .dump | grep -q '$KEY'"
 API() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -X POST "$U/api/v1/reports" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"incident_type":"csam","technology":"website","urls":["https://example.net/a"],"description":"x"}'; }
