@@ -51,26 +51,6 @@ static int token_hash(const char *token, uint8_t hash[32])
     return VG_OK;
 }
 
-/* Does the request come from our own pages?  A browser sends Origin with
- * every POST; when it does, it must name the host the request was sent
- * to ("null", which a browser sends when a referrer policy hides the
- * origin, only with its own word that the fetch is same-origin). */
-static int same_origin(const struct vg_http_req *req)
-{
-    const char *origin = vg_http_header(req, "Origin");
-    const char *host = vg_http_header(req, "Host");
-    const char *site = vg_http_header(req, "Sec-Fetch-Site");
-    const char *p;
-
-    if (!origin)
-        return 1;
-    if (!strcmp(origin, "null"))
-        return site && !strcmp(site, "same-origin");
-    if (!host || !(p = strstr(origin, "://")))
-        return 0;
-    return !strcmp(p + 3, host);
-}
-
 int vg__console_enter(struct vg_server *s, const struct vg_http_req *req,
                       struct vg_http_resp *resp, enum vg_role role,
                       struct vg_session *me)
@@ -85,7 +65,7 @@ int vg__console_enter(struct vg_server *s, const struct vg_http_req *req,
         return rc ? rc : VG_EACCES;
     }
     if (!strcmp(req->method, "POST") &&
-        (!same_origin(req) ||
+        (!vg__same_origin(req) ||
          !vg__token_eq(vg_http_form_value(req, "csrf")
                            ? vg_http_form_value(req, "csrf")
                            : "",
@@ -171,7 +151,7 @@ static int post_login(void *ctx, const struct vg_http_req *req,
 
     if (vg_ratelimit_take(s->logins, vg__client(s, req), vg__now_ms()))
         return login_form(s, req, resp, 429, "error.rate_limited", 0);
-    if (!same_origin(req) || !csrf || !cookie || !vg__token_eq(csrf, cookie))
+    if (!vg__same_origin(req) || !csrf || !cookie || !vg__token_eq(csrf, cookie))
         return login_form(s, req, resp, 403, "error.form.expired", 0);
     known = name && pw && !vg_store_user_get(s->o.store, name, &u, NULL) &&
             !u.disabled;

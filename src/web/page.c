@@ -158,6 +158,26 @@ int vg__page_error(struct vg_server *s, const struct vg_http_req *req,
                     lang);
 }
 
+/* Does the request come from our own pages?  A browser sends Origin with
+ * every POST; when it does, it must name the host the request was sent
+ * to ("null", which a browser sends when a referrer policy hides the
+ * origin, only with its own word that the fetch is same-origin). */
+int vg__same_origin(const struct vg_http_req *req)
+{
+    const char *origin = vg_http_header(req, "Origin");
+    const char *host = vg_http_header(req, "Host");
+    const char *site = vg_http_header(req, "Sec-Fetch-Site");
+    const char *p;
+
+    if (!origin)
+        return 1;
+    if (!strcmp(origin, "null"))
+        return site && !strcmp(site, "same-origin");
+    if (!host || !(p = strstr(origin, "://")))
+        return 0;
+    return !strcmp(p + 3, host);
+}
+
 const char *vg__client(const struct vg_server *s,
                        const struct vg_http_req *req)
 {

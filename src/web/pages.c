@@ -224,6 +224,9 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     unsigned wait;
     int rc;
 
+    /* open to anyone, but not to another site posting in a visitor's name */
+    if (!vg__same_origin(req))
+        return vg__page_error(s, req, resp, 403, "error.cross_site");
     if (s->limit && (wait = vg_ratelimit_take(s->limit, vg__client(s, req),
                                               vg__now_ms()))) {
         static const struct vg_report_error limited = {"form",

@@ -84,6 +84,11 @@ int vg__console_page(struct vg_server *s, const struct vg_http_req *req,
                      struct vg_http_resp *resp, int status, const char *name,
                      json_t *data, const struct vg_session *me);
 
+/* Does the request come from our own pages (no Origin, or Origin naming
+ * the Host; "null" only with Sec-Fetch-Site: same-origin)?  The console's
+ * POSTs and the public report form refuse the others. */
+int vg__same_origin(const struct vg_http_req *req);
+
 /*
  * The client's address, for rate limits (in memory only): the peer's, or,
  * with opts.trust_proxy and a peer on the loopback (the proxy on this

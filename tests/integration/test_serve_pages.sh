@@ -121,6 +121,21 @@ check "broken percent-encoding: 400" test "$(code pub /report -d 'description=%z
 check "a form as multipart (uploads): 415" test "$(code pub /report -F 'description=x')" = 415
 check "security headers on pages" bash -c "curl -s --noproxy '*' -D - -o /dev/null '$U/report' | grep -qi \"^content-security-policy: default-src 'self'.*frame-ancestors 'none'\""
 
+# cross-site posts: open to anyone, but not to another site's page
+XS='incident_type=csam&technology=website&urls=https%3A%2F%2Fexample.com%2Fxs&description=cross+site+test'
+N0=$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')
+c pub /report -H 'Origin: https://evil.example' -d "$XS" -o "$T/xs.html" -w '%{http_code}' >"$T/xs.code"
+check "a report posted from a foreign Origin: 403" test "$(cat "$T/xs.code")" = 403
+check "  with a page that says why" grep -qF 'sent from another website' "$T/xs.html"
+check "  in French too" bash -c "curl -s --noproxy '*' '$U/report?lang=fr' -H 'Origin: https://evil.example' -d '$XS' | grep -qF 'autre site Web'"
+check "  a foreign Origin naming our port on another host: 403" test "$(code pub /report -H "Origin: http://evil.example:$PORT" -d "$XS")" = 403
+check "  Origin null without Sec-Fetch-Site same-origin: 403" test "$(code pub /report -H 'Origin: null' -H 'Sec-Fetch-Site: cross-site' -d "$XS")" = 403
+check "  and nothing stored" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')" -eq "$N0"
+check "our own Origin: accepted (303)" test "$(code pub /report -H "Origin: $U" -d "$XS")" = 303
+check "Origin null with Sec-Fetch-Site same-origin: accepted" test "$(code pub /report -H 'Origin: null' -H 'Sec-Fetch-Site: same-origin' -d "$XS")" = 303
+check "no Origin (an older browser): accepted" test "$(code pub /report -d "$XS")" = 303
+check "  three stored" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')" -eq $((N0 + 3))
+
 # ---- the console ----
 check "the console needs a session" test "$(code anon /console)" = 303
 c a /console/login >"$T/login.html"
