@@ -111,6 +111,21 @@ check "rate limit 2: the third request gets 429 (codes:$codes)" test "$codes" = 
 c -D "$T/h429" -o /dev/null -X POST "$URL" -H 'Content-Type: application/json' -d '{}'
 check "  with Retry-After" grep -qi '^retry-after: [0-9]' "$T/h429"
 kill -TERM "$PID"; wait "$PID"; PID=
+# IPv6 clients (X-Real-IP from a proxy on this machine) count by their /64
+for b in 0 129; do
+  "$VIGIL" serve --db "$DB" --ipv6-prefix $b >/dev/null 2>&1; rc=$?
+  check "--ipv6-prefix $b: a usage error" test $rc -eq 2
+done
+v6() { post "$KEY" '{}' -H "X-Real-IP: $1" | status; }
+start --rate-limit 2 --trust-proxy
+codes="$(v6 2001:db8:5:6::1) $(v6 2001:db8:5:6::2) $(v6 2001:db8:5:6:a:b:c:d) $(v6 2001:db8:5:7::1)"
+check "rotating addresses in one /64 shares its limit; the next /64 does not (codes: $codes)" test "$codes" = "422 422 429 422"
+kill -TERM "$PID"; wait "$PID"; PID=
+printf 'ipv6-prefix = 128\n' >"$T/v6.conf"
+start --rate-limit 2 --trust-proxy --config "$T/v6.conf"
+codes="$(v6 2001:db8:5:6::1) $(v6 2001:db8:5:6::2) $(v6 2001:db8:5:6::3)"
+check "ipv6-prefix = 128 in the config file: each address its own (codes: $codes)" test "$codes" = "422 422 422"
+kill -TERM "$PID"; wait "$PID"; PID=
 
 # --- SIGKILL under load: every acknowledged report survives
 : >"$T/acked"
