@@ -61,11 +61,10 @@ static int key_found(void *ctx, const struct vg_apikey *k)
     struct key_seen *seen = ctx;
 
     seen->id = k->id;
-    seen->has_scope =
-        scope_in(k->scopes && k->scopes[strspn(k->scopes, " ,")]
-                     ? k->scopes
-                     : VG_API_SCOPES_DEFAULT,
-                 seen->scope);
+    seen->has_scope = scope_in(k->scopes && k->scopes[strspn(k->scopes, " ,")]
+                                   ? k->scopes
+                                   : VG_API_SCOPES_DEFAULT,
+                               seen->scope);
     return VG_OK;
 }
 

@@ -151,7 +151,8 @@ static int post_login(void *ctx, const struct vg_http_req *req,
 
     if (vg_ratelimit_take(s->logins, vg__client(s, req), vg__now_ms()))
         return login_form(s, req, resp, 429, "error.rate_limited", 0);
-    if (!vg__same_origin(req) || !csrf || !cookie || !vg__token_eq(csrf, cookie))
+    if (!vg__same_origin(req) || !csrf || !cookie ||
+        !vg__token_eq(csrf, cookie))
         return login_form(s, req, resp, 403, "error.form.expired", 0);
     known = name && pw && !vg_store_user_get(s->o.store, name, &u, NULL) &&
             !u.disabled;

@@ -377,8 +377,7 @@ static int post_keys(void *ctx, const struct vg_http_req *req,
         return keys_page(s, req, resp, &me, 422, NULL, "admin.key_name");
     if ((rc = vg_auth_apikey_new(key, hash)) ||
         (rc = vg_store_apikey_add(s->o.store, me.user_id, name,
-                                  VG_API_SCOPES_DEFAULT, hash, NULL,
-                                  NULL)))
+                                  VG_API_SCOPES_DEFAULT, hash, NULL, NULL)))
         return rc;
     /* shown this once: only its hash is kept */
     return keys_page(s, req, resp, &me, 201, key, NULL);

@@ -71,7 +71,7 @@ static void test_utf8_cut(void)
         TH_EQ_INT(vg_utf8_cut("ab\xf0\x9f\x98\x80z", m), 2);
     TH_EQ_INT(vg_utf8_cut("ab\xf0\x9f\x98\x80z", 6), 6);
     /* a stray byte counts alone */
-    TH_EQ_INT(vg_utf8_cut("a\xff" "b", 2), 2);
+    TH_EQ_INT(vg_utf8_cut("a\xff\x62", 2), 2); /* a, 0xff, b */
     TH_EQ_INT(vg_utf8_cut("abc", 0), 0);
 }
 
