@@ -929,6 +929,52 @@ static void test_callback_rule(void)
     vg_store_close(st);
 }
 
+/* A password change ends the user's sessions (all of them, in the same
+ * transaction), and only that user's. */
+static void test_password_ends_sessions(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct vg_session got;
+    const uint8_t a1[32] = {1}, a2[32] = {2}, b1[32] = {3};
+    int64_t now = time(NULL), alice = 0, bob = 0;
+
+    path_of(db, sizeof(db), "sessions.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_user_add(st, 0, "alice", "$argon2id$old", VG_ROLE_ADMIN,
+                                &alice, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_user_add(st, 0, "bob", "$argon2id$bob", VG_ROLE_ANALYST,
+                                &bob, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_session_new(st, alice, a1, "c1", now, now + 3600, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_session_new(st, alice, a2, "c2", now, now + 3600, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_session_new(st, bob, b1, "c3", now, now + 3600, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_session_get(st, a1, now, &got, &err), VG_OK);
+    TH_EQ_INT(vg_store_user_set_password(st, 0, "alice", "$argon2id$new",
+                                         &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_session_get(st, a1, now, &got, &err), VG_ENOENT);
+    TH_EQ_INT(vg_store_session_get(st, a2, now, &got, &err), VG_ENOENT);
+    TH_EQ_INT(vg_store_session_get(st, b1, now, &got, &err), VG_OK);
+    TH_EQ_INT(got.user_id, bob);
+    vg_store_close(st);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sessions"), 1);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM audit_log WHERE action ="
+                             " 'user.password'"),
+              1);
+    /* a failed change (no such user) ends nothing */
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_user_set_password(st, 0, "nobody", "$argon2id$x", &err),
+              VG_ENOENT);
+    vg_store_close(st);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sessions"), 1);
+}
+
 int main(void)
 {
     char cmd[300];
@@ -953,6 +999,7 @@ int main(void)
     TH_RUN(test_apikey_cache_threads);
     TH_RUN(test_alloc_failures);
     TH_RUN(test_callback_rule);
+    TH_RUN(test_password_ends_sessions);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
