@@ -64,10 +64,12 @@ char *vg_store_default_url(void);
 
 /*
  * Open (creating if needed) the store at url: a file path or sqlite:PATH
- * for SQLite (its directory is created), postgresql://... (not yet
- * supported: VG_EFORMAT).  opts may be NULL.  Returns VG_OK, VG_EIO (cannot
- * open or not a database), VG_EVERSION (schema newer than this program),
- * VG_EFORMAT, VG_ENOMEM; err says which file and why.
+ * for SQLite (its directory is created 0700, the file 0600), postgresql://...
+ * (not yet supported: VG_EFORMAT).  opts may be NULL.  Returns VG_OK, VG_EIO
+ * (cannot open or not a database), VG_EACCES (also: the file, -wal or -shm
+ * is open to the group or others; err gives the chmod), VG_EVERSION (schema
+ * newer than this program), VG_EFORMAT, VG_ENOMEM; err says which file and
+ * why.
  */
 int vg_store_open(const char *url, const struct vg_store_opts *opts,
                   struct vg_store **out, struct vg_err *err);

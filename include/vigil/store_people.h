@@ -45,6 +45,7 @@ int vg_store_user_add(struct vg_store *st, int64_t actor, const char *username,
                       int64_t *id, struct vg_err *err); /* VG_EEXIST */
 int vg_store_user_get(struct vg_store *st, const char *username,
                       struct vg_user *out, struct vg_err *err); /* VG_ENOENT */
+/* A new password also ends all of the user's sessions (same transaction). */
 int vg_store_user_set_password(struct vg_store *st, int64_t actor,
                                const char *username, const char *hash,
                                struct vg_err *err);

@@ -7,12 +7,22 @@
  * Prepared statements are kept for reuse, keyed by their SQL text: the
  * store's SQL is a small fixed set, and a crawl runs the same few
  * statements millions of times.
+ *
+ * The files hold reports, notes and password hashes, so they are their
+ * owner's only: a new database is made 0600 before SQLite opens it (SQLite
+ * gives -wal and -shm the database's mode), and a database, -wal or -shm
+ * that other users can read is refused, as the sealing key is.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store_int.h"
 #include "vigil/alloc.h"
+#include "vigil/buf.h"
 
 #define STMT_CACHE 64
 
@@ -230,6 +240,45 @@ const struct vg__db_ops vg__sqlite_ops = {
     .close = db_close,
 };
 
+/* Make path 0600 if missing; refuse it (or its -wal, -shm) if open to the
+ * group or others, with the chmod that fixes it. */
+static int owner_only(const char *path, struct vg_err *err)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    struct vg_buf fix, name;
+    const char *first = NULL;
+    unsigned mode = 0;
+    struct stat sb;
+    int fd, rc = VG_OK;
+
+    if (!strcmp(path, ":memory:"))
+        return VG_OK;
+    if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0)
+        close(fd); /* new: SQLite fills it; an error is left to SQLite */
+    vg_buf_init(&fix, 0);
+    vg_buf_init(&name, 0);
+    for (size_t i = 0; !rc && i < sizeof(suffix) / sizeof(*suffix); i++) {
+        vg_buf_reset(&name);
+        if ((rc = vg_buf_printf(&name, "%s%s", path, suffix[i])) ||
+            stat(name.data, &sb) || !(sb.st_mode & (S_IRWXG | S_IRWXO)))
+            continue; /* absent, or its owner's only */
+        if (!first) {
+            first = suffix[i];
+            mode = (unsigned)sb.st_mode & 07777;
+        }
+        rc = vg_buf_printf(&fix, " %s", name.data);
+    }
+    if (!rc && first)
+        rc = vg_err_set(err, VG_EACCES,
+                        "%s%s: other users can read it (mode %04o), and the"
+                        " store holds reports and password hashes; make it"
+                        " its owner's only: chmod 600%s",
+                        path, first, mode, fix.data);
+    vg_buf_fini(&fix);
+    vg_buf_fini(&name);
+    return rc;
+}
+
 int vg__sqlite_open(const char *path, struct vg__db **out, struct vg_err *err)
 {
     static const char setup[] = "PRAGMA foreign_keys=ON;"
@@ -240,6 +289,8 @@ int vg__sqlite_open(const char *path, struct vg__db **out, struct vg_err *err)
     int rc;
 
     *out = NULL;
+    if ((rc = owner_only(path, err)))
+        return rc;
     if (!(db = vg_calloc(1, sizeof(*db))))
         return VG_ENOMEM;
     rc = sqlite3_open_v2(path, &db->h,

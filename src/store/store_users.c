@@ -164,14 +164,26 @@ int vg_store_user_set_password(struct vg_store *st, int64_t actor,
     int rc;
 
     LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
     if (!(rc = user_id(st, username, &id, err)) &&
         !(rc = vg__store_query(st, &s, err,
                                "UPDATE users SET password_hash = ?,"
                                " failed_logins = 0, locked_until = 0"
                                " WHERE id = ?",
                                "ti", hash, id)))
-        rc = audited(st, s, actor, "user.password", username, username, 0, &id,
-                     err);
+        rc = vg__store_run(st, s, err);
+    /* whoever signed in with the old password is signed out, in the same
+     * transaction: a session cannot outlive the password it was made with */
+    if (!rc && !(rc = vg__store_query(st, &s, err,
+                                      "DELETE FROM sessions WHERE user_id = ?",
+                                      "i", id)))
+        rc = vg__store_run(st, s, err);
+    if (!rc)
+        rc = vg__store_audit(st, actor, "user.password", "user", id, username,
+                             err);
+    rc = vg__store_end(st, rc, err);
+unlock:
     UNLOCK(st);
     return rc;
 }

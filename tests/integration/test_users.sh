@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # `vigil users` and `vigil audit` on a fresh store: accounts with Argon2id
-# hashes (never the password), the password rule, roles, disabling (which
-# ends sessions), and an audit chain that shows any changed, removed or
-# reordered record.
+# hashes (never the password), the password rule, roles, disabling and a
+# new password (which end sessions), an audit chain that shows any changed,
+# removed or reordered record, and a store only its owner can read.
 # Usage: test_users.sh VIGIL_BINARY TESTDATA_DIR
 set -u
 VIGIL=$1
@@ -35,8 +35,10 @@ check "disabled in ls" bash -c "'$VIGIL' users ls --db '$DB' | grep -q 'bob .*di
 check "disabling ended bob's sessions" test "$(q 'SELECT COUNT(*) FROM sessions')" -eq 0
 check "enable" bash -c "'$VIGIL' users enable bob --db '$DB' | grep -qx 'bob enabled'"
 old=$(q "SELECT password_hash FROM users WHERE username = 'alice'")
+q "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (x'02', 1, 'c', 0, 9999999999), (x'03', 1, 'c', 0, 9999999999), (x'04', 2, 'c', 0, 9999999999)"
 check "passwd" bash -c "echo 'a new long password' | '$VIGIL' users passwd alice --db '$DB' | grep -q 'password of alice changed'"
 check "the hash changed" test "$(q "SELECT password_hash FROM users WHERE username = 'alice'")" != "$old"
+check "passwd ended alice's sessions, not bob's" test "$(q 'SELECT group_concat(hex(token_hash)) FROM sessions')" = 04
 echo 'a new long password' | v users passwd nobody >/dev/null 2>"$T/err"; rc=$?
 check "passwd of nobody fails" test $rc -eq 1
 check "and says so" grep -q 'no user nobody' "$T/err"
@@ -70,4 +72,16 @@ cp "$DB" "$T/first.db"
 sqlite3 "$T/first.db" "DELETE FROM audit_log WHERE id = 1"
 "$VIGIL" audit verify --db "$T/first.db" >/dev/null 2>"$T/err"; rc=$?
 check "removing the first record is found too" test $rc -eq 1
+
+# the store is its owner's only: made 0600 in a folder made 0700; a store
+# others can read (as older versions made it) is refused, saying the fix
+check "the store is made 0600" test "$(stat -c %a "$DB")" = 600
+echo 'another long password' | "$VIGIL" users add dave --db "$T/new/dir/vigil.db" >/dev/null
+check "its new folder 0700" test "$(stat -c %a "$T/new/dir")" = 700
+chmod 644 "$DB"
+v users ls >/dev/null 2>"$T/err"; rc=$?
+check "a store others can read is refused" test $rc -eq 1
+check "saying why and how to fix it" grep -qF "$DB: other users can read it (mode 0644), and the store holds reports and password hashes; make it its owner's only: chmod 600 $DB" "$T/err"
+chmod 600 "$DB"
+check "fixed as told, it opens" bash -c "'$VIGIL' users ls --db '$DB' | grep -q alice"
 finish

@@ -4,14 +4,17 @@
  * version (data kept), refusal of a newer schema and of a non-database,
  * concurrent first opens, lists, imports (commit, abort, counts) and
  * entries, reports, API keys remembered (and revoked), allocation
- * failures while opening, and the callback rule of store.h (a store call
- * from a callback is refused, not deadlocked).
+ * failures while opening, the callback rule of store.h (a store call
+ * from a callback is refused, not deadlocked), a new password ending the
+ * user's sessions, and files only their owner can read (0600, folder 0700;
+ * a store others can read refused with the chmod that fixes it).
  */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -259,6 +262,7 @@ static void test_not_a_database(void)
         fputs("this is not a database, just some text\n", f);
     if (f)
         fclose(f);
+    TH_EQ_INT(chmod(db, 0600), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_ECORRUPT);
     TH_CHECK(strstr(err.msg, "not a Vigil database") != NULL);
     TH_EQ_INT(vg_store_open("postgresql://x/y", NULL, &st, &err), VG_EFORMAT);
@@ -929,6 +933,121 @@ static void test_callback_rule(void)
     vg_store_close(st);
 }
 
+/* A password change ends the user's sessions (all of them, in the same
+ * transaction), and only that user's. */
+static void test_password_ends_sessions(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct vg_session got;
+    const uint8_t a1[32] = {1}, a2[32] = {2}, b1[32] = {3};
+    int64_t now = time(NULL), alice = 0, bob = 0;
+
+    path_of(db, sizeof(db), "sessions.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_user_add(st, 0, "alice", "$argon2id$old", VG_ROLE_ADMIN,
+                                &alice, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_user_add(st, 0, "bob", "$argon2id$bob", VG_ROLE_ANALYST,
+                                &bob, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_session_new(st, alice, a1, "c1", now, now + 3600, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_session_new(st, alice, a2, "c2", now, now + 3600, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_session_new(st, bob, b1, "c3", now, now + 3600, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_session_get(st, a1, now, &got, &err), VG_OK);
+    TH_EQ_INT(vg_store_user_set_password(st, 0, "alice", "$argon2id$new",
+                                         &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_session_get(st, a1, now, &got, &err), VG_ENOENT);
+    TH_EQ_INT(vg_store_session_get(st, a2, now, &got, &err), VG_ENOENT);
+    TH_EQ_INT(vg_store_session_get(st, b1, now, &got, &err), VG_OK);
+    TH_EQ_INT(got.user_id, bob);
+    vg_store_close(st);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sessions"), 1);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM audit_log WHERE action ="
+                             " 'user.password'"),
+              1);
+    /* a failed change (no such user) ends nothing */
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_user_set_password(st, 0, "nobody", "$argon2id$x", &err),
+              VG_ENOENT);
+    vg_store_close(st);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sessions"), 1);
+}
+
+static unsigned mode_of(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) ? 01000 : (unsigned)sb.st_mode & 07777;
+}
+
+/* The store is its owner's only: made 0600 (and -wal, -shm, while open)
+ * in a folder made 0700, even under umask 022; a store the group or
+ * others can read is refused, saying how to fix it; fixed, it opens. */
+static void test_owner_only(void)
+{
+    char db[256], sub[256], wal[300], shm[300];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct vg_list l = list_spec("private");
+    int64_t id = 0;
+    mode_t old = umask(022);
+
+    path_of(sub, sizeof(sub), "private");
+    path_of(db, sizeof(db), "private/deeper/vigil.db");
+    snprintf(wal, sizeof(wal), "%s-wal", db);
+    snprintf(shm, sizeof(shm), "%s-shm", db);
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_create(st, 0, &l, &id, &err), VG_OK);
+    TH_EQ_INT(mode_of(db), 0600);
+    TH_EQ_INT(mode_of(wal), 0600);
+    TH_EQ_INT(mode_of(shm), 0600);
+    TH_EQ_INT(mode_of(sub), 0700);
+    path_of(sub, sizeof(sub), "private/deeper");
+    TH_EQ_INT(mode_of(sub), 0700);
+    vg_store_close(st);
+    umask(old);
+    /* as older versions made it: refused, and nothing is opened */
+    TH_EQ_INT(chmod(db, 0644), 0);
+    st = NULL;
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_EACCES);
+    TH_CHECK(st == NULL);
+    TH_CHECK(strstr(err.msg, "other users can read it (mode 0644)") != NULL);
+    {
+        char fix[320];
+        snprintf(fix, sizeof(fix), "chmod 600 %s", db);
+        TH_CHECK(strstr(err.msg, fix) != NULL);
+    }
+    TH_EQ_INT(mode_of(wal), 01000); /* SQLite never opened it */
+    /* group-readable only: refused too */
+    TH_EQ_INT(chmod(db, 0640), 0);
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_EACCES);
+    /* a -wal others can read is named in the fix */
+    TH_EQ_INT(chmod(db, 0600), 0);
+    {
+        FILE *f = fopen(wal, "w");
+        char fix[320];
+        TH_CHECK(f != NULL);
+        if (f)
+            fclose(f);
+        TH_EQ_INT(chmod(wal, 0604), 0);
+        TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_EACCES);
+        snprintf(fix, sizeof(fix), "chmod 600 %s", wal);
+        TH_CHECK(strstr(err.msg, fix) != NULL);
+        TH_EQ_INT(unlink(wal), 0);
+    }
+    /* fixed as told: opens, data kept */
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_list_get(st, "private", &l, &err), VG_OK);
+    TH_EQ_INT(l.id, id);
+    vg_store_close(st);
+}
+
 int main(void)
 {
     char cmd[300];
@@ -953,6 +1072,8 @@ int main(void)
     TH_RUN(test_apikey_cache_threads);
     TH_RUN(test_alloc_failures);
     TH_RUN(test_callback_rule);
+    TH_RUN(test_password_ends_sessions);
+    TH_RUN(test_owner_only);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
