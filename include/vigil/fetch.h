@@ -13,6 +13,21 @@
  * public addresses (vigil/netaddr.h), checked on the address actually
  * connected to, after DNS and after every redirect.
  *
+ * Proxies: the environment's proxy variables (http_proxy, HTTPS_PROXY,
+ * ALL_PROXY, NO_PROXY...) are ignored, always: through a proxy the
+ * public-address check would see only the proxy.  A proxy is used only when
+ * given in opts->proxy, and then that check cannot see where a request
+ * goes: every connection is to the proxy (allowed whatever its address),
+ * so the proxy must do the filtering (refuse private, loopback and
+ * link-local destinations, its own network included).  What the fetcher
+ * still does then, unless allow_private is set: it refuses a URL whose
+ * host is an IP address literal that is not public (vigil/netaddr.h), the
+ * submitted URL and every redirect's target, before the proxy is asked for
+ * it (a redirect's response is cut off at its Location header).  It does
+ * not resolve host names itself: the proxy resolves them, and its answer
+ * could differ from ours anyway (DNS rebinding), so a name that resolves
+ * to a private address is the proxy's to refuse.
+ *
  * Politeness (per-host delays, robots.txt) is the scheduler's: the fetcher
  * fetches what it is given.  Thread safety: one thread drives a fetcher.
  */
@@ -39,6 +54,9 @@ struct vg_fetch_opts {
     size_t max_page_bytes;   /* 0 = 8 MiB (after decompression) */
     size_t max_media_bytes;  /* 0 = 64 MiB (after decompression) */
     int allow_private;       /* connect to private addresses (tests) */
+    const char *proxy;       /* NULL: none (the environment's ignored);
+                                else libcurl's proxy URL, e.g.
+                                "http://proxy.example:3128" (copied) */
 };
 
 /* Why a fetch failed (VG_FETCH_OK: an HTTP answer, whatever its status). */
@@ -66,7 +84,8 @@ struct vg_fetch_result {
     const char *error_text;   /* curl's words, or ours */
     long status;              /* HTTP status, 0 without an answer */
     const char *content_type; /* NULL if none */
-    const char *server_ip;    /* the address connected to, or NULL */
+    const char *server_ip;    /* the address connected to (with a proxy:
+                                 the proxy's), or NULL */
     const char *headers;      /* evidence: selected headers of the final
                                   response, "name: value\n" each, names
                                   lowercase (content-type, server, date,

@@ -160,6 +160,9 @@ struct vg_runtime_serve_opts {
     int crawl;                    /* crawl reported URLs while serving */
     int allow_private;            /* let that crawl reach private addresses
                                      (tests on 127.0.0.1 only) */
+    const char *proxy;            /* that crawl's proxy (vigil/fetch.h);
+                                     NULL: none.  The notices' re-checks
+                                     take theirs from notices->fetch */
     /* notice cycles every notice_interval_s (0: 300); NULL: none */
     const struct vg_notice_opts *notices;
     int64_t notice_interval_s;

@@ -64,6 +64,23 @@ void vg_cli_bad_option(const char *cmd, char **argv)
                       argv[optind - 1]);
 }
 
+int vg_cli_proxy_check(const char *cmd, const char *url)
+{
+    static const char *const schemes[] = {"http://",   "https://",
+                                          "socks4://", "socks4a://",
+                                          "socks5://", "socks5h://"};
+
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(*schemes); i++) {
+        size_t n = strlen(schemes[i]);
+        if (!strncmp(url, schemes[i], n) && url[n] && url[n] != '/')
+            return 0;
+    }
+    vg_cli_errorf("%s: --proxy wants a URL such as http://proxy:3128 "
+                  "(http, https, socks4, socks4a, socks5, socks5h), not '%s'",
+                  cmd, url);
+    return -1;
+}
+
 int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
 {
     struct vg_err err = {0};

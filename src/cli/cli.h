@@ -201,6 +201,10 @@ int vg_cli_action(const char *cmd, int argc, char **argv,
                   const struct vg_cli_action *actions, size_t n,
                   void (*usage)(FILE *f), int *status);
 
+/* --proxy URL: 0 if it names a proxy libcurl knows (http, https,
+ * socks4, socks4a, socks5, socks5h, with a host), or -1 after saying so. */
+int vg_cli_proxy_check(const char *cmd, const char *url);
+
 /* A decimal integer s in [lo, hi] into *out: 0, or -1 after saying
  * "CMD: OPT wants a number from LO to HI, not 'S'". */
 int vg_cli_parse_range(const char *cmd, const char *opt, const char *s,

@@ -28,7 +28,8 @@ static void crawl_usage(FILE *f)
     fprintf(
         f,
         "Usage: vigil crawl [--db URL] --seed URL... | --seeds FILE [OPTIONS]\n"
-        "       vigil crawl [--db URL] --resume [ID] [--quiet] [--json]\n"
+        "       vigil crawl [--db URL] --resume [ID] [--proxy URL] [--quiet]\n"
+        "                   [--json]\n"
         "       vigil crawl status [--db URL] [ID] [--json]\n"
         "\n"
         "Crawl from the seeds: fetch pages, follow their links within the\n"
@@ -65,6 +66,14 @@ static void crawl_usage(FILE *f)
         "                      seconds (default and most: 86400)\n"
         "  --allow-private     connect to private and loopback addresses\n"
         "                      (tests; refused by default)\n"
+        "  --proxy URL         send every request through this proxy\n"
+        "                      (http://host:port, socks5h://...); the\n"
+        "                      environment's http_proxy, ALL_PROXY... are\n"
+        "                      ignored.  The proxy must refuse private\n"
+        "                      destinations: Vigil then sees only the\n"
+        "                      proxy's address (it still refuses private\n"
+        "                      address literals).  Not stored with the\n"
+        "                      crawl: give it again with --resume\n"
         "Hashing:\n"
         "  --fast              faster, approximate JPEG hashing (as vigil hash)\n"
         "  -j, --threads N     hashing threads (default: CPU cores)\n"
@@ -351,7 +360,8 @@ enum {
     OPT_JSON,
     OPT_RESUME,
     OPT_TIMEOUT,
-    OPT_ROBOTSTTL
+    OPT_ROBOTSTTL,
+    OPT_PROXY
 };
 
 static const struct option crawl_longopts[] = {
@@ -372,6 +382,7 @@ static const struct option crawl_longopts[] = {
     {"user-agent", required_argument, NULL, OPT_UA},
     {"ignore-robots", no_argument, NULL, OPT_NOROBOTS},
     {"allow-private", no_argument, NULL, OPT_PRIVATE},
+    {"proxy", required_argument, NULL, OPT_PROXY},
     {"fast", no_argument, NULL, OPT_FAST},
     {"threads", required_argument, NULL, 'j'},
     {"min-quality", required_argument, NULL, OPT_MINQ},
@@ -481,6 +492,9 @@ static int crawl_option(struct crawl_args *a, int c, char **argv)
     case OPT_PRIVATE:
         a->o.allow_private = 1;
         return 1;
+    case OPT_PROXY:
+        a->o.proxy = optarg;
+        return vg_cli_proxy_check("crawl", optarg) ? -1 : 1;
     case OPT_FAST:
         a->o.hash_flags |= VG_IMAGEHASH_FAST;
         return 1;

@@ -21,6 +21,7 @@ static void serve_usage(FILE *f)
         "Usage: vigil serve [--config FILE] [--db URL] [--listen ADDR:PORT]\n"
         "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
         "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
+        "                   [--proxy URL]\n"
         "                   [NOTICE OPTIONS]\n"
         "                   [--threads N] [--per-address N]\n"
         "                   [--ipv6-prefix BITS]\n"
@@ -64,6 +65,11 @@ static void serve_usage(FILE *f)
         "                      media that match no list await review)\n"
         "  --allow-private     let that crawl reach private and loopback\n"
         "                      addresses (tests only)\n"
+        "  --proxy URL         that crawl's and the notices' re-checks'\n"
+        "                      proxy (http://host:port, socks5h://...);\n"
+        "                      the environment's http_proxy, ALL_PROXY...\n"
+        "                      are ignored.  The proxy must refuse private\n"
+        "                      destinations (see vigil crawl --help)\n"
         "\n"
         "With --smtp-relay, notice and takedown runs every\n"
         "--notice-interval seconds while serving.\n\n%s",
@@ -137,6 +143,7 @@ static const struct option own[] = {
     {"trust-proxy", no_argument, NULL, 'p'},
     {"no-crawl", no_argument, NULL, 'n'},
     {"allow-private", no_argument, NULL, 'P'},
+    {"proxy", required_argument, NULL, 'x'},
     {"help", no_argument, NULL, 'h'}};
 
 struct serve_args {
@@ -204,6 +211,10 @@ static int serve_option(struct serve_args *a, int c, char **args)
     case 'P':
         a->o.allow_private = 1;
         return 1;
+    case 'x':
+        a->o.proxy = optarg;
+        a->n.o.fetch.proxy = optarg; /* the notices' re-checks */
+        return vg_cli_proxy_check("serve", optarg) ? -1 : 1;
     case 'h':
         return 0;
     default:

@@ -8,10 +8,16 @@
  * after decompression, so the write callback counts the decoded bytes and
  * stops the transfer at the cap; and the public-address rule is applied in
  * the open-socket callback, which sees every address libcurl connects to,
- * whatever the URL, DNS answer or redirect said.
+ * whatever the URL, DNS answer or redirect said.  libcurl would also obey
+ * the environment's proxy variables, and then connect only to the proxy:
+ * every handle sets CURLOPT_PROXY, "" (none, the environment ignored) or
+ * the proxy given on purpose; with one, the open-socket callback lets the
+ * proxy through and the URLs themselves are checked (private_literal).
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -36,7 +42,7 @@ struct xfer {
 
 struct vg_fetcher {
     struct vg_fetch_opts o;
-    char *user_agent;
+    char *user_agent, *proxy;
     CURLM *m;
     struct xfer *head, *tail; /* waiting */
     struct xfer *active;      /* in flight */
@@ -81,11 +87,13 @@ int vg_fetcher_new(const struct vg_fetch_opts *opts, struct vg_fetcher **out)
     if (!f->o.max_media_bytes)
         f->o.max_media_bytes = (size_t)64 << 20;
     if (!(f->user_agent = vg_strdup(opts->user_agent)) ||
+        (opts->proxy && !(f->proxy = vg_strdup(opts->proxy))) ||
         !(f->m = curl_multi_init())) {
         vg_fetcher_free(f);
         return VG_ENOMEM;
     }
     f->o.user_agent = f->user_agent;
+    f->o.proxy = f->proxy;
     *out = f;
     return VG_OK;
 }
@@ -120,6 +128,7 @@ void vg_fetcher_free(struct vg_fetcher *f)
     }
     curl_multi_cleanup(f->m);
     vg_free(f->user_agent);
+    vg_free(f->proxy);
     vg_free(f);
 }
 
@@ -180,6 +189,68 @@ static const char *const kept_headers[] = {"content-type",
 #define MAX_HEADERS_BYTES 4096
 #define MAX_HEADER_VALUE 512
 
+/*
+ * 1 if ref (resolved against base, if given) names its host by an IP
+ * address literal that is not public.  Host names are not resolved (with a
+ * proxy, the proxy resolves them); a URL libcurl cannot parse is libcurl's
+ * to refuse.
+ */
+static int private_literal(const char *base, const char *ref)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, ip[INET6_ADDRSTRLEN + 2];
+    unsigned char bin[16];
+    size_t n;
+    int bad = 0;
+
+    if (!u)
+        return 1; /* out of memory: refuse rather than guess */
+    if ((!base || !curl_url_set(u, CURLUPART_URL, base, 0)) &&
+        !curl_url_set(u, CURLUPART_URL, ref, 0) &&
+        !curl_url_get(u, CURLUPART_HOST, &host, 0) && host &&
+        (n = strlen(host)) < sizeof(ip)) {
+        if (n > 2 && host[0] == '[' && host[n - 1] == ']')
+            snprintf(ip, sizeof(ip), "%.*s", (int)(n - 2), host + 1);
+        else
+            snprintf(ip, sizeof(ip), "%s", host);
+        bad = (inet_pton(AF_INET, ip, bin) == 1 ||
+               inet_pton(AF_INET6, ip, bin) == 1) &&
+              !vg_netaddr_text_is_public(ip);
+    }
+    curl_free(host);
+    curl_url_cleanup(u);
+    return bad;
+}
+
+/* Through a proxy: a redirect's Location naming a private literal stops
+   the transfer before libcurl follows it (0: refused). */
+static int location_allowed(struct xfer *x, const char *data, size_t len)
+{
+    char loc[8192], *base = NULL;
+    size_t v = 9, end = len;
+    long status = 0;
+
+    if (!x->f->o.proxy || x->f->o.allow_private || len < 9 ||
+        strncasecmp(data, "location:", 9))
+        return 1;
+    curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 300 || status > 399)
+        return 1;
+    while (v < end && (data[v] == ' ' || data[v] == '\t'))
+        v++;
+    while (end > v && (data[end - 1] == '\r' || data[end - 1] == '\n' ||
+                       data[end - 1] == ' '))
+        end--;
+    if (end - v >= sizeof(loc))
+        return 1; /* libcurl refuses such a URL itself */
+    snprintf(loc, sizeof(loc), "%.*s", (int)(end - v), data + v);
+    curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &base);
+    if (!private_literal(base, loc))
+        return 1;
+    x->refused_private = 1;
+    return 0;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
@@ -192,6 +263,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     }
     if (!colon)
         return len;
+    if (!location_allowed(x, data, len))
+        return 0; /* stops the transfer: CURLE_WRITE_ERROR */
     name = (size_t)(colon - data);
     for (size_t i = 0; i < sizeof(kept_headers) / sizeof(*kept_headers); i++) {
         size_t v = name + 1, end = len;
@@ -228,7 +301,8 @@ static curl_socket_t on_open_socket(void *arg, curlsocktype purpose,
     struct xfer *x = arg;
 
     (void)purpose;
-    if (!x->f->o.allow_private && !vg_netaddr_is_public(&a->addr)) {
+    if (x->refused_private || (!x->f->o.allow_private && !x->f->o.proxy &&
+                               !vg_netaddr_is_public(&a->addr))) {
         x->refused_private = 1;
         return CURL_SOCKET_BAD;
     }
@@ -247,7 +321,15 @@ static int start(struct vg_fetcher *f, struct xfer *x)
     x->h = h;
     vg_buf_init(&x->body, cap);
     vg_buf_init(&x->headers, MAX_HEADERS_BYTES + 1);
+    /* through a proxy, a private literal is refused by the open-socket
+       callback, on a connection of its own (none reused) */
+    x->refused_private = o->proxy && !o->allow_private &&
+                         private_literal(NULL, x->url);
     if (curl_easy_setopt(h, CURLOPT_URL, x->url) ||
+        curl_easy_setopt(h, CURLOPT_PROXY, o->proxy ? o->proxy : "") ||
+        (o->proxy && curl_easy_setopt(h, CURLOPT_NOPROXY, "")) ||
+        (x->refused_private &&
+         curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L)) ||
         curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)x) ||
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
         curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") ||
@@ -288,6 +370,8 @@ const char *vg_fetch_error_name(enum vg_fetch_error e)
 
 static enum vg_fetch_error classify(const struct xfer *x, CURLcode cc)
 {
+    if (x->refused_private && cc != CURLE_OK)
+        return VG_FETCH_PRIVATE;
     switch (cc) {
     case CURLE_OK:
         return VG_FETCH_OK;

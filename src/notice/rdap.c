@@ -573,7 +573,9 @@ static int failed(struct vg_rdap_result **r, enum vg_rdap_status status,
     return VG_OK;
 }
 
-/* Run the transfer of url; *r gets the outcome (VG_OK) or VG_ENOMEM. */
+/* Run the transfer of url; *r gets the outcome (VG_OK) or VG_ENOMEM.
+   Never through the environment's proxy (CURLOPT_PROXY ""): the address
+   check would see only the proxy. */
 static int transfer(const struct vg_rdap_opts *o, const char *url,
                     struct vg_rdap_result **r)
 {
@@ -621,7 +623,7 @@ static int transfer(const struct vg_rdap_opts *o, const char *url,
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &x) ||
         curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) ||
         curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &x) ||
-        (o->allow_http_loopback && curl_easy_setopt(h, CURLOPT_PROXY, ""))) {
+        curl_easy_setopt(h, CURLOPT_PROXY, "")) {
         rc = VG_ENOMEM;
         goto out;
     }

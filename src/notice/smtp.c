@@ -331,6 +331,8 @@ static int setup(CURL *h, const struct vg_smtp_config *cfg, const char *from,
 
     if (curl_easy_setopt(h, CURLOPT_URL, cfg->url) ||
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps") ||
+        /* straight to the relay: never the environment's ALL_PROXY */
+        curl_easy_setopt(h, CURLOPT_PROXY, "") ||
         curl_easy_setopt(h, CURLOPT_USE_SSL, usessl[cfg->starttls]) ||
         curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2) ||
         curl_easy_setopt(h, CURLOPT_MAIL_FROM, from) ||

@@ -65,6 +65,7 @@ static int start_crawl(struct vg_runtime *rt, struct vg_err *err)
 
     vg_runtime_crawl_opts_default(&co);
     co.crawl.allow_private = rt->o.allow_private;
+    co.crawl.proxy = rt->o.proxy;
     co.log = rt->o.log ? rt->o.log : crawl_log;
     co.log_ctx = rt->o.log_ctx;
     return vg_runtime_crawl_start(rt->so.store, vg_server_sealer(rt->srv), &co,
