@@ -64,25 +64,21 @@ static int user_id(struct vg_store *st, const char *username, int64_t *id,
 }
 
 /*
- * Run a change and its audit record in one write transaction; the object
- * is *rowid (in: the user's id; with returning, out: the new row's id).
+ * Run an INSERT ... RETURNING id and its audit record in one write
+ * transaction; *rowid is the new row's id on success.
  */
 static int audited(struct vg_store *st, struct vg__stmt *s, int64_t actor,
                    const char *action, const char *username,
-                   const char *detail, int returning, int64_t *rowid,
-                   struct vg_err *err)
+                   const char *detail, int64_t *rowid, struct vg_err *err)
 {
-    int64_t id = *rowid;
+    int64_t id = 0;
     int rc;
 
     if ((rc = st->ops->begin_write(st->db, err))) {
         st->ops->finalize(s);
         return rc;
     }
-    rc = returning ? vg__store_scalar(st, s, &id, err)
-                   : vg__store_run(st, s, err);
-    if (!rc && !returning && st->ops->changes(st->db) == 0)
-        rc = vg_err_set(err, VG_ENOENT, "no user %s", username);
+    rc = vg__store_scalar(st, s, &id, err);
     if (rc == VG_EEXIST)
         rc = vg_err_set(err, VG_EEXIST, "a user named %s exists", username);
     if (!rc)
@@ -113,7 +109,7 @@ int vg_store_user_add(struct vg_store *st, int64_t actor, const char *username,
                                " RETURNING id",
                                "ttti", username, password_hash,
                                vg_role_name(role), (int64_t)time(NULL))))
-        rc = audited(st, s, actor, "user.add", username, detail, 1, &got, err);
+        rc = audited(st, s, actor, "user.add", username, detail, &got, err);
     UNLOCK(st);
     if (!rc && id)
         *id = got;
