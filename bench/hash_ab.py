@@ -14,24 +14,16 @@ ratio (new/base) and the median of the per-pair ratios.
   bench/hash_ab.py BASE_VIGIL [NEW_VIGIL] [--runs 7] [--web DIR]
                    [--sets big,all,web]
 """
-import argparse, glob, os, statistics, subprocess, time
+import argparse, glob, os, statistics, subprocess, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hash_bench  # noqa: E402  (its run and big_jpegs)
+from hash_bench import run  # noqa: E402
 
 PHOTOS = "tests/data/photos"
 
-def run(cmd):
-    t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
-
 def big_jpegs(photos):
-    out = []
-    for line in open(os.path.join(photos, "EXPECTED-pdq-fullres.csv")):
-        if line.startswith("#"):
-            continue
-        f, w, h = line.split(",")[:3]
-        if f.endswith(".jpg") and int(w) * int(h) >= 1_000_000:
-            out.append(os.path.join(photos, f))
-    return out
+    return [path for path, _ in hash_bench.big_jpegs(photos)]
 
 def all_photos(photos):
     return sorted(p for e in ("jpg", "png", "webp")
