@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -98,6 +99,68 @@ static char *pool_room(struct vg_store_strings **pool, size_t n, int *oom)
     d = c->data + c->used;
     c->used += n;
     return d;
+}
+
+int vg__store_query(struct vg_store *st, struct vg__stmt **out,
+                    struct vg_err *err, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = vg__store_vquery(st, out, err, sql, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int vg__store_vquery(struct vg_store *st, struct vg__stmt **out,
+                     struct vg_err *err, const char *sql, const char *fmt,
+                     va_list ap)
+{
+    struct vg__stmt *s = NULL;
+    int rc, i = 1;
+
+    if ((rc = st->ops->prepare(st->db, sql, &s, err)))
+        return rc;
+    for (; *fmt && !rc; fmt++, i++) {
+        if (*fmt == 'i') {
+            rc = st->ops->bind_int(s, i, va_arg(ap, int64_t));
+        } else if (*fmt == 't') {
+            rc = st->ops->bind_text(s, i, va_arg(ap, const char *));
+        } else {
+            const void *p = va_arg(ap, const void *);
+            rc = st->ops->bind_blob(s, i, p, va_arg(ap, size_t));
+        }
+    }
+    if (rc) {
+        st->ops->finalize(s);
+        return vg_err_set(err, rc, "cannot bind a query parameter");
+    }
+    *out = s;
+    return VG_OK;
+}
+
+int vg__store_scalar(struct vg_store *st, struct vg__stmt *s, int64_t *out,
+                     struct vg_err *err)
+{
+    int rc = st->ops->step(s, err);
+
+    if (rc == VG__ROW) {
+        *out = st->ops->col_int(s, 0);
+        rc = VG_OK;
+    } else if (rc == VG__DONE) {
+        rc = VG_ENOENT;
+    }
+    st->ops->finalize(s);
+    return rc;
+}
+
+int vg__store_run(struct vg_store *st, struct vg__stmt *s, struct vg_err *err)
+{
+    int rc = st->ops->step(s, err);
+
+    st->ops->finalize(s);
+    return rc == VG__DONE || rc == VG__ROW ? VG_OK : rc;
 }
 
 char *vg__store_text(struct vg_store *st, struct vg__stmt *s, int i,

@@ -14,6 +14,7 @@
 
 #include "store_int.h"
 #include "vigil/alloc.h"
+#include "vigil/buf.h"
 #include "vigil/store_people.h"
 
 #define HASH_LEN 32
@@ -73,28 +74,13 @@ void vg_store_set_operator(struct vg_store *st, const char *name)
     st->operator_name[n] = '\0';
 }
 
-int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
-                    const char *object_type, int64_t object_id,
-                    const char *detail, struct vg_err *err)
+/* Chain record r to the last one and insert it. */
+static int append(struct vg_store *st, const struct vg_audit_record *r,
+                  struct vg_err *err)
 {
-    struct vg__stmt *s = NULL;
-    struct vg_audit_record r = {0,           (int64_t)time(NULL),
-                                actor,       action,
-                                object_type, detail ? detail : "",
-                                object_id};
     uint8_t prev[HASH_LEN], hash[HASH_LEN];
-    char named[1024];
+    struct vg__stmt *s = NULL;
     int have_prev = 0, rc;
-
-    if (st->schema < VG__SCHEMA_AUDIT)
-        return VG_OK;
-    /* the operator's name goes into the detail, so it is under the hash
-     * with the rest of the record */
-    if (!actor && st->operator_name[0]) {
-        snprintf(named, sizeof(named), "[%s]%s%s", st->operator_name,
-                 *r.detail ? " " : "", r.detail);
-        r.detail = named;
-    }
 
     if ((rc = vg__store_query(st, &s, err,
                               "SELECT hash FROM audit_log ORDER BY id DESC"
@@ -113,26 +99,45 @@ int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
     st->ops->finalize(s);
     if (rc < 0)
         return rc;
-    if ((rc = record_hash(have_prev ? prev : NULL, &r, hash)))
+    if ((rc = record_hash(have_prev ? prev : NULL, r, hash)))
         return vg_err_set(err, rc, "cannot hash the audit record");
-    if (have_prev)
-        rc =
-            vg__store_query(st, &s, err,
-                            "INSERT INTO audit_log (at, user_id, action,"
-                            " object_type, object_id, detail, prev_hash, hash)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            "iittitbb", r.at, actor, action, object_type,
-                            object_id, r.detail, prev, (size_t)HASH_LEN, hash,
-                            (size_t)HASH_LEN);
-    else
-        rc =
-            vg__store_query(st, &s, err,
-                            "INSERT INTO audit_log (at, user_id, action,"
-                            " object_type, object_id, detail, prev_hash, hash)"
-                            " VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
-                            "iittitb", r.at, actor, action, object_type,
-                            object_id, r.detail, hash, (size_t)HASH_LEN);
+    /* the first record's prev_hash is NULL */
+    rc = vg__store_query(
+        st, &s, err,
+        "INSERT INTO audit_log (at, user_id, action, object_type, object_id,"
+        " detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "iittitbb", r->at, r->actor, r->action, r->object_type, r->object_id,
+        r->detail, have_prev ? prev : NULL, (size_t)HASH_LEN, hash,
+        (size_t)HASH_LEN);
     return rc ? rc : vg__store_run(st, s, err);
+}
+
+int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
+                    const char *object_type, int64_t object_id,
+                    const char *detail, struct vg_err *err)
+{
+    struct vg_audit_record r = {0,           (int64_t)time(NULL),
+                                actor,       action,
+                                object_type, detail ? detail : "",
+                                object_id};
+    struct vg_buf named;
+    int rc = VG_OK;
+
+    if (st->schema < VG__SCHEMA_AUDIT)
+        return VG_OK;
+    /* the operator's name goes into the detail, so it is under the hash
+     * with the rest of the record */
+    vg_buf_init(&named, 0);
+    if (!actor && st->operator_name[0]) {
+        if ((rc = vg_buf_printf(&named, "[%s]%s%s", st->operator_name,
+                                *r.detail ? " " : "", r.detail)))
+            rc = vg_err_set(err, rc, "out of memory");
+        r.detail = named.data;
+    }
+    if (!rc)
+        rc = append(st, &r, err);
+    vg_buf_fini(&named);
+    return rc;
 }
 
 int vg_store_audit_append(struct vg_store *st, int64_t actor,

@@ -36,7 +36,8 @@ struct vg__db_ops {
                    struct vg_err *err);
     int (*bind_int)(struct vg__stmt *s, int i, int64_t v);
     int (*bind_text)(struct vg__stmt *s, int i, const char *v); /* NULL ok */
-    int (*bind_blob)(struct vg__stmt *s, int i, const void *v, size_t n);
+    int (*bind_blob)(struct vg__stmt *s, int i, const void *v,
+                     size_t n); /* v NULL: SQL NULL */
     /* VG__ROW, VG__DONE or a VG_E* code (err says why) */
     int (*step)(struct vg__stmt *s, struct vg_err *err);
     int64_t (*col_int)(struct vg__stmt *s, int i);

@@ -33,9 +33,7 @@
  * VG_VOCAB_ACTIONABLE flag. */
 const char *vg_review_class_name(enum vg_review_class c)
 {
-    const char *name = vg_vocab_code(VG_VOCAB_REVIEW_CLASS, (size_t)c);
-
-    return name;
+    return vg_vocab_code(VG_VOCAB_REVIEW_CLASS, (size_t)c);
 }
 
 int vg_review_class_parse(const char *s, enum vg_review_class *out)
