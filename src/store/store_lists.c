@@ -576,12 +576,27 @@ static const char *entries_where(int64_t list_id, unsigned flags)
     return w[(list_id ? 4 : 0) | (flags & 3)];
 }
 
+/* Each row of s (ENTRY_COLUMNS or ENTRY_HASH_COLUMNS) to cb, then s
+ * finalized; the store is held. */
+static int each_entry(struct vg_store *st, struct vg__stmt *s,
+                      int (*cb)(void *ctx, const struct vg_list_entry *e),
+                      void *ctx, struct vg_err *err)
+{
+    struct vg_list_entry e;
+    int rc;
+
+    while ((rc = st->ops->step(s, err)) == VG__ROW)
+        if ((rc = row_entry(st, s, &e, err)) || (rc = cb(ctx, &e)))
+            break;
+    st->ops->finalize(s);
+    return rc == VG__DONE ? VG_OK : rc;
+}
+
 int vg_store_entries(struct vg_store *st, int64_t list_id, unsigned flags,
                      int (*cb)(void *ctx, const struct vg_list_entry *e),
                      void *ctx, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    struct vg_list_entry e;
     char sql[512];
     int rc;
 
@@ -590,12 +605,8 @@ int vg_store_entries(struct vg_store *st, int64_t list_id, unsigned flags,
              entries_where(list_id, flags));
     LOCK(st);
     rc = vg__store_query(st, &s, err, sql, "i", list_id);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW)
-        if (!(rc = row_entry(st, s, &e, err)))
-            rc = cb(ctx, &e);
-    if (rc == VG__DONE)
-        rc = VG_OK;
-    st->ops->finalize(s);
+    if (!rc)
+        rc = each_entry(st, s, cb, ctx, err);
     UNLOCK(st);
     return rc;
 }
@@ -695,7 +706,6 @@ int vg_store_entries_page(struct vg_store *st, int64_t list_id,
                           void *ctx, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    struct vg_list_entry e;
     int rc;
 
     LOCK(st);
@@ -703,12 +713,8 @@ int vg_store_entries_page(struct vg_store *st, int64_t list_id,
                          ENTRY_COLUMNS "WHERE e.list_id = ? AND e.id > ?"
                                        " ORDER BY e.id LIMIT ?",
                          "iii", list_id, after_id, limit);
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW)
-        if (!(rc = row_entry(st, s, &e, err)))
-            rc = cb(ctx, &e);
-    if (rc == VG__DONE)
-        rc = VG_OK;
-    st->ops->finalize(s);
+    if (!rc)
+        rc = each_entry(st, s, cb, ctx, err);
     UNLOCK(st);
     return rc;
 }
