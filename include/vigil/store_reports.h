@@ -142,14 +142,21 @@ struct vg_report_detail {
 };
 
 /*
- * Open report id for an analyst (actor): the first time, its first
- * incident is made from the report's own type and the report goes to
- * "in_review"; every opening is audited ("report.view").  *out is the
- * caller's (vg_report_detail_free).
+ * Report id as it stands, for an analyst to read: nothing changes and
+ * nothing is audited, since a prefetch or a link preview may ask for it.
+ * *out is the caller's (vg_report_detail_free).  VG_ENOENT if there is no
+ * such report.
+ */
+int vg_store_report_get(struct vg_store *st, int64_t id,
+                        struct vg_report_detail **out, struct vg_err *err);
+/*
+ * Take report id into review (actor): the first time, its first incident
+ * is made from the report's own type and a "new" report goes to
+ * "in_review", audited ("report.open"); after that, nothing changes.
  * VG_ENOENT if there is no such report.
  */
 int vg_store_report_open(struct vg_store *st, int64_t actor, int64_t id,
-                         struct vg_report_detail **out, struct vg_err *err);
+                         struct vg_err *err);
 void vg_report_detail_free(struct vg_report_detail *r);
 
 /* Split a report: a new incident of incident_type (audited). */

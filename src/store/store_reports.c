@@ -452,12 +452,10 @@ static int report_row(struct vg_store *st, struct vg_report_detail *r,
     return rc;
 }
 
-int vg_store_report_open(struct vg_store *st, int64_t actor, int64_t id,
-                         struct vg_report_detail **out, struct vg_err *err)
+int vg_store_report_get(struct vg_store *st, int64_t id,
+                        struct vg_report_detail **out, struct vg_err *err)
 {
     struct vg_report_detail *r = vg_calloc(1, sizeof(*r));
-    struct vg__stmt *s = NULL;
-    int64_t now = (int64_t)time(NULL);
     int rc;
 
     *out = NULL;
@@ -465,27 +463,9 @@ int vg_store_report_open(struct vg_store *st, int64_t actor, int64_t id,
         return VG_ENOMEM;
     r->id = id;
     LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto unlock;
-    /* the first opening: one incident, the report's own type */
-    RUN(vg__store_query(st, &s, err,
-                        "INSERT INTO incidents (report_id, incident_type,"
-                        " updated_at) SELECT id, incident_type, ? FROM"
-                        " reports WHERE id = ? AND NOT EXISTS (SELECT 1 FROM"
-                        " incidents WHERE report_id = ?)",
-                        "iii", now, id, id));
-    RUN(vg__store_query(st, &s, err,
-                        "UPDATE reports SET status = 'in_review' WHERE id = ?"
-                        " AND status = 'new'",
-                        "i", id));
-    if (!rc && !(rc = report_row(st, r, err)) &&
-        !(rc = report_urls(st, r, err)) &&
+    if (!(rc = report_row(st, r, err)) && !(rc = report_urls(st, r, err)) &&
         !(rc = report_incidents(st, r, err)))
         rc = report_media(st, r, err);
-    if (!rc)
-        rc = vg__store_audit(st, actor, "report.view", "report", id, "", err);
-    rc = vg__store_end(st, rc, err);
-unlock:
     UNLOCK(st);
     if (rc) {
         vg_report_detail_free(r);
@@ -493,6 +473,45 @@ unlock:
     }
     *out = r;
     return VG_OK;
+}
+
+int vg_store_report_open(struct vg_store *st, int64_t actor, int64_t id,
+                         struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t now = (int64_t)time(NULL), changed = 0;
+    int rc;
+
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    if (!(rc = vg__store_query(st, &s, err,
+                               "SELECT COUNT(*) FROM reports WHERE id = ?",
+                               "i", id)) &&
+        !(rc = vg__store_scalar(st, s, &changed, err)) && !changed)
+        rc = vg_err_set(err, VG_ENOENT, "no report %lld", (long long)id);
+    changed = 0;
+    /* the first opening: one incident, the report's own type */
+    RUN(vg__store_query(st, &s, err,
+                        "INSERT INTO incidents (report_id, incident_type,"
+                        " updated_at) SELECT id, incident_type, ? FROM"
+                        " reports WHERE id = ? AND NOT EXISTS (SELECT 1 FROM"
+                        " incidents WHERE report_id = ?)",
+                        "iii", now, id, id));
+    if (!rc)
+        changed += st->ops->changes(st->db);
+    RUN(vg__store_query(st, &s, err,
+                        "UPDATE reports SET status = 'in_review' WHERE id = ?"
+                        " AND status = 'new'",
+                        "i", id));
+    if (!rc)
+        changed += st->ops->changes(st->db);
+    if (!rc && changed)
+        rc = vg__store_audit(st, actor, "report.open", "report", id, "", err);
+    rc = vg__store_end(st, rc, err);
+unlock:
+    UNLOCK(st);
+    return rc;
 }
 
 void vg_report_detail_free(struct vg_report_detail *r)

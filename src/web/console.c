@@ -269,24 +269,36 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
 
 /* ---- a report ---- */
 
-/* "/console/reports/12[/incidents[/34]]" into its numbers; 0 if absent.
- * VG_EINVAL when the path is none of those. */
-static int report_path(const char *path, int64_t *report, int *incidents,
-                       int64_t *incident)
+/* What a path under /console/reports/ID asks for. */
+enum report_action {
+    REPORT_VIEW,
+    REPORT_INCIDENTS,
+    REPORT_OPEN,
+    REPORT_CONTACT
+};
+
+/* "/console/reports/12[/incidents[/34]|/open|/contact]" into its numbers
+ * (0 if absent) and action.  VG_EINVAL when the path is none of those. */
+static int report_path(const char *path, int64_t *report,
+                       enum report_action *action, int64_t *incident)
 {
     const char *p = path + strlen("/console/reports/");
     char *end;
 
-    *incidents = 0;
+    *action = REPORT_VIEW;
     *incident = 0;
     *report = strtoll(p, &end, 10);
     if (end == p || *report <= 0 || *p == '0' || *p == '+' || *p == '-')
         return VG_EINVAL;
     if (!*end)
         return VG_OK;
+    if (!strcmp(end, "/open") || !strcmp(end, "/contact")) {
+        *action = end[1] == 'o' ? REPORT_OPEN : REPORT_CONTACT;
+        return VG_OK;
+    }
     if (strncmp(end, "/incidents", 10))
         return VG_EINVAL;
-    *incidents = 1;
+    *action = REPORT_INCIDENTS;
     p = end + 10;
     if (!*p)
         return VG_OK;
@@ -316,23 +328,35 @@ static int add_contact(struct vg_server *s, json_t *r, const uint8_t *sealed,
     return json_object_set_new(r, "contact", c) ? VG_ENOMEM : VG_OK;
 }
 
-static int get_report(struct vg_server *s, const struct vg_http_req *req,
-                      struct vg_http_resp *resp, const struct vg_session *me,
-                      int64_t id)
+/*
+ * The report's page.  A GET changes nothing; the reporter's contact details
+ * are opened only for contact (a POST, audited as "report.contact").
+ */
+static int show_report(struct vg_server *s, const struct vg_http_req *req,
+                       struct vg_http_resp *resp, const struct vg_session *me,
+                       int64_t id, int contact)
 {
     struct vg_report_detail *d = NULL;
     size_t i;
     json_t *r = NULL, *inc, *details;
     int rc;
 
-    rc = vg_store_report_open(s->o.store, me->user_id, id, &d, NULL);
+    rc = vg_store_report_get(s->o.store, id, &d, NULL);
     if (rc == VG_ENOENT)
         return vg__page_error(s, req, resp, 404, "page.not_found");
-    if (rc)
+    if (!rc && contact && d->contact)
+        rc = vg_store_audit_append(s->o.store, me->user_id, "report.contact",
+                                   "report", id, "", NULL);
+    if (rc) {
+        vg_report_detail_free(d);
         return rc;
-    if (!(r = vg_view_report(d)))
+    }
+    if (!(r = vg_view_report(d)) ||
+        json_object_set_new(r, "has_contact", json_boolean(d->contact)) ||
+        json_object_set_new(r, "is_new",
+                            json_boolean(!strcmp(d->status, "new"))))
         rc = VG_ENOMEM;
-    else
+    else if (contact)
         rc = add_contact(s, r, d->contact, d->contact_len);
     vg_report_detail_free(d);
     vg__json_when(r, "received_at", "received");
@@ -391,21 +415,45 @@ static int post_incident(struct vg_server *s, const struct vg_http_req *req,
     return vg_http_resp_redirect(resp, 303, loc);
 }
 
+/* Take the report into review, then back to its page. */
+static int post_open(struct vg_server *s, const struct vg_http_req *req,
+                     struct vg_http_resp *resp, const struct vg_session *me,
+                     int64_t report)
+{
+    char loc[64];
+    int rc = vg_store_report_open(s->o.store, me->user_id, report, NULL);
+
+    if (rc == VG_ENOENT)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (rc)
+        return rc;
+    snprintf(loc, sizeof(loc), "/console/reports/%lld", (long long)report);
+    return vg_http_resp_redirect(resp, 303, loc);
+}
+
 static int reports(void *ctx, const struct vg_http_req *req,
                    struct vg_http_resp *resp)
 {
     struct vg_server *s = ctx;
     struct vg_session me;
+    enum report_action action;
     int64_t report, incident;
-    int rc, incidents, post = !strcmp(req->method, "POST");
+    int rc, post = !strcmp(req->method, "POST");
 
     if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
         return rc == VG_EACCES ? VG_OK : rc;
-    if (report_path(req->path, &report, &incidents, &incident) ||
-        incidents != post)
+    if (report_path(req->path, &report, &action, &incident) ||
+        (action != REPORT_VIEW) != post)
         return vg__page_error(s, req, resp, 404, "page.not_found");
-    return post ? post_incident(s, req, resp, &me, report, incident)
-                : get_report(s, req, resp, &me, report);
+    switch (action) {
+    case REPORT_INCIDENTS:
+        return post_incident(s, req, resp, &me, report, incident);
+    case REPORT_OPEN:
+        return post_open(s, req, resp, &me, report);
+    default:
+        return show_report(s, req, resp, &me, report,
+                           action == REPORT_CONTACT);
+    }
 }
 
 int vg__console_routes(struct vg_server *s, struct vg_err *err)

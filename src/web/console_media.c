@@ -62,25 +62,68 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
     return vg__console_page(s, req, resp, 200, "media_queue", q, &me);
 }
 
+/* The thumbnail, opened, in base64 into *out (audited: the caller asked to
+ * reveal it).  VG_ENOENT if the media has none. */
+static int clear_thumb(struct vg_server *s, const struct vg_session *me,
+                       int64_t id, char **out)
+{
+    uint8_t *sealed = NULL;
+    size_t nsealed = 0, nplain = 0, n;
+    char *plain = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = vg_store_review_thumbnail(s->o.store, id, &sealed, &nsealed, NULL);
+    if (rc)
+        return rc;
+    rc = vg_unseal(s->sealer, sealed, nsealed, &plain, &nplain, NULL);
+    vg_free(sealed);
+    if (rc)
+        return rc;
+    rc = vg_store_audit_append(s->o.store, me->user_id, "media.reveal",
+                               "media", id, "", NULL);
+    n = sodium_base64_ENCODED_LEN(nplain, sodium_base64_VARIANT_ORIGINAL);
+    if (!rc && !(*out = vg_malloc(n)))
+        rc = VG_ENOMEM;
+    if (!rc)
+        sodium_bin2base64(*out, n, (const unsigned char *)plain, nplain,
+                          sodium_base64_VARIANT_ORIGINAL);
+    sodium_memzero(plain, nplain);
+    vg_free(plain);
+    return rc;
+}
+
+/* The media's page; with reveal (a POST), its thumbnail in the clear. */
 static int show(struct vg_server *s, const struct vg_http_req *req,
                 struct vg_http_resp *resp, const struct vg_session *me,
-                int64_t id)
+                int64_t id, int reveal)
 {
     const char *result = vg_http_query(req, "result");
-    const char *reveal = vg_http_query(req, "reveal");
     struct vg_review_media *rm = NULL;
     json_t *m = NULL, *x, *opts;
     const char *mine = NULL;
+    char *clear = NULL;
     size_t i;
     int rc;
 
     rc = vg_store_review_media(s->o.store, id, &rm, NULL);
-    if (rc == VG_ENOENT)
+    if (!rc && reveal)
+        rc = clear_thumb(s, me, id, &clear);
+    if (rc == VG_ENOENT) {
+        vg_review_media_free(rm);
         return vg__page_error(s, req, resp, 404, "page.not_found");
+    }
+    m = rc ? NULL : vg_view_review_media(rm);
+    vg_review_media_free(rm);
+    if (m && clear &&
+        json_object_set_new(m, "clear_thumb", json_string(clear)))
+        json_decref(m), m = NULL;
+    if (clear) {
+        sodium_memzero(clear, strlen(clear));
+        vg_free(clear);
+    }
     if (rc)
         return rc;
-    m = vg_view_review_media(rm);
-    vg_review_media_free(rm);
     if (!m)
         return VG_ENOMEM;
     vg__json_when(m, "first_seen_at", "first_seen");
@@ -105,8 +148,6 @@ static int show(struct vg_server *s, const struct vg_http_req *req,
                 json_string_value(json_object_get(m, "review")) &&
                 !strcmp(json_string_value(json_object_get(m, "review")),
                         "pending"))) ||
-        json_object_set_new(m, "revealed",
-                            json_boolean(reveal && !strcmp(reveal, "1"))) ||
         json_object_set_new(m, "reviewers", json_integer(s->o.reviewers)) ||
         (result &&
          (!strcmp(result, "recorded") || !strcmp(result, "verified") ||
@@ -118,14 +159,11 @@ static int show(struct vg_server *s, const struct vg_http_req *req,
     return vg__console_page(s, req, resp, 200, "media", m, me);
 }
 
-/* The thumbnail as JPEG: greyscale and blurred unless reveal (audited). */
+/* The thumbnail as JPEG, greyscale and blurred: a GET never reveals it. */
 static int thumb(struct vg_server *s, const struct vg_http_req *req,
-                 struct vg_http_resp *resp, const struct vg_session *me,
-                 int64_t id)
+                 struct vg_http_resp *resp, int64_t id)
 {
-    const char *reveal_s = vg_http_query(req, "reveal");
-    int reveal = reveal_s && !strcmp(reveal_s, "1");
-    struct vg_thumb_opts o = {0};
+    struct vg_thumb_opts o = {.flags = VG_THUMB_GREY | VG_THUMB_BLUR};
     uint8_t *sealed = NULL, *jpeg = NULL;
     size_t nsealed = 0, nplain = 0, njpeg = 0;
     char *plain = NULL;
@@ -141,19 +179,10 @@ static int thumb(struct vg_server *s, const struct vg_http_req *req,
     vg_free(sealed);
     if (rc)
         return vg__page_error(s, req, resp, 500, "console.contact_unreadable");
-    if (reveal) {
-        rc = vg_store_audit_append(s->o.store, me->user_id, "media.reveal",
-                                   "media", id, "", NULL);
-        if (!rc)
-            return vg_http_resp_take(resp, 200, "image/jpeg", plain, nplain);
-    } else {
-        o.flags = VG_THUMB_GREY | VG_THUMB_BLUR;
-        rc = vg_thumb_mem((const uint8_t *)plain, nplain, &o, &jpeg, &njpeg,
-                          &w, &h, NULL);
-        if (!rc)
-            rc = vg_http_resp_take(resp, 200, "image/jpeg", (char *)jpeg,
-                                   njpeg);
-    }
+    rc = vg_thumb_mem((const uint8_t *)plain, nplain, &o, &jpeg, &njpeg, &w,
+                      &h, NULL);
+    if (!rc)
+        rc = vg_http_resp_take(resp, 200, "image/jpeg", (char *)jpeg, njpeg);
     sodium_memzero(plain, nplain);
     vg_free(plain);
     return rc;
@@ -204,10 +233,12 @@ static int media_path(void *ctx, const struct vg_http_req *req,
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (post && !strcmp(p, "/review"))
         return vote(s, req, resp, &me, id);
+    if (post && !strcmp(p, "/reveal"))
+        return show(s, req, resp, &me, id, 1);
     if (!post && !*p)
-        return show(s, req, resp, &me, id);
+        return show(s, req, resp, &me, id, 0);
     if (!post && !strcmp(p, "/thumb"))
-        return thumb(s, req, resp, &me, id);
+        return thumb(s, req, resp, id);
     return vg__page_error(s, req, resp, 404, "page.not_found");
 }
 

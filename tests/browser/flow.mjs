@@ -637,6 +637,12 @@ await phase('console: a report, split, an outcome', async () => {
   await p4.waitForLoadState();
   check('the report link opens its page', path(p4) === new URL(reportHref, BASE).pathname, p4.url());
   check('  #reference', (await text(p4, '#reference')).includes(refs.luring), await text(p4, '#reference'));
+  // reading a report changes nothing; taking it into review is a POST
+  check('  a new report: no incident form until it is taken into review', (await count(p4, 'form.incident')) === 0);
+  check('  form#open: POST with a csrf field and a button',
+    (await count(p4, 'form#open[method=post] input[type=hidden][name=csrf]')) === 1 && (await count(p4, 'form#open button')) === 1);
+  const op = await submit(p4, 'form#open button');
+  check('  taking it into review: 303 back to the report page', op.post === 303 && op.method === 'POST' && path(p4) === new URL(reportHref, BASE).pathname, `${op.post} ${op.method} ${p4.url()}`);
   check('  table#incidents', (await count(p4, 'table#incidents')) === 1);
   const forms = await p4.$$eval('form.incident', (fs) => fs.map((f) => ({
     type: !!f.querySelector('select[name=incident_type]'),

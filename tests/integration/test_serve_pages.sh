@@ -159,12 +159,20 @@ refs = re.findall(r'class="report-link" href="/console/reports/\d+">([^<]+)<', o
 sys.exit(0 if refs[:2] == [sys.argv[2], sys.argv[3]] else 1)
 EOF
 ID=$(sqlite3 "$DB" "SELECT id FROM reports WHERE reference = '$REF'")
+AUDITED="SELECT COUNT(*) FROM audit_log WHERE object_type = 'report' AND object_id = $ID"
 c a "/console/reports/$ID" >"$T/rep.html"
-check "the report page shows what was submitted" bash -c "grep -q 'id=\"reference\">$REF<' '$T/rep.html' && grep -q 'https://example.com/chat' '$T/rep.html' && grep -q 'alex@example.org' '$T/rep.html'"
-check "XSS in the description and contact comes back escaped" bash -c "grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' '$T/rep.html' && ! grep -qF '<script>alert' '$T/rep.html' && ! grep -qF '<img src=x' '$T/rep.html'"
+check "the report page shows what was submitted, not the contact details" bash -c "grep -q 'id=\"reference\">$REF<' '$T/rep.html' && grep -q 'https://example.com/chat' '$T/rep.html' && ! grep -q 'alex@example.org' '$T/rep.html' && grep -q 'id=\"show-contact\"' '$T/rep.html'"
+check "reading it (a GET) changes nothing: still new, no incident, nothing audited" bash -c "[ \$(sqlite3 '$DB' \"SELECT status FROM reports WHERE id = $ID\") = new ] && [ \$(sqlite3 '$DB' \"SELECT COUNT(*) FROM incidents WHERE report_id = $ID\") = 0 ] && [ \$(sqlite3 '$DB' \"$AUDITED\") = 0 ]"
 CS=$(csrf_of "$T/rep.html")
+check "taking it into review without the form's token: 403" test "$(code a "/console/reports/$ID/open" -d '')" = 403
+check "taking it into review: 303 back to the report" test "$(code a "/console/reports/$ID/open" -d "csrf=$CS")" = 303
+check "  twice changes nothing more" test "$(code a "/console/reports/$ID/open" -d "csrf=$CS")" = 303
 INC=$(sqlite3 "$DB" "SELECT id FROM incidents WHERE report_id = $ID")
-check "opening a report makes its first incident" test -n "$INC"
+check "taking it into review makes its first incident, audited once" bash -c "[ -n '$INC' ] && [ \$(sqlite3 '$DB' \"SELECT status FROM reports WHERE id = $ID\") = in_review ] && [ \$(sqlite3 '$DB' \"$AUDITED AND action = 'report.open'\") = 1 ]"
+check "showing the contact details without the form's token: 403" test "$(code a "/console/reports/$ID/contact" -d '')" = 403
+c a "/console/reports/$ID/contact" -d "csrf=$CS" >"$T/contact.html"
+check "the contact details, shown on a POST, audited" bash -c "grep -q 'alex@example.org' '$T/contact.html' && [ \$(sqlite3 '$DB' \"$AUDITED AND action = 'report.contact'\") = 1 ]"
+check "XSS in the description and contact comes back escaped" bash -c "grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' '$T/contact.html' && ! grep -qF '<script>alert' '$T/contact.html' && ! grep -qF '<img src=x' '$T/contact.html'"
 check "a change without the CSRF token: 403" test "$(code a "/console/reports/$ID/incidents/$INC" -d 'incident_type=luring&outcome=police')" = 403
 check "a change from a foreign Origin: 403" test "$(code a "/console/reports/$ID/incidents/$INC" -H 'Origin: http://evil.example' -d "csrf=$CS&incident_type=luring&outcome=police")" = 403
 check "outcome recorded" test "$(code a "/console/reports/$ID/incidents/$INC" -d "csrf=$CS&incident_type=luring&outcome=police&notes=$ENC")" = 303

@@ -76,7 +76,18 @@ check "the media review queue lists it with its report" bash -c "grep -q 'href=\
 c a "/console/media/$MID" >"$T/m.html"
 check "its page: hashes, where seen, no reveal yet" bash -c "grep -q \"\$(sha256sum '$T/www/new.jpg' | cut -c1-64)\" '$T/m.html' && grep -q 'new.jpg' '$T/m.html' && grep -q 'id=\"thumb\" class=\"veiled\"' '$T/m.html'"
 c a "/console/media/$MID/thumb" -D "$T/t.hdr" -o "$T/veiled.jpg"
-c a "/console/media/$MID/thumb?reveal=1" -o "$T/clear.jpg"
+# revealing changes the audit log: a POST with the form's token, never a GET
+# (a prefetch or a link preview must change nothing)
+c a "/console/media/$MID/thumb?reveal=1" -o "$T/get-reveal.jpg"
+c a "/console/media/$MID?reveal=1" -o "$T/get-reveal.html"
+check "a GET reveals nothing and writes nothing" bash -c "cmp -s '$T/veiled.jpg' '$T/get-reveal.jpg' && grep -q 'id=\"thumb\" class=\"veiled\"' '$T/get-reveal.html' && [ \$(sqlite3 '$DB' \"SELECT COUNT(*) FROM audit_log WHERE action = 'media.reveal'\") -eq 0 ]"
+check "a reveal without the form's token: 403" test "$(c a "/console/media/$MID/reveal" -d '' -o /dev/null -w '%{http_code}')" = 403
+c a "/console/media/$MID/reveal" -d "csrf=$(csrf_of "$T/m.html")" -o "$T/revealed.html"
+python3 - "$T/revealed.html" "$T/clear.jpg" <<'EOF'
+import base64, re, sys
+m = re.search(r'id="thumb" src="data:image/jpeg;base64,([A-Za-z0-9+/=]+)"', open(sys.argv[1]).read())
+open(sys.argv[2], 'wb').write(base64.b64decode(m.group(1)) if m else b'')
+EOF
 check "the veiled thumbnail is a greyscale JPEG" python3 - "$T/veiled.jpg" "$T/clear.jpg" <<'EOF'
 import sys
 v, c = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
