@@ -514,15 +514,23 @@ static void test_lifecycle_errors(void)
     TH_EQ_INT(vg_http_static(s, "/s/", "/nonexistent-vigil-dir", &err),
               VG_ENOENT);
     TH_EQ_INT(vg_http_port(s), 0);
-    /* IPv6 loopback may be missing in a container: only check if it starts */
-    if (vg_http_start(s, &err) == VG_OK) {
-        TH_CHECK(vg_http_port(s) > 0);
-        TH_EQ_INT(vg_http_start(s, &err), VG_EBUSY);
-        TH_EQ_INT(vg_http_route(s, "GET", "/b", h_hello, NULL, &err),
-                  VG_EBUSY);
-        TH_EQ_INT(vg_http_stop(s), VG_OK);
-        TH_EQ_INT(vg_http_port(s), 0);
+    /* IPv6 loopback may be missing in a container: then the start checks
+     * run on IPv4 loopback, saying so */
+    if (vg_http_start(s, &err) != VG_OK) {
+        fprintf(stderr, "  [::1] does not start here (%s): start checks on"
+                        " 127.0.0.1\n",
+                err.msg);
+        vg_http_free(s);
+        o.listen = "127.0.0.1:0";
+        TH_EQ_INT(vg_http_new(&o, &s, &err), VG_OK);
+        TH_EQ_INT(vg_http_route(s, "GET", "/a", h_hello, NULL, &err), VG_OK);
+        TH_EQ_INT(vg_http_start(s, &err), VG_OK);
     }
+    TH_CHECK(vg_http_port(s) > 0);
+    TH_EQ_INT(vg_http_start(s, &err), VG_EBUSY);
+    TH_EQ_INT(vg_http_route(s, "GET", "/b", h_hello, NULL, &err), VG_EBUSY);
+    TH_EQ_INT(vg_http_stop(s), VG_OK);
+    TH_EQ_INT(vg_http_port(s), 0);
     vg_http_free(s);
     vg_http_free(NULL);
 }

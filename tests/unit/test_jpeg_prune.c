@@ -28,9 +28,10 @@ static void test_prunes_progressive(void)
     size_t len = 0, n = 0;
     uint8_t *d = photo("0002.jpg", &len), *out = NULL;
 
-    TH_CHECK(d != NULL);
-    if (!d)
+    if (!d) {
+        TH_FAIL_("missing 0002.jpg (run scripts/fetch-testdata)");
         return;
+    }
     TH_EQ_INT(vg__media_jpeg_prune(d, len, 1, 4, &out, &n), VG_OK);
     TH_CHECK(n < len * 3 / 4); /* most entropy-coded data is gone */
     TH_CHECK(n >= 4 && out[0] == 0xff && out[1] == 0xd8 &&
@@ -83,8 +84,10 @@ static void test_hostile(void)
     TH_EQ_INT(vg__media_jpeg_prune(junk, 2, 1, 4, &out, &n), VG_EFORMAT);
     TH_EQ_INT(vg__media_jpeg_prune(junk, sizeof(junk), 1, 4, &out, &n),
               VG_EFORMAT); /* SOS before SOF */
-    if (!d)
+    if (!d) {
+        TH_FAIL_("missing 0029.jpg (run scripts/fetch-testdata)");
         return;
+    }
     for (size_t cut = 0; cut < len; cut += 1 + cut / 7) {
         out = NULL;
         int rc = vg__media_jpeg_prune(d, cut, 1, 4, &out, &n);
