@@ -101,6 +101,11 @@ static int language_switch(struct vg_server *s, const struct vg_http_req *req,
     }
     if (!rc)
         rc = vg_buf_printf(&b, "%slang=%s", sep, other);
+    if (rc == VG_ETOOBIG) { /* a path over 8 KiB: this page, query aside */
+        vg_buf_fini(&b);
+        vg_buf_init(&b, 64);
+        rc = vg_buf_printf(&b, "?lang=%s", other);
+    }
     snprintf(key, sizeof(key), "site.lang.%s", other);
     if (!rc &&
         json_object_set_new(data, "switch",
