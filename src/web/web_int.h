@@ -23,6 +23,7 @@
 #include "vigil/store_people.h"
 #include "vigil/store_reports.h"
 #include "vigil/template.h"
+#include "vigil/throttle.h"
 #include "vigil/utc.h"
 
 struct vg_server {
@@ -35,6 +36,7 @@ struct vg_server {
     struct vg_resources *resources;
     struct vg_ratelimit *limit;  /* reports per address; NULL: none */
     struct vg_ratelimit *logins; /* sign-in attempts per address */
+    struct vg_throttle *throttle; /* failed sign-ins (console.c) */
 };
 
 int64_t vg__now_ms(void);
