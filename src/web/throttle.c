@@ -152,8 +152,8 @@ static struct slot *find(struct vg_throttle *t, enum kind k, uint64_t id,
     struct slot *s = &t->s[id >> (64 - SLOT_BITS)];
 
     if (s->id != id || s->epoch != epoch ||
-        now >= s->last + backoff(s->failures, free_of(k)) +
-                   VG_THROTTLE_FORGET_MS)
+        now >=
+            s->last + backoff(s->failures, free_of(k)) + VG_THROTTLE_FORGET_MS)
         return NULL;
     return s;
 }

@@ -34,8 +34,8 @@ struct vg_server {
     struct vg_i18n *i18n;
     struct vg_tpl_lib *tpl;
     struct vg_resources *resources;
-    struct vg_ratelimit *limit;  /* reports per address; NULL: none */
-    struct vg_ratelimit *logins; /* sign-in attempts per address */
+    struct vg_ratelimit *limit;   /* reports per address; NULL: none */
+    struct vg_ratelimit *logins;  /* sign-in attempts per address */
     struct vg_throttle *throttle; /* failed sign-ins (console.c) */
 };
 
