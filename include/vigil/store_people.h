@@ -25,8 +25,7 @@ struct vg_user {
     char username[VG_USERNAME_MAX + 1];
     enum vg_role role;
     int disabled;
-    int failed_logins;
-    int64_t locked_until; /* Unix seconds; 0 if not locked */
+    int64_t unlocks; /* times an admin cleared its failed sign-ins */
     int64_t created_at;
     char password_hash[VG_PASSWORD_HASH_MAX + 1]; /* Argon2id, encoded */
 };
@@ -53,6 +52,14 @@ int vg_store_user_set_password(struct vg_store *st, int64_t actor,
 int vg_store_user_set_disabled(struct vg_store *st, int64_t actor,
                                const char *username, int disabled,
                                struct vg_err *err);
+/*
+ * Clear the account's failed sign-ins: its count of unlocks goes up by
+ * one, which tells `vigil serve` (this process or another on the same
+ * store) to forget the failures it counted for the account, from every
+ * address.  Audited as "user.unlock".  VG_ENOENT if no such user.
+ */
+int vg_store_user_unlock(struct vg_store *st, int64_t actor,
+                         const char *username, struct vg_err *err);
 /* All accounts, by name (password hashes left empty). */
 int vg_store_users(struct vg_store *st,
                    int (*cb)(void *ctx, const struct vg_user *u), void *ctx,
@@ -152,16 +159,6 @@ int vg_store_session_get(struct vg_store *st, const uint8_t token_hash[32],
 /* End it (sign out; audited as "logout").  No session: VG_OK. */
 int vg_store_session_end(struct vg_store *st, const uint8_t token_hash[32],
                          struct vg_err *err);
-
-/*
- * A failed sign-in of user_id at now: one more failure; at max_failures
- * in a row the account is locked until now + lock_s (audited as
- * "login.locked") and the count starts again.  *locked_until is the lock's
- * end (0: not locked).
- */
-int vg_store_login_failed(struct vg_store *st, int64_t user_id, int64_t now,
-                          int max_failures, int64_t lock_s,
-                          int64_t *locked_until, struct vg_err *err);
 
 /* An audit record as the console lists it. */
 struct vg_audit_entry {

@@ -34,7 +34,7 @@ static const struct command commands[] = {
      vg_cli_serve},
     {"notices", "notice and takedown: run-once, ls, show, report, test-smtp",
      vg_cli_notices},
-    {"users", "console accounts: add, passwd, disable, enable, ls",
+    {"users", "console accounts: add, passwd, disable, enable, unlock, ls",
      vg_cli_users},
     {"apikeys", "partners' API keys: add, revoke, ls", vg_cli_apikeys},
     {"audit", "the audit log of analyst and admin actions: verify, ls",

@@ -26,13 +26,16 @@ static void users_usage(FILE *f)
         "Usage: vigil users add NAME [--role analyst|admin] [--db URL]\n"
         "       vigil users passwd NAME [--db URL]\n"
         "       vigil users disable|enable NAME [--db URL]\n"
+        "       vigil users unlock NAME [--db URL]\n"
         "       vigil users ls [--db URL]\n"
         "\n"
         "Accounts for the analyst console.  The first admin is made here.\n"
         "The password is asked on the terminal (twice, not shown), or read\n"
         "as the first line of standard input; at least %d characters.\n"
         "Passwords are stored as Argon2id hashes.  Disabling an account\n"
-        "ends its sessions.  Every change is in the audit log.\n"
+        "ends its sessions.  Unlock clears the failed sign-ins counted\n"
+        "against the account (from every address) in a running\n"
+        "`vigil serve`.  Every change is in the audit log.\n"
         "\n"
         "  --role R   analyst (default) or admin\n",
         VG_PASSWORD_MIN);
@@ -137,6 +140,9 @@ static int users_run(struct vg_store *st, const char *verb, const char *name,
             goto out;
         if (!(rc = vg_store_user_set_password(st, 0, name, hash, &err)))
             printf("password of %s changed\n", name);
+    } else if (!strcmp(verb, "unlock")) {
+        if (!(rc = vg_store_user_unlock(st, 0, name, &err)))
+            printf("%s unlocked: its failed sign-ins are cleared\n", name);
     } else {
         int off = !strcmp(verb, "disable");
         if (!(rc = vg_store_user_set_disabled(st, 0, name, off, &err)))
@@ -192,7 +198,7 @@ int vg_cli_users(int argc, char **argv)
     if (!verb || (strcmp(verb, "ls") && !name) || optind < argc ||
         (strcmp(verb, "add") && strcmp(verb, "passwd") &&
          strcmp(verb, "disable") && strcmp(verb, "enable") &&
-         strcmp(verb, "ls"))) {
+         strcmp(verb, "unlock") && strcmp(verb, "ls"))) {
         users_usage(stderr);
         return VG_EXIT_USAGE;
     }

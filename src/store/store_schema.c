@@ -22,6 +22,10 @@
  *      hashes are rows of media_hashes, one per algorithm (media keeps its
  *      SHA-256 as its identity); list entries' algo is any registered name,
  *      checked in C, not by a CHECK naming algorithms
+ *   9  users: unlocks, how many times an admin cleared the account's failed
+ *      sign-ins (the failures themselves are counted in the memory of
+ *      `vigil serve`, which forgets an account's when this number moves;
+ *      failed_logins and locked_until are no longer used)
  */
 #include "store_int.h"
 
@@ -391,6 +395,10 @@ static const struct {
       "ALTER TABLE media DROP COLUMN sha1",
       "ALTER TABLE media DROP COLUMN pdq",
       "ALTER TABLE media DROP COLUMN pdq_quality", NULL}},
+
+    {"users: admin unlocks of failed sign-ins",
+     {"ALTER TABLE users ADD COLUMN unlocks INTEGER NOT NULL DEFAULT 0",
+      NULL}},
 };
 
 int vg__schema_count(void)

@@ -3,8 +3,9 @@
  * Analyst and admin accounts (vigil/store_people.h).  The store keeps the
  * password hash the caller made (Argon2id, vigil/auth.h), never a
  * password; every change is audited in its own transaction.  Sessions of
- * the console (known by their token's SHA-256), failed sign-ins and the
- * lockout they lead to.
+ * the console (known by their token's SHA-256).  Failed sign-ins are not
+ * written here (the serving process counts them in memory, vigil/throttle.h);
+ * an admin's unlock is, as a count the server compares.
  */
 #include <stdio.h>
 #include <string.h>
@@ -125,21 +126,20 @@ int vg_store_user_get(struct vg_store *st, const char *username,
     memset(out, 0, sizeof(*out));
     LOCK(st);
     rc = vg__store_query(st, &s, err,
-                         "SELECT id, username, role, disabled, failed_logins,"
-                         " locked_until, created_at, password_hash FROM users"
+                         "SELECT id, username, role, disabled, unlocks,"
+                         " created_at, password_hash FROM users"
                          " WHERE username = ?",
                          "t", username);
     if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         const char *name = st->ops->col_text(s, 1);
         const char *role = st->ops->col_text(s, 2);
-        const char *hash = st->ops->col_text(s, 7);
+        const char *hash = st->ops->col_text(s, 6);
         out->id = st->ops->col_int(s, 0);
         snprintf(out->username, sizeof(out->username), "%s", name ? name : "");
         vg_role_parse(role ? role : "", &out->role);
         out->disabled = (int)st->ops->col_int(s, 3);
-        out->failed_logins = (int)st->ops->col_int(s, 4);
-        out->locked_until = st->ops->col_int(s, 5);
-        out->created_at = st->ops->col_int(s, 6);
+        out->unlocks = st->ops->col_int(s, 4);
+        out->created_at = st->ops->col_int(s, 5);
         snprintf(out->password_hash, sizeof(out->password_hash), "%s",
                  hash ? hash : "");
         rc = VG_OK;
@@ -164,8 +164,7 @@ int vg_store_user_set_password(struct vg_store *st, int64_t actor,
         goto unlock;
     if (!(rc = user_id(st, username, &id, err)) &&
         !(rc = vg__store_query(st, &s, err,
-                               "UPDATE users SET password_hash = ?,"
-                               " failed_logins = 0, locked_until = 0"
+                               "UPDATE users SET password_hash = ?"
                                " WHERE id = ?",
                                "ti", hash, id)))
         rc = vg__store_run(st, s, err);
@@ -215,6 +214,31 @@ unlock:
     return rc;
 }
 
+int vg_store_user_unlock(struct vg_store *st, int64_t actor,
+                         const char *username, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t id = 0;
+    int rc;
+
+    LOCK(st);
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    if (!(rc = user_id(st, username, &id, err)) &&
+        !(rc = vg__store_query(st, &s, err,
+                               "UPDATE users SET unlocks = unlocks + 1"
+                               " WHERE id = ?",
+                               "i", id)))
+        rc = vg__store_run(st, s, err);
+    if (!rc)
+        rc = vg__store_audit(st, actor, "user.unlock", "user", id, username,
+                             err);
+    rc = vg__store_end(st, rc, err);
+unlock:
+    UNLOCK(st);
+    return rc;
+}
+
 int vg_store_users(struct vg_store *st,
                    int (*cb)(void *ctx, const struct vg_user *u), void *ctx,
                    struct vg_err *err)
@@ -224,9 +248,8 @@ int vg_store_users(struct vg_store *st,
 
     LOCK(st);
     rc = vg__store_query(st, &s, err,
-                         "SELECT id, username, role, disabled, failed_logins,"
-                         " locked_until, created_at FROM users ORDER BY"
-                         " username",
+                         "SELECT id, username, role, disabled, unlocks,"
+                         " created_at FROM users ORDER BY username",
                          "");
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         struct vg_user u;
@@ -237,9 +260,8 @@ int vg_store_users(struct vg_store *st,
         snprintf(u.username, sizeof(u.username), "%s", name ? name : "");
         vg_role_parse(role ? role : "", &u.role);
         u.disabled = (int)st->ops->col_int(s, 3);
-        u.failed_logins = (int)st->ops->col_int(s, 4);
-        u.locked_until = st->ops->col_int(s, 5);
-        u.created_at = st->ops->col_int(s, 6);
+        u.unlocks = st->ops->col_int(s, 4);
+        u.created_at = st->ops->col_int(s, 5);
         rc = cb(ctx, &u);
     }
     if (rc == VG__DONE)
@@ -249,7 +271,7 @@ int vg_store_users(struct vg_store *st,
     return rc;
 }
 
-/* ---- sessions and failed sign-ins ---- */
+/* ---- sessions ---- */
 
 /* Run a statement made by vg__store_query (if rc is still VG_OK). */
 #define RUN(q)                                                                \
@@ -270,9 +292,6 @@ int vg_store_session_new(struct vg_store *st, int64_t user_id,
         RUN(vg__store_query(st, &s, err,
                             "DELETE FROM sessions WHERE expires_at <= ?", "i",
                             now));
-        RUN(vg__store_query(st, &s, err,
-                            "UPDATE users SET failed_logins = 0 WHERE id = ?",
-                            "i", user_id));
         RUN(vg__store_query(st, &s, err,
                             "INSERT INTO sessions (token_hash, user_id, csrf,"
                             " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -339,43 +358,6 @@ int vg_store_session_end(struct vg_store *st, const uint8_t token_hash[32],
         rc = vg__store_audit(st, user, "logout", "user", user, "", err);
     else if (rc == VG_ENOENT)
         rc = VG_OK;
-    rc = vg__store_end(st, rc, err);
-unlock:
-    UNLOCK(st);
-    return rc;
-}
-
-int vg_store_login_failed(struct vg_store *st, int64_t user_id, int64_t now,
-                          int max_failures, int64_t lock_s,
-                          int64_t *locked_until, struct vg_err *err)
-{
-    struct vg__stmt *s = NULL;
-    int64_t failures = 0;
-    char detail[64];
-    int rc;
-
-    *locked_until = 0;
-    LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto unlock;
-    if (!(rc = vg__store_query(st, &s, err,
-                               "UPDATE users SET failed_logins ="
-                               " failed_logins + 1 WHERE id = ?"
-                               " RETURNING failed_logins",
-                               "i", user_id)))
-        rc = vg__store_scalar(st, s, &failures, err);
-    if (!rc && failures >= max_failures) {
-        *locked_until = now + lock_s;
-        RUN(vg__store_query(st, &s, err,
-                            "UPDATE users SET failed_logins = 0,"
-                            " locked_until = ? WHERE id = ?",
-                            "ii", *locked_until, user_id));
-        snprintf(detail, sizeof(detail), "%lld failed sign-ins, locked %llds",
-                 (long long)failures, (long long)lock_s);
-        if (!rc)
-            rc = vg__store_audit(st, 0, "login.locked", "user", user_id,
-                                 detail, err);
-    }
     rc = vg__store_end(st, rc, err);
 unlock:
     UNLOCK(st);

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The analyst console (`/console`): signing in and out, sessions and CSRF
- * tokens, lockout, the report queue, and a report's page where an analyst
- * splits it into incidents, re-classifies them and records outcomes.
+ * tokens, the report queue, and a report's page where an analyst splits it
+ * into incidents, re-classifies them and records outcomes.
+ *
+ * Sign-in: an unknown name, a wrong password and an attempt the throttle
+ * holds back (vigil/throttle.h) get the same 401 page after the same work
+ * (one Argon2id verification, against a dummy hash for an unknown name, and
+ * the account's throttle delay): neither the answer nor its time tells
+ * which, so names cannot be listed and no account can be locked.
  *
  * Sessions: a 256-bit random token in an HttpOnly, SameSite=Strict cookie
  * (Secure behind a TLS proxy that says X-Forwarded-Proto: https), stored
@@ -10,6 +16,7 @@
  * planted before it is worthless).  Every POST carries the session's CSRF
  * token; the sign-in form its own, double-submitted in a cookie.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +36,6 @@
 #define SESSION_COOKIE "vg_session"
 #define LOGIN_COOKIE "vg_login"
 #define SESSION_S (8 * 3600)
-#define MAX_FAILURES 5
-#define LOCK_S (15 * 60)
 #define NOTES_MAX 10000 /* characters */
 
 static unsigned cookie_flags(const struct vg_http_req *req)
@@ -102,8 +107,7 @@ int vg__console_page(struct vg_server *s, const struct vg_http_req *req,
 /* The sign-in form, with a fresh double-submit token; error is a message
  * key or NULL. */
 static int login_form(struct vg_server *s, const struct vg_http_req *req,
-                      struct vg_http_resp *resp, int status, const char *error,
-                      long minutes)
+                      struct vg_http_resp *resp, int status, const char *error)
 {
     const char *lang = vg__page_lang(s, req, resp);
     const char *user = vg_http_form_value(req, "username");
@@ -115,9 +119,8 @@ static int login_form(struct vg_server *s, const struct vg_http_req *req,
                                   3600, cookie_flags(req))))
         return rc;
     return vg__page(s, req, resp, status, "login",
-                    json_pack("{s:s, s:s?, s:s, s:i}", "csrf", token, "error",
-                              error, "username", user ? user : "", "minutes",
-                              (int)minutes),
+                    json_pack("{s:s, s:s?, s:s}", "csrf", token, "error",
+                              error, "username", user ? user : ""),
                     lang);
 }
 
@@ -132,7 +135,47 @@ static int get_login(void *ctx, const struct vg_http_req *req,
         !vg_store_session_get(s->o.store, hash, (int64_t)time(NULL), &me,
                               NULL))
         return vg_http_resp_redirect(resp, 303, "/console");
-    return login_form(s, req, resp, 200, NULL, 0);
+    return login_form(s, req, resp, 200, NULL);
+}
+
+static void pause_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+}
+
+/*
+ * Is this sign-in an enabled account's with its password, and not held
+ * back by the throttle?  1 with *u filled, else 0 with the failure
+ * counted.  Every way costs one Argon2id verification and the account's
+ * throttle delay.
+ */
+static int sign_in_ok(struct vg_server *s, const struct vg_http_req *req,
+                      const char *name, const char *pw, struct vg_user *u)
+{
+    const char *src = vg__client(s, req), *acct = name ? name : "";
+    int64_t now = vg__now_ms(), epoch = 0, wait;
+    unsigned delay;
+    int known = 0, right;
+
+    if (name && pw && !vg_store_user_get(s->o.store, name, u, NULL)) {
+        epoch = u->unlocks;
+        known = !u->disabled;
+    }
+    wait = vg_throttle_check(s->throttle, acct, epoch, src, now, &delay);
+    right = vg_auth_verify_password(known ? u->password_hash
+                                          : vg_auth_dummy_hash,
+                                    pw ? pw : "");
+    if (delay)
+        pause_ms(delay);
+    if (known && right && !wait) {
+        vg_throttle_succeeded(s->throttle, acct, epoch, src);
+        return 1;
+    }
+    vg_throttle_failed(s->throttle, acct, epoch, src, now, wait > 0);
+    return 0;
 }
 
 static int post_login(void *ctx, const struct vg_http_req *req,
@@ -143,33 +186,19 @@ static int post_login(void *ctx, const struct vg_http_req *req,
     const char *pw = vg_http_form_value(req, "password");
     const char *csrf = vg_http_form_value(req, "csrf");
     const char *cookie = vg_http_cookie(req, LOGIN_COOKIE);
-    int64_t now = (int64_t)time(NULL), locked = 0;
+    int64_t now = (int64_t)time(NULL);
     char token[65], csrf_new[65];
     struct vg_user u;
     uint8_t hash[32];
-    int rc, known;
+    int rc;
 
     if (vg_ratelimit_take(s->logins, vg__client(s, req), vg__now_ms()))
-        return login_form(s, req, resp, 429, "error.rate_limited", 0);
+        return login_form(s, req, resp, 429, "error.rate_limited");
     if (!vg__same_origin(req) || !csrf || !cookie ||
         !vg__token_eq(csrf, cookie))
-        return login_form(s, req, resp, 403, "error.form.expired", 0);
-    known = name && pw && !vg_store_user_get(s->o.store, name, &u, NULL) &&
-            !u.disabled;
-    if (known && u.locked_until > now)
-        return login_form(s, req, resp, 403, "login.locked",
-                          (long)((u.locked_until - now + 59) / 60));
-    /* the same work whether or not the name exists */
-    if (!vg_auth_verify_password(known ? u.password_hash : vg_auth_dummy_hash,
-                                 pw ? pw : "") ||
-        !known) {
-        if (known &&
-            !vg_store_login_failed(s->o.store, u.id, now, MAX_FAILURES, LOCK_S,
-                                   &locked, NULL) &&
-            locked)
-            return login_form(s, req, resp, 403, "login.locked", LOCK_S / 60);
-        return login_form(s, req, resp, 401, "login.failed", 0);
-    }
+        return login_form(s, req, resp, 403, "error.form.expired");
+    if (!sign_in_ok(s, req, name, pw, &u))
+        return login_form(s, req, resp, 401, "login.failed");
     vg__token_hex(token, 32);
     vg__token_hex(csrf_new, 32);
     token_hash(token, hash);

@@ -202,17 +202,28 @@ static int lists_path(void *ctx, const struct vg_http_req *req,
 
 /* ---- users ---- */
 
+struct user_rows {
+    struct vg_server *s;
+    json_t *users;
+    int64_t now;
+};
+
+/* A user's row, with the failed sign-ins the throttle counts lately. */
 static int user_row(void *ctx, const struct vg_user *u)
 {
+    struct user_rows *r = ctx;
     char when[24];
 
     vg_utc_text(u->created_at, when);
     return json_array_append_new(
-               ctx,
-               json_pack("{s:I, s:s, s:s, s:b, s:b, s:s}", "id",
+               r->users,
+               json_pack("{s:I, s:s, s:s, s:b, s:i, s:s}", "id",
                          (json_int_t)u->id, "username", u->username, "role",
                          vg_role_name(u->role), "disabled", u->disabled,
-                         "locked", u->locked_until > 0, "created", when))
+                         "failures",
+                         (int)vg_throttle_failures(r->s->throttle, u->username,
+                                                   u->unlocks, r->now),
+                         "created", when))
                ? VG_ENOMEM
                : VG_OK;
 }
@@ -222,6 +233,7 @@ static int users_page(struct vg_server *s, const struct vg_http_req *req,
                       int status, const char *error)
 {
     json_t *users = json_array(), *roles = json_array();
+    struct user_rows rows = {s, users, vg__now_ms()};
     int rc = VG_ENOMEM;
 
     for (size_t i = 0; roles && i < vg_vocab_count(VG_VOCAB_ROLE); i++)
@@ -230,7 +242,7 @@ static int users_page(struct vg_server *s, const struct vg_http_req *req,
                                             vg_vocab_code(VG_VOCAB_ROLE, i))))
             goto fail;
     if (!users || !roles ||
-        (rc = vg_store_users(s->o.store, user_row, users, NULL)))
+        (rc = vg_store_users(s->o.store, user_row, &rows, NULL)))
         goto fail;
     return vg__console_page(s, req, resp, status, "users",
                             json_pack("{s:o, s:o, s:s?}", "users", users,
@@ -285,7 +297,8 @@ static int post_users(void *ctx, const struct vg_http_req *req,
     return vg_http_resp_redirect(resp, 303, "/console/admin/users");
 }
 
-/* POST /console/admin/users/NAME/disable|enable */
+/* POST /console/admin/users/NAME/disable|enable|unlock (unlock: clear
+ * its failed sign-ins, vigil/throttle.h) */
 static int post_user(void *ctx, const struct vg_http_req *req,
                      struct vg_http_resp *resp)
 {
@@ -298,14 +311,18 @@ static int post_user(void *ctx, const struct vg_http_req *req,
 
     ENTER(VG_ROLE_ADMIN);
     if (!slash || slash == p || (size_t)(slash - p) > VG_USERNAME_MAX ||
-        (strcmp(slash, "/disable") && strcmp(slash, "/enable")))
+        (strcmp(slash, "/disable") && strcmp(slash, "/enable") &&
+         strcmp(slash, "/unlock")))
         return vg__page_error(s, req, resp, 404, "page.not_found");
     snprintf(name, sizeof(name), "%.*s", (int)(slash - p), p);
     disable = !strcmp(slash, "/disable");
     if (disable && !strcmp(name, me.username))
         return users_page(s, req, resp, &me, 422, "admin.not_yourself");
-    rc = vg_store_user_set_disabled(s->o.store, me.user_id, name, disable,
-                                    NULL);
+    if (!strcmp(slash, "/unlock"))
+        rc = vg_store_user_unlock(s->o.store, me.user_id, name, NULL);
+    else
+        rc = vg_store_user_set_disabled(s->o.store, me.user_id, name, disable,
+                                        NULL);
     if (rc == VG_ENOENT)
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (rc)

@@ -21,11 +21,13 @@ static const char *web_path(char *buf, size_t n, const char *dir,
     return buf;
 }
 
-/* Both rate limits key IPv6 clients by their first bits. */
+/* Both rate limits and the sign-in throttle key IPv6 clients by their
+ * first bits. */
 static int ipv6_prefix(struct vg_server *s, unsigned bits, struct vg_err *err)
 {
     if ((s->limit && vg_ratelimit_ipv6_prefix(s->limit, bits)) ||
-        vg_ratelimit_ipv6_prefix(s->logins, bits))
+        vg_ratelimit_ipv6_prefix(s->logins, bits) ||
+        vg_throttle_ipv6_prefix(s->throttle, bits))
         return vg_err_set(err, VG_EINVAL, "the IPv6 prefix is 1 to 128 bits");
     return VG_OK;
 }
@@ -59,6 +61,7 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
                                 &s->limit))) ||
         (rc = vg_ratelimit_new(LOGIN_ATTEMPTS_PER_MINUTE,
                                LOGIN_ATTEMPTS_PER_MINUTE, &s->logins)) ||
+        (rc = vg_throttle_new(&s->throttle)) ||
         (rc = ipv6_prefix(s, o->ipv6_prefix ? o->ipv6_prefix : 64, err)) ||
         (rc = vg_i18n_load_dir(web_path(path, sizeof(path), o->web_dir,
                                         "i18n"),
@@ -118,6 +121,7 @@ void vg_server_free(struct vg_server *s)
     vg_tpl_lib_free(s->tpl);
     vg_i18n_free(s->i18n);
     vg_ratelimit_free(s->limit);
+    vg_throttle_free(s->throttle);
     vg_ratelimit_free(s->logins);
     vg_free(s);
 }

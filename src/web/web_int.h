@@ -23,6 +23,7 @@
 #include "vigil/store_people.h"
 #include "vigil/store_reports.h"
 #include "vigil/template.h"
+#include "vigil/throttle.h"
 #include "vigil/utc.h"
 
 struct vg_server {
@@ -33,8 +34,9 @@ struct vg_server {
     struct vg_i18n *i18n;
     struct vg_tpl_lib *tpl;
     struct vg_resources *resources;
-    struct vg_ratelimit *limit;  /* reports per address; NULL: none */
-    struct vg_ratelimit *logins; /* sign-in attempts per address */
+    struct vg_ratelimit *limit;   /* reports per address; NULL: none */
+    struct vg_ratelimit *logins;  /* sign-in attempts per address */
+    struct vg_throttle *throttle; /* failed sign-ins (console.c) */
 };
 
 int64_t vg__now_ms(void);

@@ -581,7 +581,7 @@ await phase('console: login', async () => {
     bad = await submit(p4, '#login');
   }
   check('a wrong password: the form again', path(p4) === '/console/login' && (await count(p4, 'form#login-form')) === 1, `${bad.post} ${p4.url()}`);
-  // 403 is the answer to a refused form (CSRF, origin) or a lockout, not to a wrong password
+  // 403 is the answer to a refused form (CSRF, origin), never to a wrong password or a held-back sign-in
   check('  refused as a wrong password (not 403, 429 or 5xx)', bad.post > 0 && bad.post !== 403 && bad.post !== 429 && bad.post < 500, bad.post);
   check('  with #login-error', await visible(p4, '#login-error'));
   check('  the password is not sent back into the form', (await p4.inputValue('#password').catch(() => '')) === '');

@@ -135,12 +135,12 @@ static void test_from_each_version(void)
         TH_EQ_INT(import_n(st, id, 100, 1, 1, &added, NULL), VG_OK);
         vg_store_close(st);
         /* what the next migrations create is not there yet: one object
-           each of migrations 2 to 7 */
+           each of migrations 2 to 7 (later ones make none of these) */
         TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE"
                                  " name IN ('reports', 'frontier_lease',"
                                  " 'media_review_queue', 'sightings_page',"
                                  " 'cases_url_open', 'rdap_cache')"),
-                  from - 1);
+                  from < 7 ? from - 1 : 6);
         /* a normal open migrates the rest and keeps the data */
         TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
         TH_EQ_INT(vg_store_schema_version(st, &v, &err), VG_OK);
@@ -176,7 +176,8 @@ static void test_media_hashes_from_each_version(void)
         "INSERT INTO detections (sighting_id, media_id, entry_id, list_id,"
         " algo, distance, detected_at) VALUES (1, 1, 1, 1, 'md5', 0, 1);";
 
-    for (int from = 2; from < vg_store_schema_latest(); from++) {
+    /* the schemas with media and before media_hashes (migration 8) */
+    for (int from = 2; from < 8; from++) {
         char db[256], name[32];
         struct vg_store_opts o = {from};
         struct vg_store *st = NULL;
@@ -935,6 +936,33 @@ static void test_callback_rule(void)
 
 /* A password change ends the user's sessions (all of them, in the same
  * transaction), and only that user's. */
+/* An unlock moves the account's count of unlocks (what the server's
+ * throttle compares), audited in the same transaction; none of nobody. */
+static void test_user_unlock(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct vg_user u;
+
+    path_of(db, sizeof(db), "unlock.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_user_add(st, 0, "alice", "$argon2id$a", VG_ROLE_ADMIN,
+                                NULL, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_user_get(st, "alice", &u, &err), VG_OK);
+    TH_EQ_INT(u.unlocks, 0);
+    TH_EQ_INT(vg_store_user_unlock(st, 0, "alice", &err), VG_OK);
+    TH_EQ_INT(vg_store_user_unlock(st, 0, "alice", &err), VG_OK);
+    TH_EQ_INT(vg_store_user_get(st, "alice", &u, &err), VG_OK);
+    TH_EQ_INT(u.unlocks, 2);
+    TH_EQ_INT(vg_store_user_unlock(st, 0, "nobody", &err), VG_ENOENT);
+    vg_store_close(st);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM audit_log WHERE action ="
+                             " 'user.unlock' AND detail = 'alice'"),
+              2);
+}
+
 static void test_password_ends_sessions(void)
 {
     char db[256];
@@ -1073,6 +1101,7 @@ int main(void)
     TH_RUN(test_alloc_failures);
     TH_RUN(test_callback_rule);
     TH_RUN(test_password_ends_sessions);
+    TH_RUN(test_user_unlock);
     TH_RUN(test_owner_only);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
