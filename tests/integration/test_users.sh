@@ -30,12 +30,14 @@ check "an unknown role is a usage error" test $rc -eq 2
 check "an analyst added" bash -c "echo 'another long password' | '$VIGIL' users add bob --db '$DB' | grep -qx 'added bob (analyst)'"
 check "ls lists both" bash -c "'$VIGIL' users ls --db '$DB' | grep -c active | grep -qx 2"
 q "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (x'01', 2, 'c', 0, 9999999999)"
+check "a session for bob to end (the fixture is there)" test "$(q 'SELECT COUNT(*) FROM sessions WHERE user_id = 2')" -eq 1
 check "disable" bash -c "'$VIGIL' users disable bob --db '$DB' | grep -qx 'bob disabled'"
 check "disabled in ls" bash -c "'$VIGIL' users ls --db '$DB' | grep -q 'bob .*disabled'"
 check "disabling ended bob's sessions" test "$(q 'SELECT COUNT(*) FROM sessions')" -eq 0
 check "enable" bash -c "'$VIGIL' users enable bob --db '$DB' | grep -qx 'bob enabled'"
 old=$(q "SELECT password_hash FROM users WHERE username = 'alice'")
 q "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (x'02', 1, 'c', 0, 9999999999), (x'03', 1, 'c', 0, 9999999999), (x'04', 2, 'c', 0, 9999999999)"
+check "two sessions for alice, one for bob (the fixture is there)" test "$(q 'SELECT group_concat(hex(token_hash)) FROM (SELECT token_hash FROM sessions ORDER BY token_hash)')" = 02,03,04
 check "passwd" bash -c "echo 'a new long password' | '$VIGIL' users passwd alice --db '$DB' | grep -q 'password of alice changed'"
 check "the hash changed" test "$(q "SELECT password_hash FROM users WHERE username = 'alice'")" != "$old"
 check "passwd ended alice's sessions, not bob's" test "$(q 'SELECT group_concat(hex(token_hash)) FROM sessions')" = 04
