@@ -82,10 +82,11 @@ int vg_cli_proxy_check(const char *cmd, const char *url)
     return -1;
 }
 
-int vg_cli_audit_files(const char *cmd, const char *db, char *key,
-                       char *head, size_t cap)
+int vg_cli_audit_files(const char *cmd, const char *db, char *key, char *head,
+                       size_t cap)
 {
-    const char *ek = getenv("VIGIL_AUDIT_KEY"), *eh = getenv("VIGIL_AUDIT_HEAD");
+    const char *ek = getenv("VIGIL_AUDIT_KEY"),
+               *eh = getenv("VIGIL_AUDIT_HEAD");
 
     if (ek && *ek ? snprintf(key, cap, "%s", ek) >= (int)cap
                   : vg_runtime_file_beside(db, ".audit-key", key, cap)) {

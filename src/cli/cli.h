@@ -176,8 +176,8 @@ int vg_cli_open_store_audit(const char *cmd, const char *db,
  * ".audit-key", ".audit-head").  Each buffer of cap bytes.  VG_OK, or
  * VG_EINVAL (said: no file path to put them beside).
  */
-int vg_cli_audit_files(const char *cmd, const char *db, char *key,
-                       char *head, size_t cap);
+int vg_cli_audit_files(const char *cmd, const char *db, char *key, char *head,
+                       size_t cap);
 
 /* "vigil: " + message on stderr. */
 void vg_cli_errorf(const char *fmt, ...)

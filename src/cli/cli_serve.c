@@ -115,8 +115,7 @@ static int run(struct vg_runtime_serve_opts *o, const char *db,
         return status;
     }
     o->server.key_file = key ? key : keybuf;
-    if (vg_cli_open_store_audit("serve", db, audit[0], audit[1], 1, &st,
-                                NULL))
+    if (vg_cli_open_store_audit("serve", db, audit[0], audit[1], 1, &st, NULL))
         return status;
     o->server.store = st;
     if (n && vg_cli_notices_ready(n, st))
@@ -277,8 +276,7 @@ int vg_cli_serve(int argc, char **argv)
     status = r == 0 ? VG_EXIT_OK
              : r < 0 || optind < nargs
                  ? VG_EXIT_USAGE
-                 : run(&a.o, a.db, a.key, a.audit,
-                       a.n.relay ? &a.n : NULL);
+                 : run(&a.o, a.db, a.key, a.audit, a.n.relay ? &a.n : NULL);
     vg_cli_notices_fini(&a.n);
     vg_cli_config_free(args, argv, owned);
     return status;

@@ -62,8 +62,8 @@ static int read_key(struct vg_store *st, const char *path, struct vg_err *err)
                         " readable by its owner only (chmod 600)",
                         path);
     else if (sb.st_size != KEY_LEN)
-        rc = vg_err_set(err, VG_EFORMAT, "%s: an audit key file holds %d bytes",
-                        path, KEY_LEN);
+        rc = vg_err_set(err, VG_EFORMAT,
+                        "%s: an audit key file holds %d bytes", path, KEY_LEN);
     else if (read(fd, st->audit_key, KEY_LEN) != KEY_LEN)
         rc = vg_err_set(err, VG_EIO, "%s: cannot read the key", path);
     close(fd);
