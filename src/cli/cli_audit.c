@@ -60,6 +60,17 @@ static void hex(const uint8_t *m, char out[2 * VG_AUDIT_MAC_LEN + 1])
         snprintf(out + 2 * i, 3, "%02x", m[i]);
 }
 
+static int nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* "SEQ<sep>MAC" (MAC 64 hex digits) at s, up to the end or white space:
  * 0, or -1 if not that. */
 static int parse_head(const char *s, char sep, int64_t *seq,
@@ -72,12 +83,10 @@ static int parse_head(const char *s, char sep, int64_t *seq,
         return -1;
     s = end + 1;
     for (int i = 0; i < VG_AUDIT_MAC_LEN; i++) {
-        unsigned b;
-        if (sscanf(s + 2 * i, "%2x", &b) != 1 ||
-            !strchr("0123456789abcdefABCDEF", s[2 * i]) ||
-            !strchr("0123456789abcdefABCDEF", s[2 * i + 1]))
+        int hi = nibble(s[2 * i]), lo = hi < 0 ? -1 : nibble(s[2 * i + 1]);
+        if (lo < 0)
             return -1;
-        mac[i] = (uint8_t)b;
+        mac[i] = (uint8_t)(hi << 4 | lo);
     }
     s += 2 * VG_AUDIT_MAC_LEN;
     if (*s && *s != ' ' && *s != '\n')

@@ -74,6 +74,8 @@ sig = open('$T/head').read().split('\n')[1].split()[1]
 key = open('$DB.audit-key', 'rb').read()
 sys.exit(hmac.new(key, ('vigil-audit-head %s %s' % (seq, mac)).encode(), hashlib.sha256).hexdigest() != sig)"
 check "verify --head: it matches" bash -c "'$VIGIL' audit verify --db '$DB' --head '$HEAD' | grep -qx 'kept head: record 7 matches'"
+v audit verify --head "${HEAD%?}" >/dev/null 2>&1; rc=$?
+check "a malformed --head is a usage error" test $rc -eq 2
 check "verify checks the head file beside the database" bash -c "'$VIGIL' audit verify --db '$DB' | grep -q '^kept heads: the 7 lines of .* match'"
 
 # the database refuses UPDATE and DELETE on the log
