@@ -154,6 +154,9 @@ void vg_runtime_mail_free(struct vg_runtime_mail *m);
  * default), VG_ETOOBIG (cap too small), VG_ENOMEM.
  */
 int vg_runtime_key_file(const char *db, char *buf, size_t cap);
+/* The same with another suffix (".audit-key": the audit chain's key). */
+int vg_runtime_file_beside(const char *db, const char *suffix, char *buf,
+                           size_t cap);
 
 struct vg_runtime_serve_opts {
     struct vg_server_opts server; /* store, listen, key_file, ... */

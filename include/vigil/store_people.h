@@ -97,13 +97,34 @@ int vg_store_apikeys(struct vg_store *st,
 
 /*
  * Record an action (inside its own transaction).  Each record's hash is
- * SHA-256 over the previous record's hash and this record's fields, so
- * changing, removing or reordering any record breaks the chain.
+ * over the previous record's hash and this record's fields, so changing,
+ * removing or reordering any record breaks the chain.  With the store's
+ * audit key (vg_store_audit_key) the hash is an HMAC-SHA-256 under the
+ * key, over the record's number too, so one without the key cannot
+ * rechain; without it, SHA-256.  The first record written with the key
+ * marks where the keyed chain starts (kept in audit_keyed); from then on
+ * a store opened without the key cannot append (VG_EACCES).  The database
+ * refuses UPDATE and DELETE on the log (triggers).
  */
 int vg_store_audit_append(struct vg_store *st, int64_t actor,
                           const char *action, const char *object_type,
                           int64_t object_id, const char *detail,
                           struct vg_err *err);
+
+/*
+ * Key the audit chain with the 32 bytes of key_file, kept apart from the
+ * database (as the sealing key is: created 0600 with random bytes when
+ * absent and create is set; refused, VG_EACCES, when the group or others
+ * may read it or it is not a regular file).  head_file (NULL: none) is
+ * opened O_APPEND (created 0600), and each transaction that appends
+ * records adds one line to it once committed: "SEQ MAC TIME\n", the last
+ * record's number, its MAC in hex and its time, so the head lives where
+ * the database's writer cannot rewrite it.  VG_ENOENT (no key file and
+ * create 0), VG_EACCES, VG_EFORMAT (not 32 bytes), VG_EIO.  Call it before
+ * sharing the store between threads.
+ */
+int vg_store_audit_key(struct vg_store *st, const char *key_file, int create,
+                       const char *head_file, struct vg_err *err);
 
 /*
  * Name the local operator, the actor 0 of this store's changes from now on
@@ -126,12 +147,51 @@ int vg_store_audit(struct vg_store *st, int64_t limit,
                    int (*cb)(void *ctx, const struct vg_audit_record *r),
                    void *ctx, struct vg_err *err);
 
+#define VG_AUDIT_MAC_LEN 32
+
+/* What a walk of the chain found. */
+struct vg_audit_verdict {
+    int64_t count;      /* records */
+    int64_t keyed_from; /* the first keyed record; 0: none is keyed */
+    int64_t unchecked;  /* keyed records whose MAC could not be checked:
+                           the store has no key (only their links were) */
+    int64_t bad;        /* the first bad record, 0 if none */
+};
+
 /*
- * Walk the chain: VG_OK with *count records if intact; VG_ECORRUPT with
- * *bad the first record whose hash does not follow (err says how).
+ * Walk the chain: links, SHA-256 of the unkeyed records (those before
+ * keyed_from), and with the store's key the MAC of each keyed record.
+ * VG_OK if nothing is wrong (v->unchecked says what could not be
+ * checked); VG_ECORRUPT with v->bad the first record that is wrong (err
+ * says how: changed, or made with another key; removed, inserted or
+ * reordered).
  */
-int vg_store_audit_verify(struct vg_store *st, int64_t *count, int64_t *bad,
+int vg_store_audit_verify(struct vg_store *st, struct vg_audit_verdict *v,
                           struct vg_err *err);
+
+/* The head: the last record's number and MAC, and the MAC under the key
+ * of "vigil-audit-head SEQ MAC" (MAC in lower-case hex) when the store
+ * has the key (is_signed). */
+struct vg_audit_head {
+    int64_t seq, at; /* seq 0: the log is empty */
+    uint8_t mac[VG_AUDIT_MAC_LEN];
+    int is_signed;
+    uint8_t sig[VG_AUDIT_MAC_LEN];
+};
+
+int vg_store_audit_head(struct vg_store *st, struct vg_audit_head *h,
+                        struct vg_err *err);
+
+/*
+ * Check a head kept elsewhere: record seq is in the log with that MAC.
+ * VG_OK; VG_ECORRUPT (err says: the log was cut before seq, the record is
+ * gone, or it differs from the kept head).  Together with
+ * vg_store_audit_verify under the key this shows that nothing before seq
+ * was changed and nothing up to it cut off.
+ */
+int vg_store_audit_check_head(struct vg_store *st, int64_t seq,
+                              const uint8_t mac[VG_AUDIT_MAC_LEN],
+                              struct vg_err *err);
 
 /* ---- sessions and sign-in ---- */
 

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "vigil/alloc.h"
 #include "vigil/core_audit.h"
+#include "vigil/runtime.h"
 #include "vigil/store_people.h"
 #include "vigil/utc.h"
 
@@ -81,26 +82,75 @@ int vg_cli_proxy_check(const char *cmd, const char *url)
     return -1;
 }
 
-int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
+int vg_cli_audit_files(const char *cmd, const char *db, char *key, char *head,
+                       size_t cap)
+{
+    const char *ek = getenv("VIGIL_AUDIT_KEY"),
+               *eh = getenv("VIGIL_AUDIT_HEAD");
+
+    if (ek && *ek ? snprintf(key, cap, "%s", ek) >= (int)cap
+                  : vg_runtime_file_beside(db, ".audit-key", key, cap)) {
+        vg_cli_errorf("%s: give --audit-key (or VIGIL_AUDIT_KEY)", cmd);
+        return VG_EINVAL;
+    }
+    if (eh && *eh ? snprintf(head, cap, "%s", eh) >= (int)cap
+                  : vg_runtime_file_beside(db, ".audit-head", head, cap)) {
+        vg_cli_errorf("%s: give --audit-head (or VIGIL_AUDIT_HEAD)", cmd);
+        return VG_EINVAL;
+    }
+    return VG_OK;
+}
+
+int vg_cli_open_store_audit(const char *cmd, const char *db,
+                            const char *key_file, const char *head_file,
+                            int create, struct vg_store **out, int *keyed)
 {
     struct vg_err err = {0};
     char *url = db ? NULL : vg_store_default_url();
-    char who[VG_OPERATOR_MAX + 1];
+    char who[VG_OPERATOR_MAX + 1], key[4096], head[4096];
     int rc;
 
+    if (keyed)
+        *keyed = 0;
     if (!db && !url) {
         vg_cli_errorf("%s: no --db given and no default (set VIGIL_DB or "
                       "HOME)",
                       cmd);
         return VG_EINVAL;
     }
-    rc = vg_store_open(db ? db : url, NULL, out, &err);
-    if (rc)
+    if ((rc = vg_store_open(db ? db : url, NULL, out, &err))) {
         vg_cli_errorf("%s: %s", cmd, err.msg[0] ? err.msg : vg_strerror(rc));
-    else if (!vg_core_operator_name(who, sizeof(who)))
+        vg_free(url);
+        return rc;
+    }
+    if (!vg_core_operator_name(who, sizeof(who)))
         vg_store_set_operator(*out, who); /* names actor 0's records */
+    if ((!key_file || !head_file) &&
+        (rc = vg_cli_audit_files(cmd, db, key, head, sizeof(key)))) {
+        vg_store_close(*out);
+        *out = NULL;
+    } else {
+        const char *hf = head_file ? head_file : head;
+        rc = vg_store_audit_key(*out, key_file ? key_file : key, create,
+                                *hf ? hf : NULL, &err);
+        if (rc == VG_ENOENT && !create)
+            rc = VG_OK; /* unkeyed, as asked */
+        else if (!rc && keyed)
+            *keyed = 1;
+        if (rc) {
+            vg_cli_errorf("%s: %s", cmd,
+                          err.msg[0] ? err.msg : vg_strerror(rc));
+            vg_store_close(*out);
+            *out = NULL;
+        }
+    }
     vg_free(url);
     return rc;
+}
+
+int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out)
+{
+    return vg_cli_open_store_audit(cmd, db, NULL, NULL, 1, out, NULL);
 }
 
 void vg_cli_utc(int64_t t, char *buf, size_t n)

@@ -157,9 +157,27 @@ void vg_cli_utc(int64_t t, char *buf, size_t n);
 void vg_cli_bad_option(const char *cmd, char **argv);
 /*
  * Open the store at db (NULL: vg_store_default_url), reporting failures
- * as "vigil: CMD: ...".  Returns VG_OK or the error code.
+ * as "vigil: CMD: ...", and key its audit chain (vg_store_audit_key) with
+ * the default key and head files, the key created if missing.  Returns
+ * VG_OK or the error code.
  */
 int vg_cli_open_store(const char *cmd, const char *db, struct vg_store **out);
+/*
+ * The same with the audit key file and head file given (NULL: the
+ * defaults, vg_cli_audit_files; head_file "": none).  Without create, a missing key file
+ * leaves the store unkeyed (*keyed 0; keyed may be NULL).
+ */
+int vg_cli_open_store_audit(const char *cmd, const char *db,
+                            const char *key_file, const char *head_file,
+                            int create, struct vg_store **out, int *keyed);
+/*
+ * The audit key and head files when none is given: $VIGIL_AUDIT_KEY and
+ * $VIGIL_AUDIT_HEAD if set, else beside the database (its path and
+ * ".audit-key", ".audit-head").  Each buffer of cap bytes.  VG_OK, or
+ * VG_EINVAL (said: no file path to put them beside).
+ */
+int vg_cli_audit_files(const char *cmd, const char *db, char *key, char *head,
+                       size_t cap);
 
 /* "vigil: " + message on stderr. */
 void vg_cli_errorf(const char *fmt, ...)

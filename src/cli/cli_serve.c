@@ -20,6 +20,7 @@ static void serve_usage(FILE *f)
         f,
         "Usage: vigil serve [--config FILE] [--db URL] [--listen ADDR:PORT]\n"
         "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
+        "                   [--audit-key PATH] [--audit-head PATH]\n"
         "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
         "                   [--proxy URL]\n"
         "                   [NOTICE OPTIONS]\n"
@@ -56,6 +57,14 @@ static void serve_usage(FILE *f)
         "                      (default: the database's path + \".key\";\n"
         "                      created, mode 600, when missing; keep a copy\n"
         "                      apart from the database's backups)\n"
+        "  --audit-key PATH    the key of the audit log's MACs (default:\n"
+        "                      $VIGIL_AUDIT_KEY, else the database's path +\n"
+        "                      \".audit-key\"; created, mode 600, when\n"
+        "                      missing; every vigil command that writes the\n"
+        "                      store needs the same one)\n"
+        "  --audit-head PATH   the append-only file each audited change adds\n"
+        "                      its head line to (default: $VIGIL_AUDIT_HEAD,\n"
+        "                      else the database's path + \".audit-head\")\n"
         "  --reviewers N       analysts who must agree on a media item\n"
         "                      before its hash joins the verified list\n"
         "                      (default 2)\n"
@@ -93,7 +102,8 @@ static int count_arg(const char *opt, const char *v, long long lo,
 /* Serve until a signal (vigil/runtime.h); with n, notice cycles too (a
  * relay was given). */
 static int run(struct vg_runtime_serve_opts *o, const char *db,
-               const char *key, struct vg_cli_notices *n)
+               const char *key, const char *const audit[2],
+               struct vg_cli_notices *n)
 {
     struct vg_runtime *rt = NULL;
     struct vg_store *st = NULL;
@@ -107,7 +117,7 @@ static int run(struct vg_runtime_serve_opts *o, const char *db,
         return status;
     }
     o->server.key_file = key ? key : keybuf;
-    if (vg_cli_open_store("serve", db, &st))
+    if (vg_cli_open_store_audit("serve", db, audit[0], audit[1], 1, &st, NULL))
         return status;
     o->server.store = st;
     if (n && vg_cli_notices_ready(n, st))
@@ -137,6 +147,8 @@ static const struct option own[] = {
     {"listen", required_argument, NULL, 'l'},
     {"web", required_argument, NULL, 'w'},
     {"key-file", required_argument, NULL, 'k'},
+    {"audit-key", required_argument, NULL, 'A'},
+    {"audit-head", required_argument, NULL, 'H'},
     {"rate-limit", required_argument, NULL, 'r'},
     {"reviewers", required_argument, NULL, 'R'},
     {"threads", required_argument, NULL, 't'},
@@ -152,6 +164,7 @@ struct serve_args {
     struct vg_runtime_serve_opts o;
     struct vg_cli_notices n;
     const char *db, *key;
+    const char *audit[2]; /* --audit-key, --audit-head */
 };
 
 static void serve_defaults(struct serve_args *a)
@@ -185,6 +198,12 @@ static int serve_option(struct serve_args *a, int c, char **args)
         return 1;
     case 'k':
         a->key = optarg;
+        return 1;
+    case 'A':
+        a->audit[0] = optarg;
+        return 1;
+    case 'H':
+        a->audit[1] = optarg;
         return 1;
     case 'r':
         return count_arg("--rate-limit", optarg, 0, 1000000,
@@ -259,7 +278,7 @@ int vg_cli_serve(int argc, char **argv)
     status = r == 0 ? VG_EXIT_OK
              : r < 0 || optind < nargs
                  ? VG_EXIT_USAGE
-                 : run(&a.o, a.db, a.key, a.n.relay ? &a.n : NULL);
+                 : run(&a.o, a.db, a.key, a.audit, a.n.relay ? &a.n : NULL);
     vg_cli_notices_fini(&a.n);
     vg_cli_config_free(args, argv, owned);
     return status;

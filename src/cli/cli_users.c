@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `vigil users` (accounts of analysts and admins: the first admin is made
- * here), `vigil apikeys` (partners' keys) and `vigil audit` (the
- * hash-chained log of what they all did).
+ * here) and `vigil apikeys` (partners' keys); `vigil audit`, the log of
+ * what they all did, is cli_audit.c.
  * Passwords are read from the terminal without echo (asked twice), or as
  * the first line of standard input when it is not a terminal; they never
  * appear on the command line, where other users of the machine could see
@@ -295,95 +295,6 @@ int vg_cli_apikeys(int argc, char **argv)
     }
     if (rc)
         vg_cli_errorf("apikeys: %s", err.msg[0] ? err.msg : vg_strerror(rc));
-    vg_store_close(st);
-    return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
-}
-
-/* ---- vigil audit ---- */
-
-static void audit_usage(FILE *f)
-{
-    fprintf(
-        f,
-        "Usage: vigil audit verify [--db URL]\n"
-        "       vigil audit ls [--limit N] [--db URL]\n"
-        "\n"
-        "The audit log records every analyst and admin action, each record\n"
-        "chained to the one before by its SHA-256, so a changed, removed\n"
-        "or reordered record shows.  'verify' walks the chain (exit 1 and\n"
-        "the first bad record if it is broken); 'ls' prints the latest\n"
-        "records (default 50; 0: all).\n");
-}
-
-static int print_audit(void *ctx, const struct vg_audit_record *r)
-{
-    char at[32];
-
-    (void)ctx;
-    vg_cli_utc(r->at, at, sizeof(at));
-    printf("%lld %s %s %s %s#%lld %s\n", (long long)r->id, at,
-           r->actor ? "user" : "cli", r->action ? r->action : "-",
-           r->object_type ? r->object_type : "-", (long long)r->object_id,
-           r->detail ? r->detail : "");
-    return VG_OK;
-}
-
-int vg_cli_audit(int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"limit", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    struct vg_store *st = NULL;
-    struct vg_err err = {0};
-    const char *db = NULL, *verb;
-    unsigned long long limit = 50;
-    int64_t count = 0, bad = 0;
-    int c, rc;
-
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            db = optarg;
-            break;
-        case 'l':
-            if (!strcmp(optarg, "0"))
-                limit = 0;
-            else if (vg_cli_parse_size(optarg, 1, &limit)) {
-                vg_cli_errorf("audit: --limit wants a number, not '%s'",
-                              optarg);
-                return VG_EXIT_USAGE;
-            }
-            break;
-        case 'h':
-            audit_usage(stdout);
-            return VG_EXIT_OK;
-        default:
-            vg_cli_bad_option("audit", argv);
-            audit_usage(stderr);
-            return VG_EXIT_USAGE;
-        }
-    }
-    verb = optind < argc ? argv[optind++] : NULL;
-    if (!verb || optind < argc ||
-        (strcmp(verb, "verify") && strcmp(verb, "ls"))) {
-        audit_usage(stderr);
-        return VG_EXIT_USAGE;
-    }
-    if (vg_cli_open_store("audit", db, &st))
-        return VG_EXIT_FAIL;
-    if (!strcmp(verb, "ls")) {
-        rc = vg_store_audit(st, (int64_t)limit, print_audit, NULL, &err);
-    } else {
-        rc = vg_store_audit_verify(st, &count, &bad, &err);
-        if (!rc)
-            printf("audit log intact: %lld records\n", (long long)count);
-    }
-    if (rc)
-        vg_cli_errorf("audit: %s", err.msg[0] ? err.msg : vg_strerror(rc));
     vg_store_close(st);
     return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
 }

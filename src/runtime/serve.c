@@ -26,6 +26,12 @@ struct vg_runtime {
 
 int vg_runtime_key_file(const char *db, char *buf, size_t cap)
 {
+    return vg_runtime_file_beside(db, ".key", buf, cap);
+}
+
+int vg_runtime_file_beside(const char *db, const char *suffix, char *buf,
+                           size_t cap)
+{
     char *url = db ? NULL : vg_store_default_url();
     const char *path = db ? db : url;
     int n, rc = VG_OK;
@@ -37,7 +43,7 @@ int vg_runtime_key_file(const char *db, char *buf, size_t cap)
     } else {
         if (!strncmp(path, "sqlite:", 7))
             path += 7;
-        n = snprintf(buf, cap, "%s.key", path);
+        n = snprintf(buf, cap, "%s%s", path, suffix);
         if (n < 0 || (size_t)n >= cap)
             rc = VG_ETOOBIG;
     }

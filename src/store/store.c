@@ -412,9 +412,12 @@ void vg__store_callback_end(void)
 
 int vg__store_end(struct vg_store *st, int rc, struct vg_err *err)
 {
-    if (!rc)
-        return vg__store_exec(st, "COMMIT", err);
+    if (!rc && !(rc = vg__store_exec(st, "COMMIT", err))) {
+        vg__store_audit_committed(st);
+        return VG_OK;
+    }
     vg__store_exec(st, "ROLLBACK", NULL);
+    vg__store_audit_rolled_back(st);
     return rc;
 }
 
@@ -572,6 +575,7 @@ int vg_store_open(const char *url, const struct vg_store_opts *opts,
         return VG_ENOMEM;
     }
     st->ops = &vg__sqlite_ops;
+    st->audit_head_fd = -1;
     if ((rc = make_parent(url, err)) ||
         (rc = vg__sqlite_open(url, &st->db, err)) ||
         (rc = migrate(st, target, err)))
@@ -590,6 +594,7 @@ void vg_store_close(struct vg_store *st)
         return;
     if (st->db)
         st->ops->close(st->db);
+    vg__store_audit_close(st);
     pthread_mutex_destroy(&st->lock);
     pthread_mutex_destroy(&st->keys_lock);
     vg_free(st);

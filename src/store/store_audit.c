@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The audit log (vigil/store_people.h): append-only, hash-chained.  A record's
- * hash is SHA-256 of the previous record's hash (none for the first) and
- * of this record's fields, each in a fixed encoding: integers as 8 bytes
- * big-endian, texts as their bytes and a NUL (NULL as a lone 0xFF).  The
- * chain is appended to in a write transaction, so two writers cannot fork
- * it, and verified by recomputing it from the start.
+ * The audit log (vigil/store_people.h): append-only, hash-chained.  A
+ * record's hash is over the previous record's hash (none for the first)
+ * and this record's fields, each in a fixed encoding: integers as 8 bytes
+ * big-endian, texts as their bytes and a NUL (NULL as a lone 0xFF).  A
+ * keyed record (from audit_keyed's from_id on, written with the store's
+ * key) has HMAC-SHA-256 under the key over "vigil-audit-v2", a NUL, the
+ * previous hash, its own number and the fields; an unkeyed one (an older
+ * store's, or a store never given a key) SHA-256 over the previous hash
+ * and the fields.  The chain is appended to in a write transaction, so
+ * two writers cannot fork it, and verified by recomputing it from the
+ * start; the triggers of the schema refuse UPDATE and DELETE.
  */
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,49 +25,105 @@
 
 #define HASH_LEN 32
 
-static void put_int(EVP_MD_CTX *m, int64_t v)
+static const char keyed_tag[] = "vigil-audit-v2"; /* with its NUL */
+
+static int put_int(struct vg_buf *b, int64_t v)
 {
-    uint8_t b[8];
+    uint8_t x[8];
 
     for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
-    EVP_DigestUpdate(m, b, sizeof(b));
+        x[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+    return vg_buf_append(b, x, sizeof(x));
 }
 
-static void put_text(EVP_MD_CTX *m, const char *s)
+static int put_text(struct vg_buf *b, const char *s)
 {
     static const uint8_t null_mark = 0xff;
 
-    if (s)
-        EVP_DigestUpdate(m, s, strlen(s) + 1);
-    else
-        EVP_DigestUpdate(m, &null_mark, 1);
+    return s ? vg_buf_append(b, s, strlen(s) + 1)
+             : vg_buf_append(b, &null_mark, 1);
 }
 
-/* The hash of a record, chained to prev (NULL for the first). */
-static int record_hash(const uint8_t *prev, const struct vg_audit_record *r,
+/*
+ * The hash of a record, chained to prev (NULL for the first): keyed_id 0
+ * for an unkeyed record (SHA-256), else the record's number (the HMAC
+ * under the store's key).
+ */
+static int record_hash(const struct vg_store *st, const uint8_t *prev,
+                       int64_t keyed_id, const struct vg_audit_record *r,
                        uint8_t out[HASH_LEN])
 {
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    struct vg_buf b;
     unsigned n = 0;
-    int ok;
+    int rc = VG_OK;
 
-    if (!m)
-        return VG_ENOMEM;
-    ok = EVP_DigestInit_ex(m, EVP_sha256(), NULL);
-    if (ok && prev)
-        EVP_DigestUpdate(m, prev, HASH_LEN);
-    if (ok) {
-        put_int(m, r->at);
-        put_int(m, r->actor);
-        put_text(m, r->action);
-        put_text(m, r->object_type);
-        put_int(m, r->object_id);
-        put_text(m, r->detail);
-        ok = EVP_DigestFinal_ex(m, out, &n) && n == HASH_LEN;
+    vg_buf_init(&b, 0);
+    if (keyed_id)
+        rc = vg_buf_append(&b, keyed_tag, sizeof(keyed_tag));
+    if (!rc && prev)
+        rc = vg_buf_append(&b, prev, HASH_LEN);
+    if (!rc && keyed_id)
+        rc = put_int(&b, keyed_id);
+    if (rc || (rc = put_int(&b, r->at)) || (rc = put_int(&b, r->actor)) ||
+        (rc = put_text(&b, r->action)) ||
+        (rc = put_text(&b, r->object_type)) ||
+        (rc = put_int(&b, r->object_id)) || (rc = put_text(&b, r->detail))) {
+        vg_buf_fini(&b);
+        return rc;
     }
-    EVP_MD_CTX_free(m);
-    return ok ? VG_OK : VG_EINTERNAL;
+    if (keyed_id)
+        rc = vg__store_audit_hmac(st, b.data, b.len, out);
+    else if (!EVP_Digest(b.data, b.len, out, &n, EVP_sha256(), NULL) ||
+             n != HASH_LEN)
+        rc = VG_EINTERNAL;
+    vg_buf_fini(&b);
+    return rc;
+}
+
+/* The first keyed record, 0 if none (or the store is older). */
+static int keyed_from(struct vg_store *st, int64_t *out, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    *out = 0;
+    if (st->schema < VG__SCHEMA_AUDIT_KEYED)
+        return VG_OK;
+    if ((rc = vg__store_query(st, &s, err,
+                              "SELECT COALESCE(MIN(from_id), 0)"
+                              " FROM audit_keyed",
+                              "")))
+        return rc;
+    rc = vg__store_scalar(st, s, out, err);
+    return rc == VG_ENOENT ? VG_OK : rc;
+}
+
+/* The last record's number and hash (*id 0: the log is empty). */
+static int last_record(struct vg_store *st, int64_t *id, int64_t *at,
+                       uint8_t hash[HASH_LEN], struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    *id = 0;
+    *at = 0;
+    memset(hash, 0, HASH_LEN);
+    if ((rc = vg__store_query(st, &s, err,
+                              "SELECT id, at, hash FROM audit_log"
+                              " ORDER BY id DESC LIMIT 1",
+                              "")))
+        return rc;
+    if ((rc = st->ops->step(s, err)) == VG__ROW) {
+        size_t n = 0;
+        const uint8_t *h = st->ops->col_blob(s, 2, &n);
+        *id = st->ops->col_int(s, 0);
+        *at = st->ops->col_int(s, 1);
+        if (h && n == HASH_LEN)
+            memcpy(hash, h, HASH_LEN);
+        rc = VG_OK;
+    }
+    st->ops->finalize(s);
+    return rc;
 }
 
 void vg_store_set_operator(struct vg_store *st, const char *name)
@@ -74,42 +136,51 @@ void vg_store_set_operator(struct vg_store *st, const char *name)
     st->operator_name[n] = '\0';
 }
 
-/* Chain record r to the last one and insert it. */
+/* Chain record r to the last one and insert it (keyed with the store's
+ * key; refused without it once the chain is keyed). */
 static int append(struct vg_store *st, const struct vg_audit_record *r,
                   struct vg_err *err)
 {
     uint8_t prev[HASH_LEN], hash[HASH_LEN];
     struct vg__stmt *s = NULL;
-    int have_prev = 0, rc;
+    int64_t last = 0, at = 0, from = 0, id;
+    int keyed, rc;
 
-    if ((rc = vg__store_query(st, &s, err,
-                              "SELECT hash FROM audit_log ORDER BY id DESC"
-                              " LIMIT 1",
-                              "")))
+    if ((rc = last_record(st, &last, &at, prev, err)) ||
+        (rc = keyed_from(st, &from, err)))
         return rc;
-    if ((rc = st->ops->step(s, err)) == VG__ROW) {
-        size_t n = 0;
-        const uint8_t *h = st->ops->col_blob(s, 0, &n);
-        if (h && n == HASH_LEN) {
-            memcpy(prev, h, HASH_LEN);
-            have_prev = 1;
-        }
-        rc = VG_OK;
-    }
-    st->ops->finalize(s);
-    if (rc < 0)
-        return rc;
-    if ((rc = record_hash(have_prev ? prev : NULL, r, hash)))
+    if (from && !st->audit_keyed)
+        return vg_err_set(err, VG_EACCES,
+                          "the audit log is keyed from record %lld: this"
+                          " store was opened without its audit key",
+                          (long long)from);
+    id = last + 1;
+    keyed = st->audit_keyed && st->schema >= VG__SCHEMA_AUDIT_KEYED;
+    if ((rc = record_hash(st, last ? prev : NULL, keyed ? id : 0, r, hash)))
         return vg_err_set(err, rc, "cannot hash the audit record");
-    /* the first record's prev_hash is NULL */
+    /* the first record's prev_hash is NULL.  SQLITE-ONLY: the id given
+       (the MAC covers it); PostgreSQL: OVERRIDING SYSTEM VALUE */
     rc = vg__store_query(
         st, &s, err,
-        "INSERT INTO audit_log (at, user_id, action, object_type, object_id,"
-        " detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        "iittitbb", r->at, r->actor, r->action, r->object_type, r->object_id,
-        r->detail, have_prev ? prev : NULL, (size_t)HASH_LEN, hash,
+        "INSERT INTO audit_log (id, at, user_id, action, object_type,"
+        " object_id, detail, prev_hash, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "iiittitbb", id, r->at, r->actor, r->action, r->object_type,
+        r->object_id, r->detail, last ? prev : NULL, (size_t)HASH_LEN, hash,
         (size_t)HASH_LEN);
-    return rc ? rc : vg__store_run(st, s, err);
+    if (!rc)
+        rc = vg__store_run(st, s, err);
+    if (!rc && keyed && !from &&
+        !(rc = vg__store_query(st, &s, err,
+                               "INSERT INTO audit_keyed (from_id) VALUES (?)",
+                               "i", id)))
+        rc = vg__store_run(st, s, err);
+    if (!rc && keyed) {
+        st->pending_id = id;
+        st->pending_at = r->at;
+        memcpy(st->pending_mac, hash, HASH_LEN);
+    }
+    return rc;
 }
 
 int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
@@ -195,55 +266,145 @@ int vg_store_audit(struct vg_store *st, int64_t limit,
     return rc;
 }
 
-int vg_store_audit_verify(struct vg_store *st, int64_t *count, int64_t *bad,
+/* A walk of the chain. */
+struct walk {
+    uint8_t prev[HASH_LEN];
+    int64_t n, from;
+};
+
+/* Check the record at s against the walk so far, and move on. */
+static int check_record(struct vg_store *st, struct vg__stmt *s,
+                        struct walk *w, struct vg_audit_verdict *v,
+                        struct vg_err *err)
+{
+    struct vg_audit_record r = row(st, s);
+    uint8_t want[HASH_LEN];
+    size_t np = 0, nh = 0;
+    const uint8_t *p = st->ops->col_blob(s, 7, &np);
+    const uint8_t *h = st->ops->col_blob(s, 8, &nh);
+    int keyed = w->from && r.id >= w->from, rc;
+
+    if ((w->n && (!p || np != HASH_LEN || memcmp(p, w->prev, HASH_LEN))) ||
+        (!w->n && p)) {
+        v->bad = r.id;
+        return vg_err_set(err, VG_ECORRUPT,
+                          "audit record %lld does not follow the one before"
+                          " (a record was removed, inserted or reordered)",
+                          (long long)r.id);
+    }
+    if (!h || nh != HASH_LEN) {
+        v->bad = r.id;
+        return vg_err_set(err, VG_ECORRUPT, "audit record %lld has no hash",
+                          (long long)r.id);
+    }
+    if (keyed && !st->audit_keyed) {
+        v->unchecked++; /* only its link could be checked */
+    } else {
+        if ((rc = record_hash(st, w->n ? w->prev : NULL, keyed ? r.id : 0, &r,
+                              want)))
+            return vg_err_set(err, rc, "cannot hash the audit record");
+        if (CRYPTO_memcmp(h, want, HASH_LEN)) {
+            v->bad = r.id;
+            return vg_err_set(
+                err, VG_ECORRUPT,
+                keyed ? "audit record %lld does not match its MAC (changed,"
+                        " rechained without the key, or made with another"
+                        " key)"
+                      : "audit record %lld was changed (its hash does not"
+                        " match its contents)",
+                (long long)r.id);
+        }
+    }
+    memcpy(w->prev, h, HASH_LEN);
+    w->n++;
+    return VG_OK;
+}
+
+int vg_store_audit_verify(struct vg_store *st, struct vg_audit_verdict *v,
                           struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    uint8_t prev[HASH_LEN], want[HASH_LEN];
-    int64_t n = 0;
-    int have_prev = 0, rc;
+    struct walk w = {{0}, 0, 0};
+    int rc;
 
-    *count = 0;
-    *bad = 0;
+    memset(v, 0, sizeof(*v));
     LOCK(st);
-    rc = vg__store_query(st, &s, err, AUDIT_SELECT " ORDER BY id", "");
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
-        struct vg_audit_record r = row(st, s);
-        size_t np = 0, nh = 0;
-        const uint8_t *p = st->ops->col_blob(s, 7, &np);
-        const uint8_t *h = st->ops->col_blob(s, 8, &nh);
-
-        rc = VG_OK;
-        if ((have_prev &&
-             (!p || np != HASH_LEN || memcmp(p, prev, HASH_LEN))) ||
-            (!have_prev && p)) {
-            *bad = r.id;
-            rc = vg_err_set(err, VG_ECORRUPT,
-                            "audit record %lld does not follow record %lld"
-                            " (a record was removed, inserted or reordered)",
-                            (long long)r.id, (long long)(n ? r.id - 1 : 0));
-            break;
-        }
-        if ((rc = record_hash(have_prev ? prev : NULL, &r, want)))
-            break;
-        if (!h || nh != HASH_LEN || memcmp(h, want, HASH_LEN)) {
-            *bad = r.id;
-            rc = vg_err_set(err, VG_ECORRUPT,
-                            "audit record %lld was changed (its hash does not"
-                            " match its contents)",
-                            (long long)r.id);
-            break;
-        }
-        memcpy(prev, h, HASH_LEN);
-        have_prev = 1;
-        n++;
-    }
+    if (!(rc = keyed_from(st, &w.from, err)))
+        rc = vg__store_query(st, &s, err, AUDIT_SELECT " ORDER BY id", "");
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW)
+        rc = check_record(st, s, &w, v, err);
     if (rc == VG__DONE)
         rc = VG_OK;
-    st->ops->finalize(s);
+    if (s)
+        st->ops->finalize(s);
     UNLOCK(st);
-    if (!rc)
-        *count = n;
+    v->count = w.n;
+    v->keyed_from = w.from;
+    return rc;
+}
+
+static void hex(const uint8_t *m, char out[2 * HASH_LEN + 1])
+{
+    for (int i = 0; i < HASH_LEN; i++)
+        snprintf(out + 2 * i, 3, "%02x", m[i]);
+}
+
+int vg_store_audit_head(struct vg_store *st, struct vg_audit_head *h,
+                        struct vg_err *err)
+{
+    char mac[2 * HASH_LEN + 1], text[128];
+    int rc;
+
+    memset(h, 0, sizeof(*h));
+    LOCK(st);
+    rc = last_record(st, &h->seq, &h->at, h->mac, err);
+    if (!rc && h->seq && st->audit_keyed) {
+        hex(h->mac, mac);
+        snprintf(text, sizeof(text), "vigil-audit-head %lld %s",
+                 (long long)h->seq, mac);
+        if (!(rc = vg__store_audit_hmac(st, text, strlen(text), h->sig)))
+            h->is_signed = 1;
+    }
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_audit_check_head(struct vg_store *st, int64_t seq,
+                              const uint8_t mac[VG_AUDIT_MAC_LEN],
+                              struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    uint8_t last_mac[HASH_LEN];
+    int64_t last = 0, at = 0;
+    int rc;
+
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT hash FROM audit_log WHERE id = ?", "i", seq);
+    if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        size_t n = 0;
+        const uint8_t *h = st->ops->col_blob(s, 0, &n);
+        rc = h && n == HASH_LEN && !CRYPTO_memcmp(h, mac, HASH_LEN)
+                 ? VG_OK
+                 : vg_err_set(err, VG_ECORRUPT,
+                              "audit record %lld differs from the kept head"
+                              " (changed or rechained)",
+                              (long long)seq);
+    } else if (rc == VG__DONE &&
+               !(rc = last_record(st, &last, &at, last_mac, err))) {
+        rc = seq > last ? vg_err_set(err, VG_ECORRUPT,
+                                     "the audit log was cut: the kept head"
+                                     " is record %lld, the log ends at"
+                                     " record %lld",
+                                     (long long)seq, (long long)last)
+                        : vg_err_set(err, VG_ECORRUPT,
+                                     "audit record %lld of the kept head is"
+                                     " gone",
+                                     (long long)seq);
+    }
+    if (s)
+        st->ops->finalize(s);
+    UNLOCK(st);
     return rc;
 }
 

@@ -79,6 +79,13 @@ struct vg_store {
     int schema;
     /* who actor 0 is (vg_store_set_operator), "" if not said */
     char operator_name[VG_OPERATOR_MAX + 1];
+    /* the audit chain's key (vg_store_audit_key), the head file's
+     * descriptor (-1: none), and the head of the records appended in the
+     * open transaction, written to that file once it commits */
+    uint8_t audit_key[32];
+    int audit_keyed, audit_head_fd;
+    int64_t pending_id, pending_at; /* pending_id 0: nothing pending */
+    uint8_t pending_mac[32];
 };
 
 /* store_sqlite.c */
@@ -131,6 +138,9 @@ int vg__store_sighting(struct vg_store *st, int64_t crawl_id,
  * (none in a store held at a schema older than VG__SCHEMA_AUDIT, the
  * migration that creates the log: an old database built on purpose). */
 #define VG__SCHEMA_AUDIT 2
+/* the migration that adds audit_keyed and the append-only triggers (its
+ * number in store_schema.c: renumbered with it) */
+#define VG__SCHEMA_AUDIT_KEYED 10
 int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
                     const char *object_type, int64_t object_id,
                     const char *detail, struct vg_err *err);
@@ -189,7 +199,18 @@ int vg__store_one(struct vg_store *st, struct vg__stmt *s, void *elem,
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);
 
 /* End the write transaction begun: COMMIT if rc is VG_OK, else ROLLBACK;
- * returns the outcome (rc, or COMMIT's error). */
+ * returns the outcome (rc, or COMMIT's error).  After a COMMIT the audit
+ * head is written out (vg__store_audit_committed). */
 int vg__store_end(struct vg_store *st, int rc, struct vg_err *err);
+
+/* store_auditkey.c: after a COMMIT, append the head of the audit records
+ * it made to the head file (if any); after a ROLLBACK, forget it.  Close:
+ * wipe the key, close the file. */
+void vg__store_audit_committed(struct vg_store *st);
+void vg__store_audit_rolled_back(struct vg_store *st);
+void vg__store_audit_close(struct vg_store *st);
+/* HMAC-SHA-256 of the n bytes at p under the store's key. */
+int vg__store_audit_hmac(const struct vg_store *st, const void *p, size_t n,
+                         uint8_t out[32]);
 
 #endif

@@ -502,6 +502,7 @@ int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
         vg_store_import_abort(im);
         return rc;
     }
+    vg__store_audit_committed(st);
     if (added)
         *added = im->added;
     if (present)
@@ -519,6 +520,7 @@ void vg_store_import_abort(struct vg_store_import *im)
         return;
     im->st->ops->finalize(im->full);
     vg__store_exec(im->st, "ROLLBACK", NULL);
+    vg__store_audit_rolled_back(im->st);
     UNLOCK(im->st);
     vg_buf_fini(&im->strs);
     vg_free(im);

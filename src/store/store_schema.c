@@ -26,6 +26,8 @@
  *      sign-ins (the failures themselves are counted in the memory of
  *      `vigil serve`, which forgets an account's when this number moves;
  *      failed_logins and locked_until are no longer used)
+ *  10  the audit log: where its keyed chain starts (audit_keyed); UPDATE
+ *      and DELETE on audit_log and audit_keyed refused by triggers
  */
 #include "store_int.h"
 
@@ -398,6 +400,24 @@ static const struct {
 
     {"users: admin unlocks of failed sign-ins",
      {"ALTER TABLE users ADD COLUMN unlocks INTEGER NOT NULL DEFAULT 0",
+      NULL}},
+
+    {"the audit log: keyed chain start, append-only triggers",
+     /* SQLITE-ONLY: the triggers.  PostgreSQL: one function, CREATE
+        FUNCTION vg_append_only() RETURNS trigger LANGUAGE plpgsql AS
+        'BEGIN RAISE EXCEPTION ''% is append-only'', TG_TABLE_NAME; END',
+        and for each table CREATE TRIGGER ..._append_only BEFORE UPDATE OR
+        DELETE ON ... FOR EACH ROW EXECUTE FUNCTION vg_append_only() (and
+        BEFORE TRUNCATE ... FOR EACH STATEMENT) */
+     {"CREATE TABLE audit_keyed (from_id INTEGER NOT NULL)",
+      "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+      " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+      "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+      " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+      "CREATE TRIGGER audit_keyed_no_update BEFORE UPDATE ON audit_keyed"
+      " BEGIN SELECT RAISE(ABORT, 'audit_keyed is append-only'); END",
+      "CREATE TRIGGER audit_keyed_no_delete BEFORE DELETE ON audit_keyed"
+      " BEGIN SELECT RAISE(ABORT, 'audit_keyed is append-only'); END",
       NULL}},
 };
 

@@ -423,13 +423,30 @@ static int post_key(void *ctx, const struct vg_http_req *req,
 
 /* ---- the audit log ---- */
 
+/* The head of the log, signed, for an operator to keep: {seq, mac, sig}
+ * (sig absent without the key), or NULL when the log is empty. */
+static json_t *audit_head(struct vg_server *s)
+{
+    struct vg_audit_head h;
+    char mac[2 * VG_AUDIT_MAC_LEN + 1], sig[2 * VG_AUDIT_MAC_LEN + 1];
+
+    if (vg_store_audit_head(s->o.store, &h, NULL) || !h.seq)
+        return NULL;
+    for (int i = 0; i < VG_AUDIT_MAC_LEN; i++) {
+        snprintf(mac + 2 * i, 3, "%02x", h.mac[i]);
+        snprintf(sig + 2 * i, 3, "%02x", h.sig[i]);
+    }
+    return json_pack("{s:I, s:s, s:s?}", "seq", (json_int_t)h.seq, "mac", mac,
+                     "sig", h.is_signed ? sig : NULL);
+}
+
 static int get_audit(void *ctx, const struct vg_http_req *req,
                      struct vg_http_resp *resp)
 {
     struct vg_server *s = ctx;
     const char *before_s = vg_http_query(req, "before");
     int64_t before = before_s ? strtoll(before_s, NULL, 10) : 0;
-    int64_t count = 0, bad = 0;
+    struct vg_audit_verdict v;
     struct vg_err verr = {0};
     struct vg_session me;
     struct vg_audit_page *page = NULL;
@@ -437,7 +454,7 @@ static int get_audit(void *ctx, const struct vg_http_req *req,
     int rc, intact;
 
     ENTER(VG_ROLE_ADMIN);
-    intact = !vg_store_audit_verify(s->o.store, &count, &bad, &verr);
+    intact = !vg_store_audit_verify(s->o.store, &v, &verr);
     if ((rc = vg_store_audit_recent(s->o.store, before < 0 ? 0 : before,
                                     AUDIT_PAGE, &page, NULL)))
         return rc;
@@ -447,16 +464,16 @@ static int get_audit(void *ctx, const struct vg_http_req *req,
         return VG_ENOMEM;
     vg__json_when_each(recs, "at", "when");
     r = json_array_get(recs, json_array_size(recs) - 1);
-    return vg__console_page(s, req, resp, 200, "audit",
-                            json_pack("{s:o, s:b, s:I, s:I, s:s, s:O?}",
-                                      "records", recs, "intact", intact,
-                                      "count", (json_int_t)count, "bad",
-                                      (json_int_t)bad, "why", verr.msg,
-                                      "before",
-                                      json_array_size(recs) == AUDIT_PAGE
-                                          ? json_object_get(r, "id")
-                                          : NULL),
-                            &me);
+    return vg__console_page(
+        s, req, resp, 200, "audit",
+        json_pack("{s:o, s:b, s:b, s:I, s:I, s:s, s:o?, s:O?}", "records",
+                  recs, "intact", intact, "unchecked", v.unchecked > 0,
+                  "count", (json_int_t)v.count, "bad", (json_int_t)v.bad,
+                  "why", verr.msg, "head", audit_head(s), "before",
+                  json_array_size(recs) == AUDIT_PAGE
+                      ? json_object_get(r, "id")
+                      : NULL),
+        &me);
 }
 
 int vg__admin_routes(struct vg_server *s, struct vg_err *err)

@@ -7,7 +7,7 @@
 # back escaped, in the form and in the console; sign-in with CSRF,
 # throttling (never a lockout), session fixation, roles, logout; admin pages for users, API
 # keys (a key made in the console works on the API until revoked) and
-# the audit log; oversized and malformed bodies get 4xx.
+# the audit log and its signed head; oversized and malformed bodies get 4xx.
 # Usage: test_serve_pages.sh VIGIL_BINARY TESTDATA_DIR
 set -u
 VIGIL=$1
@@ -228,6 +228,9 @@ check "a revoked key is refused" test "$(API)" = 401
 c r /console/admin/audit >"$T/audit.html"
 check "the audit page shows an intact chain and the actions" bash -c "grep -q 'The audit chain is intact' '$T/audit.html' && grep -q 'incident.update' '$T/audit.html' && grep -q 'apikey' '$T/audit.html'"
 check "vigil audit verify agrees" "$VIGIL" audit verify --db "$DB"
+"$VIGIL" audit head --db "$DB" >"$T/head"
+HEAD=$(head -1 "$T/head"); SIG=$(sed -n 2p "$T/head" | cut -d' ' -f2)
+check "the audit page shows the head, signed, as vigil audit head prints it" bash -c "echo '$HEAD' | grep -Eqx '[0-9]+:[0-9a-f]{64}' && echo '$SIG' | grep -Eqx '[0-9a-f]{64}' && grep -qF '$HEAD' '$T/audit.html' && grep -qF 'signed: $SIG' '$T/audit.html'"
 
 kill -TERM "$PID"; wait "$PID"; RCODE=$?; PID=
 check "graceful stop" test "$RCODE" -eq 0

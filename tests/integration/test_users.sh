@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # `vigil users` and `vigil audit` on a fresh store: accounts with Argon2id
 # hashes (never the password), the password rule, roles, disabling and a
-# new password (which end sessions), an audit chain that shows any changed,
-# removed or reordered record, and a store only its owner can read.
+# new password (which end sessions), an audit chain keyed apart from the
+# database that shows any changed, removed, reordered, rechained or cut
+# record (with the kept head), triggers that refuse UPDATE and DELETE on
+# it, and a store only its owner can read.
 # Usage: test_users.sh VIGIL_BINARY TESTDATA_DIR
 set -u
 VIGIL=$1
@@ -56,24 +58,96 @@ v apikeys revoke 1 >/dev/null 2>&1; rc=$?
 check "revoking twice fails" test $rc -eq 1
 check "ls: revoked" bash -c "'$VIGIL' apikeys ls --db '$DB' | grep -q 'Partner Hotline A .*revoked'"
 
-# the audit log: every change above, chained
+# the audit log: every change above, chained under the audit key (made
+# 0600 beside the database), each change's head appended to the head file
 check "seven records (2 adds, disable, enable, passwd, key add, revoke)" test "$(q "SELECT COUNT(*) FROM audit_log")" -eq 7
 check "ls shows them" bash -c "'$VIGIL' audit ls --db '$DB' | grep -c '^[0-9]* .* cli ' | grep -qx 7"
 check "verify: intact" bash -c "'$VIGIL' audit verify --db '$DB' | grep -qx 'audit log intact: 7 records'"
-cp "$DB" "$T/changed.db"
-sqlite3 "$T/changed.db" "UPDATE audit_log SET detail = 'bob, role admin' WHERE id = 2"
-"$VIGIL" audit verify --db "$T/changed.db" >/dev/null 2>"$T/err"; rc=$?
+check "the audit key is made 0600 beside the database" test "$(stat -c %a "$DB.audit-key")" = 600
+check "the head file: a line per change, 0600" bash -c "[ \$(wc -l <'$DB.audit-head') -eq 7 ] && [ \$(stat -c %a '$DB.audit-head') = 600 ]"
+v audit head >"$T/head"
+HEAD=$(head -1 "$T/head")
+check "head prints SEQ:MAC" bash -c "echo '$HEAD' | grep -Eqx '7:[0-9a-f]{64}'"
+check "the head file's last line is the head" test "$(tail -1 "$DB.audit-head" | cut -d' ' -f1,2 | tr ' ' :)" = "$HEAD"
+check "signed: HMAC-SHA-256 under the key of 'vigil-audit-head SEQ MAC'" python3 -c "
+import hmac, hashlib, sys
+seq, mac = '$HEAD'.split(':')
+sig = open('$T/head').read().split('\n')[1].split()[1]
+key = open('$DB.audit-key', 'rb').read()
+sys.exit(hmac.new(key, ('vigil-audit-head %s %s' % (seq, mac)).encode(), hashlib.sha256).hexdigest() != sig)"
+check "verify --head: it matches" bash -c "'$VIGIL' audit verify --db '$DB' --head '$HEAD' | grep -qx 'kept head: record 7 matches'"
+v audit verify --head "${HEAD%?}" >/dev/null 2>&1; rc=$?
+check "a malformed --head is a usage error" test $rc -eq 2
+check "verify checks the head file beside the database" bash -c "'$VIGIL' audit verify --db '$DB' | grep -q '^kept heads: the 7 lines of .* match'"
+
+# the database refuses UPDATE and DELETE on the log
+for sql in "UPDATE audit_log SET detail = 'bob, role admin' WHERE id = 2" "DELETE FROM audit_log WHERE id = 7" "DELETE FROM audit_keyed"; do
+  sqlite3 "$DB" "$sql" 2>"$T/err"; rc=$?
+  check "refused: $sql" bash -c "[ $rc -ne 0 ] && grep -q 'append-only' '$T/err'"
+done
+check "nothing changed" bash -c "'$VIGIL' audit verify --db '$DB' >/dev/null"
+
+# one who can write the database (not the key or the head file) drops the
+# triggers and edits a copy; the copy is verified with the kept key and head
+cat >"$T/rechain.py" <<'PY'
+# rechain the whole log as the old unkeyed SHA-256 chain: what one without
+# the key can compute
+import hashlib, sqlite3, struct, sys
+db = sqlite3.connect(sys.argv[1])
+def text(s):
+    return b"\xff" if s is None else s.encode() + b"\0"
+prev = None
+for row in db.execute("SELECT id, at, COALESCE(user_id, 0), action, object_type,"
+                      " COALESCE(object_id, 0), detail FROM audit_log ORDER BY id").fetchall():
+    h = hashlib.sha256()
+    if prev:
+        h.update(prev)
+    h.update(struct.pack(">qq", row[1], row[2]) + text(row[3]) + text(row[4])
+             + struct.pack(">q", row[5]) + text(row[6]))
+    db.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?", (prev, h.digest(), row[0]))
+    prev = h.digest()
+db.commit()
+PY
+DROP="DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_keyed_no_delete;"
+KEPT=(--audit-key "$DB.audit-key" --head-file "$DB.audit-head")
+attack() { # attack NAME SQL [rechain]: a copy, edited; verify's exit status
+  cp "$DB" "$T/$1.db"
+  sqlite3 "$T/$1.db" "$DROP $2"
+  [ -z "${3:-}" ] || python3 "$T/rechain.py" "$T/$1.db"
+  "$VIGIL" audit verify --db "$T/$1.db" "${KEPT[@]}" >"$T/out" 2>"$T/err"
+}
+attack changed "UPDATE audit_log SET detail = 'bob, role admin' WHERE id = 2"; rc=$?
 check "a changed record is found" test $rc -eq 1
-check "by number" grep -q 'record 2 was changed' "$T/err"
-cp "$DB" "$T/removed.db"
-sqlite3 "$T/removed.db" "DELETE FROM audit_log WHERE id = 3"
-"$VIGIL" audit verify --db "$T/removed.db" >/dev/null 2>"$T/err"; rc=$?
+check "by number" grep -q 'record 2 does not match its MAC' "$T/err"
+attack removed "DELETE FROM audit_log WHERE id = 3"; rc=$?
 check "a removed record is found" test $rc -eq 1
 check "at the next one" grep -q 'record 4 does not follow' "$T/err"
-cp "$DB" "$T/first.db"
-sqlite3 "$T/first.db" "DELETE FROM audit_log WHERE id = 1"
-"$VIGIL" audit verify --db "$T/first.db" >/dev/null 2>"$T/err"; rc=$?
+attack first "DELETE FROM audit_log WHERE id = 1"; rc=$?
 check "removing the first record is found too" test $rc -eq 1
+attack cut "DELETE FROM audit_log WHERE id > 5"; rc=$?
+check "records cut off the end: found by the head file" test $rc -eq 1
+check "saying so" grep -q 'the audit log was cut: the kept head is record 6, the log ends at record 5' "$T/err"
+"$VIGIL" audit verify --db "$T/cut.db" --audit-key "$DB.audit-key" --head "$HEAD" >/dev/null 2>"$T/err"; rc=$?
+check "and by the head printed (--head SEQ:MAC)" bash -c "[ $rc -eq 1 ] && grep -q 'the kept head is record 7' '$T/err'"
+attack deleted "DELETE FROM audit_log WHERE id = 3" rechain; rc=$?
+check "a deletion rechained without the key is found" test $rc -eq 1
+check "at the first record rechained" grep -q 'record 1 does not match its MAC' "$T/err"
+attack edited "UPDATE audit_log SET detail = 'nothing happened' WHERE id = 5" rechain; rc=$?
+check "an edit rechained without the key is found" test $rc -eq 1
+check "as not the key's" grep -q 'rechained without the key' "$T/err"
+attack unkeyed "UPDATE audit_log SET detail = 'nothing happened' WHERE id = 5; DELETE FROM audit_keyed" rechain; rc=$?
+check "the whole log made unkeyed and rechained: found by the head file" test $rc -eq 1
+check "record 1 differs from its kept head" grep -q 'record 1 differs from the kept head' "$T/err"
+head -c 32 /dev/urandom >"$T/other.key"; chmod 600 "$T/other.key"
+"$VIGIL" audit verify --db "$DB" --audit-key "$T/other.key" >/dev/null 2>"$T/err"; rc=$?
+check "another key: found" bash -c "[ $rc -eq 1 ] && grep -q 'made with another key' '$T/err'"
+"$VIGIL" audit verify --db "$DB" --audit-key "$T/none.key" >"$T/out" 2>&1; rc=$?
+check "without the key, verify does not say intact" bash -c "[ $rc -eq 1 ] && ! grep -q intact '$T/out'"
+check "but that it cannot check the MACs" grep -q 'the MACs cannot be checked without the audit key' "$T/out"
+chmod 644 "$DB.audit-key"
+echo 'another long password' | v users add erin >/dev/null 2>"$T/err"; rc=$?
+check "a key others can read is refused" bash -c "[ $rc -eq 1 ] && grep -q 'chmod 600' '$T/err'"
+chmod 600 "$DB.audit-key"
 
 # the store is its owner's only: made 0600 in a folder made 0700; a store
 # others can read (as older versions made it) is refused, saying the fix

@@ -29,6 +29,18 @@
 #include "vigil/store_review.h"
 #include "vigil/view.h"
 
+/* The chain's walk, as count and first bad record. */
+static int audit_verify(struct vg_store *st, int64_t *count, int64_t *bad,
+                        struct vg_err *err)
+{
+    struct vg_audit_verdict v;
+    int rc = vg_store_audit_verify(st, &v, err);
+
+    *count = v.count;
+    *bad = v.bad;
+    return rc;
+}
+
 static char dir[] = "/tmp/vigil-test-review-XXXXXX";
 
 static int count_rows(const char *db, const char *sql)
@@ -673,7 +685,7 @@ static void test_agree_two(void)
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM audit_log WHERE action ="
                              " 'review.verify'"),
               2);
-    TH_EQ_INT(vg_store_audit_verify(st, &count, &bad, &err), VG_OK);
+    TH_EQ_INT(audit_verify(st, &count, &bad, &err), VG_OK);
     TH_EQ_INT(count, 3 + 5 + 2); /* 3 users added, 5 votes, 2 decisions */
     vg_store_close(st);
 }
@@ -737,7 +749,7 @@ static void test_agree_three_and_change(void)
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM audit_log WHERE detail"
                              " LIKE '%was csam%'"),
               2);
-    TH_EQ_INT(vg_store_audit_verify(st, &count, &bad, &err), VG_OK);
+    TH_EQ_INT(audit_verify(st, &count, &bad, &err), VG_OK);
     vg_store_close(st);
 }
 
@@ -781,7 +793,7 @@ static void test_dismiss(void)
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM audit_log WHERE action ="
                              " 'review.dismiss'"),
               1);
-    TH_EQ_INT(vg_store_audit_verify(st, &count, &bad, &err), VG_OK);
+    TH_EQ_INT(audit_verify(st, &count, &bad, &err), VG_OK);
     TH_EQ_INT(count, 2 + 2 + 1);
     vg_store_close(st);
 }
@@ -928,7 +940,7 @@ static void test_concurrent(void)
               4 * RACE_MEDIA);
     queue(st, 0, 0, 0, 0, &total);
     TH_EQ_INT(total, 0);
-    TH_EQ_INT(vg_store_audit_verify(st, &count, &bad, &err), VG_OK);
+    TH_EQ_INT(audit_verify(st, &count, &bad, &err), VG_OK);
     TH_EQ_INT(count, 2 + 3 * RACE_MEDIA);
     vg_store_close(st);
 }

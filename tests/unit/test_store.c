@@ -6,9 +6,13 @@
  * entries, reports, API keys remembered (and revoked), allocation
  * failures while opening, the callback rule of store.h (a store call
  * from a callback is refused, not deadlocked), a new password ending the
- * user's sessions, and files only their owner can read (0600, folder 0700;
- * a store others can read refused with the chmod that fixes it).
+ * user's sessions, files only their owner can read (0600, folder 0700;
+ * a store others can read refused with the chmod that fixes it), and the
+ * audit log: refused UPDATE and DELETE, a cut end shown by the kept head,
+ * deletions and edits rechained without the key shown by the MACs, a
+ * swapped key, a store without its key.
  */
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -135,12 +139,13 @@ static void test_from_each_version(void)
         TH_EQ_INT(import_n(st, id, 100, 1, 1, &added, NULL), VG_OK);
         vg_store_close(st);
         /* what the next migrations create is not there yet: one object
-           each of migrations 2 to 7 (later ones make none of these) */
+           each of migrations 2 to 8 and 10 (9 adds a column) */
         TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE"
                                  " name IN ('reports', 'frontier_lease',"
                                  " 'media_review_queue', 'sightings_page',"
-                                 " 'cases_url_open', 'rdap_cache')"),
-                  from < 7 ? from - 1 : 6);
+                                 " 'cases_url_open', 'rdap_cache',"
+                                 " 'media_hashes', 'audit_keyed')"),
+                  from <= 8 ? from - 1 : from == 9 ? 7 : 8);
         /* a normal open migrates the rest and keeps the data */
         TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
         TH_EQ_INT(vg_store_schema_version(st, &v, &err), VG_OK);
@@ -1076,6 +1081,295 @@ static void test_owner_only(void)
     vg_store_close(st);
 }
 
+/* ---- the audit log: keyed chain, kept head, append-only ---- */
+
+/* Open db keyed with key (a file name in dir), head file db + ".head". */
+static struct vg_store *open_keyed(const char *db, const char *key)
+{
+    char k[256], h[300];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+
+    path_of(k, sizeof(k), key);
+    snprintf(h, sizeof(h), "%s.head", db);
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_audit_key(st, k, 1, h, &err), VG_OK);
+    return st;
+}
+
+static void append_n(struct vg_store *st, int from, int n)
+{
+    struct vg_err err = {0};
+    char detail[32];
+
+    for (int i = from; i < from + n; i++) {
+        snprintf(detail, sizeof(detail), "change %d", i);
+        TH_EQ_INT(vg_store_audit_append(st, i % 3, "test.change", "list", i,
+                                        detail, &err),
+                  VG_OK);
+    }
+}
+
+static int sql_ok(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    int rc = sqlite3_open(db, &h);
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+    sqlite3_close(h);
+    return rc;
+}
+
+static const char drop_triggers[] =
+    "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
+    "DROP TRIGGER audit_keyed_no_update; DROP TRIGGER audit_keyed_no_delete";
+
+static void put_int(EVP_MD_CTX *m, int64_t v)
+{
+    uint8_t b[8];
+
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+    EVP_DigestUpdate(m, b, 8);
+}
+
+static void put_text(EVP_MD_CTX *m, const unsigned char *s)
+{
+    if (s)
+        EVP_DigestUpdate(m, s, strlen((const char *)s) + 1);
+    else
+        EVP_DigestUpdate(m, "\xff", 1);
+}
+
+/*
+ * What one who can write the database but has no key does: rechain the
+ * whole log with the unkeyed chain's SHA-256 (the old format, the only
+ * one computable without the key), after its edits.
+ */
+static void rechain_sha256(const char *db)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *s = NULL, *u = NULL;
+    uint8_t prev[32], hash[32];
+    int first = 1;
+
+    TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
+    TH_EQ_INT(sqlite3_prepare_v2(h,
+                                 "SELECT id, at, COALESCE(user_id, 0), action,"
+                                 " object_type, COALESCE(object_id, 0),"
+                                 " detail FROM audit_log ORDER BY id",
+                                 -1, &s, NULL),
+              SQLITE_OK);
+    TH_EQ_INT(sqlite3_prepare_v2(h,
+                                 "UPDATE audit_log SET prev_hash = ?,"
+                                 " hash = ? WHERE id = ?",
+                                 -1, &u, NULL),
+              SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        EVP_MD_CTX *m = EVP_MD_CTX_new();
+        unsigned n = 0;
+
+        EVP_DigestInit_ex(m, EVP_sha256(), NULL);
+        if (!first)
+            EVP_DigestUpdate(m, prev, 32);
+        put_int(m, sqlite3_column_int64(s, 1));
+        put_int(m, sqlite3_column_int64(s, 2));
+        put_text(m, sqlite3_column_text(s, 3));
+        put_text(m, sqlite3_column_text(s, 4));
+        put_int(m, sqlite3_column_int64(s, 5));
+        put_text(m, sqlite3_column_text(s, 6));
+        EVP_DigestFinal_ex(m, hash, &n);
+        EVP_MD_CTX_free(m);
+        if (first)
+            sqlite3_bind_null(u, 1);
+        else
+            sqlite3_bind_blob(u, 1, prev, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(u, 2, hash, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(u, 3, sqlite3_column_int64(s, 0));
+        TH_EQ_INT(sqlite3_step(u), SQLITE_DONE);
+        sqlite3_reset(u);
+        memcpy(prev, hash, 32);
+        first = 0;
+    }
+    sqlite3_finalize(s);
+    sqlite3_finalize(u);
+    sqlite3_close(h);
+}
+
+static int verify_bad(struct vg_store *st, int64_t *bad, struct vg_err *err)
+{
+    struct vg_audit_verdict v;
+    int rc = vg_store_audit_verify(st, &v, err);
+
+    *bad = v.bad;
+    return rc;
+}
+
+/* The database refuses UPDATE and DELETE on the log and its key mark. */
+static void test_audit_append_only(void)
+{
+    char db[256];
+    struct vg_store *st;
+
+    path_of(db, sizeof(db), "append-only.db");
+    st = open_keyed(db, "append-only.key");
+    append_n(st, 1, 3);
+    vg_store_close(st);
+    TH_EQ_INT(sql_ok(db, "UPDATE audit_log SET detail = 'x' WHERE id = 2"),
+              SQLITE_CONSTRAINT);
+    TH_EQ_INT(sql_ok(db, "DELETE FROM audit_log WHERE id = 3"),
+              SQLITE_CONSTRAINT);
+    TH_EQ_INT(sql_ok(db, "DELETE FROM audit_log"), SQLITE_CONSTRAINT);
+    TH_EQ_INT(sql_ok(db, "UPDATE audit_keyed SET from_id = 2"),
+              SQLITE_CONSTRAINT);
+    TH_EQ_INT(sql_ok(db, "DELETE FROM audit_keyed"), SQLITE_CONSTRAINT);
+    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM audit_log WHERE detail"
+                             " LIKE 'change %'"),
+              3);
+    TH_EQ_INT(count_rows(db, "SELECT from_id FROM audit_keyed"), 1);
+}
+
+/* Records cut off the end leave an intact chain; the kept head shows it. */
+static void test_audit_truncation(void)
+{
+    char db[256], line[256], headf[300];
+    struct vg_store *st;
+    struct vg_audit_head h, h3;
+    struct vg_err err = {0};
+    int64_t bad = 0;
+    FILE *f;
+    int lines = 0;
+
+    path_of(db, sizeof(db), "cut.db");
+    st = open_keyed(db, "cut.key");
+    append_n(st, 1, 3);
+    TH_EQ_INT(vg_store_audit_head(st, &h3, &err), VG_OK);
+    append_n(st, 4, 2);
+    TH_EQ_INT(vg_store_audit_head(st, &h, &err), VG_OK);
+    TH_EQ_INT(h.seq, 5);
+    TH_CHECK(h.is_signed);
+    vg_store_close(st);
+    /* the head file has one line per committed change, the last = head */
+    snprintf(headf, sizeof(headf), "%s.head", db);
+    TH_CHECK((f = fopen(headf, "r")) != NULL);
+    while (f && fgets(line, sizeof(line), f))
+        lines++;
+    if (f)
+        fclose(f);
+    TH_EQ_INT(lines, 5);
+    TH_CHECK(strncmp(line, "5 ", 2) == 0);
+    TH_EQ_INT(sql_ok(db, drop_triggers), SQLITE_OK);
+    TH_EQ_INT(sql_ok(db, "DELETE FROM audit_log WHERE id > 3"), SQLITE_OK);
+    st = open_keyed(db, "cut.key");
+    TH_EQ_INT(verify_bad(st, &bad, &err), VG_OK); /* what is left holds */
+    TH_EQ_INT(vg_store_audit_check_head(st, 3, h3.mac, &err), VG_OK);
+    TH_EQ_INT(vg_store_audit_check_head(st, 5, h.mac, &err), VG_ECORRUPT);
+    TH_CHECK(strstr(err.msg, "was cut: the kept head is record 5, the log"
+                             " ends at record 3") != NULL);
+    /* and appending again does not hide it */
+    append_n(st, 6, 2);
+    TH_EQ_INT(vg_store_audit_check_head(st, 5, h.mac, &err), VG_ECORRUPT);
+    TH_CHECK(strstr(err.msg, "differs from the kept head") != NULL);
+    vg_store_close(st);
+}
+
+/* Without the key, a deletion or an edit can only be rechained with
+ * SHA-256: the MACs show it, and so does the head if the whole log is
+ * made unkeyed. */
+static void test_audit_rechain(void)
+{
+    static const char *const edits[] = {
+        "DELETE FROM audit_log WHERE id = 3",
+        "UPDATE audit_log SET detail = 'nothing to see' WHERE id = 2",
+        "DELETE FROM audit_log WHERE id = 3; DELETE FROM audit_keyed"};
+    static const int64_t first_bad[] = {1, 1, 0};
+
+    for (int i = 0; i < 3; i++) {
+        char db[256], key[32];
+        struct vg_store *st;
+        struct vg_audit_head h;
+        struct vg_audit_verdict v;
+        struct vg_err err = {0};
+        int64_t bad = 0;
+
+        snprintf(key, sizeof(key), "rechain%d.db", i);
+        path_of(db, sizeof(db), key);
+        snprintf(key, sizeof(key), "rechain%d.key", i);
+        st = open_keyed(db, key);
+        append_n(st, 1, 5);
+        TH_EQ_INT(verify_bad(st, &bad, &err), VG_OK);
+        TH_EQ_INT(vg_store_audit_head(st, &h, &err), VG_OK);
+        vg_store_close(st);
+        TH_EQ_INT(sql_ok(db, drop_triggers), SQLITE_OK);
+        TH_EQ_INT(sql_ok(db, edits[i]), SQLITE_OK);
+        rechain_sha256(db);
+        st = open_keyed(db, key);
+        if (first_bad[i]) {
+            /* the first record rechained is the first found */
+            TH_EQ_INT(verify_bad(st, &bad, &err), VG_ECORRUPT);
+            TH_EQ_INT(bad, first_bad[i]);
+            TH_CHECK(strstr(err.msg, "does not match its MAC") != NULL);
+        } else {
+            /* all unkeyed now: the walk passes, says so, the head fails */
+            TH_EQ_INT(vg_store_audit_verify(st, &v, &err), VG_OK);
+            TH_EQ_INT(v.keyed_from, 0);
+            TH_EQ_INT(vg_store_audit_check_head(st, h.seq, h.mac, &err),
+                      VG_ECORRUPT);
+        }
+        vg_store_close(st);
+    }
+}
+
+/* Another key does not verify, a store without its key cannot append, and
+ * an older store's unkeyed records stay valid before the keyed ones. */
+static void test_audit_keys(void)
+{
+    char db[256], key[256];
+    struct vg_store *st = NULL;
+    struct vg_audit_verdict v;
+    struct vg_audit_head h;
+    struct vg_err err = {0};
+    int64_t bad = 0;
+
+    path_of(db, sizeof(db), "audit-keys.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    append_n(st, 1, 2); /* no key yet: unkeyed, as before */
+    TH_EQ_INT(vg_store_audit_head(st, &h, &err), VG_OK);
+    TH_CHECK(!h.is_signed);
+    vg_store_close(st);
+    st = open_keyed(db, "audit-keys.key");
+    append_n(st, 3, 2);
+    TH_EQ_INT(vg_store_audit_verify(st, &v, &err), VG_OK);
+    TH_EQ_INT(v.count, 4);
+    TH_EQ_INT(v.keyed_from, 3);
+    TH_EQ_INT(v.unchecked, 0);
+    vg_store_close(st);
+    /* another key */
+    st = open_keyed(db, "audit-other.key");
+    TH_EQ_INT(verify_bad(st, &bad, &err), VG_ECORRUPT);
+    TH_EQ_INT(bad, 3);
+    TH_CHECK(strstr(err.msg, "another key") != NULL);
+    vg_store_close(st);
+    /* no key: the links are checked, the MACs are not, nothing appended */
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_audit_verify(st, &v, &err), VG_OK);
+    TH_EQ_INT(v.unchecked, 2);
+    TH_EQ_INT(vg_store_audit_append(st, 0, "test.change", NULL, 0, "", &err),
+              VG_EACCES);
+    vg_store_close(st);
+    /* a key file others can read is refused */
+    path_of(key, sizeof(key), "audit-keys.key");
+    TH_EQ_INT(chmod(key, 0644), 0);
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_audit_key(st, key, 1, NULL, &err), VG_EACCES);
+    TH_CHECK(strstr(err.msg, "chmod 600") != NULL);
+    vg_store_close(st);
+    TH_EQ_INT(mode_of(db), 0600);
+    path_of(key, sizeof(key), "audit-other.key");
+    TH_EQ_INT(mode_of(key), 0600);
+}
+
 int main(void)
 {
     char cmd[300];
@@ -1103,6 +1397,10 @@ int main(void)
     TH_RUN(test_password_ends_sessions);
     TH_RUN(test_user_unlock);
     TH_RUN(test_owner_only);
+    TH_RUN(test_audit_append_only);
+    TH_RUN(test_audit_truncation);
+    TH_RUN(test_audit_rechain);
+    TH_RUN(test_audit_keys);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)

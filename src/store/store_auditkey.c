@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The audit chain's key and its head file (vigil/store_people.h).  The key
+ * is a file of 32 random bytes kept apart from the database, made and
+ * checked as the sealing key's file is (src/web/seal.c): created 0600 with
+ * O_EXCL, refused when the group or others may read it.  The head file
+ * is opened O_APPEND; a line is written once the transaction that made
+ * the records has committed, so it never names a record that was rolled
+ * back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_int.h"
+
+#define KEY_LEN 32
+
+static int create_key(const char *path, struct vg_err *err)
+{
+    uint8_t key[KEY_LEN];
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    ssize_t w;
+
+    if (fd < 0)
+        return errno == EEXIST
+                   ? VG_OK /* made meanwhile: use it */
+                   : vg_err_set(err, VG_EIO, "%s: %s", path, strerror(errno));
+    if (RAND_bytes(key, sizeof(key)) != 1) {
+        close(fd);
+        unlink(path);
+        return vg_err_set(err, VG_EINTERNAL, "no random bytes for the key");
+    }
+    w = write(fd, key, sizeof(key));
+    OPENSSL_cleanse(key, sizeof(key));
+    if (w != (ssize_t)sizeof(key) || fsync(fd) || close(fd)) {
+        unlink(path);
+        return vg_err_set(err, VG_EIO, "%s: cannot write the key", path);
+    }
+    return VG_OK;
+}
+
+static int read_key(struct vg_store *st, const char *path, struct vg_err *err)
+{
+    struct stat sb;
+    int fd, rc = VG_OK;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return vg_err_set(err, errno == ENOENT ? VG_ENOENT : VG_EACCES,
+                          "%s: %s", path, strerror(errno));
+    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
+        (sb.st_mode & (S_IRWXG | S_IRWXO)))
+        rc = vg_err_set(err, VG_EACCES,
+                        "%s: the audit key file must be a regular file"
+                        " readable by its owner only (chmod 600)",
+                        path);
+    else if (sb.st_size != KEY_LEN)
+        rc = vg_err_set(err, VG_EFORMAT,
+                        "%s: an audit key file holds %d bytes", path, KEY_LEN);
+    else if (read(fd, st->audit_key, KEY_LEN) != KEY_LEN)
+        rc = vg_err_set(err, VG_EIO, "%s: cannot read the key", path);
+    close(fd);
+    if (rc)
+        OPENSSL_cleanse(st->audit_key, KEY_LEN);
+    return rc;
+}
+
+int vg_store_audit_key(struct vg_store *st, const char *key_file, int create,
+                       const char *head_file, struct vg_err *err)
+{
+    int rc, fd = -1;
+
+    if (!key_file)
+        return vg_err_set(err, VG_EINVAL, "no audit key file given");
+    if ((create && (rc = create_key(key_file, err))) ||
+        (rc = read_key(st, key_file, err)))
+        return rc;
+    if (head_file &&
+        (fd = open(head_file,
+                   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                   0600)) < 0) {
+        OPENSSL_cleanse(st->audit_key, KEY_LEN);
+        return vg_err_set(err, VG_EIO, "%s: %s", head_file, strerror(errno));
+    }
+    LOCK(st);
+    st->audit_keyed = 1;
+    if (st->audit_head_fd >= 0)
+        close(st->audit_head_fd);
+    st->audit_head_fd = fd;
+    UNLOCK(st);
+    return VG_OK;
+}
+
+int vg__store_audit_hmac(const struct vg_store *st, const void *p, size_t n,
+                         uint8_t out[32])
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end()};
+    size_t got = 0;
+    int ok = c && EVP_MAC_init(c, st->audit_key, KEY_LEN, params) &&
+             EVP_MAC_update(c, p, n) && EVP_MAC_final(c, out, &got, 32) &&
+             got == 32;
+
+    EVP_MAC_CTX_free(c);
+    EVP_MAC_free(mac);
+    return ok ? VG_OK : VG_EINTERNAL;
+}
+
+void vg__store_audit_committed(struct vg_store *st)
+{
+    char line[128];
+    int n;
+
+    if (!st->pending_id)
+        return;
+    if (st->audit_head_fd >= 0) {
+        n = snprintf(line, sizeof(line), "%lld ", (long long)st->pending_id);
+        for (int i = 0; i < 32; i++)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x",
+                          st->pending_mac[i]);
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " %lld\n",
+                      (long long)st->pending_at);
+        /* one write of a short line: whole, even beside another writer;
+           a failure leaves the head file behind, which verify would show
+           as an older head, never as a false one */
+        if (write(st->audit_head_fd, line, (size_t)n) != n) {
+            /* nothing more to do here: the records are committed */
+        }
+    }
+    st->pending_id = 0;
+}
+
+void vg__store_audit_rolled_back(struct vg_store *st)
+{
+    st->pending_id = 0;
+}
+
+void vg__store_audit_close(struct vg_store *st)
+{
+    if (st->audit_head_fd >= 0)
+        close(st->audit_head_fd);
+    st->audit_head_fd = -1;
+    OPENSSL_cleanse(st->audit_key, KEY_LEN);
+    st->audit_keyed = 0;
+}
