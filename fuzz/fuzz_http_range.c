@@ -9,6 +9,7 @@
  * counting as 2^64-1), and a range returned lies within the file
  * (a <= b < size).  Never a crash or undefined behaviour (ASan+UBSan).
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static int reference(const char *h, uint64_t size, uint64_t *a, uint64_t *b)
     uint64_t x, y;
 
     for (size_t i = 0; i < 6; i++)
-        if (!h[i] || (h[i] | 0x20) != unit[i])
+        if (tolower((unsigned char)h[i]) != unit[i])
             return 0;
     s = h + 6;
     e = s + strlen(s);

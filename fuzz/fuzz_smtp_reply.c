@@ -10,11 +10,12 @@
  * agree with a small model here (a reply line is three digits 1xx-5xx,
  * the last line of a reply has no '-' after them, lines are joined by a
  * space, carriage returns dropped, other bytes outside printable ASCII
- * shown as '?', cut at VG_SMTP_REPLY_MAX - 1 as smtp.h says; replies after QUIT do not
- * count); every reply stored is NUL-terminated printable ASCII starting
- * with its code; a recipient's entry is filled only for a RCPT command
- * sent, its state agrees with its code, the others stay untried.  Never a
- * crash or undefined behaviour (ASan+UBSan).
+ * shown as '?', cut at VG_SMTP_REPLY_MAX - 1 as smtp.h says; replies after
+ * QUIT do not count); every reply stored is NUL-terminated printable ASCII
+ * starting with a reply code (its first line's; the code is the last
+ * line's); a recipient's entry is filled only for a RCPT command sent, its
+ * state agrees with its code, the others stay untried.  Never a crash or
+ * undefined behaviour (ASan+UBSan).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -94,8 +95,10 @@ static void check_reply(const char *r, int code)
             abort();
         return;
     }
-    if (code < 100 || code > 599 || n < 3 || r[0] != '0' + code / 100 ||
-        r[1] != '0' + code / 10 % 10 || r[2] != '0' + code % 10)
+    /* the code is the last line's; a hostile server may start a reply
+     * with another one (RFC 5321 4.2.1 says all lines share it) */
+    if (code < 100 || code > 599 || n < 3 || r[0] < '1' || r[0] > '5' ||
+        r[1] < '0' || r[1] > '9' || r[2] < '0' || r[2] > '9')
         abort();
 }
 
