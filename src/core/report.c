@@ -224,9 +224,11 @@ int vg_report_check(const struct vg_report_input *in, struct vg_report *out,
     code(&k, "technology", in->technology, VG_VOCAB_TECHNOLOGY);
     text(&k, "incident_at", in->incident_at, 100, 0);
     text(&k, "description", in->description, VG_REPORT_MAX_DESCRIPTION, 1);
-    if (tech & VG_VOCAB_NEEDS_URLS)
+    if (tech & VG_VOCAB_NEEDS_URLS) {
         rc = check_urls(&k, in, out);
-    else if (vg_vocab_has(VG_VOCAB_TECHNOLOGY, in->technology))
+        /* kept with the report: optional, but within the same limit */
+        text(&k, "detail", in->detail, VG_REPORT_MAX_FIELD, 0);
+    } else if (vg_vocab_has(VG_VOCAB_TECHNOLOGY, in->technology))
         text(&k, "detail", in->detail, VG_REPORT_MAX_FIELD, 1);
     if (type & VG_VOCAB_ASK_LURING) {
         choice(&k, "luring_meet", in->luring_meet, answers, 3);

@@ -133,17 +133,6 @@ enum vg_smtp_outcome vg__smtp_classify(int curl_code, enum vg_smtp_stage stage,
 
 /* ---- following the conversation ---- */
 
-struct conv {
-    struct vg_smtp_result *res;
-    enum vg_smtp_stage stage;
-    int quitting;                 /* QUIT sent: replies no longer count */
-    size_t rcpt_sent;             /* RCPT commands so far */
-    char line[VG_SMTP_REPLY_MAX]; /* the reply line being received */
-    size_t linelen;
-    char reply[VG_SMTP_REPLY_MAX]; /* the reply so far, lines joined */
-    size_t replylen;
-};
-
 static int verb(const char *d, size_t n, const char *v)
 {
     size_t k = strlen(v);
@@ -151,7 +140,7 @@ static int verb(const char *d, size_t n, const char *v)
     return n >= k && !strncasecmp(d, v, k);
 }
 
-static void on_command(struct conv *c, const char *d, size_t n)
+static void on_command(struct vg__smtp_conv *c, const char *d, size_t n)
 {
     /* SASL continuations are base64 lines; the next real verb is MAIL */
     if (c->stage == VG_SMTP_STAGE_AUTH && !verb(d, n, "MAIL FROM:") &&
@@ -183,7 +172,7 @@ static enum vg_smtp_rcpt_state rcpt_state(int code)
 }
 
 /* A complete reply: the one the result reports, a recipient's, ... */
-static void on_reply(struct conv *c, int code)
+static void on_reply(struct vg__smtp_conv *c, int code)
 {
     struct vg_smtp_result *res = c->res;
 
@@ -206,7 +195,7 @@ static void on_reply(struct conv *c, int code)
 }
 
 /* One reply line (without its line break): "NNN-text" or "NNN text". */
-static void on_reply_line(struct conv *c)
+static void on_reply_line(struct vg__smtp_conv *c)
 {
     const char *l = c->line;
     int code, last;
@@ -216,11 +205,12 @@ static void on_reply_line(struct conv *c)
         return; /* not a reply line: ignored */
     code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
     last = c->linelen == 3 || l[3] != '-';
+    /* cut at VG_SMTP_REPLY_MAX - 1 bytes, as smtp.h says */
     for (size_t i = 0; i < c->linelen; i++) {
-        if (c->replylen + 2 >= sizeof(c->reply))
-            break;
-        if (i == 0 && c->replylen)
+        if (i == 0 && c->replylen && c->replylen + 1 < sizeof(c->reply))
             c->reply[c->replylen++] = ' ';
+        if (c->replylen + 1 >= sizeof(c->reply))
+            break;
         c->reply[c->replylen++] = l[i];
     }
     c->reply[c->replylen] = '\0';
@@ -231,7 +221,7 @@ static void on_reply_line(struct conv *c)
     }
 }
 
-static void on_reply_bytes(struct conv *c, const char *d, size_t n)
+static void on_reply_bytes(struct vg__smtp_conv *c, const char *d, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)d[i];
@@ -247,14 +237,21 @@ static void on_reply_bytes(struct conv *c, const char *d, size_t n)
     }
 }
 
+void vg__smtp_conv_feed(struct vg__smtp_conv *c, int out, const char *d,
+                        size_t n)
+{
+    if (out)
+        on_command(c, d, n);
+    else
+        on_reply_bytes(c, d, n);
+}
+
 static int on_debug(CURL *h, curl_infotype type, char *data, size_t size,
                     void *ud)
 {
     (void)h;
-    if (type == CURLINFO_HEADER_OUT)
-        on_command(ud, data, size);
-    else if (type == CURLINFO_HEADER_IN)
-        on_reply_bytes(ud, data, size);
+    if (type == CURLINFO_HEADER_OUT || type == CURLINFO_HEADER_IN)
+        vg__smtp_conv_feed(ud, type == CURLINFO_HEADER_OUT, data, size);
     return 0;
 }
 
@@ -320,8 +317,8 @@ static int check_config(const struct vg_smtp_config *cfg, int *tls,
 }
 
 static int setup(CURL *h, const struct vg_smtp_config *cfg, const char *from,
-                 struct curl_slist *rcpt, struct upload *up, struct conv *c,
-                 char *errbuf)
+                 struct curl_slist *rcpt, struct upload *up,
+                 struct vg__smtp_conv *c, char *errbuf)
 {
     static const long usessl[] = {CURLUSESSL_ALL, CURLUSESSL_TRY,
                                   CURLUSESSL_NONE};
@@ -407,7 +404,7 @@ int vg_smtp_send(const struct vg_smtp_config *cfg, const struct vg_mail *m,
     char errbuf[CURL_ERROR_SIZE];
     struct curl_slist *rcpt = NULL, *next;
     struct upload up = {0};
-    struct conv *c = NULL;
+    struct vg__smtp_conv *c = NULL;
     char *msg = NULL;
     CURL *h = NULL;
     CURLcode cc;

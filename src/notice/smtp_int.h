@@ -46,4 +46,25 @@ int vg__smtp_header_text(struct vg_buf *b, const char *name, const char *value,
 enum vg_smtp_outcome vg__smtp_classify(int curl_code, enum vg_smtp_stage stage,
                                        int code);
 
+/*
+ * Following the conversation in libcurl's transcript (smtp.c; the fuzzer
+ * drives it too): zero it, point res at the result (its nrcpt set), then
+ * feed each chunk, a command the client sent (out) or bytes the server
+ * sent.  Replies fill res->code and res->reply, a recipient's its
+ * res->rcpt[] entry; c->stage is the step they answered.
+ */
+struct vg__smtp_conv {
+    struct vg_smtp_result *res;
+    enum vg_smtp_stage stage;
+    int quitting;                 /* QUIT sent: replies no longer count */
+    size_t rcpt_sent;             /* RCPT commands so far */
+    char line[VG_SMTP_REPLY_MAX]; /* the reply line being received */
+    size_t linelen;
+    char reply[VG_SMTP_REPLY_MAX]; /* the reply so far, lines joined */
+    size_t replylen;
+};
+
+void vg__smtp_conv_feed(struct vg__smtp_conv *c, int out, const char *d,
+                        size_t n);
+
 #endif

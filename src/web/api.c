@@ -165,6 +165,44 @@ static int rule_errors(struct vg_server *s, struct vg_http_resp *resp,
     return rc;
 }
 
+const char *vg__api_report_input(const json_t *j, struct vg_report_input *in,
+                                 const char **urls)
+{
+    const char *bad = NULL;
+    const json_t *v, *contact;
+
+    memset(in, 0, sizeof(*in));
+    if (unknown_field(j, &bad))
+        return bad;
+    in->incident_type = str(j, "incident_type");
+    in->incident_at = str(j, "incident_at");
+    in->technology = str(j, "technology");
+    in->detail = str(j, "detail");
+    in->description = str(j, "description");
+    in->language = str(j, "language");
+    in->luring_meet = str(j, "luring_meet");
+    in->luring_images = str(j, "luring_images");
+    in->intimate_self = str(j, "intimate_self");
+    in->intimate_threatened = str(j, "intimate_threatened");
+    v = json_object_get(j, "named_child");
+    in->named_child = json_is_true(v) ? "yes" : v ? "no" : NULL;
+    if ((v = json_object_get(j, "urls")) && json_is_array(v)) {
+        size_t i, n = json_array_size(v);
+        for (i = 0; i < n && i <= VG_REPORT_MAX_URLS; i++) {
+            const char *u = json_string_value(json_array_get(v, i));
+            urls[i] = u ? u : "not a string";
+        }
+        in->urls = urls;
+        in->nurls = n > VG_REPORT_MAX_URLS ? VG_REPORT_MAX_URLS + 1 : n;
+    }
+    if ((contact = json_object_get(j, "contact")) && json_is_object(contact)) {
+        in->contact_name = str(contact, "name");
+        in->contact_email = str(contact, "email");
+        in->contact_phone = str(contact, "phone");
+    }
+    return NULL;
+}
+
 static int post_report(void *ctx, const struct vg_http_req *req,
                        struct vg_http_resp *resp)
 {
@@ -177,7 +215,7 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     struct vg_report r = {0};
     struct vg_report_ack ack;
     json_error_t jerr;
-    json_t *j = NULL, *v, *contact;
+    json_t *j = NULL;
     size_t nerr = 0;
     int64_t key;
     char body[96];
@@ -205,37 +243,11 @@ static int post_report(void *ctx, const struct vg_http_req *req,
         json_decref(j);
         return detail(resp, 400, "the body is not a JSON object");
     }
-    if (unknown_field(j, &bad)) {
+    if ((bad = vg__api_report_input(j, &in, urls))) {
         snprintf(body, sizeof(body), "unknown field \"%.*s\"",
                  (int)vg_utf8_cut(bad, 40), bad);
         rc = detail(resp, 422, body);
         goto out;
-    }
-    in.incident_type = str(j, "incident_type");
-    in.incident_at = str(j, "incident_at");
-    in.technology = str(j, "technology");
-    in.detail = str(j, "detail");
-    in.description = str(j, "description");
-    in.language = str(j, "language");
-    in.luring_meet = str(j, "luring_meet");
-    in.luring_images = str(j, "luring_images");
-    in.intimate_self = str(j, "intimate_self");
-    in.intimate_threatened = str(j, "intimate_threatened");
-    v = json_object_get(j, "named_child");
-    in.named_child = json_is_true(v) ? "yes" : v ? "no" : NULL;
-    if ((v = json_object_get(j, "urls")) && json_is_array(v)) {
-        size_t i, n = json_array_size(v);
-        for (i = 0; i < n && i <= VG_REPORT_MAX_URLS; i++) {
-            const char *u = json_string_value(json_array_get(v, i));
-            urls[i] = u ? u : "not a string";
-        }
-        in.urls = urls;
-        in.nurls = n > VG_REPORT_MAX_URLS ? VG_REPORT_MAX_URLS + 1 : n;
-    }
-    if ((contact = json_object_get(j, "contact")) && json_is_object(contact)) {
-        in.contact_name = str(contact, "name");
-        in.contact_email = str(contact, "email");
-        in.contact_phone = str(contact, "phone");
     }
     if ((rc = vg_report_check(&in, &r, errs, MAX_ERRORS, &nerr))) {
         rc = rc == VG_EINVAL ? rule_errors(s, resp, errs, nerr) : rc;

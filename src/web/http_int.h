@@ -43,4 +43,13 @@ void vg__http_drop_static(struct vg_http_server *srv);
 int vg__http_running(const struct vg_http_server *srv);
 void vg__http_static_free(struct vg__http_static *sd);
 
+/*
+ * A Range header against a file of size bytes: 1 with [*a, *b] to send
+ * (a <= b < size), -1 unsatisfiable (416), 0 when it is to be ignored
+ * (invalid, several ranges: the whole file).  Accepted forms, after
+ * "bytes=" (any case) and optional spaces or tabs, with optional spaces or
+ * tabs at the end: "first-", "first-last" and "-suffix".
+ */
+int vg__http_range(const char *h, uint64_t size, uint64_t *a, uint64_t *b);
+
 #endif

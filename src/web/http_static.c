@@ -113,12 +113,7 @@ static int digits(const char **p, uint64_t *v)
     return 0;
 }
 
-/*
- * A Range header against a file of size bytes: 1 with [*a, *b] to send,
- * -1 unsatisfiable (416), 0 when it is to be ignored (invalid, several
- * ranges: the whole file).
- */
-static int parse_range(const char *h, uint64_t size, uint64_t *a, uint64_t *b)
+int vg__http_range(const char *h, uint64_t size, uint64_t *a, uint64_t *b)
 {
     const char *p = h + 6;
     uint64_t x, y;
@@ -129,7 +124,11 @@ static int parse_range(const char *h, uint64_t size, uint64_t *a, uint64_t *b)
         p++;
     if (*p == '-') {
         p++;
-        if (digits(&p, &x) || (*p && *p != ' ' && *p != '\t'))
+        if (digits(&p, &x))
+            return 0;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p)
             return 0;
         if (!x || !size)
             return -1;
@@ -210,7 +209,7 @@ static int answer_file(const struct vg_http_req *req,
         return vg_http_resp_take(resp, 304, NULL, NULL, 0);
     }
     if (range && (!ifr || !strcmp(ifr, etag) || !strcmp(ifr, lastmod)))
-        r = parse_range(range, size, &a, &b);
+        r = vg__http_range(range, size, &a, &b);
     if (r < 0) {
         close(fd);
         snprintf(crange, sizeof(crange), "bytes */%" PRIu64, size);

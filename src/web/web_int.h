@@ -51,6 +51,16 @@ int vg__notices_routes(struct vg_server *s, struct vg_err *err);
 int vg__providers_routes(struct vg_server *s, struct vg_err *err);
 
 /*
+ * The report in a partner's JSON object j (api.c; fuzz/fuzz_report_json.c
+ * drives it): *in filled with strings borrowed from j, the URLs in
+ * urls[0..VG_REPORT_MAX_URLS] (an array longer than VG_REPORT_MAX_URLS
+ * gives one more, for vg_report_check to refuse).  NULL, or the name of
+ * the first field the API does not know (then *in is empty).
+ */
+const char *vg__api_report_input(const json_t *j, struct vg_report_input *in,
+                                 const char **urls);
+
+/*
  * The page's language: ?lang= (then remembered in a cookie), else the
  * "lang" cookie, else Accept-Language; one of the loaded catalogues.
  */
