@@ -145,7 +145,9 @@ static void test_from_each_version(void)
                                  " 'media_review_queue', 'sightings_page',"
                                  " 'cases_url_open', 'rdap_cache',"
                                  " 'media_hashes', 'audit_keyed')"),
-                  from <= 8 ? from - 1 : from == 9 ? 7 : 8);
+                  from <= 8   ? from - 1
+                  : from == 9 ? 7
+                              : 8);
         /* a normal open migrates the rest and keeps the data */
         TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
         TH_EQ_INT(vg_store_schema_version(st, &v, &err), VG_OK);
