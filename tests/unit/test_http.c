@@ -517,8 +517,9 @@ static void test_lifecycle_errors(void)
     /* IPv6 loopback may be missing in a container: then the start checks
      * run on IPv4 loopback, saying so */
     if (vg_http_start(s, &err) != VG_OK) {
-        fprintf(stderr, "  [::1] does not start here (%s): start checks on"
-                        " 127.0.0.1\n",
+        fprintf(stderr,
+                "  [::1] does not start here (%s): start checks on"
+                " 127.0.0.1\n",
                 err.msg);
         vg_http_free(s);
         o.listen = "127.0.0.1:0";
