@@ -50,7 +50,9 @@ struct vg_crawl_opts {
     unsigned threads;       /* hashing threads; 0 = one per core */
     unsigned hash_flags;    /* VG_IMAGEHASH_FAST ... (dihedral is implied) */
     int allow_private;      /* connect to private addresses (tests) */
-    const char *proxy;      /* NULL: none; see vigil/fetch.h */
+    /* NULL, or the private "IP:PORT"s that may be connected to (fetch.h) */
+    const char *allow_addrs;
+    const char *proxy; /* NULL: none; see vigil/fetch.h */
     int ignore_robots;
     int64_t robots_ttl_ms; /* robots.txt kept this long; 0 = 24 h (most) */
     int continuous;        /* wait for new seeds instead of ending */

@@ -11,7 +11,8 @@
  * brotli, zstd), so neither a lying Content-Length nor a compression bomb
  * gets past the cap; and, unless allow_private is set, a connection only to
  * public addresses (vigil/netaddr.h), checked on the address actually
- * connected to, after DNS and after every redirect.
+ * connected to, after DNS and after every redirect (allow_addrs excepts
+ * exactly the address and port pairs it lists, for tests).
  *
  * Proxies: the environment's proxy variables (http_proxy, HTTPS_PROXY,
  * ALL_PROXY, NO_PROXY...) are ignored, always: through a proxy the
@@ -54,6 +55,10 @@ struct vg_fetch_opts {
     size_t max_page_bytes;   /* 0 = 8 MiB (after decompression) */
     size_t max_media_bytes;  /* 0 = 64 MiB (after decompression) */
     int allow_private;       /* connect to private addresses (tests) */
+    const char *allow_addrs; /* NULL, or "IP:PORT,[IPv6]:PORT...": exactly
+                                these private addresses may be connected
+                                to (tests, labs; copied; not through a
+                                proxy) */
     const char *proxy;       /* NULL: none (the environment's ignored);
                                 else libcurl's proxy URL, e.g.
                                 "http://proxy.example:3128" (copied) */

@@ -4,6 +4,7 @@
  * (vigil/crawler.h) from the command line.  A crawl's options are stored
  * with it as JSON, so `--resume` continues it exactly as it was started.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
@@ -66,6 +67,11 @@ static void crawl_usage(FILE *f)
         "                      seconds (default and most: 86400)\n"
         "  --allow-private     connect to private and loopback addresses\n"
         "                      (tests; refused by default)\n"
+        "  --allow-private-addr IP:PORT\n"
+        "                      connect to this one private address and port\n"
+        "                      (e.g. 127.0.0.1:8080, [::1]:8080; repeatable,\n"
+        "                      at most 8), every other stays refused: tests\n"
+        "                      and labs (not through --proxy)\n"
         "  --proxy URL         send every request through this proxy\n"
         "                      (http://host:port, socks5h://...); the\n"
         "                      environment's http_proxy, ALL_PROXY... are\n"
@@ -103,7 +109,7 @@ static json_t *params_json(const struct vg_crawl_opts *o, int min_quality,
 {
     return json_pack(
         "{s:o, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:s, s:b, s:b,"
-        " s:b, s:i, s:I, s:I}",
+        " s:b, s:i, s:I, s:I, s:s?}",
         "seeds", seeds, "max_depth", o->max_depth, "follow_offsite",
         o->follow_offsite, "max_pages", (json_int_t)o->max_pages,
         "max_host_pages", (json_int_t)o->max_host_pages, "max_pattern",
@@ -114,7 +120,7 @@ static json_t *params_json(const struct vg_crawl_opts *o, int min_quality,
         "ignore_robots", o->ignore_robots, "allow_private", o->allow_private,
         "min_quality", min_quality, "timeout_ms",
         (json_int_t)o->total_timeout_ms, "robots_ttl_ms",
-        (json_int_t)o->robots_ttl_ms);
+        (json_int_t)o->robots_ttl_ms, "allow_private_addrs", o->allow_addrs);
 }
 
 /* Restore options from a crawl's parameters (ua: kept alive by p). */
@@ -143,6 +149,8 @@ static void params_apply(json_t *p, struct vg_crawl_opts *o, int *min_quality)
         o->hash_flags |= VG_IMAGEHASH_FAST;
     o->ignore_robots = json_is_true(json_object_get(p, "ignore_robots"));
     o->allow_private = json_is_true(json_object_get(p, "allow_private"));
+    if ((v = json_object_get(p, "allow_private_addrs")) && json_is_string(v))
+        o->allow_addrs = json_string_value(v);
     if ((v = json_object_get(p, "min_quality")) && json_is_integer(v))
         *min_quality = (int)json_integer_value(v);
 }
@@ -354,6 +362,7 @@ enum {
     OPT_UA,
     OPT_NOROBOTS,
     OPT_PRIVATE,
+    OPT_PRIVATEADDR,
     OPT_FAST,
     OPT_MINQ,
     OPT_QUIET,
@@ -382,6 +391,7 @@ static const struct option crawl_longopts[] = {
     {"user-agent", required_argument, NULL, OPT_UA},
     {"ignore-robots", no_argument, NULL, OPT_NOROBOTS},
     {"allow-private", no_argument, NULL, OPT_PRIVATE},
+    {"allow-private-addr", required_argument, NULL, OPT_PRIVATEADDR},
     {"proxy", required_argument, NULL, OPT_PROXY},
     {"fast", no_argument, NULL, OPT_FAST},
     {"threads", required_argument, NULL, 'j'},
@@ -427,8 +437,45 @@ struct crawl_args {
     json_t *params; /* a resumed crawl's: its strings are in a->o */
     const char *db;
     int min_quality, quiet, json, resume;
-    int64_t id; /* --resume ID */
+    int64_t id;                                   /* --resume ID */
+    char allow_addrs[8 * (INET6_ADDRSTRLEN + 9)]; /* --allow-private-addr */
 };
+
+/* --allow-private-addr IP:PORT (or [IPv6]:PORT), in canonical form, onto
+ * a->allow_addrs (commas between): 1 taken, -1 a usage error (said). */
+static int add_allow_addr(struct crawl_args *a, const char *v)
+{
+    char ip[INET6_ADDRSTRLEN + 2], text[96], *end;
+    unsigned char bin[16];
+    const char *colon = strrchr(v, ':');
+    size_t n = colon ? (size_t)(colon - v) : 0, used = strlen(a->allow_addrs);
+    long port = 0;
+    int six = n > 2 && v[0] == '[' && v[n - 1] == ']';
+
+    if (colon && n - 2 * six < sizeof(ip)) {
+        snprintf(ip, sizeof(ip), "%.*s", (int)(n - 2 * six), v + six);
+        errno = 0;
+        port = strtol(colon + 1, &end, 10);
+        if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+            port = 0;
+    }
+    if (!port || inet_pton(six ? AF_INET6 : AF_INET, ip, bin) != 1 ||
+        !inet_ntop(six ? AF_INET6 : AF_INET, bin, ip, sizeof(ip))) {
+        vg_cli_errorf("crawl: --allow-private-addr wants IP:PORT or "
+                      "[IPv6]:PORT (port 1-65535), not '%s'",
+                      v);
+        return -1;
+    }
+    snprintf(text, sizeof(text), six ? "%s[%s]:%ld" : "%s%s:%ld",
+             used ? "," : "", ip, port);
+    if (used + strlen(text) >= sizeof(a->allow_addrs)) {
+        vg_cli_errorf("crawl: --allow-private-addr: at most 8");
+        return -1;
+    }
+    strcat(a->allow_addrs, text);
+    a->o.allow_addrs = a->allow_addrs;
+    return 1;
+}
 
 /* A numeric option of the table into a->o: 1 taken, 0 not one, -1 bad. */
 static int crawl_num_option(struct crawl_args *a, int c, const char *v)
@@ -492,6 +539,8 @@ static int crawl_option(struct crawl_args *a, int c, char **argv)
     case OPT_PRIVATE:
         a->o.allow_private = 1;
         return 1;
+    case OPT_PRIVATEADDR:
+        return add_allow_addr(a, optarg);
     case OPT_PROXY:
         a->o.proxy = optarg;
         return vg_cli_proxy_check("crawl", optarg) ? -1 : 1;

@@ -982,6 +982,7 @@ static int setup(struct crawler *c, struct vg_matcher *m)
     fo.user_agent = c->o.user_agent;
     fo.max_in_flight = c->o.max_in_flight;
     fo.allow_private = c->o.allow_private;
+    fo.allow_addrs = c->o.allow_addrs;
     fo.proxy = c->o.proxy;
     fo.max_page_bytes = c->o.max_page_bytes;
     fo.max_media_bytes = c->o.max_media_bytes;
