@@ -110,6 +110,8 @@ for i in 1 2 3; do codes="$codes $(post "$KEY" '{}' | status)"; done
 check "rate limit 2: the third request gets 429 (codes:$codes)" test "$codes" = " 422 422 429"
 c -D "$T/h429" -o /dev/null -X POST "$URL" -H 'Content-Type: application/json' -d '{}'
 check "  with Retry-After" grep -qi '^retry-after: [0-9]' "$T/h429"
+codes="$(post "$KEY" '{}' -H 'X-Real-IP: 192.0.2.7' | status) $(post "$KEY" '{}' -H 'X-Forwarded-For: 192.0.2.8' | status)"
+check "  without --trust-proxy, X-Real-IP and X-Forwarded-For change nothing (codes: $codes)" test "$codes" = "429 429"
 kill -TERM "$PID"; wait "$PID"; PID=
 # IPv6 clients (X-Real-IP from a proxy on this machine) count by their /64
 for b in 0 129; do

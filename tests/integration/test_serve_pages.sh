@@ -150,6 +150,7 @@ c a /console/login -d "csrf=$(csrf_of "$T/login.html")&username=alice&password=$
 NEWTOK=$(grep -o 'vg_session=[0-9a-f]*' "$T/in.hdr" | cut -d= -f2)
 check "signed in: 303 to the queue" bash -c "grep -q '^HTTP/1.1 303' '$T/in.hdr' && grep -qi '^location: /console' '$T/in.hdr'"
 check "session cookie HttpOnly, SameSite=Strict" grep -qi 'set-cookie: vg_session=[0-9a-f]\{64\}; Path=/console; Max-Age=28800; HttpOnly; SameSite=Strict' "$T/in.hdr"
+check "only the session token's SHA-256 is stored, never the token" bash -c "! sqlite3 '$DB' .dump | grep -qi '$NEWTOK' && [ \$(sqlite3 '$DB' \"SELECT COUNT(*) FROM sessions WHERE hex(token_hash) = upper('\$(printf %s '$NEWTOK' | sha256sum | cut -c1-64)')\") -eq 1 ]"
 check "session fixation: a new token, not the planted one" bash -c "[ -n '$NEWTOK' ] && [ '$NEWTOK' != \$(printf 'a%.0s' \$(seq 64)) ]"
 check "the planted token opens nothing" test "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -b "vg_session=$(printf 'a%.0s' $(seq 64))" "$U/console")" = 303
 c a /console >"$T/queue.html"
