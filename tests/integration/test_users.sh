@@ -124,6 +124,10 @@ check "a removed record is found" test $rc -eq 1
 check "at the next one" grep -q 'record 4 does not follow' "$T/err"
 attack first "DELETE FROM audit_log WHERE id = 1"; rc=$?
 check "removing the first record is found too" test $rc -eq 1
+attack reordered "UPDATE audit_log SET id = -3 WHERE id = 3; UPDATE audit_log SET id = 3 WHERE id = 4; UPDATE audit_log SET id = 4 WHERE id = -3"; rc=$?
+check "two records swapped (each with its own MAC): found" bash -c "[ $rc -eq 1 ] && grep -q 'record 3 ' '$T/err'"
+attack newest "DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)"; rc=$?
+check "the newest record removed: found by the head file" bash -c "[ $rc -eq 1 ] && grep -q 'the audit log was cut' '$T/err'"
 attack cut "DELETE FROM audit_log WHERE id > 5"; rc=$?
 check "records cut off the end: found by the head file" test $rc -eq 1
 check "saying so" grep -q 'the audit log was cut: the kept head is record 6, the log ends at record 5' "$T/err"
