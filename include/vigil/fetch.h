@@ -28,6 +28,15 @@
  * could differ from ours anyway (DNS rebinding), so a name that resolves
  * to a private address is the proxy's to refuse.
  *
+ * Memory: the decoded bodies of all transfers, and the bytes the caller
+ * says it holds on (vg_fetcher_hold), share one budget, max_inflight_bytes.
+ * A transfer whose next bytes do not fit waits (paused) until bytes are
+ * freed, and none starts while the budget is spent; no body may be larger
+ * than the budget (VG_FETCH_TOO_LARGE).  To keep transfers from all
+ * waiting on each other, one at a time may go past the budget (up to its
+ * cap) when nothing else would free bytes.  A transfer's total timeout
+ * counts while it waits.
+ *
  * Politeness (per-host delays, robots.txt) is the scheduler's: the fetcher
  * fetches what it is given.  Thread safety: one thread drives a fetcher.
  */
@@ -53,6 +62,7 @@ struct vg_fetch_opts {
     long low_speed_seconds;  /* ... for this long; 0 = 1000 B/s, 15 s */
     size_t max_page_bytes;   /* 0 = 8 MiB (after decompression) */
     size_t max_media_bytes;  /* 0 = 64 MiB (after decompression) */
+    size_t max_inflight_bytes; /* 0 = 256 MiB: all bodies held at once */
     int allow_private;       /* connect to private addresses (tests) */
     const char *proxy;       /* NULL: none (the environment's ignored);
                                 else libcurl's proxy URL, e.g.
@@ -106,6 +116,13 @@ void vg_fetcher_free(struct vg_fetcher *f);
 /* Queue a URL (copied).  VG_OK or VG_ENOMEM. */
 int vg_fetcher_submit(struct vg_fetcher *f, const char *url,
                       enum vg_fetch_kind kind, void *ctx);
+
+/*
+ * Bytes of bodies the caller keeps after their transfers (e.g. queued for
+ * hashing) count against max_inflight_bytes from hold until release.
+ */
+void vg_fetcher_hold(struct vg_fetcher *f, size_t n);
+void vg_fetcher_release(struct vg_fetcher *f, size_t n);
 
 /* Transfers queued or in flight. */
 size_t vg_fetcher_pending(const struct vg_fetcher *f);

@@ -13,6 +13,16 @@
  * every handle sets CURLOPT_PROXY, "" (none, the environment ignored) or
  * the proxy given on purpose; with one, the open-socket callback lets the
  * proxy through and the URLs themselves are checked (private_literal).
+ *
+ * Memory: every decoded byte held (bodies growing, and bytes the caller
+ * holds on, vg_fetcher_hold) counts against one budget.  A write that does
+ * not fit pauses its transfer (CURL_WRITEFUNC_PAUSE: libcurl keeps the rest
+ * of that read and stops reading); paused transfers go on, oldest first,
+ * when bytes are freed, and no new transfer starts while the budget is
+ * spent.  So that paused transfers can never all wait on each other, one
+ * transfer, the lead, may go past the budget (up to its own cap) when
+ * nothing would free bytes otherwise: no other lead, nothing held on by the
+ * caller.  No body may be larger than the budget.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -35,7 +45,9 @@ struct xfer {
     void *ctx;
     struct vg_buf body;
     struct vg_buf headers; /* the selected headers of the last response */
-    int too_large, refused_private;
+    int too_large, refused_private, oom;
+    size_t held;             /* body bytes counted against the budget */
+    unsigned long long wait; /* paused for budget since (0: not paused) */
     char errbuf[CURL_ERROR_SIZE];
     struct xfer *next;
 };
@@ -47,6 +59,10 @@ struct vg_fetcher {
     struct xfer *head, *tail; /* waiting */
     struct xfer *active;      /* in flight */
     size_t waiting, running;
+    size_t bodies, extra;    /* bytes held: bodies, the caller's */
+    struct xfer *lead;       /* the one transfer past the budget, or NULL */
+    unsigned long long ticks; /* orders the pauses */
+    size_t paused;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -86,6 +102,8 @@ int vg_fetcher_new(const struct vg_fetch_opts *opts, struct vg_fetcher **out)
         f->o.max_page_bytes = (size_t)8 << 20;
     if (!f->o.max_media_bytes)
         f->o.max_media_bytes = (size_t)64 << 20;
+    if (!f->o.max_inflight_bytes)
+        f->o.max_inflight_bytes = (size_t)256 << 20;
     if (!(f->user_agent = vg_strdup(opts->user_agent)) ||
         (opts->proxy && !(f->proxy = vg_strdup(opts->proxy))) ||
         !(f->m = curl_multi_init())) {
@@ -106,6 +124,10 @@ static void xfer_free(struct xfer *x)
         curl_multi_remove_handle(x->f->m, x->h);
         curl_easy_cleanup(x->h);
     }
+    x->f->bodies -= x->held;
+    x->f->paused -= x->wait != 0;
+    if (x->f->lead == x)
+        x->f->lead = NULL;
     vg_buf_fini(&x->body);
     vg_buf_fini(&x->headers);
     vg_free(x->url);
@@ -158,16 +180,68 @@ size_t vg_fetcher_pending(const struct vg_fetcher *f)
     return f->waiting + f->running;
 }
 
+void vg_fetcher_hold(struct vg_fetcher *f, size_t n)
+{
+    f->extra += n;
+}
+
+void vg_fetcher_release(struct vg_fetcher *f, size_t n)
+{
+    f->extra -= n < f->extra ? n : f->extra;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
+    struct vg_fetcher *f = x->f;
 
     n *= size;
-    if (x->body.len + n > x->body.cap) {
-        x->too_large = 1;
+    if (x->too_large || x->oom || x->body.len + n > x->body.cap) {
+        x->too_large = !x->oom;
         return 0; /* stops the transfer: CURLE_WRITE_ERROR */
     }
-    return vg_buf_append(&x->body, data, n) == VG_OK ? n : 0;
+    if (f->bodies + f->extra + n > f->o.max_inflight_bytes && f->lead != x) {
+        if (f->lead || f->extra) {
+            /* someone will free bytes: wait for them (libcurl keeps the
+               rest of this read, decoded, and reads no more) */
+            x->wait = ++f->ticks;
+            f->paused++;
+            return CURL_WRITEFUNC_PAUSE;
+        }
+        f->lead = x; /* nothing else would: this one goes on alone */
+    }
+    if (vg_buf_append(&x->body, data, n)) {
+        x->oom = 1;
+        return 0;
+    }
+    x->held += n;
+    f->bodies += n;
+    return n;
+}
+
+/*
+ * Paused transfers go on, the longest waiting first, while the budget has
+ * room, or, with no lead and nothing held by the caller, one at least (it
+ * becomes the lead).  Each delivers what libcurl kept at once, and pauses
+ * again if that does not fit: then the others wait too.
+ */
+static void resume(struct vg_fetcher *f)
+{
+    while (f->paused &&
+           (f->bodies + f->extra < f->o.max_inflight_bytes ||
+            (!f->lead && !f->extra))) {
+        struct xfer *x = NULL;
+        for (struct xfer *a = f->active; a; a = a->next)
+            if (a->wait && (!x || a->wait < x->wait))
+                x = a;
+        if (!x)
+            break;
+        x->wait = 0;
+        f->paused--;
+        curl_easy_pause(x->h, CURLPAUSE_CONT); /* a write error: on_body's */
+        if (x->wait)
+            break;
+    }
 }
 
 /* The response headers kept as evidence (and Retry-After, for politeness). */
@@ -314,6 +388,9 @@ static int start(struct vg_fetcher *f, struct xfer *x)
     const struct vg_fetch_opts *o = &f->o;
     size_t cap = x->kind == VG_FETCH_MEDIA ? o->max_media_bytes
                                            : o->max_page_bytes;
+
+    if (cap > o->max_inflight_bytes)
+        cap = o->max_inflight_bytes; /* no body larger than the budget */
     CURL *h = curl_easy_init();
 
     if (!h)
@@ -372,6 +449,10 @@ static enum vg_fetch_error classify(const struct xfer *x, CURLcode cc)
 {
     if (x->refused_private && cc != CURLE_OK)
         return VG_FETCH_PRIVATE;
+    if (x->too_large) /* also when seen while resuming, whatever came next */
+        return VG_FETCH_TOO_LARGE;
+    if (x->oom)
+        return VG_FETCH_OTHER;
     switch (cc) {
     case CURLE_OK:
         return VG_FETCH_OK;
@@ -445,7 +526,14 @@ static int finish(struct vg_fetcher *f, struct xfer *x, CURLcode cc,
     r.error = classify(x, cc);
     r.error_text = r.error == VG_FETCH_OK ? NULL
                    : r.error == VG_FETCH_TOO_LARGE
-                       ? "body over the size limit (after decompression)"
+                       ? (x->body.cap < (x->kind == VG_FETCH_MEDIA
+                                             ? f->o.max_media_bytes
+                                             : f->o.max_page_bytes)
+                              ? "body over the in-flight byte budget (after "
+                                "decompression)"
+                              : "body over the size limit (after "
+                                "decompression)")
+                   : x->oom ? "out of memory"
                    : r.error == VG_FETCH_PRIVATE
                        ? "refused: not a public address"
                    : x->errbuf[0] ? x->errbuf
@@ -497,7 +585,10 @@ int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
     CURLMsg *msg;
     int still = 0, left = 0, rc = VG_OK;
 
-    while (f->head && f->running < f->o.max_in_flight) {
+    resume(f);
+    /* with the budget spent, what waits waits (it would only pause) */
+    while (f->head && f->running < f->o.max_in_flight &&
+           f->bodies + f->extra < f->o.max_inflight_bytes) {
         struct xfer *x = f->head;
         if (!(f->head = x->next))
             f->tail = NULL;
