@@ -58,7 +58,7 @@ struct vg_crawl_opts {
     /* decoded bodies held at once, being fetched or waiting to be hashed
        (vigil/fetch.h); 0 = 256 MiB */
     size_t max_inflight_bytes;
-    long total_timeout_ms;                  /* 0 = the fetcher's */
+    long total_timeout_ms; /* 0 = the fetcher's */
     /*
      * Review thumbnails: an image that matched no list entry
      * (block or allow), whose bytes the store does not already hold under

@@ -53,18 +53,18 @@ enum vg_fetch_kind {
 };
 
 struct vg_fetch_opts {
-    const char *user_agent;  /* required: names the operator */
-    unsigned max_in_flight;  /* 0 = 32 */
-    unsigned max_redirects;  /* 0 = 5 */
-    long connect_timeout_ms; /* 0 = 10 s */
-    long total_timeout_ms;   /* 0 = 60 s */
-    long low_speed_bytes;    /* abort below this many bytes a second ... */
-    long low_speed_seconds;  /* ... for this long; 0 = 1000 B/s, 15 s */
-    size_t max_page_bytes;   /* 0 = 8 MiB (after decompression) */
-    size_t max_media_bytes;  /* 0 = 64 MiB (after decompression) */
+    const char *user_agent;    /* required: names the operator */
+    unsigned max_in_flight;    /* 0 = 32 */
+    unsigned max_redirects;    /* 0 = 5 */
+    long connect_timeout_ms;   /* 0 = 10 s */
+    long total_timeout_ms;     /* 0 = 60 s */
+    long low_speed_bytes;      /* abort below this many bytes a second ... */
+    long low_speed_seconds;    /* ... for this long; 0 = 1000 B/s, 15 s */
+    size_t max_page_bytes;     /* 0 = 8 MiB (after decompression) */
+    size_t max_media_bytes;    /* 0 = 64 MiB (after decompression) */
     size_t max_inflight_bytes; /* 0 = 256 MiB: all bodies held at once */
-    int allow_private;       /* connect to private addresses (tests) */
-    const char *proxy;       /* NULL: none (the environment's ignored);
+    int allow_private;         /* connect to private addresses (tests) */
+    const char *proxy;         /* NULL: none (the environment's ignored);
                                 else libcurl's proxy URL, e.g.
                                 "http://proxy.example:3128" (copied) */
 };

