@@ -32,10 +32,14 @@
  * says it holds on (vg_fetcher_hold), share one budget, max_inflight_bytes.
  * A transfer whose next bytes do not fit waits (paused) until bytes are
  * freed, and none starts while the budget is spent; no body may be larger
- * than the budget (VG_FETCH_TOO_LARGE).  To keep transfers from all
- * waiting on each other, one at a time may go past the budget (up to its
- * cap) when nothing else would free bytes.  A transfer's total timeout
- * counts while it waits.
+ * than the budget (VG_FETCH_TOO_LARGE).  So that transfers holding parts
+ * of bodies never all wait on each other, when nothing else would free
+ * bytes the one waiting longest goes first and the youngest transfers
+ * holding bytes are stopped and started again later, from the beginning
+ * (invisible to the caller but in the time taken).  A transfer's total
+ * timeout counts while it waits.  Beyond the budget, libcurl keeps for a
+ * paused transfer the rest of one read, decoded; reads are made small
+ * enough that this stays within about half the budget in all.
  *
  * Politeness (per-host delays, robots.txt) is the scheduler's: the fetcher
  * fetches what it is given.  Thread safety: one thread drives a fetcher.
