@@ -91,7 +91,9 @@ struct xfer {
     struct body body;
     struct vg_buf headers; /* the selected headers of the last response */
     int too_large, refused_private, oom;
-    size_t held;                /* body bytes counted against the budget */
+    size_t held;  /* body bytes counted against the budget */
+    size_t ghost; /* reserved for what libcurl may keep */
+    int body_seen;
     int paused;                 /* waiting for budget */
     size_t need;                /* the write that did not fit */
     unsigned long long since;   /* waiting for budget since (0: not) */
@@ -108,6 +110,7 @@ struct vg_fetcher {
     struct xfer *active;      /* in flight */
     size_t waiting, running;
     size_t bodies, extra;     /* bytes held: bodies, the caller's */
+    size_t ghosts;            /* reserved for libcurl's (xfer.ghost) */
     struct xfer *lead;        /* goes first, the others wait; or NULL */
     unsigned long long ticks; /* orders starts and pauses */
     size_t paused;
@@ -173,6 +176,7 @@ static void xfer_free(struct xfer *x)
         curl_easy_cleanup(x->h);
     }
     x->f->bodies -= x->held;
+    x->f->ghosts -= x->ghost;
     x->f->paused -= x->paused != 0;
     if (x->f->lead == x)
         x->f->lead = NULL;
@@ -238,17 +242,32 @@ void vg_fetcher_release(struct vg_fetcher *f, size_t n)
     f->extra -= n < f->extra ? n : f->extra;
 }
 
+/* Bytes counted against the budget. */
+static size_t used(const struct vg_fetcher *f)
+{
+    return f->bodies + f->ghosts + f->extra;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
     struct vg_fetcher *f = x->f;
 
     n *= size;
+    if (!x->body_seen) {
+        /* the body's response is not encoded: libcurl keeps little */
+        x->body_seen = 1;
+        if (!memmem(x->headers.data ? x->headers.data : "", x->headers.len,
+                    "content-encoding:", 17)) {
+            f->ghosts -= x->ghost;
+            x->ghost = 0;
+        }
+    }
     if (x->too_large || x->oom || x->body.len + n > x->body.cap) {
         x->too_large = !x->oom;
         return 0; /* stops the transfer: CURLE_WRITE_ERROR */
     }
-    if (f->bodies + f->extra + n > f->o.max_inflight_bytes) {
+    if (used(f) - x->ghost + n > f->o.max_inflight_bytes) {
         /* wait for room (libcurl keeps the rest of this read) */
         if (!x->since)
             x->since = ++f->ticks;
@@ -276,7 +295,8 @@ static int evict(struct vg_fetcher *f, struct xfer *keep)
     struct xfer *v = NULL;
 
     for (struct xfer *a = f->active; a; a = a->next)
-        if (a != keep && a->held && (!v || a->started > v->started))
+        if (a != keep && (a->held || a->ghost) &&
+            (!v || a->started > v->started))
             v = a;
     if (!v)
         return 0;
@@ -290,10 +310,12 @@ static int evict(struct vg_fetcher *f, struct xfer *keep)
     curl_easy_cleanup(v->h);
     v->h = NULL;
     f->bodies -= v->held;
+    f->ghosts -= v->ghost;
     f->paused -= v->paused != 0;
     body_fini(&v->body);
     vg_buf_fini(&v->headers);
-    v->held = v->need = 0;
+    v->held = v->need = v->ghost = 0;
+    v->body_seen = 0;
     v->paused = v->too_large = v->refused_private = v->oom = 0;
     v->since = 0;
     v->errbuf[0] = 0;
@@ -332,11 +354,11 @@ static void resume(struct vg_fetcher *f)
         /* libcurl hands on what it kept CURL_MAX_WRITE_SIZE at a time */
         size_t need = x->need > CURL_MAX_WRITE_SIZE ? x->need
                                                     : CURL_MAX_WRITE_SIZE;
-        if (f->bodies + f->extra + x->need > budget) {
+        if (used(f) - x->ghost + x->need > budget) {
             if (f->extra)
                 break; /* hashing frees bytes */
             f->lead = x;
-            while (f->bodies + need > budget && evict(f, x))
+            while (used(f) - x->ghost + need > budget && evict(f, x))
                 ;
         }
         x->paused = 0;
@@ -353,7 +375,7 @@ static int resumable(struct vg_fetcher *f)
     struct xfer *x = next_waiting(f);
 
     return x && (!f->extra ||
-                 f->bodies + f->extra + x->need <= f->o.max_inflight_bytes);
+                 used(f) - x->ghost + x->need <= f->o.max_inflight_bytes);
 }
 
 /*
@@ -366,6 +388,16 @@ static long buf_size(const struct vg_fetch_opts *o)
     size_t n = o->max_inflight_bytes / 2 / 1032 / o->max_in_flight;
 
     return n < 1024 ? 1024 : n > 16384 ? 16384 : (long)n;
+}
+
+/*
+ * What libcurl may keep for a paused transfer: the rest of a read,
+ * decoded.  Reserved in the budget from a transfer's start until its body
+ * turns out not to be encoded, else to its end.
+ */
+static size_t ghost_size(const struct vg_fetch_opts *o)
+{
+    return (size_t)buf_size(o) * 1032;
 }
 
 /* The response headers kept as evidence (and Retry-After, for politeness). */
@@ -556,6 +588,8 @@ static int start(struct vg_fetcher *f, struct xfer *x)
         curl_multi_add_handle(f->m, h))
         return VG_ENOMEM;
     x->started = ++f->ticks;
+    x->ghost = ghost_size(o); /* until its body shows no encoding */
+    f->ghosts += x->ghost;
     x->next = f->active;
     f->active = x;
     f->running++;
@@ -709,7 +743,8 @@ int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
     resume(f);
     /* with the budget spent or a lead, what waits waits (it would pause) */
     while (f->head && f->running < f->o.max_in_flight && !f->lead &&
-           f->bodies + f->extra < f->o.max_inflight_bytes) {
+           (used(f) + ghost_size(&f->o) <= f->o.max_inflight_bytes ||
+            (!f->running && !f->extra))) {
         struct xfer *x = f->head;
         if (!(f->head = x->next))
             f->tail = NULL;
