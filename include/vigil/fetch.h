@@ -37,9 +37,9 @@
  * bytes the one waiting longest goes first and the youngest transfers
  * holding bytes are stopped and started again later, from the beginning
  * (invisible to the caller but in the time taken).  A transfer's total
- * timeout counts while it waits.  Beyond the budget, libcurl keeps for a
- * paused transfer the rest of one read, decoded; reads are made small
- * enough that this stays within about half the budget in all.
+ * timeout counts while it waits.  What libcurl keeps for a paused
+ * transfer (the rest of one small read, decoded: about 1 MiB at most for
+ * gzip) is reserved in the budget while the body may be encoded.
  *
  * Politeness (per-host delays, robots.txt) is the scheduler's: the fetcher
  * fetches what it is given.  Thread safety: one thread drives a fetcher.

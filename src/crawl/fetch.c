@@ -25,8 +25,9 @@
  * the longest waiting becomes the lead and the youngest transfers holding
  * bytes are stopped and queued again, from the start, until it fits; while
  * there is a lead, the others wait.  The rest of a read that libcurl keeps
- * is bounded by the read size, which is chosen small enough (buf_size)
- * that it stays within about half the budget even for a gzip bomb.
+ * is bounded by the read size, chosen small (buf_size), and reserved in
+ * the budget (ghost_size) for every transfer until its body turns out not
+ * to be encoded.
  */
 #define _GNU_SOURCE /* mremap */
 #include <arpa/inet.h>
@@ -381,7 +382,7 @@ static int resumable(struct vg_fetcher *f)
 /*
  * The read size: libcurl decodes a whole read even for a paused transfer,
  * up to about 1032 times its size for gzip; with every transfer paused
- * that stays within half the budget (16 KiB at most, 1 KiB at least).
+ * that would be half the budget (16 KiB at most, 1 KiB at least).
  */
 static long buf_size(const struct vg_fetch_opts *o)
 {
@@ -544,13 +545,12 @@ static int start(struct vg_fetcher *f, struct xfer *x)
     const struct vg_fetch_opts *o = &f->o;
     size_t cap = x->kind == VG_FETCH_MEDIA ? o->max_media_bytes
                                            : o->max_page_bytes;
-
-    if (cap > o->max_inflight_bytes)
-        cap = o->max_inflight_bytes; /* no body larger than the budget */
     CURL *h = curl_easy_init();
 
     if (!h)
         return VG_ENOMEM;
+    if (cap > o->max_inflight_bytes)
+        cap = o->max_inflight_bytes; /* no body larger than the budget */
     x->h = h;
     x->body.cap = cap;
     vg_buf_init(&x->headers, MAX_HEADERS_BYTES + 1);
