@@ -510,7 +510,8 @@ static int crawl_option(struct crawl_args *a, int c, char **argv)
         a->o.hash_flags |= VG_IMAGEHASH_FAST;
         return 1;
     case OPT_INFLIGHTBYTES:
-        return vg_cli_inflight_bytes("crawl", optarg, &a->o.max_inflight_bytes)
+        return vg_cli_inflight_bytes("crawl", "--max-inflight-bytes", optarg,
+                                     &a->o.max_inflight_bytes)
                    ? -1
                    : 1;
     case OPT_MINQ:

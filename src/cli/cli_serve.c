@@ -221,7 +221,7 @@ static int serve_option(struct serve_args *a, int c, char **args)
         a->n.o.fetch.proxy = optarg; /* the notices' re-checks */
         return vg_cli_proxy_check("serve", optarg) ? -1 : 1;
     case 'B':
-        return vg_cli_inflight_bytes("serve", optarg,
+        return vg_cli_inflight_bytes("serve", "--crawl-inflight-bytes", optarg,
                                      &a->o.crawl_inflight_bytes)
                    ? -1
                    : 1;
