@@ -57,7 +57,10 @@ struct vg_crawl_opts {
     int64_t robots_ttl_ms; /* robots.txt kept this long; 0 = 24 h (most) */
     int continuous;        /* wait for new seeds instead of ending */
     size_t max_page_bytes, max_media_bytes; /* 0 = the fetcher's */
-    long total_timeout_ms;                  /* 0 = the fetcher's */
+    /* decoded bodies held at once, being fetched or waiting to be hashed
+       (vigil/fetch.h); 0 = 256 MiB */
+    size_t max_inflight_bytes;
+    long total_timeout_ms; /* 0 = the fetcher's */
     /*
      * Review thumbnails: an image that matched no list entry
      * (block or allow), whose bytes the store does not already hold under

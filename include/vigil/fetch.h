@@ -29,6 +29,19 @@
  * could differ from ours anyway (DNS rebinding), so a name that resolves
  * to a private address is the proxy's to refuse.
  *
+ * Memory: the decoded bodies of all transfers, and the bytes the caller
+ * says it holds on (vg_fetcher_hold), share one budget, max_inflight_bytes.
+ * A transfer whose next bytes do not fit waits (paused) until bytes are
+ * freed, and none starts while the budget is spent; no body may be larger
+ * than the budget (VG_FETCH_TOO_LARGE).  So that transfers holding parts
+ * of bodies never all wait on each other, when nothing else would free
+ * bytes the one waiting longest goes first and the youngest transfers
+ * holding bytes are stopped and started again later, from the beginning
+ * (invisible to the caller but in the time taken).  A transfer's total
+ * timeout counts while it waits.  What libcurl keeps for a paused
+ * transfer (the rest of one small read, decoded: about 1 MiB at most for
+ * gzip) is reserved in the budget while the body may be encoded.
+ *
  * Politeness (per-host delays, robots.txt) is the scheduler's: the fetcher
  * fetches what it is given.  Thread safety: one thread drives a fetcher.
  */
@@ -45,21 +58,22 @@ enum vg_fetch_kind {
 };
 
 struct vg_fetch_opts {
-    const char *user_agent;  /* required: names the operator */
-    unsigned max_in_flight;  /* 0 = 32 */
-    unsigned max_redirects;  /* 0 = 5 */
-    long connect_timeout_ms; /* 0 = 10 s */
-    long total_timeout_ms;   /* 0 = 60 s */
-    long low_speed_bytes;    /* abort below this many bytes a second ... */
-    long low_speed_seconds;  /* ... for this long; 0 = 1000 B/s, 15 s */
-    size_t max_page_bytes;   /* 0 = 8 MiB (after decompression) */
-    size_t max_media_bytes;  /* 0 = 64 MiB (after decompression) */
-    int allow_private;       /* connect to private addresses (tests) */
-    const char *allow_addrs; /* NULL, or "IP:PORT,[IPv6]:PORT...": exactly
-                                these private addresses may be connected
-                                to (tests, labs; copied; not through a
-                                proxy) */
-    const char *proxy;       /* NULL: none (the environment's ignored);
+    const char *user_agent;    /* required: names the operator */
+    unsigned max_in_flight;    /* 0 = 32 */
+    unsigned max_redirects;    /* 0 = 5 */
+    long connect_timeout_ms;   /* 0 = 10 s */
+    long total_timeout_ms;     /* 0 = 60 s */
+    long low_speed_bytes;      /* abort below this many bytes a second ... */
+    long low_speed_seconds;    /* ... for this long; 0 = 1000 B/s, 15 s */
+    size_t max_page_bytes;     /* 0 = 8 MiB (after decompression) */
+    size_t max_media_bytes;    /* 0 = 64 MiB (after decompression) */
+    size_t max_inflight_bytes; /* 0 = 256 MiB: all bodies held at once */
+    int allow_private;         /* connect to private addresses (tests) */
+    const char *allow_addrs;   /* NULL, or "IP:PORT,[IPv6]:PORT...": exactly
+                                  these private addresses may be connected
+                                  to (tests, labs; copied; not through a
+                                  proxy) */
+    const char *proxy;         /* NULL: none (the environment's ignored);
                                 else libcurl's proxy URL, e.g.
                                 "http://proxy.example:3128" (copied) */
 };
@@ -111,6 +125,13 @@ void vg_fetcher_free(struct vg_fetcher *f);
 /* Queue a URL (copied).  VG_OK or VG_ENOMEM. */
 int vg_fetcher_submit(struct vg_fetcher *f, const char *url,
                       enum vg_fetch_kind kind, void *ctx);
+
+/*
+ * Bytes of bodies the caller keeps after their transfers (e.g. queued for
+ * hashing) count against max_inflight_bytes from hold until release.
+ */
+void vg_fetcher_hold(struct vg_fetcher *f, size_t n);
+void vg_fetcher_release(struct vg_fetcher *f, size_t n);
 
 /* Transfers queued or in flight. */
 size_t vg_fetcher_pending(const struct vg_fetcher *f);

@@ -166,6 +166,8 @@ struct vg_runtime_serve_opts {
     const char *proxy;            /* that crawl's proxy (vigil/fetch.h);
                                      NULL: none.  The notices' re-checks
                                      take theirs from notices->fetch */
+    size_t crawl_inflight_bytes;  /* that crawl's max_inflight_bytes
+                                     (vigil/crawler.h); 0: its default */
     /* notice cycles every notice_interval_s (0: 300); NULL: none */
     const struct vg_notice_opts *notices;
     int64_t notice_interval_s;

@@ -230,6 +230,21 @@ int vg_cli_parse_size(const char *s, int si, unsigned long long *out)
     return 0;
 }
 
+int vg_cli_inflight_bytes(const char *cmd, const char *opt, const char *s,
+                          size_t *out)
+{
+    unsigned long long v;
+
+    if (vg_cli_parse_size(s, 0, &v) || v < (1ull << 20)) {
+        vg_cli_errorf("%s: %s wants a size of at least 1M (K, M, G: KiB,"
+                      " MiB, GiB), not '%s'",
+                      cmd, opt, s);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
 static void usage(FILE *f)
 {
     fprintf(

@@ -232,4 +232,9 @@ int vg_cli_parse_range(const char *cmd, const char *opt, const char *s,
  * when si, else 1024).  Returns 0 on success. */
 int vg_cli_parse_size(const char *s, int si, unsigned long long *out);
 
+/* The crawler's byte budget, option opt's SIZE (1 MiB or more, K/M/G in
+ * powers of 1024) into *out: 0, or -1 after saying why. */
+int vg_cli_inflight_bytes(const char *cmd, const char *opt, const char *s,
+                          size_t *out);
+
 #endif

@@ -29,8 +29,8 @@ static void crawl_usage(FILE *f)
     fprintf(
         f,
         "Usage: vigil crawl [--db URL] --seed URL... | --seeds FILE [OPTIONS]\n"
-        "       vigil crawl [--db URL] --resume [ID] [--proxy URL] [--quiet]\n"
-        "                   [--json]\n"
+        "       vigil crawl [--db URL] --resume [ID] [--proxy URL]\n"
+        "                   [--max-inflight-bytes SIZE] [--quiet] [--json]\n"
         "       vigil crawl status [--db URL] [ID] [--json]\n"
         "\n"
         "Crawl from the seeds: fetch pages, follow their links within the\n"
@@ -59,6 +59,14 @@ static void crawl_usage(FILE *f)
         "  --timeout S         give up on a transfer after S seconds\n"
         "                      (default 60; also: under 1000 bytes/s for 15 s)\n"
         "  --max-in-flight N   requests in flight in all (default %u)\n"
+        "  --max-inflight-bytes SIZE\n"
+        "                      decoded bodies held in memory at once, being\n"
+        "                      fetched or waiting to be hashed (default\n"
+        "                      %zuM; K, M, G: KiB, MiB, GiB; at least 1M).\n"
+        "                      Transfers wait for room rather than fail; a\n"
+        "                      body larger than this fails as too large.\n"
+        "                      Not stored with the crawl: give it again\n"
+        "                      with --resume\n"
         "  --user-agent TEXT   sent with every request; name your hotline and\n"
         "                      a contact (default:\n"
         "                      \"%s\")\n"
@@ -91,7 +99,8 @@ static void crawl_usage(FILE *f)
         "Exit status: 0 when the crawl ran (finished or stopped at a bound),\n"
         "1 on an error, 2 on a usage error, 130 when interrupted (resumable).\n",
         d.max_depth, (long long)d.max_host_pages, (long long)d.max_pattern,
-        (long long)d.delay_ms, d.per_host, d.max_in_flight, d.user_agent);
+        (long long)d.delay_ms, d.per_host, d.max_in_flight,
+        d.max_inflight_bytes >> 20, d.user_agent);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -370,7 +379,8 @@ enum {
     OPT_RESUME,
     OPT_TIMEOUT,
     OPT_ROBOTSTTL,
-    OPT_PROXY
+    OPT_PROXY,
+    OPT_INFLIGHTBYTES
 };
 
 static const struct option crawl_longopts[] = {
@@ -388,6 +398,7 @@ static const struct option crawl_longopts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"robots-cache", required_argument, NULL, OPT_ROBOTSTTL},
     {"max-in-flight", required_argument, NULL, OPT_INFLIGHT},
+    {"max-inflight-bytes", required_argument, NULL, OPT_INFLIGHTBYTES},
     {"user-agent", required_argument, NULL, OPT_UA},
     {"ignore-robots", no_argument, NULL, OPT_NOROBOTS},
     {"allow-private", no_argument, NULL, OPT_PRIVATE},
@@ -547,6 +558,11 @@ static int crawl_option(struct crawl_args *a, int c, char **argv)
     case OPT_FAST:
         a->o.hash_flags |= VG_IMAGEHASH_FAST;
         return 1;
+    case OPT_INFLIGHTBYTES:
+        return vg_cli_inflight_bytes("crawl", "--max-inflight-bytes", optarg,
+                                     &a->o.max_inflight_bytes)
+                   ? -1
+                   : 1;
     case OPT_MINQ:
         if (vg_cli_parse_range("crawl", "--min-quality", optarg, 0, 100, &v))
             return -1;

@@ -22,7 +22,7 @@ static void serve_usage(FILE *f)
         "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
         "                   [--audit-key PATH] [--audit-head PATH]\n"
         "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
-        "                   [--proxy URL]\n"
+        "                   [--proxy URL] [--crawl-inflight-bytes SIZE]\n"
         "                   [NOTICE OPTIONS]\n"
         "                   [--threads N] [--per-address N]\n"
         "                   [--ipv6-prefix BITS]\n"
@@ -81,6 +81,10 @@ static void serve_usage(FILE *f)
         "                      the environment's http_proxy, ALL_PROXY...\n"
         "                      are ignored.  The proxy must refuse private\n"
         "                      destinations (see vigil crawl --help)\n"
+        "  --crawl-inflight-bytes SIZE\n"
+        "                      that crawl's bodies held in memory at once\n"
+        "                      (default 256M; see vigil crawl --help,\n"
+        "                      --max-inflight-bytes)\n"
         "\n"
         "With --smtp-relay, notice and takedown runs every\n"
         "--notice-interval seconds while serving.\n\n%s",
@@ -158,6 +162,7 @@ static const struct option own[] = {
     {"no-crawl", no_argument, NULL, 'n'},
     {"allow-private", no_argument, NULL, 'P'},
     {"proxy", required_argument, NULL, 'x'},
+    {"crawl-inflight-bytes", required_argument, NULL, 'B'},
     {"help", no_argument, NULL, 'h'}};
 
 struct serve_args {
@@ -236,6 +241,11 @@ static int serve_option(struct serve_args *a, int c, char **args)
         a->o.proxy = optarg;
         a->n.o.fetch.proxy = optarg; /* the notices' re-checks */
         return vg_cli_proxy_check("serve", optarg) ? -1 : 1;
+    case 'B':
+        return vg_cli_inflight_bytes("serve", "--crawl-inflight-bytes", optarg,
+                                     &a->o.crawl_inflight_bytes)
+                   ? -1
+                   : 1;
     case 'h':
         return 0;
     default:

@@ -52,6 +52,7 @@ void vg_crawl_opts_default(struct vg_crawl_opts *o)
     o->per_host = 2;
     o->delay_ms = 1000;
     o->max_in_flight = 32;
+    o->max_inflight_bytes = (size_t)256 << 20;
 }
 
 /* ---- jobs and origins ---- */
@@ -688,6 +689,8 @@ static int hash_later(struct crawler *c, struct job *j,
     }
     vg__hash_pool_submit(c->pool, t);
     c->hashing++;
+    /* counted against the fetcher's budget until hashed */
+    vg_fetcher_hold(c->f, t->len);
     return VG_OK;
 }
 
@@ -862,6 +865,7 @@ static int on_hashed(struct crawler *c, struct vg__hash_task *t)
     int rc = VG_OK;
 
     c->hashing--;
+    vg_fetcher_release(c->f, t->len);
     if (t->rc) {
         /* no digests, or the matcher failed: nothing to record but why */
         c->stats->media_failed++;
@@ -986,6 +990,7 @@ static int setup(struct crawler *c, struct vg_matcher *m)
     fo.proxy = c->o.proxy;
     fo.max_page_bytes = c->o.max_page_bytes;
     fo.max_media_bytes = c->o.max_media_bytes;
+    fo.max_inflight_bytes = c->o.max_inflight_bytes;
     fo.total_timeout_ms = c->o.total_timeout_ms;
     po.max_per_host = c->o.per_host;
     po.delay_ms = c->o.delay_ms > 0 ? c->o.delay_ms : -1;

@@ -13,13 +13,30 @@
  * every handle sets CURLOPT_PROXY, "" (none, the environment ignored) or
  * the proxy given on purpose; with one, the open-socket callback lets the
  * proxy through and the URLs themselves are checked (private_literal).
+ *
+ * Memory: every decoded byte held (bodies growing, and bytes the caller
+ * holds on, vg_fetcher_hold) counts against one budget, and no body may be
+ * larger than the budget.  A write that does not fit pauses its transfer
+ * (CURL_WRITEFUNC_PAUSE: libcurl keeps the rest of that read, decoded, and
+ * reads no more); paused transfers go on, the longest waiting first, when
+ * bytes are freed, and no new transfer starts while the budget is spent.
+ * Paused transfers holding parts of bodies could wait on each other for
+ * ever: when nothing else would free bytes (nothing held by the caller),
+ * the longest waiting becomes the lead and the youngest transfers holding
+ * bytes are stopped and queued again, from the start, until it fits; while
+ * there is a lead, the others wait.  The rest of a read that libcurl keeps
+ * is bounded by the read size, chosen small (buf_size), and reserved in
+ * the budget (ghost_size) for every transfer until its body turns out not
+ * to be encoded.
  */
+#define _GNU_SOURCE /* mremap */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "vigil/alloc.h"
@@ -27,15 +44,62 @@
 #include "vigil/fetch.h"
 #include "vigil/netaddr.h"
 
+/*
+ * A body in pages of its own (anonymous mmap, grown by mremap): bodies come
+ * and go by the megabyte, and in malloc's heap they would leave it
+ * fragmented, the memory resident though freed.  data[len] is 0.
+ */
+struct body {
+    char *data; /* NULL until the first byte */
+    size_t len, size, cap;
+};
+
+static int body_append(struct body *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->size) {
+        size_t size = b->size ? b->size : 16384;
+        void *m;
+        while (size < b->len + n + 1)
+            size *= 2;
+        m = b->data ? mremap(b->data, b->size, size, MREMAP_MAYMOVE)
+                    : mmap(NULL, size, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return VG_ENOMEM;
+        b->data = m;
+        b->size = size;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return VG_OK;
+}
+
+static void body_fini(struct body *b)
+{
+    if (b->data)
+        munmap(b->data, b->size);
+    b->data = NULL;
+    b->len = b->size = 0;
+}
+
 struct xfer {
     struct vg_fetcher *f;
     CURL *h;
     char *url;
     enum vg_fetch_kind kind;
     void *ctx;
-    struct vg_buf body;
+    struct body body;
     struct vg_buf headers; /* the selected headers of the last response */
-    int too_large, refused_private;
+    int too_large, refused_private, oom;
+    int bad_encoding; /* a Content-Encoding other than gzip, deflate */
+    size_t held;      /* body bytes counted against the budget */
+    size_t ghost;     /* reserved for what libcurl may keep */
+    int body_seen;
+    int paused;                 /* waiting for budget */
+    size_t need;                /* the write that did not fit */
+    unsigned long long since;   /* waiting for budget since (0: not) */
+    unsigned long long started; /* when started, to find the youngest */
     char errbuf[CURL_ERROR_SIZE];
     struct xfer *next;
 };
@@ -47,6 +111,11 @@ struct vg_fetcher {
     struct xfer *head, *tail; /* waiting */
     struct xfer *active;      /* in flight */
     size_t waiting, running;
+    size_t bodies, extra;     /* bytes held: bodies, the caller's */
+    size_t ghosts;            /* reserved for libcurl's (xfer.ghost) */
+    struct xfer *lead;        /* goes first, the others wait; or NULL */
+    unsigned long long ticks; /* orders starts and pauses */
+    size_t paused;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -86,6 +155,8 @@ int vg_fetcher_new(const struct vg_fetch_opts *opts, struct vg_fetcher **out)
         f->o.max_page_bytes = (size_t)8 << 20;
     if (!f->o.max_media_bytes)
         f->o.max_media_bytes = (size_t)64 << 20;
+    if (!f->o.max_inflight_bytes)
+        f->o.max_inflight_bytes = (size_t)256 << 20;
     if (!(f->user_agent = vg_strdup(opts->user_agent)) ||
         (opts->proxy && !(f->proxy = vg_strdup(opts->proxy))) ||
         (opts->allow_addrs &&
@@ -109,7 +180,12 @@ static void xfer_free(struct xfer *x)
         curl_multi_remove_handle(x->f->m, x->h);
         curl_easy_cleanup(x->h);
     }
-    vg_buf_fini(&x->body);
+    x->f->bodies -= x->held;
+    x->f->ghosts -= x->ghost;
+    x->f->paused -= x->paused != 0;
+    if (x->f->lead == x)
+        x->f->lead = NULL;
+    body_fini(&x->body);
     vg_buf_fini(&x->headers);
     vg_free(x->url);
     vg_free(x);
@@ -162,16 +238,173 @@ size_t vg_fetcher_pending(const struct vg_fetcher *f)
     return f->waiting + f->running;
 }
 
+void vg_fetcher_hold(struct vg_fetcher *f, size_t n)
+{
+    f->extra += n;
+}
+
+void vg_fetcher_release(struct vg_fetcher *f, size_t n)
+{
+    f->extra -= n < f->extra ? n : f->extra;
+}
+
+/* Bytes counted against the budget. */
+static size_t used(const struct vg_fetcher *f)
+{
+    return f->bodies + f->ghosts + f->extra;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
+    struct vg_fetcher *f = x->f;
 
     n *= size;
-    if (x->body.len + n > x->body.cap) {
-        x->too_large = 1;
+    if (!x->body_seen) {
+        /* the body's response is not encoded: libcurl keeps little */
+        x->body_seen = 1;
+        if (!memmem(x->headers.data ? x->headers.data : "", x->headers.len,
+                    "content-encoding:", 17)) {
+            f->ghosts -= x->ghost;
+            x->ghost = 0;
+        }
+    }
+    if (x->too_large || x->oom || x->body.len + n > x->body.cap) {
+        x->too_large = !x->oom;
         return 0; /* stops the transfer: CURLE_WRITE_ERROR */
     }
-    return vg_buf_append(&x->body, data, n) == VG_OK ? n : 0;
+    if (used(f) - x->ghost + n > f->o.max_inflight_bytes) {
+        /* wait for room (libcurl keeps the rest of this read) */
+        if (!x->since)
+            x->since = ++f->ticks;
+        x->paused = 1;
+        x->need = n;
+        f->paused++;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    if (body_append(&x->body, data, n)) {
+        x->oom = 1;
+        return 0;
+    }
+    x->since = 0;
+    x->held += n;
+    f->bodies += n;
+    return n;
+}
+
+/*
+ * Stop the youngest transfer other than keep that holds bytes, and queue it
+ * again at the head, to start from the beginning (0: there is none).
+ */
+static int evict(struct vg_fetcher *f, struct xfer *keep)
+{
+    struct xfer *v = NULL;
+
+    for (struct xfer *a = f->active; a; a = a->next)
+        if (a != keep && (a->held || a->ghost) &&
+            (!v || a->started > v->started))
+            v = a;
+    if (!v)
+        return 0;
+    for (struct xfer **p = &f->active; *p; p = &(*p)->next)
+        if (*p == v) {
+            *p = v->next;
+            break;
+        }
+    f->running--;
+    curl_multi_remove_handle(f->m, v->h);
+    curl_easy_cleanup(v->h);
+    v->h = NULL;
+    f->bodies -= v->held;
+    f->ghosts -= v->ghost;
+    f->paused -= v->paused != 0;
+    body_fini(&v->body);
+    vg_buf_fini(&v->headers);
+    v->held = v->need = v->ghost = 0;
+    v->body_seen = 0;
+    v->paused = v->too_large = v->refused_private = v->oom = 0;
+    v->bad_encoding = 0;
+    v->since = 0;
+    v->errbuf[0] = 0;
+    if (!(v->next = f->head))
+        f->tail = v;
+    f->head = v;
+    f->waiting++;
+    return 1;
+}
+
+/* The lead if there is one, else the transfer waiting longest, or NULL. */
+static struct xfer *next_waiting(struct vg_fetcher *f)
+{
+    struct xfer *x = NULL;
+
+    if (f->lead)
+        return f->lead->paused ? f->lead : NULL;
+    for (struct xfer *a = f->active; a; a = a->next)
+        if (a->paused && (!x || a->since < x->since))
+            x = a;
+    return x;
+}
+
+/*
+ * Paused transfers go on, the longest waiting first, while their writes
+ * fit.  When one does not and nothing the caller holds will be freed, it
+ * becomes the lead and younger transfers make room for it (evict).  Each
+ * delivers what libcurl kept at once, and may pause again.
+ */
+static void resume(struct vg_fetcher *f)
+{
+    size_t budget = f->o.max_inflight_bytes;
+    struct xfer *x;
+
+    while ((x = next_waiting(f))) {
+        /* libcurl hands on what it kept CURL_MAX_WRITE_SIZE at a time */
+        size_t need = x->need > CURL_MAX_WRITE_SIZE ? x->need
+                                                    : CURL_MAX_WRITE_SIZE;
+        if (used(f) - x->ghost + x->need > budget) {
+            if (f->extra)
+                break; /* hashing frees bytes */
+            f->lead = x;
+            while (used(f) - x->ghost + need > budget && evict(f, x))
+                ;
+        }
+        x->paused = 0;
+        f->paused--;
+        curl_easy_pause(x->h, CURLPAUSE_CONT); /* a write error: on_body's */
+        if (x->paused)
+            break; /* what libcurl kept does not fit yet */
+    }
+}
+
+/* 1 if resume would let a transfer go on. */
+static int resumable(struct vg_fetcher *f)
+{
+    struct xfer *x = next_waiting(f);
+
+    return x && (!f->extra ||
+                 used(f) - x->ghost + x->need <= f->o.max_inflight_bytes);
+}
+
+/*
+ * The read size: libcurl decodes a whole read even for a paused transfer,
+ * up to about 1032 times its size for gzip; with every transfer paused
+ * that would be half the budget (16 KiB at most, 1 KiB at least).
+ */
+static long buf_size(const struct vg_fetch_opts *o)
+{
+    size_t n = o->max_inflight_bytes / 2 / 1032 / o->max_in_flight;
+
+    return n < 1024 ? 1024 : n > 16384 ? 16384 : (long)n;
+}
+
+/*
+ * What libcurl may keep for a paused transfer: the rest of a read,
+ * decoded.  Reserved in the budget from a transfer's start until its body
+ * turns out not to be encoded, else to its end.
+ */
+static size_t ghost_size(const struct vg_fetch_opts *o)
+{
+    return (size_t)buf_size(o) * 1032;
 }
 
 /* The response headers kept as evidence (and Retry-After, for politeness). */
@@ -255,6 +488,36 @@ static int location_allowed(struct xfer *x, const char *data, size_t len)
     return 0;
 }
 
+/*
+ * 1 unless a Content-Encoding header (data, len) names a coding other than
+ * gzip and deflate: libcurl would decode brotli or zstd too, whatever was
+ * asked for, and one read of those can expand past the budget's reserve.
+ */
+static int encoding_allowed(const char *data, size_t len)
+{
+    static const char *const ok[] = {"gzip", "x-gzip", "deflate", "identity"};
+    size_t i = 17, j;
+
+    if (len < 17 || strncasecmp(data, "content-encoding:", 17))
+        return 1;
+    while (i < len) {
+        while (i < len && strchr(" \t,\r\n", data[i]))
+            i++;
+        for (j = i; j < len && !strchr(" \t,\r\n", data[j]);)
+            j++;
+        if (j > i) {
+            size_t k = 0;
+            while (k < 4 && (strlen(ok[k]) != j - i ||
+                             strncasecmp(ok[k], data + i, j - i)))
+                k++;
+            if (k == 4)
+                return 0;
+        }
+        i = j;
+    }
+    return 1;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
     struct xfer *x = arg;
@@ -267,6 +530,10 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     }
     if (!colon)
         return len;
+    if (!encoding_allowed(data, len)) {
+        x->bad_encoding = 1;
+        return 0; /* stops the transfer: CURLE_WRITE_ERROR */
+    }
     if (!location_allowed(x, data, len))
         return 0; /* stops the transfer: CURLE_WRITE_ERROR */
     name = (size_t)(colon - data);
@@ -363,8 +630,10 @@ static int start(struct vg_fetcher *f, struct xfer *x)
 
     if (!h)
         return VG_ENOMEM;
+    if (cap > o->max_inflight_bytes)
+        cap = o->max_inflight_bytes; /* no body larger than the budget */
     x->h = h;
-    vg_buf_init(&x->body, cap);
+    x->body.cap = cap;
     vg_buf_init(&x->headers, MAX_HEADERS_BYTES + 1);
     /* through a proxy, a private literal is refused by the open-socket
        callback, on a connection of its own (none reused) */
@@ -386,7 +655,8 @@ static int start(struct vg_fetcher *f, struct xfer *x)
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_bytes) ||
         curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, o->low_speed_seconds) ||
         curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap) ||
-        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") ||
+        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip, deflate") ||
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, buf_size(o)) ||
         curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent) ||
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf) ||
@@ -398,6 +668,9 @@ static int start(struct vg_fetcher *f, struct xfer *x)
         curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x) ||
         curl_multi_add_handle(f->m, h))
         return VG_ENOMEM;
+    x->started = ++f->ticks;
+    x->ghost = ghost_size(o); /* until its body shows no encoding */
+    f->ghosts += x->ghost;
     x->next = f->active;
     f->active = x;
     f->running++;
@@ -417,6 +690,10 @@ static enum vg_fetch_error classify(const struct xfer *x, CURLcode cc)
 {
     if (x->refused_private && cc != CURLE_OK)
         return VG_FETCH_PRIVATE;
+    if (x->too_large) /* also when seen while resuming, whatever came next */
+        return VG_FETCH_TOO_LARGE;
+    if (x->oom)
+        return VG_FETCH_OTHER;
     switch (cc) {
     case CURLE_OK:
         return VG_FETCH_OK;
@@ -488,13 +765,21 @@ static int finish(struct vg_fetcher *f, struct xfer *x, CURLcode cc,
     r.kind = x->kind;
     r.ctx = x->ctx;
     r.error = classify(x, cc);
-    r.error_text = r.error == VG_FETCH_OK ? NULL
-                   : r.error == VG_FETCH_TOO_LARGE
-                       ? "body over the size limit (after decompression)"
-                   : r.error == VG_FETCH_PRIVATE
-                       ? "refused: not a public address"
-                   : x->errbuf[0] ? x->errbuf
-                                  : curl_easy_strerror(cc);
+    r.error_text =
+        r.error == VG_FETCH_OK ? NULL
+        : r.error == VG_FETCH_TOO_LARGE
+            ? (x->body.cap < (x->kind == VG_FETCH_MEDIA ? f->o.max_media_bytes
+                                                        : f->o.max_page_bytes)
+                   ? "body over the in-flight byte budget (after "
+                     "decompression)"
+                   : "body over the size limit (after "
+                     "decompression)")
+        : x->oom                      ? "out of memory"
+        : r.error == VG_FETCH_PRIVATE ? "refused: not a public address"
+        : x->bad_encoding ? "refused: a Content-Encoding other than gzip and "
+                            "deflate (not asked for)"
+        : x->errbuf[0]    ? x->errbuf
+                          : curl_easy_strerror(cc);
     curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &r.status);
     if (!curl_easy_getinfo(x->h, CURLINFO_EFFECTIVE_URL, &s))
         r.final_url = s;
@@ -513,12 +798,8 @@ static int finish(struct vg_fetcher *f, struct xfer *x, CURLcode cc,
     }
     curl_easy_getinfo(x->h, CURLINFO_TOTAL_TIME, &secs);
     r.seconds = secs;
-    if (vg_buf_append(&x->body, "", 1) == VG_OK) {
-        r.body = x->body.data;
-        r.len = x->body.len - 1;
-    } else {
-        r.body = "";
-    }
+    r.body = x->body.data ? x->body.data : "";
+    r.len = x->body.len;
     rc = done(arg, &r);
     for (struct xfer **p = &f->active; *p; p = &(*p)->next)
         if (*p == x) {
@@ -542,7 +823,11 @@ int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
     CURLMsg *msg;
     int still = 0, left = 0, rc = VG_OK;
 
-    while (f->head && f->running < f->o.max_in_flight) {
+    resume(f);
+    /* with the budget spent or a lead, what waits waits (it would pause) */
+    while (f->head && f->running < f->o.max_in_flight && !f->lead &&
+           (used(f) + ghost_size(&f->o) <= f->o.max_inflight_bytes ||
+            (!f->running && !f->extra))) {
         struct xfer *x = f->head;
         if (!(f->head = x->next))
             f->tail = NULL;
@@ -559,7 +844,7 @@ int vg_fetcher_run(struct vg_fetcher *f, long wait_ms,
      */
     if (curl_multi_perform(f->m, &still))
         return VG_EIO;
-    if ((size_t)still >= f->running &&
+    if ((size_t)still >= f->running && !resumable(f) &&
         (curl_multi_poll(f->m, NULL, 0, (int)wait_ms, NULL) ||
          curl_multi_perform(f->m, &still)))
         return VG_EIO;

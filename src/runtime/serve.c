@@ -72,6 +72,8 @@ static int start_crawl(struct vg_runtime *rt, struct vg_err *err)
     vg_runtime_crawl_opts_default(&co);
     co.crawl.allow_private = rt->o.allow_private;
     co.crawl.proxy = rt->o.proxy;
+    if (rt->o.crawl_inflight_bytes)
+        co.crawl.max_inflight_bytes = rt->o.crawl_inflight_bytes;
     co.log = rt->o.log ? rt->o.log : crawl_log;
     co.log_ctx = rt->o.log_ctx;
     return vg_runtime_crawl_start(rt->so.store, vg_server_sealer(rt->srv), &co,

@@ -5,7 +5,8 @@
  * the limit, a redirect loop, redirects to file:, ftp: and gopher:, a lying
  * Content-Length, an endless body, a gzip bomb, a 1-byte-a-second drip, a
  * server that never answers, a reset mid-headers, a 404; and the SSRF
- * guard refusing 127.0.0.1 when private addresses are not allowed.
+ * guard refusing 127.0.0.1 when private addresses are not allowed; and
+ * the byte budget shared by all bodies.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ static struct expect cases[] = {
     {"/huge-length", VG_FETCH_MEDIA, VG_FETCH_TOO_LARGE, -1, 0},
     {"/endless", VG_FETCH_PAGE, VG_FETCH_TOO_LARGE, -1, 0},
     {"/gzip-bomb", VG_FETCH_PAGE, VG_FETCH_TOO_LARGE, -1, 0},
+    {"/br", VG_FETCH_PAGE, VG_FETCH_OTHER, -1, 0},
     {"/drip", VG_FETCH_PAGE, VG_FETCH_TIMEOUT, -1, 0},
     {"/stall", VG_FETCH_PAGE, VG_FETCH_TIMEOUT, -1, 0},
     {"/reset", VG_FETCH_PAGE, VG_FETCH_CONNECT, -1, 0},
@@ -81,6 +83,9 @@ static int on_done(void *arg, const struct vg_fetch_result *r)
                  r->error_text ? r->error_text : "-", e->error);
     if (e->status >= 0 && r->status != e->status)
         TH_FAIL_("%s: status %ld, want %ld", e->path, r->status, e->status);
+    if (!strcmp(e->path, "/br"))
+        TH_CHECK(r->error_text &&
+                 strstr(r->error_text, "Content-Encoding other than gzip"));
     if (!strcmp(e->path, "/ok.html")) {
         TH_CHECK(strstr(r->body, "<title>ok</title>") != NULL);
         TH_EQ_STR(r->content_type, "text/html");
@@ -155,6 +160,55 @@ static void test_private_refused(void)
     TH_EQ_INT(vg_fetcher_new(&o, &f), VG_EINVAL);
 }
 
+static int budget_done(void *arg, const struct vg_fetch_result *r)
+{
+    int *n = arg;
+
+    (*n)++;
+    if (strstr(r->url, "/ok.html")) {
+        TH_EQ_INT(r->error, VG_FETCH_OK);
+        TH_CHECK(strstr(r->body, "<title>ok</title>") != NULL);
+        return VG_OK;
+    }
+    TH_EQ_INT(r->error, VG_FETCH_TOO_LARGE);
+    TH_CHECK(r->error_text && strstr(r->error_text, "budget") != NULL);
+    TH_CHECK(r->len <= 1u << 20);
+    return VG_OK;
+}
+
+/* A 1 MiB budget: bytes held elsewhere keep transfers from starting; then
+ * bombs and endless bodies at once all end as too large (none waits for
+ * ever on another), and a page among them is fetched whole. */
+static void test_budget(void)
+{
+    struct vg_fetch_opts o = {0};
+    struct vg_fetcher *f = NULL;
+    char url[128];
+    int n = 0;
+    time_t t0 = time(NULL);
+
+    o.user_agent = "vigil-test";
+    o.allow_private = 1;
+    o.max_inflight_bytes = 1u << 20;
+    TH_EQ_INT(vg_fetcher_new(&o, &f), VG_OK);
+    vg_fetcher_hold(f, 1u << 20); /* as the crawler's hashing queue does */
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/ok.html", port);
+    TH_EQ_INT(vg_fetcher_submit(f, url, VG_FETCH_PAGE, NULL), VG_OK);
+    for (int i = 0; i < 5; i++)
+        TH_EQ_INT(vg_fetcher_run(f, 20, budget_done, &n), VG_OK);
+    TH_EQ_INT(n, 0);
+    vg_fetcher_release(f, 1u << 20);
+    for (int i = 0; i < 6; i++) {
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port,
+                 i % 2 ? "/gzip-bomb" : "/endless");
+        TH_EQ_INT(vg_fetcher_submit(f, url, VG_FETCH_PAGE, NULL), VG_OK);
+    }
+    while (vg_fetcher_pending(f) && time(NULL) - t0 < 30)
+        TH_EQ_INT(vg_fetcher_run(f, 100, budget_done, &n), VG_OK);
+    TH_EQ_INT(n, 7);
+    vg_fetcher_free(f);
+}
+
 static void test_free_in_flight(void)
 {
     struct vg_fetch_opts o = {0};
@@ -182,6 +236,7 @@ int main(void)
     }
     TH_RUN(test_hostile);
     TH_RUN(test_private_refused);
+    TH_RUN(test_budget);
     TH_RUN(test_free_in_flight);
     status = th_done();
     kill(server_pid, SIGTERM);
