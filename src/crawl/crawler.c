@@ -369,10 +369,12 @@ static int consider(struct crawler *c, const struct job *j,
         return VG_ENOMEM;
     batch_started(c);
     u = &c->b.add[c->b.nadd];
-    *u = (struct vg_frontier_url){own_str(c, url), own_str(c, host),
-                                  j->l.priority,   j->l.depth + 1,
-                                  j->l.url_id,     kind,
-                                  offsite,         host_seq(c, host)};
+    /* a page's images at its own depth: leased before deeper pages */
+    *u = (struct vg_frontier_url){
+        own_str(c, url), own_str(c, host),
+        j->l.priority,   j->l.depth + (kind == VG_FRONTIER_PAGE),
+        j->l.url_id,     kind,
+        offsite,         host_seq(c, host)};
     if (!u->url || !u->host)
         return VG_ENOMEM;
     c->b.nadd++;

@@ -22,6 +22,8 @@
  *      hashes are rows of media_hashes, one per algorithm (media keeps its
  *      SHA-256 as its identity); list entries' algo is any registered name,
  *      checked in C, not by a CHECK naming algorithms
+ *   9  the frontier's lease order: a page's images before deeper pages
+ *      (frontier_lease gains kind after depth: media first within a depth)
  */
 #include "store_int.h"
 
@@ -391,6 +393,14 @@ static const struct {
       "ALTER TABLE media DROP COLUMN sha1",
       "ALTER TABLE media DROP COLUMN pdq",
       "ALTER TABLE media DROP COLUMN pdq_quality", NULL}},
+
+    {"the frontier's lease order: media first within a depth",
+     /* leases read (priority, depth, kind, host_seq, url_id) in index
+        order: 'media' sorts before 'page' */
+     {"DROP INDEX frontier_lease",
+      "CREATE INDEX frontier_lease ON frontier(crawl_id, state, priority,"
+      " depth, kind, host_seq, url_id)",
+      NULL}},
 };
 
 int vg__schema_count(void)
