@@ -9,12 +9,15 @@
 # 2 per host, depth 5) while a poller counts, every 0.1 s, the image URLs
 # with a detection committed; it prints the seconds from the crawl's start
 # to the first detection, to 50 % and to 100 % of them (N x 6), the whole
-# crawl, and, from nginx's access log, the pages whose images were
-# requested after a page two levels deeper than them.  --baseline OLD runs
+# crawl, and, from nginx's access log, how long an image's request waited
+# after its page's response (median, 90th percentile) and the pages whose
+# images were requested after a page two levels deeper than them.
+# --toc T makes /index.html a contents page linking pages 1 to T-1 too.  --baseline OLD runs
 # OLD and VIGIL alternately, R runs each; the table gives the median.
 # Needs nginx, python3, curl.
 # Usage: bench/evidence_bench.sh [VIGIL] [--baseline OLD] [--pages N]
 #                                [--delay MS] [--runs R] [--limit S]
+#                                [--toc T]
 #   VIGIL default build/release/vigil; N 300; MS 1000 (the default
 #   politeness); R 1; --limit S stops a crawl after S seconds (the figures
 #   a crawl did not reach are then shown as "> S").
@@ -94,13 +97,19 @@ while True:
 crawl = time.monotonic() - t0
 time.sleep(1.5)  # nginx flushes its log every second
 # pages whose images were requested after a page two levels deeper
-start = {}
+start, end = {}, {}
 for i, line in enumerate(open(logf)):
     if i < int(skip):
         continue
     f = line.split()
     path = f[2].split("?")[0]
     start.setdefault(path, float(f[0]) - float(f[4]))
+    end.setdefault(path, float(f[0]))
+# how long an image waited after its page's response
+waits = sorted(start[x] - end[p] for p, xs in ev["images"].items()
+               if p in end for x in xs if x in start)
+q = lambda f: "%.1f" % waits[min(len(waits) - 1, int(f * len(waits)))] \
+    if waits else "-"
 late = 0
 for page, d in ev["pages"].items():
     deeper = [start[q] for q, e in ev["pages"].items()
@@ -110,7 +119,7 @@ for page, d in ev["pages"].items():
         late += 1
 fmt = lambda k: "%.1f" % marks[k] if k in marks else "> %.0f" % crawl
 print(name, fmt("first"), fmt("half"), fmt("all"), "%.1f" % crawl, late,
-      count, sep="\t")
+      count, q(0.5), q(0.9), sep="\t")
 PY
 }
 
@@ -128,9 +137,10 @@ import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 n, d, r = sys.argv[2:]
 print(f"| {n} pages, {int(n) * 6} images, --delay {d} (median of {r}) | "
-      "first detection | 50 % | 100 % | crawl | pages with images after a"
-      " page 2 deeper | detections |")
-print("|---|---|---|---|---|---|---|")
+      "first detection | 50 % | 100 % | crawl | an image's wait after its"
+      " page, median / 90th pct. | pages with images after a page 2 deeper"
+      " | detections |")
+print("|---|---|---|---|---|---|---|---|")
 def med(xs):
     if any(x.startswith(">") for x in xs):
         return xs[0] if len(xs) == 1 else "> " + xs[0].split()[-1]
@@ -141,6 +151,7 @@ for name in ("before", "after"):
         continue
     col = lambda i: [x[i] for x in sel]
     print(f"| {name} | {med(col(1))} | {med(col(2))} | {med(col(3))} | "
-          f"{med(col(4))} | {statistics.median(int(x) for x in col(5)):g} | "
+          f"{med(col(4))} | {med(col(7))} / {med(col(8))} | "
+          f"{statistics.median(int(x) for x in col(5)):g} | "
           f"{statistics.median(int(x) for x in col(6)):g} |")
 PY

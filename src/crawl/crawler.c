@@ -115,6 +115,7 @@ struct crawler {
     size_t obuckets, ocount;
     struct batch b;
     int store_may_have; /* queued URLs the loop has not leased */
+    int media_new;      /* images found since the last media lease */
     int64_t pages_started;
     struct vg_buf links; /* scratch: kind byte, URL, NUL; ... */
 };
@@ -378,6 +379,7 @@ static int consider(struct crawler *c, const struct job *j,
     if (!u->url || !u->host)
         return VG_ENOMEM;
     c->b.nadd++;
+    c->media_new |= kind == VG_FRONTIER_MEDIA;
     return VG_OK;
 }
 
@@ -500,6 +502,29 @@ static void enqueue(struct crawler *c, struct job *j, int front)
     c->nwait++;
 }
 
+/*
+ * A leased image goes before the waiting pages the store would have leased
+ * after it (vigil/store_crawl.h: same priority and not shallower), so a
+ * page's images do not wait behind the pages leased ahead of them.
+ */
+static void enqueue_media(struct crawler *c, struct job *j)
+{
+    struct job **pp = &c->wait_head, *prev = NULL;
+
+    while (*pp &&
+           ((*pp)->kind != JOB_PAGE || (*pp)->l.priority < j->l.priority ||
+            ((*pp)->l.priority == j->l.priority &&
+             (*pp)->l.depth < j->l.depth))) {
+        prev = *pp;
+        pp = &prev->next;
+    }
+    j->next = *pp;
+    *pp = j;
+    if (!j->next)
+        c->wait_tail = j;
+    c->nwait++;
+}
+
 static int on_lease(void *ctx, const struct vg_frontier_lease *l)
 {
     struct crawler *c = ctx;
@@ -516,7 +541,10 @@ static int on_lease(void *ctx, const struct vg_frontier_lease *l)
         return VG_ENOMEM;
     }
     j->origin->refs++;
-    enqueue(c, j, 0);
+    if (j->kind == JOB_MEDIA)
+        enqueue_media(c, j);
+    else
+        enqueue(c, j, 0);
     return VG_OK;
 }
 
@@ -1109,6 +1137,15 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
                 break;
             if (got < want)
                 c.store_may_have = 0;
+        } else if (c.media_new && !c.b.nadd && c.nwait < 4 * low) {
+            /* images just committed: leased now, not after the waiting
+               pages are gone */
+            size_t got = 0;
+            if ((rc = vg_store_frontier_lease(st, crawl_id, low, 1,
+                                              (int64_t)time(NULL), on_lease,
+                                              &c, &got, err)))
+                break;
+            c.media_new = got == low;
         }
         if (!c.nwait && !c.fetching && !c.hashing && !c.b.ndone && !c.b.nadd &&
             !c.b.nsig && !c.store_may_have) {
