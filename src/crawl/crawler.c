@@ -548,6 +548,36 @@ static int on_lease(void *ctx, const struct vg_frontier_lease *l)
     return VG_OK;
 }
 
+/*
+ * Lease more when fewer than low jobs wait; and the images of the pages
+ * just fetched as soon as they are committed, not after the waiting pages.
+ */
+static int lease_more(struct crawler *c, size_t low)
+{
+    size_t got = 0;
+    int rc;
+
+    if (c->nwait < low && c->store_may_have) {
+        /* past the page limit, only images are still fetched */
+        int only_media = c->o.max_pages > 0 &&
+                         c->pages_started >= c->o.max_pages;
+        size_t want = 2 * low - c->nwait;
+        if ((rc = vg_store_frontier_lease(c->st, c->crawl, want, only_media,
+                                          (int64_t)time(NULL), on_lease, c,
+                                          &got, c->err)))
+            return rc;
+        if (got < want)
+            c->store_may_have = 0;
+    } else if (c->media_new && !c->b.nadd && c->nwait < 4 * low) {
+        if ((rc = vg_store_frontier_lease(c->st, c->crawl, low, 1,
+                                          (int64_t)time(NULL), on_lease, c,
+                                          &got, c->err)))
+            return rc;
+        c->media_new = got == low;
+    }
+    return VG_OK;
+}
+
 /* A robots.txt fetch for an origin, as a job of its own. */
 static int fetch_robots(struct crawler *c, struct origin *o)
 {
@@ -1126,27 +1156,8 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
              (!c.nwait && !c.fetching && !c.hashing)) &&
             (rc = commit(&c)))
             break;
-        if (c.nwait < low && c.store_may_have) {
-            /* past the page limit, only images are still fetched */
-            int only_media = c.o.max_pages > 0 &&
-                             c.pages_started >= c.o.max_pages;
-            size_t want = 2 * low - c.nwait, got = 0;
-            if ((rc = vg_store_frontier_lease(st, crawl_id, want, only_media,
-                                              (int64_t)time(NULL), on_lease,
-                                              &c, &got, err)))
-                break;
-            if (got < want)
-                c.store_may_have = 0;
-        } else if (c.media_new && !c.b.nadd && c.nwait < 4 * low) {
-            /* images just committed: leased now, not after the waiting
-               pages are gone */
-            size_t got = 0;
-            if ((rc = vg_store_frontier_lease(st, crawl_id, low, 1,
-                                              (int64_t)time(NULL), on_lease,
-                                              &c, &got, err)))
-                break;
-            c.media_new = got == low;
-        }
+        if ((rc = lease_more(&c, low)))
+            break;
         if (!c.nwait && !c.fetching && !c.hashing && !c.b.ndone && !c.b.nadd &&
             !c.b.nsig && !c.store_may_have) {
             if (!c.o.continuous)
