@@ -25,7 +25,9 @@
  * is stored once (canonical text) however many crawls hold it; the
  * (crawl, URL) key is the crawl's seen-set, on disk.  Leases come highest
  * priority first (lowest number: reported URLs get 0), then shallowest,
- * then round-robin over hosts (host_seq), then oldest.
+ * then media before pages, then round-robin over hosts (host_seq), then
+ * oldest.  The crawler gives a page's media the page's depth, so they come
+ * before every deeper page.
  */
 int vg_store_crawl_new(struct vg_store *st, const char *params_json,
                        int64_t *id, struct vg_err *err);
@@ -42,7 +44,7 @@ struct vg_frontier_url {
     const char *url; /* canonical (vigil/url.h) */
     const char *host;
     int priority; /* 0 first */
-    int depth;
+    int depth;    /* a page's link hops from a seed; media: their page's */
     int64_t parent_url_id; /* 0 if none */
     enum vg_frontier_kind kind;
     int offsite;      /* links followed off the seed's site to here */

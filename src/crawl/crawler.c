@@ -116,6 +116,7 @@ struct crawler {
     size_t obuckets, ocount;
     struct batch b;
     int store_may_have; /* queued URLs the loop has not leased */
+    int media_new;      /* images found since the last media lease */
     int64_t pages_started;
     struct vg_buf links; /* scratch: kind byte, URL, NUL; ... */
 };
@@ -370,13 +371,16 @@ static int consider(struct crawler *c, const struct job *j,
         return VG_ENOMEM;
     batch_started(c);
     u = &c->b.add[c->b.nadd];
-    *u = (struct vg_frontier_url){own_str(c, url), own_str(c, host),
-                                  j->l.priority,   j->l.depth + 1,
-                                  j->l.url_id,     kind,
-                                  offsite,         host_seq(c, host)};
+    /* a page's images at its own depth: leased before deeper pages */
+    *u = (struct vg_frontier_url){
+        own_str(c, url), own_str(c, host),
+        j->l.priority,   j->l.depth + (kind == VG_FRONTIER_PAGE),
+        j->l.url_id,     kind,
+        offsite,         host_seq(c, host)};
     if (!u->url || !u->host)
         return VG_ENOMEM;
     c->b.nadd++;
+    c->media_new |= kind == VG_FRONTIER_MEDIA;
     return VG_OK;
 }
 
@@ -499,6 +503,29 @@ static void enqueue(struct crawler *c, struct job *j, int front)
     c->nwait++;
 }
 
+/*
+ * A leased image goes before the waiting pages the store would have leased
+ * after it (vigil/store_crawl.h: same priority and not shallower), so a
+ * page's images do not wait behind the pages leased ahead of them.
+ */
+static void enqueue_media(struct crawler *c, struct job *j)
+{
+    struct job **pp = &c->wait_head, *prev = NULL;
+
+    while (*pp &&
+           ((*pp)->kind != JOB_PAGE || (*pp)->l.priority < j->l.priority ||
+            ((*pp)->l.priority == j->l.priority &&
+             (*pp)->l.depth < j->l.depth))) {
+        prev = *pp;
+        pp = &prev->next;
+    }
+    j->next = *pp;
+    *pp = j;
+    if (!j->next)
+        c->wait_tail = j;
+    c->nwait++;
+}
+
 static int on_lease(void *ctx, const struct vg_frontier_lease *l)
 {
     struct crawler *c = ctx;
@@ -515,7 +542,40 @@ static int on_lease(void *ctx, const struct vg_frontier_lease *l)
         return VG_ENOMEM;
     }
     j->origin->refs++;
-    enqueue(c, j, 0);
+    if (j->kind == JOB_MEDIA)
+        enqueue_media(c, j);
+    else
+        enqueue(c, j, 0);
+    return VG_OK;
+}
+
+/*
+ * Lease more when fewer than low jobs wait; and the images of the pages
+ * just fetched as soon as they are committed, not after the waiting pages.
+ */
+static int lease_more(struct crawler *c, size_t low)
+{
+    size_t got = 0;
+    int rc;
+
+    if (c->nwait < low && c->store_may_have) {
+        /* past the page limit, only images are still fetched */
+        int only_media = c->o.max_pages > 0 &&
+                         c->pages_started >= c->o.max_pages;
+        size_t want = 2 * low - c->nwait;
+        if ((rc = vg_store_frontier_lease(c->st, c->crawl, want, only_media,
+                                          (int64_t)time(NULL), on_lease, c,
+                                          &got, c->err)))
+            return rc;
+        if (got < want)
+            c->store_may_have = 0;
+    } else if (c->media_new && !c->b.nadd && c->nwait < 4 * low) {
+        if ((rc = vg_store_frontier_lease(c->st, c->crawl, low, 1,
+                                          (int64_t)time(NULL), on_lease, c,
+                                          &got, c->err)))
+            return rc;
+        c->media_new = got == low;
+    }
     return VG_OK;
 }
 
@@ -1102,18 +1162,8 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
              (!c.nwait && !c.fetching && !c.hashing)) &&
             (rc = commit(&c)))
             break;
-        if (c.nwait < low && c.store_may_have) {
-            /* past the page limit, only images are still fetched */
-            int only_media = c.o.max_pages > 0 &&
-                             c.pages_started >= c.o.max_pages;
-            size_t want = 2 * low - c.nwait, got = 0;
-            if ((rc = vg_store_frontier_lease(st, crawl_id, want, only_media,
-                                              (int64_t)time(NULL), on_lease,
-                                              &c, &got, err)))
-                break;
-            if (got < want)
-                c.store_may_have = 0;
-        }
+        if ((rc = lease_more(&c, low)))
+            break;
         if (!c.nwait && !c.fetching && !c.hashing && !c.b.ndone && !c.b.nadd &&
             !c.b.nsig && !c.store_may_have) {
             if (!c.o.continuous)

@@ -153,6 +153,9 @@ struct leased {
     enum vg_frontier_kind kind;
 };
 
+/* In the frontier_lease index's order: 'media' sorts before 'page', and a
+ * page's media have its depth (the crawler's), so they come before deeper
+ * pages. */
 int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
                             int only_media, int64_t now,
                             int (*cb)(void *ctx,
@@ -186,8 +189,8 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
                          " FROM frontier f JOIN urls u ON u.id = f.url_id"
                          " WHERE f.crawl_id = ? AND f.state = 'queued' AND"
                          " f.not_before <= ? AND (? = 0 OR f.kind = 'media')"
-                         " ORDER BY f.priority, f.depth, f.host_seq, f.url_id"
-                         " LIMIT ?",
+                         " ORDER BY f.priority, f.depth, f.kind, f.host_seq,"
+                         " f.url_id LIMIT ?",
                          "iiii", crawl_id, now, (int64_t)only_media,
                          (int64_t)max);
     while (!rc && k < max && (rc = st->ops->step(s, err)) == VG__ROW) {

@@ -28,6 +28,8 @@
  *      failed_logins and locked_until are no longer used)
  *  10  the audit log: where its keyed chain starts (audit_keyed); UPDATE
  *      and DELETE on audit_log and audit_keyed refused by triggers
+ *  11  the frontier's lease order: a page's images before deeper pages
+ *      (frontier_lease gains kind after depth: media first within a depth)
  */
 #include "store_int.h"
 
@@ -418,6 +420,14 @@ static const struct {
       " BEGIN SELECT RAISE(ABORT, 'audit_keyed is append-only'); END",
       "CREATE TRIGGER audit_keyed_no_delete BEFORE DELETE ON audit_keyed"
       " BEGIN SELECT RAISE(ABORT, 'audit_keyed is append-only'); END",
+      NULL}},
+
+    {"the frontier's lease order: media first within a depth",
+     /* leases read (priority, depth, kind, host_seq, url_id) in index
+        order: 'media' sorts before 'page' */
+     {"DROP INDEX frontier_lease",
+      "CREATE INDEX frontier_lease ON frontier(crawl_id, state, priority,"
+      " depth, kind, host_seq, url_id)",
       NULL}},
 };
 

@@ -480,6 +480,41 @@ static void test_frontier(void)
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM urls"), 3);
 }
 
+/* Within a priority and depth, media before pages, whatever host_seq. */
+static void test_frontier_media_first(void)
+{
+    char db[256];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    struct lease_log g = {0};
+    int64_t crawl = 0;
+    size_t n = 0;
+    const struct vg_frontier_url v[] = {
+        {"https://a.example/2", "a.example", 1, 2, 0, VG_FRONTIER_PAGE, 0, 1},
+        {"https://a.example/1", "a.example", 1, 1, 0, VG_FRONTIER_PAGE, 0, 2},
+        {"https://a.example/1.png", "a.example", 1, 1, 0, VG_FRONTIER_MEDIA, 0,
+         9},
+        {"https://b.example/1.png", "b.example", 1, 1, 0, VG_FRONTIER_MEDIA, 0,
+         3},
+        {"https://a.example/0", "a.example", 0, 3, 0, VG_FRONTIER_PAGE, 0, 0},
+    };
+
+    path_of(db, sizeof(db), "media_first.db");
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    TH_EQ_INT(vg_store_crawl_new(st, NULL, &crawl, &err), VG_OK);
+    TH_EQ_INT(vg_store_frontier_add(st, crawl, v, 5, NULL, &err), VG_OK);
+    TH_EQ_INT(vg_store_frontier_lease(st, crawl, 10, 0, time(NULL), log_lease,
+                                      &g, &n, &err),
+              VG_OK);
+    TH_EQ_INT(n, 5);
+    TH_EQ_STR(g.urls[0], "https://a.example/0");     /* priority 0 */
+    TH_EQ_STR(g.urls[1], "https://b.example/1.png"); /* media, host_seq 3 */
+    TH_EQ_STR(g.urls[2], "https://a.example/1.png"); /* media, host_seq 9 */
+    TH_EQ_STR(g.urls[3], "https://a.example/1");     /* the page */
+    TH_EQ_STR(g.urls[4], "https://a.example/2");     /* deeper */
+    vg_store_close(st);
+}
+
 struct det_log {
     struct vg_detection_info d; /* numbers only: strings are gone */
     uint8_t sha0, md50, pdq0;
@@ -1389,6 +1424,7 @@ int main(void)
     TH_RUN(test_concurrent_first_open);
     TH_RUN(test_lists_and_imports);
     TH_RUN(test_frontier);
+    TH_RUN(test_frontier_media_first);
     TH_RUN(test_lease_round_robin);
     TH_RUN(test_crawl_commit);
     TH_RUN(test_reports);
