@@ -11,6 +11,9 @@ median wall times, so machine noise hits both alike.
 """
 import argparse, os, resource, statistics, subprocess, sys, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_jpeg_set  # noqa: E402  (the baseline/progressive set)
+
 END = "<!-- end of hash_bench.py output -->"
 
 def run(cmd):
@@ -37,6 +40,94 @@ def side_by_side(runs, cmds):
             times[k].append(run(c))
     return {k: statistics.median(v) for k, v in times.items()}
 
+def cpu_ms(cmd):
+    """CPU time (user + system) of one run of cmd, in ms, from wait4."""
+    pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+    _, status, ru = os.wait4(pid, 0)
+    if status != 0:
+        raise RuntimeError(f"{cmd} failed")
+    return (ru.ru_utime + ru.ru_stime) * 1000
+
+def one_small_file(vigil, path, runs=100):
+    """CPU of `vigil hash FILE` and `djpeg FILE` over runs alternating runs
+    (who goes first alternates): {name: [ms per run]}."""
+    cmds = {"djpeg": ["djpeg", "-outfile", os.devnull, path],
+            "vigil": [vigil, "hash", path],
+            "version": [vigil, "--version"]}
+    t = {k: [] for k in cmds}
+    for k, c in cmds.items():
+        cpu_ms(c)
+    for r in range(runs):
+        for k in (list(cmds) if r % 2 == 0 else list(cmds)[::-1]):
+            t[k].append(cpu_ms(cmds[k]))
+    return t
+
+def per_class(vigil, sets, runs):
+    """Per (kind, class): median wall time of djpeg (shell loop), exact and
+    --fast (-j 1), alternating runs, and the median of per-run ratios."""
+    out = {}
+    for key, paths in sets.items():
+        djpeg = ["bash", "-c", 'for f in "$@"; do djpeg -outfile /dev/null "$f"; done',
+                 "djpeg"] + paths
+        v = [vigil, "hash", "-j", "1"]
+        cmds = {"djpeg": djpeg, "exact": v + paths, "fast": v + ["--fast"] + paths}
+        t = {k: [] for k in cmds}
+        for c in cmds.values():
+            run(c)
+        for r in range(runs):
+            for k in (list(cmds) if r % 2 == 0 else list(cmds)[::-1]):
+                t[k].append(run(cmds[k]))
+        med = {k: statistics.median(x) for k, x in t.items()}
+        pr = {k: statistics.median(a / b for a, b in zip(t[k], t["djpeg"]))
+              for k in ("exact", "fast")}
+        mp = sum(px(p) for p in paths) / len(paths) / 1e6
+        out[key] = (len(paths), mp, med, pr)
+        print(key, out[key], file=sys.stderr, flush=True)
+    return out
+
+def px(path):
+    r = subprocess.run(["identify", "-format", "%w %h", path + "[0]"],
+                       capture_output=True, text=True, check=True).stdout.split()
+    return int(r[0]) * int(r[1])
+
+def class_lines(res, small, a):
+    lines = [
+        f"Set: bench/make_jpeg_set.py {a.set} (photos of tests/data/photos scaled",
+        "by ImageMagick and encoded by cjpeg -quality 85, baseline and",
+        "-progressive); per class the median of "
+        f"{a.runs} alternating runs, -j 1; ratio = median of the per-run ratios to djpeg.",
+        "",
+        "| kind | class | files | mean MP | djpeg | exact | exact/djpeg | --fast | --fast/djpeg |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (kind, cls), (n, mp, med, pr) in res.items():
+        lines.append(
+            f"| {'baseline' if kind == 'base' else 'progressive'} | {cls} | {n} | {mp:.2f} |"
+            f" {med['djpeg']:.3f} s | {med['exact']:.3f} s | {pr['exact']:.2f}× |"
+            f" {med['fast']:.3f} s | {pr['fast']:.2f}× |")
+    lines.append("")
+    lines.append("Targets: exact ≤ 1.3×, --fast ≤ 0.5× in every row.")
+    if small:
+        path, t = small
+        md = statistics.median(t["djpeg"])
+        mv = statistics.median(t["vigil"])
+        mvv = statistics.median(t["version"])
+        ratio = statistics.median(v / d for v, d in zip(t["vigil"], t["djpeg"]))
+        lines += [
+            "",
+            f"One small file ({path}, {px(path) / 1e6:.2f} MP), CPU time (user + system "
+            f"from wait4) over {len(t['djpeg'])} alternating runs, medians:",
+            "",
+            "| command | CPU | ratio to djpeg | target |",
+            "|---|---:|---:|---|",
+            f"| `djpeg -outfile /dev/null FILE` | {md:.2f} ms | 1 | |",
+            f"| `vigil hash FILE` | {mv:.2f} ms | {mv / md:.2f}× (per-run {ratio:.2f}×) | ≤ 1.5× |",
+            f"| `vigil --version` | {mvv:.2f} ms | {mvv / md:.2f}× | |",
+        ]
+    return lines
+
 def hamming(a, b):
     return bin(int(a, 16) ^ int(b, 16)).count("1")
 
@@ -51,7 +142,19 @@ def main():
     ap.add_argument("--data", default="tests/data")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--set", default="build/jpegset",
+                    help="folder of make_jpeg_set.py (made if missing)")
+    ap.add_argument("--only-set", action="store_true",
+                    help="only the per-class table and the small file")
     a = ap.parse_args()
+    make_jpeg_set.make(a.set)
+    sets = make_jpeg_set.classes(a.set)
+    small_path = sets[("base", "small")][0]
+    small = (small_path, one_small_file(a.vigil, small_path))
+    cls = class_lines(per_class(a.vigil, sets, a.runs), small, a)
+    if a.only_set:
+        print("\n".join(cls))
+        return 0
     photos = os.path.join(a.data, "photos")
     if a.data == "tests/data":
         subprocess.run(["scripts/fetch-testdata"], check=True)
@@ -123,7 +226,7 @@ def main():
         "`vigil hash -j 2` vs `-j 1`; peak RSS from `/usr/bin/time -f %M`.",
         "",
     ]
-    lines = head + lines
+    lines = head + cls + [""] + lines
     text = "\n".join(lines)
     print(text)
     if a.out:
