@@ -40,15 +40,19 @@ def side_by_side(runs, cmds):
             times[k].append(run(c))
     return {k: statistics.median(v) for k, v in times.items()}
 
-def cpu_ms(cmd):
-    """CPU time (user + system) of one run of cmd, in ms, from wait4."""
+def timed(cmd):
+    """(wall s, CPU ms = user + system from wait4) of one run of cmd."""
+    t = time.perf_counter()
     pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=[
         (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
         (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
     _, status, ru = os.wait4(pid, 0)
     if status != 0:
         raise RuntimeError(f"{cmd} failed")
-    return (ru.ru_utime + ru.ru_stime) * 1000
+    return time.perf_counter() - t, (ru.ru_utime + ru.ru_stime) * 1000
+
+def cpu_ms(cmd):
+    return timed(cmd)[1]
 
 def one_small_file(vigil, path, runs=100):
     """CPU of `vigil hash FILE` and `djpeg FILE` over runs alternating runs
@@ -65,25 +69,33 @@ def one_small_file(vigil, path, runs=100):
     return t
 
 def per_class(vigil, sets, runs):
-    """Per (kind, class): median wall time of djpeg (shell loop), exact and
-    --fast (-j 1), alternating runs, and the median of per-run ratios."""
+    """Per (kind, class): djpeg run once per file (summed), `vigil hash -j 1`
+    exact and --fast over the class's files; runs alternate (who goes
+    first alternates).  Medians of wall and CPU time, and the medians of
+    the per-run CPU ratios to djpeg."""
     out = {}
     for key, paths in sets.items():
-        djpeg = ["bash", "-c", 'for f in "$@"; do djpeg -outfile /dev/null "$f"; done',
-                 "djpeg"] + paths
         v = [vigil, "hash", "-j", "1"]
-        cmds = {"djpeg": djpeg, "exact": v + paths, "fast": v + ["--fast"] + paths}
+        cmds = {"djpeg": [["djpeg", "-outfile", os.devnull, p] for p in paths],
+                "exact": [v + paths], "fast": [v + ["--fast"] + paths]}
+        def one(k):
+            w = c = 0.0
+            for cmd in cmds[k]:
+                dw, dc = timed(cmd)
+                w, c = w + dw, c + dc
+            return w, c
         t = {k: [] for k in cmds}
-        for c in cmds.values():
-            run(c)
+        for k in cmds:
+            one(k)
         for r in range(runs):
             for k in (list(cmds) if r % 2 == 0 else list(cmds)[::-1]):
-                t[k].append(run(cmds[k]))
-        med = {k: statistics.median(x) for k, x in t.items()}
-        pr = {k: statistics.median(a / b for a, b in zip(t[k], t["djpeg"]))
+                t[k].append(one(k))
+        wall = {k: statistics.median(w for w, _ in x) for k, x in t.items()}
+        cpu = {k: statistics.median(c for _, c in x) for k, x in t.items()}
+        pr = {k: statistics.median(a[1] / b[1] for a, b in zip(t[k], t["djpeg"]))
               for k in ("exact", "fast")}
         mp = sum(px(p) for p in paths) / len(paths) / 1e6
-        out[key] = (len(paths), mp, med, pr)
+        out[key] = (len(paths), mp, wall, cpu, pr)
         print(key, out[key], file=sys.stderr, flush=True)
     return out
 
@@ -96,17 +108,20 @@ def class_lines(res, small, a):
     lines = [
         f"Set: bench/make_jpeg_set.py {a.set} (photos of tests/data/photos scaled",
         "by ImageMagick and encoded by cjpeg -quality 85, baseline and",
-        "-progressive); per class the median of "
-        f"{a.runs} alternating runs, -j 1; ratio = median of the per-run ratios to djpeg.",
+        "-progressive).  djpeg runs once per file, `vigil hash -j 1` once per",
+        f"class; median of {a.runs} alternating runs.  Ratios are of CPU time (user +",
+        "system from wait4: on this shared machine wall time moves with the other",
+        "jobs), the median of the per-run ratios; wall medians for reference.",
         "",
-        "| kind | class | files | mean MP | djpeg | exact | exact/djpeg | --fast | --fast/djpeg |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| kind | class | files | mean MP | djpeg CPU | exact CPU | exact/djpeg | --fast CPU | --fast/djpeg | wall: djpeg, exact, --fast |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for (kind, cls), (n, mp, med, pr) in res.items():
+    for (kind, cls), (n, mp, wall, cpu, pr) in res.items():
         lines.append(
             f"| {'baseline' if kind == 'base' else 'progressive'} | {cls} | {n} | {mp:.2f} |"
-            f" {med['djpeg']:.3f} s | {med['exact']:.3f} s | {pr['exact']:.2f}× |"
-            f" {med['fast']:.3f} s | {pr['fast']:.2f}× |")
+            f" {cpu['djpeg']:.0f} ms | {cpu['exact']:.0f} ms | {pr['exact']:.2f}× |"
+            f" {cpu['fast']:.0f} ms | {pr['fast']:.2f}× |"
+            f" {wall['djpeg']:.3f}, {wall['exact']:.3f}, {wall['fast']:.3f} s |")
     lines.append("")
     lines.append("Targets: exact ≤ 1.3×, --fast ≤ 0.5× in every row.")
     if small:
