@@ -39,7 +39,8 @@ int main(int argc, char **argv)
 
     if (argc >= 2 && !strcmp(argv[1], "hash"))
         return vg_cli_hash(argc - 1, argv + 1);
-    if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+    if (argc >= 2 &&
+        (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
         printf("vigil %s\n", VIGIL_VERSION);
         return VG_EXIT_OK;
     }

@@ -48,9 +48,9 @@ static void lazy_load(struct lazylib *l)
 #define LAZYLIB(lib, soname, ...)                                             \
     static const char *const lib##_names[] = {__VA_ARGS__};                   \
     static void *lib##_fns[sizeof(lib##_names) / sizeof(lib##_names[0])];     \
-    static struct lazylib lib##_lib = {                                       \
-        soname, lib##_names, lib##_fns,                                       \
-        sizeof(lib##_names) / sizeof(lib##_names[0])};                        \
+    static struct lazylib lib##_lib = {soname, lib##_names, lib##_fns,        \
+                                       sizeof(lib##_names) /                  \
+                                           sizeof(lib##_names[0])};           \
     static pthread_once_t lib##_once = PTHREAD_ONCE_INIT;                     \
     static void lib##_load(void)                                              \
     {                                                                         \
@@ -96,8 +96,8 @@ STUB(spng, 3, int, spng_decode_row, (spng_ctx * c, void *out, size_t len),
 STUB(spng, 4, int, spng_decoded_image_size,
      (spng_ctx * c, int fmt, size_t *len), (c, fmt, len))
 STUB(spng, 5, int, spng_get_ihdr, (spng_ctx * c, struct spng_ihdr *h), (c, h))
-STUB(spng, 6, int, spng_get_row_info,
-     (spng_ctx * c, struct spng_row_info *r), (c, r))
+STUB(spng, 6, int, spng_get_row_info, (spng_ctx * c, struct spng_row_info *r),
+     (c, r))
 STUB(spng, 7, int, spng_set_chunk_limits,
      (spng_ctx * c, size_t chunk, size_t cache), (c, chunk, cache))
 STUB(spng, 8, int, spng_set_image_limits,
