@@ -178,6 +178,7 @@ def main():
     cls = class_lines(per_class(a.vigil, sets, a.runs), small, a)
     setp = [p for k in sets for p in sets[k]]
     d = fast_vs_exact(a.vigil, setp)
+    cls.append("")
     cls.append(f"--fast vs exact over the {len(d)} files of the set: median "
                f"{statistics.median(d):.0f} bits, max {max(d)} bits "
                "(target: median ≤ 6, max ≤ 24).")
