@@ -19,8 +19,11 @@
 enum {
     VG_IMAGEHASH_DIHEDRAL = 1 << 0,
     VG_IMAGEHASH_PRESCALE_512 = 1 << 1,
-    /* JPEG: DCT-scaled decode (sides >= 512) and decoder luma; not exact */
-    VG_IMAGEHASH_FAST = 1 << 2
+    /* JPEG: DCT-scaled decode (sides >= 448) and decoder luma; not exact */
+    VG_IMAGEHASH_FAST = 1 << 2,
+    /* no digests over the bytes (MD5, SHA-1, SHA-256 left zero and absent
+       from values): for callers that print only the perceptual hashes */
+    VG_IMAGEHASH_NO_DIGESTS = 1 << 3
 };
 
 struct vg_imagehash_opts {

@@ -78,7 +78,7 @@ enum {
     }
 #define VG_CLI_HASH_HELP                                                      \
     "  --fast            faster, approximate: JPEG decoded at reduced size\n" \
-    "                    (sides >= 512) with the decoder's luma\n"            \
+    "                    (sides >= 448) with the decoder's luma\n"            \
     "  --json            JSON Lines with digests, size and warnings\n"        \
     "  -j, --jobs N      hash N files in parallel (default: CPU cores)\n"     \
     "  --max-pixels N    refuse images over N pixels (default 128M)\n"        \

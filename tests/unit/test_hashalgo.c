@@ -79,6 +79,29 @@ static void test_pipeline_values(void)
     TH_EQ_INT(h.digests.md5[0], 0x90); /* md5("abc") = 900150983cd2... */
 }
 
+/* VG_IMAGEHASH_NO_DIGESTS: the same PDQ, no digest computed or listed. */
+static void test_no_digests(void)
+{
+    static const uint8_t zero[32] = {0};
+    const struct vg_imagehash_opts nd = {VG_IMAGEHASH_NO_DIGESTS, {0, 0}};
+    struct vg_imagehash all, h;
+    struct vg_err err = {0};
+
+    TH_EQ_INT(vg_imagehash_file(VIGIL_SOURCE_DIR "/samples/seeding.jpg", NULL,
+                                &all, &err),
+              VG_OK);
+    TH_EQ_INT(vg_imagehash_file(VIGIL_SOURCE_DIR "/samples/seeding.jpg", &nd,
+                                &h, &err),
+              VG_OK);
+    TH_CHECK(!memcmp(&h.pdq, &all.pdq, sizeof(h.pdq)));
+    TH_EQ_INT(h.nvalues, 1); /* PDQ only */
+    TH_EQ_INT(h.values[0].algo, VG_ALGO_PDQ);
+    TH_CHECK(!memcmp(h.digests.sha256, zero, 32));
+    TH_CHECK(!memcmp(h.digests.md5, zero, 16));
+    TH_EQ_INT(vg_imagehash_mem((const uint8_t *)"abc", 3, &nd, &h, &err),
+              VG_EFORMAT);
+}
+
 static void test_index_by_kind(void)
 {
     struct vg_index *ix = NULL;
@@ -114,6 +137,7 @@ int main(void)
 {
     TH_RUN(test_registry);
     TH_RUN(test_pipeline_values);
+    TH_RUN(test_no_digests);
     TH_RUN(test_index_by_kind);
     return th_done();
 }
