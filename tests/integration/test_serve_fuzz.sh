@@ -17,7 +17,7 @@ cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 DB="$T/vigil.db"
 PW='correct horse battery staple'
-N=${SERVE_FUZZ_REQUESTS:-2500}
+N=${SERVE_FUZZ_REQUESTS:-4000}
 
 KEY=$("$VIGIL" apikeys add "Partner A" --db "$DB" | tail -1)
 echo "$PW" | "$VIGIL" users add root --role admin --db "$DB" >/dev/null
