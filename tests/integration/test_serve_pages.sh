@@ -32,6 +32,8 @@ for _ in $(seq 100); do
 done
 U="http://127.0.0.1:$PORT"
 check "serving" test -n "$PORT"
+# the sealing key lives in libsodium's guarded memory: locked, not swapped
+check "the keys are in locked memory (VmLck > 0)" bash -c "[ \$(awk '/^VmLck:/ {print \$2}' /proc/$PID/status) -gt 0 ]"
 
 # curl with a cookie jar per actor: c JAR URL [options...] (body to stdout)
 c() { local jar=$1 url=$2; shift 2
