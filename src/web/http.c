@@ -80,6 +80,7 @@ struct vg_http_server {
     size_t ndirs;
     struct MHD_Daemon *d;
     int listen_fd; /* handed back by MHD_quiesce_daemon */
+    char where[64]; /* the listen address, for messages */
     atomic_long inflight;
     atomic_int stopping;
 };
@@ -951,6 +952,8 @@ int vg_http_new(const struct vg_http_opts *o, struct vg_http_server **out,
     if ((rc = parse_listen(srv, srv->o.listen ? srv->o.listen : DEF_LISTEN,
                            err)))
         goto fail;
+    snprintf(srv->where, sizeof(srv->where), "%s",
+             srv->o.listen ? srv->o.listen : DEF_LISTEN);
     srv->o.listen = NULL; /* not kept: the caller's string */
 #define DEF(f, v)                                                             \
     if (!srv->o.f)                                                            \
@@ -1002,7 +1005,8 @@ int vg_http_start(struct vg_http_server *srv, struct vg_err *err)
         MHD_OPTION_EXTERNAL_LOGGER, log_cb, srv, MHD_OPTION_END);
     if (!srv->d)
         return vg_err_set(err, VG_EIO,
-                          "http: cannot start the server (address in use?)");
+                          "http: cannot listen on %s (address in use?)",
+                          srv->where);
     return VG_OK;
 }
 

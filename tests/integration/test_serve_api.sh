@@ -98,6 +98,14 @@ check "still one report" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')" 
 kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
 check "SIGTERM: a graceful stop, exit 0" test $rc -eq 0
 
+# --- without --listen: 127.0.0.1:8080, never every interface (when 8080 is
+# taken on this machine, the refusal names the address it tried)
+"$VIGIL" serve --db "$T/default.db" --no-crawl >"$T/def.out" 2>&1 &
+DPID=$!
+for _ in $(seq 60); do grep -q '8080' "$T/def.out" && break; sleep 0.05; done
+kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null
+check "no --listen: 127.0.0.1:8080 ($(head -1 "$T/def.out"))" bash -c "grep -q 'serving on http://127.0.0.1:8080/\|cannot listen on 127.0.0.1:8080' '$T/def.out'"
+
 # --- the rate limit per client address (and the thread and connection
 # options: accepted when in range, refused with a usage error otherwise)
 "$VIGIL" serve --db "$DB" --threads 0 >/dev/null 2>&1; rc=$?
