@@ -168,12 +168,15 @@ crawl "$DB" --delay 300 --per-host 2 --max-pages 5 >/dev/null
 sleep 1.5
 tail -n +"$((lines + 1))" "$T/ng/access.log" >"$T/times.log"
 awk '{printf "%.3f\n", $1 - $5}' "$T/times.log" >"$T/times"
-check "politeness: requests to the host started at least 300 ms apart" python3 - "$T/times" <<'EOF'
-import sys
+# (nginx sees a request start when it reads it: on a loaded machine that can
+# come tens of ms late, shortening the next gap as measured; 10 % is allowed,
+# the median must be the delay, and both a missing or halved delay fail)
+check "politeness: requests to the host started 300 ms apart" python3 - "$T/times" <<'EOF'
+import statistics, sys
 t = sorted(float(x) for x in open(sys.argv[1]))
 gaps = [b - a for a, b in zip(t, t[1:])]
-print("   ", len(t), "requests, smallest gap %.3f s" % min(gaps))
-sys.exit(0 if len(t) >= 5 and min(gaps) >= 0.29 else 1)
+print("   ", len(t), "requests, smallest gap %.3f s, median %.3f s" % (min(gaps), statistics.median(gaps)))
+sys.exit(0 if len(t) >= 5 and min(gaps) >= 0.27 and statistics.median(gaps) >= 0.295 else 1)
 EOF
 check "page limit: stopped with URLs left" bash -c "'$VIGIL' crawl status --db '$DB' | grep -q 'crawl 1: stopped'"
 check "robots.txt cached for the crawl (fetched once)" bash -c "grep -c ' /robots.txt ' '$T/times.log' | grep -qx 1"
