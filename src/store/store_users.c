@@ -7,6 +7,7 @@
  * written here (the serving process counts them in memory, vigil/throttle.h);
  * an admin's unlock is, as a count the server compares.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -151,92 +152,71 @@ int vg_store_user_get(struct vg_store *st, const char *username,
     return rc;
 }
 
-int vg_store_user_set_password(struct vg_store *st, int64_t actor,
-                               const char *username, const char *hash,
-                               struct vg_err *err)
+/*
+ * One change to the account username, audited as action in the same
+ * transaction: the UPDATE sql binding types and the values after err (its
+ * last parameter the user name); with end_sessions, the account's sessions
+ * end in it too.  VG_ENOENT (said) when there is no such user.
+ */
+static int user_change(struct vg_store *st, int64_t actor,
+                       const char *username, int end_sessions,
+                       const char *action, struct vg_err *err, const char *sql,
+                       const char *types, ...)
 {
     struct vg__stmt *s = NULL;
     int64_t id = 0;
+    va_list ap;
     int rc;
 
     LOCK(st);
     if ((rc = st->ops->begin_write(st->db, err)))
         goto unlock;
+    va_start(ap, types);
     if (!(rc = user_id(st, username, &id, err)) &&
-        !(rc = vg__store_query(st, &s, err,
-                               "UPDATE users SET password_hash = ?"
-                               " WHERE id = ?",
-                               "ti", hash, id)))
+        !(rc = vg__store_vquery(st, &s, err, sql, types, ap)))
         rc = vg__store_run(st, s, err);
-    /* whoever signed in with the old password is signed out, in the same
-     * transaction: a session cannot outlive the password it was made with */
-    if (!rc && !(rc = vg__store_query(st, &s, err,
-                                      "DELETE FROM sessions WHERE user_id = ?",
-                                      "i", id)))
+    va_end(ap);
+    if (!rc && end_sessions &&
+        !(rc = vg__store_query(
+              st, &s, err, "DELETE FROM sessions WHERE user_id = ?", "i", id)))
         rc = vg__store_run(st, s, err);
     if (!rc)
-        rc = vg__store_audit(st, actor, "user.password", "user", id, username,
-                             err);
+        rc = vg__store_audit(st, actor, action, "user", id, username, err);
     rc = vg__store_end(st, rc, err);
 unlock:
     UNLOCK(st);
     return rc;
+}
+
+int vg_store_user_set_password(struct vg_store *st, int64_t actor,
+                               const char *username, const char *hash,
+                               struct vg_err *err)
+{
+    /* whoever signed in with the old password is signed out, in the same
+     * transaction: a session cannot outlive the password it was made with */
+    return user_change(st, actor, username, 1, "user.password", err,
+                       "UPDATE users SET password_hash = ? WHERE username = ?",
+                       "tt", hash, username);
 }
 
 int vg_store_user_set_disabled(struct vg_store *st, int64_t actor,
                                const char *username, int disabled,
                                struct vg_err *err)
 {
-    struct vg__stmt *s = NULL;
-    int64_t id = 0;
-    int rc;
-
-    LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto unlock;
-    if (!(rc = user_id(st, username, &id, err)) &&
-        !(rc = vg__store_query(st, &s, err,
-                               "UPDATE users SET disabled = ? WHERE id = ?",
-                               "ii", (int64_t)(disabled != 0), id)))
-        rc = vg__store_run(st, s, err);
     /* a disabled user's sessions end with it, in the same transaction */
-    if (!rc && disabled &&
-        !(rc = vg__store_query(
-              st, &s, err, "DELETE FROM sessions WHERE user_id = ?", "i", id)))
-        rc = vg__store_run(st, s, err);
-    if (!rc)
-        rc = vg__store_audit(st, actor,
-                             disabled ? "user.disable" : "user.enable", "user",
-                             id, username, err);
-    rc = vg__store_end(st, rc, err);
-unlock:
-    UNLOCK(st);
-    return rc;
+    return user_change(st, actor, username, disabled != 0,
+                       disabled ? "user.disable" : "user.enable", err,
+                       "UPDATE users SET disabled = ? WHERE username = ?",
+                       "it", (int64_t)(disabled != 0), username);
 }
 
 int vg_store_user_unlock(struct vg_store *st, int64_t actor,
                          const char *username, struct vg_err *err)
 {
-    struct vg__stmt *s = NULL;
-    int64_t id = 0;
-    int rc;
-
-    LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto unlock;
-    if (!(rc = user_id(st, username, &id, err)) &&
-        !(rc = vg__store_query(st, &s, err,
-                               "UPDATE users SET unlocks = unlocks + 1"
-                               " WHERE id = ?",
-                               "i", id)))
-        rc = vg__store_run(st, s, err);
-    if (!rc)
-        rc = vg__store_audit(st, actor, "user.unlock", "user", id, username,
-                             err);
-    rc = vg__store_end(st, rc, err);
-unlock:
-    UNLOCK(st);
-    return rc;
+    return user_change(st, actor, username, 0, "user.unlock", err,
+                       "UPDATE users SET unlocks = unlocks + 1"
+                       " WHERE username = ?",
+                       "t", username);
 }
 
 int vg_store_users(struct vg_store *st,

@@ -79,7 +79,7 @@ struct vg_http_server {
     struct vg__http_static **dirs;
     size_t ndirs;
     struct MHD_Daemon *d;
-    int listen_fd; /* handed back by MHD_quiesce_daemon */
+    int listen_fd;  /* handed back by MHD_quiesce_daemon */
     char where[64]; /* the listen address, for messages */
     atomic_long inflight;
     atomic_int stopping;
