@@ -13,64 +13,14 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store_int.h"
+#include "vigil/keyfile.h"
 
 #define KEY_LEN 32
-
-static int create_key(const char *path, struct vg_err *err)
-{
-    uint8_t key[KEY_LEN];
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    ssize_t w;
-
-    if (fd < 0)
-        return errno == EEXIST
-                   ? VG_OK /* made meanwhile: use it */
-                   : vg_err_set(err, VG_EIO, "%s: %s", path, strerror(errno));
-    if (RAND_bytes(key, sizeof(key)) != 1) {
-        close(fd);
-        unlink(path);
-        return vg_err_set(err, VG_EINTERNAL, "no random bytes for the key");
-    }
-    w = write(fd, key, sizeof(key));
-    OPENSSL_cleanse(key, sizeof(key));
-    if (w != (ssize_t)sizeof(key) || fsync(fd) || close(fd)) {
-        unlink(path);
-        return vg_err_set(err, VG_EIO, "%s: cannot write the key", path);
-    }
-    return VG_OK;
-}
-
-static int read_key(struct vg_store *st, const char *path, struct vg_err *err)
-{
-    struct stat sb;
-    int fd, rc = VG_OK;
-
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-        return vg_err_set(err, errno == ENOENT ? VG_ENOENT : VG_EACCES,
-                          "%s: %s", path, strerror(errno));
-    if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
-        (sb.st_mode & (S_IRWXG | S_IRWXO)))
-        rc = vg_err_set(err, VG_EACCES,
-                        "%s: the audit key file must be a regular file"
-                        " readable by its owner only (chmod 600)",
-                        path);
-    else if (sb.st_size != KEY_LEN)
-        rc = vg_err_set(err, VG_EFORMAT,
-                        "%s: an audit key file holds %d bytes", path, KEY_LEN);
-    else if (read(fd, st->audit_key, KEY_LEN) != KEY_LEN)
-        rc = vg_err_set(err, VG_EIO, "%s: cannot read the key", path);
-    close(fd);
-    if (rc)
-        OPENSSL_cleanse(st->audit_key, KEY_LEN);
-    return rc;
-}
 
 int vg_store_audit_key(struct vg_store *st, const char *key_file, int create,
                        const char *head_file, struct vg_err *err)
@@ -79,8 +29,8 @@ int vg_store_audit_key(struct vg_store *st, const char *key_file, int create,
 
     if (!key_file)
         return vg_err_set(err, VG_EINVAL, "no audit key file given");
-    if ((create && (rc = create_key(key_file, err))) ||
-        (rc = read_key(st, key_file, err)))
+    if ((rc = vg_keyfile_read(key_file, create, "the audit key", st->audit_key,
+                              KEY_LEN, err)))
         return rc;
     if (head_file &&
         (fd = open(head_file,
