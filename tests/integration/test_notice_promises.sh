@@ -200,4 +200,11 @@ print("    Accept:", a)
 sys.exit(0 if len(a) == 1 and a[0].split(",")[0].strip() == "application/rdap+json" else 1)
 EOF
 
+# ---- b. a host that no longer resolves: removed, saying so
+# (the case's URL moved to a name that never resolves: .invalid, RFC 6761)
+q "UPDATE urls SET url = 'http://gone-host.invalid:$NP/known.jpg', host = 'gone-host.invalid' WHERE id = (SELECT url_id FROM cases WHERE id = $K)"
+cycle $((6 * 86400)) >/dev/null
+check "b: a URL whose host no longer resolves: the case is removed, saying so" \
+  test "$(q "SELECT status || ' ' || removal FROM cases WHERE id = $K")" = "removed the host no longer resolves"
+
 finish
