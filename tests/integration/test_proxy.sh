@@ -63,6 +63,8 @@ check "crawl through --proxy succeeds" \
   grep -q '"pages":2,"pages_failed":0,' "$T/b.json"
 check "the proxy carried both pages" bash -c \
   "grep -q '^GET $BASE/index.html ' '$T/proxy.log' && grep -q '^GET $BASE/two.html ' '$T/proxy.log'"
+check "the proxy is not stored with the crawl (give it again with --resume)" bash -c \
+  "sqlite3 '$T/b.db' 'SELECT params FROM crawls' | grep -q seeds && ! sqlite3 '$T/b.db' .dump | grep -q '127.0.0.1:$PP'"
 
 # --- with a proxy, a private address literal is still refused, unsent
 : >"$T/proxy.log"
