@@ -172,6 +172,11 @@ r https://site.test/ --ip 203.0.113.49 --rdap-timeout 1000 >"$T/out"; rc=$?
 took=$(( $(date +%s) - start ))
 check "slow: gives up in time (${took}s)" test $rc -eq 1 -a $took -le 3
 check "slow: says so" has "$T/out" "no answer within 1000 ms"
+start=$(date +%s)
+r https://site.test/ --ip 203.0.113.161 >"$T/out"; rc=$?
+took=$(( $(date +%s) - start ))
+check "slower than 15 s, no --rdap-timeout: gives up at the 15 s default (${took}s)" \
+  bash -c "[ $rc -eq 1 ] && [ $took -ge 14 ] && [ $took -le 18 ] && grep -q 'no answer within 15000 ms' '$T/out'"
 r https://site.test/ --ip 203.0.113.65 >"$T/out"
 check "oversized: refused" has "$T/out" "the answer is over 1048576 bytes"
 r https://site.test/ --ip 203.0.113.81 >"$T/out"
