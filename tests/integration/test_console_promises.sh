@@ -82,7 +82,7 @@ check "  the 31st within the minute: 429" test "$(sed -n 31p "$T/rl.codes")" = 4
 python3 - "$PORT" >"$T/pa.txt" <<'EOF2'
 import socket, sys, time
 socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) for _ in range(40)]
-time.sleep(0.5)
+time.sleep(1.5)
 open_ = 0
 for s in socks:
     s.settimeout(0.05)
