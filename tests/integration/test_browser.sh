@@ -64,16 +64,7 @@ ANALYST=ana
 ANALYST_PW='analyst browser password 1'
 check "an admin account" bash -c "echo 'admin browser password 1' | '$VIGIL' users add olivia --role admin --db '$DB' >/dev/null"
 check "an analyst account" bash -c "echo '$ANALYST_PW' | '$VIGIL' users add $ANALYST --role analyst --db '$DB' >/dev/null"
-"$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 0 \
-  >"$T/serve.out" 2>"$T/serve.err" &
-PID=$!
-PORT=
-for _ in $(seq 600); do   # 30 s: the ASan build starts slowly
-  PORT=$(sed -n 's|^vigil: serving on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$T/serve.out" 2>/dev/null)
-  [ -n "$PORT" ] && break
-  kill -0 "$PID" 2>/dev/null || break
-  sleep 0.05
-done
+serve_start
 if ! check "serving" test -n "$PORT"; then
   cat "$T/serve.err"; finish; exit 1
 fi

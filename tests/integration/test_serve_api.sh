@@ -18,15 +18,8 @@ trap cleanup EXIT
 DB="$T/vigil.db"
 c() { curl -s --noproxy '*' --max-time 20 "$@"; }
 start() { # start the server (options: serve's), set PID and URL
-  "$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 0 "$@" \
-    >"$T/serve.out" 2>"$T/serve.err" &
-  PID=$!
-  for _ in $(seq 100); do
-    PORT=$(grep -o ':[0-9][0-9]*/' "$T/serve.out" 2>/dev/null | tr -d ':/')
-    [ -n "$PORT" ] && break
-    sleep 0.05
-  done
-  URL="http://127.0.0.1:$PORT/api/v1/reports"
+  serve_start "$@"
+  URL="$U/api/v1/reports"
 }
 post() { # post KEY BODY [curl options...]: prints body, then the status
   local key=$1 body=$2; shift 2

@@ -22,16 +22,8 @@ N=${SERVE_FUZZ_REQUESTS:-4000}
 KEY=$("$VIGIL" apikeys add "Partner A" --db "$DB" | tail -1)
 echo "$PW" | "$VIGIL" users add root --role admin --db "$DB" >/dev/null
 echo "$PW" | "$VIGIL" users add ann --db "$DB" >/dev/null
-"$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 0 \
-  >"$T/serve.out" 2>"$T/serve.err" &
-PID=$!
-for _ in $(seq 100); do
-  PORT=$(grep -o ':[0-9][0-9]*/' "$T/serve.out" 2>/dev/null | tr -d ':/')
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
+serve_start
 check "serving" test -n "$PORT"
-U="http://127.0.0.1:$PORT"
 c() { local jar=$1 url=$2; shift 2
   curl -s --noproxy '*' --max-time 30 -b "$T/$jar" -c "$T/$jar" "$U$url" "$@"; }
 csrf_of() { grep -o 'name="csrf" value="[0-9a-f]*"' "$1" | head -1 | grep -o '[0-9a-f]\{64\}'; }

@@ -22,15 +22,7 @@ PW='correct horse battery'
 
 echo "$PW" | "$VIGIL" users add alice --db "$DB" >/dev/null
 echo "$PW" | "$VIGIL" users add root --role admin --db "$DB" >/dev/null
-"$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 0 \
-  >"$T/serve.out" 2>"$T/serve.err" &
-PID=$!
-for _ in $(seq 100); do
-  PORT=$(grep -o ':[0-9][0-9]*/' "$T/serve.out" 2>/dev/null | tr -d ':/')
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-U="http://127.0.0.1:$PORT"
+serve_start
 check "serving" test -n "$PORT"
 # the sealing key lives in libsodium's guarded memory: one read-only page
 # between two inaccessible guard pages (its mlock is not checked: ASan

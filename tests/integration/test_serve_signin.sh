@@ -25,15 +25,7 @@ for u in alice bob carol dave erin frank; do
   echo "$PW" | "$VIGIL" users add "$u" --db "$DB" >/dev/null
 done
 echo "$PW" | "$VIGIL" users add root --role admin --db "$DB" >/dev/null
-"$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 0 \
-  --trust-proxy >"$T/serve.out" 2>"$T/serve.err" &
-PID=$!
-for _ in $(seq 100); do
-  PORT=$(grep -o ':[0-9][0-9]*/' "$T/serve.out" 2>/dev/null | tr -d ':/')
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-U="http://127.0.0.1:$PORT"
+serve_start --trust-proxy
 check "serving" test -n "$PORT"
 
 csrf_of() { grep -o 'name="csrf" value="[0-9a-f]*"' "$1" | head -1 | grep -o '[0-9a-f]\{64\}'; }
