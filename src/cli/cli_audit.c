@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "vigil/algo.h"
+#include "vigil/digest.h"
 #include "vigil/store_people.h"
 
 static void audit_usage(FILE *f)
@@ -54,23 +56,6 @@ static int print_audit(void *ctx, const struct vg_audit_record *r)
     return VG_OK;
 }
 
-static void hex(const uint8_t *m, char out[2 * VG_AUDIT_MAC_LEN + 1])
-{
-    for (int i = 0; i < VG_AUDIT_MAC_LEN; i++)
-        snprintf(out + 2 * i, 3, "%02x", m[i]);
-}
-
-static int nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "SEQ<sep>MAC" (MAC 64 hex digits) at s, up to the end or white space:
  * 0, or -1 if not that. */
 static int parse_head(const char *s, char sep, int64_t *seq,
@@ -82,12 +67,9 @@ static int parse_head(const char *s, char sep, int64_t *seq,
     if (end == s || n < 1 || *end != sep)
         return -1;
     s = end + 1;
-    for (int i = 0; i < VG_AUDIT_MAC_LEN; i++) {
-        int hi = nibble(s[2 * i]), lo = hi < 0 ? -1 : nibble(s[2 * i + 1]);
-        if (lo < 0)
-            return -1;
-        mac[i] = (uint8_t)(hi << 4 | lo);
-    }
+    if (strnlen(s, 2 * VG_AUDIT_MAC_LEN) < 2 * VG_AUDIT_MAC_LEN ||
+        vg_hex_decode(s, 2 * VG_AUDIT_MAC_LEN, mac, VG_AUDIT_MAC_LEN))
+        return -1;
     s += 2 * VG_AUDIT_MAC_LEN;
     if (*s && *s != ' ' && *s != '\n')
         return -1;
@@ -189,10 +171,10 @@ static int audit_head(struct vg_store *st, int keyed, const char *key,
         printf("the audit log is empty\n");
         return VG_OK;
     }
-    hex(h.mac, mac);
+    vg_hex_encode(h.mac, VG_AUDIT_MAC_LEN, mac);
     printf("%lld:%s\n", (long long)h.seq, mac);
     if (keyed && h.is_signed) {
-        hex(h.sig, sig);
+        vg_hex_encode(h.sig, VG_AUDIT_MAC_LEN, sig);
         printf("signed: %s (HMAC-SHA-256 under the audit key of"
                " \"vigil-audit-head %lld %s\")\n",
                sig, (long long)h.seq, mac);

@@ -21,6 +21,7 @@
 #include "store_int.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
+#include "vigil/digest.h"
 #include "vigil/store_people.h"
 
 #define HASH_LEN 32
@@ -343,12 +344,6 @@ int vg_store_audit_verify(struct vg_store *st, struct vg_audit_verdict *v,
     return rc;
 }
 
-static void hex(const uint8_t *m, char out[2 * HASH_LEN + 1])
-{
-    for (int i = 0; i < HASH_LEN; i++)
-        snprintf(out + 2 * i, 3, "%02x", m[i]);
-}
-
 int vg_store_audit_head(struct vg_store *st, struct vg_audit_head *h,
                         struct vg_err *err)
 {
@@ -359,7 +354,7 @@ int vg_store_audit_head(struct vg_store *st, struct vg_audit_head *h,
     LOCK(st);
     rc = last_record(st, &h->seq, &h->at, h->mac, err);
     if (!rc && h->seq && st->audit_keyed) {
-        hex(h->mac, mac);
+        vg_hex_encode(h->mac, HASH_LEN, mac);
         snprintf(text, sizeof(text), "vigil-audit-head %lld %s",
                  (long long)h->seq, mac);
         if (!(rc = vg__store_audit_hmac(st, text, strlen(text), h->sig)))

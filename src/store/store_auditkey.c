@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "store_int.h"
+#include "vigil/digest.h"
 #include "vigil/keyfile.h"
 
 #define KEY_LEN 32
@@ -74,12 +75,11 @@ void vg__store_audit_committed(struct vg_store *st)
     if (!st->pending_id)
         return;
     if (st->audit_head_fd >= 0) {
-        n = snprintf(line, sizeof(line), "%lld ", (long long)st->pending_id);
-        for (int i = 0; i < 32; i++)
-            n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x",
-                          st->pending_mac[i]);
-        n += snprintf(line + n, sizeof(line) - (size_t)n, " %lld\n",
-                      (long long)st->pending_at);
+        char mac[2 * 32 + 1];
+        vg_hex_encode(st->pending_mac, 32, mac);
+        n = snprintf(line, sizeof(line), "%lld %s %lld\n",
+                     (long long)st->pending_id, mac,
+                     (long long)st->pending_at);
         /* one write of a short line: whole, even beside another writer;
            a failure leaves the head file behind, which verify would show
            as an older head, never as a false one */

@@ -11,6 +11,7 @@
 #include "vigil/alloc.h"
 #include "vigil/auth.h"
 #include "vigil/core_lists.h"
+#include "vigil/digest.h"
 #include "vigil/vocab.h"
 #include "vigil/store_lists.h"
 #include "vigil/store_people.h"
@@ -432,10 +433,8 @@ static json_t *audit_head(struct vg_server *s)
 
     if (vg_store_audit_head(s->o.store, &h, NULL) || !h.seq)
         return NULL;
-    for (int i = 0; i < VG_AUDIT_MAC_LEN; i++) {
-        snprintf(mac + 2 * i, 3, "%02x", h.mac[i]);
-        snprintf(sig + 2 * i, 3, "%02x", h.sig[i]);
-    }
+    vg_hex_encode(h.mac, VG_AUDIT_MAC_LEN, mac);
+    vg_hex_encode(h.sig, VG_AUDIT_MAC_LEN, sig);
     return json_pack("{s:I, s:s, s:s?}", "seq", (json_int_t)h.seq, "mac", mac,
                      "sig", h.is_signed ? sig : NULL);
 }
