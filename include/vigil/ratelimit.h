@@ -29,6 +29,18 @@ void vg_ratelimit_free(struct vg_ratelimit *rl);
  * unless set.  VG_EINVAL out of range. */
 int vg_ratelimit_ipv6_prefix(struct vg_ratelimit *rl, unsigned bits);
 
+/* The longest text of a client that counts (longer ones are cut). */
+#define VG_CLIENT_TEXT_MAX 64
+/*
+ * What a limit counts a client by, as bytes into out (at least
+ * 18 + VG_CLIENT_TEXT_MAX): an IPv6 address (not IPv4-mapped) as its
+ * network of v6_bits bits, tagged with the bits; anything else (IPv4) as
+ * its text, cut.  Returns the number of bytes.  The sign-in throttle
+ * counts by the same.
+ */
+size_t vg_client_bytes(const char *client, unsigned v6_bits,
+                       unsigned char *out);
+
 /*
  * May client make a request at now_ms (milliseconds, any epoch)?  0 if
  * yes (a token is taken), else the seconds until it may (at least 1).

@@ -72,28 +72,39 @@ int vg_ratelimit_ipv6_prefix(struct vg_ratelimit *rl, unsigned bits)
     return VG_OK;
 }
 
-/* The keyed hash of client: an IPv6 address (not IPv4-mapped) by its
- * network of rl->v6_bits bits, anything else by its text. */
-static void client_hash(const struct vg_ratelimit *rl, const char *client,
-                        unsigned char h[crypto_shorthash_BYTES])
+size_t vg_client_bytes(const char *client, unsigned v6_bits,
+                       unsigned char *out)
 {
     static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
                                              0, 0, 0, 0, 0xff, 0xff};
-    unsigned char a[17] = {0};
+    unsigned char a[16];
+    size_t n;
 
     if (inet_pton(AF_INET6, client, a) == 1 && memcmp(a, mapped, 12)) {
-        unsigned whole = rl->v6_bits / 8, rest = rl->v6_bits % 8;
+        unsigned whole = v6_bits / 8, rest = v6_bits % 8;
 
         if (whole < 16) {
             a[whole] &= (unsigned char)(0xff00u >> rest);
             memset(a + whole + 1, 0, 15 - whole);
         }
-        a[16] = (unsigned char)rl->v6_bits; /* 17 bytes: no text's length */
-        crypto_shorthash(h, a, sizeof(a), rl->key);
-        return;
+        out[0] = 6;
+        memcpy(out + 1, a, 16);
+        out[17] = (unsigned char)v6_bits;
+        return 18;
     }
-    crypto_shorthash(h, (const unsigned char *)client, strlen(client),
-                     rl->key);
+    n = strnlen(client, VG_CLIENT_TEXT_MAX);
+    out[0] = 4;
+    memcpy(out + 1, client, n);
+    return n + 1;
+}
+
+/* The keyed hash of client (vg_client_bytes). */
+static void client_hash(const struct vg_ratelimit *rl, const char *client,
+                        unsigned char h[crypto_shorthash_BYTES])
+{
+    unsigned char b[18 + VG_CLIENT_TEXT_MAX];
+
+    crypto_shorthash(h, b, vg_client_bytes(client, rl->v6_bits, b), rl->key);
 }
 
 unsigned vg_ratelimit_take(struct vg_ratelimit *rl, const char *client,

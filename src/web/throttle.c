@@ -8,17 +8,16 @@
  * starts from nothing: the table only ever forgets, so a collision can
  * make a wait shorter, never make one.
  */
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "vigil/alloc.h"
+#include "vigil/ratelimit.h"
 #include "vigil/throttle.h"
 
 #define SLOT_BITS 16
 #define ACCOUNT_MAX 256 /* bytes of a typed name that count */
-#define SOURCE_MAX 64   /* bytes of a source's text that count */
 
 enum kind { PAIR = 1, SOURCE, ACCOUNT };
 
@@ -73,40 +72,11 @@ int vg_throttle_ipv6_prefix(struct vg_throttle *t, unsigned bits)
     return VG_OK;
 }
 
-/* The source as bytes into out (at least 17 + SOURCE_MAX): an IPv6
- * address (not IPv4-mapped) as its network of v6_bits bits and the
- * length, anything else as its text, cut; the number of bytes. */
-static size_t source_bytes(const struct vg_throttle *t, const char *src,
-                           unsigned char *out)
-{
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
-                                             0, 0, 0, 0, 0xff, 0xff};
-    unsigned char a[16];
-    size_t n;
-
-    if (inet_pton(AF_INET6, src, a) == 1 && memcmp(a, mapped, 12)) {
-        unsigned whole = t->v6_bits / 8, rest = t->v6_bits % 8;
-
-        if (whole < 16) {
-            a[whole] &= (unsigned char)(0xff00u >> rest);
-            memset(a + whole + 1, 0, 15 - whole);
-        }
-        out[0] = 6;
-        memcpy(out + 1, a, 16);
-        out[17] = (unsigned char)t->v6_bits;
-        return 18;
-    }
-    n = strnlen(src, SOURCE_MAX);
-    out[0] = 4;
-    memcpy(out + 1, src, n);
-    return n + 1;
-}
-
 /* The keyed hash of a count of kind k (never 0). */
 static uint64_t key_of(const struct vg_throttle *t, enum kind k,
                        const char *account, const char *source)
 {
-    unsigned char buf[3 + ACCOUNT_MAX + 18 + SOURCE_MAX];
+    unsigned char buf[3 + ACCOUNT_MAX + 18 + VG_CLIENT_TEXT_MAX];
     unsigned char h[crypto_shorthash_BYTES];
     size_t n = 3, a = 0;
     uint64_t id;
@@ -120,7 +90,7 @@ static uint64_t key_of(const struct vg_throttle *t, enum kind k,
     buf[1] = (unsigned char)(a >> 8); /* the length: no name runs into */
     buf[2] = (unsigned char)a;        /* the source after it */
     if (k != ACCOUNT)
-        n += source_bytes(t, source ? source : "", buf + n);
+        n += vg_client_bytes(source ? source : "", t->v6_bits, buf + n);
     crypto_shorthash(h, buf, n, t->key);
     memcpy(&id, h, sizeof(id));
     return id | 1;
