@@ -29,6 +29,9 @@ struct vg__stmt;
 
 struct vg__db_ops {
     const char *name;
+    /* 1 on PostgreSQL: where the SQL differs (SQLITE-ONLY places), the
+     * store picks the PostgreSQL spelling when VG__PG(st) */
+    int pg;
     /* schema dialect: an auto-increment primary key, a byte string */
     const char *id_pk, *blob;
     int (*exec)(struct vg__db *db, const char *sql, struct vg_err *err);
@@ -110,6 +113,7 @@ void vg__store_unlock(struct vg_store *st);
  * key's): store calls it makes are refused all the same. */
 void vg__store_callback_begin(void);
 void vg__store_callback_end(void);
+#define VG__PG(st) ((st)->ops->pg)
 #define LOCK(st) vg__store_lock(st)
 #define UNLOCK(st) vg__store_unlock(st)
 
