@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Opening a store: the URL picks the backend (a path or sqlite:PATH is
- * SQLite; postgresql:// is reserved for the PostgreSQL backend), then the
+ * SQLite; a postgresql:// or postgres:// URL or a libpq connection string
+ * such as "host=... dbname=..." is PostgreSQL), then the
  * migrations of store_schema.c that are missing are applied one by one,
  * each in a write transaction that first re-reads the version, so two
  * processes opening the same new database cannot both apply one.
@@ -421,24 +422,36 @@ int vg__store_end(struct vg_store *st, int rc, struct vg_err *err)
     return rc;
 }
 
-/* sql with {ID} and {BLOB} replaced by the backend's types. */
-static char *dialect(const struct vg__db_ops *ops, const char *sql)
+/*
+ * sql with {ID} and {BLOB} replaced by the backend's types and, on
+ * PostgreSQL, INTEGER by BIGINT (SQLite's integers are 64-bit).  A
+ * statement that starts {SQLITE} or {PG} is for that backend only: *skip
+ * is set on the other.
+ */
+static char *dialect(const struct vg__db_ops *ops, const char *sql, int *skip)
 {
     struct vg_buf b;
 
+    *skip = 0;
+    if (!strncmp(sql, "{SQLITE}", 8) || !strncmp(sql, "{PG}", 4)) {
+        *skip = (sql[1] == 'P') != ops->pg;
+        sql = strchr(sql, '}') + 1;
+    }
     vg_buf_init(&b, 1 << 20);
     while (*sql) {
         const char *rep = NULL;
-        size_t skip = 0;
+        size_t skip_n = 0;
         if (!strncmp(sql, "{ID}", 4))
-            rep = ops->id_pk, skip = 4;
+            rep = ops->id_pk, skip_n = 4;
         else if (!strncmp(sql, "{BLOB}", 6))
-            rep = ops->blob, skip = 6;
+            rep = ops->blob, skip_n = 6;
+        else if (ops->pg && !strncmp(sql, "INTEGER", 7))
+            rep = "BIGINT", skip_n = 7;
         if (rep ? vg_buf_puts(&b, rep) : vg_buf_append(&b, sql, 1)) {
             vg_buf_fini(&b);
             return NULL;
         }
-        sql += rep ? skip : 1;
+        sql += rep ? skip_n : 1;
     }
     if (vg_buf_append(&b, "", 1)) {
         vg_buf_fini(&b);
@@ -473,10 +486,12 @@ static int apply(struct vg_store *st, int v, struct vg_err *err)
     int rc = VG_OK;
 
     for (int i = 0; (sql = vg__schema_sql(v, i)) && !rc; i++) {
-        char *x = dialect(st->ops, sql);
+        int skip;
+        char *x = dialect(st->ops, sql, &skip);
         if (!x)
             return VG_ENOMEM;
-        rc = st->ops->exec(st->db, x, err);
+        if (!skip)
+            rc = st->ops->exec(st->db, x, err);
         vg_free(x);
     }
     if (rc)
@@ -499,13 +514,20 @@ static int migrate(struct vg_store *st, int target, struct vg_err *err)
 {
     int latest = vg__schema_count(), cur = 0, rc;
 
+    /* under the write lock: nodes that start at once wait for the first
+     * to migrate, then find nothing left to do */
+    if ((rc = st->ops->begin_write(st->db, err)))
+        return rc;
     if ((rc = vg__store_exec(st,
                              "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                             " version INTEGER PRIMARY KEY,"
+                             " version BIGINT PRIMARY KEY,"
                              " description TEXT NOT NULL,"
-                             " applied_at INTEGER NOT NULL)",
-                             err)))
+                             " applied_at BIGINT NOT NULL)",
+                             err)) ||
+        (rc = vg__store_exec(st, "COMMIT", err))) {
+        vg__store_exec(st, "ROLLBACK", NULL);
         return rc;
+    }
     for (;;) {
         if ((rc = st->ops->begin_write(st->db, err)))
             return rc;
@@ -556,11 +578,6 @@ int vg_store_open(const char *url, const struct vg_store_opts *opts,
         return vg_err_set(err, VG_EINVAL, "no database given");
     if (target < 1 || target > vg__schema_count())
         return vg_err_set(err, VG_EINVAL, "no schema version %d", target);
-    if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11))
-        return vg_err_set(err, VG_EFORMAT,
-                          "%s: PostgreSQL is not supported yet; use a file "
-                          "path (SQLite)",
-                          url);
     if (!strncmp(url, "sqlite:", 7))
         url += 7;
     if (!(st = vg_calloc(1, sizeof(*st))))
@@ -574,11 +591,13 @@ int vg_store_open(const char *url, const struct vg_store_opts *opts,
         vg_free(st);
         return VG_ENOMEM;
     }
-    st->ops = &vg__sqlite_ops;
+    st->ops = vg__pg_is_url(url) ? &vg__pg_ops : &vg__sqlite_ops;
     st->audit_head_fd = -1;
-    if ((rc = make_parent(url, err)) ||
-        (rc = vg__sqlite_open(url, &st->db, err)) ||
-        (rc = migrate(st, target, err)))
+    if (st->ops->pg)
+        rc = vg__pg_open(url, &st->db, err);
+    else if (!(rc = make_parent(url, err)))
+        rc = vg__sqlite_open(url, &st->db, err);
+    if (rc || (rc = migrate(st, target, err)))
         goto fail;
     st->schema = target;
     *out = st;

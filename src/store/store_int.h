@@ -53,6 +53,10 @@ struct vg__db_ops {
     int64_t (*changes)(struct vg__db *db);
     /* a write transaction that excludes other writers from the start */
     int (*begin_write)(struct vg__db *db, struct vg_err *err);
+    /* after rows with explicit ids were copied into table: new rows get
+     * ids after them (NULL: nothing to do) */
+    int (*after_copy)(struct vg__db *db, const char *table,
+                      struct vg_err *err);
     void (*close)(struct vg__db *db);
 };
 
@@ -94,6 +98,11 @@ struct vg_store {
 /* store_sqlite.c */
 extern const struct vg__db_ops vg__sqlite_ops;
 int vg__sqlite_open(const char *path, struct vg__db **out, struct vg_err *err);
+
+/* store_pg.c: is url a PostgreSQL URL or libpq connection string */
+extern const struct vg__db_ops vg__pg_ops;
+int vg__pg_is_url(const char *url);
+int vg__pg_open(const char *url, struct vg__db **out, struct vg_err *err);
 
 /* store_schema.c: statement i of migration v (1-based; NULL after the
  * last) and the migration's description */

@@ -168,7 +168,8 @@ static int insert_one(struct vg_store *st, const struct vg_report_rec *r,
                   "INSERT INTO frontier (crawl_id, url_id, host, priority,"
                   " depth) VALUES (?, ?, ?, 0, 0) ON CONFLICT (crawl_id,"
                   " url_id) DO UPDATE SET priority = 0, depth = 0, state ="
-                  " CASE WHEN state = 'leased' THEN state ELSE 'queued' END",
+                  " CASE WHEN frontier.state = 'leased' THEN frontier.state"
+                  " ELSE 'queued' END",
                   "iit", crawl, url, u->host)))
             rc = vg__store_run(st, s, err);
     }

@@ -3,8 +3,10 @@
  * The schema, as numbered migrations.  A migration is never edited once
  * released: a change is a new migration at the end.  SQL is portable
  * between SQLite and PostgreSQL; {ID} and {BLOB} are replaced by the
- * backend's auto-increment key and byte-string type.  Times are Unix
- * seconds (UTC) in INTEGER columns; flags are INTEGER 0/1.
+ * backend's auto-increment key and byte-string type, and INTEGER is
+ * BIGINT on PostgreSQL.  A statement for one backend only starts {SQLITE}
+ * or {PG} (a CHECK dropped, the audit triggers).  Times are Unix seconds
+ * (UTC) in INTEGER columns; flags are INTEGER 0/1.
  *
  *   1  hash lists, their import history and their entries
  *   2  the rest of the design: reports, URLs and the crawl frontier, media,
@@ -368,16 +370,17 @@ static const struct {
       "CREATE INDEX rdap_cache_expiry ON rdap_cache(expires_at)", NULL}},
 
     {"hash algorithms from the registry: media_hashes, no algo CHECK",
-     /* SQLite-only: a CHECK cannot be dropped by ALTER, and rebuilding
+     /* SQLite: a CHECK cannot be dropped by ALTER, and rebuilding
         list_entries would fire detections' ON DELETE SET NULL; SQLite's
         documented way for a change that leaves the stored rows as they
-        are is to edit the table's SQL.  PostgreSQL: ALTER TABLE
-        list_entries DROP CONSTRAINT (the CHECK's name). */
-     {"PRAGMA writable_schema=ON",
-      "UPDATE sqlite_schema SET sql = replace(sql,"
+        are is to edit the table's SQL.  PostgreSQL drops the CHECK by
+        the name it gave it. */
+     {"{SQLITE}PRAGMA writable_schema=ON",
+      "{SQLITE}UPDATE sqlite_schema SET sql = replace(sql,"
       " ' CHECK (algo IN (''pdq'', ''md5'', ''sha1'', ''sha256''))', '')"
       " WHERE type = 'table' AND name = 'list_entries'",
-      "PRAGMA writable_schema=OFF",
+      "{SQLITE}PRAGMA writable_schema=OFF",
+      "{PG}ALTER TABLE list_entries DROP CONSTRAINT list_entries_algo_check",
       /* creating a table moves the schema cookie: every connection,
          this one included, reads the edited SQL again */
       "CREATE TABLE media_hashes ("
@@ -405,21 +408,28 @@ static const struct {
       NULL}},
 
     {"the audit log: keyed chain start, append-only triggers",
-     /* SQLITE-ONLY: the triggers.  PostgreSQL: one function, CREATE
-        FUNCTION vg_append_only() RETURNS trigger LANGUAGE plpgsql AS
-        'BEGIN RAISE EXCEPTION ''% is append-only'', TG_TABLE_NAME; END',
-        and for each table CREATE TRIGGER ..._append_only BEFORE UPDATE OR
-        DELETE ON ... FOR EACH ROW EXECUTE FUNCTION vg_append_only() (and
-        BEFORE TRUNCATE ... FOR EACH STATEMENT) */
+     /* the triggers, in each backend's spelling */
      {"CREATE TABLE audit_keyed (from_id INTEGER NOT NULL)",
-      "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+      "{SQLITE}CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
       " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-      "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+      "{SQLITE}CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
       " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-      "CREATE TRIGGER audit_keyed_no_update BEFORE UPDATE ON audit_keyed"
-      " BEGIN SELECT RAISE(ABORT, 'audit_keyed is append-only'); END",
-      "CREATE TRIGGER audit_keyed_no_delete BEFORE DELETE ON audit_keyed"
-      " BEGIN SELECT RAISE(ABORT, 'audit_keyed is append-only'); END",
+      "{SQLITE}CREATE TRIGGER audit_keyed_no_update BEFORE UPDATE ON"
+      " audit_keyed BEGIN SELECT RAISE(ABORT, 'audit_keyed is append-only');"
+      " END",
+      "{SQLITE}CREATE TRIGGER audit_keyed_no_delete BEFORE DELETE ON"
+      " audit_keyed BEGIN SELECT RAISE(ABORT, 'audit_keyed is append-only');"
+      " END",
+      "{PG}CREATE FUNCTION vg_append_only() RETURNS trigger LANGUAGE plpgsql"
+      " AS 'BEGIN RAISE EXCEPTION ''% is append-only'', TG_TABLE_NAME; END'",
+      "{PG}CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON"
+      " audit_log FOR EACH ROW EXECUTE FUNCTION vg_append_only()",
+      "{PG}CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log"
+      " FOR EACH STATEMENT EXECUTE FUNCTION vg_append_only()",
+      "{PG}CREATE TRIGGER audit_keyed_append_only BEFORE UPDATE OR DELETE ON"
+      " audit_keyed FOR EACH ROW EXECUTE FUNCTION vg_append_only()",
+      "{PG}CREATE TRIGGER audit_keyed_no_truncate BEFORE TRUNCATE ON"
+      " audit_keyed FOR EACH STATEMENT EXECUTE FUNCTION vg_append_only()",
       NULL}},
 
     {"the frontier's lease order: media first within a depth",

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "th.h"
+#include "th_db.h"
 #include "vigil/alloc.h"
 #include "vigil/store.h"
 #include "vigil/store_crawl.h"
@@ -37,19 +38,31 @@ static void path_of(char *buf, size_t n, const char *name)
     snprintf(buf, n, "%s/%s", dir, name);
 }
 
+/* 1 when the tests run on PostgreSQL ($VIGIL_TEST_PG, th_db.h) */
+static int pg;
+
+/* The store a test calls name (th_db_url). */
+static void db_of(char *buf, size_t n, const char *name)
+{
+    TH_EQ_INT(th_db_url(buf, n, dir, name), 0);
+}
+
 static int count_rows(const char *db, const char *sql)
 {
-    sqlite3 *h = NULL;
-    sqlite3_stmt *s = NULL;
-    int n = -1;
+    return (int)th_db_int(db, sql);
+}
 
-    if (sqlite3_open(db, &h) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return n;
+/* How many of the tables and indexes named in names (an SQL list) the
+ * database has. */
+static int objects(const char *db, const char *names)
+{
+    char sql[600];
+
+    snprintf(sql, sizeof(sql),
+             pg ? "SELECT COUNT(*) FROM pg_class WHERE relname IN (%s)"
+                : "SELECT COUNT(*) FROM sqlite_master WHERE name IN (%s)",
+             names);
+    return count_rows(db, sql);
 }
 
 static struct vg_list list_spec(const char *name)
@@ -97,20 +110,18 @@ static void test_fresh(void)
     struct vg_err err = {0};
     int v = 0;
 
-    path_of(db, sizeof(db), "sub/dir/fresh.db");
+    db_of(db, sizeof(db), "sub/dir/fresh.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_schema_version(st, &v, &err), VG_OK);
     TH_EQ_INT(v, vg_store_schema_latest());
     TH_CHECK(v >= 2);
     vg_store_close(st);
     /* every table of the schema is there */
-    TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE type ="
-                             " 'table' AND name IN ('hash_lists',"
-                             " 'list_entries', 'list_imports', 'reports',"
-                             " 'urls', 'frontier', 'media', 'sightings',"
-                             " 'detections', 'providers', 'notices',"
-                             " 'rechecks', 'users', 'sessions', 'api_keys',"
-                             " 'audit_log', 'cases')"),
+    TH_EQ_INT(objects(db, "'hash_lists', 'list_entries', 'list_imports',"
+                          " 'reports', 'urls', 'frontier', 'media',"
+                          " 'sightings', 'detections', 'providers',"
+                          " 'notices', 'rechecks', 'users', 'sessions',"
+                          " 'api_keys', 'audit_log', 'cases'"),
               17);
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM schema_migrations"), v);
     /* opening again changes nothing */
@@ -131,7 +142,7 @@ static void test_from_each_version(void)
         int v = 0;
 
         snprintf(name, sizeof(name), "from%d.db", from);
-        path_of(db, sizeof(db), name);
+        db_of(db, sizeof(db), name);
         TH_EQ_INT(vg_store_open(db, &o, &st, &err), VG_OK);
         TH_EQ_INT(vg_store_schema_version(st, &v, &err), VG_OK);
         TH_EQ_INT(v, from);
@@ -140,11 +151,10 @@ static void test_from_each_version(void)
         vg_store_close(st);
         /* what the next migrations create is not there yet: one object
            each of migrations 2 to 8 and 10 (9 adds a column) */
-        TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE"
-                                 " name IN ('reports', 'frontier_lease',"
-                                 " 'media_review_queue', 'sightings_page',"
-                                 " 'cases_url_open', 'rdap_cache',"
-                                 " 'media_hashes', 'audit_keyed')"),
+        TH_EQ_INT(objects(db, "'reports', 'frontier_lease',"
+                              " 'media_review_queue', 'sightings_page',"
+                              " 'cases_url_open', 'rdap_cache',"
+                              " 'media_hashes', 'audit_keyed'"),
                   from <= 8   ? from - 1
                   : from == 9 ? 7
                               : 8);
@@ -192,7 +202,7 @@ static void test_media_hashes_from_each_version(void)
         sqlite3 *h = NULL;
 
         snprintf(name, sizeof(name), "hashes%d.db", from);
-        path_of(db, sizeof(db), name);
+        db_of(db, sizeof(db), name);
         TH_EQ_INT(vg_store_open(db, &o, &st, &err), VG_OK);
         vg_store_close(st);
         TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
@@ -240,17 +250,14 @@ static void test_newer_refused(void)
     char db[256], sql[160];
     struct vg_store *st = NULL;
     struct vg_err err = {0};
-    sqlite3 *h = NULL;
 
-    path_of(db, sizeof(db), "newer.db");
+    db_of(db, sizeof(db), "newer.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     vg_store_close(st);
     snprintf(sql, sizeof(sql),
              "INSERT INTO schema_migrations VALUES (%d, 'future', 0)",
              vg_store_schema_latest() + 1);
-    TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
-    TH_EQ_INT(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
+    TH_EQ_INT(th_db_exec(db, sql), 1);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_EVERSION);
     TH_CHECK(strstr(err.msg, "upgrade vigil") != NULL);
     TH_CHECK(st == NULL);
@@ -273,7 +280,12 @@ static void test_not_a_database(void)
     TH_EQ_INT(chmod(db, 0600), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_ECORRUPT);
     TH_CHECK(strstr(err.msg, "not a Vigil database") != NULL);
-    TH_EQ_INT(vg_store_open("postgresql://x/y", NULL, &st, &err), VG_EFORMAT);
+    /* a server that is not there: the error names it, not its password */
+    TH_EQ_INT(vg_store_open("postgresql://u:secret@127.0.0.1:1/y", NULL, &st,
+                            &err),
+              VG_EIO);
+    TH_CHECK(strstr(err.msg, "127.0.0.1") != NULL);
+    TH_CHECK(strstr(err.msg, "secret") == NULL);
     TH_EQ_INT(vg_store_open("", NULL, &st, &err), VG_EINVAL);
 }
 
@@ -292,7 +304,7 @@ static void test_concurrent_first_open(void)
     pthread_t t[4];
     void *rc;
 
-    path_of(db, sizeof(db), "race.db");
+    db_of(db, sizeof(db), "race.db");
     for (int i = 0; i < 4; i++)
         TH_EQ_INT(pthread_create(&t[i], NULL, open_close, db), 0);
     for (int i = 0; i < 4; i++) {
@@ -323,7 +335,7 @@ static void test_lists_and_imports(void)
     uint8_t v[32] = {3, 0, 7};
     int n = 0;
 
-    path_of(db, sizeof(db), "lists.db");
+    db_of(db, sizeof(db), "lists.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_list_create(st, 0, &l, &id, &err), VG_OK);
     TH_EQ_INT(vg_store_list_create(st, 0, &l, &id2, &err), VG_EEXIST);
@@ -428,7 +440,7 @@ static void test_frontier(void)
         {"https://a.example/", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 0},
     };
 
-    path_of(db, sizeof(db), "frontier.db");
+    db_of(db, sizeof(db), "frontier.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_crawl_new(st, "{\"max_depth\":3}", &crawl, &err),
               VG_OK);
@@ -499,7 +511,7 @@ static void test_frontier_media_first(void)
         {"https://a.example/0", "a.example", 0, 3, 0, VG_FRONTIER_PAGE, 0, 0},
     };
 
-    path_of(db, sizeof(db), "media_first.db");
+    db_of(db, sizeof(db), "media_first.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_crawl_new(st, NULL, &crawl, &err), VG_OK);
     TH_EQ_INT(vg_store_frontier_add(st, crawl, v, 5, NULL, &err), VG_OK);
@@ -542,7 +554,7 @@ static void test_lease_round_robin(void)
         {"http://a.example/0", "a.example", 0, 0, 0, VG_FRONTIER_PAGE, 0, 4},
     };
 
-    path_of(db, sizeof(db), "roundrobin.db");
+    db_of(db, sizeof(db), "roundrobin.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_crawl_new(st, NULL, &crawl, &err), VG_OK);
     TH_EQ_INT(vg_store_frontier_add(st, crawl, v, 7, NULL, &err), VG_OK);
@@ -608,7 +620,7 @@ static void test_crawl_commit(void)
          0, 1},
     };
 
-    path_of(db, sizeof(db), "commit.db");
+    db_of(db, sizeof(db), "commit.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_list_create(st, 0, &l, &list, &err), VG_OK);
     TH_EQ_INT(import_n(st, list, 2, 9, 1, &added, NULL), VG_OK);
@@ -716,7 +728,7 @@ static void test_reports(void)
     struct vg_report_ack acks[3], again;
     int64_t crawl = 0, crawl2 = 0;
 
-    path_of(db, sizeof(db), "reports.db");
+    db_of(db, sizeof(db), "reports.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_reports_add(st, v, 3, acks, &err), VG_OK);
     for (int i = 0; i < 3; i++) {
@@ -735,8 +747,9 @@ static void test_reports(void)
     TH_EQ_INT(crawl, crawl2);
     vg_store_close(st);
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM reports"), 3);
-    TH_EQ_INT(count_rows(db, "SELECT priority FROM reports WHERE named_child"),
-              0);
+    TH_EQ_INT(
+        count_rows(db, "SELECT priority FROM reports WHERE named_child <> 0"),
+        0);
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM report_urls"), 3);
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM frontier WHERE priority = 0"
                              " AND depth = 0 AND state = 'queued'"),
@@ -777,7 +790,7 @@ static void test_apikey_cache(void)
     memset(h2, 2, sizeof(h2));
     memset(h3, 3, sizeof(h3));
     h3[0] = 1; /* the same slot as h1: both must still be told apart */
-    path_of(db, sizeof(db), "keys.db");
+    db_of(db, sizeof(db), "keys.db");
     TH_EQ_INT(vg_store_open(db, NULL, &srv, &err), VG_OK);
     TH_EQ_INT(vg_store_open(db, NULL, &cli, &err), VG_OK);
     TH_EQ_INT(vg_store_apikey_add(cli, 0, "a", "", h1, &id1, &err), VG_OK);
@@ -855,7 +868,7 @@ static void test_apikey_cache_threads(void)
     int revoked = 0, late = 0;
 
     memset(h, 7, sizeof(h));
-    path_of(db, sizeof(db), "keys-threads.db");
+    db_of(db, sizeof(db), "keys-threads.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_apikey_add(st, 0, "t", "", h, &id, &err), VG_OK);
     for (int i = 0; i < 4; i++) {
@@ -880,7 +893,7 @@ static void test_alloc_failures(void)
     char db[256];
     int ok = 1;
 
-    path_of(db, sizeof(db), "alloc.db");
+    db_of(db, sizeof(db), "alloc.db");
     for (long k = 0; k < 60; k++) {
         struct vg_store *st = NULL;
         struct vg_list l = list_spec("x");
@@ -942,7 +955,7 @@ static void test_callback_rule(void)
     int64_t id = 0, crawl = 0;
     size_t added = 0, n = 0;
 
-    path_of(db, sizeof(db), "callbacks.db");
+    db_of(db, sizeof(db), "callbacks.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_list_create(st, 0, &l, &id, &err), VG_OK);
     r.st = st;
@@ -987,7 +1000,7 @@ static void test_user_unlock(void)
     struct vg_err err = {0};
     struct vg_user u;
 
-    path_of(db, sizeof(db), "unlock.db");
+    db_of(db, sizeof(db), "unlock.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_user_add(st, 0, "alice", "$argon2id$a", VG_ROLE_ADMIN,
                                 NULL, &err),
@@ -1014,7 +1027,7 @@ static void test_password_ends_sessions(void)
     const uint8_t a1[32] = {1}, a2[32] = {2}, b1[32] = {3};
     int64_t now = time(NULL), alice = 0, bob = 0;
 
-    path_of(db, sizeof(db), "sessions.db");
+    db_of(db, sizeof(db), "sessions.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_user_add(st, 0, "alice", "$argon2id$old", VG_ROLE_ADMIN,
                                 &alice, &err),
@@ -1120,7 +1133,7 @@ static void test_owner_only(void)
 
 /* ---- the audit log: keyed chain, kept head, append-only ---- */
 
-/* Open db keyed with key (a file name in dir), head file db + ".head". */
+/* Open db keyed with key (a file name in dir), head file key + ".head". */
 static struct vg_store *open_keyed(const char *db, const char *key)
 {
     char k[256], h[300];
@@ -1128,7 +1141,7 @@ static struct vg_store *open_keyed(const char *db, const char *key)
     struct vg_err err = {0};
 
     path_of(k, sizeof(k), key);
-    snprintf(h, sizeof(h), "%s.head", db);
+    snprintf(h, sizeof(h), "%s.head", k);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_store_audit_key(st, k, 1, h, &err), VG_OK);
     return st;
@@ -1147,20 +1160,21 @@ static void append_n(struct vg_store *st, int from, int n)
     }
 }
 
-static int sql_ok(const char *db, const char *sql)
+/* 0 when sql ran, 1 when it failed (a trigger refused it) */
+static int sql_fails(const char *db, const char *sql)
 {
-    sqlite3 *h = NULL;
-    int rc = sqlite3_open(db, &h);
-
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
-    sqlite3_close(h);
-    return rc;
+    return th_db_exec(db, sql) < 0;
 }
 
-static const char drop_triggers[] =
-    "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
-    "DROP TRIGGER audit_keyed_no_update; DROP TRIGGER audit_keyed_no_delete";
+static const char *drop_triggers(void)
+{
+    return pg ? "DROP TRIGGER audit_log_append_only ON audit_log;"
+                " DROP TRIGGER audit_keyed_append_only ON audit_keyed"
+              : "DROP TRIGGER audit_log_no_update;"
+                " DROP TRIGGER audit_log_no_delete;"
+                " DROP TRIGGER audit_keyed_no_update;"
+                " DROP TRIGGER audit_keyed_no_delete";
+}
 
 static void put_int(EVP_MD_CTX *m, int64_t v)
 {
@@ -1249,18 +1263,16 @@ static void test_audit_append_only(void)
     char db[256];
     struct vg_store *st;
 
-    path_of(db, sizeof(db), "append-only.db");
+    db_of(db, sizeof(db), "append-only.db");
     st = open_keyed(db, "append-only.key");
     append_n(st, 1, 3);
     vg_store_close(st);
-    TH_EQ_INT(sql_ok(db, "UPDATE audit_log SET detail = 'x' WHERE id = 2"),
-              SQLITE_CONSTRAINT);
-    TH_EQ_INT(sql_ok(db, "DELETE FROM audit_log WHERE id = 3"),
-              SQLITE_CONSTRAINT);
-    TH_EQ_INT(sql_ok(db, "DELETE FROM audit_log"), SQLITE_CONSTRAINT);
-    TH_EQ_INT(sql_ok(db, "UPDATE audit_keyed SET from_id = 2"),
-              SQLITE_CONSTRAINT);
-    TH_EQ_INT(sql_ok(db, "DELETE FROM audit_keyed"), SQLITE_CONSTRAINT);
+    TH_EQ_INT(sql_fails(db, "UPDATE audit_log SET detail = 'x' WHERE id = 2"),
+              1);
+    TH_EQ_INT(sql_fails(db, "DELETE FROM audit_log WHERE id = 3"), 1);
+    TH_EQ_INT(sql_fails(db, "DELETE FROM audit_log"), 1);
+    TH_EQ_INT(sql_fails(db, "UPDATE audit_keyed SET from_id = 2"), 1);
+    TH_EQ_INT(sql_fails(db, "DELETE FROM audit_keyed"), 1);
     TH_EQ_INT(count_rows(db, "SELECT COUNT(*) FROM audit_log WHERE detail"
                              " LIKE 'change %'"),
               3);
@@ -1278,7 +1290,7 @@ static void test_audit_truncation(void)
     FILE *f;
     int lines = 0;
 
-    path_of(db, sizeof(db), "cut.db");
+    db_of(db, sizeof(db), "cut.db");
     st = open_keyed(db, "cut.key");
     append_n(st, 1, 3);
     TH_EQ_INT(vg_store_audit_head(st, &h3, &err), VG_OK);
@@ -1288,7 +1300,7 @@ static void test_audit_truncation(void)
     TH_CHECK(h.is_signed);
     vg_store_close(st);
     /* the head file has one line per committed change, the last = head */
-    snprintf(headf, sizeof(headf), "%s.head", db);
+    path_of(headf, sizeof(headf), "cut.key.head");
     TH_CHECK((f = fopen(headf, "r")) != NULL);
     while (f && fgets(line, sizeof(line), f))
         lines++;
@@ -1296,8 +1308,8 @@ static void test_audit_truncation(void)
         fclose(f);
     TH_EQ_INT(lines, 5);
     TH_CHECK(strncmp(line, "5 ", 2) == 0);
-    TH_EQ_INT(sql_ok(db, drop_triggers), SQLITE_OK);
-    TH_EQ_INT(sql_ok(db, "DELETE FROM audit_log WHERE id > 3"), SQLITE_OK);
+    TH_EQ_INT(sql_fails(db, drop_triggers()), 0);
+    TH_EQ_INT(sql_fails(db, "DELETE FROM audit_log WHERE id > 3"), 0);
     st = open_keyed(db, "cut.key");
     TH_EQ_INT(verify_bad(st, &bad, &err), VG_OK); /* what is left holds */
     TH_EQ_INT(vg_store_audit_check_head(st, 3, h3.mac, &err), VG_OK);
@@ -1331,15 +1343,15 @@ static void test_audit_rechain(void)
         int64_t bad = 0;
 
         snprintf(key, sizeof(key), "rechain%d.db", i);
-        path_of(db, sizeof(db), key);
+        db_of(db, sizeof(db), key);
         snprintf(key, sizeof(key), "rechain%d.key", i);
         st = open_keyed(db, key);
         append_n(st, 1, 5);
         TH_EQ_INT(verify_bad(st, &bad, &err), VG_OK);
         TH_EQ_INT(vg_store_audit_head(st, &h, &err), VG_OK);
         vg_store_close(st);
-        TH_EQ_INT(sql_ok(db, drop_triggers), SQLITE_OK);
-        TH_EQ_INT(sql_ok(db, edits[i]), SQLITE_OK);
+        TH_EQ_INT(sql_fails(db, drop_triggers()), 0);
+        TH_EQ_INT(sql_fails(db, edits[i]), 0);
         rechain_sha256(db);
         st = open_keyed(db, key);
         if (first_bad[i]) {
@@ -1369,7 +1381,7 @@ static void test_audit_keys(void)
     struct vg_err err = {0};
     int64_t bad = 0;
 
-    path_of(db, sizeof(db), "audit-keys.db");
+    db_of(db, sizeof(db), "audit-keys.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     append_n(st, 1, 2); /* no key yet: unkeyed, as before */
     TH_EQ_INT(vg_store_audit_head(st, &h, &err), VG_OK);
@@ -1402,7 +1414,8 @@ static void test_audit_keys(void)
     TH_EQ_INT(vg_store_audit_key(st, key, 1, NULL, &err), VG_EACCES);
     TH_CHECK(strstr(err.msg, "chmod 600") != NULL);
     vg_store_close(st);
-    TH_EQ_INT(mode_of(db), 0600);
+    if (!pg)
+        TH_EQ_INT(mode_of(db), 0600);
     path_of(key, sizeof(key), "audit-other.key");
     TH_EQ_INT(mode_of(key), 0600);
 }
@@ -1416,11 +1429,17 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
+    pg = getenv("VIGIL_TEST_PG") && *getenv("VIGIL_TEST_PG");
     TH_RUN(test_fresh);
     TH_RUN(test_from_each_version);
-    TH_RUN(test_media_hashes_from_each_version);
+    /* of SQLite only: stores made before PostgreSQL was supported, a file
+       that is not a database, file modes, the log rewritten through
+       SQLite's API (the triggers of both are tested) */
+    if (!pg)
+        TH_RUN(test_media_hashes_from_each_version);
     TH_RUN(test_newer_refused);
-    TH_RUN(test_not_a_database);
+    if (!pg)
+        TH_RUN(test_not_a_database);
     TH_RUN(test_concurrent_first_open);
     TH_RUN(test_lists_and_imports);
     TH_RUN(test_frontier);
@@ -1434,10 +1453,12 @@ int main(void)
     TH_RUN(test_callback_rule);
     TH_RUN(test_password_ends_sessions);
     TH_RUN(test_user_unlock);
-    TH_RUN(test_owner_only);
+    if (!pg)
+        TH_RUN(test_owner_only);
     TH_RUN(test_audit_append_only);
     TH_RUN(test_audit_truncation);
-    TH_RUN(test_audit_rechain);
+    if (!pg)
+        TH_RUN(test_audit_rechain);
     TH_RUN(test_audit_keys);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
