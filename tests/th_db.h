@@ -105,23 +105,31 @@ static inline int th_db_pg_url(char *out, size_t n, const char *name)
 }
 
 /*
- * The database a test calls name: dir/name (SQLite), or a new, empty
- * PostgreSQL database named after name and this process.  0 or -1.
+ * The database a test calls name: dir/name (SQLite), or on PostgreSQL a
+ * database named after name and this process, new and empty at the first
+ * call for name, the same at the next.  0 or -1.
  */
 static inline int th_db_url(char *out, size_t n, const char *dir,
                             const char *name)
 {
-    static int seq;
+    static char seen[64][64];
     char db[64], admin[600], sql[160];
     size_t k = 0;
+    int i;
 
     if (!getenv("VIGIL_TEST_PG") || !*getenv("VIGIL_TEST_PG"))
         return snprintf(out, n, "%s/%s", dir, name) < (int)n ? 0 : -1;
-    k = (size_t)snprintf(db, sizeof(db), "t%ld_%d_", (long)getpid(), ++seq);
+    k = (size_t)snprintf(db, sizeof(db), "t%ld_", (long)getpid());
     for (const char *p = name; *p && k + 1 < sizeof(db); p++)
         if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
             db[k++] = *p;
     db[k] = 0;
+    for (i = 0; i < 64 && seen[i][0] && strcmp(seen[i], db); i++)
+        ;
+    if (i < 64 && seen[i][0])
+        return th_db_pg_url(out, n, db);
+    if (i < 64)
+        snprintf(seen[i], sizeof(seen[i]), "%s", db);
     snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", db);
     if (th_db_pg_url(admin, sizeof(admin), "postgres") ||
         th_db_exec(admin, sql) < 0)

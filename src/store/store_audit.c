@@ -254,7 +254,7 @@ int vg_store_audit(struct vg_store *st, int64_t limit,
     LOCK(st);
     rc = vg__store_query(st, &s, err,
                          "SELECT * FROM (" AUDIT_SELECT " ORDER BY id DESC"
-                         " LIMIT ?) ORDER BY id",
+                         " LIMIT ?) AS last ORDER BY id",
                          "i", limit > 0 ? limit : INT64_MAX);
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         struct vg_audit_record r = row(st, s);

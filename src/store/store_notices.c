@@ -39,20 +39,34 @@ int vg_store_case_candidates(struct vg_store *st, const char *actionable,
 
     LOCK(st);
     /* SQLITE-ONLY: instr(), and columns beside min() in a GROUP BY taken
-     * from the min row; PostgreSQL: strpos(), and SELECT DISTINCT ON
-     * (g.url_id) ... ORDER BY g.url_id, d.id */
+     * from the min row; PostgreSQL: strpos(), and each URL's first
+     * detection by DISTINCT ON */
     rc = vg__store_query(
         st, &s, err,
-        "SELECT min(d.id), g.url_id, d.media_id, d.entry_id, u.url,"
-        " g.server_ip, coalesce(e.category, l.category), d.detected_at FROM"
-        " detections d JOIN sightings g ON g.id = d.sighting_id JOIN urls u"
-        " ON u.id = g.url_id JOIN list_entries e ON e.id = d.entry_id JOIN"
-        " hash_lists l ON l.id = d.list_id WHERE l.kind = 'block' AND"
-        " l.enabled = 1 AND e.enabled = 1 AND instr(',' || ? || ',', ','"
-        " || coalesce(e.category, l.category) || ',') > 0 AND NOT EXISTS"
-        " (SELECT 1 FROM cases c WHERE c.url_id = g.url_id AND (c.status ="
-        " 'open' OR c.opened_at >= d.detected_at)) GROUP BY g.url_id"
-        " ORDER BY min(d.id)",
+        VG__PG(st)
+            ? "SELECT * FROM (SELECT DISTINCT ON (g.url_id) d.id, g.url_id,"
+              " d.media_id, d.entry_id, u.url, g.server_ip,"
+              " coalesce(e.category, l.category), d.detected_at FROM"
+              " detections d JOIN sightings g ON g.id = d.sighting_id JOIN"
+              " urls u ON u.id = g.url_id JOIN list_entries e ON e.id ="
+              " d.entry_id JOIN hash_lists l ON l.id = d.list_id WHERE"
+              " l.kind = 'block' AND l.enabled = 1 AND e.enabled = 1 AND"
+              " strpos(',' || ? || ',', ',' || coalesce(e.category,"
+              " l.category) || ',') > 0 AND NOT EXISTS (SELECT 1 FROM cases"
+              " c WHERE c.url_id = g.url_id AND (c.status = 'open' OR"
+              " c.opened_at >= d.detected_at)) ORDER BY g.url_id, d.id) AS"
+              " firsts ORDER BY 1"
+            : "SELECT min(d.id), g.url_id, d.media_id, d.entry_id, u.url,"
+              " g.server_ip, coalesce(e.category, l.category),"
+              " d.detected_at FROM detections d JOIN sightings g ON g.id ="
+              " d.sighting_id JOIN urls u ON u.id = g.url_id JOIN"
+              " list_entries e ON e.id = d.entry_id JOIN hash_lists l ON"
+              " l.id = d.list_id WHERE l.kind = 'block' AND l.enabled = 1"
+              " AND e.enabled = 1 AND instr(',' || ? || ',', ',' ||"
+              " coalesce(e.category, l.category) || ',') > 0 AND NOT EXISTS"
+              " (SELECT 1 FROM cases c WHERE c.url_id = g.url_id AND"
+              " (c.status = 'open' OR c.opened_at >= d.detected_at)) GROUP"
+              " BY g.url_id ORDER BY min(d.id)",
         "t", actionable);
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         struct vg_case_candidate c = {

@@ -374,23 +374,33 @@ static int write_row(struct vg_store *st, const struct norm *m, int64_t *id,
     return rc;
 }
 
-/* After a unique index refused what: say which provider has it. */
-static int owner(struct vg_store *st, const char *sql, const char *fmt,
-                 const char *what, const char *text, int64_t asn,
-                 struct vg_err *err)
+/*
+ * Before a child is inserted: VG_OK if no provider has it, else VG_EEXIST
+ * naming the one that does.  Asked first, not after the unique index
+ * refused the insert: on PostgreSQL a failed statement ends what the
+ * transaction may do (under the write lock, nothing comes between).
+ */
+static int registered(struct vg_store *st, const char *sql, const char *fmt,
+                      const char *what, const char *text, int64_t asn,
+                      struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    char name[VG_PROVIDER_NAME_MAX + 1] = "another provider";
-    int rc = *fmt == 't' ? vg__store_query(st, &s, NULL, sql, fmt, text)
-                         : vg__store_query(st, &s, NULL, sql, fmt, asn);
+    char name[VG_PROVIDER_NAME_MAX + 1];
+    int rc = *fmt == 't' ? vg__store_query(st, &s, err, sql, fmt, text)
+                         : vg__store_query(st, &s, err, sql, fmt, asn);
 
-    if (!rc && st->ops->step(s, NULL) == VG__ROW) {
+    if (rc)
+        return rc;
+    if ((rc = st->ops->step(s, err)) == VG__ROW) {
         const char *n = st->ops->col_text(s, 0);
         snprintf(name, sizeof(name), "%s", n ? n : "?");
+        rc = VG_EEXIST;
     }
     st->ops->finalize(s);
-    return vg_err_set(err, VG_EEXIST, "%s %s is registered to provider %s",
-                      what, text, name);
+    if (rc == VG_EEXIST)
+        return vg_err_set(err, VG_EEXIST, "%s %s is registered to provider %s",
+                          what, text, name);
+    return rc == VG__DONE ? VG_OK : rc;
 }
 
 static int write_children(struct vg_store *st, const struct norm *m,
@@ -401,48 +411,49 @@ static int write_children(struct vg_store *st, const struct norm *m,
 
     for (size_t i = 0; !rc && i < m->ndomains; i++) {
         const char *d = m->domains[i];
-        if (!(rc = vg__store_query(st, &s, err,
+        if (!(rc = registered(
+                  st,
+                  "SELECT p.name FROM provider_domains d JOIN providers"
+                  " p ON p.id = d.provider_id WHERE d.domain = ?",
+                  "t", "domain", d, 0, err)) &&
+            !(rc = vg__store_query(st, &s, err,
                                    "INSERT INTO provider_domains"
                                    " (provider_id, domain) VALUES (?, ?)",
-                                   "it", id, d)) &&
-            (rc = vg__store_run(st, s, err)) == VG_EEXIST)
-            rc = owner(st,
-                       "SELECT p.name FROM provider_domains d JOIN providers"
-                       " p ON p.id = d.provider_id WHERE d.domain = ?",
-                       "t", "domain", d, 0, err);
+                                   "it", id, d)))
+            rc = vg__store_run(st, s, err);
     }
     for (size_t i = 0; !rc && i < m->nnets; i++) {
         const struct net *x = &m->nets[i];
         if (x->asn >= 0) {
-            if (!(rc = vg__store_query(st, &s, err,
+            if (!(rc = registered(st,
+                                  "SELECT p.name FROM provider_networks n JOIN"
+                                  " providers p ON p.id = n.provider_id WHERE"
+                                  " n.asn = ?",
+                                  "i", "AS number", x->text, x->asn, err)) &&
+                !(rc = vg__store_query(st, &s, err,
                                        "INSERT INTO provider_networks"
                                        " (provider_id, asn) VALUES (?, ?)",
-                                       "ii", id, x->asn)) &&
-                (rc = vg__store_run(st, s, err)) == VG_EEXIST)
-                rc = owner(st,
-                           "SELECT p.name FROM provider_networks n JOIN"
-                           " providers p ON p.id = n.provider_id WHERE"
-                           " n.asn = ?",
-                           "i", "AS number", x->text, x->asn, err);
+                                       "ii", id, x->asn)))
+                rc = vg__store_run(st, s, err);
         } else {
             uint8_t first[16], last[16];
             size_t len = vg_ipnet_len(&x->ip);
             vg_ipnet_first(&x->ip, first);
             vg_ipnet_last(&x->ip, last);
-            if (!(rc = vg__store_query(
+            if (!(rc = registered(st,
+                                  "SELECT p.name FROM provider_networks n JOIN"
+                                  " providers p ON p.id = n.provider_id WHERE"
+                                  " n.cidr = ?",
+                                  "t", "network", x->text, 0, err)) &&
+                !(rc = vg__store_query(
                       st, &s, err,
                       "INSERT INTO provider_networks (provider_id, cidr,"
                       " family, prefix_len, first_addr, last_addr)"
                       " VALUES (?, ?, ?, ?, ?, ?)",
                       "itiibb", id, x->text, (int64_t)x->ip.family,
                       (int64_t)x->ip.prefix, (const void *)first, len,
-                      (const void *)last, len)) &&
-                (rc = vg__store_run(st, s, err)) == VG_EEXIST)
-                rc = owner(st,
-                           "SELECT p.name FROM provider_networks n JOIN"
-                           " providers p ON p.id = n.provider_id WHERE"
-                           " n.cidr = ?",
-                           "t", "network", x->text, 0, err);
+                      (const void *)last, len)))
+                rc = vg__store_run(st, s, err);
         }
     }
     return rc;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "th.h"
+#include "th_db.h"
 #include "vigil/core_audit.h"
 #include "vigil/core_lists.h"
 #include "vigil/vocab.h"
@@ -153,7 +154,7 @@ static void test_list_changes_audited(void)
     int64_t id = 0;
 
     TH_CHECK(mkdtemp(dir) != NULL);
-    snprintf(db, sizeof(db), "%s/v.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "v.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     if (!st)
         return;

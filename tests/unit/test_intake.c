@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "th.h"
+#include "th_db.h"
 #include "vigil/intake.h"
 #include "vigil/store_reports.h"
 
@@ -68,7 +69,7 @@ static void test_group_commit(void)
     int distinct = 1, empty = 0;
     double secs;
 
-    snprintf(db, sizeof(db), "%s/intake.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "intake.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(vg_intake_new(st, 0, &intake), VG_OK);
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "th.h"
+#include "th_db.h"
 #include "vigil/alloc.h"
 #include "vigil/lists.h"
 #include "vigil/store_lists.h"
@@ -139,7 +140,7 @@ static void test_matcher_vs_brute(void)
     static int64_t blk[NLISTS * PER_LIST], alw[NLISTS * PER_LIST];
     size_t bad = 0, nb, na, hits = 0, allowed = 0;
 
-    snprintf(db, sizeof(db), "%s/m.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "m.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     for (int l = 0; l < NLISTS; l++) {
         struct vg_store_import *im = NULL;
@@ -262,7 +263,7 @@ static void test_quality_floor(void)
     struct vg_list_entry e;
     int64_t id;
 
-    snprintf(db, sizeof(db), "%s/q.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "q.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, NULL), VG_OK);
     memset(&l, 0, sizeof(l));
     strcpy(l.name, "zero");
@@ -311,7 +312,7 @@ static void test_import_duplicate(void)
     int64_t id;
     FILE *f;
 
-    snprintf(db, sizeof(db), "%s/d.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "d.db"), 0);
     snprintf(file, sizeof(file), "%s/d.txt", dir);
     f = fopen(file, "w");
     TH_CHECK(f != NULL);

@@ -12,7 +12,6 @@
  * categories that are not actionable never get a notice.
  */
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "th.h"
+#include "th_db.h"
 #include "vigil/alloc.h"
 #include "vigil/crawler.h"
 #include "vigil/imagehash.h"
@@ -122,25 +122,12 @@ static int crawl(struct vg_store *st, const char *path)
 
 static int sql(const char *q)
 {
-    sqlite3 *h = NULL;
-    int rc = sqlite3_open(db, &h) || sqlite3_exec(h, q, NULL, NULL, NULL);
-
-    sqlite3_close(h);
-    return rc;
+    return th_db_exec(db, q) < 0;
 }
 
 static int64_t count(const char *q)
 {
-    sqlite3 *h = NULL;
-    sqlite3_stmt *s = NULL;
-    int64_t n = -1;
-
-    if (!sqlite3_open(db, &h) && !sqlite3_prepare_v2(h, q, -1, &s, NULL) &&
-        sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return n;
+    return th_db_int(db, q);
 }
 
 /* ---- the injected world ---- */
@@ -243,7 +230,7 @@ static void test_week(void)
     memset(&box, 0, sizeof(box));
     TH_CHECK(mkdtemp(dir) != NULL);
     TH_CHECK(start_nginx() == 0);
-    snprintf(db, sizeof(db), "%s/vigil.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "vigil.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_EQ_INT(list_of(st, "known", "csam", "known.jpg", 1), 0);
     TH_EQ_INT(list_of(st, "quarantined", "csam", "off.jpg", 0), 0);
@@ -434,7 +421,7 @@ static void test_templates(void)
                             "--- url\n{url}\n--- reminder\n{n}\n"
                             "--- categories\n"),
               0);
-    snprintf(path, sizeof(path), "%s/v.db", tdir);
+    TH_EQ_INT(th_db_url(path, sizeof(path), tdir, "v.db"), 0);
     TH_EQ_INT(vg_store_open(path, NULL, &st, &err), VG_OK);
     memset(&o, 0, sizeof(o));
     o.templates_dir = tdir;

@@ -9,7 +9,6 @@
  * store, the lookup of a URL with an injected resolver, and the providers
  * CSV (records, quoting, errors by line, round trip, allocation failures).
  */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "th.h"
+#include "th_db.h"
 #include "vigil/alloc.h"
 #include "vigil/ipnet.h"
 #include "vigil/provider.h"
@@ -26,42 +26,30 @@ static char dir[] = "/tmp/vigil-test-provider-XXXXXX";
 
 static struct vg_store *open_store(const char *name)
 {
-    char db[256];
+    char db[600];
     struct vg_store *st = NULL;
     struct vg_err err = {0};
 
-    snprintf(db, sizeof(db), "%s/%s", dir, name);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, name), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     return st;
 }
 
 static int count_rows(const char *name, const char *sql)
 {
-    char db[256];
-    sqlite3 *h = NULL;
-    sqlite3_stmt *s = NULL;
-    int n = -1;
+    char db[600];
 
-    snprintf(db, sizeof(db), "%s/%s", dir, name);
-    if (sqlite3_open(db, &h) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return n;
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, name), 0);
+    return (int)th_db_int(db, sql);
 }
 
 static void exec_sql(const char *name, const char *sql)
 {
-    char db[256];
-    sqlite3 *h = NULL;
+    char db[600];
 
-    snprintf(db, sizeof(db), "%s/%s", dir, name);
-    if (sqlite3_open(db, &h) != SQLITE_OK ||
-        sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
-        TH_FAIL_("sql: %s: %s", sql, h ? sqlite3_errmsg(h) : "?");
-    sqlite3_close(h);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, name), 0);
+    if (th_db_exec(db, sql) < 0)
+        TH_FAIL_("sql: %s", sql);
 }
 
 /* A provider on the stack (strings borrowed). */
@@ -369,10 +357,16 @@ static void test_registry(void)
                                    " user_id = 7"),
               1);
     /* delete: not with a case; then with its domains and networks */
-    exec_sql("reg.db", "INSERT INTO urls (url, host, first_seen_at) VALUES"
-                       " ('http://shop.test/', 'shop.test', 1);"
-                       "INSERT INTO cases (url_id, provider_id, opened_at)"
-                       " VALUES (1, 2, 1)");
+    {
+        char sql[300];
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO urls (url, host, first_seen_at) VALUES"
+                 " ('http://shop.test/', 'shop.test', 1);"
+                 "INSERT INTO cases (url_id, provider_id, opened_at)"
+                 " VALUES (1, %lld, 1)",
+                 (long long)idb);
+        exec_sql("reg.db", sql);
+    }
     TH_EQ_INT(vg_store_provider_delete(st, 0, idb, &err), VG_EBUSY);
     TH_CHECK(strstr(err.msg, "has cases or notices") != NULL);
     exec_sql("reg.db", "DELETE FROM cases");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "th.h"
+#include "th_db.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/rdap.h"
@@ -550,7 +551,7 @@ static void test_cache(void)
     char db[256];
     int64_t now = (int64_t)time(NULL);
 
-    snprintf(db, sizeof(db), "%s/cache.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "cache.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     memset(&o, 0, sizeof(o));
     o.allow_http_loopback = 1;

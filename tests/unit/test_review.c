@@ -11,7 +11,6 @@
  * chain intact after all of it.
  */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "th.h"
+#include "th_db.h"
 #include "vigil/alloc.h"
 #include "vigil/digest.h"
 #include "vigil/store.h"
@@ -45,17 +45,7 @@ static char dir[] = "/tmp/vigil-test-review-XXXXXX";
 
 static int count_rows(const char *db, const char *sql)
 {
-    sqlite3 *h = NULL;
-    sqlite3_stmt *s = NULL;
-    int n = -1;
-
-    if (sqlite3_open(db, &h) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-        n = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return n;
+    return (int)th_db_int(db, sql);
 }
 
 static int64_t leased_id;
@@ -146,8 +136,9 @@ static int64_t media_of(const char *db, int i)
 
     vg_hex_encode(h.sha256, 32, hex);
     snprintf(sql, sizeof(sql),
-             "SELECT id FROM media WHERE hex(sha256) ="
-             " upper('%s')",
+             th_db_pg(db) ? "SELECT id FROM media WHERE sha256 = '\\x%s'"
+                          : "SELECT id FROM media WHERE hex(sha256) ="
+                            " upper('%s')",
              hex);
     return count_rows(db, sql);
 }
@@ -242,7 +233,7 @@ static void test_queue(void)
     uint8_t *thumb = NULL;
     size_t tn = 0;
 
-    snprintf(db, sizeof(db), "%s/queue.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "queue.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     TH_CHECK((u1 = add_user(st, "ana")) > 0);
     TH_EQ_INT(vg_store_crawl_new(st, NULL, &crawl, &err), VG_OK);
@@ -394,7 +385,7 @@ static void test_media_item(void)
     int64_t crawl = 0, list = 0, entry = 0, page = 0, u1, u2;
     char hex[65];
 
-    snprintf(db, sizeof(db), "%s/item.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "item.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     u1 = add_user(st, "ana");
     u2 = add_user(st, "bob");
@@ -574,7 +565,7 @@ static void test_agree_two(void)
     uint8_t *thumb = NULL;
     size_t tn = 0;
 
-    snprintf(db, sizeof(db), "%s/two.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "two.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     u1 = add_user(st, "ana");
     u2 = add_user(st, "bob");
@@ -653,17 +644,13 @@ static void test_agree_two(void)
               VG_OK);
     {
         /* media 2's PDQ made equal to media 1's */
-        sqlite3 *h = NULL;
         char sql[320];
         snprintf(sql, sizeof(sql),
                  "UPDATE media_hashes SET value = (SELECT value FROM"
                  " media_hashes WHERE media_id = %lld AND algo = 'pdq')"
                  " WHERE media_id = %lld AND algo = 'pdq'",
                  (long long)media, (long long)media_of(db, 2));
-        TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
-        TH_EQ_INT(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-        TH_EQ_INT(sqlite3_changes(h), 1);
-        sqlite3_close(h);
+        TH_EQ_INT(th_db_exec(db, sql), 1);
     }
     TH_EQ_INT(vg_store_review_add(st, media_of(db, 2), u3, VG_REVIEW_HARMFUL,
                                   2, &r, &err),
@@ -698,7 +685,7 @@ static void test_agree_three_and_change(void)
     struct vg_review_result r;
     int64_t crawl = 0, media, a, b, c, count = 0, bad = 0;
 
-    snprintf(db, sizeof(db), "%s/three.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "three.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     a = add_user(st, "a");
     b = add_user(st, "b");
@@ -762,7 +749,7 @@ static void test_dismiss(void)
     struct vg_list vl;
     int64_t crawl = 0, media, a, b, count = 0, bad = 0, total = -1;
 
-    snprintf(db, sizeof(db), "%s/dismiss.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "dismiss.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     a = add_user(st, "a");
     b = add_user(st, "b");
@@ -817,7 +804,7 @@ static void test_errors(void)
     TH_EQ_INT(vg_review_class_parse("CSAM", &c), VG_EINVAL);
     TH_EQ_INT(vg_review_class_parse(NULL, &c), VG_EINVAL);
 
-    snprintf(db, sizeof(db), "%s/errors.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "errors.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     a = add_user(st, "a");
     b = add_user(st, "b");
@@ -913,7 +900,7 @@ static void test_concurrent(void)
     pthread_t ta, tb;
     int64_t crawl = 0, total = -1, count = 0, bad = 0;
 
-    snprintf(db, sizeof(db), "%s/race.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "race.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     memset(&ra, 0, sizeof(ra));
     memset(&rb, 0, sizeof(rb));
@@ -954,20 +941,17 @@ static void test_migration(void)
     struct vg_err err = {0};
     int64_t crawl = 0, total = -1;
 
-    snprintf(db, sizeof(db), "%s/v3.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "v3.db"), 0);
     TH_EQ_INT(vg_store_open(db, &o, &st, &err), VG_OK);
     vg_store_close(st);
-    {
-        sqlite3 *h = NULL;
-        TH_EQ_INT(sqlite3_open(db, &h), SQLITE_OK);
-        TH_EQ_INT(sqlite3_exec(h,
-                               "INSERT INTO media (sha256, md5, sha1,"
-                               " first_seen_at) VALUES (x'01', x'02',"
-                               " x'03', 1)",
-                               NULL, NULL, NULL),
-                  SQLITE_OK);
-        sqlite3_close(h);
-    }
+    TH_EQ_INT(th_db_exec(db, th_db_pg(db)
+                                 ? "INSERT INTO media (sha256, md5, sha1,"
+                                   " first_seen_at) VALUES ('\\x01',"
+                                   " '\\x02', '\\x03', 1)"
+                                 : "INSERT INTO media (sha256, md5, sha1,"
+                                   " first_seen_at) VALUES (x'01', x'02',"
+                                   " x'03', 1)"),
+              1);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     queue(st, 0, 0, 0, 0, &total);
     TH_EQ_INT(total, 0);
