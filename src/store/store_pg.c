@@ -305,7 +305,10 @@ static int execute(struct vg__stmt *s, struct vg_err *err)
         clear_result(s);
         return rc;
     }
-    db->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
+    /* as sqlite3_changes(): rows written by the last INSERT, UPDATE or
+     * DELETE (a SELECT leaves the count as it was) */
+    if (strncmp(PQcmdStatus(s->res), "SELECT", 6))
+        db->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
     s->nrows = t == PGRES_TUPLES_OK ? PQntuples(s->res) : 0;
     s->row = -1;
     return VG_OK;
