@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The store: everything Vigil keeps, behind one interface with two backends
- * by design: SQLite (the embedded default, WAL mode, a file path) and
- * PostgreSQL (a postgresql:// URL, not yet supported).  Nothing here exposes
+ * The store: everything Vigil keeps, behind one interface with two backends:
+ * SQLite (the embedded default, WAL mode, a file path) and PostgreSQL (a
+ * postgresql:// URL or libpq connection string).  Nothing here exposes
  * a backend's types.  Opening applies the versioned schema migrations that
  * are missing, each in its own transaction, and refuses a database whose
  * schema is newer than this program.
@@ -64,12 +64,14 @@ char *vg_store_default_url(void);
 
 /*
  * Open (creating if needed) the store at url: a file path or sqlite:PATH
- * for SQLite (its directory is created 0700, the file 0600), postgresql://...
- * (not yet supported: VG_EFORMAT).  opts may be NULL.  Returns VG_OK, VG_EIO
- * (cannot open or not a database), VG_EACCES (also: the file, -wal or -shm
- * is open to the group or others; err gives the chmod), VG_EVERSION (schema
- * newer than this program), VG_EFORMAT, VG_ENOMEM; err says which file and
- * why.
+ * for SQLite (its directory is created 0700, the file 0600); for PostgreSQL
+ * a postgresql:// or postgres:// URL or a libpq "key=value" string (with
+ * host=, dbname= or service=), completed by the PG* environment and the
+ * password file as libpq does; the database must exist.  opts may be NULL.
+ * Returns VG_OK, VG_EIO (cannot open, not a database, server unreachable),
+ * VG_EACCES (also: the file, -wal or -shm is open to the group or others;
+ * err gives the chmod), VG_EVERSION (schema newer than this program),
+ * VG_ENOMEM; err says which file or server and why (never a password).
  */
 int vg_store_open(const char *url, const struct vg_store_opts *opts,
                   struct vg_store **out, struct vg_err *err);
