@@ -159,8 +159,8 @@ static int append(struct vg_store *st, const struct vg_audit_record *r,
     keyed = st->audit_keyed && st->schema >= VG__SCHEMA_AUDIT_KEYED;
     if ((rc = record_hash(st, last ? prev : NULL, keyed ? id : 0, r, hash)))
         return vg_err_set(err, rc, "cannot hash the audit record");
-    /* the first record's prev_hash is NULL.  SQLITE-ONLY: the id given
-       (the MAC covers it); PostgreSQL: OVERRIDING SYSTEM VALUE */
+    /* the first record's prev_hash is NULL; the id is given (the MAC
+       covers it), which PostgreSQL's identity (BY DEFAULT) allows */
     rc = vg__store_query(
         st, &s, err,
         "INSERT INTO audit_log (id, at, user_id, action, object_type,"

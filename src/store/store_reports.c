@@ -379,28 +379,33 @@ static void media_row(struct vg_store *st, struct vg__stmt *s, void *elem,
 
 /* Media seen at the reported addresses or on the reported pages (store
  * locked). */
+#define REPORT_MEDIA_FROM                                                     \
+    " FROM detections d JOIN hash_lists l ON l.id = d.list_id WHERE"          \
+    " d.media_id = m.id) FROM sightings s JOIN media m ON m.id = s.media_id"  \
+    " JOIN urls u ON u.id = s.url_id WHERE s.page_url_id IN (SELECT url_id"   \
+    " FROM report_urls WHERE report_id = ?) OR s.url_id IN (SELECT url_id"    \
+    " FROM report_urls WHERE report_id = ?) GROUP BY m.id ORDER BY m.id"      \
+    " LIMIT 200"
 static int report_media(struct vg_store *st, struct vg_report_detail *r,
                         struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
 
-    /* SQLITE-ONLY: group_concat(DISTINCT x); PostgreSQL:
-     * string_agg(DISTINCT l.name, ',').  (The other columns beside min()
-     * depend on m.id, the key grouped by: portable.) */
-    rc = vg__store_query(st, &s, err,
-                         "SELECT m.id, min(u.url), m.format, m.width,"
-                         " m.height, m.review, m.classification, (SELECT"
-                         " group_concat(DISTINCT l.name) FROM detections d"
-                         " JOIN hash_lists l ON l.id = d.list_id WHERE"
-                         " d.media_id = m.id) FROM sightings s JOIN media m"
-                         " ON m.id = s.media_id JOIN urls u ON u.id ="
-                         " s.url_id WHERE s.page_url_id IN (SELECT url_id"
-                         " FROM report_urls WHERE report_id = ?) OR s.url_id"
-                         " IN (SELECT url_id FROM report_urls WHERE"
-                         " report_id = ?) GROUP BY m.id ORDER BY m.id LIMIT"
-                         " 200",
-                         "ii", r->id, r->id);
+    /* SQLITE-ONLY: group_concat(DISTINCT x); PostgreSQL: string_agg.
+     * (The other columns beside min() depend on m.id, the key grouped by:
+     * portable.) */
+    rc = vg__store_query(
+        st, &s, err,
+        VG__PG(st) ? "SELECT m.id, min(u.url), m.format,"
+                     " m.width, m.height, m.review,"
+                     " m.classification, (SELECT"
+                     " string_agg(DISTINCT l.name, ',')" REPORT_MEDIA_FROM
+                   : "SELECT m.id, min(u.url), m.format,"
+                     " m.width, m.height, m.review,"
+                     " m.classification, (SELECT"
+                     " group_concat(DISTINCT l.name)" REPORT_MEDIA_FROM,
+        "ii", r->id, r->id);
     if (!rc)
         rc = vg__store_collect(st, s, &r->media, &r->nmedia, sizeof(*r->media),
                                media_row, &r->strings, err);

@@ -13,13 +13,45 @@ finish() {
   [ "$FAIL" -eq 0 ]
 }
 
+# store_init PATH: the test's store in DB.  PATH (SQLite) by default; when
+# $VIGIL_TEST_PG names the folder of a test PostgreSQL server (ctest's pg
+# fixture: the *_pg runs of the tests that call this), a new database on it
+# instead, with the keys a file path would have beside it given by the
+# environment (VIGIL_AUDIT_KEY, VIGIL_AUDIT_HEAD) and to serve_start
+# (--key-file $SEAL_KEY); `sqlite3 "$DB" ...` then runs on PostgreSQL
+# (tests/fixtures/sql_pg.py).
+SERVE_KEY=()
+store_init() {
+  DB=$1 SEAL_KEY=$1.key
+  [ -n "${VIGIL_TEST_PG:-}" ] || return 0
+  local name port
+  name="t$$_$(basename "$1" | tr -cd 'a-z0-9')"
+  port=$(cat "$VIGIL_TEST_PG/port")
+  psql -X -q -d "postgresql://vigil@/postgres?host=$VIGIL_TEST_PG&port=$port" \
+    -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $name" \
+    -c "CREATE DATABASE $name" || return 1
+  DB="postgresql://vigil@/$name?host=$VIGIL_TEST_PG&port=$port"
+  export VIGIL_AUDIT_KEY="$1.audit-key" VIGIL_AUDIT_HEAD="$1.audit-head"
+  SERVE_KEY=(--key-file "$1.key")
+}
+VIGIL_SQL_PG="$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures" && pwd)/sql_pg.py"
+export VIGIL_SQL_PG
+sqlite3() {
+  case $1 in
+  postgresql:*) python3 "$VIGIL_SQL_PG" "$@" ;;
+  *) command sqlite3 "$@" ;;
+  esac
+}
+export -f sqlite3
+
 # serve_start [OPTIONS...]: `vigil serve` ($VIGIL) on a free port of
 # 127.0.0.1 with the store $DB, no crawl and no rate limit (OPTIONS come
 # after, so they may set one), its output in $T/serve.out and
 # $T/serve.err.  Sets PID, PORT (empty when it did not start within 30 s,
 # or stopped) and U, the server's base URL.
 serve_start() {
-  "$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 0 "$@" \
+  "$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 0 \
+    "${SERVE_KEY[@]}" "$@" \
     >"$T/serve.out" 2>"$T/serve.err" &
   PID=$!
   PORT=

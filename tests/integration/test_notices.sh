@@ -26,7 +26,7 @@ cleanup() {
   [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-DB="$T/vigil.db"
+store_init "$T/vigil.db"
 v() { "$VIGIL" "$@" --db "$DB"; }
 q() { sqlite3 "$DB" "$1"; }
 PY=
@@ -167,7 +167,7 @@ check "notices show: the case, its notices and re-checks" bash -c "grep -q 'stat
 cp "$DATA/photos/0029.jpg" "$T/www/again.jpg"
 printf '<img src="again.jpg">\n' >"$T/www/two.html"
 v crawl --seed "http://127.0.0.1:$NP/two.html" --allow-private --delay 0 --quiet >/dev/null 2>&1
-"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --no-crawl --rate-limit 0 \
+"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --no-crawl --rate-limit 0 "${SERVE_KEY[@]}" \
   --hotline "Test Hotline" --smtp-relay "smtp://127.0.0.1:$SP" \
   --smtp-cafile "$T/certs/ca.pem" --smtp-from notices@hotline.example \
   --notice-allow-private --notice-interval 10 >"$T/serve.out" 2>"$T/serve.err" &

@@ -16,7 +16,7 @@ FIX="$HERE/../fixtures"
 T=$(mktemp -d)
 SERVER_PID=
 trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$T"' EXIT
-DB="$T/vigil.db"
+store_init "$T/vigil.db"
 v() { "$VIGIL" "$@" --db "$DB"; }
 q() { sqlite3 "$DB" "$1"; }
 has() { grep -q -- "$2" "$1" || { echo "    no '$2' in:"; sed 's/^/      /' "$1"; return 1; }; }

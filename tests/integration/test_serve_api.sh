@@ -15,7 +15,7 @@ T=$(mktemp -d)
 PID=
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-DB="$T/vigil.db"
+store_init "$T/vigil.db"
 c() { curl -s --noproxy '*' --max-time 20 "$@"; }
 start() { # start the server (options: serve's), set PID and URL
   serve_start "$@"
@@ -45,7 +45,7 @@ check "stored once" test "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM reports')" -eq 1
 check "named child first in the queue" test "$(sqlite3 "$DB" 'SELECT priority FROM reports')" -eq 0
 check "the description kept as sent" bash -c "sqlite3 '$DB' 'SELECT description FROM reports' | grep -qF '<script>alert(1)</script>'"
 check "contact details sealed: no address in the database" bash -c "! sqlite3 '$DB' .dump | grep -q 'alex@example' && [ \$(sqlite3 '$DB' 'SELECT length(reporter_contact) FROM reports') -gt 40 ]"
-check "the key file is private" bash -c "[ \$(stat -c %a '$DB.key') = 600 ]"
+check "the key file is private" bash -c "[ \$(stat -c %a '$SEAL_KEY') = 600 ]"
 check "the URL seeded for the crawler, canonical, first" bash -c "sqlite3 '$DB' \"SELECT u.url, f.priority FROM frontier f JOIN urls u ON u.id = f.url_id\" | grep -qx 'https://example.com/chat|0'"
 
 post "$KEY" '{"incident_type":"nope","technology":"website","urls":["javascript:alert(1)"],"contact":{"email":"bad"}}' >"$T/r3"
@@ -146,10 +146,11 @@ for round in 1 2 3; do
   cat "$T"/acked.* >>"$T/acked" 2>/dev/null; rm -f "$T"/acked.*
 done
 n=$(grep -c reference "$T/acked")
-python3 - "$T/acked" "$DB" >"$T/lost" <<'EOF'
-import json, sqlite3, sys
+sqlite3 "$DB" "SELECT reference FROM reports" >"$T/have"
+python3 - "$T/acked" "$T/have" >"$T/lost" <<'EOF'
+import json, sys
 acked = [json.loads(l)["reference"] for l in open(sys.argv[1]) if l.strip()]
-have = {r for (r,) in sqlite3.connect(sys.argv[2]).execute("SELECT reference FROM reports")}
+have = set(open(sys.argv[2]).read().split())
 print(len([r for r in acked if r not in have]))
 EOF
 check "killed 3 times under load: $n acknowledged, lost $(cat "$T/lost")" test "$n" -gt 0 -a "$(cat "$T/lost")" -eq 0

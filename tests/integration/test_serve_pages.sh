@@ -17,7 +17,7 @@ T=$(mktemp -d)
 PID=
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-DB="$T/vigil.db"
+store_init "$T/vigil.db"
 PW='correct horse battery'
 
 echo "$PW" | "$VIGIL" users add alice --db "$DB" >/dev/null

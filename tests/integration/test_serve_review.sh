@@ -22,7 +22,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-DB="$T/vigil.db"
+store_init "$T/vigil.db"
 PW='correct horse battery'
 
 # the reported page: one photo on the known list, one nobody knows
@@ -38,7 +38,7 @@ NPORT=$(bash "$FIX/nginx_site.sh" start "$T/www" "$T/ng" | awk '/^PORT/ {print $
 echo "$PW" | "$VIGIL" users add ann --db "$DB" >/dev/null
 echo "$PW" | "$VIGIL" users add ben --db "$DB" >/dev/null
 
-"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 \
+"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 "${SERVE_KEY[@]}" \
   --allow-private >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
 for _ in $(seq 100); do
