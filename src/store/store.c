@@ -17,6 +17,7 @@
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/digest.h"
+#include "vigil/store_db.h"
 
 char *vg_store_default_url(void)
 {
@@ -328,6 +329,16 @@ static int refuse_ncols(struct vg__stmt *s)
     (void)s;
     return 0;
 }
+static const char *refuse_col_name(struct vg__stmt *s, int i)
+{
+    (void)s, (void)i;
+    return "";
+}
+static int refuse_col_type(struct vg__stmt *s, int i)
+{
+    (void)s, (void)i;
+    return VG__T_NULL;
+}
 static int refuse_reset(struct vg__stmt *s)
 {
     (void)s;
@@ -367,6 +378,8 @@ static const struct vg__db_ops refused_ops = {
     .col_text = refuse_col_text,
     .col_blob = refuse_col_blob,
     .ncols = refuse_ncols,
+    .col_name = refuse_col_name,
+    .col_type = refuse_col_type,
     .reset = refuse_reset,
     .finalize = refuse_finalize,
     .changes = refuse_changes,
@@ -495,22 +508,35 @@ static int apply(struct vg_store *st, int v, struct vg_err *err)
     return rc == VG__DONE ? VG_OK : rc;
 }
 
-static int migrate(struct vg_store *st, int target, struct vg_err *err)
+/* The store's own table, where the version is kept (created even by an
+ * open that does not migrate, so a new database reads as version 0). */
+static int versions_table(struct vg_store *st, struct vg_err *err)
 {
-    int latest = vg__schema_count(), cur = 0, rc;
+    return vg__store_exec(st,
+                          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                          " version INTEGER PRIMARY KEY,"
+                          " description TEXT NOT NULL,"
+                          " applied_at INTEGER NOT NULL)",
+                          err);
+}
 
-    if ((rc = vg__store_exec(st,
-                             "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                             " version INTEGER PRIMARY KEY,"
-                             " description TEXT NOT NULL,"
-                             " applied_at INTEGER NOT NULL)",
-                             err)))
+/* Apply the migrations up to target that are missing; *from is the
+ * version found first (NULL: not wanted). */
+static int migrate(struct vg_store *st, int target, int *from,
+                   struct vg_err *err)
+{
+    int latest = vg__schema_count(), cur = 0, first = 1, rc;
+
+    if ((rc = versions_table(st, err)))
         return rc;
     for (;;) {
         if ((rc = st->ops->begin_write(st->db, err)))
             return rc;
         if ((rc = read_version(st, &cur, err)))
             break;
+        if (first && from)
+            *from = cur;
+        first = 0;
         if (cur > latest) {
             rc = vg_err_set(err, VG_EVERSION,
                             "database schema version %d is newer than this "
@@ -530,6 +556,46 @@ static int migrate(struct vg_store *st, int target, struct vg_err *err)
     return rc;
 }
 
+int vg_store_migrate(struct vg_store *st, int target, int *from, int *to,
+                     struct vg_err *err)
+{
+    int rc;
+
+    *from = *to = 0;
+    if (!target)
+        target = vg__schema_count();
+    if (target < 1 || target > vg__schema_count())
+        return vg_err_set(err, VG_EINVAL, "no schema version %d", target);
+    LOCK(st);
+    if (!(rc = migrate(st, target, from, err)) &&
+        !(rc = read_version(st, to, err)))
+        st->schema = *to;
+    UNLOCK(st);
+    return rc;
+}
+
+/* Open without migrating: the version as it is (a missing SQLite file is
+ * not made). */
+static int open_as_is(struct vg_store *st, struct vg_err *err)
+{
+    int rc;
+
+    if (!(rc = versions_table(st, err)))
+        rc = read_version(st, &st->schema, err);
+    return rc;
+}
+
+static int file_there(const char *path, struct vg_err *err)
+{
+    struct stat sb;
+    char masked[256];
+
+    if (!strcmp(path, ":memory:") || !stat(path, &sb))
+        return VG_OK;
+    return vg_err_set(err, VG_ENOENT, "%s: no such database",
+                      vg_store_url_mask(path, masked, sizeof(masked)));
+}
+
 static int recursive_mutex(pthread_mutex_t *m)
 {
     pthread_mutexattr_t a;
@@ -543,12 +609,13 @@ static int recursive_mutex(pthread_mutex_t *m)
     return rc;
 }
 
-int vg_store_open(const char *url, const struct vg_store_opts *opts,
-                  struct vg_store **out, struct vg_err *err)
+/* Open, then migrate up to target (as_is: not at all, and a missing
+ * SQLite file is refused unless create). */
+static int open_store(const char *url, int target, int as_is, int create,
+                      struct vg_store **out, struct vg_err *err)
 {
     struct vg_store *st = NULL;
-    int target = opts && opts->schema_version ? opts->schema_version
-                                              : vg__schema_count();
+    char masked[256];
     int rc;
 
     *out = NULL;
@@ -560,9 +627,11 @@ int vg_store_open(const char *url, const struct vg_store_opts *opts,
         return vg_err_set(err, VG_EFORMAT,
                           "%s: PostgreSQL is not supported yet; use a file "
                           "path (SQLite)",
-                          url);
+                          vg_store_url_mask(url, masked, sizeof(masked)));
     if (!strncmp(url, "sqlite:", 7))
         url += 7;
+    if (as_is && !create && (rc = file_there(url, err)))
+        return rc;
     if (!(st = vg_calloc(1, sizeof(*st))))
         return VG_ENOMEM;
     if (recursive_mutex(&st->lock)) {
@@ -577,15 +646,36 @@ int vg_store_open(const char *url, const struct vg_store_opts *opts,
     st->ops = &vg__sqlite_ops;
     st->audit_head_fd = -1;
     if ((rc = make_parent(url, err)) ||
-        (rc = vg__sqlite_open(url, &st->db, err)) ||
-        (rc = migrate(st, target, err)))
+        (rc = vg__sqlite_open(url, &st->db, err)))
         goto fail;
-    st->schema = target;
+    if (as_is) {
+        if ((rc = open_as_is(st, err)))
+            goto fail;
+    } else if ((rc = migrate(st, target, NULL, err))) {
+        goto fail;
+    } else {
+        st->schema = target;
+    }
     *out = st;
     return VG_OK;
 fail:
     vg_store_close(st);
     return rc;
+}
+
+int vg_store_open(const char *url, const struct vg_store_opts *opts,
+                  struct vg_store **out, struct vg_err *err)
+{
+    return open_store(url,
+                      opts && opts->schema_version ? opts->schema_version
+                                                   : vg__schema_count(),
+                      0, 1, out, err);
+}
+
+int vg_store_open_as_is(const char *url, int create, struct vg_store **out,
+                        struct vg_err *err)
+{
+    return open_store(url, vg__schema_count(), 1, create, out, err);
 }
 
 void vg_store_close(struct vg_store *st)
@@ -613,4 +703,14 @@ int vg_store_schema_version(struct vg_store *st, int *out, struct vg_err *err)
 int vg_store_schema_latest(void)
 {
     return vg__schema_count();
+}
+
+const char *vg_store_schema_desc(int v)
+{
+    return vg__schema_desc(v);
+}
+
+const char *vg_store_backend(const struct vg_store *st)
+{
+    return st->ops->name;
 }
