@@ -62,7 +62,8 @@ struct vg_store_copied {
  * older, and refused when newer (VG_EVERSION; also when from's is newer
  * than this program).  Open both as they are.  out (n entries, at
  * least one per vg_store_table) gets each table's counts, *nout how many;
- * counts that differ are VG_ECORRUPT (err names the first).  The audit
+ * counts that differ are VG_ECORRUPT (err names the first; counted
+ * before the commit, nothing is kept then, and again after it).  The audit
  * chain is copied as it is: verify it on to under from's audit key.
  */
 int vg_store_copy(struct vg_store *from, struct vg_store *to,

@@ -150,15 +150,13 @@ static void print_status(json_t *o)
            json_string_value(json_object_get(o, "state")));
     if (json_array_size(pending))
         printf("pending migrations: %zu\n", json_array_size(pending));
-    json_array_foreach(pending, i, p)
-    {
+    json_array_foreach (pending, i, p) {
         printf("  %3lld  %s\n",
                (long long)json_integer_value(json_object_get(p, "version")),
                json_string_value(json_object_get(p, "description")));
     }
     printf("rows:\n");
-    json_object_foreach(json_object_get(o, "tables"), key, n)
-    {
+    json_object_foreach (json_object_get(o, "tables"), key, n) {
         printf("  %-20s %lld\n", key, (long long)json_integer_value(n));
     }
 }
@@ -185,13 +183,14 @@ static int db_status(struct vg_store *st, const struct db_args *a,
         json_array_append_new(pending, p);
     }
     json_object_set_new(o, "backend", json_string(vg_store_backend(st)));
-    json_object_set_new(o, "url", json_string(vg_store_url_mask(
-                                      url, masked, sizeof(masked))));
+    json_object_set_new(
+        o, "url", json_string(vg_store_url_mask(url, masked, sizeof(masked))));
     json_object_set_new(o, "version", json_integer(v));
     json_object_set_new(o, "latest", json_integer(latest));
-    json_object_set_new(o, "state", json_string(v > latest   ? "newer"
-                                                : v < latest ? "pending"
-                                                             : "current"));
+    json_object_set_new(o, "state",
+                        json_string(v > latest   ? "newer"
+                                    : v < latest ? "pending"
+                                                 : "current"));
     json_object_set_new(o, "pending", pending);
     json_object_set_new(o, "tables", tables);
     if (count_tables(st, tables)) {
@@ -270,8 +269,8 @@ static void print_copied(const struct vg_store_copied *c, size_t n)
         else
             printf("  %-20s %lld in the source, %lld written, %lld in the"
                    " copy: DIFFERENT\n",
-                   c[i].table, (long long)c[i].source,
-                   (long long)c[i].written, (long long)c[i].copy);
+                   c[i].table, (long long)c[i].source, (long long)c[i].written,
+                   (long long)c[i].copy);
     }
     printf("  %-20s %lld in %zu tables\n", "total", (long long)total, n);
 }
@@ -301,7 +300,10 @@ static int copy_verified(struct vg_store *src, struct vg_store *dst,
     }
     printf("audit log intact on the copy: %lld records", (long long)dv.count);
     if (dv.keyed_from)
-        printf(", MACs checked from record %lld under %s",
+        printf(", MACs checked from record %lld under %s\n"
+               "the copy's chain goes on under that key: give it to the"
+               " commands that use the copy (--audit-key, VIGIL_AUDIT_KEY,"
+               " or beside an SQLite copy as its path + \".audit-key\")",
                (long long)dv.keyed_from, key);
     printf("\n");
     return VG_EXIT_OK;
@@ -319,17 +321,15 @@ static int db_copy(const struct db_args *a)
                       " --audit-key)");
         return VG_EXIT_USAGE;
     }
-    if (!a->key &&
-        vg_cli_audit_files("db", a->from, key, head, sizeof(key)))
+    if (!a->key && vg_cli_audit_files("db", a->from, key, head, sizeof(key)))
         return VG_EXIT_FAIL;
     if (open_as_is(a->from, 0, &src) ||
         chain_intact(src, a->key ? a->key : key, "the source", &sv) ||
         open_as_is(a->to, 1, &dst) || vg_store_schema_version(src, &v, NULL))
         goto out;
     printf("copy of %s (%s, schema version %d) to %s (%s):\n",
-           vg_store_url_mask(a->from, m1, sizeof(m1)), vg_store_backend(src), v,
-           vg_store_url_mask(a->to, m2, sizeof(m2)),
-           vg_store_backend(dst));
+           vg_store_url_mask(a->from, m1, sizeof(m1)), vg_store_backend(src),
+           v, vg_store_url_mask(a->to, m2, sizeof(m2)), vg_store_backend(dst));
     rc = copy_verified(src, dst, a->key ? a->key : key, &sv);
 out:
     vg_store_close(dst);

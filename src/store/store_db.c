@@ -83,8 +83,7 @@ const char *vg_store_url_mask(const char *url, char *buf, size_t n)
         if (colon && p == colon + 1) {
             put(buf, n, &o, "***", 3);
             p = at;
-        } else if (strncmp(url, "sqlite:", 7) &&
-                   (k = password_key(url, p))) {
+        } else if (strncmp(url, "sqlite:", 7) && (k = password_key(url, p))) {
             put(buf, n, &o, p, k);
             put(buf, n, &o, "***", 3);
             p += k + value_len(p + k);
@@ -265,7 +264,30 @@ out:
     return rc;
 }
 
-/* Every table in both transactions: the counts into out. */
+/* err's message (or rc's) prefixed with "table: "; returns rc. */
+static int named(int rc, const char *table, struct vg_err *err)
+{
+    char msg[sizeof(err->msg)];
+
+    snprintf(msg, sizeof(msg), "%s",
+             err && err->msg[0] ? err->msg : vg_strerror(rc));
+    return vg_err_set(err, rc, "%s: %s", table, msg);
+}
+
+/* VG_ECORRUPT (said) when a table's counts differ. */
+static int differs(const struct vg_store_copied *c, struct vg_err *err)
+{
+    if (c->copy == c->source && c->written == c->source)
+        return VG_OK;
+    return vg_err_set(err, VG_ECORRUPT,
+                      "%s: %lld rows in the source, %lld written, %lld in"
+                      " the copy",
+                      c->table, (long long)c->source, (long long)c->written,
+                      (long long)c->copy);
+}
+
+/* Every table in both transactions: the counts into out, the copy's
+ * counted before it commits. */
 static int copy_tables(struct vg_store *from, struct vg_store *to,
                        struct vg_store_copied *out, size_t n, size_t *nout,
                        struct vg_err *err)
@@ -282,14 +304,10 @@ static int copy_tables(struct vg_store *from, struct vg_store *to,
         memset(c, 0, sizeof(*c));
         c->table = t;
         ++*nout;
-        if (!(rc = held_rows(from, t, &c->source, err)))
-            rc = copy_table(from, to, t, has_id, &c->written, err);
-    }
-    if (rc && *nout) { /* say which table */
-        char msg[sizeof(err->msg)];
-        snprintf(msg, sizeof(msg), "%s",
-                 err && err->msg[0] ? err->msg : vg_strerror(rc));
-        rc = vg_err_set(err, rc, "%s: %s", out[*nout - 1].table, msg);
+        if (!(rc = held_rows(from, t, &c->source, err)) &&
+            !(rc = copy_table(from, to, t, has_id, &c->written, err)))
+            rc = held_rows(to, t, &c->copy, err);
+        rc = rc ? named(rc, t, err) : differs(c, err);
     }
     return rc;
 }
@@ -321,20 +339,15 @@ static int ready(struct vg_store *from, struct vg_store *to,
     return rc;
 }
 
-/* The copy's counts against the source's: VG_ECORRUPT at a difference. */
-static int compare(struct vg_store *to, struct vg_store_copied *out,
-                   size_t n, struct vg_err *err)
+/* The copy's counts once committed against the source's. */
+static int compare(struct vg_store *to, struct vg_store_copied *out, size_t n,
+                   struct vg_err *err)
 {
     int rc = VG_OK;
 
     for (size_t i = 0; i < n && !rc; i++)
-        if (!(rc = vg_store_rows(to, out[i].table, &out[i].copy, err)) &&
-            (out[i].copy != out[i].source || out[i].written != out[i].source))
-            rc = vg_err_set(err, VG_ECORRUPT,
-                            "%s: %lld rows in the source, %lld written,"
-                            " %lld in the copy",
-                            out[i].table, (long long)out[i].source,
-                            (long long)out[i].written, (long long)out[i].copy);
+        if (!(rc = vg_store_rows(to, out[i].table, &out[i].copy, err)))
+            rc = differs(&out[i], err);
     return rc;
 }
 
