@@ -8,8 +8,8 @@
 # every row the same, the counts of status equal, `vigil audit verify`
 # intact on the copy under the source's key; a copy into a store that holds
 # rows, or from an older schema into a newer one, or with the wrong audit
-# key, refused; a copy that loses rows said and rolled back; and a --db password never
-# printed.
+# key, refused; a copy that loses rows said and rolled back; and a --db
+# password never printed.
 # Usage: test_cli_db.sh VIGIL_BINARY TESTDATA_DIR
 set -u
 VIGIL=$(realpath "$1")
