@@ -206,15 +206,12 @@ static int db_status(struct vg_store *st, const struct db_args *a,
     return v > latest ? EXIT_NEWER : v < latest ? EXIT_PENDING : VG_EXIT_OK;
 }
 
-static int db_migrate(struct vg_store *st, const struct db_args *a)
+/* to: the target version (0: the latest). */
+static int db_migrate(struct vg_store *st, long long to)
 {
     struct vg_err err = {0};
-    long long to = 0;
     int from = 0, now = 0, rc;
 
-    if (a->to && vg_cli_parse_range("db", "--to", a->to, 1,
-                                    vg_store_schema_latest(), &to))
-        return VG_EXIT_USAGE;
     if ((rc = vg_store_migrate(st, (int)to, &from, &now, &err))) {
         vg_cli_errorf("db: migrate: %s",
                       err.msg[0] ? err.msg : vg_strerror(rc));
@@ -341,6 +338,7 @@ int vg_cli_db(int argc, char **argv)
 {
     struct db_args a;
     struct vg_store *st = NULL;
+    long long to = 0;
     int rc;
 
     memset(&a, 0, sizeof(a));
@@ -355,6 +353,9 @@ int vg_cli_db(int argc, char **argv)
                                                : " and --json");
         return VG_EXIT_USAGE;
     }
+    if (a.to && vg_cli_parse_range("db", "--to", a.to, 1,
+                                   vg_store_schema_latest(), &to))
+        return VG_EXIT_USAGE;
     if (open_as_is(a.db, !strcmp(a.verb, "migrate"), &st))
         return VG_EXIT_FAIL;
     if (!strcmp(a.verb, "status")) {
@@ -362,7 +363,7 @@ int vg_cli_db(int argc, char **argv)
         rc = db_status(st, &a, a.db ? a.db : def);
         vg_free(def);
     } else {
-        rc = db_migrate(st, &a);
+        rc = db_migrate(st, to);
     }
     vg_store_close(st);
     return rc;

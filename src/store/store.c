@@ -4,7 +4,9 @@
  * SQLite; postgresql:// is reserved for the PostgreSQL backend), then the
  * migrations of store_schema.c that are missing are applied one by one,
  * each in a write transaction that first re-reads the version, so two
- * processes opening the same new database cannot both apply one.
+ * processes opening the same new database cannot both apply one.  `vigil
+ * db` opens without migrating (vg_store_open_as_is), then migrates on
+ * request (vg_store_migrate).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -574,8 +576,7 @@ int vg_store_migrate(struct vg_store *st, int target, int *from, int *to,
     return rc;
 }
 
-/* Open without migrating: the version as it is (a missing SQLite file is
- * not made). */
+/* After an open that does not migrate: the version as it is. */
 static int open_as_is(struct vg_store *st, struct vg_err *err)
 {
     int rc;

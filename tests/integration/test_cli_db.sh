@@ -42,8 +42,8 @@ v db migrate --db "$T/old.db" >"$T/out" 2>&1; rc=$?
 check "migrate again: nothing to apply" bash -c "[ $rc -eq 0 ] && grep -q 'nothing to apply' '$T/out'"
 v db status --db "$T/old.db" >/dev/null 2>&1; rc=$?
 check "status when current: exit 0" test $rc -eq 0
-v db migrate --db "$T/old.db" --to 0 >/dev/null 2>&1; rc=$?
-check "migrate --to 0: a usage error" test $rc -eq 2
+v db migrate --db "$T/new.db" --to 0 >/dev/null 2>&1; rc=$?
+check "migrate --to 0: a usage error, nothing made" bash -c "[ $rc -eq 2 ] && [ ! -e '$T/new.db' ]"
 
 # ---- a store with content, through the CLI ----
 v hash --json "$ROOT/samples/seeding.jpg" "$ROOT/samples/trout.png" >"$T/known.jsonl"
