@@ -40,6 +40,7 @@
 #ifndef VIGIL_STORE_H
 #define VIGIL_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vigil/algo.h"
@@ -76,6 +77,14 @@ char *vg_store_default_url(void);
 int vg_store_open(const char *url, const struct vg_store_opts *opts,
                   struct vg_store **out, struct vg_err *err);
 void vg_store_close(struct vg_store *st);
+
+/*
+ * url with its password masked, for messages: "user:***@" in a URL,
+ * "password=***" in a libpq "key=value" string or a URL's query.  Into
+ * buf (n bytes, cut short if it does not fit); returns buf.  Every
+ * message that names a --db names it through this.
+ */
+const char *vg_store_url_mask(const char *url, char *buf, size_t n);
 
 /* The schema version the store is at, and the latest this program knows. */
 int vg_store_schema_version(struct vg_store *st, int *out, struct vg_err *err);

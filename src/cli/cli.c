@@ -40,6 +40,7 @@ static const struct command commands[] = {
      vg_cli_audit},
     {"providers", "hosting providers notices go to: import, export, lookup",
      vg_cli_providers},
+    {"db", "the store: status, migrate, copy to another database", vg_cli_db},
 };
 
 int vg_cli_proxy_check(const char *cmd, const char *url)

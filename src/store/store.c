@@ -5,11 +5,14 @@
  * such as "host=... dbname=..." is PostgreSQL), then the
  * migrations of store_schema.c that are missing are applied one by one,
  * each in a write transaction that first re-reads the version, so two
- * processes opening the same new database cannot both apply one.
+ * processes opening the same new database cannot both apply one.  `vigil
+ * db` opens without migrating (vg_store_open_as_is), then migrates on
+ * request (vg_store_migrate).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,6 +21,7 @@
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/digest.h"
+#include "vigil/store_db.h"
 
 char *vg_store_default_url(void)
 {
@@ -329,6 +333,16 @@ static int refuse_ncols(struct vg__stmt *s)
     (void)s;
     return 0;
 }
+static const char *refuse_col_name(struct vg__stmt *s, int i)
+{
+    (void)s, (void)i;
+    return "";
+}
+static int refuse_col_type(struct vg__stmt *s, int i)
+{
+    (void)s, (void)i;
+    return VG__T_NULL;
+}
 static int refuse_reset(struct vg__stmt *s)
 {
     (void)s;
@@ -368,6 +382,8 @@ static const struct vg__db_ops refused_ops = {
     .col_text = refuse_col_text,
     .col_blob = refuse_col_blob,
     .ncols = refuse_ncols,
+    .col_name = refuse_col_name,
+    .col_type = refuse_col_type,
     .reset = refuse_reset,
     .finalize = refuse_finalize,
     .changes = refuse_changes,
@@ -510,12 +526,13 @@ static int apply(struct vg_store *st, int v, struct vg_err *err)
     return rc == VG__DONE ? VG_OK : rc;
 }
 
-static int migrate(struct vg_store *st, int target, struct vg_err *err)
+/* The store's own table, where the version is kept (created even by an
+ * open that does not migrate, so a new database reads as version 0),
+ * under the write lock: nodes that start at once wait for the first. */
+static int versions_table(struct vg_store *st, struct vg_err *err)
 {
-    int latest = vg__schema_count(), cur = 0, rc;
+    int rc;
 
-    /* under the write lock: nodes that start at once wait for the first
-     * to migrate, then find nothing left to do */
     if ((rc = st->ops->begin_write(st->db, err)))
         return rc;
     if ((rc = vg__store_exec(st,
@@ -524,15 +541,28 @@ static int migrate(struct vg_store *st, int target, struct vg_err *err)
                              " description TEXT NOT NULL,"
                              " applied_at BIGINT NOT NULL)",
                              err)) ||
-        (rc = vg__store_exec(st, "COMMIT", err))) {
+        (rc = vg__store_exec(st, "COMMIT", err)))
         vg__store_exec(st, "ROLLBACK", NULL);
+    return rc;
+}
+
+/* Apply the migrations up to target that are missing; *from is the
+ * version found first (NULL: not wanted). */
+static int migrate(struct vg_store *st, int target, int *from,
+                   struct vg_err *err)
+{
+    int latest = vg__schema_count(), cur = 0, first = 1, rc;
+
+    if ((rc = versions_table(st, err)))
         return rc;
-    }
     for (;;) {
         if ((rc = st->ops->begin_write(st->db, err)))
             return rc;
         if ((rc = read_version(st, &cur, err)))
             break;
+        if (first && from)
+            *from = cur;
+        first = 0;
         if (cur > latest) {
             rc = vg_err_set(err, VG_EVERSION,
                             "database schema version %d is newer than this "
@@ -552,6 +582,45 @@ static int migrate(struct vg_store *st, int target, struct vg_err *err)
     return rc;
 }
 
+int vg_store_migrate(struct vg_store *st, int target, int *from, int *to,
+                     struct vg_err *err)
+{
+    int rc;
+
+    *from = *to = 0;
+    if (!target)
+        target = vg__schema_count();
+    if (target < 1 || target > vg__schema_count())
+        return vg_err_set(err, VG_EINVAL, "no schema version %d", target);
+    LOCK(st);
+    if (!(rc = migrate(st, target, from, err)) &&
+        !(rc = read_version(st, to, err)))
+        st->schema = *to;
+    UNLOCK(st);
+    return rc;
+}
+
+/* After an open that does not migrate: the version as it is. */
+static int open_as_is(struct vg_store *st, struct vg_err *err)
+{
+    int rc;
+
+    if (!(rc = versions_table(st, err)))
+        rc = read_version(st, &st->schema, err);
+    return rc;
+}
+
+static int file_there(const char *path, struct vg_err *err)
+{
+    struct stat sb;
+    char masked[256];
+
+    if (!strcmp(path, ":memory:") || !stat(path, &sb))
+        return VG_OK;
+    return vg_err_set(err, VG_ENOENT, "%s: no such database",
+                      vg_store_url_mask(path, masked, sizeof(masked)));
+}
+
 static int recursive_mutex(pthread_mutex_t *m)
 {
     pthread_mutexattr_t a;
@@ -565,12 +634,27 @@ static int recursive_mutex(pthread_mutex_t *m)
     return rc;
 }
 
-int vg_store_open(const char *url, const struct vg_store_opts *opts,
-                  struct vg_store **out, struct vg_err *err)
+/* Open, then migrate up to target (as_is: not at all, and a missing
+ * SQLite file is refused unless create). */
+/* vg__pg_open, its error naming the server by the URL without its
+ * password */
+static int pg_open(const char *url, struct vg__db **db, struct vg_err *err)
+{
+    char masked[256], why[sizeof(err->msg)];
+    int rc = vg__pg_open(url, db, err);
+
+    if (rc && err) {
+        snprintf(why, sizeof(why), "%s", err->msg);
+        vg_err_set(err, rc, "%s: %s",
+                   vg_store_url_mask(url, masked, sizeof(masked)), why);
+    }
+    return rc;
+}
+
+static int open_store(const char *url, int target, int as_is, int create,
+                      struct vg_store **out, struct vg_err *err)
 {
     struct vg_store *st = NULL;
-    int target = opts && opts->schema_version ? opts->schema_version
-                                              : vg__schema_count();
     int rc;
 
     *out = NULL;
@@ -580,6 +664,8 @@ int vg_store_open(const char *url, const struct vg_store_opts *opts,
         return vg_err_set(err, VG_EINVAL, "no schema version %d", target);
     if (!strncmp(url, "sqlite:", 7))
         url += 7;
+    if (as_is && !create && !vg__pg_is_url(url) && (rc = file_there(url, err)))
+        return rc;
     if (!(st = vg_calloc(1, sizeof(*st))))
         return VG_ENOMEM;
     if (recursive_mutex(&st->lock)) {
@@ -594,17 +680,39 @@ int vg_store_open(const char *url, const struct vg_store_opts *opts,
     st->ops = vg__pg_is_url(url) ? &vg__pg_ops : &vg__sqlite_ops;
     st->audit_head_fd = -1;
     if (st->ops->pg)
-        rc = vg__pg_open(url, &st->db, err);
+        rc = pg_open(url, &st->db, err);
     else if (!(rc = make_parent(url, err)))
         rc = vg__sqlite_open(url, &st->db, err);
-    if (rc || (rc = migrate(st, target, err)))
+    if (rc)
         goto fail;
-    st->schema = target;
+    if (as_is) {
+        if ((rc = open_as_is(st, err)))
+            goto fail;
+    } else if ((rc = migrate(st, target, NULL, err))) {
+        goto fail;
+    } else {
+        st->schema = target;
+    }
     *out = st;
     return VG_OK;
 fail:
     vg_store_close(st);
     return rc;
+}
+
+int vg_store_open(const char *url, const struct vg_store_opts *opts,
+                  struct vg_store **out, struct vg_err *err)
+{
+    return open_store(url,
+                      opts && opts->schema_version ? opts->schema_version
+                                                   : vg__schema_count(),
+                      0, 1, out, err);
+}
+
+int vg_store_open_as_is(const char *url, int create, struct vg_store **out,
+                        struct vg_err *err)
+{
+    return open_store(url, vg__schema_count(), 1, create, out, err);
 }
 
 void vg_store_close(struct vg_store *st)
@@ -632,4 +740,14 @@ int vg_store_schema_version(struct vg_store *st, int *out, struct vg_err *err)
 int vg_store_schema_latest(void)
 {
     return vg__schema_count();
+}
+
+const char *vg_store_schema_desc(int v)
+{
+    return vg__schema_desc(v);
+}
+
+const char *vg_store_backend(const struct vg_store *st)
+{
+    return st->ops->name;
 }

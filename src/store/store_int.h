@@ -27,6 +27,12 @@ struct vg__stmt;
 #define VG__ROW 1
 #define VG__DONE 0
 
+/* a column's value type in the current row (col_type) */
+#define VG__T_NULL 0
+#define VG__T_INT 1
+#define VG__T_TEXT 2
+#define VG__T_BLOB 3
+
 struct vg__db_ops {
     const char *name;
     /* 1 on PostgreSQL: where the SQL differs (SQLITE-ONLY places), the
@@ -48,13 +54,19 @@ struct vg__db_ops {
     const uint8_t *(*col_blob)(struct vg__stmt *s, int i, size_t *n);
     /* how many columns the result has */
     int (*ncols)(struct vg__stmt *s);
+    /* column i's name, and its value's VG__T_* type in the current row
+     * (for `vigil db copy`, which moves rows without knowing tables) */
+    const char *(*col_name)(struct vg__stmt *s, int i);
+    int (*col_type)(struct vg__stmt *s, int i);
     int (*reset)(struct vg__stmt *s);
     void (*finalize)(struct vg__stmt *s);
     int64_t (*changes)(struct vg__db *db);
     /* a write transaction that excludes other writers from the start */
     int (*begin_write)(struct vg__db *db, struct vg_err *err);
-    /* after rows with explicit ids were copied into table: new rows get
-     * ids after them (NULL: nothing to do) */
+    /* after a copy wrote table's rows with their ids, inside the copy's
+     * transaction: move the table's id generator past the largest id
+     * (PostgreSQL's identity columns); NULL when nothing is needed
+     * (SQLite's AUTOINCREMENT follows the ids inserted) */
     int (*after_copy)(struct vg__db *db, const char *table,
                       struct vg_err *err);
     void (*close)(struct vg__db *db);
@@ -109,6 +121,13 @@ int vg__pg_open(const char *url, struct vg__db **out, struct vg_err *err);
 int vg__schema_count(void);
 const char *vg__schema_sql(int v, int i);
 const char *vg__schema_desc(int v);
+/*
+ * Table i of the schema (0-based; NULL after the last), in dependency
+ * order: a table comes after every table its foreign keys name.  *since
+ * is the migration that creates it, *has_id 1 when its key is an {ID}
+ * column named id.  schema_migrations, the store's own, is not listed.
+ */
+const char *vg__schema_table(int i, int *since, int *has_id);
 
 /*
  * Take and release the store.  Taken again by the thread that holds it (a

@@ -405,6 +405,31 @@ static const uint8_t *col_blob(struct vg__stmt *s, int i, size_t *n)
     return b->p;
 }
 
+static const char *col_name(struct vg__stmt *s, int i)
+{
+    return s->res && i >= 0 && i < PQnfields(s->res) ? PQfname(s->res, i)
+                                                     : NULL;
+}
+
+/* the type OIDs of pg_type.h that hold integers, and bytea */
+static int col_type(struct vg__stmt *s, int i)
+{
+    if (!cell(s, i))
+        return VG__T_NULL;
+    switch (PQftype(s->res, i)) {
+    case 16:   /* bool */
+    case 20:   /* int8 */
+    case 21:   /* int2 */
+    case 23:   /* int4 */
+    case 1700: /* numeric: sum() of bigint */
+        return VG__T_INT;
+    case BYTEAOID:
+        return VG__T_BLOB;
+    default:
+        return VG__T_TEXT;
+    }
+}
+
 static int ncols(struct vg__stmt *s)
 {
     return s->res ? PQnfields(s->res) : 0;
@@ -484,6 +509,8 @@ const struct vg__db_ops vg__pg_ops = {
     .col_int = col_int,
     .col_text = col_text,
     .col_blob = col_blob,
+    .col_name = col_name,
+    .col_type = col_type,
     .ncols = ncols,
     .reset = reset,
     .finalize = finalize,

@@ -457,3 +457,48 @@ const char *vg__schema_desc(int v)
 {
     return v >= 1 && v <= vg__schema_count() ? migrations[v - 1].desc : NULL;
 }
+
+/* Every table, in dependency order (vg__schema_table): a new table is
+ * added here too (tests/unit/test_dbcopy.c compares the list with the
+ * database's). */
+static const struct {
+    const char *name;
+    int since, has_id;
+} tables[] = {
+    {"hash_lists", 1, 1},
+    {"list_imports", 1, 1},
+    {"list_entries", 1, 1},
+    {"reports", 2, 1},
+    {"incidents", 2, 1},
+    {"urls", 2, 1},
+    {"report_urls", 2, 0},
+    {"crawls", 2, 1},
+    {"frontier", 2, 0},
+    {"media", 2, 1},
+    {"sightings", 2, 1},
+    {"detections", 2, 1},
+    {"reviews", 2, 1},
+    {"providers", 2, 1},
+    {"provider_domains", 2, 0},
+    {"provider_networks", 2, 0},
+    {"cases", 2, 1},
+    {"notices", 2, 1},
+    {"notice_cases", 2, 0},
+    {"rechecks", 2, 1},
+    {"users", 2, 1},
+    {"sessions", 2, 0},
+    {"api_keys", 2, 1},
+    {"audit_log", 2, 1},
+    {"rdap_cache", 7, 1},
+    {"media_hashes", 8, 0},
+    {"audit_keyed", 10, 0},
+};
+
+const char *vg__schema_table(int i, int *since, int *has_id)
+{
+    if (i < 0 || i >= (int)(sizeof(tables) / sizeof(tables[0])))
+        return NULL;
+    *since = tables[i].since;
+    *has_id = tables[i].has_id;
+    return tables[i].name;
+}

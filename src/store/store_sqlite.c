@@ -177,6 +177,27 @@ static int ncols(struct vg__stmt *s)
     return sqlite3_column_count(s->h);
 }
 
+static const char *col_name(struct vg__stmt *s, int i)
+{
+    return sqlite3_column_name(s->h, i);
+}
+
+/* No column of the schema is REAL: a float (put there by hand) is copied
+ * as its text. */
+static int col_type(struct vg__stmt *s, int i)
+{
+    switch (sqlite3_column_type(s->h, i)) {
+    case SQLITE_NULL:
+        return VG__T_NULL;
+    case SQLITE_INTEGER:
+        return VG__T_INT;
+    case SQLITE_BLOB:
+        return VG__T_BLOB;
+    default:
+        return VG__T_TEXT;
+    }
+}
+
 static int reset(struct vg__stmt *s)
 {
     sqlite3_reset(s->h);
@@ -233,6 +254,8 @@ const struct vg__db_ops vg__sqlite_ops = {
     .col_text = col_text,
     .col_blob = col_blob,
     .ncols = ncols,
+    .col_name = col_name,
+    .col_type = col_type,
     .reset = reset,
     .finalize = finalize,
     .changes = changes,
