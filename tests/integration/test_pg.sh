@@ -107,6 +107,26 @@ check "  contact kept, sealed" test "$(sql serve 'SELECT count(*) FROM reports W
 check "  no address in the clear" test "$(sql serve "SELECT count(*) FROM reports WHERE position('alex' IN encode(reporter_contact, 'escape')) > 0")" = 0
 kill "$PID"; wait "$PID" 2>/dev/null; PID=
 
+# ---- vigil db: copy SQLite to PostgreSQL and back ----
+sql postgres "CREATE DATABASE copied" >/dev/null
+C=$(pgurl copied)
+heads lite
+check "db copy SQLite -> PostgreSQL" quiet "$VIGIL" db copy --from "$LITE" --to "$C" --audit-key "$T/audit.key"
+heads copied
+check "  the audit chain verifies on PostgreSQL" quiet "$VIGIL" audit verify --db "$C"
+check "  db status: current" quiet "$VIGIL" db status --db "$C"
+"$VIGIL" db status --db "$LITE" --json >"$T/s1.json"
+"$VIGIL" db status --db "$C" --json >"$T/s2.json"
+counts() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps(d.get("tables", d.get("rows")), sort_keys=True))' "$1"; }
+check "  the same row counts" test "$(counts "$T/s1.json")" = "$(counts "$T/s2.json")"
+dets "$C" >"$T/copied.txt"
+check "  the same detections" cmp -s "$T/lite.txt" "$T/copied.txt"
+heads copied-again
+check "  a new id continues after the copied ones" quiet "$VIGIL" lists create another --db "$C"
+check "db copy PostgreSQL -> SQLite" quiet "$VIGIL" db copy --from "$C" --to "$T/back.db" --audit-key "$T/audit.key"
+dets "$T/back.db" >"$T/back.txt"
+check "  and back: the same detections" cmp -s "$T/lite.txt" "$T/back.txt"
+
 # ---- URL forms, environment, errors ----
 F=$(pgurl forms); heads forms
 check "postgresql:// URL" quiet "$VIGIL" lists ls --db "$F"
