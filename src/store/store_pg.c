@@ -58,6 +58,7 @@ struct vg__db {
     struct vg__stmt cache[STMT_CACHE];
     unsigned used;
     int64_t changes;
+    int in_tx; /* a BEGIN sent, its COMMIT or ROLLBACK not yet */
 };
 
 static int map_state(const char *state)
@@ -97,15 +98,62 @@ static int fail_res(struct vg__db *db, PGresult *r, struct vg_err *err)
     return fail_msg(msg && *msg ? msg : PQerrorMessage(db->c), rc, err);
 }
 
-static int db_exec(struct vg__db *db, const char *sql, struct vg_err *err)
+static int quiet(struct vg__db *db, struct vg_err *err)
 {
-    PGresult *r = PQexec(db->c, sql);
-    ExecStatusType t = PQresultStatus(r);
-    int rc = t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK
-                 ? VG_OK
-                 : fail_res(db, r, err);
+    /* no NOTICEs (CREATE ... IF NOT EXISTS) on stderr */
+    PGresult *r = PQexec(db->c, "SET client_min_messages = warning");
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? VG_OK
+                                                   : fail_res(db, r, err);
 
     PQclear(r);
+    return rc;
+}
+
+/*
+ * Before a statement: a connection that was lost (the server restarted,
+ * the network cut) is made again, and what it had prepared is prepared
+ * again on first use.  Not inside a transaction: its writes are gone with
+ * the connection, so every statement up to its ROLLBACK fails (VG_EIO)
+ * rather than run outside it on the new connection.
+ */
+static int alive(struct vg__db *db, struct vg_err *err)
+{
+    if (PQstatus(db->c) == CONNECTION_OK)
+        return VG_OK;
+    if (db->in_tx)
+        return vg_err_set(err, VG_EIO,
+                          "postgresql: the connection was lost in a "
+                          "transaction (nothing of it was written)");
+    PQreset(db->c);
+    if (PQstatus(db->c) != CONNECTION_OK)
+        return fail_msg(PQerrorMessage(db->c), VG_EIO, err);
+    for (unsigned i = 0; i < db->used; i++)
+        db->cache[i].name[0] = 0;
+    return quiet(db, err);
+}
+
+static int db_exec(struct vg__db *db, const char *sql, struct vg_err *err)
+{
+    int end = !strcmp(sql, "COMMIT") || !strcmp(sql, "ROLLBACK");
+    PGresult *r;
+    ExecStatusType t;
+    int rc;
+
+    if (!strcmp(sql, "ROLLBACK") && PQstatus(db->c) != CONNECTION_OK) {
+        db->in_tx = 0; /* the server ended it with the connection */
+        return VG_OK;
+    }
+    if ((rc = alive(db, err)))
+        return rc;
+    r = PQexec(db->c, sql);
+    t = PQresultStatus(r);
+    rc = t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK ? VG_OK
+                                                       : fail_res(db, r, err);
+    PQclear(r);
+    if (end) /* even a COMMIT that failed ended it */
+        db->in_tx = 0;
+    else if (!strncmp(sql, "BEGIN", 5))
+        db->in_tx = 1;
     return rc;
 }
 
@@ -183,12 +231,29 @@ static void stmt_free(struct vg__stmt *s)
     vg_free(s->blob);
 }
 
+/* Prepare s, of cache slot k, on the server, named after the slot. */
+static int server_prepare(struct vg__db *db, struct vg__stmt *s, unsigned k,
+                          struct vg_err *err)
+{
+    PGresult *r;
+    int rc = VG_OK;
+
+    snprintf(s->name, sizeof(s->name), "s%u", k);
+    r = PQprepare(db->c, s->name, s->pgsql, 0, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rc = fail_res(db, r, err);
+        s->name[0] = 0;
+    }
+    PQclear(r);
+    return rc;
+}
+
 /* A statement prepared on the server in cache slot k. */
 static int prepare_slot(struct vg__db *db, const char *sql, unsigned k,
                         struct vg__stmt **out, struct vg_err *err)
 {
     struct vg__stmt *s = &db->cache[k];
-    PGresult *r;
+    int rc;
 
     memset(s, 0, sizeof(*s));
     s->db = db;
@@ -199,16 +264,11 @@ static int prepare_slot(struct vg__db *db, const char *sql, unsigned k,
         memset(s, 0, sizeof(*s));
         return VG_ENOMEM;
     }
-    snprintf(s->name, sizeof(s->name), "s%u", k);
-    r = PQprepare(db->c, s->name, s->pgsql, 0, NULL);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        int rc = fail_res(db, r, err);
-        PQclear(r);
+    if ((rc = server_prepare(db, s, k, err))) {
         stmt_free(s);
         memset(s, 0, sizeof(*s));
         return rc;
     }
-    PQclear(r);
     s->cached = s->in_use = 1;
     db->used = k + 1 > db->used ? k + 1 : db->used;
     *out = s;
@@ -219,13 +279,17 @@ static int db_prepare(struct vg__db *db, const char *sql,
                       struct vg__stmt **out, struct vg_err *err)
 {
     struct vg__stmt *s;
-    int busy = 0;
+    int busy = 0, rc;
 
     *out = NULL;
+    if ((rc = alive(db, err)))
+        return rc;
     for (unsigned i = 0; i < db->used; i++) {
         s = &db->cache[i];
         if (s->sql && !strcmp(s->sql, sql)) {
             if (!s->in_use) {
+                if (!s->name[0] && (rc = server_prepare(db, s, i, err)))
+                    return rc;
                 s->in_use = 1;
                 *out = s;
                 return VG_OK;
@@ -537,7 +601,7 @@ int vg__pg_open(const char *url, struct vg__db **out, struct vg_err *err)
         "keepalives_count", "dbname",          NULL};
     const char *const vals[] = {"10", "10", "5", "3", url, NULL};
     struct vg__db *db;
-    PGresult *r;
+    int rc;
 
     *out = NULL;
     if (!(db = vg_calloc(1, sizeof(*db))))
@@ -548,19 +612,14 @@ int vg__pg_open(const char *url, struct vg__db **out, struct vg_err *err)
         return VG_ENOMEM;
     }
     if (PQstatus(db->c) != CONNECTION_OK) {
-        int rc = fail_msg(PQerrorMessage(db->c), VG_EIO, err);
+        rc = fail_msg(PQerrorMessage(db->c), VG_EIO, err);
         db_close(db);
         return rc;
     }
-    /* quiet NOTICEs (CREATE ... IF NOT EXISTS) */
-    r = PQexec(db->c, "SET client_min_messages = warning");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        int rc = fail_res(db, r, err);
-        PQclear(r);
+    if ((rc = quiet(db, err))) {
         db_close(db);
         return rc;
     }
-    PQclear(r);
     *out = db;
     return VG_OK;
 }
