@@ -117,7 +117,9 @@ int vg_store_frontier_release(struct vg_store *st, int64_t crawl_id,
 
 /*
  * Politeness across a crawl's workers: may transfer seq of owner start to
- * host at now_ms (milliseconds since the epoch)?  Yes when the host's
+ * host at now_ms (milliseconds since the epoch; 0: the store's clock when
+ * it holds the write lock, so that the wait for it does not shorten the
+ * delay)?  Yes when the host's
  * next start time has come and fewer than per_host transfers of the crawl
  * are in flight to it (ones whose until_at passed do not count): then the
  * transfer is recorded (until until_at, Unix seconds), the next start

@@ -43,6 +43,10 @@
 #define LEASE_S 30            /* a worker's leases, by default */
 #define ROBOTS_WAIT_MS 200    /* a worker waiting on another's robots.txt */
 #define DENIED_MAX 16         /* hosts a worker was told to wait for, kept */
+/* added to a worker's delay between starts to a host: the commit of the
+ * start (an fsync) and the scheduling of the processes come between the
+ * decision and the request reaching the server, unevenly */
+#define FLEET_MARGIN_MS 25
 
 void vg_crawl_opts_default(struct vg_crawl_opts *o)
 {
@@ -754,8 +758,8 @@ static int64_t fleet_start(struct crawler *c, struct job *j, int64_t now)
     uint64_t key = vg__fnv64(VG__FNV_SEED, j->l.host, strlen(j->l.host));
     double crawl_delay =
         j->origin ? vg_robots_crawl_delay(j->origin->robots) : -1;
-    struct vg_host_start h = {c->owner,       j->l.host,          c->slots + 1,
-                              c->o.per_host,  c->o.delay_ms,      wall_ms(),
+    struct vg_host_start h = {c->owner,      j->l.host,     c->slots + 1,
+                              c->o.per_host, c->o.delay_ms, 0,
                               (int64_t)time(NULL) + c->o.lease_s};
     int64_t wait = 0;
     int rc;
@@ -768,8 +772,11 @@ static int64_t fleet_start(struct crawler *c, struct job *j, int64_t now)
             return c->denied[i].wait;
     if (crawl_delay * 1000 > (double)h.delay_ms)
         h.delay_ms = (int64_t)(crawl_delay * 1000);
+    if (h.delay_ms)
+        h.delay_ms += FLEET_MARGIN_MS;
     if ((rc = vg_store_host_start(c->st, c->crawl, &h, &wait, c->err)))
         return rc;
+
     if (!wait)
         j->slot = ++c->slots;
     else if (c->ndenied < DENIED_MAX)

@@ -9,6 +9,7 @@
  * host's and the origin's rows are also locked (FOR UPDATE) for it.
  */
 #include <string.h>
+#include <time.h>
 
 #include "store_int.h"
 #include "vigil/store_crawl.h"
@@ -142,18 +143,32 @@ static int host_take(struct vg_store *st, int64_t crawl_id,
     return vg__store_run(st, s, err);
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int vg_store_host_start(struct vg_store *st, int64_t crawl_id,
-                        const struct vg_host_start *h, int64_t *wait_ms,
+                        const struct vg_host_start *hs, int64_t *wait_ms,
                         struct vg_err *err)
 {
+    struct vg_host_start h1 = *hs, *h = &h1;
     struct vg__stmt *s = NULL;
     int rc;
 
     LOCK(st);
     /* a look first, without the write lock: most answers are "wait" */
+    if (!hs->now_ms)
+        h->now_ms = wall_ms();
     if ((rc = host_wait(st, crawl_id, h, 0, wait_ms, err)) || *wait_ms ||
         (rc = st->ops->begin_write(st->db, err)))
         goto out;
+    /* the time the transfer starts: after the wait for the write lock */
+    if (!hs->now_ms)
+        h->now_ms = wall_ms();
     if (!(rc = vg__store_query(st, &s, err,
                                "INSERT INTO crawl_hosts (crawl_id, host)"
                                " VALUES (?, ?) ON CONFLICT (crawl_id, host)"
