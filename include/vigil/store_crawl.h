@@ -19,6 +19,9 @@
  * leased in batches, and end done or failed, so a crawl killed at any
  * point resumes with vg_store_crawl_reopen (leased URLs go back to the
  * queue) and loses nothing, and fetches nothing twice that was finished.
+ * That is for a crawl's one process; crawl workers (several processes on
+ * one crawl, below) lease with an owner and a time instead, and take only
+ * the leases that expired.
  * What a fetch found (the URLs it links to, the image's sighting and
  * detections) is committed in the same transaction that finishes it
  * (vg_store_crawl_commit), so nothing is recorded twice either.  Each URL
@@ -137,9 +140,9 @@ int vg_store_host_start(struct vg_store *st, int64_t crawl_id,
                         struct vg_err *err);
 /* Transfer seq of owner ended; the host's next start is not before
  * not_before_ms (a back-off; 0: none). */
-int vg_store_host_end(struct vg_store *st, int64_t crawl_id,
-                      const char *owner, int64_t seq, const char *host,
-                      int64_t not_before_ms, struct vg_err *err);
+int vg_store_host_end(struct vg_store *st, int64_t crawl_id, const char *owner,
+                      int64_t seq, const char *host, int64_t not_before_ms,
+                      struct vg_err *err);
 
 /* An origin's robots.txt as fetched for a crawl. */
 struct vg_robots_rec {

@@ -21,6 +21,28 @@
 #include "vigil/digest.h"
 #include "vigil/store_crawl.h"
 
+/* The end of crawl_usage: crawl workers, exit status. */
+static void crawl_usage_workers(FILE *f)
+{
+    fputs(
+        "Crawl workers (docs/FLEET-CRAWL.md): '--create-only' stores the\n"
+        "crawl and its seeds, prints its ID and fetches nothing; then any\n"
+        "number of 'vigil crawl --worker ID' on one store work it together,\n"
+        "with its stored options (--per-host and --delay hold across them).\n"
+        "A worker ends when the crawl has nothing queued and nothing\n"
+        "leased; one that is killed loses nothing: its leases expire and\n"
+        "the others take them.  Not with a '--resume' of the same crawl.\n"
+        "  --create-only       create the crawl and stop (prints 'crawl ID\n"
+        "                      created', or {\"crawl\":ID} with --json)\n"
+        "  --worker ID         work crawl ID with the crawl's other workers\n"
+        "  --lease S           a worker's leases last S seconds, renewed\n"
+        "                      while it works them (default 30; 2-3600)\n"
+        "\n"
+        "Exit status: 0 when the crawl ran (finished or stopped at a bound),\n"
+        "1 on an error, 2 on a usage error, 130 when interrupted (resumable).\n",
+        f);
+}
+
 static void crawl_usage(FILE *f)
 {
     struct vg_crawl_opts d;
@@ -102,23 +124,7 @@ static void crawl_usage(FILE *f)
         d.max_depth, (long long)d.max_host_pages, (long long)d.max_pattern,
         (long long)d.delay_ms, d.per_host, d.max_in_flight,
         d.max_inflight_bytes >> 20, d.user_agent);
-    fputs(
-        "Crawl workers (docs/FLEET-CRAWL.md): '--create-only' stores the\n"
-        "crawl and its seeds, prints its ID and fetches nothing; then any\n"
-        "number of 'vigil crawl --worker ID' on one store work it together,\n"
-        "with its stored options (--per-host and --delay hold across them).\n"
-        "A worker ends when the crawl has nothing queued and nothing\n"
-        "leased; one that is killed loses nothing: its leases expire and\n"
-        "the others take them.  Not with a '--resume' of the same crawl.\n"
-        "  --create-only       create the crawl and stop (prints 'crawl ID\n"
-        "                      created', or {\"crawl\":ID} with --json)\n"
-        "  --worker ID         work crawl ID with the crawl's other workers\n"
-        "  --lease S           a worker's leases last S seconds, renewed\n"
-        "                      while it works them (default 30; 2-3600)\n"
-        "\n"
-        "Exit status: 0 when the crawl ran (finished or stopped at a bound),\n"
-        "1 on an error, 2 on a usage error, 130 when interrupted (resumable).\n",
-        f);
+    crawl_usage_workers(f);
 }
 
 static volatile sig_atomic_t interrupted;

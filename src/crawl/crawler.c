@@ -75,7 +75,7 @@ struct origin {
     struct vg_robots *robots;
     int64_t fetched_ms;
     int64_t ask_ms; /* a worker: when to ask the store again (fetching) */
-    size_t refs; /* jobs pointing here */
+    size_t refs;    /* jobs pointing here */
     struct origin *next;
 };
 
@@ -719,7 +719,8 @@ static int fetch_robots(struct crawler *c, struct origin *o)
 
     if (c->owner && (rc = robots_shared(c, o)))
         return rc < 0 ? rc : VG_OK;
-    if (!(j = job_new(c)) || !(j->l.url = vg_malloc(n + sizeof("/robots.txt"))))
+    if (!(j = job_new(c)) ||
+        !(j->l.url = vg_malloc(n + sizeof("/robots.txt"))))
         goto oom;
     memcpy((char *)j->l.url, o->key, n);
     memcpy((char *)j->l.url + n, "/robots.txt", sizeof("/robots.txt"));
@@ -756,10 +757,14 @@ static int64_t wall_ms(void)
 static int64_t fleet_start(struct crawler *c, struct job *j, int64_t now)
 {
     uint64_t key = vg__fnv64(VG__FNV_SEED, j->l.host, strlen(j->l.host));
-    double crawl_delay =
-        j->origin ? vg_robots_crawl_delay(j->origin->robots) : -1;
-    struct vg_host_start h = {c->owner,      j->l.host,     c->slots + 1,
-                              c->o.per_host, c->o.delay_ms, 0,
+    double crawl_delay = j->origin ? vg_robots_crawl_delay(j->origin->robots)
+                                   : -1;
+    struct vg_host_start h = {c->owner,
+                              j->l.host,
+                              c->slots + 1,
+                              c->o.per_host,
+                              c->o.delay_ms,
+                              0,
                               (int64_t)time(NULL) + c->o.lease_s};
     int64_t wait = 0;
     int rc;
@@ -984,8 +989,8 @@ static int on_robots(struct crawler *c, struct job *j,
 
     if (r->error != VG_FETCH_OK && !(why = fetch_error(r)))
         return VG_ENOMEM;
-    rc = robots_set(c, j->origin, c->owner ? NULL : j->l.host, status,
-                    r->body, r->len, why);
+    rc = robots_set(c, j->origin, c->owner ? NULL : j->l.host, status, r->body,
+                    r->len, why);
     rec.error = why;
     if (!rc && c->owner)
         rc = vg_store_robots_put(c->st, c->crawl, j->origin->key, &rec,
@@ -1372,10 +1377,10 @@ static int run_end(struct crawler *c, const volatile sig_atomic_t *stop)
 {
     struct vg_frontier_counts fc;
     int64_t requeued = 0;
-    int rc = c->owner ? vg_store_frontier_release(c->st, c->crawl, c->owner,
-                                                  &requeued, c->err)
-                      : vg_store_crawl_reopen(c->st, c->crawl, &requeued,
-                                              c->err);
+    int rc = c->owner
+                 ? vg_store_frontier_release(c->st, c->crawl, c->owner,
+                                             &requeued, c->err)
+                 : vg_store_crawl_reopen(c->st, c->crawl, &requeued, c->err);
 
     if (rc || (rc = vg_store_frontier_counts(c->st, c->crawl, &fc, c->err)))
         return rc;

@@ -208,9 +208,9 @@ static int read_leased(struct vg_store *st, struct vg__stmt *s,
 /* PostgreSQL: pick and lease in one statement; SKIP LOCKED lets workers
  * on several hosts lease disjoint rows at once */
 #define LEASE_PG(set)                                                         \
-    "WITH picked AS (SELECT crawl_id, url_id FROM frontier" LEASE_WHERE      \
+    "WITH picked AS (SELECT crawl_id, url_id FROM frontier" LEASE_WHERE       \
     " FOR UPDATE SKIP LOCKED), took AS (UPDATE frontier f SET state ="        \
-    " 'leased', attempts = f.attempts + 1" set " FROM picked p WHERE"        \
+    " 'leased', attempts = f.attempts + 1" set " FROM picked p WHERE"         \
     " f.crawl_id = p.crawl_id AND f.url_id = p.url_id RETURNING f.url_id,"    \
     " f.host, f.priority, f.depth, f.parent_url_id, f.kind, f.offsite,"       \
     " f.attempts, f.host_seq) SELECT t.url_id, u.url, t.host, t.priority,"    \
@@ -222,13 +222,14 @@ static int lease_rows_pg(struct vg_store *st, struct lease_req *r,
                          struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    int rc =
-        r->owner
-            ? vg__store_query(st, &s, err, LEASE_PG(LEASE_SET_OWNER), "iiiiti",
-                              r->crawl_id, r->now, (int64_t)r->only_media,
-                              (int64_t)r->max, r->owner, r->until)
-            : vg__store_query(st, &s, err, LEASE_PG(""), "iiii", r->crawl_id,
-                              r->now, (int64_t)r->only_media, (int64_t)r->max);
+    int rc = r->owner
+                 ? vg__store_query(st, &s, err, LEASE_PG(LEASE_SET_OWNER),
+                                   "iiiiti", r->crawl_id, r->now,
+                                   (int64_t)r->only_media, (int64_t)r->max,
+                                   r->owner, r->until)
+                 : vg__store_query(st, &s, err, LEASE_PG(""), "iiii",
+                                   r->crawl_id, r->now, (int64_t)r->only_media,
+                                   (int64_t)r->max);
 
     return rc ? rc : read_leased(st, s, r, err);
 }
@@ -308,9 +309,15 @@ static int lease(struct vg_store *st, struct lease_req *r,
     UNLOCK(st);
     for (size_t i = 0; i < r->k && !rc; i++) {
         const struct leased *v = &r->v[i];
-        struct vg_frontier_lease l = {
-            v->url_id, r->text.data + v->url, r->text.data + v->host,
-            v->priority, v->depth, v->parent, v->kind, v->offsite, v->epoch};
+        struct vg_frontier_lease l = {v->url_id,
+                                      r->text.data + v->url,
+                                      r->text.data + v->host,
+                                      v->priority,
+                                      v->depth,
+                                      v->parent,
+                                      v->kind,
+                                      v->offsite,
+                                      v->epoch};
         vg__store_callback_begin(); /* store.h: callbacks do not call it */
         rc = cb(ctx, &l);
         vg__store_callback_end();
@@ -331,7 +338,9 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
                                       const struct vg_frontier_lease *l),
                             void *ctx, size_t *n, struct vg_err *err)
 {
-    struct lease_req r = {.crawl_id = crawl_id, .now = now, .max = max,
+    struct lease_req r = {.crawl_id = crawl_id,
+                          .now = now,
+                          .max = max,
                           .only_media = only_media};
 
     return lease(st, &r, cb, ctx, n, err);
@@ -344,8 +353,11 @@ int vg_store_frontier_lease_as(struct vg_store *st, int64_t crawl_id,
                                          const struct vg_frontier_lease *l),
                                void *ctx, size_t *n, struct vg_err *err)
 {
-    struct lease_req r = {.crawl_id = crawl_id, .until = lease_until,
-                          .now = now, .owner = owner, .max = max,
+    struct lease_req r = {.crawl_id = crawl_id,
+                          .until = lease_until,
+                          .now = now,
+                          .owner = owner,
+                          .max = max,
                           .only_media = only_media};
 
     if (!owner)

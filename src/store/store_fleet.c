@@ -89,30 +89,32 @@ out:
  * PostgreSQL also locks the host's row.
  */
 static int host_wait(struct vg_store *st, int64_t crawl_id,
-                     const struct vg_host_start *h, int lock,
-                     int64_t *wait_ms, struct vg_err *err)
+                     const struct vg_host_start *h, int lock, int64_t *wait_ms,
+                     struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int64_t next = 0, live = 0;
-    int rc = vg__store_query(
-        st, &s, err,
-        lock && VG__PG(st) ? "SELECT next_start_ms FROM crawl_hosts WHERE"
-                             " crawl_id = ? AND host = ? FOR UPDATE"
-                           : "SELECT next_start_ms FROM crawl_hosts WHERE"
-                             " crawl_id = ? AND host = ?",
-        "it", crawl_id, h->host);
+    int rc =
+        vg__store_query(st, &s, err,
+                        lock && VG__PG(st)
+                            ? "SELECT next_start_ms FROM crawl_hosts WHERE"
+                              " crawl_id = ? AND host = ? FOR UPDATE"
+                            : "SELECT next_start_ms FROM crawl_hosts WHERE"
+                              " crawl_id = ? AND host = ?",
+                        "it", crawl_id, h->host);
 
-    if (rc || ((rc = vg__store_scalar(st, s, &next, err)) &&
-               rc != VG_ENOENT) ||
+    if (rc ||
+        ((rc = vg__store_scalar(st, s, &next, err)) && rc != VG_ENOENT) ||
         (rc = vg__store_query(st, &s, err,
                               "SELECT COUNT(*) FROM crawl_fetches WHERE"
                               " crawl_id = ? AND host = ? AND until_at >= ?",
                               "iti", crawl_id, h->host, h->now_ms / 1000)) ||
         (rc = vg__store_scalar(st, s, &live, err)))
         return rc;
-    *wait_ms = next > h->now_ms                     ? next - h->now_ms
-               : live >= (int64_t)(h->per_host ? h->per_host : 1) ? FULL_POLL_MS
-                                                                   : 0;
+    *wait_ms = next > h->now_ms ? next - h->now_ms
+               : live >= (int64_t)(h->per_host ? h->per_host : 1)
+                   ? FULL_POLL_MS
+                   : 0;
     return VG_OK;
 }
 
@@ -183,9 +185,9 @@ out:
     return rc;
 }
 
-int vg_store_host_end(struct vg_store *st, int64_t crawl_id,
-                      const char *owner, int64_t seq, const char *host,
-                      int64_t not_before_ms, struct vg_err *err)
+int vg_store_host_end(struct vg_store *st, int64_t crawl_id, const char *owner,
+                      int64_t seq, const char *host, int64_t not_before_ms,
+                      struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
@@ -276,8 +278,8 @@ int vg_store_robots_claim(struct vg_store *st, int64_t crawl_id,
                           void *ctx, enum vg_robots_claim *out,
                           struct vg_err *err)
 {
-    struct robots_ask a = {owner, now,          fresh_from,
-                           claim_until, cb, ctx, VG_ROBOTS_WAIT};
+    struct robots_ask a = {owner, now, fresh_from,    claim_until,
+                           cb,    ctx, VG_ROBOTS_WAIT};
     struct vg__stmt *s = NULL;
     int rc;
 
