@@ -1360,8 +1360,9 @@ static int run_idle(struct crawler *c)
     struct vg_frontier_counts fc;
     int rc;
 
-    if (!c->owner)
-        return 0;
+    if (!c->owner ||
+        (c->o.max_pages > 0 && c->pages_started >= c->o.max_pages))
+        return 0; /* past its --max-pages, a worker leaves the rest */
     if ((rc = vg_store_frontier_counts(c->st, c->crawl, &fc, c->err)))
         return rc;
     return fc.queued || fc.leased;
