@@ -781,7 +781,6 @@ static int64_t fleet_start(struct crawler *c, struct job *j, int64_t now)
         h.delay_ms += FLEET_MARGIN_MS;
     if ((rc = vg_store_host_start(c->st, c->crawl, &h, &wait, c->err)))
         return rc;
-
     if (!wait)
         j->slot = ++c->slots;
     else if (c->ndenied < DENIED_MAX)

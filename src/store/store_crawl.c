@@ -200,16 +200,19 @@ static int read_leased(struct vg_store *st, struct vg__stmt *s,
     return rc;
 }
 
-#define LEASE_WHERE                                                           \
-    " WHERE crawl_id = ? AND state = 'queued' AND not_before <= ? AND"        \
-    " (? = 0 OR kind = 'media') ORDER BY priority, depth, kind, host_seq,"    \
-    " url_id LIMIT ?"
 #define LEASE_SET_OWNER ", lease_owner = ?, lease_until = ?"
-/* PostgreSQL: pick and lease in one statement; SKIP LOCKED lets workers
- * on several hosts lease disjoint rows at once */
+/* a plain lease on PostgreSQL may take an expired worker's: not its owner */
+#define LEASE_NO_OWNER ", lease_owner = NULL, lease_until = NULL"
+/* PostgreSQL: pick and lease in one statement, a worker's expired leases
+ * with the queued URLs (no requeue_expired first, whose row locks two
+ * workers could take in opposite orders); SKIP LOCKED lets workers on
+ * several hosts lease disjoint rows at once */
 #define LEASE_PG(set)                                                         \
-    "WITH picked AS (SELECT crawl_id, url_id FROM frontier" LEASE_WHERE       \
-    " FOR UPDATE SKIP LOCKED), took AS (UPDATE frontier f SET state ="        \
+    "WITH picked AS (SELECT crawl_id, url_id FROM frontier WHERE crawl_id ="  \
+    " ? AND (state = 'queued' OR (state = 'leased' AND lease_until < ?)) AND" \
+    " not_before <= ? AND (? = 0 OR kind = 'media') ORDER BY priority,"       \
+    " depth, kind, host_seq, url_id LIMIT ? FOR UPDATE SKIP LOCKED),"         \
+    " took AS (UPDATE frontier f SET state ="                                 \
     " 'leased', attempts = f.attempts + 1" set " FROM picked p WHERE"         \
     " f.crawl_id = p.crawl_id AND f.url_id = p.url_id RETURNING f.url_id,"    \
     " f.host, f.priority, f.depth, f.parent_url_id, f.kind, f.offsite,"       \
@@ -224,12 +227,12 @@ static int lease_rows_pg(struct vg_store *st, struct lease_req *r,
     struct vg__stmt *s = NULL;
     int rc = r->owner
                  ? vg__store_query(st, &s, err, LEASE_PG(LEASE_SET_OWNER),
-                                   "iiiiti", r->crawl_id, r->now,
+                                   "iiiiiti", r->crawl_id, r->now, r->now,
                                    (int64_t)r->only_media, (int64_t)r->max,
                                    r->owner, r->until)
-                 : vg__store_query(st, &s, err, LEASE_PG(""), "iiii",
-                                   r->crawl_id, r->now, (int64_t)r->only_media,
-                                   (int64_t)r->max);
+                 : vg__store_query(st, &s, err, LEASE_PG(LEASE_NO_OWNER),
+                                   "iiiii", r->crawl_id, r->now, r->now,
+                                   (int64_t)r->only_media, (int64_t)r->max);
 
     return rc ? rc : read_leased(st, s, r, err);
 }
@@ -271,7 +274,8 @@ static int lease_rows_sqlite(struct vg_store *st, struct lease_req *r,
     return rc;
 }
 
-/* A worker's leases that expired go back to the queue (in a transaction). */
+/* SQLITE-ONLY (PostgreSQL: in LEASE_PG): a worker's leases that expired
+ * go back to the queue (in the lease's transaction). */
 static int requeue_expired(struct vg_store *st, int64_t crawl_id, int64_t now,
                            struct vg_err *err)
 {
@@ -301,9 +305,11 @@ static int lease(struct vg_store *st, struct lease_req *r,
     vg_buf_init(&r->text, 0);
     LOCK(st);
     if (!(rc = st->ops->begin_write(st->db, err))) {
-        if (!r->owner || !(rc = requeue_expired(st, r->crawl_id, r->now, err)))
-            rc = VG__PG(st) ? lease_rows_pg(st, r, err)
-                            : lease_rows_sqlite(st, r, err);
+        if (VG__PG(st))
+            rc = lease_rows_pg(st, r, err);
+        else if (!r->owner ||
+                 !(rc = requeue_expired(st, r->crawl_id, r->now, err)))
+            rc = lease_rows_sqlite(st, r, err);
         rc = vg__store_end(st, rc, err);
     }
     UNLOCK(st);
