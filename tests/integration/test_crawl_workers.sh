@@ -5,8 +5,10 @@
 # --worker ID` find exactly what one plain `vigil crawl` finds (the sorted
 # lists of URLs with their states, of sightings (URL, page, SHA-256) and of
 # detections); then three workers of which one is killed with -9 twice
-# (and started again) still find the same, each sighting and detection
-# once, every URL done or failed and none queued or leased; robots.txt is
+# (and started again) and another frozen (SIGSTOP) past its leases' time
+# then thawed (its late results dropped, counted lost) still find the
+# same, each sighting and detection once, every URL done or failed and
+# none queued or leased; robots.txt is
 # fetched once for the fleet; and with --per-host 2 --delay 300 nginx's own
 # log shows no more than 2 requests in flight and no two starts closer
 # than 300 ms across the three workers (pages slowed by limit_rate so that
@@ -97,18 +99,29 @@ mklist "$T/k.db"
 check "--create-only --json" grep -qx '{"crawl":1}' "$T/createk.out"
 TOTAL=$(grep -c '^url' "$T/plain.found")
 PIDS=(); for n in 1 2 3; do worker "$T/k.db" $n --lease 2; done
-KILLED=""
-for at in 6 18; do
-  for _ in $(seq 500); do [ "$(done_count "$T/k.db")" -ge $at ] && break; sleep 0.02; done
+KILLED=""; STOPPED=""
+wait_done() { for _ in $(seq 500); do [ "$(done_count "$T/k.db")" -ge "$1" ] && break; sleep 0.02; done; }
+kill_w1() {
   kill -9 "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null
   KILLED+=" $(done_count "$T/k.db")"
   worker "$T/k.db" 1 --lease 2; PIDS=("${PIDS[-1]}" "${PIDS[@]:1:2}")
+}
+wait_done 6; kill_w1
+# worker 2 frozen (SIGSTOP) while it holds leases, past their time: the
+# others take them; thawed, it finishes them late and must record nothing
+wait_done 12
+for _ in $(seq 500); do
+  [ "$(sqlite3 "$T/k.db" "SELECT COUNT(*) FROM frontier WHERE state = 'leased' AND lease_owner LIKE '%:${PIDS[1]}:%'" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+  sleep 0.01
 done
-echo "    worker 1 killed with -9 at$KILLED of $TOTAL URLs done"
+kill -STOP "${PIDS[1]}"; STOPPED=$(done_count "$T/k.db"); sleep 3.5; kill -CONT "${PIDS[1]}"
+wait_done 24; kill_w1
+echo "    worker 1 killed with -9 at$KILLED, worker 2 frozen 3.5 s at $STOPPED, of $TOTAL URLs done"
 rc=0; for p in "${PIDS[@]}"; do wait "$p" || rc=1; done; PIDS=()
 check "  the workers exit 0, finished" bash -c "[ $rc -eq 0 ] && [ \$(grep -l '\"status\":\"finished\"' '$T'/w[123].json | wc -l) -eq 3 ]"
-check "  both kills came before the end" bash -c "for k in $KILLED; do [ \$k -lt $TOTAL ] || exit 1; done"
-echo "    URLs leased more than once: $(sqlite3 "$T/k.db" 'SELECT COUNT(*) FROM frontier WHERE attempts > 1'), lost leases counted: $(cat "$T"/w[123].json | python3 -c 'import json,sys; print(sum(json.loads(l)["lost"] for l in sys.stdin))')"
+check "  the kills and the freeze came before the end" bash -c "for k in $KILLED $STOPPED; do [ \$k -lt $TOTAL ] || exit 1; done"
+echo "    URLs leased more than once: $(sqlite3 "$T/k.db" 'SELECT COUNT(*) FROM frontier WHERE attempts > 1')"
+check "  the frozen worker's late results dropped (its summary's \"lost\")" python3 -c 'import json,sys; n = json.load(open(sys.argv[1]))["lost"]; print("    lost: %d" % n); sys.exit(0 if n >= 1 else 1)' "$T/w2.json"
 found "$T/k.db" >"$T/k.found"
 check "  the same URLs, states, sightings and detections as the plain crawl" diff "$T/plain.found" "$T/k.found"
 check "  each once, every URL done or failed, none queued or leased" once "$T/k.db"
