@@ -25,7 +25,8 @@
  * A crawl killed at any point resumes with another vg_crawl_run: leased
  * URLs are queued again, finished ones are not fetched again, and a
  * sighting is committed with the finishing of its URL, so none is
- * recorded twice.  One process runs a given crawl at a time.
+ * recorded twice.  One process runs a given crawl at a time, or several
+ * crawl workers (opts.worker) and no other.
  */
 #ifndef VIGIL_CRAWLER_H
 #define VIGIL_CRAWLER_H
@@ -74,6 +75,17 @@ struct vg_crawl_opts {
     int (*seal)(void *ctx, const uint8_t *plain, size_t n, uint8_t **out,
                 size_t *outn);
     void *seal_ctx;
+    /*
+     * A crawl worker (docs/FLEET-CRAWL.md): NULL for the crawl's one
+     * process, else a name no other worker of the crawl has.  A worker
+     * shares the crawl with others: its leases last lease_s seconds (0:
+     * 30), renewed while it works them, and expired ones of others are
+     * taken; per_host and delay_ms hold across the workers (the store's
+     * host rows), robots.txt answers are shared; it ends when the crawl
+     * has nothing queued and nothing leased.
+     */
+    const char *worker;
+    unsigned lease_s;
 };
 
 /* Defaults suitable for the public web (see vigil crawl --help). */
@@ -90,6 +102,8 @@ struct vg_crawl_stats {
     int64_t robots_denied, trapped;  /* skipped: robots.txt, trap caps */
     int64_t bytes;                   /* bodies received (decoded) */
     int64_t queued;                  /* left in the frontier at the end */
+    int64_t lost; /* a worker's: fetched under a lease that had expired
+                     (not recorded: another worker fetches it again) */
     double seconds;
     int finished; /* the frontier ran out */
 };

@@ -19,6 +19,9 @@
  * leased in batches, and end done or failed, so a crawl killed at any
  * point resumes with vg_store_crawl_reopen (leased URLs go back to the
  * queue) and loses nothing, and fetches nothing twice that was finished.
+ * That is for a crawl's one process; crawl workers (several processes on
+ * one crawl, below) lease with an owner and a time instead, and take only
+ * the leases that expired.
  * What a fetch found (the URLs it links to, the image's sighting and
  * detections) is committed in the same transaction that finishes it
  * (vg_store_crawl_commit), so nothing is recorded twice either.  Each URL
@@ -68,6 +71,7 @@ struct vg_frontier_lease {
     int64_t parent_url_id; /* 0 if none */
     enum vg_frontier_kind kind;
     int offsite;
+    int64_t epoch; /* the URL's lease count: this lease's number */
 };
 
 /*
@@ -82,12 +86,91 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
                                       const struct vg_frontier_lease *l),
                             void *ctx, size_t *n, struct vg_err *err);
 
+/*
+ * The same for a crawl worker (docs/FLEET-CRAWL.md): leases of other
+ * workers that expired (lease_until before now) are queued again first,
+ * then the leases taken are the owner's until lease_until (Unix seconds),
+ * which vg_store_frontier_renew moves on.
+ */
+int vg_store_frontier_lease_as(struct vg_store *st, int64_t crawl_id,
+                               const char *owner, int64_t lease_until,
+                               size_t max, int only_media, int64_t now,
+                               int (*cb)(void *ctx,
+                                         const struct vg_frontier_lease *l),
+                               void *ctx, size_t *n, struct vg_err *err);
+
 /* Every URL a crawl holds, in no particular order (to rebuild caches). */
 int vg_store_frontier_each(struct vg_store *st, int64_t crawl_id,
                            int (*cb)(void *ctx, const char *url,
                                      const char *host,
                                      enum vg_frontier_kind kind),
                            void *ctx, struct vg_err *err);
+
+/* ---- crawl workers: leases, hosts and robots.txt shared ---- */
+
+/* The owner's leases (and transfers in flight) last until until (Unix
+ * seconds); *n (may be NULL) gets how many leases it still holds. */
+int vg_store_frontier_renew(struct vg_store *st, int64_t crawl_id,
+                            const char *owner, int64_t until, int64_t *n,
+                            struct vg_err *err);
+/* A worker stops: its leases are queued again, its transfers forgotten. */
+int vg_store_frontier_release(struct vg_store *st, int64_t crawl_id,
+                              const char *owner, int64_t *requeued,
+                              struct vg_err *err);
+
+/*
+ * Politeness across a crawl's workers: may transfer seq of owner start to
+ * host at now_ms (milliseconds since the epoch; 0: the store's clock when
+ * it holds the write lock, so that the wait for it does not shorten the
+ * delay)?  Yes when the host's
+ * next start time has come and fewer than per_host transfers of the crawl
+ * are in flight to it (ones whose until_at passed do not count): then the
+ * transfer is recorded (until until_at, Unix seconds), the next start
+ * becomes now_ms + delay_ms and *wait_ms 0.  Else *wait_ms gets how long
+ * to wait before asking again (at least 1).
+ */
+struct vg_host_start {
+    const char *owner, *host;
+    int64_t seq;
+    unsigned per_host;
+    int64_t delay_ms, now_ms, until_at;
+};
+int vg_store_host_start(struct vg_store *st, int64_t crawl_id,
+                        const struct vg_host_start *h, int64_t *wait_ms,
+                        struct vg_err *err);
+/* Transfer seq of owner ended; the host's next start is not before
+ * not_before_ms (a back-off; 0: none). */
+int vg_store_host_end(struct vg_store *st, int64_t crawl_id, const char *owner,
+                      int64_t seq, const char *host, int64_t not_before_ms,
+                      struct vg_err *err);
+
+/* An origin's robots.txt as fetched for a crawl. */
+struct vg_robots_rec {
+    int64_t fetched_at; /* Unix seconds */
+    long status;        /* 0: unreachable */
+    const uint8_t *body;
+    size_t len;
+    const char *error; /* why unreachable, or NULL */
+};
+enum vg_robots_claim {
+    VG_ROBOTS_HAVE,  /* a fresh answer: passed to cb */
+    VG_ROBOTS_WAIT,  /* another worker is fetching it: ask again soon */
+    VG_ROBOTS_FETCH, /* claimed (until claim_until): fetch it and put it */
+};
+/*
+ * The crawl's answer for origin ("scheme://host[:port]") if fetched at or
+ * after fresh_from, else a claim on fetching it, unless another worker's
+ * claim has not passed (now: Unix seconds).  cb must not call the store.
+ */
+int vg_store_robots_claim(struct vg_store *st, int64_t crawl_id,
+                          const char *origin, const char *owner, int64_t now,
+                          int64_t fresh_from, int64_t claim_until,
+                          int (*cb)(void *ctx, const struct vg_robots_rec *r),
+                          void *ctx, enum vg_robots_claim *out,
+                          struct vg_err *err);
+int vg_store_robots_put(struct vg_store *st, int64_t crawl_id,
+                        const char *origin, const struct vg_robots_rec *r,
+                        struct vg_err *err);
 
 /* ---- what a crawl found ---- */
 
@@ -154,6 +237,23 @@ struct vg_crawl_batch {
 int vg_store_crawl_commit(struct vg_store *st, int64_t crawl_id,
                           const struct vg_crawl_batch *b, size_t *added,
                           struct vg_err *err);
+
+/*
+ * A crawl worker's commit: done URL i is finished only if owner still
+ * holds its lease of epochs[i] (vg_frontier_lease); one whose lease
+ * expired (and may have gone to another worker) is skipped with its
+ * sightings and counted in lost, so what a URL found is recorded once, by
+ * whoever finishes it.
+ */
+struct vg_crawl_holder {
+    const char *owner;
+    const int64_t *epochs; /* one per done URL */
+    size_t lost;           /* out */
+};
+int vg_store_crawl_commit_as(struct vg_store *st, int64_t crawl_id,
+                             const struct vg_crawl_batch *b,
+                             struct vg_crawl_holder *h, size_t *added,
+                             struct vg_err *err);
 
 struct vg_frontier_counts {
     int64_t queued, leased, done, failed;

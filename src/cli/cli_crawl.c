@@ -21,6 +21,28 @@
 #include "vigil/digest.h"
 #include "vigil/store_crawl.h"
 
+/* The end of crawl_usage: crawl workers, exit status. */
+static void crawl_usage_workers(FILE *f)
+{
+    fputs(
+        "Crawl workers (docs/FLEET-CRAWL.md): '--create-only' stores the\n"
+        "crawl and its seeds, prints its ID and fetches nothing; then any\n"
+        "number of 'vigil crawl --worker ID' on one store work it together,\n"
+        "with its stored options (--per-host and --delay hold across them).\n"
+        "A worker ends when the crawl has nothing queued and nothing\n"
+        "leased; one that is killed loses nothing: its leases expire and\n"
+        "the others take them.  Not with a '--resume' of the same crawl.\n"
+        "  --create-only       create the crawl and stop (prints 'crawl ID\n"
+        "                      created', or {\"crawl\":ID} with --json)\n"
+        "  --worker ID         work crawl ID with the crawl's other workers\n"
+        "  --lease S           a worker's leases last S seconds, renewed\n"
+        "                      while it works them (default 30; 2-3600)\n"
+        "\n"
+        "Exit status: 0 when the crawl ran (finished or stopped at a bound),\n"
+        "1 on an error, 2 on a usage error, 130 when interrupted (resumable).\n",
+        f);
+}
+
 static void crawl_usage(FILE *f)
 {
     struct vg_crawl_opts d;
@@ -30,6 +52,9 @@ static void crawl_usage(FILE *f)
         f,
         "Usage: vigil crawl [--db URL] --seed URL... | --seeds FILE [OPTIONS]\n"
         "       vigil crawl [--db URL] --resume [ID] [--proxy URL]\n"
+        "                   [--max-inflight-bytes SIZE] [--quiet] [--json]\n"
+        "       vigil crawl [--db URL] --create-only --seed URL... [OPTIONS]\n"
+        "       vigil crawl [--db URL] --worker ID [--lease S] [--proxy URL]\n"
         "                   [--max-inflight-bytes SIZE] [--quiet] [--json]\n"
         "       vigil crawl status [--db URL] [ID] [--json]\n"
         "\n"
@@ -95,12 +120,11 @@ static void crawl_usage(FILE *f)
         "Output:\n"
         "  --quiet             no progress line\n"
         "  --json              the summary as one JSON object\n"
-        "\n"
-        "Exit status: 0 when the crawl ran (finished or stopped at a bound),\n"
-        "1 on an error, 2 on a usage error, 130 when interrupted (resumable).\n",
+        "\n",
         d.max_depth, (long long)d.max_host_pages, (long long)d.max_pattern,
         (long long)d.delay_ms, d.per_host, d.max_in_flight,
         d.max_inflight_bytes >> 20, d.user_agent);
+    crawl_usage_workers(f);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -212,7 +236,23 @@ static void progress(void *ctx, const struct vg_crawl_stats *s)
     fflush(stderr);
 }
 
-static void summary(int64_t id, const struct vg_crawl_stats *s, int json)
+/* A worker's name and the URLs it fetched under leases lost. */
+static void summary_worker(const char *worker, const struct vg_crawl_stats *s,
+                           int json)
+{
+    if (json) {
+        fputs(",\"worker\":", stdout);
+        vg_cli_json_str(stdout, worker);
+        printf(",\"lost\":%lld", (long long)s->lost);
+    } else {
+        printf("  worker:     %s, %lld fetched under leases lost (not"
+               " recorded)\n",
+               worker, (long long)s->lost);
+    }
+}
+
+static void summary(int64_t id, const struct vg_crawl_stats *s,
+                    const char *worker, int json)
 {
     const char *status = s->finished ? "finished" : "stopped";
 
@@ -222,7 +262,7 @@ static void summary(int64_t id, const struct vg_crawl_stats *s, int json)
                "\"media_hashed\":%lld,\"media_duplicates\":%lld,"
                "\"not_media\":%lld,\"detections\":%lld,\"urls_added\":%lld,"
                "\"robots_denied\":%lld,\"trapped\":%lld,\"bytes\":%lld,"
-               "\"queued\":%lld,\"seconds\":%.3f}\n",
+               "\"queued\":%lld,\"seconds\":%.3f",
                (long long)id, status, (long long)s->pages,
                (long long)s->pages_failed, (long long)s->media,
                (long long)s->media_failed, (long long)s->media_hashed,
@@ -230,6 +270,9 @@ static void summary(int64_t id, const struct vg_crawl_stats *s, int json)
                (long long)s->detections, (long long)s->urls_added,
                (long long)s->robots_denied, (long long)s->trapped,
                (long long)s->bytes, (long long)s->queued, s->seconds);
+        if (worker)
+            summary_worker(worker, s, json);
+        puts("}");
         return;
     }
     printf("crawl %lld %s in %.1f s\n"
@@ -246,7 +289,11 @@ static void summary(int64_t id, const struct vg_crawl_stats *s, int json)
            (long long)s->media_dup, (long long)s->not_media,
            (long long)s->detections, (long long)s->robots_denied,
            (long long)s->trapped, (long long)s->queued,
-           s->queued ? " (vigil crawl --resume continues)" : "");
+           !s->queued ? ""
+           : worker   ? " (vigil crawl --worker continues)"
+                      : " (vigil crawl --resume continues)");
+    if (worker)
+        summary_worker(worker, s, json);
 }
 
 /* ---- vigil crawl status ---- */
@@ -380,7 +427,10 @@ enum {
     OPT_TIMEOUT,
     OPT_ROBOTSTTL,
     OPT_PROXY,
-    OPT_INFLIGHTBYTES
+    OPT_INFLIGHTBYTES,
+    OPT_CREATE,
+    OPT_WORKER,
+    OPT_LEASE
 };
 
 static const struct option crawl_longopts[] = {
@@ -410,6 +460,9 @@ static const struct option crawl_longopts[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"json", no_argument, NULL, OPT_JSON},
     {"resume", no_argument, NULL, OPT_RESUME},
+    {"create-only", no_argument, NULL, OPT_CREATE},
+    {"worker", required_argument, NULL, OPT_WORKER},
+    {"lease", required_argument, NULL, OPT_LEASE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -447,8 +500,9 @@ struct crawl_args {
     json_t *seeds;
     json_t *params; /* a resumed crawl's: its strings are in a->o */
     const char *db;
-    int min_quality, quiet, json, resume;
-    int64_t id;                                   /* --resume ID */
+    int min_quality, quiet, json, resume, create_only;
+    int64_t id;                                   /* --resume ID, --worker */
+    char worker[128];                             /* --worker: its name */
     char allow_addrs[8 * (INET6_ADDRSTRLEN + 9)]; /* --allow-private-addr */
 };
 
@@ -521,6 +575,19 @@ static int crawl_num_option(struct crawl_args *a, int c, const char *v)
     return 0;
 }
 
+/* A crawl worker's name, unique among the crawl's: HOST:PID:NANOSECONDS. */
+static const char *worker_name(char *out, size_t n)
+{
+    char host[64] = "";
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (gethostname(host, sizeof(host) - 1))
+        strcpy(host, "?");
+    snprintf(out, n, "%s:%ld:%09ld", host, (long)getpid(), ts.tv_nsec);
+    return out;
+}
+
 /* One option: 1 taken, 0 --help, -1 a usage error. */
 static int crawl_option(struct crawl_args *a, int c, char **argv)
 {
@@ -577,6 +644,20 @@ static int crawl_option(struct crawl_args *a, int c, char **argv)
     case OPT_RESUME:
         a->resume = 1;
         return 1;
+    case OPT_CREATE:
+        a->create_only = 1;
+        return 1;
+    case OPT_WORKER:
+        if (vg_cli_parse_range("crawl", "--worker", optarg, 1, INT64_MAX, &v))
+            return -1;
+        a->id = (int64_t)v;
+        a->o.worker = worker_name(a->worker, sizeof(a->worker));
+        return 1;
+    case OPT_LEASE:
+        if (vg_cli_parse_range("crawl", "--lease", optarg, 2, 3600, &v))
+            return -1;
+        a->o.lease_s = (unsigned)v;
+        return 1;
     case 'h':
         return 0;
     default:
@@ -605,9 +686,19 @@ static int crawl_check(struct crawl_args *a, int argc, char **argv)
         vg_cli_errorf("crawl: --per-host and --max-in-flight must be >= 1");
         return -1;
     }
-    if (a->resume == !!json_array_size(a->seeds)) {
-        vg_cli_errorf(a->resume ? "crawl: --resume takes no seeds"
-                                : "crawl: no --seed or --seeds given");
+    if ((a->o.worker != NULL) + a->resume + a->create_only > 1) {
+        vg_cli_errorf("crawl: --resume, --worker and --create-only exclude"
+                      " one another");
+        return -1;
+    }
+    if ((a->resume || a->o.worker) == !!json_array_size(a->seeds)) {
+        vg_cli_errorf(a->resume     ? "crawl: --resume takes no seeds"
+                      : a->o.worker ? "crawl: --worker takes no seeds"
+                                    : "crawl: no --seed or --seeds given");
+        return -1;
+    }
+    if (a->o.lease_s && !a->o.worker) {
+        vg_cli_errorf("crawl: --lease is a worker's (--worker ID)");
         return -1;
     }
     return 0;
@@ -645,7 +736,7 @@ static int crawl_prepare(struct vg_store *st, struct crawl_args *a,
     char *text = NULL;
     int rc;
 
-    if (a->resume) {
+    if (a->resume || a->o.worker) {
         if (!a->id &&
             (rc = vg_store_crawls(st, 0, latest_unfinished, &a->id, err)))
             return rc;
@@ -694,7 +785,7 @@ static int crawl_go(struct vg_store *st, struct crawl_args *a,
     if (!a->quiet && tty)
         fputs("\r\033[K", stderr);
     if (!rc)
-        summary(a->id, &stats, a->json);
+        summary(a->id, &stats, a->o.worker, a->json);
     vg_matcher_free(m);
     return rc;
 }
@@ -716,11 +807,15 @@ int vg_cli_crawl(int argc, char **argv)
     status = VG_EXIT_FAIL;
     if (vg_cli_open_store("crawl", a.db, &st))
         goto out;
-    if ((rc = crawl_prepare(st, &a, &err)) || (rc = crawl_go(st, &a, &err))) {
+    if ((rc = crawl_prepare(st, &a, &err)) ||
+        (!a.create_only && (rc = crawl_go(st, &a, &err)))) {
         if (rc != VG_ENOENT || err.msg[0])
             vg_cli_errorf("crawl: %s", err.msg[0] ? err.msg : vg_strerror(rc));
         goto out;
     }
+    if (a.create_only)
+        printf(a.json ? "{\"crawl\":%lld}\n" : "crawl %lld created\n",
+               (long long)a.id);
     status = interrupted ? 130 : VG_EXIT_OK;
 out:
     vg_store_close(st);

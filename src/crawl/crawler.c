@@ -40,6 +40,13 @@
 #define ORIGINS_MAX 65536     /* robots.txt answers kept */
 #define SEEN_BITS 20          /* 8 MiB of URL fingerprints */
 #define COUNTS_MAX (1u << 21) /* host and pattern counters: 24 MiB at most */
+#define LEASE_S 30            /* a worker's leases, by default */
+#define ROBOTS_WAIT_MS 200    /* a worker waiting on another's robots.txt */
+#define DENIED_MAX 16         /* hosts a worker was told to wait for, kept */
+/* added to a worker's delay between starts to a host: the commit of the
+ * start (an fsync) and the scheduling of the processes come between the
+ * decision and the request reaching the server, unevenly */
+#define FLEET_MARGIN_MS 25
 
 void vg_crawl_opts_default(struct vg_crawl_opts *o)
 {
@@ -67,7 +74,8 @@ struct origin {
     char *unreachable; /* why robots.txt could not be fetched, or NULL */
     struct vg_robots *robots;
     int64_t fetched_ms;
-    size_t refs; /* jobs pointing here */
+    int64_t ask_ms; /* a worker: when to ask the store again (fetching) */
+    size_t refs;    /* jobs pointing here */
     struct origin *next;
 };
 
@@ -76,6 +84,7 @@ struct job {
     struct vg_frontier_lease l; /* strings owned (url, host) */
     struct origin *origin;
     int tries;
+    int64_t slot; /* a worker's transfer in the store's host rows, 0: none */
     /* evidence of an image fetch, kept while it is hashed */
     int64_t fetched_at;
     long status;
@@ -87,7 +96,8 @@ struct job {
 
 struct batch {
     struct vg_frontier_done *done;
-    size_t ndone, cdone;
+    int64_t *epochs; /* a worker's: of each done URL's lease */
+    size_t ndone, cdone, cepochs;
     struct vg_frontier_url *add;
     size_t nadd, cadd;
     struct vg_sighting_rec *sig;
@@ -119,6 +129,15 @@ struct crawler {
     int media_new;      /* images found since the last media lease */
     int64_t pages_started;
     struct vg_buf links; /* scratch: kind byte, URL, NUL; ... */
+    /* a crawl worker's (vigil/crawler.h opts.worker) */
+    const char *owner;
+    int64_t renew_ms, slots; /* next lease renewal, transfers numbered */
+    int64_t denied_pass;     /* the start_jobs pass the list is of */
+    size_t ndenied;
+    struct denied_host {
+        uint64_t key;
+        int64_t wait;
+    } denied[DENIED_MAX]; /* hosts the store said to wait for */
 };
 
 static int64_t now_ms(void)
@@ -275,7 +294,11 @@ static int finish(struct crawler *c, const struct job *j, int ok, long status,
         return VG_ENOMEM;
     batch_started(c);
     d = &c->b.done[c->b.ndone];
+    if (c->owner && GROW(c->b.epochs, c->b.ndone, c->b.cepochs))
+        return VG_ENOMEM;
     *d = (struct vg_frontier_done){j->l.url_id, ok, status, NULL};
+    if (c->owner)
+        c->b.epochs[c->b.ndone] = j->l.epoch;
     if (error && !(d->error = own_str(c, error)))
         return VG_ENOMEM;
     c->b.ndone++;
@@ -286,11 +309,14 @@ static int commit(struct crawler *c)
 {
     struct vg_crawl_batch cb = {c->b.done, c->b.ndone, c->b.add,
                                 c->b.nadd, c->b.sig,   c->b.nsig};
+    struct vg_crawl_holder h = {c->owner, c->b.epochs, 0};
     size_t added = 0;
     int rc = VG_OK;
 
     if (c->b.ndone || c->b.nadd || c->b.nsig)
-        rc = vg_store_crawl_commit(c->st, c->crawl, &cb, &added, c->err);
+        rc = vg_store_crawl_commit_as(c->st, c->crawl, &cb,
+                                      c->owner ? &h : NULL, &added, c->err);
+    c->stats->lost += (int64_t)h.lost;
     if (!rc && added) {
         c->stats->urls_added += (int64_t)added;
         c->store_may_have = 1;
@@ -307,6 +333,7 @@ static void batch_free(struct crawler *c)
         vg_free(c->b.owned[i]);
     vg_free(c->b.owned);
     vg_free(c->b.done);
+    vg_free(c->b.epochs);
     vg_free(c->b.add);
     vg_free(c->b.sig);
 }
@@ -549,6 +576,32 @@ static int on_lease(void *ctx, const struct vg_frontier_lease *l)
     return VG_OK;
 }
 
+/* Lease up to want URLs (a worker's for lease_s seconds). */
+static int lease(struct crawler *c, size_t want, int only_media, size_t *got)
+{
+    int64_t now = (int64_t)time(NULL);
+
+    if (!c->owner)
+        return vg_store_frontier_lease(c->st, c->crawl, want, only_media, now,
+                                       on_lease, c, got, c->err);
+    return vg_store_frontier_lease_as(c->st, c->crawl, c->owner,
+                                      now + c->o.lease_s, want, only_media,
+                                      now, on_lease, c, got, c->err);
+}
+
+/* A worker's leases and transfers renewed every third of their time. */
+static int renew(struct crawler *c)
+{
+    int64_t now = now_ms();
+
+    if (!c->owner || now < c->renew_ms)
+        return VG_OK;
+    c->renew_ms = now + (int64_t)c->o.lease_s * 1000 / 3;
+    return vg_store_frontier_renew(c->st, c->crawl, c->owner,
+                                   (int64_t)time(NULL) + c->o.lease_s, NULL,
+                                   c->err);
+}
+
 /*
  * Lease more when fewer than low jobs wait; and the images of the pages
  * just fetched as soon as they are committed, not after the waiting pages.
@@ -558,35 +611,116 @@ static int lease_more(struct crawler *c, size_t low)
     size_t got = 0;
     int rc;
 
+    if ((rc = renew(c)))
+        return rc;
     if (c->nwait < low && c->store_may_have) {
         /* past the page limit, only images are still fetched */
         int only_media = c->o.max_pages > 0 &&
                          c->pages_started >= c->o.max_pages;
         size_t want = 2 * low - c->nwait;
-        if ((rc = vg_store_frontier_lease(c->st, c->crawl, want, only_media,
-                                          (int64_t)time(NULL), on_lease, c,
-                                          &got, c->err)))
+        if ((rc = lease(c, want, only_media, &got)))
             return rc;
         if (got < want)
             c->store_may_have = 0;
     } else if (c->media_new && !c->b.nadd && c->nwait < 4 * low) {
-        if ((rc = vg_store_frontier_lease(c->st, c->crawl, low, 1,
-                                          (int64_t)time(NULL), on_lease, c,
-                                          &got, c->err)))
+        if ((rc = lease(c, low, 1, &got)))
             return rc;
         c->media_new = got == low;
     }
     return VG_OK;
 }
 
-/* A robots.txt fetch for an origin, as a job of its own. */
+/* o's robots.txt is this answer (status 0: unreachable, and why); host
+ * (NULL in a worker) takes its Crawl-delay. */
+static int robots_set(struct crawler *c, struct origin *o, const char *host,
+                      long status, const char *body, size_t len,
+                      const char *unreachable)
+{
+    double delay;
+    int rc;
+
+    vg_robots_free(o->robots);
+    o->robots = NULL;
+    vg_free(o->unreachable);
+    o->unreachable = NULL;
+    if (unreachable && !(o->unreachable = vg_strdup(unreachable)))
+        return VG_ENOMEM;
+    if ((rc = vg_robots_from_fetch((int)status, body, len, ROBOTS_TOKEN,
+                                   &o->robots)))
+        return rc;
+    o->state = ORIGIN_READY;
+    o->fetched_ms = now_ms();
+    /* a worker's delays are the store's (fleet_start) */
+    if (host && (delay = vg_robots_crawl_delay(o->robots)) >= 0)
+        return vg_polite_crawl_delay(c->pol, host, delay);
+    return VG_OK;
+}
+
+struct shared_robots {
+    struct crawler *c;
+    struct origin *o;
+};
+
+static int robots_stored(void *ctx, const struct vg_robots_rec *r)
+{
+    struct shared_robots *sr = ctx;
+    int rc = robots_set(sr->c, sr->o, NULL, r->status, (const char *)r->body,
+                        r->len, r->error);
+
+    sr->o->fetched_ms -= ((int64_t)time(NULL) - r->fetched_at) * 1000;
+    return rc;
+}
+
+/*
+ * A worker asks the store for o's robots.txt: 1 when it had the answer
+ * (o ready) or another worker is fetching it (asked again later), 0 when
+ * this worker is to fetch it, or an error.
+ */
+static int robots_shared(struct crawler *c, struct origin *o)
+{
+    int64_t now = (int64_t)time(NULL);
+    struct shared_robots sr = {c, o};
+    enum vg_robots_claim got = VG_ROBOTS_WAIT;
+    int rc = vg_store_robots_claim(c->st, c->crawl, o->key, c->owner, now,
+                                   now - c->o.robots_ttl_ms / 1000,
+                                   now + c->o.lease_s, robots_stored, &sr,
+                                   &got, c->err);
+
+    if (rc || got == VG_ROBOTS_FETCH)
+        return rc;
+    if (got == VG_ROBOTS_WAIT) {
+        o->state = ORIGIN_FETCHING;
+        o->ask_ms = now_ms() + ROBOTS_WAIT_MS;
+    }
+    return 1;
+}
+
+/* Stale robots.txt is asked for again, and a worker asks the store again
+ * for one another worker was fetching. */
+static void origin_refresh(const struct crawler *c, struct origin *o,
+                           int64_t now)
+{
+    if ((o->state == ORIGIN_READY &&
+         now - o->fetched_ms >= c->o.robots_ttl_ms) ||
+        (o->state == ORIGIN_FETCHING && o->ask_ms && now >= o->ask_ms)) {
+        o->state = ORIGIN_NEW;
+        o->ask_ms = 0;
+    }
+}
+
+/* A robots.txt fetch for an origin, as a job of its own (a worker's only
+ * when no other has the answer or is fetching it). */
 static int fetch_robots(struct crawler *c, struct origin *o)
 {
-    struct job *j = job_new(c);
+    struct job *j;
     char host[256];
     size_t n = strlen(o->key);
+    int rc;
 
-    if (!j || !(j->l.url = vg_malloc(n + sizeof("/robots.txt"))))
+    if (c->owner && (rc = robots_shared(c, o)))
+        return rc < 0 ? rc : VG_OK;
+    if (!(j = job_new(c)) ||
+        !(j->l.url = vg_malloc(n + sizeof("/robots.txt"))))
         goto oom;
     memcpy((char *)j->l.url, o->key, n);
     memcpy((char *)j->l.url + n, "/robots.txt", sizeof("/robots.txt"));
@@ -602,6 +736,82 @@ static int fetch_robots(struct crawler *c, struct origin *o)
 oom:
     job_free(c, j);
     return VG_ENOMEM;
+}
+
+/* Milliseconds since the epoch: the store's host times, shared by the
+ * workers of a crawl (on several nodes: clocks kept in step by NTP). */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A worker's fleet-wide politeness: the store's host row says whether j
+ * may start (then its transfer is recorded there: j->slot), else how long
+ * to wait; within one pass of start_jobs (now) a host told to wait is not
+ * asked again.
+ */
+static int64_t fleet_start(struct crawler *c, struct job *j, int64_t now)
+{
+    uint64_t key = vg__fnv64(VG__FNV_SEED, j->l.host, strlen(j->l.host));
+    double crawl_delay = j->origin ? vg_robots_crawl_delay(j->origin->robots)
+                                   : -1;
+    struct vg_host_start h = {c->owner,
+                              j->l.host,
+                              c->slots + 1,
+                              c->o.per_host,
+                              c->o.delay_ms,
+                              0,
+                              (int64_t)time(NULL) + c->o.lease_s};
+    int64_t wait = 0;
+    int rc;
+
+    if (c->denied_pass != now)
+        c->ndenied = 0;
+    c->denied_pass = now;
+    for (size_t i = 0; i < c->ndenied; i++)
+        if (c->denied[i].key == key)
+            return c->denied[i].wait;
+    if (crawl_delay * 1000 > (double)h.delay_ms)
+        h.delay_ms = (int64_t)(crawl_delay * 1000);
+    if (h.delay_ms)
+        h.delay_ms += FLEET_MARGIN_MS;
+    if ((rc = vg_store_host_start(c->st, c->crawl, &h, &wait, c->err)))
+        return rc;
+    if (!wait)
+        j->slot = ++c->slots;
+    else if (c->ndenied < DENIED_MAX)
+        c->denied[c->ndenied++] = (struct denied_host){key, wait};
+    return wait;
+}
+
+/* When may j start (0: now; see vg_polite_wait)?  A worker's local table
+ * keeps only back-offs (429, 503); the rest is the store's. */
+static int64_t polite_wait(struct crawler *c, struct job *j, int64_t now)
+{
+    int64_t wait = vg_polite_wait(c->pol, j->l.host, now);
+
+    return wait || !c->owner ? wait : fleet_start(c, j, now);
+}
+
+/* j's transfer ended: a worker's back-off goes to the host's row. */
+static int polite_end(struct crawler *c, struct job *j, long status,
+                      const char *retry_after)
+{
+    int64_t now = now_ms(), wait;
+    int rc = vg_polite_end(c->pol, j->l.host, now, status, retry_after);
+
+    if (rc || !c->owner || !j->slot)
+        return rc;
+    if ((wait = vg_polite_wait(c->pol, j->l.host, now)) < 0)
+        return (int)wait;
+    rc = vg_store_host_end(c->st, c->crawl, c->owner, j->slot, j->l.host,
+                           wait ? wall_ms() + wait : 0, c->err);
+    j->slot = 0;
+    return rc;
 }
 
 /* Start what may start; *next_ms gets how long until something may. */
@@ -620,9 +830,7 @@ static int start_jobs(struct crawler *c, int64_t now, int64_t *next_ms)
         if (c->fetching >= c->o.max_in_flight)
             break;
         if (j->kind != JOB_ROBOTS && !c->o.ignore_robots) {
-            if (o->state == ORIGIN_READY &&
-                now - o->fetched_ms >= c->o.robots_ttl_ms)
-                o->state = ORIGIN_NEW; /* older than a day: ask again */
+            origin_refresh(c, o, now); /* older than a day: ask again */
             if (o->state == ORIGIN_NEW) {
                 if ((rc = fetch_robots(c, o)))
                     return rc;
@@ -673,7 +881,7 @@ static int start_jobs(struct crawler *c, int64_t now, int64_t *next_ms)
             *next_ms = 5;
             continue;
         }
-        if ((wait = vg_polite_wait(c->pol, j->l.host, now)) != 0) {
+        if ((wait = polite_wait(c, j, now)) != 0) {
             if (wait < 0)
                 return (int)wait;
             if (wait < *next_ms)
@@ -766,29 +974,28 @@ static char *fetch_error(const struct vg_fetch_result *r)
     return s;
 }
 
+/* A worker's answer goes to the store too, for the crawl's other
+ * workers. */
 static int on_robots(struct crawler *c, struct job *j,
                      const struct vg_fetch_result *r)
 {
-    struct origin *o = j->origin;
-    double delay;
+    /* the status after redirects; a transfer error counts as unreachable */
+    long status = r->error == VG_FETCH_OK ? r->status : 0;
+    struct vg_robots_rec rec = {(int64_t)time(NULL), status,
+                                (const uint8_t *)r->body, r->len, NULL};
+    char *why = NULL;
     int rc;
 
-    vg_robots_free(o->robots);
-    o->robots = NULL;
-    vg_free(o->unreachable);
-    o->unreachable = NULL;
-    if (r->error != VG_FETCH_OK && !(o->unreachable = fetch_error(r)))
+    if (r->error != VG_FETCH_OK && !(why = fetch_error(r)))
         return VG_ENOMEM;
-    /* the status after redirects; a transfer error counts as unreachable */
-    rc = vg_robots_from_fetch(r->error == VG_FETCH_OK ? (int)r->status : 0,
-                              r->body, r->len, ROBOTS_TOKEN, &o->robots);
-    if (rc)
-        return rc;
-    o->state = ORIGIN_READY;
-    o->fetched_ms = now_ms();
-    if ((delay = vg_robots_crawl_delay(o->robots)) >= 0)
-        return vg_polite_crawl_delay(c->pol, j->l.host, delay);
-    return VG_OK;
+    rc = robots_set(c, j->origin, c->owner ? NULL : j->l.host, status, r->body,
+                    r->len, why);
+    rec.error = why;
+    if (!rc && c->owner)
+        rc = vg_store_robots_put(c->st, c->crawl, j->origin->key, &rec,
+                                 c->err);
+    vg_free(why);
+    return rc;
 }
 
 static int on_fetched(void *arg, const struct vg_fetch_result *r)
@@ -800,8 +1007,7 @@ static int on_fetched(void *arg, const struct vg_fetch_result *r)
 
     c->fetching--;
     c->stats->bytes += (int64_t)r->len;
-    if ((rc = vg_polite_end(c->pol, j->l.host, now_ms(),
-                            answered ? r->status : 0, r->retry_after)))
+    if ((rc = polite_end(c, j, answered ? r->status : 0, r->retry_after)))
         goto out;
     if (j->kind == JOB_ROBOTS) {
         rc = on_robots(c, j, r);
@@ -1052,8 +1258,11 @@ static int setup(struct crawler *c, struct vg_matcher *m)
     fo.max_media_bytes = c->o.max_media_bytes;
     fo.max_inflight_bytes = c->o.max_inflight_bytes;
     fo.total_timeout_ms = c->o.total_timeout_ms;
-    po.max_per_host = c->o.per_host;
-    po.delay_ms = c->o.delay_ms > 0 ? c->o.delay_ms : -1;
+    /* a worker's local table keeps back-offs only (polite_wait) */
+    po.max_per_host = c->owner ? c->o.max_in_flight : c->o.per_host;
+    po.delay_ms = c->o.delay_ms > 0 && !c->owner ? c->o.delay_ms : -1;
+    if (!c->o.lease_s)
+        c->o.lease_s = LEASE_S;
     c->psl = psl_latest(NULL);
     if (!c->psl)
         c->psl = psl_builtin();
@@ -1116,6 +1325,74 @@ int vg_crawl_seed(struct vg_store *st, int64_t crawl_id, const char *url,
     return rc;
 }
 
+/*
+ * Lease when fewer jobs than this wait (lease_more): ahead of the
+ * transfers for one process; for a worker, no more than it can start
+ * soon, so the crawl's other workers get their share.
+ */
+static size_t lease_low(const struct crawler *c)
+{
+    return c->owner ? (c->o.max_in_flight + 1) / 2
+                    : 2 * (size_t)c->o.max_in_flight + 64;
+}
+
+/* Before the loop: a worker leaves the others' leases alone. */
+static int run_begin(struct crawler *c, struct vg_matcher *m)
+{
+    int64_t requeued = 0;
+    int rc;
+
+    if ((rc = setup(c, m)) ||
+        (!c->owner &&
+         (rc = vg_store_crawl_reopen(c->st, c->crawl, &requeued, c->err))))
+        return rc;
+    return vg_store_frontier_each(c->st, c->crawl, rebuild_one, c, c->err);
+}
+
+/*
+ * Nothing more to do here: 1 when a worker should wait (other workers
+ * hold leases, whose URLs may lead to more or come back when they
+ * expire), 0 to end, or an error.
+ */
+static int run_idle(struct crawler *c)
+{
+    struct vg_frontier_counts fc;
+    int rc;
+
+    if (!c->owner ||
+        (c->o.max_pages > 0 && c->pages_started >= c->o.max_pages))
+        return 0; /* past its --max-pages, a worker leaves the rest */
+    if ((rc = vg_store_frontier_counts(c->st, c->crawl, &fc, c->err)))
+        return rc;
+    return fc.queued || fc.leased;
+}
+
+/*
+ * After the loop: what was leased but not finished goes back to the queue
+ * (a worker's own leases only), and the crawl's status is set: finished
+ * when nothing is queued (nor, with workers, leased); a worker that
+ * stops early leaves the status to the others.
+ */
+static int run_end(struct crawler *c, const volatile sig_atomic_t *stop)
+{
+    struct vg_frontier_counts fc;
+    int64_t requeued = 0;
+    int rc = c->owner
+                 ? vg_store_frontier_release(c->st, c->crawl, c->owner,
+                                             &requeued, c->err)
+                 : vg_store_crawl_reopen(c->st, c->crawl, &requeued, c->err);
+
+    if (rc || (rc = vg_store_frontier_counts(c->st, c->crawl, &fc, c->err)))
+        return rc;
+    c->stats->queued = fc.queued;
+    c->stats->finished = !fc.queued && !fc.leased && !(stop && *stop);
+    if (c->owner && !c->stats->finished)
+        return VG_OK;
+    return vg_store_crawl_end(c->st, c->crawl,
+                              c->stats->finished ? "finished" : "stopped",
+                              c->err);
+}
+
 int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
                  const struct vg_crawl_opts *o,
                  const volatile sig_atomic_t *stop,
@@ -1124,8 +1401,7 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
                  struct vg_err *err)
 {
     struct crawler c = {0};
-    struct vg_frontier_counts fc;
-    int64_t started = now_ms(), last_progress = started, requeued = 0;
+    int64_t started = now_ms(), last_progress = started;
     int rc;
 
     memset(stats, 0, sizeof(*stats));
@@ -1136,16 +1412,15 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
     c.st = st;
     c.crawl = crawl_id;
     c.o = *o;
+    c.owner = o->worker;
     c.stats = stats;
     c.err = err;
     c.store_may_have = 1;
-    if ((rc = setup(&c, m)) ||
-        (rc = vg_store_crawl_reopen(st, crawl_id, &requeued, err)) ||
-        (rc = vg_store_frontier_each(st, crawl_id, rebuild_one, &c, err)))
+    if ((rc = run_begin(&c, m)))
         goto done;
     for (;;) {
         int64_t now = now_ms(), next = 1000;
-        size_t low = 2 * c.o.max_in_flight + 64;
+        size_t low = lease_low(&c);
         struct vg__hash_task *t;
 
         if (stop && *stop)
@@ -1166,10 +1441,11 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
             break;
         if (!c.nwait && !c.fetching && !c.hashing && !c.b.ndone && !c.b.nadd &&
             !c.b.nsig && !c.store_may_have) {
-            if (!c.o.continuous)
+            /* new seeds may have come, or other workers' URLs: look again */
+            if (!c.o.continuous && (rc = run_idle(&c)) <= 0)
                 break;
-            c.store_may_have = 1; /* new seeds may have come: look again */
-            next = 1000;
+            c.store_may_have = 1;
+            rc = VG_OK;
         }
         if ((rc = start_jobs(&c, now, &next)))
             break;
@@ -1195,16 +1471,5 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
 done:
     teardown(&c);
     stats->seconds = (double)(now_ms() - started) / 1000.0;
-    if (!rc) {
-        /* what was leased but not finished goes back to the queue */
-        if (!(rc = vg_store_crawl_reopen(st, crawl_id, &requeued, err)) &&
-            !(rc = vg_store_frontier_counts(st, crawl_id, &fc, err))) {
-            stats->queued = fc.queued;
-            stats->finished = !fc.queued && !(stop && *stop);
-            rc = vg_store_crawl_end(st, crawl_id,
-                                    stats->finished ? "finished" : "stopped",
-                                    err);
-        }
-    }
-    return rc;
+    return rc ? rc : run_end(&c, stop);
 }

@@ -147,11 +147,193 @@ int vg_store_frontier_add(struct vg_store *st, int64_t crawl_id,
 }
 
 struct leased {
-    int64_t url_id, parent;
+    int64_t url_id, parent, epoch;
     size_t url, host; /* offsets in the text buffer */
     int priority, depth, offsite;
     enum vg_frontier_kind kind;
 };
+
+/* What a lease asks for, and what it got (v: max rows, k of them). */
+struct lease_req {
+    int64_t crawl_id, until, now;
+    const char *owner; /* NULL: the crawl's one process, no expiry */
+    size_t max;
+    int only_media;
+    struct leased *v;
+    size_t k;
+    struct vg_buf text;
+};
+
+/* Read the leased rows of s (url_id, url, host, priority, depth, parent,
+ * kind, offsite, epoch) into r, then finalize s. */
+static int read_leased(struct vg_store *st, struct vg__stmt *s,
+                       struct lease_req *r, struct vg_err *err)
+{
+    int rc = VG_OK;
+
+    while (r->k < r->max && (rc = st->ops->step(s, err)) == VG__ROW) {
+        const char *u = st->ops->col_text(s, 1), *h = st->ops->col_text(s, 2);
+        const char *kind = st->ops->col_text(s, 6);
+        struct leased *l = &r->v[r->k];
+
+        *l = (struct leased){st->ops->col_int(s, 0),
+                             st->ops->col_int(s, 5),
+                             st->ops->col_int(s, 8),
+                             r->text.len,
+                             0,
+                             (int)st->ops->col_int(s, 3),
+                             (int)st->ops->col_int(s, 4),
+                             (int)st->ops->col_int(s, 7),
+                             kind && !strcmp(kind, "media")
+                                 ? VG_FRONTIER_MEDIA
+                                 : VG_FRONTIER_PAGE};
+        if ((rc = vg_buf_append(&r->text, u ? u : "", strlen(u ? u : "") + 1)))
+            break;
+        l->host = r->text.len;
+        if ((rc = vg_buf_append(&r->text, h ? h : "", strlen(h ? h : "") + 1)))
+            break;
+        r->k++;
+    }
+    if (rc == VG__DONE || rc == VG__ROW)
+        rc = VG_OK;
+    st->ops->finalize(s);
+    return rc;
+}
+
+#define LEASE_SET_OWNER ", lease_owner = ?, lease_until = ?"
+/* a plain lease on PostgreSQL may take an expired worker's: not its owner */
+#define LEASE_NO_OWNER ", lease_owner = NULL, lease_until = NULL"
+/* PostgreSQL: pick and lease in one statement, a worker's expired leases
+ * with the queued URLs (no requeue_expired first, whose row locks two
+ * workers could take in opposite orders); SKIP LOCKED lets workers on
+ * several hosts lease disjoint rows at once */
+#define LEASE_PG(set)                                                         \
+    "WITH picked AS (SELECT crawl_id, url_id FROM frontier WHERE crawl_id ="  \
+    " ? AND (state = 'queued' OR (state = 'leased' AND lease_until < ?)) AND" \
+    " not_before <= ? AND (? = 0 OR kind = 'media') ORDER BY priority,"       \
+    " depth, kind, host_seq, url_id LIMIT ? FOR UPDATE SKIP LOCKED),"         \
+    " took AS (UPDATE frontier f SET state ="                                 \
+    " 'leased', attempts = f.attempts + 1" set " FROM picked p WHERE"         \
+    " f.crawl_id = p.crawl_id AND f.url_id = p.url_id RETURNING f.url_id,"    \
+    " f.host, f.priority, f.depth, f.parent_url_id, f.kind, f.offsite,"       \
+    " f.attempts, f.host_seq) SELECT t.url_id, u.url, t.host, t.priority,"    \
+    " t.depth, t.parent_url_id, t.kind, t.offsite, t.attempts FROM took t"    \
+    " JOIN urls u ON u.id = t.url_id ORDER BY t.priority, t.depth, t.kind,"   \
+    " t.host_seq, t.url_id"
+
+static int lease_rows_pg(struct vg_store *st, struct lease_req *r,
+                         struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc = r->owner
+                 ? vg__store_query(st, &s, err, LEASE_PG(LEASE_SET_OWNER),
+                                   "iiiiiti", r->crawl_id, r->now, r->now,
+                                   (int64_t)r->only_media, (int64_t)r->max,
+                                   r->owner, r->until)
+                 : vg__store_query(st, &s, err, LEASE_PG(LEASE_NO_OWNER),
+                                   "iiiii", r->crawl_id, r->now, r->now,
+                                   (int64_t)r->only_media, (int64_t)r->max);
+
+    return rc ? rc : read_leased(st, s, r, err);
+}
+
+/* SQLITE-ONLY: a SELECT then an UPDATE per row, safe because the write
+ * transaction excludes every other writer (and the mutex this process's
+ * threads); PostgreSQL: lease_rows_pg */
+static int lease_rows_sqlite(struct vg_store *st, struct lease_req *r,
+                             struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc = vg__store_query(
+        st, &s, err,
+        "SELECT f.url_id, u.url, f.host, f.priority, f.depth, f.parent_url_id,"
+        " f.kind, f.offsite, f.attempts + 1 FROM frontier f JOIN urls u ON"
+        " u.id = f.url_id WHERE f.crawl_id = ? AND f.state = 'queued' AND"
+        " f.not_before <= ? AND (? = 0 OR f.kind = 'media') ORDER BY"
+        " f.priority, f.depth, f.kind, f.host_seq, f.url_id LIMIT ?",
+        "iiii", r->crawl_id, r->now, (int64_t)r->only_media, (int64_t)r->max);
+
+    if (rc || (rc = read_leased(st, s, r, err)))
+        return rc;
+    for (size_t i = 0; i < r->k && !rc; i++) {
+        rc = r->owner
+                 ? vg__store_query(st, &s, err,
+                                   "UPDATE frontier SET state = 'leased',"
+                                   " attempts = attempts + 1" LEASE_SET_OWNER
+                                   " WHERE crawl_id = ? AND url_id = ?",
+                                   "tiii", r->owner, r->until, r->crawl_id,
+                                   r->v[i].url_id)
+                 : vg__store_query(st, &s, err,
+                                   "UPDATE frontier SET state = 'leased',"
+                                   " attempts = attempts + 1 WHERE crawl_id"
+                                   " = ? AND url_id = ?",
+                                   "ii", r->crawl_id, r->v[i].url_id);
+        if (!rc)
+            rc = vg__store_run(st, s, err);
+    }
+    return rc;
+}
+
+/* SQLITE-ONLY (PostgreSQL: in LEASE_PG): a worker's leases that expired
+ * go back to the queue (in the lease's transaction). */
+static int requeue_expired(struct vg_store *st, int64_t crawl_id, int64_t now,
+                           struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc = vg__store_query(st, &s, err,
+                             "UPDATE frontier SET state = 'queued',"
+                             " lease_owner = NULL, lease_until = NULL WHERE"
+                             " crawl_id = ? AND state = 'leased' AND"
+                             " lease_until < ?",
+                             "ii", crawl_id, now);
+
+    return rc ? rc : vg__store_run(st, s, err);
+}
+
+static int lease(struct vg_store *st, struct lease_req *r,
+                 int (*cb)(void *ctx, const struct vg_frontier_lease *l),
+                 void *ctx, size_t *n, struct vg_err *err)
+{
+    int rc;
+
+    if (n)
+        *n = 0;
+    if (!r->max)
+        return VG_OK;
+    if (!(r->v = vg_mallocarray(r->max, sizeof(*r->v))))
+        return VG_ENOMEM;
+    vg_buf_init(&r->text, 0);
+    LOCK(st);
+    if (!(rc = st->ops->begin_write(st->db, err))) {
+        if (VG__PG(st))
+            rc = lease_rows_pg(st, r, err);
+        else if (!r->owner ||
+                 !(rc = requeue_expired(st, r->crawl_id, r->now, err)))
+            rc = lease_rows_sqlite(st, r, err);
+        rc = vg__store_end(st, rc, err);
+    }
+    UNLOCK(st);
+    for (size_t i = 0; i < r->k && !rc; i++) {
+        const struct leased *v = &r->v[i];
+        struct vg_frontier_lease l = {v->url_id,
+                                      r->text.data + v->url,
+                                      r->text.data + v->host,
+                                      v->priority,
+                                      v->depth,
+                                      v->parent,
+                                      v->kind,
+                                      v->offsite,
+                                      v->epoch};
+        vg__store_callback_begin(); /* store.h: callbacks do not call it */
+        rc = cb(ctx, &l);
+        vg__store_callback_end();
+    }
+    if (n && !rc)
+        *n = r->k;
+    vg_buf_fini(&r->text);
+    vg_free(r->v);
+    return rc;
+}
 
 /* In the frontier_lease index's order: 'media' sorts before 'page', and a
  * page's media have its depth (the crawler's), so they come before deeper
@@ -162,84 +344,31 @@ int vg_store_frontier_lease(struct vg_store *st, int64_t crawl_id, size_t max,
                                       const struct vg_frontier_lease *l),
                             void *ctx, size_t *n, struct vg_err *err)
 {
-    struct vg__stmt *s = NULL;
-    struct leased *v = NULL;
-    struct vg_buf text;
-    size_t k = 0;
-    int rc;
+    struct lease_req r = {.crawl_id = crawl_id,
+                          .now = now,
+                          .max = max,
+                          .only_media = only_media};
 
-    if (n)
-        *n = 0;
-    if (!max)
-        return VG_OK;
-    if (!(v = vg_mallocarray(max, sizeof(*v))))
-        return VG_ENOMEM;
-    vg_buf_init(&text, 0);
-    LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto unlock;
-    /* SQLITE-ONLY: a SELECT then an UPDATE per row, safe because the write
-     * transaction excludes every other writer (and the mutex this
-     * process's threads); PostgreSQL: one UPDATE ... SET state = 'leased'
-     * WHERE (crawl_id, url_id) IN (SELECT ... FOR UPDATE SKIP LOCKED)
-     * RETURNING ..., so workers on other hosts lease disjoint rows */
-    rc = vg__store_query(st, &s, err,
-                         "SELECT f.url_id, u.url, f.host, f.priority, f.depth,"
-                         " f.parent_url_id, f.kind, f.offsite"
-                         " FROM frontier f JOIN urls u ON u.id = f.url_id"
-                         " WHERE f.crawl_id = ? AND f.state = 'queued' AND"
-                         " f.not_before <= ? AND (? = 0 OR f.kind = 'media')"
-                         " ORDER BY f.priority, f.depth, f.kind, f.host_seq,"
-                         " f.url_id LIMIT ?",
-                         "iiii", crawl_id, now, (int64_t)only_media,
-                         (int64_t)max);
-    while (!rc && k < max && (rc = st->ops->step(s, err)) == VG__ROW) {
-        const char *u = st->ops->col_text(s, 1), *h = st->ops->col_text(s, 2);
-        const char *kind = st->ops->col_text(s, 6);
-        v[k] = (struct leased){st->ops->col_int(s, 0),
-                               st->ops->col_int(s, 5),
-                               text.len,
-                               0,
-                               (int)st->ops->col_int(s, 3),
-                               (int)st->ops->col_int(s, 4),
-                               (int)st->ops->col_int(s, 7),
-                               kind && !strcmp(kind, "media")
-                                   ? VG_FRONTIER_MEDIA
-                                   : VG_FRONTIER_PAGE};
-        if ((rc = vg_buf_append(&text, u ? u : "", strlen(u ? u : "") + 1)))
-            break;
-        v[k].host = text.len;
-        rc = vg_buf_append(&text, h ? h : "", strlen(h ? h : "") + 1);
-        k++;
-    }
-    if (rc == VG__DONE || rc == VG__ROW)
-        rc = VG_OK;
-    st->ops->finalize(s);
-    for (size_t i = 0; i < k && !rc; i++)
-        if (!(rc =
-                  vg__store_query(st, &s, err,
-                                  "UPDATE frontier SET state = 'leased',"
-                                  " attempts = attempts + 1 WHERE crawl_id = ?"
-                                  " AND url_id = ?",
-                                  "ii", crawl_id, v[i].url_id)))
-            rc = vg__store_run(st, s, err);
-    rc = vg__store_end(st, rc, err);
-unlock:
-    UNLOCK(st);
-    for (size_t i = 0; i < k && !rc; i++) {
-        struct vg_frontier_lease l = {
-            v[i].url_id,   text.data + v[i].url, text.data + v[i].host,
-            v[i].priority, v[i].depth,           v[i].parent,
-            v[i].kind,     v[i].offsite};
-        vg__store_callback_begin(); /* store.h: callbacks do not call it */
-        rc = cb(ctx, &l);
-        vg__store_callback_end();
-    }
-    if (n && !rc)
-        *n = k;
-    vg_buf_fini(&text);
-    vg_free(v);
-    return rc;
+    return lease(st, &r, cb, ctx, n, err);
+}
+
+int vg_store_frontier_lease_as(struct vg_store *st, int64_t crawl_id,
+                               const char *owner, int64_t lease_until,
+                               size_t max, int only_media, int64_t now,
+                               int (*cb)(void *ctx,
+                                         const struct vg_frontier_lease *l),
+                               void *ctx, size_t *n, struct vg_err *err)
+{
+    struct lease_req r = {.crawl_id = crawl_id,
+                          .until = lease_until,
+                          .now = now,
+                          .owner = owner,
+                          .max = max,
+                          .only_media = only_media};
+
+    if (!owner)
+        return vg_err_set(err, VG_EINVAL, "a lease needs its owner");
+    return lease(st, &r, cb, ctx, n, err);
 }
 
 int vg_store_frontier_each(struct vg_store *st, int64_t crawl_id,
@@ -271,32 +400,87 @@ int vg_store_frontier_each(struct vg_store *st, int64_t crawl_id,
     return rc;
 }
 
+/* Finish d inside the caller's transaction: *held 0 when a worker's
+ * (owner's) lease of that epoch is no longer its own. */
 static int finish_url(struct vg_store *st, int64_t crawl_id,
-                      const struct vg_frontier_done *d, int64_t now,
+                      const struct vg_frontier_done *d, const char *owner,
+                      int64_t epoch, int64_t now, int *held,
                       struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
 
-    if ((rc = vg__store_query(
-             st, &s, err,
-             "UPDATE frontier SET state = ?, lease_owner = NULL, lease_until"
-             " = NULL, http_status = ?, error = ?, finished_at = ? WHERE"
-             " crawl_id = ? AND url_id = ? AND state = 'leased'",
-             "titiii", d->ok ? "done" : "failed", (int64_t)d->http_status,
-             d->error, now, crawl_id, d->url_id)) ||
+#define FINISH                                                                \
+    "UPDATE frontier SET state = ?, lease_owner = NULL, lease_until = NULL,"  \
+    " http_status = ?, error = ?, finished_at = ? WHERE crawl_id = ? AND"     \
+    " url_id = ? AND state = 'leased'"
+    if ((rc = owner ? vg__store_query(st, &s, err,
+                                      FINISH " AND lease_owner = ? AND"
+                                             " attempts = ?",
+                                      "titiiiti", d->ok ? "done" : "failed",
+                                      (int64_t)d->http_status, d->error, now,
+                                      crawl_id, d->url_id, owner, epoch)
+                    : vg__store_query(st, &s, err, FINISH, "titiii",
+                                      d->ok ? "done" : "failed",
+                                      (int64_t)d->http_status, d->error, now,
+                                      crawl_id, d->url_id)) ||
         (rc = vg__store_run(st, s, err)))
         return rc;
-    if (st->ops->changes(st->db) == 0)
+#undef FINISH
+    *held = st->ops->changes(st->db) != 0;
+    if (!*held && !owner)
         return vg_err_set(err, VG_ENOENT,
                           "URL %lld is not leased in crawl %lld",
                           (long long)d->url_id, (long long)crawl_id);
     return VG_OK;
 }
 
+/* Was url_id finished under a lease lost (one of lost[0..n))? */
+static int was_lost(const int64_t *lost, size_t n, int64_t url_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lost[i] == url_id)
+            return 1;
+    return 0;
+}
+
+/* The done URLs finished, then the sightings of those not lost. */
+static int commit_found(struct vg_store *st, int64_t crawl_id,
+                        const struct vg_crawl_batch *b,
+                        struct vg_crawl_holder *h, int64_t now,
+                        struct vg_err *err)
+{
+    int64_t *lost = NULL;
+    size_t nlost = 0;
+    int rc = VG_OK, held = 1;
+
+    if (h && b->ndone && !(lost = vg_mallocarray(b->ndone, sizeof(*lost))))
+        return VG_ENOMEM;
+    for (size_t i = 0; i < b->ndone && !rc; i++)
+        if (!(rc = finish_url(st, crawl_id, &b->done[i], h ? h->owner : NULL,
+                              h ? h->epochs[i] : 0, now, &held, err)) &&
+            !held)
+            lost[nlost++] = b->done[i].url_id;
+    for (size_t i = 0; i < b->nsightings && !rc; i++)
+        if (!was_lost(lost, nlost, b->sightings[i].url_id))
+            rc = vg__store_sighting(st, crawl_id, &b->sightings[i], err);
+    if (!rc && h)
+        h->lost = nlost;
+    vg_free(lost);
+    return rc;
+}
+
 int vg_store_crawl_commit(struct vg_store *st, int64_t crawl_id,
                           const struct vg_crawl_batch *b, size_t *added,
                           struct vg_err *err)
+{
+    return vg_store_crawl_commit_as(st, crawl_id, b, NULL, added, err);
+}
+
+int vg_store_crawl_commit_as(struct vg_store *st, int64_t crawl_id,
+                             const struct vg_crawl_batch *b,
+                             struct vg_crawl_holder *h, size_t *added,
+                             struct vg_err *err)
 {
     int64_t now = (int64_t)time(NULL);
     int rc;
@@ -306,11 +490,8 @@ int vg_store_crawl_commit(struct vg_store *st, int64_t crawl_id,
         UNLOCK(st);
         return rc;
     }
-    rc = add_urls(st, crawl_id, b->add, b->nadd, added, err);
-    for (size_t i = 0; i < b->nsightings && !rc; i++)
-        rc = vg__store_sighting(st, crawl_id, &b->sightings[i], err);
-    for (size_t i = 0; i < b->ndone && !rc; i++)
-        rc = finish_url(st, crawl_id, &b->done[i], now, err);
+    if (!(rc = add_urls(st, crawl_id, b->add, b->nadd, added, err)))
+        rc = commit_found(st, crawl_id, b, h, now, err);
     rc = vg__store_end(st, rc, err);
     UNLOCK(st);
     return rc;

@@ -32,6 +32,10 @@
  *      and DELETE on audit_log and audit_keyed refused by triggers
  *  11  the frontier's lease order: a page's images before deeper pages
  *      (frontier_lease gains kind after depth: media first within a depth)
+ *  12  crawl workers (docs/FLEET-CRAWL.md): leases that expire (the index
+ *      on lease_until), each host's next request start and the fetches in
+ *      flight to it, robots.txt answers, all per crawl and shared by its
+ *      workers
  */
 #include "store_int.h"
 
@@ -439,6 +443,39 @@ static const struct {
       "CREATE INDEX frontier_lease ON frontier(crawl_id, state, priority,"
       " depth, kind, host_seq, url_id)",
       NULL}},
+
+    {"crawl workers: expiring leases, hosts and robots.txt per crawl",
+     {"CREATE INDEX frontier_expiry ON frontier(crawl_id, state,"
+      " lease_until)",
+      /* the earliest next request start to a host (ms since the epoch) */
+      "CREATE TABLE crawl_hosts ("
+      " crawl_id INTEGER NOT NULL REFERENCES crawls(id),"
+      " host TEXT NOT NULL,"
+      " next_start_ms INTEGER NOT NULL DEFAULT 0,"
+      " PRIMARY KEY (crawl_id, host))",
+      /* a transfer in flight: a worker's (owner) n-th (seq); it counts
+         against its host until it ends or until_at (Unix seconds) passes */
+      "CREATE TABLE crawl_fetches ("
+      " crawl_id INTEGER NOT NULL REFERENCES crawls(id),"
+      " owner TEXT NOT NULL,"
+      " seq INTEGER NOT NULL,"
+      " host TEXT NOT NULL,"
+      " until_at INTEGER NOT NULL,"
+      " PRIMARY KEY (crawl_id, owner, seq))",
+      "CREATE INDEX crawl_fetches_host ON crawl_fetches(crawl_id, host)",
+      /* an origin's robots.txt as fetched (status 0: unreachable, error
+         says why), or claimed by the worker fetching it */
+      "CREATE TABLE crawl_robots ("
+      " crawl_id INTEGER NOT NULL REFERENCES crawls(id),"
+      " origin TEXT NOT NULL,"
+      " fetched_at INTEGER NOT NULL DEFAULT 0,"
+      " status INTEGER NOT NULL DEFAULT 0,"
+      " body {BLOB},"
+      " error TEXT,"
+      " claim_owner TEXT,"
+      " claim_until INTEGER NOT NULL DEFAULT 0,"
+      " PRIMARY KEY (crawl_id, origin))",
+      NULL}},
 };
 
 int vg__schema_count(void)
@@ -492,6 +529,9 @@ static const struct {
     {"rdap_cache", 7, 1},
     {"media_hashes", 8, 0},
     {"audit_keyed", 10, 0},
+    {"crawl_hosts", 12, 0},
+    {"crawl_fetches", 12, 0},
+    {"crawl_robots", 12, 0},
 };
 
 const char *vg__schema_table(int i, int *since, int *has_id)
