@@ -24,18 +24,24 @@ SERVE_KEY=()
 store_init() {
   DB=$1 SEAL_KEY=$1.key
   [ -n "${VIGIL_TEST_PG:-}" ] || return 0
-  local name port
-  name="t$$_$(basename "$1" | tr -cd 'a-z0-9')"
-  port=$(cat "$VIGIL_TEST_PG/port")
-  psql -X -q -d "postgresql://vigil@/postgres?host=$VIGIL_TEST_PG&port=$port" \
-    -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $name" \
-    -c "CREATE DATABASE $name" || return 1
-  DB="postgresql://vigil@/$name?host=$VIGIL_TEST_PG&port=$port"
+  DB=$(db_for "$1") || return 1
   export VIGIL_AUDIT_KEY="$1.audit-key" VIGIL_AUDIT_HEAD="$1.audit-head"
   SERVE_KEY=(--key-file "$1.key")
 }
 VIGIL_SQL_PG="$(cd "$(dirname "${BASH_SOURCE[0]}")/../fixtures" && pwd)/sql_pg.py"
 export VIGIL_SQL_PG
+# db_for PATH: the URL of one more store (as store_init: PATH, or a new
+# PostgreSQL database), printed; store_init first.
+db_for() {
+  if [ -z "${VIGIL_TEST_PG:-}" ]; then echo "$1"; return; fi
+  local name port
+  name="t$$_$(basename "$1" | tr -cd 'a-z0-9')"
+  port=$(cat "$VIGIL_TEST_PG/port")
+  psql -X -q -d "postgresql://vigil@/postgres?host=$VIGIL_TEST_PG&port=$port" \
+    -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $name" \
+    -c "CREATE DATABASE $name" >&2 || return 1
+  echo "postgresql://vigil@/$name?host=$VIGIL_TEST_PG&port=$port"
+}
 sqlite3() {
   case $1 in
   postgresql:*) python3 "$VIGIL_SQL_PG" "$@" ;;

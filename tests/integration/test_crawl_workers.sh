@@ -25,9 +25,13 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
   bash "$FIX/nginx_site.sh" stop "$T/ng" >/dev/null 2>&1
   bash "$FIX/nginx_site.sh" stop "$T/slow" >/dev/null 2>&1
-  rm -rf "$T"
+  [ -n "${KEEP:-}" ] && { echo "kept $T"; return; }; rm -rf "$T"
 }
 trap cleanup EXIT
+# the workers' stores: SQLite files, or PostgreSQL databases in the _pg
+# run (lib.sh); the plain crawl they are compared with is SQLite's
+store_init "$T/w.db"; W=$DB
+K=$(db_for "$T/k.db"); P=$(db_for "$T/p.db")
 
 python3 "$FIX/gen_site.py" test "$T/site" --photos "$DATA/photos" >/dev/null ||
   { echo "not ok - generating the site"; exit 1; }
@@ -58,7 +62,7 @@ print("\n".join(rows))'
 once() {
   [ "$(sqlite3 "$1" "SELECT COUNT(*) - COUNT(DISTINCT url_id) FROM sightings")" -eq 0 ] &&
   [ "$(sqlite3 "$1" "SELECT COUNT(*) FROM (SELECT g.url_id, d.entry_id FROM detections d
-      JOIN sightings g ON g.id = d.sighting_id GROUP BY 1, 2 HAVING COUNT(*) > 1)")" -eq 0 ] &&
+      JOIN sightings g ON g.id = d.sighting_id GROUP BY 1, 2 HAVING COUNT(*) > 1) AS twice")" -eq 0 ] &&
   [ "$(sqlite3 "$1" "SELECT COUNT(*) FROM frontier WHERE state NOT IN ('done', 'failed')")" -eq 0 ] &&
   [ "$(sqlite3 "$1" "SELECT COUNT(*) FROM crawl_fetches")" -eq 0 ]
 }
@@ -78,53 +82,54 @@ found "$T/plain.db" >"$T/plain.found"
 check "  it found the site's detections" test "$(grep -c '^detection' "$T/plain.found")" -ge 7
 
 # --- three workers
-mklist "$T/w.db"
-"$VIGIL" crawl --db "$T/w.db" "${OPTS[@]}" --delay 0 --create-only >"$T/create.out"
-check "--create-only: crawl 1 created, nothing fetched" bash -c "grep -qx 'crawl 1 created' '$T/create.out' && [ \$(sqlite3 '$T/w.db' \"SELECT COUNT(*) FROM frontier WHERE state = 'queued'\") -eq 1 ]"
+mklist "$W"
+"$VIGIL" crawl --db "$W" "${OPTS[@]}" --delay 0 --create-only >"$T/create.out"
+check "--create-only: crawl 1 created, nothing fetched" bash -c "grep -qx 'crawl 1 created' '$T/create.out' && [ \$(sqlite3 '$W' \"SELECT COUNT(*) FROM frontier WHERE state = 'queued'\") -eq 1 ]"
 sleep 1.2; LOGSTART=$(wc -l <"$T/ng/access.log")
-PIDS=(); for n in 1 2 3; do worker "$T/w.db" $n; done
+PIDS=(); for n in 1 2 3; do worker "$W" $n; done
 rc=0; for p in "${PIDS[@]}"; do wait "$p" || rc=1; done; PIDS=()
 check "three workers exit 0, each finished" bash -c "[ $rc -eq 0 ] && [ \$(grep -l '\"status\":\"finished\"' '$T'/w[123].json | wc -l) -eq 3 ] && ! grep -q . '$T'/w[123].err"
 echo "    pages fetched by each: $(for n in 1 2 3; do python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["pages"] + d["media"], end=" ")' "$T/w$n.json"; done)"
-found "$T/w.db" >"$T/w.found"
+found "$W" >"$T/w.found"
 check "  the same URLs, states, sightings and detections as the plain crawl" diff "$T/plain.found" "$T/w.found"
-check "  each once, nothing queued or leased" once "$T/w.db"
-check "  crawl status: finished" bash -c "'$VIGIL' crawl status --db '$T/w.db' 1 | grep -q 'crawl 1: finished'"
+check "  each once, nothing queued or leased" once "$W"
+check "  crawl status: finished" bash -c "'$VIGIL' crawl status --db '$W' 1 | grep -q 'crawl 1: finished'"
 sleep 1.2 # nginx flushes its log every second
 check "  robots.txt fetched once for the three" test "$(tail -n +$((LOGSTART + 1)) "$T/ng/access.log" | grep -c ' /robots.txt ')" -eq 1
 
 # --- three workers, one killed with -9 twice and started again
-mklist "$T/k.db"
-"$VIGIL" crawl --db "$T/k.db" "${OPTS[@]}" --delay 60 --create-only --json >"$T/createk.out"
+mklist "$K"
+"$VIGIL" crawl --db "$K" "${OPTS[@]}" --delay 60 --create-only --json >"$T/createk.out"
 check "--create-only --json" grep -qx '{"crawl":1}' "$T/createk.out"
 TOTAL=$(grep -c '^url' "$T/plain.found")
-PIDS=(); for n in 1 2 3; do worker "$T/k.db" $n --lease 2; done
+PIDS=(); for n in 1 2 3; do worker "$K" $n --lease 2; done
 KILLED=""; STOPPED=""
-wait_done() { for _ in $(seq 500); do [ "$(done_count "$T/k.db")" -ge "$1" ] && break; sleep 0.02; done; }
+wait_done() { for _ in $(seq 500); do [ "$(done_count "$K")" -ge "$1" ] && break; sleep 0.02; done; }
 kill_w1() {
   kill -9 "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null
-  KILLED+=" $(done_count "$T/k.db")"
-  worker "$T/k.db" 1 --lease 2; PIDS=("${PIDS[-1]}" "${PIDS[@]:1:2}")
+  KILLED+=" $(done_count "$K")"
+  worker "$K" 1 --lease 2; PIDS=("${PIDS[-1]}" "${PIDS[@]:1:2}")
 }
 wait_done 6; kill_w1
+wait_done 12; kill_w1
 # worker 2 frozen (SIGSTOP) while it holds leases, past their time: the
 # others take them; thawed, it finishes them late and must record nothing
-wait_done 12
+# (last: the others may finish the crawl while it sleeps)
+wait_done 18
 for _ in $(seq 500); do
-  [ "$(sqlite3 "$T/k.db" "SELECT COUNT(*) FROM frontier WHERE state = 'leased' AND lease_owner LIKE '%:${PIDS[1]}:%'" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+  [ "$(sqlite3 "$K" "SELECT COUNT(*) FROM frontier WHERE state = 'leased' AND lease_owner LIKE '%:${PIDS[1]}:%'" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
   sleep 0.01
 done
-kill -STOP "${PIDS[1]}"; STOPPED=$(done_count "$T/k.db"); sleep 3.5; kill -CONT "${PIDS[1]}"
-wait_done 24; kill_w1
+kill -STOP "${PIDS[1]}"; STOPPED=$(done_count "$K"); sleep 3.5; kill -CONT "${PIDS[1]}"
 echo "    worker 1 killed with -9 at$KILLED, worker 2 frozen 3.5 s at $STOPPED, of $TOTAL URLs done"
 rc=0; for p in "${PIDS[@]}"; do wait "$p" || rc=1; done; PIDS=()
 check "  the workers exit 0, finished" bash -c "[ $rc -eq 0 ] && [ \$(grep -l '\"status\":\"finished\"' '$T'/w[123].json | wc -l) -eq 3 ]"
 check "  the kills and the freeze came before the end" bash -c "for k in $KILLED $STOPPED; do [ \$k -lt $TOTAL ] || exit 1; done"
-echo "    URLs leased more than once: $(sqlite3 "$T/k.db" 'SELECT COUNT(*) FROM frontier WHERE attempts > 1')"
+echo "    URLs leased more than once: $(sqlite3 "$K" 'SELECT COUNT(*) FROM frontier WHERE attempts > 1')"
 check "  the frozen worker's late results dropped (its summary's \"lost\")" python3 -c 'import json,sys; n = json.load(open(sys.argv[1]))["lost"]; print("    lost: %d" % n); sys.exit(0 if n >= 1 else 1)' "$T/w2.json"
-found "$T/k.db" >"$T/k.found"
+found "$K" >"$T/k.found"
 check "  the same URLs, states, sightings and detections as the plain crawl" diff "$T/plain.found" "$T/k.found"
-check "  each once, every URL done or failed, none queued or leased" once "$T/k.db"
+check "  each once, every URL done or failed, none queued or leased" once "$K"
 
 # --- politeness across the fleet, from nginx's log: slow pages
 mkdir -p "$T/slowsite"
@@ -140,12 +145,12 @@ open(os.path.join(www, "robots.txt"), "w").write("User-agent: *\nAllow: /\n")
 EOF
 SPORT=$(NGINX_SITE_SERVER="limit_rate 100k;" bash "$FIX/nginx_site.sh" start "$T/slowsite" "$T/slow" | awk '/^PORT/ {print $2}')
 check "a slow nginx on 127.0.0.1" test -n "$SPORT"
-mklist "$T/p.db"
-"$VIGIL" crawl --db "$T/p.db" --seed "http://127.0.0.1:$SPORT/index.html" \
+mklist "$P"
+"$VIGIL" crawl --db "$P" --seed "http://127.0.0.1:$SPORT/index.html" \
   --allow-private --max-in-flight 4 --per-host 2 --delay 300 --create-only >/dev/null
-PIDS=(); for n in 1 2 3; do worker "$T/p.db" $n; done
+PIDS=(); for n in 1 2 3; do worker "$P" $n; done
 rc=0; for p in "${PIDS[@]}"; do wait "$p" || rc=1; done; PIDS=()
-check "  three workers, --per-host 2 --delay 300: exit 0, 9 URLs done" bash -c "[ $rc -eq 0 ] && [ \$(sqlite3 '$T/p.db' \"SELECT COUNT(*) FROM frontier WHERE state = 'done'\") -eq 9 ]"
+check "  three workers, --per-host 2 --delay 300: exit 0, 9 URLs done" bash -c "[ $rc -eq 0 ] && [ \$(sqlite3 '$P' \"SELECT COUNT(*) FROM frontier WHERE state = 'done'\") -eq 9 ]"
 echo "    requests sent by each: $(for n in 1 2 3; do python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["pages"], end=" ")' "$T/w$n.json"; done)"
 sleep 1.2
 check "  nginx: at most 2 in flight, starts at least 300 ms apart, fleet-wide" python3 - "$T/slow/access.log" <<'EOF'
