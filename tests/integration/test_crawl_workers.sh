@@ -99,7 +99,7 @@ check "  robots.txt fetched once for the three" test "$(tail -n +$((LOGSTART + 1
 
 # --- three workers, one killed with -9 twice and started again
 mklist "$K"
-"$VIGIL" crawl --db "$K" "${OPTS[@]}" --delay 60 --create-only --json >"$T/createk.out"
+"$VIGIL" crawl --db "$K" "${OPTS[@]}" --delay 150 --create-only --json >"$T/createk.out"
 check "--create-only --json" grep -qx '{"crawl":1}' "$T/createk.out"
 TOTAL=$(grep -c '^url' "$T/plain.found")
 PIDS=(); for n in 1 2 3; do worker "$K" $n --lease 2; done
