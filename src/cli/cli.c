@@ -40,6 +40,7 @@ static const struct command commands[] = {
      vg_cli_audit},
     {"providers", "hosting providers notices go to: import, export, lookup",
      vg_cli_providers},
+    {"fleet", "the processes sharing the database: status", vg_cli_fleet},
 };
 
 int vg_cli_proxy_check(const char *cmd, const char *url)

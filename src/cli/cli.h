@@ -34,6 +34,7 @@ int vg_cli_apikeys(int argc, char **argv);
 int vg_cli_serve(int argc, char **argv);
 int vg_cli_notices(int argc, char **argv);
 int vg_cli_providers(int argc, char **argv);
+int vg_cli_fleet(int argc, char **argv);
 
 /* ---- the file-hashing engine behind `hash` and `match` (cli_hash.c) ---- */
 

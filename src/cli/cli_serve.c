@@ -25,14 +25,21 @@ static void serve_usage(FILE *f)
         "                   [--proxy URL] [--crawl-inflight-bytes SIZE]\n"
         "                   [NOTICE OPTIONS]\n"
         "                   [--threads N] [--per-address N]\n"
-        "                   [--ipv6-prefix BITS]\n"
+        "                   [--ipv6-prefix BITS] [--node-name NAME]\n"
+        "                   [--heartbeat S] [--notice-lease S]\n"
         "\n"
         "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
         "requests in flight finish and their reports are stored): the\n"
         "public report form and help pages, the partner intake API\n"
         "(POST /api/v1/reports) and the analyst console (/console).\n"
         "Put it behind a TLS-terminating proxy (nginx: deploy/README.md);\n"
-        "never serve the console over plain HTTP.\n"
+        "never serve the console over plain HTTP.  GET /healthz answers\n"
+        "\"ok\" while it runs, GET /readyz 200 when the store answers at\n"
+        "this program's schema and the match index is loaded, else 503\n"
+        "(for load balancers: no sign-in, no rate limit).  Several serve\n"
+        "nodes may share one database: each beats in the fleet's table\n"
+        "(vigil fleet status) and one at a time runs the notice cycles\n"
+        "(docs/FLEET.md).\n"
         "\n"
         "  --config FILE       options as \"name = value\" lines, '#' starts\n"
         "                      a comment (\"trust-proxy = yes\"); the command\n"
@@ -52,6 +59,9 @@ static void serve_usage(FILE *f)
         "  --per-address N     connections at once from one client address\n"
         "                      (default 32); behind a proxy every\n"
         "                      connection comes from the proxy's address\n"
+        "");
+    fprintf(
+        f,
         "  --web DIR           the web/ directory (default: the sources')\n"
         "  --key-file PATH     the key that seals contact details at rest\n"
         "                      (default: the database's path + \".key\";\n"
@@ -85,9 +95,20 @@ static void serve_usage(FILE *f)
         "                      that crawl's bodies held in memory at once\n"
         "                      (default 256M; see vigil crawl --help,\n"
         "                      --max-inflight-bytes)\n"
+        "\n");
+    fprintf(
+        f,
+        "  --node-name NAME    this node's name in the fleet (default\n"
+        "                      host:pid:random)\n"
+        "  --heartbeat S       seconds between heartbeats (default 5);\n"
+        "                      a node silent for three is stale\n"
+        "  --notice-lease S    the notice cycle's lease, renewed every\n"
+        "                      third of it while a cycle runs (default 30,\n"
+        "                      3 to 3600): a node that dies mid-cycle is\n"
+        "                      replaced this long after\n"
         "\n"
         "With --smtp-relay, notice and takedown runs every\n"
-        "--notice-interval seconds while serving.\n\n%s",
+        "--notice-interval seconds while serving (one node at a time).\n\n%s",
         vg_cli_notice_help);
 }
 
@@ -163,6 +184,9 @@ static const struct option own[] = {
     {"allow-private", no_argument, NULL, 'P'},
     {"proxy", required_argument, NULL, 'x'},
     {"crawl-inflight-bytes", required_argument, NULL, 'B'},
+    {"node-name", required_argument, NULL, 'N'},
+    {"heartbeat", required_argument, NULL, 'b'},
+    {"notice-lease", required_argument, NULL, 'L'},
     {"help", no_argument, NULL, 'h'}};
 
 struct serve_args {
@@ -187,6 +211,7 @@ static void serve_defaults(struct serve_args *a)
 static int serve_option(struct serve_args *a, int c, char **args)
 {
     struct vg_server_opts *so = &a->o.server;
+    unsigned u;
     int k;
 
     switch (c) {
@@ -246,6 +271,19 @@ static int serve_option(struct serve_args *a, int c, char **args)
                                      &a->o.crawl_inflight_bytes)
                    ? -1
                    : 1;
+    case 'N':
+        a->o.node.name = optarg;
+        return 1;
+    case 'b':
+        if (count_arg("--heartbeat", optarg, 1, 3600, &u))
+            return -1;
+        a->o.node.beat_ms = u * 1000LL;
+        return 1;
+    case 'L':
+        if (count_arg("--notice-lease", optarg, 3, 3600, &u))
+            return -1;
+        a->o.lease_ms = u * 1000LL;
+        return 1;
     case 'h':
         return 0;
     default:

@@ -429,6 +429,19 @@ static const struct {
       "CREATE INDEX frontier_lease ON frontier(crawl_id, state, priority,"
       " depth, kind, host_seq, url_id)",
       NULL}},
+
+    {"the fleet: nodes and their heartbeats, leased jobs and their runs",
+     /* times in milliseconds since the epoch, computed in C */
+     {"CREATE TABLE nodes (id TEXT PRIMARY KEY, hostname TEXT NOT NULL,"
+      " pid INTEGER NOT NULL, roles TEXT NOT NULL, version TEXT NOT NULL,"
+      " started_ms INTEGER NOT NULL, heartbeat_ms INTEGER NOT NULL,"
+      " beat_ms INTEGER NOT NULL, status TEXT NOT NULL)",
+      "CREATE TABLE job_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+      " until_ms INTEGER NOT NULL)",
+      "CREATE TABLE job_runs (id {ID}, name TEXT NOT NULL,"
+      " holder TEXT NOT NULL, started_ms INTEGER NOT NULL,"
+      " ended_ms INTEGER, outcome TEXT)",
+      "CREATE INDEX job_runs_name ON job_runs(name, started_ms)", NULL}},
 };
 
 int vg__schema_count(void)
