@@ -95,4 +95,20 @@ int vg_store_job_leases(struct vg_store *st, struct vg_job_leases **out,
                         struct vg_err *err);
 void vg_job_leases_free(struct vg_job_leases *l);
 
+struct vg_job_run {
+    int64_t id;
+    const char *name, *holder;
+    int64_t started_ms, ended_ms; /* ended 0: running, or its holder died */
+    const char *outcome;          /* NULL while not ended */
+};
+struct vg_job_runs {
+    struct vg_job_run *v; /* newest first */
+    size_t n;
+    struct vg_store_strings *strings;
+};
+/* The last max runs of every job (vg_job_runs_free). */
+int vg_store_job_runs(struct vg_store *st, int64_t max,
+                      struct vg_job_runs **out, struct vg_err *err);
+void vg_job_runs_free(struct vg_job_runs *r);
+
 #endif

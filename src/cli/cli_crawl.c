@@ -19,6 +19,7 @@
 #include "vigil/alloc.h"
 #include "vigil/crawler.h"
 #include "vigil/digest.h"
+#include "vigil/runtime.h"
 #include "vigil/store_crawl.h"
 
 static void crawl_usage(FILE *f)
@@ -95,6 +96,9 @@ static void crawl_usage(FILE *f)
         "Output:\n"
         "  --quiet             no progress line\n"
         "  --json              the summary as one JSON object\n"
+        "  --node-name NAME    this process's name in the fleet (vigil fleet\n"
+        "                      status; default host:pid:random): it beats\n"
+        "                      there every 5 s while it crawls\n"
         "\n"
         "Exit status: 0 when the crawl ran (finished or stopped at a bound),\n"
         "1 on an error, 2 on a usage error, 130 when interrupted (resumable).\n",
@@ -380,7 +384,8 @@ enum {
     OPT_TIMEOUT,
     OPT_ROBOTSTTL,
     OPT_PROXY,
-    OPT_INFLIGHTBYTES
+    OPT_INFLIGHTBYTES,
+    OPT_NODE
 };
 
 static const struct option crawl_longopts[] = {
@@ -410,6 +415,7 @@ static const struct option crawl_longopts[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"json", no_argument, NULL, OPT_JSON},
     {"resume", no_argument, NULL, OPT_RESUME},
+    {"node-name", required_argument, NULL, OPT_NODE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -446,9 +452,10 @@ struct crawl_args {
     struct vg_crawl_opts o;
     json_t *seeds;
     json_t *params; /* a resumed crawl's: its strings are in a->o */
-    const char *db;
+    const char *db, *node_name;
     int min_quality, quiet, json, resume;
     int64_t id;                                   /* --resume ID */
+    size_t entries; /* the matcher's, for the heartbeat */
     char allow_addrs[8 * (INET6_ADDRSTRLEN + 9)]; /* --allow-private-addr */
 };
 
@@ -577,6 +584,9 @@ static int crawl_option(struct crawl_args *a, int c, char **argv)
     case OPT_RESUME:
         a->resume = 1;
         return 1;
+    case OPT_NODE:
+        a->node_name = optarg;
+        return 1;
     case 'h':
         return 0;
     default:
@@ -671,10 +681,23 @@ static int crawl_prepare(struct vg_store *st, struct crawl_args *a,
     return rc;
 }
 
-/* Run the crawl until done or interrupted, then say how it went. */
+/* The heartbeat's status line: which crawl, and its index. */
+static void node_status(void *ctx, char *buf, size_t cap)
+{
+    const struct crawl_args *a = ctx;
+
+    snprintf(buf, cap, "crawl %lld, index %zu entries", (long long)a->id,
+             a->entries);
+}
+
+/* Run the crawl until done or interrupted, then say how it went; the
+ * process beats in the fleet's table meanwhile. */
 static int crawl_go(struct vg_store *st, struct crawl_args *a,
                     struct vg_err *err)
 {
+    struct vg_runtime_node_opts no = {a->node_name, "crawl", 0, node_status,
+                                      a};
+    struct vg_runtime_node *node = NULL;
     struct vg_crawl_stats stats;
     struct vg_matcher *m = NULL;
     struct sigaction sa;
@@ -682,6 +705,11 @@ static int crawl_go(struct vg_store *st, struct crawl_args *a,
 
     if ((rc = vg_matcher_load(st, a->min_quality, &m, err)))
         return rc;
+    a->entries = vg_matcher_size(m);
+    if ((rc = vg_runtime_node_start(st, &no, &node, err))) {
+        vg_matcher_free(m);
+        return rc;
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -695,6 +723,7 @@ static int crawl_go(struct vg_store *st, struct crawl_args *a,
         fputs("\r\033[K", stderr);
     if (!rc)
         summary(a->id, &stats, a->json);
+    vg_runtime_node_stop(node);
     vg_matcher_free(m);
     return rc;
 }

@@ -15,6 +15,8 @@
 #include "vigil/store_crawl.h"
 #include "vigil/store_fleet.h"
 
+#define RUNS 20 /* the last runs shown */
+
 static void fleet_usage(FILE *f)
 {
     fprintf(f,
@@ -24,10 +26,11 @@ static void fleet_usage(FILE *f)
             "vigil crawl), each alive while it beats (within three of its\n"
             "heartbeat intervals) or stale, with the age of its last beat,\n"
             "its roles and status; the leased jobs (the notice cycles),\n"
-            "held by one node until a time or free and due at one; and the\n"
-            "URLs of every crawl not finished: queued, leased, done, failed.\n"
+            "held by one node until a time or free and due at one; the\n"
+            "URLs of every crawl not finished: queued, leased, done, failed;\n"
+            "and the last 20 runs of leased jobs, with their node and times.\n"
             "\n"
-            "  --json   one JSON object: nodes, leases, crawls\n"
+            "  --json   one JSON object: nodes, leases, crawls, runs\n"
             "\n"
             "Exit status: 0, 1 when the store cannot be read, 2 for a bad\n"
             "option.\n");
@@ -96,6 +99,46 @@ static json_t *leases_json(const struct vg_job_leases *ls, int64_t now)
     return a;
 }
 
+static json_t *runs_json(const struct vg_job_runs *rs)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < rs->n; i++) {
+        const struct vg_job_run *r = &rs->v[i];
+        json_array_append_new(
+            a, json_pack("{sI ss ss sI so ss?}", "id", (json_int_t)r->id,
+                         "name", r->name, "holder", r->holder, "started_ms",
+                         (json_int_t)r->started_ms, "ended_ms",
+                         r->ended_ms ? json_integer(r->ended_ms) : json_null(),
+                         "outcome", r->outcome));
+    }
+    return a;
+}
+
+static void print_runs(json_t *runs)
+{
+    size_t i;
+    json_t *v;
+
+    printf("recent runs: %zu\n", json_array_size(runs));
+    json_array_foreach(runs, i, v)
+    {
+        json_t *end = json_object_get(v, "ended_ms");
+        long long start =
+            (long long)json_integer_value(json_object_get(v, "started_ms"));
+        if (json_is_integer(end))
+            printf("  %s by %s, %.1f s, %s\n",
+                   json_string_value(json_object_get(v, "name")),
+                   json_string_value(json_object_get(v, "holder")),
+                   (double)(json_integer_value(end) - start) / 1000,
+                   json_string_value(json_object_get(v, "outcome")));
+        else
+            printf("  %s by %s, not ended (running, or its node died)\n",
+                   json_string_value(json_object_get(v, "name")),
+                   json_string_value(json_object_get(v, "holder")));
+    }
+}
+
 static void print_text(json_t *nodes, json_t *leases, json_t *crawls)
 {
     size_t i;
@@ -147,6 +190,7 @@ static int status(const char *db, int json)
     struct vg_store *st = NULL;
     struct vg_nodes *ns = NULL;
     struct vg_job_leases *ls = NULL;
+    struct vg_job_runs *rs = NULL;
     struct vg_err err = {0};
     json_t *crawls = json_array(), *out = NULL;
     int64_t now;
@@ -158,12 +202,14 @@ static int status(const char *db, int json)
         return VG_EXIT_FAIL;
     }
     if (!(rc = vg_store_nodes(st, &ns, &err)) &&
-        !(rc = vg_store_job_leases(st, &ls, &err)))
+        !(rc = vg_store_job_leases(st, &ls, &err)) &&
+        !(rc = vg_store_job_runs(st, RUNS, &rs, &err)))
         rc = vg_store_crawls(st, 0, add_crawl, crawls, &err);
     now = now_ms();
     if (!rc) {
-        out = json_pack("{so so so}", "nodes", nodes_json(ns, now), "leases",
-                        leases_json(ls, now), "crawls", crawls);
+        out = json_pack("{so so so so}", "nodes", nodes_json(ns, now),
+                        "leases", leases_json(ls, now), "runs", runs_json(rs),
+                        "crawls", crawls);
         crawls = NULL; /* json_pack took it, or failed and freed it */
         if (!out)
             rc = VG_ENOMEM;
@@ -177,11 +223,13 @@ static int status(const char *db, int json)
     } else {
         print_text(json_object_get(out, "nodes"), json_object_get(out, "leases"),
                    json_object_get(out, "crawls"));
+        print_runs(json_object_get(out, "runs"));
     }
     json_decref(out);
     json_decref(crawls);
     vg_nodes_free(ns);
     vg_job_leases_free(ls);
+    vg_job_runs_free(rs);
     vg_store_close(st);
     return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
 }

@@ -251,3 +251,47 @@ void vg_job_leases_free(struct vg_job_leases *l)
     vg_free(l->v);
     vg_free(l);
 }
+
+static void run_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                    struct vg_store_strings **pool, int *oom)
+{
+    struct vg_job_run *r = elem;
+
+    r->id = st->ops->col_int(s, 0);
+    r->name = VG__TEXT(1);
+    r->holder = VG__TEXT(2);
+    r->started_ms = st->ops->col_int(s, 3);
+    r->ended_ms = st->ops->col_int(s, 4); /* NULL reads 0 */
+    r->outcome = VG__TEXT(5);
+}
+
+int vg_store_job_runs(struct vg_store *st, int64_t max,
+                      struct vg_job_runs **out, struct vg_err *err)
+{
+    struct vg_job_runs *r = vg_calloc(1, sizeof(*r));
+    int rc;
+
+    *out = NULL;
+    if (!r)
+        return VG_ENOMEM;
+    rc = vg__store_list(st, &r->v, &r->n, sizeof(*r->v), run_row, &r->strings,
+                        err,
+                        "SELECT id, name, holder, started_ms, ended_ms,"
+                        " outcome FROM job_runs ORDER BY id DESC LIMIT ?",
+                        "i", max);
+    if (rc) {
+        vg_job_runs_free(r);
+        return rc;
+    }
+    *out = r;
+    return VG_OK;
+}
+
+void vg_job_runs_free(struct vg_job_runs *r)
+{
+    if (!r)
+        return;
+    vg__store_strings_free(r->strings);
+    vg_free(r->v);
+    vg_free(r);
+}
