@@ -31,6 +31,8 @@ struct vg_runtime_notices {
     pthread_mutex_t lock;
     pthread_cond_t wake, keep; /* the loop's, the keeper's */
     int stop, running;         /* running: a cycle holds the lease */
+    int lost;                  /* the keeper found the lease taken */
+    int64_t held_until;        /* the lease's end as last taken */
 };
 
 static int64_t now_ms(void)
@@ -71,6 +73,19 @@ static void say(const struct vg_notice_stats *s)
                 (long long)s->rechecks, (long long)s->removed);
 }
 
+/* The cycle's go_on: while the lease is ours, by our clock (renewals
+ * that fail let it run out) and by the keeper's last word. */
+static int still_held(void *ctx)
+{
+    struct vg_runtime_notices *n = ctx;
+    int held;
+
+    pthread_mutex_lock(&n->lock);
+    held = !n->lost && now_ms() < n->held_until;
+    pthread_mutex_unlock(&n->lock);
+    return held;
+}
+
 /* One cycle if the lease can be taken; how long to wait for the next. */
 static int64_t cycle(struct vg_runtime_notices *n)
 {
@@ -90,6 +105,8 @@ static int64_t cycle(struct vg_runtime_notices *n)
     }
     pthread_mutex_lock(&n->lock);
     n->running = 1;
+    n->lost = 0;
+    n->held_until = at + n->lease_ms;
     pthread_cond_signal(&n->keep);
     pthread_mutex_unlock(&n->lock);
     if ((rc = vg_notice_run_once(n->st, &n->o, &s, &err)))
@@ -155,7 +172,12 @@ static void *keeper(void *arg)
         if (n->running && (rc || !taken))
             fprintf(stderr, "vigil: notices: the cycle's lease: %s\n",
                     rc ? (err.msg[0] ? err.msg : vg_strerror(rc))
-                       : "taken by another node");
+                       : "taken by another node: this cycle stops before"
+                         " its next notice");
+        if (n->running && !rc && !taken)
+            n->lost = 1;
+        else if (n->running && !rc)
+            n->held_until = at + n->lease_ms;
     }
     pthread_mutex_unlock(&n->lock);
     return NULL;
@@ -191,6 +213,8 @@ int vg_runtime_notices_start(struct vg_store *st,
         return VG_ENOMEM;
     n->st = st;
     n->o = *o;
+    n->o.go_on = still_held;
+    n->o.go_on_ctx = n;
     n->holder = holder;
     n->interval_ms = (interval_s > 0 ? interval_s : 300) * 1000;
     n->lease_ms = lease_ms > 0 ? lease_ms : 30000;
