@@ -26,9 +26,15 @@
  *  - the notice mail: the SMTP transport of notices (vigil/smtp.h, its
  *    outcomes mapped to what the cycle does next) and who hosts a URL (the
  *    provider registry, then RDAP), shared with `vigil notices run-once`.
+ *  - the node: this process's row in the fleet's table
+ *    (vigil/store_fleet.h), registered at start, beating from a thread of
+ *    its own, removed at a clean stop; the notice cycles run under a lease
+ *    in its name, so nodes sharing a store run one cycle at a time
+ *    (docs/FLEET.md).
  *  - serve: signals blocked in every thread and taken by one sigwait, the
- *    sealing key's file next to the database, the server, the crawler and
- *    the notice cycles started in that order and stopped in reverse.
+ *    sealing key's file next to the database, the server, the crawler,
+ *    the node and the notice cycles started in that order; stopped: the
+ *    server, the notice cycles, the node, the crawler.
  *
  * Thread safety: each part's start, stop, reload and status from one
  * thread at a time; the store and the sealer outlive the parts.

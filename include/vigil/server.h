@@ -46,9 +46,9 @@
  * rate limit, and neither says more than that.
  */
 struct vg_server_readiness {
-    int index;             /* -1: no index on this node; 0: not loaded
+    int index;               /* -1: no index on this node; 0: not loaded
                               yet; 1: loaded */
-    int64_t index_entries; /* list entries it holds */
+    int64_t index_entries;   /* list entries it holds */
     int64_t lists_loaded_at; /* Unix seconds of the last (re)load */
 };
 

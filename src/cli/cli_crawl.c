@@ -96,9 +96,8 @@ static void crawl_usage(FILE *f)
         "Output:\n"
         "  --quiet             no progress line\n"
         "  --json              the summary as one JSON object\n"
-        "  --node-name NAME    this process's name in the fleet (vigil fleet\n"
-        "                      status; default host:pid:random): it beats\n"
-        "                      there every 5 s while it crawls\n"
+        "  --node-name NAME    its name in vigil fleet status, where it beats\n"
+        "                      every 5 s (default host:pid:random)\n"
         "\n"
         "Exit status: 0 when the crawl ran (finished or stopped at a bound),\n"
         "1 on an error, 2 on a usage error, 130 when interrupted (resumable).\n",
@@ -454,7 +453,7 @@ struct crawl_args {
     json_t *params; /* a resumed crawl's: its strings are in a->o */
     const char *db, *node_name;
     int min_quality, quiet, json, resume;
-    int64_t id;                                   /* --resume ID */
+    int64_t id;     /* --resume ID */
     size_t entries; /* the matcher's, for the heartbeat */
     char allow_addrs[8 * (INET6_ADDRSTRLEN + 9)]; /* --allow-private-addr */
 };

@@ -54,13 +54,13 @@ static int add_crawl(void *ctx, const struct vg_crawl_info *c)
     json_t *crawls = ctx;
 
     if (strcmp(c->status, "finished"))
-        json_array_append_new(
-            crawls,
-            json_pack("{sI ss sI sI sI sI}", "id", (json_int_t)c->id, "status",
-                      c->status, "queued", (json_int_t)c->urls.queued,
-                      "leased", (json_int_t)c->urls.leased, "done",
-                      (json_int_t)c->urls.done, "failed",
-                      (json_int_t)c->urls.failed));
+        json_array_append_new(crawls,
+                              json_pack("{sI ss sI sI sI sI}", "id",
+                                        (json_int_t)c->id, "status", c->status,
+                                        "queued", (json_int_t)c->urls.queued,
+                                        "leased", (json_int_t)c->urls.leased,
+                                        "done", (json_int_t)c->urls.done,
+                                        "failed", (json_int_t)c->urls.failed));
     return VG_OK;
 }
 
@@ -71,14 +71,14 @@ static json_t *nodes_json(const struct vg_nodes *ns, int64_t now)
     for (size_t i = 0; a && i < ns->n; i++) {
         const struct vg_node *n = &ns->v[i];
         json_array_append_new(
-            a, json_pack("{ss ss sI ss ss sI sI sI ss ss}", "id", n->id,
-                         "hostname", n->hostname, "pid", (json_int_t)n->pid,
-                         "roles", n->roles, "version", n->version,
-                         "started_ms", (json_int_t)n->started_ms,
-                         "heartbeat_ms", (json_int_t)n->heartbeat_ms, "age_ms",
-                         (json_int_t)(now - n->heartbeat_ms), "state",
-                         alive(n, now) ? "alive" : "stale", "status",
-                         n->status));
+            a,
+            json_pack("{ss ss sI ss ss sI sI sI ss ss}", "id", n->id,
+                      "hostname", n->hostname, "pid", (json_int_t)n->pid,
+                      "roles", n->roles, "version", n->version, "started_ms",
+                      (json_int_t)n->started_ms, "heartbeat_ms",
+                      (json_int_t)n->heartbeat_ms, "age_ms",
+                      (json_int_t)(now - n->heartbeat_ms), "state",
+                      alive(n, now) ? "alive" : "stale", "status", n->status));
     }
     return a;
 }
@@ -90,11 +90,11 @@ static json_t *leases_json(const struct vg_job_leases *ls, int64_t now)
     for (size_t i = 0; a && i < ls->n; i++) {
         const struct vg_job_lease *l = &ls->v[i];
         int64_t left = l->until_ms > now ? l->until_ms - now : 0;
-        json_array_append_new(
-            a, json_pack("{ss ss? sI sI}", "name", l->name, "holder",
-                         *l->holder ? l->holder : NULL,
-                         "until_ms", (json_int_t)l->until_ms, "left_ms",
-                         (json_int_t)left));
+        json_array_append_new(a, json_pack("{ss ss? sI sI}", "name", l->name,
+                                           "holder",
+                                           *l->holder ? l->holder : NULL,
+                                           "until_ms", (json_int_t)l->until_ms,
+                                           "left_ms", (json_int_t)left));
     }
     return a;
 }
@@ -121,11 +121,10 @@ static void print_runs(json_t *runs)
     json_t *v;
 
     printf("recent runs: %zu\n", json_array_size(runs));
-    json_array_foreach(runs, i, v)
-    {
+    json_array_foreach (runs, i, v) {
         json_t *end = json_object_get(v, "ended_ms");
-        long long start =
-            (long long)json_integer_value(json_object_get(v, "started_ms"));
+        long long start = (long long)json_integer_value(
+            json_object_get(v, "started_ms"));
         if (json_is_integer(end))
             printf("  %s by %s, %.1f s, %s\n",
                    json_string_value(json_object_get(v, "name")),
@@ -145,8 +144,7 @@ static void print_text(json_t *nodes, json_t *leases, json_t *crawls)
     json_t *v;
 
     printf("nodes: %zu\n", json_array_size(nodes));
-    json_array_foreach(nodes, i, v)
-    {
+    json_array_foreach (nodes, i, v) {
         printf("  %s  %s, %s, beat %.1f s ago, pid %lld on %s, vigil %s\n"
                "    %s\n",
                json_string_value(json_object_get(v, "id")),
@@ -159,8 +157,7 @@ static void print_text(json_t *nodes, json_t *leases, json_t *crawls)
                json_string_value(json_object_get(v, "status")));
     }
     printf("leases: %zu\n", json_array_size(leases));
-    json_array_foreach(leases, i, v)
-    {
+    json_array_foreach (leases, i, v) {
         const char *h = json_string_value(json_object_get(v, "holder"));
         double left =
             (double)json_integer_value(json_object_get(v, "left_ms")) / 1000;
@@ -172,8 +169,7 @@ static void print_text(json_t *nodes, json_t *leases, json_t *crawls)
                    json_string_value(json_object_get(v, "name")), left);
     }
     printf("crawls not finished: %zu\n", json_array_size(crawls));
-    json_array_foreach(crawls, i, v)
-    {
+    json_array_foreach (crawls, i, v) {
         printf("  crawl %lld: %s, URLs %lld queued, %lld leased, %lld done,"
                " %lld failed\n",
                (long long)json_integer_value(json_object_get(v, "id")),
@@ -196,8 +192,8 @@ static int status(const char *db, int json)
     int64_t now;
     int rc;
 
-    if (!crawls ||
-        vg_cli_open_store_audit("fleet status", db, NULL, NULL, 0, &st, NULL)) {
+    if (!crawls || vg_cli_open_store_audit("fleet status", db, NULL, NULL, 0,
+                                           &st, NULL)) {
         json_decref(crawls);
         return VG_EXIT_FAIL;
     }
@@ -221,7 +217,8 @@ static int status(const char *db, int json)
         vg_cli_json_value(stdout, out);
         out = NULL;
     } else {
-        print_text(json_object_get(out, "nodes"), json_object_get(out, "leases"),
+        print_text(json_object_get(out, "nodes"),
+                   json_object_get(out, "leases"),
                    json_object_get(out, "crawls"));
         print_runs(json_object_get(out, "runs"));
     }

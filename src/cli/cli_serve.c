@@ -14,6 +14,33 @@
 #include "vigil/alloc.h"
 #include "vigil/runtime.h"
 
+/* The fleet's part of serve_usage, and the notice options. */
+static void serve_fleet_usage(FILE *f)
+{
+    fprintf(
+        f,
+        "\n"
+        "GET /healthz answers \"ok\" while it runs, GET /readyz 200 when\n"
+        "the store answers at this program's schema and the match index\n"
+        "is loaded, else 503 (for load balancers: no sign-in, no rate\n"
+        "limit).  Several serve nodes may share one database: each beats\n"
+        "in the fleet's table (vigil fleet status) and one at a time runs\n"
+        "the notice cycles (docs/FLEET.md).\n"
+        "\n"
+        "  --node-name NAME    this node's name in the fleet (default\n"
+        "                      host:pid:random)\n"
+        "  --heartbeat S       seconds between heartbeats (default 5);\n"
+        "                      a node silent for three is stale\n"
+        "  --notice-lease S    the notice cycle's lease, renewed every\n"
+        "                      third of it while a cycle runs (default 30,\n"
+        "                      3 to 3600): a node that dies mid-cycle is\n"
+        "                      replaced this long after\n"
+        "\n"
+        "With --smtp-relay, notice and takedown runs every\n"
+        "--notice-interval seconds while serving (one node at a time).\n\n%s",
+        vg_cli_notice_help);
+}
+
 static void serve_usage(FILE *f)
 {
     fprintf(
@@ -33,13 +60,7 @@ static void serve_usage(FILE *f)
         "public report form and help pages, the partner intake API\n"
         "(POST /api/v1/reports) and the analyst console (/console).\n"
         "Put it behind a TLS-terminating proxy (nginx: deploy/README.md);\n"
-        "never serve the console over plain HTTP.  GET /healthz answers\n"
-        "\"ok\" while it runs, GET /readyz 200 when the store answers at\n"
-        "this program's schema and the match index is loaded, else 503\n"
-        "(for load balancers: no sign-in, no rate limit).  Several serve\n"
-        "nodes may share one database: each beats in the fleet's table\n"
-        "(vigil fleet status) and one at a time runs the notice cycles\n"
-        "(docs/FLEET.md).\n"
+        "never serve the console over plain HTTP.\n"
         "\n"
         "  --config FILE       options as \"name = value\" lines, '#' starts\n"
         "                      a comment (\"trust-proxy = yes\"); the command\n"
@@ -94,22 +115,8 @@ static void serve_usage(FILE *f)
         "  --crawl-inflight-bytes SIZE\n"
         "                      that crawl's bodies held in memory at once\n"
         "                      (default 256M; see vigil crawl --help,\n"
-        "                      --max-inflight-bytes)\n"
-        "\n");
-    fprintf(
-        f,
-        "  --node-name NAME    this node's name in the fleet (default\n"
-        "                      host:pid:random)\n"
-        "  --heartbeat S       seconds between heartbeats (default 5);\n"
-        "                      a node silent for three is stale\n"
-        "  --notice-lease S    the notice cycle's lease, renewed every\n"
-        "                      third of it while a cycle runs (default 30,\n"
-        "                      3 to 3600): a node that dies mid-cycle is\n"
-        "                      replaced this long after\n"
-        "\n"
-        "With --smtp-relay, notice and takedown runs every\n"
-        "--notice-interval seconds while serving (one node at a time).\n\n%s",
-        vg_cli_notice_help);
+        "                      --max-inflight-bytes)\n");
+    serve_fleet_usage(f);
 }
 
 /* An option's number in [lo, hi] into *out; -1 (said) if not. */
@@ -207,11 +214,34 @@ static void serve_defaults(struct serve_args *a)
     a->o.crawl = 1;
 }
 
+/* --node-name, --heartbeat, --notice-lease: 1 taken, -1 bad (said). */
+static int fleet_option(struct serve_args *a, int c)
+{
+    unsigned u;
+
+    switch (c) {
+    case 'N':
+        a->o.node.name = optarg;
+        return 1;
+    case 'b':
+        if (count_arg("--heartbeat", optarg, 1, 3600, &u))
+            return -1;
+        a->o.node.beat_ms = u * 1000LL;
+        return 1;
+    case 'L':
+        if (count_arg("--notice-lease", optarg, 3, 3600, &u))
+            return -1;
+        a->o.lease_ms = u * 1000LL;
+        return 1;
+    default:
+        return -1;
+    }
+}
+
 /* One option: 1 taken, -1 bad (said), 0 --help. */
 static int serve_option(struct serve_args *a, int c, char **args)
 {
     struct vg_server_opts *so = &a->o.server;
-    unsigned u;
     int k;
 
     switch (c) {
@@ -272,18 +302,9 @@ static int serve_option(struct serve_args *a, int c, char **args)
                    ? -1
                    : 1;
     case 'N':
-        a->o.node.name = optarg;
-        return 1;
     case 'b':
-        if (count_arg("--heartbeat", optarg, 1, 3600, &u))
-            return -1;
-        a->o.node.beat_ms = u * 1000LL;
-        return 1;
     case 'L':
-        if (count_arg("--notice-lease", optarg, 3, 3600, &u))
-            return -1;
-        a->o.lease_ms = u * 1000LL;
-        return 1;
+        return fleet_option(a, c);
     case 'h':
         return 0;
     default:

@@ -56,7 +56,8 @@ static void pause_locked(struct vg_runtime_notices *n, pthread_cond_t *cv,
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
-    while (!n->stop && pthread_cond_timedwait(cv, &n->lock, &until) != ETIMEDOUT)
+    while (!n->stop &&
+           pthread_cond_timedwait(cv, &n->lock, &until) != ETIMEDOUT)
         ;
 }
 
@@ -92,7 +93,8 @@ static int64_t cycle(struct vg_runtime_notices *n)
     struct vg_notice_stats s;
     struct vg_err err = {0};
     int64_t at = now_ms(), run = 0,
-            retry = n->interval_ms < n->lease_ms ? n->interval_ms : n->lease_ms;
+            retry = n->interval_ms < n->lease_ms ? n->interval_ms
+                                                 : n->lease_ms;
     int rc, taken = 0, held = 0;
 
     if ((rc = vg_store_job_take(n->st, JOB, n->holder, at, at + n->lease_ms,
@@ -203,8 +205,7 @@ static void finish(struct vg_runtime_notices *n, int loop)
 int vg_runtime_notices_start(struct vg_store *st,
                              const struct vg_notice_opts *o,
                              int64_t interval_s, const char *holder,
-                             int64_t lease_ms,
-                             struct vg_runtime_notices **out)
+                             int64_t lease_ms, struct vg_runtime_notices **out)
 {
     struct vg_runtime_notices *n = vg_calloc(1, sizeof(*n));
 

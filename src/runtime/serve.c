@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `vigil serve`'s runtime (vigil/runtime.h): the node's heartbeat, the
- * server, the crawler thread and the notice thread, started in that order
- * and stopped in reverse, and the signals that end them.  SIGINT and SIGTERM are blocked
+ * `vigil serve`'s runtime (vigil/runtime.h): the server, the crawler
+ * thread, the node's heartbeat and the notice thread, started in that
+ * order, and the signals that end them.  The stop takes the server first
+ * (no new requests), then the notice cycle under way (under the node's
+ * name), the node, the crawler, and frees the server last.  SIGINT and SIGTERM are blocked
  * before any thread starts, so every thread inherits the mask and only the
  * one sigwait in vg_runtime_wait takes them.
  */
@@ -154,9 +156,10 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
         (rc = start_node(rt, err)))
         goto fail;
     if (o->notices &&
-        (rc = vg_runtime_notices_start(
-             rt->so.store, o->notices, o->notice_interval_s,
-             vg_runtime_node_id(rt->node), o->lease_ms, &rt->notices))) {
+        (rc = vg_runtime_notices_start(rt->so.store, o->notices,
+                                       o->notice_interval_s,
+                                       vg_runtime_node_id(rt->node),
+                                       o->lease_ms, &rt->notices))) {
         vg_err_set(err, rc, "cannot start the notice scheduler");
         goto fail;
     }

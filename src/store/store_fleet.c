@@ -52,7 +52,8 @@ int vg_store_node_beat(struct vg_store *st, const struct vg_node *n,
                                "DELETE FROM nodes WHERE heartbeat_ms < ?", "i",
                                n->heartbeat_ms - DAY_MS)))
         rc = vg__store_run(st, s, err);
-    if (!rc && !(rc = vg__store_query(
+    if (!rc &&
+        !(rc = vg__store_query(
               st, &s, err,
               "INSERT INTO nodes (id, hostname, pid, roles, version,"
               " started_ms, heartbeat_ms, beat_ms, status)"
@@ -67,8 +68,7 @@ int vg_store_node_beat(struct vg_store *st, const struct vg_node *n,
     return rc;
 }
 
-int vg_store_node_gone(struct vg_store *st, const char *id,
-                       struct vg_err *err)
+int vg_store_node_gone(struct vg_store *st, const char *id, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
@@ -106,8 +106,8 @@ int vg_store_nodes(struct vg_store *st, struct vg_nodes **out,
     *out = NULL;
     if (!l)
         return VG_ENOMEM;
-    rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), node_row,
-                        &l->strings, err,
+    rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), node_row, &l->strings,
+                        err,
                         "SELECT id, hostname, pid, roles, version, started_ms,"
                         " heartbeat_ms, beat_ms, status FROM nodes"
                         " ORDER BY id",
@@ -186,10 +186,11 @@ int vg_store_job_release(struct vg_store *st, const char *name,
     LOCK(st);
     if ((rc = st->ops->begin_write(st->db, err)))
         goto unlock;
-    if (!(rc = vg__store_query(st, &s, err,
-                               "UPDATE job_leases SET holder = '', until_ms = ?"
-                               " WHERE name = ? AND holder = ?",
-                               "itt", next_ms, name, holder)) &&
+    if (!(rc =
+              vg__store_query(st, &s, err,
+                              "UPDATE job_leases SET holder = '', until_ms = ?"
+                              " WHERE name = ? AND holder = ?",
+                              "itt", next_ms, name, holder)) &&
         !(rc = vg__store_run(st, s, err)))
         changed = st->ops->changes(st->db);
     if (!rc && run_id &&

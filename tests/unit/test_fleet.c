@@ -35,8 +35,8 @@ static void test_nodes(void)
     struct vg_store *st = open_store("nodes.db");
     struct vg_nodes *ns = NULL;
     struct vg_err err = {0};
-    struct vg_node a = {"host:1:aa", "host", 1, "serve,scheduler", "0.4.0",
-                        1000, 1000, 5000, "no index"};
+    struct vg_node a = {"host:1:aa", "host", 1,    "serve,scheduler", "0.4.0",
+                        1000,        1000,   5000, "no index"};
     struct vg_node b = a, old = a, bad = a;
 
     TH_CHECK(st != NULL);
@@ -91,7 +91,8 @@ static void test_leases(void)
     if (!st)
         return;
     /* free: a takes it, its run recorded */
-    TH_EQ_INT(vg_store_job_take(st, "job", "a", 1000, 4000, &taken, &run, &err),
+    TH_EQ_INT(vg_store_job_take(st, "job", "a", 1000, 4000, &taken, &run,
+                                &err),
               VG_OK);
     TH_EQ_INT(taken, 1);
     TH_CHECK(run > 0);
@@ -101,10 +102,12 @@ static void test_leases(void)
               VG_OK);
     TH_EQ_INT(taken, 0);
     TH_CHECK(run2 == 0);
-    TH_EQ_INT(vg_store_job_take(st, "job", "a", 3000, 6000, &taken, NULL, &err),
+    TH_EQ_INT(vg_store_job_take(st, "job", "a", 3000, 6000, &taken, NULL,
+                                &err),
               VG_OK);
     TH_EQ_INT(taken, 1);
-    TH_EQ_INT(vg_store_job_take(st, "job", "b", 5999, 9000, &taken, NULL, &err),
+    TH_EQ_INT(vg_store_job_take(st, "job", "b", 5999, 9000, &taken, NULL,
+                                &err),
               VG_OK);
     TH_EQ_INT(taken, 0);
     /* a dies: once expired, b takes over */
