@@ -160,7 +160,7 @@ EOF
 KILLED=$(ms)
 kill -9 "$A"; wait "$A" 2>/dev/null
 for _ in $(seq 300); do ls "$T/mail"/*.json >/dev/null 2>&1 && break; sleep 0.1; done
-sleep 1
+for _ in $(seq 100); do [ "$(q "SELECT state FROM notices")" = sent ] && break; sleep 0.1; done
 check "B2 took the cycle over once A's lease expired, and sent the notice" bash -c "[ \"\$(sqlite3 '$DB' \"SELECT state || ' ' || attempts FROM notices\")\" = 'sent 1' ] && [ \$(ls '$T/mail'/*.eml | wc -l) -eq 1 ]"
 MID=$(q "SELECT message_id FROM notices")
 check "the same notice, same Message-ID, at both relays: one notice, one case" bash -c "grep -qF '$MID' '$T/slowmail/1.eml' && grep -qF '$MID' '$T/mail/1.eml' && [ \$(sqlite3 '$DB' 'SELECT COUNT(*) FROM notices') -eq 1 ] && [ \$(sqlite3 '$DB' 'SELECT COUNT(*) FROM cases') -eq 1 ]"
@@ -176,6 +176,9 @@ ok = (a and a[-1]["ended_ms"] is None and b2 and b2[0]["started_ms"] > killed
       and all(r["ended_ms"] <= killed for r in a[:-1]))
 sys.exit(0 if ok else 1)
 EOF
+for _ in $(seq 100); do
+  v fleet status --json | grep -q '"state": "stale"' && break; sleep 0.1
+done
 check "fleet status: A stale (with its age), B2 alive" fleet <<'EOF'
 import json, sys
 n = {x["id"]: x for x in json.load(open(sys.argv[1]))["nodes"]}
