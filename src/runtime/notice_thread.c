@@ -7,7 +7,9 @@
  * time while a cycle runs.  The lease is released at the cycle's end with
  * the next cycle due an interval later, so nodes sharing a store run one
  * cycle at a time, once an interval, and a node killed mid-cycle leaves a
- * lease that expires for another to take (docs/FLEET.md).  A stop waits
+ * lease that expires for another to take (docs/FLEET.md).  A cycle whose
+ * lease ran out (renewals failed for a whole lease) or was taken stops
+ * before its next notice (the cycle's go_on, vigil/notice.h).  A stop waits
  * for the cycle under way: a notice is never cut between being stored and
  * being marked sent.
  */

@@ -4,9 +4,9 @@
  * thread, the node's heartbeat and the notice thread, started in that
  * order, and the signals that end them.  The stop takes the server first
  * (no new requests), then the notice cycle under way (under the node's
- * name), the node, the crawler, and frees the server last.  SIGINT and SIGTERM are blocked
- * before any thread starts, so every thread inherits the mask and only the
- * one sigwait in vg_runtime_wait takes them.
+ * name), the node, the crawler, and frees the server last.  SIGINT and
+ * SIGTERM are blocked before any thread starts, so every thread inherits
+ * the mask and only the one sigwait in vg_runtime_wait takes them.
  */
 #include <pthread.h>
 #include <signal.h>
