@@ -93,6 +93,11 @@ struct vg_notice_opts {
                                 char *why, size_t whylen);
     void *send_ctx;
     struct vg_fetch_opts fetch; /* for re-checks (user_agent required) */
+    /* Asked before each notice is sent and before the re-checks (NULL:
+     * always go on): 0 ends the cycle there, VG_OK, its notices stored
+     * and left pending for the next (a scheduler that lost its lease). */
+    int (*go_on)(void *ctx);
+    void *go_on_ctx;
 };
 
 struct vg_notice_stats {

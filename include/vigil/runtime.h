@@ -26,9 +26,15 @@
  *  - the notice mail: the SMTP transport of notices (vigil/smtp.h, its
  *    outcomes mapped to what the cycle does next) and who hosts a URL (the
  *    provider registry, then RDAP), shared with `vigil notices run-once`.
+ *  - the node: this process's row in the fleet's table
+ *    (vigil/store_fleet.h), registered at start, beating from a thread of
+ *    its own, removed at a clean stop; the notice cycles run under a lease
+ *    in its name, so nodes sharing a store run one cycle at a time
+ *    (docs/FLEET.md).
  *  - serve: signals blocked in every thread and taken by one sigwait, the
- *    sealing key's file next to the database, the server, the crawler and
- *    the notice cycles started in that order and stopped in reverse.
+ *    sealing key's file next to the database, the server, the crawler,
+ *    the node and the notice cycles started in that order; stopped: the
+ *    server, the notice cycles, the node, the crawler.
  *
  * Thread safety: each part's start, stop, reload and status from one
  * thread at a time; the store and the sealer outlive the parts.
@@ -84,6 +90,8 @@ void vg_runtime_crawl_reload(struct vg_runtime_crawl *c);
 struct vg_runtime_crawl_status {
     int64_t crawl_id;
     int runs;                    /* crawl runs started (restarts + 1) */
+    size_t index_entries;        /* list entries the matcher holds */
+    int64_t lists_loaded_at;     /* Unix seconds of its last (re)load */
     struct vg_crawl_stats stats; /* of the current run, about each second */
     int last_rc;                 /* the last run's error, VG_OK if none */
     char last_error[512];
@@ -92,16 +100,57 @@ struct vg_runtime_crawl_status {
 void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
                              struct vg_runtime_crawl_status *out);
 
+/* ---- the node: this process's row in the fleet (vigil/store_fleet.h) ---- */
+
+struct vg_runtime_node_opts {
+    const char *name;  /* the node's id; NULL: "host:pid:random" */
+    const char *roles; /* "serve,crawl,scheduler", "crawl" */
+    int64_t beat_ms;   /* between heartbeats; 0 or less: 5000 */
+    /* the status line of each beat, written into buf (may be NULL);
+       called from the node's thread */
+    void (*status)(void *ctx, char *buf, size_t cap);
+    void *status_ctx;
+};
+
+struct vg_runtime_node;
+
+/*
+ * Register the node (its first heartbeat, now) and beat every beat_ms
+ * from a thread of its own until stopped.  A beat that fails is retried
+ * at the next.  o's strings and ctx must outlive *out.  VG_EINVAL (a name
+ * the store refuses), VG_ENOMEM, the store's error.
+ */
+int vg_runtime_node_start(struct vg_store *st,
+                          const struct vg_runtime_node_opts *o,
+                          struct vg_runtime_node **out, struct vg_err *err);
+/* The node's id, valid until stopped. */
+const char *vg_runtime_node_id(const struct vg_runtime_node *n);
+/* Stop beating and forget the node's row (a clean stop), free.  NULL:
+ * no-op. */
+void vg_runtime_node_stop(struct vg_runtime_node *n);
+
 /* ---- the notice thread ---- */
 
 struct vg_runtime_notices;
 
-/* Run cycles with o (copied; what it points to must outlive the thread)
- * every interval_s (0 or less: 300), the first at once.  VG_ENOMEM,
- * VG_EIO (no thread). */
+/*
+ * Run cycles with o (copied; what it points to must outlive the thread)
+ * every interval_s (0 or less: 300), the first as soon as the fleet's is
+ * due.  Each cycle runs under the lease of the job "notices"
+ * (vigil/store_fleet.h) taken for holder (the node's id, outliving the
+ * thread) for lease_ms (0 or less: 30000), renewed every third of it
+ * while the cycle runs and released at its end with the next cycle due
+ * interval_s later: with several nodes on one store, one at a time runs
+ * a cycle, once an interval.  A node that cannot take the lease tries
+ * again after the smaller of interval_s and lease_ms.  A holder that dies
+ * leaves the lease to expire; the next node to take it finishes the work
+ * (vigil/notice.h: a stored notice goes out with its Message-ID).
+ * VG_ENOMEM, VG_EIO (no thread).
+ */
 int vg_runtime_notices_start(struct vg_store *st,
                              const struct vg_notice_opts *o,
-                             int64_t interval_s,
+                             int64_t interval_s, const char *holder,
+                             int64_t lease_ms,
                              struct vg_runtime_notices **out);
 /* Stop after the cycle under way, free.  NULL: no-op. */
 void vg_runtime_notices_stop(struct vg_runtime_notices *n);
@@ -171,6 +220,10 @@ struct vg_runtime_serve_opts {
     /* notice cycles every notice_interval_s (0: 300); NULL: none */
     const struct vg_notice_opts *notices;
     int64_t notice_interval_s;
+    /* this node in the fleet: node.roles is set from what runs; the
+       notice cycles' lease lasts lease_ms (0: 30000) */
+    struct vg_runtime_node_opts node;
+    int64_t lease_ms;
     /* the crawler's errors, one line each (may be NULL: stderr) */
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;

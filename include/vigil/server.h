@@ -37,6 +37,21 @@
 #include "vigil/seal.h"
 #include "vigil/store.h"
 
+/*
+ * /healthz answers 200 "ok" while the process serves, without touching the
+ * store; /readyz answers 200 with a small JSON object when the store
+ * answers, its schema is this program's latest and the match index (if
+ * this node has one) is loaded, with the age of the last list load; else
+ * 503 with the reason.  Neither needs a sign-in nor counts against a
+ * rate limit, and neither says more than that.
+ */
+struct vg_server_readiness {
+    int index;               /* -1: no index on this node; 0: not loaded
+                              yet; 1: loaded */
+    int64_t index_entries;   /* list entries it holds */
+    int64_t lists_loaded_at; /* Unix seconds of the last (re)load */
+};
+
 struct vg_server_opts {
     struct vg_store *store;   /* required; outlives the server */
     const char *listen;       /* "127.0.0.1:8080" (port 0: any free one) */
@@ -55,6 +70,10 @@ struct vg_server_opts {
      * (a verified media item), so a crawl matches them (NULL: none) */
     void (*lists_changed)(void *ctx);
     void *lists_changed_ctx;
+    /* what /readyz reports of the parts beside the server, asked on an
+     * HTTP thread (NULL: none, no index to wait for) */
+    void (*readiness)(void *ctx, struct vg_server_readiness *out);
+    void *readiness_ctx;
     int trust_proxy; /* behind a reverse proxy on this machine:
                                  take the client's address from its
                                  X-Real-IP header */

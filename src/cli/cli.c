@@ -41,6 +41,7 @@ static const struct command commands[] = {
     {"providers", "hosting providers notices go to: import, export, lookup",
      vg_cli_providers},
     {"db", "the store: status, migrate, copy to another database", vg_cli_db},
+    {"fleet", "the processes sharing the database: status", vg_cli_fleet},
 };
 
 int vg_cli_proxy_check(const char *cmd, const char *url)

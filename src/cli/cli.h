@@ -35,6 +35,7 @@ int vg_cli_serve(int argc, char **argv);
 int vg_cli_notices(int argc, char **argv);
 int vg_cli_providers(int argc, char **argv);
 int vg_cli_db(int argc, char **argv);
+int vg_cli_fleet(int argc, char **argv);
 
 /* ---- the file-hashing engine behind `hash` and `match` (cli_hash.c) ---- */
 

@@ -19,6 +19,7 @@
 #include "vigil/alloc.h"
 #include "vigil/crawler.h"
 #include "vigil/digest.h"
+#include "vigil/runtime.h"
 #include "vigil/store_crawl.h"
 
 /* The end of crawl_usage: crawl workers, exit status. */
@@ -120,6 +121,8 @@ static void crawl_usage(FILE *f)
         "Output:\n"
         "  --quiet             no progress line\n"
         "  --json              the summary as one JSON object\n"
+        "  --node-name NAME    its name in vigil fleet status, where it beats\n"
+        "                      every 5 s (default host:pid:random)\n"
         "\n",
         d.max_depth, (long long)d.max_host_pages, (long long)d.max_pattern,
         (long long)d.delay_ms, d.per_host, d.max_in_flight,
@@ -430,7 +433,8 @@ enum {
     OPT_INFLIGHTBYTES,
     OPT_CREATE,
     OPT_WORKER,
-    OPT_LEASE
+    OPT_LEASE,
+    OPT_NODE
 };
 
 static const struct option crawl_longopts[] = {
@@ -463,6 +467,7 @@ static const struct option crawl_longopts[] = {
     {"create-only", no_argument, NULL, OPT_CREATE},
     {"worker", required_argument, NULL, OPT_WORKER},
     {"lease", required_argument, NULL, OPT_LEASE},
+    {"node-name", required_argument, NULL, OPT_NODE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -499,10 +504,11 @@ struct crawl_args {
     struct vg_crawl_opts o;
     json_t *seeds;
     json_t *params; /* a resumed crawl's: its strings are in a->o */
-    const char *db;
+    const char *db, *node_name;
     int min_quality, quiet, json, resume, create_only;
-    int64_t id;                                   /* --resume ID, --worker */
-    char worker[128];                             /* --worker: its name */
+    int64_t id;       /* --resume ID, --worker */
+    char worker[128]; /* --worker: its name */
+    size_t entries;   /* the matcher's, for the heartbeat */
     char allow_addrs[8 * (INET6_ADDRSTRLEN + 9)]; /* --allow-private-addr */
 };
 
@@ -658,6 +664,9 @@ static int crawl_option(struct crawl_args *a, int c, char **argv)
             return -1;
         a->o.lease_s = (unsigned)v;
         return 1;
+    case OPT_NODE:
+        a->node_name = optarg;
+        return 1;
     case 'h':
         return 0;
     default:
@@ -762,10 +771,23 @@ static int crawl_prepare(struct vg_store *st, struct crawl_args *a,
     return rc;
 }
 
-/* Run the crawl until done or interrupted, then say how it went. */
+/* The heartbeat's status line: which crawl, and its index. */
+static void node_status(void *ctx, char *buf, size_t cap)
+{
+    const struct crawl_args *a = ctx;
+
+    snprintf(buf, cap, "crawl %lld, index %zu entries", (long long)a->id,
+             a->entries);
+}
+
+/* Run the crawl until done or interrupted, then say how it went; the
+ * process beats in the fleet's table meanwhile. */
 static int crawl_go(struct vg_store *st, struct crawl_args *a,
                     struct vg_err *err)
 {
+    struct vg_runtime_node_opts no = {a->node_name, "crawl", 0, node_status,
+                                      a};
+    struct vg_runtime_node *node = NULL;
     struct vg_crawl_stats stats;
     struct vg_matcher *m = NULL;
     struct sigaction sa;
@@ -773,6 +795,11 @@ static int crawl_go(struct vg_store *st, struct crawl_args *a,
 
     if ((rc = vg_matcher_load(st, a->min_quality, &m, err)))
         return rc;
+    a->entries = vg_matcher_size(m);
+    if ((rc = vg_runtime_node_start(st, &no, &node, err))) {
+        vg_matcher_free(m);
+        return rc;
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -786,6 +813,7 @@ static int crawl_go(struct vg_store *st, struct crawl_args *a,
         fputs("\r\033[K", stderr);
     if (!rc)
         summary(a->id, &stats, a->o.worker, a->json);
+    vg_runtime_node_stop(node);
     vg_matcher_free(m);
     return rc;
 }

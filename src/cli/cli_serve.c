@@ -14,6 +14,33 @@
 #include "vigil/alloc.h"
 #include "vigil/runtime.h"
 
+/* The fleet's part of serve_usage, and the notice options. */
+static void serve_fleet_usage(FILE *f)
+{
+    fprintf(
+        f,
+        "\n"
+        "GET /healthz answers \"ok\" while it runs, GET /readyz 200 when\n"
+        "the store answers at this program's schema and the match index\n"
+        "is loaded, else 503 (for load balancers: no sign-in, no rate\n"
+        "limit).  Several serve nodes may share one database: each beats\n"
+        "in the fleet's table (vigil fleet status) and one at a time runs\n"
+        "the notice cycles (docs/FLEET.md).\n"
+        "\n"
+        "  --node-name NAME    this node's name in the fleet (default\n"
+        "                      host:pid:random)\n"
+        "  --heartbeat S       seconds between heartbeats (default 5);\n"
+        "                      a node silent for three is stale\n"
+        "  --notice-lease S    the notice cycle's lease, renewed every\n"
+        "                      third of it while a cycle runs (default 30,\n"
+        "                      3 to 3600): a node that dies mid-cycle is\n"
+        "                      replaced this long after\n"
+        "\n"
+        "With --smtp-relay, notice and takedown runs every\n"
+        "--notice-interval seconds while serving (one node at a time).\n\n%s",
+        vg_cli_notice_help);
+}
+
 static void serve_usage(FILE *f)
 {
     fprintf(
@@ -25,7 +52,8 @@ static void serve_usage(FILE *f)
         "                   [--proxy URL] [--crawl-inflight-bytes SIZE]\n"
         "                   [NOTICE OPTIONS]\n"
         "                   [--threads N] [--per-address N]\n"
-        "                   [--ipv6-prefix BITS]\n"
+        "                   [--ipv6-prefix BITS] [--node-name NAME]\n"
+        "                   [--heartbeat S] [--notice-lease S]\n"
         "\n"
         "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
         "requests in flight finish and their reports are stored): the\n"
@@ -52,6 +80,9 @@ static void serve_usage(FILE *f)
         "  --per-address N     connections at once from one client address\n"
         "                      (default 32); behind a proxy every\n"
         "                      connection comes from the proxy's address\n"
+        "");
+    fprintf(
+        f,
         "  --web DIR           the web/ directory (default: the sources')\n"
         "  --key-file PATH     the key that seals contact details at rest\n"
         "                      (default: the database's path + \".key\";\n"
@@ -84,11 +115,8 @@ static void serve_usage(FILE *f)
         "  --crawl-inflight-bytes SIZE\n"
         "                      that crawl's bodies held in memory at once\n"
         "                      (default 256M; see vigil crawl --help,\n"
-        "                      --max-inflight-bytes)\n"
-        "\n"
-        "With --smtp-relay, notice and takedown runs every\n"
-        "--notice-interval seconds while serving.\n\n%s",
-        vg_cli_notice_help);
+        "                      --max-inflight-bytes)\n");
+    serve_fleet_usage(f);
 }
 
 /* An option's number in [lo, hi] into *out; -1 (said) if not. */
@@ -163,6 +191,9 @@ static const struct option own[] = {
     {"allow-private", no_argument, NULL, 'P'},
     {"proxy", required_argument, NULL, 'x'},
     {"crawl-inflight-bytes", required_argument, NULL, 'B'},
+    {"node-name", required_argument, NULL, 'N'},
+    {"heartbeat", required_argument, NULL, 'b'},
+    {"notice-lease", required_argument, NULL, 'L'},
     {"help", no_argument, NULL, 'h'}};
 
 struct serve_args {
@@ -181,6 +212,30 @@ static void serve_defaults(struct serve_args *a)
     a->o.server.threads = 8; /* each report waits for its commit on one */
     a->o.server.web_dir = VIGIL_WEB_DIR;
     a->o.crawl = 1;
+}
+
+/* --node-name, --heartbeat, --notice-lease: 1 taken, -1 bad (said). */
+static int fleet_option(struct serve_args *a, int c)
+{
+    unsigned u;
+
+    switch (c) {
+    case 'N':
+        a->o.node.name = optarg;
+        return 1;
+    case 'b':
+        if (count_arg("--heartbeat", optarg, 1, 3600, &u))
+            return -1;
+        a->o.node.beat_ms = u * 1000LL;
+        return 1;
+    case 'L':
+        if (count_arg("--notice-lease", optarg, 3, 3600, &u))
+            return -1;
+        a->o.lease_ms = u * 1000LL;
+        return 1;
+    default:
+        return -1;
+    }
 }
 
 /* One option: 1 taken, -1 bad (said), 0 --help. */
@@ -246,6 +301,10 @@ static int serve_option(struct serve_args *a, int c, char **args)
                                      &a->o.crawl_inflight_bytes)
                    ? -1
                    : 1;
+    case 'N':
+    case 'b':
+    case 'L':
+        return fleet_option(a, c);
     case 'h':
         return 0;
     default:

@@ -294,6 +294,8 @@ static int send_pending(struct vg_store *st, const struct vg_notice_opts *o,
         enum vg_notice_sent got;
         const char *state;
         int64_t delay;
+        if (o->go_on && !o->go_on(o->go_on_ctx))
+            break;
         got = o->send ? o->send(o->send_ctx, &m, why, sizeof(why))
                       : VG_NOTICE_RETRY;
         if (!o->send)
@@ -444,7 +446,8 @@ int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,
         rc = VG_OK; /* French notices then go in English */
     if (!rc && !(rc = open_cases(st, o, now, stats, err)) &&
         !(rc = make_notices(st, o, texts, now, stats, err)) &&
-        !(rc = send_pending(st, o, now, stats, err)))
+        !(rc = send_pending(st, o, now, stats, err)) &&
+        (!o->go_on || o->go_on(o->go_on_ctx)))
         rc = recheck(st, o, now, stats, err);
     vg__notice_text_free(&texts[0]);
     vg__notice_text_free(&texts[1]);

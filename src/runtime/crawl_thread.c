@@ -26,6 +26,9 @@ struct vg_runtime_crawl {
     struct vg_runtime_crawl_opts o;
     int64_t crawl_id;
     struct vg_matcher *m; /* the crawl thread's */
+    /* under mu: the matcher's size and when it was loaded */
+    size_t entries;
+    int64_t loaded_at;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -111,6 +114,10 @@ static void reload_matcher(struct vg_runtime_crawl *c)
     }
     vg_matcher_free(c->m);
     c->m = m;
+    pthread_mutex_lock(&c->mu);
+    c->entries = vg_matcher_size(m);
+    c->loaded_at = (int64_t)time(NULL);
+    pthread_mutex_unlock(&c->mu);
     say(c, "crawl: lists loaded again (%zu entries)", vg_matcher_size(m));
 }
 
@@ -187,6 +194,8 @@ int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
         vg_free(c);
         return rc;
     }
+    c->entries = vg_matcher_size(c->m);
+    c->loaded_at = (int64_t)time(NULL);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     if (pthread_create(&c->thread, NULL, run, c)) {
@@ -234,6 +243,8 @@ void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
     pthread_mutex_lock(&c->mu);
     out->crawl_id = c->crawl_id;
     out->runs = c->runs;
+    out->index_entries = c->entries;
+    out->lists_loaded_at = c->loaded_at;
     out->stats = c->stats;
     out->last_rc = c->last_rc;
     memcpy(out->last_error, c->last_error, sizeof(out->last_error));

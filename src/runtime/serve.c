@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `vigil serve`'s runtime (vigil/runtime.h): the server, the crawler
- * thread and the notice thread, started in that order and stopped in
- * reverse, and the signals that end them.  SIGINT and SIGTERM are blocked
- * before any thread starts, so every thread inherits the mask and only the
- * one sigwait in vg_runtime_wait takes them.
+ * thread, the node's heartbeat and the notice thread, started in that
+ * order, and the signals that end them.  The stop takes the server first
+ * (no new requests), then the notice cycle under way (under the node's
+ * name), the node, the crawler, and frees the server last.  SIGINT and
+ * SIGTERM are blocked before any thread starts, so every thread inherits
+ * the mask and only the one sigwait in vg_runtime_wait takes them.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -13,11 +15,14 @@
 
 #include "vigil/alloc.h"
 #include "vigil/runtime.h"
+#include "vigil/utc.h"
 
 struct vg_runtime {
     struct vg_runtime_serve_opts o;
     struct vg_server_opts so;
     struct vg_server *srv;
+    struct vg_runtime_node *node;
+    char roles[64];
     struct vg_runtime_crawl *crawl;     /* NULL when off */
     struct vg_runtime_notices *notices; /* NULL when off */
     sigset_t sigs;
@@ -65,6 +70,49 @@ static void lists_changed(void *ctx)
     vg_runtime_crawl_reload(rt->crawl);
 }
 
+/* The server's /readyz: the crawl's matcher is the node's index. */
+static void readiness(void *ctx, struct vg_server_readiness *out)
+{
+    struct vg_runtime *rt = ctx;
+    struct vg_runtime_crawl_status cs;
+
+    memset(out, 0, sizeof(*out));
+    out->index = -1;
+    if (!rt->crawl)
+        return;
+    vg_runtime_crawl_status(rt->crawl, &cs);
+    out->index = 1;
+    out->index_entries = (int64_t)cs.index_entries;
+    out->lists_loaded_at = cs.lists_loaded_at;
+}
+
+/* The heartbeat's status line. */
+static void node_status(void *ctx, char *buf, size_t cap)
+{
+    struct vg_server_readiness r;
+    char at[32];
+
+    readiness(ctx, &r);
+    if (r.index != 1 ||
+        vg_utc_format(r.lists_loaded_at, "%Y-%m-%dT%H:%M:%SZ", at, sizeof(at)))
+        snprintf(buf, cap, "no index");
+    else
+        snprintf(buf, cap, "index %lld entries, lists loaded %s",
+                 (long long)r.index_entries, at);
+}
+
+static int start_node(struct vg_runtime *rt, struct vg_err *err)
+{
+    struct vg_runtime_node_opts no = rt->o.node;
+
+    snprintf(rt->roles, sizeof(rt->roles), "serve%s%s",
+             rt->o.crawl ? ",crawl" : "", rt->o.notices ? ",scheduler" : "");
+    no.roles = rt->roles;
+    no.status = node_status;
+    no.status_ctx = rt;
+    return vg_runtime_node_start(rt->so.store, &no, &rt->node, err);
+}
+
 static int start_crawl(struct vg_runtime *rt, struct vg_err *err)
 {
     struct vg_runtime_crawl_opts co;
@@ -95,16 +143,23 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
         rt->so.lists_changed = lists_changed;
         rt->so.lists_changed_ctx = rt;
     }
+    rt->so.readiness = readiness;
+    rt->so.readiness_ctx = rt;
     sigemptyset(&rt->sigs);
     sigaddset(&rt->sigs, SIGINT);
     sigaddset(&rt->sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &rt->sigs, NULL);
+    /* the node after the crawl, so its status reads a crawl that is
+     * there; its id names the notice cycles' holder */
     if ((rc = vg_server_new(&rt->so, &rt->srv, err)) ||
-        (o->crawl && (rc = start_crawl(rt, err))))
+        (o->crawl && (rc = start_crawl(rt, err))) ||
+        (rc = start_node(rt, err)))
         goto fail;
     if (o->notices &&
         (rc = vg_runtime_notices_start(rt->so.store, o->notices,
-                                       o->notice_interval_s, &rt->notices))) {
+                                       o->notice_interval_s,
+                                       vg_runtime_node_id(rt->node),
+                                       o->lease_ms, &rt->notices))) {
         vg_err_set(err, rc, "cannot start the notice scheduler");
         goto fail;
     }
@@ -137,8 +192,9 @@ void vg_runtime_serve_stop(struct vg_runtime *rt)
         return;
     if (rt->started)
         vg_server_stop(rt->srv); /* no new requests; those in flight end */
-    vg_runtime_crawl_stop(rt->crawl);     /* what it fetched is committed */
     vg_runtime_notices_stop(rt->notices); /* after the cycle under way */
+    vg_runtime_node_stop(rt->node);       /* its row goes */
+    vg_runtime_crawl_stop(rt->crawl);     /* what it fetched is committed */
     vg_server_free(rt->srv);              /* stores what was submitted */
     vg_free(rt);
 }

@@ -1,327 +1,298 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Crawl workers (vigil/store_crawl.h, docs/FLEET-CRAWL.md): several
- * processes on one crawl share, through the store, their leases (renewed
- * while worked, queued again when they expire), each host's politeness
- * (the next request start, the transfers in flight) and robots.txt
- * answers.  Every decision is taken inside a write transaction, which
- * excludes the other writers (SQLite: BEGIN IMMEDIATE); on PostgreSQL the
- * host's and the origin's rows are also locked (FOR UPDATE) for it.
+ * The fleet's rows (vigil/store_fleet.h): nodes with their heartbeats,
+ * leased jobs and their runs.  A lease is taken by one upsert that writes
+ * only when the row is free, expired or the taker's, and says so by
+ * returning a row; both backends accept it as written (ON CONFLICT ...
+ * DO UPDATE ... WHERE, RETURNING), and it needs no session state, so it
+ * holds through a pooler in transaction mode (docs/FLEET.md).  Taking a
+ * lease and recording its run, and releasing it and ending the run, are
+ * each one write transaction.
  */
 #include <string.h>
-#include <time.h>
 
 #include "store_int.h"
-#include "vigil/store_crawl.h"
+#include "vigil/alloc.h"
+#include "vigil/store_fleet.h"
 
-#define FULL_POLL_MS 50 /* ask again this soon when a host is at its limit */
+#define DAY_MS (86400 * (int64_t)1000)
 
-int vg_store_frontier_renew(struct vg_store *st, int64_t crawl_id,
-                            const char *owner, int64_t until, int64_t *n,
-                            struct vg_err *err)
+/* s has at most max bytes and no control characters. */
+static int line_ok(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (!s || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+int vg_store_node_beat(struct vg_store *st, const struct vg_node *n,
+                       struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    int64_t held = 0;
     int rc;
 
+    if (!line_ok(n->id, VG_NODE_ID_MAX) || !*n->id ||
+        !line_ok(n->hostname, VG_NODE_ID_MAX) ||
+        !line_ok(n->roles, VG_NODE_ID_MAX) ||
+        !line_ok(n->version, VG_NODE_ID_MAX) ||
+        !line_ok(n->status, VG_NODE_STATUS_MAX))
+        return vg_err_set(err, VG_EINVAL,
+                          "a node's id, host, roles, version and status are"
+                          " lines of at most %d and %d bytes",
+                          VG_NODE_ID_MAX, VG_NODE_STATUS_MAX);
     LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto out;
-    if (!(rc = vg__store_query(st, &s, err,
-                               "UPDATE frontier SET lease_until = ? WHERE"
-                               " crawl_id = ? AND state = 'leased' AND"
-                               " lease_owner = ?",
-                               "iit", until, crawl_id, owner)) &&
-        !(rc = vg__store_run(st, s, err))) {
-        held = st->ops->changes(st->db);
-        if (!(rc = vg__store_query(st, &s, err,
-                                   "UPDATE crawl_fetches SET until_at = ?"
-                                   " WHERE crawl_id = ? AND owner = ?",
-                                   "iit", until, crawl_id, owner)))
-            rc = vg__store_run(st, s, err);
-    }
-    rc = vg__store_end(st, rc, err);
-    if (!rc && n)
-        *n = held;
-out:
+    rc = VG_OK;
+    if (n->started_ms == n->heartbeat_ms &&
+        !(rc = vg__store_query(st, &s, err,
+                               "DELETE FROM nodes WHERE heartbeat_ms < ?", "i",
+                               n->heartbeat_ms - DAY_MS)))
+        rc = vg__store_run(st, s, err);
+    if (!rc &&
+        !(rc = vg__store_query(
+              st, &s, err,
+              "INSERT INTO nodes (id, hostname, pid, roles, version,"
+              " started_ms, heartbeat_ms, beat_ms, status)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+              " ON CONFLICT (id) DO UPDATE SET roles = excluded.roles,"
+              " heartbeat_ms = excluded.heartbeat_ms,"
+              " beat_ms = excluded.beat_ms, status = excluded.status",
+              "ttittiiit", n->id, n->hostname, n->pid, n->roles, n->version,
+              n->started_ms, n->heartbeat_ms, n->beat_ms, n->status)))
+        rc = vg__store_run(st, s, err);
     UNLOCK(st);
     return rc;
 }
 
-int vg_store_frontier_release(struct vg_store *st, int64_t crawl_id,
-                              const char *owner, int64_t *requeued,
-                              struct vg_err *err)
+int vg_store_node_gone(struct vg_store *st, const char *id, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    int64_t k = 0;
     int rc;
 
     LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto out;
-    if (!(rc = vg__store_query(st, &s, err,
-                               "UPDATE frontier SET state = 'queued',"
-                               " lease_owner = NULL, lease_until = NULL WHERE"
-                               " crawl_id = ? AND state = 'leased' AND"
-                               " lease_owner = ?",
-                               "it", crawl_id, owner)) &&
-        !(rc = vg__store_run(st, s, err))) {
-        k = st->ops->changes(st->db);
-        if (!(rc = vg__store_query(st, &s, err,
-                                   "DELETE FROM crawl_fetches WHERE"
-                                   " crawl_id = ? AND owner = ?",
-                                   "it", crawl_id, owner)))
-            rc = vg__store_run(st, s, err);
-    }
-    rc = vg__store_end(st, rc, err);
-    if (!rc && requeued)
-        *requeued = k;
-out:
+    if (!(rc = vg__store_query(st, &s, err, "DELETE FROM nodes WHERE id = ?",
+                               "t", id)))
+        rc = vg__store_run(st, s, err);
     UNLOCK(st);
     return rc;
 }
 
-/* ---- hosts ---- */
-
-/*
- * *wait_ms: how long before h may start (0: now), from the host's next
- * start and its live transfers.  lock: inside the write transaction, where
- * PostgreSQL also locks the host's row.
- */
-static int host_wait(struct vg_store *st, int64_t crawl_id,
-                     const struct vg_host_start *h, int lock, int64_t *wait_ms,
-                     struct vg_err *err)
+static void node_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                     struct vg_store_strings **pool, int *oom)
 {
-    struct vg__stmt *s = NULL;
-    int64_t next = 0, live = 0;
-    int rc =
-        vg__store_query(st, &s, err,
-                        lock && VG__PG(st)
-                            ? "SELECT next_start_ms FROM crawl_hosts WHERE"
-                              " crawl_id = ? AND host = ? FOR UPDATE"
-                            : "SELECT next_start_ms FROM crawl_hosts WHERE"
-                              " crawl_id = ? AND host = ?",
-                        "it", crawl_id, h->host);
+    struct vg_node *n = elem;
 
-    if (rc ||
-        ((rc = vg__store_scalar(st, s, &next, err)) && rc != VG_ENOENT) ||
-        (rc = vg__store_query(st, &s, err,
-                              "SELECT COUNT(*) FROM crawl_fetches WHERE"
-                              " crawl_id = ? AND host = ? AND until_at >= ?",
-                              "iti", crawl_id, h->host, h->now_ms / 1000)) ||
-        (rc = vg__store_scalar(st, s, &live, err)))
+    n->id = VG__TEXT(0);
+    n->hostname = VG__TEXT(1);
+    n->pid = st->ops->col_int(s, 2);
+    n->roles = VG__TEXT(3);
+    n->version = VG__TEXT(4);
+    n->started_ms = st->ops->col_int(s, 5);
+    n->heartbeat_ms = st->ops->col_int(s, 6);
+    n->beat_ms = st->ops->col_int(s, 7);
+    n->status = VG__TEXT(8);
+}
+
+int vg_store_nodes(struct vg_store *st, struct vg_nodes **out,
+                   struct vg_err *err)
+{
+    struct vg_nodes *l = vg_calloc(1, sizeof(*l));
+    int rc;
+
+    *out = NULL;
+    if (!l)
+        return VG_ENOMEM;
+    rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), node_row, &l->strings,
+                        err,
+                        "SELECT id, hostname, pid, roles, version, started_ms,"
+                        " heartbeat_ms, beat_ms, status FROM nodes"
+                        " ORDER BY id",
+                        "");
+    if (rc) {
+        vg_nodes_free(l);
         return rc;
-    *wait_ms = next > h->now_ms ? next - h->now_ms
-               : live >= (int64_t)(h->per_host ? h->per_host : 1)
-                   ? FULL_POLL_MS
-                   : 0;
+    }
+    *out = l;
     return VG_OK;
 }
 
-/* The transfer recorded and the host's next start moved (transaction). */
-static int host_take(struct vg_store *st, int64_t crawl_id,
-                     const struct vg_host_start *h, struct vg_err *err)
+void vg_nodes_free(struct vg_nodes *n)
 {
-    struct vg__stmt *s = NULL;
-    int rc;
-
-    if ((rc = vg__store_query(st, &s, err,
-                              "DELETE FROM crawl_fetches WHERE crawl_id = ?"
-                              " AND host = ? AND until_at < ?",
-                              "iti", crawl_id, h->host, h->now_ms / 1000)) ||
-        (rc = vg__store_run(st, s, err)) ||
-        (rc = vg__store_query(st, &s, err,
-                              "INSERT INTO crawl_fetches (crawl_id, owner,"
-                              " seq, host, until_at) VALUES (?, ?, ?, ?, ?)",
-                              "ititi", crawl_id, h->owner, h->seq, h->host,
-                              h->until_at)) ||
-        (rc = vg__store_run(st, s, err)) ||
-        (rc = vg__store_query(st, &s, err,
-                              "UPDATE crawl_hosts SET next_start_ms = ?"
-                              " WHERE crawl_id = ? AND host = ?",
-                              "iit", h->now_ms + h->delay_ms, crawl_id,
-                              h->host)))
-        return rc;
-    return vg__store_run(st, s, err);
+    if (!n)
+        return;
+    vg__store_strings_free(n->strings);
+    vg_free(n->v);
+    vg_free(n);
 }
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int vg_store_host_start(struct vg_store *st, int64_t crawl_id,
-                        const struct vg_host_start *hs, int64_t *wait_ms,
-                        struct vg_err *err)
-{
-    struct vg_host_start h1 = *hs, *h = &h1;
-    struct vg__stmt *s = NULL;
-    int rc;
-
-    LOCK(st);
-    /* a look first, without the write lock: most answers are "wait" */
-    if (!hs->now_ms)
-        h->now_ms = wall_ms();
-    if ((rc = host_wait(st, crawl_id, h, 0, wait_ms, err)) || *wait_ms ||
-        (rc = st->ops->begin_write(st->db, err)))
-        goto out;
-    /* the time the transfer starts: after the wait for the write lock */
-    if (!hs->now_ms)
-        h->now_ms = wall_ms();
-    if (!(rc = vg__store_query(st, &s, err,
-                               "INSERT INTO crawl_hosts (crawl_id, host)"
-                               " VALUES (?, ?) ON CONFLICT (crawl_id, host)"
-                               " DO NOTHING",
-                               "it", crawl_id, h->host)) &&
-        !(rc = vg__store_run(st, s, err)) &&
-        !(rc = host_wait(st, crawl_id, h, 1, wait_ms, err)) && !*wait_ms)
-        rc = host_take(st, crawl_id, h, err);
-    rc = vg__store_end(st, rc, err);
-out:
-    UNLOCK(st);
-    return rc;
-}
-
-int vg_store_host_end(struct vg_store *st, int64_t crawl_id, const char *owner,
-                      int64_t seq, const char *host, int64_t not_before_ms,
-                      struct vg_err *err)
+int vg_store_job_take(struct vg_store *st, const char *name,
+                      const char *holder, int64_t now_ms, int64_t until_ms,
+                      int *taken, int64_t *run_id, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    int rc;
+    int64_t v = 0, id = 0;
+    int rc, got = 0;
 
+    *taken = 0;
+    if (!holder || !*holder)
+        return vg_err_set(err, VG_EINVAL, "a lease needs a holder");
     LOCK(st);
     if ((rc = st->ops->begin_write(st->db, err)))
-        goto out;
-    if (!(rc = vg__store_query(st, &s, err,
-                               "DELETE FROM crawl_fetches WHERE crawl_id = ?"
-                               " AND owner = ? AND seq = ?",
-                               "iti", crawl_id, owner, seq)) &&
-        !(rc = vg__store_run(st, s, err)) && not_before_ms > 0 &&
-        !(rc = vg__store_query(st, &s, err,
-                               "UPDATE crawl_hosts SET next_start_ms = ?"
-                               " WHERE crawl_id = ? AND host = ? AND"
-                               " next_start_ms < ?",
-                               "iiti", not_before_ms, crawl_id, host,
-                               not_before_ms)))
-        rc = vg__store_run(st, s, err);
-    rc = vg__store_end(st, rc, err);
-out:
+        goto unlock;
+    /* no row back: the update's WHERE refused, someone else holds it */
+    if (!(rc = vg__store_query(
+              st, &s, err,
+              "INSERT INTO job_leases (name, holder, until_ms)"
+              " VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+              " holder = excluded.holder, until_ms = excluded.until_ms"
+              " WHERE job_leases.until_ms < ? OR job_leases.holder = ?"
+              " RETURNING until_ms",
+              "ttiit", name, holder, until_ms, now_ms, holder)))
+        rc = vg__store_scalar(st, s, &v, err);
+    if (rc == VG_ENOENT) {
+        rc = VG_OK;
+    } else if (!rc) {
+        got = 1;
+        if (run_id && !(rc = vg__store_query(st, &s, err,
+                                             "INSERT INTO job_runs (name,"
+                                             " holder, started_ms)"
+                                             " VALUES (?, ?, ?) RETURNING id",
+                                             "tti", name, holder, now_ms)))
+            rc = vg__store_scalar(st, s, &id, err);
+    }
+    if (!(rc = vg__store_end(st, rc, err))) {
+        *taken = got;
+        if (got && run_id)
+            *run_id = id;
+    }
+unlock:
     UNLOCK(st);
     return rc;
 }
 
-/* ---- robots.txt ---- */
-
-struct robots_ask {
-    const char *owner;
-    int64_t now, fresh_from, claim_until;
-    int (*cb)(void *ctx, const struct vg_robots_rec *r);
-    void *ctx;
-    enum vg_robots_claim out;
-};
-
-/* Read the origin's row (locked on PostgreSQL) and decide (transaction). */
-static int robots_decide(struct vg_store *st, int64_t crawl_id,
-                         const char *origin, struct robots_ask *a,
+int vg_store_job_release(struct vg_store *st, const char *name,
+                         const char *holder, int64_t run_id, int64_t now_ms,
+                         int64_t next_ms, const char *outcome, int *held,
                          struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    int rc = vg__store_query(
-        st, &s, err,
-        VG__PG(st) ? "SELECT fetched_at, status, body, error, claim_owner,"
-                     " claim_until FROM crawl_robots WHERE crawl_id = ? AND"
-                     " origin = ? FOR UPDATE"
-                   : "SELECT fetched_at, status, body, error, claim_owner,"
-                     " claim_until FROM crawl_robots WHERE crawl_id = ? AND"
-                     " origin = ?",
-        "it", crawl_id, origin);
-
-    if (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
-        int64_t fetched = st->ops->col_int(s, 0);
-        const char *claim = st->ops->col_text(s, 4);
-        struct vg_robots_rec r = {fetched, (long)st->ops->col_int(s, 1), NULL,
-                                  0, st->ops->col_text(s, 3)};
-        rc = VG_OK;
-        if (fetched > 0 && fetched >= a->fresh_from) {
-            r.body = st->ops->col_blob(s, 2, &r.len);
-            a->out = VG_ROBOTS_HAVE;
-            rc = a->cb(a->ctx, &r);
-        } else if (claim && strcmp(claim, a->owner) &&
-                   st->ops->col_int(s, 5) >= a->now) {
-            a->out = VG_ROBOTS_WAIT;
-        } else {
-            a->out = VG_ROBOTS_FETCH;
-        }
-    } else if (rc == VG__DONE) {
-        rc = vg_err_set(err, VG_EINTERNAL, "no robots.txt row");
-    }
-    st->ops->finalize(s);
-    if (rc || a->out != VG_ROBOTS_FETCH)
-        return rc;
-    if (!(rc = vg__store_query(st, &s, err,
-                               "UPDATE crawl_robots SET claim_owner = ?,"
-                               " claim_until = ? WHERE crawl_id = ? AND"
-                               " origin = ?",
-                               "tiit", a->owner, a->claim_until, crawl_id,
-                               origin)))
-        rc = vg__store_run(st, s, err);
-    return rc;
-}
-
-int vg_store_robots_claim(struct vg_store *st, int64_t crawl_id,
-                          const char *origin, const char *owner, int64_t now,
-                          int64_t fresh_from, int64_t claim_until,
-                          int (*cb)(void *ctx, const struct vg_robots_rec *r),
-                          void *ctx, enum vg_robots_claim *out,
-                          struct vg_err *err)
-{
-    struct robots_ask a = {owner, now, fresh_from,    claim_until,
-                           cb,    ctx, VG_ROBOTS_WAIT};
-    struct vg__stmt *s = NULL;
+    int64_t changed = 0;
     int rc;
 
     LOCK(st);
     if ((rc = st->ops->begin_write(st->db, err)))
-        goto out;
-    /* the row first, so that the claim is an UPDATE of a row held */
-    if (!(rc = vg__store_query(st, &s, err,
-                               "INSERT INTO crawl_robots (crawl_id, origin)"
-                               " VALUES (?, ?) ON CONFLICT (crawl_id, origin)"
-                               " DO NOTHING",
-                               "it", crawl_id, origin)) &&
+        goto unlock;
+    if (!(rc =
+              vg__store_query(st, &s, err,
+                              "UPDATE job_leases SET holder = '', until_ms = ?"
+                              " WHERE name = ? AND holder = ?",
+                              "itt", next_ms, name, holder)) &&
         !(rc = vg__store_run(st, s, err)))
-        rc = robots_decide(st, crawl_id, origin, &a, err);
+        changed = st->ops->changes(st->db);
+    if (!rc && run_id &&
+        !(rc = vg__store_query(st, &s, err,
+                               "UPDATE job_runs SET ended_ms = ?, outcome = ?"
+                               " WHERE id = ?",
+                               "iti", now_ms, outcome, run_id)))
+        rc = vg__store_run(st, s, err);
+    if (!rc && !(rc = vg__store_query(st, &s, err,
+                                      "DELETE FROM job_runs WHERE name = ?"
+                                      " AND started_ms < ?",
+                                      "ti", name, now_ms - 30 * DAY_MS)))
+        rc = vg__store_run(st, s, err);
     rc = vg__store_end(st, rc, err);
-    if (!rc)
-        *out = a.out;
-out:
+unlock:
     UNLOCK(st);
+    if (!rc && held)
+        *held = changed > 0;
     return rc;
 }
 
-int vg_store_robots_put(struct vg_store *st, int64_t crawl_id,
-                        const char *origin, const struct vg_robots_rec *r,
+static void lease_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                      struct vg_store_strings **pool, int *oom)
+{
+    struct vg_job_lease *l = elem;
+
+    l->name = VG__TEXT(0);
+    l->holder = VG__TEXT(1);
+    l->until_ms = st->ops->col_int(s, 2);
+}
+
+int vg_store_job_leases(struct vg_store *st, struct vg_job_leases **out,
                         struct vg_err *err)
 {
-    static const uint8_t none[1];
-    struct vg__stmt *s = NULL;
+    struct vg_job_leases *l = vg_calloc(1, sizeof(*l));
     int rc;
 
-    LOCK(st);
-    rc = vg__store_query(
-        st, &s, err,
-        "INSERT INTO crawl_robots (crawl_id, origin, fetched_at, status, body,"
-        " error) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (crawl_id, origin) DO"
-        " UPDATE SET fetched_at = excluded.fetched_at, status ="
-        " excluded.status, body = excluded.body, error = excluded.error,"
-        " claim_owner = NULL, claim_until = 0",
-        "itiibt", crawl_id, origin, r->fetched_at, (int64_t)r->status,
-        r->body ? r->body : none, r->len, r->error);
-    if (!rc)
-        rc = vg__store_run(st, s, err);
-    UNLOCK(st);
-    return rc;
+    *out = NULL;
+    if (!l)
+        return VG_ENOMEM;
+    rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), lease_row,
+                        &l->strings, err,
+                        "SELECT name, holder, until_ms FROM job_leases"
+                        " ORDER BY name",
+                        "");
+    if (rc) {
+        vg_job_leases_free(l);
+        return rc;
+    }
+    *out = l;
+    return VG_OK;
+}
+
+void vg_job_leases_free(struct vg_job_leases *l)
+{
+    if (!l)
+        return;
+    vg__store_strings_free(l->strings);
+    vg_free(l->v);
+    vg_free(l);
+}
+
+static void run_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                    struct vg_store_strings **pool, int *oom)
+{
+    struct vg_job_run *r = elem;
+
+    r->id = st->ops->col_int(s, 0);
+    r->name = VG__TEXT(1);
+    r->holder = VG__TEXT(2);
+    r->started_ms = st->ops->col_int(s, 3);
+    r->ended_ms = st->ops->col_int(s, 4); /* NULL reads 0 */
+    r->outcome = VG__TEXT(5);
+}
+
+int vg_store_job_runs(struct vg_store *st, int64_t max,
+                      struct vg_job_runs **out, struct vg_err *err)
+{
+    struct vg_job_runs *r = vg_calloc(1, sizeof(*r));
+    int rc;
+
+    *out = NULL;
+    if (!r)
+        return VG_ENOMEM;
+    rc = vg__store_list(st, &r->v, &r->n, sizeof(*r->v), run_row, &r->strings,
+                        err,
+                        "SELECT id, name, holder, started_ms, ended_ms,"
+                        " outcome FROM job_runs ORDER BY id DESC LIMIT ?",
+                        "i", max);
+    if (rc) {
+        vg_job_runs_free(r);
+        return rc;
+    }
+    *out = r;
+    return VG_OK;
+}
+
+void vg_job_runs_free(struct vg_job_runs *r)
+{
+    if (!r)
+        return;
+    vg__store_strings_free(r->strings);
+    vg_free(r->v);
+    vg_free(r);
 }

@@ -36,6 +36,8 @@
  *      on lease_until), each host's next request start and the fetches in
  *      flight to it, robots.txt answers, all per crawl and shared by its
  *      workers
+ *  13  the fleet (docs/FLEET.md): nodes and their heartbeats, leased jobs
+ *      (one node runs each cycle) and their runs
  */
 #include "store_int.h"
 
@@ -476,6 +478,19 @@ static const struct {
       " claim_until INTEGER NOT NULL DEFAULT 0,"
       " PRIMARY KEY (crawl_id, origin))",
       NULL}},
+
+    {"the fleet: nodes and their heartbeats, leased jobs and their runs",
+     /* times in milliseconds since the epoch, computed in C */
+     {"CREATE TABLE nodes (id TEXT PRIMARY KEY, hostname TEXT NOT NULL,"
+      " pid INTEGER NOT NULL, roles TEXT NOT NULL, version TEXT NOT NULL,"
+      " started_ms INTEGER NOT NULL, heartbeat_ms INTEGER NOT NULL,"
+      " beat_ms INTEGER NOT NULL, status TEXT NOT NULL)",
+      "CREATE TABLE job_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL,"
+      " until_ms INTEGER NOT NULL)",
+      "CREATE TABLE job_runs (id {ID}, name TEXT NOT NULL,"
+      " holder TEXT NOT NULL, started_ms INTEGER NOT NULL,"
+      " ended_ms INTEGER, outcome TEXT)",
+      "CREATE INDEX job_runs_name ON job_runs(name, started_ms)", NULL}},
 };
 
 int vg__schema_count(void)
@@ -532,6 +547,9 @@ static const struct {
     {"crawl_hosts", 12, 0},
     {"crawl_fetches", 12, 0},
     {"crawl_robots", 12, 0},
+    {"nodes", 13, 0},
+    {"job_leases", 13, 0},
+    {"job_runs", 13, 1},
 };
 
 const char *vg__schema_table(int i, int *since, int *has_id)

@@ -82,7 +82,8 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
         (rc = vg__api_routes(s, err)) || (rc = vg__pages_routes(s, err)) ||
         (rc = vg__console_routes(s, err)) || (rc = vg__admin_routes(s, err)) ||
         (rc = vg__media_routes(s, err)) || (rc = vg__notices_routes(s, err)) ||
-        (rc = vg__providers_routes(s, err))) {
+        (rc = vg__providers_routes(s, err)) ||
+        (rc = vg__health_routes(s, err))) {
         vg_server_free(s);
         return rc;
     }

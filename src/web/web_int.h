@@ -49,6 +49,8 @@ int vg__admin_routes(struct vg_server *s, struct vg_err *err);
 int vg__media_routes(struct vg_server *s, struct vg_err *err);
 int vg__notices_routes(struct vg_server *s, struct vg_err *err);
 int vg__providers_routes(struct vg_server *s, struct vg_err *err);
+/* health.c: /healthz and /readyz */
+int vg__health_routes(struct vg_server *s, struct vg_err *err);
 
 /*
  * The report in a partner's JSON object j (api.c; fuzz/fuzz_report_json.c

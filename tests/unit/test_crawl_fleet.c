@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "th.h"
+#include "th_db.h"
 #include "vigil/store.h"
 #include "vigil/store_crawl.h"
 
@@ -49,7 +50,7 @@ static struct vg_store *open_db(const char *name)
     struct vg_store *st = NULL;
     struct vg_err err = {0};
 
-    snprintf(db, sizeof(db), "%s/%s", dir, name);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, name), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     return st;
 }

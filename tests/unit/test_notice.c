@@ -183,6 +183,13 @@ static enum vg_notice_sent sender(void *ctx, const struct vg_notice_mail *m,
     return VG_NOTICE_SENT;
 }
 
+/* A go_on that ends the cycle at once. */
+static int stop_now(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
 /* Every result of the store under allocations failing one after the
  * other: an error and no result, or the whole result (no leak, no crash). */
 static void results_oom(struct vg_store *st)
@@ -296,6 +303,18 @@ static void test_week(void)
         if (h == 60) {
             snprintf(path, sizeof(path), "%s/www/known.jpg", dir);
             TH_EQ_INT(unlink(path), 0);
+        }
+        if (h == 72) { /* a scheduler that lost its lease stops: the
+                          notice is stored and waits for the next cycle */
+            o.go_on = stop_now;
+            TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
+            o.go_on = NULL;
+            TH_EQ_INT(s.notices_created, 1);
+            TH_EQ_INT(s.notices_sent, 0);
+            TH_EQ_INT(s.rechecks, 0);
+            TH_EQ_INT(count("SELECT COUNT(*) FROM notices WHERE cycle = 4"
+                            " AND state = 'pending' AND attempts = 0"),
+                      1);
         }
         rc = vg_notice_run_once(st, &o, &s, &err);
         if (h == 24) { /* our relay is misconfigured: not an attempt */
