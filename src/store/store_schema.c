@@ -30,6 +30,11 @@
  *      and DELETE on audit_log and audit_keyed refused by triggers
  *  11  the frontier's lease order: a page's images before deeper pages
  *      (frontier_lease gains kind after depth: media first within a depth)
+ *  12  the list change log (list_changes): one row per change to what
+ *      matches (a list created, enabled, disabled or deleted, an entry
+ *      added, enabled or disabled, an import as its range of entry ids),
+ *      written in the change's transaction; matching nodes read the rows
+ *      after the last they applied (vigil/lists.h, vg_matcher_sync)
  */
 #include "store_int.h"
 
@@ -428,6 +433,21 @@ static const struct {
      {"DROP INDEX frontier_lease",
       "CREATE INDEX frontier_lease ON frontier(crawl_id, state, priority,"
       " depth, kind, host_seq, url_id)",
+      NULL}},
+
+    {"the list change log",
+     /* kind: 'list' (re-read the list), 'entry' (re-read entry_id),
+        'import' (import_id's entries with ids first_id..last_id); no
+        foreign keys: a deleted list's rows stay, they are its history */
+     {"CREATE TABLE list_changes ("
+      " id {ID},"
+      " at_ms INTEGER NOT NULL,"
+      " list_id INTEGER NOT NULL,"
+      " entry_id INTEGER,"
+      " kind TEXT NOT NULL CHECK (kind IN ('list', 'entry', 'import')),"
+      " import_id INTEGER,"
+      " first_id INTEGER,"
+      " last_id INTEGER)",
       NULL}},
 };
 
