@@ -671,17 +671,29 @@ static int crawl_prepare(struct vg_store *st, struct crawl_args *a,
     return rc;
 }
 
+static void sync_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "vigil: %s\n", line);
+}
+
 /* Run the crawl until done or interrupted, then say how it went. */
 static int crawl_go(struct vg_store *st, struct crawl_args *a,
                     struct vg_err *err)
 {
     struct vg_crawl_stats stats;
     struct vg_matcher *m = NULL;
+    struct vg_listsync *sync = NULL;
     struct sigaction sa;
     int rc, tty = isatty(STDERR_FILENO);
 
-    if ((rc = vg_matcher_load(st, a->min_quality, &m, err)))
+    /* the lists as they change while the crawl runs (vigil/lists.h) */
+    if ((rc = vg_matcher_load(st, a->min_quality, &m, err)) ||
+        (rc = vg_listsync_start(m, 0, a->quiet || a->json ? NULL : sync_log,
+                                NULL, &sync))) {
+        vg_matcher_free(m);
         return rc;
+    }
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -695,6 +707,7 @@ static int crawl_go(struct vg_store *st, struct crawl_args *a,
         fputs("\r\033[K", stderr);
     if (!rc)
         summary(a->id, &stats, a->json);
+    vg_listsync_stop(sync);
     vg_matcher_free(m);
     return rc;
 }

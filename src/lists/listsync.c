@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -284,6 +285,8 @@ int vg_listsync_start(struct vg_matcher *m, int64_t interval_ms,
 {
     struct vg_listsync *ls;
     pthread_condattr_t ca;
+    sigset_t all, old;
+    int rc;
 
     *out = NULL;
     if (!(ls = vg_calloc(1, sizeof(*ls))))
@@ -297,7 +300,12 @@ int vg_listsync_start(struct vg_matcher *m, int64_t interval_ms,
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&ls->cv, &ca);
     pthread_condattr_destroy(&ca);
-    if (pthread_create(&ls->thread, NULL, run, ls)) {
+    /* signals are the starting threads' business: the thread blocks all */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&ls->thread, NULL, run, ls);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc) {
         pthread_cond_destroy(&ls->cv);
         pthread_mutex_destroy(&ls->mu);
         vg_free(ls);

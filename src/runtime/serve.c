@@ -62,7 +62,7 @@ static void lists_changed(void *ctx)
 {
     struct vg_runtime *rt = ctx;
 
-    vg_runtime_crawl_reload(rt->crawl);
+    vg_runtime_crawl_lists_changed(rt->crawl);
 }
 
 static int start_crawl(struct vg_runtime *rt, struct vg_err *err)
@@ -121,6 +121,19 @@ fail:
 int vg_runtime_port(const struct vg_runtime *rt)
 {
     return vg_server_port(rt->srv);
+}
+
+void vg_runtime_lists(struct vg_runtime *rt, struct vg_runtime_lists *out)
+{
+    struct vg_runtime_crawl_status cs;
+
+    memset(out, 0, sizeof(*out));
+    if (!rt->crawl)
+        return;
+    vg_runtime_crawl_status(rt->crawl, &cs);
+    out->matching = 1;
+    out->loaded = cs.lists_loaded;
+    out->status = cs.lists;
 }
 
 int vg_runtime_wait(struct vg_runtime *rt)
