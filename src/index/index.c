@@ -150,6 +150,17 @@ int vg_index_build(struct vg_index *ix)
     return rc;
 }
 
+int vg_index_settle(struct vg_index *ix)
+{
+    int rc = VG_OK;
+
+    pthread_rwlock_wrlock(&ix->lock);
+    if (vg__pdq_tail_full(&ix->pdq))
+        rc = vg__pdq_build(&ix->pdq);
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
 static int hit_pos_cmp(const void *a, const void *b)
 {
     const struct vg__index_hit *x = a, *y = b;

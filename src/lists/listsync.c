@@ -123,7 +123,13 @@ static int apply_import(struct vg_matcher *m, const struct vg_list_change *c,
     if (vg__matcher_group(m, c->list_id) < 0 &&
         (rc = apply_list(m, c->list_id, err)))
         return rc;
-    return vg_store_import_entries(m->st, c, import_entry, m, err);
+    /* one fold of the tail at the end, not one every 1024 entries */
+    if (c->last_id >= c->first_id &&
+        (rc = vg_index_reserve(m->ix, (size_t)(c->last_id - c->first_id + 1))))
+        return rc;
+    if ((rc = vg_store_import_entries(m->st, c, import_entry, m, err)))
+        return rc;
+    return vg_index_settle(m->ix);
 }
 
 /* ---- the sync ---- */
