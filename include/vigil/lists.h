@@ -114,8 +114,7 @@ size_t vg_matcher_size(const struct vg_matcher *m);
  * sync goes on from there), VG_ENOMEM, VG_ETOOBIG (over
  * VG_INDEX_MAXGROUP lists).
  */
-int vg_matcher_sync(struct vg_matcher *m, size_t *applied,
-                    struct vg_err *err);
+int vg_matcher_sync(struct vg_matcher *m, size_t *applied, struct vg_err *err);
 
 struct vg_matcher_status {
     size_t entries;       /* in the index, disabled ones too */

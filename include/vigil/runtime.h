@@ -94,7 +94,7 @@ struct vg_runtime_crawl_status {
     struct vg_crawl_stats stats; /* of the current run, about each second */
     int last_rc;                 /* the last run's error, VG_OK if none */
     char last_error[512];
-    int lists_loaded;              /* the matcher is loaded (else lists: 0) */
+    int lists_loaded;               /* the matcher is loaded (else lists: 0) */
     struct vg_matcher_status lists; /* its entries, sync, lag */
 };
 

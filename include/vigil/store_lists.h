@@ -183,7 +183,7 @@ struct vg_list_change {
     int64_t at_ms; /* when it was written, Unix milliseconds */
     enum vg_list_change_kind kind;
     int64_t list_id;
-    int64_t entry_id;                    /* ENTRY */
+    int64_t entry_id;                     /* ENTRY */
     int64_t import_id, first_id, last_id; /* IMPORT */
 };
 
@@ -203,7 +203,8 @@ int vg_store_list_by_id(struct vg_store *st, int64_t id, struct vg_list *out,
  * in id order, to cb. */
 int vg_store_import_entries(struct vg_store *st,
                             const struct vg_list_change *c,
-                            int (*cb)(void *ctx, const struct vg_list_entry *e),
+                            int (*cb)(void *ctx,
+                                      const struct vg_list_entry *e),
                             void *ctx, struct vg_err *err);
 
 #endif

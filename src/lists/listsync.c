@@ -211,7 +211,7 @@ struct vg_listsync {
     void *log_ctx;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+    pthread_cond_t cv;   /* on CLOCK_MONOTONIC */
     int stopping, woken; /* under mu */
     char last_error[sizeof(((struct vg_err *)0)->msg)];
 };

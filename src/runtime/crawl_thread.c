@@ -115,8 +115,8 @@ static int load_lists(struct vg_runtime_crawl *c)
         struct vg_err err = {0};
         int rc = vg_matcher_load(c->st, c->o.min_quality, &m, &err);
 
-        if (!rc && (rc = vg_listsync_start(m, c->o.sync_ms, sync_log, c,
-                                           &sync)))
+        if (!rc &&
+            (rc = vg_listsync_start(m, c->o.sync_ms, sync_log, c, &sync)))
             vg_matcher_free(m);
         pthread_mutex_lock(&c->mu);
         if (!rc) {

@@ -31,9 +31,9 @@ static int64_t now_ms(void)
 }
 
 int vg__store_list_change(struct vg_store *st, const char *kind,
-                          int64_t list_id, int64_t entry_id,
-                          int64_t import_id, int64_t first_id,
-                          int64_t last_id, struct vg_err *err)
+                          int64_t list_id, int64_t entry_id, int64_t import_id,
+                          int64_t first_id, int64_t last_id,
+                          struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;

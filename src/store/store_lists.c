@@ -756,7 +756,8 @@ int vg_store_entries_page(struct vg_store *st, int64_t list_id,
 
 int vg_store_import_entries(struct vg_store *st,
                             const struct vg_list_change *c,
-                            int (*cb)(void *ctx, const struct vg_list_entry *e),
+                            int (*cb)(void *ctx,
+                                      const struct vg_list_entry *e),
                             void *ctx, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;

@@ -237,8 +237,7 @@ static void test_change_log(void)
     TH_EQ_INT(vg_store_list_changes(st, 0, 100, count_changes, &n, &err),
               VG_OK);
     TH_EQ_INT(n, 2); /* created, imported */
-    TH_EQ_INT(vg_store_list_changes(st, 1, 100, last_change, &c, &err),
-              VG_OK);
+    TH_EQ_INT(vg_store_list_changes(st, 1, 100, last_change, &c, &err), VG_OK);
     TH_EQ_INT(c.kind, VG_LIST_CHANGE_IMPORT);
     TH_EQ_INT(c.list_id, list);
     TH_CHECK(c.at_ms > 0);
@@ -248,8 +247,7 @@ static void test_change_log(void)
     TH_EQ_INT((int64_t)nids, count); /* less the file's repeats */
     TH_CHECK(c.last_id - c.first_id + 1 >= count); /* ids of repeats skipped */
     TH_EQ_INT(vg_store_entry_enable(st, 0, list, ids[5], 0, &err), VG_OK);
-    TH_EQ_INT(vg_store_list_changes(st, 2, 100, last_change, &c, &err),
-              VG_OK);
+    TH_EQ_INT(vg_store_list_changes(st, 2, 100, last_change, &c, &err), VG_OK);
     TH_EQ_INT(c.kind, VG_LIST_CHANGE_ENTRY);
     TH_EQ_INT(c.entry_id, ids[5]);
     TH_EQ_INT(vg_store_list_set_enabled(st, 0, list, 0, &err), VG_OK);
