@@ -145,7 +145,8 @@ static int match_cmp(const void *a, const void *b)
 static void put(struct vg_buf *b, const char *what, struct vg_match *v,
                 size_t n)
 {
-    qsort(v, n, sizeof(*v), match_cmp);
+    if (n)
+        qsort(v, n, sizeof(*v), match_cmp);
     vg_buf_printf(b, "%s:", what);
     for (size_t i = 0; i < n; i++)
         vg_buf_printf(b, " %s/%lld/%d/%d/%d/%s", v[i].list,
