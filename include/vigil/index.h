@@ -91,7 +91,10 @@ int vg_index_build(struct vg_index *ix);
 /*
  * Fold the tail in if it has grown past the amortised bound (1/256 of the
  * tables, at least 1024): what an add does by itself unless a reserve
- * holds it off, for the end of a bulk add.  VG_OK or VG_ENOMEM.
+ * holds it off, for the end of a bulk add.  Unlike an add's fold, the new
+ * tables are built beside the old ones while lookups go on (the old ones
+ * are answered from until the swap; memory for both meanwhile), and the
+ * write lock is held only for the swap.  VG_OK or VG_ENOMEM.
  */
 int vg_index_settle(struct vg_index *ix);
 
