@@ -89,6 +89,16 @@ int vg_index_set_enabled(struct vg_index *ix, int64_t id, int enabled);
 int vg_index_build(struct vg_index *ix);
 
 /*
+ * Fold the tail in if it has grown past the amortised bound (1/256 of the
+ * tables, at least 1024): what an add does by itself unless a reserve
+ * holds it off, for the end of a bulk add.  Unlike an add's fold, the new
+ * tables are built beside the old ones while lookups go on (the old ones
+ * are answered from until the swap; memory for both meanwhile), and the
+ * write lock is held only for the swap.  VG_OK or VG_ENOMEM.
+ */
+int vg_index_settle(struct vg_index *ix);
+
+/*
  * Look up nq PDQ hashes (normally the 8 dihedral variants, variant i =
  * q[i]); each matching entry is reported once, with its smallest distance.
  * Results are sorted by (distance, id); at most max are written to out and

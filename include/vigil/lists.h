@@ -100,4 +100,53 @@ void vg_match_result_fini(struct vg_match_result *r);
 /* Entries loaded, for reports. */
 size_t vg_matcher_size(const struct vg_matcher *m);
 
+/* ---- keeping a matcher current (listsync.c) ---- */
+
+/*
+ * Apply the store's list changes after the last one applied (the store's
+ * change log, vigil/store_lists.h): a list created, enabled, disabled or
+ * deleted, an entry added, enabled or disabled, an import's entries
+ * added, each without reloading the rest, so that the matcher answers as
+ * one loaded afresh would.  Lookups go on meanwhile (they see each change
+ * once it is applied).  One thread at a time may sync a matcher.  *applied
+ * (may be NULL) gets the number of changes applied.  VG_OK, or the
+ * store's error (the changes applied before it stay applied; the next
+ * sync goes on from there), VG_ENOMEM, VG_ETOOBIG (over
+ * VG_INDEX_MAXGROUP lists).
+ */
+int vg_matcher_sync(struct vg_matcher *m, size_t *applied, struct vg_err *err);
+
+struct vg_matcher_status {
+    size_t entries;       /* in the index, disabled ones too */
+    int64_t seq;          /* the last list change applied (0: none) */
+    int64_t changes;      /* changes applied since the load */
+    int64_t synced_at_ms; /* when the last sync (or the load) ended, Unix
+                             milliseconds */
+    int64_t lag_ms;       /* the last change applied: from its commit to
+                             its being applied (0: none yet) */
+};
+
+/* For a readiness check: a matcher exists only once loaded.  Any thread. */
+void vg_matcher_status(const struct vg_matcher *m,
+                       struct vg_matcher_status *out);
+
+/*
+ * A thread that syncs m every interval_ms (0: 200) and when woken, until
+ * stopped.  log (may be NULL) gets one line for each change applied
+ * ("lists: ... applied N ms after its commit") and for each failed sync
+ * (it goes on at the next tick), from the thread.  m must outlive it.
+ * VG_OK, VG_ENOMEM (no thread).
+ */
+struct vg_listsync;
+
+int vg_listsync_start(struct vg_matcher *m, int64_t interval_ms,
+                      void (*log)(void *ctx, const char *line), void *log_ctx,
+                      struct vg_listsync **out);
+/* Sync now rather than at the next tick (any thread; also where a
+ * database's change notification, PostgreSQL's LISTEN vigil_lists, wakes
+ * the node). */
+void vg_listsync_wake(struct vg_listsync *ls);
+/* Stop the thread (after the sync under way), free.  NULL: no-op. */
+void vg_listsync_stop(struct vg_listsync *ls);
+
 #endif

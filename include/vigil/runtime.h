@@ -17,9 +17,13 @@
  *    busy database, say) is logged and the crawl started again after
  *    retry_ms.  Stopping is clean: what was fetched is committed, what was
  *    leased goes back to the queue, the crawl is "stopped" and the next
- *    start resumes it.  The matcher is loaded at start and again by
- *    vg_runtime_crawl_reload (the server calls it when analysts verified
- *    media), so the crawl matches the new entries.
+ *    start resumes it.  The thread first loads the matcher (the crawl
+ *    starts once it is loaded: vg_runtime_lists tells a readiness check)
+ *    and keeps it current with the list sync (vigil/lists.h): a list
+ *    change made by any process on the store (an import, an entry or a
+ *    list disabled) is applied in place within sync_ms, or at once when
+ *    the server says analysts verified media
+ *    (vg_runtime_crawl_lists_changed).
  *  - the notice thread: a notice cycle (vigil/notice.h) at start and then
  *    every interval, until stopped; a stop waits for the cycle under way,
  *    so a notice is never cut between being stored and being marked sent.
@@ -47,6 +51,7 @@
 
 #include "vigil/crawler.h"
 #include "vigil/error.h"
+#include "vigil/lists.h"
 #include "vigil/notice.h"
 #include "vigil/seal.h"
 #include "vigil/server.h"
@@ -61,6 +66,7 @@ struct vg_runtime_crawl_opts {
     struct vg_crawl_opts crawl;
     int min_quality;  /* PDQ queries below it are not looked up (50) */
     int64_t retry_ms; /* after a crawl error, wait this long (5000) */
+    int64_t sync_ms;  /* list changes looked for this often (200) */
     /* errors and reloads, one line each without newline (may be NULL);
        called from the crawler's thread */
     void (*log)(void *ctx, const char *msg);
@@ -73,9 +79,10 @@ void vg_runtime_crawl_opts_default(struct vg_runtime_crawl_opts *o);
 struct vg_runtime_crawl;
 
 /*
- * Load the matcher, find (or create) the standing crawl and start its
- * thread.  o may be NULL (defaults).  Errors: the matcher's or the
- * store's, VG_EINVAL without a sealer, VG_ENOMEM.
+ * Find (or create) the standing crawl and start its thread, which loads
+ * the matcher first (a load that fails is logged and tried again after
+ * retry_ms).  o may be NULL (defaults).  Errors: the store's, VG_EINVAL
+ * without a sealer, VG_ENOMEM.
  */
 int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
                            const struct vg_runtime_crawl_opts *o,
@@ -84,17 +91,19 @@ int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
 /* Stop the thread (within about a second), commit, free.  NULL: no-op. */
 void vg_runtime_crawl_stop(struct vg_runtime_crawl *c);
 
-/* Load the lists again (the crawl restarts from where it is). */
-void vg_runtime_crawl_reload(struct vg_runtime_crawl *c);
+/* Apply the list changes now rather than at the next sync. */
+void vg_runtime_crawl_lists_changed(struct vg_runtime_crawl *c);
 
 struct vg_runtime_crawl_status {
     int64_t crawl_id;
     int runs;                    /* crawl runs started (restarts + 1) */
     size_t index_entries;        /* list entries the matcher holds */
-    int64_t lists_loaded_at;     /* Unix seconds of its last (re)load */
+    int64_t lists_synced_at;     /* Unix seconds of its last list sync */
     struct vg_crawl_stats stats; /* of the current run, about each second */
     int last_rc;                 /* the last run's error, VG_OK if none */
     char last_error[512];
+    int lists_loaded;               /* the matcher is loaded (else lists: 0) */
+    struct vg_matcher_status lists; /* its entries, sync, lag */
 };
 
 void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
@@ -240,6 +249,16 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
                            struct vg_runtime **out, struct vg_err *err);
 /* The port the server listens on. */
 int vg_runtime_port(const struct vg_runtime *rt);
+
+/* For /readyz: does this node match (its crawl is on), is its index
+ * loaded, and how current is it (entries, last sync, lag). */
+struct vg_runtime_lists {
+    int matching;
+    int loaded;
+    struct vg_matcher_status status; /* when loaded */
+};
+
+void vg_runtime_lists(struct vg_runtime *rt, struct vg_runtime_lists *out);
 /* Wait for SIGINT or SIGTERM; returns which. */
 int vg_runtime_wait(struct vg_runtime *rt);
 /*

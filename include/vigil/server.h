@@ -49,7 +49,7 @@ struct vg_server_readiness {
     int index;               /* -1: no index on this node; 0: not loaded
                               yet; 1: loaded */
     int64_t index_entries;   /* list entries it holds */
-    int64_t lists_loaded_at; /* Unix seconds of the last (re)load */
+    int64_t lists_synced_at; /* Unix seconds of the last list sync */
 };
 
 struct vg_server_opts {

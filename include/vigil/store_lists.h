@@ -161,4 +161,50 @@ int vg_store_entries_page(struct vg_store *st, int64_t list_id,
 int vg_store_entry_enable(struct vg_store *st, int64_t actor, int64_t list_id,
                           int64_t entry_id, int enabled, struct vg_err *err);
 
+/* ---- the change log ---- */
+
+/*
+ * Every change to what matches writes a row of the change log in its own
+ * transaction: a list created, enabled, disabled or deleted (kind LIST:
+ * read the list again), an entry added, enabled or disabled (ENTRY: read
+ * the entry again), an import (IMPORT: one row for the whole import, its
+ * new entries being those of import_id with ids first_id..last_id).
+ * Sequence numbers grow in commit order, so a node that applied every
+ * change up to seq asks for those after it (vg_store_list_changes).
+ */
+enum vg_list_change_kind {
+    VG_LIST_CHANGE_LIST = 0,
+    VG_LIST_CHANGE_ENTRY,
+    VG_LIST_CHANGE_IMPORT
+};
+
+struct vg_list_change {
+    int64_t seq;
+    int64_t at_ms; /* when it was written, Unix milliseconds */
+    enum vg_list_change_kind kind;
+    int64_t list_id;
+    int64_t entry_id;                     /* ENTRY */
+    int64_t import_id, first_id, last_id; /* IMPORT */
+};
+
+/* The last change's seq (0 if none) into *seq. */
+int vg_store_list_changes_head(struct vg_store *st, int64_t *seq,
+                               struct vg_err *err);
+/* The changes after seq, in order, at most limit, to cb (VG_OK goes on). */
+int vg_store_list_changes(struct vg_store *st, int64_t after_seq,
+                          int64_t limit,
+                          int (*cb)(void *ctx, const struct vg_list_change *c),
+                          void *ctx, struct vg_err *err);
+/* A list by id without its counts (entries, imports: 0), cheap at any
+ * size; VG_ENOENT if there is none. */
+int vg_store_list_by_id(struct vg_store *st, int64_t id, struct vg_list *out,
+                        struct vg_err *err);
+/* The entries an IMPORT change names, hash only (as VG_ENTRIES_HASH_ONLY),
+ * in id order, to cb. */
+int vg_store_import_entries(struct vg_store *st,
+                            const struct vg_list_change *c,
+                            int (*cb)(void *ctx,
+                                      const struct vg_list_entry *e),
+                            void *ctx, struct vg_err *err);
+
 #endif

@@ -780,8 +780,15 @@ static void node_status(void *ctx, char *buf, size_t cap)
              a->entries);
 }
 
+static void sync_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "vigil: %s\n", line);
+}
+
 /* Run the crawl until done or interrupted, then say how it went; the
- * process beats in the fleet's table meanwhile. */
+ * process beats in the fleet's table and keeps its lists in sync
+ * meanwhile. */
 static int crawl_go(struct vg_store *st, struct crawl_args *a,
                     struct vg_err *err)
 {
@@ -790,13 +797,20 @@ static int crawl_go(struct vg_store *st, struct crawl_args *a,
     struct vg_runtime_node *node = NULL;
     struct vg_crawl_stats stats;
     struct vg_matcher *m = NULL;
+    struct vg_listsync *sync = NULL;
     struct sigaction sa;
     int rc, tty = isatty(STDERR_FILENO);
 
-    if ((rc = vg_matcher_load(st, a->min_quality, &m, err)))
+    /* the lists as they change while the crawl runs (vigil/lists.h) */
+    if ((rc = vg_matcher_load(st, a->min_quality, &m, err)) ||
+        (rc = vg_listsync_start(m, 0, a->quiet || a->json ? NULL : sync_log,
+                                NULL, &sync))) {
+        vg_matcher_free(m);
         return rc;
+    }
     a->entries = vg_matcher_size(m);
     if ((rc = vg_runtime_node_start(st, &no, &node, err))) {
+        vg_listsync_stop(sync);
         vg_matcher_free(m);
         return rc;
     }
@@ -813,6 +827,7 @@ static int crawl_go(struct vg_store *st, struct crawl_args *a,
         fputs("\r\033[K", stderr);
     if (!rc)
         summary(a->id, &stats, a->o.worker, a->json);
+    vg_listsync_stop(sync);
     vg_runtime_node_stop(node);
     vg_matcher_free(m);
     return rc;

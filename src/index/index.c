@@ -28,6 +28,7 @@ struct vg_index {
     struct vg__digest_set dig[VG_ALGO_MAX]; /* exact and scan kinds */
     struct group *groups;                   /* VG_INDEX_MAXGROUP + 1 */
     int max_radius;                         /* over enabled groups */
+    uint64_t pdq_gen; /* moves with every change to pdq (write lock) */
 };
 
 int vg_index_new(struct vg_index **out)
@@ -78,6 +79,7 @@ int vg_index_reserve(struct vg_index *ix, size_t n_pdq)
     int rc;
 
     pthread_rwlock_wrlock(&ix->lock);
+    ix->pdq_gen++;
     rc = vg__pdq_reserve(&ix->pdq, n_pdq);
     pthread_rwlock_unlock(&ix->lock);
     return rc;
@@ -110,6 +112,7 @@ int vg_index_add(struct vg_index *ix, enum vg_algo algo, const uint8_t *value,
         (ha->kind == VG_HASHALGO_MIH && ha->size != 32))
         return VG_EINVAL;
     pthread_rwlock_wrlock(&ix->lock);
+    ix->pdq_gen++;
     if (ha->kind == VG_HASHALGO_MIH) {
         struct vg_pdq_hash h;
         uint64_t code[4];
@@ -133,6 +136,7 @@ int vg_index_set_enabled(struct vg_index *ix, int64_t id, int enabled)
     int found = 0;
 
     pthread_rwlock_wrlock(&ix->lock);
+    ix->pdq_gen++;
     found |= vg__pdq_set_enabled(&ix->pdq, id, enabled) == VG_OK;
     for (unsigned a = 0; a < vg_algo_count(); a++)
         found |= vg__digest_set_enabled(&ix->dig[a], id, enabled) == VG_OK;
@@ -145,7 +149,39 @@ int vg_index_build(struct vg_index *ix)
     int rc;
 
     pthread_rwlock_wrlock(&ix->lock);
+    ix->pdq_gen++;
     rc = vg__pdq_build(&ix->pdq);
+    pthread_rwlock_unlock(&ix->lock);
+    return rc;
+}
+
+int vg_index_settle(struct vg_index *ix)
+{
+    struct vg__pdq_set t;
+    uint64_t gen;
+    int rc;
+
+    /* built aside under the read lock, so lookups go on meanwhile, then
+     * swapped in; a change made meanwhile makes it build in place */
+    pthread_rwlock_rdlock(&ix->lock);
+    if (!vg__pdq_tail_full(&ix->pdq)) {
+        pthread_rwlock_unlock(&ix->lock);
+        return VG_OK;
+    }
+    gen = ix->pdq_gen;
+    rc = vg__pdq_build_into(&ix->pdq, &t);
+    pthread_rwlock_unlock(&ix->lock);
+    if (rc)
+        return rc;
+    pthread_rwlock_wrlock(&ix->lock);
+    if (ix->pdq_gen == gen) {
+        vg__pdq_fini(&ix->pdq);
+        ix->pdq = t;
+    } else {
+        vg__pdq_fini(&t);
+        rc = vg__pdq_build(&ix->pdq);
+    }
+    ix->pdq_gen++;
     pthread_rwlock_unlock(&ix->lock);
     return rc;
 }

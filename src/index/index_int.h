@@ -69,6 +69,9 @@ int vg__pdq_add(struct vg__pdq_set *s, const uint64_t code[4], uint16_t group,
                 int64_t id);
 /* Fold the tail into the base and rebuild the tables. */
 int vg__pdq_build(struct vg__pdq_set *s);
+/* The same into t (a new set), s unchanged: only read, so lookups may go
+ * on meanwhile.  t is to be freed with vg__pdq_fini. */
+int vg__pdq_build_into(const struct vg__pdq_set *s, struct vg__pdq_set *t);
 /* Whether the tail has grown enough to fold (amortised rebuilds). */
 int vg__pdq_tail_full(const struct vg__pdq_set *s);
 /* Set every entry with this id; VG_ENOENT if none. */

@@ -350,29 +350,16 @@ static int tail_sorted_after_base(const struct vg__pdq_set *s)
     return 1;
 }
 
-int vg__pdq_build(struct vg__pdq_set *s)
+/* t's base from s's base and tail in id order (ids: their ids). */
+static int merge(const struct vg__pdq_set *s, struct vg__pdq_set *t,
+                 int64_t *ids)
 {
-    size_t n = s->n + s->tn, i;
-    uint64_t(*code)[4] = NULL;
-    int64_t *ids = NULL;
-    uint16_t *group = NULL;
-    uint64_t *disabled = NULL;
-    uint32_t *id32 = NULL;
+    size_t n = t->n, i;
     struct order *ord = NULL;
-    int rc = VG_ENOMEM;
 
-    if (!s->tn && (s->m || !table_bits(s->n)))
-        return VG_OK;
-    if (n > UINT32_MAX)
-        return VG_ETOOBIG;
-    if (!(code = vg_malloc_huge(n * sizeof(*code) + 1)) ||
-        !(ids = vg_mallocarray(n + 1, sizeof(*ids))) ||
-        !(group = vg_mallocarray(n + 1, sizeof(*group))) ||
-        !(disabled = vg_calloc(n / 64 + 1, sizeof(*disabled))))
-        goto fail;
     if (!tail_sorted_after_base(s)) {
         if (!(ord = vg_mallocarray(n, sizeof(*ord))))
-            goto fail;
+            return VG_ENOMEM;
         for (i = 0; i < s->n; i++)
             ord[i] = (struct order){base_id(s, i), i};
         for (i = 0; i < s->tn; i++)
@@ -384,61 +371,90 @@ int vg__pdq_build(struct vg__pdq_set *s)
         int off_ = 0;
 
         if (from < s->n) {
-            memcpy(code[i], s->code[from], sizeof(code[i]));
+            memcpy(t->code[i], s->code[from], sizeof(t->code[i]));
             ids[i] = base_id(s, from);
-            group[i] = s->group[from];
+            t->group[i] = s->group[from];
             off_ = (int)(s->disabled[from / 64] >> (from % 64) & 1);
         } else {
             from -= s->n;
-            memcpy(code[i], s->tcode[from], sizeof(code[i]));
+            memcpy(t->code[i], s->tcode[from], sizeof(t->code[i]));
             ids[i] = s->tid[from];
-            group[i] = s->tgroup[from];
+            t->group[i] = s->tgroup[from];
             off_ = s->tdisabled[from];
         }
-        disabled[i / 64] |= (uint64_t)off_ << (i % 64);
+        t->disabled[i / 64] |= (uint64_t)off_ << (i % 64);
     }
+    vg_free(ord);
+    return VG_OK;
+}
+
+int vg__pdq_build_into(const struct vg__pdq_set *s, struct vg__pdq_set *t)
+{
+    size_t n = s->n + s->tn;
+    int64_t *ids = NULL;
+    int rc = VG_ENOMEM;
+
+    vg__pdq_init(t);
+    if (n > UINT32_MAX)
+        return VG_ETOOBIG;
+    t->n = n;
+    if (!(t->code = vg_malloc_huge(n * sizeof(*t->code) + 1)) ||
+        !(ids = vg_mallocarray(n + 1, sizeof(*ids))) ||
+        !(t->group = vg_mallocarray(n + 1, sizeof(*t->group))) ||
+        !(t->disabled = vg_calloc(n / 64 + 1, sizeof(*t->disabled))) ||
+        merge(s, t, ids))
+        goto fail;
     if (n && (uint64_t)ids[n - 1] - (uint64_t)ids[0] <= UINT32_MAX) {
-        if (!(id32 = vg_mallocarray(n, sizeof(*id32))))
+        if (!(t->id32 = vg_mallocarray(n, sizeof(*t->id32))))
             goto fail;
-        for (i = 0; i < n; i++)
-            id32[i] = (uint32_t)(ids[i] - ids[0]);
+        for (size_t i = 0; i < n; i++)
+            t->id32[i] = (uint32_t)(ids[i] - ids[0]);
     }
-    free_base(s);
-    s->code = code;
-    s->group = group;
-    s->disabled = disabled;
-    s->id_base = n ? ids[0] : 0;
-    s->id32 = id32;
-    s->id64 = id32 ? NULL : ids;
-    if (id32)
-        vg_free(ids);
-    ids = NULL;
-    code = NULL;
-    group = NULL;
-    disabled = NULL;
-    s->n = n;
+    t->id_base = n ? ids[0] : 0;
+    if (!t->id32) {
+        t->id64 = ids;
+        ids = NULL;
+    }
+    t->bytes = n * (sizeof(*t->code) + (t->id32 ? 4 : 8) + sizeof(*t->group)) +
+               (n / 64 + 1) * 8;
+    rc = build_tables(t);
+fail:
+    vg_free(ids);
+    if (rc)
+        vg__pdq_fini(t);
+    return rc;
+}
+
+/* Drop the tables (the set is then scanned, still exact). */
+static void free_tables(struct vg__pdq_set *s)
+{
+    if (!s->m)
+        return;
+    s->bytes -= s->m * (((size_t)1 << s->bits) + 1) * sizeof(uint32_t) +
+                s->m * s->n * s->pos_w;
+    vg_free_aligned(s->off);
+    vg_free_aligned(s->pos);
     s->off = NULL;
     s->pos = NULL;
-    /* the tail starts again small: a reserve for loading must not stay */
-    vg_free(s->tcode);
-    vg_free(s->tid);
-    vg_free(s->tgroup);
-    vg_free(s->tdisabled);
-    s->tcode = NULL;
-    s->tid = NULL;
-    s->tgroup = NULL;
-    s->tdisabled = NULL;
-    s->tn = s->tcap = 0;
-    s->bytes = n * (sizeof(*s->code) + (id32 ? 4 : 8) + sizeof(*s->group)) +
-               (n / 64 + 1) * 8;
-    rc = build_tables(s);
-fail:
-    vg_free(ord);
-    vg_free_aligned(code);
-    vg_free(ids);
-    vg_free(group);
-    vg_free(disabled);
-    return rc;
+    s->m = s->bits = 0;
+}
+
+int vg__pdq_build(struct vg__pdq_set *s)
+{
+    struct vg__pdq_set t;
+    int rc;
+
+    if (!s->tn && (s->m || !table_bits(s->n)))
+        return VG_OK;
+    /* the old tables go first, so that one set of tables is held at once;
+     * if the build fails, s is whole and scanned until the next one */
+    free_tables(s);
+    if ((rc = vg__pdq_build_into(s, &t)))
+        return rc;
+    /* the new tail starts small: a reserve for loading must not stay */
+    vg__pdq_fini(s);
+    *s = t;
+    return VG_OK;
 }
 
 /* ---- enabling ---- */

@@ -5,7 +5,14 @@
  * allow-list rule applied to what the index finds.  Entry details (category,
  * external id, metadata) stay in the store and are read only for matches,
  * which are rare; the index holds just the hashes.
+ *
+ * Kept current by vg_matcher_sync (listsync.c) while lookups run: the
+ * index has its own read-write lock around each add and change, and the
+ * list table here (names, kinds, categories, a list being appended) has
+ * another, read by every lookup for its whole length and written only
+ * for the moment a list changes.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,20 +24,9 @@
 
 #define MAX_HITS 4096 /* matches reported per image and algorithm */
 
-struct mlist {
-    struct vg_list l;
-};
+#include "matcher_int.h"
 
-struct vg_matcher {
-    struct vg_store *st;
-    struct vg_index *ix;
-    struct mlist *lists; /* index group = position here */
-    size_t nlists, cap;
-    size_t entries;
-    int min_quality;
-};
-
-static int add_list(void *ctx, const struct vg_list *l)
+int vg__matcher_add_list(void *ctx, const struct vg_list *l)
 {
     struct vg_matcher *m = ctx;
 
@@ -44,14 +40,18 @@ static int add_list(void *ctx, const struct vg_list *l)
         m->lists = p;
         m->cap = cap;
     }
-    m->lists[m->nlists++].l = *l;
+    m->lists[m->nlists++] = (struct mlist){*l, 0};
     return VG_OK;
 }
 
-static int group_of(const struct vg_matcher *m, int64_t list_id)
+int vg__matcher_group(const struct vg_matcher *m, int64_t list_id)
 {
-    size_t lo = 0, hi = m->nlists; /* lists are few: ids sorted below */
+    size_t lo = 0, hi = m->nsorted; /* those loaded: sorted by id below */
 
+    /* lists that came later, by a sync, after them (few) */
+    for (size_t i = m->nsorted; i < m->nlists; i++)
+        if (m->lists[i].l.id == list_id && !m->lists[i].deleted)
+            return (int)i;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (m->lists[mid].l.id < list_id)
@@ -59,13 +59,15 @@ static int group_of(const struct vg_matcher *m, int64_t list_id)
         else
             hi = mid;
     }
-    return lo < m->nlists && m->lists[lo].l.id == list_id ? (int)lo : -1;
+    return lo < m->nsorted && m->lists[lo].l.id == list_id &&
+                   !m->lists[lo].deleted
+               ? (int)lo
+               : -1;
 }
 
-static int add_entry(void *ctx, const struct vg_list_entry *e)
+int vg__matcher_add_entry(struct vg_matcher *m, const struct vg_list_entry *e)
 {
-    struct vg_matcher *m = ctx;
-    int g = group_of(m, e->list_id), rc;
+    int g = vg__matcher_group(m, e->list_id), rc;
 
     if (g < 0)
         return VG_OK; /* a list created after we read the lists */
@@ -73,8 +75,17 @@ static int add_entry(void *ctx, const struct vg_list_entry *e)
         return rc;
     if (!e->enabled && (rc = vg_index_set_enabled(m->ix, e->id, 0)))
         return rc;
-    m->entries++;
+    __atomic_add_fetch(&m->entries, 1, __ATOMIC_RELAXED);
     return VG_OK;
+}
+
+static int add_entry(void *ctx, const struct vg_list_entry *e)
+{
+    struct vg_matcher *m = ctx;
+
+    if (e->id > m->max_loaded)
+        m->max_loaded = e->id;
+    return vg__matcher_add_entry(m, e);
 }
 
 static int list_id_cmp(const void *a, const void *b)
@@ -94,15 +105,23 @@ int vg_matcher_load(struct vg_store *st, int min_quality,
     *out = NULL;
     if (!(m = vg_calloc(1, sizeof(*m))))
         return VG_ENOMEM;
+    if (pthread_rwlock_init(&m->lock, NULL)) {
+        vg_free(m);
+        return VG_ENOMEM;
+    }
     m->st = st;
     m->min_quality = min_quality;
-    if ((rc = vg_index_new(&m->ix)))
+    /* the change log's head first: a change after it may or may not be
+     * in what is read next, and the sync applies it either way */
+    if ((rc = vg_store_list_changes_head(st, &m->seq, err)) ||
+        (rc = vg_index_new(&m->ix)))
         goto fail;
-    if ((rc = vg_store_lists(st, add_list, m, err)))
+    if ((rc = vg_store_lists(st, vg__matcher_add_list, m, err)))
         goto fail;
     /* groups by list id order, so entries find theirs by binary search */
     if (m->nlists)
         qsort(m->lists, m->nlists, sizeof(*m->lists), list_id_cmp);
+    m->nsorted = m->nlists;
     for (size_t g = 0; g < m->nlists; g++)
         if ((rc = vg_index_group_set(m->ix, (uint32_t)g,
                                      m->lists[g].l.pdq_distance,
@@ -114,6 +133,7 @@ int vg_matcher_load(struct vg_store *st, int min_quality,
                                err)) ||
         (rc = vg_index_build(m->ix)))
         goto fail;
+    m->synced_ms = vg__matcher_now_ms();
     *out = m;
     return VG_OK;
 fail:
@@ -128,13 +148,14 @@ void vg_matcher_free(struct vg_matcher *m)
     if (!m)
         return;
     vg_index_free(m->ix);
+    pthread_rwlock_destroy(&m->lock);
     vg_free(m->lists);
     vg_free(m);
 }
 
 size_t vg_matcher_size(const struct vg_matcher *m)
 {
-    return m->entries;
+    return __atomic_load_n(&m->entries, __ATOMIC_RELAXED);
 }
 
 static void match_fini(struct vg_match *x)
@@ -254,6 +275,7 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
     memset(out, 0, sizeof(*out));
     if (!(hv = vg_mallocarray(MAX_HITS, sizeof(*hv))))
         return VG_ENOMEM;
+    pthread_rwlock_rdlock(&m->lock);
     for (unsigned a = 0; a < vg_algo_count() && !rc; a++) {
         rc = lookup_algo(m, h, (enum vg_algo)a, hv, &n, &out->pdq_skipped);
         for (size_t i = 0; !rc && i < n && i < MAX_HITS; i++)
@@ -263,6 +285,7 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
                               : &block,
                           &hv[i], err);
     }
+    pthread_rwlock_unlock(&m->lock);
     vg_free(hv);
     if (rc) {
         matches_free(block.v, block.n);

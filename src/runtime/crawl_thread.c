@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `vigil serve`'s crawler thread (vigil/runtime.h).  The thread loops on
- * vg_crawl_run over the standing crawl of reported URLs; the crawl loop
- * watches one flag (non-zero: return, leaving everything resumable), set
- * under the mutex by stop (for good) and reload (to come back with a new
- * matcher).  Between runs the thread waits on a condition variable, so a
- * stop during the back-off after an error is immediate.
+ * `vigil serve`'s crawler thread (vigil/runtime.h).  The thread loads the
+ * matcher (again after retry_ms while it cannot), starts the list sync on
+ * it (vigil/lists.h: list changes applied in place, every 200 ms and when
+ * woken), then loops on vg_crawl_run over the standing crawl of reported
+ * URLs; the crawl loop watches one flag (non-zero: return, leaving
+ * everything resumable), set under the mutex by stop.  Between runs the
+ * thread waits on a condition variable, so a stop during the back-off
+ * after an error is immediate.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,16 +27,14 @@ struct vg_runtime_crawl {
     struct vg_sealer *sealer;
     struct vg_runtime_crawl_opts o;
     int64_t crawl_id;
-    struct vg_matcher *m; /* the crawl thread's */
-    /* under mu: the matcher's size and when it was loaded */
-    size_t entries;
-    int64_t loaded_at;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     volatile sig_atomic_t flag; /* the crawl loop's stop flag */
     /* under mu: */
-    int stopping, reload, runs, last_rc;
+    struct vg_matcher *m;     /* NULL until loaded */
+    struct vg_listsync *sync; /* keeps m current */
+    int stopping, runs, last_rc;
     struct vg_crawl_stats stats;
     char last_error[512];
 };
@@ -46,6 +46,7 @@ void vg_runtime_crawl_opts_default(struct vg_runtime_crawl_opts *o)
     o->crawl.threads = 1; /* the server's HTTP threads need the cores */
     o->min_quality = 50;
     o->retry_ms = 5000;
+    o->sync_ms = 200;
 }
 
 static int seal_thumb(void *ctx, const uint8_t *plain, size_t n, uint8_t **out,
@@ -94,31 +95,44 @@ static void pause_locked(struct vg_runtime_crawl *c, int64_t ms)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
-    while (!c->stopping && !c->reload &&
+    while (!c->stopping &&
            pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
         ;
 }
 
-static void reload_matcher(struct vg_runtime_crawl *c)
+static void sync_log(void *ctx, const char *line)
 {
-    struct vg_matcher *m = NULL;
-    struct vg_err err = {0};
-    int rc = vg_matcher_load(c->st, c->o.min_quality, &m, &err);
+    say(ctx, "%s", line);
+}
 
-    if (rc) {
-        say(c,
-            "crawl: the lists could not be loaded again (%s): the old"
-            " ones stay",
-            err.msg[0] ? err.msg : vg_strerror(rc));
-        return;
+/* Load the lists and start their sync, trying again after retry_ms while
+ * it fails; 0 once loaded, -1 when stopped first. */
+static int load_lists(struct vg_runtime_crawl *c)
+{
+    for (;;) {
+        struct vg_matcher *m = NULL;
+        struct vg_listsync *sync = NULL;
+        struct vg_err err = {0};
+        int rc = vg_matcher_load(c->st, c->o.min_quality, &m, &err);
+
+        if (!rc &&
+            (rc = vg_listsync_start(m, c->o.sync_ms, sync_log, c, &sync)))
+            vg_matcher_free(m);
+        pthread_mutex_lock(&c->mu);
+        if (!rc) {
+            c->m = m;
+            c->sync = sync;
+        } else if (!c->stopping) {
+            say(c, "crawl: the lists cannot be loaded (%s); again in %lld ms",
+                err.msg[0] ? err.msg : vg_strerror(rc),
+                (long long)c->o.retry_ms);
+            pause_locked(c, c->o.retry_ms);
+        }
+        rc = rc ? (c->stopping ? -1 : 1) : 0;
+        pthread_mutex_unlock(&c->mu);
+        if (rc <= 0)
+            return rc;
     }
-    vg_matcher_free(c->m);
-    c->m = m;
-    pthread_mutex_lock(&c->mu);
-    c->entries = vg_matcher_size(m);
-    c->loaded_at = (int64_t)time(NULL);
-    pthread_mutex_unlock(&c->mu);
-    say(c, "crawl: lists loaded again (%zu entries)", vg_matcher_size(m));
 }
 
 static void *run(void *arg)
@@ -130,10 +144,12 @@ static void *run(void *arg)
     co.review_thumbs = 1;
     co.seal = seal_thumb;
     co.seal_ctx = c->sealer;
+    if (load_lists(c))
+        return NULL;
     for (;;) {
         struct vg_crawl_stats stats;
         struct vg_err err = {0};
-        int rc, reload;
+        int rc;
 
         pthread_mutex_lock(&c->mu);
         c->runs++;
@@ -149,19 +165,14 @@ static void *run(void *arg)
             say(c, "crawl of reported URLs: %s; again in %lld ms",
                 c->last_error, (long long)c->o.retry_ms);
             pause_locked(c, c->o.retry_ms);
-        } else if (!rc && !c->stopping && !c->reload) {
+        } else if (!rc && !c->stopping) {
             pause_locked(c, 1000); /* ended by itself: do not spin */
         }
         if (c->stopping) {
             pthread_mutex_unlock(&c->mu);
             break;
         }
-        reload = c->reload;
-        c->reload = 0;
-        c->flag = 0;
         pthread_mutex_unlock(&c->mu);
-        if (reload)
-            reload_matcher(c);
     }
     return NULL;
 }
@@ -188,20 +199,15 @@ int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
         vg_runtime_crawl_opts_default(&c->o);
     if (c->o.retry_ms <= 0)
         c->o.retry_ms = 5000;
-    if ((rc = vg_store_reports_crawl(st, &c->crawl_id, err)) ||
-        (rc = vg_matcher_load(st, c->o.min_quality, &c->m, err))) {
-        vg_matcher_free(c->m);
+    if ((rc = vg_store_reports_crawl(st, &c->crawl_id, err))) {
         vg_free(c);
         return rc;
     }
-    c->entries = vg_matcher_size(c->m);
-    c->loaded_at = (int64_t)time(NULL);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     if (pthread_create(&c->thread, NULL, run, c)) {
         pthread_cond_destroy(&c->cv);
         pthread_mutex_destroy(&c->mu);
-        vg_matcher_free(c->m);
         vg_free(c);
         return vg_err_set(err, VG_ENOMEM, "cannot start the crawler thread");
     }
@@ -219,20 +225,18 @@ void vg_runtime_crawl_stop(struct vg_runtime_crawl *c)
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
+    vg_listsync_stop(c->sync);
     vg_matcher_free(c->m);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     vg_free(c);
 }
 
-void vg_runtime_crawl_reload(struct vg_runtime_crawl *c)
+void vg_runtime_crawl_lists_changed(struct vg_runtime_crawl *c)
 {
     pthread_mutex_lock(&c->mu);
-    if (!c->stopping) {
-        c->reload = 1;
-        c->flag = 2;
-        pthread_cond_broadcast(&c->cv);
-    }
+    if (c->sync)
+        vg_listsync_wake(c->sync);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -243,10 +247,14 @@ void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
     pthread_mutex_lock(&c->mu);
     out->crawl_id = c->crawl_id;
     out->runs = c->runs;
-    out->index_entries = c->entries;
-    out->lists_loaded_at = c->loaded_at;
     out->stats = c->stats;
     out->last_rc = c->last_rc;
     memcpy(out->last_error, c->last_error, sizeof(out->last_error));
+    out->lists_loaded = c->m != NULL;
+    if (c->m) {
+        vg_matcher_status(c->m, &out->lists);
+        out->index_entries = out->lists.entries;
+        out->lists_synced_at = out->lists.synced_at_ms / 1000;
+    }
     pthread_mutex_unlock(&c->mu);
 }

@@ -67,7 +67,7 @@ static void lists_changed(void *ctx)
 {
     struct vg_runtime *rt = ctx;
 
-    vg_runtime_crawl_reload(rt->crawl);
+    vg_runtime_crawl_lists_changed(rt->crawl);
 }
 
 /* The server's /readyz: the crawl's matcher is the node's index. */
@@ -81,9 +81,9 @@ static void readiness(void *ctx, struct vg_server_readiness *out)
     if (!rt->crawl)
         return;
     vg_runtime_crawl_status(rt->crawl, &cs);
-    out->index = 1;
+    out->index = cs.lists_loaded;
     out->index_entries = (int64_t)cs.index_entries;
-    out->lists_loaded_at = cs.lists_loaded_at;
+    out->lists_synced_at = cs.lists_synced_at;
 }
 
 /* The heartbeat's status line. */
@@ -94,10 +94,10 @@ static void node_status(void *ctx, char *buf, size_t cap)
 
     readiness(ctx, &r);
     if (r.index != 1 ||
-        vg_utc_format(r.lists_loaded_at, "%Y-%m-%dT%H:%M:%SZ", at, sizeof(at)))
+        vg_utc_format(r.lists_synced_at, "%Y-%m-%dT%H:%M:%SZ", at, sizeof(at)))
         snprintf(buf, cap, "no index");
     else
-        snprintf(buf, cap, "index %lld entries, lists loaded %s",
+        snprintf(buf, cap, "index %lld entries, lists synced %s",
                  (long long)r.index_entries, at);
 }
 
@@ -176,6 +176,19 @@ fail:
 int vg_runtime_port(const struct vg_runtime *rt)
 {
     return vg_server_port(rt->srv);
+}
+
+void vg_runtime_lists(struct vg_runtime *rt, struct vg_runtime_lists *out)
+{
+    struct vg_runtime_crawl_status cs;
+
+    memset(out, 0, sizeof(*out));
+    if (!rt->crawl)
+        return;
+    vg_runtime_crawl_status(rt->crawl, &cs);
+    out->matching = 1;
+    out->loaded = cs.lists_loaded;
+    out->status = cs.lists;
 }
 
 int vg_runtime_wait(struct vg_runtime *rt)

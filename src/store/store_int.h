@@ -177,6 +177,18 @@ int vg__store_audit(struct vg_store *st, int64_t actor, const char *action,
                     const char *object_type, int64_t object_id,
                     const char *detail, struct vg_err *err);
 
+/* store_listchanges.c: a row of the list change log (vigil/store_lists.h)
+ * inside the caller's write transaction, as late in it as can be (on
+ * PostgreSQL the rows are numbered in commit order under a transaction
+ * lock taken here and held to the commit); kind "list", "entry" or "import" (then import_id and
+ * the entry ids first..last).  Nothing in a store held at a schema older
+ * than VG__SCHEMA_LIST_CHANGES (renumbered with its migration). */
+#define VG__SCHEMA_LIST_CHANGES 14
+int vg__store_list_change(struct vg_store *st, const char *kind,
+                          int64_t list_id, int64_t entry_id, int64_t import_id,
+                          int64_t first_id, int64_t last_id,
+                          struct vg_err *err);
+
 /*
  * Results handed to other modules (store.h: "Results"): their strings are
  * copied into a pool the result owns, and their arrays grow by doubling.

@@ -107,6 +107,8 @@ int vg_store_list_create(struct vg_store *st, int64_t actor,
     if (!rc)
         rc = vg__store_audit(st, actor, "list.create", "list", new_id, detail,
                              err);
+    if (!rc)
+        rc = vg__store_list_change(st, "list", new_id, 0, 0, 0, 0, err);
     if (!(rc = vg__store_end(st, rc, err)))
         *id = new_id;
 unlock:
@@ -124,8 +126,9 @@ unlock:
     " (SELECT COALESCE(MAX(imported_at), 0) FROM list_imports i"              \
     "  WHERE i.list_id = l.id) FROM hash_lists l "
 
-static void row_list(struct vg_store *st, struct vg__stmt *s,
-                     struct vg_list *l)
+/* The list's own columns (the first 8 of LIST_COLUMNS); counts 0. */
+static void row_list_head(struct vg_store *st, struct vg__stmt *s,
+                          struct vg_list *l)
 {
     const char *kind;
 
@@ -139,6 +142,12 @@ static void row_list(struct vg_store *st, struct vg__stmt *s,
     l->kind = kind && !strcmp(kind, "allow") ? VG_LIST_ALLOW : VG_LIST_BLOCK;
     l->enabled = st->ops->col_int(s, 6) != 0;
     l->created_at = st->ops->col_int(s, 7);
+}
+
+static void row_list(struct vg_store *st, struct vg__stmt *s,
+                     struct vg_list *l)
+{
+    row_list_head(st, s, l);
     l->entries = st->ops->col_int(s, 8);
     l->entries_enabled = st->ops->col_int(s, 9);
     l->imports = st->ops->col_int(s, 10);
@@ -229,6 +238,8 @@ static int list_change(struct vg_store *st, int64_t actor, const char *action,
         rc = update_one(st, s, "list", list_id, err);
     if (!rc)
         rc = vg__store_audit(st, actor, action, "list", list_id, detail, err);
+    if (!rc)
+        rc = vg__store_list_change(st, "list", list_id, 0, 0, 0, 0, err);
     rc = vg__store_end(st, rc, err);
 unlock:
     UNLOCK(st);
@@ -309,6 +320,7 @@ struct vg_store_import {
     unsigned n;
     struct vg_buf strs;
     int64_t id, list_id, now, added, present, rows_done, kill_after;
+    int64_t max_before; /* the largest entry id before the import */
     int64_t actor;
     char what[200]; /* "FILE (FORMAT)", for the audit record */
 };
@@ -398,6 +410,18 @@ static int flush(struct vg_store_import *im, struct vg_err *err)
     return rc;
 }
 
+/* The largest entry id (0 if none): an import's new entries are those
+ * of its import id between the values before and after it. */
+static int max_entry_id(struct vg_store *st, int64_t *out, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc = vg__store_query(st, &s, err,
+                             "SELECT COALESCE(MAX(id), 0) FROM list_entries",
+                             "");
+
+    return rc ? rc : vg__store_scalar(st, s, out, err);
+}
+
 int vg_store_import_begin(struct vg_store *st, int64_t actor, int64_t list_id,
                           const char *source_file, const char *format,
                           const char *file_sha256,
@@ -435,6 +459,8 @@ int vg_store_import_begin(struct vg_store *st, int64_t actor, int64_t list_id,
                 rc == VG_EEXIST)) /* the foreign key refused it */
         rc = vg_err_set(err, VG_ENOENT, "no list with id %lld",
                         (long long)list_id);
+    if (!rc)
+        rc = max_entry_id(st, &im->max_before, err);
     if (!rc)
         rc = prepare_insert(st, BATCH, &im->full, err);
     if (rc) {
@@ -481,6 +507,7 @@ int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
     struct vg_store *st = im->st;
     struct vg__stmt *s = NULL;
     char detail[320];
+    int64_t last = 0;
     int rc = flush(im, err);
 
     if (!rc)
@@ -496,6 +523,9 @@ int vg_store_import_commit(struct vg_store_import *im, int64_t lines,
     if (!rc)
         rc = vg__store_audit(st, im->actor, "list.import", "list", im->list_id,
                              detail, err);
+    if (!rc && im->added && !(rc = max_entry_id(st, &last, err)))
+        rc = vg__store_list_change(st, "import", im->list_id, 0, im->id,
+                                   im->max_before + 1, last, err);
     if (!rc)
         rc = vg__store_exec(st, "COMMIT", err);
     if (rc) {
@@ -696,6 +726,9 @@ int vg_store_entry_enable(struct vg_store *st, int64_t actor, int64_t list_id,
         rc = vg__store_audit(st, actor,
                              enabled ? "entry.enable" : "entry.disable",
                              "entry", entry_id, "", err);
+    if (!rc)
+        rc = vg__store_list_change(st, "entry", list_id, entry_id, 0, 0, 0,
+                                   err);
     rc = vg__store_end(st, rc, err);
 unlock:
     UNLOCK(st);
@@ -717,6 +750,57 @@ int vg_store_entries_page(struct vg_store *st, int64_t list_id,
                          "iii", list_id, after_id, limit);
     if (!rc)
         rc = each_entry(st, s, cb, ctx, err);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_import_entries(struct vg_store *st,
+                            const struct vg_list_change *c,
+                            int (*cb)(void *ctx,
+                                      const struct vg_list_entry *e),
+                            void *ctx, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    /* by the primary key's range; other imports' entries in it (on a
+     * database that numbers concurrent transactions' rows in turn) are
+     * not this one's */
+    rc = vg__store_query(st, &s, err,
+                         ENTRY_HASH_COLUMNS "WHERE e.id >= ? AND e.id <= ?"
+                                            " AND e.import_id = ?"
+                                            " ORDER BY e.id",
+                         "iii", c->first_id, c->last_id, c->import_id);
+    if (!rc)
+        rc = each_entry(st, s, cb, ctx, err);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_list_by_id(struct vg_store *st, int64_t id, struct vg_list *out,
+                        struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT id, name, source, category, pdq_distance,"
+                         " kind, enabled, created_at FROM hash_lists"
+                         " WHERE id = ?",
+                         "i", id);
+    if (!rc) {
+        rc = st->ops->step(s, err);
+        if (rc == VG__ROW) {
+            row_list_head(st, s, out);
+            rc = VG_OK;
+        } else if (rc == VG__DONE) {
+            rc = vg_err_set(err, VG_ENOENT, "no list with id %lld",
+                            (long long)id);
+        }
+        st->ops->finalize(s);
+    }
     UNLOCK(st);
     return rc;
 }

@@ -620,6 +620,8 @@ static int verified_list(struct vg_store *st, int64_t *id, int *created,
         return rc;
     if ((rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
         rc = vg_err_set(err, VG_EINTERNAL, "the list was not created");
+    if (!rc)
+        rc = vg__store_list_change(st, "list", *id, 0, 0, 0, 0, err);
     *created = !rc;
     return rc;
 }
@@ -660,7 +662,7 @@ static int add_entries(struct vg_store *st, const struct target *t,
         "INSERT INTO list_entries (list_id, algo, value, category,"
         " external_id, metadata, quality, enabled, import_id, added_at)"
         " VALUES (?, ?, ?, ?, NULL, ?, ?, 1, NULL, ?)"
-        " ON CONFLICT (list_id, algo, value) DO NOTHING";
+        " ON CONFLICT (list_id, algo, value) DO NOTHING RETURNING id";
     const struct {
         const char *algo;
         const uint8_t *v;
@@ -673,7 +675,7 @@ static int add_entries(struct vg_store *st, const struct target *t,
     /* the PDQ last: left out when absent or featureless */
     size_t nh = t->has_pdq && t->pdq_quality >= VG_REVIEW_PDQ_MIN_QUALITY ? 4
                                                                           : 3;
-    int64_t now = (int64_t)time(NULL), n = 0;
+    int64_t now = (int64_t)time(NULL), n = 0, id = 0;
     struct vg__stmt *s = NULL;
     struct vg_buf meta;
     int rc;
@@ -690,8 +692,12 @@ static int add_entries(struct vg_store *st, const struct target *t,
             st->ops->finalize(s);
             break;
         }
-        if (!(rc = vg__store_run(st, s, err)))
-            n += st->ops->changes(st->db);
+        /* a row: the entry is new, and the matching nodes learn of it */
+        if ((rc = vg__store_scalar(st, s, &id, err)) == VG_ENOENT)
+            rc = VG_OK;
+        else if (!rc && !(rc = vg__store_list_change(st, "entry", list, id, 0,
+                                                     0, 0, err)))
+            n++;
     }
     vg_buf_fini(&meta);
     if (!rc)

@@ -38,6 +38,11 @@
  *      workers
  *  13  the fleet (docs/FLEET.md): nodes and their heartbeats, leased jobs
  *      (one node runs each cycle) and their runs
+ *  14  the list change log (list_changes): one row per change to what
+ *      matches (a list created, enabled, disabled or deleted, an entry
+ *      added, enabled or disabled, an import as its range of entry ids),
+ *      written in the change's transaction; matching nodes read the rows
+ *      after the last they applied (vigil/lists.h, vg_matcher_sync)
  */
 #include "store_int.h"
 
@@ -491,6 +496,20 @@ static const struct {
       " holder TEXT NOT NULL, started_ms INTEGER NOT NULL,"
       " ended_ms INTEGER, outcome TEXT)",
       "CREATE INDEX job_runs_name ON job_runs(name, started_ms)", NULL}},
+    {"the list change log",
+     /* kind: 'list' (re-read the list), 'entry' (re-read entry_id),
+        'import' (import_id's entries with ids first_id..last_id); no
+        foreign keys: a deleted list's rows stay, they are its history */
+     {"CREATE TABLE list_changes ("
+      " id {ID},"
+      " at_ms INTEGER NOT NULL,"
+      " list_id INTEGER NOT NULL,"
+      " entry_id INTEGER,"
+      " kind TEXT NOT NULL CHECK (kind IN ('list', 'entry', 'import')),"
+      " import_id INTEGER,"
+      " first_id INTEGER,"
+      " last_id INTEGER)",
+      NULL}},
 };
 
 int vg__schema_count(void)
@@ -550,6 +569,7 @@ static const struct {
     {"nodes", 13, 0},
     {"job_leases", 13, 0},
     {"job_runs", 13, 1},
+    {"list_changes", 14, 1},
 };
 
 const char *vg__schema_table(int i, int *since, int *has_id)

@@ -53,10 +53,10 @@ static int get_readyz(void *ctx, const struct vg_http_req *req,
         return not_ready(resp, "the match index is not loaded yet");
     if (r.index > 0)
         snprintf(index, sizeof(index),
-                 "{\"entries\":%lld,\"lists_loaded_at\":%lld,"
+                 "{\"entries\":%lld,\"lists_synced_at\":%lld,"
                  "\"lists_age_s\":%lld}",
-                 (long long)r.index_entries, (long long)r.lists_loaded_at,
-                 (long long)(time(NULL) - r.lists_loaded_at));
+                 (long long)r.index_entries, (long long)r.lists_synced_at,
+                 (long long)(time(NULL) - r.lists_synced_at));
     n = snprintf(body, sizeof(body),
                  "{\"ready\":true,\"schema\":%d,\"index\":%s}", v, index);
     return vg_http_resp_json(resp, 200, body, (size_t)n);
