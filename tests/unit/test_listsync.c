@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "th.h"
+#include "th_db.h"
 #include "vigil/alloc.h"
 #include "vigil/buf.h"
 #include "vigil/lists.h"
@@ -437,9 +438,9 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    snprintf(db, sizeof(db), "%s/log.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "log.db"), 0);
     TH_RUN(test_change_log);
-    snprintf(db, sizeof(db), "%s/random.db", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "random.db"), 0);
     TH_RUN(test_random_changes);
     TH_RUN(test_concurrent);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
