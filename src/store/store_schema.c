@@ -32,6 +32,9 @@
  *      and DELETE on audit_log and audit_keyed refused by triggers
  *  11  the frontier's lease order: a page's images before deeper pages
  *      (frontier_lease gains kind after depth: media first within a depth)
+ *  12  the sign-in throttle's counts (signin_throttle), in the store so
+ *      that every `vigil serve` node behind a proxy counts the same
+ *      failures (vigil/throttle.h)
  */
 #include "store_int.h"
 
@@ -438,6 +441,14 @@ static const struct {
      {"DROP INDEX frontier_lease",
       "CREATE INDEX frontier_lease ON frontier(crawl_id, state, priority,"
       " depth, kind, host_seq, url_id)",
+      NULL}},
+
+    {"the sign-in throttle's counts, shared by every serving node",
+     /* slot: 16 bits of the count's keyed hash id (direct-mapped, as the
+        table in memory was); last_ms: milliseconds */
+     {"CREATE TABLE signin_throttle (slot INTEGER PRIMARY KEY,"
+      " id INTEGER NOT NULL, epoch INTEGER NOT NULL,"
+      " last_ms INTEGER NOT NULL, failures INTEGER NOT NULL)",
       NULL}},
 };
 

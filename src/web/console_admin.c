@@ -234,7 +234,7 @@ static int users_page(struct vg_server *s, const struct vg_http_req *req,
                       int status, const char *error)
 {
     json_t *users = json_array(), *roles = json_array();
-    struct user_rows rows = {s, users, vg__now_ms()};
+    struct user_rows rows = {s, users, vg__wall_ms()};
     int rc = VG_ENOMEM;
 
     for (size_t i = 0; roles && i < vg_vocab_count(VG_VOCAB_ROLE); i++)

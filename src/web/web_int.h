@@ -39,7 +39,11 @@ struct vg_server {
     struct vg_throttle *throttle; /* failed sign-ins (console.c) */
 };
 
+/* Milliseconds: of the monotonic clock (for what this process keeps in
+ * memory), and of the wall clock (for what the store keeps, which every
+ * node must read alike: the sign-in throttle). */
 int64_t vg__now_ms(void);
+int64_t vg__wall_ms(void);
 
 /* api.c, pages.c, console.c, console_admin.c: their routes. */
 int vg__api_routes(struct vg_server *s, struct vg_err *err);
