@@ -58,6 +58,10 @@ struct vg_server_opts {
     int trust_proxy; /* behind a reverse proxy on this machine:
                                  take the client's address from its
                                  X-Real-IP header */
+    const char *trusted_proxy; /* with trust_proxy, the address of a proxy
+                                  on another machine, believed as the
+                                  loopback is (a fleet: docs/FLEET-SERVE.md);
+                                  NULL: the loopback only */
 };
 
 struct vg_server;

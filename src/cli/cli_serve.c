@@ -21,7 +21,8 @@ static void serve_usage(FILE *f)
         "Usage: vigil serve [--config FILE] [--db URL] [--listen ADDR:PORT]\n"
         "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
         "                   [--audit-key PATH] [--audit-head PATH]\n"
-        "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
+        "                   [--reviewers N] [--trust-proxy]\n"
+        "                   [--trusted-proxy ADDR] [--no-crawl]\n"
         "                   [--proxy URL] [--crawl-inflight-bytes SIZE]\n"
         "                   [NOTICE OPTIONS]\n"
         "                   [--threads N] [--per-address N]\n"
@@ -52,7 +53,9 @@ static void serve_usage(FILE *f)
         "  --per-address N     connections at once from one client address\n"
         "                      (default 32); behind a proxy every\n"
         "                      connection comes from the proxy's address\n"
-        "  --web DIR           the web/ directory (default: the sources')\n"
+        "  --web DIR           the web/ directory (default: the sources')\n");
+    fprintf(
+        f,
         "  --key-file PATH     the key that seals contact details at rest\n"
         "                      (default: the database's path + \".key\";\n"
         "                      created, mode 600, when missing; keep a copy\n"
@@ -71,6 +74,11 @@ static void serve_usage(FILE *f)
         "  --trust-proxy       behind a proxy on this machine: rate limits\n"
         "                      and sign-in throttling go by its X-Real-IP\n"
         "                      header, not the peer\n"
+        "  --trusted-proxy ADDR  the same for a proxy on another machine, at\n"
+        "                      ADDR exactly (as the peer's address reads,\n"
+        "                      e.g. 10.0.0.2); implies --trust-proxy.  Two\n"
+        "                      or more nodes behind one proxy:\n"
+        "                      docs/FLEET-SERVE.md\n"
         "  --no-crawl          do not crawl reported addresses (by default\n"
         "                      they are crawled politely while serving, and\n"
         "                      media that match no list await review)\n"
@@ -159,6 +167,7 @@ static const struct option own[] = {
     {"per-address", required_argument, NULL, 'a'},
     {"ipv6-prefix", required_argument, NULL, '6'},
     {"trust-proxy", no_argument, NULL, 'p'},
+    {"trusted-proxy", required_argument, NULL, 'T'},
     {"no-crawl", no_argument, NULL, 'n'},
     {"allow-private", no_argument, NULL, 'P'},
     {"proxy", required_argument, NULL, 'x'},
@@ -230,6 +239,10 @@ static int serve_option(struct serve_args *a, int c, char **args)
                    : 1;
     case 'p':
         so->trust_proxy = 1;
+        return 1;
+    case 'T':
+        so->trust_proxy = 1;
+        so->trusted_proxy = optarg;
         return 1;
     case 'n':
         a->o.crawl = 0;

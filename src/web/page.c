@@ -197,7 +197,8 @@ const char *vg__client(const struct vg_server *s,
     const char *real = vg_http_header(req, "X-Real-IP");
 
     if (s->o.trust_proxy && real && *real &&
-        (!strncmp(req->client, "127.", 4) || !strcmp(req->client, "::1")))
+        (!strncmp(req->client, "127.", 4) || !strcmp(req->client, "::1") ||
+         (s->o.trusted_proxy && !strcmp(req->client, s->o.trusted_proxy))))
         return real;
     return req->client;
 }

@@ -106,9 +106,10 @@ int vg__console_page(struct vg_server *s, const struct vg_http_req *req,
 int vg__same_origin(const struct vg_http_req *req);
 
 /*
- * The client's address, for rate limits (in memory only): the peer's, or,
- * with opts.trust_proxy and a peer on the loopback (the proxy on this
- * machine), the X-Real-IP header the proxy set.
+ * The client's address, for rate limits and the sign-in throttle: the
+ * peer's, or, with opts.trust_proxy and a peer on the loopback (the proxy
+ * on this machine) or at opts.trusted_proxy, the X-Real-IP header the
+ * proxy set.
  */
 const char *vg__client(const struct vg_server *s,
                        const struct vg_http_req *req);
