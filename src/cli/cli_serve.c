@@ -14,6 +14,8 @@
 #include "vigil/alloc.h"
 #include "vigil/runtime.h"
 
+static void serve_usage_more(FILE *f);
+
 static void serve_usage(FILE *f)
 {
     fprintf(
@@ -54,6 +56,12 @@ static void serve_usage(FILE *f)
         "                      (default 32); behind a proxy every\n"
         "                      connection comes from the proxy's address\n"
         "  --web DIR           the web/ directory (default: the sources')\n");
+    serve_usage_more(f);
+}
+
+/* serve_usage's second half (ISO C caps a string literal near 4 KiB). */
+static void serve_usage_more(FILE *f)
+{
     fprintf(
         f,
         "  --key-file PATH     the key that seals contact details at rest\n"
