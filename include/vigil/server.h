@@ -55,13 +55,13 @@ struct vg_server_opts {
      * (a verified media item), so a crawl matches them (NULL: none) */
     void (*lists_changed)(void *ctx);
     void *lists_changed_ctx;
-    int trust_proxy; /* behind a reverse proxy on this machine:
-                                 take the client's address from its
-                                 X-Real-IP header */
-    const char *trusted_proxy; /* with trust_proxy, the address of a proxy
-                                  on another machine, believed as the
-                                  loopback is (a fleet: docs/FLEET-SERVE.md);
-                                  NULL: the loopback only */
+    /* behind a reverse proxy on this machine: take the client's address
+     * from its X-Real-IP header */
+    int trust_proxy;
+    /* with trust_proxy, the address of a proxy on another machine,
+     * believed as the loopback is (a fleet: docs/FLEET-SERVE.md); NULL:
+     * the loopback only */
+    const char *trusted_proxy;
 };
 
 struct vg_server;

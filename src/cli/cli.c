@@ -65,15 +65,15 @@ int vg_cli_audit_files(const char *cmd, const char *db, char *key, char *head,
     const char *ek = getenv("VIGIL_AUDIT_KEY"),
                *eh = getenv("VIGIL_AUDIT_HEAD");
 
-    if (key && (ek && *ek ? snprintf(key, cap, "%s", ek) >= (int)cap
-                          : vg_runtime_file_beside(db, ".audit-key", key,
-                                                   cap))) {
+    if (key &&
+        (ek && *ek ? snprintf(key, cap, "%s", ek) >= (int)cap
+                   : vg_runtime_file_beside(db, ".audit-key", key, cap))) {
         vg_cli_errorf("%s: give --audit-key (or VIGIL_AUDIT_KEY)", cmd);
         return VG_EINVAL;
     }
-    if (head && (eh && *eh ? snprintf(head, cap, "%s", eh) >= (int)cap
-                           : vg_runtime_file_beside(db, ".audit-head", head,
-                                                    cap))) {
+    if (head &&
+        (eh && *eh ? snprintf(head, cap, "%s", eh) >= (int)cap
+                   : vg_runtime_file_beside(db, ".audit-head", head, cap))) {
         vg_cli_errorf("%s: give --audit-head (or VIGIL_AUDIT_HEAD)", cmd);
         return VG_EINVAL;
     }

@@ -137,8 +137,9 @@ struct audit_args {
     const char *db, *key, *verb;
     const char *head_files[HEAD_FILES_MAX];
     unsigned long long limit;
-    int has_head, nhead_files; /* nhead_files 0: the default one */
-    int64_t seq; /* --head */
+    int has_head;
+    int nhead_files; /* 0: the default head file */
+    int64_t seq;     /* --head */
     uint8_t mac[VG_AUDIT_MAC_LEN];
     char key_buf[4096], head_buf[4096];
 };

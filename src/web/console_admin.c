@@ -211,11 +211,11 @@ static int user_row(void *ctx, const struct vg_user *u)
 
     vg_utc_text(u->created_at, when);
     return json_array_append_new(
-               users, json_pack("{s:I, s:s, s:s, s:b, s:I, s:s}", "id",
-                                (json_int_t)u->id, "username", u->username,
-                                "role", vg_role_name(u->role), "disabled",
-                                u->disabled, "unlocks", (json_int_t)u->unlocks,
-                                "created", when))
+               users,
+               json_pack("{s:I, s:s, s:s, s:b, s:I, s:s}", "id",
+                         (json_int_t)u->id, "username", u->username, "role",
+                         vg_role_name(u->role), "disabled", u->disabled,
+                         "unlocks", (json_int_t)u->unlocks, "created", when))
                ? VG_ENOMEM
                : VG_OK;
 }
@@ -228,8 +228,7 @@ static int add_failures(struct vg_server *s, json_t *users)
     size_t i;
     json_t *u;
 
-    json_array_foreach(users, i, u)
-    {
+    json_array_foreach (users, i, u) {
         unsigned n = vg_throttle_failures(
             s->throttle, json_string_value(json_object_get(u, "username")),
             json_integer_value(json_object_get(u, "unlocks")), now);

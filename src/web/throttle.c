@@ -222,9 +222,9 @@ int64_t vg_throttle_check(struct vg_throttle *t, const char *account,
         if ((w = wait_of(&a.s[i], live_in(&a, i), a.k[i], now)) > wait)
             wait = w;
     if (live_in(&a, 2) && acct->failures >= VG_THROTTLE_ACCOUNT_FREE) {
-        uint64_t d =
-            (uint64_t)(acct->failures - VG_THROTTLE_ACCOUNT_FREE + 1) *
-            VG_THROTTLE_STEP_MS;
+        uint64_t d = (uint64_t)(acct->failures - VG_THROTTLE_ACCOUNT_FREE +
+                                1) *
+                     VG_THROTTLE_STEP_MS;
         *delay_ms = d < VG_THROTTLE_DELAY_MAX_MS ? (unsigned)d
                                                  : VG_THROTTLE_DELAY_MAX_MS;
     }

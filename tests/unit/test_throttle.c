@@ -160,7 +160,8 @@ static void test_ipv6(void)
 /* Two nodes: failures on either count once each, and add up. */
 static void test_two_nodes(void)
 {
-    struct vg_store *one = open_store("fleet.db"), *two = open_store("fleet.db");
+    struct vg_store *one = open_store("fleet.db"),
+                    *two = open_store("fleet.db");
     struct vg_throttle *a = NULL, *b = NULL;
 
     TH_EQ_INT(vg_throttle_new(one, key, &a), VG_OK);
