@@ -58,9 +58,9 @@ struct vg_server_opts {
     /* behind a reverse proxy on this machine: take the client's address
      * from its X-Real-IP header */
     int trust_proxy;
-    /* with trust_proxy, the address of a proxy on another machine,
-     * believed as the loopback is (a fleet: docs/FLEET-SERVE.md); NULL:
-     * the loopback only */
+    /* with trust_proxy, the proxy's address: X-Real-IP is believed from
+     * that peer only, not from the loopback (a proxy on another machine:
+     * docs/FLEET-SERVE.md); NULL: from the loopback */
     const char *trusted_proxy;
 };
 

@@ -196,9 +196,11 @@ const char *vg__client(const struct vg_server *s,
 {
     const char *real = vg_http_header(req, "X-Real-IP");
 
-    if (s->o.trust_proxy && real && *real &&
-        (!strncmp(req->client, "127.", 4) || !strcmp(req->client, "::1") ||
-         (s->o.trusted_proxy && !strcmp(req->client, s->o.trusted_proxy))))
+    if (!s->o.trust_proxy || !real || !*real)
+        return req->client;
+    if (s->o.trusted_proxy
+            ? !strcmp(req->client, s->o.trusted_proxy)
+            : !strncmp(req->client, "127.", 4) || !strcmp(req->client, "::1"))
         return real;
     return req->client;
 }

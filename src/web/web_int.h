@@ -108,8 +108,8 @@ int vg__same_origin(const struct vg_http_req *req);
 /*
  * The client's address, for rate limits and the sign-in throttle: the
  * peer's, or, with opts.trust_proxy and a peer on the loopback (the proxy
- * on this machine) or at opts.trusted_proxy, the X-Real-IP header the
- * proxy set.
+ * on this machine; with opts.trusted_proxy, a peer at that address only),
+ * the X-Real-IP header the proxy set.
  */
 const char *vg__client(const struct vg_server *s,
                        const struct vg_http_req *req);

@@ -12,7 +12,9 @@
 # midway, every report whose 201/200 the client received is in the store
 # exactly once, under the reference the client got, and nothing else is;
 # the audit chain and the head lines both nodes appended to one file
-# verify, with the CLI's own head file beside (--head-file twice).
+# verify, with the CLI's own head file beside (--head-file twice); a node
+# started with --trusted-proxy 127.0.0.2 believes X-Real-IP from that peer
+# only, not from the loopback.
 # Usage: test_fleet_serve.sh VIGIL_BINARY TESTDATA_DIR
 set -u
 VIGIL=$1
@@ -221,4 +223,19 @@ check "audit verify with both head files: exit 0 ($rc)" test "$rc" -eq 0
 check "  the nodes' head lines match" grep -q "kept heads: the [0-9]* lines of $T/nodes.audit-head match" "$T/verify.out"
 check "  and the CLI's" grep -q "kept heads: the 1 lines of $T/cli.audit-head match" "$T/verify.out"
 check "  the nodes wrote a line per sign-in and key made (4)" test "$(wc -l <"$T/nodes.audit-head")" -ge 4
+# ---- a proxy on another machine: --trusted-proxy ADDR, that peer only ----
+"$VIGIL" serve --db "$DB" --no-crawl --listen 127.0.0.1:0 --rate-limit 1 \
+  --trusted-proxy 127.0.0.2 --key-file "$T/seal.key" \
+  --audit-head "$T/nodes.audit-head" >"$T/c.out" 2>"$T/c.err" &
+PA=$!
+for _ in $(seq 600); do grep -q "serving on" "$T/c.out" 2>/dev/null && break; sleep 0.05; done
+CU=$(sed -n 's|^vigil: serving on \(http://127\.0\.0\.1:[0-9]*\)/.*|\1|p' "$T/c.out")
+rep() { # rep PEER REAL-IP: the status of one report
+  curl -s --noproxy '*' --max-time 30 -o /dev/null -w '%{http_code}' --interface "$1" \
+    -H "X-Real-IP: $2" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+    -d '{"incident_type":"csam","technology":"website","urls":["https://example.com/p"],"description":"proxy"}' \
+    "$CU/api/v1/reports"
+}
+r=$(rep 127.0.0.2 198.51.100.1)" "$(rep 127.0.0.2 198.51.100.2)" "$(rep 127.0.0.1 198.51.100.3)" "$(rep 127.0.0.1 198.51.100.4)
+check "--trusted-proxy 127.0.0.2: its X-Real-IP believed, the loopback's not (1 a minute: $r)" test "$r" = "201 201 201 429"
 finish
