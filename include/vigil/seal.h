@@ -28,6 +28,15 @@ int vg_seal_open(const char *path, int create, struct vg_sealer **out,
                  struct vg_err *err);
 void vg_seal_free(struct vg_sealer *s);
 
+/*
+ * A key of n bytes (16 to 64) for purpose (8 characters, e.g. "throttle"),
+ * derived from the sealing key (BLAKE2b, libsodium's crypto_kdf): every
+ * process that reads the same key file derives the same, and it tells
+ * nothing of the sealing key.
+ */
+int vg_seal_derive(const struct vg_sealer *s, const char purpose[8],
+                   unsigned char *out, size_t n);
+
 /* Seal n bytes into *out (vg_free it), *outn bytes. */
 int vg_seal(const struct vg_sealer *s, const void *plain, size_t n,
             uint8_t **out, size_t *outn);

@@ -74,9 +74,13 @@ struct vg_server_opts {
      * HTTP thread (NULL: none, no index to wait for) */
     void (*readiness)(void *ctx, struct vg_server_readiness *out);
     void *readiness_ctx;
-    int trust_proxy; /* behind a reverse proxy on this machine:
-                                 take the client's address from its
-                                 X-Real-IP header */
+    /* behind a reverse proxy on this machine: take the client's address
+     * from its X-Real-IP header */
+    int trust_proxy;
+    /* with trust_proxy, the proxy's address: X-Real-IP is believed from
+     * that peer only, not from the loopback (a proxy on another machine:
+     * docs/FLEET-SERVE.md); NULL: from the loopback */
+    const char *trusted_proxy;
 };
 
 struct vg_server;

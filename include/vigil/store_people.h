@@ -220,6 +220,32 @@ int vg_store_session_get(struct vg_store *st, const uint8_t token_hash[32],
 int vg_store_session_end(struct vg_store *st, const uint8_t token_hash[32],
                          struct vg_err *err);
 
+/*
+ * The sign-in throttle's counts (vigil/throttle.h keeps the policy), in the
+ * store so that every `vigil serve` node counts the same failures: slots
+ * numbered by the count's keyed hash (direct-mapped, 0..65535), each with
+ * that hash (id; 0: empty), the account's epoch, the last failure's time
+ * in milliseconds and the failures.
+ */
+struct vg_throttle_slot {
+    int64_t slot, id, epoch, last_ms, failures;
+};
+/* Read slots[0..n) (each .slot set by the caller; a slot never written
+ * reads as empty). */
+int vg_store_throttle_read(struct vg_store *st, struct vg_throttle_slot *slots,
+                           size_t n, struct vg_err *err);
+/*
+ * Read slots[0..n), call change(ctx, slots, n), write them back: all in
+ * one write transaction, so no other process's change falls in between.
+ * change runs with the store held and must not call it.
+ */
+typedef void vg_throttle_change_fn(void *ctx, struct vg_throttle_slot *slots,
+                                   size_t n);
+int vg_store_throttle_update(struct vg_store *st,
+                             struct vg_throttle_slot *slots, size_t n,
+                             vg_throttle_change_fn *change, void *ctx,
+                             struct vg_err *err);
+
 /* An audit record as the console lists it. */
 struct vg_audit_entry {
     struct vg_audit_record r;

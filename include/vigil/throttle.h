@@ -2,8 +2,12 @@
 /*
  * Sign-in throttling (module `web`), after the OWASP Authentication Cheat
  * Sheet: failed sign-ins slow an attacker down and never lock the owner
- * out.  Three counts of recent failures are kept in memory, each under a
- * keyed hash (SipHash-2-4, a random key made at start) in a fixed table:
+ * out.  Three counts of recent failures are kept in the store (a fixed
+ * table of vg_store_throttle_*, so that every `vigil serve` node behind a
+ * proxy counts the same failures and two nodes do not double an
+ * attacker's tries), each under a keyed hash (SipHash-2-4 under a key
+ * every node derives alike from the sealing key, vg_seal_derive; the
+ * store holds no address or name):
  *
  *  - per account and source address: after VG_THROTTLE_PAIR_FREE failures
  *    the next attempt from that address on that account waits
@@ -23,12 +27,15 @@
  * names as typed, whether or not they exist, so nothing here depends on
  * it.  epoch is the account's count of admin unlocks (0 for unknown
  * names): counts made under another epoch are forgotten, which is how an
- * unlock in another process reaches this one.  A count is forgotten an
- * hour after its wait (if any) ended with no new failure, or when its slot
- * is taken by another key (bounded memory: that only ever forgets).
+ * unlock is seen by every node.  A count is forgotten an hour after its
+ * wait (if any) ended with no new failure, or when its slot is taken by
+ * another key (bounded room: that only ever forgets).
  * IPv6 sources are keyed by their network (a /64 unless set), IPv4 and
- * IPv4-mapped ones by address.  Times are milliseconds on any clock.
- * Thread safety: every function but _ipv6_prefix from any thread.
+ * IPv4-mapped ones by address.  Times are milliseconds of the wall clock
+ * (Unix time: every node's clock must agree, as NTP keeps them).  A store
+ * that cannot be read holds nothing back and counts nothing (the sign-in
+ * needs the store anyway).  Thread safety: every function but
+ * _ipv6_prefix from any thread.
  */
 #ifndef VIGIL_THROTTLE_H
 #define VIGIL_THROTTLE_H
@@ -36,6 +43,7 @@
 #include <stdint.h>
 
 #include "vigil/error.h"
+#include "vigil/store.h"
 
 #define VG_THROTTLE_PAIR_FREE 5
 #define VG_THROTTLE_SOURCE_FREE 20
@@ -45,10 +53,14 @@
 #define VG_THROTTLE_STEP_MS 10
 #define VG_THROTTLE_DELAY_MAX_MS 1000
 #define VG_THROTTLE_FORGET_MS (60 * 60000)
+#define VG_THROTTLE_KEY_LEN 16 /* the keyed hash's key */
 
 struct vg_throttle;
 
-int vg_throttle_new(struct vg_throttle **out); /* VG_ENOMEM, VG_EINTERNAL */
+/* Counts in st (kept, not owned) under key.  VG_ENOMEM, VG_EINTERNAL. */
+int vg_throttle_new(struct vg_store *st,
+                    const unsigned char key[VG_THROTTLE_KEY_LEN],
+                    struct vg_throttle **out);
 void vg_throttle_free(struct vg_throttle *t);
 /* Key IPv6 sources by their first bits (1..128); 64 unless set. */
 int vg_throttle_ipv6_prefix(struct vg_throttle *t, unsigned bits);

@@ -67,13 +67,15 @@ int vg_cli_audit_files(const char *cmd, const char *db, char *key, char *head,
     const char *ek = getenv("VIGIL_AUDIT_KEY"),
                *eh = getenv("VIGIL_AUDIT_HEAD");
 
-    if (ek && *ek ? snprintf(key, cap, "%s", ek) >= (int)cap
-                  : vg_runtime_file_beside(db, ".audit-key", key, cap)) {
+    if (key &&
+        (ek && *ek ? snprintf(key, cap, "%s", ek) >= (int)cap
+                   : vg_runtime_file_beside(db, ".audit-key", key, cap))) {
         vg_cli_errorf("%s: give --audit-key (or VIGIL_AUDIT_KEY)", cmd);
         return VG_EINVAL;
     }
-    if (eh && *eh ? snprintf(head, cap, "%s", eh) >= (int)cap
-                  : vg_runtime_file_beside(db, ".audit-head", head, cap)) {
+    if (head &&
+        (eh && *eh ? snprintf(head, cap, "%s", eh) >= (int)cap
+                   : vg_runtime_file_beside(db, ".audit-head", head, cap))) {
         vg_cli_errorf("%s: give --audit-head (or VIGIL_AUDIT_HEAD)", cmd);
         return VG_EINVAL;
     }
@@ -105,7 +107,8 @@ int vg_cli_open_store_audit(const char *cmd, const char *db,
     if (!vg_core_operator_name(who, sizeof(who)))
         vg_store_set_operator(*out, who); /* names actor 0's records */
     if ((!key_file || !head_file) &&
-        (rc = vg_cli_audit_files(cmd, db, key, head, sizeof(key)))) {
+        (rc = vg_cli_audit_files(cmd, db, key_file ? NULL : key,
+                                 head_file ? NULL : head, sizeof(key)))) {
         vg_store_close(*out);
         *out = NULL;
     } else {

@@ -175,8 +175,10 @@ int vg_cli_open_store_audit(const char *cmd, const char *db,
 /*
  * The audit key and head files when none is given: $VIGIL_AUDIT_KEY and
  * $VIGIL_AUDIT_HEAD if set, else beside the database (its path and
- * ".audit-key", ".audit-head").  Each buffer of cap bytes.  VG_OK, or
- * VG_EINVAL (said: no file path to put them beside).
+ * ".audit-key", ".audit-head").  Each buffer of cap bytes, or NULL when
+ * that file is given (so a store without a path, PostgreSQL, needs only
+ * the one not given).  VG_OK, or VG_EINVAL (said: no file path to put
+ * them beside).
  */
 int vg_cli_audit_files(const char *cmd, const char *db, char *key, char *head,
                        size_t cap);

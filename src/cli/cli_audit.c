@@ -19,7 +19,7 @@ static void audit_usage(FILE *f)
 {
     fprintf(
         f,
-        "Usage: vigil audit verify [--head SEQ:MAC] [--head-file FILE]\n"
+        "Usage: vigil audit verify [--head SEQ:MAC] [--head-file FILE]...\n"
         "                          [--audit-key PATH] [--db URL]\n"
         "       vigil audit head [--audit-key PATH] [--db URL]\n"
         "       vigil audit ls [--limit N] [--db URL]\n"
@@ -39,8 +39,9 @@ static void audit_usage(FILE *f)
         "$VIGIL_AUDIT_HEAD, else the database's path + \".audit-head\").\n"
         "'verify --head SEQ:MAC' or '--head-file FILE' (every line; the\n"
         "default head file is checked when it exists) then shows records\n"
-        "cut off the end.  'ls' prints the latest records (default 50; 0:\n"
-        "all).\n");
+        "cut off the end; --head-file may be given up to 16 times (a fleet\n"
+        "keeps one head file per machine, docs/FLEET-SERVE.md).  'ls'\n"
+        "prints the latest records (default 50; 0: all).\n");
 }
 
 static int print_audit(void *ctx, const struct vg_audit_record *r)
@@ -130,11 +131,15 @@ static int say_verdict(const struct vg_audit_verdict *v, int keyed,
     return VG_OK;
 }
 
+#define HEAD_FILES_MAX 16
+
 struct audit_args {
-    const char *db, *key, *head_file, *verb;
+    const char *db, *key, *verb;
+    const char *head_files[HEAD_FILES_MAX];
     unsigned long long limit;
-    int has_head, head_file_given;
-    int64_t seq; /* --head */
+    int has_head;
+    int nhead_files; /* 0: the default head file */
+    int64_t seq;     /* --head */
     uint8_t mac[VG_AUDIT_MAC_LEN];
     char key_buf[4096], head_buf[4096];
 };
@@ -153,8 +158,10 @@ static int audit_verify(struct vg_store *st, int keyed,
         !(rc = vg_store_audit_check_head(st, a->seq, a->mac, err)))
         printf("kept head: record %lld matches\n", (long long)a->seq);
     /* the default head file only when it is there */
-    if (!rc && (a->head_file_given || !stat(a->head_file, &sb)))
-        rc = check_head_file(st, a->head_file, err);
+    if (!rc && !a->nhead_files && !stat(a->head_buf, &sb))
+        rc = check_head_file(st, a->head_buf, err);
+    for (int i = 0; !rc && i < a->nhead_files; i++)
+        rc = check_head_file(st, a->head_files[i], err);
     return rc ? rc : said;
 }
 
@@ -195,8 +202,11 @@ static int audit_option(struct audit_args *a, int c, char **argv)
         a->key = optarg;
         return 1;
     case 'f':
-        a->head_file = optarg;
-        a->head_file_given = 1;
+        if (a->nhead_files == HEAD_FILES_MAX) {
+            vg_cli_errorf("audit: at most %d --head-file", HEAD_FILES_MAX);
+            return -1;
+        }
+        a->head_files[a->nhead_files++] = optarg;
         return 1;
     case 'H':
         if (parse_head(optarg, ':', &a->seq, a->mac) || strchr(optarg, ' ')) {
@@ -267,13 +277,12 @@ int vg_cli_audit(int argc, char **argv)
     a.limit = 50;
     if ((rc = audit_args(&a, argc, argv)) >= 0)
         return rc;
-    if (vg_cli_audit_files("audit", a.db, a.key_buf, a.head_buf,
+    if (vg_cli_audit_files("audit", a.db, a.key ? NULL : a.key_buf,
+                           a.nhead_files ? NULL : a.head_buf,
                            sizeof(a.key_buf)))
         return VG_EXIT_FAIL;
     if (!a.key)
         a.key = a.key_buf;
-    if (!a.head_file)
-        a.head_file = a.head_buf;
     /* the key is not made here: a missing one is said */
     if (vg_cli_open_store_audit("audit", a.db, a.key, "", 0, &st, &keyed))
         return VG_EXIT_FAIL;

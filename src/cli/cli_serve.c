@@ -48,7 +48,8 @@ static void serve_usage(FILE *f)
         "Usage: vigil serve [--config FILE] [--db URL] [--listen ADDR:PORT]\n"
         "                   [--web DIR] [--key-file PATH] [--rate-limit N]\n"
         "                   [--audit-key PATH] [--audit-head PATH]\n"
-        "                   [--reviewers N] [--trust-proxy] [--no-crawl]\n"
+        "                   [--reviewers N] [--trust-proxy]\n"
+        "                   [--trusted-proxy ADDR] [--no-crawl]\n"
         "                   [--proxy URL] [--crawl-inflight-bytes SIZE]\n"
         "                   [NOTICE OPTIONS]\n"
         "                   [--threads N] [--per-address N]\n"
@@ -102,6 +103,12 @@ static void serve_usage(FILE *f)
         "  --trust-proxy       behind a proxy on this machine: rate limits\n"
         "                      and sign-in throttling go by its X-Real-IP\n"
         "                      header, not the peer\n"
+        "  --trusted-proxy ADDR  the same, but believing that header only\n"
+        "                      from a peer at ADDR exactly (a proxy on\n"
+        "                      another machine, e.g. 10.0.0.2), not from\n"
+        "                      the loopback; implies --trust-proxy.  Two or\n"
+        "                      more nodes behind one proxy:\n"
+        "                      docs/FLEET-SERVE.md\n"
         "  --no-crawl          do not crawl reported addresses (by default\n"
         "                      they are crawled politely while serving, and\n"
         "                      media that match no list await review)\n"
@@ -187,6 +194,7 @@ static const struct option own[] = {
     {"per-address", required_argument, NULL, 'a'},
     {"ipv6-prefix", required_argument, NULL, '6'},
     {"trust-proxy", no_argument, NULL, 'p'},
+    {"trusted-proxy", required_argument, NULL, 'T'},
     {"no-crawl", no_argument, NULL, 'n'},
     {"allow-private", no_argument, NULL, 'P'},
     {"proxy", required_argument, NULL, 'x'},
@@ -285,6 +293,10 @@ static int serve_option(struct serve_args *a, int c, char **args)
                    : 1;
     case 'p':
         so->trust_proxy = 1;
+        return 1;
+    case 'T':
+        so->trust_proxy = 1;
+        so->trusted_proxy = optarg;
         return 1;
     case 'n':
         a->o.crawl = 0;

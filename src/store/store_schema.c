@@ -43,6 +43,9 @@
  *      added, enabled or disabled, an import as its range of entry ids),
  *      written in the change's transaction; matching nodes read the rows
  *      after the last they applied (vigil/lists.h, vg_matcher_sync)
+ *  15  the sign-in throttle's counts (signin_throttle), in the store so
+ *      that every `vigil serve` node behind a proxy counts the same
+ *      failures (vigil/throttle.h)
  */
 #include "store_int.h"
 
@@ -510,6 +513,13 @@ static const struct {
       " first_id INTEGER,"
       " last_id INTEGER)",
       NULL}},
+    {"the sign-in throttle's counts, shared by every serving node",
+     /* slot: 16 bits of the count's keyed hash id (direct-mapped, as the
+        table in memory was); last_ms: milliseconds */
+     {"CREATE TABLE signin_throttle (slot INTEGER PRIMARY KEY,"
+      " id INTEGER NOT NULL, epoch INTEGER NOT NULL,"
+      " last_ms INTEGER NOT NULL, failures INTEGER NOT NULL)",
+      NULL}},
 };
 
 int vg__schema_count(void)
@@ -570,6 +580,7 @@ static const struct {
     {"job_leases", 13, 0},
     {"job_runs", 13, 1},
     {"list_changes", 14, 1},
+    {"signin_throttle", 15, 0},
 };
 
 const char *vg__schema_table(int i, int *since, int *has_id)

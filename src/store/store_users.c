@@ -3,9 +3,9 @@
  * Analyst and admin accounts (vigil/store_people.h).  The store keeps the
  * password hash the caller made (Argon2id, vigil/auth.h), never a
  * password; every change is audited in its own transaction.  Sessions of
- * the console (known by their token's SHA-256).  Failed sign-ins are not
- * written here (the serving process counts them in memory, vigil/throttle.h);
- * an admin's unlock is, as a count the server compares.
+ * the console (known by their token's SHA-256).  The sign-in throttle's
+ * counts (vigil/throttle.h keeps the policy) are rows here, shared by every
+ * serving node; an admin's unlock is a count the throttle compares.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -340,6 +340,71 @@ int vg_store_session_end(struct vg_store *st, const uint8_t token_hash[32],
         rc = VG_OK;
     rc = vg__store_end(st, rc, err);
 unlock:
+    UNLOCK(st);
+    return rc;
+}
+
+/* Read the slots (under the store). */
+static int throttle_read(struct vg_store *st, struct vg_throttle_slot *slots,
+                         size_t n, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc = VG_OK;
+
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct vg_throttle_slot *t = &slots[i];
+        t->id = t->epoch = t->last_ms = t->failures = 0;
+        if ((rc = vg__store_query(st, &s, err,
+                                  "SELECT id, epoch, last_ms, failures FROM"
+                                  " signin_throttle WHERE slot = ?",
+                                  "i", t->slot)))
+            break;
+        if ((rc = st->ops->step(s, err)) == VG__ROW) {
+            t->id = st->ops->col_int(s, 0);
+            t->epoch = st->ops->col_int(s, 1);
+            t->last_ms = st->ops->col_int(s, 2);
+            t->failures = st->ops->col_int(s, 3);
+        }
+        st->ops->finalize(s);
+        rc = rc < 0 ? rc : VG_OK;
+    }
+    return rc;
+}
+
+int vg_store_throttle_read(struct vg_store *st, struct vg_throttle_slot *slots,
+                           size_t n, struct vg_err *err)
+{
+    int rc;
+
+    LOCK(st);
+    rc = throttle_read(st, slots, n, err);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_throttle_update(struct vg_store *st,
+                             struct vg_throttle_slot *slots, size_t n,
+                             vg_throttle_change_fn *change, void *ctx,
+                             struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    if (!(rc = st->ops->begin_write(st->db, err))) {
+        if (!(rc = throttle_read(st, slots, n, err)))
+            change(ctx, slots, n);
+        for (size_t i = 0; i < n && !rc; i++)
+            RUN(vg__store_query(
+                st, &s, err,
+                "INSERT INTO signin_throttle (slot, id, epoch, last_ms,"
+                " failures) VALUES (?, ?, ?, ?, ?) ON CONFLICT (slot) DO"
+                " UPDATE SET id = excluded.id, epoch = excluded.epoch,"
+                " last_ms = excluded.last_ms, failures = excluded.failures",
+                "iiiii", slots[i].slot, slots[i].id, slots[i].epoch,
+                slots[i].last_ms, slots[i].failures));
+        rc = vg__store_end(st, rc, err);
+    }
     UNLOCK(st);
     return rc;
 }

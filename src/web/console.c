@@ -156,7 +156,7 @@ static int sign_in_ok(struct vg_server *s, const struct vg_http_req *req,
                       const char *name, const char *pw, struct vg_user *u)
 {
     const char *src = vg__client(s, req), *acct = name ? name : "";
-    int64_t now = vg__now_ms(), epoch = 0, wait;
+    int64_t now = vg__wall_ms(), epoch = 0, wait;
     unsigned delay;
     int known = 0, right;
 

@@ -203,30 +203,40 @@ static int lists_path(void *ctx, const struct vg_http_req *req,
 
 /* ---- users ---- */
 
-struct user_rows {
-    struct vg_server *s;
-    json_t *users;
-    int64_t now;
-};
-
-/* A user's row, with the failed sign-ins the throttle counts lately. */
+/* A user's row, with its count of unlocks for add_failures. */
 static int user_row(void *ctx, const struct vg_user *u)
 {
-    struct user_rows *r = ctx;
+    json_t *users = ctx;
     char when[24];
 
     vg_utc_text(u->created_at, when);
     return json_array_append_new(
-               r->users,
-               json_pack("{s:I, s:s, s:s, s:b, s:i, s:s}", "id",
+               users,
+               json_pack("{s:I, s:s, s:s, s:b, s:I, s:s}", "id",
                          (json_int_t)u->id, "username", u->username, "role",
                          vg_role_name(u->role), "disabled", u->disabled,
-                         "failures",
-                         (int)vg_throttle_failures(r->s->throttle, u->username,
-                                                   u->unlocks, r->now),
-                         "created", when))
+                         "unlocks", (json_int_t)u->unlocks, "created", when))
                ? VG_ENOMEM
                : VG_OK;
+}
+
+/* Each row's failed sign-ins the throttle counts lately, in place of its
+ * unlocks (the throttle reads the store: not from inside its callback). */
+static int add_failures(struct vg_server *s, json_t *users)
+{
+    int64_t now = vg__wall_ms();
+    size_t i;
+    json_t *u;
+
+    json_array_foreach (users, i, u) {
+        unsigned n = vg_throttle_failures(
+            s->throttle, json_string_value(json_object_get(u, "username")),
+            json_integer_value(json_object_get(u, "unlocks")), now);
+        if (json_object_set_new(u, "failures", json_integer(n)) ||
+            json_object_del(u, "unlocks"))
+            return VG_ENOMEM;
+    }
+    return VG_OK;
 }
 
 static int users_page(struct vg_server *s, const struct vg_http_req *req,
@@ -234,7 +244,6 @@ static int users_page(struct vg_server *s, const struct vg_http_req *req,
                       int status, const char *error)
 {
     json_t *users = json_array(), *roles = json_array();
-    struct user_rows rows = {s, users, vg__now_ms()};
     int rc = VG_ENOMEM;
 
     for (size_t i = 0; roles && i < vg_vocab_count(VG_VOCAB_ROLE); i++)
@@ -243,7 +252,8 @@ static int users_page(struct vg_server *s, const struct vg_http_req *req,
                                             vg_vocab_code(VG_VOCAB_ROLE, i))))
             goto fail;
     if (!users || !roles ||
-        (rc = vg_store_users(s->o.store, user_row, &rows, NULL)))
+        (rc = vg_store_users(s->o.store, user_row, users, NULL)) ||
+        (rc = add_failures(s, users)))
         goto fail;
     return vg__console_page(s, req, resp, status, "users",
                             json_pack("{s:o, s:o, s:s?}", "users", users,

@@ -25,6 +25,14 @@ int64_t vg__now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t vg__wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The loaded language called tag, or NULL. */
 static const char *known_lang(struct vg_server *s, const char *tag)
 {
@@ -188,8 +196,11 @@ const char *vg__client(const struct vg_server *s,
 {
     const char *real = vg_http_header(req, "X-Real-IP");
 
-    if (s->o.trust_proxy && real && *real &&
-        (!strncmp(req->client, "127.", 4) || !strcmp(req->client, "::1")))
+    if (!s->o.trust_proxy || !real || !*real)
+        return req->client;
+    if (s->o.trusted_proxy
+            ? !strcmp(req->client, s->o.trusted_proxy)
+            : !strncmp(req->client, "127.", 4) || !strcmp(req->client, "::1"))
         return real;
     return req->client;
 }

@@ -50,6 +50,16 @@ void vg_seal_free(struct vg_sealer *s)
     vg_free(s);
 }
 
+int vg_seal_derive(const struct vg_sealer *s, const char purpose[8],
+                   unsigned char *out, size_t n)
+{
+    if (n < crypto_kdf_BYTES_MIN || n > crypto_kdf_BYTES_MAX)
+        return VG_EINVAL;
+    return crypto_kdf_derive_from_key(out, n, 1, purpose, s->key)
+               ? VG_EINTERNAL
+               : VG_OK;
+}
+
 int vg_seal(const struct vg_sealer *s, const void *plain, size_t n,
             uint8_t **out, size_t *outn)
 {

@@ -4,6 +4,7 @@
  * web directory, and the routes of the API, the public pages and the
  * console.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,19 @@ static int ipv6_prefix(struct vg_server *s, unsigned bits, struct vg_err *err)
         vg_throttle_ipv6_prefix(s->throttle, bits))
         return vg_err_set(err, VG_EINVAL, "the IPv6 prefix is 1 to 128 bits");
     return VG_OK;
+}
+
+/* The sign-in throttle, in the store, under a key every node that reads
+ * the same sealing key derives alike. */
+static int new_throttle(struct vg_server *s)
+{
+    unsigned char key[VG_THROTTLE_KEY_LEN];
+    int rc;
+
+    if (!(rc = vg_seal_derive(s->sealer, "throttle", key, sizeof(key))))
+        rc = vg_throttle_new(s->o.store, key, &s->throttle);
+    sodium_memzero(key, sizeof(key));
+    return rc;
 }
 
 int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
@@ -61,7 +75,8 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
                                 &s->limit))) ||
         (rc = vg_ratelimit_new(LOGIN_ATTEMPTS_PER_MINUTE,
                                LOGIN_ATTEMPTS_PER_MINUTE, &s->logins)) ||
-        (rc = vg_throttle_new(&s->throttle)) ||
+        (rc = vg_seal_open(o->key_file, 1, &s->sealer, err)) ||
+        (rc = new_throttle(s)) ||
         (rc = ipv6_prefix(s, o->ipv6_prefix ? o->ipv6_prefix : 64, err)) ||
         (rc = vg_i18n_load_dir(web_path(path, sizeof(path), o->web_dir,
                                         "i18n"),
@@ -73,7 +88,6 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
         (rc = vg_resources_load(web_path(path, sizeof(path), o->web_dir,
                                          "resources.json"),
                                 &s->resources, err)) ||
-        (rc = vg_seal_open(o->key_file, 1, &s->sealer, err)) ||
         (rc = vg_intake_new(o->store, 0, &s->intake)) ||
         (rc = vg_http_new(&ho, &s->http, err)) ||
         (rc = vg_http_static(

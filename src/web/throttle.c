@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Sign-in throttling (vigil/throttle.h).  One direct-mapped table of 2^16
- * slots holds the three kinds of count (per account and source, per
- * source, per account), each slot one keyed hash with its failures, the
- * time of the last one and the account's epoch.  A key that finds its slot
- * held by another, by another epoch or by a count old enough to forget
- * starts from nothing: the table only ever forgets, so a collision can
- * make a wait shorter, never make one.
+ * Sign-in throttling (vigil/throttle.h).  The counts are rows of the
+ * store's direct-mapped table of 2^16 slots (vg_store_throttle_*), so
+ * every serving node sees the same: the three kinds of count (per account
+ * and source, per source, per account), each slot one keyed hash with its
+ * failures, the time of the last one and the account's epoch.  A key that
+ * finds its slot held by another, by another epoch or by a count old
+ * enough to forget starts from nothing: the table only ever forgets, so a
+ * collision can make a wait shorter, never make one.  A failure is counted
+ * in one write transaction (read, count, write back), so two nodes
+ * counting at once both count.
  */
-#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "vigil/alloc.h"
 #include "vigil/ratelimit.h"
+#include "vigil/store_people.h"
 #include "vigil/throttle.h"
 
 #define SLOT_BITS 16
@@ -21,34 +24,25 @@
 
 enum kind { PAIR = 1, SOURCE, ACCOUNT };
 
-struct slot {
-    uint64_t id; /* keyed hash of the kind and its key; 0: empty */
-    int64_t epoch;
-    int64_t last; /* the last failure */
-    uint32_t failures;
-};
-
 struct vg_throttle {
-    pthread_mutex_t mu;
+    struct vg_store *st;
     unsigned char key[crypto_shorthash_KEYBYTES];
     unsigned v6_bits;
-    struct slot *s;
 };
 
-int vg_throttle_new(struct vg_throttle **out)
+int vg_throttle_new(struct vg_store *st,
+                    const unsigned char key[VG_THROTTLE_KEY_LEN],
+                    struct vg_throttle **out)
 {
     struct vg_throttle *t;
 
     *out = NULL;
     if (sodium_init() < 0)
         return VG_EINTERNAL;
-    if (!(t = vg_calloc(1, sizeof(*t))) ||
-        !(t->s = vg_calloc((size_t)1 << SLOT_BITS, sizeof(*t->s)))) {
-        vg_free(t);
+    if (!(t = vg_calloc(1, sizeof(*t))))
         return VG_ENOMEM;
-    }
-    pthread_mutex_init(&t->mu, NULL);
-    crypto_shorthash_keygen(t->key);
+    t->st = st;
+    memcpy(t->key, key, sizeof(t->key));
     t->v6_bits = 64;
     *out = t;
     return VG_OK;
@@ -59,8 +53,6 @@ void vg_throttle_free(struct vg_throttle *t)
     if (!t)
         return;
     sodium_memzero(t->key, sizeof(t->key));
-    pthread_mutex_destroy(&t->mu);
-    vg_free(t->s);
     vg_free(t);
 }
 
@@ -115,70 +107,127 @@ static uint32_t free_of(enum kind k)
                          : UINT32_MAX; /* an account never waits */
 }
 
-/* The live count of id (kind k, epoch) or NULL.  Under the lock. */
-static struct slot *find(struct vg_throttle *t, enum kind k, uint64_t id,
-                         int64_t epoch, int64_t now)
+/* The slot of a count's id. */
+static void slot_of(struct vg_throttle_slot *s, uint64_t id)
 {
-    struct slot *s = &t->s[id >> (64 - SLOT_BITS)];
-
-    if (s->id != id || s->epoch != epoch ||
-        now >=
-            s->last + backoff(s->failures, free_of(k)) + VG_THROTTLE_FORGET_MS)
-        return NULL;
-    return s;
+    memset(s, 0, sizeof(*s));
+    s->slot = (int64_t)(id >> (64 - SLOT_BITS));
 }
 
-/* One more failure of id at now.  Under the lock. */
-static void count(struct vg_throttle *t, enum kind k, uint64_t id,
-                  int64_t epoch, int64_t now)
+/* Is s the live count of id (kind k, epoch) at now? */
+static int live(const struct vg_throttle_slot *s, enum kind k, uint64_t id,
+                int64_t epoch, int64_t now)
 {
-    struct slot *s = find(t, k, id, epoch, now);
-
-    if (!s) {
-        s = &t->s[id >> (64 - SLOT_BITS)];
-        s->id = id;
-        s->epoch = epoch;
-        s->failures = 0;
-    }
-    if (s->failures < UINT32_MAX)
-        s->failures++;
-    s->last = now;
+    return s->id == (int64_t)id && s->epoch == epoch &&
+           now < s->last_ms + backoff((uint32_t)s->failures, free_of(k)) +
+                     VG_THROTTLE_FORGET_MS;
 }
 
-/* The wait left of a count of kind k (0 if none). */
-static int64_t wait_of(const struct slot *s, enum kind k, int64_t now)
+/* The wait left of a live count of kind k (0 if none). */
+static int64_t wait_of(const struct vg_throttle_slot *s, int is_live,
+                       enum kind k, int64_t now)
 {
     int64_t until;
 
-    if (!s)
+    if (!is_live)
         return 0;
-    until = s->last + backoff(s->failures, free_of(k));
+    until = s->last_ms + backoff((uint32_t)s->failures, free_of(k));
     return until > now ? until - now : 0;
+}
+
+/* The three counts of an attempt: their kinds, ids, epochs and slots. */
+struct attempt {
+    enum kind k[3];
+    uint64_t id[3];
+    int64_t epoch[3];
+    int64_t now;
+    int refused;
+    struct vg_throttle_slot s[3];
+};
+
+static void attempt_of(struct vg_throttle *t, struct attempt *a,
+                       const char *account, int64_t epoch, const char *source,
+                       int64_t now)
+{
+    static const enum kind kinds[3] = {PAIR, SOURCE, ACCOUNT};
+
+    memset(a, 0, sizeof(*a));
+    a->now = now;
+    for (int i = 0; i < 3; i++) {
+        a->k[i] = kinds[i];
+        a->id[i] = key_of(t, kinds[i], account, source);
+        a->epoch[i] = kinds[i] == SOURCE ? 0 : epoch;
+        slot_of(&a->s[i], a->id[i]);
+    }
+}
+
+/* Is count i of a live in its slot? */
+static int live_in(const struct attempt *a, int i)
+{
+    return live(&a->s[i], a->k[i], a->id[i], a->epoch[i], a->now);
+}
+
+/* One more failure of each count of the attempt ctx, in its slots a->s
+ * (but the pair's if refused).  Counts sharing a slot: the later starts
+ * from what the earlier left there, as counting one after another would. */
+static void count(void *ctx, struct vg_throttle_slot *slots, size_t n)
+{
+    struct attempt *a = ctx;
+
+    (void)n;
+    for (int i = 0; i < 3; i++) {
+        struct vg_throttle_slot *s = &slots[i];
+        for (int j = 0; j < i; j++)
+            if (slots[j].slot == s->slot)
+                *s = slots[j];
+        if (a->k[i] == PAIR && a->refused)
+            continue;
+        if (!live_in(a, i)) {
+            s->id = (int64_t)a->id[i];
+            s->epoch = a->epoch[i];
+            s->failures = 0;
+        }
+        if (s->failures < UINT32_MAX)
+            s->failures++;
+        s->last_ms = a->now;
+    }
+}
+
+/* A success: the pair's count, if its slot holds it, is cleared. */
+static void clear_pair(void *ctx, struct vg_throttle_slot *slots, size_t n)
+{
+    const struct attempt *a = ctx;
+    int64_t slot = slots[0].slot;
+
+    (void)n;
+    if (slots[0].id == (int64_t)a->id[0] && slots[0].epoch == a->epoch[0]) {
+        memset(&slots[0], 0, sizeof(slots[0]));
+        slots[0].slot = slot;
+    }
 }
 
 int64_t vg_throttle_check(struct vg_throttle *t, const char *account,
                           int64_t epoch, const char *source, int64_t now,
                           unsigned *delay_ms)
 {
-    uint64_t pair = key_of(t, PAIR, account, source);
-    uint64_t src = key_of(t, SOURCE, account, source);
-    uint64_t acct = key_of(t, ACCOUNT, account, source);
-    const struct slot *a;
-    int64_t wait, w;
+    struct attempt a;
+    const struct vg_throttle_slot *acct = &a.s[2];
+    int64_t wait = 0, w;
 
-    pthread_mutex_lock(&t->mu);
-    wait = wait_of(find(t, PAIR, pair, epoch, now), PAIR, now);
-    if ((w = wait_of(find(t, SOURCE, src, 0, now), SOURCE, now)) > wait)
-        wait = w;
-    a = find(t, ACCOUNT, acct, epoch, now);
     *delay_ms = 0;
-    if (a && a->failures >= VG_THROTTLE_ACCOUNT_FREE) {
-        uint64_t d = (uint64_t)(a->failures - VG_THROTTLE_ACCOUNT_FREE + 1) *
+    attempt_of(t, &a, account, epoch, source, now);
+    if (vg_store_throttle_read(t->st, a.s, 3, NULL))
+        return 0; /* the sign-in itself needs the store: it fails */
+    for (int i = 0; i < 2; i++)
+        if ((w = wait_of(&a.s[i], live_in(&a, i), a.k[i], now)) > wait)
+            wait = w;
+    if (live_in(&a, 2) && acct->failures >= VG_THROTTLE_ACCOUNT_FREE) {
+        uint64_t d = (uint64_t)(acct->failures - VG_THROTTLE_ACCOUNT_FREE +
+                                1) *
                      VG_THROTTLE_STEP_MS;
         *delay_ms = d < VG_THROTTLE_DELAY_MAX_MS ? (unsigned)d
                                                  : VG_THROTTLE_DELAY_MAX_MS;
     }
-    pthread_mutex_unlock(&t->mu);
     return wait;
 }
 
@@ -186,41 +235,29 @@ void vg_throttle_failed(struct vg_throttle *t, const char *account,
                         int64_t epoch, const char *source, int64_t now,
                         int refused)
 {
-    uint64_t pair = key_of(t, PAIR, account, source);
-    uint64_t src = key_of(t, SOURCE, account, source);
-    uint64_t acct = key_of(t, ACCOUNT, account, source);
+    struct attempt a;
 
-    pthread_mutex_lock(&t->mu);
-    if (!refused)
-        count(t, PAIR, pair, epoch, now);
-    count(t, SOURCE, src, 0, now);
-    count(t, ACCOUNT, acct, epoch, now);
-    pthread_mutex_unlock(&t->mu);
+    attempt_of(t, &a, account, epoch, source, now);
+    a.refused = refused;
+    vg_store_throttle_update(t->st, a.s, 3, count, &a, NULL);
 }
 
 void vg_throttle_succeeded(struct vg_throttle *t, const char *account,
                            int64_t epoch, const char *source)
 {
-    uint64_t pair = key_of(t, PAIR, account, source);
-    struct slot *s;
+    struct attempt a;
 
-    pthread_mutex_lock(&t->mu);
-    s = &t->s[pair >> (64 - SLOT_BITS)];
-    if (s->id == pair && s->epoch == epoch)
-        memset(s, 0, sizeof(*s));
-    pthread_mutex_unlock(&t->mu);
+    attempt_of(t, &a, account, epoch, source, 0);
+    vg_store_throttle_update(t->st, a.s, 1, clear_pair, &a, NULL);
 }
 
 unsigned vg_throttle_failures(struct vg_throttle *t, const char *account,
                               int64_t epoch, int64_t now)
 {
-    uint64_t acct = key_of(t, ACCOUNT, account, NULL);
-    const struct slot *s;
-    unsigned n;
+    struct attempt a;
 
-    pthread_mutex_lock(&t->mu);
-    s = find(t, ACCOUNT, acct, epoch, now);
-    n = s ? s->failures : 0;
-    pthread_mutex_unlock(&t->mu);
-    return n;
+    attempt_of(t, &a, account, epoch, "", now);
+    if (vg_store_throttle_read(t->st, &a.s[2], 1, NULL) || !live_in(&a, 2))
+        return 0;
+    return (unsigned)a.s[2].failures;
 }

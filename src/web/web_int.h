@@ -39,7 +39,11 @@ struct vg_server {
     struct vg_throttle *throttle; /* failed sign-ins (console.c) */
 };
 
+/* Milliseconds: of the monotonic clock (for what this process keeps in
+ * memory), and of the wall clock (for what the store keeps, which every
+ * node must read alike: the sign-in throttle). */
 int64_t vg__now_ms(void);
+int64_t vg__wall_ms(void);
 
 /* api.c, pages.c, console.c, console_admin.c: their routes. */
 int vg__api_routes(struct vg_server *s, struct vg_err *err);
@@ -104,9 +108,10 @@ int vg__console_page(struct vg_server *s, const struct vg_http_req *req,
 int vg__same_origin(const struct vg_http_req *req);
 
 /*
- * The client's address, for rate limits (in memory only): the peer's, or,
- * with opts.trust_proxy and a peer on the loopback (the proxy on this
- * machine), the X-Real-IP header the proxy set.
+ * The client's address, for rate limits and the sign-in throttle: the
+ * peer's, or, with opts.trust_proxy and a peer on the loopback (the proxy
+ * on this machine; with opts.trusted_proxy, a peer at that address only),
+ * the X-Real-IP header the proxy set.
  */
 const char *vg__client(const struct vg_server *s,
                        const struct vg_http_req *req);
