@@ -38,6 +38,8 @@ static void crawl_usage_workers(FILE *f)
         "  --worker ID         work crawl ID with the crawl's other workers\n"
         "  --lease S           a worker's leases last S seconds, renewed\n"
         "                      while it works them (default 30; 2-3600)\n"
+        "  --node-name NAME    its name in vigil fleet status, where it beats\n"
+        "                      every 5 s (default host:pid:random)\n"
         "\n"
         "Exit status: 0 when the crawl ran (finished or stopped at a bound),\n"
         "1 on an error, 2 on a usage error, 130 when interrupted (resumable).\n",
@@ -121,8 +123,6 @@ static void crawl_usage(FILE *f)
         "Output:\n"
         "  --quiet             no progress line\n"
         "  --json              the summary as one JSON object\n"
-        "  --node-name NAME    its name in vigil fleet status, where it beats\n"
-        "                      every 5 s (default host:pid:random)\n"
         "\n",
         d.max_depth, (long long)d.max_host_pages, (long long)d.max_pattern,
         (long long)d.delay_ms, d.per_host, d.max_in_flight,

@@ -41,6 +41,8 @@ static void serve_fleet_usage(FILE *f)
         vg_cli_notice_help);
 }
 
+static void serve_usage_more(FILE *f);
+
 static void serve_usage(FILE *f)
 {
     fprintf(
@@ -82,6 +84,12 @@ static void serve_usage(FILE *f)
         "                      (default 32); behind a proxy every\n"
         "                      connection comes from the proxy's address\n"
         "");
+    serve_usage_more(f);
+}
+
+/* serve_usage's second half (ISO C caps a string literal near 4 KiB). */
+static void serve_usage_more(FILE *f)
+{
     fprintf(
         f,
         "  --web DIR           the web/ directory (default: the sources')\n"

@@ -108,6 +108,7 @@ struct batch {
 };
 
 struct crawler {
+    const volatile sig_atomic_t *stop; /* asked to stop (may be NULL) */
     struct vg_store *st;
     int64_t crawl;
     struct vg_crawl_opts o;
@@ -305,6 +306,31 @@ static int finish(struct crawler *c, const struct job *j, int ok, long status,
     return VG_OK;
 }
 
+/*
+ * After a store call failed: 1 to try it again, once the wait is over,
+ * when the database was unreachable or busy (VG_EIO: a server restarting,
+ * the network cut; VG_EBUSY), waiting 0.5 s, 1 s, 2 s... at most 10 s
+ * between tries and STORE_RETRY_MS in all, unless asked to stop; else 0.
+ * Transfers in flight wait meanwhile (their timeouts still hold).
+ */
+#define STORE_RETRY_MS (5 * 60 * 1000)
+static int store_retry(struct crawler *c, int rc, int64_t *waited)
+{
+    int64_t ms;
+
+    if ((rc != VG_EIO && rc != VG_EBUSY) || *waited >= STORE_RETRY_MS)
+        return 0;
+    ms = *waited < 500 ? 500 : *waited > 10000 ? 10000 : *waited;
+    for (int64_t t = 0; t < ms; t += 100) {
+        if (c->stop && *c->stop)
+            return 0;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    *waited += ms;
+    return 1;
+}
+
 static int commit(struct crawler *c)
 {
     struct vg_crawl_batch cb = {c->b.done, c->b.ndone, c->b.add,
@@ -313,9 +339,13 @@ static int commit(struct crawler *c)
     size_t added = 0;
     int rc = VG_OK;
 
-    if (c->b.ndone || c->b.nadd || c->b.nsig)
+    for (int64_t waited = 0; c->b.ndone || c->b.nadd || c->b.nsig;) {
+        h.lost = 0; /* the transaction of a try that failed wrote nothing */
         rc = vg_store_crawl_commit_as(c->st, c->crawl, &cb,
                                       c->owner ? &h : NULL, &added, c->err);
+        if (!rc || !store_retry(c, rc, &waited))
+            break;
+    }
     c->stats->lost += (int64_t)h.lost;
     if (!rc && added) {
         c->stats->urls_added += (int64_t)added;
@@ -576,17 +606,24 @@ static int on_lease(void *ctx, const struct vg_frontier_lease *l)
     return VG_OK;
 }
 
-/* Lease up to want URLs (a worker's for lease_s seconds). */
+/* Lease up to want URLs (a worker's for lease_s seconds), trying again
+ * while the database is unreachable (store_retry). */
 static int lease(struct crawler *c, size_t want, int only_media, size_t *got)
 {
-    int64_t now = (int64_t)time(NULL);
+    int64_t waited = 0;
+    int rc;
 
-    if (!c->owner)
-        return vg_store_frontier_lease(c->st, c->crawl, want, only_media, now,
-                                       on_lease, c, got, c->err);
-    return vg_store_frontier_lease_as(c->st, c->crawl, c->owner,
-                                      now + c->o.lease_s, want, only_media,
-                                      now, on_lease, c, got, c->err);
+    do {
+        int64_t now = (int64_t)time(NULL);
+        rc = !c->owner
+                 ? vg_store_frontier_lease(c->st, c->crawl, want, only_media,
+                                           now, on_lease, c, got, c->err)
+                 : vg_store_frontier_lease_as(c->st, c->crawl, c->owner,
+                                              now + c->o.lease_s, want,
+                                              only_media, now, on_lease, c,
+                                              got, c->err);
+    } while (rc && store_retry(c, rc, &waited));
+    return rc;
 }
 
 /* A worker's leases and transfers renewed every third of their time. */
@@ -1410,6 +1447,7 @@ int vg_crawl_run(struct vg_store *st, struct vg_matcher *m, int64_t crawl_id,
                           "review thumbnails need a sealer: none is stored"
                           " in clear");
     c.st = st;
+    c.stop = stop;
     c.crawl = crawl_id;
     c.o = *o;
     c.owner = o->worker;

@@ -71,7 +71,9 @@ static int key_found(void *ctx, const struct vg_apikey *k)
 /*
  * The API key of "Authorization: Bearer <key>" and whether it holds the
  * scope the route needs: 0 if it may go on, else the answer is made (401
- * without a valid key, 403 naming the missing scope); *id the key's.
+ * without a valid key, 403 naming the missing scope, 503 when the store
+ * cannot say: a partner's key is not called invalid because the database
+ * is away); *id the key's.
  */
 static int api_key(struct vg_server *s, const struct vg_http_req *req,
                    struct vg_http_resp *resp, const char *scope, int64_t *id,
@@ -82,9 +84,16 @@ static int api_key(struct vg_server *s, const struct vg_http_req *req,
     unsigned char hash[32];
     char msg[128];
 
-    if (!h || strncmp(h, "Bearer ", 7) || vg_auth_apikey_hash(h + 7, hash) ||
-        vg_store_apikey_find(s->o.store, hash, key_found, &seen, NULL) ||
-        !seen.id) {
+    int found = VG_ENOENT;
+
+    if (h && !strncmp(h, "Bearer ", 7) && !vg_auth_apikey_hash(h + 7, hash))
+        found = vg_store_apikey_find(s->o.store, hash, key_found, &seen, NULL);
+    if (found && found != VG_ENOENT) { /* the store did not answer */
+        *rc = detail(resp, 503,
+                     "the key cannot be checked now: try again shortly");
+        return -1;
+    }
+    if (found || !seen.id) {
         *rc = detail(resp, 401,
                      "a valid API key is required"
                      " (Authorization: Bearer vgk_...)");

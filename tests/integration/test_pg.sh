@@ -8,7 +8,8 @@
 # contact sealed); the audit chain verifies; the URL forms libpq takes
 # (postgresql://, postgres://, key=value, PG* environment) all open the
 # store; a wrong password or an absent server is a clear error that does
-# not print the password; a newer schema is refused.
+# not print the password; a newer schema is refused; the server stopped
+# for 10 s in the middle of a crawl and of serving: both wait and go on.
 # Usage: test_pg.sh VIGIL_BINARY TESTDATA_DIR
 set -u
 VIGIL=$1; DATA=$2
@@ -89,22 +90,47 @@ check "after the kill: the same detections" cmp -s "$T/lite.txt" "$T/resumed.txt
 check "  each once" test "$(sql resumed 'SELECT count(*) FROM (SELECT sighting_id, entry_id FROM detections GROUP BY 1, 2 HAVING count(*) > 1) AS x')" = 0
 check "  no URL left queued or leased" test "$(sql resumed "SELECT count(*) FROM frontier WHERE state IN ('queued', 'leased')")" = 0
 
+# ---- PostgreSQL gone for 10 s in the middle of a crawl ----
+sql postgres "CREATE DATABASE outage" >/dev/null
+O=$(pgurl outage); heads outage
+mklist "$O"
+"$VIGIL" crawl --db "$O" --seed "$BASE/index.html" --max-depth 3 \
+  --allow-private --delay 200 --quiet >/dev/null 2>"$T/outage.err" &
+CP=$!
+sleep 1.5
+bash "$FIX/pg_server.sh" pause "$T/pg" 10
+wait "$CP"; rc=$?
+check "PostgreSQL stopped 10 s mid-crawl: the crawl waited and finished (exit $rc)" test "$rc" -eq 0
+check "  the server was gone while it ran (its heartbeat said so)" grep -q "heartbeat: postgresql" "$T/outage.err"
+check "  nothing left queued or leased" test "$(sql outage "SELECT count(*) FROM frontier WHERE state IN ('queued', 'leased')")" = 0
+dets "$O" >"$T/outage.txt"
+check "  the same detections, each once" cmp -s "$T/lite.txt" "$T/outage.txt"
+
 # ---- vigil serve on PostgreSQL ----
 DB=$(pgurl serve); heads serve
 KEY=$("$VIGIL" apikeys add "Partner A" --db "$DB" | tail -1)
 serve_start --key-file "$T/seal.key"
 check "serving on PostgreSQL" test -n "$PORT"
 BODY='{"incident_type":"luring","technology":"website","urls":["https://example.com/chat"],"description":"asked to meet","luring_meet":"yes","luring_images":"no","contact":{"name":"Alex","email":"alex@example.org"},"language":"fr"}'
-codes=
-for i in 1 2 3; do
-  codes="$codes $(curl -s --noproxy '*' --max-time 20 -o /dev/null -w '%{http_code}' \
+report() { # report IDEMPOTENCY-KEY: the status
+  curl -s --noproxy '*' --max-time 20 -o /dev/null -w '%{http_code}' \
     -X POST "$U/api/v1/reports" -H "Authorization: Bearer $KEY" \
-    -H 'Content-Type: application/json' -H "Idempotency-Key: k-$((i < 3 ? i : 1))" -d "$BODY")"
-done
+    -H 'Content-Type: application/json' -H "Idempotency-Key: $1" -d "$BODY"
+}
+codes=
+for k in k-1 k-2 k-1; do codes="$codes $(report $k)"; done
 check "reports: 201, 201, then 200 for the retried key ($codes)" test "$codes" = " 201 201 200"
 check "  stored once each" test "$(sql serve 'SELECT count(*) FROM reports')" = 2
 check "  contact kept, sealed" test "$(sql serve 'SELECT count(*) FROM reports WHERE length(reporter_contact) > 40')" = 2
 check "  no address in the clear" test "$(sql serve "SELECT count(*) FROM reports WHERE position('alex' IN encode(reporter_contact, 'escape')) > 0")" = 0
+bash "$FIX/pg_server.sh" pause "$T/pg" 4 &
+PP=$!
+sleep 1
+code=$(report k-3)
+check "PostgreSQL gone: a report is refused with 503, not acknowledged (got $code)" test "$code" = 503
+wait "$PP"
+check "  back: the same report taken (201)" test "$(report k-3)" = 201
+check "  stored once" test "$(sql serve 'SELECT count(*) FROM reports')" = 3
 kill "$PID"; wait "$PID" 2>/dev/null; PID=
 
 # ---- vigil db: copy SQLite to PostgreSQL and back ----
