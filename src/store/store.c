@@ -427,6 +427,17 @@ void vg__store_callback_end(void)
     in_callback--;
 }
 
+int vg__store_begin_crawl(struct vg_store *st, struct vg_err *err)
+{
+    int rc = st->ops->begin_write(st->db, err);
+
+    if (!rc && VG__PG(st) &&
+        (rc = st->ops->exec(st->db, "SET LOCAL synchronous_commit = off",
+                            err)))
+        st->ops->exec(st->db, "ROLLBACK", NULL);
+    return rc;
+}
+
 int vg__store_end(struct vg_store *st, int rc, struct vg_err *err)
 {
     if (!rc && !(rc = vg__store_exec(st, "COMMIT", err))) {

@@ -304,7 +304,7 @@ static int lease(struct vg_store *st, struct lease_req *r,
         return VG_ENOMEM;
     vg_buf_init(&r->text, 0);
     LOCK(st);
-    if (!(rc = st->ops->begin_write(st->db, err))) {
+    if (!(rc = vg__store_begin_crawl(st, err))) {
         if (VG__PG(st))
             rc = lease_rows_pg(st, r, err);
         else if (!r->owner ||
@@ -486,7 +486,7 @@ int vg_store_crawl_commit_as(struct vg_store *st, int64_t crawl_id,
     int rc;
 
     LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err))) {
+    if ((rc = vg__store_begin_crawl(st, err))) {
         UNLOCK(st);
         return rc;
     }

@@ -25,7 +25,7 @@ int vg_store_frontier_renew(struct vg_store *st, int64_t crawl_id,
     int rc;
 
     LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
+    if ((rc = vg__store_begin_crawl(st, err)))
         goto out;
     if (!(rc = vg__store_query(st, &s, err,
                                "UPDATE frontier SET lease_until = ? WHERE"
@@ -57,7 +57,7 @@ int vg_store_frontier_release(struct vg_store *st, int64_t crawl_id,
     int rc;
 
     LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
+    if ((rc = vg__store_begin_crawl(st, err)))
         goto out;
     if (!(rc = vg__store_query(st, &s, err,
                                "UPDATE frontier SET state = 'queued',"
@@ -166,7 +166,7 @@ int vg_store_host_start(struct vg_store *st, int64_t crawl_id,
     if (!hs->now_ms)
         h->now_ms = wall_ms();
     if ((rc = host_wait(st, crawl_id, h, 0, wait_ms, err)) || *wait_ms ||
-        (rc = st->ops->begin_write(st->db, err)))
+        (rc = vg__store_begin_crawl(st, err)))
         goto out;
     /* the time the transfer starts: after the wait for the write lock */
     if (!hs->now_ms)
@@ -193,7 +193,7 @@ int vg_store_host_end(struct vg_store *st, int64_t crawl_id, const char *owner,
     int rc;
 
     LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
+    if ((rc = vg__store_begin_crawl(st, err)))
         goto out;
     if (!(rc = vg__store_query(st, &s, err,
                                "DELETE FROM crawl_fetches WHERE crawl_id = ?"
@@ -284,7 +284,7 @@ int vg_store_robots_claim(struct vg_store *st, int64_t crawl_id,
     int rc;
 
     LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
+    if ((rc = vg__store_begin_crawl(st, err)))
         goto out;
     /* the row first, so that the claim is an UPDATE of a row held */
     if (!(rc = vg__store_query(st, &s, err,

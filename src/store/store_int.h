@@ -239,6 +239,17 @@ int vg__store_one(struct vg_store *st, struct vg__stmt *s, void *elem,
                   vg__store_row_fn *row, struct vg_store_strings **pool,
                   struct vg_err *err);
 
+/*
+ * A write transaction for the crawl's own bookkeeping (leases, commits of
+ * fetched URLs, hosts' politeness, robots.txt): begin_write, and on
+ * PostgreSQL without waiting for its commit to reach the disk
+ * (synchronous_commit off for it).  A server crash may then forget the
+ * last fraction of a second of them, never half of one: their URLs are
+ * leased, fetched and committed again, which a crawl does anyway after a
+ * kill.  Reports, reviews, notices and the audit log keep begin_write.
+ */
+int vg__store_begin_crawl(struct vg_store *st, struct vg_err *err);
+
 /* Run sql with no parameters and no rows wanted; VG_OK or an error. */
 int vg__store_exec(struct vg_store *st, const char *sql, struct vg_err *err);
 
