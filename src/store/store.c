@@ -429,10 +429,13 @@ void vg__store_callback_end(void)
 
 int vg__store_begin_crawl(struct vg_store *st, struct vg_err *err)
 {
-    int rc = st->ops->begin_write(st->db, err);
+    int rc;
 
-    if (!rc && VG__PG(st) &&
-        (rc = st->ops->exec(st->db, "SET LOCAL synchronous_commit = off",
+    if (!VG__PG(st))
+        return st->ops->begin_write(st->db, err);
+    if ((rc = st->ops->exec(st->db, "BEGIN", err)))
+        return rc;
+    if ((rc = st->ops->exec(st->db, "SET LOCAL synchronous_commit = off",
                             err)))
         st->ops->exec(st->db, "ROLLBACK", NULL);
     return rc;

@@ -241,12 +241,18 @@ int vg__store_one(struct vg_store *st, struct vg__stmt *s, void *elem,
 
 /*
  * A write transaction for the crawl's own bookkeeping (leases, commits of
- * fetched URLs, hosts' politeness, robots.txt): begin_write, and on
- * PostgreSQL without waiting for its commit to reach the disk
- * (synchronous_commit off for it).  A server crash may then forget the
- * last fraction of a second of them, never half of one: their URLs are
- * leased, fetched and committed again, which a crawl does anyway after a
- * kill.  Reports, reviews, notices and the audit log keep begin_write.
+ * fetched URLs, hosts' politeness, robots.txt).  On SQLite begin_write.
+ * On PostgreSQL without the fleet's write lock, as its rows are locked
+ * one by one (leases FOR UPDATE SKIP LOCKED, a finish only by the lease's
+ * holder and epoch, a host's and an origin's row FOR UPDATE, inserts ON
+ * CONFLICT), so crawl workers write side by side; and without waiting for
+ * the commit to reach the disk (synchronous_commit off): a server crash
+ * may forget the last fraction of a second of them, never half of one,
+ * and their URLs are leased, fetched and committed again, as after a
+ * kill.  Two commits that lock the same rows in another order may
+ * deadlock: PostgreSQL ends one (VG_EBUSY), which the crawler tries
+ * again.  Reports, reviews, notices, lists and the audit log keep
+ * begin_write.
  */
 int vg__store_begin_crawl(struct vg_store *st, struct vg_err *err);
 
