@@ -40,8 +40,8 @@ static int set_group(struct vg_matcher *m, int g, const struct vg_list *l,
                      int deleted)
 {
     pthread_rwlock_wrlock(&m->lock);
-    m->lists[g].l = *l;
-    m->lists[g].deleted = deleted;
+    m->lists[g]->l = *l;
+    m->lists[g]->deleted = deleted;
     pthread_rwlock_unlock(&m->lock);
     return vg_index_group_set(m->ix, (uint32_t)g, l->pdq_distance,
                               l->enabled && !deleted);
@@ -56,7 +56,7 @@ static int apply_list(struct vg_matcher *m, int64_t list_id,
 
     rc = vg_store_list_by_id(m->st, list_id, &l, err);
     if (rc == VG_ENOENT && g >= 0)
-        l = m->lists[g].l;
+        l = m->lists[g]->l;
     if (rc == VG_ENOENT)
         return g < 0 ? VG_OK : set_group(m, g, &l, 1);
     if (rc)

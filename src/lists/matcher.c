@@ -40,7 +40,9 @@ int vg__matcher_add_list(void *ctx, const struct vg_list *l)
         m->lists = p;
         m->cap = cap;
     }
-    m->lists[m->nlists++] = (struct mlist){*l, 0};
+    if (!(m->lists[m->nlists] = vg_malloc(sizeof(**m->lists))))
+        return VG_ENOMEM;
+    *m->lists[m->nlists++] = (struct mlist){*l, 0};
     return VG_OK;
 }
 
@@ -50,17 +52,17 @@ int vg__matcher_group(const struct vg_matcher *m, int64_t list_id)
 
     /* lists that came later, by a sync, after them (few) */
     for (size_t i = m->nsorted; i < m->nlists; i++)
-        if (m->lists[i].l.id == list_id && !m->lists[i].deleted)
+        if (m->lists[i]->l.id == list_id && !m->lists[i]->deleted)
             return (int)i;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (m->lists[mid].l.id < list_id)
+        if (m->lists[mid]->l.id < list_id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < m->nsorted && m->lists[lo].l.id == list_id &&
-                   !m->lists[lo].deleted
+    return lo < m->nsorted && m->lists[lo]->l.id == list_id &&
+                   !m->lists[lo]->deleted
                ? (int)lo
                : -1;
 }
@@ -90,7 +92,8 @@ static int add_entry(void *ctx, const struct vg_list_entry *e)
 
 static int list_id_cmp(const void *a, const void *b)
 {
-    const struct mlist *x = a, *y = b;
+    const struct mlist *x = *(struct mlist *const *)a,
+                       *y = *(struct mlist *const *)b;
 
     return x->l.id < y->l.id ? -1 : x->l.id > y->l.id;
 }
@@ -124,8 +127,8 @@ int vg_matcher_load(struct vg_store *st, int min_quality,
     m->nsorted = m->nlists;
     for (size_t g = 0; g < m->nlists; g++)
         if ((rc = vg_index_group_set(m->ix, (uint32_t)g,
-                                     m->lists[g].l.pdq_distance,
-                                     m->lists[g].l.enabled)))
+                                     m->lists[g]->l.pdq_distance,
+                                     m->lists[g]->l.enabled)))
             goto fail;
     if ((rc = vg_store_entries_count(st, 0, 0, &n, err)) ||
         (rc = vg_index_reserve(m->ix, (size_t)n)) ||
@@ -149,6 +152,8 @@ void vg_matcher_free(struct vg_matcher *m)
         return;
     vg_index_free(m->ix);
     pthread_rwlock_destroy(&m->lock);
+    for (size_t i = 0; i < m->nlists; i++)
+        vg_free(m->lists[i]);
     vg_free(m->lists);
     vg_free(m);
 }
@@ -208,7 +213,7 @@ struct acc {
 static int acc_push(struct vg_matcher *m, struct acc *a,
                     const struct vg_index_match *im, struct vg_err *err)
 {
-    const struct mlist *ml = &m->lists[im->group];
+    const struct mlist *ml = m->lists[im->group];
     struct vg_match *x;
     int rc;
 
@@ -280,7 +285,7 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
         rc = lookup_algo(m, h, (enum vg_algo)a, hv, &n, &out->pdq_skipped);
         for (size_t i = 0; !rc && i < n && i < MAX_HITS; i++)
             rc = acc_push(m,
-                          m->lists[hv[i].group].l.kind == VG_LIST_ALLOW
+                          m->lists[hv[i].group]->l.kind == VG_LIST_ALLOW
                               ? &allow
                               : &block,
                           &hv[i], err);

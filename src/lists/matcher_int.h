@@ -23,7 +23,10 @@ struct vg_matcher {
     struct vg_index *ix;
     /* the list table: lookups hold it to read, a sync to change it */
     pthread_rwlock_t lock;
-    struct mlist *lists; /* index group = position here */
+    /* index group = position here; each list allocated once and kept
+     * until the matcher is freed, so a match's list name (vg_match.list)
+     * stays valid while a sync appends lists after the lookup */
+    struct mlist **lists;
     size_t nlists, cap;
     size_t nsorted; /* the first nsorted (those loaded) sorted by id */
     size_t entries; /* atomic */
