@@ -143,9 +143,10 @@ wal=$(psql_ bench "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn0')")
 read -r calls rows < <(psql_ bench "SELECT sum(calls), sum(rows) FROM pg_stat_statements
   WHERE query !~* 'pg_stat_statements|pg_current_wal_lsn'" | tr '|' ' ')
 
-log "PostgreSQL: the statements run most (calls, rows, SQL):"
-psql_ bench "SELECT calls, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 150)
-  FROM pg_stat_statements ORDER BY calls DESC LIMIT 8" >&2
+log "PostgreSQL: the statements that took longest (ms in all, calls, rows, SQL):"
+psql_ bench "SELECT round(total_exec_time), calls, rows,
+  left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+  FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8" >&2
 
 per() { python3 -c 'import sys; a, b = map(float, sys.argv[1:3]); print(f"{a / b:.{sys.argv[3]}f}")' "$@"; }
 echo "| $Q queued, $N pages | SQLite | PostgreSQL |"

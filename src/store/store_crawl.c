@@ -207,32 +207,44 @@ static int read_leased(struct vg_store *st, struct vg__stmt *s,
  * with the queued URLs (no requeue_expired first, whose row locks two
  * workers could take in opposite orders); SKIP LOCKED lets workers on
  * several hosts lease disjoint rows at once */
-#define LEASE_PG(set)                                                         \
-    "WITH picked AS (SELECT crawl_id, url_id FROM frontier WHERE crawl_id ="  \
-    " ? AND (state = 'queued' OR (state = 'leased' AND lease_until < ?)) AND" \
-    " not_before <= ? AND (? = 0 OR kind = 'media') ORDER BY priority,"       \
-    " depth, kind, host_seq, url_id LIMIT ? FOR UPDATE SKIP LOCKED),"         \
-    " took AS (UPDATE frontier f SET state ="                                 \
-    " 'leased', attempts = f.attempts + 1" set " FROM picked p WHERE"         \
-    " f.crawl_id = p.crawl_id AND f.url_id = p.url_id RETURNING f.url_id,"    \
-    " f.host, f.priority, f.depth, f.parent_url_id, f.kind, f.offsite,"       \
-    " f.attempts, f.host_seq) SELECT t.url_id, u.url, t.host, t.priority,"    \
-    " t.depth, t.parent_url_id, t.kind, t.offsite, t.attempts FROM took t"    \
-    " JOIN urls u ON u.id = t.url_id ORDER BY t.priority, t.depth, t.kind,"   \
-    " t.host_seq, t.url_id"
+/* the queued rows (by frontier_lease) and the expired leases (by
+ * frontier_expiry) each picked by its own index, then the first of both:
+ * one OR over the two would make PostgreSQL read the crawl's whole
+ * frontier at every lease */
+#define LEASE_PG_PICK(state_is)                                               \
+    "SELECT crawl_id, url_id, priority, depth, kind, host_seq FROM frontier"  \
+    " WHERE crawl_id = ? AND " state_is " AND not_before <= ? AND (? = 0 OR"  \
+    " kind = 'media') ORDER BY priority, depth, kind, host_seq, url_id LIMIT" \
+    " ? FOR UPDATE SKIP LOCKED"
+#define LEASE_PG(set)                                                                                                     \
+    "WITH q AS (" LEASE_PG_PICK("state = 'queued'") "), x AS (" LEASE_PG_PICK(                                            \
+        "state = 'leased' AND lease_until < ?") "), picked AS"                                                            \
+                                                " (SELECT crawl_id, url_id FROM (SELECT * FROM q UNION ALL SELECT * FROM" \
+                                                " x) AS qx ORDER BY priority, depth, kind, host_seq, url_id LIMIT ?),"    \
+                                                " took AS (UPDATE frontier f SET state ="                                 \
+                                                " 'leased', attempts = f.attempts + 1" set                                \
+                                                " FROM picked p WHERE"                                                    \
+                                                " f.crawl_id = p.crawl_id AND f.url_id = p.url_id RETURNING f.url_id,"    \
+                                                " f.host, f.priority, f.depth, f.parent_url_id, f.kind, f.offsite,"       \
+                                                " f.attempts, f.host_seq) SELECT t.url_id, u.url, t.host, t.priority,"    \
+                                                " t.depth, t.parent_url_id, t.kind, t.offsite, t.attempts FROM took t"    \
+                                                " JOIN urls u ON u.id = t.url_id ORDER BY t.priority, t.depth, t.kind,"   \
+                                                " t.host_seq, t.url_id"
 
 static int lease_rows_pg(struct vg_store *st, struct lease_req *r,
                          struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
+    int64_t media = (int64_t)r->only_media, max = (int64_t)r->max;
     int rc = r->owner
                  ? vg__store_query(st, &s, err, LEASE_PG(LEASE_SET_OWNER),
-                                   "iiiiiti", r->crawl_id, r->now, r->now,
-                                   (int64_t)r->only_media, (int64_t)r->max,
-                                   r->owner, r->until)
+                                   "iiiiiiiiiiti", r->crawl_id, r->now, media,
+                                   max, r->crawl_id, r->now, r->now, media,
+                                   max, max, r->owner, r->until)
                  : vg__store_query(st, &s, err, LEASE_PG(LEASE_NO_OWNER),
-                                   "iiiii", r->crawl_id, r->now, r->now,
-                                   (int64_t)r->only_media, (int64_t)r->max);
+                                   "iiiiiiiiii", r->crawl_id, r->now, media,
+                                   max, r->crawl_id, r->now, r->now, media,
+                                   max, max);
 
     return rc ? rc : read_leased(st, s, r, err);
 }
