@@ -24,7 +24,7 @@ cleanup() {
   [ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-DB="$T/vigil.db"
+store_init "$T/vigil.db"
 v() { "$VIGIL" "$@" --db "$DB"; }
 q() { sqlite3 "$DB" "$1"; }
 ms() { date +%s%3N; }
@@ -47,7 +47,7 @@ smtp() { # smtp NAME [ARGS...]: a relay storing into $T/NAME; sets SP
 }
 node() { # node NAME RELAY_PORT [ARGS...]: vigil serve as node NAME; sets PID, U
   local n=$1 p=$2; shift 2
-  "$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 --node-name "$n" \
+  "$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 --node-name "$n" "${SERVE_KEY[@]}" \
     --notice-interval 10 --notice-lease 3 --heartbeat 1 \
     --hotline "Test Hotline" --notice-contact tips@hotline.example \
     --smtp-relay "smtp://127.0.0.1:$p" --smtp-cafile "$T/certs/ca.pem" \

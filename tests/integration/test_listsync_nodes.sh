@@ -25,7 +25,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-DB="$T/vigil.db"
+store_init "$T/vigil.db"
 PHOTO="$DATA/photos/0001.jpg"
 c() { curl -s --noproxy '*' --max-time 20 "$@"; }
 ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -54,7 +54,7 @@ EID=$(sqlite3 "$DB" "SELECT id FROM list_entries WHERE algo = 'pdq'")
 KEY=$("$VIGIL" apikeys add "Partner" --db "$DB" | tail -1)
 
 # serve with its crawl of reported URLs (serve_start turns it off)
-"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 --allow-private \
+"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 --allow-private "${SERVE_KEY[@]}" \
   >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
 PORT=
