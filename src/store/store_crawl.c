@@ -8,6 +8,7 @@
  * caller only after it is committed.  Sightings and detections are written
  * here too, inside the commit that finishes their fetch.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -77,61 +78,179 @@ static const char *kind_name(enum vg_frontier_kind k)
 }
 
 /* The id of url, inserting it if new (inside the caller's transaction). */
-static int url_id(struct vg_store *st, const struct vg_frontier_url *u,
-                  int64_t now, int64_t *id, struct vg_err *err)
-{
-    struct vg__stmt *s = NULL;
-    int rc;
+/*
+ * Found URLs go in ADD_ROWS at a time: one multi-row INSERT into urls, one
+ * SELECT of their ids, one multi-row INSERT into frontier, where a URL
+ * each once would take three statements (three round trips to
+ * PostgreSQL).  A chunk that is short is padded with its last row again
+ * (ON CONFLICT DO NOTHING makes a repeat a no-op), so the statements are
+ * always the same three and stay prepared.  Rows go in URL order, so two
+ * crawl workers' commits lock urls' and frontier's rows in one order.
+ */
+#define ADD_ROWS 64
 
-    if ((rc = vg__store_query(st, &s, err,
-                              "INSERT INTO urls (url, host, first_seen_at)"
-                              " VALUES (?, ?, ?) ON CONFLICT (url) DO NOTHING",
-                              "tti", u->url, u->host, now)) ||
-        (rc = vg__store_run(st, s, err)) ||
-        (rc = vg__store_query(st, &s, err, "SELECT id FROM urls WHERE url = ?",
-                              "t", u->url)))
-        return rc;
-    if ((rc = vg__store_scalar(st, s, id, err)) == VG_ENOENT)
-        rc = vg_err_set(err, VG_EINTERNAL, "URL not stored");
-    return rc;
+static int add_cmp(const void *a, const void *b)
+{
+    const struct vg_frontier_url *x = *(
+                                     const struct vg_frontier_url *const *)a,
+                                 *y = *(
+                                     const struct vg_frontier_url *const *)b;
+
+    return strcmp(x->url, y->url);
 }
 
-/* the parent is bound as NULL (no parent) or as an id */
-/* the parent is bound as NULL (no parent) or as an id */
-#define FRONTIER_INSERT                                                       \
-    "INSERT INTO frontier (crawl_id, url_id, host, priority, depth,"          \
-    " parent_url_id, kind, offsite, host_seq) VALUES (?, ?, ?, ?, ?, ?,"      \
-    " ?, ?, ?) ON CONFLICT (crawl_id, url_id) DO NOTHING"
+/* "head(?, ..., ?), (...) ... tail" with ADD_ROWS groups of k marks */
+static char *rows_sql(const char *head, int k, const char *tail)
+{
+    struct vg_buf b;
+    int bad;
+
+    vg_buf_init(&b, 1 << 16);
+    bad = vg_buf_puts(&b, head);
+    for (int r = 0; r < ADD_ROWS && !bad; r++) {
+        bad = vg_buf_puts(&b, r ? ", (" : "(");
+        for (int i = 0; i < k && !bad; i++)
+            bad = vg_buf_puts(&b, i ? ", ?" : "?");
+        if (!bad)
+            bad = vg_buf_puts(&b, ")");
+    }
+    if (bad || vg_buf_puts(&b, tail) || vg_buf_append(&b, "", 1)) {
+        vg_buf_fini(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* Unless bound (a bind's failure) says otherwise, step s, a statement
+ * that returns no rows; finalize it either way. */
+static int run_rows(struct vg_store *st, struct vg__stmt *s, int bound,
+                    int64_t *changed, struct vg_err *err)
+{
+    int rc = bound ? VG_ENOMEM : st->ops->step(s, err);
+
+    if (changed)
+        *changed = st->ops->changes(st->db);
+    st->ops->finalize(s);
+    return rc == VG__DONE ? VG_OK : rc;
+}
+
+/* The ids of the chunk's URLs (u[i]'s in id[i]), after their INSERT. */
+static int chunk_ids(struct vg_store *st, const struct vg_frontier_url **u,
+                     size_t m, int64_t *id, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    char *sql = rows_sql("SELECT id, url FROM urls WHERE url IN (", 1, ")");
+    int rc;
+
+    if (!sql)
+        return VG_ENOMEM;
+    /* one IN list of ADD_ROWS marks: rows_sql's groups are "(?)" */
+    for (char *p = sql; *p; p++)
+        if (p[0] == '(' && p[1] == '?' && p[2] == ')')
+            p[0] = ' ', p[2] = ' ';
+    rc = st->ops->prepare(st->db, sql, &s, err);
+    vg_free(sql);
+    for (int r = 0; !rc && r < ADD_ROWS; r++)
+        rc = st->ops->bind_text(s, r + 1,
+                                u[(size_t)r < m ? (size_t)r : m - 1]->url);
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
+        const char *url = st->ops->col_text(s, 1);
+        rc = VG_OK;
+        for (size_t i = 0; url && i < m; i++)
+            if (!strcmp(u[i]->url, url))
+                id[i] = st->ops->col_int(s, 0);
+    }
+    st->ops->finalize(s);
+    if (rc != VG__DONE && rc)
+        return rc;
+    for (size_t i = 0; i < m; i++)
+        if (!id[i])
+            return vg_err_set(err, VG_EINTERNAL, "URL not stored");
+    return VG_OK;
+}
+
+/* Add the chunk u[0..m) (1 <= m <= ADD_ROWS); *count += the new ones. */
+static int add_chunk(struct vg_store *st, int64_t crawl_id,
+                     const struct vg_frontier_url **u, size_t m, int64_t now,
+                     size_t *count, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t id[ADD_ROWS] = {0}, changed = 0;
+    char *sql = rows_sql("INSERT INTO urls (url, host, first_seen_at) VALUES ",
+                         3, " ON CONFLICT (url) DO NOTHING");
+    int rc;
+
+    int bad = 0;
+
+    if (!sql)
+        return VG_ENOMEM;
+    rc = st->ops->prepare(st->db, sql, &s, err);
+    vg_free(sql);
+    if (rc)
+        return rc;
+    for (int r = 0; !bad && r < ADD_ROWS; r++) {
+        const struct vg_frontier_url *x = u[(size_t)r < m ? (size_t)r : m - 1];
+        bad = st->ops->bind_text(s, 3 * r + 1, x->url) ||
+              st->ops->bind_text(s, 3 * r + 2, x->host) ||
+              st->ops->bind_int(s, 3 * r + 3, now);
+    }
+    if ((rc = run_rows(st, s, bad, NULL, err)) ||
+        (rc = chunk_ids(st, u, m, id, err)))
+        return rc;
+    if (!(sql = rows_sql("INSERT INTO frontier (crawl_id, url_id, host,"
+                         " priority, depth, parent_url_id, kind, offsite,"
+                         " host_seq) VALUES ",
+                         9, " ON CONFLICT (crawl_id, url_id) DO NOTHING")))
+        return VG_ENOMEM;
+    rc = st->ops->prepare(st->db, sql, &s, err);
+    vg_free(sql);
+    if (rc)
+        return rc;
+    for (int r = 0; !bad && r < ADD_ROWS; r++) {
+        size_t i = (size_t)r < m ? (size_t)r : m - 1;
+        const struct vg_frontier_url *x = u[i];
+        int k = 9 * r;
+        bad = st->ops->bind_int(s, k + 1, crawl_id) ||
+              st->ops->bind_int(s, k + 2, id[i]) ||
+              st->ops->bind_text(s, k + 3, x->host) ||
+              st->ops->bind_int(s, k + 4, x->priority) ||
+              st->ops->bind_int(s, k + 5, x->depth) ||
+              (x->parent_url_id ? st->ops->bind_int(s, k + 6, x->parent_url_id)
+                                : st->ops->bind_text(s, k + 6, NULL)) ||
+              st->ops->bind_text(s, k + 7, kind_name(x->kind)) ||
+              st->ops->bind_int(s, k + 8, x->offsite) ||
+              st->ops->bind_int(s, k + 9, x->host_seq);
+    }
+    if ((rc = run_rows(st, s, bad, &changed, err)))
+        return rc;
+    *count += (size_t)changed;
+    return VG_OK;
+}
 
 /* Add n URLs inside the caller's transaction. */
 static int add_urls(struct vg_store *st, int64_t crawl_id,
                     const struct vg_frontier_url *v, size_t n, size_t *added,
                     struct vg_err *err)
 {
-    struct vg__stmt *s = NULL;
-    int64_t now = (int64_t)time(NULL), id = 0;
+    const struct vg_frontier_url **u;
+    int64_t now = (int64_t)time(NULL);
     size_t count = 0;
     int rc = VG_OK;
 
-    for (size_t i = 0; i < n && !rc; i++) {
-        const struct vg_frontier_url *u = &v[i];
-        if ((rc = url_id(st, u, now, &id, err)) ||
-            (rc =
-                 u->parent_url_id
-                     ? vg__store_query(st, &s, err, FRONTIER_INSERT,
-                                       "iitiiitii", crawl_id, id, u->host,
-                                       (int64_t)u->priority, (int64_t)u->depth,
-                                       u->parent_url_id, kind_name(u->kind),
-                                       (int64_t)u->offsite, u->host_seq)
-                     : vg__store_query(st, &s, err, FRONTIER_INSERT,
-                                       "iitiittii", crawl_id, id, u->host,
-                                       (int64_t)u->priority, (int64_t)u->depth,
-                                       (const char *)NULL, kind_name(u->kind),
-                                       (int64_t)u->offsite, u->host_seq)) ||
-            (rc = vg__store_run(st, s, err)))
-            break;
-        count += (size_t)st->ops->changes(st->db);
+    if (!n) {
+        if (added)
+            *added = 0;
+        return VG_OK;
     }
+    if (!(u = vg_mallocarray(n, sizeof(*u))))
+        return VG_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        u[i] = &v[i];
+    qsort(u, n, sizeof(*u), add_cmp);
+    for (size_t i = 0; i < n && !rc; i += ADD_ROWS)
+        rc = add_chunk(st, crawl_id, u + i,
+                       n - i < ADD_ROWS ? n - i : ADD_ROWS, now, &count, err);
+    vg_free(u);
     if (!rc && added)
         *added = count;
     return rc;
