@@ -433,10 +433,9 @@ int vg__store_begin_crawl(struct vg_store *st, struct vg_err *err)
 
     if (!VG__PG(st))
         return st->ops->begin_write(st->db, err);
-    if ((rc = st->ops->exec(st->db, "BEGIN", err)))
-        return rc;
-    if ((rc = st->ops->exec(st->db, "SET LOCAL synchronous_commit = off",
-                            err)))
+    /* one round trip: this runs per fetch in a crawl worker */
+    if ((rc = st->ops->exec(st->db,
+                            "BEGIN; SET LOCAL synchronous_commit = off", err)))
         st->ops->exec(st->db, "ROLLBACK", NULL);
     return rc;
 }
