@@ -144,6 +144,17 @@ int vg_http_route(struct vg_http_server *srv, const char *method,
                   struct vg_err *err);
 
 /*
+ * Let the route of method and path_pattern (as given to vg_http_route)
+ * take bodies of up to max_body bytes instead of opts.max_body (larger
+ * for uploads, smaller for a route that takes none); 413 beyond, as for
+ * the server's cap.  Only before vg_http_start.  VG_OK, VG_ENOENT (no
+ * such route), VG_EBUSY.
+ */
+int vg_http_route_max_body(struct vg_http_server *srv, const char *method,
+                           const char *path_pattern, size_t max_body,
+                           struct vg_err *err);
+
+/*
  * Serve the regular files under directory at prefix ("/static/": must
  * start and end with '/') for GET and HEAD.  The directory is opened now;
  * each request is walked one component at a time with openat(O_NOFOLLOW),

@@ -17,13 +17,15 @@
  *    busy database, say) is logged and the crawl started again after
  *    retry_ms.  Stopping is clean: what was fetched is committed, what was
  *    leased goes back to the queue, the crawl is "stopped" and the next
- *    start resumes it.  The thread first loads the matcher (the crawl
- *    starts once it is loaded: vg_runtime_lists tells a readiness check)
- *    and keeps it current with the list sync (vigil/lists.h): a list
- *    change made by any process on the store (an import, an entry or a
- *    list disabled) is applied in place within sync_ms, or at once when
- *    the server says analysts verified media
- *    (vg_runtime_crawl_lists_changed).
+ *    start resumes it.  It matches with the node's index and starts once
+ *    that is loaded.
+ *  - the index: the node's matcher (vigil/lists.h), loaded by a thread of
+ *    its own while the server already answers (/readyz and the
+ *    hash-check API say 503 until it is loaded), then kept current by the
+ *    list sync: a list change made by any process on the store (an
+ *    import, an entry or a list disabled) is applied in place within
+ *    sync_ms, or at once when the server says analysts verified media.
+ *    The crawler and the hash-check API share it.
  *  - the notice thread: a notice cycle (vigil/notice.h) at start and then
  *    every interval, until stopped; a stop waits for the cycle under way,
  *    so a notice is never cut between being stored and being marked sent.
@@ -36,9 +38,10 @@
  *    in its name, so nodes sharing a store run one cycle at a time
  *    (docs/FLEET.md).
  *  - serve: signals blocked in every thread and taken by one sigwait, the
- *    sealing key's file next to the database, the server, the crawler,
- *    the node and the notice cycles started in that order; stopped: the
- *    server, the notice cycles, the node, the crawler.
+ *    sealing key's file next to the database, the index, the server, the
+ *    crawler, the node and the notice cycles started in that order;
+ *    stopped: the server, the notice cycles, the node, the crawler, the
+ *    index.
  *
  * Thread safety: each part's start, stop, reload and status from one
  * thread at a time; the store and the sealer outlive the parts.
@@ -58,17 +61,57 @@
 #include "vigil/smtp.h"
 #include "vigil/store.h"
 
+/* ---- the node's match index ---- */
+
+struct vg_runtime_index_opts {
+    int min_quality;  /* PDQ queries below it are not looked up (50) */
+    int64_t retry_ms; /* after a failed load, try again after this (5000) */
+    int64_t sync_ms;  /* list changes looked for this often (200) */
+    /* failed loads and list changes applied, one line each without
+       newline (may be NULL); called from the index's threads */
+    void (*log)(void *ctx, const char *msg);
+    void *log_ctx;
+};
+
+/* The defaults above. */
+void vg_runtime_index_opts_default(struct vg_runtime_index_opts *o);
+
+struct vg_runtime_index;
+
+/* Start loading the index of st's lists (o NULL: defaults).  VG_OK or
+ * VG_ENOMEM. */
+int vg_runtime_index_start(struct vg_store *st,
+                           const struct vg_runtime_index_opts *o,
+                           struct vg_runtime_index **out, struct vg_err *err);
+/* The matcher, or NULL while it loads; once there it stays (kept current)
+ * until vg_runtime_index_stop.  Any thread. */
+struct vg_matcher *vg_runtime_index_matcher(struct vg_runtime_index *ix);
+/* The same, waiting up to ms for the load (less when stopped). */
+struct vg_matcher *vg_runtime_index_wait(struct vg_runtime_index *ix,
+                                         int64_t ms);
+/* Apply the list changes now rather than at the next sync. */
+void vg_runtime_index_wake(struct vg_runtime_index *ix);
+
+struct vg_runtime_index_status {
+    int loaded;                     /* the matcher is loaded (else 0s) */
+    struct vg_matcher_status lists; /* its entries, sync, lag */
+};
+
+void vg_runtime_index_status(struct vg_runtime_index *ix,
+                             struct vg_runtime_index_status *out);
+/* Stop the load or the sync, free the matcher.  NULL: no-op.  Whatever
+ * uses the matcher is stopped first. */
+void vg_runtime_index_stop(struct vg_runtime_index *ix);
+
 /* ---- the crawler thread ---- */
 
 struct vg_runtime_crawl_opts {
     /* the crawler's options; review_thumbs, seal and seal_ctx are set by
        vg_runtime_crawl_start, continuous too; allow_private for tests */
     struct vg_crawl_opts crawl;
-    int min_quality;  /* PDQ queries below it are not looked up (50) */
     int64_t retry_ms; /* after a crawl error, wait this long (5000) */
-    int64_t sync_ms;  /* list changes looked for this often (200) */
-    /* errors and reloads, one line each without newline (may be NULL);
-       called from the crawler's thread */
+    /* errors, one line each without newline (may be NULL); called from
+       the crawler's thread */
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
 };
@@ -79,31 +122,25 @@ void vg_runtime_crawl_opts_default(struct vg_runtime_crawl_opts *o);
 struct vg_runtime_crawl;
 
 /*
- * Find (or create) the standing crawl and start its thread, which loads
- * the matcher first (a load that fails is logged and tried again after
- * retry_ms).  o may be NULL (defaults).  Errors: the store's, VG_EINVAL
- * without a sealer, VG_ENOMEM.
+ * Find (or create) the standing crawl and start its thread, which waits
+ * for the index's matcher, then crawls with it.  o may be NULL
+ * (defaults); index outlives the crawler.  Errors: the store's, VG_EINVAL
+ * without a sealer or an index, VG_ENOMEM.
  */
 int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
+                           struct vg_runtime_index *index,
                            const struct vg_runtime_crawl_opts *o,
                            struct vg_runtime_crawl **out, struct vg_err *err);
 
 /* Stop the thread (within about a second), commit, free.  NULL: no-op. */
 void vg_runtime_crawl_stop(struct vg_runtime_crawl *c);
 
-/* Apply the list changes now rather than at the next sync. */
-void vg_runtime_crawl_lists_changed(struct vg_runtime_crawl *c);
-
 struct vg_runtime_crawl_status {
     int64_t crawl_id;
     int runs;                    /* crawl runs started (restarts + 1) */
-    size_t index_entries;        /* list entries the matcher holds */
-    int64_t lists_synced_at;     /* Unix seconds of its last list sync */
     struct vg_crawl_stats stats; /* of the current run, about each second */
     int last_rc;                 /* the last run's error, VG_OK if none */
     char last_error[512];
-    int lists_loaded;               /* the matcher is loaded (else lists: 0) */
-    struct vg_matcher_status lists; /* its entries, sync, lag */
 };
 
 void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
@@ -250,15 +287,6 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
 /* The port the server listens on. */
 int vg_runtime_port(const struct vg_runtime *rt);
 
-/* For /readyz: does this node match (its crawl is on), is its index
- * loaded, and how current is it (entries, last sync, lag). */
-struct vg_runtime_lists {
-    int matching;
-    int loaded;
-    struct vg_matcher_status status; /* when loaded */
-};
-
-void vg_runtime_lists(struct vg_runtime *rt, struct vg_runtime_lists *out);
 /* Wait for SIGINT or SIGTERM; returns which. */
 int vg_runtime_wait(struct vg_runtime *rt);
 /*

@@ -34,6 +34,7 @@
 #define VG_API_SCOPE_REPORTS "reports"
 #define VG_API_SCOPES_DEFAULT VG_API_SCOPE_REPORTS
 
+#include "vigil/lists.h"
 #include "vigil/seal.h"
 #include "vigil/store.h"
 
@@ -70,6 +71,11 @@ struct vg_server_opts {
      * (a verified media item), so a crawl matches them (NULL: none) */
     void (*lists_changed)(void *ctx);
     void *lists_changed_ctx;
+    /* the node's match index for the hash-check API, NULL while it loads
+       (the API answers 503 meanwhile); called on HTTP threads (NULL: no
+       index: the hash-check API answers 503) */
+    struct vg_matcher *(*matcher)(void *ctx);
+    void *matcher_ctx;
     /* what /readyz reports of the parts beside the server, asked on an
      * HTTP thread (NULL: none, no index to wait for) */
     void (*readiness)(void *ctx, struct vg_server_readiness *out);

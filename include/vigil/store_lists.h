@@ -85,6 +85,34 @@ int vg_store_list_imports(struct vg_store *st, int64_t list_id,
                           int (*cb)(void *ctx, const struct vg_list_import *i),
                           void *ctx, struct vg_err *err);
 
+/* ---- sharing with partners (the hash-check API) ---- */
+
+/*
+ * A list is matched through the hash-check API only by the partners it is
+ * shared with (an API key's partner, vigil/store_people.h; "*" = every
+ * partner), and they see its entries' metadata and external ids only when
+ * the share says so.  A list shared with nobody is the hotline's own: no
+ * partner learns it exists.
+ */
+struct vg_list_share {
+    int64_t list_id;
+    const char *partner; /* "*": every partner */
+    int metadata;        /* the partner sees metadata and external ids */
+};
+
+/* Share list_id with partner (again: updates metadata).  Audited
+ * ("list.share").  VG_ENOENT (no such list), VG_EINVAL (bad name). */
+int vg_store_list_share(struct vg_store *st, int64_t actor, int64_t list_id,
+                        const char *partner, int metadata, struct vg_err *err);
+/* Audited ("list.unshare").  VG_ENOENT when it was not shared with him. */
+int vg_store_list_unshare(struct vg_store *st, int64_t actor, int64_t list_id,
+                          const char *partner, struct vg_err *err);
+/* The shares of list_id (0: of every list), by list then partner; the
+ * strings are valid in cb only. */
+int vg_store_list_shares(struct vg_store *st, int64_t list_id,
+                         int (*cb)(void *ctx, const struct vg_list_share *sh),
+                         void *ctx, struct vg_err *err);
+
 /* ---- entries ---- */
 
 struct vg_list_entry {

@@ -71,11 +71,21 @@ struct vg_apikey {
     int64_t id;
     const char *name, *scopes;
     int64_t created_at, revoked_at; /* revoked 0 while valid */
+    const char *partner;            /* never NULL; "" = the key's name */
+    int64_t rate_per_minute;        /* requests; 0 = no limit */
+    int64_t daily_quota;            /* requests a UTC day; 0 = no limit */
 };
 
-/* Keys are stored as SHA-256 (32 bytes) of the secret, never the secret. */
-int vg_store_apikey_add(struct vg_store *st, int64_t actor, const char *name,
-                        const char *scopes, const uint8_t hash[32],
+/* A partner's name: 1..200 bytes, no control characters, no comma (a
+ * list of partners is written with commas).  1 if valid. */
+int vg_partner_name_valid(const char *name);
+
+/* Keys are stored as SHA-256 (32 bytes) of the secret, never the secret.
+ * k gives the name (1..200 bytes), scopes (NULL: ""), partner (NULL or
+ * "": the key's name; else vg_partner_name_valid), the rate and the quota
+ * (>= 0); its id and times are ignored.  VG_EINVAL for a bad field. */
+int vg_store_apikey_add(struct vg_store *st, int64_t actor,
+                        const struct vg_apikey *k, const uint8_t hash[32],
                         int64_t *id, struct vg_err *err);
 int vg_store_apikey_revoke(struct vg_store *st, int64_t actor, int64_t id,
                            struct vg_err *err); /* VG_ENOENT */
@@ -92,6 +102,14 @@ int vg_store_apikey_find(struct vg_store *st, const uint8_t hash[32],
 int vg_store_apikeys(struct vg_store *st,
                      int (*cb)(void *ctx, const struct vg_apikey *k),
                      void *ctx, struct vg_err *err);
+
+/*
+ * Add n requests to a key's count for a UTC day (Unix days), summed over
+ * every node, and give the day's total after the addition in *total (may
+ * be NULL).  Not audited (a counter).  VG_OK or the store's error.
+ */
+int vg_store_api_usage_add(struct vg_store *st, int64_t key_id, int64_t day,
+                           int64_t n, int64_t *total, struct vg_err *err);
 
 /* ---- the audit log: append-only, each record chained to the last ---- */
 

@@ -46,6 +46,12 @@ static void usage(FILE *f)
         "                               write the list (F: csv default, lines,\n"
         "                               hashcsv, jsonl); --all: with disabled\n"
         "                               entries\n"
+        "  share NAME PARTNER [--metadata]\n"
+        "                               let PARTNER's API keys match the list\n"
+        "                               through the hash-check API ('*': every\n"
+        "                               partner); --metadata: they see its\n"
+        "                               entries' metadata and external ids\n"
+        "  unshare NAME PARTNER         stop sharing it with PARTNER\n"
         "\n"
         "Every action takes --db URL (default: $VIGIL_DB or\n"
         "~/.local/share/vigil/vigil.db).\n");
@@ -64,14 +70,15 @@ enum {
     OPT_FORMAT,
     OPT_ALGO,
     OPT_MINQ,
-    OPT_ALL
+    OPT_ALL,
+    OPT_METADATA
 };
 
 struct args {
     const char *action, *db, *entry, *out;
     struct vg_list l;
     struct vg_listfile_opts file;
-    int json, yes, all;
+    int json, yes, all, metadata;
     char **pos; /* positional arguments after the action */
     int npos;
 };
@@ -101,6 +108,7 @@ static const struct option lists_longopts[] = {
     {"algo", required_argument, NULL, OPT_ALGO},
     {"min-quality", required_argument, NULL, OPT_MINQ},
     {"all", no_argument, NULL, OPT_ALL},
+    {"metadata", no_argument, NULL, OPT_METADATA},
     {"output", required_argument, NULL, 'o'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
@@ -195,6 +203,9 @@ static int option(struct args *a, int c, char **argv)
         break;
     case OPT_ALL:
         a->all = 1;
+        break;
+    case OPT_METADATA:
+        a->metadata = 1;
         break;
     case 'o':
         a->out = optarg;
@@ -464,11 +475,27 @@ static int create(struct vg_store *st, struct args *a, struct vg_err *err)
     return rc;
 }
 
+/* One share of a list, for show: text (*ctx -1) or JSON (*ctx counts). */
+static int show_share(void *ctx, const struct vg_list_share *sh)
+{
+    int *n = ctx;
+
+    if (*n < 0) {
+        printf("  %s%s\n", sh->partner,
+               sh->metadata ? " (with metadata)" : "");
+        return VG_OK;
+    }
+    printf("%s{\"partner\":", (*n)++ ? "," : "");
+    vg_cli_json_str(stdout, sh->partner);
+    printf(",\"metadata\":%s}", sh->metadata ? "true" : "false");
+    return VG_OK;
+}
+
 static int show(struct vg_store *st, struct args *a, struct vg_err *err)
 {
     struct show_json sj = {a->json, 0};
     struct vg_list l;
-    int rc;
+    int rc, nshares = -1;
 
     if ((rc = vg_store_list_get(st, a->pos[0], &l, err)))
         return rc;
@@ -476,6 +503,10 @@ static int show(struct vg_store *st, struct args *a, struct vg_err *err)
         print_list(stdout, &l, 1);
         fputs(",\"import_history\":[", stdout);
         rc = vg_store_list_imports(st, l.id, show_import_json, &sj, err);
+        fputs("],\"shared_with\":[", stdout);
+        nshares = 0;
+        if (!rc)
+            rc = vg_store_list_shares(st, l.id, show_share, &nshares, err);
         puts("]}");
         return rc;
     }
@@ -488,7 +519,32 @@ static int show(struct vg_store *st, struct args *a, struct vg_err *err)
            l.enabled ? "enabled" : "disabled", l.category,
            l.source[0] ? l.source : "-", l.pdq_distance, (long long)l.entries,
            (long long)l.entries_enabled);
-    return vg_store_list_imports(st, l.id, show_import, &sj.json, err);
+    if ((rc = vg_store_list_imports(st, l.id, show_import, &sj.json, err)))
+        return rc;
+    printf("shared with (hash-check API):\n");
+    return vg_store_list_shares(st, l.id, show_share, &nshares, err);
+}
+
+/* share NAME PARTNER, or unshare */
+static int share(struct vg_store *st, struct args *a, int on,
+                 struct vg_err *err)
+{
+    struct vg_list l;
+    int rc;
+
+    if ((rc = vg_store_list_get(st, a->pos[0], &l, err)))
+        return rc;
+    rc = on ? vg_store_list_share(st, VG_ACTOR_OPERATOR, l.id, a->pos[1],
+                                  a->metadata, err)
+            : vg_store_list_unshare(st, VG_ACTOR_OPERATOR, l.id, a->pos[1],
+                                    err);
+    if (!rc && on)
+        printf("list %s shared with %s%s\n", l.name,
+               strcmp(a->pos[1], "*") ? a->pos[1] : "every partner",
+               a->metadata ? ", metadata included" : "");
+    else if (!rc)
+        printf("list %s no longer shared with %s\n", l.name, a->pos[1]);
+    return rc;
 }
 
 static int rm(struct vg_store *st, struct args *a, struct vg_err *err)
@@ -510,10 +566,11 @@ static int rm(struct vg_store *st, struct args *a, struct vg_err *err)
 int vg_cli_lists(int argc, char **argv)
 {
     static const struct vg_cli_action actions[] = {
-        {"create", 1, "NAME"},      {"ls", 0, "no arguments"},
-        {"show", 1, "NAME"},        {"enable", 1, "NAME"},
-        {"disable", 1, "NAME"},     {"rm", 1, "NAME"},
-        {"import", 2, "NAME FILE"}, {"export", 1, "NAME"}};
+        {"create", 1, "NAME"},        {"ls", 0, "no arguments"},
+        {"show", 1, "NAME"},          {"enable", 1, "NAME"},
+        {"disable", 1, "NAME"},       {"rm", 1, "NAME"},
+        {"import", 2, "NAME FILE"},   {"export", 1, "NAME"},
+        {"share", 2, "NAME PARTNER"}, {"unshare", 2, "NAME PARTNER"}};
     struct vg_store *st = NULL;
     struct vg_err err = {0};
     struct args a;
@@ -555,8 +612,11 @@ int vg_cli_lists(int argc, char **argv)
     case 6:
         rc = import(st, &a, &err);
         break;
-    default:
+    case 7:
         rc = export(st, &a, &err);
+        break;
+    default:
+        rc = share(st, &a, k == 8, &err);
         break;
     }
     vg_store_close(st);

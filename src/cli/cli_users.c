@@ -214,7 +214,8 @@ int vg_cli_users(int argc, char **argv)
 static void apikeys_usage(FILE *f)
 {
     fprintf(
-        f, "Usage: vigil apikeys add NAME [--scopes S] [--db URL]\n"
+        f, "Usage: vigil apikeys add NAME [--scopes S] [--partner P]\n"
+           "                        [--rate N] [--quota N] [--db URL]\n"
            "       vigil apikeys revoke ID [--db URL]\n"
            "       vigil apikeys ls [--db URL]\n"
            "\n"
@@ -223,13 +224,23 @@ static void apikeys_usage(FILE *f)
            "channel; Vigil keeps only its SHA-256.  A revoked key is refused\n"
            "at once.  Every change is in the audit log.\n"
            "\n"
-           "  --scopes S  what the key may do, e.g. \"reports\" (default)\n");
+           "  --scopes S   what the key may do, words separated by commas:\n"
+           "               reports (send reports; the default), lookup\n"
+           "               (check hashes and media), hash (hash media),\n"
+           "               curate (manage the partner's own banks)\n"
+           "  --partner P  the organisation the key belongs to (default:\n"
+           "               NAME); lists are shared with partners\n"
+           "               (`vigil lists share`)\n"
+           "  --rate N     requests a minute (default 0: no limit)\n"
+           "  --quota N    requests a UTC day (default 0: no limit)\n");
 }
 
 static int print_key(void *ctx, const struct vg_apikey *k)
 {
     (void)ctx;
-    printf("%-6lld %-32s %-16s %s\n", (long long)k->id, k->name, k->scopes,
+    printf("%-6lld %-24s %-20s %-24s %6lld/min %8lld/day %s\n",
+           (long long)k->id, k->name, k->partner, k->scopes,
+           (long long)k->rate_per_minute, (long long)k->daily_quota,
            k->revoked_at ? "revoked" : "valid");
     return VG_OK;
 }
@@ -239,14 +250,19 @@ int vg_cli_apikeys(int argc, char **argv)
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},
         {"scopes", required_argument, NULL, 's'},
+        {"partner", required_argument, NULL, 'p'},
+        {"rate", required_argument, NULL, 'r'},
+        {"quota", required_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     char key[VG_APIKEY_LEN + 1];
     unsigned char hash[32];
     struct vg_store *st = NULL;
     struct vg_err err = {0};
-    const char *db = NULL, *scopes = "reports", *verb, *arg = NULL;
+    const char *db = NULL, *verb, *arg = NULL;
+    struct vg_apikey k = {.scopes = "reports"};
     unsigned long long id = 0;
+    long long rate = 0, quota = 0;
     int64_t newid = 0;
     int c, rc;
 
@@ -258,7 +274,17 @@ int vg_cli_apikeys(int argc, char **argv)
             db = optarg;
             break;
         case 's':
-            scopes = optarg;
+            k.scopes = optarg;
+            break;
+        case 'p':
+            k.partner = optarg;
+            break;
+        case 'r':
+        case 'q':
+            if (vg_cli_parse_range("apikeys", c == 'r' ? "--rate" : "--quota",
+                                   optarg, 0, 1000000000LL,
+                                   c == 'r' ? &rate : &quota))
+                return VG_EXIT_USAGE;
             break;
         case 'h':
             apikeys_usage(stdout);
@@ -288,8 +314,9 @@ int vg_cli_apikeys(int argc, char **argv)
             printf("key %llu revoked\n", id);
     } else if ((rc = vg_auth_apikey_new(key, hash))) {
         vg_err_set(&err, rc, "no random bytes for a key");
-    } else if (!(rc = vg_store_apikey_add(st, 0, arg, scopes, hash, &newid,
-                                          &err))) {
+    } else if (k.name = arg, k.rate_per_minute = (int64_t)rate,
+               k.daily_quota = (int64_t)quota,
+               !(rc = vg_store_apikey_add(st, 0, &k, hash, &newid, &err))) {
         printf("key %lld for %s (shown once, keep it safe):\n%s\n",
                (long long)newid, arg, key);
     }

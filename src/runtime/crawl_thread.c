@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `vigil serve`'s crawler thread (vigil/runtime.h).  The thread loads the
- * matcher (again after retry_ms while it cannot), starts the list sync on
- * it (vigil/lists.h: list changes applied in place, every 200 ms and when
- * woken), then loops on vg_crawl_run over the standing crawl of reported
- * URLs; the crawl loop watches one flag (non-zero: return, leaving
+ * `vigil serve`'s crawler thread (vigil/runtime.h).  The thread waits for
+ * the node's index (its matcher, kept current by the list sync), then
+ * loops on vg_crawl_run over the standing crawl of reported URLs; the crawl loop watches one flag (non-zero: return, leaving
  * everything resumable), set under the mutex by stop.  Between runs the
  * thread waits on a condition variable, so a stop during the back-off
  * after an error is immediate.
@@ -25,15 +23,15 @@
 struct vg_runtime_crawl {
     struct vg_store *st;
     struct vg_sealer *sealer;
+    struct vg_runtime_index *index;
     struct vg_runtime_crawl_opts o;
     int64_t crawl_id;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     volatile sig_atomic_t flag; /* the crawl loop's stop flag */
+    struct vg_matcher *m;       /* the index's, once loaded (this thread's) */
     /* under mu: */
-    struct vg_matcher *m;     /* NULL until loaded */
-    struct vg_listsync *sync; /* keeps m current */
     int stopping, runs, last_rc;
     struct vg_crawl_stats stats;
     char last_error[512];
@@ -44,9 +42,7 @@ void vg_runtime_crawl_opts_default(struct vg_runtime_crawl_opts *o)
     memset(o, 0, sizeof(*o));
     vg_crawl_opts_default(&o->crawl);
     o->crawl.threads = 1; /* the server's HTTP threads need the cores */
-    o->min_quality = 50;
     o->retry_ms = 5000;
-    o->sync_ms = 200;
 }
 
 static int seal_thumb(void *ctx, const uint8_t *plain, size_t n, uint8_t **out,
@@ -100,38 +96,20 @@ static void pause_locked(struct vg_runtime_crawl *c, int64_t ms)
         ;
 }
 
-static void sync_log(void *ctx, const char *line)
-{
-    say(ctx, "%s", line);
-}
-
-/* Load the lists and start their sync, trying again after retry_ms while
- * it fails; 0 once loaded, -1 when stopped first. */
-static int load_lists(struct vg_runtime_crawl *c)
+/* Wait for the index's matcher; 0 once there, -1 when stopped first. */
+static int wait_index(struct vg_runtime_crawl *c)
 {
     for (;;) {
-        struct vg_matcher *m = NULL;
-        struct vg_listsync *sync = NULL;
-        struct vg_err err = {0};
-        int rc = vg_matcher_load(c->st, c->o.min_quality, &m, &err);
+        int stopping;
 
-        if (!rc &&
-            (rc = vg_listsync_start(m, c->o.sync_ms, sync_log, c, &sync)))
-            vg_matcher_free(m);
+        c->m = vg_runtime_index_wait(c->index, 200);
         pthread_mutex_lock(&c->mu);
-        if (!rc) {
-            c->m = m;
-            c->sync = sync;
-        } else if (!c->stopping) {
-            say(c, "crawl: the lists cannot be loaded (%s); again in %lld ms",
-                err.msg[0] ? err.msg : vg_strerror(rc),
-                (long long)c->o.retry_ms);
-            pause_locked(c, c->o.retry_ms);
-        }
-        rc = rc ? (c->stopping ? -1 : 1) : 0;
+        stopping = c->stopping;
         pthread_mutex_unlock(&c->mu);
-        if (rc <= 0)
-            return rc;
+        if (stopping)
+            return -1;
+        if (c->m)
+            return 0;
     }
 }
 
@@ -144,7 +122,7 @@ static void *run(void *arg)
     co.review_thumbs = 1;
     co.seal = seal_thumb;
     co.seal_ctx = c->sealer;
-    if (load_lists(c))
+    if (wait_index(c))
         return NULL;
     for (;;) {
         struct vg_crawl_stats stats;
@@ -178,6 +156,7 @@ static void *run(void *arg)
 }
 
 int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
+                           struct vg_runtime_index *index,
                            const struct vg_runtime_crawl_opts *o,
                            struct vg_runtime_crawl **out, struct vg_err *err)
 {
@@ -185,14 +164,15 @@ int vg_runtime_crawl_start(struct vg_store *st, struct vg_sealer *sealer,
     int rc;
 
     *out = NULL;
-    if (!sealer)
+    if (!sealer || !index)
         return vg_err_set(err, VG_EINVAL,
                           "the crawler needs the sealing key for review"
-                          " thumbnails");
+                          " thumbnails and the node's index");
     if (!(c = vg_calloc(1, sizeof(*c))))
         return VG_ENOMEM;
     c->st = st;
     c->sealer = sealer;
+    c->index = index;
     if (o)
         c->o = *o;
     else
@@ -225,19 +205,9 @@ void vg_runtime_crawl_stop(struct vg_runtime_crawl *c)
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
-    vg_listsync_stop(c->sync);
-    vg_matcher_free(c->m);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     vg_free(c);
-}
-
-void vg_runtime_crawl_lists_changed(struct vg_runtime_crawl *c)
-{
-    pthread_mutex_lock(&c->mu);
-    if (c->sync)
-        vg_listsync_wake(c->sync);
-    pthread_mutex_unlock(&c->mu);
 }
 
 void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
@@ -250,11 +220,5 @@ void vg_runtime_crawl_status(struct vg_runtime_crawl *c,
     out->stats = c->stats;
     out->last_rc = c->last_rc;
     memcpy(out->last_error, c->last_error, sizeof(out->last_error));
-    out->lists_loaded = c->m != NULL;
-    if (c->m) {
-        vg_matcher_status(c->m, &out->lists);
-        out->index_entries = out->lists.entries;
-        out->lists_synced_at = out->lists.synced_at_ms / 1000;
-    }
     pthread_mutex_unlock(&c->mu);
 }

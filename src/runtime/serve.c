@@ -22,6 +22,7 @@ struct vg_runtime {
     struct vg_server_opts so;
     struct vg_server *srv;
     struct vg_runtime_node *node;
+    struct vg_runtime_index *index;
     char roles[64];
     struct vg_runtime_crawl *crawl;     /* NULL when off */
     struct vg_runtime_notices *notices; /* NULL when off */
@@ -67,23 +68,28 @@ static void lists_changed(void *ctx)
 {
     struct vg_runtime *rt = ctx;
 
-    vg_runtime_crawl_lists_changed(rt->crawl);
+    vg_runtime_index_wake(rt->index);
 }
 
-/* The server's /readyz: the crawl's matcher is the node's index. */
+/* The server's matcher: the node's index, NULL while it loads. */
+static struct vg_matcher *matcher(void *ctx)
+{
+    struct vg_runtime *rt = ctx;
+
+    return vg_runtime_index_matcher(rt->index);
+}
+
+/* The server's /readyz. */
 static void readiness(void *ctx, struct vg_server_readiness *out)
 {
     struct vg_runtime *rt = ctx;
-    struct vg_runtime_crawl_status cs;
+    struct vg_runtime_index_status is;
 
     memset(out, 0, sizeof(*out));
-    out->index = -1;
-    if (!rt->crawl)
-        return;
-    vg_runtime_crawl_status(rt->crawl, &cs);
-    out->index = cs.lists_loaded;
-    out->index_entries = (int64_t)cs.index_entries;
-    out->lists_synced_at = cs.lists_synced_at;
+    vg_runtime_index_status(rt->index, &is);
+    out->index = is.loaded;
+    out->index_entries = (int64_t)is.lists.entries;
+    out->lists_synced_at = is.lists.synced_at_ms / 1000;
 }
 
 /* The heartbeat's status line. */
@@ -113,6 +119,22 @@ static int start_node(struct vg_runtime *rt, struct vg_err *err)
     return vg_runtime_node_start(rt->so.store, &no, &rt->node, err);
 }
 
+static void index_log(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "vigil: %s\n", msg);
+}
+
+static int start_index(struct vg_runtime *rt, struct vg_err *err)
+{
+    struct vg_runtime_index_opts io;
+
+    vg_runtime_index_opts_default(&io);
+    io.log = rt->o.log ? rt->o.log : index_log;
+    io.log_ctx = rt->o.log_ctx;
+    return vg_runtime_index_start(rt->so.store, &io, &rt->index, err);
+}
+
 static int start_crawl(struct vg_runtime *rt, struct vg_err *err)
 {
     struct vg_runtime_crawl_opts co;
@@ -124,8 +146,8 @@ static int start_crawl(struct vg_runtime *rt, struct vg_err *err)
         co.crawl.max_inflight_bytes = rt->o.crawl_inflight_bytes;
     co.log = rt->o.log ? rt->o.log : crawl_log;
     co.log_ctx = rt->o.log_ctx;
-    return vg_runtime_crawl_start(rt->so.store, vg_server_sealer(rt->srv), &co,
-                                  &rt->crawl, err);
+    return vg_runtime_crawl_start(rt->so.store, vg_server_sealer(rt->srv),
+                                  rt->index, &co, &rt->crawl, err);
 }
 
 int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
@@ -139,10 +161,10 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
         return VG_ENOMEM;
     rt->o = *o;
     rt->so = o->server;
-    if (o->crawl) {
-        rt->so.lists_changed = lists_changed;
-        rt->so.lists_changed_ctx = rt;
-    }
+    rt->so.lists_changed = lists_changed;
+    rt->so.lists_changed_ctx = rt;
+    rt->so.matcher = matcher;
+    rt->so.matcher_ctx = rt;
     rt->so.readiness = readiness;
     rt->so.readiness_ctx = rt;
     sigemptyset(&rt->sigs);
@@ -151,7 +173,8 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
     pthread_sigmask(SIG_BLOCK, &rt->sigs, NULL);
     /* the node after the crawl, so its status reads a crawl that is
      * there; its id names the notice cycles' holder */
-    if ((rc = vg_server_new(&rt->so, &rt->srv, err)) ||
+    if ((rc = start_index(rt, err)) ||
+        (rc = vg_server_new(&rt->so, &rt->srv, err)) ||
         (o->crawl && (rc = start_crawl(rt, err))) ||
         (rc = start_node(rt, err)))
         goto fail;
@@ -178,19 +201,6 @@ int vg_runtime_port(const struct vg_runtime *rt)
     return vg_server_port(rt->srv);
 }
 
-void vg_runtime_lists(struct vg_runtime *rt, struct vg_runtime_lists *out)
-{
-    struct vg_runtime_crawl_status cs;
-
-    memset(out, 0, sizeof(*out));
-    if (!rt->crawl)
-        return;
-    vg_runtime_crawl_status(rt->crawl, &cs);
-    out->matching = 1;
-    out->loaded = cs.lists_loaded;
-    out->status = cs.lists;
-}
-
 int vg_runtime_wait(struct vg_runtime *rt)
 {
     int sig = 0;
@@ -209,5 +219,6 @@ void vg_runtime_serve_stop(struct vg_runtime *rt)
     vg_runtime_node_stop(rt->node);       /* its row goes */
     vg_runtime_crawl_stop(rt->crawl);     /* what it fetched is committed */
     vg_server_free(rt->srv);              /* stores what was submitted */
+    vg_runtime_index_stop(rt->index);     /* nothing uses it now */
     vg_free(rt);
 }

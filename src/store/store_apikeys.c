@@ -58,14 +58,18 @@ static void seen_put(struct vg_store *st, const uint8_t hash[32],
     struct vg__key_seen *e = seen_slot(st, hash);
 
     if (!k->name || strlen(k->name) >= sizeof(e->name) ||
-        strlen(k->scopes) >= sizeof(e->scopes))
+        strlen(k->scopes) >= sizeof(e->scopes) ||
+        strlen(k->partner) >= sizeof(e->partner))
         return; /* not kept: asked for again next time */
     pthread_mutex_lock(&st->keys_lock);
     memcpy(e->hash, hash, 32);
     e->id = k->id;
     e->created_at = k->created_at;
+    e->rate_per_minute = k->rate_per_minute;
+    e->daily_quota = k->daily_quota;
     memcpy(e->name, k->name, strlen(k->name) + 1);
     memcpy(e->scopes, k->scopes, strlen(k->scopes) + 1);
+    memcpy(e->partner, k->partner, strlen(k->partner) + 1);
     e->until_ms = t0 + KEY_FRESH_MS;
     pthread_mutex_unlock(&st->keys_lock);
 }
@@ -79,27 +83,50 @@ static void seen_clear(struct vg_store *st)
     pthread_mutex_unlock(&st->keys_lock);
 }
 
-int vg_store_apikey_add(struct vg_store *st, int64_t actor, const char *name,
-                        const char *scopes, const uint8_t hash[32],
+int vg_partner_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n < 1 || n > 200)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == ',')
+            return 0;
+    return 1;
+}
+
+int vg_store_apikey_add(struct vg_store *st, int64_t actor,
+                        const struct vg_apikey *k, const uint8_t hash[32],
                         int64_t *id, struct vg_err *err)
 {
+    const char *partner = k->partner ? k->partner : "";
     struct vg__stmt *s = NULL;
     int64_t got = 0;
     int rc;
 
-    if (!name || !*name || strlen(name) > 200)
+    if (!k->name || !*k->name || strlen(k->name) > 200)
         return vg_err_set(err, VG_EINVAL, "a key's name has 1 to 200 bytes");
+    if (*partner && !vg_partner_name_valid(partner))
+        return vg_err_set(err, VG_EINVAL,
+                          "a partner's name has 1 to 200 bytes and no"
+                          " control characters or commas");
+    if (k->rate_per_minute < 0 || k->daily_quota < 0)
+        return vg_err_set(err, VG_EINVAL,
+                          "a rate or quota is 0 (no limit) or more");
     LOCK(st);
     if ((rc = st->ops->begin_write(st->db, err)))
         goto unlock;
-    if (!(rc = vg__store_query(st, &s, err,
-                               "INSERT INTO api_keys (name, key_hash, scopes,"
-                               " created_at) VALUES (?, ?, ?, ?) RETURNING id",
-                               "tbti", name, hash, (size_t)32,
-                               scopes ? scopes : "", (int64_t)time(NULL))))
+    if (!(rc = vg__store_query(
+              st, &s, err,
+              "INSERT INTO api_keys (name, key_hash, scopes, created_at,"
+              " partner, rate_per_minute, daily_quota) VALUES (?, ?, ?, ?, ?,"
+              " ?, ?) RETURNING id",
+              "tbtitii", k->name, hash, (size_t)32, k->scopes ? k->scopes : "",
+              (int64_t)time(NULL), partner, k->rate_per_minute,
+              k->daily_quota)))
         rc = vg__store_scalar(st, s, &got, err);
     if (!rc)
-        rc = vg__store_audit(st, actor, "apikey.add", "api_key", got, name,
+        rc = vg__store_audit(st, actor, "apikey.add", "api_key", got, k->name,
                              err);
     rc = vg__store_end(st, rc, err);
 unlock:
@@ -143,11 +170,14 @@ static int each(struct vg_store *st, struct vg__stmt *s,
     int rc;
 
     while ((rc = st->ops->step(s, err)) == VG__ROW) {
-        struct vg_apikey k = {st->ops->col_int(s, 0), st->ops->col_text(s, 1),
+        struct vg_apikey k = {st->ops->col_int(s, 0),  st->ops->col_text(s, 1),
                               st->ops->col_text(s, 2), st->ops->col_int(s, 3),
-                              st->ops->col_int(s, 4)};
+                              st->ops->col_int(s, 4),  st->ops->col_text(s, 5),
+                              st->ops->col_int(s, 6),  st->ops->col_int(s, 7)};
         if (!k.scopes)
             k.scopes = "";
+        if (!k.partner || !*k.partner)
+            k.partner = k.name;
         (*rows)++;
         if ((rc = cb(ctx, &k)))
             break;
@@ -182,7 +212,9 @@ int vg_store_apikey_find(struct vg_store *st, const uint8_t hash[32],
     int rows = 0, rc;
 
     if (seen_get(st, hash, &k)) {
-        struct vg_apikey a = {k.id, k.name, k.scopes, k.created_at, 0};
+        struct vg_apikey a = {
+            k.id, k.name,    k.scopes,          k.created_at,
+            0,    k.partner, k.rate_per_minute, k.daily_quota};
         vg__store_callback_begin(); /* store.h: callbacks do not call it */
         rc = cb(ctx, &a);
         vg__store_callback_end();
@@ -192,7 +224,8 @@ int vg_store_apikey_find(struct vg_store *st, const uint8_t hash[32],
     r.t0 = monotonic_ms(); /* before the query: a revocation committed
                               after it is seen within KEY_FRESH_MS */
     if (!(rc = vg__store_query(st, &s, err,
-                               "SELECT id, name, scopes, created_at, 0 FROM"
+                               "SELECT id, name, scopes, created_at, 0,"
+                               " partner, rate_per_minute, daily_quota FROM"
                                " api_keys WHERE key_hash = ? AND revoked_at IS"
                                " NULL",
                                "b", hash, (size_t)32)))
@@ -213,10 +246,36 @@ int vg_store_apikeys(struct vg_store *st,
     LOCK(st);
     if (!(rc = vg__store_query(st, &s, err,
                                "SELECT id, name, scopes, created_at,"
-                               " COALESCE(revoked_at, 0) FROM api_keys ORDER"
-                               " BY id",
+                               " COALESCE(revoked_at, 0), partner,"
+                               " rate_per_minute, daily_quota FROM api_keys"
+                               " ORDER BY id",
                                "")))
         rc = each(st, s, cb, ctx, &rows, err);
     UNLOCK(st);
+    return rc;
+}
+
+int vg_store_api_usage_add(struct vg_store *st, int64_t key_id, int64_t day,
+                           int64_t n, int64_t *total, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int64_t got = 0;
+    int rc;
+
+    LOCK(st);
+    if ((rc = vg__store_begin_crawl(st, err)))
+        goto unlock;
+    if (!(rc = vg__store_query(
+              st, &s, err,
+              "INSERT INTO api_usage (key_id, day, requests) VALUES (?, ?, ?)"
+              " ON CONFLICT (key_id, day) DO UPDATE SET requests ="
+              " api_usage.requests + excluded.requests RETURNING requests",
+              "iii", key_id, day, n)))
+        rc = vg__store_scalar(st, s, &got, err);
+    rc = vg__store_end(st, rc, err);
+unlock:
+    UNLOCK(st);
+    if (!rc && total)
+        *total = got;
     return rc;
 }

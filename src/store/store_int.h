@@ -76,9 +76,9 @@ struct vg__db_ops {
 #define VG__KEYS_SEEN 64
 struct vg__key_seen {
     uint8_t hash[32];
-    int64_t id, created_at;
+    int64_t id, created_at, rate_per_minute, daily_quota;
     int64_t until_ms; /* answered from here before this; 0: empty slot */
-    char name[201], scopes[256];
+    char name[201], scopes[256], partner[65];
 };
 
 struct vg_store {

@@ -46,6 +46,10 @@
  *  15  the sign-in throttle's counts (signin_throttle), in the store so
  *      that every `vigil serve` node behind a proxy counts the same
  *      failures (vigil/throttle.h)
+ *  16  the hash-check API's partners: each API key's partner, rate limit
+ *      and daily quota (api_keys), which partners may match each list and
+ *      see its metadata (list_shares), and each key's requests per day
+ *      summed over the nodes (api_usage)
  */
 #include "store_int.h"
 
@@ -520,6 +524,26 @@ static const struct {
       " id INTEGER NOT NULL, epoch INTEGER NOT NULL,"
       " last_ms INTEGER NOT NULL, failures INTEGER NOT NULL)",
       NULL}},
+    {"the hash-check API's partners, list sharing and daily usage",
+     /* partner '' = the key's name; rate 0 and quota 0: no limit */
+     {"ALTER TABLE api_keys ADD COLUMN partner TEXT NOT NULL DEFAULT ''",
+      "ALTER TABLE api_keys ADD COLUMN rate_per_minute INTEGER NOT NULL"
+      " DEFAULT 0",
+      "ALTER TABLE api_keys ADD COLUMN daily_quota INTEGER NOT NULL"
+      " DEFAULT 0",
+      /* partner '*': every partner */
+      "CREATE TABLE list_shares ("
+      " list_id INTEGER NOT NULL REFERENCES hash_lists(id) ON DELETE CASCADE,"
+      " partner TEXT NOT NULL,"
+      " metadata INTEGER NOT NULL DEFAULT 0,"
+      " PRIMARY KEY (list_id, partner))",
+      /* day: Unix days (UTC) */
+      "CREATE TABLE api_usage ("
+      " key_id INTEGER NOT NULL,"
+      " day INTEGER NOT NULL,"
+      " requests INTEGER NOT NULL,"
+      " PRIMARY KEY (key_id, day))",
+      NULL}},
 };
 
 int vg__schema_count(void)
@@ -581,6 +605,8 @@ static const struct {
     {"job_runs", 13, 1},
     {"list_changes", 14, 1},
     {"signin_throttle", 15, 0},
+    {"list_shares", 16, 0},
+    {"api_usage", 16, 0},
 };
 
 const char *vg__schema_table(int i, int *since, int *has_id)

@@ -404,8 +404,11 @@ static int post_keys(void *ctx, const struct vg_http_req *req,
     if (!name || (n = vg_utf8_count(name, strlen(name))) < 1 || n > 200)
         return keys_page(s, req, resp, &me, 422, NULL, "admin.key_name");
     if ((rc = vg_auth_apikey_new(key, hash)) ||
-        (rc = vg_store_apikey_add(s->o.store, me.user_id, name,
-                                  VG_API_SCOPES_DEFAULT, hash, NULL, NULL)))
+        (rc = vg_store_apikey_add(
+             s->o.store, me.user_id,
+             &(struct vg_apikey){.name = name,
+                                 .scopes = VG_API_SCOPES_DEFAULT},
+             hash, NULL, NULL)))
         return rc;
     /* shown this once: only its hash is kept */
     return keys_page(s, req, resp, &me, 201, key, NULL);

@@ -67,6 +67,7 @@ struct route {
     int prefix;
     vg_http_handler fn;
     void *ctx;
+    size_t max_body; /* 0: the server's */
 };
 
 struct vg_http_server {
@@ -694,6 +695,29 @@ int vg_http_route(struct vg_http_server *srv, const char *method,
     return VG_OK;
 }
 
+int vg_http_route_max_body(struct vg_http_server *srv, const char *method,
+                           const char *path_pattern, size_t max_body,
+                           struct vg_err *err)
+{
+    size_t n = strlen(path_pattern);
+    int prefix = n && path_pattern[n - 1] == '*';
+
+    if (srv->d)
+        return vg_err_set(err, VG_EBUSY,
+                          "http: routes are fixed once started");
+    for (size_t i = 0; i < srv->nroutes; i++) {
+        struct route *rt = &srv->routes[i];
+        if (rt->prefix == prefix && rt->path_len == n - (size_t)prefix &&
+            !strncmp(rt->path, path_pattern, rt->path_len) &&
+            !strcmp(rt->method, method)) {
+            rt->max_body = max_body;
+            return VG_OK;
+        }
+    }
+    return vg_err_set(err, VG_ENOENT, "http: %s %s is not routed", method,
+                      path_pattern);
+}
+
 /* ---- libmicrohttpd callbacks ---- */
 
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -777,6 +801,10 @@ static enum MHD_Result begin(struct call *c, struct MHD_Connection *conn,
         vg_buf_fini(&allow);
         return ret;
     }
+    if (c->route->max_body) { /* nothing read yet: only the cap changes */
+        vg_buf_fini(&c->body);
+        vg_buf_init(&c->body, c->route->max_body);
+    }
     v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                     MHD_HTTP_HEADER_CONTENT_TYPE);
     if (v && !strncasecmp(v, "multipart/", 10))
@@ -785,7 +813,7 @@ static enum MHD_Result begin(struct call *c, struct MHD_Connection *conn,
                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (v) {
         /* libmicrohttpd has checked the syntax; only the size is ours */
-        if (strtoull(v, NULL, 10) > srv->o.max_body)
+        if (strtoull(v, NULL, 10) > c->body.cap)
             return send_error(c, conn, 413, NULL);
     }
     if (q && (rc = vg_http_form_parse(&c->req.query, q + 1, strlen(q + 1),

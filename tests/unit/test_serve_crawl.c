@@ -212,6 +212,8 @@ static void test_serve_crawl(void)
     struct vg_store *st = NULL;
     struct vg_sealer *sealer = NULL;
     struct vg_runtime_crawl *c = NULL;
+    struct vg_runtime_index *ix = NULL;
+    struct vg_runtime_index_status is;
     struct vg_runtime_crawl_status status;
     struct vg_runtime_crawl_opts o;
     struct vg_frontier_counts fc;
@@ -239,13 +241,16 @@ static void test_serve_crawl(void)
     TH_EQ_INT(report(st, "index.html"), VG_OK);
     TH_EQ_INT(vg_store_reports_crawl(st, &crawl, &err), VG_OK);
 
-    /* no sealer, no crawler */
-    TH_EQ_INT(vg_runtime_crawl_start(st, NULL, NULL, &c, &err), VG_EINVAL);
+    /* no sealer or no index, no crawler */
+    TH_EQ_INT(vg_runtime_index_start(st, NULL, &ix, &err), VG_OK);
+    TH_EQ_INT(vg_runtime_crawl_start(st, NULL, ix, NULL, &c, &err), VG_EINVAL);
+    TH_EQ_INT(vg_runtime_crawl_start(st, sealer, NULL, NULL, &c, &err),
+              VG_EINVAL);
     vg_runtime_crawl_opts_default(&o);
     o.crawl.allow_private = 1;
     o.crawl.delay_ms = 0;
     o.log = say;
-    TH_EQ_INT(vg_runtime_crawl_start(st, sealer, &o, &c, &err), VG_OK);
+    TH_EQ_INT(vg_runtime_crawl_start(st, sealer, ix, &o, &c, &err), VG_OK);
     if (!c)
         goto out;
     TH_EQ_INT(wait_for(st, crawl, 1), 0);
@@ -278,14 +283,15 @@ static void test_serve_crawl(void)
     TH_EQ_INT(dets, 1);
 
     /* the lists changed: applied in place, the crawl goes on (one run) */
-    vg_runtime_crawl_lists_changed(c);
+    vg_runtime_index_wake(ix);
     vg_runtime_crawl_status(c, &status);
     TH_EQ_INT(status.runs, 1);
     TH_EQ_INT(status.crawl_id, crawl);
     TH_EQ_INT(status.last_rc, VG_OK);
-    TH_EQ_INT(status.lists_loaded, 1);
-    TH_CHECK(status.lists.entries > 0);
-    TH_CHECK(status.lists.synced_at_ms > 0);
+    vg_runtime_index_status(ix, &is);
+    TH_EQ_INT(is.loaded, 1);
+    TH_CHECK(is.lists.entries > 0);
+    TH_CHECK(is.lists.synced_at_ms > 0);
 
     /* stop: resumable, nothing leased */
     vg_runtime_crawl_stop(c);
@@ -297,12 +303,13 @@ static void test_serve_crawl(void)
     TH_EQ_INT(vg_store_crawls(st, crawl, crawl_status, path, &err), VG_OK);
     TH_EQ_STR(path, "stopped");
     /* start again: it resumes (nothing to do), stops cleanly */
-    TH_EQ_INT(vg_runtime_crawl_start(st, sealer, &o, &c, &err), VG_OK);
+    TH_EQ_INT(vg_runtime_crawl_start(st, sealer, ix, &o, &c, &err), VG_OK);
     vg_runtime_crawl_stop(c);
     c = NULL;
     TH_EQ_INT(queue(st).n, 2);
 out:
     vg_runtime_crawl_stop(c);
+    vg_runtime_index_stop(ix);
     vg_seal_free(sealer);
     vg_store_close(st);
     th_nginx_stop(ngdir);

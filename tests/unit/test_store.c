@@ -793,13 +793,19 @@ static void test_apikey_cache(void)
     db_of(db, sizeof(db), "keys.db");
     TH_EQ_INT(vg_store_open(db, NULL, &srv, &err), VG_OK);
     TH_EQ_INT(vg_store_open(db, NULL, &cli, &err), VG_OK);
-    TH_EQ_INT(vg_store_apikey_add(cli, 0, "a", "", h1, &id1, &err), VG_OK);
-    TH_EQ_INT(vg_store_apikey_add(cli, 0, "b", NULL, h2, &id2, &err), VG_OK);
+    TH_EQ_INT(vg_store_apikey_add(cli, 0, &(struct vg_apikey){.name = "a"}, h1,
+                                  &id1, &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_apikey_add(cli, 0, &(struct vg_apikey){.name = "b"}, h2,
+                                  &id2, &err),
+              VG_OK);
     TH_EQ_INT(vg_store_apikey_find(srv, h1, key_id, &got, &err), VG_OK);
     TH_EQ_INT(got, id1);
     TH_EQ_INT(vg_store_apikey_find(srv, h3, key_id, &got, &err), VG_ENOENT);
     /* unknown a moment ago, added elsewhere: found at once */
-    TH_EQ_INT(vg_store_apikey_add(cli, 0, "c", "", h3, &id3, &err), VG_OK);
+    TH_EQ_INT(vg_store_apikey_add(cli, 0, &(struct vg_apikey){.name = "c"}, h3,
+                                  &id3, &err),
+              VG_OK);
     TH_EQ_INT(vg_store_apikey_find(srv, h3, key_id, &got, &err), VG_OK);
     TH_EQ_INT(got, id3);
     TH_EQ_INT(vg_store_apikey_find(srv, h1, key_id, &got, &err), VG_OK);
@@ -870,7 +876,9 @@ static void test_apikey_cache_threads(void)
     memset(h, 7, sizeof(h));
     db_of(db, sizeof(db), "keys-threads.db");
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
-    TH_EQ_INT(vg_store_apikey_add(st, 0, "t", "", h, &id, &err), VG_OK);
+    TH_EQ_INT(vg_store_apikey_add(st, 0, &(struct vg_apikey){.name = "t"}, h,
+                                  &id, &err),
+              VG_OK);
     for (int i = 0; i < 4; i++) {
         f[i] = (struct finder){st, h, &revoked, 0};
         pthread_create(&th[i], NULL, finder_main, &f[i]);
