@@ -147,7 +147,8 @@ int vg_http_route(struct vg_http_server *srv, const char *method,
  * Let the route of method and path_pattern (as given to vg_http_route)
  * take bodies of up to max_body bytes instead of opts.max_body (larger
  * for uploads, smaller for a route that takes none); 413 beyond, as for
- * the server's cap.  Only before vg_http_start.  VG_OK, VG_ENOENT (no
+ * the server's cap.  Such a route gets its body raw, whatever its
+ * Content-Type (req->form stays empty).  Only before vg_http_start.  VG_OK, VG_ENOENT (no
  * such route), VG_EBUSY.
  */
 int vg_http_route_max_body(struct vg_http_server *srv, const char *method,

@@ -97,6 +97,17 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
                       struct vg_match_result *out, struct vg_err *err);
 void vg_match_result_fini(struct vg_match_result *r);
 
+/*
+ * Look up n bare PDQ hashes, each alone (no dihedral variants, no quality
+ * rule: a bare hash has none), with every other rule of vg_matcher_lookup:
+ * out[i] (n of them, each freed with vg_match_result_fini) is what an
+ * image whose only hash is q[i] would get.  On failure every out[i] is
+ * empty.  Thread-safe.
+ */
+int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
+                           size_t n, struct vg_match_result *out,
+                           struct vg_err *err);
+
 /* Entries loaded, for reports. */
 size_t vg_matcher_size(const struct vg_matcher *m);
 

@@ -76,6 +76,12 @@ struct vg_server_opts {
        index: the hash-check API answers 503) */
     struct vg_matcher *(*matcher)(void *ctx);
     void *matcher_ctx;
+    /* the hash-check API: the largest media upload (0: 32 MiB), and how
+       POST /v1/url/ fetches (the crawler's fetcher: public addresses
+       only unless allow_private, for tests; proxy NULL: none) */
+    size_t api_max_upload;
+    int fetch_allow_private;
+    const char *fetch_proxy;
     /* what /readyz reports of the parts beside the server, asked on an
      * HTTP thread (NULL: none, no index to wait for) */
     void (*readiness)(void *ctx, struct vg_server_readiness *out);

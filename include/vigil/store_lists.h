@@ -98,6 +98,7 @@ struct vg_list_share {
     int64_t list_id;
     const char *partner; /* "*": every partner */
     int metadata;        /* the partner sees metadata and external ids */
+    const char *list;    /* the list's name (filled by reads) */
 };
 
 /* Share list_id with partner (again: updates metadata).  Audited

@@ -308,3 +308,43 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
     }
     return VG_OK;
 }
+
+int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
+                           size_t n, struct vg_match_result *out,
+                           struct vg_err *err)
+{
+    struct vg_index_match *hv = NULL;
+    int rc = VG_OK;
+
+    memset(out, 0, n * sizeof(*out));
+    if (!(hv = vg_mallocarray(MAX_HITS, sizeof(*hv))))
+        return VG_ENOMEM;
+    pthread_rwlock_rdlock(&m->lock);
+    for (size_t k = 0; k < n && !rc; k++) {
+        struct acc block = {0}, allow = {0};
+        size_t got = 0;
+
+        rc = vg_index_lookup_pdq(m->ix, &q[k], 1, hv, MAX_HITS, &got);
+        for (size_t i = 0; !rc && i < got && i < MAX_HITS; i++)
+            rc = acc_push(m,
+                          m->lists[hv[i].group]->l.kind == VG_LIST_ALLOW
+                              ? &allow
+                              : &block,
+                          &hv[i], err);
+        out[k].allowed_by = allow.v;
+        out[k].nallowed = allow.n;
+        if (allow.n) {
+            out[k].suppressed = block.v;
+            out[k].nsuppressed = block.n;
+        } else {
+            out[k].matches = block.v;
+            out[k].nmatches = block.n;
+        }
+    }
+    pthread_rwlock_unlock(&m->lock);
+    vg_free(hv);
+    if (rc)
+        for (size_t k = 0; k < n; k++)
+            vg_match_result_fini(&out[k]);
+    return rc;
+}

@@ -165,6 +165,8 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
     rt->so.lists_changed_ctx = rt;
     rt->so.matcher = matcher;
     rt->so.matcher_ctx = rt;
+    rt->so.fetch_allow_private = o->allow_private;
+    rt->so.fetch_proxy = o->proxy;
     rt->so.readiness = readiness;
     rt->so.readiness_ctx = rt;
     sigemptyset(&rt->sigs);

@@ -80,14 +80,16 @@ int vg_store_list_shares(struct vg_store *st, int64_t list_id,
 
     LOCK(st);
     rc = vg__store_query(st, &s, err,
-                         "SELECT list_id, partner, metadata FROM list_shares"
-                         " WHERE ? = 0 OR list_id = ? ORDER BY list_id,"
-                         " partner",
+                         "SELECT s.list_id, s.partner, s.metadata, l.name"
+                         " FROM list_shares s JOIN hash_lists l ON l.id ="
+                         " s.list_id WHERE ? = 0 OR s.list_id = ? ORDER BY"
+                         " s.list_id, s.partner",
                          "ii", list_id, list_id);
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         struct vg_list_share sh = {st->ops->col_int(s, 0),
                                    st->ops->col_text(s, 1),
-                                   st->ops->col_int(s, 2) != 0};
+                                   st->ops->col_int(s, 2) != 0,
+                                   st->ops->col_text(s, 3)};
         rc = cb(ctx, &sh);
     }
     if (rc == VG__DONE)

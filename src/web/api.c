@@ -15,6 +15,7 @@
 #include "vigil/report.h"
 #include "vigil/store_people.h"
 #include "vigil/store_reports.h"
+#include "web/api_int.h"
 #include "web/web_int.h"
 
 #define MAX_ERRORS 32
@@ -33,81 +34,6 @@ static int detail(struct vg_http_resp *resp, int status, const char *text)
     rc = vg_http_resp_json(resp, status, s, strlen(s));
     free(s);
     return rc;
-}
-
-struct key_seen {
-    const char *scope; /* the scope the route needs */
-    int64_t id;
-    int has_scope;
-};
-
-/* Is scope one of the words of list (separated by spaces or commas)? */
-static int scope_in(const char *list, const char *scope)
-{
-    size_t n = strlen(scope);
-
-    for (const char *p = list; *p;) {
-        size_t w = strcspn(p, " ,");
-        if (w == n && !strncmp(p, scope, n))
-            return 1;
-        p += w;
-        p += strspn(p, " ,");
-    }
-    return 0;
-}
-
-static int key_found(void *ctx, const struct vg_apikey *k)
-{
-    struct key_seen *seen = ctx;
-
-    seen->id = k->id;
-    seen->has_scope = scope_in(k->scopes && k->scopes[strspn(k->scopes, " ,")]
-                                   ? k->scopes
-                                   : VG_API_SCOPES_DEFAULT,
-                               seen->scope);
-    return VG_OK;
-}
-
-/*
- * The API key of "Authorization: Bearer <key>" and whether it holds the
- * scope the route needs: 0 if it may go on, else the answer is made (401
- * without a valid key, 403 naming the missing scope, 503 when the store
- * cannot say: a partner's key is not called invalid because the database
- * is away); *id the key's.
- */
-static int api_key(struct vg_server *s, const struct vg_http_req *req,
-                   struct vg_http_resp *resp, const char *scope, int64_t *id,
-                   int *rc)
-{
-    const char *h = vg_http_header(req, "Authorization");
-    struct key_seen seen = {scope, 0, 0};
-    unsigned char hash[32];
-    char msg[128];
-
-    int found = VG_ENOENT;
-
-    if (h && !strncmp(h, "Bearer ", 7) && !vg_auth_apikey_hash(h + 7, hash))
-        found = vg_store_apikey_find(s->o.store, hash, key_found, &seen, NULL);
-    if (found && found != VG_ENOENT) { /* the store did not answer */
-        *rc = detail(resp, 503,
-                     "the key cannot be checked now: try again shortly");
-        return -1;
-    }
-    if (found || !seen.id) {
-        *rc = detail(resp, 401,
-                     "a valid API key is required"
-                     " (Authorization: Bearer vgk_...)");
-        return -1;
-    }
-    if (!seen.has_scope) {
-        snprintf(msg, sizeof(msg),
-                 "this API key lacks the scope \"%s\" this request needs",
-                 scope);
-        *rc = detail(resp, 403, msg);
-        return -1;
-    }
-    *id = seen.id;
-    return 0;
 }
 
 static const char *str(const json_t *o, const char *name)
@@ -226,7 +152,7 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     json_error_t jerr;
     json_t *j = NULL;
     size_t nerr = 0;
-    int64_t key;
+    struct vg__api_caller who;
     char body[96];
     unsigned wait;
     int rc;
@@ -240,7 +166,8 @@ static int post_report(void *ctx, const struct vg_http_req *req,
                       "too many reports from this address; try"
                       " again after Retry-After seconds");
     }
-    if (api_key(s, req, resp, VG_API_SCOPE_REPORTS, &key, &rc))
+    if (vg__api_enter(s, req, resp, VG__API_DETAIL, VG__SCOPE_REPORTS, &who,
+                      &rc))
         return rc;
     if (!ctype || strncmp(ctype, "application/json", 16))
         return detail(resp, 415, "send the report as application/json");
@@ -263,7 +190,7 @@ static int post_report(void *ctx, const struct vg_http_req *req,
         goto out;
     }
     r.rec.channel = "api";
-    r.rec.api_key_id = key;
+    r.rec.api_key_id = who.key_id;
     r.rec.idempotency_key = idem;
     if ((rc = vg__report_submit(s, &r, &ack))) {
         if (rc == VG_EIO)

@@ -841,7 +841,8 @@ static enum MHD_Result finish(struct call *c, struct MHD_Connection *conn)
     c->req.body_len = c->body.len;
     ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                         MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (media_is(ctype, FORM_TYPE, sizeof(FORM_TYPE) - 1) &&
+    if (!c->route->max_body && /* upload routes take their bodies raw */
+        media_is(ctype, FORM_TYPE, sizeof(FORM_TYPE) - 1) &&
         (rc = vg_http_form_parse(&c->req.form, c->body.data, c->body.len,
                                  &srv->o.form, NULL)))
         return send_error(c, conn,

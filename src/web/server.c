@@ -10,6 +10,7 @@
 
 #include "vigil/alloc.h"
 #include "vigil/auth.h"
+#include "web/api_int.h"
 #include "web/web_int.h"
 
 #define LOGIN_ATTEMPTS_PER_MINUTE 10
@@ -66,6 +67,8 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
     s->o = *o;
     if (!s->o.reviewers)
         s->o.reviewers = 2;
+    if (!s->o.api_max_upload)
+        s->o.api_max_upload = (size_t)32 << 20;
     ho.listen = o->listen;
     ho.threads = o->threads ? o->threads : 4;
     ho.max_per_ip = o->max_per_ip;
@@ -93,9 +96,11 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
         (rc = vg_http_static(
              s->http, "/static/",
              web_path(path, sizeof(path), o->web_dir, "static"), err)) ||
-        (rc = vg__api_routes(s, err)) || (rc = vg__pages_routes(s, err)) ||
-        (rc = vg__console_routes(s, err)) || (rc = vg__admin_routes(s, err)) ||
-        (rc = vg__media_routes(s, err)) || (rc = vg__notices_routes(s, err)) ||
+        (rc = vg__api_new(o->store, &s->api)) ||
+        (rc = vg__api_routes(s, err)) || (rc = vg__shield_routes(s, err)) ||
+        (rc = vg__pages_routes(s, err)) || (rc = vg__console_routes(s, err)) ||
+        (rc = vg__admin_routes(s, err)) || (rc = vg__media_routes(s, err)) ||
+        (rc = vg__notices_routes(s, err)) ||
         (rc = vg__providers_routes(s, err)) ||
         (rc = vg__health_routes(s, err))) {
         vg_server_free(s);
@@ -138,5 +143,6 @@ void vg_server_free(struct vg_server *s)
     vg_ratelimit_free(s->limit);
     vg_throttle_free(s->throttle);
     vg_ratelimit_free(s->logins);
+    vg__api_free(s->api);
     vg_free(s);
 }

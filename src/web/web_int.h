@@ -37,6 +37,7 @@ struct vg_server {
     struct vg_ratelimit *limit;   /* reports per address; NULL: none */
     struct vg_ratelimit *logins;  /* sign-in attempts per address */
     struct vg_throttle *throttle; /* failed sign-ins (console.c) */
+    struct vg__api *api;          /* the API's keys and policy (api_int.h) */
 };
 
 /* Milliseconds: of the monotonic clock (for what this process keeps in
