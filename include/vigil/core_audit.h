@@ -5,7 +5,9 @@
  * it, and how the actor is named.
  *
  * An actor is an int64_t, as the audit log stores it: the id of the users
- * row of the person who acts at the console, or 0 for the local operator,
+ * row of the person who acts at the console, minus the id of the API key
+ * that acts through the hash-check API (-7: key 7), or 0 for the local
+ * operator,
  * the person who runs a `vigil` command on the machine (and `vigil serve`'s
  * own work).  The log has no column for the operator's name, so the front
  * end names the operator once on its store (vg_store_set_operator, with the

@@ -108,6 +108,16 @@ int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
                            size_t n, struct vg_match_result *out,
                            struct vg_err *err);
 
+/*
+ * Look up one value of any algorithm (vg_algo_size(algo) bytes, canonical)
+ * by its kind, alone: for PDQ the hash without variants and without the
+ * quality rule; every other rule as vg_matcher_lookup.  VG_EINVAL for an
+ * unknown algorithm.  Thread-safe.
+ */
+int vg_matcher_lookup_value(struct vg_matcher *m, enum vg_algo algo,
+                            const uint8_t *value, struct vg_match_result *out,
+                            struct vg_err *err);
+
 /* Entries loaded, for reports. */
 size_t vg_matcher_size(const struct vg_matcher *m);
 

@@ -46,14 +46,17 @@ static void audit_usage(FILE *f)
 
 static int print_audit(void *ctx, const struct vg_audit_record *r)
 {
-    char at[32];
+    char at[32], who[32];
 
     (void)ctx;
     vg_cli_utc(r->at, at, sizeof(at));
-    printf("%lld %s %s %s %s#%lld %s\n", (long long)r->id, at,
-           r->actor ? "user" : "cli", r->action ? r->action : "-",
-           r->object_type ? r->object_type : "-", (long long)r->object_id,
-           r->detail ? r->detail : "");
+    if (r->actor < 0) /* an API key (vigil/core_audit.h) */
+        snprintf(who, sizeof(who), "key:%lld", -(long long)r->actor);
+    else
+        snprintf(who, sizeof(who), "%s", r->actor ? "user" : "cli");
+    printf("%lld %s %s %s %s#%lld %s\n", (long long)r->id, at, who,
+           r->action ? r->action : "-", r->object_type ? r->object_type : "-",
+           (long long)r->object_id, r->detail ? r->detail : "");
     return VG_OK;
 }
 

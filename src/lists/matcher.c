@@ -244,6 +244,38 @@ static int acc_push(struct vg_matcher *m, struct acc *a,
     return rc;
 }
 
+/* Each of the n index matches hv (at most MAX_HITS read) to its
+ * accumulator by its list's kind. */
+static int push_all(struct vg_matcher *m, const struct vg_index_match *hv,
+                    size_t n, struct acc *block, struct acc *allow,
+                    struct vg_err *err)
+{
+    int rc = VG_OK;
+
+    for (size_t i = 0; !rc && i < n && i < MAX_HITS; i++)
+        rc = acc_push(m,
+                      m->lists[hv[i].group]->l.kind == VG_LIST_ALLOW ? allow
+                                                                     : block,
+                      &hv[i], err);
+    return rc;
+}
+
+/* The block and allow matches found into out: an allow match suppresses
+ * the block ones. */
+static void settle(struct vg_match_result *out, struct acc *block,
+                   struct acc *allow)
+{
+    out->allowed_by = allow->v;
+    out->nallowed = allow->n;
+    if (allow->n) {
+        out->suppressed = block->v;
+        out->nsuppressed = block->n;
+    } else {
+        out->matches = block->v;
+        out->nmatches = block->n;
+    }
+}
+
 /* Look up the image's value of algorithm a, by the kind of a. */
 static int lookup_algo(struct vg_matcher *m, const struct vg_imagehash *h,
                        enum vg_algo a, struct vg_index_match *hv, size_t *n,
@@ -283,12 +315,8 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
     pthread_rwlock_rdlock(&m->lock);
     for (unsigned a = 0; a < vg_algo_count() && !rc; a++) {
         rc = lookup_algo(m, h, (enum vg_algo)a, hv, &n, &out->pdq_skipped);
-        for (size_t i = 0; !rc && i < n && i < MAX_HITS; i++)
-            rc = acc_push(m,
-                          m->lists[hv[i].group]->l.kind == VG_LIST_ALLOW
-                              ? &allow
-                              : &block,
-                          &hv[i], err);
+        if (!rc)
+            rc = push_all(m, hv, n, &block, &allow, err);
     }
     pthread_rwlock_unlock(&m->lock);
     vg_free(hv);
@@ -297,15 +325,7 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
         matches_free(allow.v, allow.n);
         return rc;
     }
-    out->allowed_by = allow.v;
-    out->nallowed = allow.n;
-    if (allow.n) {
-        out->suppressed = block.v;
-        out->nsuppressed = block.n;
-    } else {
-        out->matches = block.v;
-        out->nmatches = block.n;
-    }
+    settle(out, &block, &allow);
     return VG_OK;
 }
 
@@ -325,21 +345,9 @@ int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
         size_t got = 0;
 
         rc = vg_index_lookup_pdq(m->ix, &q[k], 1, hv, MAX_HITS, &got);
-        for (size_t i = 0; !rc && i < got && i < MAX_HITS; i++)
-            rc = acc_push(m,
-                          m->lists[hv[i].group]->l.kind == VG_LIST_ALLOW
-                              ? &allow
-                              : &block,
-                          &hv[i], err);
-        out[k].allowed_by = allow.v;
-        out[k].nallowed = allow.n;
-        if (allow.n) {
-            out[k].suppressed = block.v;
-            out[k].nsuppressed = block.n;
-        } else {
-            out[k].matches = block.v;
-            out[k].nmatches = block.n;
-        }
+        if (!rc)
+            rc = push_all(m, hv, got, &block, &allow, err);
+        settle(&out[k], &block, &allow);
     }
     pthread_rwlock_unlock(&m->lock);
     vg_free(hv);
@@ -347,4 +355,31 @@ int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
         for (size_t k = 0; k < n; k++)
             vg_match_result_fini(&out[k]);
     return rc;
+}
+
+int vg_matcher_lookup_value(struct vg_matcher *m, enum vg_algo algo,
+                            const uint8_t *value, struct vg_match_result *out,
+                            struct vg_err *err)
+{
+    struct vg_index_match *hv = NULL;
+    struct acc block = {0}, allow = {0};
+    size_t got = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!(hv = vg_mallocarray(MAX_HITS, sizeof(*hv))))
+        return VG_ENOMEM;
+    pthread_rwlock_rdlock(&m->lock);
+    rc = vg_index_lookup(m->ix, algo, value, hv, MAX_HITS, &got);
+    if (!rc)
+        rc = push_all(m, hv, got, &block, &allow, err);
+    pthread_rwlock_unlock(&m->lock);
+    vg_free(hv);
+    if (rc) {
+        matches_free(block.v, block.n);
+        matches_free(allow.v, allow.n);
+        return rc;
+    }
+    settle(out, &block, &allow);
+    return VG_OK;
 }
