@@ -849,6 +849,9 @@ int vg__hma_routes(struct vg_server *s, struct vg_err *err)
     for (unsigned i = 0; i < 4 && !rc; i++)
         rc = vg_http_route(s->http, methods[i], "/c/bank/*", bank_handler, s,
                            err);
+    if (!rc) /* content uploads */
+        rc = vg_http_route_max_body(s->http, "POST", "/c/bank/*",
+                                    s->o.api_max_upload, err);
     if (rc ||
         (rc = vg_http_route(s->http, "GET", "/c/banks", get_banks, s, err)) ||
         (rc = vg_http_route(s->http, "POST", "/c/banks", post_banks, s,
