@@ -114,6 +114,44 @@ int vg_store_list_shares(struct vg_store *st, int64_t list_id,
                          int (*cb)(void *ctx, const struct vg_list_share *sh),
                          void *ctx, struct vg_err *err);
 
+/* ---- partners' feedback on matches (the hash-check API) ---- */
+
+/*
+ * A partner marks a match a false positive or confirms it; it waits for an
+ * analyst with the hashes of the partner's media (never the media), who
+ * keeps the entry or disables it.
+ */
+struct vg_feedback {
+    int64_t id, at, key_id; /* at: Unix seconds */
+    const char *partner;
+    int64_t entry_id;
+    const char *list;       /* the entry's list (filled by reads) */
+    const char *verdict;    /* "false_positive" or "confirmed" */
+    const char *sha256;     /* hex of the partner's media, NULL if not given */
+    const char *pdq;        /* hex, NULL if not given */
+    const char *note;       /* NULL if none */
+    int64_t resolved_at;    /* 0 while open */
+    int64_t resolved_by;    /* the analyst */
+    const char *resolution; /* "entry_disabled" or "kept", NULL while open */
+    int64_t list_id;        /* filled by reads */
+};
+
+/* Add f (id, at, list and resolution ignored), audited as actor's (the
+ * key: vigil/core_audit.h).  VG_ENOENT (no such entry), VG_EINVAL. */
+int vg_store_feedback_add(struct vg_store *st, int64_t actor,
+                          const struct vg_feedback *f, int64_t *id,
+                          struct vg_err *err);
+/* The newest feedback first (only the open ones when open_only), at most
+ * limit, to cb. */
+int vg_store_feedback(struct vg_store *st, int open_only, int64_t limit,
+                      int (*cb)(void *ctx, const struct vg_feedback *f),
+                      void *ctx, struct vg_err *err);
+/* Resolve open feedback id as actor (an analyst): keep the entry, or
+ * disable it (disable != 0) in the same transaction.  Audited.  VG_ENOENT
+ * when there is no open feedback id. */
+int vg_store_feedback_resolve(struct vg_store *st, int64_t actor, int64_t id,
+                              int disable, struct vg_err *err);
+
 /* ---- entries ---- */
 
 struct vg_list_entry {

@@ -50,6 +50,9 @@
  *      and daily quota (api_keys), which partners may match each list and
  *      see its metadata (list_shares), and each key's requests per day
  *      summed over the nodes (api_usage)
+ *  17  partners' feedback on matches (partner_feedback): a match marked a
+ *      false positive or confirmed, with the hashes of the partner's media,
+ *      until an analyst resolves it
  */
 #include "store_int.h"
 
@@ -544,6 +547,23 @@ static const struct {
       " requests INTEGER NOT NULL,"
       " PRIMARY KEY (key_id, day))",
       NULL}},
+    {"partners' feedback on matches",
+     {"CREATE TABLE partner_feedback ("
+      " id {ID},"
+      " at INTEGER NOT NULL,"
+      " key_id INTEGER NOT NULL,"
+      " partner TEXT NOT NULL,"
+      " entry_id INTEGER NOT NULL,"
+      " verdict TEXT NOT NULL"
+      "  CHECK (verdict IN ('false_positive', 'confirmed')),"
+      " sha256 TEXT,"
+      " pdq TEXT,"
+      " note TEXT,"
+      " resolved_at INTEGER,"
+      " resolved_by INTEGER,"
+      " resolution TEXT)",
+      "CREATE INDEX partner_feedback_open ON partner_feedback(resolved_at, id)",
+      NULL}},
 };
 
 int vg__schema_count(void)
@@ -607,6 +627,7 @@ static const struct {
     {"signin_throttle", 15, 0},
     {"list_shares", 16, 0},
     {"api_usage", 16, 0},
+    {"partner_feedback", 17, 1},
 };
 
 const char *vg__schema_table(int i, int *since, int *has_id)

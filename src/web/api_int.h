@@ -154,8 +154,10 @@ int vg__api_fetch(struct vg_server *s, const char *url,
                   struct vg__api_fetched *f, struct vg_http_resp *resp,
                   enum vg__api_style style, int *rc);
 
-/* Routes: api_shield.c, api_hma.c. */
+/* Routes: api_shield.c, api_hma.c, api_feedback.c. */
 int vg__shield_routes(struct vg_server *s, struct vg_err *err);
 int vg__hma_routes(struct vg_server *s, struct vg_err *err);
+int vg__feedback_routes(struct vg_server *s,
+                        struct vg_err *err); /* api_feedback.c */
 
 #endif

@@ -98,10 +98,12 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
              web_path(path, sizeof(path), o->web_dir, "static"), err)) ||
         (rc = vg__api_new(o->store, &s->api)) ||
         (rc = vg__api_routes(s, err)) || (rc = vg__shield_routes(s, err)) ||
-        (rc = vg__hma_routes(s, err)) || (rc = vg__pages_routes(s, err)) ||
-        (rc = vg__console_routes(s, err)) || (rc = vg__admin_routes(s, err)) ||
-        (rc = vg__media_routes(s, err)) || (rc = vg__notices_routes(s, err)) ||
+        (rc = vg__hma_routes(s, err)) || (rc = vg__feedback_routes(s, err)) ||
+        (rc = vg__pages_routes(s, err)) || (rc = vg__console_routes(s, err)) ||
+        (rc = vg__admin_routes(s, err)) || (rc = vg__media_routes(s, err)) ||
+        (rc = vg__notices_routes(s, err)) ||
         (rc = vg__providers_routes(s, err)) ||
+        (rc = vg__feedback_console_routes(s, err)) ||
         (rc = vg__health_routes(s, err))) {
         vg_server_free(s);
         return rc;

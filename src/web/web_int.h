@@ -54,6 +54,7 @@ int vg__admin_routes(struct vg_server *s, struct vg_err *err);
 int vg__media_routes(struct vg_server *s, struct vg_err *err);
 int vg__notices_routes(struct vg_server *s, struct vg_err *err);
 int vg__providers_routes(struct vg_server *s, struct vg_err *err);
+int vg__feedback_console_routes(struct vg_server *s, struct vg_err *err);
 /* health.c: /healthz and /readyz */
 int vg__health_routes(struct vg_server *s, struct vg_err *err);
 
