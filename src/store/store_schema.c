@@ -46,6 +46,10 @@
  *  15  the sign-in throttle's counts (signin_throttle), in the store so
  *      that every `vigil serve` node behind a proxy counts the same
  *      failures (vigil/throttle.h)
+ *  16  flood quarantine (vigil/flood.h): each list entry's matches and
+ *      distinct media per hour, summed over the serving nodes
+ *      (flood_counts), and the entries quarantined for matching far above
+ *      their baseline (flood_quarantines: at most one in force per entry)
  */
 #include "store_int.h"
 
@@ -520,6 +524,30 @@ static const struct {
       " id INTEGER NOT NULL, epoch INTEGER NOT NULL,"
       " last_ms INTEGER NOT NULL, failures INTEGER NOT NULL)",
       NULL}},
+    {"flood quarantine: entries' hourly counts and their quarantines",
+     /* hour: Unix seconds / 3600; no foreign key on the counts (they age
+        out); reason 'rate' or 'media'; released_at NULL while in force */
+     {"CREATE TABLE flood_counts (entry_id INTEGER NOT NULL,"
+      " hour INTEGER NOT NULL, matches INTEGER NOT NULL,"
+      " media INTEGER NOT NULL, PRIMARY KEY (entry_id, hour))",
+      "CREATE INDEX flood_counts_hour ON flood_counts(hour)",
+      "CREATE TABLE flood_quarantines ("
+      " id {ID},"
+      " entry_id INTEGER NOT NULL"
+      "  REFERENCES list_entries(id) ON DELETE CASCADE,"
+      " list_id INTEGER NOT NULL,"
+      " at INTEGER NOT NULL,"
+      " reason TEXT NOT NULL CHECK (reason IN ('rate', 'media')),"
+      " hour INTEGER NOT NULL,"
+      " matches INTEGER NOT NULL,"
+      " media INTEGER NOT NULL,"
+      " baseline INTEGER NOT NULL,"
+      " baseline_hours INTEGER NOT NULL,"
+      " released_at INTEGER,"
+      " released_by INTEGER)",
+      "CREATE UNIQUE INDEX flood_quarantines_active"
+      " ON flood_quarantines(entry_id) WHERE released_at IS NULL",
+      NULL}},
 };
 
 int vg__schema_count(void)
@@ -581,6 +609,8 @@ static const struct {
     {"job_runs", 13, 1},
     {"list_changes", 14, 1},
     {"signin_throttle", 15, 0},
+    {"flood_counts", 16, 0},
+    {"flood_quarantines", 16, 1},
 };
 
 const char *vg__schema_table(int i, int *since, int *has_id)
