@@ -180,7 +180,7 @@ static int key_add(const struct vg_flood *f, struct rec *r,
     if ((int64_t)r->nkeys > f->o.max_media_per_hour)
         return 0;
     memcpy(&key, media_key, sizeof(key));
-    key = key ? key : 1; /* 0 marks an empty slot */
+    key = key ? key : 0x9e3779b97f4a7c15u; /* 0 marks an empty slot */
     if ((r->nkeys + 1) * 2 > r->cap && keys_grow(r))
         return 0;
     for (k = (uint32_t)mix(key) & (r->cap - 1); r->keys[k];
