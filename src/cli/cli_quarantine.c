@@ -16,28 +16,29 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil lists quarantine [ls] [--all] [--json] [--db URL]\n"
-            "       vigil lists quarantine release ENTRY_ID [--db URL]\n"
-            "\n"
-            "Entries that matched far above their own baseline (flood\n"
-            "quarantine, run by `vigil serve`'s hash-check API) are disabled\n"
-            "on every node until released.\n"
-            "\n"
-            "  ls                  the quarantines in force, newest first: the\n"
-            "                      entry, its list and value, why (rate: over\n"
-            "                      ratio x its 7-day hourly mean; media: too\n"
-            "                      many distinct media in an hour) and the\n"
-            "                      counts that decided it (the default action)\n"
-            "  release ENTRY_ID    enable the entry again, audited; the\n"
-            "                      detector leaves it alone for a day\n"
-            "  --all               ls: released quarantines too\n"
-            "  --json              ls: a JSON array\n"
-            "  --db URL            the store (default: $VIGIL_DB or\n"
-            "                      ~/.local/share/vigil/vigil.db)\n"
-            "\n"
-            "Exit status: 0 done, 1 failure (release: the entry is not\n"
-            "quarantined), 2 usage error.\n");
+    fprintf(
+        f,
+        "Usage: vigil lists quarantine [ls] [--all] [--json] [--db URL]\n"
+        "       vigil lists quarantine release ENTRY_ID [--db URL]\n"
+        "\n"
+        "Entries that matched far above their own baseline (flood\n"
+        "quarantine, run by `vigil serve`'s hash-check API) are disabled\n"
+        "on every node until released.\n"
+        "\n"
+        "  ls                  the quarantines in force, newest first: the\n"
+        "                      entry, its list and value, why (rate: over\n"
+        "                      ratio x its 7-day hourly mean; media: too\n"
+        "                      many distinct media in an hour) and the\n"
+        "                      counts that decided it (the default action)\n"
+        "  release ENTRY_ID    enable the entry again, audited; the\n"
+        "                      detector leaves it alone for a day\n"
+        "  --all               ls: released quarantines too\n"
+        "  --json              ls: a JSON array\n"
+        "  --db URL            the store (default: $VIGIL_DB or\n"
+        "                      ~/.local/share/vigil/vigil.db)\n"
+        "\n"
+        "Exit status: 0 done, 1 failure (release: the entry is not\n"
+        "quarantined), 2 usage error.\n");
 }
 
 enum { OPT_DB = 256, OPT_JSON, OPT_ALL };

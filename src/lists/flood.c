@@ -47,7 +47,7 @@ struct vg_flood {
     struct vg_store *st;
     struct vg_flood_opts o;
     struct shard sh[SHARDS];
-    size_t shard_max; /* records a shard may hold */
+    size_t shard_max;        /* records a shard may hold */
     pthread_mutex_t tick_mu; /* one flush or detection at a time */
     int64_t pruned_hour;
     char last_error[512]; /* as vg_err's msg */
@@ -374,10 +374,10 @@ static int detect(struct vg_flood *f, int *count, struct vg_err *err)
 {
     struct suspects l = {0};
     int64_t now = now_s(f);
-    int rc = vg_store_flood_suspects(
-        f->st, now / 3600, f->o.baseline_hours, f->o.min_matches,
-        f->o.max_media_per_hour, now - f->o.release_hold_s, suspect_add, &l,
-        err);
+    int rc = vg_store_flood_suspects(f->st, now / 3600, f->o.baseline_hours,
+                                     f->o.min_matches, f->o.max_media_per_hour,
+                                     now - f->o.release_hold_s, suspect_add,
+                                     &l, err);
 
     for (size_t i = 0; !rc && i < l.n; i++) {
         enum vg_flood_reason why;
@@ -490,15 +490,14 @@ static void take_opts(struct vg_flood_opts *o, const struct vg_flood_opts *in)
     vg_flood_opts_default(&d);
     *o = in ? *in : d;
     o->min_matches = o->min_matches > 0 ? o->min_matches : d.min_matches;
-    o->max_media_per_hour =
-        o->max_media_per_hour > 0 ? o->max_media_per_hour
-                                  : d.max_media_per_hour;
-    o->baseline_hours =
-        o->baseline_hours > 0 ? o->baseline_hours : d.baseline_hours;
+    o->max_media_per_hour = o->max_media_per_hour > 0 ? o->max_media_per_hour
+                                                      : d.max_media_per_hour;
+    o->baseline_hours = o->baseline_hours > 0 ? o->baseline_hours
+                                              : d.baseline_hours;
     o->flush_ms = o->flush_ms > 0 ? o->flush_ms : d.flush_ms;
     o->detect_ms = o->detect_ms > 0 ? o->detect_ms : d.detect_ms;
-    o->release_hold_s =
-        o->release_hold_s > 0 ? o->release_hold_s : d.release_hold_s;
+    o->release_hold_s = o->release_hold_s > 0 ? o->release_hold_s
+                                              : d.release_hold_s;
     o->max_tracked = o->max_tracked > 0 ? o->max_tracked : d.max_tracked;
 }
 
@@ -624,8 +623,7 @@ static int json_one(struct vg_buf *b, const struct vg_flood_quarantine *q)
     if (!rc)
         rc = json_time(b, "released_at", q->released_at);
     if (!rc && q->released_at)
-        rc = vg_buf_printf(b, ",\"released_by\":%" PRId64 "}",
-                           q->released_by);
+        rc = vg_buf_printf(b, ",\"released_by\":%" PRId64 "}", q->released_by);
     else if (!rc)
         rc = vg_buf_puts(b, ",\"released_by\":null}");
     return rc;

@@ -41,8 +41,7 @@ int vg_store_flood_add(struct vg_store *st, const struct vg_flood_count *c,
                   " VALUES (?, ?, ?, ?) ON CONFLICT (entry_id, hour) DO UPDATE"
                   " SET matches = flood_counts.matches + excluded.matches,"
                   " media = flood_counts.media + excluded.media",
-                  "iiii", c[i].entry_id, c[i].hour, c[i].matches,
-                  c[i].media)))
+                  "iiii", c[i].entry_id, c[i].hour, c[i].matches, c[i].media)))
             rc = vg__store_run(st, s, err);
     rc = vg__store_end(st, rc, err);
 unlock:
@@ -240,9 +239,8 @@ unlock:
     return rc;
 }
 
-static void quarantine_row(struct vg_store *st, struct vg__stmt *s,
-                           void *elem, struct vg_store_strings **pool,
-                           int *oom)
+static void quarantine_row(struct vg_store *st, struct vg__stmt *s, void *elem,
+                           struct vg_store_strings **pool, int *oom)
 {
     struct vg_flood_quarantine *q = elem;
     const char *algo = st->ops->col_text(s, 4);

@@ -25,8 +25,8 @@
 
 static char dir[] = "/tmp/vigil-test-flood-XXXXXX";
 static char db[256];
-static int64_t at;        /* the fixed clock: the middle of this hour */
-static int64_t ids[8];    /* the entries, their values below */
+static int64_t at;     /* the fixed clock: the middle of this hour */
+static int64_t ids[8]; /* the entries, their values below */
 static uint8_t vals[8][32];
 
 static int64_t now_ms(void)
@@ -114,8 +114,8 @@ static void note(struct vg_flood *f, int i, int n, int seed, int step)
 }
 
 /* fmt's one %lld is entry i's id */
-__attribute__((format(printf, 1, 0))) static long long
-count_v(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static long long count_v(const char *fmt,
+                                                               va_list ap)
 {
     char sql[300];
 
@@ -143,12 +143,15 @@ static void sleep_ms(long ms)
     nanosleep(&t, NULL);
 }
 
-#define ACTIVE "SELECT count(*) FROM flood_quarantines WHERE entry_id = %lld" \
-               " AND released_at IS NULL"
-#define QUARANTINES "SELECT count(*) FROM flood_quarantines" \
-                    " WHERE entry_id = %lld"
-#define AUDITS "SELECT count(*) FROM audit_log WHERE object_id = %lld" \
-               " AND action = 'entry.quarantine' AND user_id = 0"
+#define ACTIVE                                                                \
+    "SELECT count(*) FROM flood_quarantines WHERE entry_id = %lld"            \
+    " AND released_at IS NULL"
+#define QUARANTINES                                                           \
+    "SELECT count(*) FROM flood_quarantines"                                  \
+    " WHERE entry_id = %lld"
+#define AUDITS                                                                \
+    "SELECT count(*) FROM audit_log WHERE object_id = %lld"                   \
+    " AND action = 'entry.quarantine' AND user_id = 0"
 
 /* Wait up to ms for entry i's quarantine; the milliseconds it took or
  * -1. */
