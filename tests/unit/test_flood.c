@@ -10,6 +10,7 @@
  * quarantine once; a release restores matching, is audited and holds the
  * detector off; the listing and its JSON; old counts pruned.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,6 +401,65 @@ static void test_release(void)
     vg_store_close(st);
 }
 
+/* Notes from four threads at once, of 1,000 entries (not in any list),
+ * all counted: every match and every distinct media. */
+#define NOTERS 4
+#define NOTES 100000
+
+struct noter {
+    struct vg_flood *f;
+    int t;
+};
+
+static void *noter(void *arg)
+{
+    const struct noter *n = arg;
+    uint8_t key[32];
+
+    memset(key, 0, sizeof(key));
+    for (int k = 0; k < NOTES; k++) {
+        int v = n->t * NOTES + k + 1;
+        memcpy(key, &v, sizeof(v));
+        vg_flood_note(n->f, 1000000 + k % 1000, key);
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    struct noter args[NOTERS];
+    pthread_t th[NOTERS];
+    struct vg_store *st = NULL;
+    struct vg_flood *f = NULL;
+    struct vg_flood_opts o;
+    struct vg_err err = {0};
+    int64_t t0;
+
+    TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
+    opts(&o, 50, 600000); /* flushes race with the notes */
+    TH_EQ_INT(vg_flood_start(st, &o, &f), VG_OK);
+    t0 = now_ms();
+    for (int t = 0; t < NOTERS; t++) {
+        args[t] = (struct noter){f, t};
+        pthread_create(&th[t], NULL, noter, &args[t]);
+    }
+    for (int t = 0; t < NOTERS; t++)
+        pthread_join(th[t], NULL);
+    printf("  %d notes on %d threads in %lld ms\n", NOTERS * NOTES, NOTERS,
+           (long long)(now_ms() - t0));
+    vg_flood_stop(f);
+    TH_EQ_INT(th_db_int(db, "SELECT sum(matches) FROM flood_counts"
+                            " WHERE entry_id >= 1000000"),
+              NOTERS * NOTES);
+    TH_EQ_INT(th_db_int(db, "SELECT sum(media) FROM flood_counts"
+                            " WHERE entry_id >= 1000000"),
+              NOTERS * NOTES);
+    TH_EQ_INT(th_db_int(db, "SELECT count(*) FROM flood_counts"
+                            " WHERE entry_id >= 1000000"),
+              1000);
+    vg_store_close(st);
+}
+
 /* A tick forgets counts older than the baseline needs. */
 static void test_prune(void)
 {
@@ -437,6 +497,7 @@ int main(void)
     TH_RUN(test_two_nodes);
     TH_RUN(test_release);
     TH_RUN(test_prune);
+    TH_RUN(test_threads);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     th_run(cmd);
     return th_done();
