@@ -64,8 +64,8 @@ struct vg_flood;
 
 /*
  * Start flood quarantine on st (shared with the node's other threads: the
- * store is thread safe) with opts (NULL: the defaults; values <= 0 take
- * their default).  st must outlive vg_flood_stop.  VG_OK, VG_ENOMEM (no
+ * store is thread safe) with opts (NULL: the defaults; a count or interval
+ * <= 0 takes its default).  st must outlive vg_flood_stop.  VG_OK, VG_ENOMEM (no
  * thread), VG_EINVAL (a ratio that is not a positive number).
  */
 int vg_flood_start(struct vg_store *st, const struct vg_flood_opts *opts,
@@ -76,8 +76,9 @@ void vg_flood_stop(struct vg_flood *f);
 
 /*
  * Note that a lookup returned entry_id for the media whose key is
- * media_key (32 bytes: the SHA-256 of the upload, or of the query's hash).
- * Call it once per entry per lookup.  Thread safe, from any number of
+ * media_key (32 bytes: the SHA-256 of the upload, or of the query's hash,
+ * e.g. vg_hashalgo_get(VG_ALGO_SHA256)->hash_bytes over its canonical
+ * bytes).  Call it once per entry per lookup.  Thread safe, from any number of
  * threads at once; cheap (a lock per shard of entries, no store call); it
  * never fails (an entry past max_tracked is not counted).  f NULL: no-op.
  */
