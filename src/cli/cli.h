@@ -25,6 +25,8 @@
 /* argv[0] is the subcommand name. */
 int vg_cli_hash(int argc, char **argv);
 int vg_cli_lists(int argc, char **argv);
+/* `vigil lists quarantine` (cli_quarantine.c); argv[0] is "quarantine" */
+int vg_cli_lists_quarantine(int argc, char **argv);
 int vg_cli_match(int argc, char **argv);
 int vg_cli_crawl(int argc, char **argv);
 int vg_cli_detections(int argc, char **argv);

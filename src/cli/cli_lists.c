@@ -52,6 +52,10 @@ static void usage(FILE *f)
         "                               partner); --metadata: they see its\n"
         "                               entries' metadata and external ids\n"
         "  unshare NAME PARTNER         stop sharing it with PARTNER\n"
+        "  quarantine [ls|release ENTRY_ID] [--all] [--json]\n"
+        "                               entries flood quarantine disabled,\n"
+        "                               and their release (`vigil lists\n"
+        "                               quarantine --help`)\n"
         "\n"
         "Every action takes --db URL (default: $VIGIL_DB or\n"
         "~/.local/share/vigil/vigil.db).\n");
@@ -576,6 +580,8 @@ int vg_cli_lists(int argc, char **argv)
     struct args a;
     int rc, k;
 
+    if (argc >= 2 && !strcmp(argv[1], "quarantine"))
+        return vg_cli_lists_quarantine(argc - 1, argv + 1);
     if ((k = vg_cli_action("lists", argc, argv, actions,
                            sizeof(actions) / sizeof(actions[0]), usage, &rc)) <
         0)

@@ -53,6 +53,10 @@
  *  17  partners' feedback on matches (partner_feedback): a match marked a
  *      false positive or confirmed, with the hashes of the partner's media,
  *      until an analyst resolves it
+ *  18  flood quarantine (vigil/flood.h): each list entry's matches and
+ *      distinct media per hour, summed over the serving nodes
+ *      (flood_counts), and the entries quarantined for matching far above
+ *      their baseline (flood_quarantines: at most one in force per entry)
  */
 #include "store_int.h"
 
@@ -564,6 +568,30 @@ static const struct {
       " resolution TEXT)",
       "CREATE INDEX partner_feedback_open ON partner_feedback(resolved_at, id)",
       NULL}},
+    {"flood quarantine: entries' hourly counts and their quarantines",
+     /* hour: Unix seconds / 3600; no foreign key on the counts (they age
+        out); reason 'rate' or 'media'; released_at NULL while in force */
+     {"CREATE TABLE flood_counts (entry_id INTEGER NOT NULL,"
+      " hour INTEGER NOT NULL, matches INTEGER NOT NULL,"
+      " media INTEGER NOT NULL, PRIMARY KEY (entry_id, hour))",
+      "CREATE INDEX flood_counts_hour ON flood_counts(hour)",
+      "CREATE TABLE flood_quarantines ("
+      " id {ID},"
+      " entry_id INTEGER NOT NULL"
+      "  REFERENCES list_entries(id) ON DELETE CASCADE,"
+      " list_id INTEGER NOT NULL,"
+      " at INTEGER NOT NULL,"
+      " reason TEXT NOT NULL CHECK (reason IN ('rate', 'media')),"
+      " hour INTEGER NOT NULL,"
+      " matches INTEGER NOT NULL,"
+      " media INTEGER NOT NULL,"
+      " baseline INTEGER NOT NULL,"
+      " baseline_hours INTEGER NOT NULL,"
+      " released_at INTEGER,"
+      " released_by INTEGER)",
+      "CREATE UNIQUE INDEX flood_quarantines_active"
+      " ON flood_quarantines(entry_id) WHERE released_at IS NULL",
+      NULL}},
 };
 
 int vg__schema_count(void)
@@ -628,6 +656,8 @@ static const struct {
     {"list_shares", 16, 0},
     {"api_usage", 16, 0},
     {"partner_feedback", 17, 1},
+    {"flood_counts", 18, 0},
+    {"flood_quarantines", 18, 1},
 };
 
 const char *vg__schema_table(int i, int *since, int *has_id)
