@@ -243,8 +243,8 @@ static int setup_curl(struct check *c)
  * into out (n bytes); "" when there is none. */
 static void answer_detail(const struct check *c, char *out, size_t n)
 {
-    json_t *j = json_loadb(c->answer.data ? c->answer.data : "",
-                           c->answer.len, 0, NULL);
+    json_t *j = json_loadb(c->answer.data ? c->answer.data : "", c->answer.len,
+                           0, NULL);
     const char *s = json_string_value(json_object_get(j, "detail"));
     size_t i;
 
@@ -570,8 +570,9 @@ static int upload_one(struct check *c, const char *path)
         goto out;
     }
     if (!(ct = content_type(vg_media_sniff((const uint8_t *)b.data, b.len)))) {
-        print_error(c, path, "not an image this client knows (JPEG, PNG, "
-                             "GIF, WebP, BMP): not sent");
+        print_error(c, path,
+                    "not an image this client knows (JPEG, PNG, "
+                    "GIF, WebP, BMP): not sent");
         goto out;
     }
     snprintf(h, sizeof(h), "Content-Type: %s", ct);
@@ -624,9 +625,9 @@ static int run(struct check *c, char **paths, int npaths,
         if (e.error) {
             if (!c->upload && c->n) /* keep the output in input order */
                 rc = flush_batch(c);
-            print_error(c, e.path, e.error_msg && *e.error_msg
-                                       ? e.error_msg
-                                       : vg_strerror(e.error));
+            print_error(c, e.path,
+                        e.error_msg && *e.error_msg ? e.error_msg
+                                                    : vg_strerror(e.error));
         } else if (e.from_dir && !vg_cli_looks_like_image(e.path)) {
             continue;
         } else if (c->upload) {

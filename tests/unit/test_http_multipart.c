@@ -30,8 +30,7 @@ static int parse(struct vg_http_multipart *mp, const char *ct,
     return vg_http_multipart_parse(mp, ct, body, len, &lim, err);
 }
 
-static int part_is(const struct vg_http_part *p, const char *data,
-                   size_t len)
+static int part_is(const struct vg_http_part *p, const char *data, size_t len)
 {
     return p && p->len == len && !memcmp(p->data, data, len);
 }
@@ -188,8 +187,7 @@ static void test_malformed(void)
     static const char ok[] = "--XyZ\r\n" CD "\r\nv\r\n--XyZ--";
 
     bad("multipart/form-data", ok, 0, 0, VG_EFORMAT, "no boundary");
-    bad("multipart/form-data; charset=x", ok, 0, 0, VG_EFORMAT,
-        "no boundary");
+    bad("multipart/form-data; charset=x", ok, 0, 0, VG_EFORMAT, "no boundary");
     bad("multipart/form-data; boundary=", ok, 0, 0, VG_EFORMAT,
         "bad Content-Type parameters");
     bad("multipart/form-data; boundary=\"\"", ok, 0, 0, VG_EFORMAT,
@@ -218,8 +216,8 @@ static void test_malformed(void)
         "bad boundary line");
     bad(CT, "--XyZ\r\n" CD "\r\nv\r\n--XyZa\r\n", 0, 0, VG_EFORMAT,
         "bad boundary line");
-    bad(CT, "--XyZ\r\nContent-Disposition: form-data; name=\"x\"\n\r\n\r\n",
-        0, 0, VG_EFORMAT, "bare CR or LF");
+    bad(CT, "--XyZ\r\nContent-Disposition: form-data; name=\"x\"\n\r\n\r\n", 0,
+        0, VG_EFORMAT, "bare CR or LF");
     bad(CT, "--XyZ\r\n" CD " ; filename=a\r\n\r\nv\r\n--XyZ--", 0, 0,
         VG_EFORMAT, "folded");
     bad(CT, "--XyZ\r\nContent-Type: text/plain\r\n\r\nv\r\n--XyZ--", 0, 0,
@@ -246,8 +244,10 @@ static void test_caps(void)
     int n;
 
     /* a header block of 2,000 bytes against a cap of 1 KiB */
-    n = snprintf(body, sizeof(body), "--XyZ\r\n" CD "X-Pad: %2000d\r\n\r\nv"
-                 "\r\n--XyZ--", 1);
+    n = snprintf(body, sizeof(body),
+                 "--XyZ\r\n" CD "X-Pad: %2000d\r\n\r\nv"
+                 "\r\n--XyZ--",
+                 1);
     TH_CHECK(n > 2000);
     bad(CT, body, 0, 0, VG_ETOOBIG, "part header over 1024 bytes");
     /* the same under a cap of 4 KiB */
@@ -261,8 +261,9 @@ static void test_caps(void)
     bad(CT, "--XyZ\r\n" CD "\r\nv\r\n--XyZ--", 0, 20, VG_ETOOBIG,
         "part header over 20 bytes");
     /* three parts against a cap of two */
-    bad(CT, "--XyZ\r\n" CD "\r\n1\r\n--XyZ\r\n" CD "\r\n2\r\n--XyZ\r\n" CD
-            "\r\n3\r\n--XyZ--",
+    bad(CT,
+        "--XyZ\r\n" CD "\r\n1\r\n--XyZ\r\n" CD "\r\n2\r\n--XyZ\r\n" CD
+        "\r\n3\r\n--XyZ--",
         2, 0, VG_ETOOBIG, "more than 2 parts");
 }
 
@@ -304,8 +305,7 @@ static int h_parts(void *ctx, const struct vg_http_req *rq,
         const struct vg_http_part *p = &rq->parts.parts[i];
         n += (size_t)snprintf(out + n, sizeof(out) - n, " %s:%s:%s:%zu",
                               p->name, p->filename ? p->filename : "-",
-                              p->content_type ? p->content_type : "-",
-                              p->len);
+                              p->content_type ? p->content_type : "-", p->len);
     }
     return vg_http_resp_text(resp, 200, out, strlen(out));
 }
