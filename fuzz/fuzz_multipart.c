@@ -38,8 +38,8 @@ static void check_part(const struct vg_http_part *p, const char *body,
     for (c = p->content_type; c && *c; c++)
         if ((*c < 0x20 && *c != '\t') || *c == 0x7f || (*c & 0x80))
             abort();
-    if (d < body || p->len > len || d + p->len + 4 > body + len ||
-        (size_t)(d - body) > len - p->len - 4 ||
+    if (d < body || (size_t)(d - body) > len || len - (size_t)(d - body) < 4 ||
+        len - (size_t)(d - body) - 4 < p->len ||
         memcmp(d + p->len, "\r\n--", 4))
         abort();
 }
