@@ -299,7 +299,8 @@ static int post(struct check *c, const char *url, struct curl_slist *headers,
     if (perform(c, url, headers, body, len))
         return -1;
     if (c->status == 429 && c->retry_after <= RETRY_CAP) {
-        struct timespec ts = {c->retry_after, 0};
+        /* no Retry-After: a second, not a hammering retry */
+        struct timespec ts = {c->retry_after ? c->retry_after : 1, 0};
         while (nanosleep(&ts, &ts) && errno == EINTR)
             ;
         if (perform(c, url, headers, body, len))
@@ -576,8 +577,10 @@ static int upload_one(struct check *c, const char *path)
         goto out;
     }
     snprintf(h, sizeof(h), "Content-Type: %s", ct);
-    hl = curl_slist_append(curl_slist_append(NULL, h),
-                           "Accept: application/json");
+    /* no "Expect: 100-continue" round trip before a large body */
+    hl = curl_slist_append(curl_slist_append(curl_slist_append(NULL, h),
+                                             "Accept: application/json"),
+                           "Expect:");
     if (!hl || post(c, c->media_url, hl, b.data, b.len)) {
         rc = -1;
         goto out;
