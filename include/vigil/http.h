@@ -11,7 +11,11 @@
  * libmicrohttpd answers itself, such as 431 or a malformed request's 400,
  * come without them), and static files with ETag, Last-Modified and
  * single byte ranges (RFC 9110 14, 13.1).
- * multipart/form-data is refused with 415: nothing here accepts uploads.
+ * multipart/form-data (RFC 7578) is refused with 415, except on routes
+ * registered with vg_http_route_upload that accept it: the body is then
+ * parsed in memory by our own strict parser (vg_http_multipart_parse) and
+ * the handler gets the parts, borrowed from the body; nothing is written
+ * to disk.
  * Client addresses are handed to handlers in memory (for rate limiting)
  * and are never logged or stored by this layer.
  * Thread safety: routes are registered before vg_http_start, from one
@@ -66,6 +70,59 @@ void vg_http_form_fini(struct vg_http_form *form);
 const char *vg_http_form_get(const struct vg_http_form *form,
                              const char *name);
 
+/* ---- multipart/form-data (RFC 7578 over RFC 2046 5.1.1) ---- */
+
+/* Caps for the multipart parser; a zero field takes its default. */
+struct vg_http_multipart_limits {
+    size_t max_parts;  /* parts in one body; 0 = 8 */
+    size_t max_header; /* bytes of one part's header block, its blank
+                        * line included; 0 = 1 KiB */
+};
+
+/* One part.  Strings are NUL-terminated and contain no NUL; data is
+ * borrowed from the body that was parsed. */
+struct vg_http_part {
+    const char *name;          /* Content-Disposition's name (UTF-8) */
+    const char *filename;      /* its filename (UTF-8), or NULL if none */
+    const char *content_type;  /* the part's Content-Type as sent (ASCII),
+                                * or NULL: text/plain (RFC 7578 4.4) */
+    const unsigned char *data; /* the part's bytes, any bytes */
+    size_t len;
+};
+
+/* Caller's storage: vg_http_multipart_parse fills it, _fini frees. */
+struct vg_http_multipart {
+    struct vg_http_part *parts; /* in body order */
+    size_t count;
+    char *mem_; /* private: the decoded header strings */
+};
+
+/*
+ * Parse body[0..len) sent with the Content-Type header value content_type
+ * ("multipart/form-data; boundary=X", any case, the boundary a token or
+ * quoted-string of 1..70 RFC 2046 bchars).  The body: an optional preamble
+ * ending in CRLF, then parts each opened by "--X", optional spaces or tabs
+ * and CRLF, header lines ending in CRLF (no folding, no bare CR or LF), a
+ * blank line, and bytes up to the next CRLF "--X"; "--X--" ends it and
+ * anything after is an epilogue, ignored.  Each part needs exactly one
+ * "Content-Disposition: form-data" with a name parameter (filename
+ * optional; filename* and other parameters ignored) and may have one
+ * Content-Type; other headers are ignored.  Returns VG_OK; VG_EFORMAT for a
+ * malformed body or header (err says why: no boundary, truncated, ...);
+ * VG_ETOOBIG over a cap of lim (NULL: defaults); VG_ENOMEM.  On failure mp
+ * is empty and needs no fini, but fini is always safe after parse.  The
+ * parts' data point into body: keep it while mp is used.  Thread-safe.
+ */
+int vg_http_multipart_parse(struct vg_http_multipart *mp,
+                            const char *content_type, const void *body,
+                            size_t len,
+                            const struct vg_http_multipart_limits *lim,
+                            struct vg_err *err);
+void vg_http_multipart_fini(struct vg_http_multipart *mp);
+/* The first part called name, or NULL (borrowed from mp). */
+const struct vg_http_part *
+vg_http_multipart_get(const struct vg_http_multipart *mp, const char *name);
+
 /* ---- the server ---- */
 
 struct vg_http_opts {
@@ -103,6 +160,9 @@ struct vg_http_req {
     /* the decoded body when its Content-Type is
      * application/x-www-form-urlencoded, else empty */
     struct vg_http_form form;
+    /* the parts when the route accepts multipart (vg_http_route_upload)
+     * and the body is multipart/form-data, else empty */
+    struct vg_http_multipart parts;
     void *conn_; /* private */
 };
 
@@ -143,17 +203,27 @@ int vg_http_route(struct vg_http_server *srv, const char *method,
                   const char *path_pattern, vg_http_handler handler, void *ctx,
                   struct vg_err *err);
 
+/* What a route that takes uploads accepts (vg_http_route_upload). */
+struct vg_http_upload {
+    size_t max_body; /* this route's body cap; 0 = opts.max_body */
+    int multipart;   /* 1: multipart/form-data is parsed into req->parts
+                      * (a malformed body gets 400 with the reason, a cap
+                      * 413); 0: refused with 415 as on other routes */
+    struct vg_http_multipart_limits parts;
+};
+
 /*
- * Let the route of method and path_pattern (as given to vg_http_route)
- * take bodies of up to max_body bytes instead of opts.max_body (larger
- * for uploads, smaller for a route that takes none); 413 beyond, as for
- * the server's cap.  Such a route gets its body raw, whatever its
- * Content-Type (req->form stays empty).  Only before vg_http_start.  VG_OK, VG_ENOENT (no
- * such route), VG_EBUSY.
+ * vg_http_route with the body cap and multipart acceptance of up (NULL:
+ * the same as vg_http_route).  The cap applies to every body on this
+ * route, multipart or not (413 from Content-Length before reading, a
+ * chunked body past it dropped).  A route with a cap of its own takes
+ * uploads: its body is never decoded as a form (req->form stays empty),
+ * whatever its Content-Type.  Same return codes as vg_http_route.
  */
-int vg_http_route_max_body(struct vg_http_server *srv, const char *method,
-                           const char *path_pattern, size_t max_body,
-                           struct vg_err *err);
+int vg_http_route_upload(struct vg_http_server *srv, const char *method,
+                         const char *path_pattern, vg_http_handler handler,
+                         void *ctx, const struct vg_http_upload *up,
+                         struct vg_err *err);
 
 /*
  * Serve the regular files under directory at prefix ("/static/": must

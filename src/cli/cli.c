@@ -27,6 +27,8 @@ static const struct command commands[] = {
     {"lists", "manage hash lists: create, import, export, enable, ...",
      vg_cli_lists},
     {"match", "hash files and look them up in the hash lists", vg_cli_match},
+    {"check", "check files against a hash-check server, sending only hashes",
+     vg_cli_check},
     {"crawl", "crawl sites for known images; crawl status", vg_cli_crawl},
     {"detections", "what crawls found, with the evidence", vg_cli_detections},
     {"serve", "the server: tip-line, partner API, analyst console, notices",

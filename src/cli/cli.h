@@ -38,6 +38,7 @@ int vg_cli_notices(int argc, char **argv);
 int vg_cli_providers(int argc, char **argv);
 int vg_cli_db(int argc, char **argv);
 int vg_cli_fleet(int argc, char **argv);
+int vg_cli_check(int argc, char **argv);
 
 /* ---- the file-hashing engine behind `hash` and `match` (cli_hash.c) ---- */
 
@@ -97,6 +98,10 @@ int vg_cli_hash_option(struct vg_cli_hash_job *job, int c, const char *arg);
 /* Hash every path; the VG_CLI_HASH_* bits seen, or -1 on a usage error. */
 int vg_cli_hash_files(const struct vg_cli_hash_job *job, char **paths,
                       int npaths);
+/* Does the file at path start like an image vigil can hash?  (A file that
+ * cannot be read counts as one, so that its hashing says why.)  How the
+ * walk of a directory skips other files. */
+int vg_cli_looks_like_image(const char *path);
 /*
  * vigil hash's output for one file; with open (JSON only) the object is
  * left open for the caller to add fields and close.

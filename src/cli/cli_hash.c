@@ -178,7 +178,7 @@ static int format_err(const struct vg_cli_hash_job *job, const char *path,
 }
 
 /* Files found in directories that are not images are skipped silently. */
-static int looks_like_image(const char *path)
+int vg_cli_looks_like_image(const char *path)
 {
     uint8_t head[16];
     size_t n = 0;
@@ -206,7 +206,7 @@ static void run_one(void *ctx, struct vg_engine_job *ej)
         format_err(job, e->path, e->error, e->error_msg, r);
         return;
     }
-    if (e->from_dir && !looks_like_image(e->path)) {
+    if (e->from_dir && !vg_cli_looks_like_image(e->path)) {
         r->skipped = 1;
         return;
     }

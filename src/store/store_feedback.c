@@ -39,7 +39,7 @@ int vg_store_feedback_add(struct vg_store *st, int64_t actor,
               "INSERT INTO partner_feedback (at, key_id, partner, entry_id,"
               " verdict, sha256, pdq, note) SELECT ?, ?, ?, id, ?, ?, ?, ?"
               " FROM list_entries WHERE id = ? RETURNING id",
-              "iitttttti", (int64_t)time(NULL), f->key_id, f->partner,
+              "iittttti", (int64_t)time(NULL), f->key_id, f->partner,
               f->verdict, f->sha256, f->pdq, f->note, f->entry_id)) &&
         (rc = vg__store_scalar(st, s, &got, err)) == VG_ENOENT)
         rc = vg_err_set(err, VG_ENOENT, "no entry %lld",

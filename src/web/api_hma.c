@@ -434,23 +434,55 @@ static int media_of(struct vg_server *s, const struct vg_http_req *req,
         *len = f.len;
         return 0;
     }
-    *data = (const uint8_t *)req->body;
-    *len = req->body_len;
+    if (req->parts.count) { /* HMA's clients: curl -F photo=@FILE */
+        const struct vg_http_part *p = vg_http_multipart_get(&req->parts,
+                                                             "photo");
+        if (!p)
+            p = vg_http_multipart_get(&req->parts, "video");
+        if (!p) {
+            *rc = vg__api_error(resp, MSG, 400,
+                                "send the file in a form field named photo"
+                                " (or video)");
+            return -1;
+        }
+        *data = (const uint8_t *)p->data;
+        *len = p->len;
+    } else {
+        *data = (const uint8_t *)req->body;
+        *len = req->body_len;
+    }
     if (!*len) {
         *rc = vg__api_error(resp, MSG, 400,
-                            "send the media (?url=, or the file as the body)");
+                            "send the media: ?url=, a form field photo, or"
+                            " the file as the body");
         return -1;
     }
     return 0;
 }
 
-/* The entry's metadata from the query: HMA's metadata JSON and note. */
+/* A text field of the request: the form part (copied, NUL-terminated:
+ * free it) or the query's, else NULL. */
+static char *field(const struct vg_http_req *req, const char *name)
+{
+    const struct vg_http_part *p = vg_http_multipart_get(&req->parts, name);
+    const char *q = vg_http_query(req, name);
+    char *out;
+
+    if (!p)
+        return q ? vg_strdup(q) : NULL;
+    if ((out = vg_malloc(p->len + 1))) {
+        memcpy(out, p->data, p->len);
+        out[p->len] = 0;
+    }
+    return out;
+}
+
+/* The entry's metadata: HMA's metadata (JSON) and note, from form fields
+ * or the query, as one JSON object's text; NULL if neither. */
 static char *content_metadata(const struct vg_http_req *req)
 {
-    const char *m = vg_http_query(req, "metadata"),
-               *note = vg_http_query(req, "note");
+    char *m = field(req, "metadata"), *note = field(req, "note"), *out;
     json_t *j = json_object(), *meta = m ? json_loads(m, 0, NULL) : NULL;
-    char *out;
 
     if (meta)
         json_object_set_new(j, "metadata", meta);
@@ -458,6 +490,8 @@ static char *content_metadata(const struct vg_http_req *req)
         json_object_set_new(j, "note", json_string(note));
     out = j && json_object_size(j) ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
+    vg_free(m);
+    vg_free(note);
     return out;
 }
 
@@ -843,27 +877,25 @@ static int status(void *ctx, const struct vg_http_req *req,
 
 int vg__hma_routes(struct vg_server *s, struct vg_err *err)
 {
-    static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
+    static const char *const methods[] = {"GET", "PUT", "DELETE"};
+    struct vg_http_upload up = {s->o.api_max_upload, 1, {0}};
     int rc = VG_OK;
 
-    for (unsigned i = 0; i < 4 && !rc; i++)
+    for (unsigned i = 0; i < 3 && !rc; i++)
         rc = vg_http_route(s->http, methods[i], "/c/bank/*", bank_handler, s,
                            err);
-    if (!rc) /* content uploads */
-        rc = vg_http_route_max_body(s->http, "POST", "/c/bank/*",
-                                    s->o.api_max_upload, err);
-    if (rc ||
+    if (rc || /* content uploads */
+        (rc = vg_http_route_upload(s->http, "POST", "/c/bank/*", bank_handler,
+                                   s, &up, err)) ||
         (rc = vg_http_route(s->http, "GET", "/c/banks", get_banks, s, err)) ||
         (rc = vg_http_route(s->http, "POST", "/c/banks", post_banks, s,
                             err)) ||
         (rc = vg_http_route(s->http, "GET", "/m/lookup", lookup, s, err)) ||
-        (rc = vg_http_route(s->http, "POST", "/m/lookup", lookup, s, err)) ||
-        (rc = vg_http_route_max_body(s->http, "POST", "/m/lookup",
-                                     s->o.api_max_upload, err)) ||
+        (rc = vg_http_route_upload(s->http, "POST", "/m/lookup", lookup, s,
+                                   &up, err)) ||
         (rc = vg_http_route(s->http, "GET", "/h/hash", hash, s, err)) ||
-        (rc = vg_http_route(s->http, "POST", "/h/hash", hash, s, err)) ||
-        (rc = vg_http_route_max_body(s->http, "POST", "/h/hash",
-                                     s->o.api_max_upload, err)) ||
+        (rc = vg_http_route_upload(s->http, "POST", "/h/hash", hash, s, &up,
+                                   err)) ||
         (rc = vg_http_route(s->http, "GET", "/m/index/status", index_status, s,
                             err)) ||
         (rc = vg_http_route(s->http, "GET", "/status", status, s, err)))

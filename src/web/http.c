@@ -7,12 +7,13 @@
  * A request goes through libmicrohttpd's callbacks in this order: uri_cb
  * (the raw request target, before any decoding: our per-request state is
  * made here and the request counted as in flight), on_request first call
- * (headers known: path decoding, routing, 404/405, 415 for multipart, 413
- * from Content-Length, the query string; answering here makes
+ * (headers known: path decoding, routing, 404/405, 415 for multipart
+ * unless the route accepts it, 413 from Content-Length against the
+ * route's cap, the query string; answering here makes
  * libmicrohttpd skip the body and close the connection), further calls
  * with body bytes (appended to a buffer capped at max_body; past it the
- * connection is dropped), a last call (form decoding, the handler, the
- * answer), and completed_cb (state freed, no longer in flight).
+ * connection is dropped), a last call (form or multipart decoding, the
+ * handler, the answer), and completed_cb (state freed, no longer in flight).
  * Invariants: every response built here carries the security headers
  * (a handler's header of the same name wins); the route table is
  * immutable while the daemon runs; no client address or path is logged.
@@ -67,7 +68,7 @@ struct route {
     int prefix;
     vg_http_handler fn;
     void *ctx;
-    size_t max_body; /* 0: the server's */
+    struct vg_http_upload up; /* up.max_body 0: the server's */
 };
 
 struct vg_http_server {
@@ -586,6 +587,27 @@ static enum MHD_Result send_error(struct call *c, struct MHD_Connection *conn,
     return send_resp(c, conn, &r);
 }
 
+/* An error answer with its reason line, then the decoder's detail. */
+static enum MHD_Result send_detail(struct call *c, struct MHD_Connection *conn,
+                                   int status, const char *detail)
+{
+    struct vg_http_resp r;
+    struct vg_buf b;
+    enum MHD_Result ret = MHD_NO;
+
+    if (status == 500 || !detail || !*detail)
+        return send_error(c, conn, status, NULL);
+    vg_buf_init(&b, 1024);
+    vg__http_resp_init(&r);
+    if (!vg_buf_printf(&b, "%s%s\n", reason(status), detail) &&
+        !vg_http_resp_text(&r, status, b.data, b.len))
+        ret = send_resp(c, conn, &r);
+    else
+        vg__http_resp_fini(&r);
+    vg_buf_fini(&b);
+    return ret;
+}
+
 /* ---- routing ---- */
 
 static int route_matches(const struct route *rt, const char *path)
@@ -655,6 +677,15 @@ int vg_http_route(struct vg_http_server *srv, const char *method,
                   const char *path_pattern, vg_http_handler handler, void *ctx,
                   struct vg_err *err)
 {
+    return vg_http_route_upload(srv, method, path_pattern, handler, ctx, NULL,
+                                err);
+}
+
+int vg_http_route_upload(struct vg_http_server *srv, const char *method,
+                         const char *path_pattern, vg_http_handler handler,
+                         void *ctx, const struct vg_http_upload *up,
+                         struct vg_err *err)
+{
     struct route rt = {0}, *grown;
     size_t n, i;
     const char *star;
@@ -673,6 +704,8 @@ int vg_http_route(struct vg_http_server *srv, const char *method,
     rt.path_len = rt.prefix ? n - 1 : n;
     rt.fn = handler;
     rt.ctx = ctx;
+    if (up)
+        rt.up = *up;
     for (i = 0; i < srv->nroutes; i++)
         if (srv->routes[i].prefix == rt.prefix &&
             srv->routes[i].path_len == rt.path_len &&
@@ -693,29 +726,6 @@ int vg_http_route(struct vg_http_server *srv, const char *method,
     srv->routes = grown;
     srv->routes[srv->nroutes++] = rt;
     return VG_OK;
-}
-
-int vg_http_route_max_body(struct vg_http_server *srv, const char *method,
-                           const char *path_pattern, size_t max_body,
-                           struct vg_err *err)
-{
-    size_t n = strlen(path_pattern);
-    int prefix = n && path_pattern[n - 1] == '*';
-
-    if (srv->d)
-        return vg_err_set(err, VG_EBUSY,
-                          "http: routes are fixed once started");
-    for (size_t i = 0; i < srv->nroutes; i++) {
-        struct route *rt = &srv->routes[i];
-        if (rt->prefix == prefix && rt->path_len == n - (size_t)prefix &&
-            !strncmp(rt->path, path_pattern, rt->path_len) &&
-            !strcmp(rt->method, method)) {
-            rt->max_body = max_body;
-            return VG_OK;
-        }
-    }
-    return vg_err_set(err, VG_ENOENT, "http: %s %s is not routed", method,
-                      path_pattern);
 }
 
 /* ---- libmicrohttpd callbacks ---- */
@@ -751,6 +761,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn,
     *con_cls = NULL;
     vg_http_form_fini(&c->req.query);
     vg_http_form_fini(&c->req.form);
+    vg_http_multipart_fini(&c->req.parts);
     vg_buf_fini(&c->body);
     vg_free(c->path);
     vg_free(c->uri);
@@ -767,6 +778,7 @@ static int media_is(const char *v, const char *t, size_t tlen)
 }
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
+#define MULTIPART_TYPE "multipart/form-data"
 
 /* First call: the headers are in, the body (if any) not yet read. */
 static enum MHD_Result begin(struct call *c, struct MHD_Connection *conn,
@@ -801,14 +813,15 @@ static enum MHD_Result begin(struct call *c, struct MHD_Connection *conn,
         vg_buf_fini(&allow);
         return ret;
     }
-    if (c->route->max_body) { /* nothing read yet: only the cap changes */
-        vg_buf_fini(&c->body);
-        vg_buf_init(&c->body, c->route->max_body);
-    }
     v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                     MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (v && !strncasecmp(v, "multipart/", 10))
+    if (v && !strncasecmp(v, "multipart/", 10) &&
+        !(c->route->up.multipart &&
+          media_is(v, MULTIPART_TYPE, sizeof(MULTIPART_TYPE) - 1)))
         return send_error(c, conn, 415, NULL);
+    /* the body buffer is still empty: it takes the route's cap */
+    if (c->route->up.max_body)
+        vg_buf_init(&c->body, c->route->up.max_body);
     v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (v) {
@@ -826,12 +839,32 @@ static enum MHD_Result begin(struct call *c, struct MHD_Connection *conn,
     return MHD_YES;
 }
 
+/*
+ * Decode the whole body by its Content-Type ctype: a form, or multipart
+ * on a route that accepts it.  VG_OK, or the decoder's code with the
+ * reason in why.
+ */
+static int decode_body(struct call *c, const char *ctype, struct vg_err *why)
+{
+    vg_err_clear(why);
+    if (!c->route->up.max_body && /* an upload route's body is media */
+        media_is(ctype, FORM_TYPE, sizeof(FORM_TYPE) - 1))
+        return vg_http_form_parse(&c->req.form, c->body.data, c->body.len,
+                                  &c->srv->o.form, why);
+    if (c->route->up.multipart &&
+        media_is(ctype, MULTIPART_TYPE, sizeof(MULTIPART_TYPE) - 1))
+        return vg_http_multipart_parse(&c->req.parts, ctype, c->body.data,
+                                       c->body.len, &c->route->up.parts, why);
+    return VG_OK;
+}
+
 /* Last call: the whole body is in. */
 static enum MHD_Result finish(struct call *c, struct MHD_Connection *conn)
 {
     struct vg_http_server *srv = c->srv;
     const union MHD_ConnectionInfo *ci;
     struct vg_http_resp r;
+    struct vg_err why;
     const char *ctype;
     int rc;
 
@@ -841,15 +874,12 @@ static enum MHD_Result finish(struct call *c, struct MHD_Connection *conn)
     c->req.body_len = c->body.len;
     ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                         MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!c->route->max_body && /* upload routes take their bodies raw */
-        media_is(ctype, FORM_TYPE, sizeof(FORM_TYPE) - 1) &&
-        (rc = vg_http_form_parse(&c->req.form, c->body.data, c->body.len,
-                                 &srv->o.form, NULL)))
-        return send_error(c, conn,
-                          rc == VG_ENOMEM    ? 500
-                          : rc == VG_ETOOBIG ? 413
-                                             : 400,
-                          NULL);
+    if ((rc = decode_body(c, ctype, &why)))
+        return send_detail(c, conn,
+                           rc == VG_ENOMEM    ? 500
+                           : rc == VG_ETOOBIG ? 413
+                                              : 400,
+                           why.msg);
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
         inet_ntop(AF_INET,
