@@ -26,6 +26,9 @@
  *    import, an entry or a list disabled) is applied in place within
  *    sync_ms, or at once when the server says analysts verified media.
  *    The crawler and the hash-check API share it.
+ *  - flood quarantine (vigil/flood.h): the entries the API's lookups
+ *    return are counted, and one matching far above its baseline is
+ *    disabled on every node.
  *  - the notice thread: a notice cycle (vigil/notice.h) at start and then
  *    every interval, until stopped; a stop waits for the cycle under way,
  *    so a notice is never cut between being stored and being marked sent.
@@ -38,10 +41,10 @@
  *    in its name, so nodes sharing a store run one cycle at a time
  *    (docs/FLEET.md).
  *  - serve: signals blocked in every thread and taken by one sigwait, the
- *    sealing key's file next to the database, the index, the server, the
- *    crawler, the node and the notice cycles started in that order;
- *    stopped: the server, the notice cycles, the node, the crawler, the
- *    index.
+ *    sealing key's file next to the database, the index, flood
+ *    quarantine, the server, the crawler, the node and the notice cycles
+ *    started in that order; stopped: the server, the notice cycles, the
+ *    node, the crawler, flood quarantine, the index.
  *
  * Thread safety: each part's start, stop, reload and status from one
  * thread at a time; the store and the sealer outlive the parts.

@@ -34,6 +34,7 @@
 #define VG_API_SCOPE_REPORTS "reports"
 #define VG_API_SCOPES_DEFAULT VG_API_SCOPE_REPORTS
 
+#include "vigil/flood.h"
 #include "vigil/lists.h"
 #include "vigil/seal.h"
 #include "vigil/store.h"
@@ -82,6 +83,9 @@ struct vg_server_opts {
     size_t api_max_upload;
     int fetch_allow_private;
     const char *fetch_proxy;
+    /* flood quarantine: every entry an API lookup returns is noted
+       (vigil/flood.h); NULL: none */
+    struct vg_flood *flood;
     /* what /readyz reports of the parts beside the server, asked on an
      * HTTP thread (NULL: none, no index to wait for) */
     void (*readiness)(void *ctx, struct vg_server_readiness *out);

@@ -23,6 +23,7 @@ struct vg_runtime {
     struct vg_server *srv;
     struct vg_runtime_node *node;
     struct vg_runtime_index *index;
+    struct vg_flood *flood;
     char roles[64];
     struct vg_runtime_crawl *crawl;     /* NULL when off */
     struct vg_runtime_notices *notices; /* NULL when off */
@@ -135,6 +136,21 @@ static int start_index(struct vg_runtime *rt, struct vg_err *err)
     return vg_runtime_index_start(rt->so.store, &io, &rt->index, err);
 }
 
+/* Flood quarantine of the entries the API's lookups return. */
+static int start_flood(struct vg_runtime *rt, struct vg_err *err)
+{
+    struct vg_flood_opts fo;
+    int rc;
+
+    vg_flood_opts_default(&fo);
+    fo.log = rt->o.log ? rt->o.log : index_log;
+    fo.log_ctx = rt->o.log_ctx;
+    if ((rc = vg_flood_start(rt->so.store, &fo, &rt->flood)))
+        return vg_err_set(err, rc, "cannot start flood quarantine");
+    rt->so.flood = rt->flood;
+    return VG_OK;
+}
+
 static int start_crawl(struct vg_runtime *rt, struct vg_err *err)
 {
     struct vg_runtime_crawl_opts co;
@@ -175,7 +191,7 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
     pthread_sigmask(SIG_BLOCK, &rt->sigs, NULL);
     /* the node after the crawl, so its status reads a crawl that is
      * there; its id names the notice cycles' holder */
-    if ((rc = start_index(rt, err)) ||
+    if ((rc = start_index(rt, err)) || (rc = start_flood(rt, err)) ||
         (rc = vg_server_new(&rt->so, &rt->srv, err)) ||
         (o->crawl && (rc = start_crawl(rt, err))) ||
         (rc = start_node(rt, err)))
@@ -221,6 +237,7 @@ void vg_runtime_serve_stop(struct vg_runtime *rt)
     vg_runtime_node_stop(rt->node);       /* its row goes */
     vg_runtime_crawl_stop(rt->crawl);     /* what it fetched is committed */
     vg_server_free(rt->srv);              /* stores what was submitted */
+    vg_flood_stop(rt->flood);             /* its last counts flushed */
     vg_runtime_index_stop(rt->index);     /* nothing uses it now */
     vg_free(rt);
 }

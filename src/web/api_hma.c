@@ -9,6 +9,7 @@
  * rule here.  Errors are {"message": ...}.  Changes are audited with the
  * key as the actor (-key id: vigil/core_audit.h).
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -755,6 +756,11 @@ static int lookup_signal(struct vg_server *s, const struct vg_http_req *req,
                              "signal is the hash in hex (64 digits for pdq)");
     if ((rc = vg_matcher_lookup_value(m, algo, value, &r, NULL)))
         return rc;
+    if (r.nmatches || r.nallowed) {
+        uint8_t key[32];
+        crypto_hash_sha256(key, value, vg_algo_size(algo));
+        vg__api_note(s, &r, key);
+    }
     n = vg__api_visible(s, who, &r, hits, HITS_MAX);
     rc = vg__api_json(resp, 200, by_bank(hits, n, -1, filter));
     vg_match_result_fini(&r);
@@ -786,6 +792,7 @@ static int lookup_media(struct vg_server *s, const struct vg_http_req *req,
     vg_free(owned_);
     if ((rc = vg_matcher_lookup(m, &h, &r, NULL)))
         return rc;
+    vg__api_note(s, &r, h.digests.sha256);
     n = vg__api_visible(s, who, &r, hits, HITS_MAX);
     j = json_object();
     for (unsigned a = 0; j && a < vg_algo_count(); a++)

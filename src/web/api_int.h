@@ -111,6 +111,11 @@ size_t vg__api_visible(struct vg_server *s, const struct vg__api_caller *who,
                        const struct vg_match_result *r,
                        struct vg__api_hit *out, size_t cap);
 
+/* Note every entry r returned (block and allow) for flood quarantine,
+ * for the media whose key is key (32 bytes: vigil/flood.h). */
+void vg__api_note(struct vg_server *s, const struct vg_match_result *r,
+                  const uint8_t key[32]);
+
 /* May the caller see the list named name?  1 if shared with it. */
 int vg__api_list_visible(struct vg_server *s, const struct vg__api_caller *who,
                          const char *name, int *metadata);

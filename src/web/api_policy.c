@@ -132,6 +132,15 @@ size_t vg__api_visible(struct vg_server *s, const struct vg__api_caller *who,
     return n;
 }
 
+void vg__api_note(struct vg_server *s, const struct vg_match_result *r,
+                  const uint8_t key[32])
+{
+    for (size_t i = 0; i < r->nmatches; i++)
+        vg_flood_note(s->o.flood, r->matches[i].entry, key);
+    for (size_t i = 0; i < r->nallowed; i++)
+        vg_flood_note(s->o.flood, r->allowed_by[i].entry, key);
+}
+
 const char *vg__api_class(const struct vg_match *m)
 {
     return m->category && !strcmp(m->category, "csam")

@@ -155,6 +155,7 @@ static int check_media(struct vg_server *s, const struct vg__api_caller *who,
         return -1;
     if ((*rc = vg_matcher_lookup(m, &h, &r, NULL)))
         return -1;
+    vg__api_note(s, &r, h.digests.sha256);
     n = vg__api_visible(s, who, &r, hits, HITS_MAX);
     *out = media_answer(&h, len, hits, n);
     vg_match_result_fini(&r);
@@ -395,6 +396,12 @@ static int post_pdq(void *ctx, const struct vg_http_req *req,
         goto out;
     for (size_t i = 0; i < n; i++) {
         size_t k = vg__api_visible(s, &who, &r[i], hits, HITS_MAX);
+        if (r[i].nmatches || r[i].nallowed) {
+            uint8_t raw[32], key[32];
+            vg_pdq_to_bytes(&q[i], raw);
+            crypto_hash_sha256(key, raw, sizeof(raw));
+            vg__api_note(s, &r[i], key);
+        }
         json_object_set_new(
             scanned,
             json_string_value(json_array_get(json_object_get(j, "hashes"), i)),

@@ -4,11 +4,14 @@
  * (vigil/store_lists.h): what partners marked a false positive or
  * confirmed, with the hashes of their media, and for the open ones the
  * analyst's choice: keep the entry, or disable it (every node stops
- * matching it at its next list sync).
+ * matching it at its next list sync).  Beside it, the entries flood
+ * quarantine took out of matching (vigil/flood.h), each with a release.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "vigil/alloc.h"
+#include "vigil/flood.h"
 #include "vigil/store_lists.h"
 #include "vigil/store_people.h"
 #include "web/web_int.h"
@@ -33,7 +36,8 @@ static int get_feedback(void *ctx, const struct vg_http_req *req,
 {
     struct vg_server *s = ctx;
     struct vg_session me;
-    json_t *rows;
+    json_t *rows, *quarantines = NULL;
+    char *q = NULL;
     int rc;
 
     if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
@@ -41,13 +45,20 @@ static int get_feedback(void *ctx, const struct vg_http_req *req,
     if (!(rows = json_array()))
         return VG_ENOMEM;
     if ((rc = vg_store_feedback(s->o.store, 0, FEEDBACK_SHOWN, feedback_row,
-                                rows, NULL))) {
+                                rows, NULL)) ||
+        (rc = vg_flood_quarantines_json(s->o.store, 0, FEEDBACK_SHOWN, &q,
+                                        NULL)) ||
+        !(quarantines = json_loads(q, 0, NULL))) {
+        vg_free(q);
         json_decref(rows);
-        return rc;
+        return rc ? rc : VG_ENOMEM;
     }
+    vg_free(q);
     vg__json_when_each(rows, "at", "when");
     return vg__console_page(s, req, resp, 200, "feedback",
-                            json_pack("{s:o}", "feedback", rows), &me);
+                            json_pack("{s:o, s:o}", "feedback", rows,
+                                      "quarantines", quarantines),
+                            &me);
 }
 
 /* POST /console/feedback/ID with action=keep or action=disable. */
