@@ -289,6 +289,8 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
                            struct vg_runtime **out, struct vg_err *err);
 /* The port the server listens on. */
 int vg_runtime_port(const struct vg_runtime *rt);
+/* The API's port (its own listener's, else the same). */
+int vg_runtime_api_port(const struct vg_runtime *rt);
 
 /* Wait for SIGINT or SIGTERM; returns which. */
 int vg_runtime_wait(struct vg_runtime *rt);

@@ -81,6 +81,10 @@ struct vg_server_opts {
        POST /v1/url/ fetches (the crawler's fetcher: public addresses
        only unless allow_private, for tests; proxy NULL: none) */
     size_t api_max_upload;
+    /* the API (reports, the hash-check routes) on a listener of its own,
+       "ADDR:PORT" (port 0: any free one), and not on listen; NULL: on
+       listen with the rest */
+    const char *api_listen;
     int fetch_allow_private;
     const char *fetch_proxy;
     /* flood quarantine: every entry an API lookup returns is noted
@@ -105,6 +109,8 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
                   struct vg_err *err);
 int vg_server_start(struct vg_server *s, struct vg_err *err);
 int vg_server_port(const struct vg_server *s);
+/* The API's own listener's port (vg_server_port without api_listen). */
+int vg_server_api_port(const struct vg_server *s);
 /* The server's sealer (the key file's key), for what runs beside it; valid
  * until vg_server_free. */
 struct vg_sealer *vg_server_sealer(struct vg_server *s);

@@ -36,6 +36,15 @@ static void serve_fleet_usage(FILE *f)
         "                      3 to 3600): a node that dies mid-cycle is\n"
         "                      replaced this long after\n"
         "\n"
+        "The hash-check API for platforms (Shield's and HMA's shapes:\n"
+        "docs/API.md) is served beside the rest unless given its own\n"
+        "listener.\n"
+        "\n"
+        "  --api-listen ADDR:PORT  the API (reports and hash checks) on this\n"
+        "                      listener only, not on --listen\n"
+        "  --api-max-upload SIZE  the largest media a check may upload\n"
+        "                      (default 32M; K/M/G)\n"
+        "\n"
         "With --smtp-relay, notice and takedown runs every\n"
         "--notice-interval seconds while serving (one node at a time).\n\n%s",
         vg_cli_notice_help);
@@ -57,6 +66,7 @@ static void serve_usage(FILE *f)
         "                   [--threads N] [--per-address N]\n"
         "                   [--ipv6-prefix BITS] [--node-name NAME]\n"
         "                   [--heartbeat S] [--notice-lease S]\n"
+        "                   [--api-listen ADDR:PORT] [--api-max-upload SIZE]\n"
         "\n"
         "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
         "requests in flight finish and their reports are stored): the\n"
@@ -177,6 +187,13 @@ static int run(struct vg_runtime_serve_opts *o, const char *db,
     }
     printf("vigil: serving on http://%.*s:%d/\n",
            (int)(colon ? colon - listen : 0), listen, vg_runtime_port(rt));
+    if (o->server.api_listen) {
+        listen = o->server.api_listen;
+        colon = strrchr(listen, ':');
+        printf("vigil: API on http://%.*s:%d/\n",
+               (int)(colon ? colon - listen : 0), listen,
+               vg_runtime_api_port(rt));
+    }
     fflush(stdout);
     sig = vg_runtime_wait(rt);
     fprintf(stderr, "vigil: %s: stopping\n",
@@ -210,6 +227,8 @@ static const struct option own[] = {
     {"node-name", required_argument, NULL, 'N'},
     {"heartbeat", required_argument, NULL, 'b'},
     {"notice-lease", required_argument, NULL, 'L'},
+    {"api-listen", required_argument, NULL, 'I'},
+    {"api-max-upload", required_argument, NULL, 'U'},
     {"help", no_argument, NULL, 'h'}};
 
 struct serve_args {
@@ -325,6 +344,14 @@ static int serve_option(struct serve_args *a, int c, char **args)
     case 'b':
     case 'L':
         return fleet_option(a, c);
+    case 'I':
+        so->api_listen = optarg;
+        return 1;
+    case 'U':
+        return vg_cli_inflight_bytes("serve", "--api-max-upload", optarg,
+                                     &so->api_max_upload)
+                   ? -1
+                   : 1;
     case 'h':
         return 0;
     default:

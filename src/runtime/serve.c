@@ -219,6 +219,11 @@ int vg_runtime_port(const struct vg_runtime *rt)
     return vg_server_port(rt->srv);
 }
 
+int vg_runtime_api_port(const struct vg_runtime *rt)
+{
+    return vg_server_api_port(rt->srv);
+}
+
 int vg_runtime_wait(struct vg_runtime *rt)
 {
     int sig = 0;

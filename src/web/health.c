@@ -66,7 +66,14 @@ int vg__health_routes(struct vg_server *s, struct vg_err *err)
 {
     int rc;
 
-    if ((rc = vg_http_route(s->http, "GET", "/healthz", get_healthz, s, err)))
+    if ((rc = vg_http_route(s->http, "GET", "/healthz", get_healthz, s,
+                            err)) ||
+        (rc = vg_http_route(s->http, "GET", "/readyz", get_readyz, s, err)))
         return rc;
-    return vg_http_route(s->http, "GET", "/readyz", get_readyz, s, err);
+    if (s->api_http == s->http) /* the API's own listener answers them too */
+        return VG_OK;
+    if ((rc = vg_http_route(s->api_http, "GET", "/healthz", get_healthz, s,
+                            err)))
+        return rc;
+    return vg_http_route(s->api_http, "GET", "/readyz", get_readyz, s, err);
 }

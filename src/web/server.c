@@ -47,6 +47,20 @@ static int new_throttle(struct vg_server *s)
     return rc;
 }
 
+/* The API's listener: the server's, or its own at api_listen. */
+static int api_listener(struct vg_server *s, const struct vg_http_opts *ho,
+                        struct vg_err *err)
+{
+    struct vg_http_opts ao = *ho;
+
+    if (!s->o.api_listen) {
+        s->api_http = s->http;
+        return VG_OK;
+    }
+    ao.listen = s->o.api_listen;
+    return vg_http_new(&ao, &s->api_http, err);
+}
+
 int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
                   struct vg_err *err)
 {
@@ -93,6 +107,7 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
                                 &s->resources, err)) ||
         (rc = vg_intake_new(o->store, 0, &s->intake)) ||
         (rc = vg_http_new(&ho, &s->http, err)) ||
+        (rc = api_listener(s, &ho, err)) ||
         (rc = vg_http_static(
              s->http, "/static/",
              web_path(path, sizeof(path), o->web_dir, "static"), err)) ||
@@ -114,12 +129,22 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
 
 int vg_server_start(struct vg_server *s, struct vg_err *err)
 {
-    return vg_http_start(s->http, err);
+    int rc = vg_http_start(s->http, err);
+
+    if (!rc && s->api_http != s->http &&
+        (rc = vg_http_start(s->api_http, err)))
+        vg_http_stop(s->http);
+    return rc;
 }
 
 int vg_server_port(const struct vg_server *s)
 {
     return vg_http_port(s->http);
+}
+
+int vg_server_api_port(const struct vg_server *s)
+{
+    return vg_http_port(s->api_http);
 }
 
 struct vg_sealer *vg_server_sealer(struct vg_server *s)
@@ -129,13 +154,18 @@ struct vg_sealer *vg_server_sealer(struct vg_server *s)
 
 int vg_server_stop(struct vg_server *s)
 {
-    return vg_http_stop(s->http);
+    int rc = s->api_http != s->http ? vg_http_stop(s->api_http) : VG_OK;
+    int rc2 = vg_http_stop(s->http);
+
+    return rc ? rc : rc2;
 }
 
 void vg_server_free(struct vg_server *s)
 {
     if (!s)
         return;
+    if (s->api_http != s->http)
+        vg_http_free(s->api_http);
     vg_http_free(s->http);     /* no handler runs after this */
     vg_intake_free(s->intake); /* drains what was submitted */
     vg_seal_free(s->sealer);

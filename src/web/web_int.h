@@ -29,6 +29,8 @@
 struct vg_server {
     struct vg_server_opts o;
     struct vg_http_server *http;
+    /* the API's routes: http, or a listener of their own (api_listen) */
+    struct vg_http_server *api_http;
     struct vg_intake *intake;
     struct vg_sealer *sealer;
     struct vg_i18n *i18n;
