@@ -211,6 +211,6 @@ out:
 
 int vg__api_routes(struct vg_server *s, struct vg_err *err)
 {
-    return vg_http_route(s->api_http, "POST", "/api/v1/reports", post_report, s,
-                         err);
+    return vg_http_route(s->api_http, "POST", "/api/v1/reports", post_report,
+                         s, err);
 }

@@ -127,8 +127,8 @@ int vg__feedback_routes(struct vg_server *s, struct vg_err *err)
 {
     int rc;
 
-    if ((rc = vg_http_route(s->api_http, "POST", "/v1/feedback", post_shield, s,
-                            err)))
+    if ((rc = vg_http_route(s->api_http, "POST", "/v1/feedback", post_shield,
+                            s, err)))
         return rc;
     return vg_http_route(s->api_http, "POST", "/m/feedback", post_hma, s, err);
 }

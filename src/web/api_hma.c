@@ -889,22 +889,24 @@ int vg__hma_routes(struct vg_server *s, struct vg_err *err)
     int rc = VG_OK;
 
     for (unsigned i = 0; i < 3 && !rc; i++)
-        rc = vg_http_route(s->api_http, methods[i], "/c/bank/*", bank_handler, s,
-                           err);
+        rc = vg_http_route(s->api_http, methods[i], "/c/bank/*", bank_handler,
+                           s, err);
     if (rc || /* content uploads */
-        (rc = vg_http_route_upload(s->api_http, "POST", "/c/bank/*", bank_handler,
-                                   s, &up, err)) ||
-        (rc = vg_http_route(s->api_http, "GET", "/c/banks", get_banks, s, err)) ||
+        (rc = vg_http_route_upload(s->api_http, "POST", "/c/bank/*",
+                                   bank_handler, s, &up, err)) ||
+        (rc = vg_http_route(s->api_http, "GET", "/c/banks", get_banks, s,
+                            err)) ||
         (rc = vg_http_route(s->api_http, "POST", "/c/banks", post_banks, s,
                             err)) ||
-        (rc = vg_http_route(s->api_http, "GET", "/m/lookup", lookup, s, err)) ||
+        (rc = vg_http_route(s->api_http, "GET", "/m/lookup", lookup, s,
+                            err)) ||
         (rc = vg_http_route_upload(s->api_http, "POST", "/m/lookup", lookup, s,
                                    &up, err)) ||
         (rc = vg_http_route(s->api_http, "GET", "/h/hash", hash, s, err)) ||
-        (rc = vg_http_route_upload(s->api_http, "POST", "/h/hash", hash, s, &up,
-                                   err)) ||
-        (rc = vg_http_route(s->api_http, "GET", "/m/index/status", index_status, s,
-                            err)) ||
+        (rc = vg_http_route_upload(s->api_http, "POST", "/h/hash", hash, s,
+                                   &up, err)) ||
+        (rc = vg_http_route(s->api_http, "GET", "/m/index/status",
+                            index_status, s, err)) ||
         (rc = vg_http_route(s->api_http, "GET", "/status", status, s, err)))
         return rc;
     return VG_OK;

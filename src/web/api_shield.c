@@ -424,10 +424,12 @@ int vg__shield_routes(struct vg_server *s, struct vg_err *err)
 
     struct vg_http_upload up = {s->o.api_max_upload, 0, {0}};
 
-    if ((rc = vg_http_route_upload(s->api_http, "POST", "/v1/media/", post_media,
-                                   s, &up, err)) ||
-        (rc = vg_http_route(s->api_http, "POST", "/v1/url/", post_url, s, err)) ||
-        (rc = vg_http_route(s->api_http, "POST", "/v1/pdq/", post_pdq, s, err)))
+    if ((rc = vg_http_route_upload(s->api_http, "POST", "/v1/media/",
+                                   post_media, s, &up, err)) ||
+        (rc = vg_http_route(s->api_http, "POST", "/v1/url/", post_url, s,
+                            err)) ||
+        (rc = vg_http_route(s->api_http, "POST", "/v1/pdq/", post_pdq, s,
+                            err)))
         return rc;
     return VG_OK;
 }

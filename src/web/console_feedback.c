@@ -88,6 +88,30 @@ static int post_feedback(void *ctx, const struct vg_http_req *req,
     return vg_http_resp_redirect(resp, 303, "/console/feedback");
 }
 
+/* POST /console/quarantine/ENTRY: release a flood quarantine. */
+static int post_release(void *ctx, const struct vg_http_req *req,
+                        struct vg_http_resp *resp)
+{
+    struct vg_server *s = ctx;
+    const char *p = req->path + strlen("/console/quarantine/");
+    struct vg_session me;
+    int64_t entry = vg__path_id(&p);
+    int rc;
+
+    if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
+        return rc == VG_EACCES ? VG_OK : rc;
+    if (!entry || *p)
+        return vg__page_error(s, req, resp, 400, "console.bad_request");
+    rc = vg_flood_release(s->o.store, me.user_id, entry, NULL);
+    if (rc == VG_ENOENT)
+        return vg__page_error(s, req, resp, 404, "page.not_found");
+    if (rc)
+        return rc;
+    if (s->o.lists_changed)
+        s->o.lists_changed(s->o.lists_changed_ctx);
+    return vg_http_resp_redirect(resp, 303, "/console/feedback");
+}
+
 int vg__feedback_console_routes(struct vg_server *s, struct vg_err *err)
 {
     int rc;
@@ -95,6 +119,10 @@ int vg__feedback_console_routes(struct vg_server *s, struct vg_err *err)
     if ((rc = vg_http_route(s->http, "GET", "/console/feedback", get_feedback,
                             s, err)))
         return rc;
-    return vg_http_route(s->http, "POST", "/console/feedback/*", post_feedback,
-                         s, err);
+    rc = vg_http_route(s->http, "POST", "/console/feedback/*", post_feedback,
+                       s, err);
+    if (rc)
+        return rc;
+    return vg_http_route(s->http, "POST", "/console/quarantine/*",
+                         post_release, s, err);
 }

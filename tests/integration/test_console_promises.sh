@@ -170,17 +170,30 @@ MID=$(q "SELECT id FROM providers WHERE name = 'Manual Host'")
 act "POST /console/admin/providers/ID (save)" r "$ROOT" "/console/admin/providers/$MID" "csrf=$RS&name=Manual+Host&emails=abuse%40manual.test&domains=manual.test&networks=&language=fr&notes=edited"
 act "POST /console/admin/providers/ID/confirm" r "$ROOT" "/console/admin/providers/$SUG/confirm" "csrf=$RS"
 act "POST /console/admin/providers/ID/delete" r "$ROOT" "/console/admin/providers/$MID/delete" "csrf=$RS"
+# a partner's feedback on a match (the hash-check API), resolved by an
+# analyst; an entry in flood quarantine, released by one
+FKEY=$("$VIGIL" apikeys add fb --scopes lookup --partner fbp --db "$DB" | tail -1)
+"$VIGIL" lists share known fbp --db "$DB" >/dev/null
+c pub /v1/feedback -H "Authorization: Bearer $FKEY" -H 'Content-Type: application/json' \
+  -d "{\"entry_id\": $EID, \"verdict\": \"false_positive\", \"note\": \"ours\"}" -o /dev/null
+FID=$(q "SELECT MAX(id) FROM partner_feedback")
+act "POST /console/feedback/ID (keep)" a "$ANN" "/console/feedback/$FID" "csrf=$AS&action=keep"
+q "INSERT INTO flood_quarantines (entry_id, list_id, at, reason, hour, matches, media, baseline, baseline_hours) SELECT id, list_id, $(date +%s), 'rate', $(($(date +%s) / 3600)), 5000, 4000, 336, 168 FROM list_entries WHERE id = $EID2; UPDATE list_entries SET enabled = 0 WHERE id = $EID2"
+act "POST /console/quarantine/ENTRY (release)" a "$ANN" "/console/quarantine/$EID2" "csrf=$AS"
 # the POST routes of src/web: those driven above, and those left out on
-# purpose (the public form and API, sign-in and sign-out, and the media
-# review and reveal, which need a crawl: test_serve_review.sh audits them)
+# purpose (the public form and API, the hash-check API: test_api_*.sh,
+# sign-in and sign-out, and the media review and reveal, which need a
+# crawl: test_serve_review.sh audits them)
 SRC="$HERE/../../src/web"
 grep -ho '"POST", *"[^"]*"' "$SRC"/*.c | grep -o '"/[^"]*"' | tr -d '"' | sort -u >"$T/routes"
 printf '%s\n' /api/v1/reports /console/admin/keys '/console/admin/keys/*' \
   /console/admin/providers '/console/admin/providers/*' /console/admin/users \
-  '/console/admin/users/*' '/console/lists/*' /console/login /console/logout \
-  '/console/media/*' '/console/reports/*' /report | sort >"$T/known"
+  '/console/admin/users/*' '/console/feedback/*' '/console/lists/*' \
+  /console/login /console/logout '/console/media/*' '/console/quarantine/*' \
+  '/console/reports/*' /report /v1/media/ /v1/url/ /v1/pdq/ /v1/feedback \
+  /m/feedback /m/lookup /h/hash /c/banks '/c/bank/*' | sort >"$T/known"
 check "the POST routes of src/web are those this test knows" diff "$T/known" "$T/routes"
-check "16 state-changing console POSTs driven" test "$ACTS" -eq 16
+check "18 state-changing console POSTs driven" test "$ACTS" -eq 18
 check "the audit chain holds" "$VIGIL" audit verify --db "$DB"
 
 # ---- confirming the RDAP suggestion from the console ----
