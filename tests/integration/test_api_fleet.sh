@@ -91,5 +91,11 @@ done
 EN_MS=$(( ${back:-999999} - t0 ))
 echo "# enabled through B, matching on A after $EN_MS ms"
 check "enabled through B: matches on A within 1 s ($EN_MS ms)" test "$EN_MS" -lt 1000
+# vigil check against the real server: hashes only, then --upload
+printf '%s\n' "$KEY" >"$T/key"; chmod 600 "$T/key"
+"$VIGIL" check --server "$UB" --key-file "$T/key" "$DATA/photos/0007.jpg" "$DATA/photos/0008.jpg" >"$T/check.out"; rc=$?
+check "vigil check (hashes only): exit 1, the bank's photo near, the other no match" bash -c "[ $rc = 1 ] && grep -qP '0007.jpg\tcsam\tnear$' '$T/check.out' && grep -qP '0008.jpg\tno-known-match\t-$' '$T/check.out'"
+"$VIGIL" check --server "$UA" --key-file "$T/key" --upload --json "$DATA/photos/0007.jpg" >"$T/check.json"; rc=$?
+check "vigil check --upload --json: exit 1, the server's answer with the file's size" bash -c "[ $rc = 1 ] && python3 -c 'import json,os,sys; j=json.loads(open(sys.argv[1]).readline()); sys.exit(0 if j[\"match_type\"] == \"near\" and j[\"answer\"][\"size_bytes\"] == os.path.getsize(sys.argv[2]) else 1)' '$T/check.json' '$DATA/photos/0007.jpg'"
 check "the changes are audited as the key's" test "$("$VIGIL" audit ls --db "$DB" | grep -c ' key:')" -ge 4
 finish
