@@ -13,10 +13,13 @@
  * entry this hour; summed over nodes by the store) and runs the detector
  * every detector interval over the entries counted this hour.  An entry is
  * quarantined when this hour's distinct media (every node's, summed) are
- * more than max_media_per_hour, or when this hour's matches are at least
- * min_matches and more than ratio x its mean hourly matches over the
- * baseline's hours before this one (7 days: an entry that has always
- * matched often is not a flood).  A quarantine disables the entry through
+ * more than max_media_per_hour, or when this hour's distinct media are at
+ * least min_media and more than ratio x its mean hourly distinct media
+ * over the baseline's hours before this one (7 days: an entry that has
+ * always matched often is not a flood).  Only distinct media count: one
+ * known file uploaded again and again is what the lists are for, not a
+ * flood; a bad entry (a blank image's hash) matches many different
+ * files.  A quarantine disables the entry through
  * the store's list change log, so every node's matcher drops it at its
  * next sync (vg_matcher_sync, 200 ms), with the reason, the counts and an
  * audit record (vigil/store_flood.h); of several nodes that find the same
@@ -39,7 +42,7 @@
 
 struct vg_flood_opts {
     double ratio;               /* x the baseline's hourly mean: 100 */
-    int64_t min_matches;        /* a rate flood needs at least: 50 */
+    int64_t min_media;          /* distinct media a rate flood needs: 50 */
     int64_t max_media_per_hour; /* distinct media in an hour: 1000 */
     int64_t baseline_hours;     /* the baseline's hours: 168 (7 days) */
     int64_t flush_ms;           /* counts into the store: 5000 */

@@ -40,19 +40,19 @@ int vg_store_flood_prune(struct vg_store *st, int64_t hour, int64_t *removed,
 struct vg_flood_suspect {
     int64_t entry_id, list_id;
     int64_t matches, media; /* this hour, every node's */
-    int64_t baseline;       /* matches in the baseline's hours, summed */
+    int64_t baseline;       /* media in the baseline's hours, summed */
 };
 
 /*
  * The enabled entries of enabled lists with counts in hour of at least
- * min_matches matches or more than max_media media, with their matches
- * summed over hours [hour - baseline_hours, hour).  An entry quarantined
+ * min_media media (or more than max_media), with their media summed over
+ * hours [hour - baseline_hours, hour).  An entry quarantined
  * now, or released at or after held_since (Unix seconds), is left out (an
  * analyst's release holds). cb gets each (VG_OK goes on); the store is
  * held meanwhile.
  */
 int vg_store_flood_suspects(struct vg_store *st, int64_t hour,
-                            int64_t baseline_hours, int64_t min_matches,
+                            int64_t baseline_hours, int64_t min_media,
                             int64_t max_media, int64_t held_since,
                             int (*cb)(void *ctx,
                                       const struct vg_flood_suspect *s),
@@ -60,7 +60,7 @@ int vg_store_flood_suspects(struct vg_store *st, int64_t hour,
 
 /* Why an entry was quarantined. */
 enum vg_flood_reason {
-    VG_FLOOD_RATE = 0, /* matches over ratio x its baseline's hourly mean */
+    VG_FLOOD_RATE = 0, /* media over ratio x its baseline's hourly mean */
     VG_FLOOD_MEDIA     /* more distinct media in an hour than allowed */
 };
 

@@ -62,7 +62,7 @@ void vg_flood_opts_default(struct vg_flood_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->ratio = 100;
-    o->min_matches = 50;
+    o->min_media = 50;
     o->max_media_per_hour = 1000;
     o->baseline_hours = 168;
     o->flush_ms = 5000;
@@ -322,8 +322,7 @@ static int is_flood(const struct vg_flood *f, const struct vg_flood_suspect *s,
         *why = VG_FLOOD_MEDIA;
         return 1;
     }
-    if (s->matches >= f->o.min_matches &&
-        (double)s->matches > f->o.ratio * mean) {
+    if (s->media >= f->o.min_media && (double)s->media > f->o.ratio * mean) {
         *why = VG_FLOOD_RATE;
         return 1;
     }
@@ -375,7 +374,7 @@ static int detect(struct vg_flood *f, int *count, struct vg_err *err)
     struct suspects l = {0};
     int64_t now = now_s(f);
     int rc = vg_store_flood_suspects(f->st, now / 3600, f->o.baseline_hours,
-                                     f->o.min_matches, f->o.max_media_per_hour,
+                                     f->o.min_media, f->o.max_media_per_hour,
                                      now - f->o.release_hold_s, suspect_add,
                                      &l, err);
 
@@ -489,7 +488,7 @@ static void take_opts(struct vg_flood_opts *o, const struct vg_flood_opts *in)
 
     vg_flood_opts_default(&d);
     *o = in ? *in : d;
-    o->min_matches = o->min_matches > 0 ? o->min_matches : d.min_matches;
+    o->min_media = o->min_media > 0 ? o->min_media : d.min_media;
     o->max_media_per_hour = o->max_media_per_hour > 0 ? o->max_media_per_hour
                                                       : d.max_media_per_hour;
     o->baseline_hours = o->baseline_hours > 0 ? o->baseline_hours

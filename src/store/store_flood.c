@@ -67,7 +67,7 @@ int vg_store_flood_prune(struct vg_store *st, int64_t hour, int64_t *removed,
 }
 
 int vg_store_flood_suspects(struct vg_store *st, int64_t hour,
-                            int64_t baseline_hours, int64_t min_matches,
+                            int64_t baseline_hours, int64_t min_media,
                             int64_t max_media, int64_t held_since,
                             int (*cb)(void *ctx,
                                       const struct vg_flood_suspect *s),
@@ -80,16 +80,16 @@ int vg_store_flood_suspects(struct vg_store *st, int64_t hour,
     rc = vg__store_query(
         st, &s, err,
         "SELECT c.entry_id, e.list_id, c.matches, c.media,"
-        " (SELECT coalesce(sum(p.matches), 0) FROM flood_counts p"
+        " (SELECT coalesce(sum(p.media), 0) FROM flood_counts p"
         "  WHERE p.entry_id = c.entry_id AND p.hour >= ? AND p.hour < ?)"
         " FROM flood_counts c JOIN list_entries e ON e.id = c.entry_id"
         " WHERE c.hour = ? AND e.enabled = 1"
-        " AND (c.matches >= ? OR c.media > ?)"
+        " AND (c.media >= ? OR c.media > ?)"
         " AND NOT EXISTS (SELECT 1 FROM flood_quarantines q"
         "  WHERE q.entry_id = c.entry_id"
         "  AND (q.released_at IS NULL OR q.released_at >= ?))"
         " ORDER BY c.entry_id",
-        "iiiiii", hour - baseline_hours, hour, hour, min_matches, max_media,
+        "iiiiii", hour - baseline_hours, hour, hour, min_media, max_media,
         held_since);
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         struct vg_flood_suspect f = {

@@ -120,9 +120,11 @@ void vg__api_note(struct vg_server *s, const struct vg_match_result *r,
 int vg__api_list_visible(struct vg_server *s, const struct vg__api_caller *who,
                          const char *name, int *metadata);
 
-/* Shield's class of a match: "csam" for the csam category, else
- * "harmful-abusive-material". */
+/* Shield's class of a match: "csam" for the csam category (the review
+ * class's code, vigil/store_review.h), else "harmful-abusive-material";
+ * vg__api_csam: 1 for the first. */
 const char *vg__api_class(const struct vg_match *m);
+int vg__api_csam(const struct vg_match *m);
 
 /* The node's matcher, or NULL (then the answer is made: 503). */
 struct vg_matcher *vg__api_matcher(struct vg_server *s,

@@ -10,6 +10,7 @@
 
 #include "vigil/alloc.h"
 #include "vigil/store_lists.h"
+#include "vigil/store_review.h"
 #include "web/api_int.h"
 
 #define POLICY_FRESH_MS 1000
@@ -141,11 +142,18 @@ void vg__api_note(struct vg_server *s, const struct vg_match_result *r,
         vg_flood_note(s->o.flood, r->allowed_by[i].entry, key);
 }
 
+int vg__api_csam(const struct vg_match *m)
+{
+    const char *csam = vg_review_class_name(VG_REVIEW_CSAM);
+
+    return m->category && !strcmp(m->category, csam);
+}
+
 const char *vg__api_class(const struct vg_match *m)
 {
-    return m->category && !strcmp(m->category, "csam")
-               ? "csam"
-               : "harmful-abusive-material";
+    /* Shield's word for the class is the review class's code */
+    return vg__api_csam(m) ? vg_review_class_name(VG_REVIEW_CSAM)
+                           : "harmful-abusive-material";
 }
 
 struct vg_matcher *vg__api_matcher(struct vg_server *s,

@@ -91,8 +91,7 @@ static json_t *media_answer(const struct vg_imagehash *h, size_t size,
     for (size_t i = 0; i < n; i++) {
         const struct vg_match *m = hits[i].m;
         int exact = vg_hashalgo_get(m->algo)->kind == VG_HASHALGO_EXACT;
-        if (!strcmp(vg__api_class(m), "csam") ||
-            !strcmp(cls, "no-known-match"))
+        if (vg__api_csam(m) || !strcmp(cls, "no-known-match"))
             cls = vg__api_class(m);
         if (exact || !type)
             type = exact ? "exact" : (type ? type : "near");
@@ -359,7 +358,7 @@ static json_t *pdq_answer(const struct vg__api_hit *hits, size_t n)
         return json_null();
     }
     for (size_t i = 0; i < n; i++) {
-        if (!cls || !strcmp(vg__api_class(hits[i].m), "csam"))
+        if (!cls || vg__api_csam(hits[i].m))
             cls = vg__api_class(hits[i].m);
         if (hits[i].m->distance < best)
             best = hits[i].m->distance;

@@ -191,7 +191,7 @@ static void test_burst(void)
     TH_EQ_INT(matches(m, 0), 1);
     opts(&o, 100, 300);
     TH_EQ_INT(vg_flood_start(st, &o, &f), VG_OK);
-    note(f, 0, 49, 0, 1); /* under min_matches: no flood */
+    note(f, 0, 49, 0, 1); /* under min_media: no flood */
     note(f, 1, 3, 0, 1);  /* a few matches of another entry */
     sleep_ms(800);
     TH_EQ_INT(count(ACTIVE, 0), 0);
@@ -275,7 +275,7 @@ static void test_media(void)
 
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     opts(&o, 600000, 600000);
-    o.min_matches = 1000000;
+    o.min_media = 1000000;
     o.max_media_per_hour = 20;
     TH_EQ_INT(vg_flood_start(st, &o, &f), VG_OK);
     note(f, 4, 500, 7, 0); /* one media, 500 times */
