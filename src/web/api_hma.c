@@ -253,7 +253,7 @@ static int content_row(void *ctx, const struct vg_list_entry *e)
     if (e->metadata)
         meta = json_loads(e->metadata, 0, NULL);
     j = json_pack("{s:I, s:s, s:i, s:n, s:o?}", "id", (json_int_t)e->id,
-                  "bank", c->l->name, "disable_until_ts", e->enabled ? 0 : 1,
+                  "bank", c->l->name, "disable_until_ts", e->enabled ? 1 : 0,
                   "original_media_uri", "metadata", meta);
     if (j && c->signals) {
         vg_hex_encode(e->value, vg_algo_size(e->algo), hex);
@@ -523,9 +523,10 @@ static int post_content(struct vg_server *s, const struct vg_http_req *req,
     return rc;
 }
 
-/* PUT /c/bank/NAME/content/ID {"disable_until_ts": 0 | 1 | TIME}: 0 (or
- * a time past) enables the entry, 1 or a time to come disables it (until
- * enabled again: Vigil does not re-enable by itself). */
+/* PUT /c/bank/NAME/content/ID {"disable_until_ts": 0 | 1 | TIME}, HMA's
+ * magic values: 0 disables the content, 1 enables it, a time past enables
+ * it and a time to come disables it (until enabled again: Vigil does not
+ * re-enable by itself). */
 static int put_content(struct vg_server *s, const struct vg_http_req *req,
                        struct vg_http_resp *resp,
                        const struct vg__api_caller *who,
@@ -538,7 +539,7 @@ static int put_content(struct vg_server *s, const struct vg_http_req *req,
         return rc;
     v = json_object_get(j, "disable_until_ts");
     on = json_is_integer(v) &&
-         (json_integer_value(v) == 0 ||
+         (json_integer_value(v) == 1 ||
           (json_integer_value(v) > 1 &&
            json_integer_value(v) <= (json_int_t)time(NULL)));
     rc = json_is_integer(v) && json_integer_value(v) >= 0;

@@ -69,7 +69,7 @@ echo "# added through A, matching on B after $ADD_MS ms"
 check "added through A: matches on B within 1 s ($ADD_MS ms)" test "$ADD_MS" -lt 1000
 
 # disable through A
-c "${auth[@]}" -X PUT -d '{"disable_until_ts": 1}' "$UA/c/bank/ACME_FLEET/content/$ID" -o /dev/null
+c "${auth[@]}" -X PUT -d '{"disable_until_ts": 0}' "$UA/c/bank/ACME_FLEET/content/$ID" -o /dev/null
 t0=$(ms)
 gone=
 for _ in $(seq 250); do
@@ -81,7 +81,7 @@ echo "# disabled through A, gone from B after $DIS_MS ms"
 check "disabled through A: no longer matches on B within 1 s ($DIS_MS ms)" test "$DIS_MS" -lt 1000
 
 # enable again through B, matching on A
-c "${auth[@]}" -X PUT -d '{"disable_until_ts": 0}' "$UB/c/bank/ACME_FLEET/content/$ID" -o /dev/null
+c "${auth[@]}" -X PUT -d '{"disable_until_ts": 1}' "$UB/c/bank/ACME_FLEET/content/$ID" -o /dev/null
 t0=$(ms)
 back=
 for _ in $(seq 250); do
