@@ -214,3 +214,38 @@ int vg_store_detections(struct vg_store *st, int64_t crawl_id,
     UNLOCK(st);
     return rc;
 }
+
+int vg_store_media_digests(struct vg_store *st, enum vg_algo algo,
+                           const uint8_t *value, uint8_t sha1[20],
+                           uint8_t sha256[32], struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = vg__store_query(st, &s, err,
+                         "SELECT s.value, m.sha256 FROM media_hashes h JOIN"
+                         " media m ON m.id = h.media_id JOIN media_hashes s"
+                         " ON s.media_id = m.id AND s.algo = 'sha1' WHERE"
+                         " h.algo = ? AND h.value = ? ORDER BY m.id LIMIT 1",
+                         "tb", vg_algo_name(algo), value, vg_algo_size(algo));
+    if (!rc) {
+        const uint8_t *a = NULL, *b = NULL;
+        size_t na = 0, nb = 0;
+        rc = st->ops->step(s, err);
+        if (rc == VG__ROW) {
+            a = st->ops->col_blob(s, 0, &na);
+            b = st->ops->col_blob(s, 1, &nb);
+        }
+        if (rc == VG__ROW && na == 20 && nb == 32) {
+            memcpy(sha1, a, 20);
+            memcpy(sha256, b, 32);
+            rc = VG_OK;
+        } else if (rc == VG__ROW || rc == VG__DONE) {
+            rc = VG_ENOENT;
+        }
+        st->ops->finalize(s);
+    }
+    UNLOCK(st);
+    return rc;
+}

@@ -17,6 +17,8 @@
 #include "vigil/fetch.h"
 #include "vigil/hashalgo.h"
 #include "vigil/imagehash.h"
+#include "vigil/store_crawl.h"
+#include "vigil/store_lists.h"
 #include "web/api_int.h"
 
 #define PDQ_BATCH_MAX 1000
@@ -80,9 +82,53 @@ json_t *vg__api_query_hashes(const struct vg_imagehash *h)
     return j;
 }
 
+struct entry_value {
+    enum vg_algo algo;
+    uint8_t value[VG_ALGO_MAXSIZE];
+};
+
+static int entry_value(void *ctx, const struct vg_list_entry *e)
+{
+    struct entry_value *v = ctx;
+
+    v->algo = e->algo;
+    memcpy(v->value, e->value, vg_algo_size(e->algo));
+    return VG_OK;
+}
+
+/* Shield's near_match_details item for a near match: the digests of the
+ * media the crawler found with the entry's hash, when it found one (else
+ * null: a list holds hashes, not files). */
+static json_t *near_detail(struct vg_store *st, const struct vg_match *m)
+{
+    struct entry_value *v = vg_malloc(sizeof(*v));
+    uint8_t sha1[20], sha256[32];
+    char b32[33], hex[65];
+    json_t *j;
+    int known = v && !vg_store_entry_get(st, m->entry, entry_value, v, NULL) &&
+                !vg_store_media_digests(st, v->algo, v->value, sha1, sha256,
+                                        NULL);
+
+    vg_free(v);
+    if (known) {
+        base32_20(sha1, b32);
+        vg_hex_encode(sha256, 32, hex);
+    }
+    j = json_pack("{s:s, s:n}", "classification", vg__api_class(m),
+                  "timestamp");
+    if (j) {
+        json_object_set_new(j, "sha1_base32",
+                            known ? json_string(b32) : json_null());
+        json_object_set_new(j, "sha256_hex",
+                            known ? json_string(hex) : json_null());
+    }
+    return j;
+}
+
 /* Shield's answer for an image's hashes h and its visible matches. */
-static json_t *media_answer(const struct vg_imagehash *h, size_t size,
-                            const struct vg__api_hit *hits, size_t n)
+static json_t *media_answer(struct vg_store *st, const struct vg_imagehash *h,
+                            size_t size, const struct vg__api_hit *hits,
+                            size_t n)
 {
     const char *cls = "no-known-match", *type = NULL;
     json_t *near = json_array(), *all = json_array(), *j;
@@ -96,11 +142,7 @@ static json_t *media_answer(const struct vg_imagehash *h, size_t size,
         if (exact || !type)
             type = exact ? "exact" : (type ? type : "near");
         if (!exact)
-            json_array_append_new(near,
-                                  json_pack("{s:n, s:n, s:s, s:n}",
-                                            "sha1_base32", "sha256_hex",
-                                            "classification", vg__api_class(m),
-                                            "timestamp"));
+            json_array_append_new(near, near_detail(st, m));
         json_array_append_new(all, vg__api_hit_json(&hits[i]));
     }
     base32_20(h->digests.sha1, sha1);
@@ -156,7 +198,7 @@ static int check_media(struct vg_server *s, const struct vg__api_caller *who,
         return -1;
     vg__api_note(s, &r, h.digests.sha256);
     n = vg__api_visible(s, who, &r, hits, HITS_MAX);
-    *out = media_answer(&h, len, hits, n);
+    *out = media_answer(s->o.store, &h, len, hits, n);
     vg_match_result_fini(&r);
     if (!*out)
         *rc = VG_ENOMEM;
