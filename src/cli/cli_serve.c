@@ -273,6 +273,19 @@ static int fleet_option(struct serve_args *a, int c)
     }
 }
 
+/* --api-listen, --api-max-upload: 1 taken, -1 bad (said). */
+static int api_option(struct vg_server_opts *so, int c)
+{
+    if (c == 'I') {
+        so->api_listen = optarg;
+        return 1;
+    }
+    return vg_cli_inflight_bytes("serve", "--api-max-upload", optarg,
+                                 &so->api_max_upload)
+               ? -1
+               : 1;
+}
+
 /* One option: 1 taken, -1 bad (said), 0 --help. */
 static int serve_option(struct serve_args *a, int c, char **args)
 {
@@ -345,13 +358,8 @@ static int serve_option(struct serve_args *a, int c, char **args)
     case 'L':
         return fleet_option(a, c);
     case 'I':
-        so->api_listen = optarg;
-        return 1;
     case 'U':
-        return vg_cli_inflight_bytes("serve", "--api-max-upload", optarg,
-                                     &so->api_max_upload)
-                   ? -1
-                   : 1;
+        return api_option(so, c);
     case 'h':
         return 0;
     default:

@@ -276,12 +276,13 @@ int vg__api_enter(struct vg_server *s, const struct vg_http_req *req,
                   struct vg_http_resp *resp, enum vg__api_style style,
                   unsigned scope, struct vg__api_caller *who, int *rc)
 {
-    struct found f = {who, 0, 0};
+    struct found f = {NULL, 0, 0};
     unsigned char hash[32];
     char key[256], msg[128];
     int found = VG_ENOENT;
 
     memset(who, 0, sizeof(*who));
+    f.who = who;
     if (!key_of(req, key, sizeof(key)) && !vg_auth_apikey_hash(key, hash))
         found = vg_store_apikey_find(s->o.store, hash, key_found, &f, NULL);
     sodium_memzero(key, sizeof(key));
