@@ -163,6 +163,8 @@ struct vg_list_entry {
     const char *metadata;           /* NULL if none */
     int quality;                    /* -1 if unknown */
     int enabled;
+    int has_details; /* reads: category, external id or metadata set (said
+                        by hash-only reads too, which leave them NULL) */
 };
 
 /*

@@ -67,12 +67,44 @@ int vg__matcher_group(const struct vg_matcher *m, int64_t list_id)
                : -1;
 }
 
+/* Mark entry id plain (nothing of its own in the store), growing the
+ * bitset as ids grow (lock held for writing, or no lookup yet). */
+static int mark_plain(struct vg_matcher *m, int64_t id)
+{
+    size_t w = (size_t)id / 64;
+
+    if (id < 0)
+        return VG_OK;
+    if (w >= m->plain_words) {
+        size_t n = m->plain_words ? m->plain_words : 1024;
+        uint64_t *p;
+        while (n <= w)
+            n *= 2;
+        if (!(p = vg_realloc(m->plain, n * sizeof(*p))))
+            return VG_ENOMEM;
+        memset(p + m->plain_words, 0, (n - m->plain_words) * sizeof(*p));
+        m->plain = p;
+        m->plain_words = n;
+    }
+    m->plain[w] |= (uint64_t)1 << (id % 64);
+    return VG_OK;
+}
+
+static int is_plain(const struct vg_matcher *m, int64_t id)
+{
+    size_t w = (size_t)id / 64;
+
+    return id >= 0 && w < m->plain_words && (m->plain[w] >> (id % 64) & 1);
+}
+
 int vg__matcher_add_entry(struct vg_matcher *m, const struct vg_list_entry *e)
 {
     int g = vg__matcher_group(m, e->list_id), rc;
 
     if (g < 0)
         return VG_OK; /* a list created after we read the lists */
+    if (!e->has_details && (rc = mark_plain(m, e->id)))
+        return rc;
     if ((rc = vg_index_add(m->ix, e->algo, e->value, (uint32_t)g, e->id)))
         return rc;
     if (!e->enabled && (rc = vg_index_set_enabled(m->ix, e->id, 0)))
@@ -151,6 +183,7 @@ void vg_matcher_free(struct vg_matcher *m)
     if (!m)
         return;
     vg_index_free(m->ix);
+    vg_free(m->plain);
     pthread_rwlock_destroy(&m->lock);
     for (size_t i = 0; i < m->nlists; i++)
         vg_free(m->lists[i]);
@@ -236,7 +269,10 @@ static int acc_push(struct vg_matcher *m, struct acc *a,
                      ? im->variant
                      : -1;
     a->n++;
-    rc = vg_store_entry_get(m->st, im->id, fill_details, x, err);
+    /* an entry with nothing of its own takes its list's category */
+    rc = is_plain(m, im->id)
+             ? VG_OK
+             : vg_store_entry_get(m->st, im->id, fill_details, x, err);
     if (rc == VG_ENOENT) /* deleted since loading: report what we know */
         rc = VG_OK;
     if (!rc && !x->category && !(x->category = vg_strdup(ml->l.category)))

@@ -30,6 +30,11 @@ struct vg_matcher {
     size_t nlists, cap;
     size_t nsorted; /* the first nsorted (those loaded) sorted by id */
     size_t entries; /* atomic */
+    /* bit id set: entry id has no category, external id or metadata of
+     * its own, so a match needs nothing from the store (held with the
+     * list table: grown under its write lock) */
+    uint64_t *plain;
+    size_t plain_words;
     int min_quality;
     /* written by the one thread that syncs; read atomically */
     int64_t seq;        /* the last change applied */

@@ -558,12 +558,16 @@ void vg_store_import_abort(struct vg_store_import *im)
 
 /* ---- entries ---- */
 
+#define ENTRY_HAS_DETAILS                                                     \
+    " CASE WHEN e.category IS NULL AND e.external_id IS NULL AND"             \
+    " e.metadata IS NULL THEN 0 ELSE 1 END"
 #define ENTRY_COLUMNS                                                         \
     "SELECT e.id, e.list_id, e.algo, e.value, e.category, e.external_id,"     \
-    " e.metadata, e.quality, e.enabled FROM list_entries e "
+    " e.metadata, e.quality, e.enabled," ENTRY_HAS_DETAILS                    \
+    " FROM list_entries e "
 #define ENTRY_HASH_COLUMNS                                                    \
     "SELECT e.id, e.list_id, e.algo, e.value, NULL, NULL, NULL, NULL,"        \
-    " e.enabled FROM list_entries e "
+    " e.enabled," ENTRY_HAS_DETAILS " FROM list_entries e "
 
 /* A row to an entry; VG_ECORRUPT if the algorithm or value is not sane. */
 static int row_entry(struct vg_store *st, struct vg__stmt *s,
@@ -588,6 +592,7 @@ static int row_entry(struct vg_store *st, struct vg__stmt *s,
     e->metadata = st->ops->col_text(s, 6);
     e->quality = st->ops->col_text(s, 7) ? (int)st->ops->col_int(s, 7) : -1;
     e->enabled = st->ops->col_int(s, 8) != 0;
+    e->has_details = st->ops->col_int(s, 9) != 0;
     return VG_OK;
 }
 
