@@ -57,6 +57,7 @@ static void serve_usage(FILE *f)
         "                   [--threads N] [--per-address N]\n"
         "                   [--ipv6-prefix BITS] [--node-name NAME]\n"
         "                   [--heartbeat S] [--notice-lease S]\n"
+        "                   [--api-max-upload SIZE]\n"
         "\n"
         "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
         "requests in flight finish and their reports are stored): the\n"
@@ -130,7 +131,11 @@ static void serve_usage_more(FILE *f)
         "  --crawl-inflight-bytes SIZE\n"
         "                      that crawl's bodies held in memory at once\n"
         "                      (default 256M; see vigil crawl --help,\n"
-        "                      --max-inflight-bytes)\n");
+        "                      --max-inflight-bytes)\n"
+        "  --api-max-upload SIZE  the largest media the hash-check API\n"
+        "                      takes (an upload, or a URL's document:\n"
+        "                      larger gets 413 or 422; default 32M, at\n"
+        "                      least 1K; K, M, G: KiB, MiB, GiB)\n");
     serve_fleet_usage(f);
 }
 
@@ -143,6 +148,21 @@ static int count_arg(const char *opt, const char *v, long long lo,
     if (vg_cli_parse_range("serve", opt, v, lo, hi, &n))
         return -1;
     *out = (unsigned)n;
+    return 0;
+}
+
+/* --api-max-upload SIZE into *out: 0, or -1 (said). */
+static int upload_cap(const char *v, size_t *out)
+{
+    unsigned long long n;
+
+    if (vg_cli_parse_size(v, 0, &n) || n < 1024 || n > (1ull << 32)) {
+        vg_cli_errorf("serve: --api-max-upload wants a size from 1K to 4G"
+                      " (K, M, G: KiB, MiB, GiB), not '%s'",
+                      v);
+        return -1;
+    }
+    *out = (size_t)n;
     return 0;
 }
 
@@ -210,6 +230,7 @@ static const struct option own[] = {
     {"node-name", required_argument, NULL, 'N'},
     {"heartbeat", required_argument, NULL, 'b'},
     {"notice-lease", required_argument, NULL, 'L'},
+    {"api-max-upload", required_argument, NULL, 'U'},
     {"help", no_argument, NULL, 'h'}};
 
 struct serve_args {
@@ -325,6 +346,8 @@ static int serve_option(struct serve_args *a, int c, char **args)
     case 'b':
     case 'L':
         return fleet_option(a, c);
+    case 'U':
+        return upload_cap(optarg, &so->api_max_upload) ? -1 : 1;
     case 'h':
         return 0;
     default:
