@@ -42,8 +42,6 @@ static void serve_fleet_usage(FILE *f)
         "\n"
         "  --api-listen ADDR:PORT  the API (reports and hash checks) on this\n"
         "                      listener only, not on --listen\n"
-        "  --api-max-upload SIZE  the largest media a check may upload\n"
-        "                      (default 32M; K/M/G)\n"
         "\n"
         "With --smtp-relay, notice and takedown runs every\n"
         "--notice-interval seconds while serving (one node at a time).\n\n%s",
@@ -140,7 +138,11 @@ static void serve_usage_more(FILE *f)
         "  --crawl-inflight-bytes SIZE\n"
         "                      that crawl's bodies held in memory at once\n"
         "                      (default 256M; see vigil crawl --help,\n"
-        "                      --max-inflight-bytes)\n");
+        "                      --max-inflight-bytes)\n"
+        "  --api-max-upload SIZE  the largest media the hash-check API\n"
+        "                      takes (an upload, or a URL's document:\n"
+        "                      larger gets 413 or 422; default 32M, at\n"
+        "                      least 1K; K, M, G: KiB, MiB, GiB)\n");
     serve_fleet_usage(f);
 }
 
@@ -153,6 +155,21 @@ static int count_arg(const char *opt, const char *v, long long lo,
     if (vg_cli_parse_range("serve", opt, v, lo, hi, &n))
         return -1;
     *out = (unsigned)n;
+    return 0;
+}
+
+/* --api-max-upload SIZE into *out: 0, or -1 (said). */
+static int upload_cap(const char *v, size_t *out)
+{
+    unsigned long long n;
+
+    if (vg_cli_parse_size(v, 0, &n) || n < 1024 || n > (1ull << 32)) {
+        vg_cli_errorf("serve: --api-max-upload wants a size from 1K to 4G"
+                      " (K, M, G: KiB, MiB, GiB), not '%s'",
+                      v);
+        return -1;
+    }
+    *out = (size_t)n;
     return 0;
 }
 
@@ -280,10 +297,7 @@ static int api_option(struct vg_server_opts *so, int c)
         so->api_listen = optarg;
         return 1;
     }
-    return vg_cli_inflight_bytes("serve", "--api-max-upload", optarg,
-                                 &so->api_max_upload)
-               ? -1
-               : 1;
+    return upload_cap(optarg, &so->api_max_upload) ? -1 : 1;
 }
 
 /* One option: 1 taken, -1 bad (said), 0 --help. */

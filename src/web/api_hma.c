@@ -238,7 +238,7 @@ static int bank_path(const char *path, struct bank_path *bp)
 /* An entry as HMA's bank content. */
 struct content_ctx {
     const struct vg_list *l;
-    int signals;
+    int signals, metadata; /* show them */
     json_t *out;
 };
 
@@ -250,7 +250,7 @@ static int content_row(void *ctx, const struct vg_list_entry *e)
 
     if (e->list_id != c->l->id)
         return VG_OK; /* another bank's: not found here */
-    if (e->metadata)
+    if (e->metadata && c->metadata)
         meta = json_loads(e->metadata, 0, NULL);
     j = json_pack("{s:I, s:s, s:i, s:n, s:o?}", "id", (json_int_t)e->id,
                   "bank", c->l->name, "disable_until_ts", e->enabled ? 1 : 0,
@@ -268,12 +268,23 @@ static int content_row(void *ctx, const struct vg_list_entry *e)
     return VG_OK;
 }
 
+/* May the caller see the metadata of l's entries?  Its own bank's, and
+ * those of a list shared with it with metadata. */
+static int metadata_visible(struct vg_server *s,
+                            const struct vg__api_caller *who,
+                            const struct vg_list *l)
+{
+    int m = 0;
+
+    return owned(who, l) || (vg__api_list_visible(s, who, l->name, &m) && m);
+}
+
 static int get_content(struct vg_server *s, const struct vg_http_req *req,
                        struct vg_http_resp *resp, const struct vg_list *l,
-                       int64_t id)
+                       int64_t id, int metadata)
 {
     const char *sig = vg_http_query(req, "include_signals");
-    struct content_ctx c = {l, sig && !strcmp(sig, "true"), NULL};
+    struct content_ctx c = {l, sig && !strcmp(sig, "true"), metadata, NULL};
     int rc = vg_store_entry_get(s->o.store, id, content_row, &c, NULL);
 
     if (rc == VG_ENOENT || (!rc && !c.out)) {
@@ -290,11 +301,12 @@ static int get_content(struct vg_server *s, const struct vg_http_req *req,
 /* GET /c/bank/NAME/content?after=ID&limit=N: a page of the bank's
  * content, "next" the after= of the next page (null at the end). */
 static int list_content(struct vg_server *s, const struct vg_http_req *req,
-                        struct vg_http_resp *resp, const struct vg_list *l)
+                        struct vg_http_resp *resp, const struct vg_list *l,
+                        int metadata)
 {
     const char *a = vg_http_query(req, "after"),
                *n = vg_http_query(req, "limit");
-    struct content_ctx c = {l, 1, json_array()};
+    struct content_ctx c = {l, 1, metadata, json_array()};
     long long after = a ? atoll(a) : 0, limit = n ? atoll(n) : 100;
     size_t got;
     int rc;
@@ -556,7 +568,7 @@ static int put_content(struct vg_server *s, const struct vg_http_req *req,
         return rc;
     if (s->o.lists_changed)
         s->o.lists_changed(s->o.lists_changed_ctx);
-    return get_content(s, req, resp, l, id);
+    return get_content(s, req, resp, l, id, 1); /* its own bank */
 }
 
 /* DELETE /c/bank/NAME/content/ID: the entry stops matching at once
@@ -618,12 +630,14 @@ static int bank_route(struct vg_server *s, const struct vg_http_req *req,
     if (bp->content && !strcmp(req->method, "DELETE"))
         return delete_content(s, resp, who, &l, bp->content);
     if (bp->content)
-        return get ? get_content(s, req, resp, &l, bp->content)
+        return get ? get_content(s, req, resp, &l, bp->content,
+                                 metadata_visible(s, who, &l))
                : !strcmp(req->method, "PUT")
                    ? put_content(s, req, resp, who, &l, bp->content)
                    : vg__api_error(resp, MSG, 405, "GET, PUT or DELETE");
     if (!strcmp(bp->rest, "/content"))
-        return get ? list_content(s, req, resp, &l)
+        return get ? list_content(s, req, resp, &l,
+                                  metadata_visible(s, who, &l))
                : !strcmp(req->method, "POST")
                    ? post_content(s, req, resp, who, &l)
                    : vg__api_error(resp, MSG, 405, "GET or POST");

@@ -141,7 +141,8 @@ json_t *vg__api_query_hashes(const struct vg_imagehash *h);
 
 /* Hash data[0..len) in memory (PDQ with its dihedral variants, the
  * digests): 0, or the answer is made (400 empty, 422 not an image Vigil
- * hashes, with the decoder's reason) and *rc is the handler's. */
+ * hashes, or a truncated or corrupt one, with the decoder's reason) and
+ * *rc is the handler's. */
 int vg__api_hash(const uint8_t *data, size_t len, struct vg_imagehash *h,
                  struct vg_http_resp *resp, enum vg__api_style style, int *rc);
 

@@ -169,8 +169,14 @@ int vg__api_hash(const uint8_t *data, size_t len, struct vg_imagehash *h,
         return -1;
     }
     o.limits.max_bytes = len;
-    if (!(e = vg_imagehash_mem(data, len, &o, h, &err)))
+    if (!(e = vg_imagehash_mem(data, len, &o, h, &err)) &&
+        strncmp(h->warning, "truncated", 9) &&
+        strncmp(h->warning, "corrupt", 7))
         return 0;
+    if (!e) { /* part of the image is missing: its hash would be a guess */
+        e = VG_EINVAL;
+        snprintf(err.msg, sizeof(err.msg), "%s", h->warning);
+    }
     if (e == VG_ENOMEM) {
         *rc = e;
         return -1;
