@@ -692,3 +692,4 @@ int vg__pdq_search(const struct vg__pdq_set *s, const uint64_t (*q)[4],
     vg_free(c.v);
     return rc;
 }
+
