@@ -388,7 +388,8 @@ static int merge(const struct vg__pdq_set *s, struct vg__pdq_set *t,
     return VG_OK;
 }
 
-int vg__pdq_build_into(const struct vg__pdq_set *s, struct vg__pdq_set *t)
+/* t's base (no tables yet) from s's base and tail. */
+static int make_base(const struct vg__pdq_set *s, struct vg__pdq_set *t)
 {
     size_t n = s->n + s->tn;
     int64_t *ids = NULL;
@@ -417,10 +418,19 @@ int vg__pdq_build_into(const struct vg__pdq_set *s, struct vg__pdq_set *t)
     }
     t->bytes = n * (sizeof(*t->code) + (t->id32 ? 4 : 8) + sizeof(*t->group)) +
                (n / 64 + 1) * 8;
-    rc = build_tables(t);
+    rc = VG_OK;
 fail:
     vg_free(ids);
     if (rc)
+        vg__pdq_fini(t);
+    return rc;
+}
+
+int vg__pdq_build_into(const struct vg__pdq_set *s, struct vg__pdq_set *t)
+{
+    int rc = make_base(s, t);
+
+    if (!rc && (rc = build_tables(t)))
         vg__pdq_fini(t);
     return rc;
 }
@@ -446,15 +456,17 @@ int vg__pdq_build(struct vg__pdq_set *s)
 
     if (!s->tn && (s->m || !table_bits(s->n)))
         return VG_OK;
-    /* the old tables go first, so that one set of tables is held at once;
-     * if the build fails, s is whole and scanned until the next one */
+    /* the old tables go first, and the old base and tail once merged, so
+     * that at 100 M hashes the peak is the new set and one table's sort;
+     * if the merge fails, s is whole and scanned until the next build,
+     * if the tables fail, the new set is (still exact) */
     free_tables(s);
-    if ((rc = vg__pdq_build_into(s, &t)))
+    if ((rc = make_base(s, &t)))
         return rc;
     /* the new tail starts small: a reserve for loading must not stay */
     vg__pdq_fini(s);
     *s = t;
-    return VG_OK;
+    return build_tables(s);
 }
 
 /* ---- enabling ---- */
