@@ -608,8 +608,8 @@ struct lat {
 };
 
 struct batch_result {
-    size_t nbatch, per;         /* batches timed, queries a batch */
-    struct lat one, seq;        /* a batch; its lookups one at a time */
+    size_t nbatch, per;  /* batches timed, queries a batch */
+    struct lat one, seq; /* a batch; its lookups one at a time */
 };
 
 struct result {
@@ -1159,6 +1159,31 @@ static void fmt_time(char *buf, size_t len, double ns)
         snprintf(buf, len, "%.1f µs", ns / 1e3);
 }
 
+static void print_batches(const struct result *rs, size_t nres)
+{
+    printf("\n| data | batch of | batches | batch p50 | p99 | mean "
+           "| one at a time: mean | per hash (batch mean) | speed-up |\n"
+           "|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < nres; i++)
+        for (int k = 0; k < 2; k++) {
+            const struct batch_result *b = &rs[i].batch[k];
+            char t[4][32];
+
+            if (!b->nbatch)
+                continue;
+            fmt_time(t[0], sizeof(t[0]), b->one.p50);
+            fmt_time(t[1], sizeof(t[1]), b->one.p99);
+            fmt_time(t[2], sizeof(t[2]), b->one.mean);
+            fmt_time(t[3], sizeof(t[3]), b->seq.mean);
+            printf("| %s | %zu × %d hash%s | %zu | %s | %s | %s | %s "
+                   "| %.1f µs | %.2f× |\n",
+                   rs[i].name, b->per, k ? NV : 1, k ? "es" : "", b->nbatch,
+                   t[0], t[1], t[2], t[3],
+                   b->one.mean / 1e3 / (double)(b->per * (k ? NV : 1)),
+                   b->seq.mean / b->one.mean);
+        }
+}
+
 static void print_results(const struct result *rs, size_t nres)
 {
     printf("\n| data | contender | build | memory (RSS) | per hash "
@@ -1220,27 +1245,7 @@ static void print_results(const struct result *rs, size_t nres)
             printf("| %s | %s | %s | %s | %s |\n", rs[i].name, method_name[m],
                    t[0], t[1], t[2]);
         }
-    printf("\n| data | batch of | batches | batch p50 | p99 | mean "
-           "| one at a time: mean | per hash (batch mean) | speed-up |\n"
-           "|---|---|---|---|---|---|---|---|---|\n");
-    for (size_t i = 0; i < nres; i++)
-        for (int k = 0; k < 2; k++) {
-            const struct batch_result *b = &rs[i].batch[k];
-            char t[4][32];
-
-            if (!b->nbatch)
-                continue;
-            fmt_time(t[0], sizeof(t[0]), b->one.p50);
-            fmt_time(t[1], sizeof(t[1]), b->one.p99);
-            fmt_time(t[2], sizeof(t[2]), b->one.mean);
-            fmt_time(t[3], sizeof(t[3]), b->seq.mean);
-            printf("| %s | %zu × %d hash%s | %zu | %s | %s | %s | %s "
-                   "| %.1f µs | %.2f× |\n",
-                   rs[i].name, b->per, k ? NV : 1, k ? "es" : "", b->nbatch,
-                   t[0], t[1], t[2], t[3],
-                   b->one.mean / 1e3 / (double)(b->per * (k ? NV : 1)),
-                   b->seq.mean / b->one.mean);
-        }
+    print_batches(rs, nres);
     printf("\nbrute force: %s; latency = one query of %d hashes, "
            "single thread.\n",
            nres ? rs[0].brute_impl : "-", NV);

@@ -15,6 +15,9 @@
  * next lookup; no rebuild is needed (a small unindexed tail is folded into
  * the tables from time to time, amortised).
  *
+ * Many queries (an API's batch of hashes) go in one call,
+ * vg_index_lookup_pdq_batch, with the same answers.
+ *
  * Thread safety: lookups may run concurrently from many threads; adds,
  * disables and group changes take a write lock and may run at any time.
  */

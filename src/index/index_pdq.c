@@ -21,7 +21,15 @@
  *
  * Memory per hash: 32 (hash) + 3 per table (position; 4 from 2^24 hashes)
  * + 4 (id) + 2 (group) + 1/8 (disabled bit) + the bucket starts, 12 to 24
- * bytes (6 to 12 with 4-byte positions): under 100 (89.6 at 10 M).
+ * bytes (6 to 12 with 4-byte positions): 87.0 at 1 M (12 tables of 18
+ * bits), 89.6 at 10 M (11 of 22), 84.8 at 100 M (10 of 24, 4-byte
+ * positions).  That is as low as tables of all the hashes go at radius 31:
+ * a table must name each hash it holds, log2 n bits (27 at 100 M), so 10
+ * tables cost at least 34 bytes beside the 38 of hash, id and group; and
+ * fewer tables need more bits flipped per probe (7 tables of 24 bits: about
+ * 59,000 probes a query hash at 100 M instead of 7,000).  A build holds the new
+ * base and its tables' sort buffers (16 bytes a hash per build thread)
+ * at its peak, the old base and tail being freed once merged.
  *
  * Lookups are bound by memory latency, so they are built for memory-level
  * parallelism: all probe keys of a query hash are generated and their
@@ -30,7 +38,11 @@
  * misses at once than L1: 1.3x faster here).  The big arrays sit in huge
  * pages (no TLB miss per access).  Adds go to a tail that every search
  * scans; vg__pdq_build folds it in (index.c does so when the tail reaches
- * 1/256 of the base).
+ * 1/256 of the base).  Interleaving the stages of several query hashes
+ * was measured and does not pay: one hash's probes already keep as many
+ * misses in flight as a core tracks (a batch of 1,000 single hashes
+ * interleaved 16 at a time: 0.91x at 10 M), so index.c shares a big batch
+ * with a second core instead.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -704,4 +716,3 @@ int vg__pdq_search(const struct vg__pdq_set *s, const uint64_t (*q)[4],
     vg_free(c.v);
     return rc;
 }
-

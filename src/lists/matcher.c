@@ -295,7 +295,7 @@ static int push_all(struct vg_matcher *m, const struct vg_index_match *hv,
     for (size_t i = 0; !rc && i < n && i < MAX_HITS; i++)
         rc = acc_push(m,
                       m->lists[hv[i].group]->l.kind == VG_LIST_ALLOW ? allow
-                                                                      : block,
+                                                                     : block,
                       &hv[i], err);
     return rc;
 }

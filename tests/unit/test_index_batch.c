@@ -129,8 +129,8 @@ static void check_batches(struct vg_index *ix, const struct vg_pdq_hash *h,
         TH_EQ_INT(vg_index_lookup_pdq(ix, q + total, nq[i], one, MAXM, &k),
                   VG_OK);
         bad += !same(one, k, got + i * MAXM, found[i]);
-        bad += found3[i] != k || !same(one, k < 3 ? k : 3, cut + i * 3,
-                                       k < 3 ? k : 3);
+        bad += found3[i] != k ||
+               !same(one, k < 3 ? k : 3, cut + i * 3, k < 3 ? k : 3);
         TH_EQ_INT(vg_index_lookup_pdq_scan(ix, q + total, nq[i], one, MAXM,
                                            &k),
                   VG_OK);
@@ -216,8 +216,7 @@ static void test_bad_args(void)
     TH_EQ_INT(vg_index_lookup_pdq_batch(ix, q, nq, 2, m, 2, found), VG_OK);
     TH_EQ_INT(found[0], 0);
     TH_EQ_INT(found[1], 0);
-    TH_EQ_INT(vg_index_lookup_pdq_batch(ix, q, NULL, 0, NULL, 0, NULL),
-              VG_OK);
+    TH_EQ_INT(vg_index_lookup_pdq_batch(ix, q, NULL, 0, NULL, 0, NULL), VG_OK);
     vg_index_free(ix);
 }
 

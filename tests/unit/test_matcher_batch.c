@@ -56,7 +56,8 @@ static int same(const struct vg_match *a, size_t na, const struct vg_match *b,
         return 0;
     for (size_t i = 0; i < na; i++)
         if (strcmp(a[i].list, b[i].list) || a[i].kind != b[i].kind ||
-            a[i].entry != b[i].entry || !str_eq(a[i].category, b[i].category) ||
+            a[i].entry != b[i].entry ||
+            !str_eq(a[i].category, b[i].category) ||
             !str_eq(a[i].external_id, b[i].external_id) ||
             !str_eq(a[i].metadata, b[i].metadata) || a[i].algo != b[i].algo ||
             a[i].distance != b[i].distance || a[i].variant != b[i].variant)
@@ -146,8 +147,8 @@ static void test_batch_vs_one(void)
     TH_EQ_INT(th_db_url(db, sizeof(db), dir, "b.db"), 0);
     TH_EQ_INT(vg_store_open(db, NULL, &st, &err), VG_OK);
     fill(st);
-    TH_EQ_INT(vg_store_entries(st, 0, VG_ENTRIES_HASH_ONLY, disable_some,
-                               NULL, &err),
+    TH_EQ_INT(vg_store_entries(st, 0, VG_ENTRIES_HASH_ONLY, disable_some, NULL,
+                               &err),
               VG_OK);
     TH_CHECK(noff > 100);
     for (size_t i = 0; i < noff; i++)
@@ -237,7 +238,7 @@ static void test_exact_and_disabled(void)
     TH_EQ_INT(vg_matcher_load(st, 50, &m, NULL), VG_OK);
     memset(q, 0, sizeof(q));
     vg_pdq_from_bytes(e.value, &q[1]); /* the disabled one */
-    q[2].w[3] = 0x7; /* 3 bits from the zero hash */
+    q[2].w[3] = 0x7;                   /* 3 bits from the zero hash */
     TH_EQ_INT(vg_matcher_lookup_pdqs(m, q, 3, r, NULL), VG_OK);
     TH_EQ_INT(r[0].nmatches, 1);
     TH_EQ_INT(r[0].pdq_skipped, 0);
