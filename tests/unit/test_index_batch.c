@@ -4,9 +4,11 @@
  * time and the scan: random and clustered hashes, queries of 1 to 8
  * hashes and of one each, groups with different radii and enabled flags,
  * disabled entries, entries still in the tail, truncation, a set of
- * identical hashes (the scan fallback), a set too small for tables, bad
- * arguments and allocation failures.
+ * identical hashes (the scan fallback), a set too small for tables,
+ * batches while another thread adds, disables and folds, bad arguments
+ * and allocation failures.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +202,74 @@ static void test_identical(void)
     vg_free(h);
 }
 
+struct writer {
+    struct vg_index *ix;
+    int stop;
+};
+
+/* Adds random hashes (ids from 1,000,000) and disables some of them, which
+ * folds the tail into the tables now and then, until told to stop. */
+static void *write_loop(void *arg)
+{
+    struct writer *w = arg;
+    uint64_t x = 99;
+
+    for (int64_t id = 1000000; !__atomic_load_n(&w->stop, __ATOMIC_RELAXED);
+         id++) {
+        struct vg_pdq_hash h;
+        uint8_t bytes[32];
+        for (int i = 0; i < 16; i++) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            h.w[i] = (uint16_t)(x >> 33);
+        }
+        vg_pdq_to_bytes(&h, bytes);
+        if (vg_index_add(w->ix, VG_ALGO_PDQ, bytes, 1, id) != VG_OK)
+            break;
+        if (id % 3 == 0)
+            (void)vg_index_set_enabled(w->ix, id - 1, 0);
+        if (id % 5000 == 0)
+            (void)vg_index_settle(w->ix);
+    }
+    return NULL;
+}
+
+/* Entries never changed are found by every batch while another thread
+ * changes the index. */
+static void test_concurrent(void)
+{
+    size_t n = 20000, bad = 0;
+    struct vg_pdq_hash *h = vg_calloc(n, sizeof(*h));
+    struct vg_index_match *out = vg_calloc(200 * 4, sizeof(*out));
+    size_t found[200];
+    struct vg_index *ix = NULL;
+    struct writer w;
+    pthread_t th;
+
+    TH_EQ_INT(vg_index_new(&ix), VG_OK);
+    for (size_t i = 0; i < n; i++) {
+        random_hash(&h[i]);
+        add(ix, &h[i], 0, (int64_t)i);
+    }
+    TH_EQ_INT(vg_index_build(ix), VG_OK);
+    w = (struct writer){ix, 0};
+    TH_EQ_INT(pthread_create(&th, NULL, write_loop, &w), 0);
+    for (int round = 0; round < 60; round++) {
+        size_t first = (size_t)round * 200 % (n - 200);
+        TH_EQ_INT(vg_index_lookup_pdq_batch(ix, h + first, NULL, 200, out, 4,
+                                            found),
+                  VG_OK);
+        for (size_t i = 0; i < 200; i++)
+            bad += found[i] < 1 || out[i * 4].id != (int64_t)(first + i) ||
+                   out[i * 4].distance != 0;
+    }
+    __atomic_store_n(&w.stop, 1, __ATOMIC_RELAXED);
+    pthread_join(th, NULL);
+    TH_EQ_INT(bad, 0);
+    vg_index_free(ix);
+    vg_free(h);
+    vg_free(out);
+}
+
 static void test_bad_args(void)
 {
     struct vg_index *ix = NULL;
@@ -248,6 +318,7 @@ int main(void)
     TH_RUN(test_clustered);
     TH_RUN(test_small);
     TH_RUN(test_identical);
+    TH_RUN(test_concurrent);
     TH_RUN(test_bad_args);
     TH_RUN(test_alloc_failures);
     return th_done();
