@@ -118,10 +118,11 @@ int vg_index_lookup_pdq(struct vg_index *ix, const struct vg_pdq_hash *q,
  * nq is NULL.  Query i's matches go to out + i * max, sorted by (distance,
  * id), at most max of them, and its total to found[i] (found[i] > max
  * means truncated): each exactly what vg_index_lookup_pdq gives for that
- * query alone.  The memory misses of many hashes overlap, so a batch is
- * several times faster than its lookups one after another (bench_index
- * --batch); the batch sees one state of the index (one read lock).
- * VG_OK, VG_EINVAL (an nq[i] of 0 or above 8), VG_ENOMEM.
+ * query alone.  The batch sees one state of the index (one read lock); a
+ * batch of 64 hashes or more is shared with one more thread, started for
+ * the call, which makes it up to about twice as fast when a core is idle
+ * (bench_index --batch; one core is already kept busy by the misses of
+ * one hash).  VG_OK, VG_EINVAL (an nq[i] of 0 or above 8), VG_ENOMEM.
  */
 int vg_index_lookup_pdq_batch(struct vg_index *ix, const struct vg_pdq_hash *q,
                               const unsigned *nq, size_t n,
