@@ -104,9 +104,9 @@ void vg_match_result_fini(struct vg_match_result *r);
  * dihedral variants: matches within each list's distance, variant 0,
  * enabled entries of enabled lists only, allow lists suppressing, details
  * filled.  The quality rule does not apply (a bare hash has none), so
- * pdq_skipped is 0.  The batch overlaps the index's work
- * (vg_index_lookup_pdq_batch).  Thread-safe like vg_matcher_lookup.  On
- * an error no result is left to free.
+ * pdq_skipped is 0.  One index call for all (vg_index_lookup_pdq_batch:
+ * one read lock, a second core for 64 hashes or more).  Thread-safe like
+ * vg_matcher_lookup.  On an error no result is left to free.
  */
 int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
                            size_t n, struct vg_match_result *out,
