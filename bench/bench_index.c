@@ -21,12 +21,19 @@
  *   bench_index [--sizes 1M,10M] [--data random,clustered] [--queries N]
  *               [--block N] [--seed N] [--scan-check N]
  *               [--brute-compare N] [--faiss-queries N] [--no-faiss]
+ *               [--batch N]
  *
  * FAISS needs a third of a second per query at 10 M hashes, so above 1 M
  * it is timed (and checked) on a subset of --faiss-queries queries (1,000
  * by default: every 10th group of 4 consecutive queries, so all kinds
  * are in it), and its ratio to Vigil uses Vigil's times on the same
  * queries.  Brute force and Vigil run every query.
+ *
+ * Batches (--batch N, 1,000 by default, 0 = none): the queries' hashes
+ * taken N at a time as N single-hash queries, answered by one
+ * vg_index_lookup_pdq_batch and by N vg_index_lookup_pdq one after
+ * another (alternating which goes first), answers compared; and the same
+ * for N / 8 queries of 8 hashes.
  */
 #include <malloc.h>
 #include <math.h>
@@ -420,6 +427,15 @@ static void brute_build(struct brute *b, const struct dataset *d)
     }
 }
 
+/* Stored hash i, back from the word slices. */
+static struct h256 brute_get(const struct brute *b, size_t i)
+{
+    size_t k = i / 8, l = i % 8;
+
+    return (struct h256){{b->hi[16 * k + l], b->hi[16 * k + 8 + l],
+                          b->lo[16 * k + l], b->lo[16 * k + 8 + l]}};
+}
+
 static void brute_free(struct brute *b)
 {
     free(b->hi);
@@ -582,7 +598,7 @@ fail:
 struct opts {
     size_t sizes[4], nsizes;
     int data[2], ndata;
-    size_t queries, block, scan_check, brute_compare, faiss_queries;
+    size_t queries, block, scan_check, brute_compare, faiss_queries, batch;
     uint64_t seed;
     int no_faiss;
 };
@@ -591,8 +607,14 @@ struct lat {
     double p50, p99, mean, max;
 };
 
+struct batch_result {
+    size_t nbatch, per;  /* batches timed, queries a batch */
+    struct lat one, seq; /* a batch; its lookups one at a time */
+};
+
 struct result {
     char name[32];
+    struct batch_result batch[2]; /* single hashes, 8-hash queries */
     size_t n;
     int have[M_COUNT];
     double build_s[M_COUNT];
@@ -702,14 +724,16 @@ static void collect(struct ctx *c, int m, size_t qi)
         c->scratch.n = 0;
         for (size_t i = 0; i < c->vigil_n; i++) {
             const struct vg_index_match *x = &c->mb[i];
+            struct h256 h;
             int best = 257, bv = -1;
 
             if (x->id < 0 || (size_t)x->id >= c->d->n) {
                 c->bad_distance++;
                 continue;
             }
+            h = brute_get(&c->br, (size_t)x->id);
             for (int v = 0; v < NV; v++) {
-                int dd = dist(&qv[v], &c->d->h[x->id]);
+                int dd = dist(&qv[v], &h);
 
                 if (dd < best) {
                     best = dd;
@@ -775,14 +799,8 @@ static size_t build_all(struct ctx *c, const struct opts *o,
     size_t r0;
     int64_t t0;
 
-    r0 = rss_bytes();
-    t0 = now_ns();
-    brute_build(&c->br, c->d);
-    res->build_s[M_BRUTE] = (double)(now_ns() - t0) / 1e9;
-    res->rss[M_BRUTE] = rss_bytes() - r0;
-    res->counted[M_BRUTE] = c->br.nblk * 256;
-    res->have[M_BRUTE] = 1;
-
+    /* Vigil first, whose build needs the most memory, while only the
+     * data is held beside it (100 M hashes) */
     r0 = rss_bytes();
     t0 = now_ns();
     c->ix = vigil_build(c->d);
@@ -791,6 +809,14 @@ static size_t build_all(struct ctx *c, const struct opts *o,
     vg_index_stats(c->ix, &res->vst);
     res->counted[M_VIGIL] = res->vst.bytes;
     res->have[M_VIGIL] = 1;
+
+    r0 = rss_bytes();
+    t0 = now_ns();
+    brute_build(&c->br, c->d);
+    res->build_s[M_BRUTE] = (double)(now_ns() - t0) / 1e9;
+    res->rss[M_BRUTE] = rss_bytes() - r0;
+    res->counted[M_BRUTE] = c->br.nblk * 256;
+    res->have[M_BRUTE] = 1;
 
 #ifdef BENCH_HAVE_FAISS
     if (!o->no_faiss) {
@@ -978,6 +1004,84 @@ static void latency_stats(struct ctx *c, struct result *res)
     res->vigil_sub = lat_stats(c->lat[M_FAISS], k);
 }
 
+/* Batch answers against one lookup at a time: the number that differ. */
+static size_t batch_diff(const struct vg_index_match *a, const size_t *na,
+                         const struct vg_index_match *b, const size_t *nb,
+                         size_t n, size_t max)
+{
+    size_t bad = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t k = na[i] < max ? na[i] : max;
+        bad += na[i] != nb[i] ||
+               memcmp(a + i * max, b + i * max, k * sizeof(*a)) != 0;
+    }
+    return bad;
+}
+
+#define BATCH_MAX 64 /* matches kept per query of a batch */
+#define BATCH_RUNS 40
+
+/*
+ * Batches of per queries of nv hashes (nv 1: the query hashes one by one)
+ * against the same lookups one at a time; alternating which goes first.
+ */
+static size_t run_batches(struct ctx *c, size_t per, unsigned nv,
+                          struct batch_result *br)
+{
+    size_t hashes = c->q->n * NV, runs = hashes / (per * nv), bad = 0;
+    struct vg_index_match *a = xcalloc(per * BATCH_MAX, sizeof(*a)),
+                          *b = xcalloc(per * BATCH_MAX, sizeof(*b));
+    size_t *na = xcalloc(per, sizeof(*na)), *nb = xcalloc(per, sizeof(*nb));
+    unsigned *nq = xmalloc(per * sizeof(*nq));
+    double *t1, *ts;
+
+    if (runs > BATCH_RUNS)
+        runs = BATCH_RUNS;
+    if (!runs) {
+        free(a), free(b), free(na), free(nb), free(nq);
+        return 0;
+    }
+    t1 = xcalloc(runs + 1, sizeof(*t1));
+    ts = xcalloc(runs + 1, sizeof(*ts));
+    for (size_t i = 0; i < per; i++)
+        nq[i] = nv;
+    for (size_t r = 0; r < runs; r++) {
+        const struct vg_pdq_hash *q = c->q->pv + r * per * nv;
+        for (int j = 0; j < 2; j++) {
+            int64_t t0 = now_ns();
+            if ((r + (size_t)j) % 2 == 0) {
+                if (vg_index_lookup_pdq_batch(c->ix, q, nv == 1 ? NULL : nq,
+                                              per, a, BATCH_MAX, na))
+                    die("vg_index_lookup_pdq_batch failed");
+                t1[r] = (double)(now_ns() - t0);
+                continue;
+            }
+            for (size_t i = 0; i < per; i++)
+                if (vg_index_lookup_pdq(c->ix, q + i * nv, nv,
+                                        b + i * BATCH_MAX, BATCH_MAX, &nb[i]))
+                    die("vg_index_lookup_pdq failed");
+            ts[r] = (double)(now_ns() - t0);
+        }
+        bad += batch_diff(a, na, b, nb, per, BATCH_MAX);
+    }
+    if (bad)
+        fprintf(stderr, "MISMATCH %s: %zu batch answers differ\n", cur_data,
+                bad);
+    br->nbatch = runs;
+    br->per = per;
+    br->one = lat_stats(t1, runs);
+    br->seq = lat_stats(ts, runs);
+    free(a);
+    free(b);
+    free(na);
+    free(nb);
+    free(nq);
+    free(t1);
+    free(ts);
+    return bad != 0;
+}
+
 /* One dataset, all contenders; the number of failed checks. */
 static size_t run_dataset(const struct opts *o, struct dataset *d,
                           struct result *res)
@@ -1000,6 +1104,8 @@ static size_t run_dataset(const struct opts *o, struct dataset *d,
     c.mbmax = (size_t)1 << 16;
     c.mb = xmalloc(c.mbmax * sizeof(*c.mb));
     build_all(&c, o, res);
+    free(d->h); /* the brute force's slices hold the data from here */
+    d->h = NULL;
     fprintf(stderr, "%s: built (brute %.2f s, Vigil %.2f s, FAISS %.2f s)\n",
             d->name, res->build_s[M_BRUTE], res->build_s[M_VIGIL],
             res->build_s[M_FAISS]);
@@ -1014,6 +1120,11 @@ static size_t run_dataset(const struct opts *o, struct dataset *d,
     run_timed(&c, o, res);
     bad = verify(&c, o, res);
     latency_stats(&c, res);
+    if (o->batch) {
+        bad += run_batches(&c, o->batch, 1, &res->batch[0]);
+        if (o->batch >= NV)
+            bad += run_batches(&c, o->batch / NV, NV, &res->batch[1]);
+    }
     fprintf(stderr, "%s: %zu matches; %s\n", d->name, res->matches,
             bad ? "MISMATCHES (see above)" : "all answers identical");
 
@@ -1046,6 +1157,31 @@ static void fmt_time(char *buf, size_t len, double ns)
         snprintf(buf, len, "%.2f ms", ns / 1e6);
     else
         snprintf(buf, len, "%.1f µs", ns / 1e3);
+}
+
+static void print_batches(const struct result *rs, size_t nres)
+{
+    printf("\n| data | batch of | batches | batch p50 | p99 | mean "
+           "| one at a time: mean | per hash (batch mean) | speed-up |\n"
+           "|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < nres; i++)
+        for (int k = 0; k < 2; k++) {
+            const struct batch_result *b = &rs[i].batch[k];
+            char t[4][32];
+
+            if (!b->nbatch)
+                continue;
+            fmt_time(t[0], sizeof(t[0]), b->one.p50);
+            fmt_time(t[1], sizeof(t[1]), b->one.p99);
+            fmt_time(t[2], sizeof(t[2]), b->one.mean);
+            fmt_time(t[3], sizeof(t[3]), b->seq.mean);
+            printf("| %s | %zu × %d hash%s | %zu | %s | %s | %s | %s "
+                   "| %.1f µs | %.2f× |\n",
+                   rs[i].name, b->per, k ? NV : 1, k ? "es" : "", b->nbatch,
+                   t[0], t[1], t[2], t[3],
+                   b->one.mean / 1e3 / (double)(b->per * (k ? NV : 1)),
+                   b->seq.mean / b->one.mean);
+        }
 }
 
 static void print_results(const struct result *rs, size_t nres)
@@ -1109,6 +1245,7 @@ static void print_results(const struct result *rs, size_t nres)
             printf("| %s | %s | %s | %s | %s |\n", rs[i].name, method_name[m],
                    t[0], t[1], t[2]);
         }
+    print_batches(rs, nres);
     printf("\nbrute force: %s; latency = one query of %d hashes, "
            "single thread.\n",
            nres ? rs[0].brute_impl : "-", NV);
@@ -1136,7 +1273,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_index [--sizes 1M,10M] [--data random,clustered]"
             "\n       [--queries N] [--block N] [--seed N] [--scan-check N]"
-            "\n       [--brute-compare N] [--faiss-queries N] [--no-faiss]\n");
+            "\n       [--brute-compare N] [--faiss-queries N] [--no-faiss]"
+            "\n       [--batch N]\n");
     exit(2);
 }
 
@@ -1156,6 +1294,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
     o->scan_check = 20;
     o->brute_compare = 500;
     o->seed = 20240601;
+    o->batch = 1000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -1193,6 +1332,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
             o->scan_check = strtoul(v, NULL, 10);
         } else if (!strcmp(a, "--faiss-queries")) {
             o->faiss_queries = parse_count(v);
+        } else if (!strcmp(a, "--batch")) {
+            o->batch = strtoul(v, NULL, 10);
         } else if (!strcmp(a, "--brute-compare")) {
             o->brute_compare = strtoul(v, NULL, 10);
         } else {

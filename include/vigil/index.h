@@ -15,6 +15,9 @@
  * next lookup; no rebuild is needed (a small unindexed tail is folded into
  * the tables from time to time, amortised).
  *
+ * Many queries (an API's batch of hashes) go in one call,
+ * vg_index_lookup_pdq_batch, with the same answers.
+ *
  * Thread safety: lookups may run concurrently from many threads; adds,
  * disables and group changes take a write lock and may run at any time.
  */
@@ -108,6 +111,23 @@ int vg_index_settle(struct vg_index *ix);
 int vg_index_lookup_pdq(struct vg_index *ix, const struct vg_pdq_hash *q,
                         unsigned nq, struct vg_index_match *out, size_t max,
                         size_t *n);
+
+/*
+ * Look up n independent PDQ queries at once: query i is the next nq[i]
+ * hashes of q (1..8, as for vg_index_lookup_pdq), or one hash each when
+ * nq is NULL.  Query i's matches go to out + i * max, sorted by (distance,
+ * id), at most max of them, and its total to found[i] (found[i] > max
+ * means truncated): each exactly what vg_index_lookup_pdq gives for that
+ * query alone.  The batch sees one state of the index (one read lock); a
+ * batch of 64 hashes or more is shared with one more thread, started for
+ * the call, which makes it up to about twice as fast when a core is idle
+ * (bench_index --batch; one core is already kept busy by the misses of
+ * one hash).  VG_OK, VG_EINVAL (an nq[i] of 0 or above 8), VG_ENOMEM.
+ */
+int vg_index_lookup_pdq_batch(struct vg_index *ix, const struct vg_pdq_hash *q,
+                              const unsigned *nq, size_t n,
+                              struct vg_index_match *out, size_t max,
+                              size_t *found);
 
 /*
  * Exact lookup of a digest (canonical bytes); results as for PDQ, sorted

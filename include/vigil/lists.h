@@ -98,11 +98,15 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
 void vg_match_result_fini(struct vg_match_result *r);
 
 /*
- * Look up n bare PDQ hashes, each alone (no dihedral variants, no quality
- * rule: a bare hash has none), with every other rule of vg_matcher_lookup:
- * out[i] (n of them, each freed with vg_match_result_fini) is what an
- * image whose only hash is q[i] would get.  On failure every out[i] is
- * empty.  Thread-safe.
+ * Look up n bare PDQ hashes at once (an API's batch of hashes): out[i]
+ * (n results, each freed with vg_match_result_fini) is what
+ * vg_matcher_lookup gives for an image whose only hash is q[i], with no
+ * dihedral variants: matches within each list's distance, variant 0,
+ * enabled entries of enabled lists only, allow lists suppressing, details
+ * filled.  The quality rule does not apply (a bare hash has none), so
+ * pdq_skipped is 0.  One index call for all (vg_index_lookup_pdq_batch:
+ * one read lock, a second core for 64 hashes or more).  Thread-safe like
+ * vg_matcher_lookup.  On an error no result is left to free.
  */
 int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
                            size_t n, struct vg_match_result *out,

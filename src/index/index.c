@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "index_int.h"
 #include "vigil/alloc.h"
@@ -279,6 +280,84 @@ int vg_index_lookup_pdq_scan(struct vg_index *ix, const struct vg_pdq_hash *q,
                              size_t max, size_t *n)
 {
     return lookup_pdq(ix, q, nq, 1, out, max, n);
+}
+
+/* Part of a batch: queries from..to, the first starting at hash q0. */
+struct batch {
+    struct vg_index *ix;
+    const struct vg_pdq_hash *q;
+    const unsigned *nq;
+    size_t from, to, q0, max;
+    struct vg_index_match *out;
+    size_t *found;
+    int rc;
+};
+
+/* Each query as lookup_pdq does it; the caller holds the read lock. */
+static void *batch_run(void *arg)
+{
+    struct batch *b = arg;
+    struct vg__hits h = {0};
+    size_t first = b->q0;
+
+    for (size_t i = b->from; i < b->to && !b->rc; i++) {
+        uint64_t codes[VG_PDQ_NDIHEDRAL][4];
+        unsigned k = b->nq ? b->nq[i] : 1;
+
+        for (unsigned v = 0; v < k; v++)
+            memcpy(codes[v], &b->q[first + v], sizeof(codes[v]));
+        first += k;
+        h.n = 0;
+        b->rc = vg__pdq_search(&b->ix->pdq, (const uint64_t(*)[4])codes, k,
+                               b->ix->max_radius, 0, &h);
+        if (!b->rc)
+            b->rc = finish(b->ix, VG_ALGO_PDQ, &h,
+                           b->out ? b->out + i * b->max : NULL, b->max,
+                           &b->found[i]);
+    }
+    vg_free(h.v);
+    return NULL;
+}
+
+/*
+ * A batch of at least BATCH_SPLIT hashes is shared with a second thread
+ * (half the hashes each), when there is a second core: lookups are bound
+ * by the memory misses one core can have in flight, so interleaving more
+ * queries on one core does not help (measured: 0.91x to 1.01x), a second
+ * core does.
+ */
+#define BATCH_SPLIT 64
+
+int vg_index_lookup_pdq_batch(struct vg_index *ix, const struct vg_pdq_hash *q,
+                              const unsigned *nq, size_t n,
+                              struct vg_index_match *out, size_t max,
+                              size_t *found)
+{
+    struct batch b[2];
+    size_t total = 0, half = 0, split = n;
+    pthread_t th;
+    int two = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (nq && (nq[i] == 0 || nq[i] > VG_PDQ_NDIHEDRAL))
+            return VG_EINVAL;
+        total += nq ? nq[i] : 1;
+    }
+    if (total >= BATCH_SPLIT && sysconf(_SC_NPROCESSORS_ONLN) > 1)
+        for (split = 0; split < n && half < total / 2; split++)
+            half += nq ? nq[split] : 1;
+    b[0] = (struct batch){ix, q, nq, 0, split, 0, max, out, found, VG_OK};
+    b[1] = (struct batch){ix, q, nq, split, n, half, max, out, found, VG_OK};
+    pthread_rwlock_rdlock(&ix->lock);
+    if (split < n)
+        two = pthread_create(&th, NULL, batch_run, &b[1]) == 0;
+    batch_run(&b[0]);
+    if (two)
+        pthread_join(th, NULL);
+    else
+        batch_run(&b[1]); /* no second thread: this one does it all */
+    pthread_rwlock_unlock(&ix->lock);
+    return b[0].rc ? b[0].rc : b[1].rc;
 }
 
 int vg_index_lookup_digest(struct vg_index *ix, enum vg_algo algo,

@@ -21,7 +21,16 @@
  *
  * Memory per hash: 32 (hash) + 3 per table (position; 4 from 2^24 hashes)
  * + 4 (id) + 2 (group) + 1/8 (disabled bit) + the bucket starts, 12 to 24
- * bytes (6 to 12 with 4-byte positions): under 100 (89.6 at 10 M).
+ * bytes (3 to 12 with 4-byte positions): 87.0 at 1 M (12 tables of 18
+ * bits), 89.6 at 10 M (11 of 22), 85.8 at 100 M (11 of 23, 4-byte
+ * positions).  That is as low as tables of all the hashes go at radius 31:
+ * a table must name each hash it holds, log2 n bits (27 at 100 M), so 10
+ * tables cost at least 34 bytes beside the 38 of hash, id and group; and
+ * fewer tables need more bits flipped per probe (7 tables of 24 bits:
+ * about 59,000 probes a query hash at 100 M instead of 2,800).  A build
+ * holds the new base and its tables' sort buffers (16 bytes a hash per
+ * build thread) at its peak, the old base and tail being freed once
+ * merged.
  *
  * Lookups are bound by memory latency, so they are built for memory-level
  * parallelism: all probe keys of a query hash are generated and their
@@ -30,7 +39,11 @@
  * misses at once than L1: 1.3x faster here).  The big arrays sit in huge
  * pages (no TLB miss per access).  Adds go to a tail that every search
  * scans; vg__pdq_build folds it in (index.c does so when the tail reaches
- * 1/256 of the base).
+ * 1/256 of the base).  Interleaving the stages of several query hashes
+ * was measured and does not pay: one hash's probes already keep as many
+ * misses in flight as a core tracks (a batch of 1,000 single hashes
+ * interleaved 16 at a time: 0.91x at 10 M), so index.c shares a big batch
+ * with a second core instead.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -172,13 +185,40 @@ static int order_cmp(const void *a, const void *b)
 
 /*
  * Positions take 3 bytes below 2^24 hashes, else 4; key bits are then
- * floor(log2 n) - 1 (2 to 4 hashes a bucket), else floor(log2 n) - 2, so
- * the bucket starts cost 12 to 24 (6 to 12) bytes a hash and the total
- * stays under 100.  0 bits = too few hashes for tables (scan).
+ * floor(log2 n) - 1 (2 to 4 hashes a bucket), else floor(log2 n) - 2 or,
+ * where that fits one table more and costs fewer misses, - 3, so the
+ * bucket starts cost 12 to 24 (3 to 12) bytes a hash and the total stays
+ * under 100.  0 bits = too few hashes for tables (scan).
  */
 static unsigned pos_width(size_t n)
 {
     return n < ((size_t)1 << 24) ? 3 : 4;
+}
+
+/* As many tables as fit in 256 bits, at most VG__PDQ_TABLES. */
+static unsigned table_count(unsigned bits)
+{
+    return !bits                         ? 0
+           : 256 / bits < VG__PDQ_TABLES ? 256 / bits
+                                         : VG__PDQ_TABLES;
+}
+
+static size_t binom_upto(unsigned n, int t);
+static void thresholds(unsigned m, int radius, int t[VG__PDQ_TABLES]);
+
+/* Memory misses a query hash costs at the default radius with tables of
+ * this many bits: a bucket start and a bucket a probe, and a candidate
+ * for each hash in the buckets. */
+static double probe_cost(size_t n, unsigned bits)
+{
+    unsigned m = table_count(bits);
+    int t[VG__PDQ_TABLES];
+    double probes = 0;
+
+    thresholds(m, VG_INDEX_DEFAULT_RADIUS, t);
+    for (unsigned i = 0; i < m; i++)
+        probes += t[i] < 0 ? 0 : (double)binom_upto(bits, t[i]);
+    return probes * (2 + (double)n / (double)((size_t)1 << bits));
 }
 
 static unsigned table_bits(size_t n)
@@ -189,16 +229,13 @@ static unsigned table_bits(size_t n)
         lg++;
     if (lg < 12)
         return 0;
-    lg -= pos_width(n) == 3 ? 1 : 2;
-    return lg > 26 ? 26 : lg;
-}
-
-/* As many tables as fit in 256 bits, at most VG__PDQ_TABLES. */
-static unsigned table_count(unsigned bits)
-{
-    return !bits                         ? 0
-           : 256 / bits < VG__PDQ_TABLES ? 256 / bits
-                                         : VG__PDQ_TABLES;
+    if (pos_width(n) == 3)
+        return lg - 1;
+    /* one bit fewer when that buys a table more: at 100 M, 11 tables of
+     * 23 bits cost 39,000 misses a query hash where 10 of 24 cost 56,000,
+     * for 1 byte a hash more */
+    lg = lg > 28 ? 26 : lg - 2;
+    return probe_cost(n, lg - 1) < probe_cost(n, lg) ? lg - 1 : lg;
 }
 
 static uint32_t pos_get(const uint8_t *p, unsigned w, size_t i)
@@ -388,7 +425,8 @@ static int merge(const struct vg__pdq_set *s, struct vg__pdq_set *t,
     return VG_OK;
 }
 
-int vg__pdq_build_into(const struct vg__pdq_set *s, struct vg__pdq_set *t)
+/* t's base (no tables yet) from s's base and tail. */
+static int make_base(const struct vg__pdq_set *s, struct vg__pdq_set *t)
 {
     size_t n = s->n + s->tn;
     int64_t *ids = NULL;
@@ -417,10 +455,19 @@ int vg__pdq_build_into(const struct vg__pdq_set *s, struct vg__pdq_set *t)
     }
     t->bytes = n * (sizeof(*t->code) + (t->id32 ? 4 : 8) + sizeof(*t->group)) +
                (n / 64 + 1) * 8;
-    rc = build_tables(t);
+    rc = VG_OK;
 fail:
     vg_free(ids);
     if (rc)
+        vg__pdq_fini(t);
+    return rc;
+}
+
+int vg__pdq_build_into(const struct vg__pdq_set *s, struct vg__pdq_set *t)
+{
+    int rc = make_base(s, t);
+
+    if (!rc && (rc = build_tables(t)))
         vg__pdq_fini(t);
     return rc;
 }
@@ -446,15 +493,17 @@ int vg__pdq_build(struct vg__pdq_set *s)
 
     if (!s->tn && (s->m || !table_bits(s->n)))
         return VG_OK;
-    /* the old tables go first, so that one set of tables is held at once;
-     * if the build fails, s is whole and scanned until the next one */
+    /* the old tables go first, and the old base and tail once merged, so
+     * that at 100 M hashes the peak is the new set and one table's sort;
+     * if the merge fails, s is whole and scanned until the next build,
+     * if the tables fail, the new set is (still exact) */
     free_tables(s);
-    if ((rc = vg__pdq_build_into(s, &t)))
+    if ((rc = make_base(s, &t)))
         return rc;
     /* the new tail starts small: a reserve for loading must not stay */
     vg__pdq_fini(s);
     *s = t;
-    return VG_OK;
+    return build_tables(s);
 }
 
 /* ---- enabling ---- */

@@ -280,38 +280,6 @@ static int acc_push(struct vg_matcher *m, struct acc *a,
     return rc;
 }
 
-/* Each of the n index matches hv (at most MAX_HITS read) to its
- * accumulator by its list's kind. */
-static int push_all(struct vg_matcher *m, const struct vg_index_match *hv,
-                    size_t n, struct acc *block, struct acc *allow,
-                    struct vg_err *err)
-{
-    int rc = VG_OK;
-
-    for (size_t i = 0; !rc && i < n && i < MAX_HITS; i++)
-        rc = acc_push(m,
-                      m->lists[hv[i].group]->l.kind == VG_LIST_ALLOW ? allow
-                                                                     : block,
-                      &hv[i], err);
-    return rc;
-}
-
-/* The block and allow matches found into out: an allow match suppresses
- * the block ones. */
-static void settle(struct vg_match_result *out, struct acc *block,
-                   struct acc *allow)
-{
-    out->allowed_by = allow->v;
-    out->nallowed = allow->n;
-    if (allow->n) {
-        out->suppressed = block->v;
-        out->nsuppressed = block->n;
-    } else {
-        out->matches = block->v;
-        out->nmatches = block->n;
-    }
-}
-
 /* Look up the image's value of algorithm a, by the kind of a. */
 static int lookup_algo(struct vg_matcher *m, const struct vg_imagehash *h,
                        enum vg_algo a, struct vg_index_match *hv, size_t *n,
@@ -335,6 +303,37 @@ static int lookup_algo(struct vg_matcher *m, const struct vg_imagehash *h,
     if (quality >= 0 && quality < m->min_quality)
         return VG_OK;
     return vg_index_lookup(m->ix, a, v, hv, MAX_HITS, n);
+}
+
+/* The matches of one image, sorted into the result by the allow rule. */
+static void result_set(struct vg_match_result *out, struct acc *block,
+                       struct acc *allow)
+{
+    out->allowed_by = allow->v;
+    out->nallowed = allow->n;
+    if (allow->n) {
+        out->suppressed = block->v;
+        out->nsuppressed = block->n;
+    } else {
+        out->matches = block->v;
+        out->nmatches = block->n;
+    }
+}
+
+/* Index matches into block and allow matches with their details; the
+ * caller holds m->lock to read. */
+static int push_all(struct vg_matcher *m, const struct vg_index_match *hv,
+                    size_t n, struct acc *block, struct acc *allow,
+                    struct vg_err *err)
+{
+    int rc = VG_OK;
+
+    for (size_t i = 0; !rc && i < n && i < MAX_HITS; i++)
+        rc = acc_push(m,
+                      m->lists[hv[i].group]->l.kind == VG_LIST_ALLOW ? allow
+                                                                     : block,
+                      &hv[i], err);
+    return rc;
 }
 
 int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
@@ -361,7 +360,39 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
         matches_free(allow.v, allow.n);
         return rc;
     }
-    settle(out, &block, &allow);
+    result_set(out, &block, &allow);
+    return VG_OK;
+}
+
+/* Matches kept per hash by the batch; a hash with more is looked up again
+ * alone, with room for MAX_HITS. */
+#define BATCH_HITS 32
+
+/* One hash's result from the batch's matches (n found, hv holding up to
+ * BATCH_HITS of them); the caller holds m->lock to read. */
+static int pdq_result(struct vg_matcher *m, const struct vg_pdq_hash *q,
+                      struct vg_index_match *hv, size_t n,
+                      struct vg_match_result *out, struct vg_err *err)
+{
+    struct vg_index_match *all = NULL;
+    struct acc block = {0}, allow = {0};
+    int rc = VG_OK;
+
+    if (n > BATCH_HITS) {
+        if (!(all = vg_mallocarray(MAX_HITS, sizeof(*all))))
+            return VG_ENOMEM;
+        rc = vg_index_lookup_pdq(m->ix, q, 1, all, MAX_HITS, &n);
+        hv = all;
+    }
+    if (!rc)
+        rc = push_all(m, hv, n, &block, &allow, err);
+    vg_free(all);
+    if (rc) {
+        matches_free(block.v, block.n);
+        matches_free(allow.v, allow.n);
+        return rc;
+    }
+    result_set(out, &block, &allow);
     return VG_OK;
 }
 
@@ -370,26 +401,30 @@ int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
                            struct vg_err *err)
 {
     struct vg_index_match *hv = NULL;
-    int rc = VG_OK;
+    size_t *found = NULL, i = 0;
+    int rc;
 
     memset(out, 0, n * sizeof(*out));
-    if (!(hv = vg_mallocarray(MAX_HITS, sizeof(*hv))))
+    if (!n)
+        return VG_OK;
+    if (!(hv = vg_mallocarray(n, BATCH_HITS * sizeof(*hv))) ||
+        !(found = vg_mallocarray(n, sizeof(*found)))) {
+        vg_free(hv);
         return VG_ENOMEM;
-    pthread_rwlock_rdlock(&m->lock);
-    for (size_t k = 0; k < n && !rc; k++) {
-        struct acc block = {0}, allow = {0};
-        size_t got = 0;
-
-        rc = vg_index_lookup_pdq(m->ix, &q[k], 1, hv, MAX_HITS, &got);
-        if (!rc)
-            rc = push_all(m, hv, got, &block, &allow, err);
-        settle(&out[k], &block, &allow);
     }
+    pthread_rwlock_rdlock(&m->lock);
+    rc = vg_index_lookup_pdq_batch(m->ix, q, NULL, n, hv, BATCH_HITS, found);
+    for (; !rc && i < n; i++)
+        rc = pdq_result(m, &q[i], hv + i * BATCH_HITS, found[i], &out[i], err);
     pthread_rwlock_unlock(&m->lock);
     vg_free(hv);
-    if (rc)
-        for (size_t k = 0; k < n; k++)
-            vg_match_result_fini(&out[k]);
+    vg_free(found);
+    if (rc) {
+        for (size_t j = 0; j < i; j++)
+            vg_match_result_fini(&out[j]);
+        if (rc == VG_ENOMEM)
+            vg_err_set(err, rc, "out of memory looking up hashes");
+    }
     return rc;
 }
 
@@ -416,6 +451,6 @@ int vg_matcher_lookup_value(struct vg_matcher *m, enum vg_algo algo,
         matches_free(allow.v, allow.n);
         return rc;
     }
-    settle(out, &block, &allow);
+    result_set(out, &block, &allow);
     return VG_OK;
 }

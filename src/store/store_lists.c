@@ -120,8 +120,9 @@ unlock:
     "SELECT l.id, l.name, l.source, l.category, l.pdq_distance, l.kind,"      \
     " l.enabled, l.created_at,"                                               \
     " (SELECT COUNT(*) FROM list_entries e WHERE e.list_id = l.id),"          \
+    " (SELECT COUNT(*) FROM list_entries e WHERE e.list_id = l.id) -"         \
     " (SELECT COUNT(*) FROM list_entries e WHERE e.list_id = l.id"            \
-    "  AND e.enabled = 1),"                                                   \
+    "  AND e.enabled = 0),"                                                   \
     " (SELECT COUNT(*) FROM list_imports i WHERE i.list_id = l.id),"          \
     " (SELECT COALESCE(MAX(imported_at), 0) FROM list_imports i"              \
     "  WHERE i.list_id = l.id) FROM hash_lists l "
