@@ -43,6 +43,11 @@
 struct vg_flood_opts {
     double ratio;               /* x the baseline's hourly mean: 100 */
     int64_t min_media;          /* distinct media a rate flood needs: 50 */
+    int64_t min_flush_media;    /* an entry's counts reach the store once
+                                   this node saw it match this many
+                                   distinct media in the hour: 4 (fewer
+                                   are dropped at the hour's end, so a
+                                   quieter entry's baseline reads 0) */
     int64_t max_media_per_hour; /* distinct media in an hour: 1000 */
     int64_t baseline_hours;     /* the baseline's hours: 168 (7 days) */
     int64_t flush_ms;           /* counts into the store: 5000 */

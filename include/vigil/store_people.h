@@ -95,7 +95,8 @@ int vg_store_apikey_revoke(struct vg_store *st, int64_t actor, int64_t id,
  * without waiting for a write transaction in progress.  A key revoked
  * through this store is refused at once; one revoked by another process
  * (`vigil apikeys revoke` beside `vigil serve`) within a second of that
- * commit. */
+ * commit, plus the time of the one query that finds it so (meanwhile the
+ * other finds of that key are answered from memory, for up to 5 s). */
 int vg_store_apikey_find(struct vg_store *st, const uint8_t hash[32],
                          int (*cb)(void *ctx, const struct vg_apikey *k),
                          void *ctx, struct vg_err *err);

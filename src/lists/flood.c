@@ -63,6 +63,7 @@ void vg_flood_opts_default(struct vg_flood_opts *o)
     memset(o, 0, sizeof(*o));
     o->ratio = 100;
     o->min_media = 50;
+    o->min_flush_media = 4;
     o->max_media_per_hour = 1000;
     o->baseline_hours = 168;
     o->flush_ms = 5000;
@@ -236,17 +237,22 @@ static int counts_add(struct counts *c, const struct rec *r)
 }
 
 /* Take shard s's unflushed counts into c; free the records of hours before
- * hour once taken. */
-static void shard_take(struct shard *s, struct counts *c, int64_t hour)
+ * hour once taken.  A record of this hour with fewer than min distinct
+ * media on this node stays here (no entry seen by so few is a flood, and
+ * the store is spared a row for each of the many entries a busy node
+ * matches once or twice); one of an hour past with so few is dropped. */
+static void shard_take(struct shard *s, struct counts *c, int64_t hour,
+                       int64_t min)
 {
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->nb; i++) {
         struct rec **p = &s->b[i];
         while (*p) {
             struct rec *r = *p;
-            if ((r->matches || r->media) && !counts_add(c, r))
+            int few = (int64_t)r->nkeys < min;
+            if (!few && (r->matches || r->media) && !counts_add(c, r))
                 r->matches = r->media = 0;
-            if (r->hour < hour && !r->matches && !r->media) {
+            if (r->hour < hour && (few || (!r->matches && !r->media))) {
                 *p = r->next;
                 rec_free(r);
                 s->n--;
@@ -282,7 +288,7 @@ static int flush(struct vg_flood *f, struct vg_err *err)
     int rc;
 
     for (int i = 0; i < SHARDS; i++)
-        shard_take(&f->sh[i], &c, hour);
+        shard_take(&f->sh[i], &c, hour, f->o.min_flush_media);
     if ((rc = vg_store_flood_add(f->st, c.v, c.n, err)))
         put_back(f, &c);
     vg_free(c.v);
@@ -489,6 +495,8 @@ static void take_opts(struct vg_flood_opts *o, const struct vg_flood_opts *in)
     vg_flood_opts_default(&d);
     *o = in ? *in : d;
     o->min_media = o->min_media > 0 ? o->min_media : d.min_media;
+    o->min_flush_media = o->min_flush_media > 0 ? o->min_flush_media
+                                                : d.min_flush_media;
     o->max_media_per_hour = o->max_media_per_hour > 0 ? o->max_media_per_hour
                                                       : d.max_media_per_hour;
     o->baseline_hours = o->baseline_hours > 0 ? o->baseline_hours

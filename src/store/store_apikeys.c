@@ -10,7 +10,9 @@
  * Invariant: no remembered key was revoked through this store (revoking
  * forgets them all, under the store's lock, after the commit; a find
  * remembers under that same lock); one revoked by another process is
- * refused at most KEY_FRESH_MS after its commit.  Unknown keys are not
+ * refused at most KEY_FRESH_MS after its commit, plus the time the query
+ * that finds it revoked takes (while one thread asks, the others are
+ * answered from memory, for up to KEY_STALE_MS).  Unknown keys are not
  * remembered, so a key added elsewhere works at once.
  */
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "vigil/store_people.h"
 
 #define KEY_FRESH_MS 1000
+#define KEY_STALE_MS 5000
 
 static int64_t monotonic_ms(void)
 {
@@ -35,20 +38,42 @@ static struct vg__key_seen *seen_slot(struct vg_store *st,
     return &st->keys[hash[0] % VG__KEYS_SEEN]; /* the hash is uniform */
 }
 
-/* Copy the remembered key with this hash into *out if still fresh. */
+/* Copy the remembered key with this hash into *out if still fresh, or if
+ * another thread is asking the store about it now (for at most
+ * KEY_STALE_MS more): one query per key at a time, the others answered
+ * meanwhile, so a slow transaction holding the store delays one request,
+ * not all.  Otherwise this caller is the one to ask (0). */
 static int seen_get(struct vg_store *st, const uint8_t hash[32],
                     struct vg__key_seen *out)
 {
     struct vg__key_seen *k = seen_slot(st, hash);
+    int64_t now = monotonic_ms();
     int found;
 
     pthread_mutex_lock(&st->keys_lock);
-    found = k->until_ms && monotonic_ms() < k->until_ms &&
-            !memcmp(k->hash, hash, 32);
+    found = k->until_ms && !memcmp(k->hash, hash, 32) &&
+            (now < k->until_ms ||
+             (k->asking && now < k->until_ms + KEY_STALE_MS));
     if (found)
         *out = *k;
+    else if (k->until_ms && !memcmp(k->hash, hash, 32))
+        k->asking = 1;
     pthread_mutex_unlock(&st->keys_lock);
     return found;
+}
+
+/* The query about a remembered key ended without putting it back (not
+ * found, revoked, or the store failed): forget it. */
+static void seen_drop(struct vg_store *st, const uint8_t hash[32])
+{
+    struct vg__key_seen *k = seen_slot(st, hash);
+
+    pthread_mutex_lock(&st->keys_lock);
+    if (!memcmp(k->hash, hash, 32)) {
+        k->until_ms = 0;
+        k->asking = 0;
+    }
+    pthread_mutex_unlock(&st->keys_lock);
 }
 
 /* Remember k, found by a query begun at t0 (store locked). */
@@ -71,6 +96,7 @@ static void seen_put(struct vg_store *st, const uint8_t hash[32],
     memcpy(e->scopes, k->scopes, strlen(k->scopes) + 1);
     memcpy(e->partner, k->partner, strlen(k->partner) + 1);
     e->until_ms = t0 + KEY_FRESH_MS;
+    e->asking = 0;
     pthread_mutex_unlock(&st->keys_lock);
 }
 
@@ -231,6 +257,8 @@ int vg_store_apikey_find(struct vg_store *st, const uint8_t hash[32],
                                "b", hash, (size_t)32)))
         rc = each(st, s, remember_cb, &r, &rows, err);
     UNLOCK(st);
+    if (rc || !rows)
+        seen_drop(st, hash);
     if (!rc && !rows)
         rc = VG_ENOENT; /* no message: callers answer 401 without detail */
     return rc;

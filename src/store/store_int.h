@@ -78,6 +78,7 @@ struct vg__key_seen {
     uint8_t hash[32];
     int64_t id, created_at, rate_per_minute, daily_quota;
     int64_t until_ms; /* answered from here before this; 0: empty slot */
+    int asking;       /* a thread is asking the store about it */
     char name[201], scopes[256], partner[65];
 };
 

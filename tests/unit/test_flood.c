@@ -214,10 +214,11 @@ static void test_burst(void)
     TH_EQ_INT(matches(m, 0), 0);
     TH_EQ_INT(matches(m, 1), 1);
     vg_flood_stop(f);
+    /* the other's 3 media stay on the node: fewer than min_flush_media */
     TH_EQ_INT(count("SELECT sum(matches) FROM flood_counts WHERE entry_id ="
                     " %lld",
                     1),
-              3);
+              -1);
     vg_matcher_free(m);
     vg_store_close(st);
 }
