@@ -23,12 +23,13 @@
 # (cmake --preset release && cmake --build --preset release).
 # Usage: bench/api_bench.sh [--hashes N] [--duration D] [--connections C]
 #            [--wrk-threads T] [--batches B] [--media-rounds R]
-#            [--queries NQ] [--build DIR]
-#   N 10000000; D 20s; C 64; T 2; B 50; R 3; NQ 20000;
+#            [--queries NQ] [--threads ST] [--build DIR]
+#   N 10000000; D 20s; C 64; T 2; B 50; R 3; NQ 20000; ST serve's
+#   --threads (8, its default);
 #   DIR build/release (its vigil and bench_gen_pdq).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-N=10000000 D=20s C=64 WT=2 B=50 R=3 NQ=20000 BUILD=$REPO/build/release
+N=10000000 D=20s C=64 WT=2 B=50 R=3 NQ=20000 ST=8 BUILD=$REPO/build/release
 while [ $# -gt 0 ]; do
   case $1 in
     --hashes) N=$2; shift 2 ;;
@@ -38,6 +39,7 @@ while [ $# -gt 0 ]; do
     --batches) B=$2; shift 2 ;;
     --media-rounds) R=$2; shift 2 ;;
     --queries) NQ=$2; shift 2 ;;
+    --threads) ST=$2; shift 2 ;;
     --build) BUILD=$(realpath "$2"); shift 2 ;;
     -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "api_bench.sh: unknown argument $1" >&2; exit 2 ;;
@@ -83,7 +85,7 @@ rm -f "$T/list"
 KEY=$("$VIGIL" apikeys add bench --scopes lookup --partner benchp --db "$DB" |
       tail -n 1)
 t0=$(date +%s.%N)
-"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --no-crawl \
+"$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --no-crawl --threads "$ST" \
   --per-address $((2 * C)) >"$T/out" 2>"$T/serr" &
 SPID=$!
 PORT=""

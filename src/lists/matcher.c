@@ -364,21 +364,21 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
     return VG_OK;
 }
 
-/* Matches kept per hash by the batch; a hash with more is looked up again
- * alone, with room for MAX_HITS. */
-#define BATCH_HITS 32
+/* Matches kept per hash by a batch of several; a hash with more is looked
+ * up again alone, with room for MAX_HITS. */
+#define BATCH_HITS 64
 
 /* One hash's result from the batch's matches (n found, hv holding up to
- * BATCH_HITS of them); the caller holds m->lock to read. */
+ * per of them); the caller holds m->lock to read. */
 static int pdq_result(struct vg_matcher *m, const struct vg_pdq_hash *q,
-                      struct vg_index_match *hv, size_t n,
+                      struct vg_index_match *hv, size_t n, size_t per,
                       struct vg_match_result *out, struct vg_err *err)
 {
     struct vg_index_match *all = NULL;
     struct acc block = {0}, allow = {0};
     int rc = VG_OK;
 
-    if (n > BATCH_HITS) {
+    if (n > per) {
         if (!(all = vg_mallocarray(MAX_HITS, sizeof(*all))))
             return VG_ENOMEM;
         rc = vg_index_lookup_pdq(m->ix, q, 1, all, MAX_HITS, &n);
@@ -400,6 +400,8 @@ int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
                            size_t n, struct vg_match_result *out,
                            struct vg_err *err)
 {
+    /* one hash alone gets room for all its matches (no second search) */
+    size_t per = n == 1 ? MAX_HITS : BATCH_HITS;
     struct vg_index_match *hv = NULL;
     size_t *found = NULL, i = 0;
     int rc;
@@ -407,15 +409,15 @@ int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
     memset(out, 0, n * sizeof(*out));
     if (!n)
         return VG_OK;
-    if (!(hv = vg_mallocarray(n, BATCH_HITS * sizeof(*hv))) ||
+    if (!(hv = vg_mallocarray(n, per * sizeof(*hv))) ||
         !(found = vg_mallocarray(n, sizeof(*found)))) {
         vg_free(hv);
         return VG_ENOMEM;
     }
     pthread_rwlock_rdlock(&m->lock);
-    rc = vg_index_lookup_pdq_batch(m->ix, q, NULL, n, hv, BATCH_HITS, found);
+    rc = vg_index_lookup_pdq_batch(m->ix, q, NULL, n, hv, per, found);
     for (; !rc && i < n; i++)
-        rc = pdq_result(m, &q[i], hv + i * BATCH_HITS, found[i], &out[i], err);
+        rc = pdq_result(m, &q[i], hv + i * per, found[i], per, &out[i], err);
     pthread_rwlock_unlock(&m->lock);
     vg_free(hv);
     vg_free(found);
