@@ -305,10 +305,16 @@ static int lookup_algo(struct vg_matcher *m, const struct vg_imagehash *h,
     return vg_index_lookup(m->ix, a, v, hv, MAX_HITS, n);
 }
 
-/* The matches of one image, sorted into the result by the allow rule. */
-static void result_set(struct vg_match_result *out, struct acc *block,
-                       struct acc *allow)
+/* The matches found into out, sorted by the allow rule (an allow match
+ * suppresses the block ones), or on an error (rc) both freed: rc. */
+static int result_end(struct vg_match_result *out, struct acc *block,
+                      struct acc *allow, int rc)
 {
+    if (rc) {
+        matches_free(block->v, block->n);
+        matches_free(allow->v, allow->n);
+        return rc;
+    }
     out->allowed_by = allow->v;
     out->nallowed = allow->n;
     if (allow->n) {
@@ -318,6 +324,7 @@ static void result_set(struct vg_match_result *out, struct acc *block,
         out->matches = block->v;
         out->nmatches = block->n;
     }
+    return VG_OK;
 }
 
 /* Index matches into block and allow matches with their details; the
@@ -355,13 +362,7 @@ int vg_matcher_lookup(struct vg_matcher *m, const struct vg_imagehash *h,
     }
     pthread_rwlock_unlock(&m->lock);
     vg_free(hv);
-    if (rc) {
-        matches_free(block.v, block.n);
-        matches_free(allow.v, allow.n);
-        return rc;
-    }
-    result_set(out, &block, &allow);
-    return VG_OK;
+    return result_end(out, &block, &allow, rc);
 }
 
 /* Matches kept per hash by a batch of several; a hash with more is looked
@@ -387,13 +388,7 @@ static int pdq_result(struct vg_matcher *m, const struct vg_pdq_hash *q,
     if (!rc)
         rc = push_all(m, hv, n, &block, &allow, err);
     vg_free(all);
-    if (rc) {
-        matches_free(block.v, block.n);
-        matches_free(allow.v, allow.n);
-        return rc;
-    }
-    result_set(out, &block, &allow);
-    return VG_OK;
+    return result_end(out, &block, &allow, rc);
 }
 
 int vg_matcher_lookup_pdqs(struct vg_matcher *m, const struct vg_pdq_hash *q,
@@ -448,11 +443,5 @@ int vg_matcher_lookup_value(struct vg_matcher *m, enum vg_algo algo,
         rc = push_all(m, hv, got, &block, &allow, err);
     pthread_rwlock_unlock(&m->lock);
     vg_free(hv);
-    if (rc) {
-        matches_free(block.v, block.n);
-        matches_free(allow.v, allow.n);
-        return rc;
-    }
-    result_set(out, &block, &allow);
-    return VG_OK;
+    return result_end(out, &block, &allow, rc);
 }

@@ -18,6 +18,7 @@
 #include "vigil/alloc.h"
 #include "vigil/lists.h"
 #include "vigil/store_reports.h"
+#include "runtime/runtime_int.h"
 #include "vigil/runtime.h"
 
 struct vg_runtime_crawl {
@@ -51,25 +52,6 @@ static int seal_thumb(void *ctx, const uint8_t *plain, size_t n, uint8_t **out,
     return vg_seal(ctx, plain, n, out, outn);
 }
 
-static void say(struct vg_runtime_crawl *c, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void say(struct vg_runtime_crawl *c, const char *fmt, ...)
-{
-    char line[768];
-    va_list ap;
-
-    if (!c->o.log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    c->o.log(c->o.log_ctx, line);
-}
-
 static void progress(void *ctx, const struct vg_crawl_stats *s)
 {
     struct vg_runtime_crawl *c = ctx;
@@ -82,15 +64,8 @@ static void progress(void *ctx, const struct vg_crawl_stats *s)
 /* Wait ms or until stopped (mu held). */
 static void pause_locked(struct vg_runtime_crawl *c, int64_t ms)
 {
-    struct timespec until;
+    struct timespec until = vg__rt_after(ms);
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     while (!c->stopping &&
            pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
         ;
@@ -140,8 +115,9 @@ static void *run(void *arg)
         snprintf(c->last_error, sizeof(c->last_error), "%s",
                  rc ? (err.msg[0] ? err.msg : vg_strerror(rc)) : "");
         if (rc && !c->stopping) {
-            say(c, "crawl of reported URLs: %s; again in %lld ms",
-                c->last_error, (long long)c->o.retry_ms);
+            vg__rt_say(c->o.log, c->o.log_ctx,
+                       "crawl of reported URLs: %s; again in %lld ms",
+                       c->last_error, (long long)c->o.retry_ms);
             pause_locked(c, c->o.retry_ms);
         } else if (!rc && !c->stopping) {
             pause_locked(c, 1000); /* ended by itself: do not spin */

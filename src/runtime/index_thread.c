@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "vigil/alloc.h"
+#include "runtime/runtime_int.h"
 #include "vigil/runtime.h"
 
 struct vg_runtime_index {
@@ -37,43 +38,19 @@ void vg_runtime_index_opts_default(struct vg_runtime_index_opts *o)
     o->sync_ms = 200;
 }
 
-static void say(struct vg_runtime_index *ix, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void say(struct vg_runtime_index *ix, const char *fmt, ...)
-{
-    char line[768];
-    va_list ap;
-
-    if (!ix->o.log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    ix->o.log(ix->o.log_ctx, line);
-}
-
 static void sync_log(void *ctx, const char *line)
 {
-    say(ctx, "%s", line);
+    struct vg_runtime_index *ix = ctx;
+
+    vg__rt_say(ix->o.log, ix->o.log_ctx, "%s", line);
 }
 
 /* Wait ms, or until stopped or (loaded set) until the matcher is
  * loaded (mu held). */
 static void pause_locked(struct vg_runtime_index *ix, int64_t ms, int loaded)
 {
-    struct timespec until;
+    struct timespec until = vg__rt_after(ms);
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     while (!ix->stopping && !(loaded && ix->m) &&
            pthread_cond_timedwait(&ix->cv, &ix->mu, &until) != ETIMEDOUT)
         ;
@@ -98,9 +75,10 @@ static void *load(void *arg)
             ix->sync = sync;
             pthread_cond_broadcast(&ix->cv);
         } else if (!ix->stopping) {
-            say(ix, "lists: cannot be loaded (%s); again in %lld ms",
-                err.msg[0] ? err.msg : vg_strerror(rc),
-                (long long)ix->o.retry_ms);
+            vg__rt_say(ix->o.log, ix->o.log_ctx,
+                       "lists: cannot be loaded (%s); again in %lld ms",
+                       err.msg[0] ? err.msg : vg_strerror(rc),
+                       (long long)ix->o.retry_ms);
             pause_locked(ix, ix->o.retry_ms, 0);
         }
         rc = !rc || ix->stopping;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/runtime_int.h"
 #include "vigil/alloc.h"
 #include "vigil/runtime.h"
 #include "vigil/store_fleet.h"
@@ -28,14 +29,6 @@ struct vg_runtime_node {
     pthread_cond_t wake;
     int stop;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static int beat(struct vg_runtime_node *n, int64_t at, struct vg_err *err)
 {
@@ -56,24 +49,17 @@ static void *loop(void *arg)
 
     pthread_mutex_lock(&n->lock);
     while (!n->stop) {
-        struct timespec until;
+        struct timespec until = vg__rt_after(n->o.beat_ms);
         struct vg_err err = {0};
         int rc;
 
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)(n->o.beat_ms / 1000);
-        until.tv_nsec += (long)(n->o.beat_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
         while (!n->stop &&
                pthread_cond_timedwait(&n->wake, &n->lock, &until) != ETIMEDOUT)
             ;
         if (n->stop)
             break;
         pthread_mutex_unlock(&n->lock);
-        rc = beat(n, now_ms(), &err);
+        rc = beat(n, vg__rt_now_ms(), &err);
         if (rc && !failing) /* said once, not at every beat */
             fprintf(stderr, "vigil: node %s: heartbeat: %s\n", n->id,
                     err.msg[0] ? err.msg : vg_strerror(rc));
@@ -91,7 +77,7 @@ static void default_id(struct vg_runtime_node *n)
     uint32_t r = 0;
 
     if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-        r = (uint32_t)now_ms();
+        r = (uint32_t)vg__rt_now_ms();
     snprintf(n->id, sizeof(n->id), "%.150s:%ld:%08x", n->host, (long)getpid(),
              (unsigned)r);
 }
@@ -122,7 +108,7 @@ int vg_runtime_node_start(struct vg_store *st,
                           VG_NODE_ID_MAX);
     } else
         snprintf(n->id, sizeof(n->id), "%s", o->name);
-    n->started_ms = now_ms();
+    n->started_ms = vg__rt_now_ms();
     if ((rc = beat(n, n->started_ms, err))) {
         vg_free(n);
         return rc;

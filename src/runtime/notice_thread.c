@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "runtime/runtime_int.h"
 #include "vigil/alloc.h"
 #include "vigil/runtime.h"
 #include "vigil/store_fleet.h"
@@ -37,27 +38,12 @@ struct vg_runtime_notices {
     int64_t held_until;        /* the lease's end as last taken */
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Wait on cv for ms or until stopped (lock held). */
 static void pause_locked(struct vg_runtime_notices *n, pthread_cond_t *cv,
                          int64_t ms)
 {
-    struct timespec until;
+    struct timespec until = vg__rt_after(ms);
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     while (!n->stop &&
            pthread_cond_timedwait(cv, &n->lock, &until) != ETIMEDOUT)
         ;
@@ -84,7 +70,7 @@ static int still_held(void *ctx)
     int held;
 
     pthread_mutex_lock(&n->lock);
-    held = !n->lost && now_ms() < n->held_until;
+    held = !n->lost && vg__rt_now_ms() < n->held_until;
     pthread_mutex_unlock(&n->lock);
     return held;
 }
@@ -94,7 +80,7 @@ static int64_t cycle(struct vg_runtime_notices *n)
 {
     struct vg_notice_stats s;
     struct vg_err err = {0};
-    int64_t at = now_ms(), run = 0,
+    int64_t at = vg__rt_now_ms(), run = 0,
             retry = n->interval_ms < n->lease_ms ? n->interval_ms
                                                  : n->lease_ms;
     int rc, taken = 0, held = 0;
@@ -121,7 +107,7 @@ static int64_t cycle(struct vg_runtime_notices *n)
     pthread_mutex_lock(&n->lock);
     n->running = 0;
     pthread_mutex_unlock(&n->lock);
-    at = now_ms();
+    at = vg__rt_now_ms();
     if (vg_store_job_release(n->st, JOB, n->holder, run, at,
                              at + n->interval_ms,
                              rc ? (err.msg[0] ? err.msg : vg_strerror(rc))
@@ -169,7 +155,7 @@ static void *keeper(void *arg)
         if (n->stop || !n->running)
             continue;
         pthread_mutex_unlock(&n->lock);
-        at = now_ms();
+        at = vg__rt_now_ms();
         rc = vg_store_job_take(n->st, JOB, n->holder, at, at + n->lease_ms,
                                &taken, NULL, &err);
         pthread_mutex_lock(&n->lock);
