@@ -204,7 +204,7 @@ static int write_batch(struct vg_store *st, int64_t actor,
 
         /* field by field: the value buffer is large and mostly unused */
         e.id = e.list_id = 0;
-        e.enabled = 0;
+        e.enabled = e.has_details = 0;
         e.algo = (enum vg_algo)b->r[i].algo;
         memcpy(e.value, rec_value(b, &b->r[i]), vg_algo_size(e.algo));
         e.quality = b->r[i].quality;
