@@ -51,7 +51,8 @@ struct vg_imagehash {
     enum vg_media_format format;
     unsigned width, height; /* as stored in the file */
     char warning[160];      /* non-empty when the hash comes with a caveat */
-    unsigned nvalues;       /* digests, then perceptual: registry order */
+    int incomplete;   /* truncated or corrupt: decoded with rows missing */
+    unsigned nvalues; /* digests, then perceptual: registry order */
     struct vg_imagehash_value values[VG_ALGO_MAX];
     uint8_t valbuf[VG_IMAGEHASH_VALBYTES];
 };

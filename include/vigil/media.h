@@ -60,6 +60,8 @@ struct vg_media_info {
         out_height;    /* rows pushed to the sink (after scaling) */
     unsigned channels; /* 1 (grey) or 3 (RGB) */
     char warning[160]; /* non-empty: decoded, but see this */
+    int incomplete;    /* truncated or corrupt: rows are missing (filled
+                          mid-grey), the warning says so */
 };
 
 /*

@@ -174,11 +174,12 @@ int vg_store_robots_put(struct vg_store *st, int64_t crawl_id,
 
 /* ---- what a crawl found ---- */
 
-/* The SHA-1 and SHA-256 of a media item a crawl found whose hash of algo
- * is value (the first such item): VG_OK, VG_ENOENT if none. */
-int vg_store_media_digests(struct vg_store *st, enum vg_algo algo,
-                           const uint8_t *value, uint8_t sha1[20],
-                           uint8_t sha256[32], struct vg_err *err);
+/* The SHA-1 and SHA-256 of a media item a crawl found with list entry
+ * entry_id's hash (the first such item), in one query: VG_OK, VG_ENOENT
+ * if none. */
+int vg_store_entry_media(struct vg_store *st, int64_t entry_id,
+                         uint8_t sha1[20], uint8_t sha256[32],
+                         struct vg_err *err);
 
 /* A leased URL is finished. */
 struct vg_frontier_done {

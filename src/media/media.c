@@ -204,6 +204,18 @@ void vg__media_warn(struct vg__media_ctx *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
+void vg__media_incomplete(struct vg__media_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+
+    ctx->info->incomplete = 1;
+    if (ctx->info->warning[0])
+        return;
+    va_start(ap, fmt);
+    vsnprintf(ctx->info->warning, sizeof(ctx->info->warning), fmt, ap);
+    va_end(ap);
+}
+
 int vg__media_rows_init(struct vg__media_ctx *ctx, struct vg__media_rows *r)
 {
     const struct vg_media_info *in = ctx->info;

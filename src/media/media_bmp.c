@@ -303,8 +303,8 @@ static int stream_rows(struct vg__media_ctx *ctx, const struct bmp *b,
         return vg_err_set(ctx->err, VG_ECORRUPT,
                           "BMP: pixel data shorter than one row");
     if (present < height)
-        vg__media_warn(ctx, "truncated BMP: %llu of %u rows present",
-                       (unsigned long long)present, height);
+        vg__media_incomplete(ctx, "truncated BMP: %llu of %u rows present",
+                             (unsigned long long)present, height);
     if ((rc = vg__media_begin(ctx)))
         return rc;
     for (y = 0; y < height; y++) {
@@ -404,8 +404,8 @@ static int rle_rows(struct vg__media_ctx *ctx, const struct bmp *b,
         goto out;
     }
     if (cut)
-        vg__media_warn(ctx, "truncated BMP: %llu of %u RLE rows decoded",
-                       (unsigned long long)done, h);
+        vg__media_incomplete(ctx, "truncated BMP: %llu of %u RLE rows decoded",
+                             (unsigned long long)done, h);
     if ((rc = vg__media_begin(ctx)))
         goto out;
     for (y = 0; y < h; y++) {

@@ -123,8 +123,8 @@ static int decode_rows(struct vg__media_ctx *ctx, struct gif_job *job)
             return vg_err_set(ctx->err, VG_ENOMEM, "GIF: out of memory");
         if (y == 0)
             return gif_fail(ctx, job->gif->Error, "first row");
-        vg__media_warn(ctx, "truncated GIF: %u of %u rows decoded", y,
-                       in->height);
+        vg__media_incomplete(ctx, "truncated GIF: %u of %u rows decoded", y,
+                             in->height);
         if ((rc = vg__media_rows_fill(ctx, &job->out, in->height - y)))
             return rc;
     }
@@ -154,8 +154,9 @@ static int decode_interlaced(struct vg__media_ctx *ctx, struct gif_job *job)
             return vg_err_set(ctx->err, VG_ENOMEM, "GIF: out of memory");
         if (nrows == 0)
             return gif_fail(ctx, job->gif->Error, "first row");
-        vg__media_warn(ctx, "truncated GIF: interlaced, %u of %u rows decoded",
-                       nrows, in->height);
+        vg__media_incomplete(
+            ctx, "truncated GIF: interlaced, %u of %u rows decoded", nrows,
+            in->height);
     }
     for (y = 0; y < in->height; y++) {
         row = vg__media_rows_next(&job->out);

@@ -64,6 +64,14 @@ void vg__media_warn(struct vg__media_ctx *ctx, const char *fmt, ...)
 #endif
     ;
 
+/* The same for a truncated or corrupt image whose missing rows are
+ * filled: also sets ctx->info->incomplete. */
+void vg__media_incomplete(struct vg__media_ctx *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* A batch buffer for ctx->info's output rows (a few hundred KiB at most). */
 int vg__media_rows_init(struct vg__media_ctx *ctx, struct vg__media_rows *r);
 void vg__media_rows_fini(struct vg__media_rows *r);

@@ -378,7 +378,7 @@ int vg__media_jpeg(struct vg__media_ctx *ctx)
     rc = jpeg_run(ctx, job);
     if (job->jerr.nwarn) {
         if (job->jerr.warn_code == JWRN_JPEG_EOF)
-            vg__media_warn(ctx, "truncated JPEG: %s", job->jerr.warn);
+            vg__media_incomplete(ctx, "truncated JPEG: %s", job->jerr.warn);
         else
             vg__media_warn(ctx, "JPEG: %s%s", job->jerr.warn,
                            job->jerr.nwarn > 1 ? " (and more warnings)" : "");

@@ -194,11 +194,12 @@ static int decode_rows(struct vg__media_ctx *ctx, struct png_job *job)
         if (y == 0 || png_oom || ret == SPNG_EMEM)
             return spng_fail(ctx, ret, "before the first row");
         if (ret == SPNG_IO_EOF || ret == SPNG_EOF)
-            vg__media_warn(ctx, "truncated PNG: %u of %u rows decoded", y,
-                           in->height);
+            vg__media_incomplete(ctx, "truncated PNG: %u of %u rows decoded",
+                                 y, in->height);
         else
-            vg__media_warn(ctx, "corrupt PNG (%s): %u of %u rows decoded",
-                           spng_strerror(ret), y, in->height);
+            vg__media_incomplete(ctx,
+                                 "corrupt PNG (%s): %u of %u rows decoded",
+                                 spng_strerror(ret), y, in->height);
         if ((rc = vg__media_rows_fill(ctx, &job->out, in->height - y)))
             return rc;
     }
@@ -230,10 +231,10 @@ static int decode_interlaced(struct vg__media_ctx *ctx, struct png_job *job)
     if (ret != SPNG_EOI) {
         if (nrows == 0 || png_oom || ret == SPNG_EMEM)
             return spng_fail(ctx, ret, "before the first row");
-        vg__media_warn(ctx, "%s PNG: interlaced, stopped in pass %d of 7",
-                       ret == SPNG_IO_EOF || ret == SPNG_EOF ? "truncated"
-                                                             : "corrupt",
-                       ri.pass + 1);
+        vg__media_incomplete(
+            ctx, "%s PNG: interlaced, stopped in pass %d of 7",
+            ret == SPNG_IO_EOF || ret == SPNG_EOF ? "truncated" : "corrupt",
+            ri.pass + 1);
     }
     for (y = 0; y < in->height; y++) {
         convert_row(job, job->raw + y * job->raw_row,

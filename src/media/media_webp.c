@@ -160,13 +160,13 @@ static int decode_bits(struct vg__media_ctx *ctx, struct webp_job *job,
     }
     if ((unsigned)rows < h) {
         if (st == VP8_STATUS_SUSPENDED)
-            vg__media_warn(ctx, "truncated WebP: %d of %u rows decoded", rows,
-                           h);
+            vg__media_incomplete(ctx, "truncated WebP: %d of %u rows decoded",
+                                 rows, h);
         else
-            vg__media_warn(ctx,
-                           "corrupt WebP (status %d): %d of %u rows "
-                           "decoded",
-                           (int)st, rows, h);
+            vg__media_incomplete(ctx,
+                                 "corrupt WebP (status %d): %d of %u rows "
+                                 "decoded",
+                                 (int)st, rows, h);
         memset(job->buf + (size_t)rows * stride, VG__MEDIA_FILL,
                (h - (unsigned)rows) * stride);
     }

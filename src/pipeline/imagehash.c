@@ -148,6 +148,7 @@ static int hash_pixels(const uint8_t *data, size_t len,
     if (rc || (rc = finish_frames(&fs, out, err)))
         goto done;
     snprintf(out->warning, sizeof(out->warning), "%s", info.warning);
+    out->incomplete = info.incomplete;
     if (info.out_width < 5 || info.out_height < 5)
         snprintf(out->warning, sizeof(out->warning),
                  "image smaller than 5x5: PDQ undefined (all-zero hash)");

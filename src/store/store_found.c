@@ -215,20 +215,21 @@ int vg_store_detections(struct vg_store *st, int64_t crawl_id,
     return rc;
 }
 
-int vg_store_media_digests(struct vg_store *st, enum vg_algo algo,
-                           const uint8_t *value, uint8_t sha1[20],
-                           uint8_t sha256[32], struct vg_err *err)
+int vg_store_entry_media(struct vg_store *st, int64_t entry_id,
+                         uint8_t sha1[20], uint8_t sha256[32],
+                         struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
 
     LOCK(st);
     rc = vg__store_query(st, &s, err,
-                         "SELECT s.value, m.sha256 FROM media_hashes h JOIN"
-                         " media m ON m.id = h.media_id JOIN media_hashes s"
-                         " ON s.media_id = m.id AND s.algo = 'sha1' WHERE"
-                         " h.algo = ? AND h.value = ? ORDER BY m.id LIMIT 1",
-                         "tb", vg_algo_name(algo), value, vg_algo_size(algo));
+                         "SELECT s.value, m.sha256 FROM list_entries e JOIN"
+                         " media_hashes h ON h.algo = e.algo AND h.value ="
+                         " e.value JOIN media m ON m.id = h.media_id JOIN"
+                         " media_hashes s ON s.media_id = m.id AND s.algo ="
+                         " 'sha1' WHERE e.id = ? ORDER BY m.id LIMIT 1",
+                         "i", entry_id);
     if (!rc) {
         const uint8_t *a = NULL, *b = NULL;
         size_t na = 0, nb = 0;

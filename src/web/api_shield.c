@@ -18,7 +18,6 @@
 #include "vigil/hashalgo.h"
 #include "vigil/imagehash.h"
 #include "vigil/store_crawl.h"
-#include "vigil/store_lists.h"
 #include "web/api_int.h"
 
 #define PDQ_BATCH_MAX 1000
@@ -82,34 +81,16 @@ json_t *vg__api_query_hashes(const struct vg_imagehash *h)
     return j;
 }
 
-struct entry_value {
-    enum vg_algo algo;
-    uint8_t value[VG_ALGO_MAXSIZE];
-};
-
-static int entry_value(void *ctx, const struct vg_list_entry *e)
-{
-    struct entry_value *v = ctx;
-
-    v->algo = e->algo;
-    memcpy(v->value, e->value, vg_algo_size(e->algo));
-    return VG_OK;
-}
-
 /* Shield's near_match_details item for a near match: the digests of the
  * media the crawler found with the entry's hash, when it found one (else
  * null: a list holds hashes, not files). */
 static json_t *near_detail(struct vg_store *st, const struct vg_match *m)
 {
-    struct entry_value *v = vg_malloc(sizeof(*v));
     uint8_t sha1[20], sha256[32];
     char b32[33], hex[65];
     json_t *j;
-    int known = v && !vg_store_entry_get(st, m->entry, entry_value, v, NULL) &&
-                !vg_store_media_digests(st, v->algo, v->value, sha1, sha256,
-                                        NULL);
+    int known = !vg_store_entry_media(st, m->entry, sha1, sha256, NULL);
 
-    vg_free(v);
     if (known) {
         base32_20(sha1, b32);
         vg_hex_encode(sha256, 32, hex);
@@ -139,8 +120,10 @@ static json_t *media_answer(struct vg_store *st, const struct vg_imagehash *h,
         int exact = vg_hashalgo_get(m->algo)->kind == VG_HASHALGO_EXACT;
         if (vg__api_csam(m) || !strcmp(cls, "no-known-match"))
             cls = vg__api_class(m);
-        if (exact || !type)
-            type = exact ? "exact" : (type ? type : "near");
+        if (exact)
+            type = "exact";
+        else if (!type)
+            type = "near";
         if (!exact)
             json_array_append_new(near, near_detail(st, m));
         json_array_append_new(all, vg__api_hit_json(&hits[i]));
@@ -169,9 +152,7 @@ int vg__api_hash(const uint8_t *data, size_t len, struct vg_imagehash *h,
         return -1;
     }
     o.limits.max_bytes = len;
-    if (!(e = vg_imagehash_mem(data, len, &o, h, &err)) &&
-        strncmp(h->warning, "truncated", 9) &&
-        strncmp(h->warning, "corrupt", 7))
+    if (!(e = vg_imagehash_mem(data, len, &o, h, &err)) && !h->incomplete)
         return 0;
     if (!e) { /* part of the image is missing: its hash would be a guess */
         e = VG_EINVAL;

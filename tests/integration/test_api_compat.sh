@@ -147,6 +147,15 @@ j "  near_match_details: one, with sha1_base32, sha256_hex, classification, time
   "len(d['near_match_details']) == 1 and set(d['near_match_details'][0]) >= {'sha1_base32', 'sha256_hex', 'classification', 'timestamp'} and d['near_match_details'][0]['classification'] == 'csam'"
 j "  matches name the shared list, PDQ at distance 0" \
   "[(m['list'], m['algo'], m['distance']) for m in d['matches']] == [('CSAM_PDQ', 'pdq', 0)]"
+j "  no crawl found the list's item: its sha1_base32 and sha256_hex null" \
+  "d['near_match_details'][0]['sha1_base32'] is None and d['near_match_details'][0]['sha256_hex'] is None"
+# a crawl found media with the entry's PDQ (its digests made up)
+sqlite3 "$DB" "INSERT INTO media (sha256, first_seen_at) VALUES (x'$(printf 'ab%.0s' $(seq 32))', 1);
+  INSERT INTO media_hashes (media_id, algo, value) SELECT id, 'pdq', x'$(pdq "$A")' FROM media;
+  INSERT INTO media_hashes (media_id, algo, value) SELECT id, 'sha1', x'$(printf 'cd%.0s' $(seq 20))' FROM media;"
+check "v1/media/ again once a crawl found that item: 200" test "$(media "$A" image/webp)" = 200
+j "  near_match_details carry the found item's SHA-1 (base32) and SHA-256" \
+  "d['near_match_details'][0]['sha1_base32'] == base64.b32encode(bytes([0xcd] * 20)).decode() and d['near_match_details'][0]['sha256_hex'] == 'ab' * 32"
 j "  the query's own hashes" \
   "d['hashes']['sha256'] == hashlib.sha256(f('$A')).hexdigest() and d['hashes']['pdq'] == '$(pdq "$A")'"
 
