@@ -6,7 +6,6 @@
  */
 #include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/alloc.h"
@@ -20,21 +19,6 @@
 
 #define MAX_ERRORS 32
 #define IDEMPOTENCY_MAX 200
-
-/* {"detail": text} with status. */
-static int detail(struct vg_http_resp *resp, int status, const char *text)
-{
-    json_t *j = json_pack("{s:s}", "detail", text);
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    int rc;
-
-    json_decref(j);
-    if (!s)
-        return VG_ENOMEM;
-    rc = vg_http_resp_json(resp, status, s, strlen(s));
-    free(s);
-    return rc;
-}
 
 static const char *str(const json_t *o, const char *name)
 {
@@ -83,21 +67,13 @@ static int rule_errors(struct vg_server *s, struct vg_http_resp *resp,
                           "the report breaks the rules listed in errors",
                           "errors");
     json_t *list = json_object_get(j, "errors");
-    char *out;
-    int rc;
 
     for (size_t i = 0; i < n && list; i++)
         json_array_append_new(list,
                               json_pack("{s:s, s:s, s:s}", "field", e[i].field,
                                         "code", e[i].key, "message",
                                         vg_i18n_get(s->i18n, "en", e[i].key)));
-    out = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!out)
-        return VG_ENOMEM;
-    rc = vg_http_resp_json(resp, 422, out, strlen(out));
-    free(out);
-    return rc;
+    return vg__api_json(resp, 422, j);
 }
 
 const char *vg__api_report_input(const json_t *j, struct vg_report_input *in,
@@ -142,14 +118,12 @@ static int post_report(void *ctx, const struct vg_http_req *req,
                        struct vg_http_resp *resp)
 {
     struct vg_server *s = ctx;
-    const char *ctype = vg_http_header(req, "Content-Type");
     const char *idem = vg_http_header(req, "Idempotency-Key"), *bad = NULL;
     const char *urls[VG_REPORT_MAX_URLS + 1];
     struct vg_report_error errs[MAX_ERRORS];
     struct vg_report_input in = {0};
     struct vg_report r = {0};
     struct vg_report_ack ack;
-    json_error_t jerr;
     json_t *j = NULL;
     size_t nerr = 0;
     struct vg__api_caller who;
@@ -162,27 +136,22 @@ static int post_report(void *ctx, const struct vg_http_req *req,
         snprintf(body, sizeof(body), "%u", wait);
         if ((rc = vg_http_resp_header(resp, "Retry-After", body)))
             return rc;
-        return detail(resp, 429,
-                      "too many reports from this address; try"
-                      " again after Retry-After seconds");
+        return vg__api_error(resp, VG__API_DETAIL, 429,
+                             "too many reports from this address; try"
+                             " again after Retry-After seconds");
     }
     if (vg__api_enter(s, req, resp, VG__API_DETAIL, VG__SCOPE_REPORTS, &who,
                       &rc))
         return rc;
-    if (!ctype || strncmp(ctype, "application/json", 16))
-        return detail(resp, 415, "send the report as application/json");
     if (idem && (!*idem || strlen(idem) > IDEMPOTENCY_MAX))
-        return detail(resp, 400, "Idempotency-Key has 1 to 200 bytes");
-    if (!(j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-                         &jerr)) ||
-        !json_is_object(j)) {
-        json_decref(j);
-        return detail(resp, 400, "the body is not a JSON object");
-    }
+        return vg__api_error(resp, VG__API_DETAIL, 400,
+                             "Idempotency-Key has 1 to 200 bytes");
+    if (!(j = vg__api_object(req, resp, VG__API_DETAIL, 1, &rc)))
+        return rc;
     if ((bad = vg__api_report_input(j, &in, urls))) {
         snprintf(body, sizeof(body), "unknown field \"%.*s\"",
                  (int)vg_utf8_cut(bad, 40), bad);
-        rc = detail(resp, 422, body);
+        rc = vg__api_error(resp, VG__API_DETAIL, 422, body);
         goto out;
     }
     if ((rc = vg_report_check(&in, &r, errs, MAX_ERRORS, &nerr))) {
@@ -194,9 +163,9 @@ static int post_report(void *ctx, const struct vg_http_req *req,
     r.rec.idempotency_key = idem;
     if ((rc = vg__report_submit(s, &r, &ack))) {
         if (rc == VG_EIO)
-            rc = detail(resp, 503,
-                        "the report could not be stored: nothing"
-                        " was recorded; try again");
+            rc = vg__api_error(resp, VG__API_DETAIL, 503,
+                               "the report could not be stored: nothing"
+                               " was recorded; try again");
         goto out;
     }
     snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"id\":%lld}",

@@ -73,6 +73,28 @@ int vg__api_error(struct vg_http_resp *resp, enum vg__api_style style,
                   text));
 }
 
+json_t *vg__api_object(const struct vg_http_req *req,
+                       struct vg_http_resp *resp, enum vg__api_style style,
+                       int json_only, int *rc)
+{
+    const char *ctype = vg_http_header(req, "Content-Type");
+    json_error_t jerr;
+    json_t *j;
+
+    if (json_only && (!ctype || strncmp(ctype, "application/json", 16))) {
+        *rc = vg__api_error(resp, style, 415, "send application/json");
+        return NULL;
+    }
+    if (!(j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+                         &jerr)) ||
+        !json_is_object(j)) {
+        json_decref(j);
+        *rc = vg__api_error(resp, style, 400, "the body is not a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
 static const char *const scope_names[] = {"reports", "lookup", "hash",
                                           "curate"};
 

@@ -64,20 +64,14 @@ static int feedback(struct vg_server *s, const struct vg_http_req *req,
 {
     struct vg__api_caller who;
     struct vg_feedback f = {0};
-    json_error_t jerr;
     json_t *j, *id;
     int64_t fid = 0;
     int rc;
 
     if (vg__api_enter(s, req, resp, style, VG__SCOPE_LOOKUP, &who, &rc))
         return rc;
-    if (!(j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-                         &jerr)) ||
-        !json_is_object(j)) {
-        json_decref(j);
-        return vg__api_error(resp, style, 400,
-                             "the body is not a JSON object");
-    }
+    if (!(j = vg__api_object(req, resp, style, 0, &rc)))
+        return rc;
     id = json_object_get(j, "entry_id");
     if (!id)
         id = json_object_get(j, "bank_content_id");

@@ -136,22 +136,6 @@ static int get_banks(void *ctx, const struct vg_http_req *req,
     return vg__api_json(resp, 200, b.a);
 }
 
-/* The JSON object body, or the answer made (400). */
-static json_t *body_object(const struct vg_http_req *req,
-                           struct vg_http_resp *resp, int *rc)
-{
-    json_error_t jerr;
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-                           &jerr);
-
-    if (!json_is_object(j)) {
-        json_decref(j);
-        *rc = vg__api_error(resp, MSG, 400, "the body is not a JSON object");
-        return NULL;
-    }
-    return j;
-}
-
 /* "enabled" or "enabled_ratio" of j: 1, 0, or -1 when neither is said. */
 static int enabled_of(const json_t *j)
 {
@@ -177,7 +161,7 @@ static int post_banks(void *ctx, const struct vg_http_req *req,
     int rc;
 
     if (vg__api_enter(s, req, resp, MSG, VG__SCOPE_CURATE, &who, &rc) ||
-        !(j = body_object(req, resp, &rc)))
+        !(j = vg__api_object(req, resp, MSG, 0, &rc)))
         return rc;
     name = json_string_value(json_object_get(j, "name"));
     if (!name || !bank_name_valid(name)) {
@@ -409,7 +393,7 @@ static int post_signal(struct vg_server *s, const struct vg_http_req *req,
     int64_t id = 0;
     int rc;
 
-    if (!(j = body_object(req, resp, &rc)))
+    if (!(j = vg__api_object(req, resp, MSG, 0, &rc)))
         return rc;
     it = json_object_iter(j);
     if (json_object_size(j) != 1 ||
@@ -547,7 +531,7 @@ static int put_content(struct vg_server *s, const struct vg_http_req *req,
     json_t *j, *v;
     int rc, on;
 
-    if (!(j = body_object(req, resp, &rc)))
+    if (!(j = vg__api_object(req, resp, MSG, 0, &rc)))
         return rc;
     v = json_object_get(j, "disable_until_ts");
     on = json_is_integer(v) &&
@@ -598,7 +582,7 @@ static int put_bank(struct vg_server *s, const struct vg_http_req *req,
     json_t *j;
     int rc, on;
 
-    if (!(j = body_object(req, resp, &rc)))
+    if (!(j = vg__api_object(req, resp, MSG, 0, &rc)))
         return rc;
     on = enabled_of(j);
     name = json_string_value(json_object_get(j, "name"));

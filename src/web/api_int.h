@@ -75,6 +75,12 @@ enum {
 /* {"detail": text} or {"message": text} with status. */
 int vg__api_error(struct vg_http_resp *resp, enum vg__api_style style,
                   int status, const char *text);
+/* The body as a JSON object (the caller's: json_decref), or NULL with the
+ * answer made: 415 when json_only and the Content-Type is not
+ * application/json, 400 when the body is not a JSON object. */
+json_t *vg__api_object(const struct vg_http_req *req,
+                       struct vg_http_resp *resp, enum vg__api_style style,
+                       int json_only, int *rc);
 /* j (taken) as the JSON body with status; VG_ENOMEM when j is NULL. */
 int vg__api_json(struct vg_http_resp *resp, int status, json_t *j);
 

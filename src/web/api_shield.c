@@ -274,29 +274,6 @@ int vg__api_fetch(struct vg_server *s, const char *url,
     return -1;
 }
 
-/* The JSON object body of a POST, or the answer made (400, 415). */
-static json_t *json_body(const struct vg_http_req *req,
-                         struct vg_http_resp *resp, int *rc)
-{
-    const char *ctype = vg_http_header(req, "Content-Type");
-    json_error_t jerr;
-    json_t *j;
-
-    if (!ctype || strncmp(ctype, "application/json", 16)) {
-        *rc = vg__api_error(resp, DETAIL, 415, "send application/json");
-        return NULL;
-    }
-    if (!(j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-                         &jerr)) ||
-        !json_is_object(j)) {
-        json_decref(j);
-        *rc = vg__api_error(resp, DETAIL, 400,
-                            "the body is not a JSON object");
-        return NULL;
-    }
-    return j;
-}
-
 static int post_url(void *ctx, const struct vg_http_req *req,
                     struct vg_http_resp *resp)
 {
@@ -310,7 +287,7 @@ static int post_url(void *ctx, const struct vg_http_req *req,
 
     if (vg__api_enter(s, req, resp, DETAIL, VG__SCOPE_LOOKUP, &who, &rc) ||
         !(m = vg__api_matcher(s, resp, DETAIL, &rc)) ||
-        !(j = json_body(req, resp, &rc)))
+        !(j = vg__api_object(req, resp, DETAIL, 1, &rc)))
         return rc;
     url = json_string_value(json_object_get(j, "url"));
     if (!url || json_object_size(j) != 1)
@@ -412,7 +389,7 @@ static int post_pdq(void *ctx, const struct vg_http_req *req,
 
     if (vg__api_enter(s, req, resp, DETAIL, VG__SCOPE_LOOKUP, &who, &rc) ||
         !(m = vg__api_matcher(s, resp, DETAIL, &rc)) ||
-        !(j = json_body(req, resp, &rc)))
+        !(j = vg__api_object(req, resp, DETAIL, 1, &rc)))
         return rc;
     if (pdq_hashes(j, &q, &n, resp, &rc))
         goto out;
