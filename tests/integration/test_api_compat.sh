@@ -226,6 +226,9 @@ j "  {\"message\": ...}" "isinstance(d['message'], str) and d['message']"
 check "GET /c/banks: 200" test "$(call "${BEARER[@]}" "$U/c/banks")" = 200
 j "  [{name, matching_enabled_ratio}]: the shared lists and the own bank" \
   "sorted(b['name'] for b in d) == ['CSAM_PDQ', 'HARMFUL_SHA', 'MD5_META', 'TEST_BANK'] and all(isinstance(b['matching_enabled_ratio'], float) for b in d)"
+sleep 1.2 # the node's copy of the shares is stale now: read again on the way
+check "GET /c/banks once the shares' copy is stale: 200" test "$(call "${BEARER[@]}" "$U/c/banks")" = 200
+j "  the same banks" "sorted(b['name'] for b in d) == ['CSAM_PDQ', 'HARMFUL_SHA', 'MD5_META', 'TEST_BANK']"
 check "GET /c/bank/TEST_BANK: 200" test "$(call "${BEARER[@]}" "$U/c/bank/TEST_BANK")" = 200
 j "  the bank" "d['name'] == 'TEST_BANK'"
 PE=$(pdq "$E")
