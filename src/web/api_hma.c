@@ -9,7 +9,6 @@
  * rule here.  Errors are {"message": ...}.  Changes are audited with the
  * key as the actor (-key id: vigil/core_audit.h).
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -761,11 +760,7 @@ static int lookup_signal(struct vg_server *s, const struct vg_http_req *req,
                              "signal is the hash in hex (64 digits for pdq)");
     if ((rc = vg_matcher_lookup_value(m, algo, value, &r, NULL)))
         return rc;
-    if (r.nmatches || r.nallowed) {
-        uint8_t key[32];
-        crypto_hash_sha256(key, value, vg_algo_size(algo));
-        vg__api_note(s, &r, key);
-    }
+    vg__api_note_hash(s, &r, value, vg_algo_size(algo));
     n = vg__api_visible(s, who, &r, hits, HITS_MAX);
     rc = vg__api_json(resp, 200, by_bank(hits, n, -1, filter));
     vg_match_result_fini(&r);

@@ -121,6 +121,10 @@ size_t vg__api_visible(struct vg_server *s, const struct vg__api_caller *who,
  * for the media whose key is key (32 bytes: vigil/flood.h). */
 void vg__api_note(struct vg_server *s, const struct vg_match_result *r,
                   const uint8_t key[32]);
+/* The same for a lookup by hash: the key is the SHA-256 of the queried
+ * value (n bytes, canonical), computed only when something matched. */
+void vg__api_note_hash(struct vg_server *s, const struct vg_match_result *r,
+                       const uint8_t *value, size_t n);
 
 /* May the caller see the list named name?  1 if shared with it. */
 int vg__api_list_visible(struct vg_server *s, const struct vg__api_caller *who,

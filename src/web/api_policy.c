@@ -6,6 +6,7 @@
  * go on with the old one meanwhile), so a share or an unshare takes
  * effect on every node within about a second.
  */
+#include <sodium.h>
 #include <string.h>
 
 #include "vigil/alloc.h"
@@ -147,6 +148,17 @@ int vg__api_csam(const struct vg_match *m)
     const char *csam = vg_review_class_name(VG_REVIEW_CSAM);
 
     return m->category && !strcmp(m->category, csam);
+}
+
+void vg__api_note_hash(struct vg_server *s, const struct vg_match_result *r,
+                       const uint8_t *value, size_t n)
+{
+    uint8_t key[32];
+
+    if (!r->nmatches && !r->nallowed)
+        return;
+    crypto_hash_sha256(key, value, n);
+    vg__api_note(s, r, key);
 }
 
 const char *vg__api_class(const struct vg_match *m)

@@ -401,12 +401,9 @@ static int post_pdq(void *ctx, const struct vg_http_req *req,
         goto out;
     for (size_t i = 0; i < n; i++) {
         size_t k = vg__api_visible(s, &who, &r[i], hits, HITS_MAX);
-        if (r[i].nmatches || r[i].nallowed) {
-            uint8_t raw[32], key[32];
-            vg_pdq_to_bytes(&q[i], raw);
-            crypto_hash_sha256(key, raw, sizeof(raw));
-            vg__api_note(s, &r[i], key);
-        }
+        uint8_t raw[32];
+        vg_pdq_to_bytes(&q[i], raw);
+        vg__api_note_hash(s, &r[i], raw, sizeof(raw));
         json_object_set_new(
             scanned,
             json_string_value(json_array_get(json_object_get(j, "hashes"), i)),
