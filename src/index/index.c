@@ -245,24 +245,35 @@ static int finish(struct vg_index *ix, enum vg_algo algo, struct vg__hits *h,
     return VG_OK;
 }
 
+/* One query of nq (1..8) hashes into out, h its scratch; the caller holds
+ * the read lock. */
+static int search_pdq(struct vg_index *ix, const struct vg_pdq_hash *q,
+                      unsigned nq, int scan, struct vg__hits *h,
+                      struct vg_index_match *out, size_t max, size_t *n)
+{
+    uint64_t codes[VG_PDQ_NDIHEDRAL][4];
+    int rc;
+
+    for (unsigned v = 0; v < nq; v++)
+        memcpy(codes[v], &q[v], sizeof(codes[v]));
+    h->n = 0;
+    rc = vg__pdq_search(&ix->pdq, (const uint64_t(*)[4])codes, nq,
+                        ix->max_radius, scan, h);
+    return rc ? rc : finish(ix, VG_ALGO_PDQ, h, out, max, n);
+}
+
 static int lookup_pdq(struct vg_index *ix, const struct vg_pdq_hash *q,
                       unsigned nq, int scan, struct vg_index_match *out,
                       size_t max, size_t *n)
 {
-    uint64_t codes[VG_PDQ_NDIHEDRAL][4];
     struct vg__hits h = {0};
     int rc;
 
     *n = 0;
     if (!q || nq == 0 || nq > VG_PDQ_NDIHEDRAL)
         return VG_EINVAL;
-    for (unsigned v = 0; v < nq; v++)
-        memcpy(codes[v], &q[v], sizeof(codes[v]));
     pthread_rwlock_rdlock(&ix->lock);
-    rc = vg__pdq_search(&ix->pdq, (const uint64_t(*)[4])codes, nq,
-                        ix->max_radius, scan, &h);
-    if (!rc)
-        rc = finish(ix, VG_ALGO_PDQ, &h, out, max, n);
+    rc = search_pdq(ix, q, nq, scan, &h, out, max, n);
     pthread_rwlock_unlock(&ix->lock);
     vg_free(h.v);
     return rc;
@@ -301,19 +312,12 @@ static void *batch_run(void *arg)
     size_t first = b->q0;
 
     for (size_t i = b->from; i < b->to && !b->rc; i++) {
-        uint64_t codes[VG_PDQ_NDIHEDRAL][4];
         unsigned k = b->nq ? b->nq[i] : 1;
 
-        for (unsigned v = 0; v < k; v++)
-            memcpy(codes[v], &b->q[first + v], sizeof(codes[v]));
-        first += k;
-        h.n = 0;
-        b->rc = vg__pdq_search(&b->ix->pdq, (const uint64_t(*)[4])codes, k,
-                               b->ix->max_radius, 0, &h);
-        if (!b->rc)
-            b->rc = finish(b->ix, VG_ALGO_PDQ, &h,
+        b->rc = search_pdq(b->ix, &b->q[first], k, 0, &h,
                            b->out ? b->out + i * b->max : NULL, b->max,
                            &b->found[i]);
+        first += k;
     }
     vg_free(h.v);
     return NULL;
@@ -327,6 +331,16 @@ static void *batch_run(void *arg)
  * core does.
  */
 #define BATCH_SPLIT 64
+
+/* Cores online, asked once. */
+static long cores(void)
+{
+    static long n; /* 0: not asked yet (a race asks twice, harmlessly) */
+
+    if (!__atomic_load_n(&n, __ATOMIC_RELAXED))
+        __atomic_store_n(&n, sysconf(_SC_NPROCESSORS_ONLN), __ATOMIC_RELAXED);
+    return __atomic_load_n(&n, __ATOMIC_RELAXED);
+}
 
 int vg_index_lookup_pdq_batch(struct vg_index *ix, const struct vg_pdq_hash *q,
                               const unsigned *nq, size_t n,
@@ -343,7 +357,7 @@ int vg_index_lookup_pdq_batch(struct vg_index *ix, const struct vg_pdq_hash *q,
             return VG_EINVAL;
         total += nq ? nq[i] : 1;
     }
-    if (total >= BATCH_SPLIT && sysconf(_SC_NPROCESSORS_ONLN) > 1)
+    if (total >= BATCH_SPLIT && cores() > 1)
         for (split = 0; split < n && half < total / 2; split++)
             half += nq ? nq[split] : 1;
     b[0] = (struct batch){ix, q, nq, 0, split, 0, max, out, found, VG_OK};
