@@ -268,7 +268,11 @@ static int verify_store(struct vg_store *st, int quick)
         return say("verify: schema", rc, &err), 1;
     printf("schema: version %d (this vigil knows up to %d)\n", v,
            vg_store_schema_latest());
-    if (v > vg_store_schema_latest()) {
+    if (!v) {
+        vg_cli_errorf("db: verify: no Vigil schema (version 0): an empty"
+                      " database");
+        failed++;
+    } else if (v > vg_store_schema_latest()) {
         vg_cli_errorf("db: verify: the schema is newer than this vigil");
         failed++;
     }
