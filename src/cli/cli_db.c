@@ -380,8 +380,8 @@ static int is_backup_verb(const char *verb)
 /* backup, restore, verify: their options checked, then run. */
 static int db_backup_verb(const struct db_args *a)
 {
-    struct vg_cli_db_opts o = {a->db, a->from, a->to, a->key, a->force,
-                               a->quick};
+    struct vg_cli_db_opts o = {a->db,  a->from,  a->to,
+                               a->key, a->force, a->quick};
     int backup = !strcmp(a->verb, "backup"),
         restore = !strcmp(a->verb, "restore");
 
@@ -417,7 +417,8 @@ int vg_cli_db(int argc, char **argv)
         return db_copy(&a);
     if (is_backup_verb(a.verb))
         return db_backup_verb(&a);
-    if (a.from || a.key || a.force || a.quick || (a.to && strcmp(a.verb, "migrate")) ||
+    if (a.from || a.key || a.force || a.quick ||
+        (a.to && strcmp(a.verb, "migrate")) ||
         (a.json && strcmp(a.verb, "status"))) {
         vg_cli_errorf("db: %s takes --db%s", a.verb,
                       strcmp(a.verb, "status") ? " and --to N"

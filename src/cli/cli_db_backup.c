@@ -28,7 +28,8 @@
 
 static int say(const char *what, int rc, const struct vg_err *err)
 {
-    vg_cli_errorf("db: %s: %s", what, err->msg[0] ? err->msg : vg_strerror(rc));
+    vg_cli_errorf("db: %s: %s", what,
+                  err->msg[0] ? err->msg : vg_strerror(rc));
     return rc;
 }
 
@@ -169,8 +170,8 @@ static void keys_reminder(const char *url)
         snprintf(seal, sizeof(seal), "the file serve's --key-file names");
     if (ek && *ek)
         snprintf(audit, sizeof(audit), "%s", ek);
-    else if (pg || vg_runtime_file_beside(url, ".audit-key", audit,
-                                          sizeof(audit)))
+    else if (pg ||
+             vg_runtime_file_beside(url, ".audit-key", audit, sizeof(audit)))
         snprintf(audit, sizeof(audit), "the file --audit-key names");
     printf("NOT in the backup, on purpose: the sealing key (%s) and the"
            " audit key (%s).\nBack them up separately, not beside this"
@@ -372,10 +373,11 @@ static int restore_pg(const struct vg_cli_db_opts *o)
 {
     struct vg_err err = {0};
     char dbname[512], dbarg[600];
-    char *argv[] = {"pg_restore",   "--clean",         "--if-exists",
-                    "--no-owner",   "--no-privileges", "--exit-on-error",
-                    "--single-transaction", dbarg,     (char *)o->from,
-                    NULL};
+    char *argv[] = {"pg_restore",           "--clean",
+                    "--if-exists",          "--no-owner",
+                    "--no-privileges",      "--exit-on-error",
+                    "--single-transaction", dbarg,
+                    (char *)o->from,        NULL};
     int rc;
 
     if ((rc = vg_store_pg_dbname(o->db, dbname, sizeof(dbname), &err)))

@@ -84,10 +84,9 @@ static int copy_pages(sqlite3 *from, const char *dst, int pages,
         rc = sqlite3_exec(to, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         goto fail;
-    return sqlite3_close(to) == SQLITE_OK ? VG_OK
-                                          : vg_err_set(err, VG_EIO,
-                                                       "%s: cannot close it",
-                                                       dst);
+    return sqlite3_close(to) == SQLITE_OK
+               ? VG_OK
+               : vg_err_set(err, VG_EIO, "%s: cannot close it", dst);
 fail:
     rc = lite_fail(to, rc, dst, err);
     sqlite3_close(to);
@@ -107,16 +106,15 @@ int vg_store_backup_sqlite(const char *src, const char *dst, int pages,
     if (stat(src, &sb))
         return vg_err_set(err, VG_ENOENT, "%s: no such database", src);
     if ((fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-        return vg_err_set(err, errno == EEXIST ? VG_EEXIST : VG_EIO,
-                          "%s: %s", dst, strerror(errno));
+        return vg_err_set(err, errno == EEXIST ? VG_EEXIST : VG_EIO, "%s: %s",
+                          dst, strerror(errno));
     close(fd);
     rc = sqlite3_open_v2(src, &from, SQLITE_OPEN_READWRITE, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(from, 10000);
         /* the snapshot: a read transaction, held to the last page */
-        rc = sqlite3_exec(from,
-                          "BEGIN; SELECT count(*) FROM sqlite_schema", NULL,
-                          NULL, NULL);
+        rc = sqlite3_exec(from, "BEGIN; SELECT count(*) FROM sqlite_schema",
+                          NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK)
         rc = lite_fail(from, rc, src, err);
@@ -195,7 +193,8 @@ int vg_store_integrity(struct vg_store *st, int quick, vg_store_problem_fn *fn,
     if (VG__PG(st))
         return VG_OK;
     LOCK(st);
-    rc = pragma_rows(st, quick ? "PRAGMA quick_check" : "PRAGMA integrity_check",
+    rc = pragma_rows(st,
+                     quick ? "PRAGMA quick_check" : "PRAGMA integrity_check",
                      fn, ctx, problems, err);
     if (!rc)
         rc = pragma_rows(st, "PRAGMA foreign_key_check", fn, ctx, problems,
@@ -216,11 +215,11 @@ int vg_store_snapshot_begin(struct vg_store *st, char *name, size_t cap,
     if (!VG__PG(st))
         return vg_err_set(err, VG_EINVAL, "a snapshot is for PostgreSQL");
     LOCK(st);
-    rc = vg__store_exec(st,
-                        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    rc = vg__store_exec(st, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
                         err);
-    if (!rc && !(rc = vg__store_query(st, &s, err,
-                                      "SELECT pg_export_snapshot()", "")) &&
+    if (!rc &&
+        !(rc = vg__store_query(st, &s, err, "SELECT pg_export_snapshot()",
+                               "")) &&
         (rc = st->ops->step(s, err)) == VG__ROW) {
         v = st->ops->col_text(s, 0);
         rc = v && strlen(v) < cap ? VG_OK : VG_EIO;
