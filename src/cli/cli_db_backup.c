@@ -182,6 +182,15 @@ static void keys_reminder(const char *url)
            seal, audit);
 }
 
+/* Is the SQLite database at url the file sb describes? */
+static int same_file(const char *url, const struct stat *sb)
+{
+    struct stat db;
+
+    return !vg_store_url_is_pg(url) && !stat(vg_store_url_path(url), &db) &&
+           db.st_dev == sb->st_dev && db.st_ino == sb->st_ino;
+}
+
 int vg_cli_db_backup(const struct vg_cli_db_opts *o)
 {
     char *def = o->db ? NULL : vg_store_default_url(), tmp[PATH_CAP],
@@ -195,8 +204,10 @@ int vg_cli_db_backup(const struct vg_cli_db_opts *o)
                       "HOME)");
         return VG_EXIT_FAIL;
     }
-    if (!o->force && !stat(o->to, &sb)) {
-        vg_cli_errorf("db: %s exists: give --force to replace it", o->to);
+    if (!stat(o->to, &sb) && (!o->force || same_file(url, &sb))) {
+        vg_cli_errorf("db: %s exists: %s", o->to,
+                      o->force ? "it is the database itself"
+                               : "give --force to replace it");
         goto out;
     }
     if (snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", o->to, (long)getpid()) >=

@@ -97,7 +97,12 @@ if [ -z "$PG" ]; then
 fi
 "$VIGIL" db backup --db "$DB" --to "$T/backup" >"$T/out" 2>&1; rc=$?
 check "a second backup to the same file: refused (exit 1)" bash -c "[ $rc -eq 1 ] && grep -q 'exists: give --force' '$T/out'"
-check "  --force replaces it" "$VIGIL" db backup --db "$DB" --to "$T/backup2" --force >/dev/null 2>&1
+cp "$T/backup" "$T/backup2"
+check "  --force replaces it" quiet "$VIGIL" db backup --db "$DB" --to "$T/backup2" --force
+if [ -z "$PG" ]; then
+  "$VIGIL" db backup --db "$DB" --to "$DB" --force >"$T/out" 2>&1; rc=$?
+  check "  but never the database itself" bash -c "[ $rc -eq 1 ] && grep -q 'it is the database itself' '$T/out'"
+fi
 
 # ---- restore into a new folder (a new database) ----
 if [ -n "$PG" ]; then R=$(db_for "$T/restored"); else R="$T/new/restored.db"; fi
