@@ -167,18 +167,18 @@ static void keys_reminder(const char *url)
     int pg = vg_store_url_is_pg(url);
 
     if (pg || vg_runtime_key_file(url, seal, sizeof(seal)))
-        snprintf(seal, sizeof(seal), "the file serve's --key-file names");
+        snprintf(seal, sizeof(seal), "no default on PostgreSQL");
     if (ek && *ek)
         snprintf(audit, sizeof(audit), "%s", ek);
     else if (pg ||
              vg_runtime_file_beside(url, ".audit-key", audit, sizeof(audit)))
-        snprintf(audit, sizeof(audit), "the file --audit-key names");
-    printf("NOT in the backup, on purpose: the sealing key (%s) and the"
-           " audit key (%s).\nBack them up separately, not beside this"
-           " file: with the backup they open reporters'\ncontact details and"
-           " let one rewrite the audit log; without them the backup's"
-           " contact\ndetails cannot be opened and its audit log cannot be"
-           " verified.\n",
+        snprintf(audit, sizeof(audit), "$VIGIL_AUDIT_KEY");
+    printf("NOT in the backup, on purpose: the sealing key (vigil serve's"
+           " --key-file: %s)\nand the audit key (--audit-key: %s).\n"
+           "Back them up separately, not beside this file: with the backup"
+           " they open reporters'\ncontact details and let one rewrite the"
+           " audit log; without them the backup's contact\ndetails cannot"
+           " be opened and its audit log cannot be verified.\n",
            seal, audit);
 }
 

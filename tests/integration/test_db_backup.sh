@@ -92,7 +92,7 @@ check "  rows of each table printed (reports: $N_BACKUP)" test "${N_BACKUP:-0}" 
 check "  the audit head it holds printed" grep -Eq '^audit head in the backup: [0-9]+:[0-9a-f]{64}$' "$T/backup.out"
 check "  the keys named, not in the backup, to keep apart" bash -c "grep -q 'NOT in the backup, on purpose: the sealing key' '$T/backup.out' && grep -q 'Back them up separately' '$T/backup.out'"
 if [ -z "$PG" ]; then
-  check "  the sealing key and the audit key at their paths in the reminder" bash -c "grep -qF '($T/vigil.db.key)' '$T/backup.out' && grep -qF '($AUDIT_KEY)' '$T/backup.out'"
+  check "  the sealing key and the audit key at their paths in the reminder" bash -c "grep -qF -- '--key-file: $T/vigil.db.key)' '$T/backup.out' && grep -qF -- '--audit-key: $AUDIT_KEY)' '$T/backup.out'"
   check "  an SQLite file of many steps of 256 pages, one file (no -wal beside it)" bash -c "head -c 15 '$T/backup' | grep -q 'SQLite format 3' && [ \$(stat -c %s '$T/backup') -gt \$((4 * 256 * 4096)) ] && [ ! -e '$T/backup-wal' ]"
 fi
 "$VIGIL" db backup --db "$DB" --to "$T/backup" >"$T/out" 2>&1; rc=$?
