@@ -42,7 +42,8 @@ static const struct command commands[] = {
      vg_cli_audit},
     {"providers", "hosting providers notices go to: import, export, lookup",
      vg_cli_providers},
-    {"db", "the store: status, migrate, copy to another database", vg_cli_db},
+    {"db", "the store: status, migrate, copy, backup, restore, verify",
+     vg_cli_db},
     {"fleet", "the processes sharing the database: status", vg_cli_fleet},
 };
 

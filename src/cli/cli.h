@@ -40,6 +40,19 @@ int vg_cli_db(int argc, char **argv);
 int vg_cli_fleet(int argc, char **argv);
 int vg_cli_check(int argc, char **argv);
 
+/* `vigil db backup`, `restore`, `verify` (cli_db_backup.c), with the
+ * options of `vigil db` (cli_db.c) that they take: exit codes. */
+struct vg_cli_db_opts {
+    const char *db, *from, *to, *key;
+    int force, quick;
+};
+int vg_cli_db_backup(const struct vg_cli_db_opts *o);
+int vg_cli_db_restore(const struct vg_cli_db_opts *o);
+int vg_cli_db_verify(const struct vg_cli_db_opts *o);
+/* verify the store at url under the audit key file key (NULL: the
+ * default, vg_cli_audit_files) */
+int vg_cli_db_verify_url(const char *url, const char *key, int quick);
+
 /* ---- the file-hashing engine behind `hash` and `match` (cli_hash.c) ---- */
 
 struct vg_cli_hash_job;

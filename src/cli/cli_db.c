@@ -4,7 +4,9 @@
  * version, pending migrations and rows by table; migrating on request;
  * copying a whole store into an empty one (SQLite to PostgreSQL and
  * back), the counts compared table by table and the audit chain verified
- * on the copy.  A --db URL is only ever printed with its password masked.
+ * on the copy; backups, restores and their verification
+ * (cli_db_backup.c).  A --db URL is only ever printed with its password
+ * masked.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -20,6 +22,29 @@
 #define EXIT_PENDING 3
 #define EXIT_NEWER 4
 
+/* db_usage's second half (ISO C caps a string literal near 4 KiB). */
+static void db_usage_backup(FILE *f)
+{
+    fprintf(
+        f,
+        "'backup' writes a consistent copy of the store to FILE while vigil\n"
+        "runs: SQLite's online backup, page by page, one snapshot; on\n"
+        "PostgreSQL `pg_dump --format=custom` (postgresql-client; the URL\n"
+        "goes to it through its environment, never its command line).  It\n"
+        "is written to a temporary name, synced, then renamed (an existing\n"
+        "FILE only with --force), and prints the rows of each table and the\n"
+        "audit head it holds.  The sealing key and the audit key are NOT in\n"
+        "it: back them up apart (it says where they are).\n"
+        "'restore' puts a backup into --db, which must be new or empty\n"
+        "(--force replaces an SQLite file no process has open, or restores\n"
+        "over a PostgreSQL database's tables), with pg_restore on\n"
+        "PostgreSQL, then verifies it.\n"
+        "'verify' checks the store: SQLite's integrity_check (quick_check\n"
+        "with --quick) and foreign_key_check, a read of every table and its\n"
+        "rows, and the audit chain under the audit key (default as for\n"
+        "copy).  Exit 0 when all hold, 1 otherwise, each failure said.\n");
+}
+
 static void db_usage(FILE *f)
 {
     fprintf(
@@ -27,6 +52,10 @@ static void db_usage(FILE *f)
         "Usage: vigil db status [--db URL] [--json]\n"
         "       vigil db migrate [--db URL] [--to N]\n"
         "       vigil db copy --from URL --to URL [--audit-key PATH]\n"
+        "       vigil db backup --to FILE [--db URL] [--force]\n"
+        "       vigil db restore --from FILE --db URL [--force]"
+        " [--audit-key PATH]\n"
+        "       vigil db verify [--db URL] [--audit-key PATH] [--quick]\n"
         "\n"
         "'status' prints the backend, the database (its password masked),\n"
         "the schema version and the latest this vigil knows, the migrations\n"
@@ -43,11 +72,12 @@ static void db_usage(FILE *f)
         "under --from's audit key (--audit-key; default $VIGIL_AUDIT_KEY,\n"
         "else --from's path + \".audit-key\"), which the copy keeps using.\n"
         "Exit 1 on any difference.\n");
+    db_usage_backup(f);
 }
 
 struct db_args {
     const char *db, *from, *to, *key, *verb;
-    int json;
+    int json, force, quick;
 };
 
 static int db_args(struct db_args *a, int argc, char **argv)
@@ -58,6 +88,8 @@ static int db_args(struct db_args *a, int argc, char **argv)
         {"to", required_argument, NULL, 't'},
         {"audit-key", required_argument, NULL, 'k'},
         {"json", no_argument, NULL, 'j'},
+        {"force", no_argument, NULL, 'F'},
+        {"quick", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -75,6 +107,10 @@ static int db_args(struct db_args *a, int argc, char **argv)
             a->key = optarg;
         else if (c == 'j')
             a->json = 1;
+        else if (c == 'F')
+            a->force = 1;
+        else if (c == 'q')
+            a->quick = 1;
         else if (c == 'h') {
             db_usage(stdout);
             return VG_EXIT_OK;
@@ -87,7 +123,8 @@ static int db_args(struct db_args *a, int argc, char **argv)
     a->verb = optind < argc ? argv[optind++] : NULL;
     if (!a->verb || optind < argc ||
         (strcmp(a->verb, "status") && strcmp(a->verb, "migrate") &&
-         strcmp(a->verb, "copy"))) {
+         strcmp(a->verb, "copy") && strcmp(a->verb, "backup") &&
+         strcmp(a->verb, "restore") && strcmp(a->verb, "verify"))) {
         db_usage(stderr);
         return VG_EXIT_USAGE;
     }
@@ -334,6 +371,38 @@ out:
     return rc;
 }
 
+static int is_backup_verb(const char *verb)
+{
+    return !strcmp(verb, "backup") || !strcmp(verb, "restore") ||
+           !strcmp(verb, "verify");
+}
+
+/* backup, restore, verify: their options checked, then run. */
+static int db_backup_verb(const struct db_args *a)
+{
+    struct vg_cli_db_opts o = {a->db,  a->from,  a->to,
+                               a->key, a->force, a->quick};
+    int backup = !strcmp(a->verb, "backup"),
+        restore = !strcmp(a->verb, "restore");
+
+    if (a->json || (a->quick && (backup || restore)) ||
+        (backup && (!a->to || a->from || a->key)) ||
+        (restore && (!a->from || !a->db || a->to)) ||
+        (!backup && !restore && (a->from || a->to || a->force))) {
+        vg_cli_errorf("db: %s", backup    ? "backup takes --to FILE (and --db,"
+                                            " --force)"
+                                : restore ? "restore takes --from FILE and"
+                                            " --db URL (and --force,"
+                                            " --audit-key)"
+                                          : "verify takes --db, --audit-key"
+                                            " and --quick");
+        return VG_EXIT_USAGE;
+    }
+    return backup    ? vg_cli_db_backup(&o)
+           : restore ? vg_cli_db_restore(&o)
+                     : vg_cli_db_verify(&o);
+}
+
 int vg_cli_db(int argc, char **argv)
 {
     struct db_args a;
@@ -346,7 +415,10 @@ int vg_cli_db(int argc, char **argv)
         return rc;
     if (!strcmp(a.verb, "copy"))
         return db_copy(&a);
-    if (a.from || a.key || (a.to && strcmp(a.verb, "migrate")) ||
+    if (is_backup_verb(a.verb))
+        return db_backup_verb(&a);
+    if (a.from || a.key || a.force || a.quick ||
+        (a.to && strcmp(a.verb, "migrate")) ||
         (a.json && strcmp(a.verb, "status"))) {
         vg_cli_errorf("db: %s takes --db%s", a.verb,
                       strcmp(a.verb, "status") ? " and --to N"
