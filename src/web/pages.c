@@ -344,7 +344,10 @@ int vg__pages_routes(struct vg_server *s, struct vg_err *err)
 {
     int rc;
 
+    /* the "/" prefix: any other path gets the page saying so, in the
+     * visitor's language (exact paths and longer prefixes win) */
     if ((rc = vg_http_route(s->http, "GET", "/", get_home, s, err)) ||
+        (rc = vg_http_route(s->http, "GET", "/*", get_home, s, err)) ||
         (rc = vg_http_route(s->http, "GET", "/report", get_report, s, err)) ||
         (rc = vg_http_route(s->http, "POST", "/report", post_report, s,
                             err)) ||
