@@ -297,19 +297,20 @@ static int fleet_option(struct serve_args *a, int c)
     }
 }
 
-/* --api-listen, --api-max-upload, --quick-exit-url: 1 taken, -1 bad
- * (said). */
-static int api_option(struct vg_server_opts *so, int c)
+/* --web, --api-listen, --api-max-upload, --quick-exit-url: 1 taken, -1
+ * bad (said). */
+static int server_option(struct vg_server_opts *so, int c)
 {
-    if (c == 'Q') {
+    switch (c) {
+    case 'Q':
         so->quick_exit_url = optarg;
         return 1;
-    }
-    if (c == 'I') {
+    case 'I':
         so->api_listen = optarg;
         return 1;
+    default:
+        return upload_cap(optarg, &so->api_max_upload) ? -1 : 1;
     }
-    return upload_cap(optarg, &so->api_max_upload) ? -1 : 1;
 }
 
 /* One option: 1 taken, -1 bad (said), 0 --help. */
@@ -326,9 +327,6 @@ static int serve_option(struct serve_args *a, int c, char **args)
         return 1;
     case 'l':
         so->listen = optarg;
-        return 1;
-    case 'w':
-        so->web_dir = optarg;
         return 1;
     case 'k':
         a->key = optarg;
@@ -383,10 +381,11 @@ static int serve_option(struct serve_args *a, int c, char **args)
     case 'b':
     case 'L':
         return fleet_option(a, c);
+    case 'w':
     case 'I':
     case 'U':
     case 'Q':
-        return api_option(so, c);
+        return server_option(so, c);
     case 'h':
         return 0;
     default:

@@ -87,6 +87,9 @@ check "a hash list with an entry" bash -c "'$VIGIL' lists create known --categor
 printf 'name,abuse_emails,language,domains,networks\nExample Host,abuse@example.org,fr,example.org,192.0.2.0/24\n' >"$T/providers.csv"
 check "a provider" bash -c "'$VIGIL' providers import '$T/providers.csv' --db '$DB' >/dev/null"
 
+for bad in 'javascript:alert(1)' 'https://' 'https://a b.example/' 'https://a.example/"x'; do
+  check "--quick-exit-url $bad: refused, exit 1" bash -c "timeout 20 '$VIGIL' serve --db '$DB' ${SERVE_KEY[*]} --listen 127.0.0.1:0 --no-crawl --quick-exit-url '$bad' 2>&1 >/dev/null | grep -q 'wants an http:// or https:// URL'; [ \${PIPESTATUS[0]} -eq 1 ]"
+done
 "$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 "${SERVE_KEY[@]}" \
   --allow-private --quick-exit-url "$EXIT_URL" >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
