@@ -302,6 +302,9 @@ static int fleet_option(struct serve_args *a, int c)
 static int server_option(struct vg_server_opts *so, int c)
 {
     switch (c) {
+    case 'w':
+        so->web_dir = optarg;
+        return 1;
     case 'Q':
         so->quick_exit_url = optarg;
         return 1;

@@ -91,7 +91,7 @@ for bad in 'javascript:alert(1)' 'https://' 'https://a b.example/' 'https://a.ex
   check "--quick-exit-url $bad: refused, exit 1" bash -c "timeout 20 '$VIGIL' serve --db '$DB' ${SERVE_KEY[*]} --listen 127.0.0.1:0 --no-crawl --quick-exit-url '$bad' 2>&1 >/dev/null | grep -q 'wants an http:// or https:// URL'; [ \${PIPESTATUS[0]} -eq 1 ]"
 done
 "$VIGIL" serve --db "$DB" --listen 127.0.0.1:0 --rate-limit 0 "${SERVE_KEY[@]}" \
-  --allow-private --quick-exit-url "$EXIT_URL" >"$T/serve.out" 2>"$T/serve.err" &
+  --allow-private --quick-exit-url "$EXIT_URL" --web "$HERE/../../web" >"$T/serve.out" 2>"$T/serve.err" &
 PID=$!
 PORT=
 for _ in $(seq 600); do
