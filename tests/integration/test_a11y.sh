@@ -104,6 +104,11 @@ if ! check "serving" test -n "$PORT"; then
   cat "$T/serve.err"; finish; exit 1
 fi
 BASE="http://127.0.0.1:$PORT"
+# an unknown path is a page (title, language, the quick exit), and one
+# shaped like another site's address is not linked to
+curl -s --noproxy '*' --path-as-is -o "$T/404.html" -w '%{http_code}' "$BASE//evil.example/x" >"$T/404.code"
+check "GET //evil.example/x: 404, a page in its language" bash -c "[ \$(cat '$T/404.code') = 404 ] && grep -q '<html lang=\"en\">' '$T/404.html' && grep -q 'id=\"quick-exit\"' '$T/404.html'"
+check "  its language switch goes home, not to //evil.example" bash -c "grep -q 'href=\"/?lang=fr\"' '$T/404.html' && ! grep -q 'href=\"//' '$T/404.html'"
 curl -s --noproxy '*' --max-time 30 "$BASE/report" -o /dev/null \
   -d "incident_type=csam&technology=website&urls=http%3A%2F%2F127.0.0.1%3A$NPORT%2Fpage.html&description=seen+there"
 for _ in $(seq 240); do
