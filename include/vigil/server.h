@@ -101,7 +101,12 @@ struct vg_server_opts {
      * that peer only, not from the loopback (a proxy on another machine:
      * docs/FLEET-SERVE.md); NULL: from the loopback */
     const char *trusted_proxy;
+    /* where the public pages' quick exit leaves for: an http or https URL
+     * (NULL: VG_QUICK_EXIT_DEFAULT) */
+    const char *quick_exit_url;
 };
+
+#define VG_QUICK_EXIT_DEFAULT "https://www.google.com/"
 
 struct vg_server;
 

@@ -65,6 +65,7 @@ static void serve_usage(FILE *f)
         "                   [--ipv6-prefix BITS] [--node-name NAME]\n"
         "                   [--heartbeat S] [--notice-lease S]\n"
         "                   [--api-listen ADDR:PORT] [--api-max-upload SIZE]\n"
+        "                   [--quick-exit-url URL]\n"
         "\n"
         "Serve Vigil over HTTP until SIGTERM or Ctrl-C (a graceful stop:\n"
         "requests in flight finish and their reports are stored): the\n"
@@ -101,6 +102,11 @@ static void serve_usage_more(FILE *f)
     fprintf(
         f,
         "  --web DIR           the web/ directory (default: the sources')\n"
+        "  --quick-exit-url URL  where the public pages' quick exit button\n"
+        "                      (and Escape pressed twice) leaves for, in\n"
+        "                      place of the page in the browser's history\n"
+        "                      (http or https; default\n"
+        "                      https://www.google.com/)\n"
         "  --key-file PATH     the key that seals contact details at rest\n"
         "                      (default: the database's path + \".key\";\n"
         "                      created, mode 600, when missing; keep a copy\n"
@@ -246,6 +252,7 @@ static const struct option own[] = {
     {"notice-lease", required_argument, NULL, 'L'},
     {"api-listen", required_argument, NULL, 'I'},
     {"api-max-upload", required_argument, NULL, 'U'},
+    {"quick-exit-url", required_argument, NULL, 'Q'},
     {"help", no_argument, NULL, 'h'}};
 
 struct serve_args {
@@ -290,14 +297,23 @@ static int fleet_option(struct serve_args *a, int c)
     }
 }
 
-/* --api-listen, --api-max-upload: 1 taken, -1 bad (said). */
-static int api_option(struct vg_server_opts *so, int c)
+/* --web, --api-listen, --api-max-upload, --quick-exit-url: 1 taken, -1
+ * bad (said). */
+static int server_option(struct vg_server_opts *so, int c)
 {
-    if (c == 'I') {
+    switch (c) {
+    case 'w':
+        so->web_dir = optarg;
+        return 1;
+    case 'Q':
+        so->quick_exit_url = optarg;
+        return 1;
+    case 'I':
         so->api_listen = optarg;
         return 1;
+    default:
+        return upload_cap(optarg, &so->api_max_upload) ? -1 : 1;
     }
-    return upload_cap(optarg, &so->api_max_upload) ? -1 : 1;
 }
 
 /* One option: 1 taken, -1 bad (said), 0 --help. */
@@ -314,9 +330,6 @@ static int serve_option(struct serve_args *a, int c, char **args)
         return 1;
     case 'l':
         so->listen = optarg;
-        return 1;
-    case 'w':
-        so->web_dir = optarg;
         return 1;
     case 'k':
         a->key = optarg;
@@ -371,9 +384,11 @@ static int serve_option(struct serve_args *a, int c, char **args)
     case 'b':
     case 'L':
         return fleet_option(a, c);
+    case 'w':
     case 'I':
     case 'U':
-        return api_option(so, c);
+    case 'Q':
+        return server_option(so, c);
     case 'h':
         return 0;
     default:

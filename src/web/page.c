@@ -96,7 +96,10 @@ static int language_switch(struct vg_server *s, const struct vg_http_req *req,
     if (!known_lang(s, other))
         return VG_OK;
     vg_buf_init(&b, 8192);
-    rc = vg_buf_puts(&b, req->path);
+    /* "//host" would be another site's address: the home page instead */
+    rc = vg_buf_puts(&b, req->path[1] == '/' || req->path[1] == '\\'
+                             ? "/"
+                             : req->path);
     for (size_t i = 0; !rc && i < req->query.count; i++) {
         const struct vg_http_field *f = &req->query.fields[i];
         if (!strcmp(f->name, "lang"))
@@ -143,6 +146,8 @@ int vg__page(struct vg_server *s, const struct vg_http_req *req,
     }
     if (json_object_set_new(data, "lang", json_string(lang)) ||
         json_object_set_new(data, "path", json_string(req->path)) ||
+        json_object_set_new(data, "quick_exit",
+                            json_string(s->o.quick_exit_url)) ||
         (rc = language_switch(s, req, lang, data))) {
         json_decref(data);
         return VG_ENOMEM;

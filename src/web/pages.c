@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The public pages of `vigil serve`: the home page, the report form and
- * its confirmation, help by country, and the awareness videos.  All plain
- * HTML forms (no script), English and French.
+ * its confirmation, help by country, the awareness videos, and the page
+ * for any other path.  All plain HTML forms, English and French; the one
+ * script, the quick exit's (web/static/quick-exit.js), only adds to them.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -344,7 +345,10 @@ int vg__pages_routes(struct vg_server *s, struct vg_err *err)
 {
     int rc;
 
+    /* the "/" prefix: any other path gets the page saying so, in the
+     * visitor's language (exact paths and longer prefixes win) */
     if ((rc = vg_http_route(s->http, "GET", "/", get_home, s, err)) ||
+        (rc = vg_http_route(s->http, "GET", "/*", get_home, s, err)) ||
         (rc = vg_http_route(s->http, "GET", "/report", get_report, s, err)) ||
         (rc = vg_http_route(s->http, "POST", "/report", post_report, s,
                             err)) ||

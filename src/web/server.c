@@ -47,6 +47,27 @@ static int new_throttle(struct vg_server *s)
     return rc;
 }
 
+/* The quick exit's address: an http or https URL with a host, nothing a
+ * page would have to escape (spaces, quotes, angle brackets, controls). */
+static int check_quick_exit(struct vg_server *s, struct vg_err *err)
+{
+    const char *u = s->o.quick_exit_url ? s->o.quick_exit_url
+                                        : VG_QUICK_EXIT_DEFAULT;
+    const char *host = !strncmp(u, "https://", 8)  ? u + 8
+                       : !strncmp(u, "http://", 7) ? u + 7
+                                                   : NULL;
+    int bad = !host || !*host || *host == '/' || strlen(u) > 2000;
+
+    for (const char *p = u; *p && !bad; p++)
+        bad = (unsigned char)*p < 0x21 || (unsigned char)*p == 0x7f ||
+              strchr("\"'<>\\`", *p);
+    s->o.quick_exit_url = u;
+    return bad ? vg_err_set(err, VG_EINVAL,
+                            "--quick-exit-url wants an http:// or https://"
+                            " URL")
+               : VG_OK;
+}
+
 /* The API's listener: the server's, or its own at api_listen. */
 static int api_listener(struct vg_server *s, const struct vg_http_opts *ho,
                         struct vg_err *err)
@@ -92,6 +113,7 @@ int vg_server_new(const struct vg_server_opts *o, struct vg_server **out,
                                 &s->limit))) ||
         (rc = vg_ratelimit_new(LOGIN_ATTEMPTS_PER_MINUTE,
                                LOGIN_ATTEMPTS_PER_MINUTE, &s->logins)) ||
+        (rc = check_quick_exit(s, err)) ||
         (rc = vg_seal_open(o->key_file, 1, &s->sealer, err)) ||
         (rc = new_throttle(s)) ||
         (rc = ipv6_prefix(s, o->ipv6_prefix ? o->ipv6_prefix : 64, err)) ||
