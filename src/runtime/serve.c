@@ -27,6 +27,7 @@ struct vg_runtime {
     char roles[64];
     struct vg_runtime_crawl *crawl;     /* NULL when off */
     struct vg_runtime_notices *notices; /* NULL when off */
+    struct vg_runtime_retention *retention; /* NULL when off */
     sigset_t sigs;
     int started; /* the server took requests */
 };
@@ -204,6 +205,13 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
         vg_err_set(err, rc, "cannot start the notice scheduler");
         goto fail;
     }
+    if (o->retention &&
+        (rc = vg_runtime_retention_start(
+             rt->so.store, o->retention, o->retention_interval_s,
+             vg_runtime_node_id(rt->node), o->lease_ms, &rt->retention))) {
+        vg_err_set(err, rc, "cannot start the retention job");
+        goto fail;
+    }
     if ((rc = vg_server_start(rt->srv, err)))
         goto fail;
     rt->started = 1;
@@ -239,6 +247,7 @@ void vg_runtime_serve_stop(struct vg_runtime *rt)
     if (rt->started)
         vg_server_stop(rt->srv); /* no new requests; those in flight end */
     vg_runtime_notices_stop(rt->notices); /* after the cycle under way */
+    vg_runtime_retention_stop(rt->retention); /* after its batch */
     vg_runtime_node_stop(rt->node);       /* its row goes */
     vg_runtime_crawl_stop(rt->crawl);     /* what it fetched is committed */
     vg_server_free(rt->srv);              /* stores what was submitted */
