@@ -130,8 +130,8 @@ void vg_cli_retention_init(struct vg_cli_retention *r);
 size_t vg_cli_retention_longopts(struct option *out, size_t room);
 /* 1 if c was a retention option (taken), 0 if not one, -1 bad (said, as
  * cmd's). */
-int vg_cli_retention_option(struct vg_cli_retention *r, const char *cmd,
-                            int c, const char *v);
+int vg_cli_retention_option(struct vg_cli_retention *r, const char *cmd, int c,
+                            const char *v);
 
 /* ---- notice options, shared by notices and serve (cli_notice_opts.c) ---- */
 

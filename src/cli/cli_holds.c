@@ -15,22 +15,22 @@
 
 static void holds_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil holds add report|case REF --reason TEXT [--db URL]\n"
-            "       vigil holds rm report|case REF [--reason TEXT] [--db URL]\n"
-            "       vigil holds ls [--all] [--db URL]\n"
-            "\n"
-            "A legal hold keeps a report (REF: its reference, XXXX-XXXX-XXXX)\n"
-            "or a case (REF: its number) out of every retention run until\n"
-            "it is released: the report with its contact details, and the\n"
-            "cases, detections and sightings at the URLs it names; the case\n"
-            "with its notices and the detections and sightings at its URL.\n"
-            "A held report's contact details cannot be erased (vigil reports\n"
-            "erase).  'add' needs the reason (a court order, a police\n"
-            "request); 'rm' releases the hold in force, which stays listed\n"
-            "by 'ls --all'.  Each is audited.  Exit 0, 1 on a failure (no\n"
-            "such report or case, already held, not held), 2 on a usage\n"
-            "error.\n");
+    fprintf(
+        f, "Usage: vigil holds add report|case REF --reason TEXT [--db URL]\n"
+           "       vigil holds rm report|case REF [--reason TEXT] [--db URL]\n"
+           "       vigil holds ls [--all] [--db URL]\n"
+           "\n"
+           "A legal hold keeps a report (REF: its reference, XXXX-XXXX-XXXX)\n"
+           "or a case (REF: its number) out of every retention run until\n"
+           "it is released: the report with its contact details, and the\n"
+           "cases, detections and sightings at the URLs it names; the case\n"
+           "with its notices and the detections and sightings at its URL.\n"
+           "A held report's contact details cannot be erased (vigil reports\n"
+           "erase).  'add' needs the reason (a court order, a police\n"
+           "request); 'rm' releases the hold in force, which stays listed\n"
+           "by 'ls --all'.  Each is audited.  Exit 0, 1 on a failure (no\n"
+           "such report or case, already held, not held), 2 on a usage\n"
+           "error.\n");
 }
 
 static void reports_usage(FILE *f)
@@ -132,8 +132,8 @@ static int print_holds(struct vg_store *st, int all)
             snprintf(ref, sizeof(ref), "%s", x->reference);
         else
             snprintf(ref, sizeof(ref), "%lld", (long long)x->object_id);
-        printf("%lld %s %s set %s%s%s: %s\n", (long long)x->id,
-               x->object_type, ref, at, x->released_at ? " released " : "",
+        printf("%lld %s %s set %s%s%s: %s\n", (long long)x->id, x->object_type,
+               ref, at, x->released_at ? " released " : "",
                x->released_at ? off : "", x->reason);
     }
     if (!h->n)

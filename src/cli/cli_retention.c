@@ -81,8 +81,8 @@ size_t vg_cli_retention_longopts(struct option *out, size_t room)
     return n;
 }
 
-int vg_cli_retention_option(struct vg_cli_retention *r, const char *cmd,
-                            int c, const char *v)
+int vg_cli_retention_option(struct vg_cli_retention *r, const char *cmd, int c,
+                            const char *v)
 {
     long long n;
 
@@ -119,24 +119,25 @@ int vg_cli_retention_option(struct vg_cli_retention *r, const char *cmd,
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil retention show [--config FILE] [--now UNIX]\n"
-            "                            [--db URL] [RETENTION OPTIONS]\n"
-            "       vigil retention run [--dry-run] [--config FILE]\n"
-            "                           [--now UNIX] [--db URL]\n"
-            "                           [--audit-key PATH] [--audit-head PATH]\n"
-            "                           [RETENTION OPTIONS]\n"
-            "\n"
-            "'show' prints the policy and, per kind, how many rows are due\n"
-            "and how many of those a legal hold keeps.  'run' deletes what\n"
-            "is due, as `vigil serve` does once a day, and writes one audit\n"
-            "record (retention.run) with the counts; --dry-run only counts.\n"
-            "--now runs as if the time were UNIX (seconds).  --config reads\n"
-            "the retention options and db, audit-key and audit-head of a\n"
-            "serve configuration file and ignores its other lines; the\n"
-            "command line wins.  Exit 0, 1 on a failure, 2 on a usage\n"
-            "error.\n\n%s",
-            vg_cli_retention_help);
+    fprintf(
+        f,
+        "Usage: vigil retention show [--config FILE] [--now UNIX]\n"
+        "                            [--db URL] [RETENTION OPTIONS]\n"
+        "       vigil retention run [--dry-run] [--config FILE]\n"
+        "                           [--now UNIX] [--db URL]\n"
+        "                           [--audit-key PATH] [--audit-head PATH]\n"
+        "                           [RETENTION OPTIONS]\n"
+        "\n"
+        "'show' prints the policy and, per kind, how many rows are due\n"
+        "and how many of those a legal hold keeps.  'run' deletes what\n"
+        "is due, as `vigil serve` does once a day, and writes one audit\n"
+        "record (retention.run) with the counts; --dry-run only counts.\n"
+        "--now runs as if the time were UNIX (seconds).  --config reads\n"
+        "the retention options and db, audit-key and audit-head of a\n"
+        "serve configuration file and ignores its other lines; the\n"
+        "command line wins.  Exit 0, 1 on a failure, 2 on a usage\n"
+        "error.\n\n%s",
+        vg_cli_retention_help);
 }
 
 struct args {
@@ -154,8 +155,8 @@ static int option(struct args *a, int c, char **argv)
 
     switch (c) {
     case O_NOW:
-        if (vg_cli_parse_range("retention", "--now", optarg, 1,
-                               253402300799LL, &n))
+        if (vg_cli_parse_range("retention", "--now", optarg, 1, 253402300799LL,
+                               &n))
             return -1;
         a->now = n;
         return 1;
@@ -176,7 +177,8 @@ static int option(struct args *a, int c, char **argv)
     case 'h':
         return 0;
     default:
-        if ((k = vg_cli_retention_option(&a->r, "retention", c, optarg)) == 0) {
+        if ((k = vg_cli_retention_option(&a->r, "retention", c, optarg)) ==
+            0) {
             vg_cli_bad_option("retention", argv);
             usage(stderr);
             return -1;
@@ -230,7 +232,9 @@ static int run(struct args *a)
         return VG_EXIT_FAIL;
     }
     return print_counts(a, &c,
-                        show ? "due" : a->dry ? "would delete" : "deleted");
+                        show     ? "due"
+                        : a->dry ? "would delete"
+                                 : "deleted");
 }
 
 /* Of a config file's arguments (args[1..owned)), those retention takes

@@ -303,11 +303,24 @@ static int api_option(struct vg_server_opts *so, int c)
     return upload_cap(optarg, &so->api_max_upload) ? -1 : 1;
 }
 
+/* A retention or notice option: 1 taken, -1 bad or unknown (said). */
+static int shared_option(struct serve_args *a, int c, char **args)
+{
+    int k;
+
+    if ((k = vg_cli_retention_option(&a->ret, "serve", c, optarg)) != 0)
+        return k;
+    if ((k = vg_cli_notices_option(&a->n, c, optarg)) == 0) {
+        vg_cli_bad_option("serve", args);
+        serve_usage(stderr);
+    }
+    return k == 1 ? 1 : -1;
+}
+
 /* One option: 1 taken, -1 bad (said), 0 --help. */
 static int serve_option(struct serve_args *a, int c, char **args)
 {
     struct vg_server_opts *so = &a->o.server;
-    int k;
 
     switch (c) {
     case 'c':
@@ -380,22 +393,15 @@ static int serve_option(struct serve_args *a, int c, char **args)
     case 'h':
         return 0;
     default:
-        if ((k = vg_cli_retention_option(&a->ret, "serve", c, optarg)) != 0)
-            return k;
-        if ((k = vg_cli_notices_option(&a->n, c, optarg)) == 0) {
-            vg_cli_bad_option("serve", args);
-            serve_usage(stderr);
-        }
-        return k == 1 ? 1 : -1;
+        return shared_option(a, c, args);
     }
 }
 
 int vg_cli_serve(int argc, char **argv)
 {
-    static const char *const flags[] = {"trust-proxy", "no-crawl",
-                                        "allow-private",
-                                        "notice-allow-private",
-                                        "no-retention", NULL};
+    static const char *const flags[] = {
+        "trust-proxy",          "no-crawl",     "allow-private",
+        "notice-allow-private", "no-retention", NULL};
     struct option longopts[64];
     struct serve_args a;
     char **args = argv;

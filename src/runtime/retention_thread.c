@@ -108,9 +108,9 @@ static void run_once(struct vg_runtime_retention *r)
     /* stopped or failed: due again at the next check, not in a day */
     vg_store_job_release(r->st, JOB, r->holder, run, at,
                          rc || c.stopped ? at : at + r->interval_ms,
-                         rc ? (err.msg[0] ? err.msg : vg_strerror(rc))
-                            : c.stopped ? "stopped"
-                                        : "ok",
+                         rc          ? (err.msg[0] ? err.msg : vg_strerror(rc))
+                         : c.stopped ? "stopped"
+                                     : "ok",
                          NULL, &err);
 }
 

@@ -52,9 +52,9 @@ static int exists(struct vg_store *st, const char *type, int64_t id,
                               "i", id)))
         return rc;
     rc = vg__store_scalar(st, s, &one, err);
-    return rc == VG_ENOENT ? vg_err_set(err, rc, "no %s %lld", type,
-                                        (long long)id)
-                           : rc;
+    return rc == VG_ENOENT
+               ? vg_err_set(err, rc, "no %s %lld", type, (long long)id)
+               : rc;
 }
 
 static int add_locked(struct vg_store *st, int64_t actor, const char *type,
@@ -69,8 +69,9 @@ static int add_locked(struct vg_store *st, int64_t actor, const char *type,
         (rc = hold_in_force(st, type, id, &held, err)))
         return rc;
     if (held)
-        return vg_err_set(err, VG_EEXIST, "%s %lld is already held (hold %lld)",
-                          type, (long long)id, (long long)held);
+        return vg_err_set(err, VG_EEXIST,
+                          "%s %lld is already held (hold %lld)", type,
+                          (long long)id, (long long)held);
     if ((rc = vg__store_query(st, &s, err,
                               "INSERT INTO legal_holds (object_type,"
                               " object_id, reason, set_at, set_by) VALUES"
@@ -105,9 +106,9 @@ int vg_store_hold_add(struct vg_store *st, int64_t actor,
     return rc;
 }
 
-static int release_locked(struct vg_store *st, int64_t actor,
-                          const char *type, int64_t id, const char *reason,
-                          int64_t now, struct vg_err *err)
+static int release_locked(struct vg_store *st, int64_t actor, const char *type,
+                          int64_t id, const char *reason, int64_t now,
+                          struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int64_t held = 0;
@@ -171,8 +172,8 @@ int vg_store_holds(struct vg_store *st, int all, struct vg_holds **out,
     *out = NULL;
     if (!h)
         return VG_ENOMEM;
-    rc = vg__store_list(st, &h->v, &h->n, sizeof(*h->v), hold_row,
-                        &h->strings, err,
+    rc = vg__store_list(st, &h->v, &h->n, sizeof(*h->v), hold_row, &h->strings,
+                        err,
                         "SELECT h.id, h.object_type, h.object_id,"
                         " r.reference, h.reason, h.set_at, h.set_by,"
                         " coalesce(h.released_at, 0), coalesce(h.released_by,"
@@ -238,9 +239,9 @@ static int erase_locked(struct vg_store *st, int64_t actor, int64_t id,
                               " 0 ELSE 1 END FROM reports WHERE id = ?",
                               "i", id)) ||
         (rc = vg__store_scalar(st, s, &n, err)))
-        return rc == VG_ENOENT ? vg_err_set(err, rc, "no report %lld",
-                                            (long long)id)
-                               : rc;
+        return rc == VG_ENOENT
+                   ? vg_err_set(err, rc, "no report %lld", (long long)id)
+                   : rc;
     if ((rc = hold_in_force(st, "report", id, &held, err)))
         return rc;
     if (held)

@@ -41,8 +41,8 @@
     " h.object_id WHERE h.released_at IS NULL AND h.object_type = 'case'"     \
     " AND hc.url_id = " url ")"
 #define FOUND_HELD                                                            \
-    CASE_AT("g.url_id") " OR " REPORT_AT("g.url_id") " OR " REPORT_AT(        \
-        "g.page_url_id")
+    CASE_AT("g.url_id")                                                       \
+    " OR " REPORT_AT("g.url_id") " OR " REPORT_AT("g.page_url_id")
 /* a closed report's closing: its last incident's outcome */
 #define CLOSED_AT                                                             \
     "(SELECT max(i.updated_at) FROM incidents i WHERE i.report_id = r.id)"
@@ -51,11 +51,11 @@
 
 static const struct kind {
     const char *name, *clock;
-    const char *key;   /* the id column of the rows */
-    const char *from;  /* FROM ... WHERE due (one ?: the cutoff) */
-    const char *held;  /* the condition of a held row; NULL: never held */
+    const char *key;  /* the id column of the rows */
+    const char *from; /* FROM ... WHERE due (one ?: the cutoff) */
+    const char *held; /* the condition of a held row; NULL: never held */
     const char *steps[MAX_STEPS]; /* each ? is the row's id */
-    const char *after; /* once a batch, no parameter; NULL: none */
+    const char *after;            /* once a batch, no parameter; NULL: none */
 } kinds[VG_RET_KINDS] = {
     {"contact",
      "after the report is closed",
@@ -135,8 +135,7 @@ static const struct kind {
 
 void vg_retention_policy_default(struct vg_retention_policy *p)
 {
-    static const int64_t days[VG_RET_KINDS] = {365, 730, 730, 365,
-                                               365, 90,  0};
+    static const int64_t days[VG_RET_KINDS] = {365, 730, 730, 365, 365, 90, 0};
 
     memcpy(p->days, days, sizeof(days));
     p->batch = VG_RETENTION_BATCH;
@@ -185,8 +184,7 @@ static int count_kind(struct vg_store *st, int k, int64_t cut, int64_t *due,
 
 int vg_store_retention_due(struct vg_store *st,
                            const struct vg_retention_policy *p, int64_t now,
-                           struct vg_retention_counts *out,
-                           struct vg_err *err)
+                           struct vg_retention_counts *out, struct vg_err *err)
 {
     int rc = VG_OK;
 
@@ -291,8 +289,7 @@ static int run_kind(struct vg_store *st, const struct vg_retention_policy *p,
         }
         if ((rc = batch_kind(st, k, cut, p->batch, ids, &n, err)))
             return vg_err_set(err, rc, "retention of %s: %s", kinds[k].name,
-                              err && err->msg[0] ? err->msg
-                                                 : vg_strerror(rc));
+                              err && err->msg[0] ? err->msg : vg_strerror(rc));
         out->done[k] += n;
     } while (n == p->batch);
     return VG_OK;
@@ -313,8 +310,8 @@ static int record_run(struct vg_store *st, int64_t actor, int64_t now,
     for (int k = 0; k < VG_RET_KINDS; k++)
         n += (size_t)snprintf(detail + n, sizeof(detail) - n, " %s=%lld",
                               kinds[k].name, (long long)c->held[k]);
-    snprintf(detail + n, sizeof(detail) - n, "; as of %lld%s",
-             (long long)now, c->stopped ? "; stopped before the end" : "");
+    snprintf(detail + n, sizeof(detail) - n, "; as of %lld%s", (long long)now,
+             c->stopped ? "; stopped before the end" : "");
     return vg_store_audit_append(st, actor, "retention.run", NULL, 0, detail,
                                  err);
 }
@@ -322,8 +319,7 @@ static int record_run(struct vg_store *st, int64_t actor, int64_t now,
 int vg_store_retention_run(struct vg_store *st,
                            const struct vg_retention_policy *p, int64_t now,
                            int64_t actor, int (*go_on)(void *ctx), void *ctx,
-                           struct vg_retention_counts *out,
-                           struct vg_err *err)
+                           struct vg_retention_counts *out, struct vg_err *err)
 {
     struct vg_retention_counts due;
     int64_t *ids;

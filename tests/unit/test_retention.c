@@ -78,11 +78,13 @@ static long long count(const char *url, const char *sql)
 static int64_t report(struct vg_store *st, const char *url, char *ref)
 {
     static const uint8_t sealed[] = {9, 9, 9};
-    struct vg_frontier_url u = {url, "u.example", 0, 0, 0, VG_FRONTIER_PAGE,
-                                0,   0};
-    struct vg_report_rec r = {"web",  "en", "csam", NULL, "what I saw",
-                              "{}",   sealed, sizeof(sealed), 0, 0,
-                              NULL,   url ? &u : NULL, url ? 1 : 0};
+    struct vg_frontier_url u = {url, "u.example",      0, 0,
+                                0,   VG_FRONTIER_PAGE, 0, 0};
+    struct vg_report_rec r = {"web",      "en",           "csam",
+                              NULL,       "what I saw",   "{}",
+                              sealed,     sizeof(sealed), 0,
+                              0,          NULL,           url ? &u : NULL,
+                              url ? 1 : 0};
     struct vg_report_ack ack;
     struct vg_err err = {0};
 
@@ -155,8 +157,8 @@ static void test_reports(void)
     open = report(st, NULL, NULL);
     close_report(url, a, closed);
     close_report(url, b, closed);
-    TH_EQ_INT(vg_store_hold_add(st, 0, "report", b, "police request 42",
-                                T0, &hold, &err),
+    TH_EQ_INT(vg_store_hold_add(st, 0, "report", b, "police request 42", T0,
+                                &hold, &err),
               VG_OK);
     TH_CHECK(hold > 0);
     /* the second before contact details are due: nothing */
