@@ -6,8 +6,9 @@
 # a run and out of an erase request (vigil reports erase); `vigil
 # retention show` and `run --dry-run` count without deleting, `run`
 # deletes on the day and not the second before, reads the policy of a
-# serve configuration file, and the audit log still verifies; `vigil
-# serve` runs the job itself under the fleet's lease.
+# serve configuration file, and the audit log still verifies; an admin
+# holds and releases a report at the console; `vigil serve` runs the job
+# itself under the fleet's lease.
 # Usage: test_retention_cli.sh VIGIL_BINARY TESTDATA_DIR
 set -u
 VIGIL=$1
@@ -100,6 +101,38 @@ check "retention run: the reports go" test "$(v retention run --config "$T/serve
 check "retention run: two reports deleted" grep -q "^reports .*deleted 2" "$T/out"
 check "retention run: with their incidents" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM incidents")" -eq 0
 check "the audit log verifies after the runs" bash -c "'$VIGIL' audit verify --db '$DB' | grep -q '^audit log intact'"
+
+# the console: an admin puts a report under a hold and releases it (CSRF
+# as every console POST); an analyst sees the hold but gets no form
+PW='correct horse battery'
+echo "$PW" | "$VIGIL" users add root --role admin --db "$DB" >/dev/null
+echo "$PW" | "$VIGIL" users add alice --db "$DB" >/dev/null
+serve_start --no-retention
+c() { local jar=$1 url=$2; shift 2
+  curl -s --noproxy '*' --max-time 30 -b "$T/$jar" -c "$T/$jar" "$U$url" "$@"; }
+csrf_of() { grep -o 'name="csrf" value="[0-9a-f]*"' "$1" | head -1 | grep -o '[0-9a-f]\{64\}'; }
+for who in root alice; do
+  c "$who" /console/login >"$T/login.html"
+  c "$who" /console/login -d "csrf=$(csrf_of "$T/login.html")&username=$who&password=$PW" -o /dev/null
+done
+ID3=$(sqlite3 "$DB" "SELECT id FROM reports WHERE reference = '$R3'")
+c root "/console/reports/$ID3" >"$T/page.html"
+check "console: not held, an admin gets the form" bash -c "grep -q 'id=\"add-hold\" method=\"post\" action=\"/console/reports/$ID3/hold\"' '$T/page.html' && ! grep -q 'id=\"hold-in-force\"' '$T/page.html'"
+check "console: a hold without the form's token is refused" test "$(c root "/console/reports/$ID3/hold" -d "reason=x" -o /dev/null -w '%{http_code}')" = 403
+CS=$(csrf_of "$T/page.html")
+check "console: a hold needs its reason" test "$(c root "/console/reports/$ID3/hold" -d "csrf=$CS&reason=" -o /dev/null -w '%{http_code}')" = 422
+check "console: an analyst may not" test "$(c alice "/console/reports/$ID3/hold" -d "csrf=$(c alice "/console/reports/$ID3" | csrf_of /dev/stdin)&reason=x" -o /dev/null -w '%{http_code}')" = 403
+check "console: the hold, then back to the page" test "$(c root "/console/reports/$ID3/hold" -d "csrf=$CS&reason=court+order+9" -o /dev/null -w '%{http_code}')" = 303
+check "console: held in the store" bash -c "'$VIGIL' holds ls --db '$DB' | grep -q \"report $R3 set .*: court order 9\""
+check "console: audited in the admin's name" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM audit_log a JOIN users u ON u.id = a.user_id WHERE a.action = 'hold.add' AND u.username = 'root' AND a.object_id = $ID3")" -eq 1
+c alice "/console/reports/$ID3" >"$T/page.html"
+check "console: an analyst sees the hold and no form" bash -c "grep -q 'id=\"hold-in-force\"' '$T/page.html' && grep -q 'court order 9' '$T/page.html' && ! grep -q 'release-hold' '$T/page.html'"
+c root "/console/reports/$ID3" >"$T/page.html"
+check "console: release" test "$(c root "/console/reports/$ID3/release" -d "csrf=$CS&reason=lifted" -o /dev/null -w '%{http_code}')" = 303
+check "console: released in the store" bash -c "'$VIGIL' holds ls --db '$DB' | grep -q '^no holds in force'"
+c root "/console/reports/$ID3?lang=fr" >"$T/page.html"
+check "console: in French too" grep -q 'Conserver pour motif juridique' "$T/page.html"
+kill -TERM "$PID"; wait "$PID" 2>/dev/null; PID=
 
 # the job in serve, under the fleet's lease, every second here
 close_report "$R3" $(($(date +%s) - 10))
