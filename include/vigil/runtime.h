@@ -45,8 +45,9 @@
  *    deleted in batches (vigil/store_retention.h).
  *  - serve: signals blocked in every thread and taken by one sigwait, the
  *    sealing key's file next to the database, the index, flood
- *    quarantine, the server, the crawler, the node and the notice cycles
- *    started in that order; stopped: the server, the notice cycles, the
+ *    quarantine, the server, the crawler, the node, the notice cycles and
+ *    the retention job started in that order; stopped: the server, the
+ *    notice cycles, the retention job (after its batch under way), the
  *    node, the crawler, flood quarantine, the index.
  *
  * Thread safety: each part's start, stop, reload and status from one

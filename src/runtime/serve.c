@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `vigil serve`'s runtime (vigil/runtime.h): the server, the crawler
- * thread, the node's heartbeat and the notice thread, started in that
- * order, and the signals that end them.  The stop takes the server first
- * (no new requests), then the notice cycle under way (under the node's
- * name), the node, the crawler, and frees the server last.  SIGINT and
+ * thread, the node's heartbeat, the notice thread and the retention job,
+ * started in that order, and the signals that end them.  The stop takes
+ * the server first (no new requests), then the notice cycle under way and
+ * the retention batch under way (under the node's name), the node, the
+ * crawler, and frees the server last.  SIGINT and
  * SIGTERM are blocked before any thread starts, so every thread inherits
  * the mask and only the one sigwait in vg_runtime_wait takes them.
  */
