@@ -215,19 +215,23 @@ static int step_id(struct vg_store *st, const char *sql, int64_t id,
     return vg__store_run(st, s, err);
 }
 
-/* The ids of the next batch of kind k (store held, in the transaction). */
+/* The ids after `after` of the next batch of kind k, in order (store
+ * held, in the transaction): each batch goes on from the last, so rows
+ * kept (held, or still needed) are read once a run, not once a batch. */
 static int pick(struct vg_store *st, const struct kind *d, int64_t cut,
-                int64_t batch, int64_t *ids, int64_t *n, struct vg_err *err)
+                int64_t after, int64_t batch, int64_t *ids, int64_t *n,
+                struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     char sql[2048];
     int rc;
 
     *n = 0;
-    snprintf(sql, sizeof(sql), "SELECT %s %s%s%s%s ORDER BY %s LIMIT ?",
-             d->key, d->from, d->held ? " AND NOT (" : "",
+    snprintf(sql, sizeof(sql),
+             "SELECT %s %s AND %s > ?%s%s%s ORDER BY %s LIMIT ?", d->key,
+             d->from, d->key, d->held ? " AND NOT (" : "",
              d->held ? d->held : "", d->held ? ")" : "", d->key);
-    if ((rc = vg__store_query(st, &s, err, sql, "ii", cut, batch)))
+    if ((rc = vg__store_query(st, &s, err, sql, "iii", cut, after, batch)))
         return rc;
     while ((rc = st->ops->step(s, err)) == VG__ROW && *n < batch)
         ids[(*n)++] = st->ops->col_int(s, 0);
@@ -235,9 +239,11 @@ static int pick(struct vg_store *st, const struct kind *d, int64_t cut,
     return rc == VG__DONE || rc == VG__ROW ? VG_OK : rc;
 }
 
-/* One batch of kind k: *n rows deleted, 0 when none was due. */
-static int batch_kind(struct vg_store *st, int k, int64_t cut, int64_t batch,
-                      int64_t *ids, int64_t *n, struct vg_err *err)
+/* One batch of kind k after *after (moved to its last id): *n rows
+ * deleted, 0 when none was due. */
+static int batch_kind(struct vg_store *st, int k, int64_t cut, int64_t *after,
+                      int64_t batch, int64_t *ids, int64_t *n,
+                      struct vg_err *err)
 {
     const struct kind *d = &kinds[k];
     struct vg__stmt *s = NULL;
@@ -259,7 +265,8 @@ static int batch_kind(struct vg_store *st, int k, int64_t cut, int64_t batch,
             !(rc = vg__store_run(st, s, err)))
             *n = st->ops->changes(st->db);
     } else {
-        rc = pick(st, d, cut, batch, ids, n, err);
+        if (!(rc = pick(st, d, cut, *after, batch, ids, n, err)) && *n)
+            *after = ids[*n - 1];
         for (int64_t i = 0; !rc && i < *n; i++)
             for (int j = 0; !rc && d->steps[j]; j++)
                 rc = step_id(st, d->steps[j], ids[i], err);
@@ -279,7 +286,7 @@ static int run_kind(struct vg_store *st, const struct vg_retention_policy *p,
                     void *ctx, struct vg_retention_counts *out,
                     struct vg_err *err)
 {
-    int64_t n = 0, cut = cutoff(p, k, now);
+    int64_t n = 0, after = 0, cut = cutoff(p, k, now);
     int rc;
 
     do {
@@ -287,7 +294,7 @@ static int run_kind(struct vg_store *st, const struct vg_retention_policy *p,
             out->stopped = 1;
             return VG_OK;
         }
-        if ((rc = batch_kind(st, k, cut, p->batch, ids, &n, err)))
+        if ((rc = batch_kind(st, k, cut, &after, p->batch, ids, &n, err)))
             return vg_err_set(err, rc, "retention of %s: %s", kinds[k].name,
                               err && err->msg[0] ? err->msg : vg_strerror(rc));
         out->done[k] += n;

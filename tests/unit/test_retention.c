@@ -384,6 +384,43 @@ static void test_batches(void)
     vg_store_close(st);
 }
 
+/* Rows by id across batches: a held one among them is passed over, every
+ * other one goes, whatever the batch size. */
+static void test_batches_by_id(void)
+{
+    char url[512];
+    struct vg_store *st = open_store("byid.db", url, sizeof(url));
+    struct vg_retention_policy p;
+    struct vg_retention_counts c;
+    struct vg_err err = {0};
+    int64_t ids[7];
+
+    TH_CHECK(st != NULL);
+    if (!st)
+        return;
+    for (int k = 0; k < VG_RET_KINDS; k++)
+        p.days[k] = -1;
+    p.days[VG_RET_CONTACT] = 1;
+    p.batch = 2;
+    for (int i = 0; i < 7; i++) {
+        ids[i] = report(st, NULL, NULL);
+        close_report(url, ids[i], T0);
+    }
+    TH_EQ_INT(vg_store_hold_add(st, 0, "report", ids[1], "kept", T0, NULL,
+                                &err),
+              VG_OK);
+    TH_EQ_INT(vg_store_hold_add(st, 0, "report", ids[4], "kept", T0, NULL,
+                                &err),
+              VG_OK);
+    TH_EQ_INT(run(st, &p, T0 + DAY, &c), VG_OK);
+    TH_CHECK(c.done[VG_RET_CONTACT] == 5 && c.held[VG_RET_CONTACT] == 2);
+    TH_EQ_INT((int)count(url, "SELECT count(*) FROM reports WHERE"
+                              " reporter_contact IS NOT NULL"),
+              2);
+    verify(st);
+    vg_store_close(st);
+}
+
 /* Erase requests: cleared and audited, refused under a hold. */
 static void test_erase(void)
 {
@@ -458,6 +495,7 @@ int main(void)
     TH_RUN(test_reports);
     TH_RUN(test_found);
     TH_RUN(test_batches);
+    TH_RUN(test_batches_by_id);
     TH_RUN(test_erase);
     {
         char cmd[512];
