@@ -9,7 +9,7 @@
  * digits, '-' and '_' not starting with '-' (never "--" alone, which would
  * turn the command line's options into operands, and never "config"), a
  * flag without a value, any other name with a value without surrounding
- * space, at most 32 of them, then the command line's own arguments (so
+ * space, at most 64 of them, then the command line's own arguments (so
  * they win); and the options written back as "name = value" lines read
  * back to the same arguments.  Never a crash, leak or undefined behaviour
  * (ASan+UBSan).
@@ -89,7 +89,7 @@ static void check(char **args, int nargs, int owned, char **argv, int argc,
 {
     int i = 1;
 
-    if (strcmp(args[0], argv[0]) || owned > 1 + 2 * 32 ||
+    if (strcmp(args[0], argv[0]) || owned > 1 + 2 * 64 ||
         nargs != owned + argc - 1)
         abort();
     while (i < owned) {

@@ -40,10 +40,14 @@
  *    its own, removed at a clean stop; the notice cycles run under a lease
  *    in its name, so nodes sharing a store run one cycle at a time
  *    (docs/FLEET.md).
+ *  - the retention job: once a day, under the fleet's lease "retention"
+ *    (one node at a time), what the policy says is past its time is
+ *    deleted in batches (vigil/store_retention.h).
  *  - serve: signals blocked in every thread and taken by one sigwait, the
  *    sealing key's file next to the database, the index, flood
- *    quarantine, the server, the crawler, the node and the notice cycles
- *    started in that order; stopped: the server, the notice cycles, the
+ *    quarantine, the server, the crawler, the node, the notice cycles and
+ *    the retention job started in that order; stopped: the server, the
+ *    notice cycles, the retention job (after its batch under way), the
  *    node, the crawler, flood quarantine, the index.
  *
  * Thread safety: each part's start, stop, reload and status from one
@@ -63,6 +67,7 @@
 #include "vigil/server.h"
 #include "vigil/smtp.h"
 #include "vigil/store.h"
+#include "vigil/store_retention.h"
 
 /* ---- the node's match index ---- */
 
@@ -256,6 +261,25 @@ int vg_runtime_key_file(const char *db, char *buf, size_t cap);
 int vg_runtime_file_beside(const char *db, const char *suffix, char *buf,
                            size_t cap);
 
+/* ---- the retention job ---- */
+
+struct vg_runtime_retention;
+
+/*
+ * Start the retention job on st (vigil/store_retention.h): a run under
+ * policy p whenever this node can take the fleet's lease "retention" for
+ * holder (lease_ms, 0: 30000, renewed between batches), the next due
+ * interval_s (0: a day) after a run's end.  p is copied.  VG_OK,
+ * VG_ENOMEM or VG_EIO (no thread).
+ */
+int vg_runtime_retention_start(struct vg_store *st,
+                               const struct vg_retention_policy *p,
+                               int64_t interval_s, const char *holder,
+                               int64_t lease_ms,
+                               struct vg_runtime_retention **out);
+/* Stop after the batch under way, and free.  NULL: no-op. */
+void vg_runtime_retention_stop(struct vg_runtime_retention *r);
+
 struct vg_runtime_serve_opts {
     struct vg_server_opts server; /* store, listen, key_file, ... */
     int crawl;                    /* crawl reported URLs while serving */
@@ -269,6 +293,10 @@ struct vg_runtime_serve_opts {
     /* notice cycles every notice_interval_s (0: 300); NULL: none */
     const struct vg_notice_opts *notices;
     int64_t notice_interval_s;
+    /* the retention job's policy, a run every retention_interval_s (0: a
+       day); NULL: none */
+    const struct vg_retention_policy *retention;
+    int64_t retention_interval_s;
     /* this node in the fleet: node.roles is set from what runs; the
        notice cycles' lease lasts lease_ms (0: 30000) */
     struct vg_runtime_node_opts node;

@@ -12,7 +12,8 @@
  * media, sightings, detections), store_reports.h (reports, the queue,
  * incidents), store_people.h (accounts, sessions, API keys, the audit log),
  * store_review.h (media review), store_notices.h (cases, notices,
- * re-checks) and store_providers.h (hosting providers, the RDAP cache).
+ * re-checks), store_providers.h (hosting providers, the RDAP cache) and
+ * store_retention.h (retention runs, legal holds, erase requests).
  *
  * Thread safety: one store may be used from several threads; calls are
  * serialised inside (an import holds the store until commit or abort),

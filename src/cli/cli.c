@@ -45,6 +45,9 @@ static const struct command commands[] = {
     {"db", "the store: status, migrate, copy, backup, restore, verify",
      vg_cli_db},
     {"fleet", "the processes sharing the database: status", vg_cli_fleet},
+    {"retention", "delete what is past its time: show, run", vg_cli_retention},
+    {"holds", "legal holds on reports and cases: add, rm, ls", vg_cli_holds},
+    {"reports", "reports: erase a reporter's contact details", vg_cli_reports},
 };
 
 int vg_cli_proxy_check(const char *cmd, const char *url)

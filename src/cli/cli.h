@@ -17,6 +17,7 @@
 #include "vigil/imagehash.h"
 #include "vigil/notice.h"
 #include "vigil/store.h"
+#include "vigil/store_retention.h"
 
 #define VG_EXIT_OK 0
 #define VG_EXIT_FAIL 1
@@ -39,6 +40,9 @@ int vg_cli_providers(int argc, char **argv);
 int vg_cli_db(int argc, char **argv);
 int vg_cli_fleet(int argc, char **argv);
 int vg_cli_check(int argc, char **argv);
+int vg_cli_retention(int argc, char **argv);
+int vg_cli_holds(int argc, char **argv);
+int vg_cli_reports(int argc, char **argv);
 
 /* `vigil db backup`, `restore`, `verify` (cli_db_backup.c), with the
  * options of `vigil db` (cli_db.c) that they take: exit codes. */
@@ -122,6 +126,25 @@ int vg_cli_looks_like_image(const char *path);
 int vg_cli_hash_format(const struct vg_cli_hash_job *job, const char *path,
                        const struct vg_imagehash *h, int open,
                        struct vg_buf *out, struct vg_buf *errs);
+
+/* ---- retention options, shared by retention and serve (cli_retention.c) */
+
+struct vg_cli_retention {
+    struct vg_retention_policy p;
+    int off;            /* serve: --no-retention */
+    int64_t interval_s; /* serve: between runs (0: a day) */
+};
+
+extern const char vg_cli_retention_help[];
+
+/* The defaults (vg_retention_policy_default). */
+void vg_cli_retention_init(struct vg_cli_retention *r);
+/* Append the retention options to a getopt_long table; how many. */
+size_t vg_cli_retention_longopts(struct option *out, size_t room);
+/* 1 if c was a retention option (taken), 0 if not one, -1 bad (said, as
+ * cmd's). */
+int vg_cli_retention_option(struct vg_cli_retention *r, const char *cmd, int c,
+                            const char *v);
 
 /* ---- notice options, shared by notices and serve (cli_notice_opts.c) ---- */
 

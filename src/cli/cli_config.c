@@ -11,7 +11,7 @@
 #include "cli/cli.h"
 #include "vigil/alloc.h"
 
-#define CONFIG_MAX_OPTIONS 32
+#define CONFIG_MAX_OPTIONS 64
 #define CONFIG_LINE_MAX 4096
 
 static int is_flag(const char *const *flags, const char *k)

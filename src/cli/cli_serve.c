@@ -44,8 +44,9 @@ static void serve_fleet_usage(FILE *f)
         "                      listener only, not on --listen\n"
         "\n"
         "With --smtp-relay, notice and takedown runs every\n"
-        "--notice-interval seconds while serving (one node at a time).\n\n%s",
-        vg_cli_notice_help);
+        "--notice-interval seconds while serving (one node at a time).\n\n%s"
+        "\n%s",
+        vg_cli_notice_help, vg_cli_retention_help);
 }
 
 static void serve_usage_more(FILE *f);
@@ -60,7 +61,7 @@ static void serve_usage(FILE *f)
         "                   [--reviewers N] [--trust-proxy]\n"
         "                   [--trusted-proxy ADDR] [--no-crawl]\n"
         "                   [--proxy URL] [--crawl-inflight-bytes SIZE]\n"
-        "                   [NOTICE OPTIONS]\n"
+        "                   [NOTICE OPTIONS] [RETENTION OPTIONS]\n"
         "                   [--threads N] [--per-address N]\n"
         "                   [--ipv6-prefix BITS] [--node-name NAME]\n"
         "                   [--heartbeat S] [--notice-lease S]\n"
@@ -258,6 +259,7 @@ static const struct option own[] = {
 struct serve_args {
     struct vg_runtime_serve_opts o;
     struct vg_cli_notices n;
+    struct vg_cli_retention ret;
     const char *db, *key;
     const char *audit[2]; /* --audit-key, --audit-head */
 };
@@ -266,6 +268,7 @@ static void serve_defaults(struct serve_args *a)
 {
     memset(a, 0, sizeof(*a));
     vg_cli_notices_init(&a->n, "serve");
+    vg_cli_retention_init(&a->ret);
     a->o.server.listen = "127.0.0.1:8080";
     a->o.server.rate_per_minute = 30;
     a->o.server.threads = 8; /* each report waits for its commit on one */
@@ -316,11 +319,24 @@ static int server_option(struct vg_server_opts *so, int c)
     }
 }
 
+/* A retention or notice option: 1 taken, -1 bad or unknown (said). */
+static int shared_option(struct serve_args *a, int c, char **args)
+{
+    int k;
+
+    if ((k = vg_cli_retention_option(&a->ret, "serve", c, optarg)) != 0)
+        return k;
+    if ((k = vg_cli_notices_option(&a->n, c, optarg)) == 0) {
+        vg_cli_bad_option("serve", args);
+        serve_usage(stderr);
+    }
+    return k == 1 ? 1 : -1;
+}
+
 /* One option: 1 taken, -1 bad (said), 0 --help. */
 static int serve_option(struct serve_args *a, int c, char **args)
 {
     struct vg_server_opts *so = &a->o.server;
-    int k;
 
     switch (c) {
     case 'c':
@@ -392,19 +408,15 @@ static int serve_option(struct serve_args *a, int c, char **args)
     case 'h':
         return 0;
     default:
-        if ((k = vg_cli_notices_option(&a->n, c, optarg)) == 0) {
-            vg_cli_bad_option("serve", args);
-            serve_usage(stderr);
-        }
-        return k == 1 ? 1 : -1;
+        return shared_option(a, c, args);
     }
 }
 
 int vg_cli_serve(int argc, char **argv)
 {
-    static const char *const flags[] = {"trust-proxy", "no-crawl",
-                                        "allow-private",
-                                        "notice-allow-private", NULL};
+    static const char *const flags[] = {
+        "trust-proxy",          "no-crawl",     "allow-private",
+        "notice-allow-private", "no-retention", NULL};
     struct option longopts[64];
     struct serve_args a;
     char **args = argv;
@@ -415,6 +427,7 @@ int vg_cli_serve(int argc, char **argv)
     for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
         longopts[k++] = own[i];
     k += vg_cli_notices_longopts(longopts + k, 64 - k - 1);
+    k += vg_cli_retention_longopts(longopts + k, 64 - k - 1);
     longopts[k] = (struct option){NULL, 0, NULL, 0};
     /* the config file first, so that the command line overrides it */
     if ((status = vg_cli_config_first("serve", flags, argc, argv, &args,
@@ -428,6 +441,8 @@ int vg_cli_serve(int argc, char **argv)
         serve_usage(stdout);
     else if (r == 1 && optind < nargs)
         serve_usage(stderr);
+    a.o.retention = a.ret.off ? NULL : &a.ret.p;
+    a.o.retention_interval_s = a.ret.interval_s;
     status = r == 0 ? VG_EXIT_OK
              : r < 0 || optind < nargs
                  ? VG_EXIT_USAGE

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `vigil serve`'s runtime (vigil/runtime.h): the server, the crawler
- * thread, the node's heartbeat and the notice thread, started in that
- * order, and the signals that end them.  The stop takes the server first
- * (no new requests), then the notice cycle under way (under the node's
- * name), the node, the crawler, and frees the server last.  SIGINT and
+ * thread, the node's heartbeat, the notice thread and the retention job,
+ * started in that order, and the signals that end them.  The stop takes
+ * the server first (no new requests), then the notice cycle under way and
+ * the retention batch under way (under the node's name), the node, the
+ * crawler, and frees the server last.  SIGINT and
  * SIGTERM are blocked before any thread starts, so every thread inherits
  * the mask and only the one sigwait in vg_runtime_wait takes them.
  */
@@ -25,8 +26,9 @@ struct vg_runtime {
     struct vg_runtime_index *index;
     struct vg_flood *flood;
     char roles[64];
-    struct vg_runtime_crawl *crawl;     /* NULL when off */
-    struct vg_runtime_notices *notices; /* NULL when off */
+    struct vg_runtime_crawl *crawl;         /* NULL when off */
+    struct vg_runtime_notices *notices;     /* NULL when off */
+    struct vg_runtime_retention *retention; /* NULL when off */
     sigset_t sigs;
     int started; /* the server took requests */
 };
@@ -204,6 +206,14 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
         vg_err_set(err, rc, "cannot start the notice scheduler");
         goto fail;
     }
+    if (o->retention &&
+        (rc = vg_runtime_retention_start(rt->so.store, o->retention,
+                                         o->retention_interval_s,
+                                         vg_runtime_node_id(rt->node),
+                                         o->lease_ms, &rt->retention))) {
+        vg_err_set(err, rc, "cannot start the retention job");
+        goto fail;
+    }
     if ((rc = vg_server_start(rt->srv, err)))
         goto fail;
     rt->started = 1;
@@ -238,11 +248,12 @@ void vg_runtime_serve_stop(struct vg_runtime *rt)
         return;
     if (rt->started)
         vg_server_stop(rt->srv); /* no new requests; those in flight end */
-    vg_runtime_notices_stop(rt->notices); /* after the cycle under way */
-    vg_runtime_node_stop(rt->node);       /* its row goes */
-    vg_runtime_crawl_stop(rt->crawl);     /* what it fetched is committed */
-    vg_server_free(rt->srv);              /* stores what was submitted */
-    vg_flood_stop(rt->flood);             /* its last counts flushed */
-    vg_runtime_index_stop(rt->index);     /* nothing uses it now */
+    vg_runtime_notices_stop(rt->notices);     /* after the cycle under way */
+    vg_runtime_retention_stop(rt->retention); /* after its batch */
+    vg_runtime_node_stop(rt->node);           /* its row goes */
+    vg_runtime_crawl_stop(rt->crawl); /* what it fetched is committed */
+    vg_server_free(rt->srv);          /* stores what was submitted */
+    vg_flood_stop(rt->flood);         /* its last counts flushed */
+    vg_runtime_index_stop(rt->index); /* nothing uses it now */
     vg_free(rt);
 }

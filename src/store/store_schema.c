@@ -59,6 +59,9 @@
  *      their baseline (flood_quarantines: at most one in force per entry)
  *  19  the disabled entries of each list indexed (few: counting a list's
  *      enabled entries no longer reads every entry's row)
+ *  20  legal holds (vigil/store_retention.h): a report or a case kept out
+ *      of retention runs while a hold is in force (released_at NULL, at
+ *      most one in force per object); released holds stay as history
  */
 #include "store_int.h"
 
@@ -598,6 +601,20 @@ static const struct {
      {"CREATE INDEX list_entries_disabled ON list_entries(list_id)"
       " WHERE enabled = 0",
       NULL}},
+    {"legal holds on reports and cases",
+     /* set_by, released_by: actors (vigil/core_audit.h) */
+     {"CREATE TABLE legal_holds ("
+      " id {ID},"
+      " object_type TEXT NOT NULL CHECK (object_type IN ('report', 'case')),"
+      " object_id INTEGER NOT NULL,"
+      " reason TEXT NOT NULL,"
+      " set_at INTEGER NOT NULL,"
+      " set_by INTEGER NOT NULL,"
+      " released_at INTEGER,"
+      " released_by INTEGER)",
+      "CREATE UNIQUE INDEX legal_holds_active ON legal_holds(object_type,"
+      " object_id) WHERE released_at IS NULL",
+      NULL}},
 };
 
 int vg__schema_count(void)
@@ -664,6 +681,7 @@ static const struct {
     {"partner_feedback", 17, 1},
     {"flood_counts", 18, 0},
     {"flood_quarantines", 18, 1},
+    {"legal_holds", 20, 1},
 };
 
 const char *vg__schema_table(int i, int *since, int *has_id)

@@ -303,10 +303,13 @@ enum report_action {
     REPORT_VIEW,
     REPORT_INCIDENTS,
     REPORT_OPEN,
-    REPORT_CONTACT
+    REPORT_CONTACT,
+    REPORT_HOLD,
+    REPORT_RELEASE
 };
 
-/* "/console/reports/12[/incidents[/34]|/open|/contact]" into its numbers
+/* "/console/reports/12[/incidents[/34]|/open|/contact|/hold|/release]"
+ * into its numbers
  * (0 if absent) and action.  VG_EINVAL when the path is none of those. */
 static int report_path(const char *path, int64_t *report,
                        enum report_action *action, int64_t *incident)
@@ -321,8 +324,12 @@ static int report_path(const char *path, int64_t *report,
         return VG_EINVAL;
     if (!*end)
         return VG_OK;
-    if (!strcmp(end, "/open") || !strcmp(end, "/contact")) {
-        *action = end[1] == 'o' ? REPORT_OPEN : REPORT_CONTACT;
+    if (!strcmp(end, "/open") || !strcmp(end, "/contact") ||
+        !strcmp(end, "/hold") || !strcmp(end, "/release")) {
+        *action = end[1] == 'o'   ? REPORT_OPEN
+                  : end[1] == 'c' ? REPORT_CONTACT
+                  : end[1] == 'h' ? REPORT_HOLD
+                                  : REPORT_RELEASE;
         return VG_OK;
     }
     if (strncmp(end, "/incidents", 10))
@@ -388,6 +395,8 @@ static int show_report(struct vg_server *s, const struct vg_http_req *req,
     else if (contact)
         rc = add_contact(s, r, d->contact, d->contact_len);
     vg_report_detail_free(d);
+    if (!rc)
+        rc = vg__console_hold_view(s, r, me, id);
     vg__json_when(r, "received_at", "received");
     details = json_loads(json_string_value(json_object_get(r, "details"))
                              ? json_string_value(json_object_get(r, "details"))
@@ -479,6 +488,10 @@ static int reports(void *ctx, const struct vg_http_req *req,
         return post_incident(s, req, resp, &me, report, incident);
     case REPORT_OPEN:
         return post_open(s, req, resp, &me, report);
+    case REPORT_HOLD:
+    case REPORT_RELEASE:
+        return vg__console_report_hold(s, req, resp, &me, report,
+                                       action == REPORT_HOLD);
     default:
         return show_report(s, req, resp, &me, report,
                            action == REPORT_CONTACT);

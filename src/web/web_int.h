@@ -136,6 +136,17 @@ int64_t vg__path_id(const char **p);
 void vg__json_when(json_t *o, const char *from, const char *to);
 void vg__json_when_each(json_t *array, const char *from, const char *to);
 
+/* console_holds.c: report id's legal hold in r ("hold": reason, since;
+ * none when not held) and whether me may change it ("can_hold"); and an
+ * admin's POST that puts it under a hold (add, with the form's reason) or
+ * releases it, then back to the page.  VG_OK, VG_ENOMEM or the store's
+ * error. */
+int vg__console_hold_view(struct vg_server *s, json_t *r,
+                          const struct vg_session *me, int64_t id);
+int vg__console_report_hold(struct vg_server *s, const struct vg_http_req *req,
+                            struct vg_http_resp *resp,
+                            const struct vg_session *me, int64_t id, int add);
+
 /* Constant-time comparison of two NUL-terminated tokens; 1 if equal. */
 int vg__token_eq(const char *a, const char *b);
 
