@@ -5,7 +5,7 @@
  * a restore into an empty target, then verified; a verification of the
  * database's integrity, its rows and its audit chain.  The sealing key
  * and the audit key are never in a backup: the backup says where they
- * are, to be kept apart (docs/OPERATIONS-backup.md says why).
+ * are, to be kept apart (docs/OPERATIONS.md, section 5, says why).
  */
 #include <errno.h>
 #include <fcntl.h>

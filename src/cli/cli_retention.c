@@ -46,7 +46,7 @@ static const struct option opts[] = {
 };
 
 const char vg_cli_retention_help[] =
-    "Retention (docs/OPERATIONS-retention.md): what is past its time is\n"
+    "Retention (docs/OPERATIONS.md, section 8): what is past its time is\n"
     "deleted once a day, one node at a time, in batches; rows under a\n"
     "legal hold (vigil holds) are kept.  DAYS is a number of days, or\n"
     "\"never\"; the audit log is kept for ever.\n"
