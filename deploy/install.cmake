@@ -24,8 +24,9 @@ set(VIGIL_BIN ${CMAKE_INSTALL_FULL_BINDIR}/vigil)
 set(VIGIL_DOC_DIR ${CMAKE_INSTALL_FULL_DOCDIR})
 set(VIGIL_PKG_OUT ${CMAKE_BINARY_DIR}/package)
 
-# The manual pages, from the built binaries' --help
-if(Python3_Interpreter_FOUND)
+# The manual pages, from the built binaries' --help (not in a sanitized
+# tree: nobody installs from it)
+if(Python3_Interpreter_FOUND AND NOT VIGIL_SANITIZE)
   add_custom_command(OUTPUT ${VIGIL_PKG_OUT}/man/vigil.1.gz
       COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/scripts/gen-man
           $<TARGET_FILE:vigil> ${VIGIL_PKG_OUT}/man
@@ -35,7 +36,7 @@ if(Python3_Interpreter_FOUND)
   add_custom_target(vigil_man ALL DEPENDS ${VIGIL_PKG_OUT}/man/vigil.1.gz)
   install(DIRECTORY ${VIGIL_PKG_OUT}/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
       FILES_MATCHING PATTERN "*.1.gz")
-else()
+elseif(NOT VIGIL_SANITIZE)
   message(WARNING "python3 not found: no manual pages")
 endif()
 

@@ -23,7 +23,7 @@ PW='correct horse battery staple'
 STATE=/var/lib/vigil
 UNIT=/lib/systemd/system/vigil.service
 SYSTEMD=0
-[ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ] && SYSTEMD=1
+[ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] && SYSTEMD=1
 
 die() { echo "test_package: $*" >&2; rm -rf "$T"; exit 1; }
 [ "$(id -u)" -eq 0 ] ||
