@@ -226,6 +226,15 @@ int vg_cli_open_store_audit(const char *cmd, const char *db,
 int vg_cli_audit_files(const char *cmd, const char *db, char *key, char *head,
                        size_t cap);
 
+/* The folders used when no option names them (cli_paths.c): web/, its
+ * notices/ and data/, the source tree's for a binary of the build tree, else
+ * those installed beside this binary (/usr/share/vigil/...). */
+const char *vg_cli_web_dir(void);
+const char *vg_cli_notices_dir(void);
+const char *vg_cli_data_dir(void);
+/* data/'s RDAP bootstrap file, IANA's ipv4.json or (ipv6) ipv6.json */
+const char *vg_cli_rdap_bootstrap(int ipv6);
+
 /* "vigil: " + message on stderr. */
 void vg_cli_errorf(const char *fmt, ...)
 #if defined(__GNUC__)

@@ -94,7 +94,7 @@ void vg_cli_notices_init(struct vg_cli_notices *n, const char *cmd)
 {
     memset(n, 0, sizeof(*n));
     n->cmd = cmd;
-    n->o.templates_dir = VIGIL_WEB_DIR "/notices";
+    n->o.templates_dir = vg_cli_notices_dir();
     n->o.fetch.user_agent = "Vigil-notices/" VIGIL_VERSION
                             " (re-check of a removal notice)";
     n->starttls = "required";
@@ -234,7 +234,7 @@ int vg_cli_notices_ready(struct vg_cli_notices *n, struct vg_store *st)
     cfg.password = password;
     cfg.cafile = n->cafile;
     cfg.rdap_bootstrap = n->rdap_bootstrap;
-    cfg.data_dir = VIGIL_DATA_DIR;
+    cfg.data_dir = vg_cli_data_dir();
     cfg.allow_private = n->allow_private;
     if (vg_runtime_mail_new(&cfg, st, &n->o, &n->mail, &err))
         vg_cli_errorf("notices: %s", err.msg[0] ? err.msg : "out of memory");

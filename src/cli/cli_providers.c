@@ -511,10 +511,8 @@ static int lookup(struct vg_store *st, struct args *a, struct vg_err *err)
                           VG_URL_MAX);
     if (!a->no_rdap) {
         if (!a->nbootstrap) {
-            a->bootstrap[a->nbootstrap++] = VIGIL_DATA_DIR
-                "/rdap-bootstrap-ipv4.json";
-            a->bootstrap[a->nbootstrap++] = VIGIL_DATA_DIR
-                "/rdap-bootstrap-ipv6.json";
+            a->bootstrap[a->nbootstrap++] = vg_cli_rdap_bootstrap(0);
+            a->bootstrap[a->nbootstrap++] = vg_cli_rdap_bootstrap(1);
         }
         if ((rc = vg_rdap_bootstrap_new(&b)))
             return rc;

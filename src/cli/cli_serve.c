@@ -272,7 +272,7 @@ static void serve_defaults(struct serve_args *a)
     a->o.server.listen = "127.0.0.1:8080";
     a->o.server.rate_per_minute = 30;
     a->o.server.threads = 8; /* each report waits for its commit on one */
-    a->o.server.web_dir = VIGIL_WEB_DIR;
+    a->o.server.web_dir = vg_cli_web_dir();
     a->o.crawl = 1;
 }
 
