@@ -10,7 +10,7 @@
 #   serve.conf         ${sysconfdir}/vigil/ (/etc/vigil)
 #   vigil.service      VIGIL_SYSTEMD_UNIT_DIR (/lib/systemd/system)
 # The state, /var/lib/vigil, is made by the package's postinst (and by
-# systemd's StateDirectory=).  Build the package (docs/OPERATIONS-install.md):
+# systemd's StateDirectory=).  Build the package (docs/OPERATIONS.md, section 1):
 #   cmake --preset release && cmake --build --preset release -j
 #   cpack --config build/release/CPackConfig.cmake -B build/release
 set(VIGIL_SYSTEMD_UNIT_DIR /lib/systemd/system CACHE PATH

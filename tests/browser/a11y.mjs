@@ -397,7 +397,7 @@ async function quickExit(browser, lang) {
       (await p.evaluate(() => history.length)) === before);
     await p.goBack();
     // the page before the one left is still in the history: said in
-    // docs/OPERATIONS-a11y.md
+    // docs/OPERATIONS.md, section 10
     check(`${lang} quick exit: Back skips the page left (to /, not /report)`,
       onVigil(p) && new URL(p.url()).pathname === '/', p.url());
     await p.close();

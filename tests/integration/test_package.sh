@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The Debian package, end to end, as docs/OPERATIONS-install.md says: built
+# The Debian package, end to end, as docs/OPERATIONS.md, section 1 says: built
 # from this tree by the documented command (the release tree, CPack),
 # lintian clean, installed with dpkg -i, its files in place, the service
 # started as its unit says (by systemd when systemd is PID 1, else the
@@ -62,7 +62,7 @@ ready() { # ready URL: 200 within 30 s
   return 1
 }
 
-# ---- build: the command of docs/OPERATIONS-install.md ----
+# ---- build: the command of docs/OPERATIONS.md, section 1 ----
 cd "$SRC" || exit 1
 B=build/release
 rm -f "$B"/vigil_*.deb
