@@ -40,6 +40,7 @@ static const struct command commands[] = {
     {"apikeys", "partners' API keys: add, revoke, ls", vg_cli_apikeys},
     {"audit", "the audit log of analyst and admin actions: verify, ls",
      vg_cli_audit},
+    {"keys", "the sealing key: rotate, reseal, status, retire", vg_cli_keys},
     {"providers", "hosting providers notices go to: import, export, lookup",
      vg_cli_providers},
     {"db", "the store: status, migrate, copy to another database", vg_cli_db},

@@ -39,6 +39,7 @@ int vg_cli_providers(int argc, char **argv);
 int vg_cli_db(int argc, char **argv);
 int vg_cli_fleet(int argc, char **argv);
 int vg_cli_check(int argc, char **argv);
+int vg_cli_keys(int argc, char **argv);
 
 /* ---- the file-hashing engine behind `hash` and `match` (cli_hash.c) ---- */
 

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `vigil keys`: the sealing key's rotation (vigil/keys.h,
+ * docs/OPERATIONS-keys.md).  rotate puts a new key at the front of the
+ * key file's ring; reseal seals again, in batches, what older keys
+ * sealed; status counts the rows under each key; retire cuts the ring to
+ * the current key once no row needs another.  rotate, a reseal that
+ * changed rows, and retire are audited.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "vigil/digest.h"
+#include "vigil/keys.h"
+#include "vigil/runtime.h"
+#include "vigil/store_people.h"
+
+static void keys_usage(FILE *f)
+{
+    fprintf(
+        f,
+        "Usage: vigil keys status [--key-file PATH] [--db URL]\n"
+        "       vigil keys rotate seal [--key-file PATH] [--db URL]\n"
+        "       vigil keys reseal [--batch N] [--key-file PATH] [--db URL]\n"
+        "       vigil keys retire [--key-file PATH] [--db URL]\n"
+        "\n"
+        "The sealing key (--key-file, default the database's path + \".key\",\n"
+        "as for vigil serve) seals reporters' contact details and review\n"
+        "thumbnails.  Its file is a ring of up to 8 keys, the first the\n"
+        "current one.  'rotate seal' puts a new key first (the file replaced\n"
+        "atomically, 0600); a running vigil serve reading the file seals with\n"
+        "it within a second, and opens old data with the keys behind it.\n"
+        "'reseal' opens and seals again under the current key every row that\n"
+        "another key sealed, N rows per transaction (default 100); it may be\n"
+        "stopped at any point, even with SIGKILL, and run again.  'status'\n"
+        "counts the rows under each key and says when the older keys may go.\n"
+        "'retire' removes them from the file, refused while a row needs one.\n"
+        "Back up the key file apart from the database: without it, sealed\n"
+        "data cannot be opened (docs/OPERATIONS-keys.md).\n"
+        "\n"
+        "Exit status: 0; 1 on failure (retire: rows still need an older key;\n"
+        "reseal: rows no key opens); 2 for a bad option.\n");
+}
+
+struct keys_args {
+    const char *db, *key_file, *verb, *what;
+    long long batch;
+    char key_buf[4096];
+};
+
+static int keys_parse(int argc, char **argv, struct keys_args *a)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"key-file", required_argument, NULL, 'k'},
+        {"batch", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'd')
+            a->db = optarg;
+        else if (c == 'k')
+            a->key_file = optarg;
+        else if (c == 'b') {
+            if (vg_cli_parse_range("keys", "--batch", optarg, 1, 10000,
+                                   &a->batch))
+                return VG_EXIT_USAGE;
+        } else if (c == 'h') {
+            keys_usage(stdout);
+            return -1;
+        } else {
+            vg_cli_bad_option("keys", argv);
+            keys_usage(stderr);
+            return VG_EXIT_USAGE;
+        }
+    }
+    a->verb = optind < argc ? argv[optind++] : NULL;
+    if (a->verb && !strcmp(a->verb, "rotate"))
+        a->what = optind < argc ? argv[optind++] : NULL;
+    if (!a->verb || optind < argc ||
+        (strcmp(a->verb, "status") && strcmp(a->verb, "reseal") &&
+         strcmp(a->verb, "retire") &&
+         (strcmp(a->verb, "rotate") || !a->what || strcmp(a->what, "seal")))) {
+        keys_usage(stderr);
+        return VG_EXIT_USAGE;
+    }
+    if (!a->key_file) {
+        if (vg_runtime_key_file(a->db, a->key_buf, sizeof(a->key_buf))) {
+            vg_cli_errorf("keys: give --key-file");
+            return VG_EXIT_USAGE;
+        }
+        a->key_file = a->key_buf;
+    }
+    return VG_EXIT_OK;
+}
+
+static void hex_id(const uint8_t id[VG_SEAL_ID_LEN], char out[])
+{
+    vg_hex_encode(id, VG_SEAL_ID_LEN, out);
+}
+
+static int keys_status(struct vg_sealer *s, struct vg_store *st,
+                       const char *path)
+{
+    struct vg_keys_status ks;
+    struct vg_err err = {0};
+    char id[2 * VG_SEAL_ID_LEN + 1];
+    int rc;
+
+    if ((rc = vg_keys_status(s, st, &ks, &err))) {
+        vg_cli_errorf("keys: %s", err.msg[0] ? err.msg : vg_strerror(rc));
+        return VG_EXIT_FAIL;
+    }
+    printf("key file: %s, %zu key%s\n", path, ks.nkeys,
+           ks.nkeys == 1 ? "" : "s");
+    for (size_t i = 0; i < ks.nkeys; i++) {
+        hex_id(ks.ids[i], id);
+        printf("key %s (%s): contacts %lld, thumbnails %lld\n", id,
+               i ? "previous" : "current", (long long)ks.rows[0][i],
+               (long long)ks.rows[1][i]);
+    }
+    printf("no key id (sealed before key ids, or under a key not in the"
+           " file): contacts %lld, thumbnails %lld\n",
+           (long long)ks.unmarked[0], (long long)ks.unmarked[1]);
+    if (ks.to_reseal)
+        printf("to re-seal: %lld rows (vigil keys reseal); keep the previous"
+               " keys until then\n",
+               (long long)ks.to_reseal);
+    else if (ks.nkeys > 1)
+        printf("every sealed row is under the current key: the previous keys"
+               " may be destroyed (vigil keys retire)\n");
+    else
+        printf("every sealed row is under the current key\n");
+    return VG_EXIT_OK;
+}
+
+static int keys_reseal(struct vg_sealer *s, struct vg_store *st, size_t batch)
+{
+    struct vg_keys_progress p = {0};
+    struct vg_err err = {0};
+    char detail[160];
+    int rc;
+
+    rc = vg_keys_reseal(s, st, batch, NULL, NULL, &p, &err);
+    printf("re-sealed %lld rows in %lld batches; %lld changed meanwhile"
+           " (left alone); %lld no key opens\n",
+           (long long)p.resealed, (long long)p.batches, (long long)p.changed,
+           (long long)p.unreadable);
+    if (p.resealed) {
+        snprintf(detail, sizeof(detail), "re-sealed %lld rows",
+                 (long long)p.resealed);
+        vg_store_audit_append(st, 0, "keys.reseal", "sealing_key", 0, detail,
+                              NULL);
+    }
+    if (rc) {
+        vg_cli_errorf("keys: reseal: %s",
+                      err.msg[0] ? err.msg : vg_strerror(rc));
+        return VG_EXIT_FAIL;
+    }
+    return p.unreadable ? VG_EXIT_FAIL : VG_EXIT_OK;
+}
+
+/* rotate and retire: change the file, then audit it. */
+static int keys_change(struct vg_sealer *s, struct vg_store *st,
+                       const struct keys_args *a)
+{
+    uint8_t ids[VG_SEAL_RING_MAX][VG_SEAL_ID_LEN];
+    struct vg_sealer *after = NULL;
+    struct vg_err err = {0};
+    char id[2 * VG_SEAL_ID_LEN + 1], detail[128];
+    int rotate = !strcmp(a->verb, "rotate"), rc;
+    size_t n;
+
+    rc = rotate ? vg_seal_rotate(a->key_file, &err)
+                : vg_keys_retire(s, st, a->key_file, &err);
+    if (!rc)
+        rc = vg_seal_open(a->key_file, 0, &after, &err);
+    if (rc) {
+        vg_cli_errorf("keys: %s: %s", a->verb,
+                      err.msg[0] ? err.msg : vg_strerror(rc));
+        return VG_EXIT_FAIL;
+    }
+    n = vg_seal_ids(after, ids);
+    vg_seal_free(after);
+    hex_id(ids[0], id);
+    snprintf(detail, sizeof(detail), "%s: current key %s, %zu in the file",
+             rotate ? "new sealing key" : "older sealing keys retired", id, n);
+    vg_store_audit_append(st, 0, rotate ? "keys.rotate" : "keys.retire",
+                          "sealing_key", 0, detail, NULL);
+    printf("%s\n", detail);
+    if (rotate)
+        printf("a running vigil serve on this key file seals with it within a"
+               " second; now run: vigil keys reseal\n");
+    return VG_EXIT_OK;
+}
+
+int vg_cli_keys(int argc, char **argv)
+{
+    struct keys_args a = {.batch = 100};
+    struct vg_sealer *s = NULL;
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    int rc;
+
+    if ((rc = keys_parse(argc, argv, &a)))
+        return rc < 0 ? VG_EXIT_OK : rc;
+    if (vg_cli_open_store("keys", a.db, &st))
+        return VG_EXIT_FAIL;
+    if ((rc = vg_seal_open(a.key_file, 0, &s, &err))) {
+        vg_cli_errorf("keys: %s", err.msg[0] ? err.msg : vg_strerror(rc));
+        vg_store_close(st);
+        return VG_EXIT_FAIL;
+    }
+    if (!strcmp(a.verb, "status"))
+        rc = keys_status(s, st, a.key_file);
+    else if (!strcmp(a.verb, "reseal"))
+        rc = keys_reseal(s, st, (size_t)a.batch);
+    else
+        rc = keys_change(s, st, &a);
+    vg_seal_free(s);
+    vg_store_close(st);
+    return rc;
+}
