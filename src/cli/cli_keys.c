@@ -23,7 +23,8 @@ static void keys_usage(FILE *f)
         f,
         "Usage: vigil keys status [--key-file PATH] [--db URL]\n"
         "       vigil keys rotate seal [--key-file PATH] [--db URL]\n"
-        "       vigil keys reseal [--batch N] [--key-file PATH] [--db URL]\n"
+        "       vigil keys reseal [--batch N] [--progress] [--key-file PATH]\n"
+        "                         [--db URL]\n"
         "       vigil keys retire [--key-file PATH] [--db URL]\n"
         "\n"
         "The sealing key (--key-file, default the database's path + \".key\",\n"
@@ -36,6 +37,7 @@ static void keys_usage(FILE *f)
         "another key sealed, N rows per transaction (default 100); it may be\n"
         "stopped at any point, even with SIGKILL, and run again.  'status'\n"
         "counts the rows under each key and says when the older keys may go.\n"
+        "(--progress: a line after each batch.)\n"
         "'retire' removes them from the file, refused while a row needs one.\n"
         "Back up the key file apart from the database: without it, sealed\n"
         "data cannot be opened (docs/OPERATIONS-keys.md).\n"
@@ -47,6 +49,7 @@ static void keys_usage(FILE *f)
 struct keys_args {
     const char *db, *key_file, *verb, *what;
     long long batch;
+    int progress;
     char key_buf[4096];
 };
 
@@ -56,6 +59,7 @@ static int keys_parse(int argc, char **argv, struct keys_args *a)
         {"db", required_argument, NULL, 'd'},
         {"key-file", required_argument, NULL, 'k'},
         {"batch", required_argument, NULL, 'b'},
+        {"progress", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -67,6 +71,8 @@ static int keys_parse(int argc, char **argv, struct keys_args *a)
             a->db = optarg;
         else if (c == 'k')
             a->key_file = optarg;
+        else if (c == 'p')
+            a->progress = 1;
         else if (c == 'b') {
             if (vg_cli_parse_range("keys", "--batch", optarg, 1, 10000,
                                    &a->batch))
@@ -140,14 +146,29 @@ static int keys_status(struct vg_sealer *s, struct vg_store *st,
     return VG_EXIT_OK;
 }
 
-static int keys_reseal(struct vg_sealer *s, struct vg_store *st, size_t batch)
+/* --progress: a line after each batch, flushed (a watcher reads it). */
+static int say_progress(void *ctx)
+{
+    const struct vg_keys_progress *p = ctx;
+
+    if (p->batches) {
+        printf("batch %lld: %lld rows re-sealed\n", (long long)p->batches,
+               (long long)p->resealed);
+        fflush(stdout);
+    }
+    return 1;
+}
+
+static int keys_reseal(struct vg_sealer *s, struct vg_store *st, size_t batch,
+                       int progress)
 {
     struct vg_keys_progress p = {0};
     struct vg_err err = {0};
     char detail[160];
     int rc;
 
-    rc = vg_keys_reseal(s, st, batch, NULL, NULL, &p, &err);
+    rc = vg_keys_reseal(s, st, batch, progress ? say_progress : NULL, &p, &p,
+                        &err);
     printf("re-sealed %lld rows in %lld batches; %lld changed meanwhile"
            " (left alone); %lld no key opens\n",
            (long long)p.resealed, (long long)p.batches, (long long)p.changed,
@@ -220,7 +241,7 @@ int vg_cli_keys(int argc, char **argv)
     if (!strcmp(a.verb, "status"))
         rc = keys_status(s, st, a.key_file);
     else if (!strcmp(a.verb, "reseal"))
-        rc = keys_reseal(s, st, (size_t)a.batch);
+        rc = keys_reseal(s, st, (size_t)a.batch, a.progress);
     else
         rc = keys_change(s, st, &a);
     vg_seal_free(s);
