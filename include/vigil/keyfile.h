@@ -43,6 +43,9 @@ int vg_keyfile_read_ring(const char *path, int create, const char *what,
 int vg_keyfile_write(const char *path, const unsigned char *keys, size_t len,
                      struct vg_err *err);
 
+/* Put key file from in place of to (rename, then the folder synced). */
+int vg_keyfile_rename(const char *from, const char *to, struct vg_err *err);
+
 /* n random bytes from the kernel; VG_EINTERNAL if there are none. */
 int vg_keyfile_random(unsigned char *key, size_t n, struct vg_err *err);
 

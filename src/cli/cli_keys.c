@@ -5,14 +5,18 @@
  * key file's ring; reseal seals again, in batches, what older keys
  * sealed; status counts the rows under each key; retire cuts the ring to
  * the current key once no row needs another.  rotate, a reseal that
- * changed rows, and retire are audited.
+ * changed rows, and retire are audited.  rotate audit rotates the audit
+ * log's key through a checkpoint (vigil/store_people.h).
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <sodium.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "vigil/digest.h"
+#include "vigil/keyfile.h"
 #include "vigil/keys.h"
 #include "vigil/runtime.h"
 #include "vigil/store_people.h"
@@ -23,6 +27,7 @@ static void keys_usage(FILE *f)
         f,
         "Usage: vigil keys status [--key-file PATH] [--db URL]\n"
         "       vigil keys rotate seal [--key-file PATH] [--db URL]\n"
+        "       vigil keys rotate audit [--audit-key PATH] [--db URL]\n"
         "       vigil keys reseal [--batch N] [--progress] [--key-file PATH]\n"
         "                         [--db URL]\n"
         "       vigil keys retire [--key-file PATH] [--db URL]\n"
@@ -39,6 +44,13 @@ static void keys_usage(FILE *f)
         "counts the rows under each key and says when the older keys may go.\n"
         "(--progress: a line after each batch.)\n"
         "'retire' removes them from the file, refused while a row needs one.\n"
+        "'rotate audit' rotates the audit log's key (--audit-key, default as\n"
+        "for vigil audit): the chain is verified under the old key, then a\n"
+        "checkpoint record under the new key states the SHA-256 digest of\n"
+        "every record before it, so vigil audit verify checks them through\n"
+        "it and the old key is no longer needed: the new key replaces it in\n"
+        "the file (made first as PATH.next: an interrupted rotation is\n"
+        "finished by running it again).\n"
         "Back up the key file apart from the database: without it, sealed\n"
         "data cannot be opened (docs/OPERATIONS-keys.md).\n"
         "\n"
@@ -47,7 +59,7 @@ static void keys_usage(FILE *f)
 }
 
 struct keys_args {
-    const char *db, *key_file, *verb, *what;
+    const char *db, *key_file, *audit_key, *verb, *what;
     long long batch;
     int progress;
     char key_buf[4096];
@@ -60,6 +72,7 @@ static int keys_parse(int argc, char **argv, struct keys_args *a)
         {"key-file", required_argument, NULL, 'k'},
         {"batch", required_argument, NULL, 'b'},
         {"progress", no_argument, NULL, 'p'},
+        {"audit-key", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -73,6 +86,8 @@ static int keys_parse(int argc, char **argv, struct keys_args *a)
             a->key_file = optarg;
         else if (c == 'p')
             a->progress = 1;
+        else if (c == 'a')
+            a->audit_key = optarg;
         else if (c == 'b') {
             if (vg_cli_parse_range("keys", "--batch", optarg, 1, 10000,
                                    &a->batch))
@@ -92,7 +107,8 @@ static int keys_parse(int argc, char **argv, struct keys_args *a)
     if (!a->verb || optind < argc ||
         (strcmp(a->verb, "status") && strcmp(a->verb, "reseal") &&
          strcmp(a->verb, "retire") &&
-         (strcmp(a->verb, "rotate") || !a->what || strcmp(a->what, "seal")))) {
+         (strcmp(a->verb, "rotate") || !a->what ||
+          (strcmp(a->what, "seal") && strcmp(a->what, "audit"))))) {
         keys_usage(stderr);
         return VG_EXIT_USAGE;
     }
@@ -221,6 +237,65 @@ static int keys_change(struct vg_sealer *s, struct vg_store *st,
     return VG_EXIT_OK;
 }
 
+/* Is the log keyed with the key of file next already (a rotation that
+ * committed, then stopped before the file was put in place)? */
+static int rotated_to(const char *db, const char *next)
+{
+    struct vg_audit_verdict v;
+    struct vg_store *st = NULL;
+    int keyed = 0, rc;
+
+    if (access(next, F_OK) ||
+        vg_cli_open_store_audit("keys", db, next, "", 0, &st, &keyed))
+        return 0;
+    rc = keyed && !vg_store_audit_verify(st, &v, NULL) && v.keyed_from;
+    vg_store_close(st);
+    return rc;
+}
+
+static int rotate_audit(const struct keys_args *a)
+{
+    char path[4096], next[4200];
+    struct vg_store *st = NULL;
+    struct vg_err err = {0};
+    uint8_t key[32];
+    int64_t at = 0;
+    int keyed = 0, rc = VG_OK;
+
+    if (a->audit_key)
+        snprintf(path, sizeof(path), "%s", a->audit_key);
+    else if (vg_cli_audit_files("keys", a->db, path, NULL, sizeof(path)))
+        return VG_EXIT_USAGE;
+    snprintf(next, sizeof(next), "%s.next", path);
+    if (!rotated_to(a->db, next)) {
+        if (vg_cli_open_store_audit("keys", a->db, path, NULL, 0, &st, &keyed))
+            return VG_EXIT_FAIL;
+        if (!keyed)
+            rc = vg_err_set(&err, VG_ENOENT, "%s: no audit key to rotate",
+                            path);
+        else if (!(rc = vg_keyfile_read(next, 1, "the new audit key", key,
+                                        sizeof(key), &err)))
+            rc = vg_store_audit_rotate(st, key, &at, &err);
+        sodium_memzero(key, sizeof(key));
+        vg_store_close(st);
+    }
+    if (!rc)
+        rc = vg_keyfile_rename(next, path, &err);
+    if (rc) {
+        vg_cli_errorf("keys: rotate audit: %s",
+                      err.msg[0] ? err.msg : vg_strerror(rc));
+        return VG_EXIT_FAIL;
+    }
+    if (at)
+        printf("audit key rotated: records from %lld on are under the new"
+               " key, those before checked through the checkpoint's digest;"
+               " the old key is no longer needed\n",
+               (long long)at);
+    else
+        printf("audit key rotation finished: %s is the new key\n", path);
+    return VG_EXIT_OK;
+}
+
 int vg_cli_keys(int argc, char **argv)
 {
     struct keys_args a = {.batch = 100};
@@ -231,6 +306,8 @@ int vg_cli_keys(int argc, char **argv)
 
     if ((rc = keys_parse(argc, argv, &a)))
         return rc < 0 ? VG_EXIT_OK : rc;
+    if (a.what && !strcmp(a.what, "audit"))
+        return rotate_audit(&a);
     if (vg_cli_open_store("keys", a.db, &st))
         return VG_EXIT_FAIL;
     if ((rc = vg_seal_open(a.key_file, 0, &s, &err))) {

@@ -149,6 +149,15 @@ int vg_keyfile_write(const char *path, const unsigned char *keys, size_t len,
     return VG_OK;
 }
 
+int vg_keyfile_rename(const char *from, const char *to, struct vg_err *err)
+{
+    if (rename(from, to))
+        return vg_err_set(err, VG_EIO, "%s: %s", to, strerror(errno));
+    if (sync_dir(to))
+        return vg_err_set(err, VG_EIO, "%s: cannot sync its folder", to);
+    return VG_OK;
+}
+
 int vg_keyfile_random(unsigned char *key, size_t n, struct vg_err *err)
 {
     if (getrandom(key, n, 0) != (ssize_t)n)

@@ -9,7 +9,8 @@
  * opens as it is; retire refuses while a row needs an older key and cuts
  * the ring once none does; data sealed before key ids opens and is
  * re-sealed too; a reseal killed with SIGKILL mid-way loses nothing and
- * a second run finishes it.
+ * a second run finishes it.  The audit key's rotation through its
+ * checkpoint (vigil/store_people.h).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +25,9 @@
 #include "th_db.h"
 #include "vigil/alloc.h"
 #include "vigil/digest.h"
+#include "vigil/keyfile.h"
 #include "vigil/keys.h"
+#include "vigil/store_people.h"
 #include "vigil/store_reports.h"
 #include "vigil/store_review.h"
 
@@ -376,6 +379,95 @@ static void test_kill(void)
     vg_store_close(st);
 }
 
+/* Open db keyed with the audit key file key (made if missing). */
+static struct vg_store *keyed_store(const char *db, const char *key)
+{
+    struct vg_store *st = NULL;
+
+    if (vg_store_open(db, NULL, &st, NULL))
+        return NULL;
+    if (vg_store_audit_key(st, key, 1, NULL, NULL)) {
+        vg_store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int add_audit(struct vg_store *st, int i)
+{
+    char detail[32];
+
+    snprintf(detail, sizeof(detail), "record %d", i);
+    return vg_store_audit_append(st, 0, "test.action", "test", i, detail,
+                                 NULL);
+}
+
+/*
+ * The audit key rotated by one store while another (a running server)
+ * holds the old key: the checkpoint verifies the records before it, the
+ * other store reads the new key before its next append, a store with only
+ * the old key is refused, and a record changed after the rotation shows.
+ */
+static void test_audit_rotate(void)
+{
+    char db[600], key[300], old[300], sql[200];
+    struct vg_store *a = NULL, *serve = NULL, *stale = NULL;
+    struct vg_audit_verdict v;
+    struct vg_err err = {0};
+    uint8_t fresh[32];
+    int64_t at = 0;
+
+    snprintf(key, sizeof(key), "%s/audit.key", dir);
+    snprintf(old, sizeof(old), "%s/audit-old.key", dir);
+    TH_EQ_INT(th_db_url(db, sizeof(db), dir, "audit.db"), 0);
+    TH_CHECK((a = keyed_store(db, key)) != NULL);
+    TH_CHECK((serve = keyed_store(db, key)) != NULL);
+    for (int i = 1; i <= 3; i++)
+        TH_EQ_INT(add_audit(i == 2 ? serve : a, i), VG_OK);
+    TH_EQ_INT(copy_file(key, old), 0);
+
+    /* rotate as `vigil keys rotate audit` does: the log, then the file */
+    TH_EQ_INT(vg_keyfile_random(fresh, sizeof(fresh), &err), VG_OK);
+    TH_EQ_INT(vg_store_audit_rotate(a, fresh, &at, &err), VG_OK);
+    TH_EQ_INT(at, 4);
+    TH_EQ_INT(vg_keyfile_write(key, fresh, sizeof(fresh), &err), VG_OK);
+    TH_EQ_INT(add_audit(a, 5), VG_OK);
+    TH_EQ_INT(add_audit(serve, 6), VG_OK); /* it read the new key */
+    TH_EQ_INT(vg_store_audit_verify(a, &v, &err), VG_OK);
+    TH_EQ_INT(v.count, 6);
+    TH_EQ_INT(v.keyed_from, 1);
+    TH_EQ_INT(v.rotated_at, 4);
+    TH_EQ_INT(v.unchecked, 0);
+    /* a second rotation: the first checkpoint is checked through it */
+    TH_EQ_INT(vg_keyfile_random(fresh, sizeof(fresh), &err), VG_OK);
+    TH_EQ_INT(vg_store_audit_rotate(serve, fresh, &at, &err), VG_OK);
+    TH_EQ_INT(at, 7);
+    TH_EQ_INT(vg_keyfile_write(key, fresh, sizeof(fresh), &err), VG_OK);
+    TH_EQ_INT(add_audit(a, 8), VG_OK);
+    TH_EQ_INT(vg_store_audit_verify(a, &v, &err), VG_OK);
+    TH_EQ_INT(v.count, 8);
+    TH_EQ_INT(v.rotated_at, 7);
+
+    /* only the old key: appending is refused, and verify fails */
+    TH_CHECK((stale = keyed_store(db, old)) != NULL);
+    TH_EQ_INT(add_audit(stale, 9), VG_EACCES);
+    TH_EQ_INT(vg_store_audit_verify(stale, &v, &err), VG_ECORRUPT);
+    vg_store_close(stale);
+
+    /* a record before the checkpoints changed behind the store's back */
+    TH_CHECK(th_db_exec(db, th_db_pg(db)
+                                ? "ALTER TABLE audit_log DISABLE TRIGGER"
+                                  " audit_log_append_only"
+                                : "DROP TRIGGER audit_log_no_update") >= 0);
+    snprintf(sql, sizeof(sql),
+             "UPDATE audit_log SET detail = 'record X' WHERE id = 2");
+    TH_EQ_INT(th_db_exec(db, sql), 1);
+    TH_EQ_INT(vg_store_audit_verify(a, &v, &err), VG_ECORRUPT);
+    TH_EQ_INT(v.bad, 7);
+    vg_store_close(a);
+    vg_store_close(serve);
+}
+
 int main(void)
 {
     char cmd[300];
@@ -386,6 +478,7 @@ int main(void)
     TH_RUN(test_rotate);
     TH_RUN(test_changed_and_unreadable);
     TH_RUN(test_kill);
+    TH_RUN(test_audit_rotate);
     status = th_done();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) ? 1 : status;
