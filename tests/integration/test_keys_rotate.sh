@@ -9,7 +9,9 @@
 # every row is under the new key, `vigil keys retire` leaves the new key
 # alone in the file, and every acknowledged report's contact details still
 # open in the console, in the running server and in one started afresh.
-# The audit log verifies throughout.
+# Then `vigil keys rotate audit` while that server runs: it audits under
+# the new key, and `vigil audit verify` passes with the new key alone (the
+# old one destroyed), the records before checked through the checkpoint.
 # Usage: test_keys_rotate.sh VIGIL_BINARY TESTDATA_DIR
 set -u
 VIGIL=$1
@@ -138,5 +140,30 @@ check "  every contact opens with the new key alone" \
 check "vigil audit verify passes" test $? -eq 0
 check "  the rotation and the retirement are audited" \
   test "$(q "SELECT COUNT(*) FROM audit_log WHERE action IN ('keys.rotate', 'keys.retire')")" -eq 2
+
+# ---- the audit key, rotated while the server runs ----
+if [ -n "${VIGIL_AUDIT_KEY:-}" ]; then AK=$VIGIL_AUDIT_KEY; else AK=$T/vigil.db.audit-key; fi
+cp "$AK" "$T/old.audit-key"
+N1=$(q "SELECT COUNT(*) FROM audit_log")
+"$VIGIL" keys rotate audit --db "$DB" >"$T/ra.txt" 2>&1
+check "keys rotate audit: exit 0" test $? -eq 0
+check "  the key file changed, still 0600, no .next left" \
+  bash -c "! cmp -s '$AK' '$T/old.audit-key' && [ \$(stat -c %a '$AK') = 600 ] && [ ! -e '$AK.next' ]"
+check "  a checkpoint record after the $N1 before" \
+  test "$(q "SELECT id FROM audit_log WHERE action = 'audit.key_rotated'")" -eq $((N1 + 1))
+# the running server's next audited action, under the new key (read again)
+CS=$(signin c)
+id=$(q "SELECT MIN(id) FROM reports")
+c c "/console/reports/$id/contact" -d "csrf=$CS" | grep -q '@example.org<'
+check "the server, started before, still audits (a contact shown)" \
+  test "$(q "SELECT COUNT(*) FROM audit_log")" -gt $((N1 + 1))
+"$VIGIL" audit verify --db "$DB" >"$T/av2.txt" 2>&1
+check "vigil audit verify passes with the new key alone (the old one destroyed)" test $? -eq 0
+check "  through the checkpoint" grep -q "checked through the digest of the checkpoint, record $((N1 + 1))" "$T/av2.txt"
+"$VIGIL" audit verify --db "$DB" --audit-key "$T/old.audit-key" >/dev/null 2>&1
+check "  the old key no longer verifies the log" test $? -eq 1
+rm -f "$T/old.audit-key"
 kill -TERM "$PID"; wait "$PID"; PID=
+"$VIGIL" audit verify --db "$DB" >/dev/null 2>&1
+check "vigil audit verify passes after the server stopped" test $? -eq 0
 finish
