@@ -40,7 +40,8 @@ struct vg_sealed_blob {
 /*
  * Up to limit rows of kind after row id after, in id order, whose blob
  * does not start with the idn bytes of id: *out (free with
- * vg_sealed_blobs_free, fresh NULL), *n of them (0: none left).
+ * vg_sealed_blobs_free, fresh NULL), *n of them (0: none left, *out
+ * NULL).
  */
 int vg_store_sealed_batch(struct vg_store *st, enum vg_sealed_kind k,
                           int64_t after, const uint8_t *id, size_t idn,

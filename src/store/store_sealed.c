@@ -111,7 +111,7 @@ int vg_store_sealed_batch(struct vg_store *st, enum vg_sealed_kind k,
         st->ops->finalize(s);
     }
     UNLOCK(st);
-    if (rc) {
+    if (rc || !*n) {
         vg_sealed_blobs_free(b, *n);
         *n = 0;
         return rc;
