@@ -12,6 +12,8 @@
 # Then `vigil keys rotate audit` while that server runs: it audits under
 # the new key, and `vigil audit verify` passes with the new key alone (the
 # old one destroyed), the records before checked through the checkpoint.
+# Last, a second sealing key rotation re-sealed by `vigil serve` itself
+# (--reseal-interval).
 # Usage: test_keys_rotate.sh VIGIL_BINARY TESTDATA_DIR
 set -u
 VIGIL=$1
@@ -31,7 +33,7 @@ q() { sqlite3 "$DB" "$1"; }
 keys() { "$VIGIL" keys "$@" --db "$DB" --key-file "$SEAL_KEY"; }
 echo "$PW" | "$VIGIL" users add ann --db "$DB" >/dev/null
 
-serve_start
+serve_start --reseal-interval 0 # the reseal by hand first
 check "serving" test -n "$PORT"
 c() { local jar=$1 url=$2; shift 2
   curl -s --noproxy '*' --max-time 30 -b "$T/$jar" -c "$T/$jar" "$U$url" "$@"; }
@@ -131,7 +133,7 @@ check "signed in to the console" test -n "$CS"
 check "every acknowledged report's contact opens in the running server" \
   test "$(opened a "$CS")" -eq "$ACKED"
 kill -TERM "$PID"; wait "$PID"; PID=
-serve_start
+serve_start --reseal-interval 0
 check "serving again, afresh" test -n "$PORT"
 CS=$(signin b)
 check "  every contact opens with the new key alone" \
@@ -166,4 +168,26 @@ rm -f "$T/old.audit-key"
 kill -TERM "$PID"; wait "$PID"; PID=
 "$VIGIL" audit verify --db "$DB" >/dev/null 2>&1
 check "vigil audit verify passes after the server stopped" test $? -eq 0
+
+# ---- the server's own background reseal ----
+keys rotate seal >"$T/rot2.txt" 2>&1
+NEW2=$(sed -n 's/^new sealing key: current key \([0-9a-f]*\),.*/\1/p' "$T/rot2.txt")
+serve_start --reseal-interval 1
+check "serving with --reseal-interval 1" test -n "$PORT"
+for _ in $(seq 100); do
+  keys status >"$T/st3.txt" && grep -q 'may be destroyed' "$T/st3.txt" && break
+  sleep 0.2
+done
+check "vigil serve re-sealed every row under the second new key by itself" \
+  grep -q "^key $NEW2 (current): contacts $ACKED, " "$T/st3.txt"
+check "  and said so" grep -q "^vigil: keys: re-sealed $ACKED rows" "$T/serve.err"
+keys retire >/dev/null 2>&1
+check "keys retire: exit 0" test $? -eq 0
+CS=$(signin d)
+id=$(q "SELECT MIN(id) FROM reports")
+check "  a contact opens in the server, which read the one-key file" \
+  bash -c "curl -s --noproxy '*' -b '$T/d' -c '$T/d' '$U/console/reports/$id/contact' -d 'csrf=$CS' | grep -q '@example.org<'"
+kill -TERM "$PID"; wait "$PID"; PID=
+"$VIGIL" audit verify --db "$DB" >/dev/null 2>&1
+check "vigil audit verify passes at the end" test $? -eq 0
 finish
