@@ -112,7 +112,7 @@ static int keys_parse(int argc, char **argv, struct keys_args *a)
         keys_usage(stderr);
         return VG_EXIT_USAGE;
     }
-    if (!a->key_file) {
+    if (!a->key_file && !(a->what && !strcmp(a->what, "audit"))) {
         if (vg_runtime_key_file(a->db, a->key_buf, sizeof(a->key_buf))) {
             vg_cli_errorf("keys: give --key-file");
             return VG_EXIT_USAGE;
