@@ -23,4 +23,30 @@
 int vg_keyfile_read(const char *path, int create, const char *what,
                     unsigned char *key, size_t n, struct vg_err *err);
 
+/*
+ * A key ring: a file of 1 to max keys of n bytes one after the other (a
+ * file of one key is a ring of one), read into keys (room for max), their
+ * number in *count.  Made (one key) and checked as vg_keyfile_read does;
+ * another length is VG_EFORMAT.  keys is wiped on failure.
+ */
+int vg_keyfile_read_ring(const char *path, int create, const char *what,
+                         unsigned char *keys, size_t n, size_t max,
+                         size_t *count, struct vg_err *err);
+
+/*
+ * Replace path's content with the len bytes of keys, atomically: written
+ * to path + ".new" (created with O_EXCL, mode 0600), synced, renamed over
+ * path, the folder synced.  VG_EEXIST when path.new exists (another
+ * writer, or one killed: the message says to remove it), VG_EIO otherwise.
+ * Not for two writers at once: the O_EXCL file turns the second away.
+ */
+int vg_keyfile_write(const char *path, const unsigned char *keys, size_t len,
+                     struct vg_err *err);
+
+/* Put key file from in place of to (rename, then the folder synced). */
+int vg_keyfile_rename(const char *from, const char *to, struct vg_err *err);
+
+/* n random bytes from the kernel; VG_EINTERNAL if there are none. */
+int vg_keyfile_random(unsigned char *key, size_t n, struct vg_err *err);
+
 #endif

@@ -304,7 +304,22 @@ struct vg_runtime_serve_opts {
     /* the crawler's errors, one line each (may be NULL: stderr) */
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
+    /* the background reseal after a sealing key's rotation: a pass every
+       reseal_interval_s (0: 60; negative: none) */
+    int64_t reseal_interval_s;
 };
+
+/*
+ * The background reseal (vigil/keys.h): a thread that, every interval_s
+ * (0: 60), seals again under the current key what older keys of sealer's
+ * ring sealed, 100 rows per transaction, when the ring holds more than one
+ * key; its counts go to stderr.  Stop waits for the batch under way.
+ */
+struct vg_runtime_reseal;
+int vg_runtime_reseal_start(struct vg_store *st, struct vg_sealer *sealer,
+                            int64_t interval_s,
+                            struct vg_runtime_reseal **out);
+void vg_runtime_reseal_stop(struct vg_runtime_reseal *r);
 
 struct vg_runtime;
 

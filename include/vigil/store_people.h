@@ -175,6 +175,8 @@ struct vg_audit_verdict {
     int64_t unchecked;  /* keyed records whose MAC could not be checked:
                            the store has no key (only their links were) */
     int64_t bad;        /* the first bad record, 0 if none */
+    int64_t rotated_at; /* the last key rotation's checkpoint: the records
+                           before it checked through its digest; 0: none */
 };
 
 /*
@@ -187,6 +189,20 @@ struct vg_audit_verdict {
  */
 int vg_store_audit_verify(struct vg_store *st, struct vg_audit_verdict *v,
                           struct vg_err *err);
+
+/*
+ * Rotate the audit key: in one write transaction, walk the chain under
+ * the store's key (as vg_store_audit_verify), then append, under key, a
+ * checkpoint record ("audit.key_rotated", its detail the SHA-256 digest of
+ * every record before it) from which the log is keyed with key; the store
+ * then holds key.  *at is the checkpoint's number.  VG_EACCES without the
+ * current key, VG_ECORRUPT (nothing written) if the chain is broken.  The
+ * caller puts key in the key file after (processes holding the old key
+ * read the file again before their next append, and are refused until it
+ * holds the new key).
+ */
+int vg_store_audit_rotate(struct vg_store *st, const uint8_t key[32],
+                          int64_t *at, struct vg_err *err);
 
 /* The head: the last record's number and MAC, and the MAC under the key
  * of "vigil-audit-head SEQ MAC" (MAC in lower-case hex) when the store

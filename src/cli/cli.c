@@ -40,6 +40,8 @@ static const struct command commands[] = {
     {"apikeys", "partners' API keys: add, revoke, ls", vg_cli_apikeys},
     {"audit", "the audit log of analyst and admin actions: verify, ls",
      vg_cli_audit},
+    {"keys", "the sealing and audit keys: rotate, reseal, status, retire",
+     vg_cli_keys},
     {"providers", "hosting providers notices go to: import, export, lookup",
      vg_cli_providers},
     {"db", "the store: status, migrate, copy, backup, restore, verify",

@@ -43,6 +43,7 @@ int vg_cli_check(int argc, char **argv);
 int vg_cli_retention(int argc, char **argv);
 int vg_cli_holds(int argc, char **argv);
 int vg_cli_reports(int argc, char **argv);
+int vg_cli_keys(int argc, char **argv);
 
 /* `vigil db backup`, `restore`, `verify` (cli_db_backup.c), with the
  * options of `vigil db` (cli_db.c) that they take: exit codes. */

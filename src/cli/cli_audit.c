@@ -131,6 +131,11 @@ static int say_verdict(const struct vg_audit_verdict *v, int keyed,
         printf("unkeyed: records before %lld (SHA-256 only, written before"
                " the audit key was used); MACs checked from record %lld\n",
                (long long)v->keyed_from, (long long)v->keyed_from);
+    if (v->rotated_at)
+        printf("audit key rotated: records %lld to %lld (older keys) checked"
+               " through the digest of the checkpoint, record %lld\n",
+               (long long)v->keyed_from, (long long)v->rotated_at - 1,
+               (long long)v->rotated_at);
     return VG_OK;
 }
 

@@ -35,6 +35,10 @@ static void serve_fleet_usage(FILE *f)
         "                      third of it while a cycle runs (default 30,\n"
         "                      3 to 3600): a node that dies mid-cycle is\n"
         "                      replaced this long after\n"
+        "  --reseal-interval S after a sealing key's rotation (vigil keys),\n"
+        "                      seal old rows again under the new key every\n"
+        "                      S seconds (default 60; 0: never), 100 rows\n"
+        "                      per transaction\n"
         "\n"
         "The hash-check API for platforms (Shield's and HMA's shapes:\n"
         "docs/API.md) is served beside the rest unless given its own\n"
@@ -65,6 +69,7 @@ static void serve_usage(FILE *f)
         "                   [--threads N] [--per-address N]\n"
         "                   [--ipv6-prefix BITS] [--node-name NAME]\n"
         "                   [--heartbeat S] [--notice-lease S]\n"
+        "                   [--reseal-interval S]\n"
         "                   [--api-listen ADDR:PORT] [--api-max-upload SIZE]\n"
         "                   [--quick-exit-url URL]\n"
         "\n"
@@ -251,6 +256,7 @@ static const struct option own[] = {
     {"node-name", required_argument, NULL, 'N'},
     {"heartbeat", required_argument, NULL, 'b'},
     {"notice-lease", required_argument, NULL, 'L'},
+    {"reseal-interval", required_argument, NULL, 'S'},
     {"api-listen", required_argument, NULL, 'I'},
     {"api-max-upload", required_argument, NULL, 'U'},
     {"quick-exit-url", required_argument, NULL, 'Q'},
@@ -276,7 +282,8 @@ static void serve_defaults(struct serve_args *a)
     a->o.crawl = 1;
 }
 
-/* --node-name, --heartbeat, --notice-lease: 1 taken, -1 bad (said). */
+/* --node-name, --heartbeat, --notice-lease, --reseal-interval: 1 taken,
+ * -1 bad (said). */
 static int fleet_option(struct serve_args *a, int c)
 {
     unsigned u;
@@ -294,6 +301,11 @@ static int fleet_option(struct serve_args *a, int c)
         if (count_arg("--notice-lease", optarg, 3, 3600, &u))
             return -1;
         a->o.lease_ms = u * 1000LL;
+        return 1;
+    case 'S':
+        if (count_arg("--reseal-interval", optarg, 0, 86400, &u))
+            return -1;
+        a->o.reseal_interval_s = u ? (int64_t)u : -1;
         return 1;
     default:
         return -1;
@@ -338,6 +350,8 @@ static int serve_option(struct serve_args *a, int c, char **args)
 {
     struct vg_server_opts *so = &a->o.server;
 
+    if (c > 0 && c < 128 && strchr("NbLS", c))
+        return fleet_option(a, c);
     switch (c) {
     case 'c':
         return 1; /* read before */
@@ -396,10 +410,6 @@ static int serve_option(struct serve_args *a, int c, char **args)
                                      &a->o.crawl_inflight_bytes)
                    ? -1
                    : 1;
-    case 'N':
-    case 'b':
-    case 'L':
-        return fleet_option(a, c);
     case 'w':
     case 'I':
     case 'U':

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `vigil serve`'s runtime (vigil/runtime.h): the server, the crawler
- * thread, the node's heartbeat, the notice thread and the retention job,
- * started in that order, and the signals that end them.  The stop takes
- * the server first (no new requests), then the notice cycle under way and
- * the retention batch under way (under the node's name), the node, the
- * crawler, and frees the server last.  SIGINT and
+ * thread, the node's heartbeat, the notice thread, the retention job and
+ * the background reseal, started in that order, and the signals that end
+ * them.  The stop takes the server first (no new requests), then the
+ * notice cycle under way and the retention batch under way (under the
+ * node's name), the node, the crawler, the reseal batch under way, and
+ * frees the server last.  SIGINT and
  * SIGTERM are blocked before any thread starts, so every thread inherits
  * the mask and only the one sigwait in vg_runtime_wait takes them.
  */
@@ -29,6 +30,7 @@ struct vg_runtime {
     struct vg_runtime_crawl *crawl;         /* NULL when off */
     struct vg_runtime_notices *notices;     /* NULL when off */
     struct vg_runtime_retention *retention; /* NULL when off */
+    struct vg_runtime_reseal *reseal;       /* NULL when off */
     sigset_t sigs;
     int started; /* the server took requests */
 };
@@ -214,6 +216,12 @@ int vg_runtime_serve_start(const struct vg_runtime_serve_opts *o,
         vg_err_set(err, rc, "cannot start the retention job");
         goto fail;
     }
+    if (o->reseal_interval_s >= 0 &&
+        (rc = vg_runtime_reseal_start(rt->so.store, vg_server_sealer(rt->srv),
+                                      o->reseal_interval_s, &rt->reseal))) {
+        vg_err_set(err, rc, "cannot start the background reseal");
+        goto fail;
+    }
     if ((rc = vg_server_start(rt->srv, err)))
         goto fail;
     rt->started = 1;
@@ -251,9 +259,10 @@ void vg_runtime_serve_stop(struct vg_runtime *rt)
     vg_runtime_notices_stop(rt->notices);     /* after the cycle under way */
     vg_runtime_retention_stop(rt->retention); /* after its batch */
     vg_runtime_node_stop(rt->node);           /* its row goes */
-    vg_runtime_crawl_stop(rt->crawl); /* what it fetched is committed */
-    vg_server_free(rt->srv);          /* stores what was submitted */
-    vg_flood_stop(rt->flood);         /* its last counts flushed */
-    vg_runtime_index_stop(rt->index); /* nothing uses it now */
+    vg_runtime_crawl_stop(rt->crawl);   /* what it fetched is committed */
+    vg_runtime_reseal_stop(rt->reseal); /* after the batch under way */
+    vg_server_free(rt->srv);            /* stores what was submitted */
+    vg_flood_stop(rt->flood);           /* its last counts flushed */
+    vg_runtime_index_stop(rt->index);   /* nothing uses it now */
     vg_free(rt);
 }

@@ -11,6 +11,13 @@
  * and the fields.  The chain is appended to in a write transaction, so
  * two writers cannot fork it, and verified by recomputing it from the
  * start; the triggers of the schema refuse UPDATE and DELETE.
+ *
+ * The key's rotation (vg_store_audit_rotate) verifies the chain under the
+ * old key, then appends under the new key a checkpoint record that states
+ * the SHA-256 digest of every record before it (numbers, fields, links,
+ * MACs) and starts a new row of audit_keyed: from that record on, MACs are
+ * under the new key, and the records before are checked through the
+ * digest, so the old key is no longer needed and may be destroyed.
  */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -81,22 +88,32 @@ static int record_hash(const struct vg_store *st, const uint8_t *prev,
     return rc;
 }
 
-/* The first keyed record, 0 if none (or the store is older). */
-static int keyed_from(struct vg_store *st, int64_t *out, struct vg_err *err)
+/*
+ * The keyed chain's span: its first keyed record (*from, 0: none, or the
+ * store is older) and the first record under the current key (*epoch: the
+ * checkpoint of the last key rotation, or *from if the key never changed).
+ */
+static int keyed_span(struct vg_store *st, int64_t *from, int64_t *epoch,
+                      struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
 
-    *out = 0;
+    *from = *epoch = 0;
     if (st->schema < VG__SCHEMA_AUDIT_KEYED)
         return VG_OK;
     if ((rc = vg__store_query(st, &s, err,
-                              "SELECT COALESCE(MIN(from_id), 0)"
-                              " FROM audit_keyed",
+                              "SELECT COALESCE(MIN(from_id), 0),"
+                              " COALESCE(MAX(from_id), 0) FROM audit_keyed",
                               "")))
         return rc;
-    rc = vg__store_scalar(st, s, out, err);
-    return rc == VG_ENOENT ? VG_OK : rc;
+    if ((rc = st->ops->step(s, err)) == VG__ROW) {
+        *from = st->ops->col_int(s, 0);
+        *epoch = st->ops->col_int(s, 1);
+        rc = VG_OK;
+    }
+    st->ops->finalize(s);
+    return rc == VG__DONE ? VG_OK : rc;
 }
 
 /* The last record's number and hash (*id 0: the log is empty). */
@@ -137,6 +154,82 @@ void vg_store_set_operator(struct vg_store *st, const char *name)
     st->operator_name[n] = '\0';
 }
 
+#define AUDIT_SELECT                                                          \
+    "SELECT id, at, COALESCE(user_id, 0), action, object_type,"               \
+    " COALESCE(object_id, 0), detail, prev_hash, hash FROM audit_log"
+
+static struct vg_audit_record row(struct vg_store *st, struct vg__stmt *s)
+{
+    return (struct vg_audit_record){st->ops->col_int(s, 0),
+                                    st->ops->col_int(s, 1),
+                                    st->ops->col_int(s, 2),
+                                    st->ops->col_text(s, 3),
+                                    st->ops->col_text(s, 4),
+                                    st->ops->col_text(s, 6),
+                                    st->ops->col_int(s, 5)};
+}
+
+/* Does record id match its MAC under the store's key?  1, 0, or an error
+ * (VG_ENOENT: no such record). */
+static int record_keyed_ok(struct vg_store *st, int64_t id, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    uint8_t want[HASH_LEN];
+    const uint8_t *p, *h;
+    size_t np = 0, nh = 0;
+    int rc;
+
+    if ((rc = vg__store_query(st, &s, err, AUDIT_SELECT " WHERE id = ?", "i",
+                              id)))
+        return rc;
+    if ((rc = st->ops->step(s, err)) == VG__ROW) {
+        struct vg_audit_record r = row(st, s);
+        p = st->ops->col_blob(s, 7, &np);
+        h = st->ops->col_blob(s, 8, &nh);
+        if ((p && np != HASH_LEN) || !h || nh != HASH_LEN)
+            rc = 0;
+        else if (!(rc = record_hash(st, p, id, &r, want)))
+            rc = !CRYPTO_memcmp(h, want, HASH_LEN);
+    } else if (rc == VG__DONE) {
+        rc = VG_ENOENT;
+    }
+    st->ops->finalize(s);
+    return rc;
+}
+
+/*
+ * Before an append: is the store's key the one the log is keyed with from
+ * epoch on?  Known once checked (st->audit_epoch); when the epoch moved (a
+ * rotation by another process), the key file is read again and the new
+ * epoch's first record checked under it.  VG_EACCES if the key does not
+ * match: records made with a key the log no longer uses would break it.
+ */
+static int check_epoch(struct vg_store *st, int64_t epoch, struct vg_err *err)
+{
+    uint8_t held[HASH_LEN];
+    int ok;
+
+    if (!st->audit_keyed || epoch == st->audit_epoch)
+        return VG_OK;
+    if (epoch && (ok = record_keyed_ok(st, epoch, err)) == 0) {
+        memcpy(held, st->audit_key, HASH_LEN);
+        if (vg__store_audit_reload(st) ||
+            (ok = record_keyed_ok(st, epoch, err)) != 1)
+            memcpy(st->audit_key, held, HASH_LEN);
+        OPENSSL_cleanse(held, HASH_LEN);
+    }
+    if (epoch && ok < 0)
+        return ok;
+    if (epoch && !ok)
+        return vg_err_set(err, VG_EACCES,
+                          "the audit log is keyed from record %lld with"
+                          " another key than this store's (the audit key"
+                          " was rotated: give the new key file)",
+                          (long long)epoch);
+    st->audit_epoch = epoch;
+    return VG_OK;
+}
+
 /* Chain record r to the last one and insert it (keyed with the store's
  * key; refused without it once the chain is keyed). */
 static int append(struct vg_store *st, const struct vg_audit_record *r,
@@ -144,17 +237,19 @@ static int append(struct vg_store *st, const struct vg_audit_record *r,
 {
     uint8_t prev[HASH_LEN], hash[HASH_LEN];
     struct vg__stmt *s = NULL;
-    int64_t last = 0, at = 0, from = 0, id;
+    int64_t last = 0, at = 0, from = 0, epoch = 0, id;
     int keyed, rc;
 
     if ((rc = last_record(st, &last, &at, prev, err)) ||
-        (rc = keyed_from(st, &from, err)))
+        (rc = keyed_span(st, &from, &epoch, err)))
         return rc;
     if (from && !st->audit_keyed)
         return vg_err_set(err, VG_EACCES,
                           "the audit log is keyed from record %lld: this"
                           " store was opened without its audit key",
                           (long long)from);
+    if ((rc = check_epoch(st, epoch, err)))
+        return rc;
     id = last + 1;
     keyed = st->audit_keyed && st->schema >= VG__SCHEMA_AUDIT_KEYED;
     if ((rc = record_hash(st, last ? prev : NULL, keyed ? id : 0, r, hash)))
@@ -174,8 +269,9 @@ static int append(struct vg_store *st, const struct vg_audit_record *r,
     if (!rc && keyed && !from &&
         !(rc = vg__store_query(st, &s, err,
                                "INSERT INTO audit_keyed (from_id) VALUES (?)",
-                               "i", id)))
-        rc = vg__store_run(st, s, err);
+                               "i", id)) &&
+        !(rc = vg__store_run(st, s, err)))
+        st->audit_epoch = id;
     if (!rc && keyed) {
         st->pending_id = id;
         st->pending_at = r->at;
@@ -229,21 +325,6 @@ int vg_store_audit_append(struct vg_store *st, int64_t actor,
     return rc;
 }
 
-#define AUDIT_SELECT                                                          \
-    "SELECT id, at, COALESCE(user_id, 0), action, object_type,"               \
-    " COALESCE(object_id, 0), detail, prev_hash, hash FROM audit_log"
-
-static struct vg_audit_record row(struct vg_store *st, struct vg__stmt *s)
-{
-    return (struct vg_audit_record){st->ops->col_int(s, 0),
-                                    st->ops->col_int(s, 1),
-                                    st->ops->col_int(s, 2),
-                                    st->ops->col_text(s, 3),
-                                    st->ops->col_text(s, 4),
-                                    st->ops->col_text(s, 6),
-                                    st->ops->col_int(s, 5)};
-}
-
 int vg_store_audit(struct vg_store *st, int64_t limit,
                    int (*cb)(void *ctx, const struct vg_audit_record *r),
                    void *ctx, struct vg_err *err)
@@ -270,8 +351,92 @@ int vg_store_audit(struct vg_store *st, int64_t limit,
 /* A walk of the chain. */
 struct walk {
     uint8_t prev[HASH_LEN];
-    int64_t n, from;
+    uint8_t digest[HASH_LEN]; /* of the records walked (digest_add) */
+    int64_t n, last, from, epoch;
 };
+
+/*
+ * The walk's digest moved over record r: SHA-256 of the digest so far and
+ * r's number, fields, link and hash, so it fixes every record before,
+ * whatever key made their MACs.
+ */
+static int digest_add(struct walk *w, const struct vg_audit_record *r,
+                      const uint8_t *prev, const uint8_t *h)
+{
+    struct vg_buf b;
+    unsigned n = 0;
+    int rc;
+
+    vg_buf_init(&b, 0);
+    if (!(rc = vg_buf_append(&b, w->digest, HASH_LEN)) &&
+        !(rc = put_int(&b, r->id)) && !(rc = put_int(&b, r->at)) &&
+        !(rc = put_int(&b, r->actor)) && !(rc = put_text(&b, r->action)) &&
+        !(rc = put_text(&b, r->object_type)) &&
+        !(rc = put_int(&b, r->object_id)) && !(rc = put_text(&b, r->detail)) &&
+        !(rc = vg_buf_append(&b, prev ? prev : w->digest, HASH_LEN)) &&
+        !(rc = vg_buf_append(&b, h, HASH_LEN)) &&
+        (!EVP_Digest(b.data, b.len, w->digest, &n, EVP_sha256(), NULL) ||
+         n != HASH_LEN))
+        rc = VG_EINTERNAL;
+    vg_buf_fini(&b);
+    return rc;
+}
+
+#define CHECKPOINT_TAG "sha256 "
+
+/* The checkpoint record r of a key rotation: does the digest it states
+ * (after CHECKPOINT_TAG in its detail) match the walk's? */
+static int checkpoint_ok(const struct walk *w, const struct vg_audit_record *r)
+{
+    const char *p = r->detail ? strstr(r->detail, CHECKPOINT_TAG) : NULL;
+    uint8_t d[HASH_LEN];
+
+    return r->action && !strcmp(r->action, "audit.key_rotated") && p &&
+           strlen(p + strlen(CHECKPOINT_TAG)) >= 2 * HASH_LEN &&
+           !vg_hex_decode(p + strlen(CHECKPOINT_TAG), 2 * HASH_LEN, d,
+                          HASH_LEN) &&
+           !CRYPTO_memcmp(d, w->digest, HASH_LEN);
+}
+
+/* Check record r's hash h (its link is checked) against the walk so far. */
+static int check_hash(struct vg_store *st, const struct walk *w,
+                      const struct vg_audit_record *r, const uint8_t *h,
+                      struct vg_audit_verdict *v, struct vg_err *err)
+{
+    int keyed = w->from && r->id >= w->from, rc;
+    uint8_t want[HASH_LEN];
+
+    if (keyed && !st->audit_keyed) {
+        v->unchecked++; /* only its link could be checked */
+        return VG_OK;
+    }
+    if (keyed && r->id < w->epoch)
+        return VG_OK; /* an older key's: the checkpoint's digest fixes it */
+    if (keyed && r->id == w->epoch && w->epoch > w->from &&
+        !checkpoint_ok(w, r)) {
+        v->bad = r->id;
+        return vg_err_set(err, VG_ECORRUPT,
+                          "audit record %lld is not the checkpoint of the"
+                          " audit key's rotation, or the records before it"
+                          " changed since",
+                          (long long)r->id);
+    }
+    if ((rc = record_hash(st, w->n ? w->prev : NULL, keyed ? r->id : 0, r,
+                          want)))
+        return vg_err_set(err, rc, "cannot hash the audit record");
+    if (CRYPTO_memcmp(h, want, HASH_LEN)) {
+        v->bad = r->id;
+        return vg_err_set(
+            err, VG_ECORRUPT,
+            keyed ? "audit record %lld does not match its MAC (changed,"
+                    " rechained without the key, or made with another"
+                    " key)"
+                  : "audit record %lld was changed (its hash does not"
+                    " match its contents)",
+            (long long)r->id);
+    }
+    return VG_OK;
+}
 
 /* Check the record at s against the walk so far, and move on. */
 static int check_record(struct vg_store *st, struct vg__stmt *s,
@@ -279,11 +444,10 @@ static int check_record(struct vg_store *st, struct vg__stmt *s,
                         struct vg_err *err)
 {
     struct vg_audit_record r = row(st, s);
-    uint8_t want[HASH_LEN];
     size_t np = 0, nh = 0;
     const uint8_t *p = st->ops->col_blob(s, 7, &np);
     const uint8_t *h = st->ops->col_blob(s, 8, &nh);
-    int keyed = w->from && r.id >= w->from, rc;
+    int rc;
 
     if ((w->n && (!p || np != HASH_LEN || memcmp(p, w->prev, HASH_LEN))) ||
         (!w->n && p)) {
@@ -298,49 +462,109 @@ static int check_record(struct vg_store *st, struct vg__stmt *s,
         return vg_err_set(err, VG_ECORRUPT, "audit record %lld has no hash",
                           (long long)r.id);
     }
-    if (keyed && !st->audit_keyed) {
-        v->unchecked++; /* only its link could be checked */
-    } else {
-        if ((rc = record_hash(st, w->n ? w->prev : NULL, keyed ? r.id : 0, &r,
-                              want)))
-            return vg_err_set(err, rc, "cannot hash the audit record");
-        if (CRYPTO_memcmp(h, want, HASH_LEN)) {
-            v->bad = r.id;
-            return vg_err_set(
-                err, VG_ECORRUPT,
-                keyed ? "audit record %lld does not match its MAC (changed,"
-                        " rechained without the key, or made with another"
-                        " key)"
-                      : "audit record %lld was changed (its hash does not"
-                        " match its contents)",
-                (long long)r.id);
-        }
-    }
+    if ((rc = check_hash(st, w, &r, h, v, err)) ||
+        (rc = digest_add(w, &r, p, h)))
+        return rc;
     memcpy(w->prev, h, HASH_LEN);
     w->n++;
+    w->last = r.id;
     return VG_OK;
+}
+
+/* Walk the whole chain (store held). */
+static int walk_all(struct vg_store *st, struct walk *w,
+                    struct vg_audit_verdict *v, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    memset(w, 0, sizeof(*w));
+    memset(v, 0, sizeof(*v));
+    if (!(rc = keyed_span(st, &w->from, &w->epoch, err)))
+        rc = vg__store_query(st, &s, err, AUDIT_SELECT " ORDER BY id", "");
+    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW)
+        rc = check_record(st, s, w, v, err);
+    if (rc == VG__DONE)
+        rc = VG_OK;
+    if (s)
+        st->ops->finalize(s);
+    v->count = w->n;
+    v->keyed_from = w->from;
+    v->rotated_at = w->epoch > w->from ? w->epoch : 0;
+    return rc;
 }
 
 int vg_store_audit_verify(struct vg_store *st, struct vg_audit_verdict *v,
                           struct vg_err *err)
 {
-    struct vg__stmt *s = NULL;
-    struct walk w = {{0}, 0, 0};
+    struct walk w;
     int rc;
 
-    memset(v, 0, sizeof(*v));
     LOCK(st);
-    if (!(rc = keyed_from(st, &w.from, err)))
-        rc = vg__store_query(st, &s, err, AUDIT_SELECT " ORDER BY id", "");
-    while (!rc && (rc = st->ops->step(s, err)) == VG__ROW)
-        rc = check_record(st, s, &w, v, err);
-    if (rc == VG__DONE)
-        rc = VG_OK;
-    if (s)
-        st->ops->finalize(s);
+    rc = walk_all(st, &w, v, err);
     UNLOCK(st);
-    v->count = w.n;
-    v->keyed_from = w.from;
+    return rc;
+}
+
+/* The checkpoint under the new key (store held, in the write transaction,
+ * the chain walked into w under the old key). */
+static int checkpoint(struct vg_store *st, const struct walk *w,
+                      struct vg_err *err)
+{
+    char detail[160], hex[2 * HASH_LEN + 1];
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    vg_hex_encode(w->digest, HASH_LEN, hex);
+    snprintf(detail, sizeof(detail), "records 1 to %lld: " CHECKPOINT_TAG "%s",
+             (long long)w->last, hex);
+    st->audit_epoch = w->epoch; /* the new key, taken as the log's */
+    if ((rc = vg__store_audit(st, 0, "audit.key_rotated", "audit_log", w->last,
+                              detail, err)))
+        return rc;
+    /* the first keyed record inserted its own row */
+    if (w->from &&
+        !(rc = vg__store_query(st, &s, err,
+                               "INSERT INTO audit_keyed (from_id) VALUES (?)",
+                               "i", w->last + 1)) &&
+        !(rc = vg__store_run(st, s, err)))
+        st->audit_epoch = w->last + 1;
+    return rc;
+}
+
+int vg_store_audit_rotate(struct vg_store *st, const uint8_t key[32],
+                          int64_t *at, struct vg_err *err)
+{
+    struct vg_audit_verdict v;
+    uint8_t held[HASH_LEN];
+    int64_t epoch = st->audit_epoch;
+    struct walk w;
+    int rc;
+
+    *at = 0;
+    LOCK(st);
+    if (!st->audit_keyed || st->schema < VG__SCHEMA_AUDIT_KEYED) {
+        rc = vg_err_set(err, VG_EACCES,
+                        "rotating the audit key needs the"
+                        " current key");
+        goto unlock;
+    }
+    if ((rc = st->ops->begin_write(st->db, err)))
+        goto unlock;
+    memcpy(held, st->audit_key, HASH_LEN);
+    if (!(rc = walk_all(st, &w, &v, err))) {
+        memcpy(st->audit_key, key, HASH_LEN);
+        rc = checkpoint(st, &w, err);
+    }
+    if ((rc = vg__store_end(st, rc, err))) {
+        memcpy(st->audit_key, held, HASH_LEN);
+        st->audit_epoch = epoch;
+    } else {
+        *at = w.last + 1;
+    }
+    OPENSSL_cleanse(held, HASH_LEN);
+unlock:
+    UNLOCK(st);
     return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "store_int.h"
+#include "vigil/alloc.h"
 #include "vigil/digest.h"
 #include "vigil/keyfile.h"
 
@@ -41,6 +42,10 @@ int vg_store_audit_key(struct vg_store *st, const char *key_file, int create,
         return vg_err_set(err, VG_EIO, "%s: %s", head_file, strerror(errno));
     }
     LOCK(st);
+    vg_free(st->audit_key_file);
+    if ((st->audit_key_file = vg_malloc(strlen(key_file) + 1)))
+        memcpy(st->audit_key_file, key_file, strlen(key_file) + 1);
+    st->audit_epoch = -1;
     st->audit_keyed = 1;
     if (st->audit_head_fd >= 0)
         close(st->audit_head_fd);
@@ -95,8 +100,24 @@ void vg__store_audit_rolled_back(struct vg_store *st)
     st->pending_id = 0;
 }
 
+int vg__store_audit_reload(struct vg_store *st)
+{
+    uint8_t key[KEY_LEN];
+    int rc;
+
+    if (!st->audit_key_file)
+        return VG_ENOENT;
+    if (!(rc = vg_keyfile_read(st->audit_key_file, 0, "the audit key", key,
+                               KEY_LEN, NULL)))
+        memcpy(st->audit_key, key, KEY_LEN);
+    OPENSSL_cleanse(key, KEY_LEN);
+    return rc;
+}
+
 void vg__store_audit_close(struct vg_store *st)
 {
+    vg_free(st->audit_key_file);
+    st->audit_key_file = NULL;
     if (st->audit_head_fd >= 0)
         close(st->audit_head_fd);
     st->audit_head_fd = -1;

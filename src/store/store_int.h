@@ -104,6 +104,10 @@ struct vg_store {
      * open transaction, written to that file once it commits */
     uint8_t audit_key[32];
     int audit_keyed, audit_head_fd;
+    /* the key file (read again when another process rotated the key) and
+     * the first record the key was checked against (-1: not yet) */
+    char *audit_key_file;
+    int64_t audit_epoch;
     int64_t pending_id, pending_at; /* pending_id 0: nothing pending */
     uint8_t pending_mac[32];
 };
@@ -271,6 +275,9 @@ int vg__store_end(struct vg_store *st, int rc, struct vg_err *err);
 void vg__store_audit_committed(struct vg_store *st);
 void vg__store_audit_rolled_back(struct vg_store *st);
 void vg__store_audit_close(struct vg_store *st);
+/* Read the key file again into the store's key: VG_OK, or its error (the
+ * key then unchanged). */
+int vg__store_audit_reload(struct vg_store *st);
 /* HMAC-SHA-256 of the n bytes at p under the store's key. */
 int vg__store_audit_hmac(const struct vg_store *st, const void *p, size_t n,
                          uint8_t out[32]);
