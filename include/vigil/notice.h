@@ -118,10 +118,10 @@ int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,
 /* The figures of one provider: the store's counts and what they mean. */
 struct vg_notice_figure {
     const struct vg_provider_figures *f; /* owned by the figures */
-    int64_t median_s, p90_s;  /* first notice to removal, nearest rank; -1
-                                 when nothing was removed yet */
-    double removed_24h_share; /* of the URLs notified, the share removed
-                                 within 24 hours of the first notice */
+    int64_t median_s, p90_s;   /* first notice to removal, nearest rank; -1
+                                  when nothing was removed yet */
+    double removed_24h_share;  /* of the URLs notified, the share removed
+                                  within 24 hours of the first notice */
     int64_t reappear_median_s; /* re-uploads: removal to reappearance,
                                   nearest rank; -1 when none */
 };

@@ -232,11 +232,10 @@ static int cmd_run_once(struct vg_store *st, struct vg_cli_notices *n)
            " %lld new, %lld sent, %lld to retry, %lld failed; re-checks %lld:"
            " %lld removed, %lld still up; escalated %lld\n",
            (long long)s.cases_opened, (long long)s.also_hosted,
-           (long long)s.reuploads,
-           (long long)s.unassigned, (long long)s.notices_created,
-           (long long)s.notices_sent, (long long)s.notices_retried,
-           (long long)s.notices_failed, (long long)s.rechecks,
-           (long long)s.removed, (long long)s.still_up,
+           (long long)s.reuploads, (long long)s.unassigned,
+           (long long)s.notices_created, (long long)s.notices_sent,
+           (long long)s.notices_retried, (long long)s.notices_failed,
+           (long long)s.rechecks, (long long)s.removed, (long long)s.still_up,
            (long long)s.escalated);
     return VG_EXIT_OK;
 }

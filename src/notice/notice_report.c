@@ -47,8 +47,7 @@ int vg_notice_figures(struct vg_store *st, struct vg_notice_figures **out,
         f->v[i].f = r;
         f->v[i].median_s = percentile(r->ttr, r->nttr, 0.5);
         f->v[i].p90_s = percentile(r->ttr, r->nttr, 0.9);
-        f->v[i].reappear_median_s = percentile(r->reappear, r->nreappear,
-                                               0.5);
+        f->v[i].reappear_median_s = percentile(r->reappear, r->nreappear, 0.5);
         f->v[i].removed_24h_share = r->notified
                                         ? (double)day / (double)r->notified
                                         : 0.0;

@@ -111,14 +111,15 @@ static int case_links(struct vg_store *st, const struct vg_case_candidate *c,
         rc = vg__store_scalar(st, s, &l->also_hosted_with, err);
     if (rc == VG_ENOENT)
         rc = VG_OK;
-    if (rc || (rc = vg__store_query(
-                   st, &s, err,
-                   "SELECT e.id, ? - e.removed_at FROM cases e WHERE"
-                   SAME_MATERIAL " AND e.status = 'removed' AND"
-                   " e.removed_at <= ? ORDER BY e.removed_at DESC, e.id"
-                   " DESC LIMIT 1",
-                   "iiii", c->detected_at, c->media_id, c->entry_id,
-                   c->detected_at)))
+    if (rc ||
+        (rc = vg__store_query(
+             st, &s, err,
+             "SELECT e.id, ? - e.removed_at FROM cases e WHERE" SAME_MATERIAL
+             " AND e.status = 'removed' AND"
+             " e.removed_at <= ? ORDER BY e.removed_at DESC, e.id"
+             " DESC LIMIT 1",
+             "iiii", c->detected_at, c->media_id, c->entry_id,
+             c->detected_at)))
         return rc;
     if ((rc = st->ops->step(s, err)) == VG__ROW) {
         l->reupload_of = st->ops->col_int(s, 0);
