@@ -6,8 +6,11 @@
  *  1. Cases.  Every detection of an enabled entry of an enabled block
  *     list whose category is actionable (opts.actionable) at a URL with no
  *     open case opens one, with the URL's hosting provider (opts.lookup).
- *     The same media (SHA-256, or the same list entry) under an earlier
- *     case at another URL makes the new case a re-upload of the first.
+ *     The same material (SHA-256, or the same list entry) under an
+ *     earlier case makes the new case *also hosted* (the earlier one was
+ *     still up when this one appeared: mirrors found together) or
+ *     *re-uploaded* (it came back after the earlier one was removed), or
+ *     both (vigil/store_notices.h, struct vg_case_links).
  *  2. Notices.  Each provider with open cases that were never notified, or
  *     last notified opts.renotify_s ago or more, gets one notice listing
  *     all of them (or one per URL for providers that ask for it).  The
@@ -101,7 +104,7 @@ struct vg_notice_opts {
 };
 
 struct vg_notice_stats {
-    int64_t cases_opened, reuploads, unassigned;
+    int64_t cases_opened, also_hosted, reuploads, unassigned;
     int64_t notices_created, notices_sent, notices_retried, notices_failed;
     int64_t notices_held;
     int64_t rechecks, removed, still_up, escalated;
@@ -115,10 +118,12 @@ int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,
 /* The figures of one provider: the store's counts and what they mean. */
 struct vg_notice_figure {
     const struct vg_provider_figures *f; /* owned by the figures */
-    int64_t median_s, p90_s;  /* first notice to removal, nearest rank; -1
-                                 when nothing was removed yet */
-    double removed_24h_share; /* of the URLs notified, the share removed
-                                 within 24 hours of the first notice */
+    int64_t median_s, p90_s;   /* first notice to removal, nearest rank; -1
+                                  when nothing was removed yet */
+    double removed_24h_share;  /* of the URLs notified, the share removed
+                                  within 24 hours of the first notice */
+    int64_t reappear_median_s; /* re-uploads: removal to reappearance,
+                                  nearest rank; -1 when none */
 };
 
 struct vg_notice_figures {

@@ -34,14 +34,33 @@ int vg_store_case_candidates(struct vg_store *st, const char *actionable,
                              void *ctx, struct vg_err *err);
 
 /*
+ * How a case relates to the earlier cases of the same material (the same
+ * media, or the same list entry as an earlier case's first detection),
+ * as of its first detection (when it appeared):
+ *  - also hosted: an earlier case at another URL was open then, or closed
+ *    after (mirrors, galleries, CDNs found together): the first such;
+ *  - re-uploaded: an earlier case, at any URL, had been closed as removed
+ *    before (the material came back, at the same provider or another):
+ *    the latest such removal, and the seconds from it to the appearance.
+ * A case can be both, or neither.  The links go when retention deletes
+ * the earlier case; a re-upload's delay stays, and so do the figures.
+ */
+struct vg_case_links {
+    int64_t also_hosted_with; /* case id; 0 if none */
+    int64_t reupload_of;      /* case id; 0 if none */
+    int64_t reappeared_after; /* seconds from that removal; -1: not a
+                                 re-upload */
+};
+
+/*
  * Open a case for c with provider_id (0: none known yet), first re-check at
- * next_check_at.  An earlier case of the same media (or list entry) at
- * another URL makes it a re-upload of the first such case (*reupload 1).
+ * next_check_at, linked to the earlier cases of its material (*links).
  * VG_EEXIST if the URL has an open case already.
  */
 int vg_store_case_open(struct vg_store *st, const struct vg_case_candidate *c,
                        int64_t provider_id, int64_t now, int64_t next_check_at,
-                       int64_t *case_id, int *reupload, struct vg_err *err);
+                       int64_t *case_id, struct vg_case_links *links,
+                       struct vg_err *err);
 
 /* A case due a notice, under its provider. */
 struct vg_due_case {
@@ -50,7 +69,7 @@ struct vg_due_case {
     int64_t detected_at;
     const char *sha256; /* hex; NULL if the media is not known */
     const char *category;
-    int64_t reupload_of;  /* the first case of the same media; 0 if none */
+    int64_t reupload_of;  /* the removed case it came back after; 0 if none */
     int64_t notices_sent; /* so far: 0 for a first notice */
 };
 
@@ -195,7 +214,7 @@ struct vg_case_info {
     const char *removal;     /* why it counts as removed; NULL if not */
     int64_t notices_sent;
     int escalated;
-    int64_t reupload_of; /* 0 if none */
+    struct vg_case_links links;
     const char *category;
     int64_t checks;
 };
@@ -242,19 +261,25 @@ struct vg_provider_figures {
     const char *provider;
     int64_t notified, removed, up;   /* cases */
     int64_t notices, failed_notices; /* sent, failed for good */
-    int64_t reuploads, escalated;    /* cases */
+    int64_t also_hosted, reuploads;  /* cases (vg_case_links) */
+    int64_t escalated;               /* cases */
     const int64_t *ttr; /* seconds from first notice to removal, ascending */
     size_t nttr;
+    /* each re-upload's seconds from the removal to the reappearance,
+     * ascending (nreappear == reuploads) */
+    const int64_t *reappear;
+    size_t nreappear;
 };
 
 struct vg_notice_report {
     struct vg_provider_figures *v; /* by provider name */
     size_t n;
     struct vg_store_strings *strings;
-    int64_t *ttr_; /* private: every provider's times */
+    int64_t *ttr_, *reappear_; /* private: every provider's times */
 };
 
-/* The figures per provider (vg_notice_report_free). */
+/* The figures per provider, a case counted under its own provider (a
+ * re-upload where it came back) (vg_notice_report_free). */
 int vg_store_notice_report(struct vg_store *st, struct vg_notice_report **out,
                            struct vg_err *err);
 void vg_notice_report_free(struct vg_notice_report *r);

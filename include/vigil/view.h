@@ -34,14 +34,16 @@ json_t *vg_view_int_or_null(int64_t v);
 
 /* view_notices.c: cases [{id, url, provider, status, opened_at,
  * first_notice_at, removed_at, removal, notices_sent, escalated,
- * reupload_of, category, checks}]; one case with, besides, abuse_emails,
+ * also_hosted_with, reupload_of, reappeared_after (seconds or null),
+ * category, checks}]; one case with, besides, abuse_emails,
  * detected_at, sha256, notices [{id, cycle, message_id, recipients, state,
  * created_at, sent_at, attempts, result}] and rechecks [{checked_at,
  * http_status, result}]; the latest notices [{id, provider, cycle,
  * message_id, recipients, state, attempts, created_at, sent_at,
  * next_attempt_at, result}]; the figures [{provider_id, provider,
- * notified, removed, up, notices, failed_notices, reuploads, escalated,
- * ttr: [seconds], median_s, p90_s, removed_24h_share}]. */
+ * notified, removed, up, notices, failed_notices, also_hosted, reuploads,
+ * escalated, ttr: [seconds], median_s, p90_s, removed_24h_share,
+ * reappeared_after: [seconds], reappear_median_s}]. */
 json_t *vg_view_cases(const struct vg_case_list *l);
 json_t *vg_view_case(const struct vg_case_detail *c);
 json_t *vg_view_notices(const struct vg_notice_list *l);

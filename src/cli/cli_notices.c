@@ -33,8 +33,10 @@ static void notices_usage(FILE *f)
         "a reminder every 24 hours while the material is up.  `vigil serve`\n"
         "runs the same cycle on a schedule.  ls lists the cases, show one\n"
         "case with its notices and re-checks, report the figures per\n"
-        "provider (time from first notice to removal), test-smtp sends a\n"
-        "test message through the relay (see vigil notices test-smtp --help).\n"
+        "provider (time from first notice to removal; copies also hosted\n"
+        "elsewhere at once; re-uploads after a removal, and the time from\n"
+        "removal to reappearance), test-smtp sends a test message through\n"
+        "the relay (see vigil notices test-smtp --help).\n"
         "\n%s",
         vg_cli_notice_help);
 }
@@ -97,8 +99,13 @@ static void show_case(const struct vg_case_detail *d)
     printf("  notified    %s\n", t);
     vg_cli_utc(c->removed_at, t, sizeof(t));
     printf("  removed     %s %s\n", t, or (c->removal, ""));
-    if (c->reupload_of)
-        printf("  re-upload of case %lld\n", (long long)c->reupload_of);
+    if (c->links.also_hosted_with)
+        printf("  also hosted with case %lld\n",
+               (long long)c->links.also_hosted_with);
+    if (c->links.reappeared_after >= 0)
+        printf("  re-uploaded %.1f h after the removal of case %lld\n",
+               c->links.reappeared_after / 3600.0,
+               (long long)c->links.reupload_of);
     for (size_t i = 0; i < d->nnotices; i++) {
         const struct vg_notice_info *x = &d->notices[i];
         vg_cli_utc(x->sent_at, t, sizeof(t));
@@ -137,17 +144,26 @@ static int cmd_show(struct vg_store *st, const char *id_s, int json)
     return rc;
 }
 
+/* Seconds as hours with a decimal, into h; "" when s < 0 (none). */
+static const char *hours(int64_t s, char *h, size_t n)
+{
+    if (s < 0)
+        *h = 0;
+    else
+        snprintf(h, n, "%.1f", s / 3600.0);
+    return h;
+}
+
 /* One provider's figures as a CSV row or a table line. */
 static void report_row(const struct vg_notice_figure *x, int csv)
 {
     const struct vg_provider_figures *r = x->f;
     const char *name = r->provider;
-    char medh[24] = "", p90h[24] = "";
+    char medh[24], p90h[24], reuph[24];
 
-    if (x->median_s >= 0)
-        snprintf(medh, sizeof(medh), "%.1f", x->median_s / 3600.0);
-    if (x->p90_s >= 0)
-        snprintf(p90h, sizeof(p90h), "%.1f", x->p90_s / 3600.0);
+    hours(x->median_s, medh, sizeof(medh));
+    hours(x->p90_s, p90h, sizeof(p90h));
+    hours(x->reappear_median_s, reuph, sizeof(reuph));
     if (!name || !*name)
         name = "(no provider known)";
     if (csv) {
@@ -155,17 +171,19 @@ static void report_row(const struct vg_notice_figure *x, int csv)
         putchar('"');
         for (const char *p = name; *p; p++)
             fputs(*p == '"' ? "\"\"" : (char[]){*p, 0}, stdout);
-        printf("\",%lld,%lld,%lld,%s,%s,%.3f,%lld,%lld,%lld,%lld\n",
+        printf("\",%lld,%lld,%lld,%s,%s,%.3f,%lld,%lld,%lld,%lld,%s,%lld\n",
                (long long)r->notified, (long long)r->removed, (long long)r->up,
                medh, p90h, x->removed_24h_share, (long long)r->notices,
-               (long long)r->failed_notices, (long long)r->reuploads,
-               (long long)r->escalated);
+               (long long)r->failed_notices, (long long)r->also_hosted,
+               (long long)r->reuploads, reuph, (long long)r->escalated);
     } else {
-        printf("%-28.28s %8lld %8lld %8lld %10s %10s %6.0f%% %8lld %8lld\n",
+        printf("%-28.28s %8lld %8lld %8lld %10s %10s %6.0f%% %8lld %8lld"
+               " %8lld %10s\n",
                name, (long long)r->notified, (long long)r->removed,
-               (long long)r->up, x->median_s >= 0 ? medh : "-",
-               x->p90_s >= 0 ? p90h : "-", 100 * x->removed_24h_share,
-               (long long)r->notices, (long long)r->reuploads);
+               (long long)r->up, *medh ? medh : "-", *p90h ? p90h : "-",
+               100 * x->removed_24h_share, (long long)r->notices,
+               (long long)r->also_hosted, (long long)r->reuploads,
+               *reuph ? reuph : "-");
     }
 }
 
@@ -186,12 +204,12 @@ static int cmd_report(struct vg_store *st, int csv, int json)
     }
     if (csv)
         printf("provider,notified,removed,still_up,median_hours,p90_hours,"
-               "removed_within_24h,notices_sent,notices_failed,reuploads,"
-               "escalated\n");
+               "removed_within_24h,notices_sent,notices_failed,also_hosted,"
+               "reuploads,reupload_median_hours,escalated\n");
     else
-        printf("%-28s %8s %8s %8s %10s %10s %7s %8s %8s\n", "PROVIDER",
-               "NOTIFIED", "REMOVED", "UP", "MEDIAN h", "P90 h", "<24h",
-               "NOTICES", "REUPLOAD");
+        printf("%-28s %8s %8s %8s %10s %10s %7s %8s %8s %8s %10s\n",
+               "PROVIDER", "NOTIFIED", "REMOVED", "UP", "MEDIAN h", "P90 h",
+               "<24h", "NOTICES", "ALSO", "REUPLOAD", "REUP h");
     for (size_t i = 0; i < f->n; i++)
         report_row(&f->v[i], csv);
     vg_notice_figures_free(f);
@@ -209,14 +227,15 @@ static int cmd_run_once(struct vg_store *st, struct vg_cli_notices *n)
         vg_cli_errorf("notices run-once: %s", err.msg);
         return VG_EXIT_FAIL;
     }
-    printf("cases opened %lld (re-uploads %lld, no provider %lld); notices"
+    printf("cases opened %lld (also hosted %lld, re-uploads %lld, no provider"
+           " %lld); notices"
            " %lld new, %lld sent, %lld to retry, %lld failed; re-checks %lld:"
            " %lld removed, %lld still up; escalated %lld\n",
-           (long long)s.cases_opened, (long long)s.reuploads,
-           (long long)s.unassigned, (long long)s.notices_created,
-           (long long)s.notices_sent, (long long)s.notices_retried,
-           (long long)s.notices_failed, (long long)s.rechecks,
-           (long long)s.removed, (long long)s.still_up,
+           (long long)s.cases_opened, (long long)s.also_hosted,
+           (long long)s.reuploads, (long long)s.unassigned,
+           (long long)s.notices_created, (long long)s.notices_sent,
+           (long long)s.notices_retried, (long long)s.notices_failed,
+           (long long)s.rechecks, (long long)s.removed, (long long)s.still_up,
            (long long)s.escalated);
     return VG_EXIT_OK;
 }

@@ -106,20 +106,20 @@ static int open_cases(struct vg_store *st, const struct vg_notice_opts *o,
 
     for (size_t i = 0; !rc && i < cs.n; i++) {
         int64_t provider = 0, id = 0;
-        int reupload = 0;
+        struct vg_case_links l;
         if (o->lookup && (rc = o->lookup(o->lookup_ctx, cs.v[i].url,
                                          cs.v[i].ip, &provider, err)))
             break;
         rc = vg_store_case_open(st, &cs.v[i].c, provider, now,
-                                now + recheck_after(o, 0), &id, &reupload,
-                                err);
+                                now + recheck_after(o, 0), &id, &l, err);
         if (rc == VG_EEXIST) { /* opened meanwhile: nothing to do */
             rc = VG_OK;
             continue;
         }
         if (!rc) {
             stats->cases_opened++;
-            stats->reuploads += reupload;
+            stats->also_hosted += l.also_hosted_with != 0;
+            stats->reuploads += l.reappeared_after >= 0;
             stats->unassigned += provider == 0;
         }
     }

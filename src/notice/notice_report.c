@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The figures of notice and takedown per provider (vigil/notice.h): the
- * store's counts, with the median and 90th percentile time to removal and
- * the share removed within a day.
+ * store's counts, with the median and 90th percentile time to removal, the
+ * share removed within a day and the median time from a removal to the
+ * material's reappearance (re-uploads).
  */
 #include <math.h>
 
@@ -46,6 +47,7 @@ int vg_notice_figures(struct vg_store *st, struct vg_notice_figures **out,
         f->v[i].f = r;
         f->v[i].median_s = percentile(r->ttr, r->nttr, 0.5);
         f->v[i].p90_s = percentile(r->ttr, r->nttr, 0.9);
+        f->v[i].reappear_median_s = percentile(r->reappear, r->nreappear, 0.5);
         f->v[i].removed_24h_share = r->notified
                                         ? (double)day / (double)r->notified
                                         : 0.0;

@@ -88,40 +88,72 @@ int vg_store_case_candidates(struct vg_store *st, const char *actionable,
     return rc;
 }
 
-int vg_store_case_open(struct vg_store *st, const struct vg_case_candidate *c,
-                       int64_t provider_id, int64_t now, int64_t next_check_at,
-                       int64_t *case_id, int *reupload, struct vg_err *err)
+/* The same material as the case being opened (params: media, entry). */
+#define SAME_MATERIAL                                                         \
+    " (e.media_id = ? OR EXISTS (SELECT 1 FROM detections d WHERE d.id ="     \
+    " e.first_detection_id AND d.entry_id = ?))"
+
+/* The earlier cases c is linked to, into *l (store locked, in the
+ * transaction): vigil/store_notices.h, struct vg_case_links. */
+static int case_links(struct vg_store *st, const struct vg_case_candidate *c,
+                      struct vg_case_links *l, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
-    int64_t first = 0, id = 0;
     int rc;
 
-    *reupload = 0;
+    if (!(rc = vg__store_query(st, &s, err,
+                               "SELECT min(e.id) FROM cases e WHERE"
+                               " e.url_id <> ? AND" SAME_MATERIAL
+                               " AND (e.status <> 'removed' OR e.removed_at"
+                               " > ?)",
+                               "iiii", c->url_id, c->media_id, c->entry_id,
+                               c->detected_at)))
+        rc = vg__store_scalar(st, s, &l->also_hosted_with, err);
+    if (rc == VG_ENOENT)
+        rc = VG_OK;
+    if (rc ||
+        (rc = vg__store_query(
+             st, &s, err,
+             "SELECT e.id, ? - e.removed_at FROM cases e WHERE" SAME_MATERIAL
+             " AND e.status = 'removed' AND"
+             " e.removed_at <= ? ORDER BY e.removed_at DESC, e.id"
+             " DESC LIMIT 1",
+             "iiii", c->detected_at, c->media_id, c->entry_id,
+             c->detected_at)))
+        return rc;
+    if ((rc = st->ops->step(s, err)) == VG__ROW) {
+        l->reupload_of = st->ops->col_int(s, 0);
+        l->reappeared_after = st->ops->col_int(s, 1);
+    }
+    st->ops->finalize(s);
+    return rc == VG__ROW || rc == VG__DONE ? VG_OK : rc;
+}
+
+int vg_store_case_open(struct vg_store *st, const struct vg_case_candidate *c,
+                       int64_t provider_id, int64_t now, int64_t next_check_at,
+                       int64_t *case_id, struct vg_case_links *links,
+                       struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    struct vg_case_links l = {0, 0, -1};
+    int64_t id = 0;
+    int rc;
+
     LOCK(st);
     if ((rc = st->ops->begin_write(st->db, err)))
         goto unlock;
-    /* the first case of the same media, or of the same list entry (an
-     * altered copy is other media matching the same entry) */
-    if (!(rc = vg__store_query(st, &s, err,
-                               "SELECT min(c.id) FROM cases c WHERE"
-                               " c.url_id <> ? AND (c.media_id = ? OR"
-                               " EXISTS (SELECT 1 FROM detections d WHERE"
-                               " d.id = c.first_detection_id AND d.entry_id"
-                               " = ?))",
-                               "iii", c->url_id, c->media_id, c->entry_id)))
-        rc = vg__store_scalar(st, s, &first, err);
-    if (rc == VG_ENOENT)
-        rc = VG_OK;
+    rc = case_links(st, c, &l, err);
     if (!rc &&
         !(rc = vg__store_query(
               st, &s, err,
               "INSERT INTO cases (url_id, provider_id,"
-              " first_detection_id, reupload_of, opened_at, status,"
-              " media_id, category, detected_at, next_check_at)"
-              " VALUES (?, NULLIF(?, 0), ?, NULLIF(?, 0), ?, 'open',"
-              " NULLIF(?, 0), ?, ?, ?)"
-              " RETURNING id",
-              "iiiiiitii", c->url_id, provider_id, c->detection_id, first, now,
+              " first_detection_id, also_hosted_with, reupload_of,"
+              " reappeared_after, opened_at, status, media_id, category,"
+              " detected_at, next_check_at) VALUES (?, NULLIF(?, 0), ?,"
+              " NULLIF(?, 0), NULLIF(?, 0), NULLIF(?, -1), ?, 'open',"
+              " NULLIF(?, 0), ?, ?, ?) RETURNING id",
+              "iiiiiiiitii", c->url_id, provider_id, c->detection_id,
+              l.also_hosted_with, l.reupload_of, l.reappeared_after, now,
               c->media_id, c->category, c->detected_at, next_check_at)))
         rc = vg__store_scalar(st, s, &id, err);
     rc = vg__store_end(st, rc, err);
@@ -129,7 +161,7 @@ unlock:
     UNLOCK(st);
     if (!rc) {
         *case_id = id;
-        *reupload = first > 0;
+        *links = l;
     }
     return rc;
 }
@@ -532,11 +564,12 @@ unlock:
     return rc;
 }
 
-/* Columns 0..12 of a case row into c (the query's order below). */
+/* Columns 0..14 of a case row into c (the query's order below). */
 #define CASE_COLS                                                             \
     "c.id, u.url, p.name, c.status, c.opened_at, c.first_notice_at,"          \
     " c.removed_at, c.removal, c.notices_sent, c.escalated, c.reupload_of,"   \
-    " c.category, c.checks"
+    " c.category, c.checks, c.also_hosted_with,"                              \
+    " coalesce(c.reappeared_after, -1)"
 
 static void case_row(struct vg_store *st, struct vg__stmt *s, void *elem,
                      struct vg_store_strings **pool, int *oom)
@@ -553,9 +586,11 @@ static void case_row(struct vg_store *st, struct vg__stmt *s, void *elem,
     c->removal = VG__TEXT(7);
     c->notices_sent = st->ops->col_int(s, 8);
     c->escalated = st->ops->col_int(s, 9) != 0;
-    c->reupload_of = st->ops->col_int(s, 10);
+    c->links.reupload_of = st->ops->col_int(s, 10);
     c->category = VG__TEXT(11);
     c->checks = st->ops->col_int(s, 12);
+    c->links.also_hosted_with = st->ops->col_int(s, 13);
+    c->links.reappeared_after = st->ops->col_int(s, 14);
 }
 
 int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
@@ -660,9 +695,9 @@ static void case_detail_row(struct vg_store *st, struct vg__stmt *s,
     struct vg_case_detail *c = elem;
 
     case_row(st, s, &c->c, pool, oom);
-    c->abuse_emails = VG__TEXT(13);
-    c->detected_at = st->ops->col_int(s, 14);
-    c->sha256 = VG__HEX(15);
+    c->abuse_emails = VG__TEXT(15);
+    c->detected_at = st->ops->col_int(s, 16);
+    c->sha256 = VG__HEX(17);
 }
 
 int vg_store_case_get(struct vg_store *st, int64_t id,
@@ -707,42 +742,62 @@ void vg_case_detail_free(struct vg_case_detail *c)
     vg_free(c);
 }
 
-/* Each provider's times to removal, ascending, into r (store locked; the
- * providers are in r->v already). */
-static int report_ttr(struct vg_store *st, struct vg_notice_report *r,
-                      struct vg_err *err)
+/* Each provider's times from the query's rows (provider, seconds), in
+ * their order, into *own and the providers' ttr (or, reappear 1, their
+ * reappear) (store locked; the providers are in r->v already). */
+static int report_times(struct vg_store *st, struct vg_notice_report *r,
+                        const char *sql, int64_t **own, int reappear,
+                        struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int64_t(*all)[2] = NULL; /* provider, seconds */
     size_t n = 0, cap = 0, at = 0;
     int rc;
 
-    rc = vg__store_query(st, &s, err,
-                         "SELECT coalesce(provider_id, 0), removed_at -"
-                         " first_notice_at AS ttr FROM cases WHERE status ="
-                         " 'removed' AND first_notice_at IS NOT NULL ORDER"
-                         " BY ttr",
-                         "");
+    rc = vg__store_query(st, &s, err, sql, "");
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW &&
            !(rc = vg__store_grow(&all, &cap, n, sizeof(*all)))) {
         all[n][0] = st->ops->col_int(s, 0);
         all[n++][1] = st->ops->col_int(s, 1);
     }
     st->ops->finalize(s);
-    if (rc == VG__DONE && n && !(r->ttr_ = vg_calloc(n, sizeof(*r->ttr_))))
+    if (rc == VG__DONE && n && !(*own = vg_calloc(n, sizeof(**own))))
         rc = VG_ENOMEM;
     /* each provider's share, in the order of the query (ascending) */
     for (size_t i = 0; rc == VG__DONE && n && i < r->n; i++) {
-        r->v[i].ttr = r->ttr_ + at;
+        struct vg_provider_figures *f = &r->v[i];
+        const int64_t **v = reappear ? &f->reappear : &f->ttr;
+        size_t *nv = reappear ? &f->nreappear : &f->nttr;
+        *v = *own + at;
         for (size_t k = 0; k < n; k++)
-            if (all[k][0] == r->v[i].provider_id)
-                r->ttr_[at++] = all[k][1];
-        r->v[i].nttr = (size_t)(r->ttr_ + at - r->v[i].ttr);
-        if (!r->v[i].nttr)
-            r->v[i].ttr = NULL;
+            if (all[k][0] == f->provider_id)
+                (*own)[at++] = all[k][1];
+        *nv = (size_t)(*own + at - *v);
+        if (!*nv)
+            *v = NULL;
     }
     vg_free(all);
     return rc == VG__DONE ? VG_OK : rc;
+}
+
+/* Each provider's times to removal and re-uploads' delays (store locked). */
+static int report_ttr(struct vg_store *st, struct vg_notice_report *r,
+                      struct vg_err *err)
+{
+    int rc = report_times(
+        st, r,
+        "SELECT coalesce(provider_id, 0), removed_at - first_notice_at AS ttr"
+        " FROM cases WHERE status = 'removed' AND first_notice_at IS NOT"
+        " NULL ORDER BY ttr",
+        &r->ttr_, 0, err);
+
+    if (!rc)
+        rc = report_times(
+            st, r,
+            "SELECT coalesce(provider_id, 0), reappeared_after FROM cases"
+            " WHERE reappeared_after IS NOT NULL ORDER BY reappeared_after",
+            &r->reappear_, 1, err);
+    return rc;
 }
 
 /* One provider row of vg_store_notice_report. */
@@ -758,8 +813,9 @@ static void figures_row(struct vg_store *st, struct vg__stmt *s, void *elem,
     f->up = st->ops->col_int(s, 4);
     f->notices = st->ops->col_int(s, 5);
     f->failed_notices = st->ops->col_int(s, 6);
-    f->reuploads = st->ops->col_int(s, 7);
-    f->escalated = st->ops->col_int(s, 8);
+    f->also_hosted = st->ops->col_int(s, 7);
+    f->reuploads = st->ops->col_int(s, 8);
+    f->escalated = st->ops->col_int(s, 9);
 }
 
 int vg_store_notice_report(struct vg_store *st, struct vg_notice_report **out,
@@ -783,7 +839,8 @@ int vg_store_notice_report(struct vg_store *st, struct vg_notice_report **out,
         " c.provider_id AND n.state = 'sent'),"
         " (SELECT count(*) FROM notices n WHERE n.provider_id ="
         " c.provider_id AND n.state = 'failed'),"
-        " sum(CASE WHEN c.reupload_of IS NOT NULL THEN 1 ELSE 0 END),"
+        " sum(CASE WHEN c.also_hosted_with IS NOT NULL THEN 1 ELSE 0 END),"
+        " sum(CASE WHEN c.reappeared_after IS NOT NULL THEN 1 ELSE 0 END),"
         " sum(c.escalated) FROM cases c LEFT JOIN providers p ON p.id ="
         " c.provider_id GROUP BY c.provider_id, p.name ORDER BY"
         " provider",
@@ -808,6 +865,7 @@ void vg_notice_report_free(struct vg_notice_report *r)
         return;
     vg__store_strings_free(r->strings);
     vg_free(r->ttr_);
+    vg_free(r->reappear_);
     vg_free(r->v);
     vg_free(r);
 }

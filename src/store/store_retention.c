@@ -47,7 +47,7 @@
 #define CLOSED_AT                                                             \
     "(SELECT max(i.updated_at) FROM incidents i WHERE i.report_id = r.id)"
 
-#define MAX_STEPS 7
+#define MAX_STEPS 8
 
 static const struct kind {
     const char *name, *clock;
@@ -81,6 +81,7 @@ static const struct kind {
      " c.last_notice_at, c.opened_at) <= ?",
      HELD("case", "c.id") " OR " REPORT_AT("c.url_id"),
      {"UPDATE cases SET reupload_of = NULL WHERE reupload_of = ?",
+      "UPDATE cases SET also_hosted_with = NULL WHERE also_hosted_with = ?",
       "DELETE FROM rechecks WHERE case_id = ?",
       "DELETE FROM notice_cases WHERE case_id = ?",
       "UPDATE cases SET first_detection_id = NULL WHERE id = ?",

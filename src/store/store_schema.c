@@ -62,6 +62,13 @@
  *  20  legal holds (vigil/store_retention.h): a report or a case kept out
  *      of retention runs while a hold is in force (released_at NULL, at
  *      most one in force per object); released holds stay as history
+ *  21  what a re-upload is (vigil/store_notices.h): a case is *also
+ *      hosted* with the first earlier case of the same material that was
+ *      not removed before it appeared (also_hosted_with), and
+ *      *re-uploaded* when it appeared after an earlier case of the same
+ *      material was removed (reupload_of: the latest such removal;
+ *      reappeared_after: seconds from that removal to this case's first
+ *      detection).  Existing cases are reclassified from their times.
  */
 #include "store_int.h"
 
@@ -614,6 +621,32 @@ static const struct {
       " released_by INTEGER)",
       "CREATE UNIQUE INDEX legal_holds_active ON legal_holds(object_type,"
       " object_id) WHERE released_at IS NULL",
+      NULL}},
+    {"cases also hosted and re-uploaded, told apart",
+     /* the old reupload_of linked any later case of the same material;
+        each case is classified again from its times (same material: the
+        same media, or the same list entry as the earlier case's first
+        detection; a case appeared at its first detection) */
+     {"ALTER TABLE cases ADD COLUMN also_hosted_with INTEGER"
+      " REFERENCES cases(id)",
+      "ALTER TABLE cases ADD COLUMN reappeared_after INTEGER",
+      "UPDATE cases SET also_hosted_with = (SELECT min(e.id) FROM cases e"
+      " WHERE e.id < cases.id AND e.url_id <> cases.url_id AND"
+      " (e.media_id = cases.media_id OR EXISTS (SELECT 1 FROM detections d1"
+      " JOIN detections d2 ON d2.entry_id = d1.entry_id WHERE d1.id ="
+      " e.first_detection_id AND d2.id = cases.first_detection_id)) AND"
+      " (e.status <> 'removed' OR e.removed_at > coalesce(cases.detected_at,"
+      " cases.opened_at))) WHERE reupload_of IS NOT NULL",
+      "UPDATE cases SET reupload_of = (SELECT e.id FROM cases e WHERE e.id <"
+      " cases.id AND (e.media_id = cases.media_id OR EXISTS (SELECT 1 FROM"
+      " detections d1 JOIN detections d2 ON d2.entry_id = d1.entry_id WHERE"
+      " d1.id = e.first_detection_id AND d2.id = cases.first_detection_id))"
+      " AND e.status = 'removed' AND e.removed_at <="
+      " coalesce(cases.detected_at, cases.opened_at) ORDER BY e.removed_at"
+      " DESC, e.id DESC LIMIT 1)",
+      "UPDATE cases SET reappeared_after = coalesce(detected_at, opened_at)"
+      " - (SELECT e.removed_at FROM cases e WHERE e.id = cases.reupload_of)"
+      " WHERE reupload_of IS NOT NULL",
       NULL}},
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The console's notice and takedown page: time to removal per provider
- * (vg_notice_figures) and the latest cases with their state.
+ * The console's notice and takedown page: time to removal, copies also
+ * hosted and re-uploads per provider (vg_notice_figures) and the latest
+ * cases with their state and links.
  */
 #include <stdio.h>
 #include <string.h>
@@ -37,14 +38,23 @@ static json_t *notices_view(const struct vg_notice_figures *f,
     size_t i;
 
     json_array_foreach (figs, i, x) {
-        char med[32], p90[32], share[16];
+        char med[32], p90[32], share[16], reappear[32];
         duration(f->v[i].median_s, med, sizeof(med));
         duration(f->v[i].p90_s, p90, sizeof(p90));
+        duration(f->v[i].reappear_median_s, reappear, sizeof(reappear));
         snprintf(share, sizeof(share), "%.0f %%",
                  100 * f->v[i].removed_24h_share);
         json_object_set_new(x, "median", json_string(med));
         json_object_set_new(x, "p90", json_string(p90));
         json_object_set_new(x, "share", json_string(share));
+        json_object_set_new(x, "reappear", json_string(reappear));
+    }
+    json_array_foreach (cases, i, x) { /* a re-upload's delay in words */
+        char after[32];
+        if (c->v[i].links.reappeared_after < 0)
+            continue;
+        duration(c->v[i].links.reappeared_after, after, sizeof(after));
+        json_object_set_new(x, "reupload", json_string(after));
     }
     vg__json_when_each(cases, "opened_at", "opened");
     vg__json_when_each(cases, "first_notice_at", "notified");

@@ -9,18 +9,27 @@
 #define INT(v) ((json_int_t)(v))
 #define OR_NULL(v) vg_view_int_or_null(v)
 
+/* A re-upload's delay, or null when the case is none. */
+static json_t *reappeared(const struct vg_case_links *l)
+{
+    return l->reappeared_after >= 0 ? json_integer(l->reappeared_after)
+                                    : json_null();
+}
+
 static json_t *case_info(const struct vg_case_info *c)
 {
     return json_pack("{s:I, s:s?, s:s?, s:s?, s:I, s:o, s:o, s:s?, s:I, s:I,"
-                     " s:o, s:s?, s:I}",
+                     " s:o, s:o, s:o, s:s?, s:I}",
                      "id", INT(c->id), "url", c->url, "provider", c->provider,
                      "status", c->status, "opened_at", INT(c->opened_at),
                      "first_notice_at", OR_NULL(c->first_notice_at),
                      "removed_at", OR_NULL(c->removed_at), "removal",
                      c->removal, "notices_sent", INT(c->notices_sent),
-                     "escalated", INT(c->escalated), "reupload_of",
-                     OR_NULL(c->reupload_of), "category", c->category,
-                     "checks", INT(c->checks));
+                     "escalated", INT(c->escalated), "also_hosted_with",
+                     OR_NULL(c->links.also_hosted_with), "reupload_of",
+                     OR_NULL(c->links.reupload_of), "reappeared_after",
+                     reappeared(&c->links), "category", c->category, "checks",
+                     INT(c->checks));
 }
 
 static json_t *case_row(const void *row)
@@ -92,27 +101,36 @@ json_t *vg_view_notices(const struct vg_notice_list *l)
     return vg_view_array(l->v, l->n, sizeof(*l->v), notice);
 }
 
+/* n seconds as a JSON array; NULL if out of memory. */
+static json_t *seconds(const int64_t *v, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_integer(v[i]))) {
+            json_decref(a);
+            a = NULL;
+        }
+    return a;
+}
+
 static json_t *figure(const void *row)
 {
     const struct vg_notice_figure *x = row;
     const struct vg_provider_figures *f = x->f;
-    json_t *ttr = json_array();
 
-    for (size_t i = 0; ttr && i < f->nttr; i++)
-        if (json_array_append_new(ttr, json_integer(f->ttr[i]))) {
-            json_decref(ttr);
-            ttr = NULL;
-        }
-    return json_pack("{s:I, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o,"
-                     " s:I, s:I, s:f}",
-                     "provider_id", INT(f->provider_id), "provider",
-                     f->provider, "notified", INT(f->notified), "removed",
-                     INT(f->removed), "up", INT(f->up), "notices",
-                     INT(f->notices), "failed_notices", INT(f->failed_notices),
-                     "reuploads", INT(f->reuploads), "escalated",
-                     INT(f->escalated), "ttr", ttr, "median_s",
-                     INT(x->median_s), "p90_s", INT(x->p90_s),
-                     "removed_24h_share", x->removed_24h_share);
+    return json_pack(
+        "{s:I, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I,"
+        " s:f, s:o, s:I}",
+        "provider_id", INT(f->provider_id), "provider", f->provider,
+        "notified", INT(f->notified), "removed", INT(f->removed), "up",
+        INT(f->up), "notices", INT(f->notices), "failed_notices",
+        INT(f->failed_notices), "also_hosted", INT(f->also_hosted),
+        "reuploads", INT(f->reuploads), "escalated", INT(f->escalated), "ttr",
+        seconds(f->ttr, f->nttr), "median_s", INT(x->median_s), "p90_s",
+        INT(x->p90_s), "removed_24h_share", x->removed_24h_share,
+        "reappeared_after", seconds(f->reappear, f->nreappear),
+        "reappear_median_s", INT(x->reappear_median_s));
 }
 
 json_t *vg_view_figures(const struct vg_notice_figures *f)

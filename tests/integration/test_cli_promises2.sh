@@ -114,7 +114,7 @@ check "  and the wrong file is not passed off as checked" bash -c "[ \"\$(sha256
 # ---- a wrong-way include fails the build ----
 B="$T/build"
 mkdir -p "$B/s/tests"
-( cd "$ROOT" && cp -r CMakeLists.txt CMakePresets.json src include scripts web data fuzz bench "$B/s/" &&
+( cd "$ROOT" && cp -r CMakeLists.txt CMakePresets.json src include scripts web data fuzz bench deploy "$B/s/" &&
   cp -r tests/unit tests/integration tests/fixtures tests/th.h tests/algo_ahash.c "$B/s/tests/" )
 cmake -S "$B/s" -B "$B/b" >"$B/cfg.log" 2>&1; rc=$?
 check "the project copy configures" test $rc -eq 0

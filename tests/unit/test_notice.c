@@ -7,8 +7,10 @@
  * media), re-check on the schedule, re-notify every 24 hours with a
  * reminder, retry a refused send with the same Message-ID after the
  * backoff, escalate after N notices, and close the case once the file is
- * gone (404), with the time to removal in the provider's figures.  A copy
- * at a new URL is a re-upload of the first case; disabled entries and
+ * gone (404), with the time to removal in the provider's figures.  Copies
+ * found after the removal are re-uploads of the first case (the second
+ * also hosted with the first copy; tests/unit/test_reupload.c has the
+ * rest); disabled entries and
  * categories that are not actionable never get a notice.
  */
 #include <signal.h>
@@ -374,8 +376,10 @@ static void test_week(void)
     vg_notice_figures_free(figs);
     results_oom(st);
 
-    /* the same photo at two new addresses: re-uploads of the first case,
-     * and, as this provider now asks, one notice per URL */
+    /* the same photo at two new addresses, found a day after the
+     * removal: re-uploads of the first case (the second also hosted with
+     * the first copy), and, as this provider now asks, one notice per URL
+     */
     snprintf(path, sizeof(path),
              "cp " PHOTOS "0029.jpg %s/www/again.jpg && cp " PHOTOS
              "0029.jpg %s/www/again2.jpg && chmod a+r %s/www/again*.jpg",
@@ -387,11 +391,20 @@ static void test_week(void)
               0);
     TH_EQ_INT(sql("UPDATE providers SET one_notice_per_url = 1"), 0);
     TH_EQ_INT(crawl(st, "two.html"), VG_OK);
+    snprintf(path, sizeof(path),
+             "UPDATE detections SET detected_at = %lld WHERE id > (SELECT"
+             " first_detection_id FROM cases WHERE id = 1)",
+             (long long)(removed_at + 24 * HOUR));
+    TH_EQ_INT(sql(path), 0);
     t0 = now_s = (int64_t)time(NULL) + 8 * 24 * HOUR;
     TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
     TH_EQ_INT(s.cases_opened, 2);
     TH_EQ_INT(s.reuploads, 2);
-    TH_EQ_INT(count("SELECT COUNT(*) FROM cases WHERE reupload_of = 1"), 2);
+    TH_EQ_INT(s.also_hosted, 1);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM cases WHERE reupload_of = 1 AND"
+                    " reappeared_after = 86400"),
+              2);
+    TH_EQ_INT(count("SELECT also_hosted_with FROM cases WHERE id = 3"), 2);
     TH_EQ_INT(box.n, 6);
     TH_CHECK(strstr(box.bodies[4], "again") != NULL &&
              strstr(box.bodies[5], "again") != NULL &&
