@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The sealing key's rotation (module `web`, docs/OPERATIONS-keys.md):
+ * The sealing key's rotation (module `web`, docs/OPERATIONS.md, section 9):
  * after `vigil keys rotate seal` put a new key at the front of the key
  * file's ring (vigil/seal.h), what the older keys sealed is opened and
  * sealed again under the new one, in batches, each one write transaction

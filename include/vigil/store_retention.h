@@ -10,7 +10,7 @@
  * A reporter's request to have their contact details removed is
  * vg_store_report_erase.  Times are Unix seconds given by the caller (the
  * injectable clock of the tests, `vigil retention run --now`).  The audit
- * log is never deleted (docs/OPERATIONS-retention.md says why).  Thread
+ * log is never deleted (docs/OPERATIONS.md, section 8, says why).  Thread
  * safe as the store is.
  */
 #ifndef VIGIL_STORE_RETENTION_H
@@ -43,7 +43,7 @@ struct vg_retention_policy {
     int64_t batch;              /* rows per transaction (1..100000) */
 };
 
-/* The defaults (docs/OPERATIONS-retention.md gives each one's reason). */
+/* The defaults (docs/OPERATIONS.md, section 8, gives each one's reason). */
 void vg_retention_policy_default(struct vg_retention_policy *p);
 /* A kind's name as options and records spell it ("contact", "reports",
  * "cases", "detections", "sightings", "thumbnails", "sessions"); NULL for

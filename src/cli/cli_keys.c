@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `vigil keys`: the sealing key's rotation (vigil/keys.h,
- * docs/OPERATIONS-keys.md).  rotate puts a new key at the front of the
+ * docs/OPERATIONS.md, section 9).  rotate puts a new key at the front of the
  * key file's ring; reseal seals again, in batches, what older keys
  * sealed; status counts the rows under each key; retire cuts the ring to
  * the current key once no row needs another.  rotate, a reseal that
@@ -53,7 +53,7 @@ static void keys_usage(FILE *f)
         "the file (made first as PATH.next: an interrupted rotation is\n"
         "finished by running it again).\n"
         "Back up the key file apart from the database: without it, sealed\n"
-        "data cannot be opened (docs/OPERATIONS-keys.md).\n"
+        "data cannot be opened (docs/OPERATIONS.md, section 9).\n"
         "\n"
         "Exit status: 0; 1 on failure (retire: rows still need an older key;\n"
         "reseal: rows no key opens); 2 for a bad option.\n");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The sealing key rotated while `vigil serve` takes reports
-# (docs/OPERATIONS-keys.md): reports with contact details are filed through
+# (docs/OPERATIONS.md, section 9): reports with contact details are filed through
 # the public form in a loop; `vigil keys rotate seal` puts a new key in
 # front; the running server seals with it (within a second) without a
 # restart; `vigil keys retire` is refused while rows need the old key;
