@@ -234,6 +234,16 @@ const char *vg_cli_notices_dir(void);
 const char *vg_cli_data_dir(void);
 /* data/'s RDAP bootstrap file, IANA's ipv4.json or (ipv6) ipv6.json */
 const char *vg_cli_rdap_bootstrap(int ipv6);
+/* The RDAP bootstrap for lookups (cli_providers_rdap.c): paths (files or
+ * directories; NULL: the one installed), else data/'s, the refusal said
+ * on stderr (vg_rdap_bootstrap_open). */
+struct vg_rdap_bootstrap;
+int vg_cli_rdap_open(const char *const *paths, struct vg_rdap_bootstrap **out,
+                     struct vg_err *err);
+/* vigil providers rdap-bootstrap [--from DIR] [--dir DIR]: VG_OK, 1 when
+ * the shipped fallback is in use, or the error. */
+int vg_cli_providers_rdap(const char *from, const char *dir,
+                          struct vg_err *err);
 
 /* "vigil: " + message on stderr. */
 void vg_cli_errorf(const char *fmt, ...)
