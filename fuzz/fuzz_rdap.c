@@ -85,8 +85,7 @@ static void bootstrap(const char *s, size_t n)
 
     if (vg_rdap_bootstrap_new(&b))
         return;
-    if (vg_rdap_bootstrap_parse(b, s, n, NULL) &&
-        vg_rdap_bootstrap_count(b))
+    if (vg_rdap_bootstrap_parse(b, s, n, NULL) && vg_rdap_bootstrap_count(b))
         abort();
     for (size_t i = 0; i < sizeof(ips) / sizeof(*ips); i++) {
         const char *u = vg_rdap_bootstrap_find(b, ips[i]);

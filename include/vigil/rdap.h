@@ -52,8 +52,8 @@ int vg_rdap_bootstrap_parse(struct vg_rdap_bootstrap *b, const char *json,
                             size_t len, struct vg_err *err);
 /* A file as vg_rdap_bootstrap_load, or a directory's ipv4.json and
  * ipv6.json (IANA's names, both required). */
-int vg_rdap_bootstrap_load_path(struct vg_rdap_bootstrap *b,
-                                const char *path, struct vg_err *err);
+int vg_rdap_bootstrap_load_path(struct vg_rdap_bootstrap *b, const char *path,
+                                struct vg_err *err);
 
 /* A bootstrap file's size cap. */
 #define VG_RDAP_BOOTSTRAP_MAX_BYTES (4u << 20)
@@ -102,8 +102,8 @@ int vg_rdap_status_parse(const char *s, enum vg_rdap_status *out);
 #define VG_RDAP_TEXT_MAX 255 /* bytes kept of a name, handle, org */
 #define VG_RDAP_CIDRS_MAX 32
 #define VG_RDAP_ASNS_MAX 32
-#define VG_RDAP_ENTITIES_MAX 256 /* entities looked at, all depths */
-#define VG_RDAP_DEPTH_MAX 8      /* entity nesting followed */
+#define VG_RDAP_ENTITIES_MAX 256         /* entities looked at, all depths */
+#define VG_RDAP_DEPTH_MAX 8              /* entity nesting followed */
 #define VG_RDAP_TTL_MAX (30 * 24 * 3600) /* a max-age longer is cut */
 
 /* An answer, all of it the caller's (vg_rdap_result_free). */

@@ -240,10 +240,10 @@ const char *vg_cli_rdap_bootstrap(int ipv6);
 struct vg_rdap_bootstrap;
 int vg_cli_rdap_open(const char *const *paths, struct vg_rdap_bootstrap **out,
                      struct vg_err *err);
-/* vigil providers rdap-bootstrap [--from DIR] [--dir DIR]: VG_OK, 1 when
- * the shipped fallback is in use, or the error. */
-int vg_cli_providers_rdap(const char *from, const char *dir,
-                          struct vg_err *err);
+/* vigil providers rdap-bootstrap [--from DIR] [--dir DIR] (argv[1] is
+ * the action): an exit status, VG_EXIT_FAIL also when the shipped
+ * fallback is in use. */
+int vg_cli_providers_rdap(int argc, char **argv);
 
 /* "vigil: " + message on stderr. */
 void vg_cli_errorf(const char *fmt, ...)

@@ -74,13 +74,11 @@ enum {
     OPT_NO_RDAP,
     OPT_BOOTSTRAP,
     OPT_TIMEOUT,
-    OPT_LOOPBACK,
-    OPT_FROM,
-    OPT_DIR
+    OPT_LOOPBACK
 };
 
 struct args {
-    const char *action, *db, *out, *ip, *from, *dir;
+    const char *action, *db, *out, *ip;
     const char *bootstrap[MAX_BOOTSTRAPS + 1]; /* NULL-terminated */
     int nbootstrap;
     int dry, suggested, json, save, no_rdap, loopback;
@@ -102,8 +100,6 @@ static int parse(int argc, char **argv, struct args *a)
         {"rdap-bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
         {"rdap-timeout", required_argument, NULL, OPT_TIMEOUT},
         {"rdap-http-loopback", no_argument, NULL, OPT_LOOPBACK},
-        {"from", required_argument, NULL, OPT_FROM},
-        {"dir", required_argument, NULL, OPT_DIR},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -139,12 +135,6 @@ static int parse(int argc, char **argv, struct args *a)
             break;
         case OPT_LOOPBACK:
             a->loopback = 1;
-            break;
-        case OPT_FROM:
-            a->from = optarg;
-            break;
-        case OPT_DIR:
-            a->dir = optarg;
             break;
         case OPT_BOOTSTRAP:
             if (a->nbootstrap == MAX_BOOTSTRAPS) {
@@ -574,17 +564,13 @@ int vg_cli_providers(int argc, char **argv)
                            sizeof(actions) / sizeof(actions[0]), usage, &rc)) <
         0)
         return rc;
+    if (k == 7) /* rdap-bootstrap: its own options, no store */
+        return vg_cli_providers_rdap(argc, argv);
     if ((rc = parse(argc, argv, &a)))
         return rc > 0 ? VG_EXIT_OK : VG_EXIT_USAGE;
     if (a.npos != actions[k].nargs) {
         vg_cli_errorf("providers %s: expected %s", a.action, actions[k].args);
         return VG_EXIT_USAGE;
-    }
-    if (k == 7) { /* rdap-bootstrap: no store */
-        if ((rc = vg_cli_providers_rdap(a.from, a.dir, &err)) < 0)
-            vg_cli_errorf("providers rdap-bootstrap: %s",
-                          err.msg[0] ? err.msg : vg_strerror(rc));
-        return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
     }
     if (vg_cli_open_store("providers", a.db, &st))
         return VG_EXIT_FAIL;

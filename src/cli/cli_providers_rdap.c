@@ -8,6 +8,7 @@
  * then renamed over them: a bad download never replaces a good file).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,7 +97,9 @@ static int install(const char *from, const char *dir, struct vg_err *err)
     return rc;
 }
 
-int vg_cli_providers_rdap(const char *from, const char *dir,
+/* Show the bootstrap of dir (NULL: the installed one), after installing
+   from's files there; VG_OK, 1 on the fallback, or the error. */
+static int rdap_bootstrap(const char *from, const char *dir,
                           struct vg_err *err)
 {
     const char *paths[] = {dir ? dir : VG_RDAP_BOOTSTRAP_DIR, NULL};
@@ -113,11 +116,52 @@ int vg_cli_providers_rdap(const char *from, const char *dir,
         return rc;
     if ((rc = vg_cli_rdap_open(dir ? paths : NULL, &b, err)))
         return rc;
-    printf("%s %s%s\nprefixes  %zu\n",
-           from ? "installed" : "bootstrap",
+    printf("%s %s%s\nprefixes  %zu\n", from ? "installed" : "bootstrap",
            vg_rdap_bootstrap_is_fallback(b) ? "the shipped fallback " : "",
            vg_rdap_bootstrap_source(b), vg_rdap_bootstrap_count(b));
     rc = vg_rdap_bootstrap_is_fallback(b) ? 1 : VG_OK;
     vg_rdap_bootstrap_free(b);
     return rc;
+}
+
+int vg_cli_providers_rdap(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"from", required_argument, NULL, 'f'},
+        {"dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *from = NULL, *dir = NULL;
+    struct vg_err err = {0};
+    int c, rc;
+
+    optind = 2;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'f')
+            from = optarg;
+        else if (c == 'd')
+            dir = optarg;
+        else if (c == 'h') {
+            printf("Usage: vigil providers rdap-bootstrap [--from DIR] "
+                   "[--dir DIR]\n"
+                   "Says which RDAP bootstrap lookups use (exit 1: the "
+                   "shipped fallback);\n"
+                   "--from installs IANA's ipv4.json and ipv6.json of DIR, "
+                   "once checked,\n"
+                   "into --dir (default " VG_RDAP_BOOTSTRAP_DIR ").\n");
+            return VG_EXIT_OK;
+        } else {
+            vg_cli_bad_option("providers rdap-bootstrap", argv);
+            return VG_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        vg_cli_errorf("providers rdap-bootstrap: expected no argument");
+        return VG_EXIT_USAGE;
+    }
+    if ((rc = rdap_bootstrap(from, dir, &err)) < 0)
+        vg_cli_errorf("providers rdap-bootstrap: %s",
+                      err.msg[0] ? err.msg : vg_strerror(rc));
+    return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
 }

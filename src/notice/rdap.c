@@ -530,7 +530,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
     if (len >= 5 && !strncmp(p, "HTTP/", 5))
         x->max_age = -1;
-    if (len < 14 || len >= sizeof(line) || strncasecmp(p, "cache-control:", 14))
+    if (len < 14 || len >= sizeof(line) ||
+        strncasecmp(p, "cache-control:", 14))
         return len;
     memcpy(line, p, len);
     line[len] = '\0';
@@ -609,6 +610,30 @@ static int failed(struct vg_rdap_result **r, enum vg_rdap_status status,
     return VG_OK;
 }
 
+/* Why the transfer failed into why (n bytes), "" if it did not. */
+static void why_failed(const struct vg_rdap_opts *o, const struct xfer *x,
+                       CURLcode cc, const char *final, const char *errbuf,
+                       size_t cap, long timeout, char *why, size_t n)
+{
+    if (x->refused)
+        snprintf(why, n, "refused: %s is not a public address's RDAP service",
+                 final);
+    else if (x->too_large || cc == CURLE_FILESIZE_EXCEEDED)
+        snprintf(why, n, "the answer is over %zu bytes", cap);
+    else if (cc == CURLE_OPERATION_TIMEDOUT)
+        snprintf(why, n, "no answer within %ld ms", timeout);
+    else if (cc == CURLE_TOO_MANY_REDIRECTS)
+        snprintf(why, n, "more than %u redirects",
+                 o->max_redirects ? o->max_redirects : 3);
+    else if (cc == CURLE_UNSUPPORTED_PROTOCOL)
+        snprintf(why, n, "refused: not https (%s)",
+                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    else if (cc != CURLE_OK)
+        snprintf(why, n, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    else
+        why[0] = '\0';
+}
+
 /* Run the transfer of url; *r gets the outcome (VG_OK) or VG_ENOMEM.
    Never through the environment's proxy (CURLOPT_PROXY ""): the address
    check would see only the proxy. */
@@ -671,24 +696,7 @@ static int transfer(const struct vg_rdap_opts *o, const char *url,
     curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &final);
     if (!final)
         final = (char *)url;
-    if (x.refused)
-        snprintf(why, sizeof(why),
-                 "refused: %s is not a public address's RDAP service", final);
-    else if (x.too_large || cc == CURLE_FILESIZE_EXCEEDED)
-        snprintf(why, sizeof(why), "the answer is over %zu bytes", cap);
-    else if (cc == CURLE_OPERATION_TIMEDOUT)
-        snprintf(why, sizeof(why), "no answer within %ld ms", timeout);
-    else if (cc == CURLE_TOO_MANY_REDIRECTS)
-        snprintf(why, sizeof(why), "more than %u redirects",
-                 o->max_redirects ? o->max_redirects : 3);
-    else if (cc == CURLE_UNSUPPORTED_PROTOCOL)
-        snprintf(why, sizeof(why), "refused: not https (%s)",
-                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    else if (cc != CURLE_OK)
-        snprintf(why, sizeof(why), "%s",
-                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    else
-        why[0] = '\0';
+    why_failed(o, &x, cc, final, errbuf, cap, timeout, why, sizeof(why));
     if (why[0]) {
         rc = failed(r, VG_RDAP_ERROR, final, why);
         goto out;
@@ -869,7 +877,8 @@ static int covering(const struct vg_rdap_result *r, const char *addr,
     if ((r->status != VG_RDAP_OK && r->status != VG_RDAP_NO_CONTACT) ||
         vg_ipnet_parse(addr, VG_IPNET_ADDRESS, &a))
         return 0;
-    if (r->start && r->end && !vg_ipnet_parse(r->start, VG_IPNET_ADDRESS, &s) &&
+    if (r->start && r->end &&
+        !vg_ipnet_parse(r->start, VG_IPNET_ADDRESS, &s) &&
         !vg_ipnet_parse(r->end, VG_IPNET_ADDRESS, &e) &&
         a.family == s.family && a.family == e.family &&
         memcmp(s.addr, a.addr, 16) <= 0 && memcmp(a.addr, e.addr, 16) <= 0) {

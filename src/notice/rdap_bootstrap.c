@@ -155,9 +155,8 @@ static int check_header(struct vg_rdap_bootstrap *b, json_t *root,
     b->publication[0] = '\0';
     if (!pub)
         return VG_OK;
-    if (!p || n < 10 || n >= PUBLICATION_MAX ||
-        strspn(p, "0123456789") != 4 || p[4] != '-' || p[7] != '-' ||
-        strspn(p, "0123456789-:.TZ+") != n)
+    if (!p || n < 10 || n >= PUBLICATION_MAX || strspn(p, "0123456789") != 4 ||
+        p[4] != '-' || p[7] != '-' || strspn(p, "0123456789-:.TZ+") != n)
         return vg_err_set(err, VG_EFORMAT,
                           "\"publication\" is not an RFC 3339 date");
     memcpy(b->publication, p, n + 1);
@@ -289,8 +288,8 @@ int vg_rdap_bootstrap_load(struct vg_rdap_bootstrap *b, const char *path,
     return rc;
 }
 
-int vg_rdap_bootstrap_load_path(struct vg_rdap_bootstrap *b,
-                                const char *path, struct vg_err *err)
+int vg_rdap_bootstrap_load_path(struct vg_rdap_bootstrap *b, const char *path,
+                                struct vg_err *err)
 {
     static const char *const names[] = {"ipv4.json", "ipv6.json"};
     char file[4096];
@@ -302,8 +301,7 @@ int vg_rdap_bootstrap_load_path(struct vg_rdap_bootstrap *b,
     for (size_t i = 0; i < 2; i++) {
         if ((size_t)snprintf(file, sizeof(file), "%s/%s", path, names[i]) >=
             sizeof(file))
-            return vg_err_set(err, VG_EINVAL, "%.64s...: path too long",
-                              path);
+            return vg_err_set(err, VG_EINVAL, "%.64s...: path too long", path);
         if ((rc = vg_rdap_bootstrap_load(b, file, err)))
             return rc;
     }
@@ -352,7 +350,7 @@ int vg_rdap_bootstrap_open(const char *const *paths,
         paths = installed;
         if (stat(VG_RDAP_BOOTSTRAP_DIR "/ipv4.json", &sb)) {
             snprintf(warning, n,
-                     "no IANA bootstrap installed in %s (vigil providers "
+                     "not installed in %s (vigil providers "
                      "rdap-bootstrap --from DIR installs one)",
                      VG_RDAP_BOOTSTRAP_DIR);
             paths = NULL;

@@ -525,8 +525,9 @@ static void test_fetch(void)
     vg_rdap_bootstrap_free((struct vg_rdap_bootstrap *)o.bootstrap);
     {
         struct vg_rdap_bootstrap *b = NULL;
-        const char doc[] = "{\"version\":\"1.0\",\"services\":[[[\"0.0.0.0/0\"],"
-                           "[\"https://127.0.0.1:9/\"]]]}";
+        const char doc[] =
+            "{\"version\":\"1.0\",\"services\":[[[\"0.0.0.0/0\"],"
+            "[\"https://127.0.0.1:9/\"]]]}";
         vg_rdap_bootstrap_new(&b);
         vg_rdap_bootstrap_parse(b, doc, strlen(doc), NULL);
         o.allow_http_loopback = 0;

@@ -174,8 +174,9 @@ static void test_open(void)
     TH_CHECK(strstr(vg_rdap_bootstrap_source(b),
                     "data/rdap-bootstrap-ipv4.json (published "
                     "2024-01-01T00:00:00Z)") != NULL);
-    TH_CHECK(vg_rdap_bootstrap_find(b, "192.0.2.1") == NULL ||
-             strcmp(vg_rdap_bootstrap_find(b, "192.0.2.1"), "https://r.test/"));
+    TH_CHECK(
+        vg_rdap_bootstrap_find(b, "192.0.2.1") == NULL ||
+        strcmp(vg_rdap_bootstrap_find(b, "192.0.2.1"), "https://r.test/"));
     vg_rdap_bootstrap_free(b);
     /* a missing directory too; a broken fallback is an error */
     bad_given[0] = "/nonexistent/rdap";
