@@ -11,7 +11,8 @@
  * VG_PROVIDER_EMAILS_MAX; text fields are at most VG_RDAP_TEXT_MAX bytes
  * of UTF-8 without control characters; start and end are both set or
  * both NULL; CIDRs and AS numbers within their caps, CIDRs canonical.
- * A bootstrap's base URLs end in '/' and start with http(s)://.  Never a
+ * A bootstrap's base URLs end in '/' and start with http(s)://, and a
+ * file refused (not "version" "1.0", a bad service) adds nothing.  Never a
  * crash, leak or undefined behaviour (run under ASan+UBSan).
  */
 #include <stdint.h>
@@ -84,7 +85,8 @@ static void bootstrap(const char *s, size_t n)
 
     if (vg_rdap_bootstrap_new(&b))
         return;
-    vg_rdap_bootstrap_parse(b, s, n, NULL);
+    if (vg_rdap_bootstrap_parse(b, s, n, NULL) && vg_rdap_bootstrap_count(b))
+        abort();
     for (size_t i = 0; i < sizeof(ips) / sizeof(*ips); i++) {
         const char *u = vg_rdap_bootstrap_find(b, ips[i]);
         size_t len = u ? strlen(u) : 0;

@@ -117,17 +117,16 @@ enum {
 };
 
 /*
- * A lookup bound to st, with RDAP through the bootstrap files (a
- * NULL-terminated list; NULL or empty: no RDAP) and rdap's options (NULL:
- * the defaults; its bootstrap is ignored).  RDAP contacts are saved as
- * suggested providers, so that cases can name them.  VG_OK; the
- * bootstrap's errors (err names the file); VG_ENOMEM.
+ * A lookup bound to st, with RDAP through bootstrap (taken: freed with
+ * the lookup, also on failure; NULL: no RDAP; see vg_rdap_bootstrap_open)
+ * and rdap's options (NULL: the defaults; its bootstrap is ignored).
+ * RDAP contacts are saved as suggested providers, so that cases can name
+ * them.  VG_OK or VG_ENOMEM.
  */
 int vg_provider_lookup_new(struct vg_store *st,
-                           const char *const *bootstrap_files,
+                           struct vg_rdap_bootstrap *bootstrap,
                            const struct vg_rdap_opts *rdap, unsigned flags,
-                           struct vg_provider_lookup **out,
-                           struct vg_err *err);
+                           struct vg_provider_lookup **out);
 void vg_provider_lookup_free(struct vg_provider_lookup *l);
 
 /*

@@ -36,17 +36,49 @@ int vg_rdap_bootstrap_new(struct vg_rdap_bootstrap **out);
 void vg_rdap_bootstrap_free(struct vg_rdap_bootstrap *b);
 /*
  * Add the services of an RFC 9224 file (IANA's ipv4.json or ipv6.json:
- * {"services": [[["192.0.2.0/24", ...], ["https://rdap.example/"]], ...]};
- * at most 4 MiB) or of the same JSON in memory.  Per service the first
- * https URL is kept (an http URL only if there is none).  Entries that are
- * not CIDRs and services without an http(s) URL are skipped.  VG_OK;
- * VG_EIO (cannot read), VG_EFORMAT (not such a file: err says why),
- * VG_ETOOBIG, VG_ENOMEM.
+ * {"version": "1.0", "publication": "2026-11-03T18:00:01Z",
+ *  "services": [[["192.0.2.0/24", ...], ["https://rdap.example/"]], ...]};
+ * at most 4 MiB) or of the same JSON in memory.  The file is checked
+ * whole first: "version" must be "1.0", "publication" (if present) an
+ * RFC 3339 date, and every service two arrays, prefixes that are all
+ * CIDRs and at least one http(s) URL; a file failing any of that adds
+ * nothing.  Per service the first https URL is kept (an http URL only if
+ * there is none).  VG_OK; VG_EIO (cannot read), VG_EFORMAT (not such a
+ * file: err says why), VG_ETOOBIG, VG_ENOMEM.
  */
 int vg_rdap_bootstrap_load(struct vg_rdap_bootstrap *b, const char *path,
                            struct vg_err *err);
 int vg_rdap_bootstrap_parse(struct vg_rdap_bootstrap *b, const char *json,
                             size_t len, struct vg_err *err);
+/* A file as vg_rdap_bootstrap_load, or a directory's ipv4.json and
+ * ipv6.json (IANA's names, both required). */
+int vg_rdap_bootstrap_load_path(struct vg_rdap_bootstrap *b, const char *path,
+                                struct vg_err *err);
+
+/* A bootstrap file's size cap. */
+#define VG_RDAP_BOOTSTRAP_MAX_BYTES (4u << 20)
+
+/* Where operators install IANA's files (vigil providers rdap-bootstrap). */
+#define VG_RDAP_BOOTSTRAP_DIR "/var/lib/vigil/rdap"
+
+/*
+ * The bootstrap lookups use: paths (files or directories; NULL or empty:
+ * VG_RDAP_BOOTSTRAP_DIR if it holds ipv4.json), else, when there is none
+ * or one is refused, the fallback files (the hand-written ones shipped in
+ * data/, for tests and first runs).  warning (n bytes) says why the
+ * fallback is used, "" if it is not.  VG_OK; the fallback's own errors;
+ * VG_ENOMEM.
+ */
+int vg_rdap_bootstrap_open(const char *const *paths,
+                           const char *const *fallback,
+                           struct vg_rdap_bootstrap **out, char *warning,
+                           size_t n, struct vg_err *err);
+/* The files loaded with their publication dates, ", " between:
+ * "/var/lib/vigil/rdap/ipv4.json (published 2026-11-03T18:00:01Z), ...";
+ * "" for JSON parsed from memory. */
+const char *vg_rdap_bootstrap_source(const struct vg_rdap_bootstrap *b);
+/* 1 when vg_rdap_bootstrap_open fell back to the shipped files. */
+int vg_rdap_bootstrap_is_fallback(const struct vg_rdap_bootstrap *b);
 /* How many prefixes it maps. */
 size_t vg_rdap_bootstrap_count(const struct vg_rdap_bootstrap *b);
 /* The base URL (ending in '/') for ip, from the longest prefix holding
@@ -70,8 +102,9 @@ int vg_rdap_status_parse(const char *s, enum vg_rdap_status *out);
 #define VG_RDAP_TEXT_MAX 255 /* bytes kept of a name, handle, org */
 #define VG_RDAP_CIDRS_MAX 32
 #define VG_RDAP_ASNS_MAX 32
-#define VG_RDAP_ENTITIES_MAX 256 /* entities looked at, all depths */
-#define VG_RDAP_DEPTH_MAX 8      /* entity nesting followed */
+#define VG_RDAP_ENTITIES_MAX 256         /* entities looked at, all depths */
+#define VG_RDAP_DEPTH_MAX 8              /* entity nesting followed */
+#define VG_RDAP_TTL_MAX (30 * 24 * 3600) /* a max-age longer is cut */
 
 /* An answer, all of it the caller's (vg_rdap_result_free). */
 struct vg_rdap_result {
@@ -88,6 +121,8 @@ struct vg_rdap_result {
     char *server;     /* the URL that answered (after redirects) */
     char *error;      /* why, unless status is ok; NULL if ok */
     long http_status; /* 0 without an answer (and from the cache) */
+    int64_t max_age;  /* the answer's Cache-Control max-age (seconds;
+                         0 for no-store or no-cache), -1 if none */
     int cached;       /* from the store's cache */
     int64_t fetched_at, expires_at; /* Unix seconds */
 };
@@ -117,11 +152,14 @@ struct vg_rdap_opts {
                                   only to 127.0.0.0/8 and ::1, and
                                   addresses that are not public (the
                                   documentation ranges) may be asked */
-    /* how long answers are cached (seconds); 0 = the default */
+    /* how long answers are cached (seconds) when the answer has no
+       Cache-Control max-age; 0 = the default.  A max-age is honoured
+       (0 or no-store: not cached), at most VG_RDAP_TTL_MAX */
     int64_t ttl_ok;         /* 7 days, for the network */
     int64_t ttl_no_contact; /* 1 day, for the network */
     int64_t ttl_not_found;  /* 1 day, for the address */
-    int64_t ttl_error;      /* 15 minutes, for the address */
+    int64_t ttl_error;      /* 15 minutes, for the address (a failure's
+                               max-age is not used) */
 };
 
 /*
@@ -140,10 +178,12 @@ int vg_rdap_fetch(const struct vg_rdap_opts *o, const char *ip, int64_t now,
 
 /*
  * The same through the store's cache: a live cached answer covering ip
- * (cached = 1), else vg_rdap_fetch and the answer cached (for its network
- * when it is a network holding ip, else for ip alone; a missing bootstrap
- * service is not cached).  A failure to write the cache does not fail
- * the lookup.
+ * (cached = 1), else vg_rdap_fetch and the answer cached until its
+ * expires_at: for its network when the answer is a network holding ip
+ * (startAddress..endAddress, else the cidr0 CIDR holding ip), so one query
+ * serves every address in it; else for ip alone.  A missing bootstrap
+ * service and an answer not to be cached (max-age 0) are not stored.  A
+ * failure to write the cache does not fail the lookup.
  */
 int vg_rdap_lookup(struct vg_store *st, const struct vg_rdap_opts *o,
                    const char *ip, int64_t now, struct vg_rdap_result **out,

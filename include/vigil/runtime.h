@@ -218,8 +218,10 @@ struct vg_runtime_mail_cfg {
     const char *user;           /* relay authentication, or NULL */
     const char *password;       /* the same (copied, wiped at free) */
     const char *cafile;         /* CA certificates for the relay, or NULL */
-    const char *rdap_bootstrap; /* an RDAP bootstrap file, or NULL: the
-                                   shipped ones in data_dir */
+    const char *rdap_bootstrap; /* an RDAP bootstrap file or directory
+                                   (IANA's ipv4.json, ipv6.json), or NULL:
+                                   the one installed in /var/lib/vigil/rdap,
+                                   else the shipped ones in data_dir */
     const char *data_dir;       /* the data/ directory */
     int allow_private;          /* RDAP may reach loopback (tests only) */
 };

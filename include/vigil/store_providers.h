@@ -147,9 +147,11 @@ int vg_store_provider_by_asn(struct vg_store *st, uint32_t asn,
 /*
  * RDAP answers (vigil/rdap.h), cached by the address range they cover: a
  * network's answer for the whole network, a failure or "not found" for
- * the one address asked.  An answer names the most specific network
- * registered, so a smaller network reassigned inside a cached one is only
- * seen once the entry expires.
+ * the one address asked, each until its expires_at (the answer's
+ * Cache-Control max-age, else vigil/rdap.h's defaults).  An answer names
+ * the most specific network registered, so a smaller network reassigned
+ * inside a cached one is only seen once the entry expires (README,
+ * "Hosting providers").
  */
 struct vg_rdap_cached {
     const char *first, *last; /* the range (addresses of one family) */

@@ -235,6 +235,16 @@ const char *vg_cli_notices_dir(void);
 const char *vg_cli_data_dir(void);
 /* data/'s RDAP bootstrap file, IANA's ipv4.json or (ipv6) ipv6.json */
 const char *vg_cli_rdap_bootstrap(int ipv6);
+/* The RDAP bootstrap for lookups (cli_providers_rdap.c): paths (files or
+ * directories; NULL: the one installed), else data/'s, the refusal said
+ * on stderr (vg_rdap_bootstrap_open). */
+struct vg_rdap_bootstrap;
+int vg_cli_rdap_open(const char *const *paths, struct vg_rdap_bootstrap **out,
+                     struct vg_err *err);
+/* vigil providers rdap-bootstrap [--from DIR] [--dir DIR] (argv[1] is
+ * the action): an exit status, VG_EXIT_FAIL also when the shipped
+ * fallback is in use. */
+int vg_cli_providers_rdap(int argc, char **argv);
 
 /* "vigil: " + message on stderr. */
 void vg_cli_errorf(const char *fmt, ...)

@@ -38,9 +38,14 @@ static void usage(FILE *f)
         "  confirm NAME              vouch for a provider RDAP suggested\n"
         "  rm NAME                   delete a provider (not one with notices)\n"
         "  lookup URL [--ip IP] [--json] [--save] [--no-rdap]\n"
-        "         [--rdap-bootstrap FILE]... [--rdap-timeout MS]\n"
+        "         [--rdap-bootstrap FILE|DIR]... [--rdap-timeout MS]\n"
         "                            how URL's provider is found: by domain,\n"
         "                            network, AS, RDAP, or not at all (exit 1)\n"
+        "  rdap-bootstrap [--from DIR] [--dir DIR]\n"
+        "                            the RDAP bootstrap lookups use (exit 1:\n"
+        "                            the shipped fallback); --from installs\n"
+        "                            IANA's ipv4.json and ipv6.json of DIR\n"
+        "                            into --dir (" VG_RDAP_BOOTSTRAP_DIR ")\n"
         "\n"
         "CSV columns (header first, any order; only name is required):\n"
         "  " VG_PROVIDER_CSV_HEADER "\n"
@@ -50,8 +55,9 @@ static void usage(FILE *f)
         "\n"
         "lookup: --ip is the address the content was fetched from (else the\n"
         "host is resolved); --save keeps an RDAP contact as a suggested\n"
-        "provider; --rdap-bootstrap (IANA's ipv4.json, ipv6.json; default:\n"
-        "the copies in data/) may be given more than once;\n"
+        "provider; --rdap-bootstrap (IANA's ipv4.json, ipv6.json, or their\n"
+        "directory; default: " VG_RDAP_BOOTSTRAP_DIR ", else the shipped\n"
+        "fallback in data/) may be given more than once;\n"
         "--rdap-http-loopback (tests) lets RDAP use http, to 127.0.0.1 only.\n"
         "\n"
         "Every action takes --db URL (default: $VIGIL_DB or\n"
@@ -73,7 +79,7 @@ enum {
 
 struct args {
     const char *action, *db, *out, *ip;
-    const char *bootstrap[MAX_BOOTSTRAPS];
+    const char *bootstrap[MAX_BOOTSTRAPS + 1]; /* NULL-terminated */
     int nbootstrap;
     int dry, suggested, json, save, no_rdap, loopback;
     long timeout_ms;
@@ -430,7 +436,8 @@ static int by_name(struct vg_store *st, const char *name, int64_t *id,
 
 /* ---- lookup ---- */
 
-static void print_json(const char *url, const struct vg_provider_match *m)
+static void print_json(const char *url, const struct vg_provider_match *m,
+                       const struct vg_rdap_bootstrap *b)
 {
     const struct vg_rdap_result *r = m->rdap;
 
@@ -457,6 +464,8 @@ static void print_json(const char *url, const struct vg_provider_match *m)
         vg_cli_json_field(stdout, "server", r->server, ",");
         vg_cli_json_list(stdout, "cidrs", r->cidrs, r->ncidrs, ",");
         printf("\"cached\":%s,", r->cached ? "true" : "false");
+        vg_cli_json_field(stdout, "bootstrap", vg_rdap_bootstrap_source(b),
+                          ",");
         vg_cli_json_field(stdout, "error", r->error, "");
         printf("},");
     }
@@ -464,7 +473,8 @@ static void print_json(const char *url, const struct vg_provider_match *m)
     printf("}\n");
 }
 
-static void print_text(const char *url, const struct vg_provider_match *m)
+static void print_text(const char *url, const struct vg_provider_match *m,
+                       const struct vg_rdap_bootstrap *b)
 {
     const struct vg_rdap_result *r = m->rdap;
 
@@ -486,6 +496,9 @@ static void print_text(const char *url, const struct vg_provider_match *m)
                r->cached ? " (cached)" : "");
         if (r->server)
             printf("server    %s\n", r->server);
+        printf("bootstrap %s%s\n",
+               vg_rdap_bootstrap_is_fallback(b) ? "the shipped fallback " : "",
+               vg_rdap_bootstrap_source(b));
     }
     print_list("abuse", m->emails, m->nemails, ", ");
     if (m->reason[0])
@@ -510,15 +523,9 @@ static int lookup(struct vg_store *st, struct args *a, struct vg_err *err)
         return vg_err_set(err, VG_ETOOBIG, "the URL is over %d bytes",
                           VG_URL_MAX);
     if (!a->no_rdap) {
-        if (!a->nbootstrap) {
-            a->bootstrap[a->nbootstrap++] = vg_cli_rdap_bootstrap(0);
-            a->bootstrap[a->nbootstrap++] = vg_cli_rdap_bootstrap(1);
-        }
-        if ((rc = vg_rdap_bootstrap_new(&b)))
+        if ((rc = vg_cli_rdap_open(a->nbootstrap ? a->bootstrap : NULL, &b,
+                                   err)))
             return rc;
-        for (int i = 0; i < a->nbootstrap; i++)
-            if ((rc = vg_rdap_bootstrap_load(b, a->bootstrap[i], err)))
-                goto out;
         ro.bootstrap = b;
         ro.timeout_ms = a->timeout_ms;
         ro.allow_http_loopback = a->loopback;
@@ -528,9 +535,9 @@ static int lookup(struct vg_store *st, struct args *a, struct vg_err *err)
     if ((rc = vg_provider_lookup(st, url, a->ip, &o, &m, err)))
         goto out;
     if (a->json)
-        print_json(url, m);
+        print_json(url, m, b);
     else
-        print_text(url, m);
+        print_text(url, m, b);
     rc = m->nemails ? VG_OK : 1; /* found no one to write to */
 out:
     vg_provider_match_free(m);
@@ -546,7 +553,7 @@ int vg_cli_providers(int argc, char **argv)
         {"import", 1, "FILE"},    {"export", 0, "no argument"},
         {"ls", 0, "no argument"}, {"show", 1, "NAME"},
         {"confirm", 1, "NAME"},   {"rm", 1, "NAME"},
-        {"lookup", 1, "URL"}};
+        {"lookup", 1, "URL"},     {"rdap-bootstrap", 0, "no argument"}};
     struct vg_store *st = NULL;
     struct vg_err err = {0};
     struct args a;
@@ -557,6 +564,8 @@ int vg_cli_providers(int argc, char **argv)
                            sizeof(actions) / sizeof(actions[0]), usage, &rc)) <
         0)
         return rc;
+    if (k == 7) /* rdap-bootstrap: its own options, no store */
+        return vg_cli_providers_rdap(argc, argv);
     if ((rc = parse(argc, argv, &a)))
         return rc > 0 ? VG_EXIT_OK : VG_EXIT_USAGE;
     if (a.npos != actions[k].nargs) {

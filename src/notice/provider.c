@@ -356,35 +356,29 @@ void vg_provider_lookup_free(struct vg_provider_lookup *l)
 }
 
 int vg_provider_lookup_new(struct vg_store *st,
-                           const char *const *bootstrap_files,
+                           struct vg_rdap_bootstrap *bootstrap,
                            const struct vg_rdap_opts *rdap, unsigned flags,
-                           struct vg_provider_lookup **out, struct vg_err *err)
+                           struct vg_provider_lookup **out)
 {
     struct vg_provider_lookup *l = vg_calloc(1, sizeof(*l));
-    int rc = VG_OK;
 
     *out = NULL;
-    if (!l)
+    if (!l) {
+        vg_rdap_bootstrap_free(bootstrap);
         return VG_ENOMEM;
+    }
     l->st = st;
     l->flags = flags;
     l->opts.save_suggestion = 1;
     if (rdap)
         l->rdap = *rdap;
-    if (bootstrap_files && *bootstrap_files) {
-        if ((rc = vg_rdap_bootstrap_new(&l->bootstrap)))
-            goto fail;
-        for (const char *const *f = bootstrap_files; *f; f++)
-            if ((rc = vg_rdap_bootstrap_load(l->bootstrap, *f, err)))
-                goto fail;
-        l->rdap.bootstrap = l->bootstrap;
+    if (bootstrap) {
+        l->bootstrap = bootstrap;
+        l->rdap.bootstrap = bootstrap;
         l->opts.rdap = &l->rdap;
     }
     *out = l;
     return VG_OK;
-fail:
-    vg_provider_lookup_free(l);
-    return rc;
 }
 
 int vg_provider_lookup_id(void *ctx, const char *url, const char *server_ip,

@@ -465,6 +465,7 @@ int vg_rdap_parse(const char *json, size_t len, struct vg_rdap_result **out,
         rc = VG_ENOMEM;
         goto out;
     }
+    ps.r->max_age = -1;
     ps.r->handle = clean(json_string_value(json_object_get(root, "handle")),
                          &ps.nomem);
     ps.r->name = clean(json_string_value(json_object_get(root, "name")),
@@ -502,6 +503,7 @@ static void curl_init(void)
 
 struct xfer {
     struct vg_buf body;
+    int64_t max_age; /* of the last response, -1 if none */
     int loopback_only;
     int refused; /* a connection to a refused address */
     int too_large;
@@ -516,6 +518,35 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
         return 0;
     }
     return size * n;
+}
+
+/* Cache-Control of each response (a redirect's too: the last one's
+   stays): max-age=N, or 0 for no-store and no-cache. */
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+    struct xfer *x = arg;
+    size_t len = size * n;
+    char line[512], *save = NULL;
+
+    if (len >= 5 && !strncmp(p, "HTTP/", 5))
+        x->max_age = -1;
+    if (len < 14 || len >= sizeof(line) ||
+        strncasecmp(p, "cache-control:", 14))
+        return len;
+    memcpy(line, p, len);
+    line[len] = '\0';
+    for (char *t = strtok_r(line + 14, ", \t\r\n", &save); t;
+         t = strtok_r(NULL, ", \t\r\n", &save)) {
+        if (!strcasecmp(t, "no-store") || !strcasecmp(t, "no-cache")) {
+            x->max_age = 0;
+            break;
+        }
+        if (!strncasecmp(t, "max-age=", 8) && t[8] >= '0' && t[8] <= '9') {
+            long long v = strtoll(t + 8, NULL, 10);
+            x->max_age = v > VG_RDAP_TTL_MAX ? VG_RDAP_TTL_MAX : v;
+        }
+    }
+    return len;
 }
 
 static int is_loopback(const struct sockaddr *sa)
@@ -546,9 +577,12 @@ static curl_socket_t on_open_socket(void *arg, curlsocktype purpose,
     return socket(a->family, a->socktype, a->protocol);
 }
 
-static int64_t ttl_of(const struct vg_rdap_opts *o, enum vg_rdap_status s)
+static int64_t ttl_of(const struct vg_rdap_opts *o,
+                      const struct vg_rdap_result *r)
 {
-    switch (s) {
+    if (r->max_age >= 0 && r->status != VG_RDAP_ERROR)
+        return r->max_age;
+    switch (r->status) {
     case VG_RDAP_OK:
         return o->ttl_ok > 0 ? o->ttl_ok : 7 * DAY;
     case VG_RDAP_NO_CONTACT:
@@ -564,13 +598,40 @@ static int64_t ttl_of(const struct vg_rdap_opts *o, enum vg_rdap_status s)
 static int failed(struct vg_rdap_result **r, enum vg_rdap_status status,
                   const char *server, const char *why)
 {
-    if (!*r && !(*r = vg_calloc(1, sizeof(**r))))
-        return VG_ENOMEM;
+    if (!*r) {
+        if (!(*r = vg_calloc(1, sizeof(**r))))
+            return VG_ENOMEM;
+        (*r)->max_age = -1;
+    }
     (*r)->status = status;
     if (set_str(&(*r)->error, "%s", why) ||
         (server && !(*r)->server && !((*r)->server = vg_strdup(server))))
         return VG_ENOMEM;
     return VG_OK;
+}
+
+/* Why the transfer failed into why (n bytes), "" if it did not. */
+static void why_failed(const struct vg_rdap_opts *o, const struct xfer *x,
+                       CURLcode cc, const char *final, const char *errbuf,
+                       size_t cap, long timeout, char *why, size_t n)
+{
+    if (x->refused)
+        snprintf(why, n, "refused: %s is not a public address's RDAP service",
+                 final);
+    else if (x->too_large || cc == CURLE_FILESIZE_EXCEEDED)
+        snprintf(why, n, "the answer is over %zu bytes", cap);
+    else if (cc == CURLE_OPERATION_TIMEDOUT)
+        snprintf(why, n, "no answer within %ld ms", timeout);
+    else if (cc == CURLE_TOO_MANY_REDIRECTS)
+        snprintf(why, n, "more than %u redirects",
+                 o->max_redirects ? o->max_redirects : 3);
+    else if (cc == CURLE_UNSUPPORTED_PROTOCOL)
+        snprintf(why, n, "refused: not https (%s)",
+                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    else if (cc != CURLE_OK)
+        snprintf(why, n, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    else
+        why[0] = '\0';
 }
 
 /* Run the transfer of url; *r gets the outcome (VG_OK) or VG_ENOMEM.
@@ -592,6 +653,7 @@ static int transfer(const struct vg_rdap_opts *o, const char *url,
     int rc = VG_OK;
 
     memset(&x, 0, sizeof(x));
+    x.max_age = -1;
     vg_buf_init(&x.body, cap);
     x.loopback_only = o->allow_http_loopback;
     snprintf(ua, sizeof(ua), "%s",
@@ -621,6 +683,8 @@ static int transfer(const struct vg_rdap_opts *o, const char *url,
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) ||
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) ||
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &x) ||
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) ||
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &x) ||
         curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) ||
         curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &x) ||
         curl_easy_setopt(h, CURLOPT_PROXY, "")) {
@@ -632,24 +696,7 @@ static int transfer(const struct vg_rdap_opts *o, const char *url,
     curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &final);
     if (!final)
         final = (char *)url;
-    if (x.refused)
-        snprintf(why, sizeof(why),
-                 "refused: %s is not a public address's RDAP service", final);
-    else if (x.too_large || cc == CURLE_FILESIZE_EXCEEDED)
-        snprintf(why, sizeof(why), "the answer is over %zu bytes", cap);
-    else if (cc == CURLE_OPERATION_TIMEDOUT)
-        snprintf(why, sizeof(why), "no answer within %ld ms", timeout);
-    else if (cc == CURLE_TOO_MANY_REDIRECTS)
-        snprintf(why, sizeof(why), "more than %u redirects",
-                 o->max_redirects ? o->max_redirects : 3);
-    else if (cc == CURLE_UNSUPPORTED_PROTOCOL)
-        snprintf(why, sizeof(why), "refused: not https (%s)",
-                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    else if (cc != CURLE_OK)
-        snprintf(why, sizeof(why), "%s",
-                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
-    else
-        why[0] = '\0';
+    why_failed(o, &x, cc, final, errbuf, cap, timeout, why, sizeof(why));
     if (why[0]) {
         rc = failed(r, VG_RDAP_ERROR, final, why);
         goto out;
@@ -669,8 +716,10 @@ static int transfer(const struct vg_rdap_opts *o, const char *url,
         else if (!rc && !((*r)->server = vg_strdup(final)))
             rc = VG_ENOMEM;
     }
-    if (!rc && *r)
+    if (!rc && *r) {
         (*r)->http_status = status;
+        (*r)->max_age = x.max_age;
+    }
 out:
     curl_slist_free_all(hdrs);
     if (h)
@@ -727,7 +776,7 @@ int vg_rdap_fetch(const struct vg_rdap_opts *o, const char *ip, int64_t now,
     if (rc)
         goto fail;
     r->fetched_at = now;
-    r->expires_at = now + ttl_of(o, r->status);
+    r->expires_at = now + ttl_of(o, r);
     *out = r;
     return VG_OK;
 fail:
@@ -766,6 +815,7 @@ static int from_cache(void *ctx, const struct vg_rdap_cached *c)
         return VG_ENOMEM;
     vg_rdap_status_parse(c->status, &st);
     r->status = st;
+    r->max_age = -1;
     r->cached = 1;
     r->fetched_at = c->fetched_at;
     r->expires_at = c->expires_at;
@@ -816,29 +866,57 @@ static int join(struct vg_buf *b, char *const *v, size_t n, const char *sep)
     return vg_buf_puts(b, "");
 }
 
+/* The range of r's network holding addr into first, last (text):
+   startAddress..endAddress, else the cidr0 CIDR holding it; 0 if none. */
+static int covering(const struct vg_rdap_result *r, const char *addr,
+                    char *first, char *last)
+{
+    struct vg_ipnet a, s, e, n;
+    uint8_t f[16], l[16];
+
+    if ((r->status != VG_RDAP_OK && r->status != VG_RDAP_NO_CONTACT) ||
+        vg_ipnet_parse(addr, VG_IPNET_ADDRESS, &a))
+        return 0;
+    if (r->start && r->end &&
+        !vg_ipnet_parse(r->start, VG_IPNET_ADDRESS, &s) &&
+        !vg_ipnet_parse(r->end, VG_IPNET_ADDRESS, &e) &&
+        a.family == s.family && a.family == e.family &&
+        memcmp(s.addr, a.addr, 16) <= 0 && memcmp(a.addr, e.addr, 16) <= 0) {
+        snprintf(first, VG_IPNET_STRLEN, "%s", r->start);
+        snprintf(last, VG_IPNET_STRLEN, "%s", r->end);
+        return 1;
+    }
+    for (size_t i = 0; i < r->ncidrs; i++) {
+        if (vg_ipnet_parse(r->cidrs[i], 0, &n) || !vg_ipnet_contains(&n, &a))
+            continue;
+        vg_ipnet_first(&n, f);
+        vg_ipnet_last(&n, l);
+        memcpy(n.addr, f, 16);
+        n.prefix = n.family == 4 ? 32 : 128;
+        vg_ipnet_format(&n, 1, first, VG_IPNET_STRLEN);
+        memcpy(n.addr, l, 16);
+        vg_ipnet_format(&n, 1, last, VG_IPNET_STRLEN);
+        return 1;
+    }
+    return 0;
+}
+
 static void to_cache(struct vg_store *st, const struct vg_rdap_result *r,
                      const char *addr)
 {
     struct vg_rdap_cached c;
     struct vg_buf emails, cidrs, asns;
-    struct vg_ipnet a, s, e;
-    int whole = 0;
-
+    char first[VG_IPNET_STRLEN], last[VG_IPNET_STRLEN];
     /* the network's range if it holds the address asked, else the
        address alone */
-    if ((r->status == VG_RDAP_OK || r->status == VG_RDAP_NO_CONTACT) &&
-        r->start && r->end && !vg_ipnet_parse(addr, VG_IPNET_ADDRESS, &a) &&
-        !vg_ipnet_parse(r->start, VG_IPNET_ADDRESS, &s) &&
-        !vg_ipnet_parse(r->end, VG_IPNET_ADDRESS, &e) &&
-        a.family == s.family && a.family == e.family &&
-        memcmp(s.addr, a.addr, 16) <= 0 && memcmp(a.addr, e.addr, 16) <= 0)
-        whole = 1;
+    int whole = covering(r, addr, first, last);
+
     memset(&c, 0, sizeof(c));
     vg_buf_init(&emails, 0);
     vg_buf_init(&cidrs, 0);
     vg_buf_init(&asns, 0);
-    c.first = whole ? r->start : addr;
-    c.last = whole ? r->end : addr;
+    c.first = whole ? first : addr;
+    c.last = whole ? last : addr;
     c.status = vg_rdap_status_name(r->status);
     c.handle = r->handle;
     c.name = r->name;

@@ -90,24 +90,36 @@ static enum vg_notice_sent smtp_send(void *ctx, const struct vg_notice_mail *m,
     return vg_runtime_notice_outcome(res.outcome);
 }
 
-/* Who hosts a case's URL: the provider registry, then RDAP. */
+/* Who hosts a case's URL: the provider registry, then RDAP through the
+   bootstrap given, else the one installed, else the shipped fallback
+   (said on stderr with the files' publication dates). */
 static int make_lookup(const struct vg_runtime_mail_cfg *cfg,
                        struct vg_store *st, struct vg_runtime_mail *m,
                        struct vg_err *err)
 {
-    char v4[4096], v6[4096];
+    char v4[4096], v6[4096], warning[1024];
     const char *shipped[] = {v4, v6, NULL};
     const char *given[] = {cfg->rdap_bootstrap, NULL};
     struct vg_rdap_opts rdap = {0};
+    struct vg_rdap_bootstrap *b = NULL;
+    int rc;
 
     snprintf(v4, sizeof(v4), "%s/rdap-bootstrap-ipv4.json",
              cfg->data_dir ? cfg->data_dir : ".");
     snprintf(v6, sizeof(v6), "%s/rdap-bootstrap-ipv6.json",
              cfg->data_dir ? cfg->data_dir : ".");
+    if ((rc = vg_rdap_bootstrap_open(cfg->rdap_bootstrap ? given : NULL,
+                                     shipped, &b, warning, sizeof(warning),
+                                     err)))
+        return rc;
+    if (warning[0])
+        fprintf(stderr, "vigil: notices: RDAP bootstrap %s\n", warning);
+    fprintf(stderr, "vigil: notices: RDAP bootstrap: %s%s\n",
+            vg_rdap_bootstrap_is_fallback(b) ? "the shipped fallback " : "",
+            vg_rdap_bootstrap_source(b));
     rdap.user_agent = "Vigil-notices/" VIGIL_VERSION " (RDAP client)";
     rdap.allow_http_loopback = cfg->allow_private;
-    return vg_provider_lookup_new(st, cfg->rdap_bootstrap ? given : shipped,
-                                  &rdap, 0, &m->lookup, err);
+    return vg_provider_lookup_new(st, b, &rdap, 0, &m->lookup);
 }
 
 /* The transport's settings from cfg; VG_EINVAL (said) or VG_OK. */

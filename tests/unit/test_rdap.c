@@ -344,11 +344,9 @@ static void test_bootstrap(void)
 {
     static const char doc[] =
         "{\"version\":\"1.0\",\"services\":["
-        "[[\"192.0.0.0/8\",\"not-a-cidr\",17],[\"https://big.test/rdap\"]],"
+        "[[\"192.0.0.0/8\"],[\"https://big.test/rdap\"]],"
         "[[\"192.0.2.0/24\"],[\"http://small.test/\",\"https://small.test/\"]],"
-        "[[\"198.51.100.0/24\"],[\"ftp://no.test/\"]],"
-        "[[\"2001:db8::/32\"],[\"http://only-http.test\"]],"
-        "\"junk\",[[\"10.0.0.0/8\"]]]}";
+        "[[\"2001:db8::/32\"],[\"http://only-http.test\"]]]}";
     struct vg_rdap_bootstrap *b = NULL;
     struct vg_err err = {0};
 
@@ -430,7 +428,8 @@ static struct vg_rdap_bootstrap *local_bootstrap(const char *host)
     char doc[512];
 
     snprintf(doc, sizeof(doc),
-             "{\"services\":[[[\"192.0.2.0/24\",\"198.51.100.0/24\","
+             "{\"version\":\"1.0\",\"services\":[[[\"192.0.2.0/24\","
+             "\"198.51.100.0/24\","
              "\"203.0.113.0/24\",\"2001:db8::/32\"],[\"http://%s:%d/\"]]]}",
              host, port);
     if (vg_rdap_bootstrap_new(&b) ||
@@ -526,8 +525,9 @@ static void test_fetch(void)
     vg_rdap_bootstrap_free((struct vg_rdap_bootstrap *)o.bootstrap);
     {
         struct vg_rdap_bootstrap *b = NULL;
-        const char doc[] = "{\"services\":[[[\"0.0.0.0/0\"],"
-                           "[\"https://127.0.0.1:9/\"]]]}";
+        const char doc[] =
+            "{\"version\":\"1.0\",\"services\":[[[\"0.0.0.0/0\"],"
+            "[\"https://127.0.0.1:9/\"]]]}";
         vg_rdap_bootstrap_new(&b);
         vg_rdap_bootstrap_parse(b, doc, strlen(doc), NULL);
         o.allow_http_loopback = 0;
