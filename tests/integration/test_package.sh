@@ -67,7 +67,7 @@ cd "$SRC" || exit 1
 B=build/release
 rm -f "$B"/vigil_*.deb
 {
-  { [ -f "$B/CMakeCache.txt" ] || cmake --preset release; } &&
+  cmake --preset release &&
     cmake --build --preset release -j2 &&
     cpack --config "$B/CPackConfig.cmake" -B "$B"
 } >"$T/build.log" 2>&1 || tail -30 "$T/build.log"
