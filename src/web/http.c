@@ -640,7 +640,9 @@ static const struct route *route_find(const struct vg_http_server *srv,
             (b->prefix && rt->prefix && rt->path_len > b->path_len))
             b = rt;
     }
-    *best = b;
+    /* the root prefix (any other page) is no resource of its own:
+     * another method there is 404, not 405 */
+    *best = b && !(b->prefix && b->path_len <= 1) ? b : NULL;
     for (i = 0; b && i < srv->nroutes; i++) {
         const struct route *rt = &srv->routes[i];
         if (!same_pattern(rt, b))

@@ -99,6 +99,9 @@ c pub "$LOC" -H 'Accept-Language: en-GB' >"$T/rcv.html"
 check "the confirmation shows the reference" grep -q "id=\"reference\">$REF<" "$T/rcv.html"
 check "and links to help for the visitor's country" grep -q 'id="resources-link" href="/resources?country=GB"' "$T/rcv.html"
 check "a made-up reference is not echoed" test "$(code pub '/report/received?ref=%3Cscript%3E')" = 404
+check "an unknown path: 404, for GET and for POST alike" \
+  bash -c "[ $(code pub /no/such/page) = 404 ] && [ $(code pub /no/such/page -X POST) = 404 ]"
+check "a known page with another method: 405" test "$(code pub /report -X PUT)" = 405
 
 # French report, named child: first in the queue
 c fr '/report?lang=fr' -o /dev/null
