@@ -203,13 +203,22 @@ struct vg_case_info {
 struct vg_case_list {
     struct vg_case_info *v; /* newest first */
     size_t n;
+    int64_t next;  /* before for the next page; 0: this page is the last */
+    int64_t total; /* cases with the status, when counted; else 0 */
     struct vg_store_strings *strings;
 };
 
-/* Cases, newest first, at most limit (0: 1000); status "" or NULL for
- * all (vg_case_list_free). */
-int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
-                   struct vg_case_list **out, struct vg_err *err);
+/*
+ * A page of cases, newest first (keyset: a case opened while paging
+ * does not shift the pages): those with an id below before (0: from the
+ * newest), at most limit (0: all); status "" or NULL for all.  l->next
+ * is the before of the next page, 0 when none follows; with count set,
+ * l->total is the number of cases with the status (a second query).
+ * vg_case_list_free frees *out.
+ */
+int vg_store_cases(struct vg_store *st, const char *status, int64_t before,
+                   int64_t limit, int count, struct vg_case_list **out,
+                   struct vg_err *err);
 void vg_case_list_free(struct vg_case_list *l);
 
 struct vg_recheck_info {

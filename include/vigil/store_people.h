@@ -161,10 +161,15 @@ struct vg_audit_record {
     int64_t object_id;
 };
 
-/* Records in order (oldest first); limit 0: all. */
-int vg_store_audit(struct vg_store *st, int64_t limit,
+/*
+ * The latest limit records (0: all) with an id below before (0: the
+ * last), to cb in order (oldest first).  With next given, *next is the
+ * before of the page of older records (the first record's id), or 0 when
+ * none is older.
+ */
+int vg_store_audit(struct vg_store *st, int64_t before, int64_t limit,
                    int (*cb)(void *ctx, const struct vg_audit_record *r),
-                   void *ctx, struct vg_err *err);
+                   void *ctx, int64_t *next, struct vg_err *err);
 
 #define VG_AUDIT_MAC_LEN 32
 

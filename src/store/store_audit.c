@@ -244,25 +244,36 @@ static struct vg_audit_record row(struct vg_store *st, struct vg__stmt *s)
                                     st->ops->col_int(s, 5)};
 }
 
-int vg_store_audit(struct vg_store *st, int64_t limit,
+int vg_store_audit(struct vg_store *st, int64_t before, int64_t limit,
                    int (*cb)(void *ctx, const struct vg_audit_record *r),
-                   void *ctx, struct vg_err *err)
+                   void *ctx, int64_t *next, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
+    int64_t first = 0, n = 0, older = 0;
     int rc;
 
     LOCK(st);
     rc = vg__store_query(st, &s, err,
-                         "SELECT * FROM (" AUDIT_SELECT " ORDER BY id DESC"
-                         " LIMIT ?) AS last ORDER BY id",
-                         "i", limit > 0 ? limit : INT64_MAX);
+                         "SELECT * FROM (" AUDIT_SELECT " WHERE ? = 0 OR"
+                         " id < ? ORDER BY id DESC LIMIT ?) AS last ORDER"
+                         " BY id",
+                         "iii", before, before, limit > 0 ? limit : INT64_MAX);
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         struct vg_audit_record r = row(st, s);
+        first = n++ ? first : r.id;
         rc = cb(ctx, &r);
     }
     if (rc == VG__DONE)
         rc = VG_OK;
     st->ops->finalize(s);
+    /* older records than the page's first: the page stopped early */
+    if (!rc && next && n && n == limit &&
+        !(rc = vg__store_query(st, &s, err,
+                               "SELECT count(*) FROM audit_log WHERE id < ?",
+                               "i", first)))
+        rc = vg__store_scalar(st, s, &older, err);
+    if (!rc && next)
+        *next = older ? first : 0;
     UNLOCK(st);
     return rc;
 }

@@ -558,8 +558,26 @@ static void case_row(struct vg_store *st, struct vg__stmt *s, void *elem,
     c->checks = st->ops->col_int(s, 12);
 }
 
-int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
-                   struct vg_case_list **out, struct vg_err *err)
+/* How many cases have status ("" for all) into l->total. */
+static int cases_count(struct vg_store *st, const char *status,
+                       struct vg_case_list *l, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    if (!(rc = vg__store_query(st, &s, err,
+                               "SELECT count(*) FROM cases WHERE (? = '' OR"
+                               " status = ?)",
+                               "tt", status, status)))
+        rc = vg__store_scalar(st, s, &l->total, err);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_cases(struct vg_store *st, const char *status, int64_t before,
+                   int64_t limit, int count, struct vg_case_list **out,
+                   struct vg_err *err)
 {
     struct vg_case_list *l = vg_calloc(1, sizeof(*l));
     int rc;
@@ -568,13 +586,21 @@ int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
     if (!l)
         return VG_ENOMEM;
     status = status ? status : "";
+    limit = limit > 0 && limit < INT64_MAX ? limit : INT64_MAX - 1;
+    /* one row more than the page: whether another page follows */
     rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), case_row, &l->strings,
                         err,
                         "SELECT " CASE_COLS " FROM cases c JOIN urls u ON"
                         " u.id = c.url_id LEFT JOIN providers p ON p.id ="
                         " c.provider_id WHERE (? = '' OR c.status = ?)"
-                        " ORDER BY c.id DESC LIMIT ?",
-                        "tti", status, status, limit > 0 ? limit : 1000);
+                        " AND (? = 0 OR c.id < ?) ORDER BY c.id DESC LIMIT ?",
+                        "ttiii", status, status, before, before, limit + 1);
+    if (!rc && l->n > (size_t)limit) {
+        l->n = (size_t)limit;
+        l->next = l->v[l->n - 1].id;
+    }
+    if (!rc && count)
+        rc = cases_count(st, status, l, err);
     if (rc) {
         vg_case_list_free(l);
         return rc;

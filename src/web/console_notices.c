@@ -74,7 +74,8 @@ static int get_notices(void *ctx, const struct vg_http_req *req,
     if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
         return rc == VG_EACCES ? VG_OK : rc;
     if (!(rc = vg_notice_figures(s->o.store, &figs, NULL)) &&
-        !(rc = vg_store_cases(s->o.store, NULL, CASES_SHOWN, &cases, NULL)) &&
+        !(rc = vg_store_cases(s->o.store, NULL, 0, CASES_SHOWN, 0, &cases,
+                              NULL)) &&
         !(rc = vg_store_notices(s->o.store, CASES_SHOWN, &notices, NULL)) &&
         !(data = notices_view(figs, cases, notices)))
         rc = VG_ENOMEM;

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# No listing stops early without a word (docs/LISTINGS.md): each listing
+# is given more rows than one of its pages (filled by SQL behind Vigil's
+# back, which is quick), then the whole set must be reachable: printed
+# whole when the listing streams, or page after page through the cursor
+# it gives (--after on the command line, `next` in JSON), with the "more"
+# line on stderr when a page stopped early and none after the last.
+# Usage: test_paging.sh VIGIL_BINARY TESTDATA_DIR
+set -u
+VIGIL=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+T=$(mktemp -d)
+PID=
+cleanup() {
+  [ -n "$PID" ] && kill "$PID" 2>/dev/null
+  [ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+store_init "$T/vigil.db"
+v() { "$VIGIL" "$@" --db "$DB"; }
+q() { sqlite3 "$DB" "$1"; }
+# n(i) for i in 1..$1, for INSERT ... SELECT on both backends
+upto() { echo "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)"; }
+
+N=1368
+v notices ls >/dev/null # makes the store
+q "INSERT INTO urls (url, host, first_seen_at) $(upto $N) SELECT 'http://files.test/' || i, 'files.test', 1000 FROM n"
+q "INSERT INTO cases (url_id, opened_at, status) SELECT id, 1000 + id, CASE WHEN id % 3 = 0 THEN 'removed' ELSE 'open' END FROM urls"
+check "the store holds $N cases" test "$(q 'SELECT count(*) FROM cases')" -eq $N
+
+# ---- vigil notices ls ----
+v notices ls >"$T/all.txt" 2>"$T/all.err"
+check "notices ls: every case, no more line" \
+  bash -c "[ \$(tail -n +2 '$T/all.txt' | wc -l) -eq $N ] && [ ! -s '$T/all.err' ]"
+v notices ls --json >"$T/all.json"
+check "notices ls --json: the array of all $N cases, newest first" \
+  python3 -c "import json,sys; a=json.load(open('$T/all.json')); ids=[c['id'] for c in a]; sys.exit(not (len(a)==$N and ids==sorted(ids, reverse=True) and len(set(ids))==$N))"
+v notices ls --status open --json >"$T/open.json"
+check "notices ls --status open: all $(q "SELECT count(*) FROM cases WHERE status = 'open'") open ones" \
+  python3 -c "import json,sys; a=json.load(open('$T/open.json')); sys.exit(not (len(a)==$(q "SELECT count(*) FROM cases WHERE status = 'open'") and all(c['status']=='open' for c in a)))"
+
+# text pages of 500, following the "more" line
+: >"$T/paged.txt"
+AFTER= PAGES=0 MORE_OK=1
+while :; do
+  v notices ls --limit 500 ${AFTER:+--after "$AFTER"} >"$T/p.txt" 2>"$T/p.err"
+  tail -n +2 "$T/p.txt" >>"$T/paged.txt"
+  PAGES=$((PAGES + 1))
+  AFTER=$(sed -n 's/.*more: --after \([0-9]*\)$/\1/p' "$T/p.err")
+  [ -z "$AFTER" ] && break
+  [ "$(tail -n +2 "$T/p.txt" | wc -l)" -eq 500 ] || MORE_OK=0
+  grep -q "notices ls: 500 shown, more: --after" "$T/p.err" || MORE_OK=0
+  [ $PAGES -gt 10 ] && break
+done
+check "notices ls --limit 500: 3 pages, a more line after each full one" \
+  test $PAGES -eq 3 -a $MORE_OK -eq 1
+check "notices ls --limit 500: the pages hold every case once, in order" \
+  cmp -s "$T/paged.txt" <(tail -n +2 "$T/all.txt")
+
+# JSON pages of 400 through next
+python3 - "$VIGIL" "$DB" "$T/all.json" >"$T/jp.out" 2>&1 <<'PY'
+import json, subprocess, sys
+vigil, db, allf = sys.argv[1:4]
+want = [c["id"] for c in json.load(open(allf))]
+got, after, pages = [], None, 0
+while True:
+    cmd = [vigil, "notices", "ls", "--db", db, "--json", "--limit", "400"]
+    if after:
+        cmd += ["--after", after]
+    page = json.loads(subprocess.run(cmd, check=True, capture_output=True).stdout)
+    got += [c["id"] for c in page["items"]]
+    pages += 1
+    after = page["next"]
+    if after is None or pages > 10:
+        break
+    assert isinstance(after, str) and len(page["items"]) == 400, page["next"]
+print("pages", pages, "same", got == want)
+PY
+check "notices ls --json --limit 400: 4 pages through next, every case once" \
+  grep -qx "pages 4 same True" "$T/jp.out"
+v notices ls --limit 5 --after "$(q 'SELECT min(id) FROM cases')" >"$T/end.txt" 2>"$T/end.err"
+check "notices ls --after the oldest: nothing, and no more line" \
+  bash -c "[ \$(wc -l <'$T/end.txt') -eq 1 ] && [ ! -s '$T/end.err' ]"
+v notices ls --limit 0 >/dev/null 2>"$T/bad.err"
+check "notices ls --limit 0: a usage error" test $? -eq 2
+v notices ls --after x >/dev/null 2>&1
+check "notices ls --after x: a usage error" test $? -eq 2
+
+# ---- vigil audit ls ----
+A=130
+q "INSERT INTO audit_log (at, action, object_type, object_id, detail, hash) $(upto $A) SELECT 2000 + i, 'test.paging', 'case', i, 'record ' || i, x'00' FROM n"
+v audit ls >"$T/a.txt" 2>"$T/a.err"
+check "audit ls: the latest 50, oldest first, and a more line" \
+  bash -c "[ \$(wc -l <'$T/a.txt') -eq 50 ] && grep -q 'record 81\$' <(head -1 '$T/a.txt') && grep -q 'audit ls: 50 shown, more: --after' '$T/a.err'"
+: >"$T/ap.txt"
+AFTER= PAGES=0
+while :; do
+  v audit ls --limit 40 ${AFTER:+--after "$AFTER"} >"$T/p.txt" 2>"$T/p.err"
+  cat "$T/ap.txt" >>"$T/p.txt" && mv "$T/p.txt" "$T/ap.txt" # older pages first
+  PAGES=$((PAGES + 1))
+  AFTER=$(sed -n 's/.*more: --after \([0-9]*\)$/\1/p' "$T/p.err")
+  [ -z "$AFTER" ] || [ $PAGES -gt 10 ] && break
+done
+v audit ls --limit 0 >"$T/aall.txt" 2>"$T/aall.err"
+check "audit ls --limit 0: every record, no more line" \
+  bash -c "[ \$(wc -l <'$T/aall.txt') -eq $A ] && [ ! -s '$T/aall.err' ]"
+check "audit ls --limit 40: 4 pages back through --after give every record once" \
+  bash -c "[ $PAGES -eq 4 ] && cmp -s '$T/ap.txt' '$T/aall.txt'"
+
+finish
