@@ -203,22 +203,26 @@ struct vg_case_info {
 struct vg_case_list {
     struct vg_case_info *v; /* newest first */
     size_t n;
-    int64_t next;  /* before for the next page; 0: this page is the last */
-    int64_t total; /* cases with the status, when counted; else 0 */
+    int64_t next;  /* before for the next (older) page; 0: none */
+    int64_t prev;  /* after for the previous (newer) page; 0: none */
+    int64_t total; /* when counted: the cases with the status */
+    int64_t from;  /* when counted: how many newer ones precede v[0] */
     struct vg_store_strings *strings;
 };
 
 /*
- * A page of cases, newest first (keyset: a case opened while paging
- * does not shift the pages): those with an id below before (0: from the
- * newest), at most limit (0: all); status "" or NULL for all.  l->next
- * is the before of the next page, 0 when none follows; with count set,
- * l->total is the number of cases with the status (a second query).
- * vg_case_list_free frees *out.
+ * A page of cases, newest first, status "" or NULL for all.  Keyset
+ * pages, so a case opened meanwhile shifts none: those with an id below
+ * before (0: from the newest), or, with after set, the limit cases just
+ * above after (the page before one that starts at after); at most limit
+ * (0: all).  l->next and l->prev are the before and after of the pages
+ * on either side (0 when there is none); with count set, l->total and
+ * l->from are counted too (two more queries).  vg_case_list_free frees
+ * *out.
  */
 int vg_store_cases(struct vg_store *st, const char *status, int64_t before,
-                   int64_t limit, int count, struct vg_case_list **out,
-                   struct vg_err *err);
+                   int64_t after, int64_t limit, int count,
+                   struct vg_case_list **out, struct vg_err *err);
 void vg_case_list_free(struct vg_case_list *l);
 
 struct vg_recheck_info {

@@ -86,7 +86,7 @@ static int cmd_ls(struct vg_store *st, const char *status, int json,
         printf("%-6s %-8s %-21s %-21s %-7s %-24s %s\n", "CASE", "STATUS",
                "FIRST NOTICE", "REMOVED", "NOTICES", "PROVIDER", "URL");
     do {
-        if (vg_store_cases(st, status, next, page, 0, &cases, &err)) {
+        if (vg_store_cases(st, status, next, 0, page, 0, &cases, &err)) {
             vg_cli_errorf("notices ls: %s", err.msg);
             json_decref(all);
             return VG_EXIT_FAIL;

@@ -4,6 +4,7 @@
  * (vg_notice_figures) and the latest cases with their state.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/notice.h"
@@ -12,7 +13,8 @@
 #include "vigil/view.h"
 #include "web/web_int.h"
 
-#define CASES_SHOWN 200
+#define NOTICES_SHOWN 200 /* the latest notices shown */
+#define CASES_PAGE 50
 
 /* Seconds as "3 d 4 h" / "5 h 12 min" / "—". */
 static void duration(int64_t s, char *out, size_t n)
@@ -56,8 +58,19 @@ static json_t *notices_view(const struct vg_notice_figures *f,
         if (state && !strcmp(state, "pending")) /* only then a next one */
             vg__json_when(x, "next_attempt_at", "next");
     }
-    return json_pack("{s:o, s:o, s:o}", "providers", figs, "cases", cases,
-                     "notices", notices);
+    return json_pack("{s:o, s:o, s:o, s:o?}", "providers", figs, "cases",
+                     cases, "notices", notices, "cases_page",
+                     c->total ? vg__pager("cases", "/console/notices", c->from,
+                                          c->n, c->total, c->next, c->prev)
+                              : NULL);
+}
+
+/* A cursor of the query (an id), 0 for none or not one. */
+static int64_t cursor(const char *s)
+{
+    long long v = s ? strtoll(s, NULL, 10) : 0;
+
+    return v > 0 ? v : 0;
 }
 
 static int get_notices(void *ctx, const struct vg_http_req *req,
@@ -69,14 +82,16 @@ static int get_notices(void *ctx, const struct vg_http_req *req,
     struct vg_case_list *cases = NULL;
     struct vg_notice_list *notices = NULL;
     json_t *data = NULL;
+    const char *before = vg_http_query(req, "before"),
+               *after = vg_http_query(req, "after");
     int rc;
 
     if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
         return rc == VG_EACCES ? VG_OK : rc;
     if (!(rc = vg_notice_figures(s->o.store, &figs, NULL)) &&
-        !(rc = vg_store_cases(s->o.store, NULL, 0, CASES_SHOWN, 0, &cases,
-                              NULL)) &&
-        !(rc = vg_store_notices(s->o.store, CASES_SHOWN, &notices, NULL)) &&
+        !(rc = vg_store_cases(s->o.store, NULL, cursor(before), cursor(after),
+                              CASES_PAGE, 1, &cases, NULL)) &&
+        !(rc = vg_store_notices(s->o.store, NOTICES_SHOWN, &notices, NULL)) &&
         !(data = notices_view(figs, cases, notices)))
         rc = VG_ENOMEM;
     vg_notice_figures_free(figs);

@@ -136,6 +136,16 @@ int64_t vg__path_id(const char **p);
 void vg__json_when(json_t *o, const char *from, const char *to);
 void vg__json_when_each(json_t *array, const char *from, const char *to);
 
+/*
+ * pager.c: a page's paging for web/templates/pager.html: {id (the
+ * table's id, naming the links), first, last (1-based rows shown; 0 and 0
+ * when none), total, next, prev (URLs: base with before=next and
+ * after=prev, null for a cursor of 0)}; from is how many rows precede
+ * the page's first.  NULL when out of memory.
+ */
+json_t *vg__pager(const char *id, const char *base, int64_t from, size_t n,
+                  int64_t total, int64_t next, int64_t prev);
+
 /* console_holds.c: report id's legal hold in r ("hold": reason, since;
  * none when not held) and whether me may change it ("can_hold"); and an
  * admin's POST that puts it under a hold (add, with the form's reason) or
