@@ -110,6 +110,14 @@ check "audit ls --limit 0: every record, no more line" \
 check "audit ls --limit 40: $(((A + 39) / 40)) pages back through --after give every record once" \
   bash -c "[ $PAGES -eq $(((A + 39) / 40)) ] && cmp -s '$T/ap.txt' '$T/aall.txt'"
 
+# ---- the API's listings: a bank of more entries than its largest page ----
+B=2345
+python3 -c "import hashlib; print('\n'.join(hashlib.md5(str(i).encode()).hexdigest() for i in range($B)))" >"$T/md5.txt"
+v lists create PAGED_BANK --category csam >/dev/null
+v lists import PAGED_BANK "$T/md5.txt" >/dev/null
+v lists share PAGED_BANK P >/dev/null
+KEY=$(v apikeys add "Platform P" --partner P --scopes lookup,curate | tail -1)
+
 # ---- the console ----
 serve_start
 check "vigil serve started" test -n "$PORT"
@@ -158,5 +166,30 @@ check "console notices: 'Showing 1351–$N of $N' on the last" \
 c '/console/notices?lang=fr' >"$T/fr.html"
 check "console notices in French: the count and the links named" \
   bash -c "grep -q 'Lignes 1 à 50 sur $N' '$T/fr.html' && grep -q 'rel=\"next\" aria-describedby=\"cases-pages\">Page suivante' '$T/fr.html'"
+
+# the API: /c/bank/NAME/content in pages of 1000 through next and Link
+python3 - "$U" "$KEY" >"$T/api.out" 2>&1 <<'PY'
+import json, re, sys, urllib.request
+base, key = sys.argv[1:3]
+url, ids, pages, links_ok = "/c/bank/PAGED_BANK/content?limit=1000", [], 0, True
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+while url and pages < 10:
+    req = urllib.request.Request(base + url, headers={"Authorization": "Bearer " + key})
+    with opener.open(req) as r:
+        link, d = r.headers.get("Link"), json.load(r)
+    ids += [i["id"] for i in d["items"]]
+    pages += 1
+    if d["next"] is None:
+        links_ok = links_ok and link is None and len(d["items"]) > 0
+        url = None
+    else:
+        m = re.fullmatch(r'<([^>]*)>; rel="next"', link or "")
+        links_ok = links_ok and m is not None and len(d["items"]) == 1000 and \
+            m.group(1) == "/c/bank/PAGED_BANK/content?after=%d&limit=1000" % d["next"]
+        url = m.group(1) if m else None
+print(len(ids), len(set(ids)), ids == sorted(ids), pages, links_ok)
+PY
+check "API bank content: $B entries in 3 pages of at most 1000, next and Link to each, none after the last" \
+  test "$(cat "$T/api.out")" = "$B $B True 3 True"
 
 finish
