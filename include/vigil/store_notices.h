@@ -144,11 +144,13 @@ struct vg_notice_info {
 struct vg_notice_list {
     struct vg_notice_info *v;
     size_t n;
+    int64_t total; /* notices in all */
     struct vg_store_strings *strings;
 };
 
-/* The latest notices, newest first, at most limit (vg_notice_list_free). */
-int vg_store_notices(struct vg_store *st, int64_t limit,
+/* A page of the notices, newest first: at most limit after the first
+ * offset, and their total (vg_notice_list_free). */
+int vg_store_notices(struct vg_store *st, int64_t offset, int64_t limit,
                      struct vg_notice_list **out, struct vg_err *err);
 void vg_notice_list_free(struct vg_notice_list *l);
 

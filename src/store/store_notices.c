@@ -409,10 +409,11 @@ static void notice_row(struct vg_store *st, struct vg__stmt *s, void *elem,
     n->result = VG__TEXT(10);
 }
 
-int vg_store_notices(struct vg_store *st, int64_t limit,
+int vg_store_notices(struct vg_store *st, int64_t offset, int64_t limit,
                      struct vg_notice_list **out, struct vg_err *err)
 {
     struct vg_notice_list *l = vg_calloc(1, sizeof(*l));
+    struct vg__stmt *s = NULL;
     int rc;
 
     *out = NULL;
@@ -424,8 +425,13 @@ int vg_store_notices(struct vg_store *st, int64_t limit,
                         " n.recipients, n.state, n.attempts, n.created_at,"
                         " n.sent_at, n.next_attempt_at, n.result FROM"
                         " notices n JOIN providers p ON p.id ="
-                        " n.provider_id ORDER BY n.id DESC LIMIT ?",
-                        "i", limit);
+                        " n.provider_id ORDER BY n.id DESC LIMIT ? OFFSET ?",
+                        "ii", limit, offset);
+    LOCK(st);
+    if (!rc && !(rc = vg__store_query(st, &s, err,
+                                      "SELECT count(*) FROM notices", "")))
+        rc = vg__store_scalar(st, s, &l->total, err);
+    UNLOCK(st);
     if (rc) {
         vg_notice_list_free(l);
         return rc;

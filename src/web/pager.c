@@ -7,6 +7,7 @@
  * without a word: a page that is not the last always has its next link.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "web/web_int.h"
@@ -31,4 +32,26 @@ json_t *vg__pager(const char *id, const char *base, int64_t from, size_t n,
                      (json_int_t)(from + (int64_t)n), "total",
                      (json_int_t)total, "next", link(base, "before", next),
                      "prev", link(base, "after", prev));
+}
+
+json_t *vg__pager_pages(const char *id, const char *base, const char *param,
+                        int64_t page, int64_t per, size_t n, int64_t total)
+{
+    int64_t from = (page - 1) * per;
+
+    return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "id", id, "first",
+                     (json_int_t)(n ? from + 1 : 0), "last",
+                     (json_int_t)(from + (int64_t)n), "total",
+                     (json_int_t)total, "next",
+                     link(base, param,
+                          from + (int64_t)n < total ? page + 1 : 0),
+                     "prev", link(base, param, page > 1 ? page - 1 : 0));
+}
+
+int64_t vg__page_number(const struct vg_http_req *req, const char *param)
+{
+    const char *s = vg_http_query(req, param);
+    long long v = s ? strtoll(s, NULL, 10) : 1;
+
+    return v >= 1 && v <= 1000000000 ? v : 1;
 }

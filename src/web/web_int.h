@@ -145,6 +145,12 @@ void vg__json_when_each(json_t *array, const char *from, const char *to);
  */
 json_t *vg__pager(const char *id, const char *base, int64_t from, size_t n,
                   int64_t total, int64_t next, int64_t prev);
+/* The same for pages by number (page 1 and up, per rows each, n of them
+ * on this one): next and prev are base with param=page+1 and page-1. */
+json_t *vg__pager_pages(const char *id, const char *base, const char *param,
+                        int64_t page, int64_t per, size_t n, int64_t total);
+/* The page number in the query's param: 1 when absent or not one. */
+int64_t vg__page_number(const struct vg_http_req *req, const char *param);
 
 /* console_holds.c: report id's legal hold in r ("hold": reason, since;
  * none when not held) and whether me may change it ("can_hold"); and an

@@ -118,6 +118,15 @@ v lists import PAGED_BANK "$T/md5.txt" >/dev/null
 v lists share PAGED_BANK P >/dev/null
 KEY=$(v apikeys add "Platform P" --partner P --scopes lookup,curate | tail -1)
 
+# ---- providers, and a notice to each ----
+P=1234
+python3 -c "print('name,abuse_emails,language'); print('\n'.join('Host %04d,abuse@h%d.test,en' % (i, i) for i in range($P)))" >"$T/prov.csv"
+v providers import "$T/prov.csv" >/dev/null
+v providers ls >"$T/prov.txt" 2>"$T/prov.err"
+check "providers ls: all $P, nothing said on stderr" \
+  bash -c "[ \$(grep -c '^Host ' '$T/prov.txt') -eq $P ] && [ ! -s '$T/prov.err' ]"
+q "INSERT INTO notices (provider_id, cycle, message_id, language, created_at) SELECT id, 1, '<n' || id || '@paging.test>', 'en', 5000 + id FROM providers"
+
 # ---- the console ----
 serve_start
 check "vigil serve started" test -n "$PORT"
@@ -138,11 +147,13 @@ ids, pages, url, shows, first_page, back_ok = [], 0, path, [], None, True
 while url and pages < 100:
     page = get(url)
     body = page.split('id="%s"' % table, 1)[1].split("</table>", 1)[0]
-    ids += [int(x) for x in re.findall(r"<tr><td>(\d+)", body)]
+    ids += [int(x) for x in re.findall(r"<tr[^>]*><td>(\d+)", body)]
     m = re.search(r'id="%s-pages">([^<]*)<' % table, page)
     shows.append(html.unescape(m.group(1)) if m else None)
-    nxt = re.search(r'<a href="([^"]*)" rel="next"', page)
-    prv = re.search(r'<a href="([^"]*)" rel="prev"', page)
+    nav = re.search(r'<nav class="pages" aria-labelledby="%s-pages">.*?</nav>' % table, page)
+    nav = nav.group(0) if nav else ""
+    nxt = re.search(r'<a href="([^"]*)" rel="next"', nav)
+    prv = re.search(r'<a href="([^"]*)" rel="prev"', nav)
     if pages == 0:
         first_page = body
         back_ok = prv is None
@@ -163,6 +174,14 @@ check "console notices: 'Showing 1–50 of $N' on the first page" \
   test "$(sed -n 2p "$T/w.out")" = "Showing 1–50 of $N"
 check "console notices: 'Showing 1351–$N of $N' on the last" \
   test "$(sed -n 3p "$T/w.out")" = "Showing 1351–$N of $N"
+walk /console/notices notices >"$T/w.out"
+check "console notices: all $P notices in 25 pages of 50 through next, prev goes back" \
+  test "$(head -1 "$T/w.out")" = "$P $P 25 True"
+check "console notices: 'Showing 1201–$P of $P' notices on the last" \
+  test "$(sed -n 3p "$T/w.out")" = "Showing 1201–$P of $P"
+c "/console/notices?before=$(q 'SELECT max(id) - 100 FROM cases')&npage=3" >"$T/both.html"
+check "console notices: the cases' page and the notices' page kept in each other's links" \
+  bash -c "grep -q 'href=\"/console/notices?npage=3&amp;before=' '$T/both.html' && grep -q 'href=\"/console/notices?before=[0-9]*&amp;npage=4\" rel=\"next\"' '$T/both.html'"
 c '/console/notices?lang=fr' >"$T/fr.html"
 check "console notices in French: the count and the links named" \
   bash -c "grep -q 'Lignes 1 à 50 sur $N' '$T/fr.html' && grep -q 'rel=\"next\" aria-describedby=\"cases-pages\">Page suivante' '$T/fr.html'"
