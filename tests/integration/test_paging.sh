@@ -127,6 +127,13 @@ check "providers ls: all $P, nothing said on stderr" \
   bash -c "[ \$(grep -c '^Host ' '$T/prov.txt') -eq $P ] && [ ! -s '$T/prov.err' ]"
 q "INSERT INTO notices (provider_id, cycle, message_id, language, created_at) SELECT id, 1, '<n' || id || '@paging.test>', 'en', 5000 + id FROM providers"
 
+# ---- reports, and media waiting for review ----
+R=123
+q "INSERT INTO reports (reference, received_at, channel, incident_type, status) $(upto $R) SELECT 'PAGING-' || i, 3000 + i, 'web', CASE WHEN i % 2 = 0 THEN 'csam' ELSE 'grooming' END, 'new' FROM n"
+M=77
+if [ -n "${VIGIL_TEST_PG:-}" ]; then BLOB="decode(md5(i::text), 'hex')"; else BLOB="randomblob(32)"; fi
+q "INSERT INTO media (sha256, first_seen_at, review, review_queued_at) $(upto $M) SELECT $BLOB, 4000 + i, 'pending', 4000 + i FROM n"
+
 # ---- the console ----
 serve_start
 check "vigil serve started" test -n "$PORT"
@@ -143,11 +150,12 @@ base, jar, path, table = sys.argv[1:5]
 def get(p):
     return subprocess.run(["curl", "-s", "--noproxy", "*", "-b", jar, base + p],
                           check=True, capture_output=True, text=True).stdout
-ids, pages, url, shows, first_page, back_ok = [], 0, path, [], None, True
+ids, pages, url, shows, first_page, back_ok, rows = [], 0, path, [], None, True, 0
 while url and pages < 100:
     page = get(url)
     body = page.split('id="%s"' % table, 1)[1].split("</table>", 1)[0]
     ids += [int(x) for x in re.findall(r"<tr[^>]*><td>(\d+)", body)]
+    rows += len(re.findall(r"<tr[ >]", body)) - 1  # less the header's
     m = re.search(r'id="%s-pages">([^<]*)<' % table, page)
     shows.append(html.unescape(m.group(1)) if m else None)
     nav = re.search(r'<nav class="pages" aria-labelledby="%s-pages">.*?</nav>' % table, page)
@@ -163,6 +171,7 @@ while url and pages < 100:
     url = html.unescape(nxt.group(1)) if nxt else None
     pages += 1
 print(len(ids), len(set(ids)), pages, back_ok)
+print(rows)
 print(shows[0])
 print(shows[-1])
 PY
@@ -171,17 +180,29 @@ walk /console/notices cases >"$T/w.out"
 check "console notices: 28 pages of 50 through next, every case once, prev goes back" \
   test "$(head -1 "$T/w.out")" = "$N $N 28 True"
 check "console notices: 'Showing 1–50 of $N' on the first page" \
-  test "$(sed -n 2p "$T/w.out")" = "Showing 1–50 of $N"
+  test "$(sed -n 3p "$T/w.out")" = "Showing 1–50 of $N"
 check "console notices: 'Showing 1351–$N of $N' on the last" \
-  test "$(sed -n 3p "$T/w.out")" = "Showing 1351–$N of $N"
+  test "$(sed -n 4p "$T/w.out")" = "Showing 1351–$N of $N"
 walk /console/notices notices >"$T/w.out"
 check "console notices: all $P notices in 25 pages of 50 through next, prev goes back" \
   test "$(head -1 "$T/w.out")" = "$P $P 25 True"
 check "console notices: 'Showing 1201–$P of $P' notices on the last" \
-  test "$(sed -n 3p "$T/w.out")" = "Showing 1201–$P of $P"
+  test "$(sed -n 4p "$T/w.out")" = "Showing 1201–$P of $P"
 c "/console/notices?before=$(q 'SELECT max(id) - 100 FROM cases')&npage=3" >"$T/both.html"
 check "console notices: the cases' page and the notices' page kept in each other's links" \
   bash -c "grep -q 'href=\"/console/notices?npage=3&amp;before=' '$T/both.html' && grep -q 'href=\"/console/notices?before=[0-9]*&amp;npage=4\" rel=\"next\"' '$T/both.html'"
+walk /console queue >"$T/w.out"
+check "console queue: all $R reports in 3 pages of 50, prev goes back" \
+  test "$(head -2 "$T/w.out" | tr '\n' ' ')" = "0 0 3 True $R "
+check "console queue: 'Showing 101–$R of $R' on the last" \
+  test "$(sed -n 4p "$T/w.out")" = "Showing 101–$R of $R"
+C=$(q "SELECT count(*) FROM reports WHERE incident_type = 'csam'")
+walk '/console?type=csam' queue >"$T/w.out"
+check "console queue filtered: the links keep the filter, $C reports in 2 pages" \
+  test "$(head -2 "$T/w.out" | tr '\n' ' ')-$(sed -n 4p "$T/w.out")" = "0 0 2 True $C -Showing 51–$C of $C"
+walk /console/media media-queue >"$T/w.out"
+check "console media queue: $M media in 2 pages of 50, prev goes back" \
+  test "$(head -2 "$T/w.out" | tr '\n' ' ')-$(sed -n 4p "$T/w.out")" = "0 0 2 True $M -Showing 51–$M of $M"
 c '/console/notices?lang=fr' >"$T/fr.html"
 check "console notices in French: the count and the links named" \
   bash -c "grep -q 'Lignes 1 à 50 sur $N' '$T/fr.html' && grep -q 'rel=\"next\" aria-describedby=\"cases-pages\">Page suivante' '$T/fr.html'"
