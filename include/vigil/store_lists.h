@@ -142,10 +142,12 @@ int vg_store_feedback_add(struct vg_store *st, int64_t actor,
                           const struct vg_feedback *f, int64_t *id,
                           struct vg_err *err);
 /* The newest feedback first (only the open ones when open_only), at most
- * limit, to cb. */
-int vg_store_feedback(struct vg_store *st, int open_only, int64_t limit,
+ * limit after the first offset, to cb; with total given, how many there
+ * are in all. */
+int vg_store_feedback(struct vg_store *st, int open_only, int64_t offset,
+                      int64_t limit,
                       int (*cb)(void *ctx, const struct vg_feedback *f),
-                      void *ctx, struct vg_err *err);
+                      void *ctx, int64_t *total, struct vg_err *err);
 /* Resolve open feedback id as actor (an analyst): keep the entry, or
  * disable it (disable != 0) in the same transaction.  Audited.  VG_ENOENT
  * when there is no open feedback id. */

@@ -118,6 +118,8 @@ v lists create PAGED_BANK --category csam >/dev/null
 v lists import PAGED_BANK "$T/md5.txt" >/dev/null
 v lists share PAGED_BANK P >/dev/null
 KEY=$(v apikeys add "Platform P" --partner P --scopes lookup,curate | tail -1)
+FB=160 # partners' feedback on the bank's entries
+q "INSERT INTO partner_feedback (at, key_id, partner, entry_id, verdict) SELECT 6000 + id, 1, 'P', id, 'false_positive' FROM list_entries WHERE id <= (SELECT min(id) FROM list_entries) + $FB - 1"
 
 # ---- providers, and a notice to each ----
 P=1234
@@ -204,6 +206,9 @@ check "console queue filtered: the links keep the filter, $C reports in 2 pages"
 walk /console/media media-queue >"$T/w.out"
 check "console media queue: $M media in 2 pages of 50, prev goes back" \
   test "$(head -2 "$T/w.out" | tr '\n' ' ')-$(sed -n 4p "$T/w.out")" = "0 0 2 True $M -Showing 51–$M of $M"
+walk /console/feedback feedback >"$T/w.out"
+check "console feedback: all $FB in 4 pages of 50, prev goes back" \
+  test "$(head -2 "$T/w.out" | tr '\n' ' ')-$(sed -n 4p "$T/w.out")" = "$FB $FB 4 True $FB -Showing 151–$FB of $FB"
 c '/console/notices?lang=fr' >"$T/fr.html"
 check "console notices in French: the count and the links named" \
   bash -c "grep -q 'Lignes 1 à 50 sur $N' '$T/fr.html' && grep -q 'rel=\"next\" aria-describedby=\"cases-pages\">Page suivante' '$T/fr.html'"
