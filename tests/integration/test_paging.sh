@@ -130,6 +130,23 @@ check "providers ls: all $P, nothing said on stderr" \
   bash -c "[ \$(grep -c '^Host ' '$T/prov.txt') -eq $P ] && [ ! -s '$T/prov.err' ]"
 q "INSERT INTO notices (provider_id, cycle, message_id, language, created_at) SELECT id, 1, '<n' || id || '@paging.test>', 'en', 5000 + id FROM providers"
 
+# ---- the listings that print every row: more rows than VG_CLI_PAGE_ALL ----
+K=1100
+q "INSERT INTO users (username, password_hash, role, created_at) $(upto $K) SELECT 'user' || i, 'x', 'analyst', 7000 + i FROM n"
+check "users ls: every account" test "$(v users ls | grep -c '^user[0-9]')" -eq $K
+if [ -n "${VIGIL_TEST_PG:-}" ]; then BLOB="decode(md5('k' || i::text), 'hex')"; else BLOB="randomblob(32)"; fi
+q "INSERT INTO api_keys (name, key_hash, scopes, created_at) $(upto $K) SELECT 'key' || i, $BLOB, 'lookup', 7000 + i FROM n"
+check "apikeys ls: every key" test "$(v apikeys ls | grep -c ' key[0-9]')" -eq $K
+q "INSERT INTO hash_lists (name, category, created_at) $(upto $K) SELECT 'list' || i, 'csam', 7000 + i FROM n"
+check "lists ls: every list" test "$(v lists ls | grep -c '^list[0-9]')" -eq $K
+check "lists export: every one of the bank's $B entries" test "$(v lists export PAGED_BANK --format lines | wc -l)" -eq $B
+q "INSERT INTO legal_holds (object_type, object_id, reason, set_at, set_by) SELECT 'case', id, 'paging', 7000, 0 FROM cases WHERE id <= (SELECT min(id) FROM cases) + $K - 1"
+check "holds ls: every hold" test "$(v holds ls | grep -c 'paging')" -eq $K
+q "INSERT INTO flood_quarantines (entry_id, list_id, at, reason, hour, matches, media, baseline, baseline_hours) SELECT id, list_id, 7000, 'rate', 7200, 50, 1, 1, 24 FROM list_entries WHERE id <= (SELECT min(id) FROM list_entries) + $K - 1"
+check "lists quarantine ls: every quarantine in force" test "$(v lists quarantine ls --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq $K
+q "INSERT INTO crawls (started_at, finished_at, status) $(upto $K) SELECT 7000 + i, 7100 + i, 'finished' FROM n"
+check "crawl status: every crawl" test "$(v crawl status | grep -c '^crawl [0-9]')" -eq $K
+
 # ---- reports, and media waiting for review ----
 R=123
 q "INSERT INTO reports (reference, received_at, channel, incident_type, status) $(upto $R) SELECT 'PAGING-' || i, 3000 + i, 'web', CASE WHEN i % 2 = 0 THEN 'csam' ELSE 'grooming' END, 'new' FROM n"
