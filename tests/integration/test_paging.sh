@@ -153,6 +153,17 @@ q "INSERT INTO reports (reference, received_at, channel, incident_type, status) 
 M=77
 if [ -n "${VIGIL_TEST_PG:-}" ]; then BLOB="decode(md5(i::text), 'hex')"; else BLOB="randomblob(32)"; fi
 q "INSERT INTO media (sha256, first_seen_at, review, review_queued_at) $(upto $M) SELECT $BLOB, 4000 + i, 'pending', 4000 + i FROM n"
+# one media item seen 150 times, matched 130 times; one report's address
+# where 210 media were seen
+MID=$(q 'SELECT min(id) FROM media')
+U1=$(q 'SELECT min(id) FROM urls')
+q "INSERT INTO sightings (media_id, url_id, seen_at) SELECT $MID, id, 8000 + id FROM urls WHERE id < $U1 + 150"
+q "INSERT INTO detections (sighting_id, media_id, entry_id, list_id, algo, distance, detected_at) SELECT g.id, $MID, e.id, e.list_id, 'md5', 0, 8000 FROM sightings g JOIN list_entries e ON e.id = (SELECT min(id) FROM list_entries) + g.id - (SELECT min(id) FROM sightings) WHERE g.id < (SELECT min(id) FROM sightings) + 130"
+if [ -n "${VIGIL_TEST_PG:-}" ]; then BLOB="decode(md5('m' || i::text), 'hex')"; else BLOB="randomblob(32)"; fi
+q "INSERT INTO media (sha256, first_seen_at) $(upto 210) SELECT $BLOB, 4500 + i FROM n"
+q "INSERT INTO sightings (media_id, url_id, seen_at) SELECT id, $U1 + 1000, 8500 FROM media WHERE review IS NULL"
+RID=$(q "SELECT min(id) FROM reports")
+q "INSERT INTO report_urls (report_id, url_id) VALUES ($RID, $U1 + 1000)"
 
 # ---- the console ----
 serve_start
@@ -226,6 +237,15 @@ check "console media queue: $M media in 2 pages of 50, prev goes back" \
 walk /console/feedback feedback >"$T/w.out"
 check "console feedback: all $FB in 4 pages of 50, prev goes back" \
   test "$(head -2 "$T/w.out" | tr '\n' ' ')-$(sed -n 4p "$T/w.out")" = "$FB $FB 4 True $FB -Showing 151–$FB of $FB"
+c "/console/media/$MID" >"$T/m.html"
+check "console media: 'the newest 100 of 150 sightings', 'the first 100 of 130 matches'" \
+  bash -c "grep -q 'id=\"sightings-cut\">The newest 100 of 150 sightings are shown.' '$T/m.html' && grep -q 'id=\"detections-cut\">The first 100 of 130 matches are shown.' '$T/m.html'"
+c "/console/media/$(q 'SELECT max(id) FROM media')" >"$T/m2.html"
+check "console media: nothing said when all is shown" \
+  bash -c "grep -q 'id=\"sightings\"' '$T/m2.html' && ! grep -q -- '-cut\"' '$T/m2.html'"
+c "/console/reports/$RID" >"$T/r.html"
+check "console report: 200 of the 210 media seen, and said so" \
+  bash -c "[ \$(grep -o '<a href=\"/console/media/[0-9]*\">' '$T/r.html' | sort -u | wc -l) -eq 200 ] && grep -q 'id=\"report-media-more\"' '$T/r.html'"
 c '/console/notices?lang=fr' >"$T/fr.html"
 check "console notices in French: the count and the links named" \
   bash -c "grep -q 'Lignes 1 à 50 sur $N' '$T/fr.html' && grep -q 'rel=\"next\" aria-describedby=\"cases-pages\">Page suivante' '$T/fr.html'"
