@@ -456,35 +456,40 @@ static int get_audit(void *ctx, const struct vg_http_req *req,
                      struct vg_http_resp *resp)
 {
     struct vg_server *s = ctx;
-    const char *before_s = vg_http_query(req, "before");
-    int64_t before = before_s ? strtoll(before_s, NULL, 10) : 0;
+    const char *before_s = vg_http_query(req, "before"),
+               *after_s = vg_http_query(req, "after");
+    int64_t before = before_s ? strtoll(before_s, NULL, 10) : 0,
+            after = after_s && !before_s ? strtoll(after_s, NULL, 10) : 0;
     struct vg_audit_verdict v;
     struct vg_err verr = {0};
     struct vg_session me;
     struct vg_audit_page *page = NULL;
-    json_t *recs = NULL, *r;
+    json_t *recs = NULL, *pages;
     int rc, intact;
 
     ENTER(VG_ROLE_ADMIN);
     intact = !vg_store_audit_verify(s->o.store, &v, &verr);
     if ((rc = vg_store_audit_recent(s->o.store, before < 0 ? 0 : before,
-                                    AUDIT_PAGE, &page, NULL)))
+                                    after < 0 ? 0 : after, AUDIT_PAGE, &page,
+                                    NULL)))
         return rc;
     recs = vg_view_audit(page);
+    pages = page->total
+                ? vg__pager("audit", "/console/admin/audit", page->from,
+                            page->n, page->total, page->next, page->prev)
+                : json_null();
     vg_audit_page_free(page);
-    if (!recs)
+    if (!recs) {
+        json_decref(pages);
         return VG_ENOMEM;
+    }
     vg__json_when_each(recs, "at", "when");
-    r = json_array_get(recs, json_array_size(recs) - 1);
     return vg__console_page(
         s, req, resp, 200, "audit",
-        json_pack("{s:o, s:b, s:b, s:I, s:I, s:s, s:o?, s:O?}", "records",
-                  recs, "intact", intact, "unchecked", v.unchecked > 0,
-                  "count", (json_int_t)v.count, "bad", (json_int_t)v.bad,
-                  "why", verr.msg, "head", audit_head(s), "before",
-                  json_array_size(recs) == AUDIT_PAGE
-                      ? json_object_get(r, "id")
-                      : NULL),
+        json_pack("{s:o, s:b, s:b, s:I, s:I, s:s, s:o?, s:o}", "records", recs,
+                  "intact", intact, "unchecked", v.unchecked > 0, "count",
+                  (json_int_t)v.count, "bad", (json_int_t)v.bad, "why",
+                  verr.msg, "head", audit_head(s), "pages", pages),
         &me);
 }
 

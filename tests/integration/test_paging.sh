@@ -27,6 +27,7 @@ upto() { echo "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WH
 N=1368
 PW=correct-horse-battery-staple
 echo "$PW" | v users add alice >/dev/null # makes the store
+echo "$PW" | v users add root --role admin >/dev/null
 q "INSERT INTO urls (url, host, first_seen_at) $(upto $N) SELECT 'http://files.test/' || i, 'files.test', 1000 FROM n"
 q "INSERT INTO cases (url_id, opened_at, status) SELECT id, 1000 + id, CASE WHEN id % 3 = 0 THEN 'removed' ELSE 'open' END FROM urls"
 check "the store holds $N cases" test "$(q 'SELECT count(*) FROM cases')" -eq $N
@@ -246,6 +247,17 @@ check "console media: nothing said when all is shown" \
 c "/console/reports/$RID" >"$T/r.html"
 check "console report: 200 of the 210 media seen, and said so" \
   bash -c "[ \$(grep -o '<a href=\"/console/media/[0-9]*\">' '$T/r.html' | sort -u | wc -l) -eq 200 ] && grep -q 'id=\"report-media-more\"' '$T/r.html'"
+mv "$T/jar" "$T/jar.alice" # root signs in afresh
+c /console/login >"$T/login.html"
+CSRF=$(grep -o 'name="csrf" value="[0-9a-f]*"' "$T/login.html" | head -1 | grep -o '[0-9a-f]\{64\}')
+c /console/login -d "csrf=$CSRF&username=root&password=$PW" -o /dev/null
+AT=$(q 'SELECT count(*) FROM audit_log')
+walk /console/admin/audit audit >"$T/w.out"
+check "console audit: all $AT records in pages of 100, prev goes back" \
+  test "$(head -1 "$T/w.out")" = "$AT $AT $(((AT + 99) / 100)) True"
+check "console audit: 'Showing 1–100 of $AT' on the first page" \
+  test "$(sed -n 3p "$T/w.out")" = "Showing 1–100 of $AT"
+cp "$T/jar.alice" "$T/jar"
 c '/console/notices?lang=fr' >"$T/fr.html"
 check "console notices in French: the count and the links named" \
   bash -c "grep -q 'Lignes 1 à 50 sur $N' '$T/fr.html' && grep -q 'rel=\"next\" aria-describedby=\"cases-pages\">Page suivante' '$T/fr.html'"
