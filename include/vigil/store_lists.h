@@ -220,12 +220,16 @@ int vg_store_entry_find(struct vg_store *st, int64_t list_id,
                         enum vg_algo algo, const uint8_t *value, int64_t *id,
                         struct vg_err *err);
 
-/* A page of a list's entries: those after after_id, in id order, at most
- * limit, to cb (as vg_store_entries). */
+/* A page of a list's entries, in id order, at most limit, to cb (as
+ * vg_store_entries): those after after_id, or, with before_id set, the
+ * last limit before it. */
 int vg_store_entries_page(struct vg_store *st, int64_t list_id,
-                          int64_t after_id, int64_t limit,
+                          int64_t after_id, int64_t before_id, int64_t limit,
                           int (*cb)(void *ctx, const struct vg_list_entry *e),
                           void *ctx, struct vg_err *err);
+/* How many of a list's entries come before entry id, into *n. */
+int vg_store_entries_below(struct vg_store *st, int64_t list_id, int64_t id,
+                           int64_t *n, struct vg_err *err);
 
 /* Disable (quarantine) or enable an entry of list_id (the only way to),
  * audited as actor's.  VG_ENOENT if the list has no such entry. */

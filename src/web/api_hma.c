@@ -330,7 +330,7 @@ static int list_content(struct vg_server *s, const struct vg_http_req *req,
                              "after is an id (0 or more), limit 1 to 1000");
     }
     /* one more than the page: whether another follows */
-    if ((rc = vg_store_entries_page(s->o.store, l->id, after, limit + 1,
+    if ((rc = vg_store_entries_page(s->o.store, l->id, after, 0, limit + 1,
                                     content_row, &c, NULL))) {
         json_decref(c.out);
         return rc;

@@ -93,7 +93,7 @@ static json_t *notices_view(const struct vg_notice_figures *f,
     }
     return json_pack("{s:o, s:o, s:o, s:o?, s:o?}", "providers", figs, "cases",
                      cases, "notices", notices, "cases_page",
-                     c->total ? vg__pager("cases", w->cases_base, c->from,
+                     c->total ? vg__pager("cases", w->cases_base, 0, c->from,
                                           c->n, c->total, c->next, c->prev)
                               : NULL,
                      "notices_page",

@@ -24,14 +24,15 @@ static json_t *link(const char *base, const char *key, int64_t v)
     return json_string(url);
 }
 
-json_t *vg__pager(const char *id, const char *base, int64_t from, size_t n,
-                  int64_t total, int64_t next, int64_t prev)
+json_t *vg__pager(const char *id, const char *base, int up, int64_t from,
+                  size_t n, int64_t total, int64_t next, int64_t prev)
 {
     return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}", "id", id, "first",
                      (json_int_t)(n ? from + 1 : 0), "last",
                      (json_int_t)(from + (int64_t)n), "total",
-                     (json_int_t)total, "next", link(base, "before", next),
-                     "prev", link(base, "after", prev));
+                     (json_int_t)total, "next",
+                     link(base, up ? "after" : "before", next), "prev",
+                     link(base, up ? "before" : "after", prev));
 }
 
 json_t *vg__pager_pages(const char *id, const char *base, const char *param,

@@ -258,6 +258,13 @@ check "console audit: all $AT records in pages of 100, prev goes back" \
 check "console audit: 'Showing 1–100 of $AT' on the first page" \
   test "$(sed -n 3p "$T/w.out")" = "Showing 1–100 of $AT"
 cp "$T/jar.alice" "$T/jar"
+LID=$(q "SELECT id FROM hash_lists WHERE name = 'PAGED_BANK'")
+walk "/console/lists/$LID" entries >"$T/w.out"
+check "console list: all $B entries in 24 pages of 100, prev goes back" \
+  test "$(head -1 "$T/w.out")" = "$B $B 24 True"
+c "/console/lists/$LID" >"$T/l.html"
+check "console list: 'Showing 2301–$B of $B' on the last, and the count above" \
+  bash -c "[ \"\$(sed -n 4p '$T/w.out')\" = 'Showing 2301–$B of $B' ] && grep -q '<dd>$B / $B</dd>' '$T/l.html'"
 c '/console/notices?lang=fr' >"$T/fr.html"
 check "console notices in French: the count and the links named" \
   bash -c "grep -q 'Lignes 1 à 50 sur $N' '$T/fr.html' && grep -q 'rel=\"next\" aria-describedby=\"cases-pages\">Page suivante' '$T/fr.html'"
