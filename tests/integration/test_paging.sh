@@ -154,12 +154,13 @@ q "INSERT INTO reports (reference, received_at, channel, incident_type, status) 
 M=77
 if [ -n "${VIGIL_TEST_PG:-}" ]; then BLOB="decode(md5(i::text), 'hex')"; else BLOB="randomblob(32)"; fi
 q "INSERT INTO media (sha256, first_seen_at, review, review_queued_at) $(upto $M) SELECT $BLOB, 4000 + i, 'pending', 4000 + i FROM n"
-# one media item seen 150 times, matched 130 times; one report's address
+# one media item seen 1,200 times, matched 1,100 times; one report's address
 # where 210 media were seen
 MID=$(q 'SELECT min(id) FROM media')
 U1=$(q 'SELECT min(id) FROM urls')
-q "INSERT INTO sightings (media_id, url_id, seen_at) SELECT $MID, id, 8000 + id FROM urls WHERE id < $U1 + 150"
-q "INSERT INTO detections (sighting_id, media_id, entry_id, list_id, algo, distance, detected_at) SELECT g.id, $MID, e.id, e.list_id, 'md5', 0, 8000 FROM sightings g JOIN list_entries e ON e.id = (SELECT min(id) FROM list_entries) + g.id - (SELECT min(id) FROM sightings) WHERE g.id < (SELECT min(id) FROM sightings) + 130"
+q "INSERT INTO sightings (media_id, url_id, seen_at) SELECT $MID, id, 8000 + id FROM urls WHERE id < $U1 + 1200"
+q "INSERT INTO detections (sighting_id, media_id, entry_id, list_id, algo, distance, detected_at) SELECT g.id, $MID, e.id, e.list_id, 'md5', 0, 8000 FROM sightings g JOIN list_entries e ON e.id = (SELECT min(id) FROM list_entries) + g.id - (SELECT min(id) FROM sightings) WHERE g.id < (SELECT min(id) FROM sightings) + 1100"
+check "detections --json: every one of the 1100" test "$(v detections --json | grep -c '^{')" -eq 1100
 if [ -n "${VIGIL_TEST_PG:-}" ]; then BLOB="decode(md5('m' || i::text), 'hex')"; else BLOB="randomblob(32)"; fi
 q "INSERT INTO media (sha256, first_seen_at) $(upto 210) SELECT $BLOB, 4500 + i FROM n"
 q "INSERT INTO sightings (media_id, url_id, seen_at) SELECT id, $U1 + 1000, 8500 FROM media WHERE review IS NULL"
@@ -239,8 +240,8 @@ walk /console/feedback feedback >"$T/w.out"
 check "console feedback: all $FB in 4 pages of 50, prev goes back" \
   test "$(head -2 "$T/w.out" | tr '\n' ' ')-$(sed -n 4p "$T/w.out")" = "$FB $FB 4 True $FB -Showing 151–$FB of $FB"
 c "/console/media/$MID" >"$T/m.html"
-check "console media: 'the newest 100 of 150 sightings', 'the first 100 of 130 matches'" \
-  bash -c "grep -q 'id=\"sightings-cut\">The newest 100 of 150 sightings are shown.' '$T/m.html' && grep -q 'id=\"detections-cut\">The first 100 of 130 matches are shown.' '$T/m.html'"
+check "console media: 'the newest 100 of 1200 sightings', 'the first 100 of 1100 matches'" \
+  bash -c "grep -q 'id=\"sightings-cut\">The newest 100 of 1200 sightings are shown.' '$T/m.html' && grep -q 'id=\"detections-cut\">The first 100 of 1100 matches are shown.' '$T/m.html'"
 c "/console/media/$(q 'SELECT max(id) FROM media')" >"$T/m2.html"
 check "console media: nothing said when all is shown" \
   bash -c "grep -q 'id=\"sightings\"' '$T/m2.html' && ! grep -q -- '-cut\"' '$T/m2.html'"
