@@ -142,10 +142,12 @@ int vg_store_feedback_add(struct vg_store *st, int64_t actor,
                           const struct vg_feedback *f, int64_t *id,
                           struct vg_err *err);
 /* The newest feedback first (only the open ones when open_only), at most
- * limit, to cb. */
-int vg_store_feedback(struct vg_store *st, int open_only, int64_t limit,
+ * limit after the first offset, to cb; with total given, how many there
+ * are in all. */
+int vg_store_feedback(struct vg_store *st, int open_only, int64_t offset,
+                      int64_t limit,
                       int (*cb)(void *ctx, const struct vg_feedback *f),
-                      void *ctx, struct vg_err *err);
+                      void *ctx, int64_t *total, struct vg_err *err);
 /* Resolve open feedback id as actor (an analyst): keep the entry, or
  * disable it (disable != 0) in the same transaction.  Audited.  VG_ENOENT
  * when there is no open feedback id. */
@@ -218,12 +220,16 @@ int vg_store_entry_find(struct vg_store *st, int64_t list_id,
                         enum vg_algo algo, const uint8_t *value, int64_t *id,
                         struct vg_err *err);
 
-/* A page of a list's entries: those after after_id, in id order, at most
- * limit, to cb (as vg_store_entries). */
+/* A page of a list's entries, in id order, at most limit, to cb (as
+ * vg_store_entries): those after after_id, or, with before_id set, the
+ * last limit before it. */
 int vg_store_entries_page(struct vg_store *st, int64_t list_id,
-                          int64_t after_id, int64_t limit,
+                          int64_t after_id, int64_t before_id, int64_t limit,
                           int (*cb)(void *ctx, const struct vg_list_entry *e),
                           void *ctx, struct vg_err *err);
+/* How many of a list's entries come before entry id, into *n. */
+int vg_store_entries_below(struct vg_store *st, int64_t list_id, int64_t id,
+                           int64_t *n, struct vg_err *err);
 
 /* Disable (quarantine) or enable an entry of list_id (the only way to),
  * audited as actor's.  VG_ENOENT if the list has no such entry. */

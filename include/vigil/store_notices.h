@@ -163,11 +163,13 @@ struct vg_notice_info {
 struct vg_notice_list {
     struct vg_notice_info *v;
     size_t n;
+    int64_t total; /* notices in all */
     struct vg_store_strings *strings;
 };
 
-/* The latest notices, newest first, at most limit (vg_notice_list_free). */
-int vg_store_notices(struct vg_store *st, int64_t limit,
+/* A page of the notices, newest first: at most limit after the first
+ * offset, and their total (vg_notice_list_free). */
+int vg_store_notices(struct vg_store *st, int64_t offset, int64_t limit,
                      struct vg_notice_list **out, struct vg_err *err);
 void vg_notice_list_free(struct vg_notice_list *l);
 
@@ -222,12 +224,25 @@ struct vg_case_info {
 struct vg_case_list {
     struct vg_case_info *v; /* newest first */
     size_t n;
+    int64_t next;  /* before for the next (older) page; 0: none */
+    int64_t prev;  /* after for the previous (newer) page; 0: none */
+    int64_t total; /* when counted: the cases with the status */
+    int64_t from;  /* when counted: how many newer ones precede v[0] */
     struct vg_store_strings *strings;
 };
 
-/* Cases, newest first, at most limit (0: 1000); status "" or NULL for
- * all (vg_case_list_free). */
-int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
+/*
+ * A page of cases, newest first, status "" or NULL for all.  Keyset
+ * pages, so a case opened meanwhile shifts none: those with an id below
+ * before (0: from the newest), or, with after set, the limit cases just
+ * above after (the page before one that starts at after); at most limit
+ * (0: all).  l->next and l->prev are the before and after of the pages
+ * on either side (0 when there is none); with count set, l->total and
+ * l->from are counted too (two more queries).  vg_case_list_free frees
+ * *out.
+ */
+int vg_store_cases(struct vg_store *st, const char *status, int64_t before,
+                   int64_t after, int64_t limit, int count,
                    struct vg_case_list **out, struct vg_err *err);
 void vg_case_list_free(struct vg_case_list *l);
 

@@ -161,10 +161,15 @@ struct vg_audit_record {
     int64_t object_id;
 };
 
-/* Records in order (oldest first); limit 0: all. */
-int vg_store_audit(struct vg_store *st, int64_t limit,
+/*
+ * The latest limit records (0: all) with an id below before (0: the
+ * last), to cb in order (oldest first).  With next given, *next is the
+ * before of the page of older records (the first record's id), or 0 when
+ * none is older.
+ */
+int vg_store_audit(struct vg_store *st, int64_t before, int64_t limit,
                    int (*cb)(void *ctx, const struct vg_audit_record *r),
-                   void *ctx, struct vg_err *err);
+                   void *ctx, int64_t *next, struct vg_err *err);
 
 #define VG_AUDIT_MAC_LEN 32
 
@@ -290,14 +295,20 @@ struct vg_audit_entry {
 struct vg_audit_page {
     struct vg_audit_entry *v; /* newest first */
     size_t n;
+    int64_t next;  /* before_id of the page of older records; 0: none */
+    int64_t prev;  /* after_id of the page of newer records; 0: none */
+    int64_t from;  /* records newer than v[0] */
+    int64_t total; /* records in all */
     struct vg_store_strings *strings;
 };
 
-/* The audit log newest first: records before before_id (0: the latest),
- * at most limit (vg_audit_page_free). */
+/* A page of the audit log, newest first: records before before_id (0:
+ * the latest), or, with after_id set, the limit records just above it;
+ * at most limit; with its neighbours' cursors and counts
+ * (vg_audit_page_free). */
 int vg_store_audit_recent(struct vg_store *st, int64_t before_id,
-                          int64_t limit, struct vg_audit_page **out,
-                          struct vg_err *err);
+                          int64_t after_id, int64_t limit,
+                          struct vg_audit_page **out, struct vg_err *err);
 void vg_audit_page_free(struct vg_audit_page *p);
 
 #endif

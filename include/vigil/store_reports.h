@@ -134,8 +134,9 @@ struct vg_report_detail {
     size_t nurls;
     struct vg_incident *incidents; /* by id */
     size_t nincidents;
-    struct vg_report_media *media; /* by media id, at most 200 */
+    struct vg_report_media *media; /* by media id, the first 200 */
     size_t nmedia;
+    int media_more;   /* more media than those were seen */
     uint8_t *contact; /* sealed contact details; NULL if none */
     size_t contact_len;
     struct vg_store_strings *strings;

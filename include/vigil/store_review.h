@@ -136,6 +136,7 @@ struct vg_review_media {
     int64_t sightings_total;
     struct vg_review_detection *detections; /* oldest first */
     size_t ndetections;
+    int64_t detections_total;
     struct vg_review_vote *votes; /* oldest first */
     size_t nvotes;
     struct vg_review_report *reports;

@@ -194,6 +194,27 @@ void vg_cli_json_list(FILE *f, const char *key, char *const *v, size_t n,
  * if it could not be written. */
 int vg_cli_json_value(FILE *f, json_t *v);
 
+/* ---- paging of listings (cli_page.c, docs/LISTINGS.md) ---- */
+
+/* rows read from the store at a time when a listing prints them all */
+#define VG_CLI_PAGE_ALL 1000
+
+struct vg_cli_page {
+    long long limit; /* --limit N: one page of N rows; 0: every row */
+    long long after; /* --after CURSOR: where the last page stopped; 0 */
+};
+
+/* --limit N (1 to 1,000,000) and --after CURSOR (a key, 1 or more) into
+ * p: 0, or -1 after saying why. */
+int vg_cli_page_limit(const char *cmd, struct vg_cli_page *p, const char *s);
+int vg_cli_page_after(const char *cmd, struct vg_cli_page *p, const char *s);
+/* When next is not 0, say on stderr that the page stopped early:
+ * "vigil: CMD: N shown, more: --after NEXT". */
+void vg_cli_page_more(const char *cmd, size_t shown, long long next);
+/* One page as JSON on stdout: {"items": items, "next": "NEXT"} (null for
+ * 0); takes items.  0, or 1 if it could not be written. */
+int vg_cli_page_json(json_t *items, long long next);
+
 /* ---- shared helpers (cli.c) ---- */
 
 /* Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf ("-" for 0). */

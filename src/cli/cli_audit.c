@@ -22,7 +22,7 @@ static void audit_usage(FILE *f)
         "Usage: vigil audit verify [--head SEQ:MAC] [--head-file FILE]...\n"
         "                          [--audit-key PATH] [--db URL]\n"
         "       vigil audit head [--audit-key PATH] [--db URL]\n"
-        "       vigil audit ls [--limit N] [--db URL]\n"
+        "       vigil audit ls [--limit N] [--after CURSOR] [--db URL]\n"
         "\n"
         "The audit log records every analyst and admin action, each record\n"
         "chained to the one before by an HMAC-SHA-256 under the audit key,\n"
@@ -41,14 +41,16 @@ static void audit_usage(FILE *f)
         "default head file is checked when it exists) then shows records\n"
         "cut off the end; --head-file may be given up to 16 times (a fleet\n"
         "keeps one head file per machine, docs/FLEET-SERVE.md).  'ls'\n"
-        "prints the latest records (default 50; 0: all).\n");
+        "prints the latest records, oldest first (--limit: default 50; 0:\n"
+        "all); when older ones were left out it says on stderr \"more:\n"
+        "--after CURSOR\", which gives the page before.\n");
 }
 
 static int print_audit(void *ctx, const struct vg_audit_record *r)
 {
     char at[32], who[32];
 
-    (void)ctx;
+    ++*(size_t *)ctx;
     vg_cli_utc(r->at, at, sizeof(at));
     if (r->actor < 0) /* an API key (vigil/core_audit.h) */
         snprintf(who, sizeof(who), "key:%lld", -(long long)r->actor);
@@ -145,6 +147,7 @@ struct audit_args {
     const char *db, *key, *verb;
     const char *head_files[HEAD_FILES_MAX];
     unsigned long long limit;
+    struct vg_cli_page page; /* its after: --after */
     int has_head;
     int nhead_files; /* 0: the default head file */
     int64_t seq;     /* --head */
@@ -199,6 +202,21 @@ static int audit_head(struct vg_store *st, int keyed, const char *key,
     return VG_OK;
 }
 
+/* The page of records before --after (or the latest), and whether older
+ * ones were left out. */
+static int audit_ls(struct vg_store *st, const struct audit_args *a,
+                    struct vg_err *err)
+{
+    size_t n = 0;
+    int64_t next = 0;
+    int rc = vg_store_audit(st, a->page.after, (int64_t)a->limit, print_audit,
+                            &n, &next, err);
+
+    if (!rc)
+        vg_cli_page_more("audit ls", n, next);
+    return rc;
+}
+
 /* One option into a: 1 taken, 0 --help, -1 bad (said). */
 static int audit_option(struct audit_args *a, int c, char **argv)
 {
@@ -233,6 +251,8 @@ static int audit_option(struct audit_args *a, int c, char **argv)
             return -1;
         }
         return 1;
+    case 'A':
+        return vg_cli_page_after("audit", &a->page, optarg) ? -1 : 1;
     case 'h':
         return 0;
     default:
@@ -247,6 +267,7 @@ static int audit_args(struct audit_args *a, int argc, char **argv)
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},
         {"limit", required_argument, NULL, 'l'},
+        {"after", required_argument, NULL, 'A'},
         {"audit-key", required_argument, NULL, 'k'},
         {"head", required_argument, NULL, 'H'},
         {"head-file", required_argument, NULL, 'f'},
@@ -295,7 +316,7 @@ int vg_cli_audit(int argc, char **argv)
     if (vg_cli_open_store_audit("audit", a.db, a.key, "", 0, &st, &keyed))
         return VG_EXIT_FAIL;
     if (!strcmp(a.verb, "ls"))
-        rc = vg_store_audit(st, (int64_t)a.limit, print_audit, NULL, &err);
+        rc = audit_ls(st, &a, &err);
     else if (!strcmp(a.verb, "head"))
         rc = audit_head(st, keyed, a.key, &err);
     else

@@ -3,7 +3,7 @@
  * `vigil notices`: notice and takedown from the command line (vigil/notice.h).
  *
  *   vigil notices run-once [options]     one cycle (for cron and tests)
- *   vigil notices ls [--status S] [--json]
+ *   vigil notices ls [--status S] [--limit N] [--after CURSOR] [--json]
  *   vigil notices show ID [--json]
  *   vigil notices report [--csv | --json]
  */
@@ -23,6 +23,7 @@ static void notices_usage(FILE *f)
         f,
         "Usage: vigil notices run-once [--db URL] [--config FILE] [NOTICE OPTIONS]\n"
         "       vigil notices ls [--db URL] [--status open|removed] [--json]\n"
+        "                        [--limit N] [--after CURSOR]\n"
         "       vigil notices show ID [--db URL] [--json]\n"
         "       vigil notices report [--db URL] [--csv | --json]\n"
         "       vigil notices test-smtp --relay URL --from ADDR --to ADDR ...\n"
@@ -31,7 +32,10 @@ static void notices_usage(FILE *f)
         "detections of actionable list entries, one notice per hosting\n"
         "provider (stored, then sent by SMTP), re-checks of open URLs, and\n"
         "a reminder every 24 hours while the material is up.  `vigil serve`\n"
-        "runs the same cycle on a schedule.  ls lists the cases, show one\n"
+        "runs the same cycle on a schedule.  ls lists the cases, newest\n"
+        "first: all of them, or with --limit N a page, the cursor of the\n"
+        "next one said on stderr (\"more: --after CURSOR\"; with --json\n"
+        "{\"items\": [...], \"next\": CURSOR or null}); show one\n"
         "case with its notices and re-checks, report the figures per\n"
         "provider (time from first notice to removal; copies also hosted\n"
         "elsewhere at once; re-uploads after a removal, and the time from\n"
@@ -53,22 +57,8 @@ static const char * or (const char *s, const char *dflt)
     return s ? s : dflt;
 }
 
-static int cmd_ls(struct vg_store *st, const char *status, int json)
+static void print_cases(const struct vg_case_list *cases)
 {
-    struct vg_err err = {0};
-    struct vg_case_list *cases = NULL;
-
-    if (vg_store_cases(st, status, 0, &cases, &err)) {
-        vg_cli_errorf("notices ls: %s", err.msg);
-        return VG_EXIT_FAIL;
-    }
-    if (json) {
-        int rc = print_json(vg_view_cases(cases));
-        vg_case_list_free(cases);
-        return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
-    }
-    printf("%-6s %-8s %-21s %-21s %-7s %-24s %s\n", "CASE", "STATUS",
-           "FIRST NOTICE", "REMOVED", "NOTICES", "PROVIDER", "URL");
     for (size_t i = 0; i < cases->n; i++) {
         const struct vg_case_info *c = &cases->v[i];
         char first[32], removed[32];
@@ -78,8 +68,46 @@ static int cmd_ls(struct vg_store *st, const char *status, int json)
                (long long)c->id, c->status, first, removed,
                (long long)c->notices_sent, or (c->provider, "(none)"), c->url);
     }
-    vg_case_list_free(cases);
-    return VG_EXIT_OK;
+}
+
+/* Every case (in store pages of VG_CLI_PAGE_ALL), or one page of
+ * pg->limit after pg->after, newest first. */
+static int cmd_ls(struct vg_store *st, const char *status, int json,
+                  const struct vg_cli_page *pg)
+{
+    struct vg_err err = {0};
+    struct vg_case_list *cases = NULL;
+    json_t *all = json ? json_array() : NULL;
+    int64_t next = pg->after, page = pg->limit ? pg->limit : VG_CLI_PAGE_ALL;
+    size_t shown = 0;
+    int rc = 0;
+
+    if (json && !all)
+        return VG_EXIT_FAIL;
+    if (!json)
+        printf("%-6s %-8s %-21s %-21s %-7s %-24s %s\n", "CASE", "STATUS",
+               "FIRST NOTICE", "REMOVED", "NOTICES", "PROVIDER", "URL");
+    do {
+        if (vg_store_cases(st, status, next, 0, page, 0, &cases, &err)) {
+            vg_cli_errorf("notices ls: %s", err.msg);
+            json_decref(all);
+            return VG_EXIT_FAIL;
+        }
+        if (json) {
+            json_t *v = vg_view_cases(cases);
+            rc |= !v || json_array_extend(all, v);
+            json_decref(v);
+        } else
+            print_cases(cases);
+        shown += cases->n;
+        next = cases->next;
+        vg_case_list_free(cases);
+    } while (next && !pg->limit);
+    if (json)
+        rc |= pg->limit ? vg_cli_page_json(all, next) : print_json(all);
+    else
+        vg_cli_page_more("notices ls", shown, next);
+    return rc ? VG_EXIT_FAIL : VG_EXIT_OK;
 }
 
 /* The case in words. */
@@ -246,12 +274,15 @@ static const struct option notices_own[] = {
     {"status", required_argument, NULL, 's'},
     {"json", no_argument, NULL, 'j'},
     {"csv", no_argument, NULL, 'v'},
+    {"limit", required_argument, NULL, 'L'},
+    {"after", required_argument, NULL, 'A'},
     {"help", no_argument, NULL, 'h'},
 };
 
 struct notices_args {
     struct vg_cli_notices n;
     const char *db, *status;
+    struct vg_cli_page page;
     int json, csv;
 };
 
@@ -275,6 +306,10 @@ static int notices_option(struct notices_args *a, int c, char **args)
     case 'v':
         a->csv = 1;
         return 1;
+    case 'L':
+        return vg_cli_page_limit("notices", &a->page, optarg) ? -1 : 1;
+    case 'A':
+        return vg_cli_page_after("notices", &a->page, optarg) ? -1 : 1;
     case 'h':
         notices_usage(stdout);
         return 0;
@@ -310,7 +345,7 @@ static int notices_run(const char *sub, struct notices_args *a, char **args,
     if (!strcmp(sub, "run-once"))
         rc = cmd_run_once(st, &a->n);
     else if (!strcmp(sub, "ls"))
-        rc = cmd_ls(st, a->status, a->json);
+        rc = cmd_ls(st, a->status, a->json, &a->page);
     else if (!strcmp(sub, "show"))
         rc = cmd_show(st, args[optind], a->json);
     else

@@ -325,25 +325,36 @@ int vg_store_audit_append(struct vg_store *st, int64_t actor,
     return rc;
 }
 
-int vg_store_audit(struct vg_store *st, int64_t limit,
+int vg_store_audit(struct vg_store *st, int64_t before, int64_t limit,
                    int (*cb)(void *ctx, const struct vg_audit_record *r),
-                   void *ctx, struct vg_err *err)
+                   void *ctx, int64_t *next, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
+    int64_t first = 0, n = 0, older = 0;
     int rc;
 
     LOCK(st);
     rc = vg__store_query(st, &s, err,
-                         "SELECT * FROM (" AUDIT_SELECT " ORDER BY id DESC"
-                         " LIMIT ?) AS last ORDER BY id",
-                         "i", limit > 0 ? limit : INT64_MAX);
+                         "SELECT * FROM (" AUDIT_SELECT " WHERE ? = 0 OR"
+                         " id < ? ORDER BY id DESC LIMIT ?) AS last ORDER"
+                         " BY id",
+                         "iii", before, before, limit > 0 ? limit : INT64_MAX);
     while (!rc && (rc = st->ops->step(s, err)) == VG__ROW) {
         struct vg_audit_record r = row(st, s);
+        first = n++ ? first : r.id;
         rc = cb(ctx, &r);
     }
     if (rc == VG__DONE)
         rc = VG_OK;
     st->ops->finalize(s);
+    /* older records than the page's first: the page stopped early */
+    if (!rc && next && n && n == limit &&
+        !(rc = vg__store_query(st, &s, err,
+                               "SELECT count(*) FROM audit_log WHERE id < ?",
+                               "i", first)))
+        rc = vg__store_scalar(st, s, &older, err);
+    if (!rc && next)
+        *next = older ? first : 0;
     UNLOCK(st);
     return rc;
 }
@@ -643,9 +654,60 @@ static void audit_row(struct vg_store *st, struct vg__stmt *s, void *elem,
     e->r.detail = VG__TEXT(7);
 }
 
+#define AUDIT_PAGE_FROM                                                       \
+    "SELECT a.id, a.at, a.user_id, u.username, a.action, a.object_type,"      \
+    " a.object_id, a.detail FROM audit_log a LEFT JOIN users u ON u.id ="     \
+    " a.user_id"
+
+/* Records above id into *n (store held). */
+static int audit_count(struct vg_store *st, int64_t above, int64_t *n,
+                       struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc = vg__store_query(st, &s, err,
+                             "SELECT count(*) FROM audit_log WHERE id > ?",
+                             "i", above);
+
+    return rc ? rc : vg__store_scalar(st, s, n, err);
+}
+
+/* The page's rows (one more than limit, to know whether another
+ * follows), newest first, and its neighbours' cursors. */
+static int audit_rows(struct vg_store *st, int64_t before, int64_t after,
+                      int64_t limit, struct vg_audit_page *p,
+                      struct vg_err *err)
+{
+    int more, rc;
+
+    if (after)
+        rc = vg__store_list(st, &p->v, &p->n, sizeof(*p->v), audit_row,
+                            &p->strings, err,
+                            AUDIT_PAGE_FROM " WHERE a.id > ? ORDER BY a.id"
+                                            " LIMIT ?",
+                            "ii", after, limit + 1);
+    else
+        rc = vg__store_list(st, &p->v, &p->n, sizeof(*p->v), audit_row,
+                            &p->strings, err,
+                            AUDIT_PAGE_FROM " WHERE (? = 0 OR a.id < ?) ORDER"
+                                            " BY a.id DESC LIMIT ?",
+                            "iii", before, before, limit + 1);
+    if (rc || !p->n)
+        return rc;
+    if ((more = p->n > (size_t)limit))
+        p->n = (size_t)limit;
+    for (size_t i = 0; after && i < p->n / 2; i++) { /* newest first */
+        struct vg_audit_entry t = p->v[i];
+        p->v[i] = p->v[p->n - 1 - i];
+        p->v[p->n - 1 - i] = t;
+    }
+    p->next = after || more ? p->v[p->n - 1].r.id : 0;
+    p->prev = before || (after && more) ? p->v[0].r.id : 0;
+    return VG_OK;
+}
+
 int vg_store_audit_recent(struct vg_store *st, int64_t before_id,
-                          int64_t limit, struct vg_audit_page **out,
-                          struct vg_err *err)
+                          int64_t after_id, int64_t limit,
+                          struct vg_audit_page **out, struct vg_err *err)
 {
     struct vg_audit_page *p = vg_calloc(1, sizeof(*p));
     int rc;
@@ -653,14 +715,13 @@ int vg_store_audit_recent(struct vg_store *st, int64_t before_id,
     *out = NULL;
     if (!p)
         return VG_ENOMEM;
-    rc = vg__store_list(st, &p->v, &p->n, sizeof(*p->v), audit_row,
-                        &p->strings, err,
-                        "SELECT a.id, a.at, a.user_id, u.username,"
-                        " a.action, a.object_type, a.object_id,"
-                        " a.detail FROM audit_log a LEFT JOIN users u"
-                        " ON u.id = a.user_id WHERE (? = 0 OR a.id <"
-                        " ?) ORDER BY a.id DESC LIMIT ?",
-                        "iii", before_id, before_id, limit);
+    rc = audit_rows(st, before_id, after_id, limit, p, err);
+    LOCK(st);
+    if (!rc)
+        rc = audit_count(st, 0, &p->total, err);
+    if (!rc && p->n)
+        rc = audit_count(st, p->v[0].r.id, &p->from, err);
+    UNLOCK(st);
     if (rc) {
         vg_audit_page_free(p);
         return rc;

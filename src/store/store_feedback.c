@@ -77,9 +77,10 @@ static int each_feedback(struct vg_store *st, struct vg__stmt *s,
     return rc == VG__DONE ? VG_OK : rc;
 }
 
-int vg_store_feedback(struct vg_store *st, int open_only, int64_t limit,
+int vg_store_feedback(struct vg_store *st, int open_only, int64_t offset,
+                      int64_t limit,
                       int (*cb)(void *ctx, const struct vg_feedback *f),
-                      void *ctx, struct vg_err *err)
+                      void *ctx, int64_t *total, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
@@ -88,9 +89,18 @@ int vg_store_feedback(struct vg_store *st, int open_only, int64_t limit,
     if (!(rc = vg__store_query(st, &s, err,
                                FEEDBACK_COLUMNS
                                "WHERE ? = 0 OR f.resolved_at IS NULL"
-                               " ORDER BY f.id DESC LIMIT ?",
-                               "ii", (int64_t)(open_only != 0), limit)))
+                               " ORDER BY f.id DESC LIMIT ? OFFSET ?",
+                               "iii", (int64_t)(open_only != 0), limit,
+                               offset)))
         rc = each_feedback(st, s, cb, ctx, err);
+    if (!rc && total &&
+        !(rc = vg__store_query(st, &s, err,
+                               "SELECT count(*) FROM partner_feedback f JOIN"
+                               " list_entries e ON e.id = f.entry_id JOIN"
+                               " hash_lists l ON l.id = e.list_id WHERE"
+                               " ? = 0 OR f.resolved_at IS NULL",
+                               "i", (int64_t)(open_only != 0))))
+        rc = vg__store_scalar(st, s, total, err);
     UNLOCK(st);
     return rc;
 }

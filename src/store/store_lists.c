@@ -742,7 +742,7 @@ unlock:
 }
 
 int vg_store_entries_page(struct vg_store *st, int64_t list_id,
-                          int64_t after_id, int64_t limit,
+                          int64_t after_id, int64_t before_id, int64_t limit,
                           int (*cb)(void *ctx, const struct vg_list_entry *e),
                           void *ctx, struct vg_err *err)
 {
@@ -750,12 +750,35 @@ int vg_store_entries_page(struct vg_store *st, int64_t list_id,
     int rc;
 
     LOCK(st);
-    rc = vg__store_query(st, &s, err,
-                         ENTRY_COLUMNS "WHERE e.list_id = ? AND e.id > ?"
-                                       " ORDER BY e.id LIMIT ?",
-                         "iii", list_id, after_id, limit);
+    if (before_id)
+        rc = vg__store_query(st, &s, err,
+                             "SELECT * FROM (" ENTRY_COLUMNS "WHERE e.list_id"
+                             " = ? AND e.id < ? ORDER BY e.id DESC LIMIT ?)"
+                             " AS below ORDER BY 1",
+                             "iii", list_id, before_id, limit);
+    else
+        rc = vg__store_query(st, &s, err,
+                             ENTRY_COLUMNS "WHERE e.list_id = ? AND e.id > ?"
+                                           " ORDER BY e.id LIMIT ?",
+                             "iii", list_id, after_id, limit);
     if (!rc)
         rc = each_entry(st, s, cb, ctx, err);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_entries_below(struct vg_store *st, int64_t list_id, int64_t id,
+                           int64_t *n, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    if (!(rc = vg__store_query(st, &s, err,
+                               "SELECT count(*) FROM list_entries WHERE"
+                               " list_id = ? AND id < ?",
+                               "ii", list_id, id)))
+        rc = vg__store_scalar(st, s, n, err);
     UNLOCK(st);
     return rc;
 }

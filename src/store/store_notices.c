@@ -441,10 +441,11 @@ static void notice_row(struct vg_store *st, struct vg__stmt *s, void *elem,
     n->result = VG__TEXT(10);
 }
 
-int vg_store_notices(struct vg_store *st, int64_t limit,
+int vg_store_notices(struct vg_store *st, int64_t offset, int64_t limit,
                      struct vg_notice_list **out, struct vg_err *err)
 {
     struct vg_notice_list *l = vg_calloc(1, sizeof(*l));
+    struct vg__stmt *s = NULL;
     int rc;
 
     *out = NULL;
@@ -456,8 +457,13 @@ int vg_store_notices(struct vg_store *st, int64_t limit,
                         " n.recipients, n.state, n.attempts, n.created_at,"
                         " n.sent_at, n.next_attempt_at, n.result FROM"
                         " notices n JOIN providers p ON p.id ="
-                        " n.provider_id ORDER BY n.id DESC LIMIT ?",
-                        "i", limit);
+                        " n.provider_id ORDER BY n.id DESC LIMIT ? OFFSET ?",
+                        "ii", limit, offset);
+    LOCK(st);
+    if (!rc && !(rc = vg__store_query(st, &s, err,
+                                      "SELECT count(*) FROM notices", "")))
+        rc = vg__store_scalar(st, s, &l->total, err);
+    UNLOCK(st);
     if (rc) {
         vg_notice_list_free(l);
         return rc;
@@ -593,7 +599,72 @@ static void case_row(struct vg_store *st, struct vg__stmt *s, void *elem,
     c->links.reappeared_after = st->ops->col_int(s, 14);
 }
 
-int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
+/* How many cases have status ("" for all) and an id above above, into
+ * *n. */
+static int cases_count(struct vg_store *st, const char *status, int64_t above,
+                       int64_t *n, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    if (!(rc = vg__store_query(st, &s, err,
+                               "SELECT count(*) FROM cases WHERE (? = '' OR"
+                               " status = ?) AND id > ?",
+                               "tti", status, status, above)))
+        rc = vg__store_scalar(st, s, n, err);
+    UNLOCK(st);
+    return rc;
+}
+
+#define CASES_FROM                                                            \
+    "SELECT " CASE_COLS " FROM cases c JOIN urls u ON u.id = c.url_id LEFT"   \
+    " JOIN providers p ON p.id = c.provider_id WHERE (? = '' OR c.status = ?)"
+
+/* Rows newest first after a page read oldest first (the one above after). */
+static void cases_reverse(struct vg_case_list *l)
+{
+    for (size_t i = 0; i < l->n / 2; i++) {
+        struct vg_case_info t = l->v[i];
+        l->v[i] = l->v[l->n - 1 - i];
+        l->v[l->n - 1 - i] = t;
+    }
+}
+
+/* The page's rows, one more than limit to know whether another follows,
+ * and its cursors. */
+static int cases_page(struct vg_store *st, const char *status, int64_t before,
+                      int64_t after, int64_t limit, struct vg_case_list *l,
+                      struct vg_err *err)
+{
+    int more, rc;
+
+    if (after)
+        rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), case_row,
+                            &l->strings, err,
+                            CASES_FROM " AND c.id > ? ORDER BY c.id LIMIT ?",
+                            "ttii", status, status, after, limit + 1);
+    else
+        rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), case_row,
+                            &l->strings, err,
+                            CASES_FROM " AND (? = 0 OR c.id < ?) ORDER BY"
+                                       " c.id DESC LIMIT ?",
+                            "ttiii", status, status, before, before,
+                            limit + 1);
+    if (rc || !l->n)
+        return rc;
+    if ((more = l->n > (size_t)limit))
+        l->n = (size_t)limit;
+    if (after)
+        cases_reverse(l);
+    /* the way back: the page one came from (older, or newer) is there */
+    l->next = after || more ? l->v[l->n - 1].id : 0;
+    l->prev = before || (after && more) ? l->v[0].id : 0;
+    return VG_OK;
+}
+
+int vg_store_cases(struct vg_store *st, const char *status, int64_t before,
+                   int64_t after, int64_t limit, int count,
                    struct vg_case_list **out, struct vg_err *err)
 {
     struct vg_case_list *l = vg_calloc(1, sizeof(*l));
@@ -603,13 +674,12 @@ int vg_store_cases(struct vg_store *st, const char *status, int64_t limit,
     if (!l)
         return VG_ENOMEM;
     status = status ? status : "";
-    rc = vg__store_list(st, &l->v, &l->n, sizeof(*l->v), case_row, &l->strings,
-                        err,
-                        "SELECT " CASE_COLS " FROM cases c JOIN urls u ON"
-                        " u.id = c.url_id LEFT JOIN providers p ON p.id ="
-                        " c.provider_id WHERE (? = '' OR c.status = ?)"
-                        " ORDER BY c.id DESC LIMIT ?",
-                        "tti", status, status, limit > 0 ? limit : 1000);
+    limit = limit > 0 && limit < INT64_MAX ? limit : INT64_MAX - 1;
+    rc = cases_page(st, status, before, after, limit, l, err);
+    if (!rc && count)
+        rc = cases_count(st, status, 0, &l->total, err);
+    if (!rc && count && l->n)
+        rc = cases_count(st, status, l->v[0].id, &l->from, err);
     if (rc) {
         vg_case_list_free(l);
         return rc;

@@ -385,7 +385,8 @@ static void media_row(struct vg_store *st, struct vg__stmt *s, void *elem,
     " JOIN urls u ON u.id = s.url_id WHERE s.page_url_id IN (SELECT url_id"   \
     " FROM report_urls WHERE report_id = ?) OR s.url_id IN (SELECT url_id"    \
     " FROM report_urls WHERE report_id = ?) GROUP BY m.id ORDER BY m.id"      \
-    " LIMIT 200"
+    " LIMIT 201" /* REPORT_MEDIA_MAX, and one to know there are more */
+#define REPORT_MEDIA_MAX 200
 static int report_media(struct vg_store *st, struct vg_report_detail *r,
                         struct vg_err *err)
 {
@@ -409,6 +410,8 @@ static int report_media(struct vg_store *st, struct vg_report_detail *r,
     if (!rc)
         rc = vg__store_collect(st, s, &r->media, &r->nmedia, sizeof(*r->media),
                                media_row, &r->strings, err);
+    if (!rc && (r->media_more = r->nmedia > REPORT_MEDIA_MAX))
+        r->nmedia = REPORT_MEDIA_MAX;
     return rc;
 }
 

@@ -245,8 +245,9 @@ static int media_row(struct vg_store *st, int64_t id,
                         " format, width, height, bytes, first_seen_at,"
                         " review, classification, review_queued_at,"
                         " reviewed_at, thumbnail, (SELECT COUNT(*) FROM"
-                        " sightings WHERE media_id = media.id)"
-                        " FROM media WHERE id = ?",
+                        " sightings WHERE media_id = media.id),"
+                        " (SELECT COUNT(*) FROM detections WHERE"
+                        " media_id = media.id) FROM media WHERE id = ?",
              "i", id)))
         return rc;
     if ((rc = st->ops->step(s, err)) == VG__ROW) {
@@ -269,6 +270,7 @@ static int media_row(struct vg_store *st, int64_t id,
         m->queued_at = st->ops->col_int(s, 13);
         m->reviewed_at = st->ops->col_int(s, 14);
         m->sightings_total = st->ops->col_int(s, 16);
+        m->detections_total = st->ops->col_int(s, 17);
         if (thumb && n) {
             if ((m->thumbnail = vg_malloc(n))) {
                 memcpy(m->thumbnail, thumb, n);

@@ -287,6 +287,31 @@ static int get_content(struct vg_server *s, const struct vg_http_req *req,
     return vg__api_json(resp, 200, c.out);
 }
 
+/* The answer of a content page: {items, next}, and when another page
+ * follows, next the after= of it and a Link header to it (RFC 8288). */
+static int content_page(struct vg_http_resp *resp, const struct vg_list *l,
+                        json_t *items, long long limit)
+{
+    json_int_t next = 0;
+    char link[256];
+
+    if (json_array_size(items) > (size_t)limit) { /* the one row more */
+        json_array_remove(items, (size_t)limit);
+        next = json_integer_value(
+            json_object_get(json_array_get(items, (size_t)limit - 1), "id"));
+        snprintf(link, sizeof(link),
+                 "</c/bank/%s/content?after=%lld&limit=%lld>; rel=\"next\"",
+                 l->name, (long long)next, limit);
+        if (vg_http_resp_header(resp, "Link", link)) {
+            json_decref(items);
+            return VG_ENOMEM;
+        }
+    }
+    return vg__api_json(resp, 200,
+                        json_pack("{s:o, s:o}", "items", items, "next",
+                                  next ? json_integer(next) : json_null()));
+}
+
 /* GET /c/bank/NAME/content?after=ID&limit=N: a page of the bank's
  * content, "next" the after= of the next page (null at the end). */
 static int list_content(struct vg_server *s, const struct vg_http_req *req,
@@ -297,7 +322,6 @@ static int list_content(struct vg_server *s, const struct vg_http_req *req,
                *n = vg_http_query(req, "limit");
     struct content_ctx c = {l, 1, metadata, json_array()};
     long long after = a ? atoll(a) : 0, limit = n ? atoll(n) : 100;
-    size_t got;
     int rc;
 
     if (after < 0 || limit < 1 || limit > PAGE_MAX) {
@@ -305,19 +329,13 @@ static int list_content(struct vg_server *s, const struct vg_http_req *req,
         return vg__api_error(resp, MSG, 400,
                              "after is an id (0 or more), limit 1 to 1000");
     }
-    if ((rc = vg_store_entries_page(s->o.store, l->id, after, limit,
+    /* one more than the page: whether another follows */
+    if ((rc = vg_store_entries_page(s->o.store, l->id, after, 0, limit + 1,
                                     content_row, &c, NULL))) {
         json_decref(c.out);
         return rc;
     }
-    got = json_array_size(c.out);
-    return vg__api_json(
-        resp, 200,
-        json_pack("{s:o, s:o}", "items", c.out, "next",
-                  got == (size_t)limit
-                      ? json_integer(json_integer_value(json_object_get(
-                            json_array_get(c.out, got - 1), "id")))
-                      : json_null()));
+    return content_page(resp, l, c.out, limit);
 }
 
 /* Add the value to the caller's bank l (an import of one entry, audited

@@ -246,6 +246,30 @@ static json_t *options(enum vg_vocab_kind k, const char *chosen)
     return a;
 }
 
+#define QUEUE_PAGE 50
+
+/* The queue's paging, its links keeping the filters (vocabulary codes:
+ * nothing to escape). */
+static json_t *queue_pager(const struct vg_queue_filter *f, long page,
+                           const json_t *q)
+{
+    char base[160];
+    int64_t total = json_integer_value(json_object_get(q, "total"));
+
+    snprintf(base, sizeof(base), "/console%s%s%s%s%s",
+             f->status || f->incident_type ? "?" : "",
+             f->status ? "status=" : "", f->status ? f->status : "",
+             f->status && f->incident_type ? "&type="
+             : f->incident_type            ? "type="
+                                           : "",
+             f->incident_type ? f->incident_type : "");
+    if (!total) /* the table says so */
+        return json_null();
+    return vg__pager_pages("queue", base, "page", page, QUEUE_PAGE,
+                           json_array_size(json_object_get(q, "reports")),
+                           total);
+}
+
 static int get_queue(void *ctx, const struct vg_http_req *req,
                      struct vg_http_resp *resp)
 {
@@ -268,8 +292,8 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         f.incident_type = NULL;
     if (page < 1 || page > 1000000)
         page = 1;
-    f.limit = 50;
-    f.offset = (page - 1) * 50;
+    f.limit = QUEUE_PAGE;
+    f.offset = (page - 1) * QUEUE_PAGE;
     if ((rc = vg_store_report_queue(s->o.store, &f, &rq, NULL)))
         return rc;
     q = vg_view_report_queue(rq);
@@ -283,13 +307,7 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
         json_object_set_new(
             q, "types", options(VG_VOCAB_INCIDENT_TYPE, f.incident_type)) ||
         json_object_set_new(q, "page", json_integer(page)) ||
-        json_object_set_new(q, "prev",
-                            page > 1 ? json_integer(page - 1) : json_null()) ||
-        json_object_set_new(q, "next",
-                            json_integer_value(json_object_get(q, "total")) >
-                                    page * 50
-                                ? json_integer(page + 1)
-                                : json_null())) {
+        json_object_set_new(q, "pages", queue_pager(&f, page, q))) {
         json_decref(q);
         return VG_ENOMEM;
     }

@@ -117,14 +117,56 @@ static int entry_row(void *ctx, const struct vg_list_entry *e)
     return json_array_append_new(ctx, vg_view_entry(e)) ? VG_ENOMEM : VG_OK;
 }
 
+/* Entry i's id in a page of entries. */
+static int64_t entry_id(const json_t *entries, size_t i)
+{
+    return json_integer_value(
+        json_object_get(json_array_get(entries, i), "id"));
+}
+
+/* The entries of list id (total of them) on the page the query names
+ * (after=ID or before=ID) into entries, and its paging into *pages. */
+static int list_entries(struct vg_server *s, const struct vg_http_req *req,
+                        int64_t id, int64_t total, json_t *entries,
+                        json_t **pages)
+{
+    const char *after_s = vg_http_query(req, "after"),
+               *before_s = vg_http_query(req, "before");
+    int64_t after = after_s ? strtoll(after_s, NULL, 10) : 0,
+            before = before_s && !after_s ? strtoll(before_s, NULL, 10) : 0,
+            from = 0, next = 0, prev = 0;
+    size_t n;
+    int more, rc;
+    char base[48];
+
+    after = after < 0 ? 0 : after;
+    before = before < 0 ? 0 : before;
+    /* one more than the page: whether another follows that way */
+    if ((rc = vg_store_entries_page(s->o.store, id, after, before,
+                                    ENTRIES_PAGE + 1, entry_row, entries,
+                                    NULL)))
+        return rc;
+    if ((more = json_array_size(entries) > ENTRIES_PAGE))
+        json_array_remove(entries, before ? 0 : ENTRIES_PAGE);
+    if ((n = json_array_size(entries))) {
+        next = before || more ? entry_id(entries, n - 1) : 0;
+        prev = after || (before && more) ? entry_id(entries, 0) : 0;
+        if ((rc = vg_store_entries_below(s->o.store, id, entry_id(entries, 0),
+                                         &from, NULL)))
+            return rc;
+    }
+    snprintf(base, sizeof(base), "/console/lists/%lld", (long long)id);
+    *pages = total ? vg__pager("entries", base, 1, from, n, total, next, prev)
+                   : json_null();
+    return *pages ? VG_OK : VG_ENOMEM;
+}
+
 static int show_list(struct vg_server *s, const struct vg_http_req *req,
                      struct vg_http_resp *resp, const struct vg_session *me,
                      int64_t id)
 {
-    const char *after_s = vg_http_query(req, "after");
-    int64_t after = after_s ? strtoll(after_s, NULL, 10) : 0;
     struct find_list f = {id, NULL};
-    json_t *imports = json_array(), *entries = json_array(), *e;
+    json_t *imports = json_array(), *entries = json_array(), *e, *pages = NULL;
     size_t i;
     int rc;
 
@@ -136,8 +178,10 @@ static int show_list(struct vg_server *s, const struct vg_http_req *req,
     if ((rc = vg_store_lists(s->o.store, list_by_id, &f, NULL)) || !f.found ||
         (rc = vg_store_list_imports(s->o.store, id, import_row, imports,
                                     NULL)) ||
-        (rc = vg_store_entries_page(s->o.store, id, after < 0 ? 0 : after,
-                                    ENTRIES_PAGE, entry_row, entries, NULL))) {
+        (rc = list_entries(s, req, id,
+                           json_integer_value(
+                               json_object_get(f.found, "entries")),
+                           entries, &pages))) {
         json_decref(entries);
         json_decref(imports);
         json_decref(f.found);
@@ -148,15 +192,14 @@ static int show_list(struct vg_server *s, const struct vg_http_req *req,
     json_array_foreach (entries, i, e) {
         json_object_set_new(e, "list_id", json_integer(id));
     }
-    e = json_array_get(entries, json_array_size(entries) - 1);
-    if (json_object_set_new(f.found, "imports", imports) ||
+    /* the count, which the page's entries replace */
+    if (json_object_set(f.found, "entries_total",
+                        json_object_get(f.found, "entries")) ||
+        json_object_set_new(f.found, "imports", imports) ||
         json_object_set_new(f.found, "entries", entries) ||
         json_object_set_new(f.found, "admin",
                             json_boolean(me->role == VG_ROLE_ADMIN)) ||
-        json_object_set_new(f.found, "next",
-                            json_array_size(entries) == ENTRIES_PAGE
-                                ? json_incref(json_object_get(e, "id"))
-                                : json_null())) {
+        json_object_set_new(f.found, "pages", pages)) {
         json_decref(f.found);
         return VG_ENOMEM;
     }
@@ -456,35 +499,40 @@ static int get_audit(void *ctx, const struct vg_http_req *req,
                      struct vg_http_resp *resp)
 {
     struct vg_server *s = ctx;
-    const char *before_s = vg_http_query(req, "before");
-    int64_t before = before_s ? strtoll(before_s, NULL, 10) : 0;
+    const char *before_s = vg_http_query(req, "before"),
+               *after_s = vg_http_query(req, "after");
+    int64_t before = before_s ? strtoll(before_s, NULL, 10) : 0,
+            after = after_s && !before_s ? strtoll(after_s, NULL, 10) : 0;
     struct vg_audit_verdict v;
     struct vg_err verr = {0};
     struct vg_session me;
     struct vg_audit_page *page = NULL;
-    json_t *recs = NULL, *r;
+    json_t *recs = NULL, *pages;
     int rc, intact;
 
     ENTER(VG_ROLE_ADMIN);
     intact = !vg_store_audit_verify(s->o.store, &v, &verr);
     if ((rc = vg_store_audit_recent(s->o.store, before < 0 ? 0 : before,
-                                    AUDIT_PAGE, &page, NULL)))
+                                    after < 0 ? 0 : after, AUDIT_PAGE, &page,
+                                    NULL)))
         return rc;
     recs = vg_view_audit(page);
+    pages = page->total
+                ? vg__pager("audit", "/console/admin/audit", 0, page->from,
+                            page->n, page->total, page->next, page->prev)
+                : json_null();
     vg_audit_page_free(page);
-    if (!recs)
+    if (!recs) {
+        json_decref(pages);
         return VG_ENOMEM;
+    }
     vg__json_when_each(recs, "at", "when");
-    r = json_array_get(recs, json_array_size(recs) - 1);
     return vg__console_page(
         s, req, resp, 200, "audit",
-        json_pack("{s:o, s:b, s:b, s:I, s:I, s:s, s:o?, s:O?}", "records",
-                  recs, "intact", intact, "unchecked", v.unchecked > 0,
-                  "count", (json_int_t)v.count, "bad", (json_int_t)v.bad,
-                  "why", verr.msg, "head", audit_head(s), "before",
-                  json_array_size(recs) == AUDIT_PAGE
-                      ? json_object_get(r, "id")
-                      : NULL),
+        json_pack("{s:o, s:b, s:b, s:I, s:I, s:s, s:o?, s:o}", "records", recs,
+                  "intact", intact, "unchecked", v.unchecked > 0, "count",
+                  (json_int_t)v.count, "bad", (json_int_t)v.bad, "why",
+                  verr.msg, "head", audit_head(s), "pages", pages),
         &me);
 }
 

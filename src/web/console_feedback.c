@@ -16,7 +16,7 @@
 #include "vigil/store_people.h"
 #include "web/web_int.h"
 
-#define FEEDBACK_SHOWN 200
+#define FEEDBACK_PAGE 50
 
 static int feedback_row(void *ctx, const struct vg_feedback *f)
 {
@@ -36,18 +36,20 @@ static int get_feedback(void *ctx, const struct vg_http_req *req,
 {
     struct vg_server *s = ctx;
     struct vg_session me;
-    json_t *rows, *quarantines = NULL;
+    json_t *rows, *quarantines = NULL, *pages;
     char *q = NULL;
+    int64_t page = vg__page_number(req, "page"), total = 0;
     int rc;
 
     if ((rc = vg__console_enter(s, req, resp, VG_ROLE_ANALYST, &me)))
         return rc == VG_EACCES ? VG_OK : rc;
     if (!(rows = json_array()))
         return VG_ENOMEM;
-    if ((rc = vg_store_feedback(s->o.store, 0, FEEDBACK_SHOWN, feedback_row,
-                                rows, NULL)) ||
-        (rc = vg_flood_quarantines_json(s->o.store, 0, FEEDBACK_SHOWN, &q,
-                                        NULL)) ||
+    /* the quarantines in force, all of them (an analyst releases each) */
+    if ((rc = vg_store_feedback(s->o.store, 0, (page - 1) * FEEDBACK_PAGE,
+                                FEEDBACK_PAGE, feedback_row, rows, &total,
+                                NULL)) ||
+        (rc = vg_flood_quarantines_json(s->o.store, 0, 0, &q, NULL)) ||
         !(quarantines = json_loads(q, 0, NULL))) {
         vg_free(q);
         json_decref(rows);
@@ -55,9 +57,14 @@ static int get_feedback(void *ctx, const struct vg_http_req *req,
     }
     vg_free(q);
     vg__json_when_each(rows, "at", "when");
+    pages = total ? vg__pager_pages("feedback", "/console/feedback", "page",
+                                    page, FEEDBACK_PAGE, json_array_size(rows),
+                                    total)
+                  : json_null();
     return vg__console_page(s, req, resp, 200, "feedback",
-                            json_pack("{s:o, s:o}", "feedback", rows,
-                                      "quarantines", quarantines),
+                            json_pack("{s:o, s:o, s:o}", "feedback", rows,
+                                      "quarantines", quarantines, "pages",
+                                      pages),
                             &me);
 }
 

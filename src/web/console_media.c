@@ -24,6 +24,21 @@
 
 #define QUEUE_PAGE 50
 
+/* The queue's paging (none when it is empty: the table says so), its
+ * links keeping the filter. */
+static json_t *queue_pager(const json_t *q, long page, const char *mine)
+{
+    int64_t total = json_integer_value(json_object_get(q, "total"));
+    int unvoted = mine && !strcmp(mine, "1");
+
+    if (!total)
+        return json_null();
+    return vg__pager_pages(
+        "media-queue", unvoted ? "/console/media?unvoted=1" : "/console/media",
+        "page", page, QUEUE_PAGE, json_array_size(json_object_get(q, "items")),
+        total);
+}
+
 static int get_queue(void *ctx, const struct vg_http_req *req,
                      struct vg_http_resp *resp)
 {
@@ -49,13 +64,7 @@ static int get_queue(void *ctx, const struct vg_http_req *req,
     if (json_object_set_new(q, "unvoted",
                             json_boolean(mine && !strcmp(mine, "1"))) ||
         json_object_set_new(q, "reviewers", json_integer(s->o.reviewers)) ||
-        json_object_set_new(q, "prev",
-                            page > 1 ? json_integer(page - 1) : json_null()) ||
-        json_object_set_new(q, "next",
-                            json_integer_value(json_object_get(q, "total")) >
-                                    page * QUEUE_PAGE
-                                ? json_integer(page + 1)
-                                : json_null())) {
+        json_object_set_new(q, "pages", queue_pager(q, page, mine))) {
         json_decref(q);
         return VG_ENOMEM;
     }

@@ -136,6 +136,23 @@ int64_t vg__path_id(const char **p);
 void vg__json_when(json_t *o, const char *from, const char *to);
 void vg__json_when_each(json_t *array, const char *from, const char *to);
 
+/*
+ * pager.c: a page's paging for web/templates/pager.html: {id (the
+ * table's id, naming the links), first, last (1-based rows shown; 0 and 0
+ * when none), total, next, prev (URLs, null for a cursor of 0)}; from is
+ * how many rows precede the page's first.  Keyset cursors: in a listing
+ * newest first, next is base with before=next and prev with after=prev;
+ * in one in ascending order (up), next is after=next, prev before=prev.
+ */
+json_t *vg__pager(const char *id, const char *base, int up, int64_t from,
+                  size_t n, int64_t total, int64_t next, int64_t prev);
+/* The same for pages by number (page 1 and up, per rows each, n of them
+ * on this one): next and prev are base with param=page+1 and page-1. */
+json_t *vg__pager_pages(const char *id, const char *base, const char *param,
+                        int64_t page, int64_t per, size_t n, int64_t total);
+/* The page number in the query's param: 1 when absent or not one. */
+int64_t vg__page_number(const struct vg_http_req *req, const char *param);
+
 /* console_holds.c: report id's legal hold in r ("hold": reason, since;
  * none when not held) and whether me may change it ("can_hold"); and an
  * admin's POST that puts it under a hold (add, with the form's reason) or

@@ -176,7 +176,7 @@ static void test_list_changes_audited(void)
               VG_ENOENT);
     TH_EQ_INT(vg_core_entry_set_enabled(st, 7, id, 12345, 0, &err), VG_ENOENT);
     TH_EQ_INT(vg_core_list_delete(st, 0, "known", 0, &got, &err), VG_OK);
-    TH_EQ_INT(vg_store_audit(st, 0, audit_cb, &seen, &err), VG_OK);
+    TH_EQ_INT(vg_store_audit(st, 0, 0, audit_cb, &seen, NULL, &err), VG_OK);
     TH_EQ_INT(seen.n, 3);
     snprintf(want, sizeof(want),
              "0 list.create list#%lld [cli:tester] known, block list, "

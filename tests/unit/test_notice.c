@@ -203,11 +203,11 @@ static void results_oom(struct vg_store *st)
         struct vg_notice_figures *f = NULL;
         int rl, rc, rn, rf;
         vg_alloc_fail_after(k);
-        rl = vg_store_cases(st, NULL, 0, &l, NULL);
+        rl = vg_store_cases(st, NULL, 0, 0, 0, 1, &l, NULL);
         vg_alloc_fail_after(k);
         rc = vg_store_case_get(st, 1, &c, NULL);
         vg_alloc_fail_after(k);
-        rn = vg_store_notices(st, 10, &n, NULL);
+        rn = vg_store_notices(st, 0, 10, &n, NULL);
         vg_alloc_fail_after(k);
         rf = vg_notice_figures(st, &f, NULL);
         vg_alloc_fail_after(-1);

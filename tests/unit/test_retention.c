@@ -367,12 +367,12 @@ static void test_batches(void)
               VG_OK);
     TH_CHECK(c.stopped && c.done[VG_RET_SESSIONS] == 3);
     TH_EQ_INT((int)count(url, "SELECT count(*) FROM sessions"), 5);
-    TH_EQ_INT(vg_store_audit(st, 0, last_run, detail, &err), VG_OK);
+    TH_EQ_INT(vg_store_audit(st, 0, 0, last_run, detail, NULL, &err), VG_OK);
     TH_CHECK(strstr(detail, "sessions=3") && strstr(detail, "stopped"));
     TH_EQ_INT(run(st, &p, T0, &c), VG_OK);
     TH_CHECK(!c.stopped && c.done[VG_RET_SESSIONS] == 4);
     TH_EQ_INT((int)count(url, "SELECT count(*) FROM sessions"), 1);
-    TH_EQ_INT(vg_store_audit(st, 0, last_run, detail, &err), VG_OK);
+    TH_EQ_INT(vg_store_audit(st, 0, 0, last_run, detail, NULL, &err), VG_OK);
     TH_CHECK(strstr(detail, "deleted contact=0") &&
              strstr(detail, "sessions=4") && !strstr(detail, "stopped"));
     TH_EQ_INT((int)count(url, "SELECT count(*) FROM audit_log WHERE action"
