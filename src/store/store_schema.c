@@ -615,6 +615,9 @@ static const struct {
       "CREATE UNIQUE INDEX legal_holds_active ON legal_holds(object_type,"
       " object_id) WHERE released_at IS NULL",
       NULL}},
+    {"re-checks: the validators of the copy last seen up",
+     {"ALTER TABLE cases ADD COLUMN etag TEXT",
+      "ALTER TABLE cases ADD COLUMN last_modified TEXT", NULL}},
 };
 
 int vg__schema_count(void)
