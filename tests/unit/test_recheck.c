@@ -372,6 +372,128 @@ static void test_budget(void)
                             " + 86400 WHERE status = 'open'") >= 0);
 }
 
+/* Validators: the first check downloads (a HEAD, then a GET) and keeps
+ * nginx's ETag and Last-Modified; the next asks with them and gets 304
+ * (If-None-Match, or If-Modified-Since alone); a changed file is fetched. */
+static void test_conditional(void)
+{
+    struct vg_notice_opts o;
+    struct vg_notice_stats s;
+    struct mailbox box = {0};
+    struct vg_err err = {0};
+    struct hit v[32];
+    int n, heads = 0, gets = 0, not_modified = 0;
+
+    opts(&o, &box);
+    TH_EQ_INT(cases("cond", 2, 1, "up", 0, 0, 0, now_s - 1), 0);
+    TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
+    TH_EQ_INT(s.rechecks, 2);
+    TH_EQ_INT(s.not_modified, 0);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM cases c JOIN urls u ON u.id ="
+                    " c.url_id WHERE u.url LIKE '%/cond/%' AND c.etag LIKE"
+                    " '\"%' AND c.last_modified LIKE '%GMT'"),
+              2);
+    /* one case keeps only its Last-Modified */
+    TH_CHECK(th_db_exec(db, "UPDATE cases SET etag = NULL WHERE url_id ="
+                            " (SELECT id FROM urls WHERE url LIKE"
+                            " '%/cond/up/0.jpg')") == 1);
+    TH_CHECK(th_db_exec(db, "UPDATE cases SET next_check_at = 0 WHERE"
+                            " url_id IN (SELECT id FROM urls WHERE url LIKE"
+                            " '%/cond/%')") == 2);
+    TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
+    TH_EQ_INT(s.rechecks, 2);
+    TH_EQ_INT(s.not_modified, 2);
+    TH_EQ_INT(s.still_up, 2);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM rechecks r JOIN cases c ON c.id ="
+                    " r.case_id JOIN urls u ON u.id = c.url_id WHERE u.url"
+                    " LIKE '%/cond/%' AND r.http_status = 304 AND r.result"
+                    " LIKE 'HTTP 304%'"),
+              2);
+    /* a validator that no longer matches: the whole file, compared */
+    TH_CHECK(th_db_exec(db, "UPDATE cases SET etag = '\"stale\"',"
+                            " last_modified = NULL, next_check_at = 0 WHERE"
+                            " url_id IN (SELECT id FROM urls WHERE url LIKE"
+                            " '%/cond/up/1.jpg')") == 1);
+    TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
+    TH_EQ_INT(s.rechecks, 1);
+    TH_EQ_INT(s.not_modified, 0);
+    TH_EQ_INT(s.still_up, 1);
+    n = hits("cond", 1, v, 32);
+    for (int i = 0; i < n; i++) {
+        heads += v[i].status == 200 && v[i].bytes == 0;
+        gets += v[i].status == 200 && v[i].bytes > 0;
+        not_modified += v[i].status == 304 && v[i].bytes == 0;
+    }
+    TH_EQ_INT(heads, 2);        /* the first check only */
+    TH_EQ_INT(gets, 3);         /* the first check, the stale ETag */
+    TH_EQ_INT(not_modified, 2); /* If-None-Match, If-Modified-Since */
+    TH_EQ_INT(count("SELECT COUNT(*) FROM cases c JOIN urls u ON u.id ="
+                    " c.url_id WHERE u.url LIKE '%/cond/up/1.jpg' AND c.etag"
+                    " LIKE '\"%' AND c.etag <> '\"stale\"'"),
+              1);
+}
+
+/* A host answering 405 to a HEAD: one HEAD, then GETs only; and a HEAD's
+ * 404 removes without a download. */
+static void test_head_refused(void)
+{
+    struct vg_notice_opts o;
+    struct vg_notice_stats s;
+    struct mailbox box = {0};
+    struct vg_err err = {0};
+    struct hit v[32];
+    int n, refused = 0, gets = 0, gone_get = 0;
+
+    opts(&o, &box);
+    o.recheck_per_host = 1;
+    TH_EQ_INT(cases("nohead", 3, 1, "nohead", 0, 0, 0, now_s - 1), 0);
+    TH_EQ_INT(cases("headgone", 2, 1, "gone", 0, 0, 0, now_s - 1), 0);
+    TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
+    TH_EQ_INT(s.rechecks, 5);
+    TH_EQ_INT(s.still_up, 3);
+    TH_EQ_INT(s.removed, 2);
+    n = hits("nohead", 1, v, 32);
+    for (int i = 0; i < n; i++) {
+        refused += v[i].status == 405;
+        gets += v[i].status == 200 && v[i].bytes > 0;
+    }
+    TH_EQ_INT(refused, 1);
+    TH_EQ_INT(gets, 3);
+    TH_EQ_INT(n, 4);
+    n = hits("headgone", 1, v, 32);
+    for (int i = 0; i < n; i++)
+        gone_get += v[i].status != 404;
+    TH_EQ_INT(n, 2); /* a HEAD each, nothing more */
+    TH_EQ_INT(gone_get, 0);
+}
+
+/* The same bytes (SHA-256), a re-encoded copy (PDQ-near) and another
+ * picture at the URL. */
+static void test_content(void)
+{
+    struct vg_notice_opts o;
+    struct vg_notice_stats s;
+    struct mailbox box = {0};
+    struct vg_err err = {0};
+
+    opts(&o, &box);
+    TH_EQ_INT(cases("same", 1, 1, "up", 0, 0, 0, now_s - 1), 0);
+    TH_EQ_INT(cases("reenc", 1, 1, "reenc", 0, 0, 0, now_s - 1), 0);
+    TH_EQ_INT(cases("other", 1, 1, "other", 0, 0, 0, now_s - 1), 0);
+    TH_EQ_INT(vg_notice_run_once(st, &o, &s, &err), VG_OK);
+    TH_EQ_INT(s.rechecks, 3);
+    TH_EQ_INT(s.still_up, 2);
+    TH_EQ_INT(s.removed, 1);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM cases c JOIN urls u ON u.id ="
+                    " c.url_id WHERE u.url LIKE '%/other/%' AND c.status ="
+                    " 'removed' AND c.removal LIKE '%no longer matches'"),
+              1);
+    TH_EQ_INT(count("SELECT COUNT(*) FROM cases c JOIN urls u ON u.id ="
+                    " c.url_id WHERE (u.url LIKE '%/same/%' OR u.url LIKE"
+                    " '%/reenc/%') AND c.status = 'open'"),
+              2);
+}
+
 int main(void)
 {
     struct vg_err err = {0};
@@ -393,6 +515,9 @@ int main(void)
     TH_RUN(test_per_host);
     TH_RUN(test_delay);
     TH_RUN(test_budget);
+    TH_RUN(test_conditional);
+    TH_RUN(test_head_refused);
+    TH_RUN(test_content);
     vg_store_close(st);
     th_nginx_stop(ngdir);
     {
