@@ -186,7 +186,7 @@ int vg_store_rechecks_reminders(struct vg_store *st, int64_t now,
                                 struct vg_rechecks_due **out,
                                 struct vg_err *err);
 
-/* What a re-check saw (vg_store_recheck_record). */
+/* What a re-check saw (vg_store_recheck_many). */
 struct vg_recheck_seen {
     long http_status;   /* 0 without an answer */
     const char *result; /* "removed", "up" or "error" */
@@ -196,14 +196,17 @@ struct vg_recheck_seen {
     const char *etag, *last_modified;
 };
 
-/*
- * Record a re-check of case_id at now: result "removed" (the case is
- * closed, removed_at = now, removal = reason), "up" or "error" (next check
- * at next_check_at).
- */
-int vg_store_recheck_record(struct vg_store *st, int64_t case_id, int64_t now,
-                            const struct vg_recheck_seen *seen,
-                            int64_t next_check_at, struct vg_err *err);
+/* One re-check of case_id at checked_at: result "removed" (the case is
+ * closed, removed_at = checked_at, removal = reason), "up" or "error"
+ * (next check at next_check_at). */
+struct vg_recheck_rec {
+    int64_t case_id, checked_at, next_check_at;
+    struct vg_recheck_seen seen;
+};
+
+/* Record n re-checks in one transaction (all or none). */
+int vg_store_recheck_many(struct vg_store *st, const struct vg_recheck_rec *v,
+                          size_t n, struct vg_err *err);
 
 /* A case as listed. */
 struct vg_case_info {

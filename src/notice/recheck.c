@@ -39,6 +39,8 @@
 #define HOST_MAX 256
 #define VALUE_MAX 512
 #define IDLE_MS 1000
+#define PEND_MAX 512 /* re-checks written in one transaction ... */
+#define PEND_MS 1000 /* ... or after this long */
 
 static const int64_t default_recheck[] = {3600, 6 * 3600, 24 * 3600, 0};
 
@@ -68,6 +70,11 @@ struct hostq {
     int64_t ready_ms;         /* not asked again before */
 };
 
+/* The words of a re-check known, to be written with others. */
+struct pend {
+    char reason[160], etag[VALUE_MAX], modified[VALUE_MAX];
+};
+
 struct pass {
     struct vg_store *st;
     const struct vg_notice_opts *o;
@@ -79,6 +86,10 @@ struct pass {
     size_t nhosts, in_flight, done;
     size_t queued; /* jobs waiting */
     size_t turn;   /* the host to look at first: each gets its turn */
+    struct vg_recheck_rec *recs; /* known, to be written ... */
+    struct pend *pend;           /* ... and their words */
+    size_t npend;
+    int64_t written_ms; /* when pend was last written */
     int rc;
     struct vg_err *err;
 };
@@ -143,13 +154,15 @@ static int still_matches(const struct vg_recheck_due *c,
     return vg_pdq_distance(&want, &got) <= VG_NOTICE_PDQ_DISTANCE;
 }
 
-/* What r says of case c, into *seen (reason and validators into the
- * buffers given). */
+/* What r says of case c, into *seen (reason and validators into x's
+ * buffers). */
 static void judge(const struct vg_recheck_due *c,
                   const struct vg_fetch_result *r,
-                  struct vg_recheck_seen *seen, char *reason, size_t n,
-                  char *etag, char *modified)
+                  struct vg_recheck_seen *seen, struct pend *x)
 {
+    char *reason = x->reason;
+    size_t n = sizeof(x->reason);
+
     seen->http_status = r->status;
     seen->result = "up";
     seen->reason = reason;
@@ -171,25 +184,39 @@ static void judge(const struct vg_recheck_due *c,
     } else if (r->status >= 200 && r->status < 300) {
         snprintf(reason, n, "HTTP %ld", r->status);
         seen->validators = 1;
-        seen->etag = header(r->headers, "etag", etag, VALUE_MAX);
-        seen->last_modified = header(r->headers, "last-modified", modified,
+        seen->etag = header(r->headers, "etag", x->etag, VALUE_MAX);
+        seen->last_modified = header(r->headers, "last-modified", x->modified,
                                      VALUE_MAX);
     } else {
         snprintf(reason, n, "HTTP %ld", r->status);
     }
 }
 
-/* Record what r says of j's case. */
+/* Write the re-checks known so far, in one transaction. */
+static int write_pending(struct pass *p)
+{
+    int rc = vg_store_recheck_many(p->st, p->recs, p->npend, p->err);
+
+    p->npend = 0;
+    p->written_ms = mono_ms();
+    return rc;
+}
+
+/* What r says of j's case, kept to be written. */
 static int record(struct pass *p, const struct job *j,
                   const struct vg_fetch_result *r)
 {
-    struct vg_recheck_seen seen = {0};
-    char reason[160], etag[VALUE_MAX], modified[VALUE_MAX];
+    struct vg_recheck_rec *x = &p->recs[p->npend];
     int64_t now = vg_clock_now(&p->o->clock), lag;
     struct vg_notice_stats *s = p->stats;
 
-    judge(j->c, r, &seen, reason, sizeof(reason), etag, modified);
-    if (!strcmp(seen.result, "removed"))
+    memset(x, 0, sizeof(*x));
+    judge(j->c, r, &x->seen, &p->pend[p->npend]);
+    x->case_id = j->c->case_id;
+    x->checked_at = now;
+    x->next_check_at = now + vg__notice_recheck_after(p->o, j->c->checks + 1);
+    p->npend++;
+    if (!strcmp(x->seen.result, "removed"))
         s->removed++;
     else
         s->still_up++;
@@ -199,9 +226,7 @@ static int record(struct pass *p, const struct job *j,
     if (j->c->next_check_at && lag > s->recheck_lag_max_s)
         s->recheck_lag_max_s = lag;
     p->done++;
-    return vg_store_recheck_record(
-        p->st, j->c->case_id, now, &seen,
-        now + vg__notice_recheck_after(p->o, j->c->checks + 1), p->err);
+    return p->npend == PEND_MAX ? write_pending(p) : VG_OK;
 }
 
 static void push_front(struct hostq *q, struct job *j)
@@ -346,8 +371,12 @@ int vg__notice_recheck(struct vg_store *st, const struct vg_notice_opts *o,
     struct vg_polite_opts po = {o->recheck_per_host ? o->recheck_per_host : 4,
                                 o->recheck_delay_ms ? o->recheck_delay_ms
                                                     : 100};
-    struct pass p = {st, o, stats, NULL,   NULL, NULL,  NULL,
-                     0,  0, 0,     due->n, 0,    VG_OK, err};
+    struct pass p = {.st = st,
+                     .o = o,
+                     .stats = stats,
+                     .queued = due->n,
+                     .written_ms = mono_ms(),
+                     .err = err};
     size_t cap = o->fetch.max_in_flight ? o->fetch.max_in_flight : 32;
     int rc, stop = 0;
 
@@ -356,6 +385,11 @@ int vg__notice_recheck(struct vg_store *st, const struct vg_notice_opts *o,
         return VG_OK;
     if ((rc = vg_polite_new(&po, &p.pol)) || (rc = queue(&p, due)))
         goto out;
+    if (!(p.recs = vg_calloc(PEND_MAX, sizeof(*p.recs))) ||
+        !(p.pend = vg_calloc(PEND_MAX, sizeof(*p.pend)))) {
+        rc = VG_ENOMEM;
+        goto out;
+    }
     if ((rc = vg_fetcher_new(&o->fetch, &p.f))) {
         rc = vg_err_set(err, rc, "re-checks: cannot make a fetcher%s",
                         o->fetch.user_agent ? "" : " (no user agent)");
@@ -369,12 +403,18 @@ int vg__notice_recheck(struct vg_store *st, const struct vg_notice_opts *o,
             next = start_some(&p, cap, &rc);
         if (rc || (!p.in_flight && (stop || !p.queued)))
             break; /* stopped, or nothing left to ask */
-        rc = vg_fetcher_run(p.f, next ? next : 1, finished, &p);
+        if (!(rc = vg_fetcher_run(p.f, next ? next : 1, finished, &p)) &&
+            !p.rc && p.npend && mono_ms() - p.written_ms >= PEND_MS)
+            p.rc = write_pending(&p);
     }
+    if (!p.rc && p.npend)
+        p.rc = write_pending(&p);
 out:
     *done = p.done;
     vg_fetcher_free(p.f);
     vg_polite_free(p.pol);
+    vg_free(p.recs);
+    vg_free(p.pend);
     vg_free(p.hosts);
     vg_free(p.jobs);
     return rc ? rc : p.rc;

@@ -528,45 +528,57 @@ void vg_rechecks_due_free(struct vg_rechecks_due *r)
     vg_free(r);
 }
 
-int vg_store_recheck_record(struct vg_store *st, int64_t case_id, int64_t now,
-                            const struct vg_recheck_seen *seen,
-                            int64_t next_check_at, struct vg_err *err)
+/* Record one re-check (store locked, in a write transaction). */
+static int recheck_one(struct vg_store *st, const struct vg_recheck_rec *r,
+                       struct vg_err *err)
 {
+    const struct vg_recheck_seen *seen = &r->seen;
     struct vg__stmt *s = NULL;
     const char *reason = seen->reason;
-    int removed = !strcmp(seen->result, "removed");
-    int rc;
+    int rc = VG_OK;
 
-    LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto unlock;
     RUN(vg__store_query(st, &s, err,
                         "INSERT INTO rechecks (case_id, checked_at,"
                         " http_status, result) VALUES (?, ?, ?, ?)",
-                        "iiit", case_id, now, (int64_t)seen->http_status,
+                        "iiit", r->case_id, r->checked_at,
+                        (int64_t)seen->http_status,
                         reason && *reason ? reason : seen->result));
-    if (removed)
+    if (!strcmp(seen->result, "removed"))
         RUN(vg__store_query(st, &s, err,
                             "UPDATE cases SET status = 'removed', removed_at"
                             " = ?, removal = ?, checks = checks + 1,"
                             " next_check_at = NULL WHERE id = ?",
-                            "iti", now, reason, case_id));
+                            "iti", r->checked_at, reason, r->case_id));
     else if (seen->validators)
         RUN(vg__store_query(st, &s, err,
                             "UPDATE cases SET checks = checks + 1,"
                             " next_check_at = ?, etag = NULLIF(?, ''),"
                             " last_modified = NULLIF(?, '') WHERE id = ?",
-                            "itti", next_check_at,
+                            "itti", r->next_check_at,
                             seen->etag ? seen->etag : "",
                             seen->last_modified ? seen->last_modified : "",
-                            case_id));
+                            r->case_id));
     else
         RUN(vg__store_query(st, &s, err,
                             "UPDATE cases SET checks = checks + 1,"
                             " next_check_at = ? WHERE id = ?",
-                            "ii", next_check_at, case_id));
-    rc = vg__store_end(st, rc, err);
-unlock:
+                            "ii", r->next_check_at, r->case_id));
+    return rc;
+}
+
+int vg_store_recheck_many(struct vg_store *st, const struct vg_recheck_rec *v,
+                          size_t n, struct vg_err *err)
+{
+    int rc;
+
+    if (!n)
+        return VG_OK;
+    LOCK(st);
+    if (!(rc = st->ops->begin_write(st->db, err))) {
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = recheck_one(st, &v[i], err);
+        rc = vg__store_end(st, rc, err);
+    }
     UNLOCK(st);
     return rc;
 }
