@@ -107,9 +107,10 @@ struct vg_notice_opts {
                                    -1: none */
     int64_t recheck_budget_s;   /* a cycle's scheduled re-checks stop
                                    after this long; 0: 240 s */
-    /* Asked before each notice is sent and before the re-checks (NULL:
+    /* Asked before each notice is sent and between re-checks (NULL:
      * always go on): 0 ends the cycle there, VG_OK, its notices stored
-     * and left pending for the next (a scheduler that lost its lease). */
+     * and left pending for the next, the re-checks under way recorded (a
+     * scheduler that lost its lease). */
     int (*go_on)(void *ctx);
     void *go_on_ctx;
 };
