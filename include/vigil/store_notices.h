@@ -176,6 +176,10 @@ int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
                           struct vg_rechecks_due **out, struct vg_err *err);
 void vg_rechecks_due_free(struct vg_rechecks_due *r);
 
+/* How many open cases are due a re-check at now. */
+int vg_store_rechecks_due_count(struct vg_store *st, int64_t now, int64_t *n,
+                                struct vg_err *err);
+
 /*
  * The open cases a reminder is due for at now (vg_store_notices_due's
  * cases already notified, whatever their re-check schedule), to re-check

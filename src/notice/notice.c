@@ -351,14 +351,14 @@ static int recheck(struct vg_store *st, const struct vg_notice_opts *o,
             break;
         if (due->n)
             rc = vg__notice_recheck(st, o, due, deadline, stats, &done, err);
-        if (!rc && done < due->n)
-            stats->rechecks_left += (int64_t)(due->n - done);
         vg_rechecks_due_free(due);
         if (rc || !done || vg__notice_ms() >= deadline ||
             (o->go_on && !o->go_on(o->go_on_ctx)))
             break;
     }
-    return rc;
+    return rc ? rc
+              : vg_store_rechecks_due_count(st, now, &stats->rechecks_left,
+                                            err);
 }
 
 int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,

@@ -493,6 +493,23 @@ int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
     return VG_OK;
 }
 
+int vg_store_rechecks_due_count(struct vg_store *st, int64_t now, int64_t *n,
+                                struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    *n = 0;
+    LOCK(st);
+    if (!(rc = vg__store_query(st, &s, err,
+                               "SELECT COUNT(*) FROM cases WHERE status ="
+                               " 'open' AND next_check_at <= ?",
+                               "i", now)))
+        rc = vg__store_scalar(st, s, n, err);
+    UNLOCK(st);
+    return rc;
+}
+
 int vg_store_rechecks_reminders(struct vg_store *st, int64_t now,
                                 int64_t renotify_s,
                                 struct vg_rechecks_due **out,
