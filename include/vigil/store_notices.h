@@ -163,6 +163,9 @@ struct vg_recheck_due {
     int64_t next_check_at;            /* when it was due */
     const char *etag, *last_modified; /* of the copy last seen up; NULL if
                                          none */
+    const char *detected_headers;     /* the response headers of the case's
+                                     first detection as a JSON object
+                                     (sightings.headers); NULL if none */
 };
 
 struct vg_rechecks_due {

@@ -7,9 +7,11 @@
  * opts.recheck_delay_ms between starts, backing off on 429 and 503
  * (vigil/politeness.h).  How a case is asked:
  *
- *  - with the validators of the copy last seen up (ETag, Last-Modified): a
- *    conditional GET (If-None-Match, If-Modified-Since); 304 means the
- *    same bytes, still up, with nothing downloaded;
+ *  - with the validators of the copy last seen up (ETag, Last-Modified),
+ *    or at the first check those of the response that detected it (the
+ *    sighting's headers): a conditional GET (If-None-Match,
+ *    If-Modified-Since); 304 means the same bytes, still up, with nothing
+ *    downloaded;
  *  - without: a HEAD first.  404 or 410 to it is a removal, with nothing
  *    downloaded; any other answer tells nothing about the bytes, so a GET
  *    follows.  A host that answers a HEAD with 405 or 501 gets GETs only
@@ -22,6 +24,7 @@
  * kept for the next check.  The politeness table is this node's; a cycle
  * holds the fleet's "notices" lease, so one node re-checks at a time.
  */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,7 +179,7 @@ static void judge(const struct vg_recheck_due *c,
         seen->result = "removed";
         snprintf(reason, n, "HTTP %ld", r->status);
     } else if (r->status == 304) {
-        snprintf(reason, n, "HTTP 304: unchanged since the last check");
+        snprintf(reason, n, "HTTP 304: not modified");
     } else if (r->status >= 200 && r->status < 300 && !still_matches(c, r)) {
         seen->result = "removed";
         snprintf(reason, n, "HTTP %ld, the content no longer matches",
@@ -190,6 +193,24 @@ static void judge(const struct vg_recheck_due *c,
     } else {
         snprintf(reason, n, "HTTP %ld", r->status);
     }
+}
+
+/* The validators of the response that detected c, into the buffers;
+ * 1 if any. */
+static int detected(const struct vg_recheck_due *c, char *etag, char *modified)
+{
+    json_t *h = c->detected_headers ? json_loads(c->detected_headers, 0, NULL)
+                                    : NULL;
+    const char *e = json_string_value(json_object_get(h, "etag"));
+    const char *m = json_string_value(json_object_get(h, "last-modified"));
+
+    etag[0] = modified[0] = 0;
+    if (e && strlen(e) < VALUE_MAX)
+        strcpy(etag, e);
+    if (m && strlen(m) < VALUE_MAX)
+        strcpy(modified, m);
+    json_decref(h);
+    return etag[0] || modified[0];
 }
 
 /* Write the re-checks known so far, in one transaction. */
@@ -207,11 +228,19 @@ static int record(struct pass *p, const struct job *j,
                   const struct vg_fetch_result *r)
 {
     struct vg_recheck_rec *x = &p->recs[p->npend];
+    struct pend *w = &p->pend[p->npend];
     int64_t now = vg_clock_now(&p->o->clock), lag;
     struct vg_notice_stats *s = p->stats;
 
     memset(x, 0, sizeof(*x));
-    judge(j->c, r, &x->seen, &p->pend[p->npend]);
+    judge(j->c, r, &x->seen, w);
+    if (r->error == VG_FETCH_OK && r->status == 304 && !j->c->etag &&
+        !j->c->last_modified && detected(j->c, w->etag, w->modified)) {
+        /* the detection's validators still hold: keep them */
+        x->seen.validators = 1;
+        x->seen.etag = w->etag[0] ? w->etag : NULL;
+        x->seen.last_modified = w->modified[0] ? w->modified : NULL;
+    }
     x->case_id = j->c->case_id;
     x->checked_at = now;
     x->next_check_at = now + vg__notice_recheck_after(p->o, j->c->checks + 1);
@@ -265,11 +294,15 @@ static int finished(void *arg, const struct vg_fetch_result *r)
 static int ask(struct pass *p, struct job *j, int64_t t)
 {
     struct vg_fetch_req req = {0};
+    char etag[VALUE_MAX], modified[VALUE_MAX];
     int rc;
 
     if (j->c->etag || j->c->last_modified) {
         req.if_none_match = j->c->etag;
         req.if_modified_since = j->c->last_modified;
+    } else if (!j->c->checks && detected(j->c, etag, modified)) {
+        req.if_none_match = etag; /* the bytes detected, unchanged? */
+        req.if_modified_since = modified;
     } else {
         req.head = j->head && !j->q->no_head;
     }

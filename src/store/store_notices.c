@@ -462,13 +462,16 @@ static void recheck_due_row(struct vg_store *st, struct vg__stmt *s,
     c->next_check_at = st->ops->col_int(s, 6);
     c->etag = VG__TEXT(7);
     c->last_modified = VG__TEXT(8);
+    c->detected_headers = VG__TEXT(9);
 }
 
 #define RECHECK_COLS                                                          \
     "SELECT c.id, u.url, m.sha256, (SELECT value FROM media_hashes WHERE"     \
     " media_id = m.id AND algo = 'pdq'), c.checks, c.first_notice_at,"        \
-    " c.next_check_at, c.etag, c.last_modified FROM cases c JOIN urls u ON"   \
-    " u.id = c.url_id LEFT JOIN media m ON m.id = c.media_id"
+    " c.next_check_at, c.etag, c.last_modified, (SELECT g.headers FROM"       \
+    " detections d JOIN sightings g ON g.id = d.sighting_id WHERE d.id ="     \
+    " c.first_detection_id) FROM cases c JOIN urls u ON u.id = c.url_id"      \
+    " LEFT JOIN media m ON m.id = c.media_id"
 
 int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
                           struct vg_rechecks_due **out, struct vg_err *err)
