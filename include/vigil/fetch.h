@@ -127,6 +127,23 @@ int vg_fetcher_submit(struct vg_fetcher *f, const char *url,
                       enum vg_fetch_kind kind, void *ctx);
 
 /*
+ * How to ask (re-checks, vigil/notice.h): a HEAD instead of a GET (no
+ * body), and validators of a copy already seen, sent as If-None-Match and
+ * If-Modified-Since (a 304 then says it is unchanged).  NULL or "": not
+ * sent; a value with a CR or LF is refused (VG_EINVAL).
+ */
+struct vg_fetch_req {
+    int head;
+    const char *if_none_match;     /* an ETag as the server gave it */
+    const char *if_modified_since; /* a Last-Modified as given */
+};
+
+/* vg_fetcher_submit, asking as req says (copied). */
+int vg_fetcher_submit_req(struct vg_fetcher *f, const char *url,
+                          enum vg_fetch_kind kind,
+                          const struct vg_fetch_req *req, void *ctx);
+
+/*
  * Bytes of bodies the caller keeps after their transfers (e.g. queued for
  * hashing) count against max_inflight_bytes from hold until release.
  */

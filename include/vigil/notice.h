@@ -21,12 +21,20 @@
  *     Message-ID, at the next cycle: a cycle is never skipped nor sent as
  *     two different notices.  After opts.escalate_after notices a case is
  *     escalated (police referral, upstream provider: an admin's call).
+ *     Before a reminder is written, every case it would name is
+ *     re-checked (step 3's way, whatever its schedule), so a reminder never
+ *     names a URL already gone; a cycle stopped meanwhile (go_on) writes
+ *     no notice.
  *  3. Re-checks.  Each open case is fetched again on a schedule
  *     (opts.recheck_s, the last interval repeating) through the crawler's
- *     fetcher and its limits: removed when the URL answers 404 or 410, its
- *     host no longer resolves, or the bytes no longer match (neither the
- *     SHA-256 nor a PDQ within VG_NOTICE_PDQ_DISTANCE); still up
- *     otherwise.  Every check is recorded.
+ *     fetcher and its limits, politely per host, many in flight, with
+ *     conditional requests and HEADs (src/notice/recheck.c): removed when
+ *     the URL answers 404 or 410, its host no longer resolves, or the
+ *     bytes no longer match (neither the SHA-256 nor a PDQ within
+ *     VG_NOTICE_PDQ_DISTANCE); still up otherwise (304: the same bytes).
+ *     Every case due is re-checked, page after page, with no cap but
+ *     opts.recheck_budget_s: what is left stays due for the next cycle.
+ *     Every check is recorded.
  *
  * Time comes from opts.clock, so tests run a week of cycles in seconds.
  * The provider lookup and the mail transport are the caller's (the CLI and
@@ -95,10 +103,17 @@ struct vg_notice_opts {
     enum vg_notice_sent (*send)(void *ctx, const struct vg_notice_mail *m,
                                 char *why, size_t whylen);
     void *send_ctx;
-    struct vg_fetch_opts fetch; /* for re-checks (user_agent required) */
-    /* Asked before each notice is sent and before the re-checks (NULL:
+    struct vg_fetch_opts fetch; /* for re-checks (user_agent required;
+                                   max_in_flight: all hosts together) */
+    unsigned recheck_per_host;  /* re-checks in flight per host; 0: 4 */
+    int64_t recheck_delay_ms;   /* between starts to one host; 0: 100,
+                                   -1: none */
+    int64_t recheck_budget_s;   /* a cycle's scheduled re-checks stop
+                                   after this long; 0: 240 s */
+    /* Asked before each notice is sent and between re-checks (NULL:
      * always go on): 0 ends the cycle there, VG_OK, its notices stored
-     * and left pending for the next (a scheduler that lost its lease). */
+     * and left pending for the next, the re-checks under way recorded (a
+     * scheduler that lost its lease). */
     int (*go_on)(void *ctx);
     void *go_on_ctx;
 };
@@ -108,6 +123,9 @@ struct vg_notice_stats {
     int64_t notices_created, notices_sent, notices_retried, notices_failed;
     int64_t notices_held;
     int64_t rechecks, removed, still_up, escalated;
+    int64_t not_modified;      /* re-checks answered 304 */
+    int64_t rechecks_left;     /* due, left for the next cycle (budget) */
+    int64_t recheck_lag_max_s; /* the latest re-check behind its time */
 };
 
 /* One cycle, as above.  VG_OK, or the first store or template error (the

@@ -177,10 +177,16 @@ void vg_notice_list_free(struct vg_notice_list *l);
 struct vg_recheck_due {
     int64_t case_id;
     const char *url;
-    const char *sha256;      /* hex; NULL if the media is not known */
-    char pdq[65];            /* hex; "" when the media has none */
-    int64_t checks;          /* made so far */
-    int64_t first_notice_at; /* 0 if none */
+    const char *sha256;               /* hex; NULL if the media is not known */
+    char pdq[65];                     /* hex; "" when the media has none */
+    int64_t checks;                   /* made so far */
+    int64_t first_notice_at;          /* 0 if none */
+    int64_t next_check_at;            /* when it was due */
+    const char *etag, *last_modified; /* of the copy last seen up; NULL if
+                                         none */
+    const char *detected_headers;     /* the response headers of the case's
+                                     first detection as a JSON object
+                                     (sightings.headers); NULL if none */
 };
 
 struct vg_rechecks_due {
@@ -194,15 +200,41 @@ int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
                           struct vg_rechecks_due **out, struct vg_err *err);
 void vg_rechecks_due_free(struct vg_rechecks_due *r);
 
+/* How many open cases are due a re-check at now. */
+int vg_store_rechecks_due_count(struct vg_store *st, int64_t now, int64_t *n,
+                                struct vg_err *err);
+
 /*
- * Record a re-check of case_id at now: result "removed" (the case is
- * closed, removed_at = now, removal = reason), "up" or "error" (next check
- * at next_check_at).
+ * The open cases a reminder is due for at now (vg_store_notices_due's
+ * cases already notified, whatever their re-check schedule), to re-check
+ * before the reminder is written; by provider, then case.
  */
-int vg_store_recheck_record(struct vg_store *st, int64_t case_id, int64_t now,
-                            long http_status, const char *result,
-                            const char *reason, int64_t next_check_at,
-                            struct vg_err *err);
+int vg_store_rechecks_reminders(struct vg_store *st, int64_t now,
+                                int64_t renotify_s,
+                                struct vg_rechecks_due **out,
+                                struct vg_err *err);
+
+/* What a re-check saw (vg_store_recheck_many). */
+struct vg_recheck_seen {
+    long http_status;   /* 0 without an answer */
+    const char *result; /* "removed", "up" or "error" */
+    const char *reason;
+    int validators; /* 1: keep etag and last_modified (NULL: none) as
+                           the copy's; 0: leave the stored ones */
+    const char *etag, *last_modified;
+};
+
+/* One re-check of case_id at checked_at: result "removed" (the case is
+ * closed, removed_at = checked_at, removal = reason), "up" or "error"
+ * (next check at next_check_at). */
+struct vg_recheck_rec {
+    int64_t case_id, checked_at, next_check_at;
+    struct vg_recheck_seen seen;
+};
+
+/* Record n re-checks in one transaction (all or none). */
+int vg_store_recheck_many(struct vg_store *st, const struct vg_recheck_rec *v,
+                          size_t n, struct vg_err *err);
 
 /* A case as listed. */
 struct vg_case_info {

@@ -83,12 +83,16 @@ static void body_fini(struct body *b)
     b->len = b->size = 0;
 }
 
+#define MAX_HEADER_VALUE 512
+
 struct xfer {
     struct vg_fetcher *f;
     CURL *h;
     char *url;
     enum vg_fetch_kind kind;
     void *ctx;
+    int head;                   /* a HEAD (vg_fetch_req) */
+    struct curl_slist *request; /* conditional headers, or NULL */
     struct body body;
     struct vg_buf headers; /* the selected headers of the last response */
     int too_large, refused_private, oom;
@@ -187,6 +191,7 @@ static void xfer_free(struct xfer *x)
         x->f->lead = NULL;
     body_fini(&x->body);
     vg_buf_fini(&x->headers);
+    curl_slist_free_all(x->request);
     vg_free(x->url);
     vg_free(x);
 }
@@ -212,15 +217,49 @@ void vg_fetcher_free(struct vg_fetcher *f)
     vg_free(f);
 }
 
+/* Add "name: value" to x's request headers unless value is empty. */
+static int add_header(struct xfer *x, const char *name, const char *value)
+{
+    char line[MAX_HEADER_VALUE + 64];
+    struct curl_slist *l;
+
+    if (!value || !*value)
+        return VG_OK;
+    if (strpbrk(value, "\r\n") || strlen(value) > MAX_HEADER_VALUE)
+        return VG_EINVAL;
+    snprintf(line, sizeof(line), "%s: %s", name, value);
+    if (!(l = curl_slist_append(x->request, line)))
+        return VG_ENOMEM;
+    x->request = l;
+    return VG_OK;
+}
+
 int vg_fetcher_submit(struct vg_fetcher *f, const char *url,
                       enum vg_fetch_kind kind, void *ctx)
 {
+    return vg_fetcher_submit_req(f, url, kind, NULL, ctx);
+}
+
+int vg_fetcher_submit_req(struct vg_fetcher *f, const char *url,
+                          enum vg_fetch_kind kind,
+                          const struct vg_fetch_req *req, void *ctx)
+{
     struct xfer *x = vg_calloc(1, sizeof(*x));
+    int rc;
 
     if (!x || !(x->url = vg_strdup(url))) {
         vg_free(x);
         return VG_ENOMEM;
     }
+    if (req &&
+        ((rc = add_header(x, "If-None-Match", req->if_none_match)) ||
+         (rc = add_header(x, "If-Modified-Since", req->if_modified_since)))) {
+        curl_slist_free_all(x->request);
+        vg_free(x->url);
+        vg_free(x);
+        return rc;
+    }
+    x->head = req && req->head;
     x->f = f;
     x->kind = kind;
     x->ctx = ctx;
@@ -424,7 +463,6 @@ static const char *const kept_headers[] = {"content-type",
                                            "x-served-by"};
 
 #define MAX_HEADERS_BYTES 4096
-#define MAX_HEADER_VALUE 512
 
 /*
  * 1 if ref (resolved against base, if given) names its host by an IP
@@ -666,6 +704,8 @@ static int start(struct vg_fetcher *f, struct xfer *x)
         curl_easy_setopt(h, CURLOPT_HEADERDATA, x) ||
         curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) ||
         curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, x) ||
+        (x->head && curl_easy_setopt(h, CURLOPT_NOBODY, 1L)) ||
+        (x->request && curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->request)) ||
         curl_multi_add_handle(f->m, h))
         return VG_ENOMEM;
     x->started = ++f->ticks;

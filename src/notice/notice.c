@@ -13,32 +13,16 @@
 #include "vigil/alloc.h"
 #include "vigil/vocab.h"
 #include "vigil/digest.h"
-#include "vigil/imagehash.h"
 #include "vigil/notice.h"
-#include "vigil/pdq.h"
 #include "vigil/smtp.h"
 #include "vigil/store_notices.h"
 #include "vigil/utc.h"
 
-#define RECHECK_BATCH 500
 #define WHY_MAX 512
-
-static const int64_t default_recheck[] = {3600, 6 * 3600, 24 * 3600, 0};
 
 int64_t vg_clock_now(const struct vg_clock *c)
 {
     return c && c->now ? c->now(c->ctx) : (int64_t)time(NULL);
-}
-
-/* The re-check interval after the n-th check (n from 0: the first). */
-static int64_t recheck_after(const struct vg_notice_opts *o, int64_t n)
-{
-    const int64_t *r = o->recheck_s[0] ? o->recheck_s : default_recheck;
-    int64_t last = 0;
-
-    while (last + 1 < VG_NOTICE_MAX_RECHECKS && r[last + 1] && last < n)
-        last++;
-    return r[last];
 }
 
 /* ---- 1. cases ---- */
@@ -111,7 +95,8 @@ static int open_cases(struct vg_store *st, const struct vg_notice_opts *o,
                                          cs.v[i].ip, &provider, err)))
             break;
         rc = vg_store_case_open(st, &cs.v[i].c, provider, now,
-                                now + recheck_after(o, 0), &id, &l, err);
+                                now + vg__notice_recheck_after(o, 0), &id, &l,
+                                err);
         if (rc == VG_EEXIST) { /* opened meanwhile: nothing to do */
             rc = VG_OK;
             continue;
@@ -328,100 +313,53 @@ static int send_pending(struct vg_store *st, const struct vg_notice_opts *o,
 
 /* ---- 3. re-checks ---- */
 
-struct recheck {
-    const struct vg_notice_opts *o;
-    struct vg_store *st;
-    int64_t now;
-    struct vg_notice_stats *stats;
-    int rc;
-    struct vg_err *err;
-};
+#define RECHECK_PAGE 20000
 
-/* Do these bytes still show the case's media? */
-static int still_matches(const struct vg_recheck_due *c,
-                         const struct vg_fetch_result *r)
+/* Re-check every case a reminder is due for; *stopped when go_on stopped
+ * the cycle before all were. */
+static int recheck_reminders(struct vg_store *st,
+                             const struct vg_notice_opts *o, int64_t now,
+                             struct vg_notice_stats *stats, int *stopped,
+                             struct vg_err *err)
 {
-    const char *sha = str(c->sha256), *pdq = c->pdq;
-    struct vg_pdq_hash want, got;
-    struct vg_imagehash h;
-    uint8_t digest[32];
-    char hex[65];
+    struct vg_rechecks_due *due = NULL;
+    size_t done = 0;
+    int rc = vg_store_rechecks_reminders(st, now,
+                                         o->renotify_s ? o->renotify_s : 86400,
+                                         &due, err);
 
-    crypto_hash_sha256(digest, (const unsigned char *)r->body, r->len);
-    vg_hex_encode(digest, 32, hex);
-    if (!strcmp(hex, sha))
-        return 1;
-    if (strlen(pdq) != 64 || vg_pdq_from_hex(pdq, 64, &want) ||
-        vg_imagehash_mem((const uint8_t *)r->body, r->len, NULL, &h, NULL))
-        return 0;
-    vg_pdq_to_hex(&h.pdq.hash, hex);
-    if (vg_pdq_from_hex(hex, 64, &got))
-        return 0;
-    return vg_pdq_distance(&want, &got) <= VG_NOTICE_PDQ_DISTANCE;
+    if (!rc)
+        rc = vg__notice_recheck(st, o, due, 0, stats, &done, err);
+    *stopped = !rc && done < due->n;
+    vg_rechecks_due_free(due);
+    return rc;
 }
 
-static int checked(void *arg, const struct vg_fetch_result *r)
-{
-    struct recheck *k = arg;
-    const struct vg_recheck_due *c = r->ctx;
-    const char *result = "up";
-    char reason[160];
-
-    if (r->error == VG_FETCH_DNS) {
-        result = "removed";
-        snprintf(reason, sizeof(reason), "the host no longer resolves");
-    } else if (r->error != VG_FETCH_OK) {
-        snprintf(reason, sizeof(reason), "still up? %s: %s",
-                 vg_fetch_error_name(r->error),
-                 r->error_text ? r->error_text : "");
-    } else if (r->status == 404 || r->status == 410) {
-        result = "removed";
-        snprintf(reason, sizeof(reason), "HTTP %ld", r->status);
-    } else if (r->status >= 200 && r->status < 300 && !still_matches(c, r)) {
-        result = "removed";
-        snprintf(reason, sizeof(reason),
-                 "HTTP %ld, the content no longer matches", r->status);
-    } else {
-        snprintf(reason, sizeof(reason), "HTTP %ld", r->status);
-    }
-    if (!strcmp(result, "removed"))
-        k->stats->removed++;
-    else
-        k->stats->still_up++;
-    k->stats->rechecks++;
-    if (!k->rc)
-        k->rc = vg_store_recheck_record(
-            k->st, c->case_id, k->now, r->status, result, reason,
-            k->now + recheck_after(k->o, c->checks + 1), k->err);
-    return VG_OK;
-}
-
+/* Every case due, a page at a time, until none is or the budget is
+ * spent (what is left counted in stats). */
 static int recheck(struct vg_store *st, const struct vg_notice_opts *o,
                    int64_t now, struct vg_notice_stats *stats,
                    struct vg_err *err)
 {
-    struct recheck k = {o, st, now, stats, VG_OK, err};
-    struct vg_fetcher *f = NULL;
-    struct vg_rechecks_due *due = NULL;
-    int rc = vg_store_rechecks_due(st, now, RECHECK_BATCH, &due, err);
+    int64_t budget = o->recheck_budget_s > 0 ? o->recheck_budget_s : 240;
+    int64_t deadline = vg__notice_ms() + budget * 1000;
+    int rc = VG_OK;
 
-    if (rc || !due->n) {
+    for (;;) {
+        struct vg_rechecks_due *due = NULL;
+        size_t done = 0;
+        if ((rc = vg_store_rechecks_due(st, now, RECHECK_PAGE, &due, err)))
+            break;
+        if (due->n)
+            rc = vg__notice_recheck(st, o, due, deadline, stats, &done, err);
         vg_rechecks_due_free(due);
-        return rc;
+        if (rc || !done || vg__notice_ms() >= deadline ||
+            (o->go_on && !o->go_on(o->go_on_ctx)))
+            break;
     }
-    if ((rc = vg_fetcher_new(&o->fetch, &f))) {
-        vg_rechecks_due_free(due);
-        return vg_err_set(err, rc, "re-checks: cannot make a fetcher%s",
-                          o->fetch.user_agent ? "" : " (no user agent)");
-    }
-    for (size_t i = 0; !rc && i < due->n; i++)
-        rc = vg_fetcher_submit(f, str(due->v[i].url), VG_FETCH_MEDIA,
-                               &due->v[i]);
-    while (!rc && vg_fetcher_pending(f))
-        rc = vg_fetcher_run(f, 1000, checked, &k);
-    vg_fetcher_free(f);
-    vg_rechecks_due_free(due);
-    return rc ? rc : k.rc;
+    return rc ? rc
+              : vg_store_rechecks_due_count(st, now, &stats->rechecks_left,
+                                            err);
 }
 
 int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,
@@ -431,7 +369,7 @@ int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,
     struct vg_notice_stats local;
     int64_t now = vg_clock_now(&o->clock);
     char path[4096];
-    int rc;
+    int rc, stopped = 0;
 
     if (!stats)
         stats = &local;
@@ -445,7 +383,8 @@ int vg_notice_run_once(struct vg_store *st, const struct vg_notice_opts *o,
     if ((rc = vg__notice_text_load(path, &texts[1], err)) == VG_ENOENT)
         rc = VG_OK; /* French notices then go in English */
     if (!rc && !(rc = open_cases(st, o, now, stats, err)) &&
-        !(rc = make_notices(st, o, texts, now, stats, err)) &&
+        !(rc = recheck_reminders(st, o, now, stats, &stopped, err)) &&
+        !stopped && !(rc = make_notices(st, o, texts, now, stats, err)) &&
         !(rc = send_pending(st, o, now, stats, err)) &&
         (!o->go_on || o->go_on(o->go_on_ctx)))
         rc = recheck(st, o, now, stats, err);

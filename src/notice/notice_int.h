@@ -9,6 +9,8 @@
 
 #include "vigil/buf.h"
 #include "vigil/error.h"
+#include "vigil/notice.h"
+#include "vigil/store_notices.h"
 
 enum {
     VG__NT_SUBJECT = 0,
@@ -38,5 +40,24 @@ const char *vg__notice_category(const struct vg__notice_text *t,
 int vg__notice_fill(struct vg_buf *b, const char *text,
                     const char *const *names, const char *const *values,
                     size_t n);
+
+/* ---- re-checks (recheck.c) ---- */
+
+/* The re-check interval after the n-th check (n from 0: the first). */
+int64_t vg__notice_recheck_after(const struct vg_notice_opts *o, int64_t n);
+
+/* A monotonic clock in milliseconds (the re-checks' deadlines). */
+int64_t vg__notice_ms(void);
+
+/*
+ * Re-check every case of due, politely, each recorded as soon as it is
+ * known, until all are done, or deadline_ms (vg__notice_ms; 0: none) has
+ * passed or o->go_on says stop: *done how many were recorded (those asked
+ * already are waited for).  VG_OK, or the first fetcher or store error.
+ */
+int vg__notice_recheck(struct vg_store *st, const struct vg_notice_opts *o,
+                       const struct vg_rechecks_due *due, int64_t deadline_ms,
+                       struct vg_notice_stats *stats, size_t *done,
+                       struct vg_err *err);
 
 #endif

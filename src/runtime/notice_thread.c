@@ -52,14 +52,15 @@ static void pause_locked(struct vg_runtime_notices *n, pthread_cond_t *cv,
 static void say(const struct vg_notice_stats *s)
 {
     if (s->cases_opened || s->notices_created || s->notices_sent ||
-        s->notices_failed || s->removed)
+        s->notices_failed || s->removed || s->rechecks_left)
         fprintf(stderr,
                 "vigil: notices: %lld cases opened, %lld notices sent"
                 " (%lld to retry, %lld failed), %lld re-checks, %lld"
-                " removed\n",
+                " removed, %lld re-checks left due\n",
                 (long long)s->cases_opened, (long long)s->notices_sent,
                 (long long)s->notices_retried, (long long)s->notices_failed,
-                (long long)s->rechecks, (long long)s->removed);
+                (long long)s->rechecks, (long long)s->removed,
+                (long long)s->rechecks_left);
 }
 
 /* The cycle's go_on: while the lease is ours, by our clock (renewals

@@ -481,7 +481,7 @@ void vg_notice_list_free(struct vg_notice_list *l)
     vg_free(l);
 }
 
-/* One case row of vg_store_rechecks_due. */
+/* One case row of vg_store_rechecks_due (the columns of RECHECK_COLS). */
 static void recheck_due_row(struct vg_store *st, struct vg__stmt *s,
                             void *elem, struct vg_store_strings **pool,
                             int *oom)
@@ -497,7 +497,19 @@ static void recheck_due_row(struct vg_store *st, struct vg__stmt *s,
         vg_hex_encode(pdq, 32, c->pdq);
     c->checks = st->ops->col_int(s, 4);
     c->first_notice_at = st->ops->col_int(s, 5);
+    c->next_check_at = st->ops->col_int(s, 6);
+    c->etag = VG__TEXT(7);
+    c->last_modified = VG__TEXT(8);
+    c->detected_headers = VG__TEXT(9);
 }
+
+#define RECHECK_COLS                                                          \
+    "SELECT c.id, u.url, m.sha256, (SELECT value FROM media_hashes WHERE"     \
+    " media_id = m.id AND algo = 'pdq'), c.checks, c.first_notice_at,"        \
+    " c.next_check_at, c.etag, c.last_modified, (SELECT g.headers FROM"       \
+    " detections d JOIN sightings g ON g.id = d.sighting_id WHERE d.id ="     \
+    " c.first_detection_id) FROM cases c JOIN urls u ON u.id = c.url_id"      \
+    " LEFT JOIN media m ON m.id = c.media_id"
 
 int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
                           struct vg_rechecks_due **out, struct vg_err *err)
@@ -510,15 +522,53 @@ int vg_store_rechecks_due(struct vg_store *st, int64_t now, int64_t limit,
         return VG_ENOMEM;
     rc = vg__store_list(st, &r->v, &r->n, sizeof(*r->v), recheck_due_row,
                         &r->strings, err,
-                        "SELECT c.id, u.url, m.sha256, (SELECT value FROM"
-                        " media_hashes WHERE media_id = m.id AND algo ="
-                        " 'pdq'), c.checks, c.first_notice_at FROM"
-                        " cases c JOIN urls u ON"
-                        " u.id = c.url_id LEFT JOIN media m ON m.id ="
-                        " c.media_id WHERE c.status = 'open' AND"
-                        " c.next_check_at <= ? ORDER BY c.next_check_at,"
-                        " c.id LIMIT ?",
+                        RECHECK_COLS " WHERE c.status = 'open' AND"
+                                     " c.next_check_at <= ? ORDER BY"
+                                     " c.next_check_at, c.id LIMIT ?",
                         "ii", now, limit);
+    if (rc) {
+        vg_rechecks_due_free(r);
+        return rc;
+    }
+    *out = r;
+    return VG_OK;
+}
+
+int vg_store_rechecks_due_count(struct vg_store *st, int64_t now, int64_t *n,
+                                struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    *n = 0;
+    LOCK(st);
+    if (!(rc = vg__store_query(st, &s, err,
+                               "SELECT COUNT(*) FROM cases WHERE status ="
+                               " 'open' AND next_check_at <= ?",
+                               "i", now)))
+        rc = vg__store_scalar(st, s, n, err);
+    UNLOCK(st);
+    return rc;
+}
+
+int vg_store_rechecks_reminders(struct vg_store *st, int64_t now,
+                                int64_t renotify_s,
+                                struct vg_rechecks_due **out,
+                                struct vg_err *err)
+{
+    struct vg_rechecks_due *r = vg_calloc(1, sizeof(*r));
+    int rc;
+
+    *out = NULL;
+    if (!r)
+        return VG_ENOMEM;
+    rc = vg__store_list(st, &r->v, &r->n, sizeof(*r->v), recheck_due_row,
+                        &r->strings, err,
+                        RECHECK_COLS " WHERE c.status = 'open' AND"
+                                     " c.provider_id IS NOT NULL AND"
+                                     " c.last_notice_at + ? <= ? ORDER BY"
+                                     " c.provider_id, c.id",
+                        "ii", renotify_s, now);
     if (rc) {
         vg_rechecks_due_free(r);
         return rc;
@@ -536,36 +586,57 @@ void vg_rechecks_due_free(struct vg_rechecks_due *r)
     vg_free(r);
 }
 
-int vg_store_recheck_record(struct vg_store *st, int64_t case_id, int64_t now,
-                            long http_status, const char *result,
-                            const char *reason, int64_t next_check_at,
-                            struct vg_err *err)
+/* Record one re-check (store locked, in a write transaction). */
+static int recheck_one(struct vg_store *st, const struct vg_recheck_rec *r,
+                       struct vg_err *err)
 {
+    const struct vg_recheck_seen *seen = &r->seen;
     struct vg__stmt *s = NULL;
-    int removed = !strcmp(result, "removed");
-    int rc;
+    const char *reason = seen->reason;
+    int rc = VG_OK;
 
-    LOCK(st);
-    if ((rc = st->ops->begin_write(st->db, err)))
-        goto unlock;
     RUN(vg__store_query(st, &s, err,
                         "INSERT INTO rechecks (case_id, checked_at,"
                         " http_status, result) VALUES (?, ?, ?, ?)",
-                        "iiit", case_id, now, (int64_t)http_status,
-                        reason && *reason ? reason : result));
-    if (removed)
+                        "iiit", r->case_id, r->checked_at,
+                        (int64_t)seen->http_status,
+                        reason && *reason ? reason : seen->result));
+    if (!strcmp(seen->result, "removed"))
         RUN(vg__store_query(st, &s, err,
                             "UPDATE cases SET status = 'removed', removed_at"
                             " = ?, removal = ?, checks = checks + 1,"
                             " next_check_at = NULL WHERE id = ?",
-                            "iti", now, reason, case_id));
+                            "iti", r->checked_at, reason, r->case_id));
+    else if (seen->validators)
+        RUN(vg__store_query(st, &s, err,
+                            "UPDATE cases SET checks = checks + 1,"
+                            " next_check_at = ?, etag = NULLIF(?, ''),"
+                            " last_modified = NULLIF(?, '') WHERE id = ?",
+                            "itti", r->next_check_at,
+                            seen->etag ? seen->etag : "",
+                            seen->last_modified ? seen->last_modified : "",
+                            r->case_id));
     else
         RUN(vg__store_query(st, &s, err,
                             "UPDATE cases SET checks = checks + 1,"
                             " next_check_at = ? WHERE id = ?",
-                            "ii", next_check_at, case_id));
-    rc = vg__store_end(st, rc, err);
-unlock:
+                            "ii", r->next_check_at, r->case_id));
+    return rc;
+}
+
+int vg_store_recheck_many(struct vg_store *st, const struct vg_recheck_rec *v,
+                          size_t n, struct vg_err *err)
+{
+    int rc;
+
+    if (!n)
+        return VG_OK;
+    LOCK(st);
+    if (!(rc = st->ops->begin_write(st->db, err))) {
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = recheck_one(st, &v[i], err);
+        rc = vg__store_end(st, rc, err);
+    }
     UNLOCK(st);
     return rc;
 }

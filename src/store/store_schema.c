@@ -648,6 +648,9 @@ static const struct {
       " - (SELECT e.removed_at FROM cases e WHERE e.id = cases.reupload_of)"
       " WHERE reupload_of IS NOT NULL",
       NULL}},
+    {"re-checks: the validators of the copy last seen up",
+     {"ALTER TABLE cases ADD COLUMN etag TEXT",
+      "ALTER TABLE cases ADD COLUMN last_modified TEXT", NULL}},
 };
 
 int vg__schema_count(void)
