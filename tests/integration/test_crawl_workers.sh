@@ -115,12 +115,18 @@ wait_done 12; kill_w1
 # worker 2 frozen (SIGSTOP) while it holds leases, past their time: the
 # others take them; thawed, it finishes them late and must record nothing
 # (last: the others may finish the crawl while it sleeps)
+# (frozen first, then asked: a lease seen while it is stopped is one it
+# cannot have committed; none, and it is thawed and tried again)
 wait_done 18
-for _ in $(seq 500); do
-  [ "$(sqlite3 "$K" "SELECT COUNT(*) FROM frontier WHERE state = 'leased' AND lease_owner LIKE '%:${PIDS[1]}:%'" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
-  sleep 0.01
+HELD=0
+for _ in $(seq 400); do
+  kill -STOP "${PIDS[1]}"
+  HELD=$(sqlite3 "$K" "SELECT COUNT(*) FROM frontier WHERE state = 'leased' AND lease_owner LIKE '%:${PIDS[1]}:%'" 2>/dev/null)
+  [ "${HELD:-0}" -gt 0 ] 2>/dev/null && break
+  kill -CONT "${PIDS[1]}"; HELD=0; sleep 0.02
 done
-kill -STOP "${PIDS[1]}"; STOPPED=$(done_count "$K"); sleep 3.5; kill -CONT "${PIDS[1]}"
+STOPPED=$(done_count "$K"); sleep 3.5; kill -CONT "${PIDS[1]}"
+check "  worker 2 frozen while it held $HELD lease(s)" test "$HELD" -gt 0
 echo "    worker 1 killed with -9 at$KILLED, worker 2 frozen 3.5 s at $STOPPED, of $TOTAL URLs done"
 rc=0; for p in "${PIDS[@]}"; do wait "$p" || rc=1; done; PIDS=()
 check "  the workers exit 0, finished" bash -c "[ $rc -eq 0 ] && [ \$(grep -l '\"status\":\"finished\"' '$T'/w[123].json | wc -l) -eq 3 ]"
