@@ -137,7 +137,7 @@ struct vg_report_detail {
     struct vg_report_media *media; /* by media id, one page of them */
     size_t nmedia;
     int64_t media_total; /* media seen at the report's addresses */
-    uint8_t *contact; /* sealed contact details; NULL if none */
+    uint8_t *contact;    /* sealed contact details; NULL if none */
     size_t contact_len;
     struct vg_store_strings *strings;
 };

@@ -20,25 +20,25 @@
 
 static void fleet_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil fleet status [--db URL] [--json] [--runs N | --all]\n"
-            "\n"
-            "The Vigil processes sharing the database (nodes: vigil serve,\n"
-            "vigil crawl), each alive while it beats (within three of its\n"
-            "heartbeat intervals) or stale, with the age of its last beat,\n"
-            "its roles and status; the leased jobs (the notice cycles),\n"
-            "held by one node until a time or free and due at one; the\n"
-            "URLs of every crawl not finished: queued, leased, done, failed;\n"
-            "and the last 20 runs of leased jobs, with their node and times,\n"
-            "headed \"recent runs: 20 of N\" (N the runs recorded).\n"
-            "\n"
-            "  --json    one JSON object: nodes, leases, crawls, runs,\n"
-            "            runs_total\n"
-            "  --runs N  the last N runs (1-1000000) instead of 20\n"
-            "  --all     every run\n"
-            "\n"
-            "Exit status: 0, 1 when the store cannot be read, 2 for a bad\n"
-            "option.\n");
+    fprintf(
+        f, "Usage: vigil fleet status [--db URL] [--json] [--runs N | --all]\n"
+           "\n"
+           "The Vigil processes sharing the database (nodes: vigil serve,\n"
+           "vigil crawl), each alive while it beats (within three of its\n"
+           "heartbeat intervals) or stale, with the age of its last beat,\n"
+           "its roles and status; the leased jobs (the notice cycles),\n"
+           "held by one node until a time or free and due at one; the\n"
+           "URLs of every crawl not finished: queued, leased, done, failed;\n"
+           "and the last 20 runs of leased jobs, with their node and times,\n"
+           "headed \"recent runs: 20 of N\" (N the runs recorded).\n"
+           "\n"
+           "  --json    one JSON object: nodes, leases, crawls, runs,\n"
+           "            runs_total\n"
+           "  --runs N  the last N runs (1-1000000) instead of 20\n"
+           "  --all     every run\n"
+           "\n"
+           "Exit status: 0, 1 when the store cannot be read, 2 for a bad\n"
+           "option.\n");
 }
 
 static int64_t now_ms(void)
@@ -211,8 +211,7 @@ static int status(const char *db, int json, int64_t nruns)
     if (!rc) {
         out = json_pack("{so so so sI so}", "nodes", nodes_json(ns, now),
                         "leases", leases_json(ls, now), "runs", runs_json(rs),
-                        "runs_total", (json_int_t)rs->total, "crawls",
-                        crawls);
+                        "runs_total", (json_int_t)rs->total, "crawls", crawls);
         crawls = NULL; /* json_pack took it, or failed and freed it */
         if (!out)
             rc = VG_ENOMEM;
@@ -241,14 +240,13 @@ static int status(const char *db, int json, int64_t nruns)
 
 int vg_cli_fleet(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"db", required_argument, NULL,
-                                              'd'},
-                                             {"json", no_argument, NULL, 'J'},
-                                             {"runs", required_argument, NULL,
-                                              'r'},
-                                             {"all", no_argument, NULL, 'a'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'J'},
+        {"runs", required_argument, NULL, 'r'},
+        {"all", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     const char *db = NULL;
     long long nruns = RUNS;
     int c, json = 0;

@@ -410,13 +410,13 @@ static int show_report(struct vg_server *s, const struct vg_http_req *req,
     }
     if (!(r = vg_view_report(d)) ||
         json_object_set_new(r, "has_contact", json_boolean(d->contact)) ||
-        json_object_set_new(
-            r, "media_page",
-            d->media_total
-                ? vg__pager_pages("report-media", base, "mpage", mpage,
-                                  VG_REPORT_MEDIA_PAGE, d->nmedia,
-                                  d->media_total)
-                : json_null()) ||
+        json_object_set_new(r, "media_page",
+                            d->media_total
+                                ? vg__pager_pages("report-media", base,
+                                                  "mpage", mpage,
+                                                  VG_REPORT_MEDIA_PAGE,
+                                                  d->nmedia, d->media_total)
+                                : json_null()) ||
         json_object_set_new(r, "is_new",
                             json_boolean(!strcmp(d->status, "new"))))
         rc = VG_ENOMEM;

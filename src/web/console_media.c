@@ -159,8 +159,8 @@ static int show(struct vg_server *s, const struct vg_http_req *req,
     }
     m = rc ? NULL : vg_view_review_media(rm);
     vg_review_media_free(rm);
-    if (m && ((clear && json_object_set_new(m, "clear_thumb",
-                                            json_string(clear))) ||
+    if (m && ((clear &&
+               json_object_set_new(m, "clear_thumb", json_string(clear))) ||
               add_pagers(m, id, spage, dpage)))
         json_decref(m), m = NULL;
     if (clear) {
