@@ -104,9 +104,11 @@ struct vg_job_run {
 struct vg_job_runs {
     struct vg_job_run *v; /* newest first */
     size_t n;
+    int64_t total; /* runs recorded: n of total are in v */
     struct vg_store_strings *strings;
 };
-/* The last max runs of every job (vg_job_runs_free). */
+/* The last max runs of every job, and how many there are in all
+ * (vg_job_runs_free). */
 int vg_store_job_runs(struct vg_store *st, int64_t max,
                       struct vg_job_runs **out, struct vg_err *err);
 void vg_job_runs_free(struct vg_job_runs *r);

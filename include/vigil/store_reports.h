@@ -134,10 +134,10 @@ struct vg_report_detail {
     size_t nurls;
     struct vg_incident *incidents; /* by id */
     size_t nincidents;
-    struct vg_report_media *media; /* by media id, the first 200 */
+    struct vg_report_media *media; /* by media id, one page of them */
     size_t nmedia;
-    int media_more;   /* more media than those were seen */
-    uint8_t *contact; /* sealed contact details; NULL if none */
+    int64_t media_total; /* media seen at the report's addresses */
+    uint8_t *contact;    /* sealed contact details; NULL if none */
     size_t contact_len;
     struct vg_store_strings *strings;
 };
@@ -150,6 +150,12 @@ struct vg_report_detail {
  */
 int vg_store_report_get(struct vg_store *st, int64_t id,
                         struct vg_report_detail **out, struct vg_err *err);
+/* The same with page page (from 1) of its media, VG_REPORT_MEDIA_PAGE a
+ * page by media id (vg_store_report_get gives the first). */
+#define VG_REPORT_MEDIA_PAGE 200
+int vg_store_report_get_page(struct vg_store *st, int64_t id, int64_t page,
+                             struct vg_report_detail **out,
+                             struct vg_err *err);
 /*
  * Take report id into review (actor): the first time, its first incident
  * is made from the report's own type and a "new" report goes to

@@ -52,8 +52,8 @@ int vg_review_class_parse(const char *s, enum vg_review_class *out);
 #define VG_REVIEW_AGREE_MAX 100
 #define VG_REVIEW_PDQ_MIN_QUALITY 50 /* below: no PDQ entry */
 #define VG_REVIEW_REPORTS_MAX 16     /* reports listed per item */
-#define VG_REVIEW_SIGHTINGS_MAX 100  /* newest, in vg_review_media */
-#define VG_REVIEW_DETECTIONS_MAX 100
+#define VG_REVIEW_SIGHTINGS_MAX 100  /* a page of them, in vg_review_media */
+#define VG_REVIEW_DETECTIONS_MAX 100 /* likewise */
 
 /* A report whose URL led the crawl to the media (its page's parent chain
  * in the crawl's frontier, or the media's own URL, is a reported URL). */
@@ -145,9 +145,17 @@ struct vg_review_media {
     size_t thumbnail_len;
 };
 
-/* One media item by id (VG_ENOENT if none), read in one snapshot. */
+/* One media item by id (VG_ENOENT if none), read in one snapshot, with
+ * the first page of its sightings and of its detections. */
 int vg_store_review_media(struct vg_store *st, int64_t media_id,
                           struct vg_review_media **out, struct vg_err *err);
+/* The same with page spage (from 1) of its sightings, newest first, and
+ * page dpage of its detections, oldest first (VG_REVIEW_SIGHTINGS_MAX,
+ * VG_REVIEW_DETECTIONS_MAX a page; a page past the last is empty). */
+int vg_store_review_media_page(struct vg_store *st, int64_t media_id,
+                               int64_t spage, int64_t dpage,
+                               struct vg_review_media **out,
+                               struct vg_err *err);
 void vg_review_media_free(struct vg_review_media *m);
 
 /* Only the sealed thumbnail (vg_free it); VG_ENOENT if none. */

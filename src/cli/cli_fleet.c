@@ -7,6 +7,7 @@
  * finished.  Read-only: it takes no lease and writes no row.
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,25 +16,29 @@
 #include "vigil/store_crawl.h"
 #include "vigil/store_fleet.h"
 
-#define RUNS 20 /* the last runs shown */
+#define RUNS 20 /* the last runs shown by default */
 
 static void fleet_usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: vigil fleet status [--db URL] [--json]\n"
-            "\n"
-            "The Vigil processes sharing the database (nodes: vigil serve,\n"
-            "vigil crawl), each alive while it beats (within three of its\n"
-            "heartbeat intervals) or stale, with the age of its last beat,\n"
-            "its roles and status; the leased jobs (the notice cycles),\n"
-            "held by one node until a time or free and due at one; the\n"
-            "URLs of every crawl not finished: queued, leased, done, failed;\n"
-            "and the last 20 runs of leased jobs, with their node and times.\n"
-            "\n"
-            "  --json   one JSON object: nodes, leases, crawls, runs\n"
-            "\n"
-            "Exit status: 0, 1 when the store cannot be read, 2 for a bad\n"
-            "option.\n");
+    fprintf(
+        f, "Usage: vigil fleet status [--db URL] [--json] [--runs N | --all]\n"
+           "\n"
+           "The Vigil processes sharing the database (nodes: vigil serve,\n"
+           "vigil crawl), each alive while it beats (within three of its\n"
+           "heartbeat intervals) or stale, with the age of its last beat,\n"
+           "its roles and status; the leased jobs (the notice cycles),\n"
+           "held by one node until a time or free and due at one; the\n"
+           "URLs of every crawl not finished: queued, leased, done, failed;\n"
+           "and the last 20 runs of leased jobs, with their node and times,\n"
+           "headed \"recent runs: 20 of N\" (N the runs recorded).\n"
+           "\n"
+           "  --json    one JSON object: nodes, leases, crawls, runs,\n"
+           "            runs_total\n"
+           "  --runs N  the last N runs (1-1000000) instead of 20\n"
+           "  --all     every run\n"
+           "\n"
+           "Exit status: 0, 1 when the store cannot be read, 2 for a bad\n"
+           "option.\n");
 }
 
 static int64_t now_ms(void)
@@ -115,12 +120,13 @@ static json_t *runs_json(const struct vg_job_runs *rs)
     return a;
 }
 
-static void print_runs(json_t *runs)
+static void print_runs(json_t *runs, json_t *total)
 {
     size_t i;
     json_t *v;
 
-    printf("recent runs: %zu\n", json_array_size(runs));
+    printf("recent runs: %zu of %lld\n", json_array_size(runs),
+           (long long)json_integer_value(total));
     json_array_foreach (runs, i, v) {
         json_t *end = json_object_get(v, "ended_ms");
         long long start = (long long)json_integer_value(
@@ -181,7 +187,7 @@ static void print_text(json_t *nodes, json_t *leases, json_t *crawls)
     }
 }
 
-static int status(const char *db, int json)
+static int status(const char *db, int json, int64_t nruns)
 {
     struct vg_store *st = NULL;
     struct vg_nodes *ns = NULL;
@@ -199,13 +205,13 @@ static int status(const char *db, int json)
     }
     if (!(rc = vg_store_nodes(st, &ns, &err)) &&
         !(rc = vg_store_job_leases(st, &ls, &err)) &&
-        !(rc = vg_store_job_runs(st, RUNS, &rs, &err)))
+        !(rc = vg_store_job_runs(st, nruns, &rs, &err)))
         rc = vg_store_crawls(st, 0, add_crawl, crawls, &err);
     now = now_ms();
     if (!rc) {
-        out = json_pack("{so so so so}", "nodes", nodes_json(ns, now),
+        out = json_pack("{so so so sI so}", "nodes", nodes_json(ns, now),
                         "leases", leases_json(ls, now), "runs", runs_json(rs),
-                        "crawls", crawls);
+                        "runs_total", (json_int_t)rs->total, "crawls", crawls);
         crawls = NULL; /* json_pack took it, or failed and freed it */
         if (!out)
             rc = VG_ENOMEM;
@@ -220,7 +226,8 @@ static int status(const char *db, int json)
         print_text(json_object_get(out, "nodes"),
                    json_object_get(out, "leases"),
                    json_object_get(out, "crawls"));
-        print_runs(json_object_get(out, "runs"));
+        print_runs(json_object_get(out, "runs"),
+                   json_object_get(out, "runs_total"));
     }
     json_decref(out);
     json_decref(crawls);
@@ -233,12 +240,15 @@ static int status(const char *db, int json)
 
 int vg_cli_fleet(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"db", required_argument, NULL,
-                                              'd'},
-                                             {"json", no_argument, NULL, 'J'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'J'},
+        {"runs", required_argument, NULL, 'r'},
+        {"all", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     const char *db = NULL;
+    long long nruns = RUNS;
     int c, json = 0;
 
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -258,6 +268,12 @@ int vg_cli_fleet(int argc, char **argv)
             db = optarg;
         } else if (c == 'J') {
             json = 1;
+        } else if (c == 'r') {
+            if (vg_cli_parse_range("fleet status", "--runs", optarg, 1,
+                                   1000000, &nruns))
+                return VG_EXIT_USAGE;
+        } else if (c == 'a') {
+            nruns = INT64_MAX;
         } else if (c == 'h') {
             fleet_usage(stdout);
             return VG_EXIT_OK;
@@ -270,5 +286,5 @@ int vg_cli_fleet(int argc, char **argv)
         vg_cli_errorf("fleet status: unexpected '%s'", argv[optind]);
         return VG_EXIT_USAGE;
     }
-    return status(db, json);
+    return status(db, json, (int64_t)nruns);
 }

@@ -266,6 +266,19 @@ static void run_row(struct vg_store *st, struct vg__stmt *s, void *elem,
     r->outcome = VG__TEXT(5);
 }
 
+static int runs_total(struct vg_store *st, int64_t *total, struct vg_err *err)
+{
+    struct vg__stmt *s = NULL;
+    int rc;
+
+    LOCK(st);
+    rc = vg__store_query(st, &s, err, "SELECT COUNT(*) FROM job_runs", "");
+    if (!rc)
+        rc = vg__store_scalar(st, s, total, err);
+    UNLOCK(st);
+    return rc;
+}
+
 int vg_store_job_runs(struct vg_store *st, int64_t max,
                       struct vg_job_runs **out, struct vg_err *err)
 {
@@ -280,6 +293,8 @@ int vg_store_job_runs(struct vg_store *st, int64_t max,
                         "SELECT id, name, holder, started_ms, ended_ms,"
                         " outcome FROM job_runs ORDER BY id DESC LIMIT ?",
                         "i", max);
+    if (!rc)
+        rc = runs_total(st, &r->total, err);
     if (rc) {
         vg_job_runs_free(r);
         return rc;

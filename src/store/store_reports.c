@@ -385,14 +385,22 @@ static void media_row(struct vg_store *st, struct vg__stmt *s, void *elem,
     " JOIN urls u ON u.id = s.url_id WHERE s.page_url_id IN (SELECT url_id"   \
     " FROM report_urls WHERE report_id = ?) OR s.url_id IN (SELECT url_id"    \
     " FROM report_urls WHERE report_id = ?) GROUP BY m.id ORDER BY m.id"      \
-    " LIMIT 201" /* REPORT_MEDIA_MAX, and one to know there are more */
-#define REPORT_MEDIA_MAX 200
+    " LIMIT ? OFFSET ?"
 static int report_media(struct vg_store *st, struct vg_report_detail *r,
-                        struct vg_err *err)
+                        int64_t page, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc;
 
+    if ((rc = vg__store_query(
+             st, &s, err,
+             "SELECT COUNT(DISTINCT s.media_id) FROM sightings s WHERE"
+             " s.page_url_id IN (SELECT url_id FROM report_urls WHERE"
+             " report_id = ?) OR s.url_id IN (SELECT url_id FROM report_urls"
+             " WHERE report_id = ?)",
+             "ii", r->id, r->id)) ||
+        (rc = vg__store_scalar(st, s, &r->media_total, err)))
+        return rc;
     /* SQLITE-ONLY: group_concat(DISTINCT x); PostgreSQL: string_agg.
      * (The other columns beside min() depend on m.id, the key grouped by:
      * portable.) */
@@ -406,12 +414,11 @@ static int report_media(struct vg_store *st, struct vg_report_detail *r,
                      " m.width, m.height, m.review,"
                      " m.classification, (SELECT"
                      " group_concat(DISTINCT l.name)" REPORT_MEDIA_FROM,
-        "ii", r->id, r->id);
+        "iiii", r->id, r->id, (int64_t)VG_REPORT_MEDIA_PAGE,
+        (page - 1) * VG_REPORT_MEDIA_PAGE);
     if (!rc)
         rc = vg__store_collect(st, s, &r->media, &r->nmedia, sizeof(*r->media),
                                media_row, &r->strings, err);
-    if (!rc && (r->media_more = r->nmedia > REPORT_MEDIA_MAX))
-        r->nmedia = REPORT_MEDIA_MAX;
     return rc;
 }
 
@@ -464,6 +471,12 @@ static int report_row(struct vg_store *st, struct vg_report_detail *r,
 int vg_store_report_get(struct vg_store *st, int64_t id,
                         struct vg_report_detail **out, struct vg_err *err)
 {
+    return vg_store_report_get_page(st, id, 1, out, err);
+}
+
+int vg_store_report_get_page(struct vg_store *st, int64_t id, int64_t page,
+                             struct vg_report_detail **out, struct vg_err *err)
+{
     struct vg_report_detail *r = vg_calloc(1, sizeof(*r));
     int rc;
 
@@ -474,7 +487,7 @@ int vg_store_report_get(struct vg_store *st, int64_t id,
     LOCK(st);
     if (!(rc = report_row(st, r, err)) && !(rc = report_urls(st, r, err)) &&
         !(rc = report_incidents(st, r, err)))
-        rc = report_media(st, r, err);
+        rc = report_media(st, r, page, err);
     UNLOCK(st);
     if (rc) {
         vg_report_detail_free(r);

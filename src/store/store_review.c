@@ -288,7 +288,7 @@ static int media_row(struct vg_store *st, int64_t id,
 }
 
 static int media_sightings(struct vg_store *st, struct vg_review_media *m,
-                           struct vg_err *err)
+                           int64_t from, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc, oom = 0;
@@ -301,8 +301,9 @@ static int media_sightings(struct vg_store *st, struct vg_review_media *m,
                          " g.seen_at, g.http_status, g.server_ip"
                          " FROM sightings g JOIN urls u ON u.id = g.url_id"
                          " LEFT JOIN urls p ON p.id = g.page_url_id"
-                         " WHERE g.media_id = ? ORDER BY g.id DESC LIMIT ?",
-                         "ii", m->id, (int64_t)VG_REVIEW_SIGHTINGS_MAX);
+                         " WHERE g.media_id = ? ORDER BY g.id DESC"
+                         " LIMIT ? OFFSET ?",
+                         "iii", m->id, (int64_t)VG_REVIEW_SIGHTINGS_MAX, from);
     while (!rc && !oom && (rc = st->ops->step(s, err)) == VG__ROW) {
         struct vg_review_sighting *g = &m->sightings[m->nsightings++];
         g->id = st->ops->col_int(s, 0);
@@ -321,7 +322,7 @@ static int media_sightings(struct vg_store *st, struct vg_review_media *m,
 }
 
 static int media_detections(struct vg_store *st, struct vg_review_media *m,
-                            struct vg_err *err)
+                            int64_t from, struct vg_err *err)
 {
     struct vg__stmt *s = NULL;
     int rc, oom = 0;
@@ -336,8 +337,8 @@ static int media_detections(struct vg_store *st, struct vg_review_media *m,
         " d.distance, d.detected_at FROM detections d"
         " LEFT JOIN list_entries e ON e.id = d.entry_id"
         " LEFT JOIN hash_lists l ON l.id = d.list_id"
-        " WHERE d.media_id = ? ORDER BY d.id LIMIT ?",
-        "ii", m->id, (int64_t)VG_REVIEW_DETECTIONS_MAX);
+        " WHERE d.media_id = ? ORDER BY d.id LIMIT ? OFFSET ?",
+        "iii", m->id, (int64_t)VG_REVIEW_DETECTIONS_MAX, from);
     while (!rc && !oom && (rc = st->ops->step(s, err)) == VG__ROW) {
         struct vg_review_detection *d = &m->detections[m->ndetections++];
         d->id = st->ops->col_int(s, 0);
@@ -398,6 +399,14 @@ static int media_votes(struct vg_store *st, struct vg_review_media *m,
 int vg_store_review_media(struct vg_store *st, int64_t media_id,
                           struct vg_review_media **out, struct vg_err *err)
 {
+    return vg_store_review_media_page(st, media_id, 1, 1, out, err);
+}
+
+int vg_store_review_media_page(struct vg_store *st, int64_t media_id,
+                               int64_t spage, int64_t dpage,
+                               struct vg_review_media **out,
+                               struct vg_err *err)
+{
     struct vg_review_media *m = vg_calloc(1, sizeof(*m));
     int rc;
 
@@ -410,8 +419,10 @@ int vg_store_review_media(struct vg_store *st, int64_t media_id,
     LOCK(st);
     if (!(rc = vg__store_exec(st, "BEGIN", err))) {
         if (!(rc = media_row(st, media_id, m, err)) &&
-            !(rc = media_sightings(st, m, err)) &&
-            !(rc = media_detections(st, m, err)) &&
+            !(rc = media_sightings(
+                  st, m, (spage - 1) * VG_REVIEW_SIGHTINGS_MAX, err)) &&
+            !(rc = media_detections(
+                  st, m, (dpage - 1) * VG_REVIEW_DETECTIONS_MAX, err)) &&
             !(rc = media_votes(st, m, err)))
             rc = media_reports(st, media_id, m->reports, VG_REVIEW_REPORTS_MAX,
                                &m->nreports, err);

@@ -391,11 +391,14 @@ static int show_report(struct vg_server *s, const struct vg_http_req *req,
                        int64_t id, int contact)
 {
     struct vg_report_detail *d = NULL;
+    int64_t mpage = vg__page_number(req, "mpage");
+    char base[64];
     size_t i;
     json_t *r = NULL, *inc, *details;
     int rc;
 
-    rc = vg_store_report_get(s->o.store, id, &d, NULL);
+    snprintf(base, sizeof(base), "/console/reports/%lld", (long long)id);
+    rc = vg_store_report_get_page(s->o.store, id, mpage, &d, NULL);
     if (rc == VG_ENOENT)
         return vg__page_error(s, req, resp, 404, "page.not_found");
     if (!rc && contact && d->contact)
@@ -407,6 +410,13 @@ static int show_report(struct vg_server *s, const struct vg_http_req *req,
     }
     if (!(r = vg_view_report(d)) ||
         json_object_set_new(r, "has_contact", json_boolean(d->contact)) ||
+        json_object_set_new(r, "media_page",
+                            d->media_total
+                                ? vg__pager_pages("report-media", base,
+                                                  "mpage", mpage,
+                                                  VG_REPORT_MEDIA_PAGE,
+                                                  d->nmedia, d->media_total)
+                                : json_null()) ||
         json_object_set_new(r, "is_new",
                             json_boolean(!strcmp(d->status, "new"))))
         rc = VG_ENOMEM;

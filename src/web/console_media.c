@@ -102,6 +102,38 @@ static int clear_thumb(struct vg_server *s, const struct vg_session *me,
     return rc;
 }
 
+/* The pagers of m's sightings (spage) and detections (dpage), each link
+ * keeping the other table's page. */
+static int add_pagers(json_t *m, int64_t id, int64_t spage, int64_t dpage)
+{
+    char sbase[96], dbase[96];
+    int64_t st = json_integer_value(json_object_get(m, "sightings_total"));
+    int64_t dt = json_integer_value(json_object_get(m, "detections_total"));
+
+    snprintf(sbase, sizeof(sbase), "/console/media/%lld?dpage=%lld",
+             (long long)id, (long long)dpage);
+    snprintf(dbase, sizeof(dbase), "/console/media/%lld?spage=%lld",
+             (long long)id, (long long)spage);
+    if (dpage <= 1)
+        *strchr(sbase, '?') = '\0';
+    if (spage <= 1)
+        *strchr(dbase, '?') = '\0';
+    return json_object_set_new(
+               m, "sightings_page",
+               st ? vg__pager_pages(
+                        "sightings", sbase, "spage", spage,
+                        VG_REVIEW_SIGHTINGS_MAX,
+                        json_array_size(json_object_get(m, "sightings")), st)
+                  : json_null()) ||
+           json_object_set_new(
+               m, "detections_page",
+               dt ? vg__pager_pages(
+                        "detections", dbase, "dpage", dpage,
+                        VG_REVIEW_DETECTIONS_MAX,
+                        json_array_size(json_object_get(m, "detections")), dt)
+                  : json_null());
+}
+
 /* The media's page; with reveal (a POST), its thumbnail in the clear. */
 static int show(struct vg_server *s, const struct vg_http_req *req,
                 struct vg_http_resp *resp, const struct vg_session *me,
@@ -115,7 +147,10 @@ static int show(struct vg_server *s, const struct vg_http_req *req,
     size_t i;
     int rc;
 
-    rc = vg_store_review_media(s->o.store, id, &rm, NULL);
+    int64_t spage = vg__page_number(req, "spage");
+    int64_t dpage = vg__page_number(req, "dpage");
+
+    rc = vg_store_review_media_page(s->o.store, id, spage, dpage, &rm, NULL);
     if (!rc && reveal)
         rc = clear_thumb(s, me, id, &clear);
     if (rc == VG_ENOENT) {
@@ -124,8 +159,9 @@ static int show(struct vg_server *s, const struct vg_http_req *req,
     }
     m = rc ? NULL : vg_view_review_media(rm);
     vg_review_media_free(rm);
-    if (m && clear &&
-        json_object_set_new(m, "clear_thumb", json_string(clear)))
+    if (m && ((clear &&
+               json_object_set_new(m, "clear_thumb", json_string(clear))) ||
+              add_pagers(m, id, spage, dpage)))
         json_decref(m), m = NULL;
     if (clear) {
         sodium_memzero(clear, strlen(clear));

@@ -76,9 +76,10 @@ json_t *vg_view_report(const struct vg_report_detail *r)
     json_t *found = vg_view_array(r->media, r->nmedia, sizeof(*r->media),
                                   media);
 
-    if (!vg_view_merge(o, json_pack("{s:o, s:o, s:o, s:b}", "urls", urls,
-                                    "incidents", incidents, "media", found,
-                                    "media_more", r->media_more))) {
+    if (!vg_view_merge(o,
+                       json_pack("{s:o, s:o, s:o, s:I}", "urls", urls,
+                                 "incidents", incidents, "media", found,
+                                 "media_total", (json_int_t)r->media_total))) {
         json_decref(o);
         o = NULL;
     }

@@ -126,21 +126,11 @@ static json_t *votes_json(const struct vg_review_media *m)
     return a;
 }
 
-/* {shown, total} when a detail list shows fewer than there are, else
- * null: the page says so. */
-static json_t *cut(size_t shown, int64_t total)
-{
-    if ((int64_t)shown >= total)
-        return json_null();
-    return json_pack("{s:I, s:I}", "shown", (json_int_t)shown, "total",
-                     (json_int_t)total);
-}
-
 json_t *vg_view_review_media(const struct vg_review_media *m)
 {
     return json_pack(
         "{s:I, s:s, s:s, s:s, s:s?, s:o, s:s?, s:I, s:I, s:I, s:I, s:s?,"
-        " s:s?, s:I, s:I, s:b, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+        " s:s?, s:I, s:I, s:b, s:I, s:o, s:I, s:o, s:o, s:o}",
         "id", (json_int_t)m->id, "sha256", m->sha256, "md5", m->md5, "sha1",
         m->sha1, "pdq", m->pdq[0] ? m->pdq : NULL, "pdq_quality",
         m->pdq[0] ? json_integer(m->pdq_quality) : json_null(), "format",
@@ -151,8 +141,7 @@ json_t *vg_view_review_media(const struct vg_review_media *m)
         "reviewed_at", (json_int_t)m->reviewed_at, "has_thumbnail",
         m->thumbnail != NULL, "sightings_total",
         (json_int_t)m->sightings_total, "sightings", sightings_json(m),
-        "detections", detections_json(m), "votes", votes_json(m), "reports",
-        reports_json(m->reports, m->nreports), "sightings_cut",
-        cut(m->nsightings, m->sightings_total), "detections_cut",
-        cut(m->ndetections, m->detections_total));
+        "detections_total", (json_int_t)m->detections_total, "detections",
+        detections_json(m), "votes", votes_json(m), "reports",
+        reports_json(m->reports, m->nreports));
 }

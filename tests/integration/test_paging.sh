@@ -155,17 +155,27 @@ M=77
 if [ -n "${VIGIL_TEST_PG:-}" ]; then BLOB="decode(md5(i::text), 'hex')"; else BLOB="randomblob(32)"; fi
 q "INSERT INTO media (sha256, first_seen_at, review, review_queued_at) $(upto $M) SELECT $BLOB, 4000 + i, 'pending', 4000 + i FROM n"
 # one media item seen 1,200 times, matched 1,100 times; one report's address
-# where 210 media were seen
+# where 250 media were seen, and the first one: 251
 MID=$(q 'SELECT min(id) FROM media')
 U1=$(q 'SELECT min(id) FROM urls')
 q "INSERT INTO sightings (media_id, url_id, seen_at) SELECT $MID, id, 8000 + id FROM urls WHERE id < $U1 + 1200"
 q "INSERT INTO detections (sighting_id, media_id, entry_id, list_id, algo, distance, detected_at) SELECT g.id, $MID, e.id, e.list_id, 'md5', 0, 8000 FROM sightings g JOIN list_entries e ON e.id = (SELECT min(id) FROM list_entries) + g.id - (SELECT min(id) FROM sightings) WHERE g.id < (SELECT min(id) FROM sightings) + 1100"
 check "detections --json: every one of the 1100" test "$(v detections --json | grep -c '^{')" -eq 1100
 if [ -n "${VIGIL_TEST_PG:-}" ]; then BLOB="decode(md5('m' || i::text), 'hex')"; else BLOB="randomblob(32)"; fi
-q "INSERT INTO media (sha256, first_seen_at) $(upto 210) SELECT $BLOB, 4500 + i FROM n"
+q "INSERT INTO media (sha256, first_seen_at) $(upto 250) SELECT $BLOB, 4500 + i FROM n"
 q "INSERT INTO sightings (media_id, url_id, seen_at) SELECT id, $U1 + 1000, 8500 FROM media WHERE review IS NULL"
 RID=$(q "SELECT min(id) FROM reports")
 q "INSERT INTO report_urls (report_id, url_id) VALUES ($RID, $U1 + 1000)"
+
+# ---- vigil fleet status: how many job runs of how many ----
+q "INSERT INTO job_runs (name, holder, started_ms, ended_ms, outcome) $(upto 25) SELECT 'notices', 'A', 1000 * i, 1000 * i + 500, 'ok' FROM n"
+check "fleet status: the last 20 runs, and says of how many" \
+  bash -c "v() { \"$VIGIL\" \"\$@\" --db '$DB'; }; [ \"\$(v fleet status | grep '^recent runs')\" = 'recent runs: 20 of 25' ] && [ \$(v fleet status | grep -c '^  notices by A') -eq 20 ]"
+check "fleet status --all: every run; --runs 5: five" \
+  bash -c "v() { \"$VIGIL\" \"\$@\" --db '$DB'; }; [ \"\$(v fleet status --all | grep '^recent runs')\" = 'recent runs: 25 of 25' ] && [ \$(v fleet status --all | grep -c '^  notices by A') -eq 25 ] && [ \"\$(v fleet status --runs 5 | grep '^recent runs')\" = 'recent runs: 5 of 25' ]"
+check "fleet status --json: runs_total beside the 20 runs" \
+  python3 -c "import json,subprocess,sys; d=json.loads(subprocess.run(['$VIGIL','fleet','status','--json','--db','$DB'],capture_output=True,text=True).stdout); sys.exit(not (d['runs_total']==25 and len(d['runs'])==20))"
+check "fleet status --runs 0: a usage error" bash -c "\"$VIGIL\" fleet status --runs 0 --db '$DB' 2>/dev/null; [ \$? -eq 2 ]"
 
 # ---- the console ----
 serve_start
@@ -184,11 +194,13 @@ def get(p):
     return subprocess.run(["curl", "-s", "--noproxy", "*", "-b", jar, base + p],
                           check=True, capture_output=True, text=True).stdout
 ids, pages, url, shows, first_page, back_ok, rows = [], 0, path, [], None, True, 0
+distinct = set()
 while url and pages < 100:
     page = get(url)
     body = page.split('id="%s"' % table, 1)[1].split("</table>", 1)[0]
     ids += [int(x) for x in re.findall(r"<tr[^>]*><td>(\d+)", body)]
     rows += len(re.findall(r"<tr[ >]", body)) - 1  # less the header's
+    distinct |= set(re.findall(r"<tr[ >].*?</tr>", body, re.S))
     m = re.search(r'id="%s-pages">([^<]*)<' % table, page)
     shows.append(html.unescape(m.group(1)) if m else None)
     nav = re.search(r'<nav class="pages" aria-labelledby="%s-pages">.*?</nav>' % table, page)
@@ -207,6 +219,7 @@ print(len(ids), len(set(ids)), pages, back_ok)
 print(rows)
 print(shows[0])
 print(shows[-1])
+print(len(distinct) - 1)  # distinct rows, less the header
 PY
 }
 walk /console/notices cases >"$T/w.out"
@@ -239,15 +252,27 @@ check "console media queue: $M media in 2 pages of 50, prev goes back" \
 walk /console/feedback feedback >"$T/w.out"
 check "console feedback: all $FB in 4 pages of 50, prev goes back" \
   test "$(head -2 "$T/w.out" | tr '\n' ' ')-$(sed -n 4p "$T/w.out")" = "$FB $FB 4 True $FB -Showing 151–$FB of $FB"
-c "/console/media/$MID" >"$T/m.html"
-check "console media: 'the newest 100 of 1200 sightings', 'the first 100 of 1100 matches'" \
-  bash -c "grep -q 'id=\"sightings-cut\">The newest 100 of 1200 sightings are shown.' '$T/m.html' && grep -q 'id=\"detections-cut\">The first 100 of 1100 matches are shown.' '$T/m.html'"
+walk "/console/media/$MID" sightings >"$T/w.out"
+check "console media: all 1200 sightings in 12 pages of 100, each once, prev goes back" \
+  test "$(sed -n 1p "$T/w.out" | cut -d' ' -f3,4)-$(sed -n 2p "$T/w.out")-$(sed -n 5p "$T/w.out")" = "12 True-1200-1200"
+check "console media: 'Showing 1101–1200 of 1200' sightings on the last" \
+  test "$(sed -n 4p "$T/w.out")" = "Showing 1101–1200 of 1200"
+walk "/console/media/$MID" detections >"$T/w.out"
+check "console media: all 1100 matches in 11 pages of 100, prev goes back" \
+  test "$(sed -n 1,2p "$T/w.out" | tr '\n' ' ')-$(sed -n 3,4p "$T/w.out" | tr '\n' ' ')" = "0 0 11 True 1100 -Showing 1–100 of 1100 Showing 1001–1100 of 1100 "
+c "/console/media/$MID?spage=2&dpage=3" >"$T/m.html"
+check "console media: each table's links keep the other's page" \
+  bash -c "grep -q 'href=\"/console/media/$MID?dpage=3&amp;spage=3\" rel=\"next\"' '$T/m.html' && grep -q 'href=\"/console/media/$MID?spage=2&amp;dpage=4\" rel=\"next\"' '$T/m.html' && grep -q 'href=\"/console/media/$MID?dpage=3&amp;spage=1\" rel=\"prev\"' '$T/m.html'"
 c "/console/media/$(q 'SELECT max(id) FROM media')" >"$T/m2.html"
-check "console media: nothing said when all is shown" \
-  bash -c "grep -q 'id=\"sightings\"' '$T/m2.html' && ! grep -q -- '-cut\"' '$T/m2.html'"
-c "/console/reports/$RID" >"$T/r.html"
-check "console report: 200 of the 210 media seen, and said so" \
-  bash -c "[ \$(grep -o '<a href=\"/console/media/[0-9]*\">' '$T/r.html' | sort -u | wc -l) -eq 200 ] && grep -q 'id=\"report-media-more\"' '$T/r.html'"
+check "console media: one page, no next link, when all is shown" \
+  bash -c "grep -q 'id=\"sightings-pages\">Showing 1–1 of 1<' '$T/m2.html' && ! grep -q 'rel=\"next\"' '$T/m2.html'"
+walk "/console/reports/$RID" report-media >"$T/w.out"
+check "console report: all 251 media seen, in 2 pages of 200, each once, prev goes back" \
+  test "$(sed -n 1,2p "$T/w.out" | tr '\n' ' ')-$(sed -n 4,5p "$T/w.out" | tr '\n' ' ')" = "0 0 2 True 251 -Showing 201–251 of 251 251 "
+c "/console/reports/$RID?lang=fr" >"$T/rfr.html"
+check "console report in French: the count and the next link named" \
+  bash -c "grep -q 'Lignes 1 à 200 sur 251' '$T/rfr.html' && grep -q 'rel=\"next\" aria-describedby=\"report-media-pages\">Page suivante' '$T/rfr.html'"
+c "/console/reports/$RID?lang=en" -o /dev/null # the language is remembered
 mv "$T/jar" "$T/jar.alice" # root signs in afresh
 c /console/login >"$T/login.html"
 CSRF=$(grep -o 'name="csrf" value="[0-9a-f]*"' "$T/login.html" | head -1 | grep -o '[0-9a-f]\{64\}')
