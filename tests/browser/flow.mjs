@@ -358,6 +358,8 @@ await phase('resources (en): from the confirmation, then GB', async () => {
   if (path(p1) === '/report/received' && (await count(p1, 'a#resources-link')) > 0) await p1.click('a#resources-link');
   else await p1.goto(`${BASE}/resources?country=CA`);
   check('the resources link opens /resources', path(p1) === '/resources', p1.url());
+  // the address changes before the new page's document is there
+  await p1.waitForSelector('form#country-form', { timeout: 10000 }).catch(() => {});
   const cc = new URL(p1.url()).searchParams.get('country');
   const form = await p1.evaluate(() => {
     const f = document.querySelector('form#country-form');
