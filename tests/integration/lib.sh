@@ -70,3 +70,33 @@ serve_start() {
   done
   U="http://127.0.0.1:$PORT"
 }
+
+# The browser tests' node packages: node, npm and CHROMIUM present, then
+# `npm ci` of SRC's lock file into DEPS (again only when the lock file
+# changed), no browser downloaded; each MODULE must be there after.
+# Returns 1 (said) on failure.  Usage: browser_deps SRC DEPS CHROMIUM MODULE...
+browser_deps() {
+  local src=$1 deps=$2 chromium=$3 tool m have=1 log
+  shift 3
+  for tool in node npm "$chromium"; do
+    command -v "$tool" >/dev/null || { bad "$tool is missing: run scripts/install-deps"; return 1; }
+  done
+  for m in "$@"; do [ -d "$deps/node_modules/$m" ] || have=0; done
+  if [ $have = 1 ] && cmp -s "$src/package-lock.json" "$deps/package-lock.json"; then
+    ok "$* already installed in $deps"
+    return 0
+  fi
+  mkdir -p "$deps"
+  cp "$src/package.json" "$src/package-lock.json" "$deps/"
+  log=$(mktemp)
+  if (cd "$deps" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 600 \
+        npm ci --prefer-offline --no-audit --no-fund --ignore-scripts) >"$log" 2>&1; then
+    rm -f "$log"
+    ok "npm ci: $(for m in "$@"; do printf '%s %s ' "$m" "$(node -p "require('$deps/node_modules/$m/package.json').version")"; done)in $deps"
+    return 0
+  fi
+  cat "$log"; rm -f "$log"
+  rm -f "$deps/package-lock.json" # try again next time
+  bad "npm ci in $deps"
+  return 1
+}

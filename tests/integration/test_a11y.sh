@@ -40,29 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- what the browser needs (scripts/install-deps installs it)
-for tool in node npm "$CHROMIUM"; do
-  if ! command -v "$tool" >/dev/null; then
-    bad "$tool is missing: run scripts/install-deps"
-    finish; exit 1
-  fi
-done
-if [ -d "$DEPS/node_modules/playwright-core" ] && [ -d "$DEPS/node_modules/axe-core" ] &&
-   cmp -s "$SRC/package-lock.json" "$DEPS/package-lock.json"; then
-  ok "axe-core and playwright-core already installed in $DEPS"
-else
-  mkdir -p "$DEPS"
-  cp "$SRC/package.json" "$SRC/package-lock.json" "$DEPS/"
-  if (cd "$DEPS" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 600 \
-        npm ci --prefer-offline --no-audit --no-fund --ignore-scripts) \
-        >"$T/npm.log" 2>&1; then
-    ok "npm ci: axe-core $(node -p "require('$DEPS/node_modules/axe-core/package.json').version") in $DEPS"
-  else
-    cat "$T/npm.log"
-    rm -f "$DEPS/package-lock.json"   # try again next time
-    bad "npm ci in $DEPS"
-    finish; exit 1
-  fi
-fi
+browser_deps "$SRC" "$DEPS" "$CHROMIUM" playwright-core axe-core || { finish; exit 1; }
 
 # --- the reported page and the neutral page, on nginx
 mkdir -p "$T/www"

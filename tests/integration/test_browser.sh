@@ -35,29 +35,7 @@ trap cleanup EXIT
 DB="$T/vigil.db"
 
 # --- what the browser needs (scripts/install-deps installs it)
-for tool in node npm "$CHROMIUM"; do
-  if ! command -v "$tool" >/dev/null; then
-    bad "$tool is missing: run scripts/install-deps"
-    finish; exit 1
-  fi
-done
-if [ -d "$DEPS/node_modules/playwright-core" ] &&
-   cmp -s "$SRC/package-lock.json" "$DEPS/package-lock.json"; then
-  ok "playwright-core already installed in $DEPS"
-else
-  mkdir -p "$DEPS"
-  cp "$SRC/package.json" "$SRC/package-lock.json" "$DEPS/"
-  if (cd "$DEPS" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 600 \
-        npm ci --prefer-offline --no-audit --no-fund --ignore-scripts) \
-        >"$T/npm.log" 2>&1; then
-    ok "npm ci: playwright-core $(node -p "require('$DEPS/node_modules/playwright-core/package.json').version") in $DEPS"
-  else
-    cat "$T/npm.log"
-    rm -f "$DEPS/package-lock.json"   # try again next time
-    bad "npm ci in $DEPS"
-    finish; exit 1
-  fi
-fi
+browser_deps "$SRC" "$DEPS" "$CHROMIUM" playwright-core || { finish; exit 1; }
 
 # --- a store with an admin and an analyst, and the server
 ANALYST=ana
